@@ -1,0 +1,174 @@
+// Command sqlgate is a self-hosted, AWS-wire-compatible Data API, Secrets
+// Manager and connection proxy in front of MySQL, MariaDB, PostgreSQL and
+// an embedded SQLite. This file is wiring only: flags → config → server.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `sqlgate — the Aurora Data API, Secrets Manager and RDS Proxy as one binary,
+in front of MySQL, MariaDB, PostgreSQL or an embedded SQLite.
+
+Usage:
+  sqlgate serve [--config FILE] [--data-dir DIR] [--http ADDR] [--log-format text|json]
+      Run the server. With no flags: HTTP on 127.0.0.1:8080, data dir
+      ./sqlgate-data, one embedded SQLite cluster "default" and a secret
+      "default" for it. Root credentials come from SQLGATE_ROOT_ACCESS_KEY_ID /
+      SQLGATE_ROOT_SECRET_ACCESS_KEY or are generated and printed at first start.
+      SIGHUP reloads the HTTPS certificate; SIGTERM/SIGINT shut down gracefully.
+  sqlgate config check [--config FILE]
+      Validate a configuration file and exit (0 valid, 2 invalid).
+  sqlgate version
+      Print the version.
+  sqlgate help
+      Show this help.
+
+Environment:
+  SQLGATE_ROOT_ACCESS_KEY_ID, SQLGATE_ROOT_SECRET_ACCESS_KEY  root credentials
+  SQLGATE_MASTER_KEY   base64 32-byte key encrypting secrets at rest
+                       (default: generated into DATA_DIR/master.key, mode 0600)
+
+Docs: docs/ (config.md, dataapi.md, secrets.md, metrics.md).
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stdout, stderr)
+	case "config":
+		if len(args) < 2 || args[1] != "check" {
+			fmt.Fprintln(stderr, "usage: sqlgate config check [--config FILE]")
+			return 2
+		}
+		return checkConfig(args[2:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "sqlgate", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "sqlgate: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+type serveFlags struct {
+	config, dataDir, http, logFormat string
+}
+
+func parseServeFlags(name string, args []string, stderr io.Writer) (*serveFlags, error) {
+	fs := flag.NewFlagSet("sqlgate "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := &serveFlags{}
+	fs.StringVar(&f.config, "config", "", "YAML config file (default: the embedded SQLite setup)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (overrides data_dir)")
+	fs.StringVar(&f.http, "http", "", "plain HTTP listen address (overrides listen.http)")
+	fs.StringVar(&f.logFormat, "log-format", "", "log format: text or json (overrides log_format)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return f, nil
+}
+
+// loadConfig reads the file (or the default) and applies flag overrides.
+func loadConfig(f *serveFlags) (*config.Config, error) {
+	cfg := config.Default()
+	if f.config != "" {
+		c, err := config.Load(f.config)
+		if err != nil {
+			return nil, err
+		}
+		cfg = c
+	}
+	if f.dataDir != "" {
+		cfg.DataDir = f.dataDir
+	}
+	if f.http != "" {
+		cfg.Listen.HTTP = f.http
+	}
+	if f.logFormat != "" {
+		cfg.LogFormat = f.logFormat
+	}
+	return cfg, cfg.Validate()
+}
+
+func checkConfig(args []string, stdout, stderr io.Writer) int {
+	f, err := parseServeFlags("config check", args, stderr)
+	if err != nil {
+		return 2
+	}
+	if _, err := loadConfig(f); err != nil {
+		fmt.Fprintln(stderr, "sqlgate: config:", err)
+		return 2
+	}
+	fmt.Fprintln(stdout, "config OK")
+	return 0
+}
+
+func serve(args []string, stdout, stderr io.Writer) int {
+	f, err := parseServeFlags("serve", args, stderr)
+	if err != nil {
+		return 2
+	}
+	cfg, err := loadConfig(f)
+	if err != nil {
+		fmt.Fprintln(stderr, "sqlgate: config:", err)
+		return 2
+	}
+	log := server.NewLogger(stderr, cfg.LogFormat)
+	srv, err := server.New(cfg, server.Options{Log: log, Stdout: stdout})
+	if err != nil {
+		fmt.Fprintln(stderr, "sqlgate:", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	go reloadOnHUP(ctx, srv, log)
+	if err := srv.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "sqlgate:", err)
+		return 1
+	}
+	return 0
+}
+
+func reloadOnHUP(ctx context.Context, srv *server.Server, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if err := srv.ReloadTLS(); err != nil {
+				log.Error("reload TLS certificate", "err", err)
+			} else {
+				log.Info("reloaded TLS certificate")
+			}
+		}
+	}
+}

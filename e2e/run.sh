@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# run.sh is sqlgate's end-to-end suite. It builds the binary into a temp dir,
+# starts `sqlgate serve` on free loopback ports with a fresh data dir and root
+# keys from the environment, and drives it with the real clients the seed
+# documents use:
+#   a. aws CLI v1 Secrets Manager, then a restart that must lose nothing
+#   b. seed 000's aws CLI commands on MariaDB, PostgreSQL and SQLite
+#      (the `lite` cluster and the embedded `default` setup)
+#   c. boto3, like seed 000's Lambda (e2e/lambda_test.py)
+#   d. @aws-sdk/client-rds-data v3, seed 001's users example (e2e/*.mjs)
+#   e. HTTP error cases with curl and the aws CLI
+#   f. HTTPS with the self-signed certificate sqlgate generates
+# Each check prints "PASS name" or "FAIL name: detail"; the last line is
+# "N passed, N failed" and the exit code is non-zero when anything failed.
+#
+# Needs MariaDB and PostgreSQL with the sqlgate user (e2e/services.sh).
+# SQLGATE_E2E_KEEP=1 keeps the temp dir (binary, data dirs, logs).
+set -euo pipefail
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$E2E_DIR/.." && pwd)
+# shellcheck source=lib.sh
+source "$E2E_DIR/lib.sh"
+source "$E2E_DIR/suite_secrets.sh"
+source "$E2E_DIR/suite_seed000.sh"
+source "$E2E_DIR/suite_http.sh"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sqlgate-e2e.XXXXXX")
+BIN=$TMP/sqlgate
+DATA=$TMP/data
+CFG=$TMP/config.yaml
+LOG=$TMP/server.log
+DEFAULT_DATA=$TMP/default-data
+DEFAULT_LOG=$TMP/server-default.log
+AWS_ERR=$TMP/aws.err
+RUN_ID=$(date +%s)-$$
+SERVER_PID=""
+DEFAULT_PID=""
+ARN_PREFIX="arn:aws:rds:us-east-1:000000000000:cluster"
+export RUN_ID ARN_PREFIX
+
+cleanup() {
+	local rc=$?
+	set +e
+	stop_server "$SERVER_PID"
+	stop_server "$DEFAULT_PID"
+	if ((rc != 0 && FAILED == 0)); then
+		fail e2e.run "run.sh stopped early with status $rc"
+	fi
+	if ((FAILED > 0)); then
+		echo
+		echo "Failed checks:"
+		printf '  %s\n' "${FAILED_NAMES[@]}"
+		local f
+		for f in "$LOG" "$DEFAULT_LOG"; do
+			if [[ -s $f ]]; then
+				echo
+				echo "---- last 60 lines of $(basename "$f")"
+				tail -n 60 "$f"
+			fi
+		done
+	fi
+	if [[ -n ${SQLGATE_E2E_KEEP:-} ]]; then
+		echo "kept $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+	echo
+	echo "$PASSED passed, $FAILED failed"
+	if ((FAILED > 0)); then
+		exit 1
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# setup_env isolates the clients from any AWS configuration on the machine
+# and points their credentials at sqlgate's root keys.
+setup_env() {
+	local v
+	for v in $(compgen -e); do
+		case $v in
+		AWS_* | BOTO_*) unset "$v" ;;
+		esac
+	done
+	export AWS_CONFIG_FILE=$TMP/aws-config AWS_SHARED_CREDENTIALS_FILE=$TMP/aws-credentials
+	export AWS_EC2_METADATA_DISABLED=true AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+	export AWS_MAX_ATTEMPTS=1 AWS_RETRY_MODE=standard AWS_PAGER=""
+	export SQLGATE_ROOT_ACCESS_KEY_ID=${SQLGATE_ROOT_ACCESS_KEY_ID:-AKIASQLGATEE2E00001}
+	export SQLGATE_ROOT_SECRET_ACCESS_KEY=${SQLGATE_ROOT_SECRET_ACCESS_KEY:-e2eRootSecretKey0123456789abcdefghijklmn}
+	export AWS_ACCESS_KEY_ID=$SQLGATE_ROOT_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$SQLGATE_ROOT_SECRET_ACCESS_KEY
+	# The image's aws CLI v1 and boto3 live in pyenv's Python.
+	if [[ -d ${HOME:-/root}/.pyenv/shims ]]; then
+		PATH=${HOME:-/root}/.pyenv/shims:$PATH
+	fi
+	export PATH
+	export PYTHONDONTWRITEBYTECODE=1 NO_UPDATE_NOTIFIER=1 npm_config_fund=false npm_config_audit=false
+}
+
+check_tools() {
+	local missing=() t
+	for t in go curl python3 aws node npm; do
+		command -v "$t" >/dev/null || missing+=("$t")
+	done
+	if ! python3 -c 'import boto3' 2>/dev/null; then
+		missing+=("python3 boto3")
+	fi
+	if ((${#missing[@]} > 0)); then
+		fail e2e.tools "missing: ${missing[*]}"
+		exit 1
+	fi
+	echo "tools: $(aws --version 2>&1 | head -n1); node $(node --version); boto3 $(python3 -c 'import boto3; print(boto3.__version__)')"
+}
+
+build() {
+	echo "--- build"
+	if (cd "$ROOT" && CGO_ENABLED=0 go build -o "$BIN" ./cmd/sqlgate) >"$TMP/build.log" 2>&1; then
+		pass build
+	else
+		fail build "$(tail -n 20 "$TMP/build.log")"
+		exit 1
+	fi
+}
+
+write_config() {
+	read -r HTTP_PORT HTTPS_PORT DEFAULT_PORT < <(free_ports 3)
+	ENDPOINT=http://127.0.0.1:$HTTP_PORT
+	HTTPS_ENDPOINT=https://127.0.0.1:$HTTPS_PORT
+	DEFAULT_ENDPOINT=http://127.0.0.1:$DEFAULT_PORT
+	export ENDPOINT
+	mkdir -p "$DATA"
+	cat >"$CFG" <<EOF
+region: us-east-1
+account_id: "000000000000"
+listen:
+  http: 127.0.0.1:$HTTP_PORT
+  https: 127.0.0.1:$HTTPS_PORT
+clusters:
+  - {name: maria, engine: mysql, address: 127.0.0.1:3306, database: sqlgate_e2e}
+  - {name: pg, engine: postgres, address: 127.0.0.1:5432, database: sqlgate_e2e}
+  - {name: lite, engine: sqlite}
+EOF
+}
+
+start_main() {
+	echo "--- start sqlgate on $ENDPOINT and $HTTPS_ENDPOINT"
+	if start_server SERVER_PID "$LOG" "$ENDPOINT/healthz" serve --config "$CFG" --data-dir "$DATA"; then
+		pass server-start
+	else
+		fail server-start "no 200 from $ENDPOINT/healthz within 30s"
+		exit 1
+	fi
+}
+
+suite_boto3() {
+	echo "--- c. boto3 (seed 000's Lambda)"
+	local out rc=0
+	export SQLGATE_ENDPOINT=$ENDPOINT E2E_SECRET_NAME=maria-app
+	export E2E_CLUSTERS
+	E2E_CLUSTERS=$(
+		cat <<EOF
+[{"label": "maria", "resourceArn": "$ARN_PREFIX:maria", "secretArn": "${SECRET_ARN_maria:-maria-app}", "database": "sqlgate_e2e"},
+ {"label": "pg", "resourceArn": "$ARN_PREFIX:pg", "secretArn": "pg-app", "database": "sqlgate_e2e"}]
+EOF
+	)
+	out=$(timeout 300 python3 "$E2E_DIR/lambda_test.py" 2>&1) || rc=$?
+	printf '%s\n' "$out" | grep -v '^PASS \|^FAIL ' >&2 || true
+	printf '%s\n' "$out" | grep '^PASS \|^FAIL ' || true
+	tally_output c.lambda_test.py "$rc" "$out"
+}
+
+suite_node() {
+	echo "--- d. AWS SDK for JavaScript v3 (seed 001)"
+	local out rc=0
+	if (cd "$E2E_DIR" && timeout 300 npm ci --no-audit --no-fund --loglevel=error) >"$TMP/npm.log" 2>&1; then
+		pass d.npm-ci
+	else
+		fail d.npm-ci "$(tail -n 10 "$TMP/npm.log")"
+		return 0
+	fi
+	out=$(cd "$E2E_DIR" && SQLGATE_ENDPOINT=$ENDPOINT CLUSTER_ARN=$ARN_PREFIX:maria \
+		SECRET_ARN=${SECRET_ARN_maria:-maria-app} SECRET_NAME=maria-app \
+		timeout 120 node users.mjs 2>&1) || rc=$?
+	printf '%s\n' "$out"
+	tally_output d.users.mjs "$rc" "$out"
+
+	rc=0
+	out=$(cd "$E2E_DIR" && AWS_ENDPOINT_URL=$ENDPOINT CLUSTER_ARN=$ARN_PREFIX:maria \
+		SECRET_ARN=${SECRET_ARN_maria:-maria-app} timeout 120 node seed001.mjs 2>&1) || rc=$?
+	printf '%s\n' "$out"
+	tally_output d.seed001.mjs "$rc" "$out"
+}
+
+# suite_default runs the embedded default (no config file): one SQLite
+# cluster "default" and a secret "default", as the README's first command.
+suite_default() {
+	echo "--- b. seed 000 on the embedded default (no config file) at $DEFAULT_ENDPOINT"
+	if start_server DEFAULT_PID "$DEFAULT_LOG" "$DEFAULT_ENDPOINT/healthz" \
+		serve --data-dir "$DEFAULT_DATA" --http "127.0.0.1:$DEFAULT_PORT"; then
+		pass b.default.server-start
+	else
+		fail b.default.server-start "no 200 from $DEFAULT_ENDPOINT/healthz within 30s"
+		return 0
+	fi
+	local arn
+	ENDPOINT=$DEFAULT_ENDPOINT expect_json b.default.secret-exists \
+		'd["Name"] == "default" and d["ARN"].startswith("arn:aws:secretsmanager:us-east-1:000000000000:secret:default-")' \
+		secretsmanager describe-secret --secret-id default
+	arn=$(json_get "${LAST_OUT:-null}" 'd["ARN"]')
+	ENDPOINT=$DEFAULT_ENDPOINT seed000 default default "${arn:-default}"
+	ENDPOINT=$DEFAULT_ENDPOINT expect_json b.default.secret-by-name \
+		'd["records"] == [[{"stringValue":"111"},{"stringValue":"dog"},{"doubleValue":123.0}]]' \
+		rds-data execute-statement --resource-arn "$ARN_PREFIX:default" --secret-arn default \
+		--sql "select * from Pets"
+	stop_server "$DEFAULT_PID"
+	DEFAULT_PID=""
+}
+
+main() {
+	setup_env
+	check_tools
+	build
+	write_config
+	start_main
+
+	suite_secrets
+	seed000 maria maria "${SECRET_ARN_maria:-maria-app}" sqlgate_e2e
+	seed000 pg pg "${SECRET_ARN_pg:-pg-app}" sqlgate_e2e
+	seed000 lite lite "${SECRET_ARN_lite:-lite-app}"
+	suite_boto3
+	suite_node
+	suite_http_errors
+	suite_restart
+	suite_https
+	suite_default
+}
+
+main "$@"

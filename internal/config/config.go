@@ -1,0 +1,185 @@
+// Package config is sqlgate's configuration: plain data, defaults, loading
+// from YAML with $VAR expansion, and validation with field-named errors.
+// Nothing here starts listeners, sets up logging or touches the network.
+// Every field is documented in docs/config.md.
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole sqlgate configuration.
+type Config struct {
+	DataDir   string    `yaml:"data_dir"`
+	Region    string    `yaml:"region"`
+	AccountID string    `yaml:"account_id"`
+	Listen    Listen    `yaml:"listen"`
+	TLS       TLSFiles  `yaml:"tls"`
+	Clusters  []Cluster `yaml:"clusters"`
+	// InsecureHTTP allows plain HTTP on a non-loopback address.
+	InsecureHTTP bool `yaml:"insecure_http"`
+	// Log selects the log format: "text" (default) or "json".
+	LogFormat string `yaml:"log_format"`
+}
+
+// Listen holds the HTTP listener addresses. Empty = not listening.
+type Listen struct {
+	HTTP  string `yaml:"http"`
+	HTTPS string `yaml:"https"`
+}
+
+// TLSFiles names a PEM certificate and key. Both empty = self-signed.
+type TLSFiles struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Cluster is one database server sqlgate fronts.
+type Cluster struct {
+	Name    string `yaml:"name"`
+	Engine  string `yaml:"engine"`
+	Address string `yaml:"address"`
+	// Database is the default database when a request names none.
+	Database string `yaml:"database"`
+	// DataAPI enables the Data API for this cluster (nil = true).
+	DataAPI *bool `yaml:"data_api"`
+	// MaxConnections is the backend connection budget (0 = 20).
+	MaxConnections int        `yaml:"max_connections"`
+	TLS            ClusterTLS `yaml:"tls"`
+	Limits         Limits     `yaml:"limits"`
+}
+
+// ClusterTLS is how sqlgate connects to the database.
+type ClusterTLS struct {
+	Mode   string `yaml:"mode"` // disable (default) | require | verify-full
+	CAFile string `yaml:"ca_file"`
+}
+
+// Limits are the Data API limits of a cluster; zero values take AWS's.
+type Limits struct {
+	MaxSQLChars      int           `yaml:"max_sql_chars"`      // 0 = 65536
+	MaxResponseBytes int           `yaml:"max_response_bytes"` // 0 = 1 MiB
+	StatementTimeout time.Duration `yaml:"statement_timeout"`  // 0 = 45s
+	TxIdleTimeout    time.Duration `yaml:"tx_idle_timeout"`    // 0 = 3m
+	TxMaxLifetime    time.Duration `yaml:"tx_max_lifetime"`    // 0 = 24h
+	BorrowTimeout    time.Duration `yaml:"borrow_timeout"`     // 0 = 10s
+}
+
+// DataAPIEnabled reports whether the Data API is on for c.
+func (c Cluster) DataAPIEnabled() bool { return c.DataAPI == nil || *c.DataAPI }
+
+// Defaults for zero values.
+const (
+	DefaultHTTP           = "127.0.0.1:8080"
+	DefaultDataDir        = "./sqlgate-data"
+	DefaultRegion         = "us-east-1"
+	DefaultAccountID      = "000000000000"
+	DefaultMaxConnections = 20
+)
+
+// Default returns the embedded zero-setup configuration: HTTP on
+// 127.0.0.1:8080, data dir ./sqlgate-data, one SQLite cluster "default".
+func Default() *Config {
+	c := &Config{}
+	c.applyDefaults()
+	c.Clusters = []Cluster{{Name: "default", Engine: "sqlite"}}
+	c.ApplyClusterDefaults()
+	return c
+}
+
+// Load reads a YAML config file, expands $VAR and ${VAR} from the
+// environment, and fills defaults. It does not validate; call Validate.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(b)
+}
+
+// Parse is Load on bytes.
+func Parse(b []byte) (*Config, error) {
+	expanded := os.ExpandEnv(string(b))
+	c := &Config{}
+	dec := yaml.NewDecoder(stringsReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && err.Error() != "EOF" {
+		return nil, fmt.Errorf("parse config: %w", err)
+	}
+	c.applyDefaults()
+	if len(c.Clusters) == 0 {
+		c.Clusters = []Cluster{{Name: "default", Engine: "sqlite"}}
+	}
+	c.ApplyClusterDefaults()
+	return c, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.Region == "" {
+		c.Region = DefaultRegion
+	}
+	if c.AccountID == "" {
+		c.AccountID = DefaultAccountID
+	}
+	if c.Listen.HTTP == "" && c.Listen.HTTPS == "" {
+		c.Listen.HTTP = DefaultHTTP
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "text"
+	}
+}
+
+// ApplyClusterDefaults fills per-cluster zero values; call again after the
+// data dir changes (flags) so SQLite paths follow it.
+func (c *Config) ApplyClusterDefaults() {
+	for i := range c.Clusters {
+		cl := &c.Clusters[i]
+		if cl.MaxConnections == 0 {
+			cl.MaxConnections = DefaultMaxConnections
+		}
+		l := &cl.Limits
+		setDefault(&l.MaxSQLChars, 65536)
+		setDefault(&l.MaxResponseBytes, 1<<20)
+		setDur(&l.StatementTimeout, 45*time.Second)
+		setDur(&l.TxIdleTimeout, 3*time.Minute)
+		setDur(&l.TxMaxLifetime, 24*time.Hour)
+		setDur(&l.BorrowTimeout, 10*time.Second)
+		if cl.TLS.Mode == "" {
+			cl.TLS.Mode = "disable"
+		}
+	}
+}
+
+// SQLitePath returns the database file of a SQLite cluster: its address, or
+// <data_dir>/<name>.db when the address is empty; relative addresses are
+// relative to the data dir.
+func (c *Config) SQLitePath(cl Cluster) string {
+	p := cl.Address
+	if p == "" {
+		p = cl.Name + ".db"
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(c.DataDir, p)
+	}
+	return p
+}
+
+func setDefault(p *int, v int) {
+	if *p == 0 {
+		*p = v
+	}
+}
+
+func setDur(p *time.Duration, v time.Duration) {
+	if *p == 0 {
+		*p = v
+	}
+}

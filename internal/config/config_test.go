@@ -1,0 +1,84 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestConfig_Default(t *testing.T) {
+	c := Default()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen.HTTP != "127.0.0.1:8080" || c.DataDir != "./sqlgate-data" || c.Region != "us-east-1" || c.AccountID != "000000000000" {
+		t.Fatalf("defaults = %+v", c)
+	}
+	if len(c.Clusters) != 1 || c.Clusters[0].Name != "default" || c.Clusters[0].Engine != "sqlite" {
+		t.Fatalf("clusters = %+v", c.Clusters)
+	}
+	if got := c.Clusters[0].Limits.StatementTimeout; got != 45*time.Second {
+		t.Fatalf("statement timeout = %v", got)
+	}
+}
+
+func TestConfig_Parse(t *testing.T) {
+	t.Setenv("SQLGATE_TEST_HOST", "db.internal")
+	c, err := Parse([]byte(`
+region: eu-west-1
+clusters:
+  - name: maria
+    engine: mysql
+    address: ${SQLGATE_TEST_HOST}:3306
+    data_api: false
+    max_connections: 5
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cl := c.Clusters[0]
+	if cl.Address != "db.internal:3306" || cl.DataAPIEnabled() || cl.MaxConnections != 5 || c.Region != "eu-west-1" {
+		t.Fatalf("cluster = %+v", cl)
+	}
+}
+
+func TestConfig_Validate(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown engine", "clusters:\n- {name: a, engine: sqlite}\n- {name: b, engine: oracle}\n",
+			`clusters[1].engine: unknown engine "oracle" (want mysql, postgres or sqlite)`},
+		{"bad address", "clusters:\n- {name: a, engine: mysql, address: nope}\n", `clusters[0].address: invalid address "nope" (want host:port)`},
+		{"duplicate", "clusters:\n- {name: a, engine: sqlite}\n- {name: a, engine: sqlite}\n", `clusters[1].name: duplicate cluster name "a"`},
+		{"bad name", "clusters:\n- {name: 'a b', engine: sqlite}\n", `clusters[0].name: invalid cluster name`},
+		{"public http", "listen: {http: 0.0.0.0:8080}\n", "listen.http: plain HTTP on non-loopback address"},
+		{"account", "account_id: '12'\n", `account_id: invalid account id "12"`},
+		{"tls mode", "clusters:\n- {name: a, engine: sqlite, tls: {mode: maybe}}\n", `clusters[0].tls.mode: unknown mode "maybe"`},
+		{"negative", "clusters:\n- {name: a, engine: sqlite, max_connections: -1}\n", `clusters[0].max_connections: must not be negative`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse([]byte(tt.yaml))
+			if err == nil {
+				err = c.Validate()
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want prefix %q", err, tt.want)
+			}
+		})
+	}
+	t.Run("insecure http allowed", func(t *testing.T) {
+		c, _ := Parse([]byte("insecure_http: true\nlisten: {http: 0.0.0.0:8080}\n"))
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("unknown field", func(t *testing.T) {
+		if _, err := Parse([]byte("bogus: 1\n")); err == nil {
+			t.Fatal("want error for unknown field")
+		}
+	})
+}

@@ -1,0 +1,115 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+)
+
+// FieldError names the config field that is wrong.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+var (
+	clusterName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,62}$`)
+	accountID   = regexp.MustCompile(`^[0-9]{12}$`)
+	regionName  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+)
+
+// Validate checks c and returns the first problem as a *FieldError.
+func (c *Config) Validate() error {
+	if !regionName.MatchString(c.Region) {
+		return &FieldError{"region", fmt.Sprintf("invalid region %q (want e.g. us-east-1)", c.Region)}
+	}
+	if !accountID.MatchString(c.AccountID) {
+		return &FieldError{"account_id", fmt.Sprintf("invalid account id %q (want 12 digits)", c.AccountID)}
+	}
+	if err := c.validateListen(); err != nil {
+		return err
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		return &FieldError{"tls", "cert_file and key_file must be set together"}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return &FieldError{"log_format", fmt.Sprintf("unknown format %q (want text or json)", c.LogFormat)}
+	}
+	seen := map[string]bool{}
+	for i, cl := range c.Clusters {
+		if err := validateCluster(fmt.Sprintf("clusters[%d]", i), cl); err != nil {
+			return err
+		}
+		if seen[cl.Name] {
+			return &FieldError{fmt.Sprintf("clusters[%d].name", i), fmt.Sprintf("duplicate cluster name %q", cl.Name)}
+		}
+		seen[cl.Name] = true
+	}
+	return nil
+}
+
+func (c *Config) validateListen() error {
+	if c.Listen.HTTP != "" {
+		host, err := checkAddr(c.Listen.HTTP)
+		if err != nil {
+			return &FieldError{"listen.http", err.Error()}
+		}
+		if !c.InsecureHTTP && !isLoopback(host) {
+			return &FieldError{"listen.http", fmt.Sprintf("plain HTTP on non-loopback address %q sends secrets in clear; use listen.https or set insecure_http: true", c.Listen.HTTP)}
+		}
+	}
+	if c.Listen.HTTPS != "" {
+		if _, err := checkAddr(c.Listen.HTTPS); err != nil {
+			return &FieldError{"listen.https", err.Error()}
+		}
+	}
+	return nil
+}
+
+func validateCluster(f string, cl Cluster) error {
+	if !clusterName.MatchString(cl.Name) {
+		return &FieldError{f + ".name", fmt.Sprintf("invalid cluster name %q (letters, digits and hyphens, starting with a letter, at most 63)", cl.Name)}
+	}
+	switch cl.Engine {
+	case "mysql", "postgres":
+		if _, err := checkAddr(cl.Address); err != nil {
+			return &FieldError{f + ".address", err.Error()}
+		}
+	case "sqlite":
+	default:
+		return &FieldError{f + ".engine", fmt.Sprintf("unknown engine %q (want mysql, postgres or sqlite)", cl.Engine)}
+	}
+	if cl.MaxConnections < 0 {
+		return &FieldError{f + ".max_connections", "must not be negative"}
+	}
+	switch cl.TLS.Mode {
+	case "disable", "require", "verify-full":
+	default:
+		return &FieldError{f + ".tls.mode", fmt.Sprintf("unknown mode %q (want disable, require or verify-full)", cl.TLS.Mode)}
+	}
+	if cl.Limits.MaxSQLChars < 0 || cl.Limits.MaxResponseBytes < 0 || cl.Limits.StatementTimeout < 0 || cl.Limits.BorrowTimeout < 0 {
+		return &FieldError{f + ".limits", "limits must not be negative"}
+	}
+	return nil
+}
+
+func checkAddr(a string) (string, error) {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil || port == "" {
+		return "", fmt.Errorf("invalid address %q (want host:port)", a)
+	}
+	return host, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }

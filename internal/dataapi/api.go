@@ -1,0 +1,269 @@
+// Package dataapi implements the Aurora Data API (rds-data, restJson1) on
+// top of sqlgate's engines: ExecuteStatement, BatchExecuteStatement,
+// Begin/Commit/RollbackTransaction and the deprecated ExecuteSql.
+//
+// The wire contract is ../shared/spec/dataapi.md; every response is shaped
+// so that the aws CLI, boto3 and the JS and Go SDKs parse it unchanged.
+package dataapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/arn"
+	"github.com/sqlgate/sqlgate/internal/awserr"
+	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/iam"
+	"github.com/sqlgate/sqlgate/internal/pool"
+	"github.com/sqlgate/sqlgate/internal/txn"
+)
+
+// Cluster is what the Data API needs to know about one cluster.
+type Cluster struct {
+	Name     string
+	ARN      string
+	Dialect  engine.Dialect
+	Enabled  bool   // data_api
+	Database string // default database when a request names none
+	Pool     *pool.Pool
+	Limits   Limits
+}
+
+// Limits are the per-cluster Data API limits.
+type Limits struct {
+	MaxSQLChars      int
+	MaxResponseBytes int
+	StatementTimeout time.Duration
+	BorrowTimeout    time.Duration
+	TxIdleTimeout    time.Duration
+	TxMaxLifetime    time.Duration
+}
+
+// SecretSource resolves a secret id (name, ARN or partial ARN) to its ARN
+// and current SecretString. It returns ErrSecretNotFound for unknown ids.
+type SecretSource interface {
+	SecretARN(ctx context.Context, id string) (string, error)
+	SecretString(ctx context.Context, id string) (arn, value string, err error)
+}
+
+// ErrSecretNotFound is returned by a SecretSource for an unknown secret.
+var ErrSecretNotFound = errors.New("secret not found")
+
+// Observer receives one call per finished request for metrics.
+type Observer interface {
+	ObserveDataAPI(cluster, action, outcome string, d time.Duration)
+}
+
+// API serves the Data API.
+type API struct {
+	clusters map[string]*Cluster
+	region   string
+	account  string
+	secrets  SecretSource
+	authz    iam.Authorizer
+	txns     *txn.Manager
+	log      *slog.Logger
+	obs      Observer
+}
+
+// Config wires an API.
+type Config struct {
+	Region, Account string
+	Clusters        []*Cluster
+	Secrets         SecretSource
+	Authorizer      iam.Authorizer
+	Txns            *txn.Manager
+	Log             *slog.Logger
+	Observer        Observer
+}
+
+// New returns an API.
+func New(c Config) *API {
+	a := &API{clusters: map[string]*Cluster{}, region: c.Region, account: c.Account,
+		secrets: c.Secrets, authz: c.Authorizer, txns: c.Txns, log: c.Log, obs: c.Observer}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	for _, cl := range c.Clusters {
+		a.clusters[cl.Name] = cl
+	}
+	return a
+}
+
+// Actions maps request paths to action names (IAM action suffixes).
+var Actions = map[string]string{
+	"/Execute":             "ExecuteStatement",
+	"/BatchExecute":        "BatchExecuteStatement",
+	"/BeginTransaction":    "BeginTransaction",
+	"/CommitTransaction":   "CommitTransaction",
+	"/RollbackTransaction": "RollbackTransaction",
+	"/ExecuteSql":          "ExecuteSql",
+}
+
+// Action returns the action for a request path (case-insensitive, as old
+// SDKs used lower-case paths), or "".
+func Action(path string) string {
+	if a, ok := Actions[path]; ok {
+		return a
+	}
+	for p, a := range Actions {
+		if strings.EqualFold(p, path) {
+			return a
+		}
+	}
+	return ""
+}
+
+// Handle serves one verified request whose body has been read. It returns
+// the outcome ("OK" or the exception name) and cluster for the access log.
+func (a *API) Handle(w http.ResponseWriter, r *http.Request, body []byte, requestID string) (cluster, outcome string) {
+	start := time.Now()
+	action := Action(r.URL.Path)
+	var resp []byte
+	var err error
+	switch action {
+	case "ExecuteStatement":
+		cluster, resp, err = a.execute(r.Context(), body)
+	case "BatchExecuteStatement":
+		cluster, resp, err = a.batch(r.Context(), body)
+	case "BeginTransaction":
+		cluster, resp, err = a.begin(r.Context(), body)
+	case "CommitTransaction":
+		cluster, resp, err = a.end(r.Context(), body, true)
+	case "RollbackTransaction":
+		cluster, resp, err = a.end(r.Context(), body, false)
+	case "ExecuteSql":
+		cluster, resp, err = a.executeSQL(r.Context(), body)
+	default:
+		err = awserr.New("UnknownOperationException", http.StatusNotFound, "Unknown operation "+r.URL.Path)
+	}
+	outcome = "OK"
+	if err != nil {
+		e := awserr.Write(w, requestID, err)
+		outcome = e.Code
+		if e.Status >= 500 {
+			a.log.Warn("data api request failed", "action", action, "cluster", cluster, "code", e.Code, "err", e.Err)
+		}
+	} else {
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("X-Amzn-RequestId", requestID)
+		_, _ = w.Write(resp)
+	}
+	if a.obs != nil {
+		a.obs.ObserveDataAPI(cluster, action, outcome, time.Since(start))
+	}
+	return cluster, outcome
+}
+
+// target is a resolved cluster + login for one call.
+type target struct {
+	cl        *Cluster
+	secretARN string
+	creds     engine.Credentials
+}
+
+// resolve checks the cluster, permissions and secret of a call.
+func (a *API) resolve(ctx context.Context, action, resourceARN, secretID, database string) (*target, error) {
+	if resourceARN == "" {
+		return nil, notNull("resourceArn")
+	}
+	if secretID == "" {
+		return nil, notNull("secretArn")
+	}
+	cl, err := a.cluster(resourceARN)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.authz.Authorize(ctx, "rds-data:"+action, cl.ARN); err != nil {
+		return nil, mapError(err, 0)
+	}
+	if !cl.Enabled {
+		return nil, badRequest("HttpEndpoint is not enabled for cluster " + cl.Name + ". Please refer to https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.html#data-api.troubleshooting")
+	}
+	secretARN, err := a.secrets.SecretARN(ctx, secretID)
+	if err != nil {
+		return nil, secretErr(secretID, err)
+	}
+	if err := a.authz.Authorize(ctx, "secretsmanager:GetSecretValue", secretARN); err != nil {
+		return nil, mapError(err, 0)
+	}
+	_, value, err := a.secrets.SecretString(ctx, secretARN)
+	if err != nil {
+		return nil, secretErr(secretID, err)
+	}
+	creds, err := parseSecret(value)
+	if err != nil {
+		return nil, err
+	}
+	creds.Database = database
+	if creds.Database == "" {
+		creds.Database = cl.Database
+	}
+	return &target{cl: cl, secretARN: secretARN, creds: creds}, nil
+}
+
+func secretErr(id string, err error) error {
+	if errors.Is(err, ErrSecretNotFound) {
+		return secretsError("Error fetching secret "+id+" : Secrets Manager can't find the specified secret. (Service: AWSSecretsManager; Status Code: 400; Error Code: ResourceNotFoundException)", err)
+	}
+	var ae *awserr.Error
+	if errors.As(err, &ae) {
+		return secretsError("Error fetching secret "+id+" : "+ae.Msg, err)
+	}
+	return secretsError("Error fetching secret "+id, err)
+}
+
+// parseSecret reads the username and password of an RDS-style secret.
+func parseSecret(value string) (engine.Credentials, error) {
+	var s struct {
+		Username *string `json:"username"`
+		Password *string `json:"password"`
+	}
+	if err := json.Unmarshal([]byte(value), &s); err != nil || s.Username == nil || s.Password == nil {
+		return engine.Credentials{}, invalidSecret("The secret must be a JSON object with username and password fields.")
+	}
+	return engine.Credentials{User: *s.Username, Password: *s.Password}, nil
+}
+
+// cluster resolves a cluster ARN of this region and account.
+func (a *API) cluster(resourceARN string) (*Cluster, error) {
+	parsed, name, err := arn.ClusterName(resourceARN)
+	if err != nil {
+		return nil, badRequest("Invalid resource ARN: " + resourceARN)
+	}
+	cl, ok := a.clusters[name]
+	if !ok || parsed.Region != a.region || parsed.Account != a.account {
+		return nil, notFound("DB cluster " + resourceARN + " not found. The resourceArn value can't be found.")
+	}
+	return cl, nil
+}
+
+// borrow takes a connection for a non-transactional call.
+func (a *API) borrow(ctx context.Context, t *target) (*pool.Conn, error) {
+	bctx, cancel := context.WithTimeout(ctx, t.cl.Limits.BorrowTimeout)
+	defer cancel()
+	c, err := t.cl.Pool.Borrow(bctx, t.creds)
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return nil, pool.ErrExhausted
+	}
+	return c, err
+}
+
+// acquireTx fetches an open transaction for this cluster.
+func (a *API) acquireTx(id string, t *target) (*txn.Tx, error) {
+	tx, err := a.txns.Acquire(id)
+	if err != nil {
+		return nil, err
+	}
+	if tx.Cluster != t.cl.Name || tx.SecretARN != t.secretARN {
+		a.txns.Release(tx)
+		return nil, &txn.NotFoundError{ID: id}
+	}
+	return tx, nil
+}

@@ -1,0 +1,103 @@
+package dataapi
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+
+	"github.com/sqlgate/sqlgate/internal/engine"
+)
+
+func TestEncode_Double(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want string
+	}{
+		{123, "123.0"}, {0, "0.0"}, {0.1, "0.1"}, {-2.5, "-2.5"}, {10, "10.0"},
+		{1e10, "1.0E10"}, {1.7976931348623157e308, "1.7976931348623157E308"},
+		{1e-4, "1.0E-4"}, {9999999, "9999999.0"}, {math.NaN(), `"NaN"`}, {math.Inf(-1), `"-Infinity"`},
+	}
+	for _, tt := range tests {
+		if got := string(appendDouble(nil, tt.in)); got != tt.want {
+			t.Errorf("appendDouble(%v) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestEncode_String(t *testing.T) {
+	for _, s := range []string{"", "plain", "quote\" back\\slash", "\b \n \r \t \f", "\x00\x1f", "邓不利多", "bad\xffutf8", "\u2028"} {
+		b := appendString(nil, s)
+		var got string
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("%q → %s: %v", s, b, err)
+		}
+		if s == "bad\xffutf8" {
+			continue
+		}
+		if got != s {
+			t.Errorf("round trip %q → %q", s, got)
+		}
+	}
+}
+
+func TestEncode_Field(t *testing.T) {
+	tests := []struct {
+		name string
+		v    engine.Value
+		dec  bool
+		o    mapOptions
+		want string
+	}{
+		{"null", engine.Null(), false, mapOptions{}, `{"isNull":true}`},
+		{"long", engine.Long(-9223372036854775808), false, mapOptions{}, `{"longValue":-9223372036854775808}`},
+		{"long as string", engine.Long(7), false, mapOptions{longAsString: true}, `{"stringValue":"7"}`},
+		{"decimal string", engine.String("0.10"), true, mapOptions{}, `{"stringValue":"0.10"}`},
+		{"decimal as double", engine.String("0.10"), true, mapOptions{decimalAsNumber: true}, `{"doubleValue":0.1}`},
+		{"decimal as long", engine.String("42"), true, mapOptions{decimalAsNumber: true}, `{"longValue":42}`},
+		{"blob", engine.Blob([]byte("hello")), false, mapOptions{}, `{"blobValue":"aGVsbG8="}`},
+		{"bool", engine.Bool(true), false, mapOptions{}, `{"booleanValue":true}`},
+		{"array", engine.Value{Kind: engine.KindArray, ElemKind: engine.KindLong, Array: []engine.Value{engine.Long(1), engine.Null(), engine.Long(3)}}, false, mapOptions{}, `{"arrayValue":{"longValues":[1,null,3]}}`},
+		{"empty array", engine.Value{Kind: engine.KindArray, ElemKind: engine.KindString}, false, mapOptions{}, `{"arrayValue":{"stringValues":[]}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(appendField(nil, tt.v, tt.dec, tt.o)); got != tt.want {
+				t.Fatalf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEncode_Execute(t *testing.T) {
+	res := &engine.Result{HasResultSet: true,
+		Columns: []engine.Column{{Name: "id", Label: "id"}, {Name: "type", Label: "type"}, {Name: "price", Label: "price"}},
+		Rows:    [][]engine.Value{{engine.String("111"), engine.String("dog"), engine.Double(123)}}}
+	got, err := encodeExecute(res, false, options{}, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"numberOfRecordsUpdated":0,"records":[[{"stringValue":"111"},{"stringValue":"dog"},{"doubleValue":123.0}]]}`
+	if string(got) != want {
+		t.Fatalf("got %s\nwant %s", got, want)
+	}
+	got, _ = encodeExecute(res, false, options{json: true}, 1<<20)
+	want = `{"formattedRecords":"[{\"id\":\"111\",\"type\":\"dog\",\"price\":123.0}]","numberOfRecordsUpdated":0}`
+	if string(got) != want {
+		t.Fatalf("got %s\nwant %s", got, want)
+	}
+	dml := &engine.Result{RowsAffected: 1, Generated: []engine.Value{}}
+	got, _ = encodeExecute(dml, true, options{}, 1<<20)
+	if want := `{"generatedFields":[],"numberOfRecordsUpdated":1}`; string(got) != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	if _, err := encodeExecute(res, false, options{}, 10); err != engine.ErrResultTooLarge {
+		t.Fatalf("err = %v, want ErrResultTooLarge", err)
+	}
+}
+
+func TestSplitStatements(t *testing.T) {
+	got := splitStatements("select 1; select ';' ; -- c;\n /* ; */ select 2;")
+	if len(got) != 3 || got[1] != "select ';'" {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -1,0 +1,80 @@
+package dataapi
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/txn"
+)
+
+const rollbackTimeout = 10 * time.Second
+
+// begin is BeginTransaction: it pins a pooled connection to a new id. The
+// database is fixed here for the transaction's lifetime (spec §4.3).
+func (a *API) begin(ctx context.Context, body []byte) (string, []byte, error) {
+	var req beginRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return "", nil, err
+	}
+	t, err := a.resolve(ctx, "BeginTransaction", req.ResourceARN, req.SecretARN, req.Database)
+	if err != nil {
+		return "", nil, err
+	}
+	if req.Schema != nil {
+		return t.cl.Name, nil, validation("The schema parameter isn't supported")
+	}
+	c, err := a.borrow(ctx, t)
+	if err != nil {
+		return t.cl.Name, nil, mapError(err, 0)
+	}
+	bctx, cancel := context.WithTimeout(ctx, t.cl.Limits.StatementTimeout)
+	defer cancel()
+	if err := c.Begin(bctx); err != nil {
+		t.cl.Pool.Discard(c)
+		return t.cl.Name, nil, mapError(err, c.ID())
+	}
+	tx := &txn.Tx{ID: txn.NewID(), Cluster: t.cl.Name, Database: t.creds.Database,
+		SecretARN: t.secretARN, Conn: c, Pool: t.cl.Pool,
+		Idle: t.cl.Limits.TxIdleTimeout, MaxLife: t.cl.Limits.TxMaxLifetime}
+	a.txns.Add(tx)
+	a.txns.Release(tx)
+	b := appendString([]byte(`{"transactionId":`), tx.ID)
+	return t.cl.Name, append(b, '}'), nil
+}
+
+// end is CommitTransaction (commit=true) or RollbackTransaction.
+func (a *API) end(ctx context.Context, body []byte, commit bool) (string, []byte, error) {
+	var req endRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return "", nil, err
+	}
+	action := "RollbackTransaction"
+	if commit {
+		action = "CommitTransaction"
+	}
+	if strings.TrimSpace(req.TransactionID) == "" {
+		return "", nil, notNull("transactionId")
+	}
+	t, err := a.resolve(ctx, action, req.ResourceARN, req.SecretARN, "")
+	if err != nil {
+		return "", nil, err
+	}
+	tx, err := a.acquireTx(req.TransactionID, t)
+	if err != nil {
+		return t.cl.Name, nil, mapError(err, 0)
+	}
+	a.txns.Remove(tx, "")
+	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.cl.Limits.StatementTimeout)
+	defer cancel()
+	if !commit {
+		txn.Abort(tx)
+		return t.cl.Name, []byte(`{"transactionStatus":"Rollback Complete"}`), nil
+	}
+	if err := tx.Conn.Commit(ectx); err != nil {
+		txn.Abort(tx)
+		return t.cl.Name, nil, mapError(err, tx.Conn.ID())
+	}
+	tx.Pool.Release(tx.Conn)
+	return t.cl.Name, []byte(`{"transactionStatus":"Transaction Committed"}`), nil
+}

@@ -1,0 +1,291 @@
+package mysql
+
+// Type mapping, spec §4.6 (values) and §4.10 (metadata as Connector/J 8
+// reports it with its defaults tinyInt1isBit=true, transformedBitIsBoolean=false).
+
+import (
+	"database/sql/driver"
+	"math"
+	"strconv"
+
+	"github.com/sqlgate/sqlgate/internal/engine"
+)
+
+// column returns the JDBC metadata of f.
+func column(f *field) engine.Column {
+	name, jdbc := typeName(f)
+	c := engine.Column{
+		Name:      f.name,
+		Label:     f.name,
+		TypeName:  name,
+		Type:      jdbc,
+		Precision: precision(f),
+		Nullable:  1,
+		TableName: f.table,
+		// SchemaName stays "" as in the Data API's captures.
+		IsAutoIncrement: f.flags&flagAutoIncrement != 0,
+	}
+	if f.flags&flagNotNull != 0 {
+		c.Nullable = 0
+	}
+	switch f.typ {
+	case typeTiny, typeShort, typeInt24, typeLong, typeLongLong, typeFloat, typeDouble, typeDecimal, typeNewDecimal:
+		c.IsSigned = !f.unsigned()
+		if f.decimals < 31 { // 31 = NOT_FIXED_DEC: FLOAT/DOUBLE without (M,D)
+			c.Scale = int32(f.decimals)
+		}
+	case typeVarChar, typeVarString, typeString, typeTinyBlob, typeBlob, typeMediumBlob, typeLongBlob, typeJSON, typeEnum, typeSet:
+		c.IsCaseSensitive = f.binary() || binCollations[f.collation]
+	}
+	return c
+}
+
+// binCollations are the common case-sensitive (_bin) collations by id.
+var binCollations = map[uint8]bool{46: true, 83: true, 47: true, 65: true, 84: true}
+
+// typeName returns Connector/J's MysqlType name and java.sql.Types code.
+func typeName(f *field) (string, int32) {
+	u := ""
+	if f.unsigned() {
+		u = " UNSIGNED"
+	}
+	switch f.typ {
+	case typeDecimal, typeNewDecimal:
+		return "DECIMAL" + u, engine.JDBCDecimal
+	case typeTiny:
+		if f.length == 1 {
+			return "BIT", engine.JDBCBit
+		}
+		return "TINYINT" + u, engine.JDBCTinyInt
+	case typeShort:
+		return "SMALLINT" + u, engine.JDBCSmallInt
+	case typeInt24:
+		return "MEDIUMINT" + u, engine.JDBCInteger
+	case typeLong:
+		return "INT" + u, engine.JDBCInteger
+	case typeLongLong:
+		return "BIGINT" + u, engine.JDBCBigInt
+	case typeFloat:
+		return "FLOAT" + u, engine.JDBCReal
+	case typeDouble:
+		return "DOUBLE" + u, engine.JDBCDouble
+	case typeNull:
+		return "NULL", 0
+	case typeTimestamp:
+		return "TIMESTAMP", engine.JDBCTimestamp
+	case typeDateTime:
+		return "DATETIME", engine.JDBCTimestamp
+	case typeDate, typeNewDate:
+		return "DATE", engine.JDBCDate
+	case typeTime:
+		return "TIME", engine.JDBCTime
+	case typeYear:
+		return "YEAR", engine.JDBCDate
+	case typeBit:
+		return "BIT", engine.JDBCBit
+	case typeJSON:
+		return "JSON", engine.JDBCLongVarchar
+	case typeEnum:
+		return "ENUM", engine.JDBCChar
+	case typeSet:
+		return "SET", engine.JDBCChar
+	case typeTinyBlob, typeBlob, typeMediumBlob, typeLongBlob:
+		return blobName(f)
+	case typeVarChar, typeVarString:
+		if f.binary() {
+			return "VARBINARY", engine.JDBCVarbinary
+		}
+		return "VARCHAR", engine.JDBCVarchar
+	case typeString:
+		switch {
+		case f.flags&flagEnum != 0:
+			return "ENUM", engine.JDBCChar
+		case f.flags&flagSet != 0:
+			return "SET", engine.JDBCChar
+		case f.binary():
+			return "BINARY", engine.JDBCBinary
+		}
+		return "CHAR", engine.JDBCChar
+	case typeGeometry:
+		return "GEOMETRY", engine.JDBCBinary
+	case typeVector:
+		return "VECTOR", engine.JDBCVarbinary
+	}
+	if f.dbType != "" {
+		return f.dbType, engine.JDBCOther
+	}
+	return "UNKNOWN", engine.JDBCOther
+}
+
+// blobName sizes BLOB/TEXT columns as Connector/J does, by maximum length.
+func blobName(f *field) (string, int32) {
+	n := uint64(f.length)
+	if !f.binary() {
+		n /= uint64(mbMaxLen(f.collation))
+	}
+	prefix := ""
+	switch {
+	case n <= 255:
+		prefix = "TINY"
+	case n <= 65535:
+	case n <= 16777215:
+		prefix = "MEDIUM"
+	default:
+		prefix = "LONG"
+	}
+	if f.binary() {
+		if prefix == "TINY" {
+			return "TINYBLOB", engine.JDBCVarbinary
+		}
+		return prefix + "BLOB", engine.JDBCLongVarbinary
+	}
+	if prefix == "TINY" {
+		return "TINYTEXT", engine.JDBCVarchar
+	}
+	return prefix + "TEXT", engine.JDBCLongVarchar
+}
+
+// precision is the display length; characters for text, digits for DECIMAL.
+func precision(f *field) int32 {
+	n := int64(f.length)
+	switch f.typ {
+	case typeDecimal, typeNewDecimal:
+		if !f.unsigned() {
+			n--
+		}
+		if f.decimals > 0 {
+			n--
+		}
+	case typeVarChar, typeVarString, typeString, typeTinyBlob, typeBlob, typeMediumBlob, typeLongBlob, typeJSON, typeEnum, typeSet:
+		if !f.binary() {
+			n /= int64(mbMaxLen(f.collation))
+		}
+	}
+	return int32(min(max(n, 0), math.MaxInt32))
+}
+
+// mbMaxLen is the bytes per character of a collation's character set, for
+// the collations a server typically sends (ids below 256); utf8mb4 otherwise.
+func mbMaxLen(collation uint8) int {
+	switch {
+	case collation == binaryCollation:
+		return 1
+	case collation == 33 || collation == 83 || (collation >= 192 && collation <= 215):
+		return 3 // utf8mb3
+	case collation == 5 || collation == 8 || collation == 15 || collation == 31 ||
+		(collation >= 47 && collation <= 49) || collation == 94 || collation == 11 || collation == 65:
+		return 1 // latin1, ascii
+	case collation == 54 || collation == 55 || collation == 101 || collation == 124 ||
+		collation == 56 || collation == 62 || collation == 60 || collation == 61:
+		return 4 // utf16, utf32
+	}
+	return 4
+}
+
+// value converts one driver value of column f, returning its approximate
+// size in the response.
+func value(f *field, v driver.Value) (engine.Value, int) {
+	if v == nil || f.typ == typeNull {
+		return engine.Null(), 14
+	}
+	switch f.typ {
+	case typeBit:
+		for _, b := range bytesOf(v) {
+			if b != 0 {
+				return engine.Bool(true), 20
+			}
+		}
+		return engine.Bool(false), 20
+	case typeTiny, typeShort, typeInt24, typeLong, typeLongLong, typeYear:
+		if f.isBool() {
+			n, _ := toInt(v)
+			return engine.Bool(n != 0), 20
+		}
+		if f.typ == typeYear {
+			n, _ := toInt(v)
+			s := strconv.FormatInt(n, 10)
+			for len(s) < 4 {
+				s = "0" + s
+			}
+			return engine.String(s), 20
+		}
+		if n, ok := toInt(v); ok {
+			return engine.Long(n), 32
+		}
+		// BIGINT UNSIGNED above MaxInt64: longValue can't hold it.
+		s := string(bytesOf(v))
+		if u, ok := v.(uint64); ok {
+			s = strconv.FormatUint(u, 10)
+		}
+		return engine.String(s), 20 + len(s)
+	case typeFloat, typeDouble:
+		return engine.Double(toFloat(v)), 32
+	}
+	switch x := v.(type) {
+	case int64:
+		return engine.Long(x), 32
+	case uint64:
+		if x <= math.MaxInt64 {
+			return engine.Long(int64(x)), 32
+		}
+		return engine.String(strconv.FormatUint(x, 10)), 40
+	case float32, float64:
+		return engine.Double(toFloat(v)), 32
+	case bool:
+		return engine.Bool(x), 20
+	}
+	b := bytesOf(v)
+	if f.binary() && binaryTypes[f.typ] {
+		return engine.Blob(append([]byte(nil), b...)), 16 + len(b)*4/3
+	}
+	return engine.String(string(b)), 16 + len(b)
+}
+
+// binaryTypes are the column types whose binary-collation values are bytes
+// (temporal and DECIMAL columns carry the binary collation too).
+var binaryTypes = map[int]bool{
+	typeVarChar: true, typeVarString: true, typeString: true, typeTinyBlob: true, typeBlob: true,
+	typeMediumBlob: true, typeLongBlob: true, typeGeometry: true, typeVector: true, typeUnknown: true,
+}
+
+func bytesOf(v driver.Value) []byte {
+	switch x := v.(type) {
+	case []byte:
+		return x
+	case string:
+		return []byte(x)
+	}
+	return nil
+}
+
+func toInt(v driver.Value) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case uint64:
+		return int64(x), x <= math.MaxInt64
+	case []byte:
+		n, err := strconv.ParseInt(string(x), 10, 64)
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// toFloat widens a value to float64. The driver parses FLOAT columns to
+// float32; going through the shortest float32 text recovers the decimal the
+// server printed (1.1, not 1.100000023841858), as Connector/J's getDouble does.
+func toFloat(v driver.Value) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case float32:
+		f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(x), 'g', -1, 32), 64)
+		return f
+	case int64:
+		return float64(x)
+	case []byte:
+		f, _ := strconv.ParseFloat(string(x), 64)
+		return f
+	}
+	return 0
+}

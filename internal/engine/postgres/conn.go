@@ -1,0 +1,287 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/sqlgate/sqlgate/internal/engine"
+)
+
+// Conn is one PostgreSQL backend connection. Like every engine.Conn it is
+// used by one goroutine at a time.
+type Conn struct {
+	pg     *pgconn.PgConn
+	broken bool
+
+	// Per-connection catalog caches (see describe.go).
+	types map[uint32]typeInfo // user-defined type OIDs
+	attrs map[attrKey]attrInfo
+
+	// txnCause is the message of the error that aborted the open transaction,
+	// reported by a later Commit like pgjdbc does.
+	txnCause string
+	// last remembers the table columns behind the latest result set, for
+	// DescribeColumns.
+	last lastResult
+}
+
+type lastResult struct {
+	res  *engine.Result
+	refs []attrKey
+}
+
+var _ engine.Conn = (*Conn)(nil)
+
+func newConn(pg *pgconn.PgConn) *Conn {
+	return &Conn{pg: pg, types: map[uint32]typeInfo{}, attrs: map[attrKey]attrInfo{}}
+}
+
+// rawResult is a statement's response before type mapping.
+type rawResult struct {
+	fields []pgconn.FieldDescription // nil: the statement returned no result set
+	rows   [][][]byte
+	tag    pgconn.CommandTag
+}
+
+// Exec runs one statement. ":name" placeholders become $n and are bound with
+// explicit types (see bindParams); the statement always goes through an
+// unnamed server-side prepared statement, so "$1" in the text is not a
+// placeholder the caller can fill, as on AWS (spec §4.5).
+func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxBytes int) (*engine.Result, error) {
+	c.last = lastResult{}
+	st, err := engine.Rewrite(sql, engine.DialectPostgres)
+	if err != nil {
+		return nil, err
+	}
+	if st.Multi {
+		return nil, &engine.ParamError{Msg: "Multistatements aren't supported.", Validation: true}
+	}
+	ordered, err := engine.Order(st, params)
+	if err != nil {
+		return nil, err
+	}
+	bp, err := bindParams(ordered)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := c.run(ctx, st.SQL, bp, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	if isDDL(raw.tag) {
+		c.resetCaches()
+	}
+	return c.build(ctx, raw)
+}
+
+// run sends one statement and reads its whole response.
+func (c *Conn) run(ctx context.Context, sql string, bp boundParams, maxBytes int) (rawResult, error) {
+	rr := c.pg.ExecParams(ctx, sql, bp.values, bp.oids, bp.formats, nil)
+	var res rawResult
+	if fds := rr.FieldDescriptions(); fds != nil {
+		res.fields = slices.Clone(fds)
+	}
+	size := 0
+	for rr.NextRow() {
+		vals := rr.Values()
+		row := make([][]byte, len(vals))
+		size += 2
+		for i, v := range vals {
+			row[i] = bytes.Clone(v) // keeps nil (NULL) apart from "" (empty)
+			size += len(v) + 4
+		}
+		res.rows = append(res.rows, row)
+		if maxBytes > 0 && size > maxBytes {
+			c.abort(rr)
+			return rawResult{}, engine.ErrResultTooLarge
+		}
+	}
+	tag, err := rr.Close()
+	if err != nil {
+		return rawResult{}, c.execErr(ctx, err)
+	}
+	res.tag = tag
+	return res, nil
+}
+
+// abort stops a statement whose result is too large: a CancelRequest ends it
+// on the backend, then the rest of the response is drained so the connection
+// stays usable (in a transaction, the cancel aborts it, like AWS terminating
+// the transaction, spec §4.1).
+func (c *Conn) abort(rr *pgconn.ResultReader) {
+	ctx, cancel := context.WithTimeout(context.Background(), cancelGrace)
+	defer cancel()
+	cancelErr := c.pg.CancelRequest(ctx)
+	_, err := rr.Close()
+	if c.pg.IsClosed() {
+		c.broken = true
+		return
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		c.noteTxnFailure(dbError(pgErr).Message)
+	}
+	if cancelErr == nil && (pgErr == nil || pgErr.Code != sqlstateQueryCanceled) {
+		// The statement ended before the cancel landed; the signal may still
+		// be on its way and could hit the next statement. Give it time to
+		// arrive while the backend is idle (and ignores it), as pgx does.
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// execErr maps an error of a statement on c.
+func (c *Conn) execErr(ctx context.Context, err error) error {
+	if c.pg.IsClosed() {
+		c.broken = true
+	}
+	var pgErr *pgconn.PgError
+	isPg := errors.As(err, &pgErr)
+	if isPg {
+		c.noteTxnFailure(dbError(pgErr).Message)
+	}
+	if ctx.Err() != nil && (!isPg || pgErr.Code == sqlstateQueryCanceled) {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("exec: %w", engine.ErrTimeout)
+		}
+		return fmt.Errorf("exec: %w", ctx.Err())
+	}
+	if isPg {
+		return dbError(pgErr)
+	}
+	if c.broken {
+		return fmt.Errorf("exec: %w: %w", engine.ErrUnavailable, err)
+	}
+	return fmt.Errorf("exec: %w", err)
+}
+
+func (c *Conn) noteTxnFailure(msg string) {
+	if c.pg.TxStatus() == 'E' && c.txnCause == "" {
+		c.txnCause = msg
+	}
+}
+
+// build maps a raw response to a Result.
+func (c *Conn) build(ctx context.Context, raw rawResult) (*engine.Result, error) {
+	var affected int64
+	if t := raw.tag; t.Insert() || t.Update() || t.Delete() || strings.HasPrefix(t.String(), "MERGE") {
+		affected = t.RowsAffected()
+	}
+	if raw.fields == nil {
+		return &engine.Result{RowsAffected: affected, Generated: []engine.Value{}}, nil
+	}
+	infos, elems, err := c.typeInfos(ctx, raw.fields)
+	if err != nil {
+		return nil, err
+	}
+	res := &engine.Result{
+		HasResultSet: true,
+		RowsAffected: affected,
+		Columns:      make([]engine.Column, len(raw.fields)),
+		Decimal:      make([]bool, len(raw.fields)),
+		Rows:         make([][]engine.Value, len(raw.rows)),
+	}
+	refs := make([]attrKey, len(raw.fields))
+	for i, f := range raw.fields {
+		ti := infos[i]
+		if ti.codec == codecUnsupported {
+			return nil, &engine.UnsupportedTypeError{TypeName: ti.unsupported}
+		}
+		res.Columns[i] = column(f.Name, f.DataTypeOID, f.TypeModifier, ti)
+		res.Decimal[i] = ti.codec == codecNumeric
+		refs[i] = attrKey{table: f.TableOID, attnum: f.TableAttributeNumber}
+	}
+	for r, raw := range raw.rows {
+		row := make([]engine.Value, len(raw))
+		for i, v := range raw {
+			if row[i], err = decode(infos[i], elems[i], v); err != nil {
+				if errors.Is(err, errMultiDim) {
+					return nil, &engine.UnsupportedTypeError{TypeName: strings.ToUpper(infos[i].name)}
+				}
+				return nil, fmt.Errorf("column %q: %w", res.Columns[i].Name, err)
+			}
+		}
+		res.Rows[r] = row
+	}
+	c.last = lastResult{res: res, refs: refs}
+	return res, nil
+}
+
+// isDDL reports whether a command tag says the catalog may have changed.
+func isDDL(tag pgconn.CommandTag) bool {
+	s := tag.String()
+	return strings.HasPrefix(s, "CREATE") || strings.HasPrefix(s, "ALTER") || strings.HasPrefix(s, "DROP")
+}
+
+// Begin starts a transaction.
+func (c *Conn) Begin(ctx context.Context) error {
+	c.txnCause = ""
+	_, err := c.simple(ctx, "BEGIN")
+	return err
+}
+
+// Commit commits the open transaction. When a statement had failed in it,
+// PostgreSQL answers COMMIT with ROLLBACK; Commit then returns a DBError like
+// pgjdbc's, because Data API clients expect commit to fail (spec §4.3).
+func (c *Conn) Commit(ctx context.Context) error {
+	cause := c.txnCause
+	tag, err := c.simple(ctx, "COMMIT")
+	c.txnCause = ""
+	if err != nil {
+		return err
+	}
+	if tag.String() == "ROLLBACK" {
+		if cause == "" {
+			cause = "ERROR: current transaction is aborted, commands ignored until end of transaction block"
+		}
+		return &engine.DBError{
+			Message:  "The database returned ROLLBACK, so the transaction cannot be committed. Transaction failure cause is <<" + cause + ">>",
+			SQLState: sqlstateInFailedSQLTxn,
+		}
+	}
+	return nil
+}
+
+// Rollback rolls back the open transaction.
+func (c *Conn) Rollback(ctx context.Context) error {
+	c.txnCause = ""
+	_, err := c.simple(ctx, "ROLLBACK")
+	return err
+}
+
+func (c *Conn) simple(ctx context.Context, sql string) (pgconn.CommandTag, error) {
+	c.last = lastResult{}
+	tag, err := c.pg.ExecParams(ctx, sql, nil, nil, nil, nil).Close()
+	if err != nil {
+		return tag, c.execErr(ctx, err)
+	}
+	return tag, nil
+}
+
+// ID returns the backend process id (pg_backend_pid()).
+func (c *Conn) ID() int64 { return int64(c.pg.PID()) }
+
+// Ping checks the connection with an empty statement.
+func (c *Conn) Ping(ctx context.Context) error {
+	if err := c.pg.Ping(ctx); err != nil {
+		return c.execErr(ctx, err)
+	}
+	return nil
+}
+
+// Close closes the connection, telling the server when it still can.
+func (c *Conn) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), cancelGrace)
+	defer cancel()
+	return c.pg.Close(ctx)
+}
+
+// Broken reports whether the connection is unusable (lost socket, or a
+// cancelled statement that did not stop within the grace period).
+func (c *Conn) Broken() bool { return c.broken || c.pg.IsClosed() }

@@ -1,0 +1,259 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+
+	"github.com/sqlgate/sqlgate/internal/engine"
+)
+
+// Conn is one SQLite connection, held from the Engine's *sql.DB for the
+// Conn's lifetime so that transactions stay on it.
+type Conn struct {
+	c      *sql.Conn
+	id     int64
+	broken bool
+}
+
+var _ engine.Conn = (*Conn)(nil)
+
+// Exec runs one statement with ":name" placeholders bound as ? markers.
+// Type hints are ignored: SQLite stores every hinted string as TEXT.
+func (c *Conn) Exec(ctx context.Context, sqlText string, params []engine.Param, maxBytes int) (*engine.Result, error) {
+	st, err := engine.Rewrite(sqlText, engine.DialectSQLite)
+	if err != nil {
+		return nil, err
+	}
+	if st.Multi {
+		return nil, &engine.ParamError{Msg: "Multistatements aren't supported.", Validation: true}
+	}
+	ordered, err := engine.Order(st, params)
+	if err != nil {
+		return nil, err
+	}
+	args, err := bindArgs(ordered)
+	if err != nil {
+		return nil, err
+	}
+	// Query runs every statement; one without result columns is complete
+	// once its (empty) rows are closed.
+	rows, err := c.c.QueryContext(ctx, st.SQL, args...)
+	if err != nil {
+		return nil, c.execErr(ctx, err)
+	}
+	res, err := c.read(rows, maxBytes)
+	if err != nil {
+		return nil, c.execErr(ctx, err)
+	}
+	if kw := firstKeyword(st.SQL); kw == "INSERT" || kw == "REPLACE" || kw == "UPDATE" || kw == "DELETE" || (kw == "WITH" && !res.HasResultSet) {
+		if err := c.changes(ctx, res, kw == "INSERT" || kw == "REPLACE"); err != nil {
+			return nil, c.execErr(ctx, err)
+		}
+	}
+	return res, nil
+}
+
+// read reads a statement's rows into a Result.
+func (c *Conn) read(rows *sql.Rows, maxBytes int) (*engine.Result, error) {
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, err
+	}
+	if len(types) == 0 {
+		for rows.Next() {
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return &engine.Result{Generated: []engine.Value{}}, rows.Close()
+	}
+	res := &engine.Result{
+		HasResultSet: true,
+		Columns:      make([]engine.Column, len(types)),
+		Decimal:      make([]bool, len(types)),
+		Rows:         [][]engine.Value{},
+	}
+	classes := make([]class, len(types))
+	for i, ct := range types {
+		res.Columns[i] = column(ct.Name(), ct.DatabaseTypeName())
+		classes[i] = classOf(res.Columns[i].TypeName)
+		res.Decimal[i] = classes[i] == classDecimal
+	}
+	vals := make([]any, len(types))
+	ptrs := make([]any, len(types))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	size := 0
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		row := make([]engine.Value, len(vals))
+		size += 2
+		for i, v := range vals {
+			col := &res.Columns[i]
+			row[i] = value(v, classes[i], col.TypeName == "DATE")
+			size += 4 + len(row[i].String) + len(row[i].Blob) + 8
+			if col.TypeName == "" && v != nil {
+				col.TypeName = runtimeType(v)
+				*col = column(col.Name, col.TypeName)
+			}
+		}
+		res.Rows = append(res.Rows, row)
+		if maxBytes > 0 && size > maxBytes {
+			return nil, engine.ErrResultTooLarge
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return res, rows.Close()
+}
+
+// changes fills the row count, and for an INSERT the new rowid as the
+// generated key (like MySQL's LAST_INSERT_ID; the Data API returns generated
+// fields only there).
+func (c *Conn) changes(ctx context.Context, res *engine.Result, insert bool) error {
+	var n, id int64
+	if err := c.c.QueryRowContext(ctx, "SELECT changes(), last_insert_rowid()").Scan(&n, &id); err != nil {
+		return err
+	}
+	res.RowsAffected = n
+	if insert && n > 0 && id > 0 && !res.HasResultSet {
+		res.Generated = []engine.Value{engine.Long(id)}
+	}
+	return nil
+}
+
+// firstKeyword returns the upper-cased first word of a statement, skipping
+// whitespace, comments and parentheses.
+func firstKeyword(s string) string {
+	for {
+		s = strings.TrimLeft(s, " \t\r\n(")
+		switch {
+		case strings.HasPrefix(s, "--"):
+			if i := strings.IndexByte(s, '\n'); i >= 0 {
+				s = s[i+1:]
+				continue
+			}
+			return ""
+		case strings.HasPrefix(s, "/*"):
+			if i := strings.Index(s, "*/"); i >= 0 {
+				s = s[i+2:]
+				continue
+			}
+			return ""
+		}
+		end := strings.IndexFunc(s, func(r rune) bool {
+			return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z')
+		})
+		if end < 0 {
+			end = len(s)
+		}
+		return strings.ToUpper(s[:end])
+	}
+}
+
+// bindArgs converts parameters to database/sql arguments.
+func bindArgs(params []engine.Param) ([]any, error) {
+	args := make([]any, len(params))
+	for i, p := range params {
+		switch v := p.Value; v.Kind {
+		case engine.KindNull:
+			args[i] = nil
+		case engine.KindBool:
+			args[i] = v.Bool
+		case engine.KindLong:
+			args[i] = v.Long
+		case engine.KindDouble:
+			args[i] = v.Double
+		case engine.KindString:
+			args[i] = v.String
+		case engine.KindBlob:
+			if v.Blob == nil {
+				args[i] = []byte{}
+			} else {
+				args[i] = v.Blob
+			}
+		case engine.KindArray:
+			return nil, &engine.ParamError{Msg: "Array parameters are not supported.", Validation: true}
+		default:
+			return nil, &engine.ParamError{Msg: "Unsupported value for parameter " + p.Name + ".", Validation: true}
+		}
+	}
+	return args, nil
+}
+
+// execErr maps an error of a statement on c.
+func (c *Conn) execErr(ctx context.Context, err error) error {
+	if errors.Is(err, engine.ErrResultTooLarge) {
+		return err
+	}
+	if ctx.Err() != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("exec: %w", engine.ErrTimeout)
+		}
+		return fmt.Errorf("exec: %w", ctx.Err())
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return dbError(se)
+	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		c.broken = true
+		return fmt.Errorf("exec: %w: %w", engine.ErrUnavailable, err)
+	}
+	return fmt.Errorf("exec: %w", err)
+}
+
+// Begin starts a write transaction at once (BEGIN IMMEDIATE). A deferred
+// transaction that reads and then writes can fail with SQLITE_BUSY at the
+// write, without waiting, when another connection wrote in between; taking
+// the write lock up front lets busy_timeout queue concurrent transactions.
+func (c *Conn) Begin(ctx context.Context) error { return c.simple(ctx, "BEGIN IMMEDIATE") }
+
+// Commit commits the open transaction.
+func (c *Conn) Commit(ctx context.Context) error { return c.simple(ctx, "COMMIT") }
+
+// Rollback rolls back the open transaction.
+func (c *Conn) Rollback(ctx context.Context) error { return c.simple(ctx, "ROLLBACK") }
+
+func (c *Conn) simple(ctx context.Context, stmt string) error {
+	if _, err := c.c.ExecContext(ctx, stmt); err != nil {
+		return c.execErr(ctx, err)
+	}
+	return nil
+}
+
+// ID is a number unique among the Engine's connections (SQLite has no
+// connection ids).
+func (c *Conn) ID() int64 { return c.id }
+
+// Ping checks the connection.
+func (c *Conn) Ping(ctx context.Context) error {
+	if err := c.c.PingContext(ctx); err != nil {
+		return c.execErr(ctx, err)
+	}
+	return nil
+}
+
+// Close rolls back any transaction left open (the connection goes back to
+// the shared *sql.DB) and releases the connection.
+func (c *Conn) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	c.c.ExecContext(ctx, "ROLLBACK") // "no transaction is active" is fine
+	return c.c.Close()
+}
+
+// Broken reports whether the connection failed.
+func (c *Conn) Broken() bool { return c.broken }

@@ -1,0 +1,84 @@
+// Package iam holds the identity and authorization model: who made a request
+// (Principal) and whether a principal may perform an action on a resource
+// (Authorizer). Until IAM policies land (issue 5) only root principals exist
+// and root may do everything.
+package iam
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+)
+
+// Principal is the verified identity behind a request.
+type Principal struct {
+	ARN         string // arn:aws:iam::ACCOUNT:root or …:user/NAME
+	AccessKeyID string
+	UserName    string // empty for root
+	Root        bool
+}
+
+// RequestInfo is the request context an authorization decision may use
+// (condition keys such as aws:SourceIp, aws:SecureTransport).
+type RequestInfo struct {
+	SourceIP string
+	Secure   bool
+}
+
+type principalKey struct{}
+type requestKey struct{}
+
+// WithPrincipal returns ctx carrying p and info.
+func WithPrincipal(ctx context.Context, p *Principal, info RequestInfo) context.Context {
+	ctx = context.WithValue(ctx, principalKey{}, p)
+	return context.WithValue(ctx, requestKey{}, info)
+}
+
+// PrincipalFrom returns the principal stored by WithPrincipal, or nil.
+func PrincipalFrom(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
+}
+
+// RequestInfoFrom returns the request info stored by WithPrincipal.
+func RequestInfoFrom(ctx context.Context) RequestInfo {
+	ri, _ := ctx.Value(requestKey{}).(RequestInfo)
+	return ri
+}
+
+// Authorizer decides whether the principal in ctx may perform action
+// ("rds-data:ExecuteStatement") on resource (an ARN). It returns nil when
+// allowed and an *AccessDeniedError otherwise. Implementations fail closed.
+type Authorizer interface {
+	Authorize(ctx context.Context, action, resource string) error
+}
+
+// AccessDeniedError is returned by an Authorizer that denies a request.
+type AccessDeniedError struct {
+	PrincipalARN, Action, Resource string
+}
+
+func (e *AccessDeniedError) Error() string {
+	return fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", e.PrincipalARN, e.Action, e.Resource)
+}
+
+// Status is the HTTP status of an access-denied response.
+func (e *AccessDeniedError) Status() int { return http.StatusForbidden }
+
+// RootOnly allows every action to root principals and denies everything else.
+type RootOnly struct{}
+
+// Authorize implements Authorizer.
+func (RootOnly) Authorize(ctx context.Context, action, resource string) error {
+	p := PrincipalFrom(ctx)
+	if p != nil && p.Root {
+		return nil
+	}
+	arn := "anonymous"
+	if p != nil {
+		arn = p.ARN
+	}
+	return &AccessDeniedError{PrincipalARN: arn, Action: action, Resource: resource}
+}
+
+var _ Authorizer = RootOnly{}

@@ -1,0 +1,328 @@
+// Package pool keeps backend connections for one cluster. Connections are
+// grouped by login (user, password, database) and all groups draw from one
+// budget, the cluster's max_connections, so the database never sees more
+// connections from sqlgate than its operator allowed, whichever door the
+// load comes through (DESIGN.md "Front doors").
+package pool
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/engine"
+)
+
+// ErrExhausted is returned by Borrow when no connection became free within
+// the borrow timeout.
+var ErrExhausted = errors.New("connection pool exhausted")
+
+// ErrClosed is returned by Borrow after Close.
+var ErrClosed = errors.New("pool closed")
+
+// Config tunes a Pool.
+type Config struct {
+	Max         int           // connection budget (>= 1)
+	IdleTimeout time.Duration // close connections idle longer (0 = 5m)
+	MaxLifetime time.Duration // close connections older (0 = 1h)
+}
+
+// Stats is a snapshot for metrics.
+type Stats struct {
+	Busy, Idle, Waiting int
+}
+
+type key [sha256.Size]byte
+
+func keyOf(c engine.Credentials) key {
+	h := sha256.New()
+	h.Write([]byte(c.User))
+	h.Write([]byte{0})
+	h.Write([]byte(c.Password))
+	h.Write([]byte{0})
+	h.Write([]byte(c.Database))
+	var k key
+	h.Sum(k[:0])
+	return k
+}
+
+// Conn is a borrowed backend connection. Return it with Pool.Release.
+type Conn struct {
+	engine.Conn
+	key     key
+	created time.Time
+	idleAt  time.Time
+}
+
+// Pool is the connection pool of one cluster.
+type Pool struct {
+	eng engine.Engine
+	cfg Config
+
+	mu      sync.Mutex // guards following fields
+	idle    map[key][]*Conn
+	nIdle   int
+	open    int // idle + busy + connecting
+	waiters []chan struct{}
+	closed  bool
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// New returns a pool over eng and starts its idle reaper.
+func New(eng engine.Engine, cfg Config) *Pool {
+	if cfg.Max < 1 {
+		cfg.Max = 1
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 5 * time.Minute
+	}
+	if cfg.MaxLifetime == 0 {
+		cfg.MaxLifetime = time.Hour
+	}
+	p := &Pool{eng: eng, cfg: cfg, idle: map[key][]*Conn{}, stop: make(chan struct{}), done: make(chan struct{})}
+	go p.reap()
+	return p
+}
+
+// Engine returns the engine the pool connects with.
+func (p *Pool) Engine() engine.Engine { return p.eng }
+
+// Borrow returns an idle connection for creds, or opens one when the budget
+// allows, or waits until ctx is done. The caller must Release it.
+func (p *Pool) Borrow(ctx context.Context, creds engine.Credentials) (*Conn, error) {
+	k := keyOf(creds)
+	for {
+		c, wait, victim, err := p.take(k)
+		if err != nil {
+			return nil, err
+		}
+		if victim != nil {
+			_ = victim.Close()
+		}
+		if c != nil {
+			return c, nil
+		}
+		if wait == nil {
+			return p.connect(ctx, k, creds)
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			p.dropWaiter(wait)
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, ErrExhausted
+			}
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// take finds an idle conn for k, or reserves a slot (nil, nil), possibly
+// evicting an idle conn of another login (victim), or returns a channel to wait on.
+func (p *Pool) take(k key) (c *Conn, wait chan struct{}, victim *Conn, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, nil, nil, ErrClosed
+	}
+	if list := p.idle[k]; len(list) > 0 {
+		c = list[len(list)-1]
+		p.idle[k] = list[:len(list)-1]
+		p.nIdle--
+		return c, nil, nil, nil
+	}
+	if p.open < p.cfg.Max {
+		p.open++
+		return nil, nil, nil, nil
+	}
+	if victim = p.popAnyIdleLocked(); victim != nil {
+		return nil, nil, victim, nil // the victim's slot is now ours
+	}
+	wait = make(chan struct{})
+	p.waiters = append(p.waiters, wait)
+	return nil, wait, nil, nil
+}
+
+func (p *Pool) popAnyIdleLocked() *Conn {
+	var oldest *Conn
+	var ok key
+	for k, list := range p.idle {
+		if len(list) > 0 && (oldest == nil || list[0].idleAt.Before(oldest.idleAt)) {
+			oldest, ok = list[0], k
+		}
+	}
+	if oldest != nil {
+		p.idle[ok] = p.idle[ok][1:]
+		if len(p.idle[ok]) == 0 {
+			delete(p.idle, ok)
+		}
+		p.nIdle--
+	}
+	return oldest
+}
+
+func (p *Pool) connect(ctx context.Context, k key, creds engine.Credentials) (*Conn, error) {
+	ec, err := p.eng.Connect(ctx, creds)
+	if err != nil {
+		p.mu.Lock()
+		p.open--
+		p.wakeLocked()
+		p.mu.Unlock()
+		return nil, err
+	}
+	return &Conn{Conn: ec, key: k, created: time.Now()}, nil
+}
+
+// Release returns c to the pool. Broken or expired connections, and all
+// connections after Close, are closed instead.
+func (p *Pool) Release(c *Conn) {
+	now := time.Now()
+	p.mu.Lock()
+	if p.closed || c.Broken() || now.Sub(c.created) > p.cfg.MaxLifetime {
+		p.open--
+		p.wakeLocked()
+		p.mu.Unlock()
+		_ = c.Close()
+		return
+	}
+	c.idleAt = now
+	p.idle[c.key] = append(p.idle[c.key], c)
+	p.nIdle++
+	p.wakeLocked()
+	p.mu.Unlock()
+}
+
+// Discard closes c without returning it (e.g. after a failed rollback).
+func (p *Pool) Discard(c *Conn) {
+	p.mu.Lock()
+	p.open--
+	p.wakeLocked()
+	p.mu.Unlock()
+	_ = c.Close()
+}
+
+func (p *Pool) wakeLocked() {
+	if len(p.waiters) > 0 {
+		close(p.waiters[0])
+		p.waiters = p.waiters[1:]
+	}
+}
+
+func (p *Pool) dropWaiter(w chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, x := range p.waiters {
+		if x == w {
+			p.waiters = append(p.waiters[:i], p.waiters[i+1:]...)
+			return
+		}
+	}
+	// Already woken: pass the wake-up on so it is not lost.
+	p.wakeLocked()
+}
+
+// Stats returns busy, idle and waiting counts.
+func (p *Pool) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return Stats{Busy: p.open - p.nIdle, Idle: p.nIdle, Waiting: len(p.waiters)}
+}
+
+// SetMax changes the budget; excess idle connections are closed.
+func (p *Pool) SetMax(n int) {
+	if n < 1 {
+		n = 1
+	}
+	p.mu.Lock()
+	p.cfg.Max = n
+	var drop []*Conn
+	for p.open > p.cfg.Max && p.nIdle > 0 {
+		drop = append(drop, p.popAnyIdleLocked())
+		p.open--
+	}
+	p.wakeLocked()
+	p.mu.Unlock()
+	for _, c := range drop {
+		_ = c.Close()
+	}
+}
+
+// Close closes idle connections and makes busy ones close on Release.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	var drop []*Conn
+	for _, list := range p.idle {
+		drop = append(drop, list...)
+	}
+	p.open -= len(drop)
+	p.idle, p.nIdle = map[key][]*Conn{}, 0
+	for _, w := range p.waiters {
+		close(w)
+	}
+	p.waiters = nil
+	p.mu.Unlock()
+	close(p.stop)
+	<-p.done
+	for _, c := range drop {
+		_ = c.Close()
+	}
+}
+
+func (p *Pool) reap() {
+	defer close(p.done)
+	t := time.NewTicker(p.cfg.IdleTimeout / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			p.closeExpired(time.Now())
+		}
+	}
+}
+
+func (p *Pool) closeExpired(now time.Time) {
+	p.mu.Lock()
+	var drop []*Conn
+	for k, list := range p.idle {
+		keep := list[:0]
+		for _, c := range list {
+			if now.Sub(c.idleAt) > p.cfg.IdleTimeout || now.Sub(c.created) > p.cfg.MaxLifetime {
+				drop = append(drop, c)
+				continue
+			}
+			keep = append(keep, c)
+		}
+		if len(keep) == 0 {
+			delete(p.idle, k)
+		} else {
+			p.idle[k] = keep
+		}
+	}
+	p.nIdle -= len(drop)
+	p.open -= len(drop)
+	for range drop {
+		p.wakeLocked()
+	}
+	p.mu.Unlock()
+	for _, c := range drop {
+		_ = c.Close()
+	}
+}
+
+// Max returns the connection budget.
+func (p *Pool) Max() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cfg.Max
+}

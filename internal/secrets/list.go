@@ -1,0 +1,45 @@
+package secrets
+
+import (
+	"context"
+	"fmt"
+)
+
+// Describe returns a secret's metadata, also for a secret scheduled for
+// deletion. Errors: ErrNotFound.
+func (s *Store) Describe(ctx context.Context, secretID string) (*Secret, error) {
+	r, err := s.load(ctx, secretID)
+	if err != nil {
+		return nil, err
+	}
+	return r.secret(), nil
+}
+
+// List returns every secret sorted by name, leaving out secrets scheduled for
+// deletion unless includeScheduled. Secrets past their deletion date are
+// purged on the way.
+func (s *Store) List(ctx context.Context, includeScheduled bool) ([]*Secret, error) {
+	kvs, err := s.st.List(ctx, namespace, "")
+	if err != nil {
+		return nil, fmt.Errorf("list secrets: %w", err)
+	}
+	now := s.clock()
+	out := make([]*Secret, 0, len(kvs))
+	for _, kv := range kvs {
+		r, err := decodeRecord(kv.Value)
+		if err != nil {
+			return nil, err
+		}
+		if r.expired(now) {
+			if err := s.purge(ctx, r.Name); err != ErrNotFound {
+				return nil, err
+			}
+			continue
+		}
+		if r.scheduled() && !includeScheduled {
+			continue
+		}
+		out = append(out, r.secret())
+	}
+	return out, nil
+}

@@ -1,0 +1,160 @@
+package secretsapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/sqlgate/sqlgate/internal/awserr"
+	"github.com/sqlgate/sqlgate/internal/secrets"
+)
+
+// payload turns the request's SecretString/SecretBinary into a Payload; nil
+// when neither is set.
+func payload(s *string, b []byte) (*secrets.Payload, error) {
+	switch {
+	case s != nil && b != nil:
+		return nil, errInvalidParameter(msgBothValues)
+	case s != nil:
+		return &secrets.Payload{SecretString: s}, nil
+	case b != nil:
+		return &secrets.Payload{SecretBinary: b}, nil
+	}
+	return nil, nil
+}
+
+func (a *API) createSecret(ctx context.Context, body []byte) (any, error) {
+	var in createSecretInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var v validation
+	v.required("name", in.Name != nil)
+	v.length("name", in.Name, 1, 512)
+	v.token(in.ClientRequestToken)
+	v.length("description", in.Description, 0, 2048)
+	v.length("kmsKeyId", in.KmsKeyID, 0, 2048)
+	v.value(in.SecretString, in.SecretBinary)
+	v.tags("tags", in.Tags)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	p, err := payload(in.SecretString, in.SecretBinary)
+	if err != nil {
+		return nil, err
+	}
+	name := *in.Name
+	suffix := secrets.NewSuffix()
+	if err := a.authorize(ctx, "CreateSecret", a.store.ARN(name, suffix)); err != nil {
+		return nil, err
+	}
+	ref, err := a.store.Create(ctx, secrets.CreateInput{
+		Name: name, Description: str(in.Description), KMSKeyID: str(in.KmsKeyID), Tags: toTags(in.Tags),
+		Token: str(in.ClientRequestToken), Value: p, Suffix: suffix,
+	})
+	switch {
+	case errors.Is(err, secrets.ErrExists):
+		return nil, awserr.New("ResourceExistsException", http.StatusBadRequest, "The operation failed because the secret "+name+" already exists.")
+	case errors.Is(err, secrets.ErrScheduledForDeletion):
+		return nil, errInvalidRequest(msgCreateDeleted)
+	case err != nil:
+		return nil, err
+	}
+	return createSecretOutput{ARN: ref.ARN, Name: ref.Name, VersionID: ref.VersionID}, nil
+}
+
+func (a *API) getSecretValue(ctx context.Context, body []byte) (any, error) {
+	var in getSecretValueInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var v validation
+	v.secretID(in.SecretID)
+	v.length("versionId", in.VersionID, 32, 64)
+	v.length("versionStage", in.VersionStage, 1, 256)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	arn, err := a.resolve(ctx, "GetSecretValue", *in.SecretID)
+	if err != nil {
+		return nil, err
+	}
+	val, err := a.store.GetValue(ctx, arn, str(in.VersionID), str(in.VersionStage))
+	if err != nil {
+		return nil, err
+	}
+	return getSecretValueOutput{
+		ARN: val.ARN, Name: val.Name, VersionID: val.VersionID,
+		SecretString: val.SecretString, SecretBinary: val.SecretBinary,
+		VersionStages: val.Stages, CreatedDate: epoch(val.Created),
+	}, nil
+}
+
+func (a *API) putSecretValue(ctx context.Context, body []byte) (any, error) {
+	var in putSecretValueInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var v validation
+	v.secretID(in.SecretID)
+	v.token(in.ClientRequestToken)
+	v.value(in.SecretString, in.SecretBinary)
+	if in.VersionStages != nil {
+		v.lengthN("versionStages", len(in.VersionStages), 1, 20)
+	}
+	for _, s := range in.VersionStages {
+		v.length("versionStages.member", &s, 1, 256)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	p, err := payload(in.SecretString, in.SecretBinary)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, errInvalidRequest(msgNoValue)
+	}
+	arn, err := a.resolve(ctx, "PutSecretValue", *in.SecretID)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := a.store.PutValue(ctx, secrets.PutInput{
+		SecretID: arn, Token: str(in.ClientRequestToken), Value: *p, Stages: in.VersionStages,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return putSecretValueOutput{ARN: ref.ARN, Name: ref.Name, VersionID: ref.VersionID, VersionStages: ref.Stages}, nil
+}
+
+func (a *API) updateSecret(ctx context.Context, body []byte) (any, error) {
+	var in updateSecretInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var v validation
+	v.secretID(in.SecretID)
+	v.token(in.ClientRequestToken)
+	v.length("description", in.Description, 0, 2048)
+	v.length("kmsKeyId", in.KmsKeyID, 0, 2048)
+	v.value(in.SecretString, in.SecretBinary)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	p, err := payload(in.SecretString, in.SecretBinary)
+	if err != nil {
+		return nil, err
+	}
+	arn, err := a.resolve(ctx, "UpdateSecret", *in.SecretID)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := a.store.Update(ctx, secrets.UpdateInput{
+		SecretID: arn, Token: str(in.ClientRequestToken), Description: in.Description, KMSKeyID: in.KmsKeyID, Value: p,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return createSecretOutput{ARN: ref.ARN, Name: ref.Name, VersionID: ref.VersionID}, nil
+}

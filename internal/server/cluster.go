@@ -1,0 +1,88 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/dataapi"
+	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/engine/mysql"
+	"github.com/sqlgate/sqlgate/internal/engine/postgres"
+	"github.com/sqlgate/sqlgate/internal/engine/sqlite"
+	"github.com/sqlgate/sqlgate/internal/pool"
+)
+
+// cluster is one configured database with its engine and pool.
+type cluster struct {
+	name    string
+	engine  string
+	address string // host:port, or the SQLite file
+	eng     engine.Engine
+	pool    *pool.Pool
+	api     *dataapi.Cluster
+}
+
+func (s *Server) openClusters() error {
+	for i, cc := range s.cfg.Clusters {
+		c, err := s.openCluster(cc)
+		if err != nil {
+			return fmt.Errorf("clusters[%d] (%s): %w", i, cc.Name, err)
+		}
+		s.clusters = append(s.clusters, c)
+	}
+	return nil
+}
+
+func (s *Server) openCluster(cc config.Cluster) (*cluster, error) {
+	c := &cluster{name: cc.Name, engine: cc.Engine, address: cc.Address}
+	var dialect engine.Dialect
+	switch cc.Engine {
+	case "mysql":
+		c.eng, dialect = mysql.New(mysql.Config{Address: cc.Address, TLSMode: cc.TLS.Mode, CAFile: cc.TLS.CAFile, ConnectTimeout: 5 * time.Second}), engine.DialectMySQL
+	case "postgres":
+		c.eng, dialect = postgres.New(postgres.Config{Address: cc.Address, TLSMode: cc.TLS.Mode, CAFile: cc.TLS.CAFile, ConnectTimeout: 5 * time.Second}), engine.DialectPostgres
+	case "sqlite":
+		c.address = s.cfg.SQLitePath(cc)
+		e, err := sqlite.New(sqlite.Config{Path: c.address, DataDir: s.cfg.DataDir})
+		if err != nil {
+			return nil, err
+		}
+		c.eng, dialect = e, engine.DialectSQLite
+	default:
+		return nil, fmt.Errorf("unknown engine %q", cc.Engine)
+	}
+	c.pool = pool.New(c.eng, pool.Config{Max: cc.MaxConnections})
+	l := cc.Limits
+	c.api = &dataapi.Cluster{Name: cc.Name, ARN: s.ClusterARN(cc.Name), Dialect: dialect, Enabled: cc.DataAPIEnabled(),
+		Database: cc.Database, Pool: c.pool, Limits: dataapi.Limits{MaxSQLChars: l.MaxSQLChars,
+			MaxResponseBytes: l.MaxResponseBytes, StatementTimeout: l.StatementTimeout, BorrowTimeout: l.BorrowTimeout,
+			TxIdleTimeout: l.TxIdleTimeout, TxMaxLifetime: l.TxMaxLifetime}}
+	return c, nil
+}
+
+// probe reports "ok" when the database answers a TCP connect (or the SQLite
+// file exists), else "down".
+func (c *cluster) probe(ctx context.Context) string {
+	if c.engine == "sqlite" {
+		if _, err := os.Stat(c.address); err != nil {
+			return "down"
+		}
+		return "ok"
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", c.address)
+	if err != nil {
+		return "down"
+	}
+	_ = conn.Close()
+	return "ok"
+}
+
+func (c *cluster) close() {
+	c.pool.Close()
+	_ = c.eng.Close()
+}

@@ -1,0 +1,178 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/rdsdata"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/sqlgate/sqlgate/internal/config"
+)
+
+const (
+	testAKID   = "AKIDSQLGATETEST00001"
+	testSecret = "sqlgate-test-secret-access-key-000000000"
+)
+
+// syncBuffer collects log output from concurrent handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testEnv is an in-process sqlgate with SDK clients signed by the root key.
+type testEnv struct {
+	srv     *Server
+	http    *httptest.Server
+	logs    *syncBuffer
+	data    *rdsdata.Client
+	secrets *secretsmanager.Client
+	dataDir string
+}
+
+func mysqlDSN(t *testing.T) string {
+	t.Helper()
+	if v := os.Getenv("SQLGATE_TEST_MYSQL_DSN"); v != "" {
+		return v
+	}
+	if os.Getenv("SQLGATE_REQUIRE_DB") != "" {
+		t.Fatal("SQLGATE_TEST_MYSQL_DSN unset")
+	}
+	t.Skip("no MySQL configured (SQLGATE_TEST_MYSQL_DSN)")
+	return ""
+}
+
+func pgURL(t *testing.T) string {
+	t.Helper()
+	if v := os.Getenv("SQLGATE_TEST_PG_URL"); v != "" {
+		return v
+	}
+	if os.Getenv("SQLGATE_REQUIRE_DB") != "" {
+		t.Fatal("SQLGATE_TEST_PG_URL unset")
+	}
+	t.Skip("no PostgreSQL configured (SQLGATE_TEST_PG_URL)")
+	return ""
+}
+
+// newTestEnv starts a server over cfg (data dir and listeners set here).
+func newTestEnv(t *testing.T, cfg *config.Config) *testEnv {
+	t.Helper()
+	t.Setenv("SQLGATE_ROOT_ACCESS_KEY_ID", testAKID)
+	t.Setenv("SQLGATE_ROOT_SECRET_ACCESS_KEY", testSecret)
+	cfg.DataDir = t.TempDir()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	srv, err := New(cfg, Options{Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Stdout: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go srv.txns.Run(ctx)
+	hs := httptest.NewServer(srv.Handler(false))
+	t.Cleanup(func() {
+		hs.Close()
+		cancel()
+		srv.Close()
+	})
+	return &testEnv{srv: srv, http: hs, logs: logs, dataDir: cfg.DataDir,
+		data: rdsdata.New(rdsdata.Options{BaseEndpoint: aws.String(hs.URL), Region: "us-east-1",
+			Credentials:      credentials.NewStaticCredentialsProvider(testAKID, testSecret, ""),
+			RetryMaxAttempts: 1}),
+		secrets: secretsmanager.New(secretsmanager.Options{BaseEndpoint: aws.String(hs.URL), Region: "us-east-1",
+			Credentials:      credentials.NewStaticCredentialsProvider(testAKID, testSecret, ""),
+			RetryMaxAttempts: 1}),
+	}
+}
+
+// clusterARN returns the ARN of cluster name.
+func (e *testEnv) clusterARN(name string) string { return e.srv.ClusterARN(name) }
+
+// createSecret stores {"username","password"} and returns its ARN.
+func (e *testEnv) createSecret(t *testing.T, name, user, password string) string {
+	t.Helper()
+	out, err := e.secrets.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{
+		Name: aws.String(name), SecretString: aws.String(fmt.Sprintf(`{"username":%q,"password":%q}`, user, password))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *out.ARN
+}
+
+// dbTarget is a test database: a cluster config and the login for its secret.
+type dbTarget struct {
+	cluster        config.Cluster
+	user, password string
+}
+
+// mysqlTarget parses SQLGATE_TEST_MYSQL_DSN (user:pw@tcp(host:port)/db).
+func mysqlTarget(t *testing.T, name string) dbTarget {
+	dsn := mysqlDSN(t)
+	var user, pw, addr, db string
+	cred, rest, ok := strings.Cut(dsn, "@tcp(")
+	if ok {
+		user, pw, _ = strings.Cut(cred, ":")
+		addr, rest, _ = strings.Cut(rest, ")/")
+		db, _, _ = strings.Cut(rest, "?")
+	}
+	if addr == "" {
+		t.Fatalf("cannot parse SQLGATE_TEST_MYSQL_DSN %q", dsn)
+	}
+	return dbTarget{cluster: config.Cluster{Name: name, Engine: "mysql", Address: addr, Database: db}, user: user, password: pw}
+}
+
+// pgTarget parses SQLGATE_TEST_PG_URL (postgres://user:pw@host:port/db).
+func pgTarget(t *testing.T, name string) dbTarget {
+	u, err := url.Parse(pgURL(t))
+	if err != nil || u.Host == "" {
+		t.Fatalf("cannot parse SQLGATE_TEST_PG_URL: %v", err)
+	}
+	pw, _ := u.User.Password()
+	host := u.Host
+	if u.Port() == "" {
+		host += ":5432"
+	}
+	return dbTarget{cluster: config.Cluster{Name: name, Engine: "postgres", Address: host, Database: strings.TrimPrefix(u.Path, "/")},
+		user: u.User.Username(), password: pw}
+}
+
+// configFor returns a validated-ready config with the given clusters.
+func configFor(targets ...dbTarget) *config.Config {
+	cfg := config.Default()
+	cfg.Clusters = nil
+	for _, tg := range targets {
+		cfg.Clusters = append(cfg.Clusters, tg.cluster)
+	}
+	c, _ := config.Parse([]byte("{}"))
+	c.Clusters = cfg.Clusters
+	if len(c.Clusters) == 0 {
+		c.Clusters = config.Default().Clusters
+	}
+	c.ApplyClusterDefaults()
+	return c
+}

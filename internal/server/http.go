@@ -1,0 +1,178 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/awserr"
+	"github.com/sqlgate/sqlgate/internal/dataapi"
+	"github.com/sqlgate/sqlgate/internal/iam"
+	"github.com/sqlgate/sqlgate/internal/sigv4"
+)
+
+// MaxBodyBytes is the request size limit (the Data API's 4 MiB).
+const MaxBodyBytes = 4 << 20
+
+// handler routes HTTP requests: health and metrics without auth, then
+// every AWS API behind SigV4 verification.
+type handler struct {
+	s      *Server
+	secure bool // the listener is HTTPS (aws:SecureTransport)
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/healthz":
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
+		return
+	case "/readyz":
+		h.s.ready(w, r)
+		return
+	case "/metrics":
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		h.s.metrics.reg.Write(w)
+		return
+	}
+	h.serveAPI(w, r)
+}
+
+// accessEntry is one access-log line: never parameters or secrets.
+type accessEntry struct {
+	action, principal, cluster, outcome string
+}
+
+func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	reqID := newRequestID()
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	var e accessEntry
+	defer func() {
+		h.s.log.Info("request", "id", reqID, "method", r.Method, "path", r.URL.Path,
+			"action", e.action, "principal", e.principal, "cluster", e.cluster,
+			"status", sw.status, "outcome", e.outcome, "dur", time.Since(start).Round(time.Microsecond))
+	}()
+	body, err := readBody(w, r)
+	if err != nil {
+		e.outcome = awserr.Write(sw, reqID, err).Code
+		return
+	}
+	target := r.Header.Get("X-Amz-Target")
+	if op, ok := strings.CutPrefix(target, "secretsmanager."); ok {
+		e.action = "secretsmanager:" + op
+	} else if a := dataapi.Action(r.URL.Path); a != "" && target == "" {
+		e.action = "rds-data:" + a
+	}
+	ctx, err := h.authenticate(r, body, serviceOf(target))
+	if err != nil {
+		e.outcome = awserr.Write(sw, reqID, err).Code
+		return
+	}
+	e.principal = iam.PrincipalFrom(ctx).ARN
+	r = r.WithContext(ctx)
+	switch {
+	case strings.HasPrefix(target, "secretsmanager."):
+		e.outcome = h.s.secretsAPI.Handle(sw, r, strings.TrimPrefix(target, "secretsmanager."), body, reqID)
+	case e.action != "" && r.Method == http.MethodPost:
+		e.cluster, e.outcome = h.s.dataAPI.Handle(sw, r, body, reqID)
+	default:
+		e.outcome = awserr.Write(sw, reqID, awserr.New("UnknownOperationException", http.StatusNotFound,
+			"Unknown operation: "+r.Method+" "+r.URL.Path+" "+target)).Code
+	}
+}
+
+// readBody reads the whole body up to MaxBodyBytes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > MaxBodyBytes {
+		return nil, tooLarge()
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge()
+		}
+		return nil, awserr.Wrap("BadRequestException", http.StatusBadRequest, "Could not read the request body.", err)
+	}
+	return body, nil
+}
+
+func tooLarge() *awserr.Error {
+	return awserr.New("RequestEntityTooLargeException", http.StatusRequestEntityTooLarge,
+		"Request size exceeds the maximum allowed size of 4194304 bytes.")
+}
+
+// authenticate verifies the SigV4 signature and returns a context carrying
+// the principal.
+func (h *handler) authenticate(r *http.Request, body []byte, service string) (context.Context, error) {
+	id, err := h.s.verifier.Verify(r.Context(), r, body)
+	if err != nil {
+		var se *sigv4.Error
+		if errors.As(err, &se) {
+			return nil, awserr.Wrap(se.Code, se.HTTPStatus(), se.Msg, err)
+		}
+		return nil, awserr.ErrInternal(err)
+	}
+	if id.Service != service {
+		status := http.StatusForbidden
+		if service == "secretsmanager" {
+			status = http.StatusBadRequest
+		}
+		return nil, awserr.New(sigv4.CodeInvalidSignature, status,
+			"Credential should be scoped to correct service: '"+service+"'. ")
+	}
+	p, err := h.s.principal(r.Context(), id.AccessKeyID)
+	if err != nil {
+		return nil, err
+	}
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	return iam.WithPrincipal(r.Context(), p, iam.RequestInfo{SourceIP: host, Secure: h.secure}), nil
+}
+
+// serviceOf is the SigV4 service name a request must be signed for.
+func serviceOf(target string) string {
+	if strings.HasPrefix(target, "secretsmanager.") {
+		return "secretsmanager"
+	}
+	return "rds-data"
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	s := hex.EncodeToString(b[:])
+	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// NewLogger returns the process logger in the configured format.
+func NewLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}

@@ -1,0 +1,57 @@
+package server
+
+import (
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/metrics"
+)
+
+// serverMetrics are the Data API and pool metrics (docs/metrics.md).
+type serverMetrics struct {
+	reg      *metrics.Registry
+	requests *metrics.CounterVec
+	latency  *metrics.HistogramVec
+}
+
+func newServerMetrics() *serverMetrics {
+	reg := metrics.NewRegistry()
+	return &serverMetrics{
+		reg: reg,
+		requests: reg.NewCounterVec("sqlgate_dataapi_requests_total",
+			"Data API requests by cluster, action and outcome (OK or the exception name).", "cluster", "action", "outcome"),
+		latency: reg.NewHistogramVec("sqlgate_dataapi_request_duration_seconds",
+			"Data API request latency.", metrics.DefaultBuckets, "cluster", "action"),
+	}
+}
+
+// ObserveDataAPI implements dataapi.Observer.
+func (m *serverMetrics) ObserveDataAPI(cluster, action, outcome string, d time.Duration) {
+	m.requests.Inc(cluster, action, outcome)
+	m.latency.Observe(d.Seconds(), cluster, action)
+}
+
+// register adds gauges read from the server at scrape time.
+func (m *serverMetrics) register(s *Server) {
+	m.reg.NewGaugeFunc("sqlgate_dataapi_open_transactions", "Open Data API transactions.", nil,
+		func(emit func(float64, ...string)) { emit(float64(s.txns.Count())) })
+	m.reg.NewGaugeFunc("sqlgate_pool_connections", "Backend connections by cluster and state (busy, idle).",
+		[]string{"cluster", "state"}, func(emit func(float64, ...string)) {
+			for _, c := range s.clusters {
+				st := c.pool.Stats()
+				emit(float64(st.Busy), c.name, "busy")
+				emit(float64(st.Idle), c.name, "idle")
+			}
+		})
+	m.reg.NewGaugeFunc("sqlgate_pool_waiting", "Requests waiting for a backend connection.",
+		[]string{"cluster"}, func(emit func(float64, ...string)) {
+			for _, c := range s.clusters {
+				emit(float64(c.pool.Stats().Waiting), c.name)
+			}
+		})
+	m.reg.NewGaugeFunc("sqlgate_pool_max_connections", "Backend connection budget (max_connections).",
+		[]string{"cluster"}, func(emit func(float64, ...string)) {
+			for _, c := range s.clusters {
+				emit(float64(c.pool.Max()), c.name)
+			}
+		})
+}

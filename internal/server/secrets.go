@@ -1,0 +1,110 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/sqlgate/sqlgate/internal/barrier"
+	"github.com/sqlgate/sqlgate/internal/dataapi"
+	"github.com/sqlgate/sqlgate/internal/iam"
+	"github.com/sqlgate/sqlgate/internal/secrets"
+	"github.com/sqlgate/sqlgate/internal/secretsapi"
+)
+
+// secretStore adapts secrets.Store to what the Data API needs.
+type secretStore struct {
+	*secrets.Store
+}
+
+var _ dataapi.SecretSource = secretStore{}
+
+// SecretARN resolves a secret name, ARN or partial ARN to its ARN.
+func (s secretStore) SecretARN(ctx context.Context, id string) (string, error) {
+	d, err := s.Describe(ctx, id)
+	if err != nil {
+		return "", mapSecretErr(err)
+	}
+	return d.ARN, nil
+}
+
+// SecretString returns the AWSCURRENT SecretString of a secret.
+func (s secretStore) SecretString(ctx context.Context, id string) (string, string, error) {
+	v, err := s.GetValue(ctx, id, "", "")
+	if err != nil {
+		return "", "", mapSecretErr(err)
+	}
+	if v.SecretString == nil {
+		return v.ARN, "", nil
+	}
+	return v.ARN, *v.SecretString, nil
+}
+
+func mapSecretErr(err error) error {
+	if errors.Is(err, secrets.ErrNotFound) {
+		return errors.Join(dataapi.ErrSecretNotFound, err)
+	}
+	return err
+}
+
+func (s *Server) openSecrets() error {
+	b, err := barrier.LoadOrCreateKey(s.cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("load master key: %w", err)
+	}
+	s.secrets = &secretStore{secrets.New(s.store, b, secrets.Options{Region: s.cfg.Region, Account: s.cfg.AccountID})}
+	return nil
+}
+
+// ensureDefaultSecret creates the secret "default" for the embedded SQLite
+// cluster "default" at first start, so a new user can query at once.
+func (s *Server) ensureDefaultSecret(ctx context.Context) error {
+	hasDefault := false
+	for _, c := range s.cfg.Clusters {
+		if c.Name == "default" && c.Engine == "sqlite" {
+			hasDefault = true
+		}
+	}
+	if !hasDefault {
+		return nil
+	}
+	if d, err := s.secrets.Describe(ctx, "default"); err == nil {
+		s.defaultSecretARN = d.ARN
+		return nil
+	} else if !errors.Is(err, secrets.ErrNotFound) {
+		return fmt.Errorf("look up default secret: %w", err)
+	}
+	pw := make([]byte, 24)
+	_, _ = rand.Read(pw)
+	v, _ := json.Marshal(map[string]any{"username": "sqlgate", "password": base64.RawURLEncoding.EncodeToString(pw),
+		"engine": "sqlite", "dbname": "main"})
+	str := string(v)
+	ref, err := s.secrets.Create(ctx, secrets.CreateInput{Name: "default",
+		Description: "Credentials for the embedded SQLite cluster \"default\" (SQLite ignores them).",
+		Value:       &secrets.Payload{SecretString: &str}})
+	if err != nil {
+		return fmt.Errorf("create default secret: %w", err)
+	}
+	s.defaultSecretARN = ref.ARN
+	return nil
+}
+
+func (s *Server) newSecretsAPI(authz iam.Authorizer) secretsHandler {
+	return secretsAdapter{secretsapi.New(s.secrets.Store, authz, s.log.With("component", "secretsapi"))}
+}
+
+// secretsAdapter gives the Secrets Manager API the server's handler shape.
+type secretsAdapter struct{ api *secretsapi.API }
+
+func (a secretsAdapter) Handle(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string) string {
+	w.Header().Set("X-Amzn-RequestId", requestID)
+	a.api.Handle(w, r, op, body)
+	if t := w.Header().Get("X-Amzn-ErrorType"); t != "" {
+		return t
+	}
+	return "OK"
+}

@@ -1,0 +1,243 @@
+// Package server owns sqlgate's listeners and wires the parts together:
+// state store, secrets, clusters (engines and pools), the Data API, the
+// Secrets Manager API, metrics and graceful shutdown.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/arn"
+	"github.com/sqlgate/sqlgate/internal/awserr"
+	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/dataapi"
+	"github.com/sqlgate/sqlgate/internal/iam"
+	"github.com/sqlgate/sqlgate/internal/sigv4"
+	"github.com/sqlgate/sqlgate/internal/state"
+	"github.com/sqlgate/sqlgate/internal/txn"
+)
+
+// Options are process-level inputs that are not configuration.
+type Options struct {
+	Log    *slog.Logger
+	Stdout io.Writer // where first-start instructions are printed
+}
+
+// Server is one running sqlgate process.
+type Server struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	stdout  io.Writer
+	root    RootKey
+	rootARN string
+	store   state.Store
+	unlock  func()
+	secrets *secretStore
+	// defaultSecretARN is the ARN of the secret "default", when it exists.
+	defaultSecretARN string
+	clusters         []*cluster
+	txns             *txn.Manager
+	metrics          *serverMetrics
+	verifier         *sigv4.Verifier
+
+	dataAPI    *dataapi.API
+	secretsAPI secretsHandler
+
+	mu        sync.Mutex // guards following fields
+	listeners []net.Listener
+	httpSrvs  []*http.Server
+	tlsCert   *certReloader
+}
+
+// secretsHandler serves the Secrets Manager API; op is the X-Amz-Target
+// operation. It returns the outcome for the access log.
+type secretsHandler interface {
+	Handle(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string) string
+}
+
+// New opens the state store, secrets and clusters. It does not listen.
+func New(cfg *config.Config, opts Options) (*Server, error) {
+	s := &Server{cfg: cfg, log: opts.Log, stdout: opts.Stdout}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.stdout == nil {
+		s.stdout = os.Stdout
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			s.closeStores()
+		}
+	}()
+	if err := s.openState(); err != nil {
+		return nil, err
+	}
+	root, created, err := LoadRootKey(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.root, s.rootARN = root, "arn:aws:iam::"+cfg.AccountID+":root"
+	s.verifier = &sigv4.Verifier{Keys: sigv4.KeyStoreFunc(s.secretKey)}
+	s.metrics = newServerMetrics()
+	s.txns = txn.New(3*time.Minute, 24*time.Hour)
+	if err := s.openClusters(); err != nil {
+		return nil, err
+	}
+	if err := s.ensureDefaultSecret(context.Background()); err != nil {
+		return nil, err
+	}
+	s.wireAPIs()
+	s.metrics.register(s)
+	if created {
+		s.printWelcome()
+	}
+	ok = true
+	return s, nil
+}
+
+func (s *Server) openState() error {
+	unlock, err := state.LockDir(s.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	s.unlock = unlock
+	st, err := state.OpenSQLite(s.cfg.DataDir + "/state.db")
+	if err != nil {
+		return fmt.Errorf("open state store: %w", err)
+	}
+	s.store = st
+	return s.openSecrets()
+}
+
+func (s *Server) wireAPIs() {
+	var cls []*dataapi.Cluster
+	for _, c := range s.clusters {
+		cls = append(cls, c.api)
+	}
+	authz := iam.RootOnly{}
+	s.dataAPI = dataapi.New(dataapi.Config{Region: s.cfg.Region, Account: s.cfg.AccountID, Clusters: cls,
+		Secrets: s.secrets, Authorizer: authz, Txns: s.txns, Log: s.log.With("component", "dataapi"), Observer: s.metrics})
+	s.secretsAPI = s.newSecretsAPI(authz)
+}
+
+// secretKey is the sigv4 key store: the root key only, until IAM lands.
+func (s *Server) secretKey(_ context.Context, akid string) (string, string, error) {
+	if akid == s.root.AccessKeyID {
+		return s.root.SecretAccessKey, "", nil
+	}
+	return "", "", sigv4.ErrUnknownKey
+}
+
+// principal returns the principal of a verified access key.
+func (s *Server) principal(_ context.Context, akid string) (*iam.Principal, error) {
+	if akid == s.root.AccessKeyID {
+		return &iam.Principal{ARN: s.rootARN, AccessKeyID: akid, Root: true}, nil
+	}
+	return nil, awserr.New("UnrecognizedClientException", http.StatusForbidden, "The security token included in the request is invalid.")
+}
+
+// ClusterARN returns the ARN of a configured cluster.
+func (s *Server) ClusterARN(name string) string {
+	return arn.Cluster(s.cfg.Region, s.cfg.AccountID, name)
+}
+
+// Run listens on the configured addresses and serves until ctx is done,
+// then shuts down gracefully: stop accepting, finish in-flight requests,
+// roll back open transactions, close pools and the state store.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.listen(); err != nil {
+		s.Close()
+		return err
+	}
+	txCtx, stopTx := context.WithCancel(context.Background())
+	txDone := make(chan struct{})
+	go func() { s.txns.Run(txCtx); close(txDone) }()
+	errc := make(chan error, len(s.httpSrvs))
+	for i, srv := range s.httpSrvs {
+		go func(srv *http.Server, l net.Listener) {
+			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}(srv, s.listeners[i])
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, srv := range s.httpSrvs {
+		_ = srv.Shutdown(sctx)
+	}
+	stopTx()
+	<-txDone
+	s.Close()
+	return runErr
+}
+
+// Addrs returns the bound listener addresses (after Run started listening).
+func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []net.Addr
+	for _, l := range s.listeners {
+		out = append(out, l.Addr())
+	}
+	return out
+}
+
+// Handler returns the HTTP handler (for in-process tests).
+func (s *Server) Handler(secure bool) http.Handler { return &handler{s: s, secure: secure} }
+
+// Close releases pools, engines and the state store.
+func (s *Server) Close() {
+	s.txns.RollbackAll()
+	for _, c := range s.clusters {
+		c.close()
+	}
+	s.closeStores()
+}
+
+func (s *Server) closeStores() {
+	if s.store != nil {
+		_ = s.store.Close()
+		s.store = nil
+	}
+	if s.unlock != nil {
+		s.unlock()
+		s.unlock = nil
+	}
+}
+
+// ready answers /readyz: state store open and each cluster reachable.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	out := map[string]any{}
+	status := http.StatusOK
+	if err := s.store.Ping(ctx); err != nil {
+		out["state"], status = "down", http.StatusServiceUnavailable
+	} else {
+		out["state"] = "ok"
+	}
+	cl := map[string]string{}
+	for _, c := range s.clusters {
+		cl[c.name] = c.probe(ctx)
+	}
+	out["clusters"] = cl
+	writeJSON(w, status, out)
+}

@@ -1,0 +1,50 @@
+// Package state is sqlgate's persistent state store: a small namespaced
+// key/value store with atomic read-modify-write, holding secrets now and
+// principals, keys and policies later.
+//
+// The contract is deliberately narrow (Get/Put/Delete/List/Update) so that it
+// maps onto one table in any SQL database: SQLite for the embedded default
+// (sqlite.go) and PostgreSQL when several gateway nodes share state.
+package state
+
+import (
+	"context"
+	"errors"
+)
+
+// ErrNotFound is returned by Get when the key does not exist.
+var ErrNotFound = errors.New("state: key not found")
+
+// KV is one key and its value, as returned by List.
+type KV struct {
+	Key   string
+	Value []byte
+}
+
+// Store is a namespaced key/value store. Namespaces ("secrets", "iam.users")
+// partition keys so that List of one namespace never sees another.
+// Values are opaque bytes; callers encrypt anything sensitive before Put.
+//
+// Implementations are safe for concurrent use.
+type Store interface {
+	// Get returns the value of key in ns, or ErrNotFound.
+	Get(ctx context.Context, ns, key string) ([]byte, error)
+	// Put creates or replaces key in ns.
+	Put(ctx context.Context, ns, key string, val []byte) error
+	// Delete removes key from ns. Deleting a missing key is not an error.
+	Delete(ctx context.Context, ns, key string) error
+	// List returns every key in ns that starts with prefix, sorted by key
+	// (bytewise).
+	List(ctx context.Context, ns, prefix string) ([]KV, error)
+	// Update atomically reads key (old is nil when absent), calls fn and
+	// writes its result; a nil result deletes the key. If fn returns an
+	// error nothing is written and Update returns that error unwrapped.
+	// Updates are serialised against each other (also across processes
+	// sharing the store), so read-modify-write cycles never lose writes.
+	// fn must not call the Store.
+	Update(ctx context.Context, ns, key string, fn func(old []byte) ([]byte, error)) error
+	// Ping checks that the store is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the store's resources.
+	Close() error
+}
