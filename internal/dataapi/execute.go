@@ -42,6 +42,11 @@ func (a *API) execute(ctx context.Context, body []byte) (string, []byte, error) 
 		if err != nil {
 			return nil, err
 		}
+		if req.IncludeResultMetadata && res.HasResultSet {
+			if err := describe(ctx, c, res); err != nil {
+				return nil, err
+			}
+		}
 		return encodeExecute(res, req.IncludeResultMetadata, opts, t.cl.Limits.MaxResponseBytes)
 	}
 	resp, err := a.onConn(ctx, t, req.TransactionID, run)
@@ -89,6 +94,23 @@ func (a *API) onTx(id string, t *target, fn func(engine.Conn) ([]byte, error)) (
 		a.txns.Release(tx)
 	}
 	return nil, mapError(err, tx.Conn.ID())
+}
+
+// describer is implemented by engine connections that complete column
+// metadata (table names, nullability) only on request, because it costs a
+// catalog lookup: the PostgreSQL engine.
+type describer interface {
+	DescribeColumns(ctx context.Context, res *engine.Result) error
+}
+
+func describe(ctx context.Context, c engine.Conn, res *engine.Result) error {
+	if pc, ok := c.(*pool.Conn); ok {
+		c = pc.Conn
+	}
+	if d, ok := c.(describer); ok {
+		return d.DescribeColumns(ctx, res)
+	}
+	return nil
 }
 
 // errDetached marks a statement left running after its call timed out

@@ -53,7 +53,7 @@ func (c *Conn) Exec(ctx context.Context, sqlText string, params []engine.Param, 
 		return nil, c.execErr(ctx, err)
 	}
 	if kw := firstKeyword(st.SQL); kw == "INSERT" || kw == "REPLACE" || kw == "UPDATE" || kw == "DELETE" || (kw == "WITH" && !res.HasResultSet) {
-		if err := c.changes(ctx, res, kw == "INSERT" || kw == "REPLACE"); err != nil {
+		if err := c.changes(ctx, res, kw == "INSERT" || kw == "REPLACE", sqlText); err != nil {
 			return nil, c.execErr(ctx, err)
 		}
 	}
@@ -119,19 +119,49 @@ func (c *Conn) read(rows *sql.Rows, maxBytes int) (*engine.Result, error) {
 	return res, rows.Close()
 }
 
-// changes fills the row count, and for an INSERT the new rowid as the
-// generated key (like MySQL's LAST_INSERT_ID; the Data API returns generated
-// fields only there).
-func (c *Conn) changes(ctx context.Context, res *engine.Result, insert bool) error {
+// changes fills the row count, and for an INSERT into a table whose rowid
+// has an INTEGER PRIMARY KEY alias (SQLite's AUTO_INCREMENT) the new rowid
+// as the generated key, like MySQL's LAST_INSERT_ID. Tables without such a
+// column have no generated key, as on MySQL (seed 000: "generatedFields": []).
+func (c *Conn) changes(ctx context.Context, res *engine.Result, insert bool, sqlText string) error {
 	var n, id int64
 	if err := c.c.QueryRowContext(ctx, "SELECT changes(), last_insert_rowid()").Scan(&n, &id); err != nil {
 		return err
 	}
 	res.RowsAffected = n
-	if insert && n > 0 && id > 0 && !res.HasResultSet {
+	if !insert || n == 0 || id <= 0 || res.HasResultSet {
+		return nil
+	}
+	tbl := insertTable(sqlText)
+	if tbl == "" {
+		return nil
+	}
+	var keys int
+	err := c.c.QueryRowContext(ctx, "SELECT COUNT(*) FROM pragma_table_info(?) WHERE pk > 0 AND upper(type) = 'INTEGER' AND (SELECT COUNT(*) FROM pragma_table_info(?) WHERE pk > 0) = 1", tbl, tbl).Scan(&keys)
+	if err == nil && keys == 1 {
 		res.Generated = []engine.Value{engine.Long(id)}
 	}
 	return nil
+}
+
+// insertTable returns the (unquoted) table name of "INSERT [OR x] INTO t",
+// or "" when it cannot tell (schema-qualified names included).
+func insertTable(s string) string {
+	f := strings.Fields(s)
+	for i := 0; i+1 < len(f); i++ {
+		if strings.EqualFold(f[i], "INTO") {
+			name := f[i+1]
+			if j := strings.IndexAny(name, "(;"); j >= 0 {
+				name = name[:j]
+			}
+			name = strings.Trim(name, "\"`[]")
+			if name == "" || strings.Contains(name, ".") {
+				return ""
+			}
+			return name
+		}
+	}
+	return ""
 }
 
 // firstKeyword returns the upper-cased first word of a statement, skipping

@@ -56,7 +56,8 @@ func TestConn_Exec_pets(t *testing.T) {
 		t.Fatalf("DDL result = %+v", res)
 	}
 	res = exec(t, c, `INSERT INTO Pets VALUES ('111','dog',123)`)
-	if res.RowsAffected != 1 || !reflect.DeepEqual(res.Generated, []engine.Value{engine.Long(1)}) {
+	// No INTEGER PRIMARY KEY: no generated key, as seed 000 shows on MySQL.
+	if res.RowsAffected != 1 || res.Generated == nil || len(res.Generated) != 0 {
 		t.Fatalf("INSERT result = %+v", res)
 	}
 	res = exec(t, c, `SELECT * FROM Pets`)
