@@ -47,7 +47,7 @@ expect_healthz() {
 suite_http_errors() {
 	echo "--- e. HTTP error cases"
 	local lite="$ARN_PREFIX:lite" small=$TMP/small.json big=$TMP/big.json
-	printf '{"resourceArn":"%s","secretArn":"%s","sql":"SELECT 1"}' "$lite" "${SECRET_ARN_lite:-lite-app}" >"$small"
+	printf '{"resourceArn":"%s","secretArn":"%s","sql":"SELECT 1"}' "$lite" "${SECRET_ARN_lite:-sqlgate-e2e-lite}" >"$small"
 	printf '{}' >"$TMP/empty.json"
 	printf '{"Name": ' >"$TMP/malformed.json"
 
@@ -65,12 +65,12 @@ suite_http_errors() {
 		UnrecognizedClientException secretsmanager list-secrets
 	AWS_ACCESS_KEY_ID=AKIAE2EWRONGKEY00000 expect_aws_error e.wrong-access-key-dataapi \
 		UnrecognizedClientException rds-data execute-statement --resource-arn "$lite" \
-		--secret-arn "${SECRET_ARN_lite:-lite-app}" --sql "SELECT 1"
+		--secret-arn "${SECRET_ARN_lite:-sqlgate-e2e-lite}" --sql "SELECT 1"
 	AWS_SECRET_ACCESS_KEY=wrong-secret-key-for-e2e expect_aws_error e.wrong-secret-key \
 		'InvalidSignatureException|SignatureDoesNotMatch' secretsmanager list-secrets
 
 	# 5 MiB body, signed like the aws CLI: over the 4 MiB limit, nothing runs.
-	python3 - "$big" "$lite" "${SECRET_ARN_lite:-lite-app}" <<'PY'
+	python3 - "$big" "$lite" "${SECRET_ARN_lite:-sqlgate-e2e-lite}" <<'PY'
 import json, sys
 path, arn, secret = sys.argv[1:]
 body = {"resourceArn": arn, "secretArn": secret,
@@ -110,7 +110,7 @@ suite_https() {
 		'any(x["Name"] == env["E2E_S"] for x in d["SecretList"])' secretsmanager list-secrets
 	ENDPOINT=$HTTPS_ENDPOINT AWS_CA_BUNDLE=$cert expect_json f.aws-ca-bundle-execute-statement \
 		'd["records"] == [[{"longValue": 1}]]' rds-data execute-statement \
-		--resource-arn "$ARN_PREFIX:lite" --secret-arn "${SECRET_ARN_lite:-lite-app}" --sql "SELECT 1"
+		--resource-arn "$ARN_PREFIX:lite" --secret-arn "${SECRET_ARN_lite:-sqlgate-e2e-lite}" --sql "SELECT 1"
 	if ENDPOINT=$HTTPS_ENDPOINT awsj secretsmanager list-secrets >/dev/null; then
 		fail f.untrusted-without-ca-bundle "the aws CLI trusted the self-signed certificate without AWS_CA_BUNDLE"
 	elif grep -qiE 'ssl|certificate' "$AWS_ERR"; then

@@ -98,11 +98,13 @@ suite_secrets() {
 	expect_aws_error a.get-after-force-delete ResourceNotFoundException \
 		secretsmanager get-secret-value --secret-id "$f"
 
-	# The secrets the Data API suites log in with.
+	# The secrets the Data API suites log in with. Their names are at least 11
+	# characters: botocore and the aws CLI reject a shorter secretArn before
+	# sending it.
 	local c
 	for c in maria pg lite; do
-		expect_json "a.create-secret-$c-app" 'd["Name"].endswith("-app")' \
-			secretsmanager create-secret --name "$c-app" \
+		expect_json "a.create-secret-sqlgate-e2e-$c" 'd["Name"].startswith("sqlgate-e2e-")' \
+			secretsmanager create-secret --name "sqlgate-e2e-$c" \
 			--secret-string '{"username":"sqlgate","password":"sqlgatepw"}'
 		printf -v "SECRET_ARN_${c}" '%s' "$(json_get "${LAST_OUT:-null}" 'd["ARN"]')"
 	done
@@ -113,7 +115,13 @@ suite_secrets() {
 # reads back the secrets and the SQLite data written before.
 suite_restart() {
 	echo "--- a. restart on the same data dir"
-	local before after
+	local before after lite="$ARN_PREFIX:lite" secret=${SECRET_ARN_lite:-sqlgate-e2e-lite}
+	expect_json a.sqlite-write-before-restart 'd["numberOfRecordsUpdated"] == 0' \
+		rds-data execute-statement --resource-arn "$lite" --secret-arn "$secret" \
+		--sql "CREATE TABLE e2e_persist (id INTEGER PRIMARY KEY, note TEXT)"
+	expect_json a.sqlite-insert-before-restart 'd["numberOfRecordsUpdated"] == 1' \
+		rds-data execute-statement --resource-arn "$lite" --secret-arn "$secret" \
+		--sql "INSERT INTO e2e_persist VALUES (7, 'kept')"
 	before=$(awsj secretsmanager list-secrets --query 'length(SecretList)' || echo "?")
 	stop_server "$SERVER_PID"
 	SERVER_PID=""
@@ -134,7 +142,7 @@ suite_restart() {
 		fail a.list-count-after-restart "before $before, after $after"
 	fi
 	expect_json a.sqlite-data-after-restart \
-		'd["records"] == [[{"stringValue":"111"},{"stringValue":"dog"},{"doubleValue":123.0}]]' \
-		rds-data execute-statement --resource-arn "$ARN_PREFIX:lite" \
-		--secret-arn "${SECRET_ARN_lite:-lite-app}" --sql "select * from Pets"
+		'd["records"] == [[{"longValue": 7}, {"stringValue": "kept"}]]' \
+		rds-data execute-statement --resource-arn "$lite" --secret-arn "$secret" \
+		--sql "SELECT id, note FROM e2e_persist"
 }

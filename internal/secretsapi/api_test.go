@@ -254,8 +254,8 @@ func TestAPI_GetSecretValue(t *testing.T) {
 		})
 	}
 	tests := []struct {
-		name string
-		in   secretsmanager.GetSecretValueInput
+		name  string
+		in    secretsmanager.GetSecretValueInput
 		check func(t *testing.T, err error)
 	}{
 		{"missing", secretsmanager.GetSecretValueInput{SecretId: aws.String("nope")}, func(t *testing.T, err error) {

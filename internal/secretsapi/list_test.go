@@ -47,11 +47,13 @@ func TestAPI_ListSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	f := func(key types.FilterNameStringType, vals ...string) types.Filter { return types.Filter{Key: key, Values: vals} }
+	f := func(key types.FilterNameStringType, vals ...string) types.Filter {
+		return types.Filter{Key: key, Values: vals}
+	}
 	tests := []struct {
-		name    string
-		in      secretsmanager.ListSecretsInput
-		want    []string
+		name string
+		in   secretsmanager.ListSecretsInput
+		want []string
 	}{
 		{"all by created", secretsmanager.ListSecretsInput{}, []string{"prod/db", "prod/cache", "dev/db", "credsDatabase892"}},
 		{"desc", secretsmanager.ListSecretsInput{SortOrder: types.SortOrderTypeDesc}, []string{"credsDatabase892", "dev/db", "prod/cache", "prod/db"}},

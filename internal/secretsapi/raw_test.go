@@ -154,4 +154,3 @@ func normaliseNextToken(b []byte) []byte {
 	}
 	return []byte(s)
 }
-

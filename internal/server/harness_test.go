@@ -52,6 +52,8 @@ type testEnv struct {
 	data    *rdsdata.Client
 	secrets *secretsmanager.Client
 	dataDir string
+	// akid and secretKey are the root key the clients sign with.
+	akid, secretKey string
 }
 
 func mysqlDSN(t *testing.T) string {
@@ -78,11 +80,21 @@ func pgURL(t *testing.T) string {
 	return ""
 }
 
-// newTestEnv starts a server over cfg (data dir and listeners set here).
+// newTestEnv starts a server over cfg (data dir and listeners set here)
+// with the fixed test root key taken from the environment.
 func newTestEnv(t *testing.T, cfg *config.Config) *testEnv {
 	t.Helper()
 	t.Setenv("SQLGATE_ROOT_ACCESS_KEY_ID", testAKID)
 	t.Setenv("SQLGATE_ROOT_SECRET_ACCESS_KEY", testSecret)
+	return startTestEnv(t, cfg)
+}
+
+// startTestEnv starts a server over cfg without touching the process
+// environment, so parallel tests may call it: the clients sign with
+// whatever root key the server loaded (generated into its data dir unless
+// the environment names one).
+func startTestEnv(t *testing.T, cfg *config.Config) *testEnv {
+	t.Helper()
 	cfg.DataDir = t.TempDir()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -93,19 +105,22 @@ func newTestEnv(t *testing.T, cfg *config.Config) *testEnv {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	go srv.txns.Run(ctx)
+	reaperDone := make(chan struct{})
+	go func() { srv.txns.Run(ctx); close(reaperDone) }()
 	hs := httptest.NewServer(srv.Handler(false))
 	t.Cleanup(func() {
 		hs.Close()
 		cancel()
+		<-reaperDone
 		srv.Close()
 	})
-	return &testEnv{srv: srv, http: hs, logs: logs, dataDir: cfg.DataDir,
+	akid, secret := srv.root.AccessKeyID, srv.root.SecretAccessKey
+	return &testEnv{srv: srv, http: hs, logs: logs, dataDir: cfg.DataDir, akid: akid, secretKey: secret,
 		data: rdsdata.New(rdsdata.Options{BaseEndpoint: aws.String(hs.URL), Region: "us-east-1",
-			Credentials:      credentials.NewStaticCredentialsProvider(testAKID, testSecret, ""),
+			Credentials:      credentials.NewStaticCredentialsProvider(akid, secret, ""),
 			RetryMaxAttempts: 1}),
 		secrets: secretsmanager.New(secretsmanager.Options{BaseEndpoint: aws.String(hs.URL), Region: "us-east-1",
-			Credentials:      credentials.NewStaticCredentialsProvider(testAKID, testSecret, ""),
+			Credentials:      credentials.NewStaticCredentialsProvider(akid, secret, ""),
 			RetryMaxAttempts: 1}),
 	}
 }

@@ -94,7 +94,7 @@ func (s *Server) ensureDefaultSecret(ctx context.Context) error {
 }
 
 func (s *Server) newSecretsAPI(authz iam.Authorizer) secretsHandler {
-	return secretsAdapter{secretsapi.New(s.secrets.Store, authz, s.log.With("component", "secretsapi"))}
+	return secretsAdapter{secretsapi.New(s.secrets.Store, authz, s.log)}
 }
 
 // secretsAdapter gives the Secrets Manager API the server's handler shape.

@@ -92,10 +92,11 @@ func (s *SQLite) Delete(ctx context.Context, ns, key string) error {
 
 // List implements Store.
 func (s *SQLite) List(ctx context.Context, ns, prefix string) ([]KV, error) {
-	// substr compares bytes exactly; LIKE/GLOB would need escaping and LIKE
-	// is case-insensitive.
+	// A range scan on the primary key (BINARY collation = bytewise order),
+	// stopped at the first key without the prefix. LIKE would need escaping
+	// and ignores case; substr counts characters, not bytes.
 	rows, err := s.db.QueryContext(ctx, `SELECT key, val FROM kv
-		WHERE ns = ? AND substr(key, 1, ?) = ? ORDER BY key`, ns, len(prefix), prefix)
+		WHERE ns = ? AND key >= ? ORDER BY key`, ns, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("list %s/%s*: %w", ns, prefix, err)
 	}
@@ -106,9 +107,10 @@ func (s *SQLite) List(ctx context.Context, ns, prefix string) ([]KV, error) {
 		if err := rows.Scan(&kv.Key, &kv.Value); err != nil {
 			return nil, fmt.Errorf("list %s/%s*: %w", ns, prefix, err)
 		}
-		if strings.HasPrefix(kv.Key, prefix) {
-			out = append(out, kv)
+		if !strings.HasPrefix(kv.Key, prefix) {
+			break
 		}
+		out = append(out, kv)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list %s/%s*: %w", ns, prefix, err)

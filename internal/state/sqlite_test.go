@@ -58,7 +58,7 @@ func TestSQLite_GetPutDelete(t *testing.T) {
 func TestSQLite_List(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
-	for _, k := range []string{"b/2", "a", "b/1", "B/1", "b%", "b_x", "c"} {
+	for _, k := range []string{"b/2", "a", "b/1", "B/1", "b%", "b_x", "c", "é/1", "é/2", "éa"} {
 		if err := s.Put(ctx, "ns", k, []byte("v"+k)); err != nil {
 			t.Fatal(err)
 		}
@@ -68,7 +68,8 @@ func TestSQLite_List(t *testing.T) {
 		prefix string
 		want   []string
 	}{
-		{"", []string{"B/1", "a", "b%", "b/1", "b/2", "b_x", "c"}},
+		{"", []string{"B/1", "a", "b%", "b/1", "b/2", "b_x", "c", "é/1", "é/2", "éa"}},
+		{"é/", []string{"é/1", "é/2"}},
 		{"b/", []string{"b/1", "b/2"}},
 		{"b%", []string{"b%"}},
 		{"b_", []string{"b_x"}},

@@ -1,0 +1,88 @@
+package bench
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+)
+
+// result is one measured case.
+type result struct {
+	ops      int
+	elapsed  time.Duration
+	lat      []time.Duration // sorted
+	errs     int
+	firstErr error
+}
+
+func (r result) opsPerSec() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(r.ops) / r.elapsed.Seconds()
+}
+
+// pct returns the q-quantile latency (0 < q < 1), nearest rank.
+func (r result) pct(q float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	i := int(q*float64(len(r.lat))+0.5) - 1
+	return r.lat[max(0, min(i, len(r.lat)-1))]
+}
+
+// measure runs op in n goroutines for d and records each call's latency.
+// Each goroutine stops after its first call that ends past the deadline, so
+// elapsed is the time until the last call returned.
+func measure(ctx context.Context, n int, d time.Duration, op func(context.Context) error) result {
+	type part struct {
+		lat  []time.Duration
+		errs int
+		err  error
+		end  time.Time
+	}
+	parts := make([]part, n)
+	start := time.Now()
+	deadline := start.Add(d)
+	var wg sync.WaitGroup
+	for i := range parts {
+		wg.Go(func() {
+			p := &parts[i]
+			p.lat = make([]time.Duration, 0, 1<<14)
+			for {
+				t0 := time.Now()
+				err := op(ctx)
+				t1 := time.Now()
+				if err != nil {
+					p.errs++
+					if p.err == nil {
+						p.err = err
+					}
+				} else {
+					p.lat = append(p.lat, t1.Sub(t0))
+				}
+				if t1.After(deadline) || ctx.Err() != nil {
+					p.end = t1
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var r result
+	var end time.Time
+	for _, p := range parts {
+		r.lat = append(r.lat, p.lat...)
+		r.errs += p.errs
+		if r.firstErr == nil {
+			r.firstErr = p.err
+		}
+		if p.end.After(end) {
+			end = p.end
+		}
+	}
+	slices.Sort(r.lat)
+	r.ops, r.elapsed = len(r.lat), end.Sub(start)
+	return r
+}
