@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,7 +33,8 @@ func (c *benchCase) name() string { return fmt.Sprintf("%s/N=%d/%s", c.engine, c
 
 // TestBenchDataAPI compares SELECT 1 through sqlgate with the direct driver.
 // It runs only with SQLGATE_BENCH=1. Knobs: SQLGATE_BENCH_DURATION (3s),
-// SQLGATE_BENCH_WARMUP (1s), SQLGATE_BENCH_N ("1,32") and
+// SQLGATE_BENCH_WARMUP (1s, first round only), SQLGATE_BENCH_ROUNDS (3,
+// the duration is split over interleaved rounds), SQLGATE_BENCH_N ("1,32") and
 // SQLGATE_BENCH_CASES, a regexp over case names such as
 // "postgres/N=32/sqlgate-sdk".
 func TestBenchDataAPI(t *testing.T) {
@@ -41,6 +43,7 @@ func TestBenchDataAPI(t *testing.T) {
 	}
 	dur := envDuration(t, "SQLGATE_BENCH_DURATION", 3*time.Second)
 	warm := envDuration(t, "SQLGATE_BENCH_WARMUP", time.Second)
+	rounds := envInts(t, "SQLGATE_BENCH_ROUNDS", []int{3})[0]
 	ns := envInts(t, "SQLGATE_BENCH_N", []int{1, 32})
 	filter := regexp.MustCompile(os.Getenv("SQLGATE_BENCH_CASES"))
 
@@ -64,16 +67,27 @@ func TestBenchDataAPI(t *testing.T) {
 			add("sqlgate-raw", func() op { return raw })
 		}
 	}
+	// Rounds interleave the cases so that load from other processes on a
+	// shared machine hits direct and sqlgate alike.
 	ctx := context.Background()
+	for round := range rounds {
+		for _, c := range cases {
+			if round == 0 {
+				measure(ctx, c.n, warm, c.op)
+			}
+			r := measure(ctx, c.n, dur/time.Duration(rounds), c.op)
+			c.res.merge(r)
+			t.Logf("round %d %-28s %9.0f ops/s  p50 %v  p99 %v  cpu/op %v", round+1, c.name(), r.opsPerSec(),
+				r.pct(.5), r.pct(.99), r.cpuPerOp())
+		}
+	}
 	for _, c := range cases {
-		measure(ctx, c.n, warm, c.op)
-		c.res = measure(ctx, c.n, dur, c.op)
 		if c.res.errs > 0 {
 			t.Errorf("%s: %d errors, first: %v", c.name(), c.res.errs, c.res.firstErr)
 		}
-		t.Logf("%-28s %9.0f ops/s  p50 %v  p99 %v", c.name(), c.res.opsPerSec(), c.res.pct(.5), c.res.pct(.99))
 	}
-	fmt.Printf("\nSELECT 1, %v per case after %v warm-up\n\n", dur, warm)
+	fmt.Printf("\nSELECT 1, %v per case in %d interleaved rounds after %v warm-up; GOMAXPROCS=%d\n\n",
+		dur, rounds, warm, runtime.GOMAXPROCS(0))
 	writeTable(os.Stdout, cases)
 }
 
@@ -86,15 +100,16 @@ func writeTable(w io.Writer, cases []*benchCase) {
 			direct[c.engine+"/"+strconv.Itoa(c.n)] = c
 		}
 	}
-	fmt.Fprintln(w, "| engine | N | client | ops/s | p50 | p99 | ratio vs direct | added p50 | added p99 |")
-	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| engine | N | client | ops/s | p50 | p99 | CPU/op | ratio vs direct | added p50 | added p99 | added CPU/op |")
+	fmt.Fprintln(w, "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	var verdicts []string
 	for _, c := range cases {
-		ratio, ap50, ap99 := "", "", ""
+		ratio, ap50, ap99, acpu := "", "", "", ""
 		if d := direct[c.engine+"/"+strconv.Itoa(c.n)]; d != nil && c != d {
 			r := c.res.opsPerSec() / d.res.opsPerSec()
 			add50, add99 := c.res.pct(.5)-d.res.pct(.5), c.res.pct(.99)-d.res.pct(.99)
 			ratio, ap50, ap99 = fmt.Sprintf("%.2f×", r), us(add50), us(add99)
+			acpu = us(c.res.cpuPerOp() - d.res.cpuPerOp())
 			switch c.n {
 			case 32:
 				verdicts = append(verdicts, fmt.Sprintf("%s: throughput %.2f× direct — target ≥ %.1f× %s, stretch ≥ %.1f× %s",
@@ -104,8 +119,8 @@ func writeTable(w io.Writer, cases []*benchCase) {
 					c.name(), us(add50), us(targetAddedP50), pass(add50 <= targetAddedP50), us(stretchAddedP50), pass(add50 <= stretchAddedP50)))
 			}
 		}
-		fmt.Fprintf(w, "| %s | %d | %s | %.0f | %s | %s | %s | %s | %s |\n", c.engine, c.n, c.client,
-			c.res.opsPerSec(), us(c.res.pct(.5)), us(c.res.pct(.99)), ratio, ap50, ap99)
+		fmt.Fprintf(w, "| %s | %d | %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n", c.engine, c.n, c.client,
+			c.res.opsPerSec(), us(c.res.pct(.5)), us(c.res.pct(.99)), us(c.res.cpuPerOp()), ratio, ap50, ap99, acpu)
 	}
 	if len(verdicts) > 0 {
 		fmt.Fprintln(w, "\nTargets (issue 4):")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -14,6 +15,40 @@ type result struct {
 	lat      []time.Duration // sorted
 	errs     int
 	firstErr error
+	cpu      time.Duration // process CPU time (user+system) spent in the case
+}
+
+// merge adds o's counts to r (rounds of the same case); call sort after.
+func (r *result) merge(o result) {
+	r.ops += o.ops
+	r.elapsed += o.elapsed
+	r.lat = append(r.lat, o.lat...)
+	r.errs += o.errs
+	r.cpu += o.cpu
+	if r.firstErr == nil {
+		r.firstErr = o.firstErr
+	}
+	slices.Sort(r.lat)
+}
+
+// cpuPerOp is the process CPU time per successful call: client, driver and,
+// for sqlgate cases, the in-process server — but not the database server.
+// Unlike throughput it does not depend on how much CPU other processes on
+// the machine leave us.
+func (r result) cpuPerOp() time.Duration {
+	if r.ops == 0 {
+		return 0
+	}
+	return r.cpu / time.Duration(r.ops)
+}
+
+// processCPU returns this process's user+system CPU time.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func (r result) opsPerSec() float64 {
@@ -43,6 +78,7 @@ func measure(ctx context.Context, n int, d time.Duration, op func(context.Contex
 		end  time.Time
 	}
 	parts := make([]part, n)
+	cpu0 := processCPU()
 	start := time.Now()
 	deadline := start.Add(d)
 	var wg sync.WaitGroup
@@ -70,7 +106,7 @@ func measure(ctx context.Context, n int, d time.Duration, op func(context.Contex
 		})
 	}
 	wg.Wait()
-	var r result
+	r := result{cpu: processCPU() - cpu0}
 	var end time.Time
 	for _, p := range parts {
 		r.lat = append(r.lat, p.lat...)
