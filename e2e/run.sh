@@ -19,7 +19,7 @@ set -euo pipefail
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$E2E_DIR/.." && pwd)
-# shellcheck source=lib.sh
+# shellcheck source-path=SCRIPTDIR
 source "$E2E_DIR/lib.sh"
 source "$E2E_DIR/suite_secrets.sh"
 source "$E2E_DIR/suite_seed000.sh"
@@ -98,19 +98,38 @@ setup_env() {
 	export PYTHONDONTWRITEBYTECODE=1 NO_UPDATE_NOTIFIER=1 npm_config_fund=false npm_config_audit=false
 }
 
+# check_tools makes sure the clients are there, installing Debian's packages
+# only for what is missing (the image normally has them all).
 check_tools() {
-	local missing=() t
+	local pkgs=() t
+	command -v aws >/dev/null || pkgs+=(awscli)
+	if ! python3 -c 'import boto3' 2>/dev/null && ! /usr/bin/python3 -c 'import boto3' 2>/dev/null; then
+		pkgs+=(python3-boto3)
+	fi
+	command -v node >/dev/null || pkgs+=(nodejs)
+	command -v npm >/dev/null || pkgs+=(npm)
+	command -v curl >/dev/null || pkgs+=(curl)
+	if ((${#pkgs[@]} > 0)) && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+		echo "installing missing packages: ${pkgs[*]}"
+		{ timeout 300 apt-get update -q && DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -q "${pkgs[@]}"; } >"$TMP/apt.log" 2>&1 ||
+			echo "apt-get failed: $(tail -n 5 "$TMP/apt.log")" >&2
+	fi
+	# PY is a Python with boto3: the image's pyenv one, else Debian's.
+	PY=python3
+	if ! python3 -c 'import boto3' 2>/dev/null && /usr/bin/python3 -c 'import boto3' 2>/dev/null; then
+		PY=/usr/bin/python3
+	fi
+	export PY
+	local missing=()
 	for t in go curl python3 aws node npm; do
 		command -v "$t" >/dev/null || missing+=("$t")
 	done
-	if ! python3 -c 'import boto3' 2>/dev/null; then
-		missing+=("python3 boto3")
-	fi
+	"$PY" -c 'import boto3' 2>/dev/null || missing+=("python3 boto3")
 	if ((${#missing[@]} > 0)); then
 		fail e2e.tools "missing: ${missing[*]}"
 		exit 1
 	fi
-	echo "tools: $(aws --version 2>&1 | head -n1); node $(node --version); boto3 $(python3 -c 'import boto3; print(boto3.__version__)')"
+	echo "tools: $(aws --version 2>&1 | head -n1); node $(node --version); boto3 $("$PY" -c 'import boto3; print(boto3.__version__)')"
 }
 
 build() {
@@ -164,7 +183,7 @@ suite_boto3() {
  {"label": "pg", "resourceArn": "$ARN_PREFIX:pg", "secretArn": "sqlgate-e2e-pg", "database": "sqlgate_e2e"}]
 EOF
 	)
-	out=$(timeout 300 python3 "$E2E_DIR/lambda_test.py" 2>&1) || rc=$?
+	out=$(timeout 300 "$PY" "$E2E_DIR/lambda_test.py" 2>&1) || rc=$?
 	printf '%s\n' "$out" | grep -v '^PASS \|^FAIL ' >&2 || true
 	printf '%s\n' "$out" | grep '^PASS \|^FAIL ' || true
 	tally_output c.lambda_test.py "$rc" "$out"

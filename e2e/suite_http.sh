@@ -12,7 +12,7 @@ http_call() {
 	local hdrs=$TMP/req-headers
 	HTTP_STATUS=000 HTTP_ETYPE="" HTTP_BODY=""
 	if [[ $sign == 1 ]]; then
-		python3 "$E2E_DIR/sign.py" "$url" "$service" "$body" "$@" >"$hdrs" || return 0
+		"${PY:-python3}" "$E2E_DIR/sign.py" "$url" "$service" "$body" "$@" >"$hdrs" || return 0
 	else
 		printf '%s\n' "$@" >"$hdrs"
 	fi

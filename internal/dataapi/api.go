@@ -47,7 +47,6 @@ type Limits struct {
 // SecretSource resolves a secret id (name, ARN or partial ARN) to its ARN
 // and current SecretString. It returns ErrSecretNotFound for unknown ids.
 type SecretSource interface {
-	SecretARN(ctx context.Context, id string) (string, error)
 	SecretString(ctx context.Context, id string) (arn, value string, err error)
 }
 
@@ -186,16 +185,14 @@ func (a *API) resolve(ctx context.Context, action, resourceARN, secretID, databa
 	if !cl.Enabled {
 		return nil, badRequest("HttpEndpoint is not enabled for cluster " + cl.Name + ". Please refer to https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.html#data-api.troubleshooting")
 	}
-	secretARN, err := a.secrets.SecretARN(ctx, secretID)
+	// One lookup gives the ARN and the value; the value is used only
+	// after the caller is authorized for that ARN.
+	secretARN, value, err := a.secrets.SecretString(ctx, secretID)
 	if err != nil {
 		return nil, secretErr(secretID, err)
 	}
 	if err := a.authz.Authorize(ctx, "secretsmanager:GetSecretValue", secretARN); err != nil {
 		return nil, mapError(err, 0)
-	}
-	_, value, err := a.secrets.SecretString(ctx, secretARN)
-	if err != nil {
-		return nil, secretErr(secretID, err)
 	}
 	creds, err := parseSecret(value)
 	if err != nil {

@@ -16,6 +16,11 @@ type Principal struct {
 	AccessKeyID string
 	UserName    string // empty for root
 	Root        bool
+	// UserID is aws:userid: the user id (AIDA…), or ROLEID:SESSION for an
+	// assumed role.
+	UserID string
+	// RoleARN is the role of an assumed-role session (empty otherwise).
+	RoleARN string
 }
 
 // RequestInfo is the request context an authorization decision may use

@@ -51,7 +51,7 @@ func (s *Store) Create(ctx context.Context, in CreateInput) (*Ref, error) {
 		token = NewVersionID()
 	}
 	var out *Ref
-	err := s.st.Update(ctx, namespace, in.Name, func(old []byte) ([]byte, error) {
+	err := s.update(ctx, in.Name, func(old []byte) ([]byte, error) {
 		now := s.clock()
 		if old != nil {
 			r, err := decodeRecord(old)

@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/barrier"
@@ -49,11 +50,15 @@ type Store struct {
 	region  string
 	account string
 	now     func() time.Time
+
+	cmu   sync.Mutex // guards following fields
+	cache map[string]*record
+	gen   uint64 // bumped by every write
 }
 
 // New returns a Store over st whose values are sealed by b.
 func New(st state.Store, b *barrier.Barrier, opt Options) *Store {
-	s := &Store{st: st, b: b, region: opt.Region, account: opt.Account, now: opt.Now}
+	s := &Store{st: st, b: b, region: opt.Region, account: opt.Account, now: opt.Now, cache: map[string]*record{}}
 	if s.region == "" {
 		s.region = "us-east-1"
 	}
@@ -85,7 +90,7 @@ func (s *Store) mutate(ctx context.Context, id string, fn func(r *record, now ti
 	for _, c := range s.candidates(id) {
 		var out *record
 		purged := false
-		err := s.st.Update(ctx, namespace, c.name, func(old []byte) ([]byte, error) {
+		err := s.update(ctx, c.name, func(old []byte) ([]byte, error) {
 			if old == nil {
 				return nil, errNoKey
 			}
@@ -129,14 +134,10 @@ func (s *Store) mutate(ctx context.Context, id string, fn func(r *record, now ti
 // its deletion date has passed.
 func (s *Store) load(ctx context.Context, id string) (*record, error) {
 	for _, c := range s.candidates(id) {
-		raw, err := s.st.Get(ctx, namespace, c.name)
+		r, err := s.get(ctx, c.name)
 		if errors.Is(err, state.ErrNotFound) {
 			continue
 		}
-		if err != nil {
-			return nil, fmt.Errorf("load secret: %w", err)
-		}
-		r, err := decodeRecord(raw)
 		if err != nil {
 			return nil, err
 		}
@@ -151,10 +152,81 @@ func (s *Store) load(ctx context.Context, id string) (*record, error) {
 	return nil, ErrNotFound
 }
 
+// get returns the decoded record stored under name, from the cache when
+// possible. Cached records are shared: callers must not modify them.
+func (s *Store) get(ctx context.Context, name string) (*record, error) {
+	s.cmu.Lock()
+	r, ok := s.cache[name]
+	s.cmu.Unlock()
+	if ok {
+		return r, nil
+	}
+	gen := s.generation()
+	raw, err := s.st.Get(ctx, namespace, name)
+	if err != nil {
+		if errors.Is(err, state.ErrNotFound) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("load secret: %w", err)
+	}
+	if r, err = decodeRecord(raw); err != nil {
+		return nil, err
+	}
+	s.cmu.Lock()
+	if s.gen == gen { // no write since we read
+		if len(s.cache) >= maxCached {
+			clear(s.cache)
+		}
+		s.cache[name] = r
+	}
+	s.cmu.Unlock()
+	return r, nil
+}
+
+// maxCached bounds the record cache.
+const maxCached = 4096
+
+func (s *Store) generation() uint64 {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	return s.gen
+}
+
+// update is state.Update on a secret record; it drops the cache.
+func (s *Store) update(ctx context.Context, name string, fn func(old []byte) ([]byte, error)) error {
+	defer s.Invalidate()
+	return s.st.Update(ctx, namespace, name, fn)
+}
+
+// Invalidate empties the record cache (after a write, or when another node
+// reports one through the state store's watcher).
+func (s *Store) Invalidate() {
+	s.cmu.Lock()
+	s.gen++
+	clear(s.cache)
+	s.cmu.Unlock()
+}
+
+// Run keeps the cache coherent with writes by other processes sharing the
+// state store, when it can report them; else it returns at once.
+func (s *Store) Run(ctx context.Context) error {
+	w, ok := s.st.(interface {
+		Watch(ctx context.Context, fn func(ns, key string)) error
+	})
+	if !ok {
+		return nil
+	}
+	return w.Watch(ctx, func(ns, _ string) {
+		if ns == namespace || ns == "" || ns == "*" {
+			s.Invalidate()
+		}
+	})
+}
+
 // purge deletes name if it is still past its deletion date and returns
 // ErrNotFound (or the storage error).
 func (s *Store) purge(ctx context.Context, name string) error {
-	err := s.st.Update(ctx, namespace, name, func(old []byte) ([]byte, error) {
+	err := s.update(ctx, name, func(old []byte) ([]byte, error) {
 		if old == nil {
 			return nil, errNoKey
 		}

@@ -25,15 +25,24 @@ const schema = `CREATE TABLE IF NOT EXISTS kv (
 
 // SQLite is a Store in one SQLite database file (pure Go driver
 // modernc.org/sqlite), in WAL mode so reads never wait for the writer.
+//
+// Its Watch sees only writes made through the same *SQLite value: a data
+// directory belongs to one process at a time (LockDir), so there are no other
+// processes' writes to tell, and callers can use one code path for both
+// stores.
 type SQLite struct {
-	db *sql.DB
+	db    *sql.DB
+	watch *fanout
 	// upd serialises Update within the process; BEGIN IMMEDIATE serialises
 	// it against other processes. Holding it keeps concurrent Updates from
 	// spinning on SQLITE_BUSY.
 	upd sync.Mutex
 }
 
-var _ Store = (*SQLite)(nil)
+var (
+	_ Store   = (*SQLite)(nil)
+	_ Watcher = (*SQLite)(nil)
+)
 
 // OpenSQLite opens (creating if needed) the SQLite state database at path.
 func OpenSQLite(path string) (*SQLite, error) {
@@ -53,7 +62,7 @@ func OpenSQLite(path string) (*SQLite, error) {
 		db.Close()
 		return nil, fmt.Errorf("open state db %s: create schema: %w", path, err)
 	}
-	return &SQLite{db: db}, nil
+	return &SQLite{db: db, watch: newFanout()}, nil
 }
 
 // Get implements Store.
@@ -79,13 +88,18 @@ func (s *SQLite) Put(ctx context.Context, ns, key string, val []byte) error {
 	if err != nil {
 		return fmt.Errorf("put %s/%s: %w", ns, key, err)
 	}
+	s.watch.notify(ns, key)
 	return nil
 }
 
 // Delete implements Store.
 func (s *SQLite) Delete(ctx context.Context, ns, key string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM kv WHERE ns = ? AND key = ?`, ns, key); err != nil {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM kv WHERE ns = ? AND key = ?`, ns, key)
+	if err != nil {
 		return fmt.Errorf("delete %s/%s: %w", ns, key, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		s.watch.notify(ns, key)
 	}
 	return nil
 }
@@ -155,6 +169,7 @@ func (s *SQLite) Update(ctx context.Context, ns, key string, fn func(old []byte)
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("update %s/%s: commit: %w", ns, key, err)
 	}
+	s.watch.notify(ns, key)
 	return nil
 }
 
@@ -166,8 +181,15 @@ func (s *SQLite) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close implements Store. It checkpoints the WAL into the main file.
+// Watch implements Watcher for writes through s; see the type's comment.
+func (s *SQLite) Watch(ctx context.Context, fn func(ns, key string)) error {
+	return s.watch.watch(ctx, fn)
+}
+
+// Close implements Store. It checkpoints the WAL into the main file and ends
+// running Watch calls.
 func (s *SQLite) Close() error {
+	s.watch.close()
 	_, _ = s.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close state db: %w", err)

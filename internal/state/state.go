@@ -48,3 +48,26 @@ type Store interface {
 	// Close releases the store's resources.
 	Close() error
 }
+
+// WatchAll is the namespace passed to a Watch callback, with key "", when
+// anything in any namespace may have changed.
+const WatchAll = "*"
+
+// Watcher is implemented by stores that can tell other processes' writes.
+// Caches use it to drop entries that another sqlgate node changed.
+type Watcher interface {
+	// Watch calls fn(ns, key) after any write to (ns,key) by any process
+	// sharing the store (including this one), until ctx is done. Delivery is
+	// at-least-once; on reconnect after a gap, fn is called with key ""
+	// meaning "anything in ns may have changed" (or "*" for all namespaces).
+	//
+	// fn is also called with (WatchAll, "") once Watch is listening, before
+	// any other call, so a cache filled before that call may be stale and is
+	// to be flushed then. Calls to fn are sequential, on the goroutine that
+	// called Watch; fn may use the Store but should not block for long.
+	// Namespaces must not contain the byte 0x1f.
+	//
+	// Watch returns nil when ctx is done or the store is closed, and an
+	// error only when it cannot start listening.
+	Watch(ctx context.Context, fn func(ns, key string)) error
+}

@@ -152,10 +152,12 @@ func (c *Conn) execErr(ctx context.Context, err error) error {
 		}
 		return fmt.Errorf("exec: %w", ctx.Err())
 	}
-	if isPg {
+	if isPg && !c.broken {
 		return dbError(pgErr)
 	}
 	if c.broken {
+		// A FATAL error (e.g. 57P01, the session was terminated) closes
+		// the connection: the backend went away, the statement is not at fault.
 		return fmt.Errorf("exec: %w: %w", engine.ErrUnavailable, err)
 	}
 	return fmt.Errorf("exec: %w", err)
