@@ -9,7 +9,9 @@ SHELL := /bin/bash
 
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
-STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
+# go install puts tools in GOBIN when set, else GOPATH/bin.
+GOBIN_DIR := $(or $(shell $(GO) env GOBIN),$(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin)
+STATICCHECK := $(GOBIN_DIR)/staticcheck
 BIN ?= bin/sqlgate
 
 # The Go tests' real-database helpers fail instead of skipping when
@@ -18,9 +20,11 @@ export SQLGATE_REQUIRE_DB := 1
 export SQLGATE_TEST_MYSQL_DSN := sqlgate:sqlgatepw@tcp(127.0.0.1:3306)/sqlgate_test
 export SQLGATE_TEST_PG_URL := postgres://sqlgate:sqlgatepw@127.0.0.1:5432/sqlgate_test
 
-.PHONY: test services fmt vet staticcheck unit e2e build clean
+.PHONY: test services lint fmt vet staticcheck unit e2e build clean
 
-test: services fmt vet staticcheck unit e2e
+test: services lint unit e2e
+
+lint: fmt vet staticcheck
 
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/sqlgate
@@ -43,10 +47,10 @@ staticcheck:
 	fi
 	"$(STATICCHECK)" ./...
 
-unit:
+unit: services
 	$(GO) test -race -count=1 ./...
 
-e2e:
+e2e: services
 	bash e2e/run.sh
 
 clean:

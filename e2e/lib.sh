@@ -132,3 +132,8 @@ awsj() {
 aws_err() {
 	tr '\n' ' ' <"$AWS_ERR" 2>/dev/null || true
 }
+
+# section TITLE prints a suite header with the seconds since run.sh started.
+section() {
+	printf -- '--- [%ss] %s\n' "$SECONDS" "$1"
+}

@@ -133,7 +133,7 @@ check_tools() {
 }
 
 build() {
-	echo "--- build"
+	section "build"
 	if (cd "$ROOT" && CGO_ENABLED=0 go build -o "$BIN" ./cmd/sqlgate) >"$TMP/build.log" 2>&1; then
 		pass build
 	else
@@ -163,7 +163,7 @@ EOF
 }
 
 start_main() {
-	echo "--- start sqlgate on $ENDPOINT and $HTTPS_ENDPOINT"
+	section "start sqlgate on $ENDPOINT and $HTTPS_ENDPOINT"
 	if start_server SERVER_PID "$LOG" "$ENDPOINT/healthz" serve --config "$CFG" --data-dir "$DATA"; then
 		pass server-start
 	else
@@ -173,7 +173,7 @@ start_main() {
 }
 
 suite_boto3() {
-	echo "--- c. boto3 (seed 000's Lambda)"
+	section "c. boto3 (seed 000's Lambda)"
 	local out rc=0
 	export SQLGATE_ENDPOINT=$ENDPOINT E2E_SECRET_NAME=sqlgate-e2e-maria
 	export E2E_CLUSTERS
@@ -190,7 +190,7 @@ EOF
 }
 
 suite_node() {
-	echo "--- d. AWS SDK for JavaScript v3 (seed 001)"
+	section "d. AWS SDK for JavaScript v3 (seed 001)"
 	local out rc=0
 	if (cd "$E2E_DIR" && timeout 300 npm ci --no-audit --no-fund --loglevel=error) >"$TMP/npm.log" 2>&1; then
 		pass d.npm-ci
@@ -211,32 +211,60 @@ suite_node() {
 	tally_output d.seed001.mjs "$rc" "$out"
 }
 
-# suite_default runs the embedded default (no config file): one SQLite
-# cluster "default" and a secret "default", as the README's first command.
+# suite_default runs the embedded default as the README's first command
+# does: no config file and no root keys in the environment, so sqlgate
+# generates them into the data dir; then the README's first query and seed
+# 000 against the SQLite cluster "default" with the secret "default".
 suite_default() {
-	echo "--- b. seed 000 on the embedded default (no config file) at $DEFAULT_ENDPOINT"
-	if start_server DEFAULT_PID "$DEFAULT_LOG" "$DEFAULT_ENDPOINT/healthz" \
-		serve --data-dir "$DEFAULT_DATA" --http "127.0.0.1:$DEFAULT_PORT"; then
+	section "b. the embedded default (no config, generated root keys) at $DEFAULT_ENDPOINT"
+	local id=$SQLGATE_ROOT_ACCESS_KEY_ID secret=$SQLGATE_ROOT_SECRET_ACCESS_KEY ok=0 creds
+	unset SQLGATE_ROOT_ACCESS_KEY_ID SQLGATE_ROOT_SECRET_ACCESS_KEY
+	start_server DEFAULT_PID "$DEFAULT_LOG" "$DEFAULT_ENDPOINT/healthz" \
+		serve --data-dir "$DEFAULT_DATA" --http "127.0.0.1:$DEFAULT_PORT" || ok=$?
+	export SQLGATE_ROOT_ACCESS_KEY_ID=$id SQLGATE_ROOT_SECRET_ACCESS_KEY=$secret
+	if ((ok == 0)); then
 		pass b.default.server-start
 	else
 		fail b.default.server-start "no 200 from $DEFAULT_ENDPOINT/healthz within 30s"
 		return 0
 	fi
-	local arn
-	ENDPOINT=$DEFAULT_ENDPOINT expect_json b.default.secret-exists \
+	creds=$DEFAULT_DATA/root-credentials.json
+	local key_id key_secret mode
+	key_id=$(json_get "$(cat "$creds" 2>/dev/null || echo null)" 'd["access_key_id"]')
+	key_secret=$(json_get "$(cat "$creds" 2>/dev/null || echo null)" 'd["secret_access_key"]')
+	mode=$(stat -c %a "$creds" 2>/dev/null || echo none)
+	if [[ -n $key_id && -n $key_secret && $mode == 600 ]] && grep -q -- "$key_id" "$DEFAULT_LOG" && grep -q -- "--endpoint-url" "$DEFAULT_LOG"; then
+		pass b.default.generated-root-credentials
+	else
+		fail b.default.generated-root-credentials "$creds mode $mode, key id '${key_id}', printed at start: $(grep -c -- "--endpoint-url" "$DEFAULT_LOG" || true) aws command lines"
+	fi
+	local main_endpoint=$ENDPOINT arn
+	export AWS_ACCESS_KEY_ID=${key_id:-missing} AWS_SECRET_ACCESS_KEY=${key_secret:-missing}
+	ENDPOINT=$DEFAULT_ENDPOINT
+	# The README's first query, verbatim but for the endpoint's port.
+	expect_json b.default.readme-get-secret-value 'd["Name"] == "default" and "SecretString" in d' \
+		secretsmanager get-secret-value --secret-id default
+	expect_json b.default.readme-execute-statement 'd["records"] == [[{"stringValue": "hello"}]]' \
+		rds-data execute-statement \
+		--resource-arn arn:aws:rds:us-east-1:000000000000:cluster:default \
+		--secret-arn arn:aws:secretsmanager:us-east-1:000000000000:secret:default \
+		--sql "select 'hello' as greeting"
+	expect_json b.default.describe-secret \
 		'd["Name"] == "default" and d["ARN"].startswith("arn:aws:secretsmanager:us-east-1:000000000000:secret:default-")' \
 		secretsmanager describe-secret --secret-id default
 	arn=$(json_get "${LAST_OUT:-null}" 'd["ARN"]')
-	ENDPOINT=$DEFAULT_ENDPOINT seed000 default default "${arn:-default}"
+	seed000 default default "${arn:-default}"
 	# The aws CLI and boto3 refuse a secretArn under 11 characters before
-	# sending it, so the secret's bare name "default" goes through signed curl.
+	# sending it, so the bare name "default" goes through signed curl.
 	printf '{"resourceArn":"%s","secretArn":"default","sql":"SELECT 1"}' "$ARN_PREFIX:default" >"$TMP/default-by-name.json"
 	http_call "$DEFAULT_ENDPOINT/Execute" 1 rds-data "$TMP/default-by-name.json" "Content-Type: application/json"
 	if [[ $HTTP_STATUS == 200 ]] && json_eq "$(cat "$TMP/resp-body")" '{"records": [[{"longValue": 1}]], "numberOfRecordsUpdated": 0}'; then
-		pass b.default.secret-by-name
+		pass b.default.secret-by-bare-name
 	else
-		fail b.default.secret-by-name "HTTP $HTTP_STATUS $HTTP_ETYPE: $HTTP_BODY"
+		fail b.default.secret-by-bare-name "HTTP $HTTP_STATUS $HTTP_ETYPE: $HTTP_BODY"
 	fi
+	ENDPOINT=$main_endpoint
+	export AWS_ACCESS_KEY_ID=$SQLGATE_ROOT_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$SQLGATE_ROOT_SECRET_ACCESS_KEY
 	stop_server "$DEFAULT_PID"
 	DEFAULT_PID=""
 }

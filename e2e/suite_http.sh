@@ -45,7 +45,7 @@ expect_healthz() {
 }
 
 suite_http_errors() {
-	echo "--- e. HTTP error cases"
+	section "e. HTTP error cases"
 	local lite="$ARN_PREFIX:lite" small=$TMP/small.json big=$TMP/big.json
 	printf '{"resourceArn":"%s","secretArn":"%s","sql":"SELECT 1"}' "$lite" "${SECRET_ARN_lite:-sqlgate-e2e-lite}" >"$small"
 	printf '{}' >"$TMP/empty.json"
@@ -93,7 +93,7 @@ PY
 }
 
 suite_https() {
-	echo "--- f. HTTPS with a generated certificate"
+	section "f. HTTPS with a generated certificate"
 	local cert=$DATA/tls-cert.pem
 	if [[ -s $cert ]]; then
 		pass f.self-signed-cert-in-data-dir

@@ -46,7 +46,7 @@ expect_aws_error() {
 }
 
 suite_secrets() {
-	echo "--- a. Secrets Manager (aws CLI v1)"
+	section "a. Secrets Manager (aws CLI v1)"
 	export E2E_S="e2e-secret-$RUN_ID"
 	local s=$E2E_S
 	expect_json a.create-secret \
@@ -114,7 +114,7 @@ suite_secrets() {
 # suite_restart stops the server, starts it again on the same data dir and
 # reads back the secrets and the SQLite data written before.
 suite_restart() {
-	echo "--- a. restart on the same data dir"
+	section "a. restart on the same data dir"
 	local before after lite="$ARN_PREFIX:lite" secret=${SECRET_ARN_lite:-sqlgate-e2e-lite}
 	expect_json a.sqlite-write-before-restart 'd["numberOfRecordsUpdated"] == 0' \
 		rds-data execute-statement --resource-arn "$lite" --secret-arn "$secret" \

@@ -26,7 +26,7 @@ seed000() {
 	if [[ -n $db ]]; then
 		dbargs=(--database "$db")
 	fi
-	echo "--- b. seed 000 on $label (cluster $cluster)"
+	section "b. seed 000 on $label (cluster $cluster)"
 
 	# Not in the seed: start from a clean table so reruns behave the same.
 	expect_json "b.$label.drop-table" 'True' rds-data execute-statement \

@@ -33,6 +33,25 @@ Usage:
       SIGHUP reloads the HTTPS certificate; SIGTERM/SIGINT shut down gracefully.
   sqlgate config check [--config FILE]
       Validate a configuration file and exit (0 valid, 2 invalid).
+
+Administration (works on the data dir without a running server; refuses
+while a server holds it; all take [--config FILE] [--data-dir DIR]):
+  sqlgate users create|delete NAME      create or delete an IAM user
+  sqlgate users list
+  sqlgate keys create|list USER         create an access key (secret shown once) / list
+  sqlgate keys delete USER ACCESS_KEY_ID
+  sqlgate policies attach USER ARN      attach a managed policy
+  sqlgate policies attach USER NAME --file POLICY.json   put an inline policy
+  sqlgate policies detach USER ARN|NAME
+  sqlgate policies show USER
+  sqlgate secrets create NAME VALUE     e.g. '{"username":"app","password":"…"}'
+  sqlgate secrets list
+  sqlgate secrets get NAME|ARN
+  sqlgate clusters list
+  sqlgate connect --cluster NAME --function NAME [--secret NAME] [--readonly]
+      Create (idempotently) a user fn-NAME with a least-privilege policy for
+      the cluster and its secret, and print the environment and snippets
+      for Python, Node and Go.
   sqlgate version
       Print the version.
   sqlgate help
@@ -62,6 +81,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return checkConfig(args[2:], stdout, stderr)
+	case "users", "keys", "policies", "secrets", "clusters", "connect":
+		return adminCommand(args[0], args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "sqlgate", version)
 		return 0

@@ -37,10 +37,6 @@ func invalidSecret(msg string) *awserr.Error {
 	return awserr.New("InvalidSecretException", http.StatusBadRequest, msg)
 }
 
-func txNotFound(msg string) *awserr.Error {
-	return awserr.New("TransactionNotFoundException", http.StatusNotFound, msg)
-}
-
 // mapError turns an engine, pool, transaction or authorization error into
 // the AWS exception a client expects. User SQL problems are always 4xx.
 func mapError(err error, connID int64) *awserr.Error {

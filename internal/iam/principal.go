@@ -21,6 +21,10 @@ type Principal struct {
 	UserID string
 	// RoleARN is the role of an assumed-role session (empty otherwise).
 	RoleARN string
+	// Service is the service principal name ("lambda.amazonaws.com") when an
+	// AWS service acts, matched by a policy's {"Service": …} principal;
+	// empty for IAM identities.
+	Service string
 }
 
 // RequestInfo is the request context an authorization decision may use

@@ -104,7 +104,11 @@ func (p *Pool) Borrow(ctx context.Context, creds engine.Credentials) (*Conn, err
 			_ = victim.Close()
 		}
 		if c != nil {
-			return c, nil
+			if p.healthy(ctx, c) {
+				return c, nil
+			}
+			p.Discard(c)
+			continue
 		}
 		if wait == nil {
 			return p.connect(ctx, k, creds)
@@ -119,6 +123,21 @@ func (p *Pool) Borrow(ctx context.Context, creds engine.Credentials) (*Conn, err
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// validateAfter is how long a connection may sit idle before it is pinged
+// on borrow: a database restart kills idle connections silently, and a
+// statement sent on a dead one would fail a request that a fresh
+// connection would have served.
+const validateAfter = time.Second
+
+func (p *Pool) healthy(ctx context.Context, c *Conn) bool {
+	if time.Since(c.idleAt) < validateAfter {
+		return true
+	}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return c.Ping(pctx) == nil
 }
 
 // take finds an idle conn for k, or reserves a slot (nil, nil), possibly

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +183,45 @@ func replaceBody(b []byte) func(*http.Request) {
 		r.Body = io.NopCloser(bytes.NewReader(b))
 		r.ContentLength = int64(len(b))
 		r.GetBody = nil
+	}
+}
+
+// TestDataAPI_SQLiteFileEscape checks that SQL sent to the embedded SQLite
+// cluster cannot reach files outside its database: ATTACH would let any
+// caller allowed to run SQL read and rewrite the state store (secrets,
+// later IAM) or create files anywhere the process may write, and VACUUM
+// INTO writes a copy of the database to any path.
+func TestDataAPI_SQLiteFileEscape(t *testing.T) {
+	env := newTestEnv(t, configFor())
+	arn := env.clusterARN("default")
+	outside := t.TempDir()
+	tests := []struct {
+		name, sql, file string
+	}{
+		{"attach new file", "ATTACH DATABASE '" + outside + "/attached.db' AS x", outside + "/attached.db"},
+		{"attach the state store", "ATTACH DATABASE '" + env.dataDir + "/state.db' AS st", ""},
+		{"vacuum into", "VACUUM INTO '" + outside + "/copy.db'", outside + "/copy.db"},
+		{"database named like the state store", "", ""},
+		{"writable_schema pragma", "PRAGMA writable_schema = 1", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.sql == "" { // a database named "state" must not open the state store
+				got := env.send(t, rawRequest{Path: "/Execute", Body: jsonBody(t, map[string]any{"resourceArn": arn, "secretArn": "default", "database": "state", "sql": "SELECT count(*) FROM sqlite_master WHERE name = 'kv'"})})
+				if got.Status != 200 || !strings.Contains(string(got.Body), `"longValue":0`) {
+					t.Errorf("database state: %d %s, want an empty database", got.Status, got.Body)
+				}
+				return
+			}
+			got := env.send(t, rawRequest{Path: "/Execute", Body: jsonBody(t, map[string]any{"resourceArn": arn, "secretArn": "default", "sql": tt.sql})})
+			if got.Status < 400 || got.Status >= 500 {
+				t.Errorf("%s: %d %s, want a client error", tt.sql, got.Status, got.Body)
+			}
+			if tt.file != "" {
+				if _, err := os.Stat(tt.file); err == nil {
+					t.Errorf("%s created %s", tt.sql, tt.file)
+				}
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/config"
@@ -47,7 +48,9 @@ func (s *Server) openCluster(cc config.Cluster) (*cluster, error) {
 		c.eng, dialect = postgres.New(postgres.Config{Address: cc.Address, TLSMode: cc.TLS.Mode, CAFile: cc.TLS.CAFile, ConnectTimeout: 5 * time.Second}), engine.DialectPostgres
 	case "sqlite":
 		c.address = s.cfg.SQLitePath(cc)
-		e, err := sqlite.New(sqlite.Config{Path: c.address, DataDir: s.cfg.DataDir})
+		// Other databases of this cluster live in their own directory,
+		// never beside the state store or other clusters' files.
+		e, err := sqlite.New(sqlite.Config{Path: c.address, DataDir: filepath.Join(s.cfg.DataDir, "databases", cc.Name)})
 		if err != nil {
 			return nil, err
 		}

@@ -82,7 +82,7 @@ func pgURL(t *testing.T) string {
 
 // newTestEnv starts a server over cfg (data dir and listeners set here)
 // with the fixed test root key taken from the environment.
-func newTestEnv(t *testing.T, cfg *config.Config) *testEnv {
+func newTestEnv(t testing.TB, cfg *config.Config) *testEnv {
 	t.Helper()
 	t.Setenv("SQLGATE_ROOT_ACCESS_KEY_ID", testAKID)
 	t.Setenv("SQLGATE_ROOT_SECRET_ACCESS_KEY", testSecret)
@@ -93,7 +93,7 @@ func newTestEnv(t *testing.T, cfg *config.Config) *testEnv {
 // environment, so parallel tests may call it: the clients sign with
 // whatever root key the server loaded (generated into its data dir unless
 // the environment names one).
-func startTestEnv(t *testing.T, cfg *config.Config) *testEnv {
+func startTestEnv(t testing.TB, cfg *config.Config) *testEnv {
 	t.Helper()
 	cfg.DataDir = t.TempDir()
 	if err := cfg.Validate(); err != nil {

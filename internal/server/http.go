@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,27 +68,70 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	target := r.Header.Get("X-Amz-Target")
-	if op, ok := strings.CutPrefix(target, "secretsmanager."); ok {
-		e.action = "secretsmanager:" + op
-	} else if a := dataapi.Action(r.URL.Path); a != "" && target == "" {
-		e.action = "rds-data:" + a
-	}
-	ctx, err := h.authenticate(r, body, serviceOf(target))
+	d := doorOf(r, target)
+	e.action = d.action
+	ctx, service, err := h.authenticate(r, body, d.services...)
 	if err != nil {
-		e.outcome = awserr.Write(sw, reqID, err).Code
+		if d.name == "iam" {
+			e.outcome = writeQueryError(sw, reqID, err)
+		} else {
+			e.outcome = awserr.Write(sw, reqID, err).Code
+		}
 		return
 	}
 	e.principal = iam.PrincipalFrom(ctx).ARN
 	r = r.WithContext(ctx)
-	switch {
-	case strings.HasPrefix(target, "secretsmanager."):
+	switch d.name {
+	case "secretsmanager":
 		e.outcome = h.s.secretsAPI.Handle(sw, r, strings.TrimPrefix(target, "secretsmanager."), body, reqID)
-	case e.action != "" && r.Method == http.MethodPost:
+	case "rds-data":
 		e.cluster, e.outcome = h.s.dataAPI.Handle(sw, r, body, reqID)
+	case "iam":
+		e.action = service + ":" + formAction(body)
+		e.outcome = h.s.iamAPI.Handle(sw, r, service, body, reqID)
 	default:
 		e.outcome = awserr.Write(sw, reqID, awserr.New("UnknownOperationException", http.StatusNotFound,
 			"Unknown operation: "+r.Method+" "+r.URL.Path+" "+target)).Code
 	}
+}
+
+// door is one of the AWS APIs on the listener, and the SigV4 service
+// names a request to it must be signed for.
+type door struct {
+	name     string
+	action   string // for the access log
+	services []string
+}
+
+// doorOf routes a request: Secrets Manager by X-Amz-Target, the Data API
+// by path, IAM/STS (Query protocol) as a form POST to "/".
+func doorOf(r *http.Request, target string) door {
+	if op, ok := strings.CutPrefix(target, "secretsmanager."); ok {
+		return door{"secretsmanager", "secretsmanager:" + op, []string{"secretsmanager"}}
+	}
+	if target != "" || r.Method != http.MethodPost {
+		return door{name: "unknown"}
+	}
+	if a := dataapi.Action(r.URL.Path); a != "" {
+		return door{"rds-data", "rds-data:" + a, []string{"rds-data"}}
+	}
+	if r.URL.Path == "/" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return door{name: "iam", services: []string{"iam", "sts"}}
+	}
+	return door{name: "unknown"}
+}
+
+// formAction returns the Action of a Query-protocol body, for the log.
+func formAction(body []byte) string {
+	v, err := url.ParseQuery(string(body))
+	if err != nil {
+		return ""
+	}
+	a := v.Get("Action")
+	if len(a) > 64 {
+		a = a[:64]
+	}
+	return a
 }
 
 // readBody reads the whole body up to MaxBodyBytes.
@@ -110,39 +155,35 @@ func tooLarge() *awserr.Error {
 		"Request size exceeds the maximum allowed size of 4194304 bytes.")
 }
 
-// authenticate verifies the SigV4 signature and returns a context carrying
-// the principal.
-func (h *handler) authenticate(r *http.Request, body []byte, service string) (context.Context, error) {
+// authenticate verifies the SigV4 signature, checks the credential scope
+// names one of services (any, when none are given), and returns a context
+// carrying the principal, plus the service signed for.
+func (h *handler) authenticate(r *http.Request, body []byte, services ...string) (context.Context, string, error) {
 	id, err := h.s.verifier.Verify(r.Context(), r, body)
 	if err != nil {
-		var se *sigv4.Error
-		if errors.As(err, &se) {
-			return nil, awserr.Wrap(se.Code, se.HTTPStatus(), se.Msg, err)
-		}
-		return nil, awserr.ErrInternal(err)
+		return nil, "", h.s.authError(err, firstOr(services, "rds-data"))
 	}
-	if id.Service != service {
+	if len(services) > 0 && !slices.Contains(services, id.Service) {
 		status := http.StatusForbidden
-		if service == "secretsmanager" {
+		if services[0] == "secretsmanager" {
 			status = http.StatusBadRequest
 		}
-		return nil, awserr.New(sigv4.CodeInvalidSignature, status,
-			"Credential should be scoped to correct service: '"+service+"'. ")
+		return nil, "", awserr.New(sigv4.CodeInvalidSignature, status,
+			"Credential should be scoped to correct service: '"+services[0]+"'. ")
 	}
 	p, err := h.s.principal(r.Context(), id.AccessKeyID)
 	if err != nil {
-		return nil, err
+		return nil, "", h.s.authError(err, id.Service)
 	}
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
-	return iam.WithPrincipal(r.Context(), p, iam.RequestInfo{SourceIP: host, Secure: h.secure}), nil
+	return iam.WithPrincipal(r.Context(), p, iam.RequestInfo{SourceIP: host, Secure: h.secure}), id.Service, nil
 }
 
-// serviceOf is the SigV4 service name a request must be signed for.
-func serviceOf(target string) string {
-	if strings.HasPrefix(target, "secretsmanager.") {
-		return "secretsmanager"
+func firstOr(s []string, def string) string {
+	if len(s) > 0 {
+		return s[0]
 	}
-	return "rds-data"
+	return def
 }
 
 type statusWriter struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/barrier"
 	"github.com/sqlgate/sqlgate/internal/dataapi"
 	"github.com/sqlgate/sqlgate/internal/iam"
+	"github.com/sqlgate/sqlgate/internal/identity"
 	"github.com/sqlgate/sqlgate/internal/secrets"
 	"github.com/sqlgate/sqlgate/internal/secretsapi"
 )
@@ -57,6 +58,7 @@ func (s *Server) openSecrets() error {
 		return fmt.Errorf("load master key: %w", err)
 	}
 	s.secrets = &secretStore{secrets.New(s.store, b, secrets.Options{Region: s.cfg.Region, Account: s.cfg.AccountID})}
+	s.ids = identity.New(s.store, b, s.cfg.AccountID)
 	return nil
 }
 

@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/arn"
-	"github.com/sqlgate/sqlgate/internal/awserr"
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/dataapi"
-	"github.com/sqlgate/sqlgate/internal/iam"
+	"github.com/sqlgate/sqlgate/internal/iamapi"
+	"github.com/sqlgate/sqlgate/internal/identity"
 	"github.com/sqlgate/sqlgate/internal/sigv4"
 	"github.com/sqlgate/sqlgate/internal/state"
 	"github.com/sqlgate/sqlgate/internal/txn"
@@ -50,6 +50,8 @@ type Server struct {
 
 	dataAPI    *dataapi.API
 	secretsAPI secretsHandler
+	iamAPI     iamHandler
+	ids        *identity.Store
 
 	mu        sync.Mutex // guards following fields
 	listeners []net.Listener
@@ -61,6 +63,11 @@ type Server struct {
 // operation. It returns the outcome for the access log.
 type secretsHandler interface {
 	Handle(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string) string
+}
+
+// iamHandler serves the IAM and STS Query-protocol APIs.
+type iamHandler interface {
+	Handle(w http.ResponseWriter, r *http.Request, service string, body []byte, requestID string) string
 }
 
 // New opens the state store, secrets and clusters. It does not listen.
@@ -126,26 +133,11 @@ func (s *Server) wireAPIs() {
 	for _, c := range s.clusters {
 		cls = append(cls, c.api)
 	}
-	authz := iam.RootOnly{}
+	authz := identity.Authorizer{Store: s.ids}
 	s.dataAPI = dataapi.New(dataapi.Config{Region: s.cfg.Region, Account: s.cfg.AccountID, Clusters: cls,
 		Secrets: s.secrets, Authorizer: authz, Txns: s.txns, Log: s.log.With("component", "dataapi"), Observer: s.metrics})
 	s.secretsAPI = s.newSecretsAPI(authz)
-}
-
-// secretKey is the sigv4 key store: the root key only, until IAM lands.
-func (s *Server) secretKey(_ context.Context, akid string) (string, string, error) {
-	if akid == s.root.AccessKeyID {
-		return s.root.SecretAccessKey, "", nil
-	}
-	return "", "", sigv4.ErrUnknownKey
-}
-
-// principal returns the principal of a verified access key.
-func (s *Server) principal(_ context.Context, akid string) (*iam.Principal, error) {
-	if akid == s.root.AccessKeyID {
-		return &iam.Principal{ARN: s.rootARN, AccessKeyID: akid, Root: true}, nil
-	}
-	return nil, awserr.New("UnrecognizedClientException", http.StatusForbidden, "The security token included in the request is invalid.")
+	s.iamAPI = iamapi.New(s.ids, authz, s.cfg.AccountID, s.log.With("component", "iamapi"))
 }
 
 // ClusterARN returns the ARN of a configured cluster.
@@ -164,6 +156,12 @@ func (s *Server) Run(ctx context.Context) error {
 	txCtx, stopTx := context.WithCancel(context.Background())
 	txDone := make(chan struct{})
 	go func() { s.txns.Run(txCtx); close(txDone) }()
+	go s.ids.Run(txCtx, s.log.With("component", "identity"))
+	go func() {
+		if err := s.secrets.Run(txCtx); err != nil && txCtx.Err() == nil {
+			s.log.Error("secret cache watcher stopped", "err", err)
+		}
+	}()
 	errc := make(chan error, len(s.httpSrvs))
 	for i, srv := range s.httpSrvs {
 		go func(srv *http.Server, l net.Listener) {

@@ -26,7 +26,7 @@ const (
 )
 
 // ErrBusy is returned by Acquire while another call uses the transaction.
-var ErrBusy = errors.New("Transaction is still running a query")
+var ErrBusy = errors.New("transaction is still running a query")
 
 // NotFoundError is returned for unknown or finished transaction ids.
 type NotFoundError struct {

@@ -14,6 +14,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -106,6 +107,10 @@ func (e *Engine) Connect(ctx context.Context, creds engine.Credentials) (engine.
 	if err != nil {
 		return nil, fmt.Errorf("connect sqlite: %w: %w", engine.ErrUnavailable, err)
 	}
+	if err := restrict(c); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("connect sqlite: %w", err)
+	}
 	return &Conn{c: c, id: e.nextID.Add(1)}, nil
 }
 
@@ -127,6 +132,9 @@ func (e *Engine) db(name string) (*sql.DB, error) {
 	}
 	if db, ok := e.dbs[name]; ok {
 		return db, nil
+	}
+	if err := os.MkdirAll(e.cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("connect sqlite: %w: %w", engine.ErrUnavailable, err)
 	}
 	db, err := open(filepath.Join(e.cfg.DataDir, name+".db"))
 	if err != nil {

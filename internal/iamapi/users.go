@@ -1,0 +1,260 @@
+package iamapi
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/sqlgate/sqlgate/internal/identity"
+)
+
+type userResult struct {
+	User userXML `xml:"User"`
+}
+
+type listUsersResult struct {
+	Users members[userXML] `xml:"Users"`
+	page
+}
+
+type accessKeyResult struct {
+	AccessKey accessKeyXML `xml:"AccessKey"`
+}
+
+type listAccessKeysResult struct {
+	AccessKeyMetadata members[accessKeyXML] `xml:"AccessKeyMetadata"`
+	page
+}
+
+// userName reads a required user name (existingUserNameType: 1..128).
+func userName(f *form, param string) string {
+	name := f.required(param)
+	f.check(param, name, 1, 128, reName)
+	return name
+}
+
+// optionalUser reads UserName, defaulting to the calling user, as AWS does
+// for GetUser and the access key actions.
+func optionalUser(ctx context.Context, f *form) (string, error) {
+	if f.has("UserName") {
+		return userName(f, "UserName"), nil
+	}
+	p, err := caller(ctx)
+	if err != nil {
+		return "", err
+	}
+	if p.UserName == "" {
+		return "", errValidation("Must specify userName when calling with non-User credentials")
+	}
+	return p.UserName, nil
+}
+
+// resolveUser loads user name and authorizes action on its ARN. A caller
+// not allowed on the user learns nothing of its existence: for a missing
+// user the check runs on the ARN the user would have at path /.
+func (a *API) resolveUser(ctx context.Context, action, name string) (*identity.User, error) {
+	u, err := a.b.GetUser(ctx, name)
+	arn := a.arn("user", "/", name)
+	switch {
+	case err == nil:
+		arn = u.ARN
+	case !errors.Is(err, identity.ErrNotFound):
+		return nil, backendErr(err, entity{"user", name})
+	}
+	if aerr := a.authorize(ctx, action, arn); aerr != nil {
+		return nil, aerr
+	}
+	if err != nil {
+		return nil, backendErr(err, entity{"user", name})
+	}
+	return u, nil
+}
+
+func (a *API) createUser(ctx context.Context, f *form) (any, error) {
+	name := f.required("UserName")
+	f.check("UserName", name, 1, 64, reName)
+	path := f.str("Path")
+	f.check("Path", path, 1, 512, rePath)
+	readTags(f)
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	if err := a.authorize(ctx, "CreateUser", a.arn("user", path, name)); err != nil {
+		return nil, err
+	}
+	u, err := a.b.CreateUser(ctx, name, path)
+	if err != nil {
+		return nil, backendErr(err, entity{"user", name})
+	}
+	return &userResult{User: toUser(u)}, nil
+}
+
+// readTags validates Tags.member.N.{Key,Value}. Tags are accepted for
+// compatibility with tools that always send them, but not stored.
+func readTags(f *form) {
+	for _, t := range f.structs("Tags") {
+		key := t.required("Key")
+		t.check("Key", key, 1, 128, nil)
+		t.check("Value", t.required("Value"), 0, 256, nil)
+		f.errs = append(f.errs, t.errs...)
+	}
+}
+
+func (a *API) getUser(ctx context.Context, f *form) (any, error) {
+	if !f.has("UserName") {
+		p, err := caller(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if p.Root {
+			// AWS answers for the root user without UserName and Path.
+			if err := a.authorize(ctx, "GetUser", p.ARN); err != nil {
+				return nil, err
+			}
+			return &userResult{User: userXML{UserID: a.account, ARN: p.ARN}}, nil
+		}
+	}
+	name, err := optionalUser(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	u, err := a.resolveUser(ctx, "GetUser", name)
+	if err != nil {
+		return nil, err
+	}
+	return &userResult{User: toUser(u)}, nil
+}
+
+func (a *API) listUsers(ctx context.Context, f *form) (any, error) {
+	prefix := f.str("PathPrefix")
+	f.check("PathPrefix", prefix, 1, 512, rePathPrefix)
+	maxItems, marker := f.pagination()
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	if prefix == "" {
+		prefix = "/"
+	}
+	if err := a.authorize(ctx, "ListUsers", "arn:aws:iam::"+a.account+":user"+prefix); err != nil {
+		return nil, err
+	}
+	users, err := a.b.ListUsers(ctx, prefix)
+	if err != nil {
+		return nil, backendErr(err, entity{})
+	}
+	users = slices.DeleteFunc(users, func(u *identity.User) bool { return !strings.HasPrefix(u.Path, prefix) })
+	slices.SortFunc(users, func(x, y *identity.User) int { return strings.Compare(x.UserName, y.UserName) })
+	got, pg, err := paginate(users, func(u *identity.User) string { return u.UserName }, marker, maxItems)
+	if err != nil {
+		return nil, err
+	}
+	out := &listUsersResult{page: pg, Users: list(make([]userXML, 0, len(got)))}
+	for _, u := range got {
+		out.Users.Member = append(out.Users.Member, toUser(u))
+	}
+	return out, nil
+}
+
+func (a *API) deleteUser(ctx context.Context, f *form) (any, error) {
+	name := userName(f, "UserName")
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	if _, err := a.resolveUser(ctx, "DeleteUser", name); err != nil {
+		return nil, err
+	}
+	return nil, backendErr(a.b.DeleteUser(ctx, name), entity{"user", name})
+}
+
+func (a *API) createAccessKey(ctx context.Context, f *form) (any, error) {
+	name, err := optionalUser(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	if _, err := a.resolveUser(ctx, "CreateAccessKey", name); err != nil {
+		return nil, err
+	}
+	k, creds, err := a.b.CreateAccessKey(ctx, name)
+	if err != nil {
+		return nil, backendErr(err, entity{"user", name})
+	}
+	return &accessKeyResult{AccessKey: accessKeyXML{UserName: k.UserName, AccessKeyID: k.AccessKeyID, Status: k.Status,
+		SecretAccessKey: creds.SecretAccessKey, CreateDate: optTime(k.CreateDate)}}, nil
+}
+
+func (a *API) listAccessKeys(ctx context.Context, f *form) (any, error) {
+	name, err := optionalUser(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	maxItems, marker := f.pagination()
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	if _, err := a.resolveUser(ctx, "ListAccessKeys", name); err != nil {
+		return nil, err
+	}
+	keys, err := a.b.ListAccessKeys(ctx, name)
+	if err != nil {
+		return nil, backendErr(err, entity{"user", name})
+	}
+	slices.SortFunc(keys, func(x, y *identity.AccessKey) int { return strings.Compare(x.AccessKeyID, y.AccessKeyID) })
+	got, pg, err := paginate(keys, func(k *identity.AccessKey) string { return k.AccessKeyID }, marker, maxItems)
+	if err != nil {
+		return nil, err
+	}
+	out := &listAccessKeysResult{page: pg, AccessKeyMetadata: list(make([]accessKeyXML, 0, len(got)))}
+	for _, k := range got {
+		out.AccessKeyMetadata.Member = append(out.AccessKeyMetadata.Member,
+			accessKeyXML{UserName: k.UserName, AccessKeyID: k.AccessKeyID, Status: k.Status, CreateDate: optTime(k.CreateDate)})
+	}
+	return out, nil
+}
+
+// accessKeyParams reads UserName (default: caller) and AccessKeyId.
+func accessKeyParams(ctx context.Context, f *form) (user, akid string, err error) {
+	user, err = optionalUser(ctx, f)
+	if err != nil {
+		return "", "", err
+	}
+	akid = f.required("AccessKeyId")
+	f.check("AccessKeyId", akid, 16, 128, reAccessKeyID)
+	return user, akid, nil
+}
+
+func (a *API) updateAccessKey(ctx context.Context, f *form) (any, error) {
+	user, akid, err := accessKeyParams(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	f.required("Status")
+	status := f.enum("Status", "Active", "Inactive", "Expired")
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	if _, err := a.resolveUser(ctx, "UpdateAccessKey", user); err != nil {
+		return nil, err
+	}
+	return nil, backendErr(a.b.UpdateAccessKey(ctx, user, akid, status), entity{"key", akid})
+}
+
+func (a *API) deleteAccessKey(ctx context.Context, f *form) (any, error) {
+	user, akid, err := accessKeyParams(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	if _, err := a.resolveUser(ctx, "DeleteAccessKey", user); err != nil {
+		return nil, err
+	}
+	return nil, backendErr(a.b.DeleteAccessKey(ctx, user, akid), entity{"key", akid})
+}

@@ -1,0 +1,182 @@
+package iamapi
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/identity"
+)
+
+// XML namespaces of the two APIs (botocore metadata.xmlNamespace).
+const (
+	NamespaceIAM = "https://iam.amazonaws.com/doc/2010-05-08/"
+	NamespaceSTS = "https://sts.amazonaws.com/doc/2011-06-15/"
+)
+
+// API versions a request's Version parameter must name.
+const (
+	VersionIAM = "2010-05-08"
+	VersionSTS = "2011-06-15"
+)
+
+func namespace(service string) string {
+	if service == "sts" {
+		return NamespaceSTS
+	}
+	return NamespaceIAM
+}
+
+// writeXML sends an XML body with the headers AWS's Query APIs send.
+func writeXML(w http.ResponseWriter, status int, requestID string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "text/xml")
+	if requestID != "" {
+		h.Set("X-Amzn-RequestId", requestID)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// encodeResponse renders
+// <ActionResponse xmlns=…><ActionResult>…</ActionResult><ResponseMetadata>…
+// The result element is left out for actions without output (DeleteUser).
+func encodeResponse(service, action, requestID string, result any) ([]byte, error) {
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, `<%sResponse xmlns="%s">`, action, namespace(service))
+	if result != nil {
+		enc := xml.NewEncoder(&buf)
+		if err := enc.EncodeElement(result, xml.StartElement{Name: xml.Name{Local: action + "Result"}}); err != nil {
+			return nil, fmt.Errorf("encode %s result: %w", action, err)
+		}
+		if err := enc.Close(); err != nil {
+			return nil, fmt.Errorf("encode %s result: %w", action, err)
+		}
+	}
+	fmt.Fprintf(&buf, `<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`, xmlEscape(requestID), action)
+	return buf.Bytes(), nil
+}
+
+func xmlEscape(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+// isoTime renders as ISO 8601 in UTC without fractions
+// (2026-11-29T09:00:00Z), as IAM does.
+type isoTime time.Time
+
+func (t isoTime) MarshalText() ([]byte, error) {
+	return []byte(time.Time(t).UTC().Format("2006-01-02T15:04:05Z")), nil
+}
+
+// optTime is an optional timestamp (nil when t is zero).
+func optTime(t time.Time) *isoTime {
+	if t.IsZero() {
+		return nil
+	}
+	it := isoTime(t)
+	return &it
+}
+
+// encodeDoc URL-encodes a policy document as IAM returns it; the CLI and
+// SDK customizations URL-decode it again. Spaces become %20, not +, so both
+// Python's unquote and Go's url.QueryUnescape restore the document.
+func encodeDoc(doc string) string {
+	return strings.ReplaceAll(url.QueryEscape(doc), "+", "%20")
+}
+
+// members is a Query protocol list: <Users><member>…</member></Users>.
+// An empty list still renders its wrapper, so clients see [] and not null.
+type members[T any] struct {
+	Member []T `xml:"member"`
+}
+
+func list[T any](items []T) members[T] { return members[T]{Member: items} }
+
+type userXML struct {
+	Path       string   `xml:"Path,omitempty"`
+	UserName   string   `xml:"UserName,omitempty"`
+	UserID     string   `xml:"UserId"`
+	ARN        string   `xml:"Arn"`
+	CreateDate *isoTime `xml:"CreateDate"`
+}
+
+func toUser(u *identity.User) userXML {
+	return userXML{Path: u.Path, UserName: u.UserName, UserID: u.UserID, ARN: u.ARN, CreateDate: optTime(u.CreateDate)}
+}
+
+type accessKeyXML struct {
+	UserName        string   `xml:"UserName"`
+	AccessKeyID     string   `xml:"AccessKeyId"`
+	Status          string   `xml:"Status"`
+	SecretAccessKey string   `xml:"SecretAccessKey,omitempty"`
+	CreateDate      *isoTime `xml:"CreateDate,omitempty"`
+}
+
+type roleXML struct {
+	Path                     string   `xml:"Path"`
+	RoleName                 string   `xml:"RoleName"`
+	RoleID                   string   `xml:"RoleId"`
+	ARN                      string   `xml:"Arn"`
+	CreateDate               *isoTime `xml:"CreateDate"`
+	AssumeRolePolicyDocument string   `xml:"AssumeRolePolicyDocument,omitempty"`
+	Description              string   `xml:"Description,omitempty"`
+	MaxSessionDuration       int      `xml:"MaxSessionDuration,omitempty"`
+}
+
+func toRole(r *identity.Role) roleXML {
+	return roleXML{Path: r.Path, RoleName: r.RoleName, RoleID: r.RoleID, ARN: r.ARN, CreateDate: optTime(r.CreateDate),
+		AssumeRolePolicyDocument: encodeDoc(r.TrustPolicy), Description: r.Description, MaxSessionDuration: r.MaxSessionDuration}
+}
+
+type policyXML struct {
+	PolicyName                    string   `xml:"PolicyName"`
+	PolicyID                      string   `xml:"PolicyId"`
+	ARN                           string   `xml:"Arn"`
+	Path                          string   `xml:"Path"`
+	DefaultVersionID              string   `xml:"DefaultVersionId"`
+	AttachmentCount               int      `xml:"AttachmentCount"`
+	PermissionsBoundaryUsageCount int      `xml:"PermissionsBoundaryUsageCount"`
+	IsAttachable                  bool     `xml:"IsAttachable"`
+	Description                   string   `xml:"Description,omitempty"`
+	CreateDate                    *isoTime `xml:"CreateDate,omitempty"`
+	UpdateDate                    *isoTime `xml:"UpdateDate,omitempty"`
+}
+
+func toPolicy(p *identity.ManagedPolicy) policyXML {
+	return policyXML{PolicyName: p.PolicyName, PolicyID: p.PolicyID, ARN: p.ARN, Path: p.Path,
+		DefaultVersionID: p.DefaultVersionID, AttachmentCount: p.AttachmentCount, IsAttachable: true,
+		Description: p.Description, CreateDate: optTime(p.CreateDate), UpdateDate: optTime(p.UpdateDate)}
+}
+
+type policyVersionXML struct {
+	Document         string   `xml:"Document,omitempty"`
+	VersionID        string   `xml:"VersionId"`
+	IsDefaultVersion bool     `xml:"IsDefaultVersion"`
+	CreateDate       *isoTime `xml:"CreateDate,omitempty"`
+}
+
+func toPolicyVersion(v *identity.PolicyVersion, withDoc bool) policyVersionXML {
+	out := policyVersionXML{VersionID: v.VersionID, IsDefaultVersion: v.IsDefault, CreateDate: optTime(v.CreateDate)}
+	if withDoc {
+		out.Document = encodeDoc(v.Document)
+	}
+	return out
+}
+
+type attachedPolicyXML struct {
+	PolicyName string `xml:"PolicyName"`
+	PolicyArn  string `xml:"PolicyArn"`
+}
+
+// page is the pagination tail of every List* result.
+type page struct {
+	IsTruncated bool   `xml:"IsTruncated"`
+	Marker      string `xml:"Marker,omitempty"`
+}

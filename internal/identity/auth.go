@@ -1,0 +1,262 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/iam"
+)
+
+// cache holds what authentication and authorization read on every request:
+// access key → principal, secret and compiled policies. Any write through
+// this Store, or a change reported by the state store's watcher (another
+// node), empties it, so a deleted key stops working at once.
+type cache struct {
+	keys map[string]*cachedKey
+}
+
+type cachedKey struct {
+	principal *iam.Principal
+	secret    string
+	token     string
+	expires   time.Time // zero for long-term keys
+	policies  []*iam.Policy
+	inactive  bool
+}
+
+func newCache() *cache { return &cache{keys: map[string]*cachedKey{}} }
+
+// invalidate empties the cache.
+func (s *Store) invalidate() {
+	s.mu.Lock()
+	s.cache = newCache()
+	s.mu.Unlock()
+}
+
+// watcher is implemented by state stores that report writes (also other
+// processes'); see state.Watcher.
+type watcher interface {
+	Watch(ctx context.Context, fn func(ns, key string)) error
+}
+
+// Run keeps the cache coherent with other nodes until ctx is done, when
+// the state store can report writes. It returns at once otherwise.
+func (s *Store) Run(ctx context.Context, log *slog.Logger) {
+	w, ok := s.st.(watcher)
+	if !ok {
+		return
+	}
+	err := w.Watch(ctx, func(ns, _ string) {
+		switch ns {
+		case nsUsers, nsKeys, nsRoles, nsPolicies, nsSessions, "", "*":
+			s.invalidate()
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		log.Error("identity cache watcher stopped; caching disabled", "err", err)
+		s.mu.Lock()
+		s.cache = nil
+		s.mu.Unlock()
+	}
+}
+
+// lookup returns the cached entry for akid, loading it on a miss.
+func (s *Store) lookup(ctx context.Context, akid string) (*cachedKey, error) {
+	s.mu.Lock()
+	c := s.cache
+	var e *cachedKey
+	if c != nil {
+		e = c.keys[akid]
+	}
+	s.mu.Unlock()
+	if e != nil {
+		if !e.expires.IsZero() && !s.now().Before(e.expires) {
+			return nil, ErrExpiredToken
+		}
+		return e, nil
+	}
+	e, err := s.load(ctx, akid)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.cache == c && c != nil { // not invalidated meanwhile
+		c.keys[akid] = e
+	}
+	s.mu.Unlock()
+	return e, nil
+}
+
+func (s *Store) load(ctx context.Context, akid string) (*cachedKey, error) {
+	if k, secret, err := s.loadKey(ctx, akid); err == nil {
+		u, err := s.GetUser(ctx, k.UserName)
+		if err != nil {
+			return nil, err
+		}
+		pols, err := s.compile(ctx, u.InlinePolicies, u.AttachedPolicies)
+		if err != nil {
+			return nil, err
+		}
+		p := &iam.Principal{ARN: u.ARN, AccessKeyID: akid, UserName: u.UserName, UserID: u.UserID}
+		return &cachedKey{principal: p, secret: secret, policies: pols, inactive: k.Status != "Active"}, nil
+	} else if !isNotFound(err) {
+		return nil, err
+	}
+	r, secret, token, err := s.loadSession(ctx, akid)
+	if err != nil {
+		return nil, err
+	}
+	role, err := s.GetRole(ctx, r.RoleName)
+	if err != nil || role.RoleID != r.RoleID {
+		return nil, ErrNotFound // the role was deleted (or re-created) since
+	}
+	pols, err := s.compile(ctx, role.InlinePolicies, role.AttachedPolicies)
+	if err != nil {
+		return nil, err
+	}
+	p := &iam.Principal{ARN: r.AssumedRoleARN, AccessKeyID: akid, UserID: r.RoleID + ":" + r.SessionName, RoleARN: r.RoleARN}
+	return &cachedKey{principal: p, secret: secret, token: token, expires: r.Expiration, policies: pols}, nil
+}
+
+// compile parses inline documents and the default versions of attached
+// managed policies. A policy that no longer parses denies nothing and
+// allows nothing: it is skipped, and evaluation fails closed.
+func (s *Store) compile(ctx context.Context, inline map[string]string, attached []string) ([]*iam.Policy, error) {
+	var out []*iam.Policy
+	for _, doc := range inline {
+		p, err := iam.Parse([]byte(doc))
+		if err != nil {
+			return nil, errf(ErrMalformedPolicy, "stored inline policy: %v", err)
+		}
+		out = append(out, p)
+	}
+	for _, arn := range attached {
+		mp, err := s.GetPolicy(ctx, arn)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		p, err := iam.Parse([]byte(mp.defaultDocument()))
+		if err != nil {
+			return nil, errf(ErrMalformedPolicy, "stored policy %s: %v", arn, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// SecretKey implements sigv4.KeyStore for IAM users and STS sessions:
+// the secret and the session token that must accompany it. Inactive keys
+// are reported unknown; expired sessions return ErrExpiredToken.
+func (s *Store) SecretKey(ctx context.Context, akid string) (string, string, error) {
+	e, err := s.lookup(ctx, akid)
+	if err != nil {
+		return "", "", err
+	}
+	if e.inactive {
+		return "", "", ErrNotFound
+	}
+	return e.secret, e.token, nil
+}
+
+// Principal returns the principal of a verified access key.
+func (s *Store) Principal(ctx context.Context, akid string) (*iam.Principal, error) {
+	e, err := s.lookup(ctx, akid)
+	if err != nil {
+		return nil, err
+	}
+	if e.inactive {
+		return nil, ErrNotFound
+	}
+	go s.TouchKey(context.WithoutCancel(ctx), akid)
+	return e.principal, nil
+}
+
+// Authorizer evaluates the IAM policies of the principal in ctx. Root
+// principals are allowed everything; everything else is denied unless a
+// policy allows it and none denies it. It fails closed on any error.
+type Authorizer struct{ Store *Store }
+
+var _ iam.Authorizer = Authorizer{}
+
+// Authorize implements iam.Authorizer.
+func (a Authorizer) Authorize(ctx context.Context, action, resource string) error {
+	p := iam.PrincipalFrom(ctx)
+	if p != nil && p.Root {
+		return nil
+	}
+	deny := &iam.AccessDeniedError{PrincipalARN: "anonymous", Action: action, Resource: resource}
+	if p == nil {
+		return deny
+	}
+	deny.PrincipalARN = p.ARN
+	e, err := a.Store.lookup(ctx, p.AccessKeyID)
+	if err != nil || e.inactive {
+		return deny
+	}
+	req := &iam.Request{Action: action, Resource: resource, Principal: p, Context: requestKeys(ctx, p, a.Store.now())}
+	if iam.Evaluate(e.policies, req).Decision != iam.DecisionAllow {
+		return deny
+	}
+	return nil
+}
+
+// Policies returns the compiled policies of the principal of akid (for
+// the policy simulator).
+func (s *Store) Policies(ctx context.Context, akid string) ([]*iam.Policy, error) {
+	e, err := s.lookup(ctx, akid)
+	if err != nil {
+		return nil, err
+	}
+	return e.policies, nil
+}
+
+// requestKeys builds the global condition keys of a request.
+func requestKeys(ctx context.Context, p *iam.Principal, now time.Time) map[string][]string {
+	ri := iam.RequestInfoFrom(ctx)
+	keys := principalKeys(p)
+	keys["aws:currenttime"] = []string{now.UTC().Format(time.RFC3339)}
+	keys["aws:epochtime"] = []string{fmt.Sprint(now.Unix())}
+	keys["aws:securetransport"] = []string{fmt.Sprint(ri.Secure)}
+	if ri.SourceIP != "" {
+		keys["aws:sourceip"] = []string{ri.SourceIP}
+	}
+	for k, v := range iam.ConditionKeysFrom(ctx) {
+		keys[k] = v
+	}
+	return keys
+}
+
+func principalKeys(p *iam.Principal) map[string][]string {
+	keys := map[string][]string{"aws:principalarn": {p.ARN}, "aws:principalaccount": {accountOf(p.ARN)}}
+	if p.RoleARN != "" {
+		keys["aws:principalarn"] = []string{p.RoleARN}
+	}
+	if p.UserName != "" {
+		keys["aws:username"] = []string{p.UserName}
+	}
+	if p.UserID != "" {
+		keys["aws:userid"] = []string{p.UserID}
+	}
+	return keys
+}
+
+func accountOf(arn string) string {
+	// arn:aws:iam::ACCOUNT:…
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[4]
+}
+
+// IsAuthError reports errors that mean "these credentials do not work".
+func IsAuthError(err error) bool {
+	return isNotFound(err) || errors.Is(err, ErrExpiredToken)
+}

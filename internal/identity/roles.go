@@ -1,0 +1,55 @@
+package identity
+
+import (
+	"context"
+
+	"github.com/sqlgate/sqlgate/internal/iam"
+)
+
+// CreateRole creates a role whose trust policy says who may assume it.
+func (s *Store) CreateRole(ctx context.Context, name, path, trustPolicy, description string, maxSession int) (*Role, error) {
+	if err := validName("role", name); err != nil {
+		return nil, err
+	}
+	path, err := normPath(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := iam.ParseTrustPolicy([]byte(trustPolicy)); err != nil {
+		return nil, errf(ErrMalformedPolicy, "%v", err)
+	}
+	if maxSession == 0 {
+		maxSession = 3600
+	}
+	if maxSession < 3600 || maxSession > 43200 {
+		return nil, errf(ErrInvalidInput, "MaxSessionDuration must be between 3600 and 43200 seconds")
+	}
+	r := &Role{RoleName: name, RoleID: randomID("AROA", 17), ARN: s.arn("role", path, name), Path: path,
+		Description: description, CreateDate: s.clock(), TrustPolicy: trustPolicy, MaxSessionDuration: maxSession}
+	if err := update(ctx, s.st, nsRoles, name, true, func(*Role) (*Role, error) { return r, nil }); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// GetRole returns a role or ErrNotFound.
+func (s *Store) GetRole(ctx context.Context, name string) (*Role, error) {
+	return get[Role](ctx, s.st, nsRoles, name)
+}
+
+// ListRoles returns every role.
+func (s *Store) ListRoles(ctx context.Context) ([]*Role, error) {
+	return list[Role](ctx, s.st, nsRoles)
+}
+
+// DeleteRole deletes a role without policies (else ErrDeleteConflict).
+func (s *Store) DeleteRole(ctx context.Context, name string) error {
+	err := update(ctx, s.st, nsRoles, name, false, func(r *Role) (*Role, error) {
+		if len(r.InlinePolicies) > 0 || len(r.AttachedPolicies) > 0 {
+			return nil, errf(ErrDeleteConflict, "Cannot delete entity, must detach all policies first.")
+		}
+		return nil, nil
+	})
+	s.invalidate()
+	return err
+}

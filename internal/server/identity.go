@@ -1,0 +1,89 @@
+package server
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"net/http"
+
+	"github.com/sqlgate/sqlgate/internal/awserr"
+	"github.com/sqlgate/sqlgate/internal/iam"
+	"github.com/sqlgate/sqlgate/internal/identity"
+	"github.com/sqlgate/sqlgate/internal/sigv4"
+)
+
+// secretKey is the SigV4 key store: the root key, then IAM users' keys and
+// STS sessions.
+func (s *Server) secretKey(ctx context.Context, akid string) (string, string, error) {
+	if akid == s.root.AccessKeyID {
+		return s.root.SecretAccessKey, "", nil
+	}
+	secret, token, err := s.ids.SecretKey(ctx, akid)
+	if errors.Is(err, identity.ErrNotFound) {
+		return "", "", sigv4.ErrUnknownKey
+	}
+	return secret, token, err
+}
+
+// principal returns the principal of a verified access key.
+func (s *Server) principal(ctx context.Context, akid string) (*iam.Principal, error) {
+	if akid == s.root.AccessKeyID {
+		return &iam.Principal{ARN: s.rootARN, AccessKeyID: akid, Root: true, UserID: s.cfg.AccountID}, nil
+	}
+	return s.ids.Principal(ctx, akid)
+}
+
+// authError maps an authentication failure to the AWS error for service.
+func (s *Server) authError(err error, service string) error {
+	status := http.StatusForbidden
+	if service == "secretsmanager" {
+		status = http.StatusBadRequest
+	}
+	var se *sigv4.Error
+	switch {
+	case errors.Is(err, identity.ErrExpiredToken):
+		return awserr.Wrap("ExpiredTokenException", status, "The security token included in the request is expired", err)
+	case errors.As(err, &se):
+		return awserr.Wrap(se.Code, status, se.Msg, err)
+	case errors.Is(err, identity.ErrNotFound), errors.Is(err, sigv4.ErrUnknownKey):
+		return awserr.Wrap(sigv4.CodeUnrecognizedClient, status, "The security token included in the request is invalid.", err)
+	}
+	return awserr.ErrInternal(err)
+}
+
+// queryErrorCodes renames JSON-protocol authentication errors to the names
+// the Query protocol (IAM, STS) uses.
+var queryErrorCodes = map[string]string{
+	sigv4.CodeUnrecognizedClient:         "InvalidClientTokenId",
+	sigv4.CodeInvalidSignature:           "SignatureDoesNotMatch",
+	sigv4.CodeIncompleteSignature:        "IncompleteSignature",
+	sigv4.CodeMissingAuthenticationToken: "MissingAuthenticationToken",
+	"ExpiredTokenException":              "ExpiredToken",
+}
+
+// writeQueryError writes an authentication error as a Query-protocol XML
+// ErrorResponse, for IAM and STS clients.
+func writeQueryError(w http.ResponseWriter, requestID string, err error) string {
+	e := awserr.As(err)
+	code := e.Code
+	if c, ok := queryErrorCodes[code]; ok {
+		code = c
+	}
+	type xmlError struct {
+		Type    string
+		Code    string
+		Message string
+	}
+	body := struct {
+		XMLName   xml.Name `xml:"ErrorResponse"`
+		Xmlns     string   `xml:"xmlns,attr"`
+		Error     xmlError
+		RequestID string `xml:"RequestId"`
+	}{Xmlns: "https://iam.amazonaws.com/doc/2010-05-08/", Error: xmlError{"Sender", code, e.Msg}, RequestID: requestID}
+	b, _ := xml.Marshal(body)
+	w.Header().Set("Content-Type", "text/xml")
+	w.Header().Set("X-Amzn-RequestId", requestID)
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(b)
+	return code
+}
