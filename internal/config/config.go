@@ -52,6 +52,31 @@ type Cluster struct {
 	MaxConnections int        `yaml:"max_connections"`
 	TLS            ClusterTLS `yaml:"tls"`
 	Limits         Limits     `yaml:"limits"`
+	// Proxy is the cluster's connection-pooling proxy endpoint (RDS Proxy
+	// analog); nil = no proxy.
+	Proxy *Proxy `yaml:"proxy"`
+}
+
+// Proxy configures a cluster's proxy endpoint (docs/proxy.md).
+type Proxy struct {
+	// Listen is the address clients connect to, e.g. 127.0.0.1:16432.
+	Listen string `yaml:"listen"`
+	// AuthSecrets are the secrets whose username/password clients may log
+	// in with; the backend login uses the same secret's credentials.
+	AuthSecrets []string `yaml:"auth_secrets"`
+	// IAMAuth: disabled | optional (default) | required.
+	IAMAuth    string   `yaml:"iam_auth"`
+	RequireTLS bool     `yaml:"require_tls"`
+	TLS        TLSFiles `yaml:"tls"`
+	// MaxClientConnections bounds client connections (0 = 10000).
+	MaxClientConnections int `yaml:"max_client_connections"`
+	// BorrowTimeout is how long a client waits for a backend connection
+	// (0 = 120s, RDS ConnectionBorrowTimeout).
+	BorrowTimeout time.Duration `yaml:"borrow_timeout"`
+	// IdleClientTimeout closes idle client connections (0 = 30m).
+	IdleClientTimeout time.Duration `yaml:"idle_client_timeout"`
+	// InitQuery runs on every new backend connection.
+	InitQuery string `yaml:"init_query"`
 }
 
 // ClusterTLS is how sqlgate connects to the database.
@@ -154,6 +179,14 @@ func (c *Config) ApplyClusterDefaults() {
 		setDur(&l.BorrowTimeout, 10*time.Second)
 		if cl.TLS.Mode == "" {
 			cl.TLS.Mode = "disable"
+		}
+		if px := cl.Proxy; px != nil {
+			if px.IAMAuth == "" {
+				px.IAMAuth = "optional"
+			}
+			setDefault(&px.MaxClientConnections, 10000)
+			setDur(&px.BorrowTimeout, 120*time.Second)
+			setDur(&px.IdleClientTimeout, 30*time.Minute)
 		}
 	}
 }

@@ -90,8 +90,39 @@ func validateCluster(f string, cl Cluster) error {
 	default:
 		return &FieldError{f + ".tls.mode", fmt.Sprintf("unknown mode %q (want disable, require or verify-full)", cl.TLS.Mode)}
 	}
+	if err := validateProxy(f+".proxy", cl); err != nil {
+		return err
+	}
 	if cl.Limits.MaxSQLChars < 0 || cl.Limits.MaxResponseBytes < 0 || cl.Limits.StatementTimeout < 0 || cl.Limits.BorrowTimeout < 0 {
 		return &FieldError{f + ".limits", "limits must not be negative"}
+	}
+	return nil
+}
+
+func validateProxy(f string, cl Cluster) error {
+	px := cl.Proxy
+	if px == nil {
+		return nil
+	}
+	if cl.Engine == "sqlite" {
+		return &FieldError{f, "a proxy needs a mysql or postgres cluster"}
+	}
+	if _, err := checkAddr(px.Listen); err != nil {
+		return &FieldError{f + ".listen", err.Error()}
+	}
+	switch px.IAMAuth {
+	case "disabled", "optional", "required":
+	default:
+		return &FieldError{f + ".iam_auth", fmt.Sprintf("unknown value %q (want disabled, optional or required)", px.IAMAuth)}
+	}
+	if len(px.AuthSecrets) == 0 {
+		return &FieldError{f + ".auth_secrets", "name at least one secret: clients log in with its username and password (or an IAM token for its username), and the proxy logs into the database with it"}
+	}
+	if (px.TLS.CertFile == "") != (px.TLS.KeyFile == "") {
+		return &FieldError{f + ".tls", "cert_file and key_file must be set together"}
+	}
+	if px.MaxClientConnections < 0 || px.BorrowTimeout < 0 || px.IdleClientTimeout < 0 {
+		return &FieldError{f, "limits must not be negative"}
 	}
 	return nil
 }

@@ -345,3 +345,52 @@ func (p *Pool) Max() int {
 	defer p.mu.Unlock()
 	return p.cfg.Max
 }
+
+// Reserve takes one slot of the connection budget for a connection that
+// another component (the proxies) opens and manages itself, so that all
+// doors share max_connections. Idle pooled connections are closed to make
+// room; otherwise Reserve waits until ctx is done (ErrExhausted on its
+// deadline). The returned release gives the slot back; call it once.
+func (p *Pool) Reserve(ctx context.Context) (release func(), err error) {
+	for {
+		var wait chan struct{}
+		var victim *Conn
+		p.mu.Lock()
+		switch {
+		case p.closed:
+			p.mu.Unlock()
+			return nil, ErrClosed
+		case p.open < p.cfg.Max:
+			p.open++
+		default:
+			if victim = p.popAnyIdleLocked(); victim == nil {
+				wait = make(chan struct{})
+				p.waiters = append(p.waiters, wait)
+			}
+		}
+		p.mu.Unlock()
+		if victim != nil {
+			_ = victim.Close()
+		}
+		if wait == nil {
+			var once sync.Once
+			return func() {
+				once.Do(func() {
+					p.mu.Lock()
+					p.open--
+					p.wakeLocked()
+					p.mu.Unlock()
+				})
+			}, nil
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			p.dropWaiter(wait)
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return nil, ErrExhausted
+			}
+			return nil, ctx.Err()
+		}
+	}
+}

@@ -160,3 +160,38 @@ func TestPool_Concurrent(t *testing.T) {
 		t.Fatalf("open after Close = %d, want 0", got)
 	}
 }
+
+func TestPool_Reserve(t *testing.T) {
+	e := &fakeEngine{}
+	p := New(e, Config{Max: 2})
+	defer p.Close()
+	c, _ := p.Borrow(context.Background(), alice)
+	p.Release(c) // one idle engine connection
+	r1, err := p.Reserve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := p.Reserve(context.Background()) // evicts the idle connection
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e.open.Load(); got != 0 {
+		t.Fatalf("engine connections = %d, want 0 (evicted)", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if _, err := p.Borrow(ctx, alice); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("borrow over budget: %v", err)
+	}
+	r1()
+	r1() // idempotent
+	c, err = p.Borrow(context.Background(), alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Release(c)
+	r2()
+	if st := p.Stats(); st.Busy != 0 || st.Idle != 1 {
+		t.Fatalf("stats = %+v", st)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/sqlgate/sqlgate/internal/awserr"
@@ -86,4 +87,34 @@ func writeQueryError(w http.ResponseWriter, requestID string, err error) string 
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(b)
 	return code
+}
+
+// ErrTokenRejected is returned by VerifyDBToken for a token that is not a
+// valid, allowed IAM database auth token.
+var ErrTokenRejected = errors.New("IAM authentication token rejected")
+
+// VerifyDBToken checks an IAM database auth token (`aws rds
+// generate-db-auth-token`): a SigV4-presigned "Action=connect&DBUser=USER"
+// URL for service rds-db, signed by a valid key within its 15-minute
+// validity, whose principal may rds-db:connect to
+// arn:aws:rds-db:REGION:ACCOUNT:dbuser:CLUSTER/USER. (AWS names the
+// cluster by its resource id; sqlgate uses the cluster name.)
+func (s *Server) VerifyDBToken(ctx context.Context, token, cluster, user string) error {
+	id, q, err := s.verifier.VerifyPresigned(ctx, http.MethodGet, token)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrTokenRejected, err)
+	}
+	if id.Service != "rds-db" || q.Get("Action") != "connect" || q.Get("DBUser") != user {
+		return fmt.Errorf("%w: not a connect token for user %q", ErrTokenRejected, user)
+	}
+	p, err := s.principal(ctx, id.AccessKeyID)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrTokenRejected, err)
+	}
+	actx := iam.WithPrincipal(ctx, p, iam.RequestInfo{Secure: true})
+	resource := "arn:aws:rds-db:" + s.cfg.Region + ":" + s.cfg.AccountID + ":dbuser:" + cluster + "/" + user
+	if err := (identity.Authorizer{Store: s.ids}).Authorize(actx, "rds-db:connect", resource); err != nil {
+		return fmt.Errorf("%w: %w", ErrTokenRejected, err)
+	}
+	return nil
 }
