@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/sqlgate/sqlgate/internal/arn"
 	"github.com/sqlgate/sqlgate/internal/barrier"
@@ -29,6 +30,9 @@ type Admin struct {
 
 // Open locks cfg.DataDir and opens its stores.
 func Open(cfg *config.Config, out io.Writer) (*Admin, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
 	unlock, err := state.LockDir(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -44,9 +48,17 @@ func Open(cfg *config.Config, out io.Writer) (*Admin, error) {
 		unlock()
 		return nil, fmt.Errorf("load master key: %w", err)
 	}
-	return &Admin{cfg: cfg, out: out, unlock: unlock, st: st,
+	a := &Admin{cfg: cfg, out: out, unlock: unlock, st: st,
 		ids:     identity.New(st, b, cfg.AccountID),
-		secrets: secrets.New(st, b, secrets.Options{Region: cfg.Region, Account: cfg.AccountID})}, nil
+		secrets: secrets.New(st, b, secrets.Options{Region: cfg.Region, Account: cfg.AccountID})}
+	if cfg.HasDefaultSQLite() {
+		desc := "Credentials for the embedded SQLite cluster \"default\" (SQLite ignores them)."
+		if _, err := a.secrets.EnsureGenerated(context.Background(), "default", "sqlgate", "sqlite", desc); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("create default secret: %w", err)
+		}
+	}
+	return a, nil
 }
 
 // Close releases the data dir.

@@ -130,12 +130,12 @@ func (a *Admin) printConnect(o ConnectOptions, user, clusterARN, secretARN strin
 	ep := a.endpoint(o)
 	fmt.Fprintf(a.out, `# function %q can now use cluster %q (user %s, policy sqlgate-connect-%s)
 export AWS_ENDPOINT_URL=%s
-export AWS_REGION=%s
+export AWS_REGION=%s AWS_DEFAULT_REGION=%s
 export AWS_ACCESS_KEY_ID=%s
 export AWS_SECRET_ACCESS_KEY=%s
 export CLUSTER_ARN=%s
 export SECRET_ARN=%s
-`, o.Function, o.Cluster, user, o.Cluster, ep, a.cfg.Region, creds.AccessKeyID, secret, clusterARN, secretARN)
+`, o.Function, o.Cluster, user, o.Cluster, ep, a.cfg.Region, a.cfg.Region, creds.AccessKeyID, secret, clusterARN, secretARN)
 	fmt.Fprint(a.out, snippets)
 }
 

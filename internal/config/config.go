@@ -191,6 +191,17 @@ func (c *Config) ApplyClusterDefaults() {
 	}
 }
 
+// HasDefaultSQLite reports whether the config has the embedded SQLite
+// cluster "default", which gets a generated secret "default".
+func (c *Config) HasDefaultSQLite() bool {
+	for _, cl := range c.Clusters {
+		if cl.Name == "default" && cl.Engine == "sqlite" {
+			return true
+		}
+	}
+	return false
+}
+
 // SQLitePath returns the database file of a SQLite cluster: its address, or
 // <data_dir>/<name>.db when the address is empty; relative addresses are
 // relative to the data dir.

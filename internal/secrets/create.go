@@ -2,6 +2,10 @@ package secrets
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/arn"
@@ -152,4 +156,32 @@ next:
 		out = append(out, t)
 	}
 	return out
+}
+
+// EnsureGenerated creates the secret name with a generated login
+// ({"username":user,"password":random,"engine":engine}) unless it exists,
+// and returns its ARN. The embedded SQLite cluster "default" gets its
+// secret this way, so a new user can query at once.
+func (s *Store) EnsureGenerated(ctx context.Context, name, user, engine, description string) (string, error) {
+	if d, err := s.Describe(ctx, name); err == nil {
+		return d.ARN, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return "", err
+	}
+	pw := make([]byte, 24)
+	_, _ = rand.Read(pw)
+	v, _ := json.Marshal(map[string]string{"username": user, "password": base64.RawURLEncoding.EncodeToString(pw), "engine": engine})
+	str := string(v)
+	ref, err := s.Create(ctx, CreateInput{Name: name, Description: description, Value: &Payload{SecretString: &str}})
+	if errors.Is(err, ErrExists) {
+		d, derr := s.Describe(ctx, name)
+		if derr != nil {
+			return "", derr
+		}
+		return d.ARN, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return ref.ARN, nil
 }

@@ -2,9 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -65,35 +62,19 @@ func (s *Server) openSecrets() error {
 // ensureDefaultSecret creates the secret "default" for the embedded SQLite
 // cluster "default" at first start, so a new user can query at once.
 func (s *Server) ensureDefaultSecret(ctx context.Context) error {
-	hasDefault := false
-	for _, c := range s.cfg.Clusters {
-		if c.Name == "default" && c.Engine == "sqlite" {
-			hasDefault = true
-		}
-	}
-	if !hasDefault {
+	if !s.cfg.HasDefaultSQLite() {
 		return nil
 	}
-	if d, err := s.secrets.Describe(ctx, "default"); err == nil {
-		s.defaultSecretARN = d.ARN
-		return nil
-	} else if !errors.Is(err, secrets.ErrNotFound) {
-		return fmt.Errorf("look up default secret: %w", err)
-	}
-	pw := make([]byte, 24)
-	_, _ = rand.Read(pw)
-	v, _ := json.Marshal(map[string]any{"username": "sqlgate", "password": base64.RawURLEncoding.EncodeToString(pw),
-		"engine": "sqlite", "dbname": "main"})
-	str := string(v)
-	ref, err := s.secrets.Create(ctx, secrets.CreateInput{Name: "default",
-		Description: "Credentials for the embedded SQLite cluster \"default\" (SQLite ignores them).",
-		Value:       &secrets.Payload{SecretString: &str}})
+	arn, err := s.secrets.EnsureGenerated(ctx, "default", "sqlgate", "sqlite", DefaultSecretDescription)
 	if err != nil {
 		return fmt.Errorf("create default secret: %w", err)
 	}
-	s.defaultSecretARN = ref.ARN
+	s.defaultSecretARN = arn
 	return nil
 }
+
+// DefaultSecretDescription describes the generated secret "default".
+const DefaultSecretDescription = "Credentials for the embedded SQLite cluster \"default\" (SQLite ignores them)."
 
 func (s *Server) newSecretsAPI(authz iam.Authorizer) secretsHandler {
 	return secretsAdapter{secretsapi.New(s.secrets.Store, authz, s.log)}
