@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/sqlgate/sqlgate/internal/arn"
 	"github.com/sqlgate/sqlgate/internal/barrier"
@@ -37,7 +38,9 @@ func Open(cfg *config.Config, out io.Writer) (*Admin, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := state.OpenSQLite(cfg.DataDir + "/state.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := state.Open(ctx, cfg.State.Driver, cfg.State.DSN, cfg.DataDir)
 	if err != nil {
 		unlock()
 		return nil, fmt.Errorf("open state store: %w", err)

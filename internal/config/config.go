@@ -25,6 +25,19 @@ type Config struct {
 	InsecureHTTP bool `yaml:"insecure_http"`
 	// Log selects the log format: "text" (default) or "json".
 	LogFormat string `yaml:"log_format"`
+	// State selects the state store (users, keys, policies, secrets).
+	State State `yaml:"state"`
+}
+
+// State selects where the state store lives. The zero value is the
+// SQLite file data_dir/state.db.
+type State struct {
+	// Driver is "sqlite" (also "") or "postgres"; postgres lets several
+	// nodes share state (they must share the master key too).
+	Driver string `yaml:"driver"`
+	// DSN is the PostgreSQL connection string (URL or key=value), required
+	// for postgres and unused for sqlite.
+	DSN string `yaml:"dsn"`
 }
 
 // Listen holds the HTTP listener addresses. Empty = not listening.

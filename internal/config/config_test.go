@@ -58,6 +58,9 @@ func TestConfig_Validate(t *testing.T) {
 		{"account", "account_id: '12'\n", `account_id: invalid account id "12"`},
 		{"tls mode", "clusters:\n- {name: a, engine: sqlite, tls: {mode: maybe}}\n", `clusters[0].tls.mode: unknown mode "maybe"`},
 		{"negative", "clusters:\n- {name: a, engine: sqlite, max_connections: -1}\n", `clusters[0].max_connections: must not be negative`},
+		{"state driver", "state: {driver: mysql, dsn: x}\n", `state.driver: unknown driver "mysql" (want sqlite or postgres)`},
+		{"state dsn missing", "state: {driver: postgres}\n", `state.dsn: required for driver postgres`},
+		{"state dsn unused", "state: {dsn: 'postgres://x'}\n", `state.dsn: only used with driver postgres`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,6 +77,15 @@ func TestConfig_Validate(t *testing.T) {
 		c, _ := Parse([]byte("insecure_http: true\nlisten: {http: 0.0.0.0:8080}\n"))
 		if err := c.Validate(); err != nil {
 			t.Fatal(err)
+		}
+	})
+	t.Run("postgres state", func(t *testing.T) {
+		c, err := Parse([]byte("state: {driver: postgres, dsn: 'postgres://u:p@db:5432/s'}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(); err != nil || c.State.Driver != "postgres" || c.State.DSN != "postgres://u:p@db:5432/s" {
+			t.Fatalf("got %+v, %v", c.State, err)
 		}
 	})
 	t.Run("unknown field", func(t *testing.T) {

@@ -38,6 +38,9 @@ func (c *Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return &FieldError{"log_format", fmt.Sprintf("unknown format %q (want text or json)", c.LogFormat)}
 	}
+	if err := c.validateState(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for i, cl := range c.Clusters {
 		if err := validateCluster(fmt.Sprintf("clusters[%d]", i), cl); err != nil {
@@ -47,6 +50,22 @@ func (c *Config) Validate() error {
 			return &FieldError{fmt.Sprintf("clusters[%d].name", i), fmt.Sprintf("duplicate cluster name %q", cl.Name)}
 		}
 		seen[cl.Name] = true
+	}
+	return nil
+}
+
+func (c *Config) validateState() error {
+	switch c.State.Driver {
+	case "", "sqlite":
+		if c.State.DSN != "" {
+			return &FieldError{"state.dsn", "only used with driver postgres"}
+		}
+	case "postgres":
+		if c.State.DSN == "" {
+			return &FieldError{"state.dsn", "required for driver postgres"}
+		}
+	default:
+		return &FieldError{"state.driver", fmt.Sprintf("unknown driver %q (want sqlite or postgres)", c.State.Driver)}
 	}
 	return nil
 }

@@ -228,14 +228,16 @@ func parseSecret(value string) (engine.Credentials, error) {
 	return engine.Credentials{User: *s.Username, Password: *s.Password}, nil
 }
 
-// cluster resolves a cluster ARN of this region and account.
+// cluster resolves a cluster ARN of this partition, region and account;
+// any other names no cluster of ours (authorization then checks cl.ARN,
+// so it must be the ARN the caller sent).
 func (a *API) cluster(resourceARN string) (*Cluster, error) {
 	parsed, name, err := arn.ClusterName(resourceARN)
 	if err != nil {
 		return nil, badRequest("Invalid resource ARN: " + resourceARN)
 	}
 	cl, ok := a.clusters[name]
-	if !ok || parsed.Region != a.region || parsed.Account != a.account {
+	if !ok || parsed.Partition != "aws" || parsed.Region != a.region || parsed.Account != a.account {
 		return nil, notFound("DB cluster " + resourceARN + " not found. The resourceArn value can't be found.")
 	}
 	return cl, nil

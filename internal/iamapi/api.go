@@ -54,7 +54,7 @@ func New(b Backend, authz iam.Authorizer, account string, log *slog.Logger) *API
 			"ListPolicies": a.listPolicies, "DeletePolicy": a.deletePolicy, "CreatePolicyVersion": a.createPolicyVersion,
 			"AttachUserPolicy": a.attachUserPolicy, "DetachUserPolicy": a.detachUserPolicy,
 			"AttachRolePolicy": a.attachRolePolicy, "DetachRolePolicy": a.detachRolePolicy,
-			"PutUserPolicy": a.putUserPolicy, "PutRolePolicy": a.putRolePolicy, "GetUserPolicy": a.getUserPolicy,
+			"PutUserPolicy": a.putUserPolicy, "PutRolePolicy": a.putRolePolicy, "DeleteRolePolicy": a.deleteRolePolicy, "GetUserPolicy": a.getUserPolicy,
 			"DeleteUserPolicy": a.deleteUserPolicy, "ListUserPolicies": a.listUserPolicies,
 			"ListAttachedUserPolicies": a.listAttachedUserPolicies, "ListAttachedRolePolicies": a.listAttachedRolePolicies,
 			"SimulatePrincipalPolicy": a.simulatePrincipalPolicy,

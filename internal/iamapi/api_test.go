@@ -243,6 +243,9 @@ func TestAPI_Roles(t *testing.T) {
 		{name: "delete with policies", action: "DeleteRole", params: "RoleName=app", status: 409, code: "DeleteConflict",
 			msg: "Cannot delete entity, must detach all policies first."},
 		{name: "detach", action: "DetachRolePolicy", params: "RoleName=app&PolicyArn=" + enc(acct+"policy/team/ro"), status: 200},
+		{name: "delete inline", action: "DeleteRolePolicy", params: "RoleName=app&PolicyName=p", status: 200, authz: "iam:DeleteRolePolicy " + roleARN},
+		{name: "delete inline again", action: "DeleteRolePolicy", params: "RoleName=app&PolicyName=p", status: 404, code: "NoSuchEntity"},
+		{name: "delete", action: "DeleteRole", params: "RoleName=app", status: 200},
 	})
 }
 

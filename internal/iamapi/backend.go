@@ -73,6 +73,9 @@ type RoleBackend interface {
 	// DeleteRole deletes a role without policies (else ErrDeleteConflict).
 	DeleteRole(ctx context.Context, name string) error
 	PutRolePolicy(ctx context.Context, role, name, doc string) error
+	// DeleteRolePolicy deletes an inline policy of a role (ErrNotFound
+	// when it has none of that name).
+	DeleteRolePolicy(ctx context.Context, role, name string) error
 	AttachRolePolicy(ctx context.Context, role, policyARN string) error
 	DetachRolePolicy(ctx context.Context, role, policyARN string) error
 }

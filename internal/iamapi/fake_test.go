@@ -282,6 +282,23 @@ func (b *fakeBackend) DeleteUserPolicy(ctx context.Context, user, name string) e
 	return nil
 }
 
+func (b *fakeBackend) DeleteRolePolicy(ctx context.Context, role, name string) error {
+	if err := b.hook("DeleteRolePolicy"); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m, _, err := b.inline("role", role)
+	if err != nil {
+		return err
+	}
+	if _, ok := m[name]; !ok {
+		return fmt.Errorf("%w: The role policy with name %s cannot be found.", identity.ErrNotFound, name)
+	}
+	delete(m, name)
+	return nil
+}
+
 func (b *fakeBackend) ListUserPolicies(ctx context.Context, user string) ([]string, error) {
 	if err := b.hook("ListUserPolicies"); err != nil {
 		return nil, err

@@ -133,6 +133,20 @@ func (a *API) putRolePolicy(ctx context.Context, f *form) (any, error) {
 	return nil, backendErr(a.b.PutRolePolicy(ctx, role, name, doc), entity{"role", role})
 }
 
+// deleteRolePolicy removes an inline policy; without it a role given one
+// by PutRolePolicy could never be deleted (DeleteRole needs it gone).
+func (a *API) deleteRolePolicy(ctx context.Context, f *form) (any, error) {
+	role := roleName(f)
+	name := policyName(f)
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	if _, err := a.resolveRole(ctx, "DeleteRolePolicy", role); err != nil {
+		return nil, err
+	}
+	return nil, backendErr(a.b.DeleteRolePolicy(ctx, role, name), entity{"role", role})
+}
+
 func (a *API) attachRolePolicy(ctx context.Context, f *form) (any, error) {
 	return a.roleAttachment(ctx, f, "AttachRolePolicy", a.b.AttachRolePolicy)
 }

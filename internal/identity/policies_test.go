@@ -9,9 +9,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/iam"
 )
 
-// seedPolicy is the seed's least-privilege policy, verbatim but for the
-// account (the store's ARNs use testAccount; the policy names the
-// default 000000000000, which Authorize never compares to the store's).
+// seedPolicy is the seed's least-privilege policy, verbatim.
 const seedPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["rds-data:ExecuteStatement","rds-data:BatchExecuteStatement","rds-data:BeginTransaction","rds-data:CommitTransaction","rds-data:RollbackTransaction"],"Resource":"arn:aws:rds:us-east-1:000000000000:cluster:default"},{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":"arn:aws:secretsmanager:us-east-1:000000000000:secret:default-*"}]}`
 
 const (

@@ -34,6 +34,12 @@ type Store struct {
 	account string
 	now     func() time.Time
 
+	// keyMu serialises CreateAccessKey's count-then-insert, so concurrent
+	// calls cannot exceed MaxKeysPerUser. (Across nodes sharing a
+	// PostgreSQL store the quota can still be overshot by a race; it is a
+	// quota, not a permission.)
+	keyMu sync.Mutex
+
 	mu      sync.Mutex // guards following fields
 	cache   *cache
 	touched map[string]time.Time // access key → last recorded use
@@ -62,6 +68,10 @@ func normPath(p string) (string, error) {
 	}
 	return p, nil
 }
+
+// SetClock replaces the store's clock (time.Now), so tests can expire STS
+// sessions. Call it before the store is used; it is not synchronised.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
 func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Second) }
 

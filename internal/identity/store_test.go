@@ -14,7 +14,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/state"
 )
 
-const testAccount = "123456789012"
+const testAccount = "000000000000"
 
 // fakeClock is a settable clock for Store.now, safe for the goroutines
 // (TouchKey) that read it.
@@ -324,5 +324,24 @@ func TestStore_TouchKey(t *testing.T) {
 	keys, _ = s.ListAccessKeys(ctx, "alice")
 	if want := s.clock.Now(); !keys[0].LastUsed.Equal(want) {
 		t.Fatalf("last used %v, want %v", keys[0].LastUsed, want)
+	}
+}
+
+func TestStore_CreateAccessKeyConcurrent(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t)
+	mustUser(t, s, "alice")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, _ = s.CreateAccessKey(ctx, "alice")
+		}()
+	}
+	wg.Wait()
+	keys, err := s.ListAccessKeys(ctx, "alice")
+	if err != nil || len(keys) > MaxKeysPerUser {
+		t.Fatalf("%d keys after concurrent creates (max %d), %v", len(keys), MaxKeysPerUser, err)
 	}
 }

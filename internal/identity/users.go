@@ -68,6 +68,8 @@ func (s *Store) CreateAccessKey(ctx context.Context, user string) (*AccessKey, C
 	if _, err := s.GetUser(ctx, user); err != nil {
 		return nil, Credentials{}, err
 	}
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
 	keys, err := s.ListAccessKeys(ctx, user)
 	if err != nil {
 		return nil, Credentials{}, err

@@ -156,7 +156,8 @@ func tooLarge() *awserr.Error {
 }
 
 // authenticate verifies the SigV4 signature, checks the credential scope
-// names one of services (any, when none are given), and returns a context
+// names one of services (any, when none are given) and this endpoint's
+// region, and returns a context
 // carrying the principal, plus the service signed for.
 func (h *handler) authenticate(r *http.Request, body []byte, services ...string) (context.Context, string, error) {
 	id, err := h.s.verifier.Verify(r.Context(), r, body)
@@ -171,12 +172,30 @@ func (h *handler) authenticate(r *http.Request, body []byte, services ...string)
 		return nil, "", awserr.New(sigv4.CodeInvalidSignature, status,
 			"Credential should be scoped to correct service: '"+services[0]+"'. ")
 	}
+	if !h.regionOK(id.Region, id.Service) {
+		status := http.StatusForbidden
+		if id.Service == "secretsmanager" {
+			status = http.StatusBadRequest
+		}
+		return nil, "", awserr.New(sigv4.CodeInvalidSignature, status, "Credential should be scoped to a valid region. ")
+	}
 	p, err := h.s.principal(r.Context(), id.AccessKeyID)
 	if err != nil {
 		return nil, "", h.s.authError(err, id.Service)
 	}
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
 	return iam.WithPrincipal(r.Context(), p, iam.RequestInfo{SourceIP: host, Secure: h.secure}), id.Service, nil
+}
+
+// regionOK reports whether a credential scope's region is one this
+// endpoint answers for, as AWS checks it: the configured region, and for
+// the global services IAM and STS also us-east-1 (what SDKs sign them
+// for without a region).
+func (h *handler) regionOK(region, service string) bool {
+	if region == h.s.cfg.Region {
+		return true
+	}
+	return region == "us-east-1" && (service == "iam" || service == "sts")
 }
 
 func firstOr(s []string, def string) string {

@@ -27,10 +27,13 @@ type rawRequest struct {
 	Body        []byte
 	// Service is the SigV4 signing name; "" derives it from Target.
 	Service string
-	// AKID and Secret sign the request; "" = the env's root key.
-	AKID, Secret string
-	SignedAt     time.Time // zero = now
-	Unsigned     bool
+	// AKID and Secret sign the request; "" = the env's root key. Token is
+	// sent as X-Amz-Security-Token (temporary credentials).
+	AKID, Secret, Token string
+	// Region is the credential scope's region; "" = us-east-1.
+	Region   string
+	SignedAt time.Time // zero = now
+	Unsigned bool
 	// Tamper changes the request after signing.
 	Tamper func(*http.Request)
 }
@@ -90,8 +93,12 @@ func (e *testEnv) newRawRequest(t testing.TB, ctx context.Context, rr rawRequest
 			at = time.Now()
 		}
 		sum := sha256.Sum256(rr.Body)
-		if err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: akid, SecretAccessKey: secret},
-			req, hex.EncodeToString(sum[:]), service, "us-east-1", at); err != nil {
+		region := rr.Region
+		if region == "" {
+			region = "us-east-1"
+		}
+		if err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: akid, SecretAccessKey: secret, SessionToken: rr.Token},
+			req, hex.EncodeToString(sum[:]), service, region, at); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -120,7 +120,9 @@ func (s *Server) openState() error {
 		return err
 	}
 	s.unlock = unlock
-	st, err := state.OpenSQLite(s.cfg.DataDir + "/state.db")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := state.Open(ctx, s.cfg.State.Driver, s.cfg.State.DSN, s.cfg.DataDir)
 	if err != nil {
 		return fmt.Errorf("open state store: %w", err)
 	}

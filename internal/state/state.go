@@ -10,6 +10,8 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
 )
 
 // ErrNotFound is returned by Get when the key does not exist.
@@ -70,4 +72,16 @@ type Watcher interface {
 	// Watch returns nil when ctx is done or the store is closed, and an
 	// error only when it cannot start listening.
 	Watch(ctx context.Context, fn func(ns, key string)) error
+}
+
+// Open opens the state store a configuration names: PostgreSQL at dsn for
+// driver "postgres", else the SQLite file state.db in dataDir.
+func Open(ctx context.Context, driver, dsn, dataDir string) (Store, error) {
+	switch driver {
+	case "", "sqlite":
+		return OpenSQLite(filepath.Join(dataDir, "state.db"))
+	case "postgres":
+		return OpenPostgres(ctx, dsn)
+	}
+	return nil, fmt.Errorf("open state store: unknown driver %q", driver)
 }

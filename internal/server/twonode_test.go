@@ -1,0 +1,160 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sqlgate/sqlgate/internal/barrier"
+	"github.com/sqlgate/sqlgate/internal/config"
+)
+
+// pgStateDSN creates a schema of its own for the test, dropped at its end,
+// and returns a DSN whose search_path selects it, so concurrent runs share
+// neither the state table nor its NOTIFY channel.
+func pgStateDSN(t *testing.T) string {
+	t.Helper()
+	base := pgURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "sqlgate_twonode_test_" + hex.EncodeToString(b[:])
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("SQLGATE_TEST_PG_URL is not a URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("options", strings.TrimSpace(q.Get("options")+" -csearch_path="+schema))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// startNode starts a server on the shared PostgreSQL state dsn, with the
+// cache watchers Run would start.
+func startNode(t *testing.T, dsn string) *testEnv {
+	t.Helper()
+	cfg := configFor()
+	cfg.State = config.State{Driver: "postgres", DSN: dsn}
+	e := newTestEnv(t, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	go func() { e.srv.ids.Run(ctx, e.srv.log); done <- struct{}{} }()
+	go func() { _ = e.srv.secrets.Run(ctx); done <- struct{}{} }()
+	t.Cleanup(func() { cancel(); <-done; <-done }) // before the server closes
+	return e
+}
+
+// within polls ok until it holds or d passes.
+func within(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, d)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestServer_TwoNodes(t *testing.T) {
+	dsn := pgStateDSN(t)
+	key := make([]byte, barrier.KeySize)
+	_, _ = rand.Read(key)
+	t.Setenv(barrier.EnvMasterKey, base64.StdEncoding.EncodeToString(key))
+	a, b := startNode(t, dsn), startNode(t, dsn)
+	if a.srv.defaultSecretARN == "" || a.srv.defaultSecretARN != b.srv.defaultSecretARN {
+		t.Fatalf("default secret: node A %q, node B %q", a.srv.defaultSecretARN, b.srv.defaultSecretARN)
+	}
+	ctx := context.Background()
+	exec := func(e *testEnv, c creds) rawResponse {
+		body := execBody(t, e.clusterARN("default"), e.srv.defaultSecretARN, "SELECT 1")
+		return e.send(t, rawRequest{Path: "/Execute", Body: body, AKID: c.akid, Secret: c.secret})
+	}
+
+	a.iamOK(t, creds{}, "CreateUser", "UserName", "fn")
+	a.iamOK(t, creds{}, "PutUserPolicy", "UserName", "fn", "PolicyName", "seed", "PolicyDocument", seedPolicy)
+	fn := a.createKey(t, "fn")
+	t.Run("key created on A works on B at once", func(t *testing.T) {
+		for name, e := range map[string]*testEnv{"B": b, "A": a} {
+			if r := exec(e, fn); r.Status != http.StatusOK {
+				t.Fatalf("node %s: %d %s", name, r.Status, r.Body)
+			}
+		}
+	})
+	t.Run("policy change on B applies on A", func(t *testing.T) {
+		b.iamOK(t, creds{}, "PutUserPolicy", "UserName", "fn", "PolicyName", "deny", "PolicyDocument",
+			`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"rds-data:*","Resource":"*"}]}`)
+		within(t, time.Second, "deny on A", func() bool { return exec(a, fn).Status == http.StatusForbidden })
+		b.iamOK(t, creds{}, "DeleteUserPolicy", "UserName", "fn", "PolicyName", "deny")
+		within(t, time.Second, "allow again on A", func() bool { return exec(a, fn).Status == http.StatusOK })
+	})
+	t.Run("deactivated on B stops on A", func(t *testing.T) {
+		b.iamOK(t, creds{}, "UpdateAccessKey", "UserName", "fn", "AccessKeyId", fn.akid, "Status", "Inactive")
+		within(t, time.Second, "inactive on A", func() bool { return exec(a, fn).Status == http.StatusForbidden })
+		b.iamOK(t, creds{}, "UpdateAccessKey", "UserName", "fn", "AccessKeyId", fn.akid, "Status", "Active")
+		within(t, time.Second, "active on A", func() bool { return exec(a, fn).Status == http.StatusOK })
+	})
+	t.Run("key deleted on A stops on both within 1s", func(t *testing.T) {
+		// Both nodes have the key cached.
+		for _, e := range []*testEnv{a, b} {
+			if r := exec(e, fn); r.Status != http.StatusOK {
+				t.Fatalf("%d %s", r.Status, r.Body)
+			}
+		}
+		a.iamOK(t, creds{}, "DeleteAccessKey", "UserName", "fn", "AccessKeyId", fn.akid)
+		if r := exec(a, fn); r.Status != http.StatusForbidden {
+			t.Errorf("node A after delete: %d %s", r.Status, r.Body)
+		}
+		within(t, time.Second, "deleted on B", func() bool {
+			r := exec(b, fn)
+			return r.Status == http.StatusForbidden && r.Type == "UnrecognizedClientException"
+		})
+	})
+	t.Run("secret created on A readable on B", func(t *testing.T) {
+		arn := a.createSecret(t, "shared", "u", "pw1")
+		got, err := b.secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("shared")})
+		if err != nil || *got.ARN != arn || !strings.Contains(*got.SecretString, "pw1") {
+			t.Fatalf("node B: %v, %v", got, err)
+		}
+		if _, err := a.secrets.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("shared"),
+			SecretString: aws.String(`{"username":"u","password":"pw2"}`)}); err != nil {
+			t.Fatal(err)
+		}
+		within(t, time.Second, "new value on B", func() bool {
+			got, err := b.secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("shared")})
+			return err == nil && strings.Contains(*got.SecretString, "pw2")
+		})
+	})
+}
