@@ -42,6 +42,9 @@ export RUN_ID ARN_PREFIX
 cleanup() {
 	local rc=$?
 	set +e
+	if [[ -n $SERVER_PID ]] && ! kill -0 "$SERVER_PID" 2>/dev/null; then
+		echo "note: sqlgate (pid $SERVER_PID) had exited before the end of the run; see its log"
+	fi
 	stop_server "$SERVER_PID"
 	stop_server "$DEFAULT_PID"
 	if ((rc != 0 && FAILED == 0)); then

@@ -172,10 +172,12 @@ func timeoutError(err error) error {
 }
 
 // checkStatement applies the SQL limits common to Execute and BatchExecute.
-func checkStatement(cl *Cluster, sql string, schema *string) error {
-	if schema != nil {
-		return validation("The schema parameter isn't supported")
-	}
+//
+// The schema parameter is accepted and ignored, as Aurora Serverless v1
+// did: the seed walkthroughs send --schema "mysql" with every call, and
+// existing code must run unchanged. (Aurora v2 rejects it with a
+// ValidationException, which would break those clients for no gain.)
+func checkStatement(cl *Cluster, sql string, _ *string) error {
 	if n := utf8.RuneCountInString(sql); n > cl.Limits.MaxSQLChars {
 		return validation("1 validation error detected: Value at 'sql' failed to satisfy constraint: Member must have length less than or equal to " + strconv.Itoa(cl.Limits.MaxSQLChars))
 	}

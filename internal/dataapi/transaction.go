@@ -21,9 +21,6 @@ func (a *API) begin(ctx context.Context, body []byte) (string, []byte, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	if req.Schema != nil {
-		return t.cl.Name, nil, validation("The schema parameter isn't supported")
-	}
 	c, err := a.borrow(ctx, t)
 	if err != nil {
 		return t.cl.Name, nil, mapError(err, 0)

@@ -57,6 +57,7 @@ type Server struct {
 	listeners []net.Listener
 	httpSrvs  []*http.Server
 	tlsCert   *certReloader
+	proxies   []frontEnd
 }
 
 // secretsHandler serves the Secrets Manager API; op is the X-Amz-Target
@@ -155,6 +156,12 @@ func (s *Server) Run(ctx context.Context) error {
 		s.Close()
 		return err
 	}
+	if err := s.startProxies(ctx); err != nil {
+		s.stopProxies(context.Background())
+		s.closeListeners()
+		s.Close()
+		return err
+	}
 	txCtx, stopTx := context.WithCancel(context.Background())
 	txDone := make(chan struct{})
 	go func() { s.txns.Run(txCtx); close(txDone) }()
@@ -183,6 +190,7 @@ func (s *Server) Run(ctx context.Context) error {
 	for _, srv := range s.httpSrvs {
 		_ = srv.Shutdown(sctx)
 	}
+	s.stopProxies(sctx)
 	stopTx()
 	<-txDone
 	s.Close()
