@@ -35,3 +35,18 @@ func Rewrite(sql string, d Dialect) (Statement, error) {
 func Order(st Statement, params []Param) ([]Param, error) {
 	return order(st, params)
 }
+
+// Prepare rewrites sql for dialect d and orders params to match its
+// markers. Text holding several statements is refused with a validation
+// *ParamError, as Aurora v2 refuses it.
+func Prepare(sql string, d Dialect, params []Param) (Statement, []Param, error) {
+	st, err := Rewrite(sql, d)
+	if err != nil {
+		return st, nil, err
+	}
+	if st.Multi {
+		return st, nil, &ParamError{Msg: "Multistatements aren't supported.", Validation: true}
+	}
+	ordered, err := Order(st, params)
+	return st, ordered, err
+}

@@ -72,14 +72,7 @@ func (c *Conn) simple(ctx context.Context, sql string) error {
 
 // Exec runs one statement with its ":name" parameters.
 func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxBytes int) (*engine.Result, error) {
-	st, err := engine.Rewrite(sql, engine.DialectMySQL)
-	if err != nil {
-		return nil, err
-	}
-	if st.Multi {
-		return nil, &engine.ParamError{Msg: "Multistatements aren't supported.", Validation: true}
-	}
-	ordered, err := engine.Order(st, params)
+	st, ordered, err := engine.Prepare(sql, engine.DialectMySQL, params)
 	if err != nil {
 		return nil, err
 	}

@@ -56,14 +56,7 @@ type rawResult struct {
 // placeholder the caller can fill, as on AWS (spec §4.5).
 func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxBytes int) (*engine.Result, error) {
 	c.last = lastResult{}
-	st, err := engine.Rewrite(sql, engine.DialectPostgres)
-	if err != nil {
-		return nil, err
-	}
-	if st.Multi {
-		return nil, &engine.ParamError{Msg: "Multistatements aren't supported.", Validation: true}
-	}
-	ordered, err := engine.Order(st, params)
+	st, ordered, err := engine.Prepare(sql, engine.DialectPostgres, params)
 	if err != nil {
 		return nil, err
 	}

@@ -27,14 +27,7 @@ var _ engine.Conn = (*Conn)(nil)
 // Exec runs one statement with ":name" placeholders bound as ? markers.
 // Type hints are ignored: SQLite stores every hinted string as TEXT.
 func (c *Conn) Exec(ctx context.Context, sqlText string, params []engine.Param, maxBytes int) (*engine.Result, error) {
-	st, err := engine.Rewrite(sqlText, engine.DialectSQLite)
-	if err != nil {
-		return nil, err
-	}
-	if st.Multi {
-		return nil, &engine.ParamError{Msg: "Multistatements aren't supported.", Validation: true}
-	}
-	ordered, err := engine.Order(st, params)
+	st, ordered, err := engine.Prepare(sqlText, engine.DialectSQLite, params)
 	if err != nil {
 		return nil, err
 	}
