@@ -24,11 +24,19 @@ func (s *Server) startProxies(context.Context) error {
 }
 
 // stopProxies stops the proxy endpoints.
-func (s *Server) stopProxies(context.Context) {}
+func (s *Server) stopProxies(ctx context.Context) { s.shutdownProxies(ctx) }
 
 // closeListeners closes the HTTP listeners after a failed start.
 func (s *Server) closeListeners() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closeListenersLocked()
+}
+
+// shutdownProxies is what stopProxies does once front ends exist.
+func (s *Server) shutdownProxies(ctx context.Context) {
+	for _, p := range s.proxies {
+		_ = p.Shutdown(ctx)
+	}
+	s.proxies = nil
 }
