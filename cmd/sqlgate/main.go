@@ -30,7 +30,8 @@ Usage:
       ./sqlgate-data, one embedded SQLite cluster "default" and a secret
       "default" for it. Root credentials come from SQLGATE_ROOT_ACCESS_KEY_ID /
       SQLGATE_ROOT_SECRET_ACCESS_KEY or are generated and printed at first start.
-      SIGHUP reloads the HTTPS certificate; SIGTERM/SIGINT shut down gracefully.
+      SIGHUP reloads the HTTPS certificate and the endpoints, API keys and
+      usage plans; SIGTERM/SIGINT shut down gracefully.
   sqlgate config check [--config FILE]
       Validate a configuration file and exit (0 valid, 2 invalid).
 
@@ -48,6 +49,10 @@ while a server holds it; all take [--config FILE] [--data-dir DIR]):
   sqlgate secrets list
   sqlgate secrets get NAME|ARN
   sqlgate clusters list
+  sqlgate apikeys create NAME [--plan PLAN]   create an endpoint API key (shown once)
+  sqlgate apikeys list | revoke KEY | usage KEY
+  sqlgate usage-plans create NAME [--rate R] [--burst B] [--daily N] [--monthly N] [--endpoints a,b]
+  sqlgate usage-plans list | delete NAME | bind PLAN KEY | unbind PLAN KEY
   sqlgate connect --cluster NAME --function NAME [--secret NAME] [--readonly]
       Create (idempotently) a user fn-NAME with a least-privilege policy for
       the cluster and its secret, and print the environment and snippets
@@ -62,7 +67,7 @@ Environment:
   SQLGATE_MASTER_KEY   base64 32-byte key encrypting secrets at rest
                        (default: generated into DATA_DIR/master.key, mode 0600)
 
-Docs: docs/ (config.md, dataapi.md, secrets.md, metrics.md).
+Docs: docs/ (config.md, dataapi.md, secrets.md, metrics.md, endpoints.md).
 `
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -83,6 +88,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return checkConfig(args[2:], stdout, stderr)
 	case "users", "keys", "policies", "secrets", "clusters", "connect":
 		return adminCommand(args[0], args[1:], stdout, stderr)
+	case "apikeys", "usage-plans":
+		return apiKeysCommand(args[0], args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "sqlgate", version)
 		return 0
@@ -168,7 +175,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	go reloadOnHUP(ctx, srv, log)
+	go reloadOnHUP(ctx, srv, log, f)
 	if err := srv.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "sqlgate:", err)
 		return 1
@@ -176,7 +183,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func reloadOnHUP(ctx context.Context, srv *server.Server, log *slog.Logger) {
+func reloadOnHUP(ctx context.Context, srv *server.Server, log *slog.Logger, f *serveFlags) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -189,6 +196,11 @@ func reloadOnHUP(ctx context.Context, srv *server.Server, log *slog.Logger) {
 				log.Error("reload TLS certificate", "err", err)
 			} else {
 				log.Info("reloaded TLS certificate")
+			}
+			if err := reloadEndpoints(srv, f); err != nil {
+				log.Error("reload endpoints; the previous endpoints keep serving", "err", err)
+			} else {
+				log.Info("reloaded endpoints")
 			}
 		}
 	}

@@ -41,13 +41,13 @@ func (a *Admin) Connect(ctx context.Context, o ConnectOptions) error {
 	if err != nil {
 		return err
 	}
-	user := "fn-" + o.Function
-	if _, err := a.ids.CreateUser(ctx, user, "/sqlgate/functions/"); err != nil && !errors.Is(err, identity.ErrExists) {
+	user := ConnectUser(o.Function)
+	if _, err := a.ids.CreateUser(ctx, user, ConnectUserPath); err != nil && !errors.Is(err, identity.ErrExists) {
 		return err
 	}
 	clusterARN := arn.Cluster(a.cfg.Region, a.cfg.AccountID, cl.Name)
-	policy := connectPolicy(clusterARN, secretARN, o.ReadOnly)
-	if err := a.ids.PutUserPolicy(ctx, user, "sqlgate-connect-"+cl.Name, policy); err != nil {
+	policy := ConnectPolicy(clusterARN, secretARN, o.ReadOnly)
+	if err := a.ids.PutUserPolicy(ctx, user, ConnectPolicyName(cl.Name), policy); err != nil {
 		return err
 	}
 	creds, err := a.connectKey(ctx, user)
@@ -94,9 +94,19 @@ func (a *Admin) connectKey(ctx context.Context, user string) (*identity.Credenti
 	return &creds, err
 }
 
-// connectPolicy is the least-privilege policy: read-only functions get no
+// ConnectUserPath is the IAM path of the users Connect creates.
+const ConnectUserPath = "/sqlgate/functions/"
+
+// ConnectUser names the IAM user Connect creates for a function (the web
+// console's Connect wizard creates the same).
+func ConnectUser(function string) string { return "fn-" + function }
+
+// ConnectPolicyName names the inline policy Connect puts for a cluster.
+func ConnectPolicyName(cluster string) string { return "sqlgate-connect-" + cluster }
+
+// ConnectPolicy is the least-privilege policy: read-only functions get no
 // transactions and no batch writes.
-func connectPolicy(clusterARN, secretARN string, readOnly bool) string {
+func ConnectPolicy(clusterARN, secretARN string, readOnly bool) string {
 	actions := dataActions
 	if readOnly {
 		actions = []string{"rds-data:ExecuteStatement"}

@@ -27,6 +27,11 @@ type Config struct {
 	LogFormat string `yaml:"log_format"`
 	// State selects the state store (users, keys, policies, secrets).
 	State State `yaml:"state"`
+	// Endpoints, APIKeys and UsagePlans declare SQL-backed HTTP endpoints
+	// (internal/config/endpoints.go, docs/endpoints.md).
+	Endpoints  []Endpoint  `yaml:"endpoints"`
+	APIKeys    []APIKey    `yaml:"api_keys"`
+	UsagePlans []UsagePlan `yaml:"usage_plans"`
 }
 
 // State selects where the state store lives. The zero value is the

@@ -51,7 +51,7 @@ func (c *Config) Validate() error {
 		}
 		seen[cl.Name] = true
 	}
-	return nil
+	return c.ValidateEndpoints()
 }
 
 func (c *Config) validateState() error {

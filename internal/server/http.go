@@ -44,6 +44,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.s.metrics.reg.Write(w)
 		return
 	}
+	// SQL endpoints (issue 8) and /openapi.json are plain HTTP, checked by
+	// x-api-key and allow_cidrs instead of SigV4: route them before the
+	// AWS APIs' signature check. Reserved paths (/, Data API actions)
+	// never match an endpoint (config validation).
+	if h.s.endpoints.Match(r) {
+		h.s.endpoints.ServeHTTP(w, r)
+		return
+	}
 	h.serveAPI(w, r)
 }
 

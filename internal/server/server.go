@@ -18,6 +18,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/arn"
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/dataapi"
+	"github.com/sqlgate/sqlgate/internal/endpoints"
 	"github.com/sqlgate/sqlgate/internal/iamapi"
 	"github.com/sqlgate/sqlgate/internal/identity"
 	"github.com/sqlgate/sqlgate/internal/sigv4"
@@ -52,6 +53,7 @@ type Server struct {
 	secretsAPI secretsHandler
 	iamAPI     iamHandler
 	ids        *identity.Store
+	endpoints  *endpoints.Handler // SQL-backed HTTP endpoints (endpoints.go)
 
 	mu        sync.Mutex // guards following fields
 	listeners []net.Listener
@@ -108,6 +110,9 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	s.wireAPIs()
 	s.metrics.register(s)
+	if err := s.openEndpoints(); err != nil {
+		return nil, err
+	}
 	if created {
 		s.printWelcome()
 	}
@@ -214,6 +219,7 @@ func (s *Server) Handler(secure bool) http.Handler { return &handler{s: s, secur
 // Close releases pools, engines and the state store.
 func (s *Server) Close() {
 	s.txns.RollbackAll()
+	s.closeEndpoints()
 	for _, c := range s.clusters {
 		c.close()
 	}

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/endpoints"
+	"github.com/sqlgate/sqlgate/internal/server"
+	"github.com/sqlgate/sqlgate/internal/state"
+)
+
+// apiKeysCommand runs `sqlgate apikeys …` and `sqlgate usage-plans …`
+// offline on the data dir, like the other admin commands.
+func apiKeysCommand(name string, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sqlgate "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := &serveFlags{}
+	fs.StringVar(&f.config, "config", "", "YAML config file (default: the embedded SQLite setup)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (overrides data_dir)")
+	var plan config.UsagePlan
+	var eps, bindPlan string
+	if name == "usage-plans" {
+		fs.Float64Var(&plan.Rate, "rate", 0, "requests per second per key (0 = no limit)")
+		fs.IntVar(&plan.Burst, "burst", 0, "token bucket size (0 = max(1, rate))")
+		fs.Int64Var(&plan.DailyQuota, "daily", 0, "requests per key per UTC day (0 = no quota)")
+		fs.Int64Var(&plan.MonthlyQuota, "monthly", 0, "requests per key per month (0 = no quota)")
+		fs.StringVar(&eps, "endpoints", "", "comma-separated endpoint names the plan covers (default all)")
+	} else {
+		fs.StringVar(&bindPlan, "plan", "", "bind the new key to this usage plan (create)")
+	}
+	sub, rest := "", args
+	if len(args) > 0 {
+		sub, rest = args[0], args[1:]
+	}
+	positional, err := parseInterspersed(fs, rest)
+	if err != nil {
+		return 2
+	}
+	cfg, err := loadConfig(f)
+	if err != nil {
+		fmt.Fprintln(stderr, "sqlgate: config:", err)
+		return 2
+	}
+	st, closeStore, err := openDataDir(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "sqlgate:", err)
+		return 1
+	}
+	defer closeStore()
+	store := endpoints.NewStore(st)
+	store.ConfigPlans = cfg.UsagePlans
+	if eps != "" {
+		plan.Endpoints = strings.Split(eps, ",")
+	}
+	k := &keysCLI{ctx: context.Background(), cfg: cfg, store: store, out: stdout}
+	err = k.dispatch(name+" "+sub, positional, plan, bindPlan)
+	if err != nil {
+		fmt.Fprintln(stderr, "sqlgate:", err)
+		if errors.Is(err, errUsage) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+// openDataDir locks the data dir and opens its state store.
+func openDataDir(cfg *config.Config) (state.Store, func(), error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create data dir: %w", err)
+	}
+	unlock, err := state.LockDir(cfg.DataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := state.Open(ctx, cfg.State.Driver, cfg.State.DSN, cfg.DataDir)
+	if err != nil {
+		unlock()
+		return nil, nil, fmt.Errorf("open state store: %w", err)
+	}
+	return st, func() { _ = st.Close(); unlock() }, nil
+}
+
+type keysCLI struct {
+	ctx   context.Context
+	cfg   *config.Config
+	store *endpoints.Store
+	out   io.Writer
+}
+
+func (k *keysCLI) dispatch(cmd string, args []string, plan config.UsagePlan, bindPlan string) error {
+	need := func(n int) error {
+		if len(args) != n {
+			return fmt.Errorf("%w: %s takes %d argument(s)", errUsage, cmd, n)
+		}
+		return nil
+	}
+	switch cmd {
+	case "apikeys create":
+		return firstErr(need(1), func() error { return k.create(args[0], bindPlan) })
+	case "apikeys list":
+		return firstErr(need(0), k.list)
+	case "apikeys revoke":
+		return firstErr(need(1), func() error {
+			r, err := k.store.RevokeKey(k.ctx, args[0])
+			if err == nil {
+				fmt.Fprintf(k.out, "revoked api key %s (%s); takes effect at the next start or reload (SIGHUP)\n", r.Name, r.ID)
+			}
+			return err
+		})
+	case "apikeys usage":
+		return firstErr(need(1), func() error { return k.usage(args[0]) })
+	case "usage-plans create":
+		return firstErr(need(1), func() error { plan.Name = args[0]; return k.createPlan(plan) })
+	case "usage-plans list":
+		return firstErr(need(0), k.listPlans)
+	case "usage-plans delete":
+		return firstErr(need(1), func() error { return k.store.DeletePlan(k.ctx, args[0]) })
+	case "usage-plans bind", "usage-plans unbind":
+		return firstErr(need(2), func() error {
+			r, err := k.store.Bind(k.ctx, args[0], args[1], cmd == "usage-plans bind")
+			if err == nil {
+				fmt.Fprintf(k.out, "api key %s: plans %s\n", r.Name, strings.Join(r.Plans, ","))
+			}
+			return err
+		})
+	}
+	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+}
+
+func (k *keysCLI) create(name, plan string) error {
+	r, value, err := k.store.CreateKey(k.ctx, name)
+	if err != nil {
+		return err
+	}
+	if plan != "" {
+		if _, err := k.store.Bind(k.ctx, plan, r.ID, true); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(k.out, "API_KEY=%s\n# api key %s (%s), shown only now: sqlgate stores its SHA-256\n", value, r.Name, r.ID)
+	return nil
+}
+
+func (k *keysCLI) list() error {
+	keys, err := k.store.ListKeys(k.ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(k.out, "%-20s %-14s %-8s %-20s %s\n", "NAME", "ID", "STATUS", "CREATED", "PLANS")
+	for _, c := range k.cfg.APIKeys {
+		fmt.Fprintf(k.out, "%-20s %-14s %-8s %-20s %s\n", c.Name, "config."+c.Name, "config", "-", strings.Join(c.UsagePlans, ","))
+	}
+	for _, r := range keys {
+		status := "enabled"
+		if r.Revoked != nil {
+			status = "revoked"
+		}
+		fmt.Fprintf(k.out, "%-20s %-14s %-8s %-20s %s\n", r.Name, r.ID, status, r.Created.Format(time.RFC3339), strings.Join(r.Plans, ","))
+	}
+	return nil
+}
+
+func (k *keysCLI) usage(key string) error {
+	id := ""
+	for _, c := range k.cfg.APIKeys {
+		if c.Name == key || "config."+c.Name == key {
+			id = "config." + c.Name
+		}
+	}
+	if id == "" {
+		r, err := k.store.FindKey(k.ctx, key)
+		if err != nil {
+			return err
+		}
+		id = r.ID
+	}
+	days, err := k.store.Usage(k.ctx, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(k.out, "%-12s %s\n", "DAY", "REQUESTS")
+	var total int64
+	for _, d := range days {
+		fmt.Fprintf(k.out, "%-12s %d\n", d.Day, d.Count)
+		total += d.Count
+	}
+	fmt.Fprintf(k.out, "%-12s %d\n", "total", total)
+	return nil
+}
+
+func (k *keysCLI) createPlan(p config.UsagePlan) error {
+	names := map[string]bool{}
+	for _, e := range k.cfg.Endpoints {
+		names[e.Name] = true
+	}
+	if err := config.ValidateUsagePlan("usage-plans create "+p.Name, p, names); err != nil {
+		return err
+	}
+	if err := k.store.CreatePlan(k.ctx, p); err != nil {
+		return err
+	}
+	fmt.Fprintf(k.out, "created usage plan %s\n", p.Name)
+	return nil
+}
+
+func (k *keysCLI) listPlans() error {
+	plans, err := k.store.ListPlans(k.ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(k.out, "%-20s %-8s %-6s %-10s %-10s %s\n", "NAME", "RATE", "BURST", "DAILY", "MONTHLY", "ENDPOINTS")
+	for _, p := range plans {
+		e := strings.Join(p.Endpoints, ",")
+		if e == "" {
+			e = "*"
+		}
+		fmt.Fprintf(k.out, "%-20s %-8g %-6d %-10d %-10d %s\n", p.Name, p.Rate, p.Burst, p.DailyQuota, p.MonthlyQuota, e)
+	}
+	return nil
+}
+
+// reloadEndpoints re-reads the config file (with the command-line
+// overrides) and swaps in its endpoints; the old set keeps serving when
+// the file is invalid.
+func reloadEndpoints(srv *server.Server, f *serveFlags) error {
+	cfg := config.Default()
+	if f.config != "" {
+		var err error
+		if cfg, err = loadConfig(f); err != nil {
+			return err
+		}
+	}
+	return srv.ReloadEndpoints(cfg)
+}

@@ -1,0 +1,195 @@
+package endpoints
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/pool"
+)
+
+// serveGet runs a GET endpoint's SELECT for one page: limit+1 rows from
+// the cursor's offset, so the answer knows whether a next page exists.
+func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, ep *endpoint, params []engine.Param) (int, error) {
+	q := r.URL.Query()
+	limit := int64(ep.pageSize)
+	if v := q["limit"]; len(v) > 0 {
+		n, err := strconv.ParseInt(v[0], 10, 64)
+		if err != nil || n < 1 || n > int64(ep.maxPage) || len(v) > 1 {
+			return 0, &httpError{Status: http.StatusBadRequest, Field: "limit",
+				Msg: "Invalid request: limit: want an integer from 1 to " + strconv.Itoa(ep.maxPage)}
+		}
+		limit = n
+	}
+	var offset int64
+	if v := q["next"]; len(v) > 0 {
+		n, ok := decodeCursor(v[0])
+		if !ok || len(v) > 1 {
+			return 0, &httpError{Status: http.StatusBadRequest, Field: "next", Msg: "Invalid request: next: not a cursor from this API"}
+		}
+		offset = n
+	}
+	sql := ep.sql[0]
+	if !ep.selfPaged {
+		// A derived table pages any SELECT; statements whose inner ORDER
+		// BY a database may drop (MySQL, MariaDB) page with :limit/:offset.
+		sql = "SELECT * FROM (" + sql + "\n) sqlgate_page LIMIT :limit OFFSET :offset"
+	}
+	params = append(params, engine.Param{Name: "limit", Value: engine.Long(limit + 1)},
+		engine.Param{Name: "offset", Value: engine.Long(offset)})
+	var res *engine.Result
+	err := h.withConn(r.Context(), ep, func(ctx context.Context, c *pool.Conn) error {
+		var err error
+		res, err = c.Exec(ctx, sql, params, ep.backend.MaxResponseBytes)
+		return err
+	})
+	if err != nil {
+		return 0, h.dbError(ep, err)
+	}
+	rows, next := len(res.Rows), ""
+	if int64(rows) > limit {
+		rows, next = int(limit), encodeCursor(offset+limit)
+	}
+	writeBody(w, ep.status, appendItems(make([]byte, 0, 256), res, rows, next))
+	return ep.status, nil
+}
+
+// serveWrite runs a POST/PUT/PATCH/DELETE endpoint's statements, in one
+// transaction when declared.
+func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, ep *endpoint, params []engine.Param) (int, error) {
+	var updated int64
+	var gen *engine.Result
+	err := h.withConn(r.Context(), ep, func(ctx context.Context, c *pool.Conn) error {
+		if !ep.cfg.Transaction {
+			res, err := c.Exec(ctx, ep.sql[0], params, ep.backend.MaxResponseBytes)
+			if err != nil {
+				return err
+			}
+			updated, gen = res.RowsAffected, res
+			return nil
+		}
+		if err := c.Begin(ctx); err != nil {
+			return err
+		}
+		for _, sql := range ep.sql {
+			res, err := c.Exec(ctx, sql, params, ep.backend.MaxResponseBytes)
+			if err != nil {
+				return errors.Join(err, rollback(c))
+			}
+			updated += res.RowsAffected
+			if (res.HasResultSet && len(res.Rows) > 0) || len(res.Generated) > 0 {
+				gen = res
+			}
+		}
+		if err := c.Commit(ctx); err != nil {
+			return errors.Join(err, rollback(c))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, h.dbError(ep, err)
+	}
+	writeBody(w, ep.status, appendWrite(make([]byte, 0, 64), updated, gen))
+	return ep.status, nil
+}
+
+// rollbackTimeout bounds the rollback after a failed statement.
+const rollbackTimeout = 5 * time.Second
+
+// errRollback marks a connection whose rollback failed: it is discarded.
+var errRollback = errors.New("rollback failed")
+
+func rollback(c *pool.Conn) error {
+	ctx, cancel := context.WithTimeout(context.Background(), rollbackTimeout)
+	defer cancel()
+	if err := c.Rollback(ctx); err != nil {
+		return errors.Join(errRollback, err)
+	}
+	return nil
+}
+
+// withConn resolves the endpoint's secret, borrows a connection within
+// the cluster's borrow timeout and runs fn under its statement timeout.
+func (h *Handler) withConn(ctx context.Context, ep *endpoint, fn func(context.Context, *pool.Conn) error) error {
+	creds, err := h.credentials(ctx, ep)
+	if err != nil {
+		return err
+	}
+	b := ep.backend
+	bctx, cancel := context.WithTimeout(ctx, b.BorrowTimeout)
+	c, err := b.Pool.Borrow(bctx, creds)
+	cancel()
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			err = pool.ErrExhausted
+		}
+		return err
+	}
+	sctx, cancel := context.WithTimeout(ctx, b.StatementTimeout)
+	defer cancel()
+	err = fn(sctx, c)
+	if errors.Is(err, errRollback) {
+		b.Pool.Discard(c)
+	} else {
+		b.Pool.Release(c)
+	}
+	if err != nil && sctx.Err() == context.DeadlineExceeded && ctx.Err() == nil && !errors.Is(err, engine.ErrTimeout) {
+		err = errors.Join(engine.ErrTimeout, err)
+	}
+	return err
+}
+
+// errSecret wraps a secret that cannot be read or parsed: a config error,
+// answered with a generic 500.
+var errSecret = errors.New("endpoint secret")
+
+func (h *Handler) credentials(ctx context.Context, ep *endpoint) (engine.Credentials, error) {
+	_, value, err := h.opts.Secrets.SecretString(ctx, ep.cfg.Secret)
+	if err != nil {
+		return engine.Credentials{}, errors.Join(errSecret, err)
+	}
+	var s struct {
+		Username *string `json:"username"`
+		Password *string `json:"password"`
+	}
+	if err := json.Unmarshal([]byte(value), &s); err != nil || s.Username == nil || s.Password == nil {
+		return engine.Credentials{}, errors.Join(errSecret, errors.New("secret "+ep.cfg.Secret+" has no username and password"))
+	}
+	db := ep.cfg.Database
+	if db == "" {
+		db = ep.backend.Database
+	}
+	return engine.Credentials{User: *s.Username, Password: *s.Password, Database: db}, nil
+}
+
+// dbError maps an execution error to the client's answer. Database
+// messages reach the client only with expose_db_errors.
+func (h *Handler) dbError(ep *endpoint, err error) *httpError {
+	var dbe *engine.DBError
+	switch {
+	case errors.Is(err, pool.ErrExhausted):
+		return &httpError{Status: http.StatusServiceUnavailable, Msg: msgUnavailable, RetryAfter: 1, Err: err}
+	case errors.Is(err, engine.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return &httpError{Status: http.StatusGatewayTimeout, Msg: msgTimeout, Err: err}
+	case errors.Is(err, engine.ErrUnavailable), errors.Is(err, pool.ErrClosed):
+		return &httpError{Status: http.StatusServiceUnavailable, Msg: msgUnavailable, Err: err}
+	case errors.As(err, &dbe):
+		he := &httpError{Status: http.StatusInternalServerError, Msg: msgInternal, Err: err}
+		switch class := dbe.SQLState[:min(2, len(dbe.SQLState))]; class {
+		case "23": // integrity constraint violation
+			he.Status, he.Msg = http.StatusConflict, "Conflict: the request violates a database constraint"
+		case "22": // data exception (value out of range, bad format, …)
+			he.Status, he.Msg = http.StatusBadRequest, "Invalid request: the database rejected a value"
+		}
+		if ep.cfg.ExposeDBErrors {
+			he.Msg = dbe.Error()
+			he.Extra = map[string]any{"sqlState": dbe.SQLState}
+		}
+		return he
+	}
+	return &httpError{Status: http.StatusInternalServerError, Msg: msgInternal, Err: err}
+}

@@ -1,0 +1,223 @@
+// Package endpoints serves SQL-backed HTTP endpoints: the API Gateway →
+// Lambda → RDS path as a declaration (issue 8, docs/endpoints.md). An
+// endpoint binds a method and path to SQL; requests are checked against
+// the endpoint's source CIDRs, an x-api-key with its usage plan (rate and
+// quotas), and the declared params, then run on the cluster's pool.
+//
+// Unlike the AWS APIs these requests are not SigV4-signed: the x-api-key
+// (stored as its SHA-256) and the allow list are the authentication.
+// The compiled endpoint set is swapped atomically on Reload, so in-flight
+// requests finish on the version they started with.
+package endpoints
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/metrics"
+	"github.com/sqlgate/sqlgate/internal/pool"
+	"github.com/sqlgate/sqlgate/internal/state"
+)
+
+// Pool is the part of a cluster's connection pool endpoints use: the same
+// pool, and so the same connection budget, as the Data API.
+type Pool interface {
+	Borrow(ctx context.Context, creds engine.Credentials) (*pool.Conn, error)
+	Release(c *pool.Conn)
+	Discard(c *pool.Conn)
+}
+
+var _ Pool = (*pool.Pool)(nil)
+
+// Backend is one running cluster.
+type Backend struct {
+	Dialect engine.Dialect
+	Pool    Pool
+	// Database is the cluster's default database.
+	Database         string
+	StatementTimeout time.Duration
+	BorrowTimeout    time.Duration
+	MaxResponseBytes int
+}
+
+// SecretSource returns a secret's ARN and SecretString (JSON with username
+// and password).
+type SecretSource interface {
+	SecretString(ctx context.Context, id string) (arn, value string, err error)
+}
+
+// Options wire a Handler.
+type Options struct {
+	Backends map[string]*Backend // by cluster name
+	Secrets  SecretSource
+	State    state.Store
+	Metrics  *metrics.Registry // nil = a private registry
+	Log      *slog.Logger      // nil = slog.Default()
+	// Now is the clock of rate limits and quotas (nil = time.Now).
+	Now func() time.Time
+	// FlushInterval is how often usage counts are written (0 = 5s).
+	FlushInterval time.Duration
+}
+
+// Handler serves the declared endpoints and /openapi.json.
+type Handler struct {
+	opts    Options
+	log     *slog.Logger
+	store   *Store
+	limiter *limiter
+	usage   *usage
+	m       *handlerMetrics
+	cur     atomic.Pointer[set]
+
+	reloadMu sync.Mutex // serialises Reload
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// New compiles cfg's endpoints and starts the usage flusher. Errors in
+// the declarations are *config.FieldError.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*Handler, error) {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.NewRegistry()
+	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = 5 * time.Second
+	}
+	store := NewStore(opts.State)
+	store.Now = opts.Now
+	h := &Handler{opts: opts, log: opts.Log.With("component", "endpoints"), store: store,
+		limiter: newLimiter(opts.Now), usage: newUsage(store, opts.Now), m: newHandlerMetrics(opts.Metrics),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	if err := h.Reload(ctx, cfg); err != nil {
+		return nil, err
+	}
+	go h.flushLoop()
+	return h, nil
+}
+
+// Reload compiles cfg's endpoints, re-reads API keys and usage plans from
+// the state store, and swaps them in. On error the old set keeps serving.
+func (h *Handler) Reload(ctx context.Context, cfg *config.Config) error {
+	h.reloadMu.Lock()
+	defer h.reloadMu.Unlock()
+	keys, plans, err := h.store.loadKeys(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("load api keys: %w", err)
+	}
+	s, err := compile(cfg, h.opts.Backends, keys, plans)
+	if err != nil {
+		return err
+	}
+	h.cur.Store(s)
+	return nil
+}
+
+// Match reports whether the request's path is an endpoint's (any method)
+// or /openapi.json: such requests belong to this handler, not to SigV4.
+func (h *Handler) Match(r *http.Request) bool {
+	if r.URL.Path == "/openapi.json" {
+		return true
+	}
+	_, _, ok := h.cur.Load().route(r.Method, r.URL.EscapedPath())
+	return ok
+}
+
+// Close stops the flusher and writes the pending usage counts.
+func (h *Handler) Close() error {
+	select {
+	case <-h.stop:
+		return nil
+	default:
+	}
+	close(h.stop)
+	<-h.done
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return h.usage.flush(ctx)
+}
+
+// Flush writes the pending usage counts now.
+func (h *Handler) Flush(ctx context.Context) error { return h.usage.flush(ctx) }
+
+func (h *Handler) flushLoop() {
+	defer close(h.done)
+	t := time.NewTicker(h.opts.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := h.usage.flush(ctx); err != nil {
+				h.log.Warn("write usage counts", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// ServeHTTP answers one request to an endpoint or /openapi.json.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := h.cur.Load()
+	if r.URL.Path == "/openapi.json" {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			(&httpError{Status: http.StatusMethodNotAllowed, Msg: "Method Not Allowed"}).write(w)
+			return
+		}
+		writeBody(w, http.StatusOK, s.openapi)
+		return
+	}
+	start := time.Now()
+	ep, vals, _ := s.route(r.Method, r.URL.EscapedPath())
+	if ep == nil {
+		(&httpError{Status: http.StatusMethodNotAllowed, Msg: "Method Not Allowed"}).write(w)
+		return
+	}
+	var keyID string
+	status, err := h.serve(w, r, s, ep, vals, &keyID)
+	if err != nil {
+		var he *httpError
+		if !errors.As(err, &he) {
+			he = &httpError{Status: http.StatusInternalServerError, Msg: msgInternal, Err: err}
+		}
+		he.write(w)
+		status = he.Status
+		h.logFailure(r, ep, keyID, he)
+	}
+	h.m.observe(ep.name, status, time.Since(start))
+}
+
+// logFailure logs a refused or failed request once: never its params or
+// the key value, only the key ID.
+func (h *Handler) logFailure(r *http.Request, ep *endpoint, keyID string, he *httpError) {
+	level := slog.LevelInfo
+	if he.Status >= 500 {
+		level = slog.LevelError
+	}
+	cause := any(he.Err)
+	var dbe *engine.DBError
+	if he.Status < 500 && errors.As(he.Err, &dbe) {
+		// A client's constraint or value error: the database's message
+		// may quote the request's values, which are not logged.
+		cause = "SQLSTATE " + dbe.SQLState
+	}
+	h.log.Log(r.Context(), level, "endpoint request failed", "endpoint", ep.name, "status", he.Status,
+		"remote", r.RemoteAddr, "key", keyID, "msg", he.Msg, "err", cause)
+}

@@ -1,0 +1,50 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/endpoints"
+)
+
+// openEndpoints wires the SQL-backed HTTP endpoints (issue 8) over the
+// clusters' pools, the secret store and the state store.
+func (s *Server) openEndpoints() error {
+	backends := map[string]*endpoints.Backend{}
+	for i, c := range s.clusters {
+		l := s.cfg.Clusters[i].Limits
+		backends[c.name] = &endpoints.Backend{Dialect: c.api.Dialect, Pool: c.pool, Database: c.api.Database,
+			StatementTimeout: l.StatementTimeout, BorrowTimeout: l.BorrowTimeout, MaxResponseBytes: l.MaxResponseBytes}
+	}
+	h, err := endpoints.New(context.Background(), s.cfg, endpoints.Options{Backends: backends, Secrets: s.secrets,
+		State: s.store, Metrics: s.metrics.reg, Log: s.log})
+	if err != nil {
+		return fmt.Errorf("endpoints: %w", err)
+	}
+	s.endpoints = h
+	return nil
+}
+
+// ReloadEndpoints swaps in cfg's endpoint, API key and usage plan
+// declarations (and re-reads keys and plans from the state store) without
+// dropping in-flight requests. Clusters are not reloaded. On error, a
+// field-named *config.FieldError for a bad declaration, the old set keeps
+// serving.
+func (s *Server) ReloadEndpoints(cfg *config.Config) error {
+	if err := s.endpoints.Reload(context.Background(), cfg); err != nil {
+		return fmt.Errorf("reload endpoints: %w", err)
+	}
+	return nil
+}
+
+// closeEndpoints writes the pending usage counts; call before the state
+// store closes.
+func (s *Server) closeEndpoints() {
+	if s.endpoints == nil {
+		return
+	}
+	if err := s.endpoints.Close(); err != nil {
+		s.log.Error("write endpoint usage counts", "err", err)
+	}
+}
