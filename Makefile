@@ -1,7 +1,8 @@
 # sqlgate's build and test entry points. `make test` is the single command that
 # CI (.ci/run) and developers run on a fresh machine: it starts MariaDB and
 # PostgreSQL when they are down, creates the test databases, runs the linters,
-# the Go tests with the race detector and the end-to-end suite in e2e/.
+# the Go tests with the race detector and the end-to-end suites in e2e/
+# (aws CLI, boto3, JS SDK, curl; the web console in headless Chromium).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -52,6 +53,7 @@ unit: services
 
 e2e: services
 	bash e2e/run.sh
+	bash e2e/console.sh
 
 clean:
 	rm -rf bin

@@ -24,6 +24,7 @@ source "$E2E_DIR/lib.sh"
 source "$E2E_DIR/suite_secrets.sh"
 source "$E2E_DIR/suite_seed000.sh"
 source "$E2E_DIR/suite_http.sh"
+source "$E2E_DIR/suite_iam.sh"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sqlgate-e2e.XXXXXX")
 BIN=$TMP/sqlgate
@@ -285,6 +286,7 @@ main() {
 	seed000 lite lite "${SECRET_ARN_lite:-sqlgate-e2e-lite}"
 	suite_boto3
 	suite_node
+	suite_iam
 	suite_http_errors
 	suite_restart
 	suite_https

@@ -44,6 +44,13 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.s.metrics.reg.Write(w)
 		return
 	}
+	// The web console (internal/console) owns /console and everything
+	// under /console/: its own session sign-in, then the same API
+	// handlers and IAM checks as below.
+	if r.URL.Path == "/console" || strings.HasPrefix(r.URL.Path, "/console/") {
+		h.s.console.ServeHTTP(w, r)
+		return
+	}
 	// SQL endpoints (issue 8) and /openapi.json are plain HTTP, checked by
 	// x-api-key and allow_cidrs instead of SigV4: route them before the
 	// AWS APIs' signature check. Reserved paths (/, Data API actions)

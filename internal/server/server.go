@@ -54,6 +54,7 @@ type Server struct {
 	iamAPI     iamHandler
 	ids        *identity.Store
 	endpoints  *endpoints.Handler // SQL-backed HTTP endpoints (endpoints.go)
+	console    http.Handler       // the web console at /console/ (console.go)
 
 	mu        sync.Mutex // guards following fields
 	listeners []net.Listener
@@ -146,6 +147,7 @@ func (s *Server) wireAPIs() {
 		Secrets: s.secrets, Authorizer: authz, Txns: s.txns, Log: s.log.With("component", "dataapi"), Observer: s.metrics})
 	s.secretsAPI = s.newSecretsAPI(authz)
 	s.iamAPI = iamapi.New(s.ids, authz, s.cfg.AccountID, s.log.With("component", "iamapi"))
+	s.console = s.newConsole()
 }
 
 // ClusterARN returns the ARN of a configured cluster.

@@ -1,0 +1,473 @@
+// console.test.mjs drives sqlgate's web console in headless Chromium
+// (Debian's /usr/bin/chromium via playwright-core) against a running
+// sqlgate with a MariaDB cluster. e2e/console.sh starts everything and
+// passes:
+//   BASE        http://127.0.0.1:PORT (sqlgate's HTTP listener)
+//   ROOT_AKID, ROOT_SECRET   root key pair
+//   CLUSTER_ARN the MariaDB cluster; DB_USER, DB_PASS its login
+//   OUT_DIR     where screenshots go
+// Each check prints "PASS name" or "FAIL name: detail".
+import { chromium } from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const env = (k) => {
+  if (!process.env[k]) throw new Error(`${k} is not set`);
+  return process.env[k];
+};
+const BASE = env('BASE');
+const ROOT_AKID = env('ROOT_AKID');
+const ROOT_SECRET = env('ROOT_SECRET');
+const CLUSTER_ARN = env('CLUSTER_ARN');
+const DB_USER = env('DB_USER');
+const DB_PASS = env('DB_PASS');
+const OUT = env('OUT_DIR');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const SECRET_NAME = 'console-maria-' + Date.now().toString(36);
+const XSS = '<img src=x onerror="window.__xss=1">';
+const XSS_TABLE = '<img src=x onerror=window.__xss=2>';
+mkdirSync(OUT, { recursive: true });
+
+let passed = 0, failed = 0;
+function pass(name) { passed++; console.log('PASS ' + name); }
+function fail(name, detail) { failed++; console.log(`FAIL ${name}: ${String(detail).replace(/\s+/g, ' ').slice(0, 600)}`); }
+async function check(name, fn) {
+  try {
+    const r = await fn();
+    if (r === false) fail(name, 'condition false'); else pass(name);
+  } catch (e) {
+    fail(name, e && e.stack ? e.stack.split('\n').slice(0, 3).join(' ') : e);
+  }
+}
+function expect(cond, msg) { if (!cond) throw new Error(msg); }
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+});
+
+async function newPage(viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  return { context, page };
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(OUT, name + '.png'), fullPage: true });
+}
+
+async function signIn(page, akid, secret) {
+  await page.goto(BASE + '/console/');
+  await page.fill('#login-akid', akid);
+  await page.fill('#login-secret', secret);
+  await page.click('#login-submit');
+}
+
+// runSQL puts sql in the editor, the cursor at its end, presses
+// Ctrl+Enter and waits for the run to finish; it returns the status text.
+async function runSQL(page, sql, { all = false } = {}) {
+  await page.fill('#sql', sql);
+  await page.evaluate(() => { const t = document.getElementById('sql'); t.focus(); t.setSelectionRange(t.value.length, t.value.length); });
+  if (all) await page.click('#q-run-all'); else await page.press('#sql', 'Control+Enter');
+  await page.waitForFunction(() => {
+    const s = document.getElementById('q-status');
+    return s && s.textContent && !/^Running/.test(s.textContent) && !document.getElementById('q-run').disabled;
+  });
+  return page.textContent('#q-status');
+}
+
+const gridRows = (page) => page.$$eval('#q-results table.results tbody tr', (trs) => trs.map((tr) => [...tr.children].slice(1).map((td) => td.textContent)));
+
+// ---------------------------------------------------------------- root
+const { context: rootCtx, page } = await newPage();
+
+await check('page.csp-header', async () => {
+  const res = await page.goto(BASE + '/console/');
+  const csp = res.headers()['content-security-policy'] || '';
+  expect(csp.startsWith("default-src 'self'"), 'CSP: ' + csp);
+  await page.waitForSelector('#login-form');
+  await shot(page, '01-login');
+});
+
+await check('login.wrong-secret-rejected', async () => {
+  await signIn(page, ROOT_AKID, 'not-the-secret');
+  await page.waitForSelector('#login-form .msg.error');
+  const t = await page.textContent('#login-form .msg.error');
+  expect(/not valid/.test(t), t);
+  expect(!(await page.isVisible('#nav')), 'nav visible after a failed sign-in');
+});
+
+await check('security.session-fixation', async () => {
+  const host = new URL(BASE).hostname;
+  await rootCtx.addCookies([{ name: 'sqlgate_console', value: 'planted-by-attacker-0000000000000000000000', domain: host, path: '/console/' }]);
+  await signIn(page, ROOT_AKID, ROOT_SECRET);
+  await page.waitForSelector('#nav:not([hidden])');
+  const ck = (await rootCtx.cookies()).find((c) => c.name === 'sqlgate_console');
+  expect(ck && ck.value !== 'planted-by-attacker-0000000000000000000000', 'planted session id kept');
+  expect(ck.httpOnly && ck.sameSite === 'Strict', `cookie flags httpOnly=${ck.httpOnly} sameSite=${ck.sameSite}`);
+  const r = await fetch(BASE + '/console/api/session', { headers: { Cookie: 'sqlgate_console=planted-by-attacker-0000000000000000000000' } });
+  expect(r.status === 401, 'planted id answered ' + r.status);
+  const ok = await fetch(BASE + '/console/api/session', { headers: { Cookie: 'sqlgate_console=' + ck.value } });
+  expect(ok.status === 200, 'real session answered ' + ok.status);
+});
+
+await check('security.session-cookie-not-readable-by-script', async () => {
+  const c = await page.evaluate(() => document.cookie);
+  expect(!c.includes('sqlgate_console'), 'document.cookie shows the session: ' + c);
+});
+
+await check('security.csrf-token-required', async () => {
+  const codes = await page.evaluate(async () => {
+    const body = JSON.stringify({ Name: 'csrf-probe', SecretString: 'x' });
+    const a = await fetch('api/secretsmanager/CreateSecret', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    const b = await fetch('api/secretsmanager/CreateSecret', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': 'wrong' }, body });
+    return [a.status, b.status];
+  });
+  expect(codes[0] === 403 && codes[1] === 403, 'statuses ' + codes);
+});
+
+await check('security.cross-site-request-forgery', async () => {
+  // A page on another origin (localhost vs 127.0.0.1) posts to the
+  // console with the victim's browser: the SameSite=Strict cookie stays
+  // home and the server refuses the foreign Origin.
+  const evil = await rootCtx.newPage();
+  const other = BASE.replace('127.0.0.1', 'localhost');
+  await evil.goto(other + '/healthz');
+  await evil.evaluate(async (target) => {
+    for (const ct of ['text/plain', 'application/x-www-form-urlencoded']) {
+      try {
+        await fetch(target + '/console/api/secretsmanager/CreateSecret', { method: 'POST', mode: 'no-cors', credentials: 'include',
+          headers: { 'Content-Type': ct }, body: JSON.stringify({ Name: 'csrf-attack', SecretString: 'pwned' }) });
+      } catch { /* opaque */ }
+    }
+  }, BASE);
+  await evil.close();
+  const exists = await page.evaluate(async () => {
+    const r = await fetch('api/session');
+    const { csrfToken } = await r.json();
+    const d = await fetch('api/secretsmanager/DescribeSecret', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfToken }, body: JSON.stringify({ SecretId: 'csrf-attack' }) });
+    return d.status;
+  });
+  expect(exists !== 200, 'the forged request created the secret');
+});
+
+await check('query.new-secret-inline', async () => {
+  await page.goto(BASE + '/console/#/query');
+  await page.waitForSelector('#q-cluster');
+  await page.fill('#q-cluster', CLUSTER_ARN);
+  await page.click('#q-new-secret');
+  await page.fill('#ns-name', SECRET_NAME);
+  await page.fill('#ns-user', DB_USER);
+  await page.fill('#ns-pass', DB_PASS);
+  await page.click('#ns-create');
+  await page.waitForFunction(() => document.getElementById('q-secret').value.startsWith('arn:aws:secretsmanager:'));
+  await page.fill('#q-database', '');
+  await page.dispatchEvent('#q-database', 'change');
+});
+
+await check('query.seed001-create-database', async () => {
+  let st = await runSQL(page, 'DROP DATABASE IF EXISTS simple_db');
+  expect(/affected/.test(st), st);
+  st = await runSQL(page, 'CREATE DATABASE simple_db;');
+  expect(/affected/.test(st), st);
+});
+
+await check('query.seed001-table-and-rows', async () => {
+  await page.fill('#q-database', 'simple_db');
+  await page.dispatchEvent('#q-database', 'change');
+  const st = await runSQL(page, `CREATE TABLE users (
+    id INT AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(50)
+);
+
+INSERT INTO users (name) VALUES ('Alice'), ('Bob'), ('Charlie');`, { all: true });
+  expect(/2 statements/.test(st) && /3 row\(s\) affected/.test(st), st);
+});
+
+await check('query.seed001-select-grid', async () => {
+  const st = await runSQL(page, 'SELECT * FROM users;');
+  expect(/3 rows/.test(st) && /ms/.test(st), st);
+  const rows = await gridRows(page);
+  expect(JSON.stringify(rows) === JSON.stringify([['1', 'Alice'], ['2', 'Bob'], ['3', 'Charlie']]), JSON.stringify(rows));
+  const types = await page.$$eval('#q-results th .col-type', (els) => els.map((e) => e.textContent));
+  expect(types[0] === 'int' && types[1] === 'varchar', 'column types ' + types);
+  await shot(page, '02-query-editor');
+});
+
+await check('query.statement-under-cursor', async () => {
+  await page.fill('#sql', "SELECT 'first';\nSELECT 'second' AS s;\nSELECT 'third';");
+  await page.evaluate(() => { const t = document.getElementById('sql'); const i = t.value.indexOf('second'); t.focus(); t.setSelectionRange(i, i); });
+  await page.press('#sql', 'Control+Enter');
+  await page.waitForFunction(() => /1 row/.test(document.getElementById('q-status').textContent));
+  const rows = await gridRows(page);
+  expect(rows.length === 1 && rows[0][0] === 'second', JSON.stringify(rows));
+});
+
+await check('query.null-shown-distinctly', async () => {
+  await runSQL(page, 'SELECT NULL AS n, 1 AS one');
+  const cell = await page.$eval('#q-results tbody td:nth-child(2)', (td) => ({ cls: td.className, text: td.textContent }));
+  expect(cell.cls.includes('null') && cell.text === 'NULL', JSON.stringify(cell));
+  const plain = await page.$eval('#q-results tbody td:nth-child(3)', (td) => td.className);
+  expect(!plain.includes('null'), 'non-null cell marked null');
+});
+
+await check('query.sql-error-shows-database-message', async () => {
+  const st = await runSQL(page, 'SELECT * FROM no_such_table');
+  expect(/no_such_table' doesn't exist/.test(st), st);
+  expect(await page.$('#q-results table') === null, 'a grid is shown after an error');
+  await shot(page, '03-query-error');
+});
+
+await check('security.xss-column-value-and-table-name', async () => {
+  await runSQL(page, 'CREATE TABLE `' + XSS_TABLE + '` (v VARCHAR(100))');
+  await runSQL(page, "INSERT INTO `" + XSS_TABLE + "` VALUES ('" + XSS.replace(/'/g, "''") + "')");
+  await runSQL(page, "SELECT v, '" + XSS.replace(/'/g, "''") + "' AS `" + XSS + "` FROM `" + XSS_TABLE + '`');
+  const cells = (await gridRows(page))[0];
+  expect(cells[0] === XSS && cells[1] === XSS, JSON.stringify(cells));
+  const head = await page.$$eval('#q-results th .col-name', (e) => e.map((x) => x.textContent));
+  expect(head.includes(XSS), 'column name not rendered as text: ' + head);
+  await runSQL(page, 'SHOW TABLES');
+  const tables = (await gridRows(page)).map((r) => r[0]);
+  expect(tables.includes(XSS_TABLE), 'table name: ' + tables);
+  await runSQL(page, 'SELECT * FROM `' + XSS_TABLE + 'x`'); // error message naming it
+  const st = await page.textContent('#q-status');
+  expect(st.includes(XSS_TABLE), st);
+  const imgs = await page.$$eval('main img', (e) => e.length);
+  const fired = await page.evaluate(() => window.__xss);
+  expect(imgs === 0 && fired === undefined, `imgs=${imgs} xss=${fired}`);
+  await runSQL(page, 'DROP TABLE `' + XSS_TABLE + '`');
+});
+
+await check('query.history-numbered', async () => {
+  const items = await page.$$eval('#q-history li', (li) => li.map((x) => [x.value, x.textContent]));
+  expect(items.length >= 8 && items[0][0] > items[1][0], JSON.stringify(items.slice(0, 3)));
+  expect(items.some(([, t]) => t.includes('SELECT * FROM users')), 'SELECT not in history');
+});
+
+await check('query.export-csv-json', async () => {
+  await runSQL(page, 'SELECT * FROM users ORDER BY id');
+  const [csvDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-csv')]);
+  const csv = readFileSync(await csvDl.path(), 'utf8');
+  expect(csv === 'id,name\r\n1,Alice\r\n2,Bob\r\n3,Charlie\r\n', JSON.stringify(csv));
+  const [jsonDl] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
+  const json = JSON.parse(readFileSync(await jsonDl.path(), 'utf8'));
+  expect(json.length === 3 && json[2].name === 'Charlie' && json[2].id === 3, JSON.stringify(json));
+});
+
+await check('query.saved-queries', async () => {
+  await page.fill('#sql', 'SELECT COUNT(*) AS n FROM users');
+  await page.fill('#q-save-name', 'count users');
+  await page.click('#q-save');
+  await page.fill('#sql', '');
+  await page.click('#q-saved button:has-text("count users")');
+  expect((await page.inputValue('#sql')) === 'SELECT COUNT(*) AS n FROM users', 'saved query not loaded');
+});
+
+await check('query.transaction-rollback', async () => {
+  await page.click('#q-begin');
+  await page.waitForFunction(() => /In transaction/.test(document.getElementById('q-tx').textContent));
+  let st = await runSQL(page, "INSERT INTO users (name) VALUES ('Dave')");
+  expect(/1 row\(s\) affected/.test(st), st);
+  await page.click('#q-rollback');
+  await page.waitForFunction(() => /Auto-commit/.test(document.getElementById('q-tx').textContent));
+  st = await runSQL(page, 'SELECT COUNT(*) AS n FROM users');
+  const rows = await gridRows(page);
+  expect(rows[0][0] === '3', 'count after rollback ' + JSON.stringify(rows));
+});
+
+await check('query.transaction-commit', async () => {
+  await page.click('#q-begin');
+  await page.waitForFunction(() => /In transaction/.test(document.getElementById('q-tx').textContent));
+  await runSQL(page, "INSERT INTO users (name) VALUES ('Erin')");
+  await page.click('#q-commit');
+  await page.waitForFunction(() => /Committed/.test(document.getElementById('q-status').textContent));
+  await runSQL(page, 'SELECT COUNT(*) AS n FROM users');
+  expect((await gridRows(page))[0][0] === '4', 'count after commit');
+  await runSQL(page, "DELETE FROM users WHERE name = 'Erin'");
+});
+
+await check('query.cancel-running-statement', async () => {
+  await page.fill('#sql', 'SELECT SLEEP(20) AS slept');
+  await page.evaluate(() => document.getElementById('sql').focus());
+  const t0 = Date.now();
+  await page.press('#sql', 'Control+Enter');
+  await page.waitForTimeout(800);
+  await page.click('#q-cancel');
+  await page.waitForFunction(() => /Cancelled/.test(document.getElementById('q-status').textContent));
+  expect(Date.now() - t0 < 8000, 'cancel took ' + (Date.now() - t0) + ' ms');
+  // The server saw the client go and killed the statement.
+  let left = -1;
+  for (let i = 0; i < 20 && left !== 0; i++) {
+    await page.waitForTimeout(250);
+    await runSQL(page, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(20)%'");
+    left = Number((await gridRows(page))[0][0]);
+  }
+  expect(left === 0, 'SLEEP still running on the database: ' + left);
+});
+
+await check('query.large-result-paged', async () => {
+  const st = await runSQL(page, 'SELECT seq, REPEAT(\'x\', 20) AS pad FROM seq_1_to_5000');
+  expect(/5000 rows/.test(st), st);
+  const shown = await page.$$eval('#q-results tbody tr', (t) => t.length);
+  const pager = await page.textContent('#q-results .page-no');
+  expect(shown === 100 && /of 50/.test(pager), `${shown} rows in the DOM, pager "${pager}"`);
+});
+
+await check('clusters.page', async () => {
+  await page.goto(BASE + '/console/#/clusters');
+  await page.waitForSelector('#clusters-table');
+  const t = await page.textContent('#clusters-table');
+  expect(t.includes('maria') && t.includes('mysql') && t.includes('enabled') && /busy · \d+ idle/.test(t), t);
+  await shot(page, '04-clusters');
+});
+
+await check('secrets.value-hidden-until-revealed', async () => {
+  await page.goto(BASE + '/console/#/secrets');
+  await page.click(`[data-secret="${SECRET_NAME}"]`);
+  await page.waitForSelector('#s-versions');
+  const before = await page.content();
+  expect(!before.includes(DB_PASS), 'the secret value is in the page before Reveal');
+  const vt = await page.textContent('#s-versions');
+  expect(vt.includes('AWSCURRENT'), 'versions/stages: ' + vt);
+  await shot(page, '05-secrets');
+  await page.click('#s-reveal');
+  await page.waitForSelector('#s-value pre');
+  expect((await page.textContent('#s-value pre')).includes(DB_PASS), 'revealed value');
+  await page.click('#s-reveal');
+  expect(!(await page.content()).includes(DB_PASS), 'Hide left the value in the page');
+});
+
+await check('secrets.rotate', async () => {
+  await page.click('#s-rotate');
+  await page.fill('#r-user', DB_USER);
+  await page.fill('#r-pass', DB_PASS);
+  await page.click('#r-save');
+  await page.waitForFunction(() => /AWSPREVIOUS/.test(document.getElementById('s-versions')?.textContent || ''));
+});
+
+let denied = null;
+await check('users.create-user-key-and-policy', async () => {
+  const name = 'console-denied-' + Date.now().toString(36);
+  await page.goto(BASE + '/console/#/users');
+  await page.fill('#u-new-name', name);
+  await page.click('#u-create');
+  await page.waitForSelector('#u-create-key');
+  await page.click('#u-create-key');
+  await page.waitForSelector('#u-new-secret');
+  denied = { name, akid: await page.textContent('#u-new-akid'), secret: await page.textContent('#u-new-secret') };
+  expect(denied.secret.length === 40, 'secret shown once: ' + denied.secret.length);
+  await page.fill('#u-pol-name', 'deny-maria');
+  await page.fill('#u-pol-doc', '{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Action":"*","Resource":"*"}]}');
+  await page.click('#u-pol-save');
+  await page.waitForSelector('#u-pol-check .msg.error');
+  const doc = {
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: ['rds-data:*', 'secretsmanager:GetSecretValue', 'secretsmanager:ListSecrets'], Resource: '*' },
+      { Effect: 'Deny', Action: 'rds-data:*', Resource: CLUSTER_ARN },
+    ],
+  };
+  await page.fill('#u-pol-doc', JSON.stringify(doc, null, 2));
+  await page.click('#u-pol-save');
+  await page.waitForFunction(() => /Saved/.test(document.getElementById('u-pol-check').textContent));
+  await page.waitForSelector('[data-policy="deny-maria"]');
+});
+
+await check('users.simulate', async () => {
+  await page.fill('#sim-action', 'rds-data:ExecuteStatement');
+  await page.fill('#sim-resource', CLUSTER_ARN);
+  await page.click('#sim-run');
+  await page.waitForSelector('#sim-out .msg');
+  const t = await page.textContent('#sim-out');
+  expect(/explicitDeny/.test(t) && /deny-maria/.test(t), t);
+  await shot(page, '06-users');
+});
+
+await check('connect.wizard', async () => {
+  await page.goto(BASE + '/console/#/connect');
+  await page.fill('#cn-function', 'orders' + Date.now().toString(36));
+  await page.fill('#cn-cluster', CLUSTER_ARN);
+  await page.fill('#cn-secret', SECRET_NAME);
+  await page.click('#cn-go');
+  await page.waitForSelector('#cn-env');
+  const envText = await page.textContent('#cn-env');
+  expect(envText.includes('CLUSTER_ARN=' + CLUSTER_ARN) && /AWS_SECRET_ACCESS_KEY=\S{40}/.test(envText), envText);
+  await shot(page, '07-connect');
+});
+
+await check('metrics.live-charts', async () => {
+  await page.goto(BASE + '/console/#/metrics');
+  await page.waitForFunction(() => document.querySelectorAll('#m-charts canvas').length >= 3, null, { timeout: 15000 });
+  // Some Data API traffic (and one error) for the charts to show.
+  await page.evaluate(async ({ cluster, secret }) => {
+    const { csrfToken } = await (await fetch('api/session')).json();
+    const run = (sql) => fetch('api/rds-data/Execute', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfToken },
+      body: JSON.stringify({ resourceArn: cluster, secretArn: secret, database: 'simple_db', sql }) });
+    const end = Date.now() + 7000;
+    for (let i = 0; Date.now() < end; i++) {
+      await run(i % 10 === 9 ? 'SELECT * FROM nope' : 'SELECT SLEEP(' + (i % 5) / 100 + ')');
+    }
+  }, { cluster: CLUSTER_ARN, secret: SECRET_NAME });
+  await page.waitForTimeout(2200);
+  const titles = await page.$$eval('#m-charts h3', (e) => e.map((x) => x.textContent));
+  expect(titles.some((t) => /Data API requests/.test(t)) && titles.some((t) => /percentiles/.test(t)), titles.join(' | '));
+  const latest = await page.$$eval('#m-charts .latest', (e) => e.map((x) => x.textContent).join(' | '));
+  expect(/p50: [0-9.]+ ms/.test(latest) && /all: [1-9]/.test(latest), latest);
+  await shot(page, '08-metrics');
+});
+
+await check('logout.invalidates-session', async () => {
+  const ck = (await rootCtx.cookies()).find((c) => c.name === 'sqlgate_console');
+  await page.click('#signout');
+  await page.waitForSelector('#login-form');
+  const r = await fetch(BASE + '/console/api/session', { headers: { Cookie: 'sqlgate_console=' + ck.value } });
+  expect(r.status === 401, 'old session after sign-out: ' + r.status);
+});
+await rootCtx.close();
+
+// ------------------------------------------------------- denied user
+await check('iam.denied-user-sees-access-denied-and-no-data', async () => {
+  expect(denied, 'no denied user was created');
+  const { context, page: p } = await newPage();
+  await signIn(p, denied.akid, denied.secret);
+  await p.waitForSelector('#q-cluster');
+  await p.fill('#q-cluster', CLUSTER_ARN);
+  await p.fill('#q-secret', SECRET_NAME);
+  await p.fill('#q-database', 'simple_db');
+  const st = await runSQL(p, 'SELECT * FROM users');
+  expect(/AccessDeniedException/.test(st) && /not authorized to perform: rds-data:ExecuteStatement/.test(st), st);
+  expect(await p.$('#q-results table') === null, 'grid shown');
+  const html = await p.content();
+  expect(!html.includes('Charlie'), 'row data in the page');
+  await shot(p, '09-denied');
+  await p.goto(BASE + '/console/#/clusters');
+  await p.waitForSelector('#c-body .msg.error');
+  expect(/AccessDenied/.test(await p.textContent('#c-body')), 'clusters page not denied');
+  await context.close();
+});
+
+// ------------------------------------------------------------- phone
+await check('layout.phone-viewport', async () => {
+  const { context, page: p } = await newPage({ width: 390, height: 844 });
+  await signIn(p, ROOT_AKID, ROOT_SECRET);
+  await p.waitForSelector('#q-cluster');
+  await p.waitForTimeout(300);
+  await shot(p, '10-phone-query');
+  const over = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(over <= 1, `page is ${over}px wider than the phone`);
+  for (const [name, sel] of [['clusters', '#clusters-table'], ['secrets', '#secrets-table'], ['users', '#users-table']]) {
+    await p.goto(BASE + '/console/#/' + name);
+    await p.waitForSelector(sel);
+    await shot(p, '11-phone-' + name);
+    const o = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(o <= 1, `${name} page is ${o}px wider than the phone`);
+  }
+  await context.close();
+});
+
+await browser.close();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
