@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/sqlgate/sqlgate/internal/testdb"
+
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -62,10 +64,10 @@ func newFaultEnv(t *testing.T, engine string) *faultEnv {
 	switch engine {
 	case "mysql":
 		base = mysqlTarget(t, clMain)
-		f.admin = openMySQLAdmin(t, mysqlDSN(t))
+		f.admin = openMySQLAdmin(t, testdb.MySQLDSN(t))
 	case "postgres":
 		base = pgTarget(t, clMain)
-		f.admin = openPGAdmin(t, pgURL(t))
+		f.admin = openPGAdmin(t, testdb.PGURL(t))
 	case "sqlite":
 		base = dbTarget{cluster: config.Cluster{Name: clMain, Engine: "sqlite"}, user: "lite", password: "lite"}
 		f.small = 1 // BEGIN IMMEDIATE: one writer at a time

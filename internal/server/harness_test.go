@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 const (
@@ -54,30 +54,6 @@ type testEnv struct {
 	dataDir string
 	// akid and secretKey are the root key the clients sign with.
 	akid, secretKey string
-}
-
-func mysqlDSN(t *testing.T) string {
-	t.Helper()
-	if v := os.Getenv("SQLGATE_TEST_MYSQL_DSN"); v != "" {
-		return v
-	}
-	if os.Getenv("SQLGATE_REQUIRE_DB") != "" {
-		t.Fatal("SQLGATE_TEST_MYSQL_DSN unset")
-	}
-	t.Skip("no MySQL configured (SQLGATE_TEST_MYSQL_DSN)")
-	return ""
-}
-
-func pgURL(t *testing.T) string {
-	t.Helper()
-	if v := os.Getenv("SQLGATE_TEST_PG_URL"); v != "" {
-		return v
-	}
-	if os.Getenv("SQLGATE_REQUIRE_DB") != "" {
-		t.Fatal("SQLGATE_TEST_PG_URL unset")
-	}
-	t.Skip("no PostgreSQL configured (SQLGATE_TEST_PG_URL)")
-	return ""
 }
 
 // newTestEnv starts a server over cfg (data dir and listeners set here)
@@ -147,7 +123,7 @@ type dbTarget struct {
 
 // mysqlTarget parses SQLGATE_TEST_MYSQL_DSN (user:pw@tcp(host:port)/db).
 func mysqlTarget(t *testing.T, name string) dbTarget {
-	dsn := mysqlDSN(t)
+	dsn := testdb.MySQLDSN(t)
 	var user, pw, addr, db string
 	cred, rest, ok := strings.Cut(dsn, "@tcp(")
 	if ok {
@@ -163,7 +139,7 @@ func mysqlTarget(t *testing.T, name string) dbTarget {
 
 // pgTarget parses SQLGATE_TEST_PG_URL (postgres://user:pw@host:port/db).
 func pgTarget(t *testing.T, name string) dbTarget {
-	u, err := url.Parse(pgURL(t))
+	u, err := url.Parse(testdb.PGURL(t))
 	if err != nil || u.Host == "" {
 		t.Fatalf("cannot parse SQLGATE_TEST_PG_URL: %v", err)
 	}

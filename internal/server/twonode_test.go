@@ -1,19 +1,18 @@
 package server
 
 import (
+	"github.com/sqlgate/sqlgate/internal/testdb"
+
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/sqlgate/sqlgate/internal/barrier"
 	"github.com/sqlgate/sqlgate/internal/config"
@@ -24,41 +23,7 @@ import (
 // neither the state table nor its NOTIFY channel.
 func pgStateDSN(t *testing.T) string {
 	t.Helper()
-	base := pgURL(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "sqlgate_twonode_test_" + hex.EncodeToString(b[:])
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("SQLGATE_TEST_PG_URL is not a URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("options", strings.TrimSpace(q.Get("options")+" -csearch_path="+schema))
-	u.RawQuery = q.Encode()
-	return u.String()
+	return testdb.PGSchemaURL(t, "sqlgate_twonode_test_")
 }
 
 // startNode starts a server on the shared PostgreSQL state dsn, with the

@@ -1,11 +1,9 @@
 package state
 
 import (
+	"github.com/sqlgate/sqlgate/internal/testdb"
+
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,62 +14,13 @@ import (
 )
 
 // pgURL returns the test server URL; see STYLE.md "Testing".
-func pgURL(t *testing.T) string {
-	t.Helper()
-	if u := os.Getenv("SQLGATE_TEST_PG_URL"); u != "" {
-		return u
-	}
-	if os.Getenv("SQLGATE_REQUIRE_DB") != "" {
-		t.Fatal("SQLGATE_TEST_PG_URL unset")
-	}
-	t.Skip("no PostgreSQL configured")
-	return ""
-}
 
 // pgSchemaDSN creates a schema of its own for the test, dropped at its end,
 // and returns a DSN whose search_path selects it, so that concurrent test
 // runs on one database neither share a table nor a NOTIFY channel.
 func pgSchemaDSN(t *testing.T) string {
 	t.Helper()
-	base := pgURL(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	schema := "sqlgate_state_test_" + hex.EncodeToString(randBytes(6))
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("SQLGATE_TEST_PG_URL is not a URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("options", strings.TrimSpace(q.Get("options")+" -csearch_path="+schema))
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-func randBytes(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return b
+	return testdb.PGSchemaURL(t, "sqlgate_state_test_")
 }
 
 func openPG(t *testing.T, dsn string) *Postgres {

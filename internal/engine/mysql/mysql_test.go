@@ -1,6 +1,8 @@
 package mysql
 
 import (
+	"github.com/sqlgate/sqlgate/internal/testdb"
+
 	"context"
 	"errors"
 	"fmt"
@@ -18,14 +20,7 @@ import (
 // SQLGATE_REQUIRE_DB says the databases were provisioned.
 func testDSN(t *testing.T) *mysql.Config {
 	t.Helper()
-	dsn := os.Getenv("SQLGATE_TEST_MYSQL_DSN")
-	if dsn == "" {
-		if os.Getenv("SQLGATE_REQUIRE_DB") != "" {
-			t.Fatal("SQLGATE_TEST_MYSQL_DSN unset")
-		}
-		t.Skip("no MySQL configured")
-	}
-	cfg, err := mysql.ParseDSN(dsn)
+	cfg, err := mysql.ParseDSN(testdb.MySQLDSN(t))
 	if err != nil {
 		t.Fatalf("parse SQLGATE_TEST_MYSQL_DSN: %v", err)
 	}

@@ -1,10 +1,11 @@
 package postgres
 
 import (
+	"github.com/sqlgate/sqlgate/internal/testdb"
+
 	"context"
 	"math"
 	"net/url"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,17 +15,7 @@ import (
 )
 
 // pgURL returns the test server URL; see STYLE.md "Testing".
-func pgURL(t *testing.T) string {
-	t.Helper()
-	if u := os.Getenv("SQLGATE_TEST_PG_URL"); u != "" {
-		return u
-	}
-	if os.Getenv("SQLGATE_REQUIRE_DB") != "" {
-		t.Fatal("SQLGATE_TEST_PG_URL unset")
-	}
-	t.Skip("no PostgreSQL configured")
-	return ""
-}
+func pgURL(t *testing.T) string { t.Helper(); return testdb.PGURL(t) }
 
 // testServer splits the test URL into an Engine and the credentials of its
 // database.

@@ -1,0 +1,83 @@
+// Package testdb gives tests the real databases the CI provisions: the
+// DSNs from SQLGATE_TEST_MYSQL_DSN and SQLGATE_TEST_PG_URL, skipping when
+// unset locally but failing when SQLGATE_REQUIRE_DB is set, so CI can never
+// go silently green (STYLE.md "Testing"), and a private PostgreSQL schema
+// per test. Only tests import it.
+package testdb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// MySQLDSN returns SQLGATE_TEST_MYSQL_DSN (user:pw@tcp(host:port)/db).
+func MySQLDSN(tb testing.TB) string {
+	tb.Helper()
+	return env(tb, "SQLGATE_TEST_MYSQL_DSN", "MySQL")
+}
+
+// PGURL returns SQLGATE_TEST_PG_URL (postgres://user:pw@host:port/db).
+func PGURL(tb testing.TB) string {
+	tb.Helper()
+	return env(tb, "SQLGATE_TEST_PG_URL", "PostgreSQL")
+}
+
+func env(tb testing.TB, name, what string) string {
+	tb.Helper()
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	if os.Getenv("SQLGATE_REQUIRE_DB") != "" {
+		tb.Fatal(name + " unset")
+	}
+	tb.Skip("no " + what + " configured (" + name + ")")
+	return ""
+}
+
+// PGSchemaURL creates a schema of its own for the test (prefix + random
+// suffix), dropped at cleanup, and returns PGURL with a search_path that
+// selects it, so concurrent tests on one database share neither tables
+// nor NOTIFY channels.
+func PGSchemaURL(tb testing.TB, prefix string) string {
+	tb.Helper()
+	base := PGURL(tb)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := prefix + hex.EncodeToString(b[:])
+	if err := pgExec(base, "CREATE SCHEMA "+schema); err != nil {
+		tb.Fatalf("create schema: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := pgExec(base, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatalf("SQLGATE_TEST_PG_URL is not a URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("options", strings.TrimSpace(q.Get("options")+" -csearch_path="+schema))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func pgExec(dsn, sql string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
