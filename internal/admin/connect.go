@@ -41,6 +41,11 @@ func (a *Admin) Connect(ctx context.Context, o ConnectOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.ReadOnly {
+		if secretARN, err = a.readOnlySecret(ctx, cl, secretARN, o.Function); err != nil {
+			return err
+		}
+	}
 	user := ConnectUser(o.Function)
 	if _, err := a.ids.CreateUser(ctx, user, ConnectUserPath); err != nil && !errors.Is(err, identity.ErrExists) {
 		return err

@@ -5,15 +5,11 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/dataapi"
 	"github.com/sqlgate/sqlgate/internal/engine"
-	"github.com/sqlgate/sqlgate/internal/engine/mysql"
-	"github.com/sqlgate/sqlgate/internal/engine/postgres"
-	"github.com/sqlgate/sqlgate/internal/engine/sqlite"
+	"github.com/sqlgate/sqlgate/internal/engines"
 	"github.com/sqlgate/sqlgate/internal/pool"
 )
 
@@ -40,24 +36,14 @@ func (s *Server) openClusters() error {
 
 func (s *Server) openCluster(cc config.Cluster) (*cluster, error) {
 	c := &cluster{name: cc.Name, engine: cc.Engine, address: cc.Address}
-	var dialect engine.Dialect
-	switch cc.Engine {
-	case "mysql":
-		c.eng, dialect = mysql.New(mysql.Config{Address: cc.Address, TLSMode: cc.TLS.Mode, CAFile: cc.TLS.CAFile, ConnectTimeout: 5 * time.Second}), engine.DialectMySQL
-	case "postgres":
-		c.eng, dialect = postgres.New(postgres.Config{Address: cc.Address, TLSMode: cc.TLS.Mode, CAFile: cc.TLS.CAFile, ConnectTimeout: 5 * time.Second}), engine.DialectPostgres
-	case "sqlite":
+	if cc.Engine == "sqlite" {
 		c.address = s.cfg.SQLitePath(cc)
-		// Other databases of this cluster live in their own directory,
-		// never beside the state store or other clusters' files.
-		e, err := sqlite.New(sqlite.Config{Path: c.address, DataDir: filepath.Join(s.cfg.DataDir, "databases", cc.Name)})
-		if err != nil {
-			return nil, err
-		}
-		c.eng, dialect = e, engine.DialectSQLite
-	default:
-		return nil, fmt.Errorf("unknown engine %q", cc.Engine)
 	}
+	eng, dialect, err := engines.Open(s.cfg, cc)
+	if err != nil {
+		return nil, err
+	}
+	c.eng = eng
 	c.pool = pool.New(c.eng, pool.Config{Max: cc.MaxConnections})
 	l := cc.Limits
 	c.api = &dataapi.Cluster{Name: cc.Name, ARN: s.ClusterARN(cc.Name), Dialect: dialect, Enabled: cc.DataAPIEnabled(),

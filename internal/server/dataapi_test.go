@@ -22,9 +22,9 @@ type engineEnv struct {
 	name, arn, secret string
 }
 
-// engines returns an environment per engine: SQLite always, MariaDB and
+// allEngines returns an environment per engine: SQLite always, MariaDB and
 // PostgreSQL when configured (and required in CI).
-func engines(t *testing.T) []engineEnv {
+func allEngines(t *testing.T) []engineEnv {
 	t.Helper()
 	var out []engineEnv
 	lite := newTestEnv(t, configFor())
@@ -58,7 +58,7 @@ func uniqueTable(prefix string) string {
 
 // TestDataAPI_Seed000 runs the seed's Pets example through the Go SDK.
 func TestDataAPI_Seed000(t *testing.T) {
-	for _, e := range engines(t) {
+	for _, e := range allEngines(t) {
 		t.Run(e.name, func(t *testing.T) {
 			tbl := uniqueTable("pets")
 			defer e.exec(t, "DROP TABLE "+tbl)
@@ -84,7 +84,7 @@ func TestDataAPI_Seed000(t *testing.T) {
 
 // TestDataAPI_Errors checks the exception class each SDK call surfaces.
 func TestDataAPI_Errors(t *testing.T) {
-	for _, e := range engines(t) {
+	for _, e := range allEngines(t) {
 		t.Run(e.name, func(t *testing.T) {
 			_, err := e.exec(t, "SELEC nonsense")
 			var dbe *types.DatabaseErrorException
@@ -122,7 +122,7 @@ func TestDataAPI_Errors(t *testing.T) {
 // TestDataAPI_Transaction commits, rolls back and refuses concurrent use.
 func TestDataAPI_Transaction(t *testing.T) {
 	ctx := context.Background()
-	for _, e := range engines(t) {
+	for _, e := range allEngines(t) {
 		t.Run(e.name, func(t *testing.T) {
 			tbl := uniqueTable("tx")
 			defer e.exec(t, "DROP TABLE "+tbl)
@@ -164,7 +164,7 @@ func TestDataAPI_Transaction(t *testing.T) {
 // small budget) and checks nothing leaks.
 func TestDataAPI_ConcurrentTransactions(t *testing.T) {
 	ctx := context.Background()
-	for _, e := range engines(t) {
+	for _, e := range allEngines(t) {
 		t.Run(e.name, func(t *testing.T) {
 			tbl := uniqueTable("ctx")
 			defer e.exec(t, "DROP TABLE "+tbl)
@@ -208,7 +208,7 @@ func TestDataAPI_ConcurrentTransactions(t *testing.T) {
 
 // TestDataAPI_FormatJSON checks formatRecordsAs=JSON.
 func TestDataAPI_FormatJSON(t *testing.T) {
-	for _, e := range engines(t) {
+	for _, e := range allEngines(t) {
 		t.Run(e.name, func(t *testing.T) {
 			out, err := e.data.ExecuteStatement(context.Background(), &rdsdata.ExecuteStatementInput{
 				ResourceArn: &e.arn, SecretArn: &e.secret, FormatRecordsAs: types.RecordsFormatTypeJson,

@@ -1,0 +1,37 @@
+// Package engines opens the engine of a configured cluster: the one place
+// that knows which engine package serves which config.Cluster.Engine.
+package engines
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/engine/mysql"
+	"github.com/sqlgate/sqlgate/internal/engine/postgres"
+	"github.com/sqlgate/sqlgate/internal/engine/sqlite"
+)
+
+// connectTimeout bounds a backend connect.
+const connectTimeout = 5 * time.Second
+
+// Open returns the engine and SQL dialect of cluster cc. SQLite clusters
+// keep their main file at cfg.SQLitePath(cc) and other databases under
+// DATA_DIR/databases/NAME, never beside the state store.
+func Open(cfg *config.Config, cc config.Cluster) (engine.Engine, engine.Dialect, error) {
+	switch cc.Engine {
+	case "mysql":
+		return mysql.New(mysql.Config{Address: cc.Address, TLSMode: cc.TLS.Mode, CAFile: cc.TLS.CAFile, ConnectTimeout: connectTimeout}), engine.DialectMySQL, nil
+	case "postgres":
+		return postgres.New(postgres.Config{Address: cc.Address, TLSMode: cc.TLS.Mode, CAFile: cc.TLS.CAFile, ConnectTimeout: connectTimeout}), engine.DialectPostgres, nil
+	case "sqlite":
+		e, err := sqlite.New(sqlite.Config{Path: cfg.SQLitePath(cc), DataDir: filepath.Join(cfg.DataDir, "databases", cc.Name)})
+		if err != nil {
+			return nil, 0, err
+		}
+		return e, engine.DialectSQLite, nil
+	}
+	return nil, 0, fmt.Errorf("unknown engine %q", cc.Engine)
+}
