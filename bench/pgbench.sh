@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# PostgreSQL proxy benchmark (issue 6 "Performance"): pgbench against the
+# database directly, PgBouncer (Debian's 1.18, transaction mode) and the
+# sqlgate proxy, side by side. Appends a section to bench/RESULTS.md when
+# SQLGATE_BENCH_APPEND=1; the raw output goes to bench/out/pgbench-*.txt.
+#   bench/pgbench.sh            # T=15 s per run, 100 clients, 2 threads
+# Knobs: T (seconds), C (clients), J (threads), POOL (backend connections),
+# SCALE (pgbench -i scale).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export SQLGATE_TEST_PG_URL="${SQLGATE_TEST_PG_URL-postgres://sqlgate:sqlgatepw@127.0.0.1:5432/sqlgate_test}"
+T="${T:-15}" C="${C:-100}" J="${J:-2}" POOL="${POOL:-20}" SCALE="${SCALE:-10}"
+PGUSER=sqlgate PGPASSWORD=sqlgatepw PGDATABASE=sqlgate_test
+# No TLS anywhere: PgBouncer is configured without it (sqlgate offers TLS
+# by default, and pgbench's sslmode=prefer would take it).
+PGSSLMODE=disable
+C_DIRECT="${C_DIRECT:-50}" # max_connections=100, and both poolers keep 20 open
+export PGUSER PGPASSWORD PGDATABASE PGSSLMODE
+command -v pgbench >/dev/null || { echo "pgbench missing: apt-get install postgresql-contrib" >&2; exit 1; }
+if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then
+	apt-get install -y pgbouncer >/dev/null
+fi
+PGBOUNCER="$(command -v pgbouncer || echo /usr/sbin/pgbouncer)"
+work="$(mktemp -d)"
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+# PgBouncer, transaction mode, same pool size.
+cat >"$work/pgbouncer.ini" <<INI
+[databases]
+sqlgate_test = host=127.0.0.1 port=5432 dbname=sqlgate_test
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = 16433
+auth_type = scram-sha-256
+auth_file = $work/userlist.txt
+pool_mode = transaction
+default_pool_size = $POOL
+max_client_conn = 10000
+logfile = $work/pgbouncer.log
+pidfile = $work/pgbouncer.pid
+unix_socket_dir =
+INI
+echo '"sqlgate" "sqlgatepw"' >"$work/userlist.txt"
+chmod 600 "$work/userlist.txt"
+# PgBouncer refuses to run as root.
+if [ "$(id -u)" = 0 ]; then
+	chmod 755 "$work" && chown -R postgres "$work"
+	"$PGBOUNCER" -u postgres "$work/pgbouncer.ini" >/dev/null 2>&1 &
+else
+	"$PGBOUNCER" "$work/pgbouncer.ini" >/dev/null 2>&1 &
+fi
+
+# sqlgate proxy (the pgproxy.Server the binary runs per cluster).
+go test -c -o "$work/bench.test" ./bench/
+SQLGATE_BENCH_PROXY_ADDR=127.0.0.1:16432 SQLGATE_BENCH_PROXY_POOL=$POOL \
+	"$work/bench.test" -test.run TestBenchPGProxyServe -test.timeout 0 >"$work/proxy.log" 2>&1 &
+for port in 16432 16433; do
+	for _ in $(seq 50); do pg_isready -q -h 127.0.0.1 -p $port && break; sleep 0.2; done
+done
+
+pgbench -h 127.0.0.1 -p 5432 -i -q -s "$SCALE" >/dev/null 2>&1
+
+mkdir -p bench/out
+out="bench/out/pgbench-$(date -u +%Y%m%dT%H%M%SZ).txt"
+echo "# $(date -u +%FT%TZ) nproc=$(nproc) $(pgbench --version) $("$PGBOUNCER" --version | head -1) T=$T C=$C J=$J pool=$POOL scale=$SCALE" | tee "$out"
+row() { # target port mode extra...
+	local target=$1 port=$2 mode=$3
+	shift 3
+	local res tps lat
+	local c=$C
+	[ "$target" = postgres ] && c=$C_DIRECT
+	res="$(pgbench -h 127.0.0.1 -p "$port" -n -S -M "$mode" -c "$c" -j "$J" -T "$T" "$@" 2>&1 || true)"
+	tps="$(awk '/^tps/ {print $3; exit}' <<<"$res")"
+	lat="$(awk '/^latency average/ {print $4; exit}' <<<"$res")"
+	fail="$(awk '/failed transactions/ {print $5; exit}' <<<"$res")"
+	printf '| %-10s | %3s | %-8s | %-4s | %10.0f | %8s | %s |\n' "$target" "$c" "$mode" "${*:-}" "${tps:-0}" "${lat:-}" "${fail:-0}" | tee -a "$out"
+	grep -q '^tps' <<<"$res" || echo "$res" | tail -3 >>"$out"
+}
+echo "| target     |  -c | -M       | -C   |        tps | lat ms   | failed |" | tee -a "$out"
+echo "|---|---|---|---|---|---|---|" | tee -a "$out"
+for mode in simple extended prepared; do
+	row postgres 5432 "$mode"
+	row pgbouncer 16433 "$mode"
+	row sqlgate 16432 "$mode"
+done
+for mode in simple extended; do
+	row postgres 5432 "$mode" -C
+	row pgbouncer 16433 "$mode" -C
+	row sqlgate 16432 "$mode" -C
+done
+if [ "${SQLGATE_BENCH_APPEND:-0}" = 1 ]; then
+	{
+		echo
+		echo "## PostgreSQL proxy: pgbench (issue 6)"
+		echo
+		echo "Command: \`bench/pgbench.sh\` (pgbench -S -c $C -j $J -T $T, pool $POOL backend connections for PgBouncer and sqlgate)."
+		echo
+		cat "$out"
+	} >>bench/RESULTS.md
+fi

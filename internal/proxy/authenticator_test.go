@@ -1,0 +1,72 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/sqlgate/sqlgate/internal/config"
+)
+
+type secretFunc func(ctx context.Context, id string) (string, string, error)
+
+func (f secretFunc) SecretString(ctx context.Context, id string) (string, string, error) {
+	return f(ctx, id)
+}
+
+type tokenFunc func(ctx context.Context, token, cluster, user string) error
+
+func (f tokenFunc) VerifyDBToken(ctx context.Context, token, cluster, user string) error {
+	return f(ctx, token, cluster, user)
+}
+
+func TestAuthenticator_CheckPassword(t *testing.T) {
+	secrets := secretFunc(func(_ context.Context, id string) (string, string, error) {
+		return "arn:" + id, `{"username":"app","password":"s3cret","dbname":"db"}`, nil
+	})
+	tokens := tokenFunc(func(_ context.Context, token, cluster, user string) error {
+		if token == "h:1/?Action=connect&DBUser=app&X-Amz-Signature=good" && cluster == "pg" && user == "app" {
+			return nil
+		}
+		return errors.New("rejected")
+	})
+	mk := func(mode string) *Authenticator {
+		return NewAuthenticator(Deps{Cluster: config.Cluster{Name: "pg", Proxy: &config.Proxy{AuthSecrets: []string{"s"}, IAMAuth: mode}},
+			Secrets: secrets, Tokens: tokens})
+	}
+	ctx := context.Background()
+	good := "h:1/?Action=connect&DBUser=app&X-Amz-Signature=good"
+	tests := []struct {
+		mode, user, pass string
+		ok, iam          bool
+	}{
+		{"optional", "app", "s3cret", true, false},
+		{"optional", "app", "wrong", false, false},
+		{"optional", "nobody", "s3cret", false, false},
+		{"optional", "app", good, true, true},
+		{"optional", "app", good + "x", false, false},
+		{"required", "app", "s3cret", false, false},
+		{"required", "app", good, true, true},
+		{"disabled", "app", good, false, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.mode+"/"+tc.user+"/"+tc.pass[:3], func(t *testing.T) {
+			l, err := mk(tc.mode).CheckPassword(ctx, tc.user, tc.pass)
+			if tc.ok != (err == nil) {
+				t.Fatalf("err %v", err)
+			}
+			if err != nil && !errors.Is(err, ErrAuthFailed) {
+				t.Fatalf("err %v not ErrAuthFailed", err)
+			}
+			if tc.ok && (l.Password != "s3cret" || l.ViaIAM != tc.iam || l.SecretARN != "arn:s" || l.Database != "db") {
+				t.Fatalf("login %+v", l)
+			}
+		})
+	}
+	if _, _, err := mk("required").Secret(ctx, "app"); !errors.Is(err, ErrAuthFailed) {
+		t.Fatal("Secret allowed with iam_auth required")
+	}
+	if pw, _, err := mk("optional").Secret(ctx, "app"); err != nil || pw != "s3cret" {
+		t.Fatal(pw, err)
+	}
+}

@@ -1,0 +1,147 @@
+package proxy
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/metrics"
+)
+
+// Metrics are the sqlgate_proxy_* families (docs/metrics.md), shared by all
+// proxies that register on one metrics.Registry and labelled by cluster.
+// Names mirror RDS Proxy's CloudWatch metrics where one exists.
+type Metrics struct {
+	ClientsReceived *metrics.CounterVec   // cluster
+	ClientsSetup    *metrics.CounterVec   // cluster, outcome: ok|auth_failed|rejected|error
+	BackendDials    *metrics.CounterVec   // cluster, outcome: ok|error
+	BorrowWait      *metrics.HistogramVec // cluster
+	Pins            *metrics.CounterVec   // cluster, reason
+	Queries         *metrics.CounterVec   // cluster
+	Transactions    *metrics.CounterVec   // cluster
+	Bytes           *metrics.CounterVec   // cluster, direction: in (from clients)|out (to clients)
+	Errors          *metrics.CounterVec   // cluster, kind
+
+	mu      sync.Mutex // guards servers
+	servers []*Server
+}
+
+var (
+	metricsMu    sync.Mutex // guards metricsByReg
+	metricsByReg = map[*metrics.Registry]*Metrics{}
+)
+
+// metricsFor returns the Metrics of reg, registering the families on first
+// use so that several proxies can share one registry.
+func metricsFor(reg *metrics.Registry) *Metrics {
+	if reg == nil {
+		reg = metrics.NewRegistry()
+	}
+	metricsMu.Lock()
+	defer metricsMu.Unlock()
+	if m, ok := metricsByReg[reg]; ok {
+		return m
+	}
+	m := &Metrics{
+		ClientsReceived: reg.NewCounterVec("sqlgate_proxy_client_connections_received_total", "Client connections accepted (RDS ClientConnectionsReceived).", "cluster"),
+		ClientsSetup: reg.NewCounterVec("sqlgate_proxy_client_connections_setup_total",
+			"Client connection setups by outcome: ok, auth_failed, rejected (limit or shutdown), error.", "cluster", "outcome"),
+		BackendDials: reg.NewCounterVec("sqlgate_proxy_database_connection_requests_total",
+			"New database connections opened by the proxy, by outcome (RDS DatabaseConnectionRequests).", "cluster", "outcome"),
+		BorrowWait: reg.NewHistogramVec("sqlgate_proxy_borrow_wait_seconds",
+			"Time a client waited for a database connection (RDS DatabaseConnectionsBorrowLatency).", metrics.DefaultBuckets, "cluster"),
+		Pins:         reg.NewCounterVec("sqlgate_proxy_session_pins_total", "Sessions pinned to one database connection, by reason.", "cluster", "reason"),
+		Queries:      reg.NewCounterVec("sqlgate_proxy_queries_total", "Queries relayed (a simple Query or an extended-protocol Sync; RDS QueryRequests).", "cluster"),
+		Transactions: reg.NewCounterVec("sqlgate_proxy_transactions_total", "Database connection borrows, one per transaction or pinned session.", "cluster"),
+		Bytes:        reg.NewCounterVec("sqlgate_proxy_bytes_total", "Protocol bytes relayed: in = from clients, out = to clients.", "cluster", "direction"),
+		Errors:       reg.NewCounterVec("sqlgate_proxy_errors_total", "Proxy-side failures by kind.", "cluster", "kind"),
+	}
+	reg.NewGaugeFunc("sqlgate_proxy_client_connections", "Open client connections (RDS ClientConnections).",
+		[]string{"cluster", "tls"}, func(emit func(float64, ...string)) {
+			for _, s := range m.list() {
+				all, tls := s.clientCounts()
+				emit(float64(all-tls), s.cluster, "false")
+				emit(float64(tls), s.cluster, "true")
+			}
+		})
+	reg.NewGaugeFunc("sqlgate_proxy_database_connections", "Database connections of the proxy by state: busy (borrowed) or idle.",
+		[]string{"cluster", "state"}, func(emit func(float64, ...string)) {
+			for _, s := range m.list() {
+				st := s.poolStats()
+				emit(float64(st.Busy), s.cluster, "busy")
+				emit(float64(st.Idle), s.cluster, "idle")
+			}
+		})
+	reg.NewGaugeFunc("sqlgate_proxy_borrow_waiting", "Clients waiting for a database connection.",
+		[]string{"cluster"}, func(emit func(float64, ...string)) {
+			for _, s := range m.list() {
+				emit(float64(s.poolStats().Waiting), s.cluster)
+			}
+		})
+	reg.NewGaugeFunc("sqlgate_proxy_pinned_sessions", "Client sessions currently pinned (RDS DatabaseConnectionsCurrentlySessionPinned).",
+		[]string{"cluster"}, func(emit func(float64, ...string)) {
+			for _, s := range m.list() {
+				emit(float64(s.pinned.Load()), s.cluster)
+			}
+		})
+	metricsByReg[reg] = m
+	return m
+}
+
+func (m *Metrics) add(s *Server) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.servers = append(m.servers, s)
+}
+
+func (m *Metrics) remove(s *Server) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, x := range m.servers {
+		if x == s {
+			m.servers = append(m.servers[:i:i], m.servers[i+1:]...)
+			return
+		}
+	}
+}
+
+func (m *Metrics) list() []*Server {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]*Server(nil), m.servers...)
+}
+
+// Counters accumulates a session's counts between flushes, so the hot path
+// touches no shared state. Flush them with Session.Flush.
+type Counters struct {
+	Queries, Transactions, BytesIn, BytesOut uint64
+}
+
+// ObserveBorrow records one pool Get: wait time and failure kind.
+func (s *Server) ObserveBorrow(wait time.Duration, err error) {
+	s.m.BorrowWait.Observe(wait.Seconds(), s.cluster)
+	switch {
+	case err == nil:
+	case isErr(err, ErrBorrowTimeout):
+		s.m.Errors.Inc(s.cluster, "borrow_timeout")
+	case isErr(err, ErrBackendDown):
+		s.m.Errors.Inc(s.cluster, "backend_down")
+	default:
+		s.m.Errors.Inc(s.cluster, "borrow")
+	}
+}
+
+// ObserveDial records one new backend connection attempt.
+func (s *Server) ObserveDial(err error) {
+	if err != nil {
+		s.m.BackendDials.Inc(s.cluster, "error")
+		return
+	}
+	s.m.BackendDials.Inc(s.cluster, "ok")
+}
+
+// CountError counts a proxy-side failure of kind (e.g. "backend_lost",
+// "client_lost", "protocol").
+func (s *Server) CountError(kind string) { s.m.Errors.Inc(s.cluster, kind) }
+
+func isErr(err, target error) bool { return errors.Is(err, target) }

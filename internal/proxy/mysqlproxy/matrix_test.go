@@ -1,0 +1,333 @@
+package mysqlproxy
+
+import (
+	"context"
+	"database/sql"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// TestServer_Storm is T1 at CI scale: 1,000 short-lived clients (one
+// connection per query, like Lambda) over 10 backend connections.
+func TestServer_Storm(t *testing.T) {
+	const clients, backends = 1000, 10
+	tp := startProxy(t, proxyOpts{pool: backends, borrowTimeout: 30 * time.Second})
+	db := tp.open(t, "")
+	db.SetMaxIdleConns(0) // every query opens and closes a client connection
+	db.SetMaxOpenConns(200)
+	var maxBackends atomic.Int64
+	stop := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+				st := tp.srv.PoolStats()
+				if n := int64(st.Busy + st.Idle); n > maxBackends.Load() {
+					maxBackends.Store(n)
+				}
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	var firstErr atomic.Value
+	for i := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if i%2 == 0 {
+				var n int
+				err = db.QueryRow("SELECT 1").Scan(&n)
+			} else {
+				err = oneRowTx(db)
+			}
+			if err != nil {
+				failed.Add(1)
+				firstErr.CompareAndSwap(nil, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	if n := failed.Load(); n > 0 {
+		t.Fatalf("%d of %d clients failed, first: %v", n, clients, firstErr.Load())
+	}
+	if m := maxBackends.Load(); m > backends {
+		t.Fatalf("%d backend connections, budget %d", m, backends)
+	}
+	tp.waitIdle(t)
+}
+
+func oneRowTx(db *sql.DB) error {
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	var n int
+	if err := tx.QueryRow("SELECT 1").Scan(&n); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// TestServer_TooManyClients: above max_client_connections a client gets
+// ER_CON_COUNT_ERROR, never a hang.
+func TestServer_TooManyClients(t *testing.T) {
+	tp := startProxy(t, proxyOpts{maxClients: 2})
+	db := tp.open(t, "")
+	a, b := tp.conn(t, db), tp.conn(t, db)
+	_, _ = a, b
+	db2 := tp.open(t, "")
+	err := db2.Ping()
+	if mysqlErrNo(err) != erConCount {
+		t.Fatalf("third client: %v, want 1040", err)
+	}
+}
+
+// TestServer_BorrowTimeout is T2: with both backends held in
+// transactions a third client gets a clear 1205-class error.
+func TestServer_BorrowTimeout(t *testing.T) {
+	tp := startProxy(t, proxyOpts{pool: 2, borrowTimeout: 300 * time.Millisecond})
+	db := tp.open(t, "")
+	for range 2 {
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustExec(t, tx, "SELECT 1")
+		t.Cleanup(func() { _ = tx.Rollback() })
+	}
+	start := time.Now()
+	_, err := db.Exec("SELECT 1")
+	if mysqlErrNo(err) != erLockWaitTimeout || !strings.Contains(err.Error(), "borrow_timeout") {
+		t.Fatalf("third client: %v, want 1205 mentioning borrow_timeout", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("borrow timeout took %v", d)
+	}
+}
+
+// TestServer_BackendRestart is T3: the database goes away and comes back.
+// A transaction in flight fails with 2013; idle clients survive; while
+// the database is down new statements fail fast; afterwards they work.
+func TestServer_BackendRestart(t *testing.T) {
+	tp := startProxy(t, proxyOpts{pool: 2, relay: true})
+	db := tp.open(t, "")
+	idle, inTx := tp.conn(t, db), tp.conn(t, db)
+	mustExec(t, idle, "SELECT 1")
+	mustExec(t, inTx, "BEGIN")
+	mustExec(t, inTx, "SELECT 1")
+
+	tp.relay.setDown(true)
+	tp.relay.cut()
+	_, err := inTx.ExecContext(context.Background(), "SELECT 1")
+	if mysqlErrNo(err) != crServerLost {
+		t.Fatalf("statement in a broken transaction: %v, want 2013", err)
+	}
+	time.Sleep(validateAfter + 100*time.Millisecond) // idle backends now get pinged
+	start := time.Now()
+	if _, err := idle.ExecContext(context.Background(), "SELECT 1"); err == nil {
+		t.Fatal("statement succeeded while the database is down")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("failing while down took %v (want fail-fast)", d)
+	}
+	tp.relay.setDown(false)
+	time.Sleep(1100 * time.Millisecond) // pool retry delay
+	if got := queryString(t, idle, "SELECT 2"); got != "2" {
+		t.Fatalf("after restart: %q", got)
+	}
+}
+
+var (
+	captureOnce sync.Once
+	captured    = make(chan net.Conn, 16)
+)
+
+// captureDSN registers a dialer that hands test code the client's TCP
+// connection, so it can drop the connection without a COM_QUIT.
+func captureDSN(tp *testProxy) string {
+	captureOnce.Do(func() {
+		mysql.RegisterDialContext("capture", func(ctx context.Context, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+			if err == nil {
+				captured <- c
+			}
+			return c, err
+		})
+	})
+	return strings.Replace(tp.dsn(""), "@tcp(", "@capture(", 1)
+}
+
+// TestSession_ClientGone is T5: a client that disappears inside a
+// transaction gets exactly one ROLLBACK, its row never lands, and the
+// backend goes back to the pool; a client dropping mid-result leaks no
+// busy backend either.
+func TestSession_ClientGone(t *testing.T) {
+	tp := startProxy(t, proxyOpts{pool: 2, relay: true})
+	direct := tp.direct(t)
+	mustExec(t, direct, "CREATE TABLE IF NOT EXISTS gone (v varchar(20))")
+	mustExec(t, direct, "DELETE FROM gone WHERE v = 'gone-1'")
+	db, err := sql.Open("mysql", captureDSN(tp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	t.Run("in transaction", func(t *testing.T) {
+		c := tp.conn(t, db)
+		nc := <-captured
+		mustExec(t, c, "BEGIN")
+		mustExec(t, c, "INSERT INTO gone VALUES ('gone-1')")
+		before := tp.relay.count("ROLLBACK")
+		_ = nc.(*net.TCPConn).SetLinger(0)
+		_ = nc.Close()
+		tp.waitIdle(t)
+		if got := tp.relay.count("ROLLBACK") - before; got != 1 {
+			t.Fatalf("%d ROLLBACKs reached the database, want 1", got)
+		}
+		if got := queryString(t, direct, "SELECT COUNT(*) FROM gone WHERE v = 'gone-1'"); got != "0" {
+			t.Fatalf("row of the abandoned transaction is visible (%s)", got)
+		}
+	})
+	t.Run("mid result", func(t *testing.T) {
+		c := tp.conn(t, db)
+		nc := <-captured
+		rows, err := c.QueryContext(context.Background(), "SELECT REPEAT('x', 1000) FROM seq_1_to_200000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows.Next()
+		_ = nc.Close()
+		_ = rows.Close()
+		tp.waitIdle(t)
+	})
+	t.Run("running query", func(t *testing.T) {
+		c := tp.conn(t, db)
+		nc := <-captured
+		mustExec(t, c, "BEGIN")
+		before := tp.relay.count("ROLLBACK")
+		go func() { _, _ = c.ExecContext(context.Background(), "SELECT SLEEP(30)") }()
+		time.Sleep(200 * time.Millisecond)
+		start := time.Now()
+		_ = nc.Close()
+		tp.waitIdle(t)
+		if d := time.Since(start); d > watchAfter+2*time.Second {
+			t.Fatalf("backend busy for %v after the client left", d)
+		}
+		if tp.relay.countPrefix("KILL QUERY") != 1 {
+			t.Fatal("no KILL QUERY reached the database")
+		}
+		if got := tp.relay.count("ROLLBACK") - before; got != 1 {
+			t.Fatalf("%d ROLLBACKs, want 1", got)
+		}
+	})
+	if got := queryString(t, tp.open(t, ""), "SELECT 7"); got != "7" {
+		t.Fatalf("pool unusable afterwards: %q", got)
+	}
+}
+
+// TestServer_Shutdown is T13: a transaction in flight may finish; idle
+// clients are closed; new clients are refused.
+func TestServer_Shutdown(t *testing.T) {
+	tp := startProxy(t, proxyOpts{pool: 2})
+	db := tp.open(t, "")
+	idle, busy := tp.conn(t, db), tp.conn(t, db)
+	mustExec(t, idle, "SELECT 1")
+	mustExec(t, busy, "BEGIN")
+	mustExec(t, busy, "SELECT 1")
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		done <- tp.srv.Shutdown(ctx)
+	}()
+	time.Sleep(100 * time.Millisecond)
+	mustExec(t, busy, "SELECT 2")
+	mustExec(t, busy, "COMMIT")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("shutdown did not finish after the transaction ended")
+	}
+	if _, err := idle.ExecContext(context.Background(), "SELECT 1"); err == nil {
+		t.Fatal("idle client still served after shutdown")
+	}
+	if err := tp.open(t, "").Ping(); err == nil {
+		t.Fatal("new client accepted after shutdown")
+	}
+}
+
+// TestSession_KillQuery is T8: KILL QUERY <proxy connection id> stops the
+// statement on the right backend thread and nothing else.
+func TestSession_KillQuery(t *testing.T) {
+	tp := startProxy(t, proxyOpts{pool: 3})
+	db := tp.open(t, "")
+	victim, bystander, killer := tp.conn(t, db), tp.conn(t, db), tp.conn(t, db)
+	mustExec(t, victim, "SELECT 1")
+	mustExec(t, bystander, "SELECT 1")
+	errs := make(chan error, 2)
+	start := time.Now()
+	var victimID uint32
+	go func() { _, err := victim.ExecContext(context.Background(), "SELECT SLEEP(20)"); errs <- err }()
+	bystanderDone := make(chan time.Duration, 1)
+	go func() {
+		s := time.Now()
+		_, _ = bystander.ExecContext(context.Background(), "SELECT SLEEP(1)")
+		bystanderDone <- time.Since(s)
+	}()
+	deadline := time.Now().Add(3 * time.Second)
+	for victimID == 0 && time.Now().Before(deadline) {
+		victimID = tp.runningSession("SLEEP(20)")
+		time.Sleep(10 * time.Millisecond)
+	}
+	if victimID == 0 {
+		t.Fatal("victim session not found")
+	}
+	if _, err := killer.ExecContext(context.Background(), "KILL QUERY "+itoa(int64(victimID))); err != nil {
+		t.Fatalf("KILL QUERY: %v", err)
+	}
+	if err := <-errs; err != nil && mysqlErrNo(err) != 1317 {
+		t.Fatalf("victim: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("victim ran %v after KILL QUERY", d)
+	}
+	if d := <-bystanderDone; d < 900*time.Millisecond {
+		t.Fatalf("bystander's query was cut short (%v)", d)
+	}
+	_, err := killer.ExecContext(context.Background(), "KILL QUERY 999999")
+	if mysqlErrNo(err) != erNoSuchThread {
+		t.Fatalf("KILL of an unknown id: %v, want 1094", err)
+	}
+	if got := queryString(t, victim, "SELECT 3"); got != "3" {
+		t.Fatalf("victim unusable after KILL QUERY: %q", got)
+	}
+}
+
+// runningSession returns the proxy id of the session running sql.
+func (tp *testProxy) runningSession(sql string) uint32 {
+	tp.srv.mu.Lock()
+	defer tp.srv.mu.Unlock()
+	for id, c := range tp.srv.sessions {
+		c.mu.Lock()
+		running := c.running != nil && strings.Contains(string(c.runningSQL), sql)
+		c.mu.Unlock()
+		if running {
+			return id
+		}
+	}
+	return 0
+}

@@ -1,0 +1,251 @@
+package mysqlproxy
+
+// Relaying command responses from a backend to a client, frame by frame
+// (rows are never buffered whole), converting between the backend's fixed
+// capabilities (CLIENT_DEPRECATE_EOF, CLIENT_SESSION_TRACK) and the
+// client's, and reading the status flags and session-state trackers of
+// every OK on the way.
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response.html
+
+// respKind is the shape of a command's response.
+type respKind int
+
+const (
+	respResult    respKind = iota // OK, ERR or result sets (COM_QUERY, COM_STMT_EXECUTE, COM_INIT_DB…)
+	respFieldList                 // column definitions then EOF (COM_FIELD_LIST)
+	respSingle                    // one opaque packet (COM_STATISTICS)
+	respRows                      // rows then EOF (COM_STMT_FETCH)
+)
+
+// relayResult summarises a relayed response.
+type relayResult struct {
+	err     bool // ended with ERR
+	results int  // OKs and result sets
+	changed bool // some OK flagged a session state change
+}
+
+// relay copies the response to the command just sent to be.
+func (c *session) relay(be *backendConn, kind respKind) (res relayResult, err error) {
+	defer func() {
+		if ferr := c.cl.flush(); ferr != nil && err == nil {
+			err = &clientGoneError{ferr}
+		}
+	}()
+	switch kind {
+	case respSingle:
+		return res, c.copyPacket(be)
+	case respRows:
+		return res, c.relayRows(be, &res)
+	}
+	for {
+		p, more, err := be.pc.readFrame()
+		if err != nil {
+			return res, be.fail(err)
+		}
+		switch {
+		case more:
+			return res, be.fail(errMalformed)
+		case len(p) == 0:
+			return res, be.fail(errMalformed)
+		case p[0] == hdrERR:
+			res.err = true
+			return res, c.out(p)
+		case p[0] == hdrOK:
+			ok, err := c.noteOK(be, p, &res)
+			if err != nil {
+				return res, err
+			}
+			if err := c.writeBackendOK(p, ok); err != nil {
+				return res, err
+			}
+			if ok.status&statusMoreResults == 0 {
+				return res, nil
+			}
+			continue
+		case p[0] == hdrLocalInfile:
+			// Never requested (no CLIENT_LOCAL_FILES), refused anyway:
+			// an empty packet ends the file; the server answers.
+			if err := be.pc.send(nil); err != nil {
+				return res, be.fail(err)
+			}
+			continue
+		case isEOF(p, false) && kind == respFieldList:
+			return res, c.writeTerminator(be, p, &res)
+		}
+		if kind == respFieldList {
+			if err := c.out(p); err != nil {
+				return res, err
+			}
+			continue
+		}
+		if err := c.relayResultSet(be, p, &res); err != nil {
+			return res, err
+		}
+		if res.err || be.status&statusMoreResults == 0 {
+			return res, nil
+		}
+	}
+}
+
+// relayResultSet relays one result set whose column-count packet is p.
+func (c *session) relayResultSet(be *backendConn, p []byte, res *relayResult) error {
+	n, _, ok := readLenenc(p)
+	if !ok {
+		return be.fail(errMalformed)
+	}
+	if err := c.out(p); err != nil {
+		return err
+	}
+	for range n {
+		p, err := be.pc.readPacket()
+		if err != nil {
+			return be.fail(err)
+		}
+		if err := c.outPacket(p); err != nil {
+			return err
+		}
+	}
+	if c.caps&capDeprecateEOF == 0 {
+		if err := c.out(eofPacket(0, be.status)); err != nil {
+			return err
+		}
+	}
+	return c.relayRows(be, res)
+}
+
+// relayRows relays rows up to and including the terminator.
+func (c *session) relayRows(be *backendConn, res *relayResult) error {
+	for {
+		p, more, err := be.pc.readFrame()
+		if err != nil {
+			return be.fail(err)
+		}
+		if isEOF(p, more) {
+			return c.writeTerminator(be, p, res)
+		}
+		if !more && len(p) > 0 && p[0] == hdrERR {
+			res.err = true
+			return c.out(p)
+		}
+		if err := c.out(p); err != nil {
+			return err
+		}
+		for more {
+			if p, more, err = be.pc.readFrame(); err != nil {
+				return be.fail(err)
+			}
+			if err := c.out(p); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// writeTerminator converts a result-set terminator: an OK with header 0xfe
+// from the backend, sent as such to DEPRECATE_EOF clients and as a classic
+// EOF packet to the others.
+func (c *session) writeTerminator(be *backendConn, p []byte, res *relayResult) error {
+	var ok okPacket
+	if len(p) == 5 {
+		w, st, err := parseEOF(p)
+		if err != nil {
+			return be.fail(err)
+		}
+		ok = okPacket{header: hdrEOF, warnings: w, status: st}
+		be.status = st
+		res.results++
+	} else {
+		var err error
+		if ok, err = c.noteOK(be, p, res); err != nil {
+			return err
+		}
+	}
+	if c.caps&capDeprecateEOF == 0 {
+		return c.out(eofPacket(ok.warnings, ok.status))
+	}
+	if len(p) > 5 {
+		return c.writeBackendOK(p, ok)
+	}
+	return c.out(ok.encode(nil, c.caps))
+}
+
+// noteOK decodes an OK from be and applies what it says to the backend and
+// the client session: status, last insert id and tracked state; untracked
+// state changes pin the session.
+func (c *session) noteOK(be *backendConn, p []byte, res *relayResult) (okPacket, error) {
+	ok, err := parseOK(p, true)
+	if err != nil {
+		return ok, be.fail(err)
+	}
+	sc, err := be.note(ok)
+	if err != nil {
+		return ok, be.fail(err)
+	}
+	res.results++
+	if ok.lastInsertID != 0 {
+		c.lastInsertID = ok.lastInsertID
+	}
+	if ok.sessionState == nil {
+		return ok, nil
+	}
+	c.vars.apply(sc)
+	if sc.hasSchema {
+		c.schema = sc.schema
+	}
+	if sc.changed {
+		res.changed = true
+	}
+	switch {
+	case sc.untracked() != "":
+		c.pin("SET of untracked variable " + sc.untracked())
+	case sc.changed && !sc.explained():
+		c.pin("session state the proxy cannot track (user variable, temporary table or SQL prepared statement)")
+	}
+	if sc.hasTxChars {
+		c.holdTx = sc.txChars != "" && ok.status&statusInTrans == 0
+	}
+	return ok, nil
+}
+
+// writeBackendOK sends a backend's OK packet p (decoded as ok) in the
+// client's format; clients with session tracking get it unchanged.
+func (c *session) writeBackendOK(p []byte, ok okPacket) error {
+	if c.caps&capSessionTrack != 0 {
+		return c.out(p)
+	}
+	return c.out(ok.encode(make([]byte, 0, len(p)), c.caps))
+}
+
+// copyPacket relays one logical packet unchanged.
+func (c *session) copyPacket(be *backendConn) error {
+	for {
+		p, more, err := be.pc.readFrame()
+		if err != nil {
+			return be.fail(err)
+		}
+		if err := c.out(p); err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+	}
+}
+
+// out writes one frame to the client (buffered).
+func (c *session) out(p []byte) error {
+	c.ps.Counters.BytesOut += uint64(len(p)) + 4
+	if err := c.cl.writeFrame(p); err != nil {
+		return &clientGoneError{err}
+	}
+	return nil
+}
+
+// outPacket writes a logical packet, split as needed.
+func (c *session) outPacket(p []byte) error {
+	c.ps.Counters.BytesOut += uint64(len(p)) + 4
+	if err := c.cl.writePacket(p); err != nil {
+		return &clientGoneError{err}
+	}
+	return nil
+}

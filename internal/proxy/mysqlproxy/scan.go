@@ -1,0 +1,241 @@
+package mysqlproxy
+
+// A lexical scan of COM_QUERY text for the statements RDS Proxy pins on
+// (spec proxy.md §1.5) and for LAST_INSERT_ID(). It is a hint layered on
+// the authoritative signal, the backend's session-state trackers; it never
+// decides transaction boundaries.
+
+import (
+	"strconv"
+	"strings"
+)
+
+// scanResult is what scanSQL found.
+type scanResult struct {
+	pin              string // pin reason, "" for none
+	usesLastInsertID bool
+	multi            bool // more than one statement
+}
+
+// scanSQL scans sql, skipping string literals, quoted identifiers and
+// comments (but not /*! executable comments */).
+func scanSQL(sql []byte) scanResult {
+	var r scanResult
+	var prev string // previous word
+	first := true   // next word starts a statement
+	sawFlush := false
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '"' || c == '`':
+			i = skipQuoted(sql, i)
+			first = false
+			continue
+		case c == '#' || (c == '-' && i+2 < len(sql) && sql[i+1] == '-' && (sql[i+2] == ' ' || sql[i+2] == '\t')):
+			for i < len(sql) && sql[i] != '\n' {
+				i++
+			}
+			continue
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			if i+2 < len(sql) && (sql[i+2] == '!' || sql[i+2] == '+') {
+				i += 3
+				continue
+			}
+			end := strings.Index(string(sql[i+2:]), "*/")
+			if end < 0 {
+				return r
+			}
+			i += end + 4
+			continue
+		case c == ';':
+			i++
+			for i < len(sql) && isSpace(sql[i]) {
+				i++
+			}
+			if i < len(sql) {
+				r.multi = true
+			}
+			first = true
+			continue
+		case c == '@':
+			if i+1 < len(sql) && sql[i+1] == '@' {
+				i += 2
+				for i < len(sql) && (isWord(sql[i]) || sql[i] == '.') {
+					i++
+				}
+				continue
+			}
+			if i > 0 && (sql[i-1] == '\'' || sql[i-1] == '"' || sql[i-1] == '`') {
+				i++ // 'user'@'host'
+				continue
+			}
+			r.setPin("user variable")
+			i++
+			continue
+		case isWord(c):
+			j := i
+			for j < len(sql) && isWord(sql[j]) {
+				j++
+			}
+			w := strings.ToUpper(string(sql[i:j]))
+			if pin := wordPin(w, prev, first, &sawFlush, sql[j:]); pin != "" {
+				r.setPin(pin)
+			}
+			if w == "LAST_INSERT_ID" && nextNonSpace(sql[j:]) == '(' {
+				r.usesLastInsertID = true
+			}
+			prev, first, i = w, false, j
+			continue
+		}
+		i++
+	}
+	return r
+}
+
+func (r *scanResult) setPin(reason string) {
+	if r.pin == "" {
+		r.pin = reason
+	}
+}
+
+func wordPin(w, prev string, first bool, sawFlush *bool, rest []byte) string {
+	switch w {
+	case "TEMPORARY":
+		if prev == "CREATE" {
+			return "temporary table"
+		}
+	case "TABLE", "TABLES":
+		if prev == "LOCK" {
+			return "LOCK TABLES"
+		}
+	case "FLUSH":
+		*sawFlush = true
+	case "LOCK":
+		if *sawFlush && prev == "READ" {
+			return "FLUSH TABLES WITH READ LOCK"
+		}
+	case "GET_LOCK":
+		if nextNonSpace(rest) == '(' {
+			return "GET_LOCK"
+		}
+	case "PREPARE":
+		if first {
+			return "PREPARE statement"
+		}
+	case "HANDLER":
+		if first {
+			return "HANDLER"
+		}
+	case "SQL_CALC_FOUND_ROWS":
+		return "SQL_CALC_FOUND_ROWS"
+	case "FOUND_ROWS", "ROW_COUNT":
+		if nextNonSpace(rest) == '(' {
+			return w + "()"
+		}
+	}
+	return ""
+}
+
+func skipQuoted(s []byte, i int) int {
+	q := s[i]
+	i++
+	for i < len(s) {
+		switch s[i] {
+		case '\\':
+			if q != '`' {
+				i += 2
+				continue
+			}
+		case q:
+			if i+1 < len(s) && s[i+1] == q {
+				i += 2
+				continue
+			}
+			return i + 1
+		}
+		i++
+	}
+	return i
+}
+
+func nextNonSpace(s []byte) byte {
+	for _, c := range s {
+		if !isSpace(c) {
+			return c
+		}
+	}
+	return 0
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func isWord(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+// digest returns sql with literals replaced by ?, shortened, for the pin
+// log line: statement shape without parameter values.
+func digest(sql []byte) string {
+	var b strings.Builder
+	for i := 0; i < len(sql) && b.Len() < 200; {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '"':
+			i = skipQuoted(sql, i)
+			b.WriteByte('?')
+		case c >= '0' && c <= '9' && (i == 0 || !isWord(sql[i-1])):
+			for i < len(sql) && (isWord(sql[i]) || sql[i] == '.') {
+				i++
+			}
+			b.WriteByte('?')
+		case isSpace(c):
+			for i < len(sql) && isSpace(sql[i]) {
+				i++
+			}
+			b.WriteByte(' ')
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// killStmt is a KILL statement the proxy answers itself.
+type killStmt struct {
+	id        uint32
+	queryOnly bool
+}
+
+// parseKill recognises KILL [CONNECTION | QUERY] <id> (MariaDB's HARD and
+// SOFT modifiers allowed). Other KILL forms go to the database.
+func parseKill(sql []byte) (killStmt, bool) {
+	f := strings.Fields(strings.TrimRight(strings.TrimSpace(string(sql)), "; \t\r\n"))
+	if len(f) < 2 || !strings.EqualFold(f[0], "KILL") {
+		return killStmt{}, false
+	}
+	f = f[1:]
+	if strings.EqualFold(f[0], "HARD") || strings.EqualFold(f[0], "SOFT") {
+		f = f[1:]
+	}
+	var k killStmt
+	if len(f) == 2 {
+		switch strings.ToUpper(f[0]) {
+		case "QUERY":
+			k.queryOnly = true
+		case "CONNECTION":
+		default:
+			return killStmt{}, false
+		}
+		f = f[1:]
+	}
+	if len(f) != 1 {
+		return killStmt{}, false
+	}
+	id, err := strconv.ParseUint(f[0], 10, 32)
+	if err != nil {
+		return killStmt{}, false
+	}
+	k.id = uint32(id)
+	return k, true
+}

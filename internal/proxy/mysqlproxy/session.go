@@ -1,0 +1,328 @@
+package mysqlproxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/proxy"
+)
+
+// cleanupTimeout bounds ROLLBACK and reset when a session ends.
+const cleanupTimeout = 5 * time.Second
+
+// session is one client connection: it borrows a backend per command, or
+// per transaction while SERVER_STATUS_IN_TRANS is set, and for the rest of
+// the session once pinned.
+type session struct {
+	srv    *Server
+	ps     *proxy.Session
+	id     uint32
+	cl     *packetConn
+	log    *slog.Logger
+	cancel context.CancelFunc
+	raw    net.Conn // the client TCP connection, under any TLS
+
+	caps     uint32
+	scramble []byte
+	charset  byte
+	user     string
+	login    proxy.Login
+
+	// The session state the client expects on every backend it borrows.
+	schema       string
+	vars         vars
+	varsReady    bool // handshake character set resolved into vars
+	lastInsertID uint64
+	multi        bool
+	status       uint16
+
+	stmts    map[uint32]*clientStmt
+	nextStmt uint32
+	longData map[uint32]bool // statements with COM_STMT_SEND_LONG_DATA pending
+	holdTx   bool            // SET TRANSACTION awaits the next transaction
+	curSQL   []byte          // statement being run, for the pin digest
+
+	be     *proxy.Pooled[*backendConn]
+	pinned bool
+
+	mu      sync.Mutex // guards following fields
+	running *backendConn
+	// runningSQL is the statement running (for KILL diagnostics and tests);
+	// it aliases the client read buffer, valid while running is set.
+	runningSQL []byte
+}
+
+func newSession(s *Server, ps *proxy.Session, cancel context.CancelFunc) *session {
+	return &session{srv: s, ps: ps, id: uint32(ps.ID), cl: newPacketConn(ps.Conn), cancel: cancel, raw: ps.Conn,
+		log: ps.Log.With("proto", "mysql"), scramble: newScramble(), vars: vars{}, status: statusAutocommit,
+		stmts: map[uint32]*clientStmt{}, longData: map[uint32]bool{}}
+}
+
+// clientGoneError marks a failed write to the client.
+type clientGoneError struct{ err error }
+
+func (e *clientGoneError) Error() string { return "client connection lost: " + e.err.Error() }
+func (e *clientGoneError) Unwrap() error { return e.err }
+
+func (c *session) run(ctx context.Context) error {
+	if err := c.handshake(ctx); err != nil {
+		return err
+	}
+	defer c.close()
+	for {
+		if c.be == nil {
+			if err := c.ps.WaitIdle(); err != nil {
+				return err
+			}
+			_, err := c.cl.r.Peek(1)
+			if err != nil {
+				return c.ps.IdleErr(err)
+			}
+			c.ps.Busy()
+		}
+		c.cl.seq = 0
+		p, err := c.cl.readPacket()
+		if errors.Is(err, io.EOF) {
+			return nil // client closed without COM_QUIT
+		}
+		if err != nil {
+			return fmt.Errorf("read command: %w", err)
+		}
+		c.ps.Counters.BytesIn += uint64(len(p)) + 4
+		if len(p) == 0 {
+			if err := c.sendErr(newError(erUnknownCommand, "08S01", "Unknown command")); err != nil {
+				return err
+			}
+			continue
+		}
+		quit, err := c.dispatch(ctx, p)
+		if err != nil || quit {
+			return err
+		}
+	}
+}
+
+func (c *session) dispatch(ctx context.Context, p []byte) (quit bool, err error) {
+	switch p[0] {
+	case comQuit:
+		return true, nil
+	case comPing:
+		return false, c.writeOK(okPacket{status: c.status &^ statusStateChanged})
+	case comQuery:
+		return false, c.query(ctx, p)
+	case comInitDB, comStatistics, comFieldList, comProcessInfo, comDebug:
+		return false, c.forward(ctx, p)
+	case comStmtPrepare:
+		return false, c.stmtPrepare(ctx, p)
+	case comStmtExecute:
+		return false, c.stmtExecute(ctx, p)
+	case comStmtSendLongData:
+		return false, c.stmtLongData(ctx, p)
+	case comStmtClose:
+		return false, c.stmtClose(p)
+	case comStmtReset:
+		return false, c.stmtReset(ctx, p)
+	case comStmtFetch:
+		return false, c.stmtFetch(ctx, p)
+	case comProcessKill:
+		if len(p) < 5 {
+			return false, c.sendErr(newError(erUnknownCommand, "08S01", "Malformed COM_PROCESS_KILL"))
+		}
+		id, _ := stmtID(p)
+		return false, c.kill(ctx, killStmt{id: id})
+	case comChangeUser:
+		return c.changeUser(ctx, p)
+	case comResetConnection:
+		return false, c.resetConnection()
+	case comSetOption:
+		return false, c.setOption(p)
+	}
+	return false, c.sendErr(newError(erUnknownCommand, "08S01", "Unknown command"))
+}
+
+// query runs COM_QUERY.
+func (c *session) query(ctx context.Context, p []byte) error {
+	c.ps.Counters.Queries++
+	sql := p[1:]
+	if k, ok := parseKill(sql); ok {
+		return c.kill(ctx, k)
+	}
+	c.curSQL = sql
+	sc := scanSQL(sql)
+	if err := c.borrow(ctx); err != nil {
+		return c.sendErr(borrowError(err))
+	}
+	if sc.pin != "" {
+		c.pin(sc.pin)
+	}
+	if sc.usesLastInsertID {
+		if err := c.syncLastInsertID(); err != nil {
+			return c.finish(c.be.Conn, relayResult{}, err)
+		}
+	}
+	return c.exchange(p, respResult)
+}
+
+// forward relays a command that needs a backend but no proxy logic.
+func (c *session) forward(ctx context.Context, p []byte) error {
+	if err := c.borrow(ctx); err != nil {
+		return c.sendErr(borrowError(err))
+	}
+	kind := respResult
+	switch p[0] {
+	case comStatistics:
+		kind = respSingle
+	case comFieldList:
+		kind = respFieldList
+	}
+	return c.exchange(p, kind)
+}
+
+// exchange sends cmd to the held backend and relays the response.
+func (c *session) exchange(cmd []byte, kind respKind) error {
+	be := c.be.Conn
+	c.setRunning(be)
+	stop := c.watchClient()
+	err := be.pc.command(cmd)
+	var res relayResult
+	if err == nil {
+		res, err = c.relay(be, kind)
+	} else {
+		err = be.fail(err)
+	}
+	stop()
+	c.setRunning(nil)
+	return c.finish(be, res, err)
+}
+
+// watchAfter is how long a command runs before the proxy starts watching
+// the client socket for a disconnect.
+const watchAfter = time.Second
+
+// watchClient watches the client connection while a long command runs:
+// if the client goes away, its statement is killed on the backend (then
+// the session ends and rolls back) instead of running to completion. The
+// returned stop must be called before the next client read.
+func (c *session) watchClient() (stop func()) {
+	done := make(chan struct{})
+	t := time.AfterFunc(watchAfter, func() {
+		defer close(done)
+		_, err := c.cl.r.Peek(1)
+		if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			return // pipelined input, or stopped
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+		defer cancel()
+		if kerr := c.killQuery(ctx); kerr != nil {
+			c.log.Warn("kill query of a departed client", "err", kerr)
+		}
+	})
+	return func() {
+		if t.Stop() {
+			return
+		}
+		_ = c.raw.SetReadDeadline(time.Now())
+		<-done
+		_ = c.raw.SetReadDeadline(time.Time{})
+	}
+}
+
+// finish handles the end of a command on be: backend loss, the status
+// after an error, and release at a transaction boundary.
+func (c *session) finish(be *backendConn, res relayResult, err error) error {
+	if err != nil {
+		var gone *clientGoneError
+		if errors.As(err, &gone) {
+			be.broken = true // mid-response: the stream cannot be resumed
+			c.srv.px.CountError("client_lost")
+			return err
+		}
+		var me *Error
+		if errors.As(err, &me) && !be.broken {
+			if werr := c.sendErr(me); werr != nil {
+				return werr
+			}
+			c.maybeRelease()
+			return nil
+		}
+		inTx := be.inTrans() || c.pinned
+		be.broken = true
+		c.srv.px.CountError("backend_lost")
+		c.putBackend()
+		if werr := c.sendErr(lostError(err)); werr != nil {
+			return werr
+		}
+		if inTx {
+			return fmt.Errorf("database connection lost in a transaction: %w", err)
+		}
+		return nil
+	}
+	if res.err && !c.pinned {
+		// ERR carries no status: ask whether a transaction is open.
+		if err := be.ping(); err != nil && be.broken {
+			c.putBackend()
+			return nil
+		}
+	}
+	if res.results > 1 && res.changed {
+		c.pin("multi-statement changed session state")
+	}
+	c.status = be.status
+	c.maybeRelease()
+	return nil
+}
+
+func (c *session) setRunning(be *backendConn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.running, c.runningSQL = be, c.curSQL
+}
+
+// pin keeps the held backend for the rest of the session.
+func (c *session) pin(reason string) {
+	if c.pinned {
+		return
+	}
+	c.pinned = true
+	var id uint64
+	if c.be != nil {
+		id = c.be.ID
+	}
+	c.ps.Pin(reason, digest(c.curSQL), id)
+}
+
+func (c *session) sendErr(e *Error) error {
+	if e.Err != nil {
+		c.log.Debug("error sent to client", "code", e.Code, "err", e.Err)
+	}
+	return c.send(e.packet())
+}
+
+func (c *session) writeOK(ok okPacket) error { return c.send(ok.encode(nil, c.caps)) }
+
+// send writes one packet to the client and flushes.
+func (c *session) send(p []byte) error {
+	if err := c.cl.writePacket(p); err != nil {
+		return &clientGoneError{err}
+	}
+	c.ps.Counters.BytesOut += uint64(len(p)) + 4
+	if err := c.cl.flush(); err != nil {
+		return &clientGoneError{err}
+	}
+	return nil
+}
+
+func (c *session) remoteHost() string {
+	host, _, err := net.SplitHostPort(c.ps.Conn.RemoteAddr().String())
+	if err != nil {
+		return "unknown"
+	}
+	return host
+}

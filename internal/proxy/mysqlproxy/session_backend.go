@@ -1,0 +1,161 @@
+package mysqlproxy
+
+// Borrowing and returning backends: validation of idle connections, state
+// replay on borrow, release at transaction boundaries, reset and rollback.
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/proxy"
+)
+
+// borrow takes a backend for the next command unless one is held, and
+// brings it to the client's session state.
+func (c *session) borrow(ctx context.Context) error {
+	if c.be != nil {
+		return nil
+	}
+	if c.ps.Draining() && !c.pinned {
+		return proxy.ErrShuttingDown
+	}
+	pb, err := c.get(ctx)
+	if err != nil {
+		return err
+	}
+	c.be = pb
+	c.ps.Counters.Transactions++
+	pb.Conn.pc.setDeadline(0)
+	if err := c.sync(pb.Conn); err != nil {
+		c.putBackend()
+		return err
+	}
+	return nil
+}
+
+// validateAfter is how long a backend may sit idle before it is pinged on
+// borrow: a database restart kills idle connections silently, and a
+// statement sent on a dead one would fail where a fresh one would serve.
+const validateAfter = time.Second
+
+// get borrows a live backend.
+func (c *session) get(ctx context.Context) (*proxy.Pooled[*backendConn], error) {
+	for {
+		pb, err := c.srv.pool.Get(ctx, c.login)
+		if err != nil {
+			return nil, err
+		}
+		be := pb.Conn
+		if be.idleSince.IsZero() || time.Since(be.idleSince) < validateAfter {
+			return pb, nil
+		}
+		be.pc.setDeadline(2 * time.Second)
+		err = be.ping()
+		be.pc.setDeadline(0)
+		if err == nil {
+			return pb, nil
+		}
+		c.srv.pool.Discard(pb)
+	}
+}
+
+// sync replays the client's tracked state where the backend differs.
+func (c *session) sync(be *backendConn) error {
+	if !c.varsReady {
+		c.initVars()
+	}
+	if c.schema != "" && be.schema != c.schema {
+		if err := be.initDB(c.schema); err != nil {
+			return err
+		}
+	}
+	if q := replaySQL(c.vars, be.vars, be.baseline); q != "" {
+		if _, err := be.exec(q); err != nil {
+			return err
+		}
+	}
+	return be.setMulti(c.multi)
+}
+
+// initVars turns the handshake character set into tracked variables.
+func (c *session) initVars() {
+	c.varsReady = true
+	if c.charset == defaultCharset {
+		return
+	}
+	m := c.srv.collations.Load()
+	if m == nil {
+		return
+	}
+	if cs, ok := (*m)[c.charset]; ok {
+		for _, n := range []string{"character_set_client", "character_set_connection", "character_set_results"} {
+			c.vars[n] = cs[0]
+		}
+		c.vars["collation_connection"] = cs[1]
+	}
+}
+
+func (c *session) syncLastInsertID() error {
+	be := c.be.Conn
+	if be.lastInsertID == c.lastInsertID {
+		return nil
+	}
+	if _, err := be.exec(fmt.Sprintf("DO LAST_INSERT_ID(%d)", c.lastInsertID)); err != nil {
+		return err
+	}
+	be.lastInsertID = c.lastInsertID
+	return nil
+}
+
+// maybeRelease returns the backend at a transaction boundary.
+func (c *session) maybeRelease() {
+	if c.be == nil {
+		return
+	}
+	be := c.be.Conn
+	if !be.broken && (c.pinned || be.inTrans() || len(c.longData) > 0 || c.holdTx || be.status&statusCursorExists != 0) {
+		return
+	}
+	c.putBackend()
+}
+
+// putBackend returns the held backend: reset first if it carries state
+// the next client must not see, discarded if broken.
+func (c *session) putBackend() {
+	pb := c.be
+	c.be = nil
+	be := pb.Conn
+	if !be.broken && (be.dirty || c.pinned) {
+		be.pc.setDeadline(cleanupTimeout)
+		if err := be.reset(c.srv.cfg.InitQuery); err != nil {
+			be.broken = true
+		}
+		be.pc.setDeadline(0)
+	}
+	if be.broken {
+		c.srv.pool.Discard(pb)
+		return
+	}
+	be.idleSince = time.Now()
+	c.srv.pool.Put(pb)
+}
+
+// close ends the session: a transaction left open is rolled back (exactly
+// once) and the backend reset or discarded.
+func (c *session) close() {
+	if c.be == nil {
+		return
+	}
+	be := c.be.Conn
+	be.pc.setDeadline(cleanupTimeout)
+	if !be.broken && be.inTrans() {
+		if err := be.rollback(); err != nil {
+			be.broken = true
+		}
+	}
+	if len(c.longData) > 0 || c.holdTx {
+		be.dirty = true
+	}
+	c.putBackend()
+}

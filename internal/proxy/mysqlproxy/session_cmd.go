@@ -1,0 +1,159 @@
+package mysqlproxy
+
+// Session commands the proxy answers itself: KILL, COM_CHANGE_USER,
+// COM_RESET_CONNECTION and COM_SET_OPTION.
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_change_user.html
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// kill runs KILL [QUERY] <id> where id is a proxy connection id: the
+// target's running statement is killed on its backend thread, and for
+// KILL CONNECTION the client connection is closed as well.
+func (c *session) kill(ctx context.Context, k killStmt) error {
+	t := c.srv.session(k.id)
+	if t == nil {
+		return c.sendErr(newError(erNoSuchThread, "HY000", "Unknown thread id: %d", k.id))
+	}
+	if t.login.User != c.login.User {
+		return c.sendErr(newError(erKillDenied, "HY000", "You are not owner of thread %d", k.id))
+	}
+	if t == c {
+		if k.queryOnly {
+			return c.writeOK(okPacket{status: c.status})
+		}
+		_ = c.sendErr(newError(1317, "70100", "Query execution was interrupted"))
+		return errors.New("client killed its own connection")
+	}
+	if err := t.killQuery(ctx); err != nil {
+		return c.sendErr(&Error{Code: crConnectionRefused, State: "HY000", Msg: "Could not reach the database to kill the query", Err: err})
+	}
+	if !k.queryOnly {
+		t.cancel()
+		_ = t.raw.Close()
+	}
+	return c.writeOK(okPacket{status: c.status})
+}
+
+// killQuery interrupts the statement the session is running, if any, with
+// KILL QUERY on a separate connection. Holding mu keeps the backend from
+// being released (and reused by another client) until the KILL is done,
+// so it can never hit someone else's statement.
+func (c *session) killQuery(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.running == nil {
+		return nil
+	}
+	tid := c.running.threadID
+	admin, err := c.srv.dialer.open(ctx, c.login)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	_, err = admin.exec(fmt.Sprintf("KILL QUERY %d", tid))
+	return err
+}
+
+// changeUser re-authenticates the client and gives it a fresh session.
+// A failed change ends the connection, as mysqld does.
+func (c *session) changeUser(ctx context.Context, p []byte) (quit bool, err error) {
+	user, plugin, auth, db, charset, err := parseChangeUser(p, c.caps)
+	if err != nil {
+		return true, c.sendErr(newError(erHandshake, "08S01", "Bad handshake"))
+	}
+	c.endSession()
+	if charset != 0 {
+		c.charset = charset
+	}
+	login, err := c.authenticate(ctx, user, plugin, auth)
+	if err != nil {
+		_ = c.sendErr(accessDenied(user, c.remoteHost(), len(auth) > 0))
+		return true, fmt.Errorf("change user to %q: %w", user, err)
+	}
+	c.user, c.login = user, login
+	c.log = c.ps.Log.With("proto", "mysql", "user", user)
+	c.schema = db
+	if c.schema == "" {
+		c.schema = login.Database
+	}
+	return false, c.writeOK(okPacket{status: statusAutocommit})
+}
+
+func parseChangeUser(p []byte, caps uint32) (user, plugin string, auth []byte, db string, charset byte, err error) {
+	u, rest, ok := readNulString(p[1:])
+	if !ok {
+		return "", "", nil, "", 0, errMalformed
+	}
+	if caps&capSecureConn != 0 {
+		if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
+			return "", "", nil, "", 0, errMalformed
+		}
+		auth, rest = rest[1:1+int(rest[0])], rest[1+int(rest[0]):]
+	} else if auth, rest, ok = readNulString(rest); !ok {
+		return "", "", nil, "", 0, errMalformed
+	}
+	auth = append([]byte(nil), auth...)
+	d, rest, ok := readNulString(rest)
+	if !ok {
+		d, rest = rest, nil
+	}
+	if len(rest) >= 2 {
+		charset = byte(binary.LittleEndian.Uint16(rest))
+		rest = rest[2:]
+	}
+	if caps&capPluginAuth != 0 && len(rest) > 0 {
+		name, _, ok := readNulString(rest)
+		if !ok {
+			name = rest
+		}
+		plugin = string(name)
+	}
+	return string(u), plugin, auth, string(d), charset, nil
+}
+
+// resetConnection is COM_RESET_CONNECTION: the client's session state
+// returns to that of a new connection; the schema stays (MariaDB).
+func (c *session) resetConnection() error {
+	schema := c.schema
+	c.endSession()
+	c.schema = schema
+	return c.writeOK(okPacket{status: statusAutocommit})
+}
+
+// endSession rolls back and returns a held backend, resetting it, and
+// forgets all client session state.
+func (c *session) endSession() {
+	if c.be != nil {
+		be := c.be.Conn
+		be.dirty = true
+		c.close()
+	}
+	c.vars, c.varsReady, c.lastInsertID, c.holdTx = vars{}, false, 0, false
+	c.stmts, c.longData = map[uint32]*clientStmt{}, map[uint32]bool{}
+	c.pinned, c.status = false, statusAutocommit
+}
+
+// setOption is COM_SET_OPTION: multi-statements on or off, applied to
+// whichever backend runs the next query.
+func (c *session) setOption(p []byte) error {
+	if len(p) < 3 {
+		return c.sendErr(newError(erUnknownCommand, "08S01", "Malformed COM_SET_OPTION"))
+	}
+	switch binary.LittleEndian.Uint16(p[1:]) {
+	case 0:
+		c.multi = true
+	case 1:
+		c.multi = false
+	default:
+		return c.sendErr(newError(erUnknownCommand, "08S01", "Unknown command"))
+	}
+	if c.caps&capDeprecateEOF == 0 {
+		return c.send(eofPacket(0, c.status))
+	}
+	return c.writeOK(okPacket{header: hdrEOF, status: c.status})
+}

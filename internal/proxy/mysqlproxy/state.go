@@ -1,0 +1,235 @@
+package mysqlproxy
+
+// Session state tracking (CLIENT_SESSION_TRACK):
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_ok_packet.html (session_state_info)
+// https://mariadb.com/kb/en/ok_packet/ and MySQL WL#6885.
+
+import (
+	"sort"
+	"strings"
+)
+
+// Session tracker types in an OK packet's session_state_info.
+const (
+	trackSystemVariables   = 0
+	trackSchema            = 1
+	trackStateChange       = 2
+	trackGTIDs             = 3
+	trackTxCharacteristics = 4
+	trackTxState           = 5
+)
+
+// trackedVars are the session variables the proxy records and replays on
+// whichever backend a client borrows, instead of pinning: RDS Proxy's
+// tracked list for MySQL (spec proxy.md §1.5). Setting any other variable
+// pins the session.
+var trackedVars = map[string]bool{
+	"autocommit":               true,
+	"auto_increment_increment": true,
+	"character_set_client":     true,
+	"character_set_connection": true,
+	"character_set_results":    true,
+	"character_set_server":     true,
+	"character_set_filesystem": true,
+	"collation_connection":     true,
+	"collation_server":         true,
+	"interactive_timeout":      true,
+	"net_write_timeout":        true,
+	"query_cache_type":         true,
+	"sql_mode":                 true,
+	"time_zone":                true,
+	"tx_isolation":             true,
+	"transaction_isolation":    true,
+	"tx_read_only":             true,
+	"transaction_read_only":    true,
+	"wait_timeout":             true,
+}
+
+// derivedVars change as a side effect of tracked state (USE changes the
+// database character set) and are restored with it; they neither pin nor
+// replay.
+var derivedVars = map[string]bool{
+	"character_set_database": true,
+	"collation_database":     true,
+	// Our own settings: reported when the proxy enables tracking.
+	"session_track_system_variables": true,
+	"session_track_schema":           true,
+	"session_track_state_change":     true,
+	"session_track_transaction_info": true,
+}
+
+// baselineQuery reads the tracked variables of a fresh backend session.
+var baselineQuery = func() string {
+	names := make([]string, 0, len(trackedVars))
+	for n := range trackedVars {
+		names = append(names, "'"+n+"'")
+	}
+	sort.Strings(names)
+	return "SHOW SESSION VARIABLES WHERE Variable_name IN (" + strings.Join(names, ",") + ")"
+}()
+
+// trackSetup enables session tracking on a backend connection.
+const trackSetup = "SET SESSION session_track_system_variables='*', session_track_schema=ON, " +
+	"session_track_state_change=ON, session_track_transaction_info='CHARACTERISTICS'"
+
+// stateChange is what one OK packet's session_state_info reported.
+type stateChange struct {
+	vars       [][2]string // name, value in order
+	schema     string
+	hasSchema  bool
+	changed    bool // STATE_CHANGE tracker said "1"
+	txChars    string
+	hasTxChars bool
+}
+
+// parseSessionState decodes session_state_info.
+func parseSessionState(p []byte) (stateChange, error) {
+	var sc stateChange
+	for len(p) > 0 {
+		typ := p[0]
+		data, rest, ok := readLenencString(p[1:])
+		if !ok {
+			return sc, errMalformed
+		}
+		p = rest
+		switch typ {
+		case trackSystemVariables:
+			name, r, ok := readLenencString(data)
+			if !ok {
+				return sc, errMalformed
+			}
+			val, _, ok := readLenencString(r)
+			if !ok {
+				return sc, errMalformed
+			}
+			sc.vars = append(sc.vars, [2]string{strings.ToLower(string(name)), string(val)})
+		case trackSchema:
+			name, _, ok := readLenencString(data)
+			if !ok {
+				return sc, errMalformed
+			}
+			sc.schema, sc.hasSchema = string(name), true
+		case trackStateChange: // the value is not length-prefixed again
+			sc.changed = string(data) == "1"
+		case trackTxCharacteristics:
+			v, _, ok := readLenencString(data)
+			if !ok {
+				return sc, errMalformed
+			}
+			sc.txChars, sc.hasTxChars = string(v), true
+		}
+	}
+	return sc, nil
+}
+
+// untracked returns the first variable in sc that is neither tracked nor
+// derived, or "".
+func (sc stateChange) untracked() string {
+	for _, kv := range sc.vars {
+		if !trackedVars[kv[0]] && !derivedVars[kv[0]] {
+			return kv[0]
+		}
+	}
+	return ""
+}
+
+// explained reports whether every change sc flags is tracked state, so a
+// STATE_CHANGE flag needs no pin.
+func (sc stateChange) explained() bool {
+	return (len(sc.vars) > 0 || sc.hasSchema) && sc.untracked() == ""
+}
+
+// vars is a set of tracked session variable values.
+type vars map[string]string
+
+// apply records the tracked variables of sc.
+func (v vars) apply(sc stateChange) {
+	for _, kv := range sc.vars {
+		if trackedVars[kv[0]] {
+			v[kv[0]] = kv[1]
+		}
+	}
+}
+
+// replaySQL returns a SET statement that turns a backend whose tracked
+// variables are have (over baseline) into one with want, or "" when they
+// already agree. Character sets are set before collations, which they
+// would otherwise override.
+func replaySQL(want, have, baseline vars) string {
+	var names []string
+	seen := map[string]bool{}
+	for _, m := range []vars{want, have} {
+		for n := range m {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	sort.Slice(names, func(i, j int) bool {
+		ci, cj := strings.HasPrefix(names[i], "collation"), strings.HasPrefix(names[j], "collation")
+		if ci != cj {
+			return cj
+		}
+		return names[i] < names[j]
+	})
+	var b strings.Builder
+	for _, n := range names {
+		w, ok := want[n]
+		if !ok {
+			if w, ok = baseline[n]; !ok {
+				continue
+			}
+		}
+		h, ok := have[n]
+		if !ok {
+			h = baseline[n]
+		}
+		if w == h {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("SET SESSION ")
+		} else {
+			b.WriteString(", ")
+		}
+		b.WriteString(n)
+		b.WriteByte('=')
+		b.WriteString(sqlValue(w))
+	}
+	return b.String()
+}
+
+// sqlValue quotes v unless it is an integer.
+func sqlValue(v string) string {
+	if isInteger(v) {
+		return v
+	}
+	var b strings.Builder
+	b.WriteByte('\'')
+	for _, c := range []byte(v) {
+		switch c {
+		case '\'', '\\':
+			b.WriteByte('\\')
+		case 0:
+			b.WriteString(`\0`)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+func isInteger(v string) bool {
+	v = strings.TrimPrefix(v, "-")
+	if v == "" || len(v) > 18 {
+		return false
+	}
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}

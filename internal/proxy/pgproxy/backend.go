@@ -1,0 +1,308 @@
+package pgproxy
+
+import (
+	"bufio"
+	"container/list"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/proxy"
+)
+
+// stmtCacheSize is the per-backend LRU (a var for tests) of proxy-named prepared statements
+// (PgBouncer's max_prepared_statements).
+var stmtCacheSize = 256
+
+// backend is one PostgreSQL server connection, logged in through pgconn and
+// then driven frame by frame. One session uses it at a time; wmu orders
+// writes between the session's two goroutines.
+type backend struct {
+	conn   net.Conn
+	r      msgReader
+	bw     *bufio.Writer
+	wmu    sync.Mutex
+	pid    uint32
+	key    []byte
+	addr   string
+	broken atomic.Bool // set by either session goroutine
+	// params are the tracked parameters set on this connection beyond the
+	// server defaults (lower-case name → value).
+	params map[string]string
+	stmts  *stmtLRU
+}
+
+var _ proxy.Conn = (*backend)(nil)
+
+// Close closes the socket after a Terminate.
+func (b *backend) Close() error {
+	_ = b.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	_, _ = b.conn.Write([]byte{'X', 0, 0, 0, 4})
+	return b.conn.Close()
+}
+
+// Broken reports that the connection's protocol state is unknown.
+func (b *backend) Broken() bool { return b.broken.Load() }
+
+// write queues frames; flush sends them.
+func (b *backend) write(frame []byte) error {
+	_, err := b.bw.Write(frame)
+	if err != nil {
+		b.broken.Store(true)
+	}
+	return err
+}
+
+func (b *backend) flush() error {
+	if err := b.bw.Flush(); err != nil {
+		b.broken.Store(true)
+		return err
+	}
+	return nil
+}
+
+// exec runs sql with the simple protocol and reads to ReadyForQuery,
+// returning the first row's text columns and the transaction status. Only
+// for connections no relay goroutine reads from.
+func (b *backend) exec(ctx context.Context, sql string) (row []string, status byte, err error) {
+	if dl, ok := ctx.Deadline(); ok {
+		_ = b.conn.SetDeadline(dl)
+		defer func() { _ = b.conn.SetDeadline(time.Time{}) }()
+	}
+	if err := b.write(appendFrame(nil, 'Q', []byte(sql), []byte{0})); err != nil {
+		return nil, 0, err
+	}
+	if err := b.flush(); err != nil {
+		return nil, 0, err
+	}
+	var qerr error
+	for {
+		frame, err := b.r.next()
+		if err != nil {
+			b.broken.Store(true)
+			return nil, 0, err
+		}
+		switch frame[0] {
+		case 'D':
+			if row == nil {
+				row = decodeDataRow(frame[5:])
+			}
+		case 'E':
+			if qerr == nil {
+				qerr = decodeError(frame[5:])
+			}
+		case 'Z':
+			if len(frame) < 6 {
+				b.broken.Store(true)
+				return nil, 0, errors.New("short ReadyForQuery")
+			}
+			return row, frame[5], qerr
+		case 'G', 'H', 'W':
+			b.broken.Store(true) // COPY from an internal query: give up on the conn
+			return nil, 0, errors.New("unexpected COPY in internal query")
+		}
+	}
+}
+
+func decodeDataRow(b []byte) []string {
+	if len(b) < 2 {
+		return nil
+	}
+	n := int(binary.BigEndian.Uint16(b))
+	b = b[2:]
+	out := make([]string, 0, n)
+	for i := 0; i < n && len(b) >= 4; i++ {
+		l := int(int32(binary.BigEndian.Uint32(b)))
+		b = b[4:]
+		if l < 0 || l > len(b) {
+			out = append(out, "")
+			continue
+		}
+		out = append(out, string(b[:l]))
+		b = b[l:]
+	}
+	return out
+}
+
+// decodeError turns an ErrorResponse body into a *pgconn.PgError.
+func decodeError(body []byte) error {
+	e := &pgconn.PgError{}
+	for len(body) > 1 {
+		t := body[0]
+		v, rest, ok := cstring(body[1:])
+		if !ok {
+			break
+		}
+		switch t {
+		case 'S':
+			e.Severity = string(v)
+		case 'C':
+			e.Code = string(v)
+		case 'M':
+			e.Message = string(v)
+		}
+		body = rest
+	}
+	return e
+}
+
+// cancel sends a CancelRequest for this connection's running query and
+// waits until the server closed the cancel connection, i.e. signalled the
+// backend process.
+func (b *backend) cancel(ctx context.Context) error {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", b.addr)
+	if err != nil {
+		return fmt.Errorf("cancel request: %w", err)
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.SetDeadline(dl)
+	}
+	msg := binary.BigEndian.AppendUint32(nil, uint32(12+len(b.key)))
+	msg = binary.BigEndian.AppendUint32(msg, 80877102)
+	msg = binary.BigEndian.AppendUint32(msg, b.pid)
+	msg = append(msg, b.key...)
+	if _, err := c.Write(msg); err != nil {
+		return fmt.Errorf("cancel request: %w", err)
+	}
+	_, _ = c.Read(make([]byte, 1)) // EOF once the postmaster has signalled
+	return nil
+}
+
+// dialer opens backend connections for one cluster.
+type dialer struct {
+	base      *pgconn.Config
+	addr      string
+	initQuery string
+
+	mu     sync.Mutex // guards params
+	params map[string]string
+}
+
+func newDialer(cl config.Cluster) (*dialer, error) {
+	addr := cl.Address
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("cluster address %q: %w", addr, err)
+	}
+	conn := "host=" + quoteConn(host) + " port=" + quoteConn(port) + " sslmode=" + cl.TLS.Mode
+	if cl.TLS.CAFile != "" {
+		conn += " sslrootcert=" + quoteConn(cl.TLS.CAFile)
+	}
+	cfg, err := pgconn.ParseConfig(conn)
+	if err != nil {
+		return nil, fmt.Errorf("parse backend config: %w", err)
+	}
+	cfg.ConnectTimeout = 5 * time.Second
+	return &dialer{base: cfg, addr: addr, initQuery: cl.Proxy.InitQuery}, nil
+}
+
+func quoteConn(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// dial logs in as login, hijacks the connection and runs init_query.
+// Network failures wrap proxy.ErrBackendDown.
+func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backend, error) {
+	cfg := d.base.Copy()
+	cfg.User, cfg.Password, cfg.Database = login.User, login.Password, login.Database
+	pg, err := pgconn.ConnectConfig(ctx, cfg)
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) {
+			return nil, fmt.Errorf("connect backend: %w", pgErr)
+		}
+		return nil, fmt.Errorf("connect backend: %w: %w", proxy.ErrBackendDown, err)
+	}
+	// SyncConn stops pgconn's background reader, which would otherwise
+	// steal bytes from the hijacked socket.
+	if err := pg.SyncConn(ctx); err != nil {
+		pg.Close(ctx)
+		return nil, fmt.Errorf("sync backend: %w: %w", proxy.ErrBackendDown, err)
+	}
+	hc, err := pg.Hijack()
+	if err != nil {
+		pg.Close(ctx)
+		return nil, fmt.Errorf("hijack backend: %w", err)
+	}
+	b := &backend{conn: hc.Conn, r: msgReader{br: bufio.NewReaderSize(hc.Conn, 32<<10)}, bw: bufio.NewWriterSize(hc.Conn, 32<<10),
+		pid: hc.PID, key: hc.SecretKey, addr: d.addr, params: map[string]string{}, stmts: newStmtLRU(stmtCacheSize)}
+	d.mu.Lock()
+	if d.params == nil {
+		d.params = hc.ParameterStatuses
+	}
+	d.mu.Unlock()
+	if d.initQuery != "" {
+		if _, _, err := b.exec(ctx, d.initQuery); err != nil {
+			_ = b.Close()
+			return nil, fmt.Errorf("init_query: %w", err)
+		}
+	}
+	return b, nil
+}
+
+// serverParams returns the ParameterStatus values of the first backend
+// connection, or nil before any.
+func (d *dialer) serverParams() map[string]string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.params
+}
+
+// stmtLRU is the set of proxy statement names prepared on one backend.
+type stmtLRU struct {
+	max   int
+	order *list.List // front = most recent
+	items map[string]*list.Element
+}
+
+func newStmtLRU(max int) *stmtLRU {
+	return &stmtLRU{max: max, order: list.New(), items: map[string]*list.Element{}}
+}
+
+// has reports whether name is prepared and marks it used.
+func (l *stmtLRU) has(name string) bool {
+	e, ok := l.items[name]
+	if ok {
+		l.order.MoveToFront(e)
+	}
+	return ok
+}
+
+// add records name and returns the evicted name, if any.
+func (l *stmtLRU) add(name string) (evicted string) {
+	if e, ok := l.items[name]; ok {
+		l.order.MoveToFront(e)
+		return ""
+	}
+	l.items[name] = l.order.PushFront(name)
+	if l.order.Len() > l.max {
+		e := l.order.Back()
+		l.order.Remove(e)
+		evicted = e.Value.(string)
+		delete(l.items, evicted)
+	}
+	return evicted
+}
+
+func (l *stmtLRU) remove(name string) {
+	if e, ok := l.items[name]; ok {
+		l.order.Remove(e)
+		delete(l.items, name)
+	}
+}
+
+func (l *stmtLRU) clear() {
+	l.order.Init()
+	l.items = map[string]*list.Element{}
+}

@@ -1,0 +1,239 @@
+package pgproxy
+
+// A light SQL classifier for session state the proxy cannot share between
+// clients (spec §1.5, §6.3): it never parses SQL beyond the leading
+// keywords of each statement, and errs on the side of pinning.
+
+import (
+	"strings"
+)
+
+// trackedParams are session parameters the proxy replays on whichever
+// backend a client borrows instead of pinning (spec §0.2; PgBouncer's
+// list plus search_path and the common timeouts).
+var trackedParams = map[string]bool{
+	"client_encoding": true, "datestyle": true, "timezone": true, "intervalstyle": true,
+	"search_path": true, "application_name": true, "standard_conforming_strings": true,
+	"statement_timeout": true, "lock_timeout": true, "idle_in_transaction_session_timeout": true,
+	"extra_float_digits": true, "bytea_output": true, "default_transaction_isolation": true,
+	"default_transaction_read_only": true, "default_transaction_deferrable": true,
+	"work_mem": true, "jit": true, "timezone_abbreviations": true, "xmloption": true,
+	"lc_messages": true, "lc_monetary": true, "lc_numeric": true, "lc_time": true,
+}
+
+// Pin reasons (metric label values).
+const (
+	pinSet       = "SQL changed session settings that the proxy doesn't track"
+	pinListen    = "LISTEN"
+	pinPrepare   = "SQL PREPARE"
+	pinHold      = "WITH HOLD cursor"
+	pinTemp      = "temporary object"
+	pinAdvisory  = "session advisory lock"
+	pinLoad      = "LOAD"
+	pinSetConfig = "set_config of an untracked or non-literal parameter"
+)
+
+// sqlClass is what a query text does to session state.
+type sqlClass struct {
+	pin        string   // non-empty: pin the session
+	track      []string // tracked parameters it may change
+	resetAll   bool     // RESET ALL or DISCARD ALL
+	deallocAll bool     // DEALLOCATE ALL or DISCARD ALL
+	// deallocate is the name when the whole text is one "DEALLOCATE name".
+	deallocate string
+}
+
+// classify inspects every statement of sql.
+func classify(sql string) sqlClass {
+	var c sqlClass
+	if containsFold(sql, "pg_advisory_lock") || containsFold(sql, "pg_try_advisory_lock") {
+		c.pin = pinAdvisory
+	}
+	if i := indexFold(sql, "set_config"); i >= 0 {
+		classifySetConfig(sql[i+len("set_config"):], &c)
+	}
+	lx := lexer{s: sql}
+	nStmts := 0
+	for !lx.done() {
+		nStmts++
+		if words := lx.statement(); len(words) > 0 {
+			classifyStatement(words, &c)
+		}
+	}
+	if nStmts != 1 {
+		c.deallocate = ""
+	}
+	return c
+}
+
+func (c *sqlClass) pinAs(reason string) {
+	if c.pin == "" {
+		c.pin = reason
+	}
+}
+
+func classifyStatement(w []string, c *sqlClass) {
+	at := func(i int) string {
+		if i < len(w) {
+			return w[i]
+		}
+		return ""
+	}
+	switch w[0] {
+	case "set":
+		classifySet(w[1:], c)
+	case "reset":
+		switch name := at(1); name {
+		case "all":
+			c.resetAll = true
+		case "role", "session":
+		default:
+			trackOrPin(name, c)
+		}
+	case "listen":
+		c.pinAs(pinListen)
+	case "prepare":
+		if at(1) != "transaction" {
+			c.pinAs(pinPrepare)
+		}
+	case "deallocate":
+		name := at(1)
+		if name == "prepare" {
+			name = at(2)
+		}
+		if name == "all" {
+			c.deallocAll = true
+		} else {
+			c.deallocate = name
+		}
+	case "discard":
+		if at(1) == "all" {
+			c.resetAll, c.deallocAll = true, true
+		}
+	case "declare":
+		for i := 1; i+1 < len(w); i++ {
+			if w[i] == "with" && w[i+1] == "hold" {
+				c.pinAs(pinHold)
+			}
+		}
+	case "create":
+		classifyCreate(w, c)
+	case "load":
+		c.pinAs(pinLoad)
+	}
+}
+
+func classifySet(w []string, c *sqlClass) {
+	if len(w) == 0 {
+		return
+	}
+	switch w[0] {
+	case "local", "transaction", "constraints":
+		return // transaction-scoped
+	case "session":
+		w = w[1:]
+		if len(w) == 0 || w[0] == "authorization" || w[0] == "characteristics" {
+			c.pinAs(pinSet)
+			return
+		}
+	}
+	switch w[0] {
+	case "role":
+		c.pinAs(pinSet)
+	case "time":
+		trackOrPin("timezone", c)
+	case "names":
+		trackOrPin("client_encoding", c)
+	case "schema":
+		trackOrPin("search_path", c)
+	default:
+		trackOrPin(w[0], c)
+	}
+}
+
+func trackOrPin(name string, c *sqlClass) {
+	if trackedParams[name] {
+		c.track = append(c.track, name)
+		return
+	}
+	c.pinAs(pinSet)
+}
+
+func classifyCreate(w []string, c *sqlClass) {
+	temp := false
+	for i := 1; i < len(w) && i < 6; i++ {
+		switch w[i] {
+		case "temp", "temporary":
+			temp = true
+		case "table", "view", "sequence":
+			if !temp {
+				return
+			}
+			for j := i; j+2 < len(w); j++ {
+				if w[j] == "on" && w[j+1] == "commit" && w[j+2] == "drop" {
+					return
+				}
+			}
+			c.pinAs(pinTemp)
+			return
+		}
+	}
+}
+
+// classifySetConfig handles set_config('name', value, is_local): tracked
+// names with a literal name are tracked, is_local=true is ignored, the rest pins.
+func classifySetConfig(rest string, c *sqlClass) {
+	lx := lexer{s: rest}
+	if t, _ := lx.token(); t != "(" {
+		return // a column or function named like it
+	}
+	name, kind := lx.token()
+	if kind != tokString {
+		c.pinAs(pinSetConfig)
+		return
+	}
+	depth, args := 0, []string{}
+	for !lx.done() {
+		t, k := lx.token()
+		if k == tokPunct {
+			switch t {
+			case "(":
+				depth++
+			case ")":
+				if depth == 0 {
+					if len(args) > 0 && (args[len(args)-1] == "true" || args[len(args)-1] == "t") {
+						return
+					}
+					trackOrPinSetConfig(strings.ToLower(name), c)
+					return
+				}
+				depth--
+			}
+			continue
+		}
+		args = append(args, t)
+	}
+	c.pinAs(pinSetConfig)
+}
+
+func trackOrPinSetConfig(name string, c *sqlClass) {
+	if trackedParams[name] {
+		c.track = append(c.track, name)
+		return
+	}
+	c.pinAs(pinSetConfig)
+}
+
+// containsFold reports whether s contains the lower-case ASCII sub,
+// ignoring case.
+func containsFold(s, sub string) bool { return indexFold(s, sub) >= 0 }
+
+func indexFold(s, sub string) int {
+	first := sub[0]
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i]|0x20 == first && strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
+}

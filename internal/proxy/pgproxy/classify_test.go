@@ -1,0 +1,73 @@
+package pgproxy
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		sql        string
+		pin        string
+		track      []string
+		deallocate string
+		resetAll   bool
+	}{
+		{sql: "select 1"},
+		{sql: "SET search_path TO a, b", track: []string{"search_path"}},
+		{sql: "set session TimeZone = 'UTC'", track: []string{"timezone"}},
+		{sql: "SET LOCAL work_mem = '1MB'"},
+		{sql: "set time zone 'UTC'", track: []string{"timezone"}},
+		{sql: "set enable_seqscan = off", pin: pinSet},
+		{sql: "set role admin", pin: pinSet},
+		{sql: "SET SESSION AUTHORIZATION bob", pin: pinSet},
+		{sql: "select 1; listen foo", pin: pinListen},
+		{sql: "select 'listen x'"},
+		{sql: "-- listen x\nselect 1"},
+		{sql: "prepare p as select 1", pin: pinPrepare},
+		{sql: "PREPARE TRANSACTION 'x'"},
+		{sql: "create temporary table t(a int)", pin: pinTemp},
+		{sql: "create temp table t(a int) on commit drop"},
+		{sql: "create table temp(a int)"},
+		{sql: "declare c cursor with hold for select 1", pin: pinHold},
+		{sql: "declare c cursor for select 1"},
+		{sql: "select pg_advisory_lock(1)", pin: pinAdvisory},
+		{sql: "select pg_advisory_xact_lock(1)"},
+		{sql: "select set_config('search_path', 'x', false)", track: []string{"search_path"}},
+		{sql: "select set_config('search_path', 'x', true)"},
+		{sql: "select set_config('myapp.user', 'x', false)", pin: pinSetConfig},
+		{sql: "deallocate s1", deallocate: "s1"},
+		{sql: "deallocate prepare s1", deallocate: "s1"},
+		{sql: "select 1; deallocate s1"},
+		{sql: "discard all", resetAll: true},
+		{sql: "reset all", resetAll: true},
+		{sql: "select $x$; listen y; $x$"},
+		{sql: "load 'auto_explain'", pin: pinLoad},
+	}
+	for _, tc := range tests {
+		t.Run(tc.sql, func(t *testing.T) {
+			got := classify(tc.sql)
+			if got.pin != tc.pin || !slices.Equal(got.track, tc.track) || got.deallocate != tc.deallocate || got.resetAll != tc.resetAll {
+				t.Fatalf("got %+v", got)
+			}
+		})
+	}
+}
+
+func TestSCRAM_PBKDF2(t *testing.T) {
+	// RFC 7914 §11 PBKDF2-HMAC-SHA256 test vector (first 32 bytes).
+	got := pbkdf2SHA256([]byte("passwd"), []byte("salt"), 1)
+	want := "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
+	if hexs(got) != want {
+		t.Fatalf("got %s", hexs(got))
+	}
+}
+
+func hexs(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}

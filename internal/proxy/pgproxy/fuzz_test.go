@@ -1,0 +1,101 @@
+package pgproxy
+
+import (
+	"context"
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/proxy"
+)
+
+var (
+	fuzzOnce sync.Once
+	fuzzAddr string
+)
+
+// fuzzServer is a proxy with an unreachable database and cached server
+// parameters, so arbitrary client bytes reach every local code path.
+func fuzzServer(t testing.TB) string {
+	fuzzOnce.Do(func() {
+		cl := config.Cluster{Name: "fuzz", Engine: "postgres", Address: "127.0.0.1:1", TLS: config.ClusterTLS{Mode: "disable"},
+			Proxy: &config.Proxy{Listen: "127.0.0.1:0", AuthSecrets: []string{"app"}, IAMAuth: "required",
+				MaxClientConnections: 1000, BorrowTimeout: 50 * time.Millisecond, IdleClientTimeout: time.Second}}
+		srv, err := New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: newBudget(2), Tokens: fakeTokens{},
+			Secrets: &fakeSecrets{m: map[string]string{"app": `{"username":"u","password":"p"}`}},
+			Log:     slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.dial.params = map[string]string{"server_version": "15.0", "client_encoding": "UTF8"}
+		if err := srv.Listen(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = srv.Serve(context.Background()) }()
+		fuzzAddr = srv.Addr().String()
+	})
+	return fuzzAddr
+}
+
+func startupPacket(params ...string) []byte {
+	body := binary.BigEndian.AppendUint32(nil, protocol30)
+	for _, p := range params {
+		body = append(append(body, p...), 0)
+	}
+	body = append(body, 0)
+	return append(binary.BigEndian.AppendUint32(nil, uint32(len(body)+4)), body...)
+}
+
+// FuzzFrontend feeds arbitrary bytes to a session: as the start-up packet
+// when the first byte is 0, else as messages after a successful login
+// (T15). The server must never panic or hang.
+func FuzzFrontend(f *testing.F) {
+	login := append(startupPacket("user", "u", "database", "d"), appendFrame(nil, 'p', []byte(iamToken("u")), []byte{0})...)
+	seeds := [][]byte{
+		appendFrame(nil, 'Q', []byte("select 1"), []byte{0}),
+		appendFrame(nil, 'Q', []byte("deallocate s1; set search_path = x; listen y"), []byte{0}),
+		append(appendFrame(nil, 'P', []byte("s1\x00select $1\x00\x00\x01\x00\x00\x00\x17")), appendFrame(nil, 'S')...),
+		append(appendFrame(nil, 'B', []byte("\x00s1\x00\x00\x00\x00\x00\x00\x00")), appendFrame(nil, 'S')...),
+		append(appendFrame(nil, 'C', []byte("Ss1\x00")), appendFrame(nil, 'H')...),
+		appendFrame(nil, 'D', []byte("S\x00")),
+		{'X', 0, 0, 0, 4},
+		{'P', 0xff, 0xff, 0xff, 0xff},
+	}
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Add(append([]byte{0}, startupPacket("user", "u", "options", "-c a=b --c=d")...))
+	f.Add([]byte{0, 0, 0, 0, 8, 4, 210, 22, 47})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		addr := fuzzServer(t)
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+		in := append(append([]byte(nil), login...), data...)
+		if len(data) > 0 && data[0] == 0 {
+			in = data[1:]
+		}
+		go func() {
+			_, _ = c.Write(in)
+			_ = c.(*net.TCPConn).CloseWrite() // EOF ends the session
+		}()
+		_, _ = io.Copy(io.Discard, c)
+	})
+}
+
+// FuzzClassify: the SQL classifier never panics.
+func FuzzClassify(f *testing.F) {
+	for _, s := range []string{"set search_path = a", "SELECT set_config('x', $1, false)", "declare c cursor with hold for select 1",
+		"/* x /* y */ */ create temp table t() on commit drop", "select $$;$$; listen x", "E'\\''; prepare p as select 1", "set_config("} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { _ = classify(s) })
+}

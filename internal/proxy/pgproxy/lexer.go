@@ -1,0 +1,192 @@
+package pgproxy
+
+// Just enough of PostgreSQL's lexical structure to find statement
+// boundaries and leading keywords: comments (nested /* */), quoted
+// identifiers, string constants (standard, E'', dollar-quoted).
+// https://www.postgresql.org/docs/current/sql-syntax-lexical.html
+
+import "strings"
+
+type tokKind int
+
+const (
+	tokEnd tokKind = iota
+	tokWord
+	tokIdent  // "quoted"
+	tokString // 'literal' (value unescaped)
+	tokPunct
+)
+
+// interesting are the statement keywords classify looks deeper into.
+var interesting = map[string]bool{"set": true, "reset": true, "listen": true, "prepare": true,
+	"deallocate": true, "discard": true, "declare": true, "create": true, "load": true}
+
+type lexer struct {
+	s string
+	i int
+}
+
+func (l *lexer) done() bool {
+	l.skipSpace()
+	return l.i >= len(l.s)
+}
+
+// statement returns the lower-cased words of the next statement when it
+// starts with an interesting keyword (at most 64), else nil; it consumes
+// the statement and its semicolon.
+func (l *lexer) statement() []string {
+	var words []string
+	keep := false
+	for n := 0; ; n++ {
+		t, k := l.token()
+		switch {
+		case k == tokEnd:
+			return words
+		case k == tokPunct && t == ";":
+			return words
+		}
+		if n == 0 {
+			if keep = k == tokWord && interesting[t]; !keep {
+				l.skipStatement()
+				return nil
+			}
+		}
+		if keep && len(words) < 64 && k != tokPunct {
+			words = append(words, t)
+		}
+	}
+}
+
+// skipStatement moves past the next semicolon outside quotes and comments.
+func (l *lexer) skipStatement() {
+	for {
+		l.skipSpace()
+		if l.i >= len(l.s) {
+			return
+		}
+		switch c := l.s[l.i]; {
+		case c == ';':
+			l.i++
+			return
+		case c == '\'' || c == '"' || c == '$' || c == 'e' || c == 'E':
+			l.token()
+		default:
+			l.i++
+		}
+	}
+}
+
+func (l *lexer) skipSpace() {
+	for l.i < len(l.s) {
+		c := l.s[l.i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+			l.i++
+		case c == '-' && strings.HasPrefix(l.s[l.i:], "--"):
+			if j := strings.IndexByte(l.s[l.i:], '\n'); j >= 0 {
+				l.i += j + 1
+			} else {
+				l.i = len(l.s)
+			}
+		case c == '/' && strings.HasPrefix(l.s[l.i:], "/*"):
+			depth := 0
+			for l.i < len(l.s) {
+				if strings.HasPrefix(l.s[l.i:], "/*") {
+					depth++
+					l.i += 2
+				} else if strings.HasPrefix(l.s[l.i:], "*/") {
+					depth--
+					l.i += 2
+					if depth == 0 {
+						break
+					}
+				} else {
+					l.i++
+				}
+			}
+		default:
+			return
+		}
+	}
+}
+
+// token returns the next token; words are lower-cased.
+func (l *lexer) token() (string, tokKind) {
+	l.skipSpace()
+	if l.i >= len(l.s) {
+		return "", tokEnd
+	}
+	c := l.s[l.i]
+	switch {
+	case c == '\'':
+		return l.quoted('\'', false), tokString
+	case c == '"':
+		return l.quoted('"', false), tokIdent
+	case (c == 'e' || c == 'E') && l.i+1 < len(l.s) && l.s[l.i+1] == '\'':
+		l.i++
+		return l.quoted('\'', true), tokString
+	case c == '$' && l.dollarTag() != "":
+		tag := l.dollarTag()
+		l.i += len(tag)
+		end := strings.Index(l.s[l.i:], tag)
+		if end < 0 {
+			v := l.s[l.i:]
+			l.i = len(l.s)
+			return v, tokString
+		}
+		v := l.s[l.i : l.i+end]
+		l.i += end + len(tag)
+		return v, tokString
+	case isWordChar(c):
+		j := l.i
+		for j < len(l.s) && (isWordChar(l.s[j]) || l.s[j] == '$') {
+			j++
+		}
+		w := strings.ToLower(l.s[l.i:j])
+		l.i = j
+		return w, tokWord
+	}
+	l.i++
+	return string(c), tokPunct
+}
+
+func isWordChar(c byte) bool {
+	return c == '_' || c == '.' || c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z' || c >= 0x80
+}
+
+// dollarTag returns "$tag$" at the cursor, or "".
+func (l *lexer) dollarTag() string {
+	j := l.i + 1
+	for j < len(l.s) && (l.s[j] == '_' || l.s[j]|0x20 >= 'a' && l.s[j]|0x20 <= 'z' || j > l.i+1 && l.s[j] >= '0' && l.s[j] <= '9') {
+		j++
+	}
+	if j < len(l.s) && l.s[j] == '$' {
+		return l.s[l.i : j+1]
+	}
+	return ""
+}
+
+// quoted reads a q-quoted token starting at the cursor; doubled quotes
+// escape, and backslashes too when esc.
+func (l *lexer) quoted(q byte, esc bool) string {
+	l.i++
+	var b strings.Builder
+	for l.i < len(l.s) {
+		c := l.s[l.i]
+		switch {
+		case esc && c == '\\' && l.i+1 < len(l.s):
+			b.WriteByte(l.s[l.i+1])
+			l.i += 2
+		case c == q && l.i+1 < len(l.s) && l.s[l.i+1] == q:
+			b.WriteByte(q)
+			l.i += 2
+		case c == q:
+			l.i++
+			return b.String()
+		default:
+			b.WriteByte(c)
+			l.i++
+		}
+	}
+	return b.String()
+}

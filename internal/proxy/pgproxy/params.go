@@ -1,0 +1,166 @@
+package pgproxy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// replayTimeout bounds replaying parameters on a borrowed backend.
+const replayTimeout = 10 * time.Second
+
+// replay makes b's tracked parameters equal the client's: set_config for
+// values that differ, RESET for ones the client never set. One round trip,
+// only when something differs (lazy, like PgDog and Odyssey).
+func (s *session) replay(ctx context.Context, b *backend) error {
+	s.mu.Lock()
+	want := s.params
+	sql := replaySQL(want, b.params)
+	s.mu.Unlock()
+	if sql == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, replayTimeout)
+	defer cancel()
+	if _, _, err := b.exec(ctx, sql); err != nil {
+		if b.Broken() {
+			return errorf("08006", "server connection lost", err)
+		}
+		if pe, ok := err.(*pgconn.PgError); ok {
+			return errorf(pe.Code, pe.Message, err)
+		}
+		return errorf("XX000", "could not apply session parameters", err)
+	}
+	s.mu.Lock()
+	b.params = cloneMap(want)
+	s.mu.Unlock()
+	return nil
+}
+
+// replaySQL returns the statements that turn have into want, or "".
+func replaySQL(want, have map[string]string) string {
+	var sets, resets []string
+	for k, v := range want {
+		if hv, ok := have[k]; !ok || hv != v {
+			sets = append(sets, "pg_catalog.set_config("+quoteLiteral(k)+", "+quoteLiteral(v)+", false)")
+		}
+	}
+	for k := range have {
+		if _, ok := want[k]; !ok {
+			resets = append(resets, "RESET "+quoteIdent(k))
+		}
+	}
+	if len(sets) == 0 && len(resets) == 0 {
+		return ""
+	}
+	slices.Sort(sets)
+	slices.Sort(resets)
+	var b strings.Builder
+	if len(sets) > 0 {
+		b.WriteString("SELECT " + strings.Join(sets, ", ") + ";")
+	}
+	for _, r := range resets {
+		b.WriteString(r + ";")
+	}
+	return b.String()
+}
+
+// captureSQL reads the current values of names.
+func captureSQL(names []string) string {
+	cols := make([]string, len(names))
+	for i, n := range names {
+		cols[i] = "pg_catalog.current_setting(" + quoteLiteral(n) + ")"
+	}
+	return "SELECT " + strings.Join(cols, ", ")
+}
+
+// applyCapture stores captured values as the client's and b's; s.mu is held.
+func (s *session) applyCapture(b *backend, names, values []string) {
+	for i, n := range names {
+		if i < len(values) {
+			s.params[n] = values[i]
+			b.params[n] = values[i]
+		}
+	}
+}
+
+// trackStatus follows ParameterStatus reports of tracked parameters; s.mu is held.
+func (s *session) trackStatus(b *backend, body []byte) {
+	name, rest, ok := cstring(body)
+	if !ok {
+		return
+	}
+	val, _, ok := cstring(rest)
+	if !ok {
+		return
+	}
+	n := lower(string(name))
+	if trackedParams[n] || s.startupParams[n] != "" {
+		s.params[n] = string(val)
+		b.params[n] = string(val)
+	}
+}
+
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+func quoteIdent(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// stmtInfo is one distinct statement (full SQL text and parameter types)
+// with its server-side name, shared by all clients.
+type stmtInfo struct {
+	name  string
+	query string
+	types []byte // Parse's parameter type section: Int16 n, n × Int32 OID
+	class sqlClass
+}
+
+// stmtRegistry maps statement text to shared names: keyed by the full text,
+// never by a hash alone (Odyssey#1345).
+type stmtRegistry struct {
+	seq atomic.Uint64
+	mu  sync.Mutex // guards byText
+	m   map[string]*stmtInfo
+}
+
+// maxRegistry bounds the registry; when full it starts afresh (names keep
+// counting up, so they never collide).
+const maxRegistry = 100000
+
+func newStmtRegistry() *stmtRegistry { return &stmtRegistry{m: map[string]*stmtInfo{}} }
+
+// get returns the statement for a Parse body's "query\0types" part
+// (looked up without copying it).
+func (r *stmtRegistry) get(queryAndTypes []byte) *stmtInfo {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if info, ok := r.m[string(queryAndTypes)]; ok {
+		return info
+	}
+	if len(r.m) >= maxRegistry {
+		r.m = map[string]*stmtInfo{}
+	}
+	query, types, _ := cstring(queryAndTypes)
+	info := &stmtInfo{name: fmt.Sprintf("sqlgate_%d", r.seq.Add(1)), query: string(query),
+		types: append([]byte(nil), types...), class: classify(string(query))}
+	r.m[string(queryAndTypes)] = info
+	return info
+}
+
+// errorMessage returns the server's message of a PgError in err, or "".
+func errorMessage(err error) string {
+	var pe *pgconn.PgError
+	if ok := asPgError(err, &pe); ok {
+		return pe.Message
+	}
+	return ""
+}

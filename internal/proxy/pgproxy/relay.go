@@ -1,0 +1,327 @@
+package pgproxy
+
+import (
+	"context"
+	"errors"
+	"os"
+	"time"
+)
+
+// entry is a request awaiting its reply from the backend, in order.
+type entry struct {
+	kind byte   // client message type: P B D E C S Q F
+	drop bool   // injected by the proxy: swallow its reply ('Q': all of it)
+	stmt string // P: shared statement name; C: evicted name
+	// synth is a reply the proxy generates, emitted when the entry
+	// reaches the head of the queue; nothing is sent to the backend.
+	synth   []byte
+	capture []string // drop Q: tracked parameters read by this query
+}
+
+// queue is a FIFO of entries.
+type queue struct {
+	items []entry
+	head  int
+}
+
+func (q *queue) len() int { return len(q.items) - q.head }
+
+func (q *queue) push(e entry) { q.items = append(q.items, e) }
+
+func (q *queue) peek() *entry {
+	if q.head == len(q.items) {
+		return nil
+	}
+	return &q.items[q.head]
+}
+
+func (q *queue) pop() entry {
+	e := q.items[q.head]
+	q.items[q.head] = entry{}
+	q.head++
+	if q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	}
+	return e
+}
+
+type relayAction int
+
+const (
+	relayContinue relayAction = iota
+	relayRelease
+	relayHandoff
+	relayCapture
+)
+
+// relay copies backend frames to the client while pb is held, keeping the
+// reply queue, and returns pb to the pool at the end of the transaction.
+func (s *session) relay(pb *pooled, done chan struct{}) {
+	defer close(done)
+	b := pb.Conn
+	for {
+		frame, err := b.r.next()
+		if err != nil {
+			s.relayFailed(pb, err)
+			return
+		}
+		s.mu.Lock()
+		act := relayContinue
+		for {
+			act = s.onFrame(b, frame)
+			if act != relayContinue || !b.r.buffered() {
+				break
+			}
+			frame, _ = b.r.next()
+		}
+		if act != relayContinue || b.r.br.Buffered() == 0 {
+			if err := s.cw.Flush(); err != nil && s.flushErr == nil {
+				s.flushErr = err
+			}
+		}
+		switch act {
+		case relayRelease:
+			s.be = nil
+			s.ps.Counters.BytesOut += s.outBytes
+			s.outBytes = 0
+			wait := s.cancelDone
+			if s.cancels == 0 {
+				wait = nil
+			}
+			s.mu.Unlock()
+			_ = s.ps.WaitIdle()
+			if wait != nil {
+				<-wait // a CancelRequest in flight must land before anyone else gets b
+			}
+			b.wmu.Lock() // let a writer that saw b as held finish
+			b.wmu.Unlock()
+			s.srv.pool.Put(pb)
+			return
+		case relayHandoff:
+			s.handedOff = true
+			s.mu.Unlock()
+			return
+		case relayCapture:
+			s.mu.Unlock()
+			s.sendCapture(b)
+			continue
+		}
+		if s.pinned && s.status == 'I' && s.q.len() == 0 {
+			s.mu.Unlock()
+			_ = s.ps.WaitIdle()
+			continue
+		}
+		s.mu.Unlock()
+	}
+}
+
+// onFrame handles one backend frame; s.mu is held.
+func (s *session) onFrame(b *backend, frame []byte) relayAction {
+	t := frame[0]
+	head := s.q.peek()
+	forward := head == nil || !(head.drop && head.kind == 'Q')
+	switch t {
+	case 'Z':
+		if len(frame) >= 6 {
+			s.status = frame[5]
+		}
+		for s.q.len() > 0 {
+			e := s.q.pop()
+			if e.kind == 'S' || e.kind == 'Q' || e.kind == 'F' {
+				forward = !e.drop
+				break
+			}
+		}
+	case 'E':
+		if head != nil && head.kind != 'Q' && head.kind != 'F' {
+			s.skipAfterError(b)
+		}
+	case '1':
+		if head != nil && head.kind == 'P' {
+			forward = forward && !s.q.pop().drop
+		}
+	case '2':
+		if head != nil && head.kind == 'B' {
+			s.q.pop()
+		}
+	case '3':
+		if head != nil && head.kind == 'C' {
+			forward = forward && !s.q.pop().drop
+		}
+	case 'T', 'n':
+		if head != nil && head.kind == 'D' {
+			s.q.pop()
+		}
+	case 'C', 'I', 's':
+		if head != nil && head.kind == 'E' {
+			s.q.pop()
+		}
+	case 'S':
+		s.trackStatus(b, frame[5:])
+	case 'D':
+		if head != nil && head.capture != nil {
+			s.applyCapture(b, head.capture, decodeDataRow(frame[5:]))
+		}
+	}
+	if forward {
+		s.writeLocked(frame)
+		s.outBytes += uint64(len(frame))
+	}
+	for e := s.q.peek(); e != nil && e.synth != nil; e = s.q.peek() {
+		s.writeLocked(s.q.pop().synth)
+	}
+	if t != 'Z' || s.q.len() > 0 {
+		return relayContinue
+	}
+	switch {
+	case s.closing:
+		return relayHandoff
+	case s.pinned || s.status != 'I':
+		return relayContinue
+	case len(s.capture) > 0:
+		return relayCapture
+	}
+	return relayRelease
+}
+
+// skipAfterError drops the entries the server skips after an error in the
+// extended protocol (up to the next Sync), fixing the statement cache.
+func (s *session) skipAfterError(b *backend) {
+	for e := s.q.peek(); e != nil && e.kind != 'S'; e = s.q.peek() {
+		popped := s.q.pop()
+		switch {
+		case popped.kind == 'P' && popped.stmt != "":
+			b.stmts.remove(popped.stmt)
+		case popped.kind == 'C' && popped.drop:
+			b.stmts.add(popped.stmt) // the eviction did not happen
+		}
+	}
+}
+
+// sendCapture queries the tracked parameters the transaction changed, so
+// the next backend gets the values the client now has.
+func (s *session) sendCapture(b *backend) {
+	b.wmu.Lock()
+	defer b.wmu.Unlock()
+	s.mu.Lock()
+	names := make([]string, 0, len(s.capture))
+	for k := range s.capture {
+		names = append(names, k)
+	}
+	clear(s.capture)
+	s.q.push(entry{kind: 'Q', drop: true, capture: names})
+	s.mu.Unlock()
+	if b.write(appendFrame(nil, 'Q', []byte(captureSQL(names)), []byte{0})) == nil {
+		_ = b.flush()
+	}
+}
+
+// relayFailed handles a backend read error: the hand-off wake-up while
+// closing, or a lost backend.
+func (s *session) relayFailed(pb *pooled, err error) {
+	b := pb.Conn
+	s.mu.Lock()
+	if s.closing && errors.Is(err, os.ErrDeadlineExceeded) && b.r.br.Buffered() == 0 {
+		s.handedOff = true
+		s.mu.Unlock()
+		return
+	}
+	b.broken.Store(true)
+	lost := !s.closing
+	s.be = nil
+	if lost {
+		s.writeLocked(fatal("08006", "server connection lost: the transaction was aborted", err).encode())
+		_ = s.cw.Flush()
+	}
+	s.mu.Unlock()
+	if lost {
+		s.srv.core.CountError("backend_lost")
+		_ = s.ps.Conn.Close() // wake the client goroutine
+	}
+	b.wmu.Lock()
+	s.srv.pool.Discard(pb)
+	b.wmu.Unlock()
+}
+
+// cleanup returns the held backend when the session ends: cancel the
+// running query, let the relay drain the replies, roll back an open
+// transaction (exactly one ROLLBACK), reset a pinned session, and put the
+// connection back (or discard it when any step fails).
+func (s *session) cleanup() {
+	s.mu.Lock()
+	pb, done := s.be, s.relayDone
+	if pb == nil {
+		s.mu.Unlock()
+		return
+	}
+	s.closing = true
+	busy := s.q.len() > 0
+	if !busy {
+		_ = pb.Conn.conn.SetReadDeadline(time.Now())
+	}
+	s.mu.Unlock()
+	if busy {
+		s.srv.core.CountError("client_lost")
+		ctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
+		_ = pb.Conn.cancel(ctx)
+		cancel()
+	}
+	select {
+	case <-done:
+	case <-time.After(2 * cancelTimeout):
+		_ = pb.Conn.conn.Close()
+		<-done
+	}
+	s.mu.Lock()
+	handed, status, pinned := s.handedOff, s.status, s.pinned
+	s.be = nil
+	s.ps.Counters.BytesOut += s.outBytes
+	s.mu.Unlock()
+	if !handed {
+		return // the relay discarded it
+	}
+	b := pb.Conn
+	_ = b.conn.SetReadDeadline(time.Time{})
+	ctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
+	defer cancel()
+	if status != 'I' {
+		if _, _, err := b.exec(ctx, "ROLLBACK"); err != nil {
+			s.srv.pool.Discard(pb)
+			return
+		}
+	}
+	if pinned {
+		if _, _, err := b.exec(ctx, "DISCARD ALL"); err != nil {
+			s.srv.pool.Discard(pb)
+			return
+		}
+		b.stmts.clear()
+		clear(b.params)
+	}
+	s.srv.pool.Put(pb)
+}
+
+// cancelQuery forwards a client's CancelRequest to the backend it holds,
+// if a query is running; the backend is not released to another client
+// until the request has been delivered (T8).
+func (s *session) cancelQuery() {
+	s.mu.Lock()
+	pb := s.be
+	if pb == nil || s.q.len() == 0 {
+		s.mu.Unlock()
+		return
+	}
+	if s.cancels == 0 {
+		s.cancelDone = make(chan struct{})
+	}
+	s.cancels++
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
+	_ = pb.Conn.cancel(ctx)
+	cancel()
+	s.mu.Lock()
+	if s.cancels--; s.cancels == 0 {
+		close(s.cancelDone)
+	}
+	s.mu.Unlock()
+}

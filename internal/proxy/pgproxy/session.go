@@ -1,0 +1,277 @@
+package pgproxy
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/sqlgate/sqlgate/internal/proxy"
+)
+
+type pooled = proxy.Pooled[*backend]
+
+// session is one client. The client goroutine runs loop and is the only
+// writer to the held backend (with the relay's capture queries, under
+// wmu); the relay goroutine reads the backend and writes the client.
+type session struct {
+	srv   *Server
+	ps    *proxy.Session
+	log   *slog.Logger
+	cr    msgReader
+	login proxy.Login
+	pid   uint32
+	key   [4]byte
+	// startupParams are the client's start-up parameters to replay
+	// (lower-case names); RESET ALL returns to them.
+	startupParams map[string]string
+
+	// Client goroutine only.
+	stmts       map[string]*stmtInfo // client statement name → shared statement
+	lastUnnamed []byte               // body of the last unnamed Parse
+	skipToSync  bool
+	out         [][]byte // frames to write to the backend for one message
+	scratch     []byte
+	borrows     int
+
+	mu          sync.Mutex // guards following fields
+	cw          *bufio.Writer
+	flushErr    error
+	be          *pooled
+	q           queue
+	params      map[string]string // tracked parameters as the client sees them
+	capture     map[string]bool   // tracked parameters to re-read before release
+	status      byte              // transaction status of the held backend
+	unnamedOK   bool              // the held backend has the client's unnamed statement
+	pinned      bool
+	closing     bool
+	handedOff   bool
+	relayDone   chan struct{}
+	cancels     int
+	cancelDone  chan struct{}
+	outBytes    uint64
+	clientWrite bool // cw has unflushed frames written by the client goroutine
+}
+
+// ServeSession implements proxy.Handler.
+func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error) {
+	sess := &session{srv: s, ps: ps, log: ps.Log, stmts: map[string]*stmtInfo{}, capture: map[string]bool{},
+		cw: bufio.NewWriterSize(ps.Conn, 16<<10), status: 'I'}
+	defer func() {
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, errCancelRequest) && !errors.Is(err, errTerminate) {
+			var pe *pgError
+			if errors.As(err, &pe) {
+				sess.writeNow(pe.encode())
+			}
+		}
+		sess.cleanup()
+		s.unregister(sess)
+	}()
+	_ = ps.Conn.SetDeadline(deadlineIn(startupTimeout))
+	params, err := sess.startup()
+	if err != nil {
+		if !errors.Is(err, errCancelRequest) {
+			ps.SetupDone("error")
+		}
+		return err
+	}
+	sess.cw.Reset(ps.Conn) // TLS may have replaced the connection
+	if err := sess.setup(ctx, params); err != nil {
+		var pe *pgError
+		if errors.As(err, &pe) && pe.Code == "28P01" {
+			ps.SetupDone("auth_failed")
+		} else {
+			ps.SetupDone("error")
+		}
+		return err
+	}
+	_ = ps.Conn.SetDeadline(deadlineIn(0))
+	ps.SetupDone("ok")
+	ps.Log = ps.Log.With("user", sess.login.User, "database", sess.login.Database)
+	sess.log = ps.Log
+	sess.log.Debug("session start", "remote", ps.Conn.RemoteAddr(), "tls", ps.TLS(), "iam", sess.login.ViaIAM)
+	err = sess.loop(ctx)
+	if errors.Is(err, proxy.ErrIdleTimeout) {
+		return fatal("57P05", "terminating connection due to idle-session timeout", err)
+	}
+	if errors.Is(err, proxy.ErrShuttingDown) {
+		return fatal("57P01", "terminating connection due to administrator command", err)
+	}
+	return err
+}
+
+// setup checks start-up parameters, authenticates and greets.
+func (s *session) setup(ctx context.Context, params map[string]string) error {
+	user := params["user"]
+	if user == "" {
+		return fatal("28000", "no PostgreSQL user name specified in startup packet", nil)
+	}
+	if r := params["replication"]; r != "" && r != "false" && r != "off" && r != "0" {
+		return fatal("08P01", "replication connections are not supported by the proxy", nil)
+	}
+	if s.ps.Server().Config().RequireTLS && !s.ps.TLS() {
+		return fatal("28000", "the proxy requires an SSL connection (require_tls)", nil)
+	}
+	login, err := s.authenticate(ctx, user)
+	if err != nil {
+		return err
+	}
+	login.Database = params["database"]
+	if login.Database == "" {
+		login.Database = user
+	}
+	s.login = login
+	s.startupParams = map[string]string{}
+	for k, v := range params {
+		switch k {
+		case "user", "database", "replication":
+		default:
+			if len(k) < 5 || k[:5] != "_pq_." {
+				s.startupParams[lower(k)] = v
+			}
+		}
+	}
+	s.params = cloneMap(s.startupParams)
+	s.srv.register(s)
+	return s.greet(ctx)
+}
+
+var errTerminate = errors.New("client terminated")
+
+// idleNow reports whether no transaction is open: no backend held, or a
+// pinned one that is idle.
+func (s *session) idleNow() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.be == nil || s.pinned && s.status == 'I' && s.q.len() == 0
+}
+
+// loop reads client messages until the client leaves or an error.
+func (s *session) loop(ctx context.Context) error {
+	for {
+		if s.idleNow() {
+			if err := s.ps.WaitIdle(); err != nil {
+				return err
+			}
+		}
+		if _, err := s.cr.br.Peek(1); err != nil {
+			return s.ps.IdleErr(err)
+		}
+		s.ps.Busy()
+		frame, err := s.cr.next()
+		if err != nil {
+			return err
+		}
+		s.ps.Counters.BytesIn += uint64(len(frame))
+		if err := s.handle(ctx, frame); err != nil {
+			return err
+		}
+		if s.cr.br.Buffered() == 0 {
+			if err := s.flushAll(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// flushAll sends buffered backend frames and locally generated client frames.
+func (s *session) flushAll() error {
+	s.mu.Lock()
+	be := s.be
+	if s.clientWrite {
+		s.clientWrite = false
+		if err := s.cw.Flush(); err != nil && s.flushErr == nil {
+			s.flushErr = err
+		}
+	}
+	ferr := s.flushErr
+	s.mu.Unlock()
+	if ferr != nil {
+		return ferr
+	}
+	if be == nil {
+		return nil
+	}
+	b := be.Conn
+	b.wmu.Lock()
+	s.mu.Lock()
+	held := s.be == be // the relay may have released it meanwhile
+	s.mu.Unlock()
+	var err error
+	if held {
+		err = b.flush()
+	}
+	b.wmu.Unlock()
+	if err != nil {
+		return s.backendWriteFailed(err)
+	}
+	return nil
+}
+
+// writeNow writes frames to the client and flushes (start-up, errors).
+func (s *session) writeNow(b []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writeLocked(b)
+	if err := s.cw.Flush(); err != nil && s.flushErr == nil {
+		s.flushErr = err
+	}
+}
+
+// writeLocked buffers a client frame; s.mu is held. Write errors are
+// remembered, not returned: the relay keeps draining the backend.
+func (s *session) writeLocked(b []byte) {
+	if s.flushErr != nil {
+		return
+	}
+	if _, err := s.cw.Write(b); err != nil {
+		s.flushErr = err
+	}
+}
+
+// localReply sends frames generated by the proxy; with no backend held
+// they go straight to the client, else they queue behind pending replies.
+func (s *session) localReply(frames ...[]byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range frames {
+		s.replyLocked(f)
+	}
+}
+
+// replyLocked emits a synthetic reply in order; s.mu is held.
+func (s *session) replyLocked(f []byte) {
+	if s.q.len() == 0 {
+		s.writeLocked(f)
+		s.clientWrite = true
+		return
+	}
+	s.q.push(entry{synth: f})
+}
+
+// backendWriteFailed ends the session after the backend socket failed.
+func (s *session) backendWriteFailed(err error) error {
+	s.srv.core.CountError("backend_lost")
+	return fatal("08006", "server connection lost", fmt.Errorf("write backend: %w", err))
+}
+
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 32
+		}
+	}
+	return string(b)
+}
+
+func cloneMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,423 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Conn is a backend connection as the pool sees it. A front end resets a
+// connection's session state before Put; the pool only closes connections.
+type Conn interface {
+	// Close closes the connection.
+	Close() error
+	// Broken reports that the connection must not be reused.
+	Broken() bool
+}
+
+// DialFunc opens a backend connection logged in as login. Errors wrapping
+// ErrBackendDown mean the database is unreachable; the pool then fails
+// fast for PoolConfig.RetryDelay.
+type DialFunc[C Conn] func(ctx context.Context, login Login) (C, error)
+
+// PoolConfig tunes a Pool; zero values take the defaults in brackets.
+type PoolConfig struct {
+	BorrowTimeout time.Duration // wait for a connection [120s]
+	IdleTimeout   time.Duration // close connections idle longer [5m]
+	MaxLifetime   time.Duration // close connections older, on return [1h]
+	RetryDelay    time.Duration // fail fast this long after a failed dial [1s]
+}
+
+// Pooled is a backend connection owned by a Pool.
+type Pooled[C Conn] struct {
+	Conn  C
+	Login Login
+	// ID numbers connections for logs ("dbConnection=ID").
+	ID      uint64
+	Created time.Time
+	key     Key
+	idleAt  time.Time
+	release func() // budget slot
+}
+
+// PoolStats is a snapshot for metrics.
+type PoolStats struct {
+	Busy, Idle, Waiting int
+}
+
+// Pool keeps backend connections by login. Every connection holds one slot
+// of the Budget, so proxies and the Data API together never exceed the
+// cluster's max_connections.
+type Pool[C Conn] struct {
+	cfg    PoolConfig
+	budget Budget
+	dial   DialFunc[C]
+	ids    atomic.Uint64
+	obs    func(wait time.Duration, err error)
+
+	mu        sync.Mutex // guards following fields
+	idle      map[Key][]*Pooled[C]
+	nIdle     int
+	busy      int
+	busyByKey map[Key]int
+	waiters   map[Key][]chan *Pooled[C]
+	nWait     int
+	downUntil time.Time
+	downErr   error
+	closed    bool
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// NewPool returns a pool that opens connections with dial, each holding a
+// slot of budget, and starts its idle reaper. observe (optional) is called
+// after every Get with the wait and its error.
+func NewPool[C Conn](cfg PoolConfig, budget Budget, dial DialFunc[C], observe func(time.Duration, error)) *Pool[C] {
+	setDur(&cfg.BorrowTimeout, 120*time.Second)
+	setDur(&cfg.IdleTimeout, 5*time.Minute)
+	setDur(&cfg.MaxLifetime, time.Hour)
+	setDur(&cfg.RetryDelay, time.Second)
+	if observe == nil {
+		observe = func(time.Duration, error) {}
+	}
+	p := &Pool[C]{cfg: cfg, budget: budget, dial: dial, obs: observe, idle: map[Key][]*Pooled[C]{},
+		waiters: map[Key][]chan *Pooled[C]{}, busyByKey: map[Key]int{}, stop: make(chan struct{}), done: make(chan struct{})}
+	go p.reap()
+	return p
+}
+
+func setDur(p *time.Duration, v time.Duration) {
+	if *p <= 0 {
+		*p = v
+	}
+}
+
+// Get borrows a connection for login: an idle one, a new one when the budget
+// has room, or the next one returned, waiting at most BorrowTimeout
+// (ErrBorrowTimeout). While the database is down it fails fast with an
+// error wrapping ErrBackendDown.
+func (p *Pool[C]) Get(ctx context.Context, login Login) (*Pooled[C], error) {
+	start := time.Now()
+	pc, err := p.get(ctx, login)
+	p.obs(time.Since(start), err)
+	return pc, err
+}
+
+func (p *Pool[C]) get(ctx context.Context, login Login) (*Pooled[C], error) {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.BorrowTimeout)
+	defer cancel()
+	k := login.Key()
+	if pc, err := p.takeIdle(k); pc != nil || err != nil {
+		return pc, err
+	}
+	if release, err := p.tryReserve(ctx); err == nil {
+		return p.connect(ctx, login, k, release)
+	}
+	p.mu.Lock()
+	if p.nIdle > 0 {
+		// The budget is full: free a slot held by an idle connection of
+		// another login; our Reserve below then gets it.
+		p.evictOldestLocked()
+	}
+	p.mu.Unlock()
+	// Queue for a returned connection. When connections of this login are
+	// busy one usually comes back within moments, so wait a little before
+	// also reserving a budget slot; whichever comes first wins.
+	ch := make(chan *Pooled[C], 1)
+	p.mu.Lock()
+	p.waiters[k] = append(p.waiters[k], ch)
+	p.nWait++
+	busyHere := p.busyByKey[k] > 0
+	p.mu.Unlock()
+	if busyHere {
+		t := time.NewTimer(handoffWait)
+		select {
+		case pc := <-ch:
+			t.Stop()
+			return pc, nil
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			if pc := p.dropWaiter(k, ch); pc != nil {
+				return pc, nil
+			}
+			return nil, p.borrowErr(ctx, ctx.Err())
+		}
+	}
+	rctx, rcancel := context.WithCancel(ctx)
+	type reserved struct {
+		release func()
+		err     error
+	}
+	resc := make(chan reserved, 1)
+	go func() {
+		r, err := p.budget.Reserve(rctx)
+		resc <- reserved{r, err}
+	}()
+	finish := func() {
+		rcancel()
+		if r := <-resc; r.err == nil {
+			r.release()
+		}
+	}
+	select {
+	case pc := <-ch:
+		finish()
+		return pc, nil
+	case r := <-resc:
+		rcancel()
+		if pc := p.dropWaiter(k, ch); pc != nil {
+			if r.err == nil {
+				r.release()
+			}
+			return pc, nil
+		}
+		if r.err == nil {
+			return p.connect(ctx, login, k, r.release)
+		}
+		return nil, p.borrowErr(ctx, r.err)
+	case <-ctx.Done():
+		if pc := p.dropWaiter(k, ch); pc != nil {
+			finish()
+			return pc, nil
+		}
+		finish()
+		return nil, p.borrowErr(ctx, ctx.Err())
+	}
+}
+
+func (p *Pool[C]) borrowErr(ctx context.Context, err error) error {
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	switch {
+	case closed:
+		return ErrPoolClosed
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return ErrBorrowTimeout
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return fmt.Errorf("%w: %w", ErrBorrowTimeout, err)
+}
+
+// takeIdle returns an idle connection for k, or an error when closed or
+// the database is known down and nothing is idle.
+func (p *Pool[C]) takeIdle(k Key) (*Pooled[C], error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, ErrPoolClosed
+	}
+	if list := p.idle[k]; len(list) > 0 {
+		pc := list[len(list)-1]
+		p.idle[k] = list[:len(list)-1]
+		p.nIdle--
+		p.busy++
+		p.busyByKey[k]++
+		return pc, nil
+	}
+	if time.Now().Before(p.downUntil) {
+		return nil, p.downErr
+	}
+	return nil, nil
+}
+
+// tryReserve takes a budget slot only if one is free now.
+func (p *Pool[C]) tryReserve(ctx context.Context) (func(), error) {
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	return p.budget.Reserve(cctx)
+}
+
+// dropWaiter removes ch from the queue; if a connection was handed over
+// already it is returned.
+func (p *Pool[C]) dropWaiter(k Key, ch chan *Pooled[C]) *Pooled[C] {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	list := p.waiters[k]
+	for i, w := range list {
+		if w == ch {
+			p.waiters[k] = append(list[:i:i], list[i+1:]...)
+			if len(p.waiters[k]) == 0 {
+				delete(p.waiters, k)
+			}
+			p.nWait--
+			close(ch)
+			return nil
+		}
+	}
+	return <-ch // Put sent one before removing us
+}
+
+func (p *Pool[C]) connect(ctx context.Context, login Login, k Key, release func()) (*Pooled[C], error) {
+	c, err := p.dial(ctx, login)
+	if err != nil {
+		release()
+		if errors.Is(err, ErrBackendDown) {
+			p.mu.Lock()
+			p.downUntil, p.downErr = time.Now().Add(p.cfg.RetryDelay), err
+			p.mu.Unlock()
+		}
+		return nil, err
+	}
+	p.mu.Lock()
+	p.downUntil, p.downErr = time.Time{}, nil
+	p.busy++
+	p.busyByKey[k]++
+	p.mu.Unlock()
+	return &Pooled[C]{Conn: c, Login: login, ID: p.ids.Add(1), Created: time.Now(), key: k, release: release}, nil
+}
+
+// Put returns a borrowed connection. Broken or expired connections are
+// closed. A waiter for the same login gets it directly; if only waiters for
+// other logins exist, it is closed so that one of them can open its own.
+func (p *Pool[C]) Put(pc *Pooled[C]) {
+	if pc.Conn.Broken() || time.Since(pc.Created) > p.cfg.MaxLifetime {
+		p.Discard(pc)
+		return
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		p.Discard(pc)
+		return
+	}
+	if list := p.waiters[pc.key]; len(list) > 0 {
+		ch := list[0]
+		p.waiters[pc.key] = list[1:]
+		if len(list) == 1 {
+			delete(p.waiters, pc.key)
+		}
+		p.nWait--
+		ch <- pc
+		p.mu.Unlock()
+		return
+	}
+	if p.nWait > 0 {
+		p.mu.Unlock()
+		p.Discard(pc)
+		return
+	}
+	p.busy--
+	p.unbusyLocked(pc.key)
+	pc.idleAt = time.Now()
+	p.idle[pc.key] = append(p.idle[pc.key], pc)
+	p.nIdle++
+	p.mu.Unlock()
+}
+
+// Discard closes a borrowed connection and frees its budget slot.
+func (p *Pool[C]) Discard(pc *Pooled[C]) {
+	p.mu.Lock()
+	p.busy--
+	p.unbusyLocked(pc.key)
+	p.mu.Unlock()
+	p.closeConn(pc)
+}
+
+func (p *Pool[C]) closeConn(pc *Pooled[C]) {
+	_ = pc.Conn.Close()
+	pc.release()
+}
+
+func (p *Pool[C]) unbusyLocked(k Key) {
+	if p.busyByKey[k]--; p.busyByKey[k] <= 0 {
+		delete(p.busyByKey, k)
+	}
+}
+
+// handoffWait is how long Get waits for a busy connection of the same
+// login before it also asks the budget for a new one.
+const handoffWait = 20 * time.Millisecond
+
+// evictOldestLocked closes the longest-idle connection (asynchronously).
+func (p *Pool[C]) evictOldestLocked() {
+	var oldest *Pooled[C]
+	for _, list := range p.idle {
+		if len(list) > 0 && (oldest == nil || list[0].idleAt.Before(oldest.idleAt)) {
+			oldest = list[0]
+		}
+	}
+	if oldest == nil {
+		return
+	}
+	p.idle[oldest.key] = p.idle[oldest.key][1:]
+	if len(p.idle[oldest.key]) == 0 {
+		delete(p.idle, oldest.key)
+	}
+	p.nIdle--
+	go p.closeConn(oldest)
+}
+
+// Stats returns busy, idle and waiting counts.
+func (p *Pool[C]) Stats() PoolStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return PoolStats{Busy: p.busy, Idle: p.nIdle, Waiting: p.nWait}
+}
+
+// Close closes idle connections, fails waiters and makes borrowed ones
+// close on Put.
+func (p *Pool[C]) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	var drop []*Pooled[C]
+	for _, list := range p.idle {
+		drop = append(drop, list...)
+	}
+	p.idle, p.nIdle = map[Key][]*Pooled[C]{}, 0
+	p.mu.Unlock()
+	close(p.stop)
+	<-p.done
+	for _, pc := range drop {
+		p.closeConn(pc)
+	}
+}
+
+func (p *Pool[C]) reap() {
+	defer close(p.done)
+	t := time.NewTicker(min(p.cfg.IdleTimeout/4, time.Minute))
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case now := <-t.C:
+			p.closeExpired(now)
+		}
+	}
+}
+
+func (p *Pool[C]) closeExpired(now time.Time) {
+	p.mu.Lock()
+	var drop []*Pooled[C]
+	for k, list := range p.idle {
+		keep := list[:0]
+		for _, pc := range list {
+			if now.Sub(pc.idleAt) > p.cfg.IdleTimeout || now.Sub(pc.Created) > p.cfg.MaxLifetime {
+				drop = append(drop, pc)
+				continue
+			}
+			keep = append(keep, pc)
+		}
+		if len(keep) == 0 {
+			delete(p.idle, k)
+		} else {
+			p.idle[k] = keep
+		}
+	}
+	p.nIdle -= len(drop)
+	p.mu.Unlock()
+	for _, pc := range drop {
+		p.closeConn(pc)
+	}
+}

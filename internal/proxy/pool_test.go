@@ -1,0 +1,175 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeConn is a Conn with function fields.
+type fakeConn struct {
+	id     int
+	closed atomic.Bool
+	broken bool
+}
+
+func (c *fakeConn) Close() error { c.closed.Store(true); return nil }
+func (c *fakeConn) Broken() bool { return c.broken }
+
+// semBudget is a Budget of n slots.
+type semBudget struct{ ch chan struct{} }
+
+func newSemBudget(n int) *semBudget { return &semBudget{ch: make(chan struct{}, n)} }
+
+func (b *semBudget) Reserve(ctx context.Context) (func(), error) {
+	select {
+	case b.ch <- struct{}{}:
+	default:
+		select {
+		case b.ch <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-b.ch }) }, nil
+}
+
+func newTestPool(t *testing.T, n int, cfg PoolConfig, dial DialFunc[*fakeConn]) (*Pool[*fakeConn], *semBudget) {
+	b := newSemBudget(n)
+	if dial == nil {
+		var ids atomic.Int64
+		dial = func(context.Context, Login) (*fakeConn, error) { return &fakeConn{id: int(ids.Add(1))}, nil }
+	}
+	p := NewPool(cfg, b, dial, nil)
+	t.Cleanup(p.Close)
+	return p, b
+}
+
+func TestPool_Get(t *testing.T) {
+	ctx := context.Background()
+	alice, bob := Login{User: "alice", Password: "a"}, Login{User: "bob", Password: "b"}
+	t.Run("reuse", func(t *testing.T) {
+		p, _ := newTestPool(t, 2, PoolConfig{}, nil)
+		c1, err := p.Get(ctx, alice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Put(c1)
+		c2, err := p.Get(ctx, alice)
+		if err != nil || c2 != c1 {
+			t.Fatalf("got %v %v, want reuse", c2, err)
+		}
+		if st := p.Stats(); st.Busy != 1 || st.Idle != 0 {
+			t.Fatalf("stats %+v", st)
+		}
+	})
+	t.Run("borrow timeout", func(t *testing.T) {
+		p, _ := newTestPool(t, 1, PoolConfig{BorrowTimeout: 50 * time.Millisecond}, nil)
+		c1, _ := p.Get(ctx, alice)
+		if _, err := p.Get(ctx, alice); !errors.Is(err, ErrBorrowTimeout) || !Retryable(err) {
+			t.Fatalf("got %v", err)
+		}
+		p.Put(c1)
+	})
+	t.Run("hand over to waiter", func(t *testing.T) {
+		p, _ := newTestPool(t, 1, PoolConfig{}, nil)
+		c1, _ := p.Get(ctx, alice)
+		got := make(chan *Pooled[*fakeConn])
+		go func() {
+			c, _ := p.Get(ctx, alice)
+			got <- c
+		}()
+		time.Sleep(20 * time.Millisecond)
+		p.Put(c1)
+		if c := <-got; c != c1 {
+			t.Fatal("waiter did not get the returned connection")
+		}
+	})
+	t.Run("other login waits for a slot", func(t *testing.T) {
+		p, b := newTestPool(t, 1, PoolConfig{}, nil)
+		c1, _ := p.Get(ctx, alice)
+		got := make(chan error)
+		go func() {
+			c, err := p.Get(ctx, bob)
+			if err == nil {
+				p.Put(c)
+			}
+			got <- err
+		}()
+		time.Sleep(20 * time.Millisecond)
+		p.Put(c1) // closed so bob can open his own
+		if err := <-got; err != nil {
+			t.Fatal(err)
+		}
+		if !c1.Conn.closed.Load() || len(b.ch) != 1 {
+			t.Fatalf("closed=%v budget used=%d", c1.Conn.closed.Load(), len(b.ch))
+		}
+	})
+	t.Run("idle of other login evicted", func(t *testing.T) {
+		p, _ := newTestPool(t, 1, PoolConfig{BorrowTimeout: time.Second}, nil)
+		c1, _ := p.Get(ctx, alice)
+		p.Put(c1)
+		c2, err := p.Get(ctx, bob)
+		if err != nil || c2.Login.User != "bob" {
+			t.Fatal(err)
+		}
+	})
+	t.Run("fail fast while down", func(t *testing.T) {
+		var dials atomic.Int64
+		p, b := newTestPool(t, 2, PoolConfig{RetryDelay: 200 * time.Millisecond}, func(context.Context, Login) (*fakeConn, error) {
+			dials.Add(1)
+			return nil, ErrBackendDown
+		})
+		for range 5 {
+			if _, err := p.Get(ctx, alice); !errors.Is(err, ErrBackendDown) {
+				t.Fatal(err)
+			}
+		}
+		if dials.Load() != 1 || len(b.ch) != 0 {
+			t.Fatalf("dials %d, budget used %d", dials.Load(), len(b.ch))
+		}
+	})
+	t.Run("broken discarded", func(t *testing.T) {
+		p, b := newTestPool(t, 1, PoolConfig{}, nil)
+		c1, _ := p.Get(ctx, alice)
+		c1.Conn.broken = true
+		p.Put(c1)
+		if !c1.Conn.closed.Load() || len(b.ch) != 0 || p.Stats().Idle != 0 {
+			t.Fatal("broken connection kept")
+		}
+	})
+	t.Run("concurrent", func(t *testing.T) {
+		p, b := newTestPool(t, 3, PoolConfig{}, nil)
+		var wg sync.WaitGroup
+		var max atomic.Int64
+		for i := range 50 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				l := alice
+				if i%3 == 0 {
+					l = bob
+				}
+				for range 20 {
+					c, err := p.Get(ctx, l)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if n := int64(len(b.ch)); n > max.Load() {
+						max.Store(n)
+					}
+					p.Put(c)
+				}
+			}()
+		}
+		wg.Wait()
+		if max.Load() > 3 {
+			t.Fatalf("budget exceeded: %d", max.Load())
+		}
+	})
+}

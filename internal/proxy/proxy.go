@@ -1,0 +1,119 @@
+// Package proxy is the protocol-agnostic core of sqlgate's connection-pooling
+// proxies (the RDS Proxy analog, ../../docs/proxy.md): the accept loop with
+// client limits and graceful shutdown (Server, Session), client
+// authentication against the cluster's auth_secrets or IAM tokens
+// (Authenticator), a backend connection pool keyed by login that draws every
+// connection from the cluster's shared max_connections budget (Pool), TLS
+// certificate loading, and the sqlgate_proxy_* metrics.
+//
+// Front ends (pgproxy, mysqlproxy) implement Handler for their wire
+// protocol and own everything protocol-specific: message relay, transaction
+// boundaries, pinning and state replay. Design notes: ../../../shared/spec/proxy.md §0, §6.
+package proxy
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"log/slog"
+
+	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/metrics"
+)
+
+// SecretReader reads a secret's current SecretString, a JSON object with at
+// least "username" and "password" (optionally "dbname"). id is a name or ARN.
+type SecretReader interface {
+	SecretString(ctx context.Context, id string) (arn, value string, err error)
+}
+
+// TokenVerifier checks an IAM database auth token (aws rds
+// generate-db-auth-token) for user on cluster, including an allowing
+// rds-db:connect policy. A nil error means the token is valid.
+type TokenVerifier interface {
+	VerifyDBToken(ctx context.Context, token, cluster, user string) error
+}
+
+// Budget hands out slots of the cluster's max_connections budget, shared
+// with the Data API. Reserve waits until ctx is done; release gives the slot
+// back and is called exactly once.
+type Budget interface {
+	Reserve(ctx context.Context) (release func(), err error)
+}
+
+// Deps is what a proxy front end needs from the rest of sqlgate.
+type Deps struct {
+	// Cluster is the cluster this proxy fronts; Cluster.Proxy must be non-nil.
+	Cluster config.Cluster
+	// DataDir holds the generated self-signed certificate.
+	DataDir string
+	// Budget is the cluster's connection budget (pool.Pool satisfies it).
+	Budget  Budget
+	Secrets SecretReader
+	// Tokens verifies IAM auth tokens; nil disables IAM auth.
+	Tokens TokenVerifier
+	// Metrics is the registry the sqlgate_proxy_* families are added to;
+	// nil uses a private registry.
+	Metrics *metrics.Registry
+	// Log defaults to slog.Default().
+	Log *slog.Logger
+}
+
+// Login is the backend login of an authenticated client: the credentials
+// from the auth secret whose username the client logged in with.
+type Login struct {
+	User, Password, Database string
+	// SecretARN is the secret the credentials came from.
+	SecretARN string
+	// ViaIAM is true when the client presented an IAM token.
+	ViaIAM bool
+}
+
+// Key is the pool key of a login: user, password hash and database. Two
+// logins with equal keys can share backend connections.
+type Key [sha256.Size]byte
+
+// Key returns l's pool key.
+func (l Login) Key() Key {
+	h := sha256.New()
+	h.Write([]byte(l.User))
+	h.Write([]byte{0})
+	h.Write([]byte(l.Password))
+	h.Write([]byte{0})
+	h.Write([]byte(l.Database))
+	var k Key
+	h.Sum(k[:0])
+	return k
+}
+
+// LogValue keeps the password out of logs.
+func (l Login) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("user", l.User), slog.String("database", l.Database), slog.Bool("iam", l.ViaIAM))
+}
+
+// Errors front ends map to their protocol's error codes.
+var (
+	// ErrAuthFailed: unknown user, wrong password or rejected IAM token. The
+	// client is told only that authentication failed.
+	ErrAuthFailed = errors.New("authentication failed")
+	// ErrTooManyClients: max_client_connections reached.
+	ErrTooManyClients = errors.New("too many client connections")
+	// ErrBorrowTimeout: no backend connection became free within borrow_timeout.
+	ErrBorrowTimeout = errors.New("timed out waiting for a database connection")
+	// ErrBackendDown: the database refused or did not answer recent
+	// connection attempts; the pool fails fast until its retry delay passes.
+	ErrBackendDown = errors.New("database unavailable")
+	// ErrShuttingDown: the proxy is draining for shutdown.
+	ErrShuttingDown = errors.New("proxy shutting down")
+	// ErrPoolClosed: the pool was closed.
+	ErrPoolClosed = errors.New("proxy pool closed")
+	// ErrIdleTimeout: the client was idle longer than idle_client_timeout.
+	ErrIdleTimeout = errors.New("idle client timeout")
+)
+
+// Retryable reports whether err means the request never reached the
+// database, so the client may safely retry it.
+func Retryable(err error) bool {
+	return errors.Is(err, ErrBorrowTimeout) || errors.Is(err, ErrBackendDown) ||
+		errors.Is(err, ErrTooManyClients) || errors.Is(err, ErrShuttingDown)
+}

@@ -1,0 +1,271 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/config"
+)
+
+// Handler serves client connections in one wire protocol.
+type Handler interface {
+	// ServeSession runs one client session until the client leaves, ctx is
+	// cancelled (hard shutdown) or the session sees Draining between
+	// transactions. The server closes the connection afterwards.
+	ServeSession(ctx context.Context, sess *Session) error
+	// Reject tells a client that is turned away why (ErrTooManyClients or
+	// ErrShuttingDown), in the protocol's own terms. conn has a deadline.
+	Reject(conn net.Conn, err error)
+}
+
+// rejectTimeout bounds the protocol exchange with a rejected client.
+const rejectTimeout = 5 * time.Second
+
+// Server is one proxy endpoint: it accepts clients on the cluster's
+// proxy.listen address, enforces max_client_connections and runs a Session
+// per client through the Handler.
+type Server struct {
+	cluster string
+	cfg     config.Proxy
+	h       Handler
+	log     *slog.Logger
+	m       *Metrics
+	auth    *Authenticator
+	certs   *certStore
+	ids     atomic.Uint64
+	pinned  atomic.Int64
+
+	mu        sync.Mutex // guards following fields
+	ln        net.Listener
+	sessions  map[*Session]struct{}
+	nTLS      int
+	draining  bool
+	drainCh   chan struct{}
+	cancelAll context.CancelFunc
+	statsFn   func() PoolStats
+	wg        sync.WaitGroup
+}
+
+// NewServer prepares a proxy endpoint for d.Cluster.Proxy served by h. It
+// loads (or generates) the TLS certificate and registers metrics; it does
+// not listen.
+func NewServer(d Deps, h Handler) (*Server, error) {
+	if d.Cluster.Proxy == nil {
+		return nil, errors.New("new proxy: cluster has no proxy config")
+	}
+	log := d.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	cfg := *d.Cluster.Proxy
+	certs, err := newCertStore(cfg.TLS, d.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("proxy tls: %w", err)
+	}
+	s := &Server{cluster: d.Cluster.Name, cfg: cfg, h: h, log: log, m: metricsFor(d.Metrics),
+		auth: NewAuthenticator(d), certs: certs, sessions: map[*Session]struct{}{}, drainCh: make(chan struct{}),
+		statsFn: func() PoolStats { return PoolStats{} }}
+	s.m.add(s)
+	return s, nil
+}
+
+// Cluster returns the cluster name (the metrics label).
+func (s *Server) Cluster() string { return s.cluster }
+
+// Config returns the proxy configuration with defaults applied.
+func (s *Server) Config() config.Proxy { return s.cfg }
+
+// Auth returns the client authenticator.
+func (s *Server) Auth() *Authenticator { return s.auth }
+
+// Metrics returns the shared metric families.
+func (s *Server) Metrics() *Metrics { return s.m }
+
+// TLSConfig returns the server-side TLS configuration for client upgrades.
+func (s *Server) TLSConfig() *tls.Config { return s.certs.config() }
+
+// ReloadTLS re-reads configured certificate files (SIGHUP); existing
+// connections keep theirs.
+func (s *Server) ReloadTLS() error { return s.certs.load() }
+
+// SetPoolStats sets the source of the database connection gauges.
+func (s *Server) SetPoolStats(f func() PoolStats) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.statsFn = f
+}
+
+func (s *Server) poolStats() PoolStats {
+	s.mu.Lock()
+	f := s.statsFn
+	s.mu.Unlock()
+	return f()
+}
+
+func (s *Server) clientCounts() (all, withTLS int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions), s.nTLS
+}
+
+// Listen binds the configured address.
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("proxy listen %s: %w", s.cfg.Listen, err)
+	}
+	s.mu.Lock()
+	s.ln = ln
+	s.mu.Unlock()
+	return nil
+}
+
+// Addr returns the bound address (nil before Listen).
+func (s *Server) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Serve accepts clients until Shutdown (nil error) or ctx is done. Session
+// contexts derive from ctx. Call Listen first.
+func (s *Server) Serve(ctx context.Context) error {
+	base, cancel := context.WithCancel(ctx)
+	s.mu.Lock()
+	ln := s.ln
+	s.cancelAll = cancel
+	s.mu.Unlock()
+	if ln == nil {
+		cancel()
+		return errors.New("proxy serve: not listening")
+	}
+	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
+	defer stop()
+	var delay time.Duration
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if s.isDraining() || ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return fmt.Errorf("proxy accept: %w", err)
+		}
+		delay = 0
+		s.m.ClientsReceived.Inc(s.cluster)
+		sess, err := s.admit(base, conn)
+		if err != nil {
+			s.m.ClientsSetup.Inc(s.cluster, "rejected")
+			go s.reject(conn, err)
+			continue
+		}
+		go s.run(base, sess)
+	}
+}
+
+func (s *Server) isDraining() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.draining
+}
+
+func (s *Server) admit(base context.Context, conn net.Conn) (*Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.draining {
+		return nil, ErrShuttingDown
+	}
+	if len(s.sessions) >= s.cfg.MaxClientConnections && s.cfg.MaxClientConnections > 0 {
+		return nil, ErrTooManyClients
+	}
+	id := s.ids.Add(1)
+	sess := &Session{ID: id, Conn: conn, raw: conn, srv: s,
+		Log: s.log.With("session", id, "cluster", s.cluster)}
+	s.sessions[sess] = struct{}{}
+	s.wg.Add(1)
+	return sess, nil
+}
+
+func (s *Server) reject(conn net.Conn, err error) {
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(rejectTimeout))
+	s.h.Reject(conn, err)
+}
+
+func (s *Server) run(base context.Context, sess *Session) {
+	defer s.wg.Done()
+	ctx, cancel := context.WithCancel(base)
+	stop := context.AfterFunc(ctx, func() { _ = sess.raw.Close() })
+	start := time.Now()
+	if tc, ok := sess.raw.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+		_ = tc.SetKeepAlive(true)
+	}
+	err := s.h.ServeSession(ctx, sess)
+	stop()
+	cancel()
+	_ = sess.raw.Close()
+	sess.Flush()
+	if sess.pinReason != "" {
+		s.pinned.Add(-1)
+	}
+	s.mu.Lock()
+	delete(s.sessions, sess)
+	if sess.tls {
+		s.nTLS--
+	}
+	s.mu.Unlock()
+	sess.Log.Debug("session end", "dur", time.Since(start), "err", err)
+}
+
+// Shutdown stops accepting, ends idle sessions at once and lets sessions in
+// a transaction finish until ctx is done; then it cancels the remaining
+// sessions (front ends roll back and close) and waits for them.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.draining {
+		s.draining = true
+		close(s.drainCh)
+		if s.ln != nil {
+			_ = s.ln.Close()
+		}
+	}
+	sessions := make([]*Session, 0, len(s.sessions))
+	for sess := range s.sessions {
+		sessions = append(sessions, sess)
+	}
+	cancelAll := s.cancelAll
+	s.mu.Unlock()
+	for _, sess := range sessions {
+		sess.nudge()
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		if cancelAll != nil {
+			cancelAll()
+		}
+		<-done
+	}
+	s.m.remove(s)
+	return err
+}

@@ -1,0 +1,161 @@
+package proxy
+
+import (
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+)
+
+// Session is one client connection. The front end owns it for the duration
+// of Handler.ServeSession.
+type Session struct {
+	// ID is the proxy-issued connection id (logs, cancel keys, KILL).
+	ID uint64
+	// Conn is the client connection; UpgradeTLS replaces it.
+	Conn net.Conn
+	// Log is narrowed with the session id and cluster.
+	Log *slog.Logger
+	// Counters accumulate until Flush.
+	Counters Counters
+
+	raw       net.Conn
+	srv       *Server
+	tls       bool
+	pinReason string
+
+	mu   sync.Mutex // guards idle
+	idle bool
+}
+
+// Server returns the endpoint the session belongs to.
+func (s *Session) Server() *Server { return s.srv }
+
+// UpgradeTLS replaces Conn by its TLS server side (after the handshake the
+// front end performs) and counts the session as TLS.
+func (s *Session) UpgradeTLS(c *tls.Conn) {
+	s.Conn = c
+	s.tls = true
+	s.srv.mu.Lock()
+	s.srv.nTLS++
+	s.srv.mu.Unlock()
+}
+
+// TLS reports whether the client connection is encrypted.
+func (s *Session) TLS() bool { return s.tls }
+
+// Loopback reports whether the client connected over a loopback address.
+func (s *Session) Loopback() bool {
+	if a, ok := s.raw.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.IsLoopback()
+	}
+	return false
+}
+
+// Draining reports whether the server is shutting down; a front end ends
+// the session at the next transaction boundary.
+func (s *Session) Draining() bool {
+	select {
+	case <-s.srv.drainCh:
+		return true
+	default:
+		return false
+	}
+}
+
+// WaitIdle marks the session idle (no transaction, no borrowed backend)
+// and arms idle_client_timeout; a front end calls it when a transaction
+// ends and before it blocks reading the client. When draining it makes the
+// pending read fail at once and returns ErrShuttingDown. Read only
+// without consuming on an idle session (e.g. bufio.Reader.Peek), then call
+// Busy, so a shutdown nudge cannot cut a message in half.
+func (s *Session) WaitIdle() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.idle = true
+	if s.Draining() {
+		_ = s.raw.SetReadDeadline(time.Now())
+		return ErrShuttingDown
+	}
+	var dl time.Time
+	if t := s.srv.cfg.IdleClientTimeout; t > 0 {
+		dl = time.Now().Add(t)
+	}
+	_ = s.raw.SetReadDeadline(dl)
+	return nil
+}
+
+// Busy clears the idle mark and the read deadline.
+func (s *Session) Busy() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.idle {
+		return // the deadline is only ever set together with idle
+	}
+	s.idle = false
+	_ = s.raw.SetReadDeadline(time.Time{})
+}
+
+// IdleErr maps a read error on an idle session: a deadline becomes
+// ErrShuttingDown (drain nudge) or ErrIdleTimeout.
+func (s *Session) IdleErr(err error) error {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return err
+	}
+	if s.Draining() {
+		return ErrShuttingDown
+	}
+	return ErrIdleTimeout
+}
+
+// nudge wakes an idle session blocked in a read so it sees Draining.
+func (s *Session) nudge() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.idle {
+		_ = s.raw.SetReadDeadline(time.Now())
+	}
+}
+
+// Pin records that the session is pinned to its backend connection for the
+// rest of its life. The first reason is logged (once per session) and
+// counted; later calls are no-ops. It reports whether this call pinned.
+func (s *Session) Pin(reason, digest string, backendID uint64) bool {
+	if s.pinReason != "" {
+		return false
+	}
+	s.pinReason = reason
+	s.srv.pinned.Add(1)
+	s.srv.m.Pins.Inc(s.srv.cluster, reason)
+	s.Log.Info("The client session was pinned to the database connection for the remainder of the session.",
+		"dbConnection", backendID, "reason", reason, "digest", digest)
+	return true
+}
+
+// Pinned returns the pin reason, or "".
+func (s *Session) Pinned() string { return s.pinReason }
+
+// Flush adds the session's Counters to the metrics and zeroes them.
+func (s *Session) Flush() {
+	c, m, cl := &s.Counters, s.srv.m, s.srv.cluster
+	if c.Queries > 0 {
+		m.Queries.Add(c.Queries, cl)
+	}
+	if c.Transactions > 0 {
+		m.Transactions.Add(c.Transactions, cl)
+	}
+	if c.BytesIn > 0 {
+		m.Bytes.Add(c.BytesIn, cl, "in")
+	}
+	if c.BytesOut > 0 {
+		m.Bytes.Add(c.BytesOut, cl, "out")
+	}
+	*c = Counters{}
+}
+
+// SetupDone counts the outcome of connection setup: "ok", "auth_failed" or
+// "error".
+func (s *Session) SetupDone(outcome string) { s.srv.m.ClientsSetup.Inc(s.srv.cluster, outcome) }
