@@ -10,6 +10,8 @@
 #   d. @aws-sdk/client-rds-data v3, seed 001's users example (e2e/*.mjs)
 #   e. HTTP error cases with curl and the aws CLI
 #   f. HTTPS with the self-signed certificate sqlgate generates
+#   h. the connection-pooling proxies with psql, the mariadb CLI and pymysql,
+#      with a secret's password and with IAM auth tokens (suite_proxy.sh)
 # Each check prints "PASS name" or "FAIL name: detail"; the last line is
 # "N passed, N failed" and the exit code is non-zero when anything failed.
 #
@@ -25,6 +27,7 @@ source "$E2E_DIR/suite_secrets.sh"
 source "$E2E_DIR/suite_seed000.sh"
 source "$E2E_DIR/suite_http.sh"
 source "$E2E_DIR/suite_iam.sh"
+source "$E2E_DIR/suite_proxy.sh"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sqlgate-e2e.XXXXXX")
 BIN=$TMP/sqlgate
@@ -147,7 +150,7 @@ build() {
 }
 
 write_config() {
-	read -r HTTP_PORT HTTPS_PORT DEFAULT_PORT < <(free_ports 3)
+	read -r HTTP_PORT HTTPS_PORT DEFAULT_PORT PG_PROXY_PORT MARIA_PROXY_PORT < <(free_ports 5)
 	ENDPOINT=http://127.0.0.1:$HTTP_PORT
 	HTTPS_ENDPOINT=https://127.0.0.1:$HTTPS_PORT
 	DEFAULT_ENDPOINT=http://127.0.0.1:$DEFAULT_PORT
@@ -160,8 +163,16 @@ listen:
   http: 127.0.0.1:$HTTP_PORT
   https: 127.0.0.1:$HTTPS_PORT
 clusters:
-  - {name: maria, engine: mysql, address: 127.0.0.1:3306, database: sqlgate_e2e}
-  - {name: pg, engine: postgres, address: 127.0.0.1:5432, database: sqlgate_e2e}
+  - name: maria
+    engine: mysql
+    address: 127.0.0.1:3306
+    database: sqlgate_e2e
+    proxy: {listen: 127.0.0.1:$MARIA_PROXY_PORT, auth_secrets: [sqlgate-e2e-maria]}
+  - name: pg
+    engine: postgres
+    address: 127.0.0.1:5432
+    database: sqlgate_e2e
+    proxy: {listen: 127.0.0.1:$PG_PROXY_PORT, auth_secrets: [sqlgate-e2e-pg]}
   - {name: lite, engine: sqlite}
 EOF
 }
@@ -287,6 +298,7 @@ main() {
 	suite_boto3
 	suite_node
 	suite_iam
+	suite_proxy
 	suite_http_errors
 	suite_restart
 	suite_https

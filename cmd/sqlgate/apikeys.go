@@ -12,7 +12,6 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/endpoints"
-	"github.com/sqlgate/sqlgate/internal/server"
 	"github.com/sqlgate/sqlgate/internal/state"
 )
 
@@ -227,18 +226,4 @@ func (k *keysCLI) listPlans() error {
 		fmt.Fprintf(k.out, "%-20s %-8g %-6d %-10d %-10d %s\n", p.Name, p.Rate, p.Burst, p.DailyQuota, p.MonthlyQuota, e)
 	}
 	return nil
-}
-
-// reloadEndpoints re-reads the config file (with the command-line
-// overrides) and swaps in its endpoints; the old set keeps serving when
-// the file is invalid.
-func reloadEndpoints(srv *server.Server, f *serveFlags) error {
-	cfg := config.Default()
-	if f.config != "" {
-		var err error
-		if cfg, err = loadConfig(f); err != nil {
-			return err
-		}
-	}
-	return srv.ReloadEndpoints(cfg)
 }

@@ -30,8 +30,9 @@ Usage:
       ./sqlgate-data, one embedded SQLite cluster "default" and a secret
       "default" for it. Root credentials come from SQLGATE_ROOT_ACCESS_KEY_ID /
       SQLGATE_ROOT_SECRET_ACCESS_KEY or are generated and printed at first start.
-      SIGHUP reloads the HTTPS certificate and the endpoints, API keys and
-      usage plans; SIGTERM/SIGINT shut down gracefully.
+      SIGHUP reloads the HTTPS and proxy certificates, the endpoints, API
+      keys and usage plans, and the clusters' max_connections (without
+      dropping clients); SIGTERM/SIGINT shut down gracefully.
   sqlgate config check [--config FILE]
       Validate a configuration file and exit (0 valid, 2 invalid).
 
@@ -197,10 +198,21 @@ func reloadOnHUP(ctx context.Context, srv *server.Server, log *slog.Logger, f *s
 			} else {
 				log.Info("reloaded TLS certificate")
 			}
-			if err := reloadEndpoints(srv, f); err != nil {
+			// The same file and flag overrides as at start.
+			cfg, err := loadConfig(f)
+			if err != nil {
+				log.Error("reload config; the previous settings stay", "err", err)
+				continue
+			}
+			if err := srv.ReloadEndpoints(cfg); err != nil {
 				log.Error("reload endpoints; the previous endpoints keep serving", "err", err)
 			} else {
 				log.Info("reloaded endpoints")
+			}
+			if err := srv.ReloadPools(cfg); err != nil {
+				log.Error("reload pool sizes", "err", err)
+			} else {
+				log.Info("reloaded pool sizes")
 			}
 		}
 	}

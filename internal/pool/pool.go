@@ -70,6 +70,35 @@ type Pool struct {
 
 	stop chan struct{}
 	done chan struct{}
+
+	emu      sync.Mutex // guards evictors
+	evictors []func() bool
+}
+
+// AddEvictor registers fn, which closes one idle connection that another
+// component opened with Reserve (a proxy's idle backend connection) and
+// reports whether it did. A request that finds the budget full asks the
+// evictors before it waits, so idle proxy connections yield to the Data
+// API (and lowering the budget closes them), as idle pooled connections
+// yield to the proxies.
+func (p *Pool) AddEvictor(fn func() bool) {
+	p.emu.Lock()
+	defer p.emu.Unlock()
+	p.evictors = append(p.evictors, fn)
+}
+
+// evictOther asks the evictors to free one slot; the slot's release wakes
+// the first waiter.
+func (p *Pool) evictOther() bool {
+	p.emu.Lock()
+	fns := append([]func() bool(nil), p.evictors...)
+	p.emu.Unlock()
+	for _, fn := range fns {
+		if fn() {
+			return true
+		}
+	}
+	return false
 }
 
 // New returns a pool over eng and starts its idle reaper.
@@ -113,6 +142,7 @@ func (p *Pool) Borrow(ctx context.Context, creds engine.Credentials) (*Conn, err
 		if wait == nil {
 			return p.connect(ctx, k, creds)
 		}
+		p.evictOther()
 		select {
 		case <-wait:
 		case <-ctx.Done():
@@ -263,10 +293,16 @@ func (p *Pool) SetMax(n int) {
 		drop = append(drop, p.popAnyIdleLocked())
 		p.open--
 	}
+	over := p.open - p.cfg.Max
 	p.wakeLocked()
 	p.mu.Unlock()
 	for _, c := range drop {
 		_ = c.Close()
+	}
+	for i := 0; i < over; i++ {
+		if !p.evictOther() {
+			break
+		}
 	}
 }
 
@@ -371,6 +407,9 @@ func (p *Pool) Reserve(ctx context.Context) (release func(), err error) {
 		p.mu.Unlock()
 		if victim != nil {
 			_ = victim.Close()
+		}
+		if wait != nil {
+			p.evictOther()
 		}
 		if wait == nil {
 			var once sync.Once

@@ -195,3 +195,34 @@ func TestPool_Reserve(t *testing.T) {
 		t.Fatalf("stats = %+v", st)
 	}
 }
+
+func TestPool_Evictor(t *testing.T) {
+	e := &fakeEngine{}
+	p := New(e, Config{Max: 1})
+	defer p.Close()
+	release, err := p.Reserve(context.Background()) // an idle proxy connection holds the only slot
+	if err != nil {
+		t.Fatal(err)
+	}
+	evicted := 0
+	p.AddEvictor(func() bool {
+		if release == nil {
+			return false
+		}
+		evicted++
+		r := release
+		release = nil
+		r()
+		return true
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	c, err := p.Borrow(ctx, alice)
+	if err != nil {
+		t.Fatalf("borrow with an evictable slot: %v", err)
+	}
+	p.Release(c)
+	if evicted != 1 {
+		t.Fatalf("evicted = %d, want 1", evicted)
+	}
+}

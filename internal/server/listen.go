@@ -71,16 +71,24 @@ func (s *Server) closeListenersLocked() {
 	s.listeners, s.httpSrvs = nil, nil
 }
 
-// ReloadTLS re-reads the HTTPS certificate files (SIGHUP). Connections in
-// flight keep their certificate; new handshakes get the new one.
+// ReloadTLS re-reads the HTTPS and proxy certificate files (SIGHUP).
+// Connections in flight keep their certificate; new handshakes get the new
+// one. A proxy whose files fail to load keeps its old certificate.
 func (s *Server) ReloadTLS() error {
 	s.mu.Lock()
 	cr := s.tlsCert
+	fes := s.proxies
 	s.mu.Unlock()
-	if cr == nil {
-		return nil
+	var errs []error
+	if cr != nil {
+		errs = append(errs, cr.load())
 	}
-	return cr.load()
+	for _, fe := range fes {
+		if err := fe.Core().ReloadTLS(); err != nil {
+			errs = append(errs, fmt.Errorf("proxy %s: %w", fe.Core().Cluster(), err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // certReloader serves the current certificate to TLS handshakes.

@@ -17,6 +17,8 @@ type frontEnd interface {
 	Addr() net.Addr
 	Serve(ctx context.Context) error
 	Shutdown(ctx context.Context) error
+	// Core is the protocol-independent endpoint (TLS reload).
+	Core() *proxy.Server
 }
 
 // startProxies starts one proxy front end per cluster with a proxy

@@ -1,0 +1,52 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/sqlgate/sqlgate/internal/config"
+)
+
+// ReloadPools applies cfg's clusters[].max_connections to the running
+// clusters (issue 6: "hot reload of pool sizes without dropping idle
+// clients", SIGHUP). The budget is shared by the Data API and the proxies:
+// raising it wakes waiters at once; lowering it closes excess idle Data API
+// connections, and new connections (Data API or proxy) wait until the open
+// ones fall under the new limit. No client connection, idle or in a
+// transaction, is closed. Clusters are matched by name; a cluster that is
+// not running yet (added, or renamed) needs a restart and is reported in
+// the error while the others are still applied. cfg must be validated
+// (defaults applied).
+func (s *Server) ReloadPools(cfg *config.Config) error {
+	var errs []error
+	for i, cc := range cfg.Clusters {
+		c := s.cluster(cc.Name)
+		if c == nil {
+			errs = append(errs, &config.FieldError{Field: fmt.Sprintf("clusters[%d]", i),
+				Msg: fmt.Sprintf("cluster %q is not running; adding clusters needs a restart", cc.Name)})
+			continue
+		}
+		n := cc.MaxConnections
+		if n <= 0 {
+			n = config.DefaultMaxConnections
+		}
+		if old := c.pool.Max(); old != n {
+			c.pool.SetMax(n)
+			s.log.Info("cluster connection budget changed", "cluster", c.name, "from", old, "to", n)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("reload pools: %w", err)
+	}
+	return nil
+}
+
+// cluster returns the running cluster named name, or nil.
+func (s *Server) cluster(name string) *cluster {
+	for _, c := range s.clusters {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
