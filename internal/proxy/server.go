@@ -49,6 +49,7 @@ type Server struct {
 	draining  bool
 	drainCh   chan struct{}
 	cancelAll context.CancelFunc
+	evictFn   func() bool
 	statsFn   func() PoolStats
 	wg        sync.WaitGroup
 }
@@ -100,6 +101,26 @@ func (s *Server) SetPoolStats(f func() PoolStats) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.statsFn = f
+}
+
+// SetEvictor sets how the front end closes one idle database connection
+// (its pool's EvictIdle), so that the cluster's other users of the
+// connection budget can take the slot (see EvictIdle).
+func (s *Server) SetEvictor(f func() bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.evictFn = f
+}
+
+// EvictIdle closes the proxy's longest-idle database connection, freeing
+// its budget slot, and reports whether there was one. The cluster's
+// connection pool calls it when the Data API (or a lowered budget) needs
+// a slot that idle proxy connections hold.
+func (s *Server) EvictIdle() bool {
+	s.mu.Lock()
+	f := s.evictFn
+	s.mu.Unlock()
+	return f != nil && f()
 }
 
 func (s *Server) poolStats() PoolStats {

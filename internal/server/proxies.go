@@ -54,6 +54,9 @@ func (s *Server) startProxies(ctx context.Context) error {
 		if err := fe.Listen(); err != nil {
 			return fmt.Errorf("clusters %s proxy: %w", cc.Name, err)
 		}
+		// Idle proxy connections give their budget slots back when the
+		// Data API (or a lowered max_connections) needs them.
+		c.pool.AddEvictor(fe.Core().EvictIdle)
 		s.mu.Lock()
 		s.proxies = append(s.proxies, fe)
 		s.mu.Unlock()

@@ -235,12 +235,8 @@ func TestServer_Proxies(t *testing.T) {
 	// able to get one (docs/proxy.md: "Idle Data API connections are closed
 	// to make room for the proxy and vice versa").
 	t.Run("idle proxy connections yield to the data api", func(t *testing.T) {
-		// Known bug: proxy.Pool keeps idle backend connections (and their
-		// budget slots) until its 5-minute idle timeout, and pool.Pool has
-		// no way to ask for them back, so the Data API is throttled after
-		// any proxy burst. Fix described in the proxy test-gap report;
-		// remove this skip with it.
-		t.Skip("known bug: idle proxy connections do not yield budget slots to the Data API")
+		// The cluster pool asks the proxies' pools (AddEvictor) to close
+		// an idle connection before a Data API call waits for a slot.
 		rs := start(t)
 		a, b := rs.pgConnect(t), rs.pgConnect(t)
 		for _, c := range []*pgx.Conn{a, b} {

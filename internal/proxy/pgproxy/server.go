@@ -54,6 +54,7 @@ func New(d proxy.Deps) (*Server, error) {
 	cfg := core.Config()
 	s.pool = proxy.NewPool(proxy.PoolConfig{BorrowTimeout: cfg.BorrowTimeout}, d.Budget, s.dialBackend, core.ObserveBorrow)
 	core.SetPoolStats(s.pool.Stats)
+	core.SetEvictor(s.pool.EvictIdle)
 	return s, nil
 }
 
