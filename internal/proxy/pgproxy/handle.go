@@ -279,6 +279,9 @@ func (s *session) forward(ctx context.Context, t byte, plan func(b *backend), lo
 		}
 		s.out, s.scratch = s.out[:0], s.scratch[:0]
 		plan(b)
+		if len(s.out) > 0 {
+			s.writing = true // flushBackend sends them and ends it
+		}
 		s.mu.Unlock()
 		var werr error
 		for _, f := range s.out {
@@ -320,10 +323,17 @@ func (s *session) borrowFailed(t byte, err error) error {
 // parameters on it and starts its relay.
 func (s *session) acquire(ctx context.Context) (*pooled, error) {
 	s.mu.Lock()
-	pb := s.be
+	pb, pending := s.be, s.pending != nil
 	s.mu.Unlock()
 	if pb != nil {
 		return pb, nil
+	}
+	if pending {
+		// Released while frames were unflushed: send them and put it back
+		// before borrowing (a pool of one would wait for itself).
+		if err := s.flushBackend(); err != nil {
+			return nil, err
+		}
 	}
 	pb, err := s.srv.pool.Get(ctx, s.login)
 	if err != nil {

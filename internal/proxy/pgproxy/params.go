@@ -128,7 +128,7 @@ type stmtInfo struct {
 // never by a hash alone (Odyssey#1345).
 type stmtRegistry struct {
 	seq atomic.Uint64
-	mu  sync.Mutex // guards byText
+	mu  sync.RWMutex // guards m; every Parse looks up, few add
 	m   map[string]*stmtInfo
 }
 
@@ -141,6 +141,12 @@ func newStmtRegistry() *stmtRegistry { return &stmtRegistry{m: map[string]*stmtI
 // get returns the statement for a Parse body's "query\0types" part
 // (looked up without copying it).
 func (r *stmtRegistry) get(queryAndTypes []byte) *stmtInfo {
+	r.mu.RLock()
+	info, ok := r.m[string(queryAndTypes)]
+	r.mu.RUnlock()
+	if ok {
+		return info
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if info, ok := r.m[string(queryAndTypes)]; ok {
@@ -150,7 +156,7 @@ func (r *stmtRegistry) get(queryAndTypes []byte) *stmtInfo {
 		r.m = map[string]*stmtInfo{}
 	}
 	query, types, _ := cstring(queryAndTypes)
-	info := &stmtInfo{name: fmt.Sprintf("sqlgate_%d", r.seq.Add(1)), query: string(query),
+	info = &stmtInfo{name: fmt.Sprintf("sqlgate_%d", r.seq.Add(1)), query: string(query),
 		types: append([]byte(nil), types...), class: classify(string(query))}
 	r.m[string(queryAndTypes)] = info
 	return info

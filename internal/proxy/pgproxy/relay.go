@@ -74,10 +74,11 @@ func (s *session) relay(pb *pooled, done chan struct{}) {
 			}
 			frame, _ = b.r.next()
 		}
-		if act != relayContinue || b.r.br.Buffered() == 0 {
-			if err := s.cw.Flush(); err != nil && s.flushErr == nil {
-				s.flushErr = err
-			}
+		// Flush when the transaction ends or the backend has nothing more
+		// buffered; the write happens after mu is released.
+		flush := act != relayContinue || b.r.br.Buffered() == 0
+		if flush {
+			s.cwmu.Lock()
 		}
 		switch act {
 		case relayRelease:
@@ -88,31 +89,54 @@ func (s *session) relay(pb *pooled, done chan struct{}) {
 			if s.cancels == 0 {
 				wait = nil
 			}
-			s.mu.Unlock()
-			_ = s.ps.WaitIdle()
-			if wait != nil {
-				<-wait // a CancelRequest in flight must land before anyone else gets b
+			if s.writing {
+				// The client goroutine is about to flush frames to b (ones
+				// that expect no reply); it puts b back afterwards.
+				s.pending, s.pendingWait = pb, wait
+				s.mu.Unlock()
+				s.flushClient(flush)
+				return
 			}
-			b.wmu.Lock() // let a writer that saw b as held finish
-			b.wmu.Unlock()
-			s.srv.pool.Put(pb)
+			s.mu.Unlock()
+			if wait != nil {
+				s.flushClient(flush)
+				s.putBackend(pb, wait)
+				return
+			}
+			// Hand the backend to the next borrower first, so its query
+			// goes out while this client's reply is being written.
+			s.putBackend(pb, nil)
+			s.flushClient(flush)
 			return
 		case relayHandoff:
 			s.handedOff = true
 			s.mu.Unlock()
+			s.flushClient(flush)
 			return
 		case relayCapture:
 			s.mu.Unlock()
+			s.flushClient(flush)
 			s.sendCapture(b)
 			continue
 		}
-		if s.pinned && s.status == 'I' && s.q.len() == 0 {
-			s.mu.Unlock()
-			_ = s.ps.WaitIdle()
-			continue
-		}
+		idle := s.pinned && s.status == 'I' && s.q.len() == 0
 		s.mu.Unlock()
+		s.flushClient(flush)
+		if idle {
+			_ = s.ps.WaitIdle()
+		}
 	}
+}
+
+// flushClient flushes the client writer and releases cwmu when locked.
+func (s *session) flushClient(locked bool) {
+	if !locked {
+		return
+	}
+	if err := s.cw.Flush(); err != nil && s.flushErr == nil {
+		s.flushErr = err
+	}
+	s.cwmu.Unlock()
 }
 
 // onFrame handles one backend frame; s.mu is held.
@@ -230,8 +254,10 @@ func (s *session) relayFailed(pb *pooled, err error) {
 	lost := !s.closing
 	s.be = nil
 	if lost {
-		s.writeLocked(fatal("08006", "server connection lost: the transaction was aborted", err).encode())
+		s.cwmu.Lock()
+		s.writeCW(fatal("08006", "server connection lost: the transaction was aborted", err).encode())
 		_ = s.cw.Flush()
+		s.cwmu.Unlock()
 	}
 	s.mu.Unlock()
 	if lost {
@@ -250,6 +276,18 @@ func (s *session) relayFailed(pb *pooled, err error) {
 func (s *session) cleanup() {
 	s.mu.Lock()
 	pb, done := s.be, s.relayDone
+	if rel := s.pending; rel != nil {
+		// Released by the relay with frames unflushed that expect no
+		// reply; the client is gone, so drop them.
+		wait := s.pendingWait
+		s.pending, s.pendingWait, s.writing = nil, nil, false
+		s.mu.Unlock()
+		rel.Conn.wmu.Lock()
+		rel.Conn.bw.Reset(rel.Conn.conn)
+		rel.Conn.wmu.Unlock()
+		s.putBackend(rel, wait)
+		return
+	}
 	if pb == nil {
 		s.mu.Unlock()
 		return

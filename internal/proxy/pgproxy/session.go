@@ -17,6 +17,13 @@ type pooled = proxy.Pooled[*backend]
 // session is one client. The client goroutine runs loop and is the only
 // writer to the held backend (with the relay's capture queries, under
 // wmu); the relay goroutine reads the backend and writes the client.
+//
+// Neither goroutine makes a system call while holding mu: the relay
+// flushes the client writer under cwmu only, and the client goroutine
+// flushes the backend under wmu only. While the client goroutine has
+// unflushed frames on the held backend (writing), a relay that sees the
+// transaction end leaves the backend in pending, and the client goroutine
+// returns it to the pool after its flush, so the relay never waits for it.
 type session struct {
 	srv   *Server
 	ps    *proxy.Session
@@ -37,10 +44,15 @@ type session struct {
 	scratch     []byte
 	borrows     int
 
+	cwmu     sync.Mutex // guards cw and flushErr; taken after mu, never before
+	cw       *bufio.Writer
+	flushErr error
+
 	mu          sync.Mutex // guards following fields
-	cw          *bufio.Writer
-	flushErr    error
 	be          *pooled
+	writing     bool          // the client goroutine has unflushed frames on be
+	pending     *pooled       // released by the relay while writing; the client goroutine puts it
+	pendingWait chan struct{} // cancel in flight for pending, or nil
 	q           queue
 	params      map[string]string // tracked parameters as the client sees them
 	capture     map[string]bool   // tracked parameters to re-read before release
@@ -169,7 +181,7 @@ func (s *session) loop(ctx context.Context) error {
 		if err := s.handle(ctx, frame); err != nil {
 			return err
 		}
-		if s.cr.br.Buffered() == 0 {
+		if !s.cr.buffered() { // flush before next would block
 			if err := s.flushAll(); err != nil {
 				return err
 			}
@@ -180,50 +192,98 @@ func (s *session) loop(ctx context.Context) error {
 // flushAll sends buffered backend frames and locally generated client frames.
 func (s *session) flushAll() error {
 	s.mu.Lock()
-	be := s.be
-	if s.clientWrite {
-		s.clientWrite = false
+	clientWrite := s.clientWrite
+	s.clientWrite = false
+	s.mu.Unlock()
+	s.cwmu.Lock()
+	if clientWrite {
 		if err := s.cw.Flush(); err != nil && s.flushErr == nil {
 			s.flushErr = err
 		}
 	}
 	ferr := s.flushErr
-	s.mu.Unlock()
+	s.cwmu.Unlock()
 	if ferr != nil {
 		return ferr
 	}
-	if be == nil {
+	return s.flushBackend()
+}
+
+// flushBackend sends the frames the client goroutine buffered on the held
+// backend and, if the relay released it meanwhile, returns it to the pool.
+func (s *session) flushBackend() error {
+	s.mu.Lock()
+	if !s.writing {
+		s.mu.Unlock()
 		return nil
 	}
-	b := be.Conn
-	b.wmu.Lock()
-	s.mu.Lock()
-	held := s.be == be // the relay may have released it meanwhile
-	s.mu.Unlock()
-	var err error
-	if held {
-		err = b.flush()
+	pb := s.be
+	if pb == nil {
+		pb = s.pending
 	}
+	if pb == nil { // the relay discarded a lost backend
+		s.writing = false
+		s.mu.Unlock()
+		return nil
+	}
+	s.mu.Unlock()
+	b := pb.Conn
+	b.wmu.Lock()
+	err := b.flush()
 	b.wmu.Unlock()
+	s.mu.Lock()
+	s.writing = false
+	rel, wait := s.pending, s.pendingWait
+	s.pending, s.pendingWait = nil, nil
+	s.mu.Unlock()
+	if rel != nil {
+		s.putBackend(rel, wait)
+	}
 	if err != nil {
 		return s.backendWriteFailed(err)
 	}
 	return nil
 }
 
+// putBackend returns a released backend to the pool once a CancelRequest
+// in flight (wait) was delivered.
+func (s *session) putBackend(pb *pooled, wait chan struct{}) {
+	if wait != nil {
+		<-wait // a CancelRequest in flight must land before anyone else gets b
+	}
+	s.srv.pool.Put(pb)
+	_ = s.ps.WaitIdle()
+}
+
 // writeNow writes frames to the client and flushes (start-up, errors).
 func (s *session) writeNow(b []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.writeLocked(b)
+	s.cwmu.Lock()
+	defer s.cwmu.Unlock()
+	s.writeCW(b)
 	if err := s.cw.Flush(); err != nil && s.flushErr == nil {
 		s.flushErr = err
 	}
 }
 
+// clientErr returns the first client write error.
+func (s *session) clientErr() error {
+	s.cwmu.Lock()
+	defer s.cwmu.Unlock()
+	return s.flushErr
+}
+
 // writeLocked buffers a client frame; s.mu is held. Write errors are
 // remembered, not returned: the relay keeps draining the backend.
 func (s *session) writeLocked(b []byte) {
+	s.cwmu.Lock()
+	s.writeCW(b)
+	s.cwmu.Unlock()
+}
+
+// writeCW buffers a client frame; s.cwmu is held.
+func (s *session) writeCW(b []byte) {
 	if s.flushErr != nil {
 		return
 	}

@@ -278,5 +278,5 @@ func (s *session) greet(ctx context.Context) error {
 	out = append(out, backendKeyData(s.pid, s.key)...)
 	out = append(out, readyForQuery('I')...)
 	s.writeNow(out)
-	return s.flushErr
+	return s.clientErr()
 }
