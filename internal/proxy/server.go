@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/tlscert"
 )
 
 // Handler serves client connections in one wire protocol.
@@ -38,7 +39,7 @@ type Server struct {
 	log     *slog.Logger
 	m       *Metrics
 	auth    *Authenticator
-	certs   *certStore
+	certs   *tlscert.Store
 	ids     atomic.Uint64
 	pinned  atomic.Int64
 
@@ -66,7 +67,7 @@ func NewServer(d Deps, h Handler) (*Server, error) {
 		log = slog.Default()
 	}
 	cfg := *d.Cluster.Proxy
-	certs, err := newCertStore(cfg.TLS, d.DataDir)
+	certs, err := openCerts(cfg.TLS, d.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("proxy tls: %w", err)
 	}
@@ -90,11 +91,11 @@ func (s *Server) Auth() *Authenticator { return s.auth }
 func (s *Server) Metrics() *Metrics { return s.m }
 
 // TLSConfig returns the server-side TLS configuration for client upgrades.
-func (s *Server) TLSConfig() *tls.Config { return s.certs.config() }
+func (s *Server) TLSConfig() *tls.Config { return s.certs.Config() }
 
 // ReloadTLS re-reads configured certificate files (SIGHUP); existing
 // connections keep theirs.
-func (s *Server) ReloadTLS() error { return s.certs.load() }
+func (s *Server) ReloadTLS() error { return s.certs.Load() }
 
 // SetPoolStats sets the source of the database connection gauges.
 func (s *Server) SetPoolStats(f func() PoolStats) {

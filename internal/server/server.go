@@ -23,6 +23,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/identity"
 	"github.com/sqlgate/sqlgate/internal/sigv4"
 	"github.com/sqlgate/sqlgate/internal/state"
+	"github.com/sqlgate/sqlgate/internal/tlscert"
 	"github.com/sqlgate/sqlgate/internal/txn"
 )
 
@@ -59,7 +60,7 @@ type Server struct {
 	mu        sync.Mutex // guards following fields
 	listeners []net.Listener
 	httpSrvs  []*http.Server
-	tlsCert   *certReloader
+	tlsCert   *tlscert.Store
 	proxies   []frontEnd
 }
 
