@@ -1,7 +1,8 @@
 package endpoints
 
 import (
-	"bytes"
+	"github.com/sqlgate/sqlgate/internal/testdb"
+
 	"context"
 	"io"
 	"log/slog"
@@ -53,22 +54,8 @@ func (f fakeSecrets) SecretString(_ context.Context, id string) (string, string,
 	return "arn:aws:secretsmanager:us-east-1:000000000000:secret:" + id, v, nil
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects log output from concurrent goroutines.
+type syncBuffer = testdb.LogBuffer
 
 // testEnv is a Handler over an embedded SQLite cluster "lite".
 type testEnv struct {

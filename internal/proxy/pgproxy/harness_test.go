@@ -1,7 +1,8 @@
 package pgproxy
 
 import (
-	"bytes"
+	"github.com/sqlgate/sqlgate/internal/testdb"
+
 	"context"
 	"errors"
 	"fmt"
@@ -84,23 +85,8 @@ func (b *semBudget) Reserve(ctx context.Context) (func(), error) {
 
 func (b *semBudget) used() int { return len(b.ch) }
 
-// syncBuffer collects log output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects log output from concurrent goroutines.
+type syncBuffer = testdb.LogBuffer
 
 // testProxy is a running proxy in front of the test database.
 type testProxy struct {
