@@ -182,7 +182,11 @@ JSON
 	expect_refused h.mariadb.iam-token-without-policy-refused 'ERROR 1045' "$out" "$rc"
 
 	suite_proxy_pymysql "$my_tok" "$my_bad"
-	if curl -fsS --max-time 10 "$ENDPOINT/metrics" 2>/dev/null | grep -q 'sqlgate_proxy_client_connections_setup_total{cluster="pg",outcome="auth_failed"}'; then
+	# Read the whole page first: grep -q closing the pipe early would make
+	# curl fail with SIGPIPE under pipefail.
+	local metrics
+	metrics=$(curl -fsS --max-time 10 "$ENDPOINT/metrics" 2>/dev/null || true)
+	if grep -q 'sqlgate_proxy_client_connections_setup_total{cluster="pg",outcome="auth_failed"}' <<<"$metrics"; then
 		pass h.metrics.proxy-families
 	else
 		fail h.metrics.proxy-families "no sqlgate_proxy_client_connections_setup_total for pg auth_failed on /metrics"
