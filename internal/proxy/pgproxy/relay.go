@@ -133,7 +133,7 @@ func (s *session) flushClient(locked bool) {
 	if !locked {
 		return
 	}
-	if err := s.cw.Flush(); err != nil && s.flushErr == nil {
+	if err := s.flushCW(); err != nil && s.flushErr == nil {
 		s.flushErr = err
 	}
 	s.cwmu.Unlock()
@@ -256,7 +256,7 @@ func (s *session) relayFailed(pb *pooled, err error) {
 	if lost {
 		s.cwmu.Lock()
 		s.writeCW(fatal("08006", "server connection lost: the transaction was aborted", err).encode())
-		_ = s.cw.Flush()
+		_ = s.flushCW()
 		s.cwmu.Unlock()
 	}
 	s.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"sync"
 
 	"github.com/sqlgate/sqlgate/internal/proxy"
@@ -44,8 +45,9 @@ type session struct {
 	scratch     []byte
 	borrows     int
 
-	cwmu     sync.Mutex // guards cw and flushErr; taken after mu, never before
-	cw       *bufio.Writer
+	cwmu     sync.Mutex    // guards cw, cwConn and flushErr; taken after mu, never before
+	cw       *bufio.Writer // nil while nothing is buffered (see writer)
+	cwConn   net.Conn
 	flushErr error
 
 	mu          sync.Mutex // guards following fields
@@ -71,7 +73,7 @@ type session struct {
 // ServeSession implements proxy.Handler.
 func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error) {
 	sess := &session{srv: s, ps: ps, log: ps.Log, stmts: map[string]*stmtInfo{}, capture: map[string]bool{},
-		cw: bufio.NewWriterSize(ps.Conn, 16<<10), status: 'I'}
+		cwConn: ps.Conn, status: 'I'}
 	defer func() {
 		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, errCancelRequest) && !errors.Is(err, errTerminate) {
 			var pe *pgError
@@ -90,7 +92,9 @@ func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error
 		}
 		return err
 	}
-	sess.cw.Reset(ps.Conn) // TLS may have replaced the connection
+	sess.cwmu.Lock()
+	sess.cwConn = ps.Conn // TLS may have replaced the connection
+	sess.cwmu.Unlock()
 	if err := sess.setup(ctx, params); err != nil {
 		var pe *pgError
 		if errors.As(err, &pe) && pe.Code == "28P01" {
@@ -197,7 +201,7 @@ func (s *session) flushAll() error {
 	s.mu.Unlock()
 	s.cwmu.Lock()
 	if clientWrite {
-		if err := s.cw.Flush(); err != nil && s.flushErr == nil {
+		if err := s.flushCW(); err != nil && s.flushErr == nil {
 			s.flushErr = err
 		}
 	}
@@ -262,7 +266,7 @@ func (s *session) writeNow(b []byte) {
 	s.cwmu.Lock()
 	defer s.cwmu.Unlock()
 	s.writeCW(b)
-	if err := s.cw.Flush(); err != nil && s.flushErr == nil {
+	if err := s.flushCW(); err != nil && s.flushErr == nil {
 		s.flushErr = err
 	}
 }
@@ -287,7 +291,7 @@ func (s *session) writeCW(b []byte) {
 	if s.flushErr != nil {
 		return
 	}
-	if _, err := s.cw.Write(b); err != nil {
+	if _, err := s.writer().Write(b); err != nil {
 		s.flushErr = err
 	}
 }
@@ -334,4 +338,33 @@ func cloneMap(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// cwPool holds client write buffers. An idle session holds none: 10,000
+// idle clients would otherwise keep 16 KiB each.
+var cwPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10) }}
+
+// writer returns the client write buffer, taking one from the pool when
+// the session holds none; s.cwmu is held.
+func (s *session) writer() *bufio.Writer {
+	if s.cw == nil {
+		s.cw = cwPool.Get().(*bufio.Writer)
+		s.cw.Reset(s.cwConn)
+	}
+	return s.cw
+}
+
+// flushCW flushes the client buffer and gives it back to the pool once
+// empty; s.cwmu is held.
+func (s *session) flushCW() error {
+	if s.cw == nil {
+		return nil
+	}
+	err := s.cw.Flush()
+	if err == nil && s.cw.Buffered() == 0 {
+		s.cw.Reset(nil)
+		cwPool.Put(s.cw)
+		s.cw = nil
+	}
+	return err
 }
