@@ -2,7 +2,6 @@ package iamapi
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 
@@ -28,21 +27,7 @@ func roleName(f *form) string {
 // resolveRole loads a role and authorizes action on its ARN, like
 // resolveUser.
 func (a *API) resolveRole(ctx context.Context, action, name string) (*identity.Role, error) {
-	r, err := a.b.GetRole(ctx, name)
-	arn := a.arn("role", "/", name)
-	switch {
-	case err == nil:
-		arn = r.ARN
-	case !errors.Is(err, identity.ErrNotFound):
-		return nil, backendErr(err, entity{"role", name})
-	}
-	if aerr := a.authorize(ctx, action, arn); aerr != nil {
-		return nil, aerr
-	}
-	if err != nil {
-		return nil, backendErr(err, entity{"role", name})
-	}
-	return r, nil
+	return resolve(ctx, a, action, "role", name, a.b.GetRole, func(r *identity.Role) string { return r.ARN })
 }
 
 func (a *API) createRole(ctx context.Context, f *form) (any, error) {

@@ -54,21 +54,29 @@ func optionalUser(ctx context.Context, f *form) (string, error) {
 // not allowed on the user learns nothing of its existence: for a missing
 // user the check runs on the ARN the user would have at path /.
 func (a *API) resolveUser(ctx context.Context, action, name string) (*identity.User, error) {
-	u, err := a.b.GetUser(ctx, name)
-	arn := a.arn("user", "/", name)
+	return resolve(ctx, a, action, "user", name, a.b.GetUser, func(u *identity.User) string { return u.ARN })
+}
+
+// resolve loads the entity kind/name with get and authorizes action on
+// its ARN (or, when it does not exist, on the ARN it would have at path /),
+// so a denied caller cannot probe which entities exist.
+func resolve[T any](ctx context.Context, a *API, action, kind, name string, get func(context.Context, string) (T, error), arnOf func(T) string) (T, error) {
+	v, err := get(ctx, name)
+	arn := a.arn(kind, "/", name)
+	var zero T
 	switch {
 	case err == nil:
-		arn = u.ARN
+		arn = arnOf(v)
 	case !errors.Is(err, identity.ErrNotFound):
-		return nil, backendErr(err, entity{"user", name})
+		return zero, backendErr(err, entity{kind, name})
 	}
 	if aerr := a.authorize(ctx, action, arn); aerr != nil {
-		return nil, aerr
+		return zero, aerr
 	}
 	if err != nil {
-		return nil, backendErr(err, entity{"user", name})
+		return zero, backendErr(err, entity{kind, name})
 	}
-	return u, nil
+	return v, nil
 }
 
 func (a *API) createUser(ctx context.Context, f *form) (any, error) {
