@@ -158,6 +158,17 @@ var sigv4Codes = map[string]string{
 	sigv4.CodeIncompleteSignature:        "IncompleteSignature",
 	sigv4.CodeInvalidSignature:           "SignatureDoesNotMatch",
 	sigv4.CodeUnrecognizedClient:         "InvalidClientTokenId",
+	"ExpiredTokenException":              "ExpiredToken",
+}
+
+// QueryCode returns the Query-protocol name of an authentication error
+// code as the JSON protocols name it (UnrecognizedClientException →
+// InvalidClientTokenId, …); other codes are returned unchanged.
+func QueryCode(code string) string {
+	if c, ok := sigv4Codes[code]; ok {
+		return c
+	}
+	return code
 }
 
 // toError converts any error to an *Error: SigV4 failures get their Query
@@ -170,11 +181,7 @@ func toError(err error) *Error {
 	}
 	var se *sigv4.Error
 	if errors.As(err, &se) {
-		code, ok := sigv4Codes[se.Code]
-		if !ok {
-			code = se.Code
-		}
-		return &Error{Code: code, Status: http.StatusForbidden, Msg: se.Msg, Err: err}
+		return &Error{Code: QueryCode(se.Code), Status: http.StatusForbidden, Msg: se.Msg, Err: err}
 	}
 	if errors.As(backendErr(err, entity{}), &e) {
 		return e

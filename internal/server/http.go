@@ -88,7 +88,7 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 	ctx, service, err := h.authenticate(r, body, d.services...)
 	if err != nil {
 		if d.name == "iam" {
-			e.outcome = writeQueryError(sw, reqID, err)
+			e.outcome = writeQueryError(sw, r, reqID, err)
 		} else {
 			e.outcome = awserr.Write(sw, reqID, err).Code
 		}

@@ -2,13 +2,13 @@ package server
 
 import (
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/sqlgate/sqlgate/internal/awserr"
 	"github.com/sqlgate/sqlgate/internal/iam"
+	"github.com/sqlgate/sqlgate/internal/iamapi"
 	"github.com/sqlgate/sqlgate/internal/identity"
 	"github.com/sqlgate/sqlgate/internal/sigv4"
 )
@@ -52,41 +52,16 @@ func (s *Server) authError(err error, service string) error {
 	return awserr.ErrInternal(err)
 }
 
-// queryErrorCodes renames JSON-protocol authentication errors to the names
-// the Query protocol (IAM, STS) uses.
-var queryErrorCodes = map[string]string{
-	sigv4.CodeUnrecognizedClient:         "InvalidClientTokenId",
-	sigv4.CodeInvalidSignature:           "SignatureDoesNotMatch",
-	sigv4.CodeIncompleteSignature:        "IncompleteSignature",
-	sigv4.CodeMissingAuthenticationToken: "MissingAuthenticationToken",
-	"ExpiredTokenException":              "ExpiredToken",
-}
-
-// writeQueryError writes an authentication error as a Query-protocol XML
-// ErrorResponse, for IAM and STS clients.
-func writeQueryError(w http.ResponseWriter, requestID string, err error) string {
+// writeQueryError writes an authentication error (already mapped by
+// authError) as a Query-protocol XML ErrorResponse for IAM and STS
+// clients, in the namespace of the service the request was signed for.
+func writeQueryError(w http.ResponseWriter, r *http.Request, requestID string, err error) string {
 	e := awserr.As(err)
-	code := e.Code
-	if c, ok := queryErrorCodes[code]; ok {
-		code = c
+	service := "iam"
+	if a, perr := sigv4.ParseAuthorization(r.Header.Get("Authorization")); perr == nil && a.Service == "sts" {
+		service = "sts"
 	}
-	type xmlError struct {
-		Type    string
-		Code    string
-		Message string
-	}
-	body := struct {
-		XMLName   xml.Name `xml:"ErrorResponse"`
-		Xmlns     string   `xml:"xmlns,attr"`
-		Error     xmlError
-		RequestID string `xml:"RequestId"`
-	}{Xmlns: "https://iam.amazonaws.com/doc/2010-05-08/", Error: xmlError{"Sender", code, e.Msg}, RequestID: requestID}
-	b, _ := xml.Marshal(body)
-	w.Header().Set("Content-Type", "text/xml")
-	w.Header().Set("X-Amzn-RequestId", requestID)
-	w.WriteHeader(e.Status)
-	_, _ = w.Write(b)
-	return code
+	return iamapi.WriteError(w, service, requestID, iamapi.NewError(iamapi.QueryCode(e.Code), e.Status, e.Msg)).Code
 }
 
 // ErrTokenRejected is returned by VerifyDBToken for a token that is not a
