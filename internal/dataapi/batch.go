@@ -2,7 +2,6 @@ package dataapi
 
 import (
 	"context"
-	"errors"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
 )
@@ -53,7 +52,7 @@ func (a *API) runBatch(ctx context.Context, cl *Cluster, c engine.Conn, sql stri
 		res, err := a.runStatement(ctx, cl, c, sql, params, false)
 		if err != nil {
 			if implicit {
-				err = errors.Join(err, rollbackQuietly(c))
+				rollbackQuietly(c)
 			}
 			return nil, err
 		}
@@ -77,11 +76,12 @@ func (a *API) runBatch(ctx context.Context, cl *Cluster, c engine.Conn, sql stri
 	return append(b, "]}"...), nil
 }
 
-// rollbackQuietly rolls back an implicit transaction after an error; a
-// failed rollback marks nothing new (the engine marks a dead conn Broken).
-func rollbackQuietly(c engine.Conn) error {
+// rollbackQuietly rolls back an implicit transaction after an error. The
+// statement's error is what the caller reports; a failed rollback needs
+// no report of its own, since the engine marks a dead connection Broken
+// and the pool then discards it.
+func rollbackQuietly(c engine.Conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), rollbackTimeout)
 	defer cancel()
 	_ = c.Rollback(ctx)
-	return nil
 }
