@@ -55,8 +55,7 @@ func Open(cfg *config.Config, out io.Writer) (*Admin, error) {
 		ids:     identity.New(st, b, cfg.AccountID),
 		secrets: secrets.New(st, b, secrets.Options{Region: cfg.Region, Account: cfg.AccountID})}
 	if cfg.HasDefaultSQLite() {
-		desc := "Credentials for the embedded SQLite cluster \"default\" (SQLite ignores them)."
-		if _, err := a.secrets.EnsureGenerated(context.Background(), "default", "sqlgate", "sqlite", desc); err != nil {
+		if _, err := a.secrets.EnsureDefault(context.Background()); err != nil {
 			a.Close()
 			return nil, fmt.Errorf("create default secret: %w", err)
 		}

@@ -185,3 +185,12 @@ func (s *Store) EnsureGenerated(ctx context.Context, name, user, engine, descrip
 	}
 	return ref.ARN, nil
 }
+
+// EnsureDefault creates, unless it exists, the secret "default" of the
+// embedded SQLite cluster "default" (which ignores its login), and
+// returns its ARN. The server calls it at start and the admin CLI when it
+// opens a data dir, so a new user can query at once.
+func (s *Store) EnsureDefault(ctx context.Context) (string, error) {
+	return s.EnsureGenerated(ctx, "default", "sqlgate", "sqlite",
+		"Credentials for the embedded SQLite cluster \"default\" (SQLite ignores them).")
+}

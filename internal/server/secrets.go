@@ -65,16 +65,13 @@ func (s *Server) ensureDefaultSecret(ctx context.Context) error {
 	if !s.cfg.HasDefaultSQLite() {
 		return nil
 	}
-	arn, err := s.secrets.EnsureGenerated(ctx, "default", "sqlgate", "sqlite", DefaultSecretDescription)
+	arn, err := s.secrets.EnsureDefault(ctx)
 	if err != nil {
 		return fmt.Errorf("create default secret: %w", err)
 	}
 	s.defaultSecretARN = arn
 	return nil
 }
-
-// DefaultSecretDescription describes the generated secret "default".
-const DefaultSecretDescription = "Credentials for the embedded SQLite cluster \"default\" (SQLite ignores them)."
 
 func (s *Server) newSecretsAPI(authz iam.Authorizer) secretsHandler {
 	return secretsAdapter{secretsapi.New(s.secrets.Store, authz, s.log)}
