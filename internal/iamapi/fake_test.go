@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -96,7 +97,9 @@ func (b *fakeBackend) ListUsers(ctx context.Context, pathPrefix string) ([]*iden
 	defer b.mu.Unlock()
 	var out []*identity.User
 	for _, u := range b.users {
-		out = append(out, clone(u))
+		if strings.HasPrefix(u.Path, pathPrefix) {
+			out = append(out, clone(u))
+		}
 	}
 	return out, nil
 }

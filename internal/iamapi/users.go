@@ -154,7 +154,6 @@ func (a *API) listUsers(ctx context.Context, f *form) (any, error) {
 	if err != nil {
 		return nil, backendErr(err, entity{})
 	}
-	users = slices.DeleteFunc(users, func(u *identity.User) bool { return !strings.HasPrefix(u.Path, prefix) })
 	slices.SortFunc(users, func(x, y *identity.User) int { return strings.Compare(x.UserName, y.UserName) })
 	got, pg, err := paginate(users, func(u *identity.User) string { return u.UserName }, marker, maxItems)
 	if err != nil {
