@@ -95,7 +95,22 @@ type Proxy struct {
 	IdleClientTimeout time.Duration `yaml:"idle_client_timeout"`
 	// InitQuery runs on every new backend connection.
 	InitQuery string `yaml:"init_query"`
+	// Isolation is how a backend connection is cleaned between clients:
+	// "default" ("" too) resets the session state the proxy can see and
+	// pins clients on state it cannot; "strict" also resets the backend
+	// session on every hand-over to a different client (docs/proxy.md).
+	Isolation string `yaml:"isolation"`
 }
+
+// Proxy isolation modes (Proxy.Isolation).
+const (
+	IsolationDefault = "default"
+	IsolationStrict  = "strict"
+)
+
+// StrictIsolation reports whether p resets the backend session on every
+// hand-over to a different client.
+func (p *Proxy) StrictIsolation() bool { return p.Isolation == IsolationStrict }
 
 // ClusterTLS is how sqlgate connects to the database.
 type ClusterTLS struct {

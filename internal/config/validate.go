@@ -134,6 +134,11 @@ func validateProxy(f string, cl Cluster) error {
 	default:
 		return &FieldError{f + ".iam_auth", fmt.Sprintf("unknown value %q (want disabled, optional or required)", px.IAMAuth)}
 	}
+	switch px.Isolation {
+	case "", IsolationDefault, IsolationStrict:
+	default:
+		return &FieldError{f + ".isolation", fmt.Sprintf("unknown value %q (want default or strict)", px.Isolation)}
+	}
 	if len(px.AuthSecrets) == 0 {
 		return &FieldError{f + ".auth_secrets", "name at least one secret: clients log in with its username and password (or an IAM token for its username), and the proxy logs into the database with it"}
 	}

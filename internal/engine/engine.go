@@ -175,7 +175,23 @@ type Conn interface {
 	// Broken reports whether the connection failed in a way that makes it
 	// unusable (network error, cancelled mid-protocol).
 	Broken() bool
+	// Dirty reports whether anything run since Connect or the last Reset
+	// may have left session state behind: variables, the current database,
+	// the character set, a role, temporary tables or objects, prepared
+	// statements, locks, or an open transaction. It errs on the side of
+	// true: a connection it calls clean must behave, for the next caller,
+	// exactly like a new one logged in with the same credentials.
+	Dirty() bool
+	// Reset returns a dirty session to the state right after Connect (the
+	// login database current, no transaction, no session state), as cheaply
+	// as the engine can prove it (MySQL COM_RESET_CONNECTION, PostgreSQL
+	// ROLLBACK + DISCARD ALL). On error the connection must be closed.
+	Reset(ctx context.Context) error
 }
+
+// ErrResetUnsupported is returned by Reset when the engine cannot prove a
+// session clean; the caller closes the connection instead.
+var ErrResetUnsupported = errors.New("session reset unsupported")
 
 // ErrResultTooLarge is returned by Exec when the result exceeds maxBytes.
 var ErrResultTooLarge = errors.New("result too large")

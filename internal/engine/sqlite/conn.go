@@ -280,3 +280,10 @@ func (c *Conn) Close() error {
 
 // Broken reports whether the connection failed.
 func (c *Conn) Broken() bool { return c.broken }
+
+// Dirty reports true until the engine tracks session state: every
+// connection is treated as possibly carrying state from its last caller.
+func (c *Conn) Dirty() bool { return true }
+
+// Reset is not implemented yet; the caller closes a dirty connection.
+func (c *Conn) Reset(context.Context) error { return engine.ErrResetUnsupported }
