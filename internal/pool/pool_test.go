@@ -43,6 +43,8 @@ func (c *fakeConn) Rollback(context.Context) error { return nil }
 func (c *fakeConn) ID() int64                      { return 1 }
 func (c *fakeConn) Ping(context.Context) error     { return nil }
 func (c *fakeConn) Broken() bool                   { return c.broken }
+func (c *fakeConn) Dirty() bool                    { return false }
+func (c *fakeConn) Reset(context.Context) error    { return nil }
 func (c *fakeConn) Close() error {
 	if !c.closed {
 		c.closed = true
