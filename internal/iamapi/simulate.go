@@ -149,13 +149,13 @@ func (a *API) principalPolicies(ctx context.Context, arn string) (*iam.Principal
 		attached []string
 	)
 	if kind == "user" {
-		u, err := a.resolveUser(ctx, "SimulatePrincipalPolicy", name)
+		u, err := a.resolveUser(ctx, "SimulatePrincipalPolicy", name, nil)
 		if err != nil {
 			return nil, nil, err
 		}
 		p, inline, attached = &iam.Principal{ARN: u.ARN, UserName: u.UserName, UserID: u.UserID}, u.InlinePolicies, u.AttachedPolicies
 	} else {
-		r, err := a.resolveRole(ctx, "SimulatePrincipalPolicy", name)
+		r, err := a.resolveRole(ctx, "SimulatePrincipalPolicy", name, nil)
 		if err != nil {
 			return nil, nil, err
 		}
