@@ -3,7 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
-		"log/slog"
+	"log/slog"
 	"strings"
 	"time"
 
