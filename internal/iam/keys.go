@@ -81,6 +81,14 @@ func (ec *evalCtx) lookup(k string) (ctxValues, bool) {
 	if p == nil {
 		return ctxValues{}, false
 	}
+	if tag, ok := strings.CutPrefix(k, "aws:principaltag/"); ok {
+		for tk, tv := range p.Tags {
+			if strings.EqualFold(tk, tag) {
+				return ctxValues{one: tv, single: true}, true
+			}
+		}
+		return ctxValues{}, false
+	}
 	switch k {
 	case "aws:principalarn":
 		return one(principalARN(p))

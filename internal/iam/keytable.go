@@ -258,3 +258,67 @@ func Actions() []ActionKeys {
 	slices.SortFunc(out, func(a, b ActionKeys) int { return strings.Compare(a.Action, b.Action) })
 	return out
 }
+
+// ConditionKeys returns the lower-case condition keys p's conditions test,
+// sorted, each once.
+func (p *Policy) ConditionKeys() []string {
+	var out []string
+	for _, sts := range [][]*statement{p.deny, p.allow} {
+		for _, st := range sts {
+			for i := range st.conds {
+				if !slices.Contains(out, st.conds[i].key) {
+					out = append(out, st.conds[i].key)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// MissingKeys returns the condition keys tested by policies that AWS
+// would supply for req.Action (supplied or unsupported here) but req does
+// not hold: what a policy simulation lacks, and what fails closed.
+func MissingKeys(policies []*Policy, req *Request) []string {
+	var out []string
+	ec := evalCtx{req: req, lower: appendLower(nil, req.Action)}
+	for _, p := range policies {
+		if p == nil {
+			continue
+		}
+		for _, k := range p.ConditionKeys() {
+			if _, ok := ec.lookup(k); ok || slices.Contains(out, k) {
+				continue
+			}
+			if kk := KindOf(req.Action, k); kk == KeySupplied || kk == KeyUnsupported {
+				out = append(out, k)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// KeyTableMarkdown renders GlobalKeys and Actions as the Markdown tables
+// of docs/iam.md ("Condition keys per action").
+func KeyTableMarkdown() string {
+	var b strings.Builder
+	code := func(keys []string) string {
+		if len(keys) == 0 {
+			return "—"
+		}
+		q := make([]string, len(keys))
+		for i, k := range keys {
+			q[i] = "`" + k + "`"
+		}
+		return strings.Join(q, ", ")
+	}
+	b.WriteString("Global keys, for every action:\n\n| kind | keys |\n|---|---|\n")
+	b.WriteString("| supplied | " + code(GlobalKeys.Supplied) + " |\n")
+	b.WriteString("| absent as on AWS | " + code(GlobalKeys.Absent) + " |\n")
+	b.WriteString("\nService keys per action:\n\n| action | supplied | absent as on AWS | unsupported (fail closed) |\n|---|---|---|---|\n")
+	for _, a := range Actions() {
+		b.WriteString("| `" + a.Action + "` | " + code(a.Supplied) + " | " + code(a.Absent) + " | " + code(a.Unsupported) + " |\n")
+	}
+	return b.String()
+}
