@@ -88,7 +88,7 @@ func (a *API) resolve(ctx context.Context, op, id string, extra keys) (*secrets.
 			k[n] = v
 		}
 		if err := a.authorizeWith(ctx, op, implied, k); err != nil {
-			return nil, err
+			return nil, asRequested(err, id)
 		}
 		return nil, err
 	}
@@ -96,9 +96,22 @@ func (a *API) resolve(ctx context.Context, op, id string, extra keys) (*secrets.
 		return nil, err
 	}
 	if err := a.authorizeWith(ctx, op, s.ARN, a.secretKeys(s, extra)); err != nil {
-		return nil, err
+		return nil, asRequested(err, id)
 	}
 	return s, nil
+}
+
+// asRequested names the secret in an access denial as the request named
+// it, so the message is the same whether the secret exists or not (and
+// does not reveal the full ARN of one that does).
+func asRequested(err error, id string) error {
+	var denied *iam.AccessDeniedError
+	if !errors.As(err, &denied) {
+		return err
+	}
+	d := *denied
+	d.Resource = id
+	return &d
 }
 
 // CurrentValue returns the ARN and AWSCURRENT SecretString (nil for a

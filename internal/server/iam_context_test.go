@@ -2,12 +2,15 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
 // userWith creates an IAM user holding one inline policy and returns its key.
@@ -152,5 +155,182 @@ func (h *hostileEnv) refused(t *testing.T, r rawResponse) {
 	}
 	if r.Status != http.StatusForbidden && r.Status != http.StatusBadRequest {
 		t.Errorf("got %d %s, want 400 or 403", r.Status, r.Body)
+	}
+}
+
+// TestIAM_NoOracles: a caller not allowed GetSecretValue gets the same
+// answer whether the secret exists or not, through both APIs, and the
+// secret's LastAccessedDate does not move; IAM names are unique ignoring
+// case.
+func TestIAM_NoOracles(t *testing.T) {
+	h := newHostileEnv(t)
+	h.createSecret(t, "quiet", "u", "p")
+	u := h.userWith(t, "prober", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"rds-data:ExecuteStatement","Resource":"*"},
+		{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:*:*:secret:allowed-*"}]}`)
+	ask := func(id string) (rawResponse, rawResponse) {
+		sm := h.send(t, rawRequest{Target: "secretsmanager.GetSecretValue", Body: []byte(`{"SecretId":"` + id + `"}`), AKID: u.akid, Secret: u.secret})
+		da := h.send(t, rawRequest{Path: "/Execute", Body: execBody(t, h.clusterARN("default"), id, "SELECT 1"), AKID: u.akid, Secret: u.secret})
+		return sm, da
+	}
+	smQuiet, daQuiet := ask("quiet")
+	smNone, daNone := ask("no-such-secret")
+	h.denied(t, smQuiet, http.StatusBadRequest, "AccessDeniedException")
+	h.denied(t, daQuiet, http.StatusForbidden, "AccessDeniedException")
+	same := func(api string, a, b rawResponse) {
+		t.Helper()
+		norm := func(r rawResponse) string {
+			s := strings.ReplaceAll(string(r.Body), "no-such-secret", "ID")
+			return fmt.Sprint(r.Status, " ", strings.ReplaceAll(s, "quiet", "ID"))
+		}
+		if norm(a) != norm(b) {
+			t.Errorf("%s: existing secret: %d %s\nmissing secret: %d %s", api, a.Status, a.Body, b.Status, b.Body)
+		}
+	}
+	same("secretsmanager", smQuiet, smNone)
+	same("rds-data", daQuiet, daNone)
+	d, err := h.secrets.DescribeSecret(context.Background(), &secretsmanager.DescribeSecretInput{SecretId: aws.String("quiet")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.LastAccessedDate != nil {
+		t.Errorf("a denied GetSecretValue moved LastAccessedDate to %v", d.LastAccessedDate)
+	}
+	for _, c := range [][]string{
+		{"CreateUser", "UserName", "PROBER"},
+		{"CreateRole", "RoleName", "App", "AssumeRolePolicyDocument", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`},
+		{"CreatePolicy", "PolicyName", "POL", "PolicyDocument", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`},
+	} {
+		if c[0] != "CreateUser" {
+			lower := append([]string{}, c...)
+			lower[2] = strings.ToLower(c[2])
+			h.iamOK(t, creds{}, lower[0], lower[1:]...)
+		}
+		h.denied(t, h.query(t, "iam", creds{}, "", c[0], c[1:]...), http.StatusConflict, "EntityAlreadyExists")
+	}
+}
+
+// TestIAM_Tags: tags on users and secrets feed aws:PrincipalTag and
+// aws:ResourceTag (attribute-based access).
+func TestIAM_Tags(t *testing.T) {
+	h := newHostileEnv(t)
+	h.iamOK(t, creds{}, "CreateUser", "UserName", "ana", "Tags.member.1.Key", "team", "Tags.member.1.Value", "data")
+	h.iamOK(t, creds{}, "PutUserPolicy", "UserName", "ana", "PolicyName", "abac", "PolicyDocument", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}}]}`)
+	ana := h.createKey(t, "ana")
+	for name, team := range map[string]string{"data-db": "data", "web-db": "web"} {
+		h.createSecret(t, name, "u", "p")
+		if r := h.send(t, rawRequest{Target: "secretsmanager.TagResource", Body: jsonBody(t, map[string]any{
+			"SecretId": name, "Tags": []map[string]string{{"Key": "team", "Value": team}}})}); r.Status != http.StatusOK {
+			t.Fatal(r.Status, string(r.Body))
+		}
+	}
+	get := func(id string) rawResponse {
+		return h.send(t, rawRequest{Target: "secretsmanager.GetSecretValue", Body: []byte(`{"SecretId":"` + id + `"}`), AKID: ana.akid, Secret: ana.secret})
+	}
+	if r := get("data-db"); r.Status != http.StatusOK {
+		t.Fatalf("own team's secret: %d %s", r.Status, r.Body)
+	}
+	h.denied(t, get("web-db"), http.StatusBadRequest, "AccessDeniedException")
+	// Retagging the user moves her to the other team at once.
+	h.iamOK(t, creds{}, "TagUser", "UserName", "ana", "Tags.member.1.Key", "TEAM", "Tags.member.1.Value", "web")
+	if r := h.iamOK(t, creds{}, "ListUserTags", "UserName", "ana"); !strings.Contains(string(r.Body), "<Key>TEAM</Key><Value>web</Value>") || strings.Contains(string(r.Body), "<Value>data</Value>") {
+		t.Fatalf("ListUserTags: %s", r.Body)
+	}
+	if r := get("web-db"); r.Status != http.StatusOK {
+		t.Fatalf("after TagUser: %d %s", r.Status, r.Body)
+	}
+	h.denied(t, get("data-db"), http.StatusBadRequest, "AccessDeniedException")
+	h.iamOK(t, creds{}, "UntagUser", "UserName", "ana", "TagKeys.member.1", "team")
+	h.denied(t, get("web-db"), http.StatusBadRequest, "AccessDeniedException")
+	// iam:ResourceTag on the user acted on.
+	h.iamOK(t, creds{}, "TagUser", "UserName", "fn", "Tags.member.1.Key", "protected", "Tags.member.1.Value", "yes")
+	admin := h.userWith(t, "helpdesk", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"iam:*","Resource":"*"},
+		{"Effect":"Deny","Action":"iam:*","Resource":"*","Condition":{"StringEquals":{"iam:ResourceTag/protected":"yes"}}}]}`)
+	h.denied(t, h.query(t, "iam", admin, "", "CreateAccessKey", "UserName", "fn"), http.StatusForbidden, "AccessDenied")
+	h.iamOK(t, admin, "ListUserTags", "UserName", "ana")
+}
+
+// TestIAM_Sessions: session tags need sts:TagSession, a source identity
+// sts:SetSourceIdentity; session policies narrow the session; duration
+// within MaxSessionDuration.
+func TestIAM_Sessions(t *testing.T) {
+	h := newHostileEnv(t)
+	dev := h.userWith(t, "dev", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:*","Resource":"*"}]}`)
+	trust := func(actions string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:user/dev"},"Action":` + actions + `}]}`
+	}
+	rolePolicy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["rds-data:ExecuteStatement","secretsmanager:GetSecretValue"],"Resource":"*"},
+		{"Effect":"Deny","Action":"secretsmanager:GetSecretValue","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalTag/team":"data"}}}]}`
+	for name, acts := range map[string]string{"plain": `"sts:AssumeRole"`, "tagged": `["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]`} {
+		h.iamOK(t, creds{}, "CreateRole", "RoleName", name, "AssumeRolePolicyDocument", trust(acts))
+		h.iamOK(t, creds{}, "PutRolePolicy", "RoleName", name, "PolicyName", "p", "PolicyDocument", rolePolicy)
+	}
+	assume := func(role string, kv ...string) rawResponse {
+		return h.query(t, "sts", dev, "", "AssumeRole", append([]string{"RoleArn", "arn:aws:iam::000000000000:role/" + role, "RoleSessionName", "s1"}, kv...)...)
+	}
+	credsOf := func(r rawResponse) creds {
+		t.Helper()
+		if r.Status != http.StatusOK {
+			t.Fatalf("AssumeRole: %d %s", r.Status, r.Body)
+		}
+		return creds{akid: xmlField(r.Body, "AccessKeyId"), secret: xmlField(r.Body, "SecretAccessKey"), token: xmlField(r.Body, "SessionToken")}
+	}
+	tags := []string{"Tags.member.1.Key", "team", "Tags.member.1.Value", "data"}
+	h.denied(t, assume("plain", tags...), http.StatusForbidden, "AccessDenied")
+	h.denied(t, assume("plain", "SourceIdentity", "alice"), http.StatusForbidden, "AccessDenied")
+	secret := func(c creds) rawResponse {
+		return h.send(t, rawRequest{Target: "secretsmanager.GetSecretValue", Body: []byte(`{"SecretId":"default"}`), AKID: c.akid, Secret: c.secret, Token: c.token})
+	}
+	exec := func(c creds) rawResponse {
+		return h.send(t, rawRequest{Path: "/Execute", Body: execBody(t, h.clusterARN("default"), h.defaultARN, "SELECT 1"), AKID: c.akid, Secret: c.secret, Token: c.token})
+	}
+	h.denied(t, secret(credsOf(assume("plain"))), http.StatusBadRequest, "AccessDeniedException") // no team tag
+	withTag := credsOf(assume("tagged", append(tags, "SourceIdentity", "alice")...))
+	if r := secret(withTag); r.Status != http.StatusOK {
+		t.Fatalf("session tag team=data: %d %s", r.Status, r.Body)
+	}
+	// A session policy allowing only GetSecretValue: the intersection.
+	narrow := credsOf(assume("tagged", append(tags, "Policy", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`)...))
+	if r := secret(narrow); r.Status != http.StatusOK {
+		t.Fatalf("session policy allows GetSecretValue: %d %s", r.Status, r.Body)
+	}
+	h.denied(t, exec(narrow), http.StatusForbidden, "AccessDeniedException")
+	if r := exec(withTag); r.Status != http.StatusOK {
+		t.Fatalf("without a session policy: %d %s", r.Status, r.Body)
+	}
+	h.denied(t, assume("plain", "DurationSeconds", "7200"), http.StatusBadRequest, "ValidationError")
+}
+
+// TestIAM_MFAExampleAndSimulation: AWS's "deny unless MFA" example does not
+// lock out a long-term key (the key is absent, as on AWS) but denies a
+// role session (present, false); the simulator reports unsupported keys.
+func TestIAM_MFAExampleAndSimulation(t *testing.T) {
+	h := newHostileEnv(t)
+	mfa := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
+		{"Sid":"BlockMostAccessUnlessSignedInWithMFA","Effect":"Deny","NotAction":["iam:ListUsers","sts:GetSessionToken"],"Resource":"*",
+		 "Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false","aws:ViaAWSService":"false"}}}]}`
+	u := h.userWith(t, "keyuser", mfa)
+	ok := execBody(t, h.clusterARN("default"), h.defaultARN, "SELECT 1")
+	if r := h.send(t, rawRequest{Path: "/Execute", Body: ok, AKID: u.akid, Secret: u.secret}); r.Status != http.StatusOK {
+		t.Fatalf("long-term key locked out: %d %s", r.Status, r.Body)
+	}
+	h.iamOK(t, creds{}, "CreateRole", "RoleName", "mfa", "AssumeRolePolicyDocument",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:user/keyuser"},"Action":"sts:AssumeRole"}]}`)
+	h.iamOK(t, creds{}, "PutRolePolicy", "RoleName", "mfa", "PolicyName", "p", "PolicyDocument", mfa)
+	r := h.query(t, "sts", u, "", "AssumeRole", "RoleArn", "arn:aws:iam::000000000000:role/mfa", "RoleSessionName", "s1")
+	if r.Status != http.StatusOK {
+		t.Fatalf("AssumeRole: %d %s", r.Status, r.Body)
+	}
+	sess := creds{akid: xmlField(r.Body, "AccessKeyId"), secret: xmlField(r.Body, "SecretAccessKey"), token: xmlField(r.Body, "SessionToken")}
+	h.denied(t, h.send(t, rawRequest{Path: "/Execute", Body: ok, AKID: sess.akid, Secret: sess.secret, Token: sess.token}), http.StatusForbidden, "AccessDeniedException")
+
+	h.iamOK(t, creds{}, "PutUserPolicy", "UserName", "keyuser", "PolicyName", "kms", "PolicyDocument", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Deny","Action":"secretsmanager:CreateSecret","Resource":"*","Condition":{"StringNotLike":{"secretsmanager:KmsKeyArn":"arn:aws:kms:*:*:key/approved"}}}]}`)
+	sim := h.iamOK(t, creds{}, "SimulatePrincipalPolicy", "PolicySourceArn", "arn:aws:iam::000000000000:user/keyuser",
+		"ActionNames.member.1", "secretsmanager:CreateSecret")
+	if xmlField(sim.Body, "EvalDecision") != "explicitDeny" || !strings.Contains(string(sim.Body), "<member>secretsmanager:kmskeyarn</member></MissingContextValues>") {
+		t.Fatalf("simulation: %s", sim.Body)
 	}
 }
