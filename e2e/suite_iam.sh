@@ -62,6 +62,7 @@ JSON
 		fail g.user-other-cluster-denied "$(aws_err)"
 	fi
 	suite_iam_role "$user" "$cluster" "$secret_arn"
+	suite_iam_conditions
 }
 
 # suite_iam_role USER CLUSTER SECRET_ARN: assume a role as root, then call
