@@ -58,6 +58,12 @@ type backendConn struct {
 	// dirty: the session holds state the proxy cannot replay (user
 	// variables, temporary tables, locks); reset before reuse.
 	dirty  bool
+	// tainted: a statement the proxy cannot see into (a stored routine
+	// call) ran since the last reset; reset before another client uses it.
+	tainted bool
+	// owner is the proxy session that last borrowed the connection, 0
+	// after a reset (a fresh session anyone may take without another).
+	owner  uint64
 	broken bool
 	// scrambleSeen is the greeting's scramble (COM_CHANGE_USER reuses it).
 	scrambleSeen []byte

@@ -26,6 +26,8 @@ type clientStmt struct {
 	types []byte
 	// usesLastInsertID: the text calls LAST_INSERT_ID().
 	usesLastInsertID bool
+	// routine, sessionCmd: see scanResult.
+	routine, sessionCmd bool
 }
 
 // backendStmt is a statement prepared on one backend.
