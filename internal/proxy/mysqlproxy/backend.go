@@ -57,7 +57,7 @@ type backendConn struct {
 	stmts          *stmtCache
 	// dirty: the session holds state the proxy cannot replay (user
 	// variables, temporary tables, locks); reset before reuse.
-	dirty  bool
+	dirty bool
 	// tainted: a statement the proxy cannot see into (a stored routine
 	// call) ran since the last reset; reset before another client uses it.
 	tainted bool

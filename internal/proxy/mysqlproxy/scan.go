@@ -28,9 +28,9 @@ type scanResult struct {
 // comments (but not /*! executable comments */).
 func scanSQL(sql []byte) scanResult {
 	var r scanResult
-	var prev string // previous word
+	var prev string  // previous word
 	var owner string // word before the current (possibly qualified) name
-	first := true   // next word starts a statement
+	first := true    // next word starts a statement
 	sawFlush := false
 	for i := 0; i < len(sql); {
 		c := sql[i]
