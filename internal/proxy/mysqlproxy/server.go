@@ -33,6 +33,8 @@ type Server struct {
 	// strict resets the backend session on every hand-over to another
 	// client (isolation: strict).
 	strict bool
+	// handOverResets counts backend sessions reset on a hand-over.
+	handOverResets atomic.Uint64
 
 	// greetPlugin is the auth plugin the greeting proposes.
 	greetPlugin string

@@ -85,6 +85,7 @@ func (c *session) handOver(be *backendConn) error {
 	}
 	be.pc.setDeadline(0)
 	be.owner = c.ps.ID
+	c.srv.handOverResets.Add(1)
 	if err != nil {
 		c.srv.px.CountError("reset_failed")
 		return fmt.Errorf("reset database connection: %w", err)
