@@ -58,6 +58,9 @@ func scanSQL(sql []byte) scanResult {
 		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
 			if i+2 < len(sql) && (sql[i+2] == '!' || sql[i+2] == '+') {
 				i += 3
+				for i < len(sql) && sql[i] >= '0' && sql[i] <= '9' {
+					i++ // the version of a /*!40101 … */ comment
+				}
 				continue
 			}
 			end := strings.Index(string(sql[i+2:]), "*/")
