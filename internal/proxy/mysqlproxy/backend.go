@@ -63,8 +63,12 @@ type backendConn struct {
 	tainted bool
 	// owner is the proxy session that last borrowed the connection, 0
 	// after a reset (a fresh session anyone may take without another).
-	owner  uint64
-	broken bool
+	owner uint64
+	// pending: a command was sent whose reply is not fully read (set
+	// while the proxy runs one; left set if a panic unwinds through it,
+	// so the connection is closed, never pooled).
+	pending bool
+	broken  bool
 	// scrambleSeen is the greeting's scramble (COM_CHANGE_USER reuses it).
 	scrambleSeen []byte
 	// idleSince is when it was last returned to the pool.

@@ -48,10 +48,13 @@ func (b *backendConn) query(sql string) ([][]string, error) {
 }
 
 func (b *backendConn) run(sql string, row func([]string), last *okPacket) error {
+	b.pending = true
 	if err := b.pc.command(append([]byte{comQuery}, sql...)); err != nil {
 		return b.fail(err)
 	}
-	return b.readResult(row, last)
+	err := b.readResult(row, last)
+	b.pending = false
+	return err
 }
 
 // readResult reads the whole response to a COM_QUERY: OKs and text result
@@ -144,10 +147,13 @@ func textRow(p []byte, n int) ([]string, error) {
 // simple sends a command answered by a single OK or ERR (or an EOF for
 // COM_SET_OPTION on old servers).
 func (b *backendConn) simple(cmd []byte) error {
+	b.pending = true
 	if err := b.pc.command(cmd); err != nil {
 		return b.fail(err)
 	}
-	return b.readSimple()
+	err := b.readSimple()
+	b.pending = false
+	return err
 }
 
 // readSimple reads the single OK, ERR or EOF answering a command.

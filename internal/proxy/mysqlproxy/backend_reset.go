@@ -53,12 +53,14 @@ func (b *backendConn) changeUser(login proxy.Login, initQuery string) error {
 	p = binary.LittleEndian.AppendUint16(p, uint16(defaultCharset))
 	p = append(p, pluginNative...)
 	p = append(p, 0, 0) // and no connection attributes
+	b.pending = true
 	if err := b.pc.command(p); err != nil {
 		return b.fail(err)
 	}
 	if err := b.authLoop(pluginNative, b.scrambleSeen, login.Password); err != nil {
 		return b.fail(fmt.Errorf("change user: %w", err))
 	}
+	b.pending = false
 	b.schema = ""
 	return b.pipeline(nil, initQuery)
 }
@@ -67,6 +69,13 @@ func (b *backendConn) changeUser(login proxy.Login, initQuery string) error {
 // session setup, in one write, and reads every reply. The session is then
 // fresh: the state the proxy tracks for it is cleared.
 func (b *backendConn) pipeline(cmds [][]byte, initQuery string) error {
+	b.pending = true
+	err := b.runPipeline(cmds, initQuery)
+	b.pending = false
+	return err
+}
+
+func (b *backendConn) runPipeline(cmds [][]byte, initQuery string) error {
 	queries := []string{trackSetup}
 	if initQuery != "" {
 		queries = append(queries, initQuery)

@@ -1,12 +1,15 @@
 package mysqlproxy
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sqlgate/sqlgate/internal/proxy"
 )
 
 // isoFixtures creates, once per test binary, the routines, views and
@@ -182,4 +185,43 @@ func TestSession_StrictSameClient(t *testing.T) {
 		t.Fatalf("%d resets after two hand-overs", n)
 	}
 	tp.waitIdle(t)
+}
+
+// TestSession_PendingReplyNeverPooled: a backend whose reply is still on
+// its way (a panic unwound through the relay) is closed on release, never
+// pooled; a clean one is pooled.
+func TestSession_PendingReplyNeverPooled(t *testing.T) {
+	tp := startProxy(t, proxyOpts{pool: 2})
+	for _, pending := range []bool{false, true} {
+		pb, err := tp.srv.pool.Get(context.Background(), proxy.Login{User: tp.db.User, Password: tp.db.Passwd})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pb.Conn.pc.command([]byte{comPing}); err != nil { // its OK stays unread
+			t.Fatal(err)
+		}
+		if !pending {
+			if err := pb.Conn.readSimple(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pb.Conn.pending = pending
+		c := &session{srv: tp.srv, be: pb}
+		c.putBackend()
+		// The pending one is the connection the first round pooled: after
+		// its release nothing is idle.
+		want := 1
+		if pending {
+			want = 0
+		}
+		if got := tp.srv.PoolStats().Idle; got != want {
+			t.Fatalf("pending=%v: %d idle connections, want %d", pending, got, want)
+		}
+		if !pending {
+			continue
+		}
+		if !pb.Conn.broken {
+			t.Fatal("a connection with an unread reply was not marked broken")
+		}
+	}
 }

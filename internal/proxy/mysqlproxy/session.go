@@ -200,6 +200,7 @@ func (c *session) exchange(cmd []byte, kind respKind) error {
 	be := c.be.Conn
 	c.setRunning(be)
 	stop := c.watchClient()
+	be.pending = true
 	err := be.pc.command(cmd)
 	var res relayResult
 	if err == nil {
@@ -207,6 +208,7 @@ func (c *session) exchange(cmd []byte, kind respKind) error {
 	} else {
 		err = be.fail(err)
 	}
+	be.pending = false
 	stop()
 	c.setRunning(nil)
 	return c.finish(be, res, err)

@@ -159,6 +159,9 @@ func (c *session) putBackend() {
 	pb := c.be
 	c.be = nil
 	be := pb.Conn
+	if be.pending {
+		be.broken = true // a reply is still on its way: never reuse
+	}
 	if !be.broken && (be.dirty || c.pinned) {
 		be.pc.setDeadline(cleanupTimeout)
 		if err := be.reset(c.srv.cfg.InitQuery); err != nil {
@@ -182,7 +185,7 @@ func (c *session) close() {
 	}
 	be := c.be.Conn
 	be.pc.setDeadline(cleanupTimeout)
-	if !be.broken && be.inTrans() {
+	if !be.broken && !be.pending && be.inTrans() {
 		if err := be.rollback(); err != nil {
 			be.broken = true
 		}
