@@ -51,10 +51,11 @@ GROUP HAVING IN INDEX IS JOIN KEY LIKE LIMIT NOT ON OR ORDER OVER PARTITION PRIM
 RETURNING ROW SELECT SOME THEN UNION UNIQUE USING VALUE WHEN WHERE WINDOW WITH XOR
 `)
 
-// nameNotCall are words after which a name followed by '(' is a table,
-// index, view or routine being defined or a column list, not a call.
+// nameNotCall are words directly followed by a name that, when a '('
+// comes next, is a table, index, view or routine being defined (or a
+// column list), not a call.
 var nameNotCall = wordSet(`
-INTO TABLE REFERENCES INDEX KEY EXISTS VIEW PROCEDURE FUNCTION TRIGGER ON WITH
+INTO TABLE REFERENCES INDEX KEY EXISTS VIEW PROCEDURE FUNCTION TRIGGER WITH
 RECURSIVE UNIQUE FULLTEXT SPATIAL INSERT REPLACE CONSTRAINT PARTITION
 `)
 

@@ -126,6 +126,9 @@ func scanSQL(sql []byte) scanResult {
 			prev, first, i = w, false, j
 			continue
 		}
+		if c != '.' && !isSpace(c) {
+			prev = "" // punctuation: the next name does not follow prev directly
+		}
 		i++
 	}
 	return r
