@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/iam"
@@ -231,14 +230,6 @@ func (s *Store) Policies(ctx context.Context, akid string) ([]*iam.Policy, error
 	return e.policies, nil
 }
 
-func accountOf(arn string) string {
-	// arn:aws:iam::ACCOUNT:…
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 5 {
-		return ""
-	}
-	return parts[4]
-}
 
 // IsAuthError reports errors that mean "these credentials do not work".
 func IsAuthError(err error) bool {
