@@ -230,7 +230,6 @@ func (s *Store) Policies(ctx context.Context, akid string) ([]*iam.Policy, error
 	return e.policies, nil
 }
 
-
 // IsAuthError reports errors that mean "these credentials do not work".
 func IsAuthError(err error) bool {
 	return isNotFound(err) || errors.Is(err, ErrExpiredToken)
