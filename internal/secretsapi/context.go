@@ -21,12 +21,13 @@ type keys = map[string][]string
 // (VersionId, VersionStage, ForceDeleteWithoutRecovery, …). iam.Actions
 // lists them per operation.
 
-// secretKeys returns the keys of an operation on secret s, plus extra.
-func (a *API) secretKeys(s *secrets.Secret, extra keys) keys {
-	k := make(keys, 4+2*len(s.Tags)+len(extra))
-	k["secretsmanager:secretid"] = []string{s.ARN}
+// secretKeys returns the keys of an operation on the secret arn with
+// tags, plus extra.
+func (a *API) secretKeys(arn string, tags []secrets.Tag, extra keys) keys {
+	k := make(keys, 4+2*len(tags)+len(extra))
+	k["secretsmanager:secretid"] = []string{arn}
 	k["secretsmanager:secretprimaryregion"] = []string{a.store.Region()}
-	for _, t := range s.Tags {
+	for _, t := range tags {
 		tk := strings.ToLower(t.Key)
 		k["secretsmanager:resourcetag/"+tk] = []string{t.Value}
 		k["aws:resourcetag/"+tk] = []string{t.Value}
@@ -81,24 +82,31 @@ func (a *API) authorizeWith(ctx context.Context, op, resource string, k keys) er
 // whether the secret exists or not.
 func (a *API) resolve(ctx context.Context, op, id string, extra keys) (*secrets.Secret, error) {
 	s, err := a.store.Describe(ctx, id)
-	if errors.Is(err, secrets.ErrNotFound) {
-		implied := a.impliedARN(id)
-		k := keys{"secretsmanager:secretid": {implied}}
-		for n, v := range extra {
-			k[n] = v
-		}
-		if err := a.authorizeWith(ctx, op, implied, k); err != nil {
-			return nil, asRequested(err, id)
-		}
-		return nil, err
-	}
 	if err != nil {
-		return nil, err
+		return nil, a.denyMissing(ctx, op, id, extra, err)
 	}
-	if err := a.authorizeWith(ctx, op, s.ARN, a.secretKeys(s, extra)); err != nil {
+	if err := a.authorizeWith(ctx, op, s.ARN, a.secretKeys(s.ARN, s.Tags, extra)); err != nil {
 		return nil, asRequested(err, id)
 	}
 	return s, nil
+}
+
+// denyMissing returns the error for a secret id that could not be loaded
+// (err): for a missing secret the access denial of op on the ARN the id
+// implies if the caller is not allowed that, else err.
+func (a *API) denyMissing(ctx context.Context, op, id string, extra keys, err error) error {
+	if !errors.Is(err, secrets.ErrNotFound) {
+		return err
+	}
+	implied := a.impliedARN(id)
+	k := keys{"secretsmanager:secretid": {implied}}
+	for n, v := range extra {
+		k[n] = v
+	}
+	if aerr := a.authorizeWith(ctx, op, implied, k); aerr != nil {
+		return asRequested(aerr, id)
+	}
+	return err
 }
 
 // asRequested names the secret in an access denial as the request named
@@ -121,9 +129,12 @@ func asRequested(err error, id string) error {
 // *iam.AccessDeniedError (also for a missing secret the caller may not
 // read), secrets.ErrScheduledForDeletion, ….
 func (a *API) CurrentValue(ctx context.Context, id string) (string, *string, error) {
-	s, err := a.resolve(ctx, "GetSecretValue", id, nil)
+	s, err := a.store.Identify(ctx, id)
 	if err != nil {
-		return "", nil, err
+		return "", nil, a.denyMissing(ctx, "GetSecretValue", id, nil, err)
+	}
+	if err := a.authorizeWith(ctx, "GetSecretValue", s.ARN, a.secretKeys(s.ARN, s.Tags, nil)); err != nil {
+		return "", nil, asRequested(err, id)
 	}
 	v, err := a.store.GetValue(ctx, s.ARN, "", "")
 	if err != nil {
