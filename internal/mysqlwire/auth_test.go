@@ -2,9 +2,15 @@ package mysqlwire
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
+	"math/big"
 	"net"
 	"testing"
 	"time"
@@ -37,7 +43,7 @@ func fakeAuthServer(t *testing.T, mode, password string) (addr string, result ch
 
 func serveAuth(pc *PacketConn, mode, password string) error {
 	scramble := NewScramble()
-	g := &Greeting{Version: "8.0.36-fake", ConnID: 42, Scramble: scramble, Caps: ClientCaps | CapFoundRows | CapConnectWithDB,
+	g := &Greeting{Version: "8.0.36-fake", ConnID: 42, Scramble: scramble, Caps: ClientCaps | CapFoundRows | CapConnectWithDB | CapSSL,
 		Charset: DefaultCharset, Status: StatusAutocommit, Plugin: PluginSHA2}
 	if err := pc.Send(g.Encode()); err != nil {
 		return err
@@ -45,6 +51,11 @@ func serveAuth(pc *PacketConn, mode, password string) error {
 	p, err := pc.ReadPacket()
 	if err != nil {
 		return err
+	}
+	if mode == "tls" {
+		if p, err = serverTLS(pc, p); err != nil {
+			return err
+		}
 	}
 	resp, err := ParseHandshakeResponse(p)
 	if err != nil {
@@ -58,6 +69,17 @@ func serveAuth(pc *PacketConn, mode, password string) error {
 	case "fast":
 		if err := pc.Send([]byte{HdrAuthMore, 3}); err != nil {
 			return err
+		}
+	case "tls": // full auth over TLS: the password in clear, NUL-terminated
+		if err := pc.Send([]byte{HdrAuthMore, 4}); err != nil {
+			return err
+		}
+		p, err := pc.ReadPacket()
+		if err != nil {
+			return err
+		}
+		if string(p) != password+"\x00" {
+			return errors.New("bad cleartext password over TLS")
 		}
 	case "full":
 		if err := fullAuth(pc, scramble, password); err != nil {
@@ -114,10 +136,14 @@ func fullAuth(pc *PacketConn, scramble []byte, password string) error {
 }
 
 func TestClient_AuthExchanges(t *testing.T) {
-	for _, mode := range []string{"fast", "full", "switch", "deny"} {
+	for _, mode := range []string{"fast", "full", "switch", "deny", "tls"} {
 		t.Run(mode, func(t *testing.T) {
 			addr, result := fakeAuthServer(t, mode, "s3cret")
-			c, err := Dial(t.Context(), Options{Address: addr, User: "u", Password: "s3cret", Database: "db", Timeout: 10 * time.Second})
+			opts := Options{Address: addr, User: "u", Password: "s3cret", Database: "db", Timeout: 10 * time.Second}
+			if mode == "tls" {
+				opts.TLS = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // self-signed test server
+			}
+			c, err := Dial(t.Context(), opts)
 			if serr := <-result; serr != nil {
 				t.Fatalf("server side: %v", serr)
 			}
@@ -132,9 +158,44 @@ func TestClient_AuthExchanges(t *testing.T) {
 				t.Fatalf("Dial: %v", err)
 			}
 			defer c.Close()
+			if mode == "tls" && !c.tls {
+				t.Fatal("connection not upgraded to TLS")
+			}
 			if c.ConnID() != 42 || c.Caps()&CapFoundRows != 0 {
 				t.Fatalf("conn id %d, caps %#x", c.ConnID(), c.Caps())
 			}
 		})
 	}
+}
+
+// serverTLS answers an SSLRequest: a TLS handshake with a throw-away
+// certificate, then the real HandshakeResponse over TLS.
+func serverTLS(pc *PacketConn, req []byte) ([]byte, error) {
+	if len(req) != SSLRequestLen || uint32(req[1])<<8&CapSSL == 0 {
+		return nil, errors.New("expected an SSLRequest")
+	}
+	cert, err := selfSigned()
+	if err != nil {
+		return nil, err
+	}
+	tc := tls.Server(pc.UpgradeConn(), &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	if err := tc.Handshake(); err != nil {
+		return nil, err
+	}
+	pc.Reset(tc)
+	return pc.ReadPacket()
+}
+
+func selfSigned() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "fake"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }

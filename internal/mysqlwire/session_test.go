@@ -13,14 +13,14 @@ func TestClient_SessionTrackingAndReset(t *testing.T) {
 	query(t, c, "SET SESSION session_track_state_change=ON, session_track_schema=ON, session_track_system_variables='*'")
 	tmp := "mw_tmp_" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "_"))
 	tracked := map[string]bool{ // statement → reported as a state change
-		"SET @v = 'x'":                              true,
+		"SET @v = 'x'": true,
 		"CREATE TEMPORARY TABLE " + tmp + " (i int)": true,
-		"PREPARE s FROM 'SELECT 1'":                 true,
-		"SET NAMES gbk":                             true,
-		"USE mysql":                                 true,
-		"SELECT @w := 1":                            false, // hence the engine's own classifier
-		"SELECT GET_LOCK('mw_lock', 0)":             false,
-		"SELECT LAST_INSERT_ID(5)":                  false,
+		"PREPARE s FROM 'SELECT 1'":                  true,
+		"SET NAMES gbk":                              true,
+		"USE mysql":                                  true,
+		"SELECT @w := 1":                             false, // hence the engine's own classifier
+		"SELECT GET_LOCK('mw_lock', 0)":              false,
+		"SELECT LAST_INSERT_ID(5)":                   false,
 	}
 	order := []string{"SET @v = 'x'", "SELECT @w := 1", "CREATE TEMPORARY TABLE " + tmp + " (i int)", "PREPARE s FROM 'SELECT 1'",
 		"SELECT GET_LOCK('mw_lock', 0)", "SELECT LAST_INSERT_ID(5)", "SET NAMES gbk", "USE mysql"}

@@ -10,6 +10,10 @@ package mysql
 // statement it does not know as data access or persistent DDL. The
 // transaction status flag covers open transactions; a generated
 // LAST_INSERT_ID or warnings left for SHOW WARNINGS count as state too.
+// What neither sees: a stored function or trigger that assigns a user
+// variable with SELECT … INTO @v (a SET inside one is reported) or takes
+// a named lock. Callers that run such code need a reset on every
+// hand-over, whatever Dirty says.
 //
 // COM_RESET_CONNECTION clears user variables, temporary tables, prepared
 // statements, named locks, the transaction and LAST_INSERT_ID, and puts

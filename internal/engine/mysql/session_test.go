@@ -22,6 +22,13 @@ func TestConn_Dirty(t *testing.T) {
 	proc := tbl + "_p"
 	mustExec(t, setup, "CREATE PROCEDURE "+proc+"() SET @from_proc = 1")
 	t.Cleanup(func() { _, _ = setup.Exec(context.Background(), "DROP PROCEDURE IF EXISTS "+proc, nil, 0) })
+	fn := tbl + "_f"
+	r, err := setup.cl.Query("CREATE FUNCTION " + fn + "() RETURNS INT BEGIN SET @from_func = 1; RETURN 1; END")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = r.Close()
+	t.Cleanup(func() { _, _ = setup.Exec(context.Background(), "DROP FUNCTION IF EXISTS "+fn, nil, 0) })
 	cases := []struct {
 		sql   string
 		dirty bool
@@ -33,7 +40,7 @@ func TestConn_Dirty(t *testing.T) {
 		{"INSERT INTO " + plain + " (v) VALUES (1)", false},
 		{"DELETE FROM " + plain + " WHERE v = 1", false},
 		{"INSERT INTO " + tbl + " (id, v) VALUES (1000, 1)", true}, // the OK carries an insert id
-		{"CREATE TABLE IF NOT EXISTS " + tbl + " (i INT)", true}, // warning: table exists
+		{"CREATE TABLE IF NOT EXISTS " + tbl + " (i INT)", true},   // warning: table exists
 		{"SHOW TABLES", false},
 		{"INSERT INTO " + tbl + " (v) VALUES (1)", true}, // LAST_INSERT_ID
 		{"SET @v = 1", true},
@@ -51,6 +58,7 @@ func TestConn_Dirty(t *testing.T) {
 		{"START TRANSACTION", true},
 		{"LOCK TABLES " + tbl + " READ", true},
 		{"CALL " + proc + "()", true},
+		{"SELECT " + fn + "()", true}, // SET inside a function: reported by session tracking
 		{"/*!SET @y = 1*/", true},
 		{"DROP DATABASE IF EXISTS sqlgate_no_such_db", true},
 	}
@@ -78,7 +86,7 @@ func TestConn_Dirty(t *testing.T) {
 // assertFresh checks a session holds nothing but its login database.
 func assertFresh(t *testing.T, c *Conn) {
 	t.Helper()
-	res := mustExec(t, c, "SELECT @v, @w, @x, @y, @from_proc, DATABASE(), @@character_set_client, @@collation_connection, "+
+	res := mustExec(t, c, "SELECT @v, @w, @x, @y, @from_proc, @from_func, DATABASE(), @@character_set_client, @@collation_connection, "+
 		"IS_USED_LOCK('sqlgate_dirty') IS NULL, @@in_transaction, @@autocommit, @@session.sql_mode = @@global.sql_mode, "+
 		"@@session.time_zone = @@global.time_zone, LAST_INSERT_ID(), @@session_track_state_change")
 	got := make([]string, len(res.Rows[0]))
@@ -94,7 +102,7 @@ func assertFresh(t *testing.T, c *Conn) {
 			got[i] = fmt.Sprint(v)
 		}
 	}
-	want := "NULL|NULL|NULL|NULL|NULL|sqlgate_test|utf8mb4|utf8mb4_general_ci|1|0|1|1|1|0|1"
+	want := "NULL|NULL|NULL|NULL|NULL|NULL|sqlgate_test|utf8mb4|utf8mb4_general_ci|1|0|1|1|1|0|1"
 	if g := strings.Join(got, "|"); g != want {
 		t.Fatalf("session after reset:\n got %s\nwant %s", g, want)
 	}
