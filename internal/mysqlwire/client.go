@@ -75,8 +75,19 @@ func (c *Client) Caps() uint32 { return c.caps }
 // Conn returns the network connection (for deadlines).
 func (c *Client) Conn() net.Conn { return c.pc.Conn() }
 
-// Close closes the network connection without COM_QUIT.
+// Close closes the network connection without COM_QUIT (to abort).
 func (c *Client) Close() error { return c.pc.Close() }
+
+// Quit sends COM_QUIT (so the server does not count an aborted client)
+// and closes the connection.
+func (c *Client) Quit() error {
+	_ = c.pc.Conn().SetWriteDeadline(time.Now().Add(time.Second))
+	err := c.pc.Command([]byte{ComQuit})
+	if cerr := c.pc.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 // Dial connects to opts.Address and logs in. Server-reported failures
 // (access denied, unknown database) come back as *Error; everything else

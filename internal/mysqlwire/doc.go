@@ -10,7 +10,9 @@
 // COM_PING, COM_INIT_DB and COM_RESET_CONNECTION, keeping the server status
 // flags and the session-state changes the server reports in OK packets
 // (CLIENT_SESSION_TRACK). The MySQL engine (internal/engine/mysql) runs on
-// it; the decoders are shared with the MySQL proxy.
+// it. The server-side encoders (greeting, OK, ERR, EOF, column
+// definitions, auth switch, scrambles and the RSA exchange) are here too,
+// so that both legs of the MySQL proxy can use the same codec.
 //
 // The package does no I/O scheduling of its own: a Client is used by one
 // goroutine at a time, and its owner bounds each command with deadlines or

@@ -41,13 +41,18 @@ func (c *Conn) ID() int64 { return c.id }
 // Broken reports whether the connection must be discarded.
 func (c *Conn) Broken() bool { return c.broken }
 
-// Close closes the connection.
+// Close says goodbye (COM_QUIT) and closes the connection; a broken one
+// is just closed.
 func (c *Conn) Close() error {
-	err := c.cl.Close()
-	if c.broken || errors.Is(err, net.ErrClosed) {
+	if c.broken {
+		_ = c.cl.Close()
 		return nil
 	}
-	return err
+	c.broken = true
+	if err := c.cl.Quit(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("mysql: close: %w", err)
+	}
+	return nil
 }
 
 // Ping checks the connection with COM_PING.

@@ -139,7 +139,7 @@ func (e *Engine) kill(ctx context.Context, creds engine.Credentials, id int64) e
 	if err != nil {
 		return err
 	}
-	defer cl.Close()
+	defer cl.Quit()
 	if d, ok := ctx.Deadline(); ok {
 		_ = cl.Conn().SetDeadline(d)
 	}
