@@ -4,7 +4,7 @@
 # last commit that had it) into bench/legacymysql, built with the
 # "legacyengine" tag, and removed afterwards.
 #
-#   bench/engine_compare.sh [REV] [extra go test flags]
+#   ROUNDS=5 bench/engine_compare.sh [REV] [extra test binary flags, e.g. -test.benchtime=2s]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rev=${1:-d8291ff}
@@ -17,4 +17,10 @@ for f in engine.go conn.go field.go types.go bind.go errors.go; do
 done
 sed -i 's/^package mysql$/package legacymysql/' "$dir"/*.go
 : "${SQLGATE_TEST_MYSQL_DSN:?set SQLGATE_TEST_MYSQL_DSN}"
-go test -tags legacyengine -run '^$' -bench 'MySQLEngine' -benchmem -count "${COUNT:-5}" "$@" ./bench/
+# ROUNDS separate runs, so old and new alternate through the load changes
+# of a shared machine (go test -count would run each variant's repeats
+# back to back).
+go test -tags legacyengine -c -o "$dir/bench.test" ./bench/
+for _ in $(seq "${ROUNDS:-5}"); do
+	"$dir/bench.test" -test.run '^$' -test.bench 'MySQLEngine' -test.benchmem "$@"
+done
