@@ -37,6 +37,8 @@ type Options struct {
 	Attrs map[string]string
 	// Timeout bounds dialing and the login; 0 leaves it to ctx.
 	Timeout time.Duration
+	// OnGreeting, when set, sees the server's greeting before the login.
+	OnGreeting func(*Greeting)
 }
 
 // ErrNetwork wraps failures to reach or talk to the server (as opposed to
@@ -74,6 +76,10 @@ func (c *Client) Caps() uint32 { return c.caps }
 
 // Conn returns the network connection (for deadlines).
 func (c *Client) Conn() net.Conn { return c.pc.Conn() }
+
+// Packets returns the packet layer, for callers that relay frames
+// themselves (a proxy); they must leave it idle between commands.
+func (c *Client) Packets() *PacketConn { return c.pc }
 
 // Close closes the network connection without COM_QUIT (to abort).
 func (c *Client) Close() error { return c.pc.Close() }
@@ -138,6 +144,9 @@ func (c *Client) login(opts Options) error {
 		return errors.New("server too old (needs protocol 4.1 with secure authentication)")
 	}
 	c.connID, c.version = g.ConnID, g.Version
+	if opts.OnGreeting != nil {
+		opts.OnGreeting(g)
+	}
 	charset := opts.Charset
 	if charset == 0 {
 		charset = DefaultCharset
