@@ -9,7 +9,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/engine"
 )
 
-// Formats a typeHint'ed stringValue must have (spec §4.5), as JDBC's
+// Formats a typeHint'ed stringValue must have, as JDBC's
 // Date/Time/Timestamp.valueOf and BigDecimal accept them.
 var hintFormats = map[engine.TypeHint]*regexp.Regexp{
 	engine.HintDate:      regexp.MustCompile(`^\d{4}-\d{1,2}-\d{1,2}$`),

@@ -1,7 +1,8 @@
 package mysql
 
-// Type mapping, spec §4.6 (values) and §4.10 (metadata as Connector/J 8
-// reports it with its defaults tinyInt1isBit=true, transformedBitIsBoolean=false).
+// Type mapping: values as the Data API returns them (docs/dataapi.md,
+// Results) and column metadata as Connector/J 8 reports it with its
+// defaults tinyInt1isBit=true, transformedBitIsBoolean=false.
 
 import (
 	"math"

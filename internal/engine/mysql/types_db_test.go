@@ -7,7 +7,7 @@ import (
 )
 
 // typeCase is one column type: its DDL, a literal to insert, and the Value
-// and metadata the Data API returns (spec §4.6, §4.10).
+// and metadata the Data API returns (docs/dataapi.md, Results).
 type typeCase struct {
 	ddl, literal string
 	want         engine.Value
