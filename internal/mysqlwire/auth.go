@@ -92,3 +92,26 @@ func (c *Client) sha2More(p, scramble []byte, password string) error {
 	}
 	return fmt.Errorf("unexpected caching_sha2_password state %d", p[1])
 }
+
+// ChangeUser sends COM_CHANGE_USER: a new login on the same connection,
+// which also resets the whole session (variables, temporary tables,
+// prepared statements, transaction) and selects db, or no database when
+// db is empty. The password is scrambled with the greeting's scramble.
+func (c *Client) ChangeUser(user, password, db string) error {
+	plugin := PluginNative
+	auth := ScrambleNative(c.scramble, password)
+	b := append([]byte{ComChangeUser}, user...)
+	b = append(b, 0, byte(len(auth)))
+	b = append(b, auth...)
+	b = append(b, db...)
+	b = append(b, 0, c.charset, 0)
+	b = append(b, plugin...)
+	b = append(b, 0)
+	if c.caps&CapConnectAttrs != 0 {
+		b = appendAttrs(b, c.attrs)
+	}
+	if err := c.pc.Command(b); err != nil {
+		return err
+	}
+	return c.authLoop(plugin, c.scramble, password)
+}

@@ -55,6 +55,10 @@ type Client struct {
 	version string
 	status  uint16
 	tls     bool
+	// scramble is the greeting's; COM_CHANGE_USER answers it again.
+	scramble []byte
+	charset  byte
+	attrs    map[string]string
 	// OnState, when set, receives each session-state change the server
 	// reports (in OK packets and the OK ending a result set).
 	OnState func(StateChange)
@@ -143,7 +147,6 @@ func (c *Client) login(opts Options) error {
 	if g.Caps&requiredCaps != requiredCaps || len(g.Scramble) < ScrambleLen {
 		return errors.New("server too old (needs protocol 4.1 with secure authentication)")
 	}
-	c.connID, c.version = g.ConnID, g.Version
 	if opts.OnGreeting != nil {
 		opts.OnGreeting(g)
 	}
@@ -151,6 +154,7 @@ func (c *Client) login(opts Options) error {
 	if charset == 0 {
 		charset = DefaultCharset
 	}
+	c.connID, c.version, c.scramble, c.charset, c.attrs = g.ConnID, g.Version, g.Scramble, charset, opts.Attrs
 	resp := &HandshakeResponse{Caps: (ClientCaps | opts.ExtraCaps) & g.Caps, MaxPacket: MaxPacket,
 		Charset: charset, User: opts.User, Attrs: opts.Attrs, DB: opts.Database}
 	if opts.Database != "" {

@@ -13,13 +13,19 @@ import (
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
-// dial logs in to the test database with the codec's client.
-func dial(t *testing.T, db bool) (*Client, *[]StateChange) {
+func dialConfig(t *testing.T) *mysql.Config {
 	t.Helper()
 	cfg, err := mysql.ParseDSN(testdb.MySQLDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+// dial logs in to the test database with the codec's client.
+func dial(t *testing.T, db bool) (*Client, *[]StateChange) {
+	t.Helper()
+	cfg := dialConfig(t)
 	opts := Options{Address: cfg.Addr, User: cfg.User, Password: cfg.Passwd, Timeout: 5 * time.Second,
 		ExtraCaps: CapFoundRows, Attrs: map[string]string{"program_name": "mysqlwire-test"}}
 	if db {

@@ -223,19 +223,24 @@ func (r *HandshakeResponse) Encode() []byte {
 	b = append(b, r.Plugin...)
 	b = append(b, 0)
 	if r.Caps&CapConnectAttrs != 0 {
-		keys := make([]string, 0, len(r.Attrs))
-		for k := range r.Attrs {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		var kv []byte
-		for _, k := range keys {
-			kv = AppendLenencString(kv, []byte(k))
-			kv = AppendLenencString(kv, []byte(r.Attrs[k]))
-		}
-		b = AppendLenencString(b, kv)
+		b = appendAttrs(b, r.Attrs)
 	}
 	return b
+}
+
+// appendAttrs appends connection attributes in name order.
+func appendAttrs(b []byte, attrs map[string]string) []byte {
+	keys := make([]string, 0, len(attrs))
+	for k := range attrs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var kv []byte
+	for _, k := range keys {
+		kv = AppendLenencString(kv, []byte(k))
+		kv = AppendLenencString(kv, []byte(attrs[k]))
+	}
+	return AppendLenencString(b, kv)
 }
 
 // AuthSwitchRequest builds an AuthSwitchRequest packet.

@@ -79,3 +79,21 @@ func TestClient_Pipeline(t *testing.T) {
 		t.Fatalf("pipeline stopped after the error: %v", rows)
 	}
 }
+
+func TestClient_ChangeUser(t *testing.T) {
+	c, _ := dial(t, false)
+	cfg := dialConfig(t)
+	query(t, c, "USE "+cfg.DBName)
+	query(t, c, "SET @v = 1")
+	query(t, c, "BEGIN")
+	if err := c.ChangeUser(cfg.User, cfg.Passwd, ""); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := query(t, c, "SELECT DATABASE(), @v, @@in_transaction, CURRENT_USER() LIKE CONCAT('"+cfg.User+"', '@%')")
+	if got := strings.Join(rows[0], "|"); got != "NULL|NULL|0|1" {
+		t.Fatalf("after COM_CHANGE_USER: %s", got)
+	}
+	if err := c.ChangeUser(cfg.User, "wrong", ""); err == nil {
+		t.Fatal("COM_CHANGE_USER with a wrong password succeeded")
+	}
+}

@@ -20,7 +20,9 @@ package mysql
 // session variables back to their global values (the tracking settings
 // too) — but keeps the current database. Reset therefore pipelines, in
 // one round trip: the reset, COM_INIT_DB of the login database, and the
-// set-up statement (character set and tracking).
+// set-up statement (character set and tracking). COM_CHANGE_USER resets
+// the database too; Reset uses it when there is no login database to
+// go back to.
 
 import (
 	"context"
@@ -86,18 +88,24 @@ func (c *Conn) Dirty() bool {
 
 // Reset returns the session to its state after Connect: COM_RESET_CONNECTION,
 // the login database, utf8mb4 and session tracking, in one round trip. A
-// session that logged in without a database but has one selected now
-// cannot be put back (MySQL has no "unselect"): Reset returns
-// engine.ErrResetUnsupported and the caller closes the connection.
+// session that logged in without a database but has one selected now is
+// put back with COM_CHANGE_USER instead (MySQL has no "unselect"; one
+// more round trip).
 func (c *Conn) Reset(ctx context.Context) error {
 	if c.broken {
 		return errBroken
 	}
 	cmds := [][]byte{mysqlwire.ResetCommand()}
-	if c.creds.Database != "" {
+	switch {
+	case c.creds.Database != "":
 		cmds = append(cmds, mysqlwire.InitDBCommand(c.creds.Database))
-	} else if c.schema != "" {
-		return engine.ErrResetUnsupported
+	case c.schema != "":
+		cmds = nil
+		err := c.guard(ctx, func() error { return c.cl.ChangeUser(c.creds.User, c.creds.Password, "") })
+		if err != nil {
+			c.broken = true // a failed COM_CHANGE_USER leaves no usable login
+			return fmt.Errorf("mysql: reset session: %w", err)
+		}
 	}
 	if err := c.setup(ctx, cmds); err != nil {
 		return fmt.Errorf("mysql: reset session: %w", err)

@@ -2,7 +2,6 @@ package mysql
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -159,8 +158,16 @@ func TestConn_ResetDatabase(t *testing.T) {
 			t.Fatalf("Reset without a database change: %v", err)
 		}
 		mustExec(t, c, "USE "+cfg.DBName)
-		if err := c.Reset(t.Context()); !errors.Is(err, engine.ErrResetUnsupported) {
-			t.Fatalf("Reset after USE without a login database = %v, want ErrResetUnsupported", err)
+		mustExec(t, c, "SET @v = 2")
+		if err := c.Reset(t.Context()); err != nil {
+			t.Fatalf("Reset after USE without a login database: %v", err)
+		}
+		if c.Dirty() {
+			t.Fatal("dirty after reset")
+		}
+		res := mustExec(t, c, "SELECT DATABASE(), @v, @@character_set_client, @@session_track_state_change")
+		if r := res.Rows[0]; r[0].Kind != engine.KindNull || r[1].Kind != engine.KindNull || r[2].String != "utf8mb4" || r[3].Long != 1 {
+			t.Fatalf("session after reset = %+v", r)
 		}
 	})
 	t.Run("login database dropped", func(t *testing.T) {
