@@ -5,8 +5,10 @@ package mysqlwire
 // https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response.html
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // ErrBadResponse is returned when a server answers out of protocol.
@@ -158,4 +160,22 @@ func first(p []byte) []byte {
 		return p[:8]
 	}
 	return p
+}
+
+// KillQuery stops the statement running on connection id with KILL QUERY,
+// sent over a new connection logged in with opts (the running one is busy).
+func KillQuery(ctx context.Context, opts Options, id uint64) error {
+	c, err := Dial(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = c.Quit() }()
+	if d, ok := ctx.Deadline(); ok {
+		_ = c.Conn().SetDeadline(d)
+	}
+	r, err := c.Query("KILL QUERY " + strconv.FormatUint(id, 10))
+	if err != nil {
+		return err
+	}
+	return r.Close()
 }

@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
@@ -85,23 +84,37 @@ func (e *Engine) Connect(ctx context.Context, creds engine.Credentials) (engine.
 // useAffectedRows=false, so UPDATE counts matched rows), utf8mb4, text
 // protocol; values are rendered exactly as the server sends them.
 func (e *Engine) dial(ctx context.Context, creds engine.Credentials) (*mysqlwire.Client, error) {
-	tc, err := e.tlsConfig()
+	opts, err := e.options(creds)
 	if err != nil {
 		return nil, err
 	}
-	cl, err := mysqlwire.Dial(ctx, mysqlwire.Options{
+	cl, err := mysqlwire.Dial(ctx, opts)
+	if err != nil {
+		return nil, e.connectError(err)
+	}
+	return cl, nil
+}
+
+func (e *Engine) options(creds engine.Credentials) (mysqlwire.Options, error) {
+	tc, err := e.tlsConfig()
+	if err != nil {
+		return mysqlwire.Options{}, err
+	}
+	return mysqlwire.Options{
 		Address: e.cfg.Address, User: creds.User, Password: creds.Password, Database: creds.Database,
 		TLS: tc, ExtraCaps: mysqlwire.CapFoundRows, Timeout: max(e.cfg.ConnectTimeout, 0),
 		Attrs: map[string]string{"_client_name": "sqlgate", "program_name": "sqlgate"},
-	})
-	if err != nil {
-		var se *mysqlwire.Error
-		if errors.As(err, &se) {
-			return nil, dbError(se)
-		}
-		return nil, fmt.Errorf("connect %s: %w: %w", e.cfg.Address, engine.ErrUnavailable, err)
+	}, nil
+}
+
+// connectError maps a login failure: the server's own errors (access
+// denied, unknown database) are DBErrors, the rest ErrUnavailable.
+func (e *Engine) connectError(err error) error {
+	var se *mysqlwire.Error
+	if errors.As(err, &se) {
+		return dbError(se)
 	}
-	return cl, nil
+	return fmt.Errorf("connect %s: %w: %w", e.cfg.Address, engine.ErrUnavailable, err)
 }
 
 func (e *Engine) tlsConfig() (*tls.Config, error) {
@@ -135,17 +148,12 @@ func (e *Engine) tlsConfig() (*tls.Config, error) {
 // over a separate connection with the same login.
 func (e *Engine) kill(ctx context.Context, creds engine.Credentials, id int64) error {
 	creds.Database = ""
-	cl, err := e.dial(ctx, creds)
+	opts, err := e.options(creds)
 	if err != nil {
 		return err
 	}
-	defer cl.Quit()
-	if d, ok := ctx.Deadline(); ok {
-		_ = cl.Conn().SetDeadline(d)
+	if err := mysqlwire.KillQuery(ctx, opts, uint64(id)); err != nil {
+		return e.connectError(err)
 	}
-	r, err := cl.Query("KILL QUERY " + strconv.FormatInt(id, 10))
-	if err != nil {
-		return err
-	}
-	return r.Close()
+	return nil
 }
