@@ -140,3 +140,19 @@ func TestLiteralModes(t *testing.T) {
 		}
 	}
 }
+
+// TestLiteralModeFollowsSettings: state that cannot change how a literal
+// is read (a generated id) keeps quoted literals; a SET switches to hex.
+func TestLiteralModeFollowsSettings(t *testing.T) {
+	c := connect(t)
+	tbl := table(t, c, "litmode")
+	mustExec(t, c, "CREATE TABLE "+tbl+" (id INT AUTO_INCREMENT PRIMARY KEY, s VARCHAR(10))")
+	mustExec(t, c, "INSERT INTO "+tbl+" (s) VALUES (:s)", engine.Param{Name: "s", Value: engine.String("x")})
+	if !c.Dirty() || c.literalMode(false) != quoteBackslash {
+		t.Fatalf("after an auto-increment insert: dirty %v, mode %d", c.Dirty(), c.literalMode(false))
+	}
+	mustExec(t, c, "SET sql_mode = 'ANSI'")
+	if c.literalMode(false) != quoteHex {
+		t.Fatalf("after SET: mode %d", c.literalMode(false))
+	}
+}

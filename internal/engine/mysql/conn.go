@@ -23,8 +23,11 @@ type Conn struct {
 	id     int64
 	broken bool
 	// state: the session may hold state since Connect or the last Reset
-	// (reported by session tracking, or a statement scan said so).
+	// (reported by session tracking, a statement scan, or an OK packet).
 	state bool
+	// unsure: the session's settings (the character set among them) may
+	// differ from Connect's; parameters are then written as hex literals.
+	unsure bool
 	// schema is the current database as session tracking reported it.
 	schema string
 	// quiet: session-state reports are expected (set-up, reset), not dirt.
@@ -92,7 +95,7 @@ func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxB
 	sc := scanStatement(st.SQL, noBackslash, c.markers)
 	c.markers = sc.markers
 	if sc.stateful {
-		c.state = true
+		c.state, c.unsure = true, true
 	}
 	if len(args) > 0 && len(sc.markers) != len(args) {
 		// The text holds a '?' of its own outside literals: let the server

@@ -46,7 +46,7 @@ func (c *Conn) setup(ctx context.Context, pre [][]byte) error {
 	if err != nil {
 		return err
 	}
-	c.state = false
+	c.state, c.unsure = false, false
 	return nil
 }
 
@@ -56,23 +56,27 @@ func (c *Conn) onState(sc mysqlwire.StateChange) {
 		c.schema = sc.Schema
 	}
 	if !c.quiet && (sc.Changed || len(sc.Vars) > 0 || sc.HasSchema) {
-		c.state = true
+		c.state, c.unsure = true, true
 	}
 }
 
-// noteOK marks state the OK that ended a statement reveals.
+// noteOK marks state the OK that ended a statement reveals: a
+// LAST_INSERT_ID or warnings the next caller could read.
 func (c *Conn) noteOK(ok mysqlwire.OK) {
-	if ok.LastInsertID != 0 || ok.Warnings != 0 || ok.Status&mysqlwire.StatusStateChanged != 0 {
+	if ok.LastInsertID != 0 || ok.Warnings != 0 {
 		c.state = true
+	}
+	if ok.Status&mysqlwire.StatusStateChanged != 0 {
+		c.state, c.unsure = true, true
 	}
 }
 
 // literalMode chooses how parameters are written: quoted while the
-// session is as Connect left it (utf8mb4), hexadecimal once its state may
-// have changed (a SET NAMES may have switched the character set).
+// session's settings are as Connect left them (utf8mb4), hexadecimal once
+// they may have changed (a SET NAMES may have switched the character set).
 func (c *Conn) literalMode(noBackslash bool) literalMode {
 	switch {
-	case c.state:
+	case c.unsure:
 		return quoteHex
 	case noBackslash:
 		return quoteDouble
