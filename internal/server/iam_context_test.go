@@ -334,3 +334,65 @@ func TestIAM_MFAExampleAndSimulation(t *testing.T) {
 		t.Fatalf("simulation: %s", sim.Body)
 	}
 }
+
+// TestIAM_SuppliedKeysPresent: the keys the table says are supplied are in
+// the request. For each key, a Deny on {"Null": {key: "true"}} (the key is
+// missing) beside an Allow of everything must not fire.
+func TestIAM_SuppliedKeysPresent(t *testing.T) {
+	h := newHostileEnv(t)
+	h.createSecret(t, "keyed", "u", "p")
+	if r := h.send(t, rawRequest{Target: "secretsmanager.TagResource", Body: jsonBody(t, map[string]any{
+		"SecretId": "keyed", "Tags": []map[string]string{{"Key": "stage", "Value": "dev"}}})}); r.Status != http.StatusOK {
+		t.Fatal(r.Status, string(r.Body))
+	}
+	global := []string{"aws:CurrentTime", "aws:EpochTime", "aws:SecureTransport", "aws:SourceIp", "aws:PrincipalArn", "aws:PrincipalAccount",
+		"aws:PrincipalType", "aws:userid", "aws:username", "aws:PrincipalTag/team", "aws:PrincipalIsAWSService", "aws:RequestedRegion",
+		"aws:ViaAWSService", "aws:UserAgent", "aws:ResourceAccount"}
+	n := 0
+	check := func(name string, keys []string, do func(c creds) rawResponse) {
+		t.Run(name, func(t *testing.T) {
+			n++
+			user := fmt.Sprintf("keys%d", n)
+			h.iamOK(t, creds{}, "CreateUser", "UserName", user, "Tags.member.1.Key", "team", "Tags.member.1.Value", "data")
+			h.iamOK(t, creds{}, "AttachUserPolicy", "UserName", user, "PolicyArn", "arn:aws:iam::000000000000:policy/all")
+			for i := 0; i < len(keys); i += 8 {
+				var stmts []string
+				for _, k := range keys[i:min(i+8, len(keys))] {
+					stmts = append(stmts, `{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Null":{"`+k+`":"true"}}}`)
+				}
+				pol := fmt.Sprintf("%s-%d", user, i)
+				r := h.iamOK(t, creds{}, "CreatePolicy", "PolicyName", pol, "PolicyDocument", `{"Version":"2012-10-17","Statement":[`+strings.Join(stmts, ",")+`]}`)
+				h.iamOK(t, creds{}, "AttachUserPolicy", "UserName", user, "PolicyArn", xmlField(r.Body, "Arn"))
+			}
+			if r := do(h.createKey(t, user)); r.Status != http.StatusOK {
+				t.Fatalf("a supplied key is missing: %d %s", r.Status, r.Body)
+			}
+		})
+	}
+	h.iamOK(t, creds{}, "CreatePolicy", "PolicyName", "all", "PolicyDocument", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
+	sm := func(op, body string) func(c creds) rawResponse {
+		return func(c creds) rawResponse {
+			return h.send(t, rawRequest{Target: "secretsmanager." + op, Body: []byte(body), AKID: c.akid, Secret: c.secret})
+		}
+	}
+	check("GetSecretValue", append([]string{"secretsmanager:SecretId", "secretsmanager:ResourceTag/stage", "aws:ResourceTag/stage",
+		"secretsmanager:SecretPrimaryRegion", "secretsmanager:VersionStage"}, global...), sm("GetSecretValue", `{"SecretId":"keyed","VersionStage":"AWSCURRENT"}`))
+	check("CreateSecret", []string{"secretsmanager:Name", "secretsmanager:Description", "secretsmanager:KmsKeyId", "aws:RequestTag/a", "aws:TagKeys",
+		"aws:ResourceTag/a", "secretsmanager:ResourceTag/a"}, sm("CreateSecret", `{"Name":"made","Description":"d","KmsKeyId":"k","SecretString":"x","Tags":[{"Key":"a","Value":"b"}]}`))
+	check("DeleteSecret", []string{"secretsmanager:SecretId", "secretsmanager:RecoveryWindowInDays"}, sm("DeleteSecret", `{"SecretId":"made","RecoveryWindowInDays":7}`))
+	check("Data API", global, func(c creds) rawResponse {
+		return h.send(t, rawRequest{Path: "/Execute", Body: execBody(t, h.clusterARN("default"), h.defaultARN, "SELECT 1"), AKID: c.akid, Secret: c.secret})
+	})
+	h.iamOK(t, creds{}, "CreatePolicy", "PolicyName", "ro", "PolicyDocument", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:DescribeSecret","Resource":"*"}]}`)
+	check("AttachUserPolicy", append([]string{"iam:PolicyARN", "iam:ResourceTag/team", "aws:ResourceTag/team"}, global...), func(c creds) rawResponse {
+		return h.query(t, "iam", c, "", "AttachUserPolicy", "UserName", "keys5", "PolicyArn", "arn:aws:iam::000000000000:policy/ro")
+	})
+	h.iamOK(t, creds{}, "CreateRole", "RoleName", "keyrole", "AssumeRolePolicyDocument",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]}]}`,
+		"Tags.member.1.Key", "env", "Tags.member.1.Value", "test")
+	check("AssumeRole", append([]string{"sts:ExternalId", "sts:RoleSessionName", "sts:SourceIdentity", "sts:TransitiveTagKeys", "aws:RequestTag/project",
+		"aws:TagKeys", "aws:ResourceTag/env", "iam:ResourceTag/env"}, global...), func(c creds) rawResponse {
+		return h.query(t, "sts", c, "", "AssumeRole", "RoleArn", "arn:aws:iam::000000000000:role/keyrole", "RoleSessionName", "s1",
+			"ExternalId", "ext-1", "SourceIdentity", "me", "Tags.member.1.Key", "project", "Tags.member.1.Value", "x", "TransitiveTagKeys.member.1", "project")
+	})
+}
