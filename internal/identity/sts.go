@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,6 +76,9 @@ func (s *Store) AssumeRole(ctx context.Context, caller *iam.Principal, in Assume
 	if err != nil {
 		return nil, Credentials{}, err
 	}
+	if in, err = s.inheritTags(ctx, caller, in); err != nil {
+		return nil, Credentials{}, err
+	}
 	now := s.clock()
 	akid, secret, token := randomID("ASIA", 16), randomSecret(), randomToken()
 	sess := &sessionRecord{Session: Session{AccessKeyID: akid, RoleName: role.RoleName, RoleARN: role.ARN, RoleID: role.RoleID,
@@ -115,6 +119,32 @@ func (s *Store) trusts(ctx context.Context, caller *iam.Principal, role *Role, i
 		}
 	}
 	return nil
+}
+
+// inheritTags adds the transitive session tags of a role session calling
+// AssumeRole (role chaining) to the new session, as AWS does; the request
+// may not set a tag with the same key.
+func (s *Store) inheritTags(ctx context.Context, caller *iam.Principal, in AssumeInput) (AssumeInput, error) {
+	if caller.RoleARN == "" || caller.AccessKeyID == "" {
+		return in, nil
+	}
+	prev, err := get[sessionRecord](ctx, s.st, nsSessions, caller.AccessKeyID)
+	if err != nil || len(prev.TransitiveTags) == 0 {
+		return in, nil
+	}
+	in.Tags = slices.Clone(in.Tags)
+	for _, k := range prev.TransitiveTags {
+		i := slices.IndexFunc(prev.Tags, func(t Tag) bool { return strings.EqualFold(t.Key, k) })
+		if i < 0 {
+			continue
+		}
+		if slices.ContainsFunc(in.Tags, func(t Tag) bool { return strings.EqualFold(t.Key, k) }) {
+			return in, errf(ErrInvalidInput, "One or more of the specified transitive tag keys can't be set because it conflicts with a transitive tag key of the calling session.")
+		}
+		in.Tags = append(in.Tags, prev.Tags[i])
+		in.TransitiveTagKeys = append(slices.Clone(in.TransitiveTagKeys), prev.Tags[i].Key)
+	}
+	return in, nil
 }
 
 // AssumeRoleKeys are the sts: and tag condition keys of an AssumeRole

@@ -301,6 +301,21 @@ func TestIAM_Sessions(t *testing.T) {
 		t.Fatalf("without a session policy: %d %s", r.Status, r.Body)
 	}
 	h.denied(t, assume("plain", "DurationSeconds", "7200"), http.StatusBadRequest, "ValidationError")
+
+	// Role chaining: transitive session tags pass on to the next session.
+	h.iamOK(t, creds{}, "PutRolePolicy", "RoleName", "tagged", "PolicyName", "chain", "PolicyDocument",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)
+	h.iamOK(t, creds{}, "CreateRole", "RoleName", "next", "AssumeRolePolicyDocument",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:role/tagged"},"Action":"sts:AssumeRole"}]}`)
+	h.iamOK(t, creds{}, "PutRolePolicy", "RoleName", "next", "PolicyName", "p", "PolicyDocument", rolePolicy)
+	chain := func(from creds) rawResponse {
+		return h.query(t, "sts", from, "", "AssumeRole", "RoleArn", "arn:aws:iam::000000000000:role/next", "RoleSessionName", "s2")
+	}
+	transitive := credsOf(assume("tagged", append(tags, "TransitiveTagKeys.member.1", "team")...))
+	if r := secret(credsOf(chain(transitive))); r.Status != http.StatusOK {
+		t.Fatalf("transitive tag not passed on: %d %s", r.Status, r.Body)
+	}
+	h.denied(t, secret(credsOf(chain(withTag))), http.StatusBadRequest, "AccessDeniedException") // not transitive
 }
 
 // TestIAM_MFAExampleAndSimulation: AWS's "deny unless MFA" example does not
