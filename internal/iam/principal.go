@@ -1,7 +1,8 @@
 // Package iam holds the identity and authorization model: who made a request
-// (Principal) and whether a principal may perform an action on a resource
-// (Authorizer). Until IAM policies land (issue 5) only root principals exist
-// and root may do everything.
+// (Principal), the IAM policy language (Parse, Evaluate), the condition keys
+// of every request (RequestContext, and per action the key table: supplied,
+// absent as on AWS, or unsupported and failing closed), and the Authorizer
+// interface the APIs ask.
 package iam
 
 import (
