@@ -29,8 +29,6 @@ func knownKey(k string) bool {
 // here, exactly as AWS leaves them out of a request to another action.
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
 var otherKeys = map[string]bool{
-	"secretsmanager:rotationlambdaarn": true, "secretsmanager:blockpublicpolicy": true,
-	"secretsmanager:modifyrotationrules": true, "secretsmanager:rotateimmediately": true,
 	"sts:durationseconds": true, "iam:passedtoservice": true, "iam:associatedresourcearn": true,
 	"iam:awsservicename": true, "iam:organizationspolicyid": true,
 }

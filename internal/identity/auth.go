@@ -188,9 +188,11 @@ func (s *Store) Principal(ctx context.Context, akid string) (*iam.Principal, err
 	return e.principal, nil
 }
 
-// Authorizer evaluates the IAM policies of the principal in ctx. Root
-// principals are allowed everything; everything else is denied unless a
-// policy allows it and none denies it. It fails closed on any error.
+// Authorizer evaluates the IAM policies of the principal in ctx, together
+// with the resource policy in ctx (iam.WithResourcePolicy) when there is
+// one. Root principals are allowed everything; everything else is denied
+// unless a policy allows it and none denies it. It fails closed on any
+// error.
 type Authorizer struct{ Store *Store }
 
 var _ iam.Authorizer = Authorizer{}
@@ -211,10 +213,19 @@ func (a Authorizer) Authorize(ctx context.Context, action, resource string) erro
 		return deny
 	}
 	req := &iam.Request{Action: action, Resource: resource, Principal: p, Context: iam.RequestContext(ctx, p, resource, a.Store.now())}
-	if iam.Evaluate(e.policies, req).Decision != iam.DecisionAllow {
+	pols := e.policies
+	rp := iam.ResourcePolicyFrom(ctx)
+	if rp != nil {
+		pols = append(pols[:len(pols):len(pols)], rp)
+	}
+	res := iam.Evaluate(pols, req)
+	if res.Decision != iam.DecisionAllow {
 		return deny
 	}
-	if len(e.session) > 0 && iam.Evaluate(e.session, req).Decision != iam.DecisionAllow {
+	// Session policies bound what the identity policies grant; an Allow
+	// that came from the resource policy itself is not bounded by them.
+	viaResource := rp != nil && res.Policy == len(pols)-1
+	if len(e.session) > 0 && !viaResource && iam.Evaluate(e.session, req).Decision != iam.DecisionAllow {
 		return deny
 	}
 	return nil

@@ -21,6 +21,8 @@ type Ident struct {
 	ARN, Name string
 	// Tags are shared with the store's cache: read them, never modify.
 	Tags []Tag
+	// Policy is the secret's resource policy document, "" for none.
+	Policy string
 }
 
 // Identify resolves secretID like Describe, without copying the secret's
@@ -30,7 +32,7 @@ func (s *Store) Identify(ctx context.Context, secretID string) (Ident, error) {
 	if err != nil {
 		return Ident{}, err
 	}
-	return Ident{ARN: r.ARN, Name: r.Name, Tags: r.Tags}, nil
+	return Ident{ARN: r.ARN, Name: r.Name, Tags: r.Tags, Policy: r.Policy}, nil
 }
 
 // List returns every secret sorted by name, leaving out secrets scheduled for

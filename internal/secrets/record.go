@@ -24,6 +24,8 @@ type record struct {
 	DeletedAt    *time.Time `json:"deletedAt,omitempty"`    // when DeleteSecret was called
 	DeletionDate *time.Time `json:"deletionDate,omitempty"` // when it will be purged
 	Versions     []*version `json:"versions,omitempty"`     // creation order
+	Policy       string     `json:"policy,omitempty"`       // resource policy document
+	Rotation     *Rotation  `json:"rotation,omitempty"`
 }
 
 type version struct {

@@ -30,6 +30,11 @@ type Secret struct {
 	// DeletionDate is when a scheduled secret will be purged.
 	DeletionDate time.Time
 	Versions     []VersionInfo // creation order
+	// Policy is the resource policy document; "" when there is none.
+	Policy string
+	// Rotation is the rotation configuration and state; nil when rotation
+	// was never configured.
+	Rotation *Rotation
 }
 
 // VersionInfo describes one version of a secret.
@@ -60,6 +65,11 @@ func (r *record) secret() *Secret {
 		Name: r.Name, ARN: r.ARN, Description: r.Description, KMSKeyID: r.KMSKeyID,
 		Tags: slices.Clone(r.Tags), Created: r.Created, LastChanged: r.LastChanged,
 		LastAccessed: deref(r.LastAccessed), DeletedDate: deref(r.DeletedAt), DeletionDate: deref(r.DeletionDate),
+		Policy: r.Policy,
+	}
+	if r.Rotation != nil {
+		rot := *r.Rotation
+		out.Rotation = &rot
 	}
 	for _, v := range r.Versions {
 		out.Versions = append(out.Versions, VersionInfo{

@@ -46,6 +46,10 @@ type API struct {
 	authz iam.Authorizer
 	log   *slog.Logger
 	ops   map[string]opFunc
+	// policies caches compiled resource policies by document.
+	policies policyCache
+	// rotator runs requested rotations; nil when rotation is unavailable.
+	rotator Rotator
 }
 
 // opFunc runs one operation on a raw JSON body and returns the response
@@ -74,6 +78,14 @@ func New(store *secrets.Store, authz iam.Authorizer, log *slog.Logger) *API {
 		"TagResource":              a.tagResource,
 		"UntagResource":            a.untagResource,
 		"UpdateSecretVersionStage": a.updateSecretVersionStage,
+		"GetRandomPassword":        a.getRandomPassword,
+		"BatchGetSecretValue":      a.batchGetSecretValue,
+		"GetResourcePolicy":        a.getResourcePolicy,
+		"PutResourcePolicy":        a.putResourcePolicy,
+		"DeleteResourcePolicy":     a.deleteResourcePolicy,
+		"ValidateResourcePolicy":   a.validateResourcePolicy,
+		"RotateSecret":             a.rotateSecret,
+		"CancelRotateSecret":       a.cancelRotateSecret,
 	}
 	return a
 }

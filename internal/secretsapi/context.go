@@ -85,7 +85,7 @@ func (a *API) resolve(ctx context.Context, op, id string, extra keys) (*secrets.
 	if err != nil {
 		return nil, a.denyMissing(ctx, op, id, extra, err)
 	}
-	if err := a.authorizeWith(ctx, op, s.ARN, a.secretKeys(s.ARN, s.Tags, extra)); err != nil {
+	if err := a.authorizeWith(a.withPolicy(ctx, s.Policy), op, s.ARN, a.secretKeys(s.ARN, s.Tags, extra)); err != nil {
 		return nil, asRequested(err, id)
 	}
 	return s, nil
@@ -133,7 +133,7 @@ func (a *API) CurrentValue(ctx context.Context, id string) (string, *string, err
 	if err != nil {
 		return "", nil, a.denyMissing(ctx, "GetSecretValue", id, nil, err)
 	}
-	if err := a.authorizeWith(ctx, "GetSecretValue", s.ARN, a.secretKeys(s.ARN, s.Tags, nil)); err != nil {
+	if err := a.authorizeWith(a.withPolicy(ctx, s.Policy), "GetSecretValue", s.ARN, a.secretKeys(s.ARN, s.Tags, nil)); err != nil {
 		return "", nil, asRequested(err, id)
 	}
 	v, err := a.store.GetValue(ctx, s.ARN, "", "")

@@ -32,7 +32,9 @@ func FuzzAPI_Handle(f *testing.F) {
 	_, _ = store.Create(ctx, secrets.CreateInput{Name: "seed", Value: &secrets.Payload{SecretString: new(string)}})
 
 	ops := []string{"CreateSecret", "GetSecretValue", "PutSecretValue", "UpdateSecret", "DescribeSecret", "ListSecrets",
-		"ListSecretVersionIds", "DeleteSecret", "RestoreSecret", "TagResource", "UntagResource", "UpdateSecretVersionStage", "Bogus"}
+		"ListSecretVersionIds", "DeleteSecret", "RestoreSecret", "TagResource", "UntagResource", "UpdateSecretVersionStage",
+		"GetRandomPassword", "BatchGetSecretValue", "GetResourcePolicy", "PutResourcePolicy", "DeleteResourcePolicy",
+		"ValidateResourcePolicy", "RotateSecret", "CancelRotateSecret", "Bogus"}
 	seeds := []string{
 		`{"SecretId":"seed"}`, `{"Name":"n","SecretString":"v"}`, `{"SecretId":"seed","SecretBinary":"AAAA"}`,
 		`{"Filters":[{"Key":"all","Values":["!a","b"]}],"MaxResults":1,"NextToken":"eyJvIjoxfQ"}`,
@@ -40,6 +42,13 @@ func FuzzAPI_Handle(f *testing.F) {
 		`{"SecretId":"seed","RecoveryWindowInDays":7,"ForceDeleteWithoutRecovery":true}`,
 		`{"SecretId":"seed","VersionStage":"AWSCURRENT","MoveToVersionId":"x"}`,
 		`{"SecretId":"seed","Tags":[{"Key":null}]}`, `null`, `[]`, `{`, ``, `{"SecretId":1e999}`,
+		`{"PasswordLength":5,"ExcludeCharacters":"abc","IncludeSpace":true,"RequireEachIncludedType":true}`,
+		`{"PasswordLength":4097}`, `{"ExcludeNumbers":true,"ExcludePunctuation":true,"ExcludeUppercase":true,"ExcludeLowercase":true}`,
+		`{"SecretIdList":["seed","nope"]}`, `{"Filters":[{"Key":"name","Values":["se"]}],"MaxResults":1}`,
+		`{"SecretId":"seed","ResourcePolicy":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"secretsmanager:*\",\"Resource\":\"*\"}]}","BlockPublicPolicy":true}`,
+		`{"ResourcePolicy":"{"}`,
+		`{"SecretId":"seed","RotationRules":{"ScheduleExpression":"cron(0 4 ? * MON-FRI *)","Duration":"3h"},"RotateImmediately":false}`,
+		`{"SecretId":"seed","RotationRules":{"AutomaticallyAfterDays":0}}`, `{"SecretId":"seed","RotationRules":{"ScheduleExpression":"rate(5 hours)"}}`,
 	}
 	for i, s := range seeds {
 		f.Add(uint8(i), s)

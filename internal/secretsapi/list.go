@@ -49,6 +49,7 @@ func (a *API) listSecrets(ctx context.Context, body []byte) (any, error) {
 			ARN: d.ARN, Name: d.Name, Description: d.Description, KmsKeyID: d.KmsKeyID,
 			LastChangedDate: d.LastChangedDate, LastAccessedDate: d.LastAccessedDate, DeletedDate: d.DeletedDate,
 			Tags: d.Tags, SecretVersionsToStages: d.VersionIDsToStages, CreatedDate: d.CreatedDate,
+			rotationState: d.rotationState,
 		})
 	}
 	return out, nil

@@ -140,6 +140,49 @@ type describeSecretOutput struct {
 	Tags               []tag               `json:"Tags,omitempty"`
 	VersionIDsToStages map[string][]string `json:"VersionIdsToStages,omitempty"`
 	CreatedDate        *epoch              `json:"CreatedDate,omitempty"`
+	rotationState
+}
+
+// rotationState are the rotation members of DescribeSecret and of a
+// ListSecrets entry. RotationFailure is sqlgate's own: why the last
+// rotation attempt failed (the SDKs ignore it; the raw JSON and the
+// console show it).
+type rotationState struct {
+	RotationEnabled   *bool          `json:"RotationEnabled,omitempty"`
+	RotationLambdaARN string         `json:"RotationLambdaARN,omitempty"`
+	RotationRules     *rotationRules `json:"RotationRules,omitempty"`
+	LastRotatedDate   *epoch         `json:"LastRotatedDate,omitempty"`
+	NextRotationDate  *epoch         `json:"NextRotationDate,omitempty"`
+	RotationFailure   string         `json:"RotationFailure,omitempty"`
+}
+
+func rotationOf(r *secrets.Rotation) rotationState {
+	if r == nil {
+		return rotationState{}
+	}
+	enabled := r.Enabled
+	out := rotationState{RotationEnabled: &enabled, RotationLambdaARN: r.LambdaARN, RotationFailure: r.Failure}
+	if r.Rules != (secrets.Rules{}) {
+		rr := &rotationRules{}
+		if r.Rules.AfterDays > 0 {
+			d := r.Rules.AfterDays
+			rr.AutomaticallyAfterDays = &d
+		}
+		if r.Rules.Schedule != "" {
+			s := r.Rules.Schedule
+			rr.ScheduleExpression = &s
+		}
+		if r.Rules.Duration != "" {
+			d := r.Rules.Duration
+			rr.Duration = &d
+		}
+		out.RotationRules = rr
+	}
+	if r.LastRotated != nil {
+		out.LastRotatedDate = epochPtr(*r.LastRotated)
+	}
+	out.NextRotationDate = epochPtr(r.Next())
+	return out
 }
 
 func describe(s *secrets.Secret) describeSecretOutput {
@@ -147,6 +190,7 @@ func describe(s *secrets.Secret) describeSecretOutput {
 		ARN: s.ARN, Name: s.Name, Description: s.Description, KmsKeyID: s.KMSKeyID,
 		LastChangedDate: epochPtr(s.LastChanged), LastAccessedDate: epochPtr(s.LastAccessed),
 		DeletedDate: epochPtr(s.DeletedDate), Tags: fromTags(s.Tags), CreatedDate: epochPtr(s.Created),
+		rotationState: rotationOf(s.Rotation),
 	}
 	if m := s.VersionIDsToStages(); len(m) > 0 {
 		out.VersionIDsToStages = m
@@ -179,6 +223,7 @@ type secretListEntry struct {
 	Tags                   []tag               `json:"Tags,omitempty"`
 	SecretVersionsToStages map[string][]string `json:"SecretVersionsToStages,omitempty"`
 	CreatedDate            *epoch              `json:"CreatedDate,omitempty"`
+	rotationState
 }
 
 type listSecretsOutput struct {
