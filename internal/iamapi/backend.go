@@ -25,6 +25,7 @@ import (
 type Backend interface {
 	UserBackend
 	RoleBackend
+	RoleEditBackend
 	PolicyBackend
 	SessionBackend
 	TagBackend

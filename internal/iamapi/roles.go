@@ -62,7 +62,7 @@ func (a *API) getRole(ctx context.Context, f *form) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &roleResult{Role: toRole(r)}, nil
+	return toGetRole(r), nil
 }
 
 func (a *API) deleteRole(ctx context.Context, f *form) (any, error) {

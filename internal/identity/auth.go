@@ -185,6 +185,9 @@ func (s *Store) Principal(ctx context.Context, akid string) (*iam.Principal, err
 		return nil, ErrNotFound
 	}
 	go s.TouchKey(context.WithoutCancel(ctx), akid)
+	if e.principal.RoleARN != "" {
+		go s.touchRole(context.WithoutCancel(ctx), e.principal.RoleARN)
+	}
 	return e.principal, nil
 }
 

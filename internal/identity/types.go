@@ -60,6 +60,10 @@ type Role struct {
 	InlinePolicies     map[string]string `json:"inline_policies,omitempty"`
 	AttachedPolicies   []string          `json:"attached_policies,omitempty"`
 	Tags               Tags              `json:"tags,omitempty"`
+	// LastUsed is when a session of the role was last used (hourly
+	// granularity), with the region it was used in; zero if never.
+	LastUsed       time.Time `json:"last_used,omitempty"`
+	LastUsedRegion string    `json:"last_used_region,omitempty"`
 }
 
 // ManagedPolicy is a named, versioned policy.
