@@ -24,6 +24,10 @@ type Rotation struct {
 	// PendingVersion is the AWSPENDING version of the attempt in progress
 	// (or of the failed one).
 	PendingVersion string `json:"pendingVersion,omitempty"`
+	// LivePending is the AWSPENDING version the database already accepts
+	// (the set step succeeded) until the rotation finishes: clients that
+	// open new connections use it from then on (see LiveValue).
+	LivePending string `json:"livePending,omitempty"`
 	// Failure describes the last failed attempt ("" after a success).
 	Failure  string     `json:"failure,omitempty"`
 	FailedAt *time.Time `json:"failedAt,omitempty"`

@@ -122,8 +122,9 @@ func asRequested(err error, id string) error {
 	return &d
 }
 
-// CurrentValue returns the ARN and AWSCURRENT SecretString (nil for a
-// binary secret) of secret id for the caller in ctx, authorized exactly as
+// CurrentValue returns the ARN and the SecretString to log in with (nil
+// for a binary secret) of secret id: AWSCURRENT, or AWSPENDING while a
+// rotation has already set it on the database (secrets.Store.LiveValue), for the caller in ctx, authorized exactly as
 // GetSecretValue: the value is read, and the access recorded, only after
 // the caller is allowed. Errors: secrets.ErrNotFound, an
 // *iam.AccessDeniedError (also for a missing secret the caller may not
@@ -136,7 +137,7 @@ func (a *API) CurrentValue(ctx context.Context, id string) (string, *string, err
 	if err := a.authorizeWith(a.withPolicy(ctx, s.Policy), "GetSecretValue", s.ARN, a.secretKeys(s.ARN, s.Tags, nil)); err != nil {
 		return "", nil, asRequested(err, id)
 	}
-	v, err := a.store.GetValue(ctx, s.ARN, "", "")
+	v, err := a.store.LiveValue(ctx, s.ARN)
 	if err != nil {
 		return "", nil, err
 	}
