@@ -148,7 +148,9 @@ func (r *Rotator) Rotatable(ctx context.Context, arn string) error {
 }
 
 func (r *Rotator) parse(v *secrets.Value) (*dbSecret, map[string]any, error) {
-	bad := func(msg string) error { return &secrets.RequestError{Msg: "sqlgate rotates database secrets only: " + msg} }
+	bad := func(msg string) error {
+		return &secrets.RequestError{Msg: "sqlgate rotates database secrets only: " + msg}
+	}
 	if v.SecretString == nil {
 		return nil, nil, bad("the secret is binary")
 	}
@@ -209,6 +211,9 @@ func (r *Rotator) rotate(ctx context.Context, arn string) error {
 	vid, pending, err := r.createPending(ctx, arn, cur, sec, raw, kind)
 	if err != nil {
 		return &errStep{"createSecret", err}
+	}
+	if err := r.store.MarkSetting(ctx, arn, vid); err != nil {
+		return &errStep{"setSecret", err}
 	}
 	if err := r.set(ctx, eng, kind, sec, pending); err != nil {
 		return &errStep{"setSecret", err}

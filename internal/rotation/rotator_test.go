@@ -154,13 +154,22 @@ func login(ctx context.Context, eng engine.Engine, v map[string]any) error {
 // clientLoop logs in with the secret's live value on every iteration, as
 // a pool opening a new connection per transaction does, until stop. A
 // login refused because the password changed between reading the value
-// and connecting is retried once with the value read again; failures
-// after that retry are counted.
+// and connecting is retried once with GraceValue (the other password that
+// may be valid at that moment); failures after that retry are counted.
 func (f *fixture) clientLoop(ctx context.Context, arn string, stop <-chan struct{}, n, retried, failed *atomic.Int64) {
 	read := func() map[string]any {
 		v, err := f.store.LiveValue(ctx, arn)
 		if err != nil {
 			return nil
+		}
+		var m map[string]any
+		_ = json.Unmarshal([]byte(*v.SecretString), &m)
+		return m
+	}
+	grace := func() map[string]any {
+		v, ok, err := f.store.GraceValue(ctx, arn, time.Minute)
+		if err != nil || !ok {
+			return read()
 		}
 		var m map[string]any
 		_ = json.Unmarshal([]byte(*v.SecretString), &m)
@@ -173,9 +182,16 @@ func (f *fixture) clientLoop(ctx context.Context, arn string, stop <-chan struct
 		default:
 		}
 		n.Add(1)
-		if err := login(ctx, f.db.eng, read()); err != nil {
+		first := read()
+		if err := login(ctx, f.db.eng, first); err != nil {
 			retried.Add(1)
-			if err := login(ctx, f.db.eng, read()); err != nil {
+			// Retry with whichever valid-now value differs from the one
+			// refused: the live value read again, else the grace value.
+			next := read()
+			if next["password"] == first["password"] && next["username"] == first["username"] {
+				next = grace()
+			}
+			if err := login(ctx, f.db.eng, next); err != nil {
 				failed.Add(1)
 			}
 		}

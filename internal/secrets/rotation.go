@@ -28,6 +28,10 @@ type Rotation struct {
 	// (the set step succeeded) until the rotation finishes: clients that
 	// open new connections use it from then on (see LiveValue).
 	LivePending string `json:"livePending,omitempty"`
+	// Setting is the AWSPENDING version being set on the database: while
+	// it is, either password may be the one the database accepts, and
+	// GraceValue answers the pending one.
+	Setting string `json:"setting,omitempty"`
 	// Failure describes the last failed attempt ("" after a success).
 	Failure  string     `json:"failure,omitempty"`
 	FailedAt *time.Time `json:"failedAt,omitempty"`

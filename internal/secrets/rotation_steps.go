@@ -43,10 +43,16 @@ func (s *Store) PendingVersion(ctx context.Context, arn string) (string, error) 
 	return vid, err
 }
 
+// MarkSetting records that the set step is about to make the database
+// accept version vid (and maybe refuse AWSCURRENT).
+func (s *Store) MarkSetting(ctx context.Context, arn, vid string) error {
+	return s.editRotation(ctx, arn, func(rot *Rotation, _ time.Time) { rot.Setting = vid })
+}
+
 // MarkLive records that the database accepts the AWSPENDING version vid
 // (the set step succeeded): LiveValue answers it from now on.
 func (s *Store) MarkLive(ctx context.Context, arn, vid string) error {
-	return s.editRotation(ctx, arn, func(rot *Rotation, _ time.Time) { rot.LivePending = vid })
+	return s.editRotation(ctx, arn, func(rot *Rotation, _ time.Time) { rot.LivePending, rot.Setting = vid, "" })
 }
 
 // ClearLive undoes MarkLive (the database was set back to AWSCURRENT).
@@ -67,7 +73,7 @@ func (s *Store) FinishRotation(ctx context.Context, arn, vid string) error {
 		if r.Rotation != nil {
 			t := now
 			r.Rotation.LastRotated = &t
-			r.Rotation.Requested, r.Rotation.PendingVersion, r.Rotation.LivePending = nil, "", ""
+			r.Rotation.Requested, r.Rotation.PendingVersion, r.Rotation.LivePending, r.Rotation.Setting = nil, "", "", ""
 			r.Rotation.Failure, r.Rotation.FailedAt = "", nil
 		}
 		r.LastChanged = now
@@ -84,7 +90,7 @@ func (s *Store) FinishRotation(ctx context.Context, arn, vid string) error {
 func (s *Store) FailRotation(ctx context.Context, arn, msg string) error {
 	return s.editRotation(ctx, arn, func(rot *Rotation, now time.Time) {
 		t := now
-		rot.Failure, rot.FailedAt, rot.Requested = msg, &t, nil
+		rot.Failure, rot.FailedAt, rot.Requested, rot.Setting = msg, &t, nil, ""
 		// The schedule counts again from the failure, so a broken
 		// rotation is not retried in a tight loop.
 		rot.LastRotated = &t
@@ -102,6 +108,11 @@ func (s *Store) editRotation(ctx context.Context, arn string, fn func(*Rotation,
 	return err
 }
 
+// Generation changes whenever a secret may have changed (a write here, or
+// one by another node reported through Run): readers that cache values
+// reload when it moves.
+func (s *Store) Generation() uint64 { return s.generation() }
+
 // LiveValue returns the value clients must log in with: AWSPENDING while a
 // rotation has set it on the database and not yet finished, else
 // AWSCURRENT. Errors as GetValue.
@@ -118,9 +129,9 @@ func (s *Store) LiveValue(ctx context.Context, secretID string) (*Value, error) 
 	return s.GetValue(ctx, r.ARN, "", "")
 }
 
-// GraceValue returns the older value clients may still log in with: the
-// AWSCURRENT value while a rotation has already set AWSPENDING on the
-// database, or the AWSPREVIOUS value for grace after a rotation finished.
+// GraceValue returns the other value clients may log in with when the one
+// LiveValue answers is refused: the AWSPENDING value while the set step
+// runs, the AWSCURRENT value once it has set AWSPENDING on the database, or the AWSPREVIOUS value for grace after a rotation finished.
 // ok is false when there is none.
 func (s *Store) GraceValue(ctx context.Context, secretID string, grace time.Duration) (v *Value, ok bool, err error) {
 	r, err := s.load(ctx, secretID)
@@ -132,6 +143,12 @@ func (s *Store) GraceValue(ctx context.Context, secretID string, grace time.Dura
 	switch {
 	case rot == nil:
 		return nil, false, nil
+	case rot.Setting != "":
+		v, err = s.GetValue(ctx, r.ARN, rot.Setting, "")
+		if err != nil {
+			return nil, false, err
+		}
+		return v, true, nil
 	case rot.LivePending != "":
 		stage = StageCurrent
 	case rot.LastRotated != nil && rot.Failure == "" && s.clock().Sub(*rot.LastRotated) <= grace && r.versionByStage(StagePrevious) != nil:
