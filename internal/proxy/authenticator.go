@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -41,7 +42,33 @@ type Authenticator struct {
 
 	mu     sync.Mutex // guards following fields
 	byUser map[string]Login
+	// grace holds, by username, the other password a client may log in
+	// with while a secret rotates or for its grace window after (see
+	// GraceReader), with the login the backend uses then (AWSCURRENT).
+	grace  map[string]graceLogin
 	loaded time.Time
+	gen    uint64 // the reader's Generation at the last load
+}
+
+// GraceReader is implemented by secret readers that know a second
+// password clients may still log in with: the AWSPREVIOUS value for a
+// grace window after a rotation (or the other value while one runs). A
+// client presenting it is logged in; backend connections still use the
+// current value.
+type GraceReader interface {
+	GraceSecretString(ctx context.Context, id string) (value string, ok bool, err error)
+}
+
+// generationer is implemented by secret readers whose values may change:
+// Generation moves on every change, and the Authenticator reloads then
+// rather than after secretTTL.
+type generationer interface {
+	Generation() uint64
+}
+
+type graceLogin struct {
+	password string
+	login    Login
 }
 
 // NewAuthenticator returns an Authenticator for d.Cluster.Proxy.
@@ -74,9 +101,20 @@ func (a *Authenticator) Secret(ctx context.Context, user string) (password strin
 	}
 	l, err := a.lookup(ctx, user, false)
 	if err != nil {
+		if g, ok := a.graceFor(user); ok && g.login.User != user {
+			return g.password, g.login, nil // the previous user of an alternating-users rotation
+		}
 		return "", Login{}, err
 	}
 	return l.Password, l, nil
+}
+
+// graceFor returns the grace login of user, if any.
+func (a *Authenticator) graceFor(user string) (graceLogin, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	g, ok := a.grace[user]
+	return g, ok
 }
 
 // CheckPassword verifies a cleartext password, or an IAM token sent as the
@@ -99,11 +137,14 @@ func (a *Authenticator) CheckPassword(ctx context.Context, user, password string
 	}
 	for _, refresh := range []bool{false, true} {
 		l, err := a.lookup(ctx, user, refresh)
-		if err != nil {
-			return Login{}, err
-		}
-		if Equal(l.Password, password) {
+		if err == nil && Equal(l.Password, password) {
 			return l, nil
+		}
+		if g, ok := a.graceFor(user); ok && Equal(g.password, password) {
+			return g.login, nil
+		}
+		if err != nil && !errors.Is(err, ErrAuthFailed) {
+			return Login{}, err
 		}
 	}
 	return Login{}, ErrAuthFailed
@@ -129,6 +170,9 @@ func (a *Authenticator) lookup(ctx context.Context, user string, refresh bool) (
 	defer a.mu.Unlock()
 	age := time.Since(a.loaded)
 	l, ok := a.byUser[user]
+	if g, can := a.src.(generationer); can && a.byUser != nil && g.Generation() != a.gen {
+		age = secretTTL // a secret changed: reload
+	}
 	if ok && age < secretTTL && !(refresh && age > time.Second) {
 		return l, nil
 	}
@@ -152,7 +196,12 @@ type secretValue struct {
 }
 
 func (a *Authenticator) loadLocked(ctx context.Context) error {
+	var gen uint64
+	if g, ok := a.src.(generationer); ok {
+		gen = g.Generation()
+	}
 	byUser := map[string]Login{}
+	grace := map[string]graceLogin{}
 	for _, id := range a.secrets {
 		arn, val, err := a.src.SecretString(ctx, id)
 		if err != nil {
@@ -165,8 +214,32 @@ func (a *Authenticator) loadLocked(ctx context.Context) error {
 		if _, dup := byUser[v.Username]; !dup {
 			byUser[v.Username] = Login{User: v.Username, Password: v.Password, Database: v.DBName, SecretARN: arn}
 		}
+		if err := a.loadGrace(ctx, id, byUser[v.Username], grace); err != nil {
+			return err
+		}
 	}
-	a.byUser, a.loaded = byUser, time.Now()
+	a.byUser, a.grace, a.loaded, a.gen = byUser, grace, time.Now(), gen
+	return nil
+}
+
+// loadGrace adds the grace password of secret id, whose current login is
+// cur, to grace.
+func (a *Authenticator) loadGrace(ctx context.Context, id string, cur Login, grace map[string]graceLogin) error {
+	gr, ok := a.src.(GraceReader)
+	if !ok {
+		return nil
+	}
+	val, ok, err := gr.GraceSecretString(ctx, id)
+	if err != nil {
+		return fmt.Errorf("read auth secret %q: %w", id, err)
+	}
+	var v secretValue
+	if !ok || json.Unmarshal([]byte(val), &v) != nil || v.Username == "" {
+		return nil
+	}
+	if _, dup := grace[v.Username]; !dup {
+		grace[v.Username] = graceLogin{password: v.Password, login: cur}
+	}
 	return nil
 }
 

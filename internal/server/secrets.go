@@ -30,9 +30,10 @@ func (s secretStore) SecretARN(ctx context.Context, id string) (string, error) {
 	return d.ARN, nil
 }
 
-// SecretString returns the AWSCURRENT SecretString of a secret.
+// SecretString returns the SecretString to log in with: AWSCURRENT, or
+// AWSPENDING once a rotation has set it on the database.
 func (s secretStore) SecretString(ctx context.Context, id string) (string, string, error) {
-	v, err := s.GetValue(ctx, id, "", "")
+	v, err := s.LiveValue(ctx, id)
 	if err != nil {
 		return "", "", mapSecretErr(err)
 	}
@@ -74,7 +75,11 @@ func (s *Server) ensureDefaultSecret(ctx context.Context) error {
 }
 
 func (s *Server) newSecretsAPI(authz iam.Authorizer) secretsHandler {
-	return secretsAdapter{secretsapi.New(s.secrets.Store, authz, s.log)}
+	api := secretsapi.New(s.secrets.Store, authz, s.log)
+	if s.rotator != nil {
+		api.SetRotator(s.rotator)
+	}
+	return secretsAdapter{api}
 }
 
 // secretsAdapter gives the Secrets Manager API the server's handler shape.

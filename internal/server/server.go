@@ -21,6 +21,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/endpoints"
 	"github.com/sqlgate/sqlgate/internal/iamapi"
 	"github.com/sqlgate/sqlgate/internal/identity"
+	"github.com/sqlgate/sqlgate/internal/rotation"
 	"github.com/sqlgate/sqlgate/internal/sigv4"
 	"github.com/sqlgate/sqlgate/internal/state"
 	"github.com/sqlgate/sqlgate/internal/tlscert"
@@ -43,6 +44,7 @@ type Server struct {
 	store   state.Store
 	unlock  func()
 	secrets *secretStore
+	rotator *rotation.Rotator
 	// defaultSecretARN is the ARN of the secret "default", when it exists.
 	defaultSecretARN string
 	clusters         []*cluster
@@ -146,6 +148,7 @@ func (s *Server) wireAPIs() {
 	authz := identity.Authorizer{Store: s.ids}
 	s.dataAPI = dataapi.New(dataapi.Config{Region: s.cfg.Region, Account: s.cfg.AccountID, Clusters: cls,
 		Secrets: s.dataSecrets(authz), Authorizer: authz, Txns: s.txns, Log: s.log.With("component", "dataapi"), Observer: s.metrics})
+	s.rotator = s.newRotator()
 	s.secretsAPI = s.newSecretsAPI(authz)
 	s.iamAPI = iamapi.New(s.ids, authz, s.cfg.AccountID, s.log.With("component", "iamapi"))
 	s.console = s.newConsole()
@@ -174,6 +177,7 @@ func (s *Server) Run(ctx context.Context) error {
 	txDone := make(chan struct{})
 	go func() { s.txns.Run(txCtx); close(txDone) }()
 	go s.ids.Run(txCtx, s.log.With("component", "identity"))
+	go s.rotator.Run(txCtx)
 	go func() {
 		if err := s.secrets.Run(txCtx); err != nil && txCtx.Err() == nil {
 			s.log.Error("secret cache watcher stopped", "err", err)
