@@ -32,6 +32,19 @@ type Config struct {
 	Endpoints  []Endpoint  `yaml:"endpoints"`
 	APIKeys    []APIKey    `yaml:"api_keys"`
 	UsagePlans []UsagePlan `yaml:"usage_plans"`
+	// Rotation tunes the built-in rotation of database secrets
+	// (docs/secrets.md).
+	Rotation Rotation `yaml:"rotation"`
+}
+
+// Rotation tunes the built-in rotation of database secrets.
+type Rotation struct {
+	// GraceWindow is how long after a rotation the proxies still accept
+	// the AWSPREVIOUS username and password from clients (default 5m).
+	GraceWindow time.Duration `yaml:"grace_window"`
+	// CheckInterval is how often rotation schedules are checked (default
+	// 30s); RotateSecret starts a rotation at once regardless.
+	CheckInterval time.Duration `yaml:"check_interval"`
 }
 
 // State selects where the state store lives. The zero value is the
@@ -198,6 +211,8 @@ func (c *Config) applyDefaults() {
 	if c.LogFormat == "" {
 		c.LogFormat = "text"
 	}
+	setDur(&c.Rotation.GraceWindow, 5*time.Minute)
+	setDur(&c.Rotation.CheckInterval, 30*time.Second)
 }
 
 // ApplyClusterDefaults fills per-cluster zero values; call again after the

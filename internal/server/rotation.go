@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"time"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
 	"github.com/sqlgate/sqlgate/internal/rotation"
@@ -22,17 +21,14 @@ func (s *Server) newRotator() *rotation.Rotator {
 		}
 		return c.eng, c.engine, true
 	}
-	return rotation.New(s.secrets.Store, s.store, engines, rotation.Options{Log: s.log})
+	return rotation.New(s.secrets.Store, s.store, engines, rotation.Options{Log: s.log, Interval: s.cfg.Rotation.CheckInterval})
 }
-
-// RotationGrace is how long after a rotation the proxies still accept the
-// AWSPREVIOUS password (and username) from clients.
-const RotationGrace = 5 * time.Minute
 
 // GraceSecretString implements proxy.GraceReader: the other value clients
 // may still log in with (see secrets.Store.GraceValue).
+// The window is config rotation.grace_window.
 func (s secretStore) GraceSecretString(ctx context.Context, id string) (string, bool, error) {
-	v, ok, err := s.GraceValue(ctx, id, RotationGrace)
+	v, ok, err := s.GraceValue(ctx, id, s.grace)
 	if err != nil || !ok || v.SecretString == nil {
 		return "", false, mapSecretErr(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/sqlgate/sqlgate/internal/barrier"
 	"github.com/sqlgate/sqlgate/internal/dataapi"
@@ -17,6 +18,7 @@ import (
 // secretStore adapts secrets.Store to what the Data API needs.
 type secretStore struct {
 	*secrets.Store
+	grace time.Duration // rotation grace window for the proxies
 }
 
 var _ dataapi.SecretSource = secretStore{}
@@ -55,7 +57,7 @@ func (s *Server) openSecrets() error {
 	if err != nil {
 		return fmt.Errorf("load master key: %w", err)
 	}
-	s.secrets = &secretStore{secrets.New(s.store, b, secrets.Options{Region: s.cfg.Region, Account: s.cfg.AccountID})}
+	s.secrets = &secretStore{Store: secrets.New(s.store, b, secrets.Options{Region: s.cfg.Region, Account: s.cfg.AccountID}), grace: s.cfg.Rotation.GraceWindow}
 	s.ids = identity.New(s.store, b, s.cfg.AccountID)
 	return nil
 }
