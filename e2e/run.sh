@@ -12,6 +12,8 @@
 #   f. HTTPS with the self-signed certificate sqlgate generates
 #   h. the connection-pooling proxies with psql, the mariadb CLI and pymysql,
 #      with a secret's password and with IAM auth tokens (suite_proxy.sh)
+#   r. the rotation-era Secrets Manager and IAM calls with the aws CLI and
+#      boto3, and built-in rotation under live traffic (suite_rotation.sh)
 # Each check prints "PASS name" or "FAIL name: detail"; the last line is
 # "N passed, N failed" and the exit code is non-zero when anything failed.
 #
@@ -29,6 +31,7 @@ source "$E2E_DIR/suite_http.sh"
 source "$E2E_DIR/suite_iam.sh"
 source "$E2E_DIR/suite_iam_conditions.sh"
 source "$E2E_DIR/suite_proxy.sh"
+source "$E2E_DIR/suite_rotation.sh"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sqlgate-e2e.XXXXXX")
 BIN=$TMP/sqlgate
@@ -151,7 +154,8 @@ build() {
 }
 
 write_config() {
-	read -r HTTP_PORT HTTPS_PORT DEFAULT_PORT PG_PROXY_PORT MARIA_PROXY_PORT MARIA_NODB_PROXY_PORT MARIA_STRICT_PROXY_PORT < <(free_ports 7)
+	read -r HTTP_PORT HTTPS_PORT DEFAULT_PORT PG_PROXY_PORT MARIA_PROXY_PORT MARIA_NODB_PROXY_PORT MARIA_STRICT_PROXY_PORT \
+		MARIA_ROT_PROXY_PORT PG_ROT_PROXY_PORT < <(free_ports 9)
 	ENDPOINT=http://127.0.0.1:$HTTP_PORT
 	HTTPS_ENDPOINT=https://127.0.0.1:$HTTPS_PORT
 	DEFAULT_ENDPOINT=http://127.0.0.1:$DEFAULT_PORT
@@ -186,6 +190,19 @@ clusters:
     database: sqlgate_e2e
     proxy: {listen: 127.0.0.1:$PG_PROXY_PORT, auth_secrets: [sqlgate-e2e-pg]}
   - {name: lite, engine: sqlite}
+  # Built-in rotation (suite_rotation.sh): clusters whose proxies log in
+  # with the rotated secrets.
+  - name: maria-rot
+    engine: mysql
+    address: 127.0.0.1:3306
+    database: sqlgate_e2e
+    proxy: {listen: 127.0.0.1:$MARIA_ROT_PROXY_PORT, auth_secrets: [e2e-rot-maria, e2e-alt-maria]}
+  - name: pg-rot
+    engine: postgres
+    address: 127.0.0.1:5432
+    database: sqlgate_e2e
+    proxy: {listen: 127.0.0.1:$PG_ROT_PROXY_PORT, auth_secrets: [e2e-rot-pg, e2e-alt-pg]}
+rotation: {grace_window: 15s, check_interval: 2s}
 EOF
 }
 
@@ -303,6 +320,14 @@ main() {
 	write_config
 	start_main
 
+	# SQLGATE_E2E_ONLY="suite_a suite_b" runs only those suites.
+	if [[ -n ${SQLGATE_E2E_ONLY:-} ]]; then
+		local s
+		for s in $SQLGATE_E2E_ONLY; do
+			"$s"
+		done
+		return 0
+	fi
 	suite_secrets
 	seed000 maria maria "${SECRET_ARN_maria:-sqlgate-e2e-maria}" sqlgate_e2e
 	seed000 pg pg "${SECRET_ARN_pg:-sqlgate-e2e-pg}" sqlgate_e2e
@@ -311,6 +336,8 @@ main() {
 	suite_node
 	suite_iam
 	suite_proxy
+	suite_newops
+	suite_rotation
 	suite_iam_tokens
 	suite_http_errors
 	suite_restart
