@@ -119,7 +119,7 @@ func (c *PacketConn) ReadPacket() ([]byte, error) {
 func (c *PacketConn) WritePacket(p []byte) error {
 	for {
 		n := min(len(p), MaxFrame)
-		if err := c.writeFrame(p[:n]); err != nil {
+		if err := c.WriteFrame(p[:n]); err != nil {
 			return err
 		}
 		p = p[n:]
@@ -129,7 +129,13 @@ func (c *PacketConn) WritePacket(p []byte) error {
 	}
 }
 
-func (c *PacketConn) writeFrame(p []byte) error {
+// WriteFrame writes one physical packet (at most MaxFrame bytes) with the
+// next sequence id. It buffers; call Flush. A relay uses it to pass frames
+// through without joining them.
+func (c *PacketConn) WriteFrame(p []byte) error {
+	if len(p) > MaxFrame {
+		return fmt.Errorf("%w: frame of %d bytes", ErrPacketTooLarge, len(p))
+	}
 	c.hdr = [4]byte{byte(len(p)), byte(len(p) >> 8), byte(len(p) >> 16), c.seq}
 	c.seq++
 	if _, err := c.w.Write(c.hdr[:]); err != nil {
@@ -138,6 +144,13 @@ func (c *PacketConn) writeFrame(p []byte) error {
 	_, err := c.w.Write(p)
 	return err
 }
+
+// Peek waits until n bytes can be read and returns them without consuming
+// them (a server waiting for a client's next command).
+func (c *PacketConn) Peek(n int) ([]byte, error) { return c.r.Peek(n) }
+
+// ResetSeq restarts the sequence id (a server before reading a command).
+func (c *PacketConn) ResetSeq() { c.seq = 0 }
 
 // Flush sends buffered packets.
 func (c *PacketConn) Flush() error { return c.w.Flush() }

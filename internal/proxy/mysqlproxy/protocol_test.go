@@ -2,12 +2,12 @@ package mysqlproxy
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
 
@@ -44,7 +44,7 @@ func TestSession_Protocol(t *testing.T) {
 	t.Run("16 MiB split", func(t *testing.T) {
 		db := tp.open(t, "")
 		var s string
-		const n = maxFrame - 2 // with its 4-byte length prefix the row spans two frames
+		const n = mysqlwire.MaxFrame - 2 // with its 4-byte length prefix the row spans two frames
 		if err := db.QueryRow(fmt.Sprintf("SELECT REPEAT('z', %d)", n)).Scan(&s); err != nil {
 			t.Fatal(err)
 		}
@@ -125,31 +125,20 @@ func TestSession_ChangeUserAndReset(t *testing.T) {
 	if _, err := c.exec("SET @v = 1"); err != nil { // pins
 		t.Fatal(err)
 	}
-	if err := c.simple([]byte{comResetConnection}); err != nil {
+	if err := c.simple([]byte{mysqlwire.ComResetConnection}); err != nil {
 		t.Fatal(err)
 	}
 	if rows, err := c.query("SELECT @v IS NULL, DATABASE()"); err != nil || rows[0][0] != "1" || rows[0][1] != tp.db.DBName {
 		t.Fatalf("after COM_RESET_CONNECTION: %v %v", rows, err)
 	}
 	// COM_CHANGE_USER with a native scramble of the original greeting.
-	cu := []byte{comChangeUser}
-	cu = append(cu, login.User...)
-	cu = append(cu, 0)
-	auth := scrambleNative(c.scrambleSeen, login.Password)
-	cu = append(cu, byte(len(auth)))
-	cu = append(cu, auth...)
-	cu = append(cu, "mysql"...)
-	cu = append(cu, 0)
-	cu = binary.LittleEndian.AppendUint16(cu, defaultCharset)
-	cu = append(cu, pluginNative...)
-	cu = append(cu, 0)
-	if err := c.simple(cu); err != nil {
+	if err := c.cl.ChangeUser(login.User, login.Password, "mysql"); err != nil {
 		t.Fatalf("COM_CHANGE_USER: %v", err)
 	}
 	if rows, err := c.query("SELECT DATABASE()"); err != nil || rows[0][0] != "mysql" {
 		t.Fatalf("after COM_CHANGE_USER: %v %v", rows, err)
 	}
-	bad := append([]byte{comChangeUser}, "nobody\x00\x00\x00"...)
+	bad := append([]byte{mysqlwire.ComChangeUser}, "nobody\x00\x00\x00"...)
 	if err := c.simple(bad); err == nil || !strings.Contains(err.Error(), "1045") {
 		t.Fatalf("COM_CHANGE_USER to an unknown user: %v", err)
 	}

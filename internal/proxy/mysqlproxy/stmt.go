@@ -9,6 +9,8 @@ package mysqlproxy
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 )
 
 // maxStmtsPerBackend bounds the statements prepared on one backend; the
@@ -90,27 +92,27 @@ func (b *backendConn) prepare(key, sql string) (*backendStmt, error) {
 func (b *backendConn) prepareNew(key, sql string) (*backendStmt, error) {
 	if k, v := b.stmts.victim(); v != nil {
 		delete(b.stmts.byKey, k)
-		b.pc.seq = 0
-		if err := b.pc.writePacket(binary.LittleEndian.AppendUint32([]byte{comStmtClose}, v.id)); err != nil {
+		if err := b.pc.QueueCommand(binary.LittleEndian.AppendUint32([]byte{mysqlwire.ComStmtClose}, v.id)); err != nil {
 			return nil, b.fail(err)
 		}
 	}
-	if err := b.pc.command(append([]byte{comStmtPrepare}, sql...)); err != nil {
+	if err := b.pc.Command(append([]byte{mysqlwire.ComStmtPrepare}, sql...)); err != nil {
 		return nil, b.fail(err)
 	}
-	p, err := b.pc.readPacket()
+	p, err := b.pc.ReadPacket()
 	if err != nil {
 		return nil, b.fail(err)
 	}
-	if len(p) > 0 && p[0] == hdrERR {
+	if len(p) > 0 && p[0] == mysqlwire.HdrERR {
 		return nil, parseErr(p)
 	}
-	st, err := parsePrepareOK(p)
+	ok, params, cols, err := mysqlwire.ParsePrepareOK(p)
 	if err != nil {
 		return nil, b.fail(err)
 	}
+	st := &backendStmt{id: ok.ID, params: uint16(params), columns: uint16(cols)}
 	for range int(st.params) + int(st.columns) {
-		m, err := b.pc.readPacket()
+		m, err := b.pc.ReadPacket()
 		if err != nil {
 			return nil, b.fail(err)
 		}
@@ -122,22 +124,10 @@ func (b *backendConn) prepareNew(key, sql string) (*backendStmt, error) {
 	return st, nil
 }
 
-// parsePrepareOK decodes COM_STMT_PREPARE_OK.
-func parsePrepareOK(p []byte) (*backendStmt, error) {
-	if len(p) < 12 || p[0] != hdrOK {
-		return nil, errMalformed
-	}
-	return &backendStmt{
-		id:      binary.LittleEndian.Uint32(p[1:]),
-		columns: binary.LittleEndian.Uint16(p[5:]),
-		params:  binary.LittleEndian.Uint16(p[7:]),
-	}, nil
-}
-
 // prepareOK encodes COM_STMT_PREPARE_OK for a client.
 func prepareOK(id uint32, st *backendStmt) []byte {
 	b := make([]byte, 0, 12)
-	b = append(b, hdrOK)
+	b = append(b, mysqlwire.HdrOK)
 	b = binary.LittleEndian.AppendUint32(b, id)
 	b = binary.LittleEndian.AppendUint16(b, st.columns)
 	b = binary.LittleEndian.AppendUint16(b, st.params)
@@ -174,7 +164,7 @@ func executeFlags(p []byte) byte {
 func rewriteExecute(p []byte, id uint32, cs *clientStmt) ([]byte, error) {
 	const head = 1 + 4 + 1 + 4
 	if len(p) < head {
-		return nil, fmt.Errorf("COM_STMT_EXECUTE: %w", errMalformed)
+		return nil, fmt.Errorf("COM_STMT_EXECUTE: %w", mysqlwire.ErrMalformed)
 	}
 	out := withStmtID(p, id)
 	n := int(cs.params)
@@ -183,12 +173,12 @@ func rewriteExecute(p []byte, id uint32, cs *clientStmt) ([]byte, error) {
 	}
 	nullLen := (n + 7) / 8
 	if len(p) < head+nullLen+1 {
-		return nil, fmt.Errorf("COM_STMT_EXECUTE: %w", errMalformed)
+		return nil, fmt.Errorf("COM_STMT_EXECUTE: %w", mysqlwire.ErrMalformed)
 	}
 	flagAt := head + nullLen
 	if p[flagAt] == 1 {
 		if len(p) < flagAt+1+2*n {
-			return nil, fmt.Errorf("COM_STMT_EXECUTE: %w", errMalformed)
+			return nil, fmt.Errorf("COM_STMT_EXECUTE: %w", mysqlwire.ErrMalformed)
 		}
 		cs.types = append(cs.types[:0], p[flagAt+1:flagAt+1+2*n]...)
 		return out, nil
