@@ -9,6 +9,12 @@
 # bench/RESULTS.md.
 #   bench/sysbench.sh            # the comparison
 #   bench/sysbench.sh profile    # sqlgate only, under -cpuprofile; prints pprof -top
+#   bench/sysbench.sh serve [OLD_SQLGATE]
+#       # the real `sqlgate serve` binary of this tree (and OLD_SQLGATE, a
+#       # sqlgate binary of another commit) against haproxy and direct:
+#       # oltp_point_select at each of THREAD_LIST (default "64 1") threads,
+#       # ROUNDS (default 5) rotated rounds; medians of qps, proxy CPU µs per
+#       # query and voluntary context switches per query (bench/serve_cpu.sh)
 #   bench/sysbench.sh isolation OLD_BENCH_TEST
 #       # proxy CPU µs per query (utime+stime from /proc/PID/stat over the
 #       # queries sysbench reports) for oltp_point_select: OLD_BENCH_TEST
@@ -128,6 +134,14 @@ slap_run() {
 	}
 	awk -v q="$SLAP_Q" '/Average number of seconds/ { printf "%.0f %s\n", q / $(NF-1), $(NF-1) }' <<<"$res"
 }
+
+if [ "$MODE" = serve ]; then
+	ROUNDS="${ROUNDS_SET:-5}" THREAD_LIST="${THREAD_LIST:-64 1}"
+	# shellcheck source=bench/serve_cpu.sh
+	source bench/serve_cpu.sh
+	serve_cpu "${2:-}"
+	exit 0
+fi
 
 if [ "$MODE" = isolation ]; then
 	ROUNDS="${ROUNDS_SET:-5}"

@@ -25,7 +25,7 @@ const usage = `sqlgate — the Aurora Data API, Secrets Manager and RDS Proxy as
 in front of MySQL, MariaDB, PostgreSQL or an embedded SQLite.
 
 Usage:
-  sqlgate serve [--config FILE] [--data-dir DIR] [--http ADDR] [--log-format text|json]
+  sqlgate serve [--config FILE] [--data-dir DIR] [--http ADDR] [--log-format text|json] [--pprof ADDR]
       Run the server. With no flags: HTTP on 127.0.0.1:8080, data dir
       ./sqlgate-data, one embedded SQLite cluster "default" and a secret
       "default" for it. Root credentials come from SQLGATE_ROOT_ACCESS_KEY_ID /
@@ -104,6 +104,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 type serveFlags struct {
 	config, dataDir, http, logFormat string
+	// pprof is serve's debug profiler address (empty: off).
+	pprof string
 }
 
 func parseServeFlags(name string, args []string, stderr io.Writer) (*serveFlags, error) {
@@ -114,6 +116,9 @@ func parseServeFlags(name string, args []string, stderr io.Writer) (*serveFlags,
 	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (overrides data_dir)")
 	fs.StringVar(&f.http, "http", "", "plain HTTP listen address (overrides listen.http)")
 	fs.StringVar(&f.logFormat, "log-format", "", "log format: text or json (overrides log_format)")
+	if name == "serve" {
+		fs.StringVar(&f.pprof, "pprof", "", "debug: serve the Go profiler on this address (e.g. 127.0.0.1:6060; no auth, off by default)")
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -176,6 +181,12 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if f.pprof != "" {
+		if err := startPprof(ctx, f.pprof, stderr); err != nil {
+			fmt.Fprintln(stderr, "sqlgate:", err)
+			return 1
+		}
+	}
 	go reloadOnHUP(ctx, srv, log, f)
 	if err := srv.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "sqlgate:", err)

@@ -74,16 +74,30 @@ func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
 func (c *PacketConn) UpgradeConn() net.Conn { return &bufferedConn{Conn: c.conn, r: c.r} }
 
 // ReadFrame reads one physical packet. more reports that the logical packet
-// continues in the next frame.
+// continues in the next frame. A frame that fits the read buffer is
+// returned in place (no copy); a larger one is copied into c's own buffer.
 func (c *PacketConn) ReadFrame() (payload []byte, more bool, err error) {
-	if _, err := io.ReadFull(c.r, c.hdr[:]); err != nil {
+	hdr, err := c.r.Peek(4)
+	if err != nil {
+		if len(hdr) > 0 && errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
 		return nil, false, err
 	}
-	n := int(uint32(c.hdr[0]) | uint32(c.hdr[1])<<8 | uint32(c.hdr[2])<<16)
-	if c.StrictSeq && c.hdr[3] != c.seq {
-		return nil, false, fmt.Errorf("%w: got %d, want %d", ErrBadSequence, c.hdr[3], c.seq)
+	n := int(uint32(hdr[0]) | uint32(hdr[1])<<8 | uint32(hdr[2])<<16)
+	if c.StrictSeq && hdr[3] != c.seq {
+		return nil, false, fmt.Errorf("%w: got %d, want %d", ErrBadSequence, hdr[3], c.seq)
 	}
-	c.seq = c.hdr[3] + 1
+	c.seq = hdr[3] + 1
+	if 4+n <= c.r.Size() {
+		p, err := c.r.Peek(4 + n)
+		if err != nil {
+			return nil, false, unexpectedEOF(err)
+		}
+		_, _ = c.r.Discard(4 + n)
+		return p[4:], n == MaxFrame, nil
+	}
+	_, _ = c.r.Discard(4)
 	if cap(c.buf) < n {
 		c.buf = make([]byte, n)
 	}

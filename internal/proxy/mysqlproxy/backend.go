@@ -66,6 +66,8 @@ type backendConn struct {
 	// so the connection is closed, never pooled).
 	pending bool
 	broken  bool
+	// deadline: a read/write deadline is set on the connection.
+	deadline bool
 	// idleSince is when it was last returned to the pool.
 	idleSince time.Time
 }
@@ -74,6 +76,16 @@ var _ proxy.Conn = (*backendConn)(nil)
 
 // Close closes the network connection without COM_QUIT.
 func (b *backendConn) Close() error { return b.pc.Close() }
+
+// setDeadline sets the read and write deadline d from now; zero clears
+// it (a no-op when none is set, the common case on every borrow).
+func (b *backendConn) setDeadline(d time.Duration) {
+	if d <= 0 && !b.deadline {
+		return
+	}
+	b.pc.SetDeadline(d)
+	b.deadline = d > 0
+}
 
 // Broken reports that the connection must not be reused.
 func (b *backendConn) Broken() bool { return b.broken }

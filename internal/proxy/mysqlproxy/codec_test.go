@@ -103,13 +103,14 @@ func TestParseKill(t *testing.T) {
 
 func TestRewriteExecute(t *testing.T) {
 	cs := &clientStmt{params: 2}
+	var scratch []byte
 	first := []byte{mysqlwire.ComStmtExecute, 9, 0, 0, 0, 0, 1, 0, 0, 0, 0x00, 1, 8, 0, 253, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 'x'}
-	out, err := rewriteExecute(first, 3, cs)
+	out, err := rewriteExecute(first, 3, cs, &scratch)
 	if err != nil || out[1] != 3 || !bytes.Equal(cs.types, []byte{8, 0, 253, 0}) {
 		t.Fatalf("first execute: %v %v %v", out, err, cs.types)
 	}
 	again := []byte{mysqlwire.ComStmtExecute, 9, 0, 0, 0, 0, 1, 0, 0, 0, 0x00, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 'y'}
-	out, err = rewriteExecute(again, 4, cs)
+	out, err = rewriteExecute(again, 4, cs, &scratch)
 	want := []byte{mysqlwire.ComStmtExecute, 4, 0, 0, 0, 0, 1, 0, 0, 0, 0x00, 1, 8, 0, 253, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 'y'}
 	if err != nil || !bytes.Equal(out, want) {
 		t.Fatalf("rebind: %v %v", out, err)

@@ -37,8 +37,9 @@ func FuzzRewriteExecute(f *testing.F) {
 	f.Add([]byte{mysqlwire.ComStmtExecute, 9, 0, 0, 0, 0, 1, 0, 0, 0, 0x00, 1, 8, 0, 253, 0}, uint16(2))
 	f.Fuzz(func(t *testing.T, p []byte, params uint16) {
 		cs := &clientStmt{params: params % 512}
-		_, _ = rewriteExecute(p, 1, cs)
-		_, _ = rewriteExecute(p, 1, cs)
+		var scratch []byte
+		_, _ = rewriteExecute(p, 1, cs, &scratch)
+		_, _ = rewriteExecute(p, 1, cs, &scratch)
 	})
 }
 

@@ -36,6 +36,8 @@ type Server struct {
 	strict bool
 	// handOverResets counts backend sessions reset on a hand-over.
 	handOverResets atomic.Uint64
+	// ticks counts the watch janitor's periods (see watch.go).
+	ticks atomic.Uint64
 
 	// greetPlugin is the auth plugin the greeting proposes.
 	greetPlugin string
@@ -93,7 +95,18 @@ func (s *Server) Listen() error { return s.px.Listen() }
 func (s *Server) Addr() net.Addr { return s.px.Addr() }
 
 // Serve accepts clients until Shutdown or ctx is done.
-func (s *Server) Serve(ctx context.Context) error { return s.px.Serve(ctx) }
+func (s *Server) Serve(ctx context.Context) error {
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		s.watchLoop(stop)
+	}()
+	defer func() {
+		close(stop)
+		<-done
+	}()
+	return s.px.Serve(ctx)
+}
 
 // Shutdown drains clients (see proxy.Server.Shutdown) and closes the pool.
 func (s *Server) Shutdown(ctx context.Context) error {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"sync"
 	"time"
 
@@ -49,6 +48,8 @@ type session struct {
 	longData map[uint32]bool // statements with COM_STMT_SEND_LONG_DATA pending
 	holdTx   bool            // SET TRANSACTION awaits the next transaction
 	curSQL   []byte          // statement being run, for the pin digest
+	cmd      []byte          // the command being run (reused buffer)
+	scratch  []byte          // a rewritten COM_STMT_EXECUTE (reused buffer)
 	// explain: a state change the server reports for the running command
 	// may be explained by the variables and schema it reports (a SET or
 	// USE the scan could read), rather than pinning the session.
@@ -56,6 +57,7 @@ type session struct {
 
 	be     *proxy.Pooled[*backendConn]
 	pinned bool
+	watch  cmdWatch
 
 	mu      sync.Mutex // guards following fields
 	running *backendConn
@@ -101,6 +103,13 @@ func (c *session) run(ctx context.Context) error {
 			return fmt.Errorf("read command: %w", err)
 		}
 		c.ps.Counters.BytesIn += uint64(len(p)) + 4
+		// A command is used while the client socket may be read again
+		// (watchClient), which can refill the buffer p points into.
+		c.cmd = append(c.cmd[:0], p...)
+		p = c.cmd
+		if cap(c.cmd) > 64<<10 {
+			c.cmd = nil // do not pin a huge statement's buffer
+		}
 		if len(p) == 0 {
 			if err := c.sendErr(newError(erUnknownCommand, "08S01", "Unknown command")); err != nil {
 				return err
@@ -200,7 +209,7 @@ func (c *session) forward(ctx context.Context, p []byte) error {
 func (c *session) exchange(cmd []byte, kind respKind) error {
 	be := c.be.Conn
 	c.setRunning(be)
-	stop := c.watchClient()
+	c.startWatch()
 	be.pending = true
 	err := be.pc.Command(cmd)
 	var res relayResult
@@ -210,41 +219,9 @@ func (c *session) exchange(cmd []byte, kind respKind) error {
 		err = be.fail(err)
 	}
 	be.pending = false
-	stop()
+	c.stopWatch()
 	c.setRunning(nil)
 	return c.finish(be, res, err)
-}
-
-// watchAfter is how long a command runs before the proxy starts watching
-// the client socket for a disconnect.
-const watchAfter = time.Second
-
-// watchClient watches the client connection while a long command runs:
-// if the client goes away, its statement is killed on the backend (then
-// the session ends and rolls back) instead of running to completion. The
-// returned stop must be called before the next client read.
-func (c *session) watchClient() (stop func()) {
-	done := make(chan struct{})
-	t := time.AfterFunc(watchAfter, func() {
-		defer close(done)
-		_, err := c.cl.Peek(1)
-		if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
-			return // pipelined input, or stopped
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
-		defer cancel()
-		if kerr := c.killQuery(ctx); kerr != nil {
-			c.log.Warn("kill query of a departed client", "err", kerr)
-		}
-	})
-	return func() {
-		if t.Stop() {
-			return
-		}
-		_ = c.raw.SetReadDeadline(time.Now())
-		<-done
-		_ = c.raw.SetReadDeadline(time.Time{})
-	}
 }
 
 // finish handles the end of a command on be: backend loss, the status

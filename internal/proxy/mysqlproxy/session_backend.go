@@ -27,7 +27,7 @@ func (c *session) borrow(ctx context.Context) error {
 	}
 	c.be = pb
 	c.ps.Counters.Transactions++
-	pb.Conn.pc.SetDeadline(0)
+	pb.Conn.setDeadline(0)
 	if err := c.handOver(pb.Conn); err != nil {
 		c.putBackend()
 		return err
@@ -55,9 +55,9 @@ func (c *session) get(ctx context.Context) (*proxy.Pooled[*backendConn], error) 
 		if be.idleSince.IsZero() || time.Since(be.idleSince) < validateAfter {
 			return pb, nil
 		}
-		be.pc.SetDeadline(2 * time.Second)
+		be.setDeadline(2 * time.Second)
 		err = be.ping()
-		be.pc.SetDeadline(0)
+		be.setDeadline(0)
 		if err == nil {
 			return pb, nil
 		}
@@ -76,15 +76,15 @@ func (c *session) handOver(be *backendConn) error {
 	var err error
 	switch {
 	case c.schema == "" && be.schema != "":
-		be.pc.SetDeadline(cleanupTimeout)
+		be.setDeadline(cleanupTimeout)
 		err = be.changeUser(c.login, c.srv.cfg.InitQuery)
 	case other && (c.srv.strict || be.tainted):
-		be.pc.SetDeadline(cleanupTimeout)
+		be.setDeadline(cleanupTimeout)
 		err = be.reset(c.srv.cfg.InitQuery)
 	default:
 		return nil
 	}
-	be.pc.SetDeadline(0)
+	be.setDeadline(0)
 	be.owner = c.ps.ID
 	c.srv.handOverResets.Add(1)
 	if err != nil {
@@ -164,11 +164,11 @@ func (c *session) putBackend() {
 		be.broken = true // a reply is still on its way: never reuse
 	}
 	if !be.broken && (be.dirty || c.pinned) {
-		be.pc.SetDeadline(cleanupTimeout)
+		be.setDeadline(cleanupTimeout)
 		if err := be.reset(c.srv.cfg.InitQuery); err != nil {
 			be.broken = true
 		}
-		be.pc.SetDeadline(0)
+		be.setDeadline(0)
 	}
 	if be.broken {
 		c.srv.pool.Discard(pb)
@@ -185,7 +185,7 @@ func (c *session) close() {
 		return
 	}
 	be := c.be.Conn
-	be.pc.SetDeadline(cleanupTimeout)
+	be.setDeadline(cleanupTimeout)
 	if !be.broken && !be.pending && be.inTrans() {
 		if err := be.rollback(); err != nil {
 			be.broken = true

@@ -23,7 +23,7 @@ func (c *session) stmtPrepare(ctx context.Context, p []byte) error {
 	}
 	be := c.be.Conn
 	sc := scanSQL(p[1:])
-	cs := &clientStmt{key: c.stmtKey(sql), sql: sql, usesLastInsertID: sc.usesLastInsertID,
+	cs := &clientStmt{key: c.stmtKey(sql), sql: sql, text: []byte(sql), usesLastInsertID: sc.usesLastInsertID,
 		routine: sc.routine, sessionCmd: sc.sessionCmd}
 	st, err := be.prepare(cs.key, sql)
 	if err != nil {
@@ -106,7 +106,7 @@ func (c *session) stmtExecute(ctx context.Context, p []byte) error {
 	if err != nil {
 		return c.stmtError(err)
 	}
-	c.curSQL = []byte(cs.sql)
+	c.curSQL = cs.text
 	c.explain = cs.sessionCmd && !cs.routine
 	if cs.routine && !c.pinned {
 		c.be.Conn.tainted = true
@@ -116,7 +116,7 @@ func (c *session) stmtExecute(ctx context.Context, p []byte) error {
 			return c.stmtError(err)
 		}
 	}
-	out, err := rewriteExecute(p, st.id, cs)
+	out, err := rewriteExecute(p, st.id, cs, &c.scratch)
 	if err != nil {
 		return c.stmtError(newError(erUnknownCommand, "08S01", "Malformed COM_STMT_EXECUTE"))
 	}

@@ -21,6 +21,7 @@ const maxStmtsPerBackend = 256
 type clientStmt struct {
 	key     string // cache key: schema, sql_mode and full SQL text
 	sql     string
+	text    []byte // sql, for the pin digest
 	params  uint16
 	columns uint16
 	// types are the parameter types last bound (2 bytes each); re-sent on
@@ -160,16 +161,18 @@ func executeFlags(p []byte) byte {
 // rewriteExecute returns COM_STMT_EXECUTE p for backend statement id,
 // always with the parameter types bound (new_params_bound_flag=1): the
 // backend may have prepared the statement for another client, or never
-// seen an execute that bound them. It records newly bound types in cs.
-func rewriteExecute(p []byte, id uint32, cs *clientStmt) ([]byte, error) {
+// seen an execute that bound them. It records newly bound types in cs. p
+// is rewritten in place; when the types must be inserted the result is
+// built in *scratch.
+func rewriteExecute(p []byte, id uint32, cs *clientStmt, scratch *[]byte) ([]byte, error) {
 	const head = 1 + 4 + 1 + 4
 	if len(p) < head {
 		return nil, fmt.Errorf("COM_STMT_EXECUTE: %w", mysqlwire.ErrMalformed)
 	}
-	out := withStmtID(p, id)
+	binary.LittleEndian.PutUint32(p[1:], id)
 	n := int(cs.params)
 	if n == 0 {
-		return out, nil
+		return p, nil
 	}
 	nullLen := (n + 7) / 8
 	if len(p) < head+nullLen+1 {
@@ -181,14 +184,17 @@ func rewriteExecute(p []byte, id uint32, cs *clientStmt) ([]byte, error) {
 			return nil, fmt.Errorf("COM_STMT_EXECUTE: %w", mysqlwire.ErrMalformed)
 		}
 		cs.types = append(cs.types[:0], p[flagAt+1:flagAt+1+2*n]...)
-		return out, nil
+		return p, nil
 	}
 	if cs.types == nil {
-		return out, nil // the server will reject it as it would without a proxy
+		return p, nil // the server will reject it as it would without a proxy
 	}
-	re := make([]byte, 0, len(p)+len(cs.types))
-	re = append(re, out[:flagAt]...)
+	re := append((*scratch)[:0], p[:flagAt]...)
 	re = append(re, 1)
 	re = append(re, cs.types...)
-	return append(re, out[flagAt+1:]...), nil
+	re = append(re, p[flagAt+1:]...)
+	if cap(re) <= 64<<10 {
+		*scratch = re
+	}
+	return re, nil
 }
