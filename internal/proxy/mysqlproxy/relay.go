@@ -108,7 +108,7 @@ func (c *session) relayResultSet(be *backendConn, p []byte, res *relayResult) er
 		}
 	}
 	if c.caps&mysqlwire.CapDeprecateEOF == 0 {
-		if err := c.out(mysqlwire.EOFPacket(0, be.status)); err != nil {
+		if err := c.out(mysqlwire.AppendEOF(c.eof[:0], 0, be.status)); err != nil {
 			return err
 		}
 	}
@@ -163,7 +163,7 @@ func (c *session) writeTerminator(be *backendConn, p []byte, res *relayResult) e
 		}
 	}
 	if c.caps&mysqlwire.CapDeprecateEOF == 0 {
-		return c.out(mysqlwire.EOFPacket(ok.Warnings, ok.Status))
+		return c.out(mysqlwire.AppendEOF(c.eof[:0], ok.Warnings, ok.Status))
 	}
 	if len(p) > 5 {
 		return c.writeBackendOK(p, ok)

@@ -50,6 +50,7 @@ type session struct {
 	curSQL   []byte          // statement being run, for the pin digest
 	cmd      []byte          // the command being run (reused buffer)
 	scratch  []byte          // a rewritten COM_STMT_EXECUTE (reused buffer)
+	eof      [5]byte         // an EOF packet being sent
 	// explain: a state change the server reports for the running command
 	// may be explained by the variables and schema it reports (a SET or
 	// USE the scan could read), rather than pinning the session.
