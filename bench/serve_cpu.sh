@@ -1,20 +1,15 @@
 # serve_cpu.sh: `bench/sysbench.sh serve [OLD_SQLGATE]`, sourced by
 # sysbench.sh (which prepares the sysbench tables and defines sql,
-# wait_port, SB_CONN, pids and $work). The real `sqlgate serve` binary of
-# this tree runs the MySQL proxy (pool $POOL) next to haproxy in TCP mode
-# (the L4 baseline) and MariaDB directly; OLD_SQLGATE, when given, is a
-# sqlgate binary of another commit run the same way (before/after in one
-# run). In each of $ROUNDS rounds, for each thread count in $THREAD_LIST,
-# sysbench oltp_point_select runs $T seconds against every target (order
-# rotated each round). For the proxies: CPU µs per query (utime+stime from
-# /proc/PID/stat over the queries sysbench reports) and voluntary context
-# switches per query (summed over /proc/PID/task/*/status). Medians are
-# printed.
-
-# proc_cpu_ticks PID prints utime+stime in clock ticks.
-proc_cpu_ticks() {
-	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
+# wait_port, write_haproxy_cfg, proc_cpu_ticks, SB_CONN, pids and $work).
+# The real `sqlgate serve` binary of this tree runs the MySQL proxy (pool
+# $POOL) next to haproxy in TCP mode (the L4 baseline) and MariaDB
+# directly; OLD_SQLGATE, when given, is a sqlgate binary of another commit
+# run the same way (before/after in one run). In each of $ROUNDS rounds,
+# for each thread count in $THREAD_LIST, sysbench oltp_point_select runs
+# $T seconds against every target (order rotated each round). For the
+# proxies: CPU µs per query (utime+stime from /proc/PID/stat over the
+# queries sysbench reports) and voluntary context switches per query
+# (summed over /proc/PID/task/*/status). Medians are printed.
 
 # proc_vcs PID prints the voluntary context switches of all its threads.
 proc_vcs() {
@@ -59,21 +54,7 @@ serve_cpu() {
 		start_serve old "$old" $((SG_PORT + 20))
 		targets+=(old)
 	fi
-	cat >"$work/haproxy.cfg" <<CFG
-global
-	maxconn 8000
-	nbthread 2
-defaults
-	mode tcp
-	timeout connect 5s
-	timeout client 1h
-	timeout server 1h
-frontend mysql
-	bind 127.0.0.1:$HA_PORT
-	default_backend db
-backend db
-	server db $DB_HOST:$DB_PORT
-CFG
+	write_haproxy_cfg
 	"$HAPROXY" -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 &
 	sv_pid[haproxy]=$!
 	pids+=("${sv_pid[haproxy]}")
