@@ -17,18 +17,38 @@ const replayTimeout = 10 * time.Second
 
 // replay makes b's tracked parameters equal the client's: set_config for
 // values that differ, RESET for ones the client never set. One round trip,
-// only when something differs (lazy, like PgDog and Odyssey).
+// only when something differs (lazy, like PgDog and Odyssey). When b was
+// last held by another client and must be reset first (isolation: strict,
+// or that client ran what the proxy cannot vouch for), DISCARD ALL goes
+// out in the same round trip, ahead of the replay.
 func (s *session) replay(ctx context.Context, b *backend) error {
+	reset := b.owner != 0 && b.owner != s.ps.ID && (s.srv.strict || b.dirty)
 	s.mu.Lock()
-	want := s.params
-	sql := replaySQL(want, b.params)
+	want, have := s.params, b.params
+	if reset {
+		have = nil
+	}
+	sql := replaySQL(want, have)
 	s.mu.Unlock()
-	if sql == "" {
+	b.owner = s.ps.ID
+	if sql == "" && !reset {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, replayTimeout)
 	defer cancel()
-	if _, _, err := b.exec(ctx, sql); err != nil {
+	var err error
+	switch {
+	case reset && sql != "":
+		_, _, err = b.exec(ctx, "DISCARD ALL", sql)
+	case reset:
+		_, _, err = b.exec(ctx, "DISCARD ALL")
+	default:
+		_, _, err = b.exec(ctx, sql)
+	}
+	if err != nil {
+		if reset {
+			b.broken.Store(true) // never hand over a session that may not be reset
+		}
 		if b.Broken() {
 			return errorf("08006", "server connection lost", err)
 		}
@@ -36,6 +56,10 @@ func (s *session) replay(ctx context.Context, b *backend) error {
 			return errorf(pe.Code, pe.Message, err)
 		}
 		return errorf("XX000", "could not apply session parameters", err)
+	}
+	if reset {
+		b.clean()
+		b.owner = s.ps.ID
 	}
 	s.mu.Lock()
 	b.params = cloneMap(want)

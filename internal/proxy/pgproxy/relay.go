@@ -16,6 +16,9 @@ type entry struct {
 	// reaches the head of the queue; nothing is sent to the backend.
 	synth   []byte
 	capture []string // drop Q: tracked parameters read by this query
+	// captured is set once the read-back row arrived; a capture popped
+	// without it (error, cancel) leaves the values unknown.
+	captured bool
 }
 
 // queue is a FIFO of entries.
@@ -60,7 +63,7 @@ func (s *session) relay(pb *pooled, done chan struct{}) {
 	defer close(done)
 	b := pb.Conn
 	for {
-		frame, err := b.r.next()
+		frame, err := b.next()
 		if err != nil {
 			s.relayFailed(pb, err)
 			return
@@ -72,7 +75,11 @@ func (s *session) relay(pb *pooled, done chan struct{}) {
 			if act != relayContinue || !b.r.buffered() {
 				break
 			}
-			frame, _ = b.r.next()
+			if frame, err = b.next(); err != nil {
+				s.mu.Unlock()
+				s.relayFailed(pb, err)
+				return
+			}
 		}
 		// Flush when the transaction ends or the backend has nothing more
 		// buffered; the write happens after mu is released.
@@ -151,6 +158,9 @@ func (s *session) onFrame(b *backend, frame []byte) relayAction {
 		}
 		for s.q.len() > 0 {
 			e := s.q.pop()
+			if e.capture != nil && !e.captured {
+				b.forget(e.capture)
+			}
 			if e.kind == 'S' || e.kind == 'Q' || e.kind == 'F' {
 				forward = !e.drop
 				break
@@ -183,7 +193,8 @@ func (s *session) onFrame(b *backend, frame []byte) relayAction {
 	case 'S':
 		s.trackStatus(b, frame[5:])
 	case 'D':
-		if head != nil && head.capture != nil {
+		if head != nil && head.capture != nil && !head.captured {
+			head.captured = true
 			s.applyCapture(b, head.capture, decodeDataRow(frame[5:]))
 		}
 	}
@@ -245,7 +256,8 @@ func (s *session) sendCapture(b *backend) {
 func (s *session) relayFailed(pb *pooled, err error) {
 	b := pb.Conn
 	s.mu.Lock()
-	if s.closing && errors.Is(err, os.ErrDeadlineExceeded) && b.r.br.Buffered() == 0 {
+	if s.closing && errors.Is(err, os.ErrDeadlineExceeded) && !b.r.torn {
+		// The cleanup's wake-up; it settles whatever is still owed.
 		s.handedOff = true
 		s.mu.Unlock()
 		return
@@ -270,30 +282,21 @@ func (s *session) relayFailed(pb *pooled, err error) {
 }
 
 // cleanup returns the held backend when the session ends: cancel the
-// running query, let the relay drain the replies, roll back an open
-// transaction (exactly one ROLLBACK), reset a pinned session, and put the
-// connection back (or discard it when any step fails).
+// client's running query, stop the relay, then settle the backend (drain
+// every reply still owed, to the client or to the proxy's own requests,
+// and roll back an open transaction: exactly one ROLLBACK), reset a
+// pinned session, and put the connection back — or close it when any
+// step fails.
 func (s *session) cleanup() {
+	_ = s.flushBackend() // frames a Terminate cut short; puts a pending backend
 	s.mu.Lock()
 	pb, done := s.be, s.relayDone
-	if rel := s.pending; rel != nil {
-		// Released by the relay with frames unflushed that expect no
-		// reply; the client is gone, so drop them.
-		wait := s.pendingWait
-		s.pending, s.pendingWait, s.writing = nil, nil, false
-		s.mu.Unlock()
-		rel.Conn.wmu.Lock()
-		rel.Conn.bw.Reset(rel.Conn.conn)
-		rel.Conn.wmu.Unlock()
-		s.putBackend(rel, wait)
-		return
-	}
 	if pb == nil {
 		s.mu.Unlock()
 		return
 	}
 	s.closing = true
-	busy := s.q.len() > 0
+	busy := s.clientWaiting()
 	if !busy {
 		_ = pb.Conn.conn.SetReadDeadline(time.Now())
 	}
@@ -311,32 +314,68 @@ func (s *session) cleanup() {
 		<-done
 	}
 	s.mu.Lock()
-	handed, status, pinned := s.handedOff, s.status, s.pinned
+	handed, pinned := s.handedOff, s.pinned
 	s.be = nil
 	s.ps.Counters.BytesOut += s.outBytes
+	var lost []string
+	if handed {
+		lost = s.lostCaptures()
+	}
 	s.mu.Unlock()
 	if !handed {
 		return // the relay discarded it
 	}
 	b := pb.Conn
+	b.forget(lost)
 	_ = b.conn.SetReadDeadline(time.Time{})
-	ctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
+	s.srv.giveBack(pb, pinned)
+}
+
+// clientWaiting reports whether a reply to the client is still owed (the
+// proxy's own requests need no cancel); s.mu is held.
+func (s *session) clientWaiting() bool {
+	for i := s.q.head; i < len(s.q.items); i++ {
+		if !s.q.items[i].drop {
+			return true
+		}
+	}
+	return false
+}
+
+// lostCaptures returns the tracked parameters whose read-back will not
+// reach the session any more: marked for capture, or captures still
+// queued; s.mu is held.
+func (s *session) lostCaptures() []string {
+	var names []string
+	for n := range s.capture {
+		names = append(names, n)
+	}
+	for e := s.q.peek(); e != nil; e = s.q.peek() {
+		if p := s.q.pop(); p.capture != nil && !p.captured {
+			names = append(names, p.capture...)
+		}
+	}
+	return names
+}
+
+// giveBack settles a backend no relay reads any more and returns it to
+// the pool, after DISCARD ALL when its session was pinned or it ran what
+// the proxy cannot vouch for; any failure closes it instead.
+func (s *Server) giveBack(pb *pooled, reset bool) {
+	b := pb.Conn
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 	defer cancel()
-	if status != 'I' {
-		if _, _, err := b.exec(ctx, "ROLLBACK"); err != nil {
-			s.srv.pool.Discard(pb)
+	if err := b.settle(ctx); err != nil {
+		s.pool.Discard(pb)
+		return
+	}
+	if reset {
+		if err := b.reset(ctx); err != nil {
+			s.pool.Discard(pb)
 			return
 		}
 	}
-	if pinned {
-		if _, _, err := b.exec(ctx, "DISCARD ALL"); err != nil {
-			s.srv.pool.Discard(pb)
-			return
-		}
-		b.stmts.clear()
-		clear(b.params)
-	}
-	s.srv.pool.Put(pb)
+	s.pool.Put(pb)
 }
 
 // cancelQuery forwards a client's CancelRequest to the backend it holds,
@@ -345,7 +384,7 @@ func (s *session) cleanup() {
 func (s *session) cancelQuery() {
 	s.mu.Lock()
 	pb := s.be
-	if pb == nil || s.q.len() == 0 {
+	if pb == nil || !s.clientWaiting() {
 		s.mu.Unlock()
 		return
 	}

@@ -30,6 +30,9 @@ type Server struct {
 	dial  *dialer
 	scram *scramCache
 	stmts *stmtRegistry
+	// strict resets the backend session on every hand-over to a
+	// different client (isolation: strict).
+	strict bool
 
 	mu       sync.Mutex // guards sessions
 	sessions map[uint32]*session
@@ -52,6 +55,7 @@ func New(d proxy.Deps) (*Server, error) {
 		return nil, err
 	}
 	cfg := core.Config()
+	s.strict = d.Cluster.Proxy.StrictIsolation()
 	s.pool = proxy.NewPool(proxy.PoolConfig{BorrowTimeout: cfg.BorrowTimeout}, d.Budget, s.dialBackend, core.ObserveBorrow)
 	core.SetPoolStats(s.pool.Stats)
 	core.SetEvictor(s.pool.EvictIdle)
