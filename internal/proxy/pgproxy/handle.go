@@ -91,6 +91,9 @@ func (s *session) applyClass(c sqlClass, b *backend, sql string) {
 		s.pinned = true
 		s.ps.Pin(c.pin, digest(sql), s.be.ID)
 	}
+	if c.dirty != "" {
+		b.dirty = true
+	}
 	for _, name := range c.track {
 		s.capture[name] = true
 	}
@@ -124,6 +127,7 @@ func (s *session) handleParse(ctx context.Context, frame, body []byte) error {
 	info := s.srv.stmts.get(rest)
 	if len(name) == 0 {
 		s.lastUnnamed = append(s.lastUnnamed[:0], body...)
+		s.lastUnnamedDirty = info.class.dirty != ""
 		return s.forward(ctx, 'P', func(b *backend) {
 			s.applyClass(info.class, b, info.query)
 			s.unnamedOK = true
@@ -162,6 +166,7 @@ func (s *session) ensure(b *backend, name []byte) (server []byte) {
 		if !s.unnamedOK && s.lastUnnamed != nil {
 			s.add(entry{kind: 'P', drop: true}, s.frame('P', s.lastUnnamed))
 			s.unnamedOK = true
+			b.dirty = b.dirty || s.lastUnnamedDirty
 		}
 		return name
 	}
@@ -171,6 +176,9 @@ func (s *session) ensure(b *backend, name []byte) (server []byte) {
 	}
 	if !b.stmts.has(info.name) {
 		s.prepare(b, info, true)
+	}
+	if info.class.dirty != "" {
+		b.dirty = true
 	}
 	return []byte(info.name)
 }
