@@ -28,6 +28,7 @@ source "$E2E_DIR/suite_seed000.sh"
 source "$E2E_DIR/suite_http.sh"
 source "$E2E_DIR/suite_iam.sh"
 source "$E2E_DIR/suite_proxy.sh"
+source "$E2E_DIR/suite_proxy_isolation.sh"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sqlgate-e2e.XXXXXX")
 BIN=$TMP/sqlgate
