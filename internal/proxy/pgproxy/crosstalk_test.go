@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/sqlgate/sqlgate/internal/config"
 )
@@ -116,4 +117,70 @@ func churn(t *testing.T, tp *testProxy, d time.Duration) {
 		t.Fatalf("only %d probes", probes.Load())
 	}
 	waitFor(t, 10*time.Second, "backends back", func() bool { return tp.srv.PoolStats().Busy == 0 })
+}
+
+// A client that leaves part-way through a protocol exchange: the proxy
+// ends the exchange itself (Sync, CopyFail, draining the replies owed),
+// reuses the same backend connection at once, and the next client gets
+// exactly its own answer.
+func TestCrossTalk_LeaveMidway(t *testing.T) {
+	tp := startProxy(t, 1)
+	d := tp.direct(t)
+	exec(t, d, "create table if not exists proxy_leave_copy(a int)")
+	cases := []struct {
+		name  string
+		send  []pgproto3.FrontendMessage
+		until func(pgproto3.BackendMessage) bool // read until (nil: leave at once)
+	}{
+		{"extended without sync", []pgproto3.FrontendMessage{&pgproto3.Parse{Query: "select 4242"}, &pgproto3.Bind{},
+			&pgproto3.Execute{}, &pgproto3.Flush{}}, func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.DataRow); return ok }},
+		{"copy in", []pgproto3.FrontendMessage{&pgproto3.Query{String: "copy proxy_leave_copy from stdin"}},
+			func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.CopyInResponse); return ok }},
+		{"pipelined queries", []pgproto3.FrontendMessage{&pgproto3.Query{String: "select 1"}, &pgproto3.Query{String: "set lock_timeout = 999"},
+			&pgproto3.Query{String: "select pg_sleep(0.05)"}}, nil},
+		{"transaction with unsynced insert", []pgproto3.FrontendMessage{&pgproto3.Query{String: "begin"},
+			&pgproto3.Parse{Query: "insert into proxy_leave_copy values (1)"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Flush{}},
+			func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.CommandComplete); return ok }},
+	}
+	ctx := context.Background()
+	pid := queryString(t, tp.connect(t, ""), "select pg_backend_pid()::text")
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tp.connect(t, "")
+			exec(t, c, "select 1")
+			fe := c.PgConn().Frontend()
+			for _, m := range tc.send {
+				fe.Send(m)
+			}
+			if err := fe.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			for tc.until != nil {
+				m, err := fe.Receive()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tc.until(m) {
+					break
+				}
+			}
+			_ = c.PgConn().Conn().Close()
+			start := time.Now()
+			p := tp.connect(t, "")
+			k := strconv.Itoa(rand.IntN(1 << 30))
+			if got := queryString(t, p, "select "+k+"::text"); got != k {
+				t.Fatalf("asked %s, got %q", k, got)
+			}
+			if el := time.Since(start); el > 3*time.Second {
+				t.Fatalf("next client waited %v", el)
+			}
+			if got := queryString(t, p, "select pg_backend_pid()::text || current_setting('lock_timeout')"); got != pid+"0" {
+				t.Fatalf("backend %s, want the same connection %s with lock_timeout 0", got, pid)
+			}
+			_ = p.Close(ctx)
+		})
+	}
+	if got := queryString(t, d, "select count(*)::text from proxy_leave_copy"); got != "0" {
+		t.Fatalf("rows kept from a transaction the client abandoned: %s", got)
+	}
 }

@@ -295,12 +295,19 @@ func (s *session) cleanup() {
 		s.mu.Unlock()
 		return
 	}
+	s.mu.Unlock()
+	b := pb.Conn
+	b.wmu.Lock()
+	s.mu.Lock()
 	s.closing = true
+	s.endLocked(b)
 	busy := s.clientWaiting()
 	if !busy {
-		_ = pb.Conn.conn.SetReadDeadline(time.Now())
+		_ = b.conn.SetReadDeadline(time.Now())
 	}
 	s.mu.Unlock()
+	_ = b.flush()
+	b.wmu.Unlock()
 	if busy {
 		s.srv.core.CountError("client_lost")
 		ctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
@@ -325,10 +332,23 @@ func (s *session) cleanup() {
 	if !handed {
 		return // the relay discarded it
 	}
-	b := pb.Conn
 	b.forget(lost)
 	_ = b.conn.SetReadDeadline(time.Time{})
 	s.srv.giveBack(pb, pinned)
+}
+
+// endLocked lets the relay reach a ReadyForQuery after the client left
+// mid-way: a COPY IN is failed and extended-protocol messages without
+// their Sync get one (its reply dropped). s.mu and b.wmu are held; the
+// caller flushes.
+func (s *session) endLocked(b *backend) {
+	if b.copyIn.Load() {
+		_ = b.write(appendFrame(nil, 'f', []byte("client disconnected"), []byte{0}))
+	}
+	if b.unsynced.Load() {
+		s.q.push(entry{kind: 'S', drop: true})
+		_ = b.write([]byte{'S', 0, 0, 0, 4})
+	}
 }
 
 // clientWaiting reports whether a reply to the client is still owed (the
