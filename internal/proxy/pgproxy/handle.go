@@ -343,16 +343,8 @@ func (s *session) acquire(ctx context.Context) (*pooled, error) {
 			return nil, err
 		}
 	}
-	pb, err := s.srv.pool.Get(ctx, s.login)
+	pb, err := s.borrow(ctx)
 	if err != nil {
-		return nil, borrowError(err)
-	}
-	if err := s.replay(ctx, pb.Conn); err != nil {
-		if pb.Conn.Broken() {
-			s.srv.pool.Discard(pb)
-		} else {
-			s.srv.pool.Put(pb)
-		}
 		return nil, err
 	}
 	s.borrows++
@@ -366,6 +358,30 @@ func (s *session) acquire(ctx context.Context) (*pooled, error) {
 	s.mu.Unlock()
 	go s.relay(pb, done)
 	return pb, nil
+}
+
+// borrow takes a backend from the pool and brings its session to the
+// client's (reset, replay). A backend lost or not reset on the way is
+// closed and another one borrowed, a few times.
+func (s *session) borrow(ctx context.Context) (*pooled, error) {
+	for attempt := 0; ; attempt++ {
+		pb, err := s.srv.pool.Get(ctx, s.login)
+		if err != nil {
+			return nil, borrowError(err)
+		}
+		err = s.replay(ctx, pb.Conn)
+		if err == nil {
+			return pb, nil
+		}
+		if !pb.Conn.Broken() {
+			s.srv.pool.Put(pb)
+			return nil, err // the client's parameters were refused
+		}
+		s.srv.pool.Discard(pb)
+		if attempt == 2 {
+			return nil, err
+		}
+	}
 }
 
 // borrowError maps pool errors to client errors.

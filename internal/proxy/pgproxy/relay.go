@@ -299,6 +299,11 @@ func (s *session) cleanup() {
 	b := pb.Conn
 	b.wmu.Lock()
 	s.mu.Lock()
+	if s.be != pb { // released by the relay meanwhile: another client may hold it now
+		s.mu.Unlock()
+		b.wmu.Unlock()
+		return
+	}
 	s.closing = true
 	s.endLocked(b)
 	busy := s.clientWaiting()
