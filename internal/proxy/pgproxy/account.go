@@ -18,16 +18,22 @@ import (
 	"time"
 )
 
-// account notes a frame about to be written to the backend.
+// account notes a frame about to be written to the backend. Flags are
+// stored only when they change: a load is a plain read, a store a locked
+// instruction.
 func (b *backend) account(t byte) {
 	switch t {
 	case 'Q', 'F':
 		b.inflight.Add(1)
 	case 'S':
 		b.inflight.Add(1)
-		b.unsynced.Store(false)
+		if b.unsynced.Load() {
+			b.unsynced.Store(false)
+		}
 	case 'P', 'B', 'D', 'E', 'C':
-		b.unsynced.Store(true)
+		if !b.unsynced.Load() {
+			b.unsynced.Store(true)
+		}
 	}
 }
 
@@ -40,14 +46,18 @@ func (b *backend) next() ([]byte, error) {
 	switch frame[0] {
 	case 'Z':
 		b.inflight.Add(-1)
-		b.copyIn.Store(false)
-		if len(frame) >= 6 {
+		if b.copyIn.Load() {
+			b.copyIn.Store(false)
+		}
+		if len(frame) >= 6 && b.txStatus.Load() != uint32(frame[5]) {
 			b.txStatus.Store(uint32(frame[5]))
 		}
 	case 'G', 'W':
 		b.copyIn.Store(true)
 	case 'C', 'E':
-		b.copyIn.Store(false)
+		if b.copyIn.Load() {
+			b.copyIn.Store(false)
+		}
 	}
 	return frame, nil
 }
