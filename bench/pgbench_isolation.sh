@@ -8,7 +8,8 @@
 # Knobs: T, C, J, POOL, ROUNDS, OLD_REF, OLD_BENCH (a prebuilt old
 # bench.test, skips building OLD_REF). CPU is utime+stime of the proxy
 # process from /proc/PID/stat, divided by the transactions pgbench
-# processed; targets run interleaved so neighbours' load hits them alike.
+# processed; targets run interleaved, in an order rotated every round, so
+# neighbours' load hits them alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SQLGATE_TEST_PG_URL="${SQLGATE_TEST_PG_URL-postgres://sqlgate:sqlgatepw@127.0.0.1:5432/sqlgate_test}"
@@ -44,7 +45,8 @@ echo "# $(date -u +%FT%TZ) nproc=$(nproc) old=$OLD_REF new=$(git rev-parse --sho
 declare -A US TPS
 for r in $(seq "$ROUNDS"); do
 	for mode in simple extended; do
-		for tg in old default strict; do
+		order=(old default strict old default) # rotated per round: none always runs first
+		for tg in "${order[@]:$((r % 3)):3}"; do
 			c0="$(cpu "${PID[$tg]}")"
 			res="$(pgbench -h 127.0.0.1 -p "${PORT[$tg]}" -n -S -M "$mode" -c "$C" -j "$J" -T "$T" 2>&1 || true)"
 			c1="$(cpu "${PID[$tg]}")"

@@ -330,8 +330,9 @@ func (s *session) cleanup() {
 	s.be = nil
 	s.ps.Counters.BytesOut += s.outBytes
 	var lost []string
+	unsure := false
 	if handed {
-		lost = s.lostCaptures()
+		lost, unsure = s.lostCaptures()
 	}
 	s.mu.Unlock()
 	if !handed {
@@ -339,7 +340,7 @@ func (s *session) cleanup() {
 	}
 	b.forget(lost)
 	_ = b.conn.SetReadDeadline(time.Time{})
-	s.srv.giveBack(pb, pinned)
+	s.srv.giveBack(pb, pinned || unsure)
 }
 
 // endLocked lets the relay reach a ReadyForQuery after the client left
@@ -367,20 +368,25 @@ func (s *session) clientWaiting() bool {
 	return false
 }
 
-// lostCaptures returns the tracked parameters whose read-back will not
-// reach the session any more: marked for capture, or captures still
-// queued; s.mu is held.
-func (s *session) lostCaptures() []string {
-	var names []string
+// lostCaptures empties the queue after the relay stopped and returns the
+// tracked parameters whose read-back will not reach the session any more
+// (marked for capture, or captures still queued), and whether a shared
+// statement's Parse or eviction was left unanswered, so that the
+// backend's statement cache cannot be trusted; s.mu is held.
+func (s *session) lostCaptures() (names []string, unsure bool) {
 	for n := range s.capture {
 		names = append(names, n)
 	}
 	for e := s.q.peek(); e != nil; e = s.q.peek() {
-		if p := s.q.pop(); p.capture != nil && !p.captured {
+		p := s.q.pop()
+		if p.capture != nil && !p.captured {
 			names = append(names, p.capture...)
 		}
+		if p.kind == 'P' && p.stmt != "" || p.kind == 'C' && p.drop {
+			unsure = true
+		}
 	}
-	return names
+	return names, unsure
 }
 
 // giveBack settles a backend no relay reads any more and returns it to
