@@ -1,0 +1,74 @@
+# isolation_cpu.sh: `bench/sysbench.sh isolation OLD_BENCH_TEST`, sourced by
+# sysbench.sh (which builds $work/bench.test from this tree and prepares the
+# sysbench tables). Three MySQL proxies run side by side, each with a pool
+# of $POOL backend connections: OLD_BENCH_TEST (the proxy of another commit,
+# e.g. main before the isolation work) and this tree's proxy with isolation
+# default and strict. In each of $ROUNDS rounds (target order rotated),
+# sysbench oltp_point_select with $THREADS threads runs $T seconds against
+# each; the proxy's CPU time (utime+stime from /proc/PID/stat) over the
+# queries sysbench reports gives CPU µs per query. Medians are printed.
+
+# proc_cpu_ticks PID prints utime+stime in clock ticks.
+proc_cpu_ticks() {
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+# start_proxy NAME BINARY PORT ISOLATION starts a proxy and records its pid.
+start_proxy() {
+	SQLGATE_BENCH=1 SQLGATE_BENCH_PROXY_ADDR=127.0.0.1:$3 SQLGATE_BENCH_PROXY_POOL=$POOL SQLGATE_BENCH_PROXY_ISOLATION=$4 \
+		"$2" -test.run '^TestBenchMySQLProxyServe$' -test.timeout 0 -test.v >"$work/proxy-$1.log" 2>&1 &
+	local pid=$!
+	pids+=("$pid")
+	wait_port "$3" "$pid" "$work/proxy-$1.log"
+	iso_pid[$1]=$pid
+	iso_port[$1]=$3
+}
+
+isolation_cpu() {
+	local old=$1 hz r tg t0 t1 res queries us
+	declare -gA iso_pid iso_port
+	hz=$(getconf CLK_TCK)
+	start_proxy old "$old" $((SG_PORT + 10)) ""
+	start_proxy default "$work/bench.test" $((SG_PORT + 11)) default
+	start_proxy strict "$work/bench.test" $((SG_PORT + 12)) strict
+	mkdir -p bench/out
+	local out="bench/out/isolation-$(date -u +%Y%m%dT%H%M%SZ).txt" tsv="$work/iso.tsv"
+	{
+		echo "# $(date -u +%FT%TZ) nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) $(sysbench --version) $(sql 'SELECT VERSION()')"
+		echo "# oltp_point_select T=${T}s threads=$THREADS rounds=$ROUNDS pool=$POOL old=$old"
+		echo "| round | target | queries | qps | proxy CPU s | CPU µs/query | load1 |"
+		echo "|---:|---|---:|---:|---:|---:|---:|"
+	} | tee "$out"
+	local targets=(old default strict)
+	for r in $(seq "$ROUNDS"); do
+		local order=("${targets[@]:$((r % 3))}" "${targets[@]:0:$((r % 3))}")
+		for tg in "${order[@]}"; do
+			t0=$(proc_cpu_ticks "${iso_pid[$tg]}")
+			res="$(sysbench oltp_point_select "${SB_CONN[@]}" --mysql-port="${iso_port[$tg]}" --threads="$THREADS" \
+				--time="$T" --report-interval=0 run 2>&1)" || { echo "$res" | tail -5 >&2; continue; }
+			t1=$(proc_cpu_ticks "${iso_pid[$tg]}")
+			queries=$(awk '$1 == "queries:" { print $2 }' <<<"$res")
+			us=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v q="$queries" 'BEGIN { printf "%.2f", d / hz * 1e6 / q }')
+			printf '%s\t%s\n' "$tg" "$us" >>"$tsv"
+			printf '| %s | %s | %s | %.0f | %.2f | %s | %s |\n' "$r" "$tg" "$queries" \
+				"$(awk -v q="$queries" -v t="$T" 'BEGIN { print q / t }')" "$(awk -v d=$((t1 - t0)) -v hz="$hz" 'BEGIN { print d / hz }')" \
+				"$us" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out"
+		done
+	done
+	{
+		echo
+		echo "Median CPU µs/query over $ROUNDS rounds:"
+		echo
+		echo "| target | median CPU µs/query | vs old |"
+		echo "|---|---:|---:|"
+		local base=""
+		for tg in "${targets[@]}"; do
+			local m
+			m=$(awk -F'\t' -v t="$tg" '$1 == t { print $2 }' "$tsv" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+			[ -z "$base" ] && base=$m
+			printf '| %s | %s | %s |\n' "$tg" "$m" "$(awk -v m="$m" -v b="$base" 'BEGIN { printf "%+.1f %%", (m / b - 1) * 100 }')"
+		done
+		echo
+		echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	} | tee -a "$out"
+}
