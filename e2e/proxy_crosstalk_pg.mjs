@@ -4,7 +4,8 @@
 // probers each connect and run SELECT <random k> and read the two
 // timeouts. Every prober must get its own k back and the server defaults,
 // with no error, for CHURN_SECONDS (at least 8).
-// Environment: PROXY_PORT, PGUSER, PGPASSWORD, DB_NAME, CHURN_SECONDS.
+// Environment: PROXY_PORT, PGUSER, PGPASSWORD, DB_NAME, CHURN_SECONDS, LABEL
+// (the check's name).
 import pg from 'pg';
 
 const config = {
@@ -12,6 +13,7 @@ const config = {
   password: process.env.PGPASSWORD, database: process.env.DB_NAME, ssl: false, connectionTimeoutMillis: 10000,
 };
 const duration = Math.max(8, Number(process.env.CHURN_SECONDS || 8));
+const label = process.env.LABEL || 'h.pg.crosstalk.node-postgres';
 const stop = Date.now() + duration * 1000;
 const stats = { probes: 0, sets: 0, wrong: 0, errors: 0, first: null };
 const note = (key, detail) => {
@@ -66,7 +68,7 @@ async function prober() {
 await Promise.all([0, 1, 2, 3].map(setter).concat([0, 1, 2, 3].map(() => prober())));
 const summary = `${stats.probes} probes, ${stats.sets} sets, ${stats.wrong} wrong, ${stats.errors} errors`;
 if (stats.wrong || stats.errors || stats.probes < 100) {
-  console.log(`FAIL h.pg.crosstalk.node-postgres: ${summary}; first: ${stats.first}`);
+  console.log(`FAIL ${label}: ${summary}; first: ${stats.first}`);
   process.exit(1);
 }
-console.log(`PASS h.pg.crosstalk.node-postgres (${summary} in ${duration} s)`);
+console.log(`PASS ${label} (${summary} in ${duration} s)`);

@@ -5,7 +5,8 @@ at once; four probers each connect and run SELECT <random k> and read the
 two timeouts. Every prober must get its own k back and the server
 defaults, with no error, for CHURN_SECONDS (at least 8).
 
-Environment: PROXY_PORT, PGUSER, PGPASSWORD, DB_NAME, CHURN_SECONDS.
+Environment: PROXY_PORT, PGUSER, PGPASSWORD, DB_NAME, CHURN_SECONDS, LABEL
+(the check's name).
 Prints "PASS name" / "FAIL name: detail" lines.
 """
 
@@ -20,6 +21,7 @@ import psycopg2
 dsn = "host=127.0.0.1 port=%s user=%s password=%s dbname=%s sslmode=disable connect_timeout=10" % (
     os.environ["PROXY_PORT"], os.environ.get("PGUSER", "sqlgate"), os.environ["PGPASSWORD"], os.environ["DB_NAME"])
 duration = max(8, int(os.environ.get("CHURN_SECONDS", "8")))
+label = os.environ.get("LABEL", "h.pg.crosstalk.psycopg2")
 stop = time.monotonic() + duration
 lock = threading.Lock()
 stats = {"probes": 0, "sets": 0, "wrong": 0, "errors": 0, "first": None}
@@ -76,6 +78,6 @@ for t in threads:
 summary = "%(probes)d probes, %(sets)d sets, %(wrong)d wrong, %(errors)d errors" % stats
 print(summary, file=sys.stderr)
 if stats["wrong"] or stats["errors"] or stats["probes"] < 100:
-    print("FAIL h.pg.crosstalk.psycopg2: %s; first: %s" % (summary, stats["first"]))
+    print("FAIL %s: %s; first: %s" % (label, summary, stats["first"]))
     sys.exit(1)
-print("PASS h.pg.crosstalk.psycopg2 (%s in %d s)" % (summary, duration))
+print("PASS %s (%s in %d s)" % (label, summary, duration))
