@@ -190,14 +190,24 @@ func (b *backend) forget(names []string) {
 
 // reset returns b's session to the state of a new connection (DISCARD
 // ALL: role, parameters, temporary objects, prepared statements, cursors,
-// LISTEN, advisory locks, sequence state); b must be idle.
+// LISTEN, advisory locks, sequence state; then init_query); b must be
+// idle.
 func (b *backend) reset(ctx context.Context) error {
-	if _, _, err := b.exec(ctx, "DISCARD ALL"); err != nil {
+	if _, _, err := b.exec(ctx, b.resetSQL()...); err != nil {
 		b.broken.Store(true)
 		return err
 	}
 	b.clean()
 	return nil
+}
+
+// resetSQL is the reset: DISCARD ALL, then init_query, as on a new
+// connection.
+func (b *backend) resetSQL() []string {
+	if b.initQuery == "" {
+		return []string{"DISCARD ALL"}
+	}
+	return []string{"DISCARD ALL", b.initQuery}
 }
 
 // clean records that b's session is as a new connection's.

@@ -50,6 +50,8 @@ type backend struct {
 	// when its session is as clean as a new connection's. Only the
 	// holder reads or writes it.
 	owner uint64
+	// initQuery is the cluster's init_query, run again after every reset.
+	initQuery string
 	// dirty: the owner ran something whose effect on the session the
 	// proxy cannot vouch for (a function call); the session is reset
 	// before another client gets the connection.
@@ -237,6 +239,7 @@ func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backend, error) 
 	b := &backend{conn: hc.Conn, r: msgReader{br: bufio.NewReaderSize(hc.Conn, 32<<10)}, bw: bufio.NewWriterSize(hc.Conn, 32<<10),
 		pid: hc.PID, key: hc.SecretKey, addr: d.addr, params: map[string]string{}, stmts: newStmtLRU(stmtCacheSize)}
 	b.txStatus.Store('I')
+	b.initQuery = d.initQuery
 	d.mu.Lock()
 	if d.params == nil {
 		d.params = hc.ParameterStatuses

@@ -184,3 +184,30 @@ func TestCrossTalk_LeaveMidway(t *testing.T) {
 		t.Fatalf("rows kept from a transaction the client abandoned: %s", got)
 	}
 }
+
+// isolation: strict resets the session on every hand-over to a different
+// client and runs init_query again, as on a new connection; the same
+// client getting the connection back keeps it untouched.
+func TestStrict_ResetKeepsInitQuery(t *testing.T) {
+	tp := startProxy(t, 1, func(c *config.Cluster) {
+		c.Proxy.Isolation = "strict"
+		c.Proxy.InitQuery = "SET myapp.init = 'yes'"
+	})
+	a, b := tp.connect(t, ""), tp.connect(t, "")
+	for range 3 { // hand-overs between two unpinned clients
+		exec(t, a, "select 1")
+		if got := queryString(t, b, "select current_setting('myapp.init')"); got != "yes" {
+			t.Fatalf("after a strict reset init_query's setting is %q", got)
+		}
+	}
+	exec(t, a, "set myapp.v = 'a'") // pins a
+	if got := queryString(t, a, "select current_setting('myapp.v')"); got != "a" {
+		t.Fatalf("a lost its own setting: %q", got)
+	}
+	_ = a.Close(context.Background())
+	for range 3 {
+		if got := queryString(t, b, "select coalesce(current_setting('myapp.v', true), '') || '/' || current_setting('myapp.init')"); got != "/yes" {
+			t.Fatalf("b sees %q, want \"/yes\"", got)
+		}
+	}
+}

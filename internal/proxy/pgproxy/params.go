@@ -19,8 +19,8 @@ const replayTimeout = 10 * time.Second
 // values that differ, RESET for ones the client never set. One round trip,
 // only when something differs (lazy, like PgDog and Odyssey). When b was
 // last held by another client and must be reset first (isolation: strict,
-// or that client ran what the proxy cannot vouch for), DISCARD ALL goes
-// out in the same round trip, ahead of the replay.
+// or that client ran what the proxy cannot vouch for), DISCARD ALL and
+// init_query go out in the same round trip, ahead of the replay.
 func (s *session) replay(ctx context.Context, b *backend) error {
 	reset := b.owner != 0 && b.owner != s.ps.ID && (s.srv.strict || b.dirty)
 	s.mu.Lock()
@@ -36,15 +36,14 @@ func (s *session) replay(ctx context.Context, b *backend) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, replayTimeout)
 	defer cancel()
-	var err error
-	switch {
-	case reset && sql != "":
-		_, _, err = b.exec(ctx, "DISCARD ALL", sql)
-	case reset:
-		_, _, err = b.exec(ctx, "DISCARD ALL")
-	default:
-		_, _, err = b.exec(ctx, sql)
+	var batch []string
+	if reset {
+		batch = b.resetSQL()
 	}
+	if sql != "" {
+		batch = append(batch, sql)
+	}
+	_, _, err := b.exec(ctx, batch...)
 	if err != nil {
 		if reset {
 			b.broken.Store(true) // never hand over a session that may not be reset
