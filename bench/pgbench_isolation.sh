@@ -23,6 +23,8 @@ if [ -z "${OLD_BENCH:-}" ]; then
 	mkdir "$work/old" && git archive "$OLD_REF" | tar -x -C "$work/old"
 	(cd "$work/old" && go test -c -o "$work/old.test" ./bench/)
 	OLD_BENCH="$work/old.test"
+else
+	OLD_REF="$OLD_BENCH"
 fi
 declare -A PID
 start() { # name binary port isolation
