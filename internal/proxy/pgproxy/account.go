@@ -157,14 +157,21 @@ func (b *backend) noteStatus(body []byte) {
 	}
 }
 
-// execResult collects the first row and error of proxy queries.
+// execResult collects the first row and error of proxy queries, and the
+// tag of the first CommandComplete.
 type execResult struct {
-	row []string
-	err error
+	row      []string
+	err      error
+	firstTag string
 }
 
 func (q *execResult) note(frame []byte) {
 	switch frame[0] {
+	case 'C':
+		if q.firstTag == "" && q.err == nil {
+			tag, _, _ := cstring(frame[5:])
+			q.firstTag = string(tag)
+		}
 	case 'D':
 		if q.row == nil {
 			q.row = decodeDataRow(frame[5:])

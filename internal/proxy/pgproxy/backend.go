@@ -95,23 +95,30 @@ func (b *backend) flush() error {
 // returning the first row's text columns and the transaction status. Only
 // for connections no relay goroutine reads from.
 func (b *backend) exec(ctx context.Context, sql ...string) (row []string, status byte, err error) {
+	res, err := b.execBatch(ctx, sql...)
+	if err != nil {
+		return nil, 0, err
+	}
+	return res.row, byte(b.txStatus.Load()), res.err
+}
+
+// execBatch sends the queries in one write and reads every reply; the
+// error is a connection failure, res.err the first SQL error.
+func (b *backend) execBatch(ctx context.Context, sql ...string) (res execResult, err error) {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = b.conn.SetWriteDeadline(dl)
 		defer func() { _ = b.conn.SetWriteDeadline(time.Time{}) }()
 	}
 	for _, q := range sql {
 		if err := b.write(appendFrame(nil, 'Q', []byte(q), []byte{0})); err != nil {
-			return nil, 0, err
+			return res, err
 		}
 	}
 	if err := b.flush(); err != nil {
-		return nil, 0, err
+		return res, err
 	}
-	var res execResult
-	if err := b.drain(ctx, &res); err != nil {
-		return nil, 0, err
-	}
-	return res.row, byte(b.txStatus.Load()), res.err
+	err = b.drain(ctx, &res)
+	return res, err
 }
 
 func decodeDataRow(b []byte) []string {

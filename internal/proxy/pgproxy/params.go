@@ -43,22 +43,24 @@ func (s *session) replay(ctx context.Context, b *backend) error {
 	if sql != "" {
 		batch = append(batch, sql)
 	}
-	_, _, err := b.exec(ctx, batch...)
+	res, err := b.execBatch(ctx, batch...)
 	if err != nil {
-		if reset {
-			b.broken.Store(true) // never hand over a session that may not be reset
-		}
-		if b.Broken() {
-			return errorf("08006", "server connection lost", err)
-		}
-		if pe, ok := err.(*pgconn.PgError); ok {
-			return errorf(pe.Code, pe.Message, err)
-		}
-		return errorf("XX000", "could not apply session parameters", err)
+		return errorf("08006", "server connection lost", err)
 	}
 	if reset {
+		if res.firstTag != "DISCARD ALL" {
+			// Never hand over a session that may not be reset.
+			b.broken.Store(true)
+			return errorf("08006", "could not reset the server session", res.err)
+		}
 		b.clean()
 		b.owner = s.ps.ID
+	}
+	if res.err != nil {
+		if pe, ok := res.err.(*pgconn.PgError); ok {
+			return errorf(pe.Code, pe.Message, res.err)
+		}
+		return errorf("XX000", "could not apply session parameters", res.err)
 	}
 	s.mu.Lock()
 	b.params = cloneMap(want)
