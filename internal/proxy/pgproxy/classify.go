@@ -1,15 +1,16 @@
 package pgproxy
 
 // A light SQL classifier for session state the proxy cannot share between
-// clients (spec §1.5, §6.3): it never parses SQL beyond the leading
-// keywords of each statement, and errs on the side of pinning.
+// clients: it reads the leading keywords of each statement and, in texts
+// with "(" or INTO, the function calls and INTO TEMP (classify_expr.go);
+// it never parses SQL, and errs on the side of pinning or resetting.
 
 import (
 	"strings"
 )
 
 // trackedParams are session parameters the proxy replays on whichever
-// backend a client borrows instead of pinning (spec §0.2; PgBouncer's
+// backend a client borrows instead of pinning (PgBouncer's
 // list plus search_path and the common timeouts).
 var trackedParams = map[string]bool{
 	"client_encoding": true, "datestyle": true, "timezone": true, "intervalstyle": true,

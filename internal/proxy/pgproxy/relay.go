@@ -411,7 +411,7 @@ func (s *Server) giveBack(pb *pooled, reset bool) {
 
 // cancelQuery forwards a client's CancelRequest to the backend it holds,
 // if a query is running; the backend is not released to another client
-// until the request has been delivered (T8).
+// until the request has been delivered.
 func (s *session) cancelQuery() {
 	s.mu.Lock()
 	pb := s.be

@@ -5,9 +5,12 @@
 // transaction. It relays frames, reads the transaction state from
 // ReadyForQuery, multiplexes protocol-level prepared statements without
 // pinning, replays tracked session parameters on borrow and pins sessions
-// whose state it cannot track.
-// Protocol: https://www.postgresql.org/docs/current/protocol.html; design:
-// ../../../../shared/spec/proxy.md §5.2, §6.
+// whose state it cannot track. Every reply a backend owes is counted, so a
+// connection is reused only when idle with nothing pending (account.go);
+// it is reset with DISCARD ALL before another client gets it after calls
+// the proxy cannot vouch for, or on every hand-over with isolation: strict.
+// Protocol: https://www.postgresql.org/docs/current/protocol.html; user
+// documentation: docs/proxy.md.
 package pgproxy
 
 import (
