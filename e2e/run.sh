@@ -27,6 +27,7 @@ source "$E2E_DIR/suite_secrets.sh"
 source "$E2E_DIR/suite_seed000.sh"
 source "$E2E_DIR/suite_http.sh"
 source "$E2E_DIR/suite_iam.sh"
+source "$E2E_DIR/suite_iam_conditions.sh"
 source "$E2E_DIR/suite_proxy.sh"
 source "$E2E_DIR/suite_proxy_isolation.sh"
 
@@ -317,6 +318,7 @@ main() {
 	suite_node
 	suite_iam
 	suite_proxy
+	suite_iam_tokens
 	suite_http_errors
 	suite_restart
 	suite_https
