@@ -10,7 +10,7 @@ import pg from 'pg';
 
 const config = {
   host: '127.0.0.1', port: Number(process.env.PROXY_PORT), user: process.env.PGUSER || 'sqlgate',
-  password: process.env.PGPASSWORD, database: process.env.DB_NAME, ssl: false, connectionTimeoutMillis: 10000,
+  password: process.env.PGPASSWORD, database: process.env.DB_NAME, ssl: false, connectionTimeoutMillis: 30000,
 };
 const duration = Math.max(8, Number(process.env.CHURN_SECONDS || 8));
 const label = process.env.LABEL || 'h.pg.crosstalk.node-postgres';

@@ -18,7 +18,7 @@ import time
 
 import psycopg2
 
-dsn = "host=127.0.0.1 port=%s user=%s password=%s dbname=%s sslmode=disable connect_timeout=10" % (
+dsn = "host=127.0.0.1 port=%s user=%s password=%s dbname=%s sslmode=disable connect_timeout=30" % (
     os.environ["PROXY_PORT"], os.environ.get("PGUSER", "sqlgate"), os.environ["PGPASSWORD"], os.environ["DB_NAME"])
 duration = max(8, int(os.environ.get("CHURN_SECONDS", "8")))
 label = os.environ.get("LABEL", "h.pg.crosstalk.psycopg2")

@@ -36,7 +36,7 @@ suite_proxy_pg_temp_role() {
 	PGPASSWORD=sqlgatepw timeout 30 psql -X -q -v ON_ERROR_STOP=1 "host=127.0.0.1 port=5432 user=sqlgate dbname=sqlgate_e2e" \
 		-c "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'some_role') THEN CREATE ROLE some_role; END IF; END\$\$" \
 		-c "CREATE TABLE $t (s text)" -c "INSERT INTO $t VALUES ('public')" -c "GRANT SELECT ON $t TO some_role" >/dev/null 2>&1 || true
-	mkdir -p "$dir" && mkfifo "$dir/in"
+	rm -rf "$dir" && mkdir -p "$dir" && mkfifo "$dir/in"
 	# A reads its commands from the fifo; fd 7 keeps it open until A quits.
 	PGPASSWORD=sqlgatepw PGCONNECT_TIMEOUT=10 timeout 120 psql -X -A -t -q \
 		"host=127.0.0.1 port=$port user=sqlgate dbname=sqlgate_e2e sslmode=disable" <"$dir/in" >"$dir/out" 2>&1 &
