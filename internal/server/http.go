@@ -55,6 +55,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// x-api-key and allow_cidrs instead of SigV4: route them before the
 	// AWS APIs' signature check. Reserved paths (/, Data API actions)
 	// never match an endpoint (config validation).
+	// Container credentials (workloads.go): the bootstrap token, not a
+	// signature, authenticates the request.
+	if isCredentialsPath(r.URL.Path) {
+		h.s.credsHandler.ServeHTTP(w, r)
+		return
+	}
 	if h.s.endpoints.Match(r) {
 		h.s.endpoints.ServeHTTP(w, r)
 		return

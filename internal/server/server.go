@@ -25,6 +25,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/state"
 	"github.com/sqlgate/sqlgate/internal/tlscert"
 	"github.com/sqlgate/sqlgate/internal/txn"
+	"github.com/sqlgate/sqlgate/internal/workload"
 )
 
 // Options are process-level inputs that are not configuration.
@@ -56,6 +57,9 @@ type Server struct {
 	ids        *identity.Store
 	endpoints  *endpoints.Handler // SQL-backed HTTP endpoints (endpoints.go)
 	console    http.Handler       // the web console at /console/ (console.go)
+	// workloads and credsHandler issue workload credentials (workloads.go).
+	workloads    *workload.Store
+	credsHandler http.Handler
 
 	mu        sync.Mutex // guards following fields
 	listeners []net.Listener
@@ -147,6 +151,7 @@ func (s *Server) wireAPIs() {
 	s.dataAPI = dataapi.New(dataapi.Config{Region: s.cfg.Region, Account: s.cfg.AccountID, Clusters: cls,
 		Secrets: s.dataSecrets(authz), Authorizer: authz, Txns: s.txns, Log: s.log.With("component", "dataapi"), Observer: s.metrics})
 	s.secretsAPI = s.newSecretsAPI(authz)
+	s.openWorkloads()
 	s.iamAPI = iamapi.New(s.ids, authz, s.cfg.AccountID, s.log.With("component", "iamapi"))
 	s.console = s.newConsole()
 }

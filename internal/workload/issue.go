@@ -28,6 +28,21 @@ func (s *Store) Issue(ctx context.Context, name, token string, peer netip.Addr) 
 	return w, creds, err
 }
 
+// IssueBound returns credentials for a workload a listener is bound to by
+// configuration (IMDS): no token, but the peer must be in the workload's
+// allowed networks.
+func (s *Store) IssueBound(ctx context.Context, name string, peer netip.Addr) (*Workload, identity.Credentials, error) {
+	w, err := s.Get(ctx, name)
+	if err != nil {
+		return nil, identity.Credentials{}, err
+	}
+	if !allowed(w.AllowCIDRs, peer) {
+		return nil, identity.Credentials{}, fmt.Errorf("%w: %s", ErrForbiddenNetwork, peer)
+	}
+	creds, err := s.assume(ctx, w, peer)
+	return w, creds, err
+}
+
 // Authenticate returns the workload name if token is its bootstrap
 // token (compared in constant time) and peer is in its allowed networks.
 func (s *Store) Authenticate(ctx context.Context, name, token string, peer netip.Addr) (*Workload, error) {

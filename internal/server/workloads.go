@@ -1,0 +1,47 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/sqlgate/sqlgate/internal/workload"
+)
+
+// openWorkloads wires the workload store (after the identity store).
+func (s *Server) openWorkloads() {
+	s.workloads = workload.New(s.store, s.ids)
+	s.workloads.Lifetime = s.cfg.Workloads.CredentialLifetime
+	s.credsHandler = &workload.Handler{Store: s.workloads, Log: s.log.With("component", "workload")}
+}
+
+// Workloads returns the workload store (the admin API and tests).
+func (s *Server) Workloads() *workload.Store { return s.workloads }
+
+// isCredentialsPath reports a container-credentials request, served on
+// every HTTP listener before SigV4 authentication (the bootstrap token
+// authenticates it).
+func isCredentialsPath(path string) bool { return strings.HasPrefix(path, workload.CredentialsPath) }
+
+// listenWorkloads binds the node-local container-credentials listener
+// and the IMDS listeners. Called with s.mu held.
+func (s *Server) listenWorkloads() error {
+	w := s.cfg.Workloads
+	if w.Listen != "" {
+		l, err := net.Listen("tcp", w.Listen)
+		if err != nil {
+			return fmt.Errorf("workloads.listen: %w", err)
+		}
+		s.addListener(l, s.credsHandler)
+		s.log.Info("listening", "proto", "container-credentials", "addr", l.Addr().String())
+	}
+	for i, m := range w.IMDS {
+		l, err := net.Listen("tcp", m.Listen)
+		if err != nil {
+			return fmt.Errorf("workloads.imds[%d].listen: %w", i, err)
+		}
+		s.addListener(l, &workload.IMDS{Store: s.workloads, Workload: m.Workload, Log: s.log.With("component", "imds")})
+		s.log.Info("listening", "proto", "imds", "addr", l.Addr().String(), "workload", m.Workload)
+	}
+	return nil
+}
