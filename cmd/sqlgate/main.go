@@ -67,6 +67,10 @@ while a server holds it; all take [--config FILE] [--data-dir DIR]):
       run); print the environment (no access key) and snippets for
       Python, Node and Go. --access-key: the older, weaker mode, a user
       fn-NAME with a long-lived access key.
+  sqlgate credentials-agent --remote https://HOST:PORT [--listen 127.0.0.1:9911] [--ca-file PEM]
+      Serve container credentials node-locally on a host without sqlgate,
+      relaying each request (and its bootstrap token) to a remote sqlgate
+      over HTTPS. Point AWS_CONTAINER_CREDENTIALS_FULL_URI at it.
   sqlgate version
       Print the version.
   sqlgate help
@@ -98,6 +102,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return checkConfig(args[2:], stdout, stderr)
 	case "users", "keys", "policies", "secrets", "clusters", "connect":
 		return adminCommand(args[0], args[1:], stdout, stderr)
+	case "credentials-agent":
+		return credentialsAgent(args[1:], stdout, stderr)
 	case "workloads", "roles":
 		return workloadsCommand(args[0], args[1:], stdout, stderr)
 	case "apikeys", "usage-plans":

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 
 	"github.com/sqlgate/sqlgate/internal/workload"
@@ -40,8 +41,13 @@ func (s *Server) listenWorkloads() error {
 		if err != nil {
 			return fmt.Errorf("workloads.imds[%d].listen: %w", i, err)
 		}
-		s.addListener(l, &workload.IMDS{Store: s.workloads, Workload: m.Workload, Log: s.log.With("component", "imds")})
+		s.addListener(l, s.imdsHandler(m.Workload))
 		s.log.Info("listening", "proto", "imds", "addr", l.Addr().String(), "workload", m.Workload)
 	}
 	return nil
+}
+
+// imdsHandler is the IMDS endpoint bound to one workload.
+func (s *Server) imdsHandler(name string) http.Handler {
+	return &workload.IMDS{Store: s.workloads, Workload: name, Log: s.log.With("component", "imds")}
 }
