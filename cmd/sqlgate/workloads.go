@@ -102,4 +102,3 @@ func parseTags(s string) (identity.Tags, error) {
 	}
 	return out, nil
 }
-
