@@ -19,6 +19,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/dataapi"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/sigv4"
+	"github.com/sqlgate/sqlgate/internal/workload"
 )
 
 // MaxBodyBytes is the request size limit (the Data API's 4 MiB).
@@ -107,6 +108,8 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 		e.outcome = h.s.secretsAPI.Handle(sw, r, strings.TrimPrefix(target, "secretsmanager."), body, reqID)
 	case "rds-data":
 		e.cluster, e.outcome = h.s.dataAPI.Handle(sw, r, body, reqID)
+	case "workloads":
+		e.outcome = h.s.workloadAPI.Handle(sw, r, strings.TrimPrefix(target, workload.TargetPrefix), body, reqID)
 	case "iam":
 		e.action = service + ":" + formAction(body)
 		e.outcome = h.s.iamAPI.Handle(sw, r, service, body, reqID)
@@ -129,6 +132,9 @@ type door struct {
 func doorOf(r *http.Request, target string) door {
 	if op, ok := strings.CutPrefix(target, "secretsmanager."); ok {
 		return door{"secretsmanager", "secretsmanager:" + op, []string{"secretsmanager"}}
+	}
+	if op, ok := strings.CutPrefix(target, workload.TargetPrefix); ok {
+		return door{"workloads", "sqlgate:" + op, []string{"sqlgate"}}
 	}
 	if target != "" || r.Method != http.MethodPost {
 		return door{name: "unknown"}

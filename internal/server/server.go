@@ -60,6 +60,7 @@ type Server struct {
 	// workloads and credsHandler issue workload credentials (workloads.go).
 	workloads    *workload.Store
 	credsHandler http.Handler
+	workloadAPI  *workload.API
 
 	mu        sync.Mutex // guards following fields
 	listeners []net.Listener

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/sqlgate/sqlgate/internal/identity"
 	"github.com/sqlgate/sqlgate/internal/workload"
 )
 
@@ -14,6 +15,8 @@ func (s *Server) openWorkloads() {
 	s.workloads = workload.New(s.store, s.ids)
 	s.workloads.Lifetime = s.cfg.Workloads.CredentialLifetime
 	s.credsHandler = &workload.Handler{Store: s.workloads, Log: s.log.With("component", "workload")}
+	s.workloadAPI = &workload.API{Store: s.workloads, Policies: s.ids, Authz: identity.Authorizer{Store: s.ids},
+		Region: s.cfg.Region, Account: s.cfg.AccountID}
 }
 
 // Workloads returns the workload store (the admin API and tests).
