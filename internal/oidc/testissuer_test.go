@@ -1,0 +1,81 @@
+package oidc
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// testIssuer is an OIDC issuer over HTTPS with an RSA key "rsa1" and a
+// P-256 key "ec1".
+type testIssuer struct {
+	srv *httptest.Server
+	rsa *rsa.PrivateKey
+	ec  *ecdsa.PrivateKey
+}
+
+func newTestIssuer(t *testing.T) *testIssuer {
+	t.Helper()
+	rk, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ek, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ti := &testIssuer{rsa: rk, ec: ek}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": ti.srv.URL, "jwks_uri": ti.srv.URL + "/jwks"})
+	})
+	mux.HandleFunc("/jwks", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(ti.jwks()) })
+	ti.srv = httptest.NewTLSServer(mux)
+	t.Cleanup(ti.srv.Close)
+	return ti
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func (ti *testIssuer) jwks() []byte {
+	pad := func(i *big.Int) []byte { b := make([]byte, 32); return i.FillBytes(b) }
+	b, _ := json.Marshal(map[string]any{"keys": []map[string]string{
+		{"kty": "RSA", "kid": "rsa1", "use": "sig", "alg": "RS256", "n": b64(ti.rsa.N.Bytes()), "e": b64(big.NewInt(int64(ti.rsa.E)).Bytes())},
+		{"kty": "EC", "kid": "ec1", "crv": "P-256", "x": b64(pad(ti.ec.X)), "y": b64(pad(ti.ec.Y))},
+	}})
+	return b
+}
+
+// sign makes a compact JWS with header {alg, kid} over claims.
+func (ti *testIssuer) sign(t *testing.T, alg, kid string, claims map[string]any) string {
+	t.Helper()
+	h, _ := json.Marshal(map[string]string{"alg": alg, "kid": kid, "typ": "JWT"})
+	p, _ := json.Marshal(claims)
+	input := b64(h) + "." + b64(p)
+	sum := sha256.Sum256([]byte(input))
+	var sig []byte
+	switch alg {
+	case "RS256":
+		s, err := rsa.SignPKCS1v15(rand.Reader, ti.rsa, crypto.SHA256, sum[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig = s
+	case "ES256":
+		r, s, err := ecdsa.Sign(rand.Reader, ti.ec, sum[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig = append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
+	}
+	return input + "." + b64(sig)
+}
