@@ -21,6 +21,9 @@ type Workloads struct {
 	// IMDS are IMDSv2-compatible listeners, each serving the credentials
 	// of exactly one workload (the requests carry no identity).
 	IMDS []IMDS `yaml:"imds"`
+	// OIDCJWKSFiles maps an OIDC issuer URL to a local JWKS file, for
+	// AssumeRoleWithWebIdentity on sites that cannot reach the issuer.
+	OIDCJWKSFiles map[string]string `yaml:"oidc_jwks_files"`
 }
 
 // IMDS is one IMDSv2-compatible credentials listener.

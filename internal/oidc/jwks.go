@@ -78,9 +78,9 @@ func (k jwk) publicKey() (crypto.PublicKey, error) {
 		if errors.Join(err1, err2) != nil || len(x) != 32 || len(y) != 32 {
 			return nil, errors.New("invalid P-256 key")
 		}
-		pub := &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
-		if !pub.Curve.IsOnCurve(pub.X, pub.Y) { //nolint:staticcheck // the only stdlib check without ecdh conversion
-			return nil, errors.New("P-256 point not on the curve")
+		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+		if err != nil {
+			return nil, fmt.Errorf("invalid P-256 key: %w", err)
 		}
 		return pub, nil
 	}

@@ -92,6 +92,13 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	d := doorOf(r, target)
 	e.action = d.action
+	if isWebIdentity(r, d, body) {
+		e.action, e.principal = "sts:AssumeRoleWithWebIdentity", "web-identity"
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		r = r.WithContext(iam.WithRequestInfo(r.Context(), iam.RequestInfo{SourceIP: host, Secure: h.secure, UserAgent: r.UserAgent()}))
+		e.outcome = h.s.iamAPI.Handle(sw, r, "sts", body, reqID)
+		return
+	}
 	ctx, service, err := h.authenticate(r, body, d.services...)
 	if err != nil {
 		if d.name == "iam" {

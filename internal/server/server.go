@@ -21,6 +21,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/endpoints"
 	"github.com/sqlgate/sqlgate/internal/iamapi"
 	"github.com/sqlgate/sqlgate/internal/identity"
+	"github.com/sqlgate/sqlgate/internal/oidc"
 	"github.com/sqlgate/sqlgate/internal/sigv4"
 	"github.com/sqlgate/sqlgate/internal/state"
 	"github.com/sqlgate/sqlgate/internal/tlscert"
@@ -61,6 +62,7 @@ type Server struct {
 	workloads    *workload.Store
 	credsHandler http.Handler
 	workloadAPI  *workload.API
+	oidcKeys     *oidc.Keys // web identity token keys (workloads.go)
 
 	mu        sync.Mutex // guards following fields
 	listeners []net.Listener
@@ -153,7 +155,9 @@ func (s *Server) wireAPIs() {
 		Secrets: s.dataSecrets(authz), Authorizer: authz, Txns: s.txns, Log: s.log.With("component", "dataapi"), Observer: s.metrics})
 	s.secretsAPI = s.newSecretsAPI(authz)
 	s.openWorkloads()
-	s.iamAPI = iamapi.New(s.ids, authz, s.cfg.AccountID, s.log.With("component", "iamapi"))
+	ia := iamapi.New(s.ids, authz, s.cfg.AccountID, s.log.With("component", "iamapi"))
+	ia.EnableWebIdentity(s.ids, s.oidcKeys)
+	s.iamAPI = ia
 	s.console = s.newConsole()
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sqlgate/sqlgate/internal/identity"
+	"github.com/sqlgate/sqlgate/internal/oidc"
 	"github.com/sqlgate/sqlgate/internal/workload"
 )
 
@@ -15,6 +16,7 @@ func (s *Server) openWorkloads() {
 	s.workloads = workload.New(s.store, s.ids)
 	s.workloads.Lifetime = s.cfg.Workloads.CredentialLifetime
 	s.credsHandler = &workload.Handler{Store: s.workloads, Log: s.log.With("component", "workload")}
+	s.oidcKeys = &oidc.Keys{Files: s.cfg.Workloads.OIDCJWKSFiles}
 	s.workloadAPI = &workload.API{Store: s.workloads, Policies: s.ids, Authz: identity.Authorizer{Store: s.ids},
 		Region: s.cfg.Region, Account: s.cfg.AccountID}
 }
@@ -53,4 +55,12 @@ func (s *Server) listenWorkloads() error {
 // imdsHandler is the IMDS endpoint bound to one workload.
 func (s *Server) imdsHandler(name string) http.Handler {
 	return &workload.IMDS{Store: s.workloads, Workload: name, Log: s.log.With("component", "imds")}
+}
+
+// isWebIdentity reports an unsigned STS AssumeRoleWithWebIdentity: the
+// token in the body is the credential, so it is served without SigV4, as
+// on AWS.
+func isWebIdentity(r *http.Request, d door, body []byte) bool {
+	return d.name == "iam" && r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Signature") == "" &&
+		formAction(body) == "AssumeRoleWithWebIdentity"
 }

@@ -1,4 +1,7 @@
-package oidc
+// Package oidctest is a local OpenID Connect issuer for tests: discovery
+// document and JWKS over HTTPS, an RSA key "rsa1" and a P-256 key "ec1",
+// and tokens signed with either (or with any alg in the header).
+package oidctest
 
 import (
 	"crypto"
@@ -15,15 +18,15 @@ import (
 	"testing"
 )
 
-// testIssuer is an OIDC issuer over HTTPS with an RSA key "rsa1" and a
+// Issuer is an OIDC issuer over HTTPS with an RSA key "rsa1" and a
 // P-256 key "ec1".
-type testIssuer struct {
-	srv *httptest.Server
+type Issuer struct {
+	Srv *httptest.Server
 	rsa *rsa.PrivateKey
 	ec  *ecdsa.PrivateKey
 }
 
-func newTestIssuer(t *testing.T) *testIssuer {
+func New(t testing.TB) *Issuer {
 	t.Helper()
 	rk, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -33,30 +36,31 @@ func newTestIssuer(t *testing.T) *testIssuer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ti := &testIssuer{rsa: rk, ec: ek}
+	ti := &Issuer{rsa: rk, ec: ek}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": ti.srv.URL, "jwks_uri": ti.srv.URL + "/jwks"})
+		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": ti.Srv.URL, "jwks_uri": ti.Srv.URL + "/jwks"})
 	})
-	mux.HandleFunc("/jwks", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(ti.jwks()) })
-	ti.srv = httptest.NewTLSServer(mux)
-	t.Cleanup(ti.srv.Close)
+	mux.HandleFunc("/jwks", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(ti.JWKS()) })
+	ti.Srv = httptest.NewTLSServer(mux)
+	t.Cleanup(ti.Srv.Close)
 	return ti
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
-func (ti *testIssuer) jwks() []byte {
-	pad := func(i *big.Int) []byte { b := make([]byte, 32); return i.FillBytes(b) }
+// JWKS is the issuer's key set document.
+func (ti *Issuer) JWKS() []byte {
+	pt, _ := ti.ec.PublicKey.Bytes() // 0x04 || X || Y
 	b, _ := json.Marshal(map[string]any{"keys": []map[string]string{
 		{"kty": "RSA", "kid": "rsa1", "use": "sig", "alg": "RS256", "n": b64(ti.rsa.N.Bytes()), "e": b64(big.NewInt(int64(ti.rsa.E)).Bytes())},
-		{"kty": "EC", "kid": "ec1", "crv": "P-256", "x": b64(pad(ti.ec.X)), "y": b64(pad(ti.ec.Y))},
+		{"kty": "EC", "kid": "ec1", "crv": "P-256", "x": b64(pt[1:33]), "y": b64(pt[33:])},
 	}})
 	return b
 }
 
-// sign makes a compact JWS with header {alg, kid} over claims.
-func (ti *testIssuer) sign(t *testing.T, alg, kid string, claims map[string]any) string {
+// Sign makes a compact JWS with header {alg, kid} over claims.
+func (ti *Issuer) Sign(t testing.TB, alg, kid string, claims map[string]any) string {
 	t.Helper()
 	h, _ := json.Marshal(map[string]string{"alg": alg, "kid": kid, "typ": "JWT"})
 	p, _ := json.Marshal(claims)
