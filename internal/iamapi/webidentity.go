@@ -176,6 +176,9 @@ func (w *webIdentity) verify(ctx context.Context, raw string) (identity.WebIdent
 	if err != nil {
 		return identity.WebIdentity{}, errInvalidIdentityToken("The web identity token is malformed.", err)
 	}
+	if a := tok.Header.Alg; a != "RS256" && a != "ES256" {
+		return identity.WebIdentity{}, errInvalidIdentityToken("The web identity token is not signed with RS256 or ES256.", nil)
+	}
 	p, err := w.b.OIDCProviderFor(ctx, tok.Claims.Iss)
 	if err != nil {
 		return identity.WebIdentity{}, errInvalidIdentityToken("No OpenIDConnect provider found in your account for "+short(tok.Claims.Iss), err)
