@@ -54,10 +54,23 @@ while a server holds it; all take [--config FILE] [--data-dir DIR]):
   sqlgate apikeys list | revoke KEY | usage KEY
   sqlgate usage-plans create NAME [--rate R] [--burst B] [--daily N] [--monthly N] [--endpoints a,b]
   sqlgate usage-plans list | delete NAME | bind PLAN KEY | unbind PLAN KEY
-  sqlgate connect --cluster NAME --function NAME [--secret NAME] [--readonly]
-      Create (idempotently) a user fn-NAME with a least-privilege policy for
-      the cluster and its secret, and print the environment and snippets
-      for Python, Node and Go.
+  sqlgate workloads create NAME --role ROLE [--type lambda|ec2|ecs|eks]
+        [--allow-cidrs NET,…] [--lifetime 1h] [--tags K=V,…] [--source-identity ID]
+      Register a workload whose role trusts the type's service principal;
+      print its credential variables and bootstrap token (shown once).
+  sqlgate workloads list | rotate-token NAME | delete NAME
+  sqlgate roles revoke-sessions ROLE    deny every session issued until now
+  sqlgate connect --cluster NAME --function NAME [--secret NAME] [--readonly] [--type lambda|ec2|ecs|eks]
+      Create (idempotently) a role fn-NAME trusted only by the type's service
+      principal, with a least-privilege policy for the cluster and its
+      secret, and a workload NAME bound to it (new bootstrap token each
+      run); print the environment (no access key) and snippets for
+      Python, Node and Go. --access-key: the older, weaker mode, a user
+      fn-NAME with a long-lived access key.
+  sqlgate credentials-agent --remote https://HOST:PORT [--listen 127.0.0.1:9911] [--ca-file PEM]
+      Serve container credentials node-locally on a host without sqlgate,
+      relaying each request (and its bootstrap token) to a remote sqlgate
+      over HTTPS. Point AWS_CONTAINER_CREDENTIALS_FULL_URI at it.
   sqlgate version
       Print the version.
   sqlgate help
@@ -89,6 +102,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return checkConfig(args[2:], stdout, stderr)
 	case "users", "keys", "policies", "secrets", "clusters", "connect":
 		return adminCommand(args[0], args[1:], stdout, stderr)
+	case "credentials-agent":
+		return credentialsAgent(args[1:], stdout, stderr)
+	case "workloads", "roles":
+		return workloadsCommand(args[0], args[1:], stdout, stderr)
 	case "apikeys", "usage-plans":
 		return apiKeysCommand(args[0], args[1:], stdout, stderr)
 	case "version", "--version":
