@@ -32,6 +32,9 @@ type Config struct {
 	Endpoints  []Endpoint  `yaml:"endpoints"`
 	APIKeys    []APIKey    `yaml:"api_keys"`
 	UsagePlans []UsagePlan `yaml:"usage_plans"`
+	// Workloads configures the credential endpoints of workloads
+	// (internal/config/workloads.go, docs/iam.md).
+	Workloads Workloads `yaml:"workloads"`
 	// Rotation tunes the built-in rotation of database secrets
 	// (docs/secrets.md).
 	Rotation Rotation `yaml:"rotation"`

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 )
 
 // TestSession_Auth is T9 and T10: every auth path against the auth
@@ -57,7 +59,7 @@ func (tp *testProxy) relayless() int { st := tp.srv.PoolStats(); return st.Busy 
 // not offer server-side: full auth with RSA key exchange and over TLS,
 // then the fast path from the cache.
 func TestSession_CachingSHA2(t *testing.T) {
-	tp := startProxy(t, proxyOpts{plugin: pluginSHA2})
+	tp := startProxy(t, proxyOpts{plugin: mysqlwire.PluginSHA2})
 	user, pw := tp.db.User, tp.db.Passwd
 	dsn := func(params string) string {
 		return fmt.Sprintf("%s:%s@tcp(%s)/%s?timeout=5s&%s", user, pw, tp.addr, tp.db.DBName, params)

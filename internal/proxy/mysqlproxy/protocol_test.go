@@ -2,12 +2,12 @@ package mysqlproxy
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
 
@@ -44,7 +44,7 @@ func TestSession_Protocol(t *testing.T) {
 	t.Run("16 MiB split", func(t *testing.T) {
 		db := tp.open(t, "")
 		var s string
-		const n = maxFrame - 2 // with its 4-byte length prefix the row spans two frames
+		const n = mysqlwire.MaxFrame - 2 // with its 4-byte length prefix the row spans two frames
 		if err := db.QueryRow(fmt.Sprintf("SELECT REPEAT('z', %d)", n)).Scan(&s); err != nil {
 			t.Fatal(err)
 		}
@@ -125,25 +125,14 @@ func TestSession_ChangeUserAndReset(t *testing.T) {
 	if _, err := c.exec("SET @v = 1"); err != nil { // pins
 		t.Fatal(err)
 	}
-	if err := c.simple([]byte{comResetConnection}); err != nil {
+	if err := c.simple([]byte{mysqlwire.ComResetConnection}); err != nil {
 		t.Fatal(err)
 	}
 	if rows, err := c.query("SELECT @v IS NULL, DATABASE()"); err != nil || rows[0][0] != "1" || rows[0][1] != tp.db.DBName {
 		t.Fatalf("after COM_RESET_CONNECTION: %v %v", rows, err)
 	}
 	// COM_CHANGE_USER with a native scramble of the original greeting.
-	cu := []byte{comChangeUser}
-	cu = append(cu, login.User...)
-	cu = append(cu, 0)
-	auth := scrambleNative(c.scrambleSeen, login.Password)
-	cu = append(cu, byte(len(auth)))
-	cu = append(cu, auth...)
-	cu = append(cu, "mysql"...)
-	cu = append(cu, 0)
-	cu = binary.LittleEndian.AppendUint16(cu, defaultCharset)
-	cu = append(cu, pluginNative...)
-	cu = append(cu, 0)
-	if err := c.simple(cu); err != nil {
+	if err := c.cl.ChangeUser(login.User, login.Password, "mysql"); err != nil {
 		t.Fatalf("COM_CHANGE_USER: %v", err)
 	}
 	if rows, err := c.query("SELECT DATABASE()"); err != nil || rows[0][0] != "mysql" {
@@ -152,17 +141,17 @@ func TestSession_ChangeUserAndReset(t *testing.T) {
 	// An unknown user is asked for a cleartext password (it might hold an
 	// IAM token) exactly as a known user with a wrong scramble, then
 	// refused: the exchange does not tell which users exist.
-	bad := append([]byte{comChangeUser}, "nobody\x00\x00\x00"...)
-	if err := c.pc.command(bad); err != nil {
+	bad := append([]byte{mysqlwire.ComChangeUser}, "nobody\x00\x00\x00"...)
+	if err := c.pc.Command(bad); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := c.pc.readPacket(); err != nil || len(p) == 0 || p[0] != hdrEOF {
+	if p, err := c.pc.ReadPacket(); err != nil || len(p) == 0 || p[0] != mysqlwire.HdrEOF {
 		t.Fatalf("COM_CHANGE_USER to an unknown user: %x %v, want an auth switch", p, err)
 	}
-	if err := c.pc.send([]byte("wrong\x00")); err != nil {
+	if err := c.pc.Send([]byte("wrong\x00")); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := c.pc.readPacket(); err != nil || len(p) == 0 || p[0] != hdrERR || !strings.Contains(parseErr(p).Error(), "1045") {
+	if p, err := c.pc.ReadPacket(); err != nil || len(p) == 0 || p[0] != mysqlwire.HdrERR || !strings.Contains(parseErr(p).Error(), "1045") {
 		t.Fatalf("COM_CHANGE_USER to an unknown user: %x %v, want 1045", p, err)
 	}
 }
