@@ -117,3 +117,14 @@ func TestValidateWorkloads(t *testing.T) {
 		}
 	}
 }
+
+func TestRotationConfig(t *testing.T) {
+	c := Default()
+	if c.Rotation.GraceWindow != 5*time.Minute || c.Rotation.CheckInterval != 30*time.Second {
+		t.Fatalf("defaults %+v", c.Rotation)
+	}
+	c.Rotation.GraceWindow = -time.Second
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "rotation") {
+		t.Fatalf("negative grace window: %v", err)
+	}
+}

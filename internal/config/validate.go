@@ -44,6 +44,9 @@ func (c *Config) Validate() error {
 	if err := c.validateWorkloads(); err != nil {
 		return err
 	}
+	if c.Rotation.GraceWindow < 0 || c.Rotation.CheckInterval < 0 {
+		return &FieldError{"rotation", "grace_window and check_interval must not be negative"}
+	}
 	seen := map[string]bool{}
 	for i, cl := range c.Clusters {
 		if err := validateCluster(fmt.Sprintf("clusters[%d]", i), cl); err != nil {
