@@ -179,7 +179,8 @@ func TestAPI_Policies(t *testing.T) {
 			want: map[string]string{"AttachedPolicies/member/PolicyName": "readonly", "AttachedPolicies/member/PolicyArn": policyARN}},
 		{name: "list only attached", action: "ListPolicies", params: "OnlyAttached=true&Scope=Local", status: 200, authz: "iam:ListPolicies " + acct + "policy/",
 			want: map[string]string{"Policies/member/PolicyName": "readonly", "Policies/member/AttachmentCount": "1", "Policies/member/DefaultVersionId": "v2"}},
-		{name: "list aws scope", action: "ListPolicies", params: "Scope=AWS", status: 200, want: map[string]string{"Policies": "", "IsTruncated": "false"}},
+		{name: "list aws scope", action: "ListPolicies", params: "Scope=AWS&MaxItems=1", status: 200, want: map[string]string{
+			"Policies/member/Arn": "arn:aws:iam::aws:policy/AmazonRDSDataFullAccess", "IsTruncated": "true"}},
 		{name: "delete attached", action: "DeletePolicy", params: "PolicyArn=" + enc(policyARN), status: 409, code: "DeleteConflict",
 			msg: "Cannot delete a policy attached to entities."},
 		{name: "simulate", action: "SimulatePrincipalPolicy", status: 200, authz: "iam:SimulatePrincipalPolicy " + acct + "user/bob",
@@ -210,7 +211,7 @@ func TestAPI_Policies(t *testing.T) {
 		{name: "delete user with policies", action: "DeleteUser", params: "UserName=bob", status: 409, code: "DeleteConflict"},
 		{name: "delete inline", action: "DeleteUserPolicy", params: "UserName=bob&PolicyName=p1", status: 200},
 		{name: "delete policy", action: "DeletePolicy", params: "PolicyArn=" + enc(policyARN), status: 200},
-		{name: "list empty", action: "ListPolicies", status: 200, want: map[string]string{"Policies": ""}},
+		{name: "list empty", action: "ListPolicies", params: "Scope=Local", status: 200, want: map[string]string{"Policies": ""}},
 	})
 }
 

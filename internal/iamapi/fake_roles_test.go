@@ -132,7 +132,9 @@ func (b *fakeBackend) GetPolicy(ctx context.Context, arn string) (*identity.Mana
 	defer b.mu.Unlock()
 	p, ok := b.policies[arn]
 	if !ok {
-		return nil, identity.ErrNotFound
+		if p, ok = identity.AWSManagedPolicy(arn); !ok {
+			return nil, identity.ErrNotFound
+		}
 	}
 	return b.withCount(p), nil
 }

@@ -152,10 +152,19 @@ func (a *API) listPolicies(ctx context.Context, f *form) (any, error) {
 		return nil, err
 	}
 	var all []*identity.ManagedPolicy
-	if scope != "AWS" && f.str("PolicyUsageFilter") != "PermissionsBoundary" { // no AWS managed policies, no boundaries
+	if scope != "AWS" && f.str("PolicyUsageFilter") != "PermissionsBoundary" { // no boundaries
 		var err error
 		if all, err = a.b.ListPolicies(ctx); err != nil {
 			return nil, backendErr(err, entity{})
+		}
+	}
+	if scope != "Local" && f.str("PolicyUsageFilter") != "PermissionsBoundary" {
+		for _, p := range identity.AWSManagedPolicies() {
+			mp, err := a.b.GetPolicy(ctx, p.ARN) // with its attachment count
+			if err != nil {
+				return nil, backendErr(err, entity{})
+			}
+			all = append(all, mp)
 		}
 	}
 	all = slices.DeleteFunc(all, func(p *identity.ManagedPolicy) bool {

@@ -73,6 +73,11 @@ func (s *Store) CreatePolicy(ctx context.Context, name, path, doc, description s
 
 // GetPolicy returns a managed policy by ARN, with its attachment count.
 func (s *Store) GetPolicy(ctx context.Context, arn string) (*ManagedPolicy, error) {
+	if p, ok := awsManaged(arn); ok {
+		var err error
+		p.AttachmentCount, err = s.attachments(ctx, arn)
+		return p, err
+	}
 	name, err := s.policyName(arn)
 	if err != nil {
 		return nil, err
