@@ -104,3 +104,18 @@ func (s *LogBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// NeedTool skips the test when ok is false because a client program or
+// library it drives (psql, the aws CLI, boto3, npm packages …) is missing
+// locally, and fails it under SQLGATE_REQUIRE_DB=1, where `make test` has
+// installed every client the suites use.
+func NeedTool(tb testing.TB, ok bool, what string) {
+	tb.Helper()
+	if ok {
+		return
+	}
+	if os.Getenv("SQLGATE_REQUIRE_DB") != "" {
+		tb.Fatal(what + " is missing (SQLGATE_REQUIRE_DB is set: CI must have it)")
+	}
+	tb.Skip(what + " is missing")
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // T9: client authentication paths; failures never use a backend.
@@ -202,9 +203,7 @@ func TestSession_ProtocolEdges(t *testing.T) {
 // psql through the proxy, when installed.
 func TestServer_Psql(t *testing.T) {
 	psql, err := osexec.LookPath("psql")
-	if err != nil {
-		t.Skip("psql not installed")
-	}
+	testdb.NeedTool(t, err == nil, "psql")
 	tp := startProxy(t, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
