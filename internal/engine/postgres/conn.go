@@ -30,6 +30,12 @@ type Conn struct {
 	// last remembers the table columns behind the latest result set, for
 	// DescribeColumns.
 	last lastResult
+
+	// effect is the worst engine.Effect of the statements run since
+	// Connect or the last Reset; params0 the reported parameters right
+	// after Connect (session.go).
+	effect  engine.Effect
+	params0 [len(reported)]string
 }
 
 type lastResult struct {
@@ -40,7 +46,9 @@ type lastResult struct {
 var _ engine.Conn = (*Conn)(nil)
 
 func newConn(pg *pgconn.PgConn) *Conn {
-	return &Conn{pg: pg, types: map[uint32]typeInfo{}, attrs: map[attrKey]attrInfo{}}
+	c := &Conn{pg: pg, types: map[uint32]typeInfo{}, attrs: map[attrKey]attrInfo{}}
+	c.snapshot()
+	return c
 }
 
 // rawResult is a statement's response before type mapping.
@@ -64,6 +72,7 @@ func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxB
 	if err != nil {
 		return nil, err
 	}
+	c.note(st.SQL)
 	raw, err := c.run(ctx, st.SQL, bp, maxBytes)
 	if err != nil {
 		return nil, err
@@ -280,10 +289,3 @@ func (c *Conn) Close() error {
 // Broken reports whether the connection is unusable (lost socket, or a
 // cancelled statement that did not stop within the grace period).
 func (c *Conn) Broken() bool { return c.broken || c.pg.IsClosed() }
-
-// Dirty reports true until the engine tracks session state: every
-// connection is treated as possibly carrying state from its last caller.
-func (c *Conn) Dirty() bool { return true }
-
-// Reset is not implemented yet; the caller closes a dirty connection.
-func (c *Conn) Reset(context.Context) error { return engine.ErrResetUnsupported }
