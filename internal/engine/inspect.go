@@ -58,6 +58,17 @@ func Inspect(sql string, d Dialect) Info {
 	return in.run()
 }
 
+// InspectTx reads only whether a statement controls transactions (Info's
+// Tx and Verb), which needs only its first words.
+func InspectTx(sql string, d Dialect) Info {
+	in := inspector{sc: NewScanner(sql, d, true), src: sql, d: d}
+	first := in.first()
+	if first.Kind != TokWord {
+		return Info{}
+	}
+	return Info{Verb: in.text(first), Tx: in.txControl(first)}
+}
+
 type inspector struct {
 	sc  Scanner
 	src string
@@ -85,11 +96,17 @@ func (in *inspector) punct(t Token, c byte) bool {
 	return t.Kind == TokPunct && in.src[t.Start] == c
 }
 
-func (in *inspector) run() Info {
-	first := in.next()
-	for in.punct(first, '(') {
-		first = in.next()
+// first returns the first significant token after any opening parentheses.
+func (in *inspector) first() Token {
+	t := in.next()
+	for in.punct(t, '(') {
+		t = in.next()
 	}
+	return t
+}
+
+func (in *inspector) run() Info {
+	first := in.first()
 	if first.Kind != TokWord {
 		if first.Kind == TokEOF {
 			return Info{}

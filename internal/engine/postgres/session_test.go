@@ -131,4 +131,6 @@ func TestConn_ResetSequencesAndTx(t *testing.T) {
 	}
 }
 
-func randSuffix() string { return time.Now().Format("150405") + "_" + time.Now().Format("000000000")[3:] }
+func randSuffix() string {
+	return time.Now().Format("150405") + "_" + time.Now().Format("000000000")[3:]
+}
