@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"strings"
+
 	"github.com/sqlgate/sqlgate/internal/engine"
 )
 
@@ -38,7 +40,24 @@ func Check(sql string, d engine.Dialect, inTx bool) error {
 			return nil
 		}
 	}
-	return &TxControlError{Verb: upper(info.Verb), InTx: inTx}
+	verb := upper(info.Verb)
+	if info.Tx == engine.TxMode {
+		verb = lead(sql)
+	}
+	return &TxControlError{Verb: verb, InTx: inTx}
+}
+
+// lead returns the statement's beginning for a message: its first line,
+// at most 60 bytes.
+func lead(sql string) string {
+	s := strings.TrimSpace(sql)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 60 {
+		s = s[:60] + "…"
+	}
+	return s
 }
 
 func upper(s string) string {
