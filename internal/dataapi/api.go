@@ -117,26 +117,31 @@ func Action(path string) string {
 // Handle serves one verified request whose body has been read. It returns
 // the outcome ("OK" or the exception name) and cluster for the access log.
 func (a *API) Handle(w http.ResponseWriter, r *http.Request, body []byte, requestID string) (cluster, outcome string) {
-	start := time.Now()
+	ctx := r.Context()
 	action := Action(r.URL.Path)
-	var resp []byte
-	var err error
-	switch action {
-	case "ExecuteStatement":
-		cluster, resp, err = a.execute(r.Context(), body)
-	case "BatchExecuteStatement":
-		cluster, resp, err = a.batch(r.Context(), body)
-	case "BeginTransaction":
-		cluster, resp, err = a.begin(r.Context(), body)
-	case "CommitTransaction":
-		cluster, resp, err = a.end(r.Context(), body, true)
-	case "RollbackTransaction":
-		cluster, resp, err = a.end(r.Context(), body, false)
-	case "ExecuteSql":
-		cluster, resp, err = a.executeSQL(r.Context(), body)
-	default:
-		err = awserr.New("UnknownOperationException", http.StatusNotFound, "Unknown operation "+r.URL.Path)
-	}
+	return a.serve(w, action, requestID, func() (string, []byte, error) {
+		switch action {
+		case "ExecuteStatement":
+			return a.execute(ctx, body)
+		case "BatchExecuteStatement":
+			return a.batch(ctx, body)
+		case "BeginTransaction":
+			return a.begin(ctx, body)
+		case "CommitTransaction":
+			return a.end(ctx, body, true)
+		case "RollbackTransaction":
+			return a.end(ctx, body, false)
+		case "ExecuteSql":
+			return a.executeSQL(ctx, body)
+		}
+		return "", nil, awserr.New("UnknownOperationException", http.StatusNotFound, "Unknown operation "+r.URL.Path)
+	})
+}
+
+// serve runs one action and writes its response or error.
+func (a *API) serve(w http.ResponseWriter, action, requestID string, fn func() (string, []byte, error)) (cluster, outcome string) {
+	start := time.Now()
+	cluster, resp, err := fn()
 	outcome = "OK"
 	if err != nil {
 		e := awserr.Write(w, requestID, err)

@@ -66,6 +66,11 @@ func (b consoleBackend) DataAPI(w http.ResponseWriter, r *http.Request, body []b
 	b.s.dataAPI.Handle(w, r, body, requestID)
 }
 
+// DataAPIScript implements console.Services.
+func (b consoleBackend) DataAPIScript(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
+	b.s.dataAPI.HandleScript(w, r, body, requestID)
+}
+
 // SecretsManager implements console.Services.
 func (b consoleBackend) SecretsManager(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string) {
 	b.s.secretsAPI.Handle(w, r, op, body, requestID)
