@@ -81,4 +81,3 @@ func (a *API) script(ctx context.Context, body []byte) (string, []byte, error) {
 	resp, err := a.onSession(ctx, t, req.TransactionID, run)
 	return name, resp, err
 }
-
