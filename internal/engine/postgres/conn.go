@@ -36,6 +36,9 @@ type Conn struct {
 	// after Connect (session.go).
 	effect  engine.Effect
 	params0 [len(reported)]string
+	// discardSeq: a Reset owes DISCARD SEQUENCES, sent before the next
+	// statement (run, Begin).
+	discardSeq bool
 }
 
 type lastResult struct {
@@ -83,9 +86,67 @@ func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxB
 	return c.build(ctx, raw)
 }
 
-// run sends one statement and reads its whole response.
+// run sends one statement and reads its whole response. After a Reset
+// that left DISCARD SEQUENCES pending, the discard goes first in the same
+// round trip (a pipeline with a sync between them, so the statement runs
+// outside the discard's implicit transaction).
 func (c *Conn) run(ctx context.Context, sql string, bp boundParams, maxBytes int) (rawResult, error) {
-	rr := c.pg.ExecParams(ctx, sql, bp.values, bp.oids, bp.formats, nil)
+	if !c.discardSeq {
+		return c.read(ctx, c.pg.ExecParams(ctx, sql, bp.values, bp.oids, bp.formats, nil), maxBytes)
+	}
+	pl := c.pg.StartPipeline(ctx)
+	rr, err := c.discardThen(pl, sql, bp)
+	if err != nil {
+		_ = pl.Close()
+		return rawResult{}, c.execErr(ctx, err)
+	}
+	res, err := c.read(ctx, rr, maxBytes)
+	if cerr := pl.Close(); cerr != nil && err == nil {
+		return rawResult{}, c.execErr(ctx, cerr)
+	}
+	return res, err
+}
+
+// discardThen sends DISCARD SEQUENCES and sql on pl and returns sql's
+// result reader once the discard has succeeded.
+func (c *Conn) discardThen(pl *pgconn.Pipeline, sql string, bp boundParams) (*pgconn.ResultReader, error) {
+	pl.SendQueryParams("DISCARD SEQUENCES", nil, nil, nil, nil)
+	pl.SendPipelineSync()
+	pl.SendQueryParams(sql, bp.values, bp.oids, bp.formats, nil)
+	pl.SendPipelineSync()
+	if err := pl.Flush(); err != nil {
+		return nil, err
+	}
+	r, err := pl.GetResults()
+	if err != nil {
+		return nil, err
+	}
+	discard, ok := r.(*pgconn.ResultReader)
+	if !ok {
+		return nil, fmt.Errorf("discard sequences: unexpected %T", r)
+	}
+	if _, err := discard.Close(); err != nil {
+		return nil, err
+	}
+	if r, err = pl.GetResults(); err != nil {
+		return nil, err
+	}
+	if _, ok := r.(*pgconn.PipelineSync); !ok {
+		return nil, fmt.Errorf("discard sequences: unexpected %T", r)
+	}
+	c.discardSeq = false
+	if r, err = pl.GetResults(); err != nil {
+		return nil, err
+	}
+	rr, ok := r.(*pgconn.ResultReader)
+	if !ok {
+		return nil, fmt.Errorf("statement: unexpected %T", r)
+	}
+	return rr, nil
+}
+
+// read reads a statement's whole response from rr.
+func (c *Conn) read(ctx context.Context, rr *pgconn.ResultReader, maxBytes int) (rawResult, error) {
 	var res rawResult
 	if fds := rr.FieldDescriptions(); fds != nil {
 		res.fields = slices.Clone(fds)
@@ -226,6 +287,12 @@ func isDDL(tag pgconn.CommandTag) bool {
 // Begin starts a transaction.
 func (c *Conn) Begin(ctx context.Context) error {
 	c.txnCause = ""
+	if c.discardSeq {
+		if _, err := c.simple(ctx, "DISCARD SEQUENCES"); err != nil {
+			return err
+		}
+		c.discardSeq = false
+	}
 	_, err := c.simple(ctx, "BEGIN")
 	return err
 }

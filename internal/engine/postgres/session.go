@@ -20,8 +20,9 @@ import (
 //     unknown) or may advance a sequence (INSERT, MERGE, nextval), which
 //     sets the session's currval and lastval.
 //
-// Reset rolls back an open transaction and then runs DISCARD SEQUENCES
-// when sequences are all that changed, else DISCARD ALL, which returns
+// Reset rolls back an open transaction; when sequences are all that
+// changed it leaves DISCARD SEQUENCES to be sent in the same round trip as
+// the next statement (nothing can read them before), else it runs DISCARD ALL, which returns
 // every setting to its connect-time value (the startup parameters
 // included), drops temporary objects, prepared statements, cursors,
 // listeners, advisory locks and cached plans, and ends SET ROLE and SET
@@ -75,20 +76,22 @@ func (c *Conn) Reset(ctx context.Context) error {
 			return fmt.Errorf("reset: %w", err)
 		}
 	}
-	stmt := "DISCARD ALL"
 	if c.effect == engine.EffectSequences && !c.paramsChanged() {
-		stmt = "DISCARD SEQUENCES"
+		// Only currval/lastval changed (an INSERT): no round trip now; the
+		// discard goes first in the next statement's (or Begin's), before
+		// anything can read them.
+		c.effect, c.txnCause, c.discardSeq = engine.EffectNone, "", true
+		return nil
 	}
 	if c.effect != engine.EffectNone || c.paramsChanged() {
-		if _, err := c.simple(ctx, stmt); err != nil {
+		if _, err := c.simple(ctx, "DISCARD ALL"); err != nil {
 			return fmt.Errorf("reset: %w", err)
 		}
+		c.resetCaches() // temporary types and tables are gone
+		c.discardSeq = false
 	}
 	if c.pg.TxStatus() != 'I' || c.paramsChanged() {
 		return fmt.Errorf("reset: %w: the session did not return to its initial state", engine.ErrResetUnsupported)
-	}
-	if stmt == "DISCARD ALL" {
-		c.resetCaches() // temporary types and tables are gone
 	}
 	c.effect, c.txnCause = engine.EffectNone, ""
 	return nil

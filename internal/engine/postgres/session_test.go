@@ -107,6 +107,37 @@ func TestConn_ResetSequencesAndTx(t *testing.T) {
 	if !errors.As(err, &dbe) || dbe.SQLState != "55000" {
 		t.Fatalf("lastval() after Reset: %v, want SQLSTATE 55000 (not yet defined in this session)", err)
 	}
+	// The discard Reset leaves pending goes before the next statement, even
+	// one that cannot run in a transaction block, and before BEGIN.
+	for _, next := range []string{"VACUUM " + tbl, "SELECT 1"} {
+		if _, err := c.Exec(ctx, "INSERT INTO "+tbl+" (v) VALUES (1)", nil, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Reset(ctx); err != nil || c.Dirty() {
+			t.Fatalf("Reset: %v, dirty %v", err, c.Dirty())
+		}
+		if _, err := c.Exec(ctx, next, nil, 0); err != nil {
+			t.Fatalf("%s after a pending discard: %v", next, err)
+		}
+		if _, err := c.Exec(ctx, "SELECT lastval()", nil, 0); !errors.As(err, &dbe) || dbe.SQLState != "55000" {
+			t.Fatalf("lastval() after %s: %v", next, err)
+		}
+	}
+	if _, err := c.Exec(ctx, "INSERT INTO "+tbl+" (v) VALUES (1)", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "SELECT lastval()", nil, 0); !errors.As(err, &dbe) || dbe.SQLState != "55000" {
+		t.Fatalf("lastval() in a transaction begun after a pending discard: %v", err)
+	}
+	if err := c.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
 	// An open transaction (from BEGIN) is rolled back by Reset.
 	if err := c.Begin(ctx); err != nil {
 		t.Fatal(err)
