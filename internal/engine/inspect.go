@@ -310,7 +310,7 @@ xmlforest xmlattributes xmlconcat xmlparse xmlroot xmlserialize xmlpi xmlexists 
 var safeFuncs = set(`count sum avg min max lower upper length char_length character_length octet_length bit_length substr
 btrim ltrim rtrim replace concat concat_ws strpos left right lpad rpad repeat reverse split_part format initcap
 to_char to_date to_timestamp to_number now date_trunc date_part age abs ceil ceiling floor round trunc mod power
-pow sqrt cbrt exp ln log log10 sign pi random gen_random_uuid uuid md5 sha1 sha2 sha224 sha256 sha384 sha512
+pow sqrt cbrt exp ln log log10 sign pi random gen_random_uuid currval lastval uuid md5 sha1 sha2 sha224 sha256 sha384 sha512
 encode decode json_build_object jsonb_build_object json_build_array jsonb_build_array json_agg jsonb_agg
 json_object_agg jsonb_object_agg array_agg string_agg group_concat row_number rank dense_rank percent_rank
 cume_dist lag lead first_value last_value nth_value ntile unnest array_length array_position array_remove

@@ -75,8 +75,20 @@ func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxB
 	if err != nil {
 		return nil, err
 	}
-	c.note(st.SQL)
-	raw, err := c.run(ctx, st.SQL, bp, maxBytes)
+	eff := engine.Inspect(st.SQL, engine.DialectPostgres).Effect
+	// The last statement before the session is given back folds the
+	// discard of the sequence state it leaves into its own round trip.
+	fold := eff == engine.EffectSequences && c.effect == engine.EffectNone && !c.discardSeq &&
+		c.pg.TxStatus() == 'I' && engine.IsLastStatement(ctx)
+	if !fold && eff > c.effect {
+		c.effect = eff
+	}
+	var raw rawResult
+	if fold {
+		raw, err = c.runFolded(ctx, st.SQL, bp, maxBytes)
+	} else {
+		raw, err = c.run(ctx, st.SQL, bp, maxBytes)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +115,29 @@ func (c *Conn) run(ctx context.Context, sql string, bp boundParams, maxBytes int
 	res, err := c.read(ctx, rr, maxBytes)
 	if cerr := pl.Close(); cerr != nil && err == nil {
 		return rawResult{}, c.execErr(ctx, cerr)
+	}
+	return res, err
+}
+
+// runFolded runs sql and then DISCARD SEQUENCES in one implicit
+// transaction and one round trip (sql is DML, which may run there). On
+// failure the discard did not run, and sequences advanced by sql stay
+// advanced (they are not transactional): the effect is recorded for Reset.
+func (c *Conn) runFolded(ctx context.Context, sql string, bp boundParams, maxBytes int) (rawResult, error) {
+	var b pgconn.Batch
+	b.ExecParams(sql, bp.values, bp.oids, bp.formats, nil)
+	b.ExecParams("DISCARD SEQUENCES", nil, nil, nil, nil)
+	mrr := c.pg.ExecBatch(ctx, &b)
+	var res rawResult
+	var err error
+	if mrr.NextResult() {
+		res, err = c.read(ctx, mrr.ResultReader(), maxBytes)
+	}
+	if cerr := mrr.Close(); cerr != nil && err == nil {
+		err = c.execErr(ctx, cerr)
+	}
+	if err != nil && c.effect < engine.EffectSequences {
+		c.effect = engine.EffectSequences
 	}
 	return res, err
 }

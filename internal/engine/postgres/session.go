@@ -50,13 +50,6 @@ func (c *Conn) paramsChanged() bool {
 	return false
 }
 
-// note records what sql may leave in the session.
-func (c *Conn) note(sql string) {
-	if e := engine.Inspect(sql, engine.DialectPostgres).Effect; e > c.effect {
-		c.effect = e
-	}
-}
-
 // Dirty reports whether the session may differ from a new one (see above).
 func (c *Conn) Dirty() bool {
 	return c.effect != engine.EffectNone || c.pg.TxStatus() != 'I' || c.paramsChanged()

@@ -107,6 +107,20 @@ func TestConn_ResetSequencesAndTx(t *testing.T) {
 	if !errors.As(err, &dbe) || dbe.SQLState != "55000" {
 		t.Fatalf("lastval() after Reset: %v, want SQLSTATE 55000 (not yet defined in this session)", err)
 	}
+	// The last statement before the session is given back carries the
+	// discard in its own round trip: nothing is left to reset.
+	if _, err := c.Exec(engine.WithLastStatement(ctx), "INSERT INTO "+tbl+" (v) VALUES (3)", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	if c.Dirty() {
+		t.Fatal("dirty after a folded INSERT")
+	}
+	if _, err := c.Exec(ctx, "SELECT lastval()", nil, 0); !errors.As(err, &dbe) || dbe.SQLState != "55000" {
+		t.Fatalf("lastval() after a folded INSERT: %v", err)
+	}
+	if res, err := c.Exec(ctx, "SELECT count(*) FROM "+tbl+" WHERE v = 3", nil, 0); err != nil || res.Rows[0][0].Long != 1 {
+		t.Fatalf("the folded INSERT's row: %v %v", res, err)
+	}
 	// The discard Reset leaves pending goes before the next statement, even
 	// one that cannot run in a transaction block, and before BEGIN.
 	for _, next := range []string{"VACUUM " + tbl, "SELECT 1"} {
