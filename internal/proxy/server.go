@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -238,7 +239,7 @@ func (s *Server) run(base context.Context, sess *Session) {
 		_ = tc.SetNoDelay(true)
 		_ = tc.SetKeepAlive(true)
 	}
-	err := s.h.ServeSession(ctx, sess)
+	err := s.serveRecovered(ctx, sess)
 	stop()
 	cancel()
 	_ = sess.raw.Close()
@@ -253,6 +254,23 @@ func (s *Server) run(base context.Context, sess *Session) {
 	}
 	s.mu.Unlock()
 	sess.Log.Debug("session end", "dur", time.Since(start), "err", err)
+}
+
+// serveRecovered runs the front end's session and turns a panic in it into
+// an error: the panic is logged with its stack and counted
+// (sqlgate_proxy_errors_total{kind="panic"}), that one session ends, and the
+// process keeps serving every other client. The front end's deferred
+// releases run while the panic unwinds, so its backend is closed or
+// drained like after any other failure.
+func (s *Server) serveRecovered(ctx context.Context, sess *Session) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.m.Errors.Inc(s.cluster, "panic")
+			sess.Log.Error("session panic", "panic", v, "stack", string(debug.Stack()))
+			err = fmt.Errorf("session panic: %v", v)
+		}
+	}()
+	return s.h.ServeSession(ctx, sess)
 }
 
 // Shutdown stops accepting, ends idle sessions at once and lets sessions in
