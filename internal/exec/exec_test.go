@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -164,8 +165,15 @@ func FuzzParseSecret(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		sec, err := ParseSecret(s)
-		if err == nil && sec.Username == "" && sec.Password == "" && sec.DBName == "" && len(s) < 20 {
-			t.Logf("empty login from %q", s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidSecret) {
+				t.Fatalf("ParseSecret(%q): %v", s, err)
+			}
+			return
+		}
+		b, _ := json.Marshal(map[string]string{"username": sec.Username, "password": sec.Password, "dbname": sec.DBName})
+		if again, err := ParseSecret(string(b)); err != nil || again != sec {
+			t.Fatalf("ParseSecret(%q) = %+v; re-encoded %s parses as %+v, %v", s, sec, b, again, err)
 		}
 	})
 }
