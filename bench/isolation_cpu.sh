@@ -1,57 +1,74 @@
-#!/usr/bin/env bash
-# Server CPU per ExecuteStatement with and without the session-isolation
-# machinery: builds `sqlgate` from BASE (a commit before it; default: the
-# merge-base with main given as $1 or $BASE) and from the working tree,
-# runs both as real `sqlgate serve` processes over the same MariaDB and
-# PostgreSQL, and measures each from /proc/PID/stat over interleaved rounds
-# (bench/isolation_cpu_test.go, TestBenchIsolationCPU).
-#   bench/isolation_cpu.sh d8291ff        # N=10000 ROUNDS=5
-# Output: bench/out/isolation-cpu-*.txt
-set -euo pipefail
-cd "$(dirname "$0")/.."
-BASE="${1:-${BASE:?give the base commit}}"
-N="${N:-10000}" ROUNDS="${ROUNDS:-5}"
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-	git worktree remove --force "$work/base-src" >/dev/null 2>&1 || true
-	rm -rf "$work"
+# isolation_cpu.sh: `bench/sysbench.sh isolation OLD_BENCH_TEST`, sourced by
+# sysbench.sh (which builds $work/bench.test from this tree and prepares the
+# sysbench tables). Three MySQL proxies run side by side, each with a pool
+# of $POOL backend connections: OLD_BENCH_TEST (the proxy of another commit,
+# e.g. main before the isolation work) and this tree's proxy with isolation
+# default and strict. In each of $ROUNDS rounds (target order rotated),
+# sysbench oltp_point_select with $THREADS threads runs $T seconds against
+# each; the proxy's CPU time (utime+stime from /proc/PID/stat) over the
+# queries sysbench reports gives CPU µs per query. Medians are printed.
+
+# proc_cpu_ticks PID prints utime+stime in clock ticks.
+proc_cpu_ticks() {
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
 }
-trap cleanup EXIT
-git worktree add --detach "$work/base-src" "$BASE" >/dev/null
-(cd "$work/base-src" && CGO_ENABLED=0 go build -o "$work/sqlgate-base" ./cmd/sqlgate)
-CGO_ENABLED=0 go build -o "$work/sqlgate-exec" ./cmd/sqlgate
-go test -c -o "$work/bench.test" ./bench/
-export SQLGATE_ROOT_ACCESS_KEY_ID=AKIASQLGATEBENCH0001 SQLGATE_ROOT_SECRET_ACCESS_KEY=benchRootSecretKey0123456789abcdefghijkl
-TABLE="iso_bench_$$"
-PGPASSWORD=sqlgatepw psql -X -q -h 127.0.0.1 -U sqlgate -d sqlgate_test -c "CREATE TABLE $TABLE (id serial PRIMARY KEY, v int)"
-mariadb -h 127.0.0.1 -u sqlgate -psqlgatepw sqlgate_test -e "CREATE TABLE $TABLE (id int AUTO_INCREMENT PRIMARY KEY, v int)"
-trap 'cleanup; PGPASSWORD=sqlgatepw psql -X -q -h 127.0.0.1 -U sqlgate -d sqlgate_test -c "DROP TABLE $TABLE"; mariadb -h 127.0.0.1 -u sqlgate -psqlgatepw sqlgate_test -e "DROP TABLE $TABLE"' EXIT
-servers=""
-for label in base exec; do
-	port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-	cat >"$work/$label.yaml" <<YAML
-listen: {http: 127.0.0.1:$port}
-clusters:
-  - {name: pg, engine: postgres, address: 127.0.0.1:5432, database: sqlgate_test, max_connections: 8}
-  - {name: maria, engine: mysql, address: 127.0.0.1:3306, database: sqlgate_test, max_connections: 8}
-YAML
-	for c in pg maria; do
-		"$work/sqlgate-$label" secrets create "app-$c" '{"username":"sqlgate","password":"sqlgatepw"}' \
-			--config "$work/$label.yaml" --data-dir "$work/data-$label" >/dev/null
+
+# start_proxy NAME BINARY PORT ISOLATION starts a proxy and records its pid.
+start_proxy() {
+	SQLGATE_BENCH=1 SQLGATE_BENCH_PROXY_ADDR=127.0.0.1:$3 SQLGATE_BENCH_PROXY_POOL=$POOL SQLGATE_BENCH_PROXY_ISOLATION=$4 \
+		"$2" -test.run '^TestBenchMySQLProxyServe$' -test.timeout 0 -test.v >"$work/proxy-$1.log" 2>&1 &
+	local pid=$!
+	pids+=("$pid")
+	wait_port "$3" "$pid" "$work/proxy-$1.log"
+	iso_pid[$1]=$pid
+	iso_port[$1]=$3
+}
+
+isolation_cpu() {
+	local old=$1 hz r tg t0 t1 res queries us
+	declare -gA iso_pid iso_port
+	hz=$(getconf CLK_TCK)
+	start_proxy old "$old" $((SG_PORT + 10)) ""
+	start_proxy default "$work/bench.test" $((SG_PORT + 11)) default
+	start_proxy strict "$work/bench.test" $((SG_PORT + 12)) strict
+	mkdir -p bench/out
+	local out="bench/out/isolation-$(date -u +%Y%m%dT%H%M%SZ).txt" tsv="$work/iso.tsv"
+	{
+		echo "# $(date -u +%FT%TZ) nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) $(sysbench --version) $(sql 'SELECT VERSION()')"
+		echo "# oltp_point_select T=${T}s threads=$THREADS rounds=$ROUNDS pool=$POOL old=$old"
+		echo "| round | target | queries | qps | proxy CPU s | CPU µs/query | load1 |"
+		echo "|---:|---|---:|---:|---:|---:|---:|"
+	} | tee "$out"
+	local targets=(old default strict)
+	for r in $(seq "$ROUNDS"); do
+		local order=("${targets[@]:$((r % 3))}" "${targets[@]:0:$((r % 3))}")
+		for tg in "${order[@]}"; do
+			t0=$(proc_cpu_ticks "${iso_pid[$tg]}")
+			res="$(sysbench oltp_point_select "${SB_CONN[@]}" --mysql-port="${iso_port[$tg]}" --threads="$THREADS" \
+				--time="$T" --report-interval=0 run 2>&1)" || { echo "$res" | tail -5 >&2; continue; }
+			t1=$(proc_cpu_ticks "${iso_pid[$tg]}")
+			queries=$(awk '$1 == "queries:" { print $2 }' <<<"$res")
+			us=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v q="$queries" 'BEGIN { printf "%.2f", d / hz * 1e6 / q }')
+			printf '%s\t%s\n' "$tg" "$us" >>"$tsv"
+			printf '| %s | %s | %s | %.0f | %.2f | %s | %s |\n' "$r" "$tg" "$queries" \
+				"$(awk -v q="$queries" -v t="$T" 'BEGIN { print q / t }')" "$(awk -v d=$((t1 - t0)) -v hz="$hz" 'BEGIN { print d / hz }')" \
+				"$us" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out"
+		done
 	done
-	"$work/sqlgate-$label" serve --config "$work/$label.yaml" --data-dir "$work/data-$label" >"$work/$label.log" 2>&1 &
-	pids+=($!)
-	for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.2; done
-	servers+="${servers:+,}$label=http://127.0.0.1:$port@${pids[-1]}"
-done
-mkdir -p bench/out
-out="bench/out/isolation-cpu-$(date -u +%Y%m%dT%H%M%SZ).txt"
-{
-	echo "# $(date -u +%FT%TZ) nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) base=$BASE head=$(git rev-parse --short HEAD) N=$N ROUNDS=$ROUNDS"
-	SQLGATE_BENCH_ISO_SERVERS=$servers SQLGATE_BENCH_ISO_TABLE=$TABLE SQLGATE_BENCH_ISO_N=$N SQLGATE_BENCH_ISO_ROUNDS=$ROUNDS \
-		SQLGATE_BENCH_ISO_ROOT="$SQLGATE_ROOT_ACCESS_KEY_ID:$SQLGATE_ROOT_SECRET_ACCESS_KEY" \
-		"$work/bench.test" -test.run TestBenchIsolationCPU -test.v -test.timeout 60m 2>&1
-	echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-} | tee "$out"
+	{
+		echo
+		echo "Median CPU µs/query over $ROUNDS rounds:"
+		echo
+		echo "| target | median CPU µs/query | vs old |"
+		echo "|---|---:|---:|"
+		local base=""
+		for tg in "${targets[@]}"; do
+			local m
+			m=$(awk -F'\t' -v t="$tg" '$1 == t { print $2 }' "$tsv" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+			[ -z "$base" ] && base=$m
+			printf '| %s | %s | %s |\n' "$tg" "$m" "$(awk -v m="$m" -v b="$base" 'BEGIN { printf "%+.1f %%", (m / b - 1) * 100 }')"
+		done
+		echo
+		echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	} | tee -a "$out"
+}

@@ -26,7 +26,9 @@ import (
 // starts for an engine: mysql cluster's proxy section, with the DSN's user
 // as the auth secret (the DSN's database as the default schema) and a
 // budget of SQLGATE_BENCH_PROXY_POOL backend connections (default 20).
-// With -test.cpuprofile the profile is written when the signal arrives.
+// SQLGATE_BENCH_PROXY_ISOLATION sets the proxy's isolation mode (default
+// or strict). With -test.cpuprofile the profile is written when the
+// signal arrives.
 func TestBenchMySQLProxyServe(t *testing.T) {
 	if os.Getenv("SQLGATE_BENCH") != "1" {
 		t.Skip("SQLGATE_BENCH=1 not set (run bench/sysbench.sh)")
@@ -48,7 +50,8 @@ func TestBenchMySQLProxyServe(t *testing.T) {
 	cl := config.Cluster{Name: "my", Engine: "mysql", Address: db.Addr, Database: db.DBName, MaxConnections: n,
 		TLS: config.ClusterTLS{Mode: "disable"},
 		Proxy: &config.Proxy{Listen: addr, AuthSecrets: []string{"app"}, IAMAuth: "disabled", MaxClientConnections: 20000,
-			BorrowTimeout: 120 * time.Second, IdleClientTimeout: 30 * time.Minute}}
+			BorrowTimeout: 120 * time.Second, IdleClientTimeout: 30 * time.Minute,
+			Isolation: os.Getenv("SQLGATE_BENCH_PROXY_ISOLATION")}}
 	secret := fmt.Sprintf(`{"username":%q,"password":%q,"dbname":%q}`, db.User, db.Passwd, db.DBName)
 	srv, err := mysqlproxy.New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: newMySQLSlots(n),
 		Secrets: mysqlSecret(secret)})

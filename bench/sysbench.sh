@@ -9,6 +9,12 @@
 # bench/RESULTS.md.
 #   bench/sysbench.sh            # the comparison
 #   bench/sysbench.sh profile    # sqlgate only, under -cpuprofile; prints pprof -top
+#   bench/sysbench.sh isolation OLD_BENCH_TEST
+#       # proxy CPU µs per query (utime+stime from /proc/PID/stat over the
+#       # queries sysbench reports) for oltp_point_select: OLD_BENCH_TEST
+#       # (a bench.test built from another commit, e.g. main) against this
+#       # tree's proxy in isolation default and strict, ROUNDS interleaved
+#       # rounds (default 5), medians printed
 # Knobs: T (seconds per sysbench run), THREADS, ROUNDS (interleaved rounds,
 # the target order reversed every other round), POOL (sqlgate backend
 # connections), TABLES/SIZE (sysbench tables), SLAP_C/SLAP_Q/SLAP_I
@@ -17,6 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE="${1:-compare}"
+ROUNDS_SET="${ROUNDS:-}"
 T="${T:-15}" THREADS="${THREADS:-64}" ROUNDS="${ROUNDS:-3}" POOL="${POOL:-20}"
 TABLES="${TABLES:-4}" SIZE="${SIZE:-50000}"
 SLAP_C="${SLAP_C:-32}" SLAP_Q="${SLAP_Q:-8000}" SLAP_I="${SLAP_I:-2}"
@@ -121,6 +128,14 @@ slap_run() {
 	}
 	awk -v q="$SLAP_Q" '/Average number of seconds/ { printf "%.0f %s\n", q / $(NF-1), $(NF-1) }' <<<"$res"
 }
+
+if [ "$MODE" = isolation ]; then
+	ROUNDS="${ROUNDS_SET:-5}"
+	# shellcheck source=bench/isolation_cpu.sh
+	source bench/isolation_cpu.sh
+	isolation_cpu "${2:?usage: bench/sysbench.sh isolation OLD_BENCH_TEST}"
+	exit 0
+fi
 
 if [ "$MODE" = profile ]; then
 	prof="${CPUPROFILE:-$PWD/bench/out/mysqlproxy-cpu.out}"

@@ -29,6 +29,7 @@ source "$E2E_DIR/suite_secrets.sh"
 source "$E2E_DIR/suite_seed000.sh"
 source "$E2E_DIR/suite_http.sh"
 source "$E2E_DIR/suite_iam.sh"
+source "$E2E_DIR/suite_iam_conditions.sh"
 source "$E2E_DIR/suite_proxy.sh"
 source "$E2E_DIR/suite_isolation.sh"
 
@@ -153,7 +154,7 @@ build() {
 }
 
 write_config() {
-	read -r HTTP_PORT HTTPS_PORT DEFAULT_PORT PG_PROXY_PORT MARIA_PROXY_PORT < <(free_ports 5)
+	read -r HTTP_PORT HTTPS_PORT DEFAULT_PORT PG_PROXY_PORT MARIA_PROXY_PORT MARIA_NODB_PROXY_PORT MARIA_STRICT_PROXY_PORT < <(free_ports 7)
 	ENDPOINT=http://127.0.0.1:$HTTP_PORT
 	HTTPS_ENDPOINT=https://127.0.0.1:$HTTPS_PORT
 	DEFAULT_ENDPOINT=http://127.0.0.1:$DEFAULT_PORT
@@ -171,6 +172,17 @@ clusters:
     address: 127.0.0.1:3306
     database: sqlgate_e2e
     proxy: {listen: 127.0.0.1:$MARIA_PROXY_PORT, auth_secrets: [sqlgate-e2e-maria]}
+  # Proxy isolation (suite_proxy.sh): a cluster that names no database, and
+  # one with isolation: strict.
+  - name: maria-nodb
+    engine: mysql
+    address: 127.0.0.1:3306
+    proxy: {listen: 127.0.0.1:$MARIA_NODB_PROXY_PORT, auth_secrets: [sqlgate-e2e-maria]}
+  - name: maria-strict
+    engine: mysql
+    address: 127.0.0.1:3306
+    database: sqlgate_e2e
+    proxy: {listen: 127.0.0.1:$MARIA_STRICT_PROXY_PORT, auth_secrets: [sqlgate-e2e-maria], isolation: strict}
   - name: pg
     engine: postgres
     address: 127.0.0.1:5432
@@ -312,6 +324,7 @@ main() {
 	suite_isolation
 	suite_iam
 	suite_proxy
+	suite_iam_tokens
 	suite_http_errors
 	suite_restart
 	suite_https

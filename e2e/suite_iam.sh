@@ -1,4 +1,4 @@
-# suite_iam.sh: suite g, identity and access with the aws CLI (issue 5):
+# suite_iam.sh: suite g, identity and access with the aws CLI:
 # create a user and key, put the seeds' least-privilege policy, then with
 # the new key a Data API call works and DeleteSecret is denied; assume a
 # role and call the Data API with the temporary credentials. Sourced by run.sh.
@@ -62,6 +62,7 @@ JSON
 		fail g.user-other-cluster-denied "$(aws_err)"
 	fi
 	suite_iam_role "$user" "$cluster" "$secret_arn"
+	suite_iam_conditions
 }
 
 # suite_iam_role USER CLUSTER SECRET_ARN: assume a role as root, then call

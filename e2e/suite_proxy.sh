@@ -116,6 +116,55 @@ suite_proxy_mysql() {
 	expect_out h.mariadb.password-over-tls $'tls\t1' "$out" "$rc"
 	rc=0 && out=$(proxy_mariadb wrong-password -e 'select 1') || rc=$?
 	expect_refused h.mariadb.wrong-password-refused 'ERROR 1045' "$out" "$rc"
+	suite_proxy_mysql_isolation
+}
+
+# nodb_mariadb ARGS... runs the mariadb CLI, without a default database,
+# through the proxy of the cluster that names none.
+nodb_mariadb() {
+	timeout 60 mariadb --connect-timeout=10 -h127.0.0.1 -P"$MARIA_NODB_PROXY_PORT" -usqlgate -psqlgatepw \
+		-N -B "$@" 2>&1
+}
+
+# suite_proxy_mysql_isolation: one client's schema never reaches a client
+# that connected without one (docs/proxy.md, MySQL isolation), and the
+# cross-talk churn with pymysql in the default and strict modes.
+suite_proxy_mysql_isolation() {
+	local out rc i ok=1
+	# Several clients leave USE mysql behind on the pooled backends.
+	for i in 1 2 3; do
+		nodb_mariadb -e 'use mysql; select database()' >/dev/null || true
+	done
+	for i in 1 2 3 4 5; do
+		rc=0 && out=$(nodb_mariadb -e 'select ifnull(database(), "none")') || rc=$?
+		if ((rc != 0)) || [[ $out != none ]]; then
+			ok=0
+			break
+		fi
+	done
+	if ((ok)); then
+		pass h.mariadb.no-database-after-use
+	else
+		fail h.mariadb.no-database-after-use "exit $rc, a client without a database sees: $out"
+	fi
+	rc=0 && out=$(nodb_mariadb -e 'use information_schema; select database()') || rc=$?
+	expect_out h.mariadb.own-use-kept information_schema "$out" "$rc"
+	suite_proxy_churn default "$MARIA_PROXY_PORT" 8
+	suite_proxy_churn strict "$MARIA_STRICT_PROXY_PORT" 8
+}
+
+# suite_proxy_churn MODE PORT SECONDS runs e2e/proxy_churn_test.py.
+suite_proxy_churn() {
+	local out rc=0
+	if ! /usr/bin/python3 -c 'import pymysql' 2>/dev/null; then
+		fail "h.pymysql.churn-$1" "python3-pymysql is not installed"
+		return
+	fi
+	out=$(PROXY_ENDPOINT=127.0.0.1 PROXY_PORT=$2 SECRET_STRING='{"username":"sqlgate","password":"sqlgatepw"}' \
+		DB_NAME=sqlgate_e2e CHURN_SECONDS=$3 LABEL="h.pymysql.$1" timeout 120 /usr/bin/python3 "$E2E_DIR/proxy_churn_test.py" 2>&1) || rc=$?
+	printf '%s\n' "$out" | grep -v '^PASS \|^FAIL ' >&2 || true
+	printf '%s\n' "$out" | grep '^PASS \|^FAIL ' || true
+	tally_output "h.proxy_churn_test.py-$1" "$rc" "$out"
 }
 
 suite_proxy_iam() {

@@ -100,6 +100,11 @@ type Proxy struct {
 	// pins clients on state it cannot; "strict" also resets the backend
 	// session on every hand-over to a different client (docs/proxy.md).
 	Isolation string `yaml:"isolation"`
+	// AdvertisedHosts are the host:port names clients reach the proxy by
+	// when that is not its listen address (a load balancer, a DNS name):
+	// an IAM auth token is accepted only for the listen address, the
+	// address the client connected to, or one of these.
+	AdvertisedHosts []string `yaml:"advertised_hosts"`
 }
 
 // Proxy isolation modes (Proxy.Isolation).

@@ -139,6 +139,11 @@ func validateProxy(f string, cl Cluster) error {
 	default:
 		return &FieldError{f + ".isolation", fmt.Sprintf("unknown value %q (want default or strict)", px.Isolation)}
 	}
+	for i, h := range px.AdvertisedHosts {
+		if host, err := checkAddr(h); err != nil || host == "" {
+			return &FieldError{fmt.Sprintf("%s.advertised_hosts[%d]", f, i), fmt.Sprintf("invalid address %q (want host:port, as in the clients' IAM auth tokens)", h)}
+		}
+	}
 	if len(px.AuthSecrets) == 0 {
 		return &FieldError{f + ".auth_secrets", "name at least one secret: clients log in with its username and password (or an IAM token for its username), and the proxy logs into the database with it"}
 	}

@@ -41,7 +41,10 @@ type Limits struct {
 }
 
 // SecretSource resolves a secret id (name, ARN or partial ARN) to its ARN
-// and current SecretString. It returns ErrSecretNotFound for unknown ids.
+// and current SecretString, if the caller in ctx may
+// secretsmanager:GetSecretValue it (else an *iam.AccessDeniedError, also
+// for a missing secret the caller could not read). It returns
+// ErrSecretNotFound for unknown ids.
 type SecretSource interface {
 	SecretString(ctx context.Context, id string) (arn, value string, err error)
 }
@@ -186,14 +189,15 @@ func (a *API) resolve(ctx context.Context, action, resourceARN, secretID, databa
 	if !cl.Enabled {
 		return nil, badRequest("HttpEndpoint is not enabled for cluster " + cl.Name + ". Please refer to https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.html#data-api.troubleshooting")
 	}
-	// One lookup gives the ARN and the value; the value is used only
-	// after the caller is authorized for that ARN.
+	// The source authorizes secretsmanager:GetSecretValue for the caller
+	// in ctx (with the secret's request context) before it reads the value.
 	secretARN, value, err := a.secrets.SecretString(ctx, secretID)
 	if err != nil {
+		var denied *iam.AccessDeniedError
+		if errors.As(err, &denied) {
+			return nil, mapError(err, 0)
+		}
 		return nil, secretErr(secretID, err)
-	}
-	if err := a.authz.Authorize(ctx, "secretsmanager:GetSecretValue", secretARN); err != nil {
-		return nil, mapError(err, 0)
 	}
 	sec, err := exec.ParseSecret(value)
 	if err != nil {

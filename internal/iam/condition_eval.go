@@ -76,8 +76,10 @@ func evalConditions(conds []condition, ec *evalCtx) tri {
 // true for a missing key and ForAnyValue false (single-vs-multivalued page).
 func (c *condition) eval(ec *evalCtx) tri {
 	vals, present := ec.lookup(c.key)
-	if !present && !c.known {
-		return unknown // STYLE: unknown condition keys fail closed (typos!)
+	if !present && (!c.known || ec.unsupported(c.key)) {
+		// Unknown keys (typos) and keys AWS would supply but sqlgate
+		// cannot fail closed.
+		return unknown
 	}
 	if c.op.fam == famNull {
 		// "Null": {"k": "true"} means the key is absent.

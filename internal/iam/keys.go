@@ -6,53 +6,33 @@ import (
 	"time"
 )
 
-// Condition keys sqlgate knows about. A condition on a key outside this set
-// that is also absent from the request is indeterminate and fails closed,
-// so a typo such as "aws:SourceIpp" in a Deny never silently stops denying.
-// Keys present in Request.Context are always evaluated normally.
-// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
-// https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecretsmanager.html
-var knownKeys = map[string]bool{
-	"aws:currenttime": true, "aws:epochtime": true, "aws:securetransport": true,
-	"aws:sourceip": true, "aws:sourcevpc": true, "aws:sourcevpce": true, "aws:vpcsourceip": true,
-	"aws:principalarn": true, "aws:principalaccount": true, "aws:principaltype": true,
-	"aws:principalorgid": true, "aws:principalorgpaths": true, "aws:principalisawsservice": true,
-	"aws:principalservicename": true, "aws:principalservicenameslist": true,
-	"aws:username": true, "aws:userid": true, "aws:tokenissuetime": true, "aws:sourceidentity": true,
-	"aws:multifactorauthpresent": true, "aws:multifactorauthage": true, "aws:federatedprovider": true,
-	"aws:requestedregion": true, "aws:referer": true, "aws:useragent": true, "aws:tagkeys": true,
-	"aws:calledvia": true, "aws:calledviafirst": true, "aws:calledvialast": true, "aws:viaawsservice": true,
-	"aws:sourcearn": true, "aws:sourceaccount": true, "aws:sourceowner": true, "aws:sourceorgid": true,
-	"aws:resourceaccount": true, "aws:resourceorgid": true, "aws:resourceorgpaths": true,
-	"secretsmanager:secretid": true, "secretsmanager:name": true, "secretsmanager:description": true,
-	"secretsmanager:kmskeyid": true, "secretsmanager:versionid": true, "secretsmanager:versionstage": true,
-	"secretsmanager:recoverywindowindays": true, "secretsmanager:forcedeletewithoutrecovery": true,
-	"secretsmanager:rotationlambdaarn": true, "secretsmanager:blockpublicpolicy": true,
-	"secretsmanager:secretprimaryregion": true, "secretsmanager:addreplicaregions": true,
-	"secretsmanager:modifyrotationrules": true, "secretsmanager:rotateimmediately": true,
-	"sts:externalid": true, "sts:rolesessionname": true, "sts:sourceidentity": true,
-	"sts:transitivetagkeys": true, "sts:durationseconds": true,
-	"iam:policyarn": true, "iam:permissionsboundary": true, "iam:passedtoservice": true,
-	"iam:associatedresourcearn": true, "iam:awsservicename": true,
-}
-
-// knownKeyPrefixes are tag-style key families ("aws:ResourceTag/<key>").
-var knownKeyPrefixes = []string{
-	"aws:resourcetag/", "aws:requesttag/", "aws:principaltag/",
-	"secretsmanager:resourcetag/", "iam:resourcetag/", "sts:requesttag/",
-}
-
-// knownKey reports whether k (lower-case) is a known condition key.
+// knownKey reports whether k (lower-case) is a condition key sqlgate
+// knows: one of the key table (keytable.go) or of otherKeys. A condition on
+// a key outside this set that is also absent from the request is
+// indeterminate and fails closed, so a typo such as "aws:SourceIpp" in a
+// Deny never silently stops denying. Keys present in Request.Context are
+// always evaluated normally.
 func knownKey(k string) bool {
-	if knownKeys[k] {
+	if _, ok := allKeys[k]; ok || otherKeys[k] {
 		return true
 	}
-	for _, p := range knownKeyPrefixes {
+	for _, p := range allPrefixes {
 		if strings.HasPrefix(k, p) && len(k) > len(p) {
 			return true
 		}
 	}
 	return false
+}
+
+// otherKeys are AWS keys of actions sqlgate does not implement; a policy
+// written for AWS may name them, and they are missing from every request
+// here, exactly as AWS leaves them out of a request to another action.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+var otherKeys = map[string]bool{
+	"secretsmanager:rotationlambdaarn": true, "secretsmanager:blockpublicpolicy": true,
+	"secretsmanager:modifyrotationrules": true, "secretsmanager:rotateimmediately": true,
+	"sts:durationseconds": true, "iam:passedtoservice": true, "iam:associatedresourcearn": true,
+	"iam:awsservicename": true, "iam:organizationspolicyid": true,
 }
 
 // ctxValues is the value list of one condition key, without allocating for
@@ -99,6 +79,14 @@ func (ec *evalCtx) lookup(k string) (ctxValues, bool) {
 	}
 	p := ec.req.Principal
 	if p == nil {
+		return ctxValues{}, false
+	}
+	if tag, ok := strings.CutPrefix(k, "aws:principaltag/"); ok {
+		for tk, tv := range p.Tags {
+			if strings.EqualFold(tk, tag) {
+				return ctxValues{one: tv, single: true}, true
+			}
+		}
 		return ctxValues{}, false
 	}
 	switch k {

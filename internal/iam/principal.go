@@ -1,13 +1,15 @@
 // Package iam holds the identity and authorization model: who made a request
-// (Principal) and whether a principal may perform an action on a resource
-// (Authorizer). Until IAM policies land (issue 5) only root principals exist
-// and root may do everything.
+// (Principal), the IAM policy language (Parse, Evaluate), the condition keys
+// of every request (RequestContext, and per action the key table: supplied,
+// absent as on AWS, or unsupported and failing closed), and the Authorizer
+// interface the APIs ask.
 package iam
 
 import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // Principal is the verified identity behind a request.
@@ -25,6 +27,14 @@ type Principal struct {
 	// AWS service acts, matched by a policy's {"Service": …} principal;
 	// empty for IAM identities.
 	Service string
+	// Tags are the principal's tags (aws:PrincipalTag/*): the user's, or
+	// for a role session the role's overlaid with the session tags.
+	Tags map[string]string
+	// IssuedAt is when temporary credentials were issued
+	// (aws:TokenIssueTime); zero for long-term keys.
+	IssuedAt time.Time
+	// SourceIdentity is the source identity of a role session.
+	SourceIdentity string
 }
 
 // RequestInfo is the request context an authorization decision may use
@@ -32,6 +42,15 @@ type Principal struct {
 type RequestInfo struct {
 	SourceIP string
 	Secure   bool
+	// Region is the region the request was signed for
+	// (aws:RequestedRegion).
+	Region string
+	// UserAgent and Referer are the HTTP headers (aws:UserAgent,
+	// aws:Referer), empty when not sent.
+	UserAgent, Referer string
+	// ViaService marks a request sqlgate makes on the caller's behalf
+	// (the Data API reading the caller's secret): aws:ViaAWSService.
+	ViaService bool
 }
 
 type principalKey struct{}
@@ -40,6 +59,12 @@ type requestKey struct{}
 // WithPrincipal returns ctx carrying p and info.
 func WithPrincipal(ctx context.Context, p *Principal, info RequestInfo) context.Context {
 	ctx = context.WithValue(ctx, principalKey{}, p)
+	return context.WithValue(ctx, requestKey{}, info)
+}
+
+// WithRequestInfo returns ctx carrying info in place of the request info
+// stored by WithPrincipal.
+func WithRequestInfo(ctx context.Context, info RequestInfo) context.Context {
 	return context.WithValue(ctx, requestKey{}, info)
 }
 

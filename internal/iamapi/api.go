@@ -58,6 +58,9 @@ func New(b Backend, authz iam.Authorizer, account string, log *slog.Logger) *API
 			"DeleteUserPolicy": a.deleteUserPolicy, "ListUserPolicies": a.listUserPolicies,
 			"ListAttachedUserPolicies": a.listAttachedUserPolicies, "ListAttachedRolePolicies": a.listAttachedRolePolicies,
 			"SimulatePrincipalPolicy": a.simulatePrincipalPolicy,
+			"TagUser":                 a.tagUser, "UntagUser": a.untagUser, "ListUserTags": a.listUserTags,
+			"TagRole": a.tagRole, "UntagRole": a.untagRole, "ListRoleTags": a.listRoleTags,
+			"TagPolicy": a.tagPolicy, "UntagPolicy": a.untagPolicy, "ListPolicyTags": a.listPolicyTags,
 		},
 		"sts": {
 			"GetCallerIdentity": a.getCallerIdentity,

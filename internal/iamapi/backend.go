@@ -2,7 +2,6 @@ package iamapi
 
 import (
 	"context"
-	"time"
 
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/identity"
@@ -28,12 +27,25 @@ type Backend interface {
 	RoleBackend
 	PolicyBackend
 	SessionBackend
+	TagBackend
+}
+
+// TagBackend tags users, roles and managed policies: a tag whose key
+// matches an existing one ignoring case replaces it (ErrLimitExceeded past
+// fifty, ErrInvalidInput for a malformed tag).
+type TagBackend interface {
+	TagUser(ctx context.Context, name string, tags identity.Tags) error
+	UntagUser(ctx context.Context, name string, keys []string) error
+	TagRole(ctx context.Context, name string, tags identity.Tags) error
+	UntagRole(ctx context.Context, name string, keys []string) error
+	TagPolicy(ctx context.Context, arn string, tags identity.Tags) error
+	UntagPolicy(ctx context.Context, arn string, keys []string) error
 }
 
 // UserBackend manages users, their access keys and inline policies.
 type UserBackend interface {
 	// CreateUser creates a user; path "" means "/".
-	CreateUser(ctx context.Context, name, path string) (*identity.User, error)
+	CreateUser(ctx context.Context, name, path string, tags ...identity.Tag) (*identity.User, error)
 	// GetUser returns a user with its inline and attached policies.
 	GetUser(ctx context.Context, name string) (*identity.User, error)
 	// ListUsers returns the users whose path starts with pathPrefix, in
@@ -66,7 +78,7 @@ type UserBackend interface {
 type RoleBackend interface {
 	// CreateRole creates a role; maxSession 0 means 3600 seconds. The trust
 	// policy is parsed (ErrMalformedPolicy).
-	CreateRole(ctx context.Context, name, path, trustPolicy, description string, maxSession int) (*identity.Role, error)
+	CreateRole(ctx context.Context, name, path, trustPolicy, description string, maxSession int, tags ...identity.Tag) (*identity.Role, error)
 	GetRole(ctx context.Context, name string) (*identity.Role, error)
 	// ListRoles returns every role, in any order.
 	ListRoles(ctx context.Context) ([]*identity.Role, error)
@@ -83,7 +95,7 @@ type RoleBackend interface {
 // PolicyBackend manages customer managed policies, addressed by ARN.
 type PolicyBackend interface {
 	// CreatePolicy creates a policy whose version v1 holds doc.
-	CreatePolicy(ctx context.Context, name, path, doc, description string) (*identity.ManagedPolicy, error)
+	CreatePolicy(ctx context.Context, name, path, doc, description string, tags ...identity.Tag) (*identity.ManagedPolicy, error)
 	// GetPolicy returns a policy with its versions and attachment count.
 	GetPolicy(ctx context.Context, arn string) (*identity.ManagedPolicy, error)
 	GetPolicyVersion(ctx context.Context, arn, versionID string) (*identity.PolicyVersion, error)
@@ -102,8 +114,9 @@ type SessionBackend interface {
 	// role is ErrNotFound). The API has already checked the caller's own
 	// sts:AssumeRole permission, the session name and duration bounds.
 	// duration 0 means one hour; more than the role's MaxSessionDuration is
-	// ErrInvalidInput.
-	AssumeRole(ctx context.Context, caller *iam.Principal, roleARN, sessionName string, duration time.Duration) (*identity.Session, identity.Credentials, error)
+	// ErrInvalidInput. The trust policy is evaluated with ctx's request
+	// context (see identity.Store.AssumeRole).
+	AssumeRole(ctx context.Context, caller *iam.Principal, in identity.AssumeInput) (*identity.Session, identity.Credentials, error)
 }
 
 var _ Backend = (*identity.Store)(nil)

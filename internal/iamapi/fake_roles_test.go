@@ -14,7 +14,7 @@ import (
 
 // Roles, managed policies and sessions of fakeBackend.
 
-func (b *fakeBackend) CreateRole(ctx context.Context, name, path, trust, desc string, maxSession int) (*identity.Role, error) {
+func (b *fakeBackend) CreateRole(ctx context.Context, name, path, trust, desc string, maxSession int, tags ...identity.Tag) (*identity.Role, error) {
 	if err := b.hook("CreateRole"); err != nil {
 		return nil, err
 	}
@@ -33,7 +33,7 @@ func (b *fakeBackend) CreateRole(ctx context.Context, name, path, trust, desc st
 		maxSession = 3600
 	}
 	r := &identity.Role{RoleName: name, RoleID: b.id("AROA"), ARN: b.arn("role", path, name), Path: path, Description: desc,
-		CreateDate: fakeNow, TrustPolicy: trust, MaxSessionDuration: maxSession}
+		CreateDate: fakeNow, TrustPolicy: trust, MaxSessionDuration: maxSession, Tags: tags}
 	b.roles[name] = r
 	return clone(r), nil
 }
@@ -81,7 +81,7 @@ func (b *fakeBackend) DeleteRole(ctx context.Context, name string) error {
 	return nil
 }
 
-func (b *fakeBackend) CreatePolicy(ctx context.Context, name, path, doc, desc string) (*identity.ManagedPolicy, error) {
+func (b *fakeBackend) CreatePolicy(ctx context.Context, name, path, doc, desc string, tags ...identity.Tag) (*identity.ManagedPolicy, error) {
 	if err := b.hook("CreatePolicy"); err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (b *fakeBackend) CreatePolicy(ctx context.Context, name, path, doc, desc st
 		path = "/"
 	}
 	p := &identity.ManagedPolicy{PolicyName: name, PolicyID: b.id("ANPA"), ARN: arn, Path: path, Description: desc,
-		DefaultVersionID: "v1", CreateDate: fakeNow, UpdateDate: fakeNow,
+		DefaultVersionID: "v1", CreateDate: fakeNow, UpdateDate: fakeNow, Tags: tags,
 		Versions: []identity.PolicyVersion{{VersionID: "v1", Document: doc, IsDefault: true, CreateDate: fakeNow}}}
 	b.policies[arn] = p
 	return b.withCount(p), nil
@@ -209,7 +209,8 @@ func (b *fakeBackend) CreatePolicyVersion(ctx context.Context, arn, doc string, 
 
 // AssumeRole allows callers whose ARN the trust policy names literally
 // (the real trust evaluation is identity's and iam's to test).
-func (b *fakeBackend) AssumeRole(ctx context.Context, caller *iam.Principal, roleARN, sessionName string, d time.Duration) (*identity.Session, identity.Credentials, error) {
+func (b *fakeBackend) AssumeRole(ctx context.Context, caller *iam.Principal, in identity.AssumeInput) (*identity.Session, identity.Credentials, error) {
+	roleARN, sessionName, d := in.RoleARN, in.SessionName, in.Duration
 	if err := b.hook("AssumeRole"); err != nil {
 		return nil, identity.Credentials{}, err
 	}
@@ -233,4 +234,68 @@ func (b *fakeBackend) AssumeRole(ctx context.Context, caller *iam.Principal, rol
 		AssumedRoleARN: "arn:aws:sts::" + b.account + ":assumed-role/" + r.RoleName + "/" + sessionName,
 		Expiration:     fakeNow.Add(d), CallerARN: caller.ARN}
 	return s, identity.Credentials{AccessKeyID: akid, SecretAccessKey: "STSSECRET-" + akid, SessionToken: "TOKEN-" + akid, Expiration: s.Expiration}, nil
+}
+
+// Tags of fakeBackend: the last write of a key wins (no case folding).
+
+func (b *fakeBackend) TagUser(ctx context.Context, name string, tags identity.Tags) error {
+	return b.retag(func() (*identity.Tags, bool) { u, ok := b.users[name]; return tagsOf(u, ok) }, tags, nil)
+}
+
+func (b *fakeBackend) UntagUser(ctx context.Context, name string, keys []string) error {
+	return b.retag(func() (*identity.Tags, bool) { u, ok := b.users[name]; return tagsOf(u, ok) }, nil, keys)
+}
+
+func (b *fakeBackend) TagRole(ctx context.Context, name string, tags identity.Tags) error {
+	return b.retag(func() (*identity.Tags, bool) { r, ok := b.roles[name]; return roleTagsOf(r, ok) }, tags, nil)
+}
+
+func (b *fakeBackend) UntagRole(ctx context.Context, name string, keys []string) error {
+	return b.retag(func() (*identity.Tags, bool) { r, ok := b.roles[name]; return roleTagsOf(r, ok) }, nil, keys)
+}
+
+func (b *fakeBackend) TagPolicy(ctx context.Context, arn string, tags identity.Tags) error {
+	return b.retag(func() (*identity.Tags, bool) { p, ok := b.policies[arn]; return policyTagsOf(p, ok) }, tags, nil)
+}
+
+func (b *fakeBackend) UntagPolicy(ctx context.Context, arn string, keys []string) error {
+	return b.retag(func() (*identity.Tags, bool) { p, ok := b.policies[arn]; return policyTagsOf(p, ok) }, nil, keys)
+}
+
+func tagsOf(u *identity.User, ok bool) (*identity.Tags, bool) {
+	if !ok {
+		return nil, false
+	}
+	return &u.Tags, true
+}
+
+func roleTagsOf(r *identity.Role, ok bool) (*identity.Tags, bool) {
+	if !ok {
+		return nil, false
+	}
+	return &r.Tags, true
+}
+
+func policyTagsOf(p *identity.ManagedPolicy, ok bool) (*identity.Tags, bool) {
+	if !ok {
+		return nil, false
+	}
+	return &p.Tags, true
+}
+
+func (b *fakeBackend) retag(find func() (*identity.Tags, bool), add identity.Tags, remove []string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ts, ok := find()
+	if !ok {
+		return identity.ErrNotFound
+	}
+	for _, k := range remove {
+		*ts = slices.DeleteFunc(*ts, func(t identity.Tag) bool { return t.Key == k })
+	}
+	for _, t := range add {
+		*ts = slices.DeleteFunc(*ts, func(o identity.Tag) bool { return o.Key == t.Key })
+		*ts = append(*ts, t)
+	}
+	return nil
 }

@@ -59,7 +59,7 @@ func (b *fakeBackend) arn(kind, path, name string) string {
 
 func clone[T any](v *T) *T { c := *v; return &c }
 
-func (b *fakeBackend) CreateUser(ctx context.Context, name, path string) (*identity.User, error) {
+func (b *fakeBackend) CreateUser(ctx context.Context, name, path string, tags ...identity.Tag) (*identity.User, error) {
 	if err := b.hook("CreateUser"); err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func (b *fakeBackend) CreateUser(ctx context.Context, name, path string) (*ident
 	if path == "" {
 		path = "/"
 	}
-	u := &identity.User{UserName: name, UserID: b.id("AIDA"), ARN: b.arn("user", path, name), Path: path, CreateDate: fakeNow}
+	u := &identity.User{UserName: name, UserID: b.id("AIDA"), ARN: b.arn("user", path, name), Path: path, CreateDate: fakeNow, Tags: tags}
 	b.users[name] = u
 	return clone(u), nil
 }

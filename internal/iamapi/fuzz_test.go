@@ -21,6 +21,10 @@ func FuzzHandle(f *testing.F) {
 		{false, query("iam", "SimulatePrincipalPolicy", "PolicySourceArn="+enc(acct+"user/bob")+"&ActionNames.member.1=s3:GetObject&ContextEntries.member.1.ContextKeyName=aws:SourceIp&ContextEntries.member.1.ContextKeyValues.member.1=1.2.3.4")},
 		{true, query("sts", "AssumeRole", "RoleArn="+enc(acct+"role/r")+"&RoleSessionName=s&DurationSeconds=900")},
 		{true, query("sts", "GetCallerIdentity", "")},
+		{true, query("sts", "AssumeRole", "RoleArn="+enc(acct+"role/r")+"&RoleSessionName=s1&ExternalId=ab&SourceIdentity=me&Tags.member.1.Key=k&Tags.member.1.Value=v&TransitiveTagKeys.member.1=k&Policy="+enc(userPolicy)+"&PolicyArns.member.1.arn="+enc(acct+"policy/p"))},
+		{false, query("iam", "TagUser", "UserName=bob&Tags.member.1.Key=k&Tags.member.1.Value=v")},
+		{false, query("iam", "UntagRole", "RoleName=r&TagKeys.member.1=k")},
+		{false, query("iam", "ListPolicyTags", "PolicyArn="+enc(acct+"policy/p"))},
 		{false, "Action=GetUser&UserName=%ff%fe"},
 		{false, "Action=CreateUser&UserName=\x00"},
 	}

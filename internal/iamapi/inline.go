@@ -23,7 +23,7 @@ func (a *API) putUserPolicy(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if _, err := a.resolveUser(ctx, "PutUserPolicy", user); err != nil {
+	if _, err := a.resolveUser(ctx, "PutUserPolicy", user, nil); err != nil {
 		return nil, err
 	}
 	return nil, backendErr(a.b.PutUserPolicy(ctx, user, name, doc), entity{"user", user})
@@ -35,7 +35,7 @@ func (a *API) getUserPolicy(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if _, err := a.resolveUser(ctx, "GetUserPolicy", user); err != nil {
+	if _, err := a.resolveUser(ctx, "GetUserPolicy", user, nil); err != nil {
 		return nil, err
 	}
 	doc, err := a.b.GetUserPolicy(ctx, user, name)
@@ -51,7 +51,7 @@ func (a *API) deleteUserPolicy(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if _, err := a.resolveUser(ctx, "DeleteUserPolicy", user); err != nil {
+	if _, err := a.resolveUser(ctx, "DeleteUserPolicy", user, nil); err != nil {
 		return nil, err
 	}
 	return nil, backendErr(a.b.DeleteUserPolicy(ctx, user, name), entity{"user", user})
@@ -63,7 +63,7 @@ func (a *API) listUserPolicies(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if _, err := a.resolveUser(ctx, "ListUserPolicies", user); err != nil {
+	if _, err := a.resolveUser(ctx, "ListUserPolicies", user, nil); err != nil {
 		return nil, err
 	}
 	names, err := a.b.ListUserPolicies(ctx, user)
@@ -98,7 +98,7 @@ func (a *API) userAttachment(ctx context.Context, f *form, action string, fn fun
 	if err := validARN(policyARN); err != nil {
 		return nil, err
 	}
-	if _, err := a.resolveUser(ctx, action, user); err != nil {
+	if _, err := a.resolveUser(ctx, action, user, keys{"iam:policyarn": {policyARN}}); err != nil {
 		return nil, err
 	}
 	return nil, attachErr(fn(ctx, user, policyARN), action, policyARN)
@@ -111,7 +111,7 @@ func (a *API) listAttachedUserPolicies(ctx context.Context, f *form) (any, error
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	u, err := a.resolveUser(ctx, "ListAttachedUserPolicies", user)
+	u, err := a.resolveUser(ctx, "ListAttachedUserPolicies", user, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -75,18 +75,12 @@ func attachErr(err error, action, policyARN string) error {
 }
 
 // resolvePolicy validates arn and authorizes action on it, then loads it.
-func (a *API) resolvePolicy(ctx context.Context, action, arn string) (*identity.ManagedPolicy, error) {
+// A caller not allowed on the policy learns nothing of its existence.
+func (a *API) resolvePolicy(ctx context.Context, action, arn string, extra keys) (*identity.ManagedPolicy, error) {
 	if err := validARN(arn); err != nil {
 		return nil, err
 	}
-	if err := a.authorize(ctx, action, arn); err != nil {
-		return nil, err
-	}
-	p, err := a.b.GetPolicy(ctx, arn)
-	if err != nil {
-		return nil, backendErr(err, entity{"policy", arn})
-	}
-	return p, nil
+	return resolve(ctx, a, action, "policy", arn, a.b.GetPolicy, func(p *identity.ManagedPolicy) (string, identity.Tags) { return p.ARN, p.Tags }, extra)
 }
 
 func (a *API) createPolicy(ctx context.Context, f *form) (any, error) {
@@ -96,14 +90,14 @@ func (a *API) createPolicy(ctx context.Context, f *form) (any, error) {
 	doc := f.doc("PolicyDocument", true)
 	desc := f.str("Description")
 	f.check("Description", desc, 0, 1000, nil)
-	readTags(f)
+	tags := readTags(f)
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if err := a.authorize(ctx, "CreatePolicy", a.arn("policy", path, name)); err != nil {
+	if err := a.authorizeWith(ctx, "CreatePolicy", a.arn("policy", path, name), requestTagKeys(tags)); err != nil {
 		return nil, err
 	}
-	p, err := a.b.CreatePolicy(ctx, name, path, doc, desc)
+	p, err := a.b.CreatePolicy(ctx, name, path, doc, desc, tags...)
 	if err != nil {
 		return nil, backendErr(err, entity{"policy", name})
 	}
@@ -115,7 +109,7 @@ func (a *API) getPolicy(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	p, err := a.resolvePolicy(ctx, "GetPolicy", arn)
+	p, err := a.resolvePolicy(ctx, "GetPolicy", arn, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -129,10 +123,7 @@ func (a *API) getPolicyVersion(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if err := validARN(arn); err != nil {
-		return nil, err
-	}
-	if err := a.authorize(ctx, "GetPolicyVersion", arn); err != nil {
+	if _, err := a.resolvePolicy(ctx, "GetPolicyVersion", arn, nil); err != nil {
 		return nil, err
 	}
 	v, err := a.b.GetPolicyVersion(ctx, arn, version)
@@ -187,7 +178,7 @@ func (a *API) deletePolicy(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if _, err := a.resolvePolicy(ctx, "DeletePolicy", arn); err != nil {
+	if _, err := a.resolvePolicy(ctx, "DeletePolicy", arn, nil); err != nil {
 		return nil, err
 	}
 	return nil, backendErr(a.b.DeletePolicy(ctx, arn), entity{"policy", arn})
@@ -200,7 +191,7 @@ func (a *API) createPolicyVersion(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if _, err := a.resolvePolicy(ctx, "CreatePolicyVersion", arn); err != nil {
+	if _, err := a.resolvePolicy(ctx, "CreatePolicyVersion", arn, nil); err != nil {
 		return nil, err
 	}
 	v, err := a.b.CreatePolicyVersion(ctx, arn, doc, setDefault)

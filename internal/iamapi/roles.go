@@ -26,8 +26,8 @@ func roleName(f *form) string {
 
 // resolveRole loads a role and authorizes action on its ARN, like
 // resolveUser.
-func (a *API) resolveRole(ctx context.Context, action, name string) (*identity.Role, error) {
-	return resolve(ctx, a, action, "role", name, a.b.GetRole, func(r *identity.Role) string { return r.ARN })
+func (a *API) resolveRole(ctx context.Context, action, name string, extra keys) (*identity.Role, error) {
+	return resolve(ctx, a, action, "role", name, a.b.GetRole, func(r *identity.Role) (string, identity.Tags) { return r.ARN, r.Tags }, extra)
 }
 
 func (a *API) createRole(ctx context.Context, f *form) (any, error) {
@@ -38,14 +38,15 @@ func (a *API) createRole(ctx context.Context, f *form) (any, error) {
 	desc := f.str("Description")
 	f.check("Description", desc, 0, 1000, nil)
 	maxSession := f.integer("MaxSessionDuration", 0, 3600, 43200)
-	readTags(f)
+	tags := readTags(f)
+	noBoundary(f)
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if err := a.authorize(ctx, "CreateRole", a.arn("role", path, name)); err != nil {
+	if err := a.authorizeWith(ctx, "CreateRole", a.arn("role", path, name), requestTagKeys(tags)); err != nil {
 		return nil, err
 	}
-	r, err := a.b.CreateRole(ctx, name, path, trust, desc, maxSession)
+	r, err := a.b.CreateRole(ctx, name, path, trust, desc, maxSession, tags...)
 	if err != nil {
 		return nil, backendErr(err, entity{"role", name})
 	}
@@ -57,7 +58,7 @@ func (a *API) getRole(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	r, err := a.resolveRole(ctx, "GetRole", name)
+	r, err := a.resolveRole(ctx, "GetRole", name, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +70,7 @@ func (a *API) deleteRole(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if _, err := a.resolveRole(ctx, "DeleteRole", name); err != nil {
+	if _, err := a.resolveRole(ctx, "DeleteRole", name, nil); err != nil {
 		return nil, err
 	}
 	return nil, backendErr(a.b.DeleteRole(ctx, name), entity{"role", name})
@@ -112,7 +113,7 @@ func (a *API) putRolePolicy(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if _, err := a.resolveRole(ctx, "PutRolePolicy", role); err != nil {
+	if _, err := a.resolveRole(ctx, "PutRolePolicy", role, nil); err != nil {
 		return nil, err
 	}
 	return nil, backendErr(a.b.PutRolePolicy(ctx, role, name, doc), entity{"role", role})
@@ -126,7 +127,7 @@ func (a *API) deleteRolePolicy(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if _, err := a.resolveRole(ctx, "DeleteRolePolicy", role); err != nil {
+	if _, err := a.resolveRole(ctx, "DeleteRolePolicy", role, nil); err != nil {
 		return nil, err
 	}
 	return nil, backendErr(a.b.DeleteRolePolicy(ctx, role, name), entity{"role", role})
@@ -150,7 +151,7 @@ func (a *API) roleAttachment(ctx context.Context, f *form, action string, fn fun
 	if err := validARN(policyARN); err != nil {
 		return nil, err
 	}
-	if _, err := a.resolveRole(ctx, action, role); err != nil {
+	if _, err := a.resolveRole(ctx, action, role, keys{"iam:policyarn": {policyARN}}); err != nil {
 		return nil, err
 	}
 	return nil, attachErr(fn(ctx, role, policyARN), action, policyARN)
@@ -162,7 +163,7 @@ func (a *API) listAttachedRolePolicies(ctx context.Context, f *form) (any, error
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	r, err := a.resolveRole(ctx, "ListAttachedRolePolicies", name)
+	r, err := a.resolveRole(ctx, "ListAttachedRolePolicies", name, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,9 @@ type simPolicy struct {
 // resource, with iam.Evaluate: the same decision the authorizer makes.
 // MatchedStatements names the policy that decided, as far as
 // iam.Result reports it (the first deciding statement).
+// MissingContextValues lists the condition keys the policies test that the
+// action's request would carry (iam.Actions) but the simulation was not
+// given: unsupported keys among them fail closed.
 func (a *API) simulatePrincipalPolicy(ctx context.Context, f *form) (any, error) {
 	source := f.required("PolicySourceArn")
 	f.check("PolicySourceArn", source, 20, 2048, nil)
@@ -88,8 +91,10 @@ func (a *API) simulatePrincipalPolicy(ctx context.Context, f *form) (any, error)
 	var results []evaluationResultXML
 	for _, act := range actions {
 		for _, res := range resources {
-			r := iam.Evaluate(compiled, &iam.Request{Action: act, Resource: res, Principal: principal, Context: keys})
-			er := evaluationResultXML{EvalActionName: act, EvalResourceName: res, EvalDecision: r.Decision.String()}
+			req := &iam.Request{Action: act, Resource: res, Principal: principal, Context: keys}
+			r := iam.Evaluate(compiled, req)
+			er := evaluationResultXML{EvalActionName: act, EvalResourceName: res, EvalDecision: r.Decision.String(),
+				MissingContextValues: list(iam.MissingKeys(compiled, req))}
 			if r.Policy >= 0 && r.Policy < len(policies) {
 				er.MatchedStatements.Member = []statementXML{{SourcePolicyID: policies[r.Policy].id, SourcePolicyType: policies[r.Policy].kind}}
 			}
@@ -149,17 +154,17 @@ func (a *API) principalPolicies(ctx context.Context, arn string) (*iam.Principal
 		attached []string
 	)
 	if kind == "user" {
-		u, err := a.resolveUser(ctx, "SimulatePrincipalPolicy", name)
+		u, err := a.resolveUser(ctx, "SimulatePrincipalPolicy", name, nil)
 		if err != nil {
 			return nil, nil, err
 		}
-		p, inline, attached = &iam.Principal{ARN: u.ARN, UserName: u.UserName, UserID: u.UserID}, u.InlinePolicies, u.AttachedPolicies
+		p, inline, attached = &iam.Principal{ARN: u.ARN, UserName: u.UserName, UserID: u.UserID, Tags: u.Tags.Map()}, u.InlinePolicies, u.AttachedPolicies
 	} else {
-		r, err := a.resolveRole(ctx, "SimulatePrincipalPolicy", name)
+		r, err := a.resolveRole(ctx, "SimulatePrincipalPolicy", name, nil)
 		if err != nil {
 			return nil, nil, err
 		}
-		p, inline, attached = &iam.Principal{ARN: r.ARN, UserID: r.RoleID, RoleARN: r.ARN}, r.InlinePolicies, r.AttachedPolicies
+		p, inline, attached = &iam.Principal{ARN: r.ARN, UserID: r.RoleID, RoleARN: r.ARN, Tags: r.Tags.Map()}, r.InlinePolicies, r.AttachedPolicies
 	}
 	if p.ARN != arn {
 		return nil, nil, errNoSuchEntity(entity{kind, name}.notFound())

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/iam"
@@ -64,43 +66,30 @@ func (a *API) assumeRole(ctx context.Context, f *form) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	roleARN := f.required("RoleArn")
-	f.check("RoleArn", roleARN, 20, 2048, nil)
-	session := f.required("RoleSessionName")
-	f.check("RoleSessionName", session, 2, 64, reSession)
-	duration := f.integer("DurationSeconds", 0, 900, 43200)
-	f.check("ExternalId", f.str("ExternalId"), 2, 1224, reExternalID)
-	f.check("SourceIdentity", f.str("SourceIdentity"), 2, 64, reSession)
-	readTags(f)
-	if err := f.err(); err != nil {
+	in, err := assumeInput(f)
+	if err != nil {
 		return nil, err
 	}
-	// A session policy narrows the session's permissions; ignoring one
-	// would grant more than the caller asked for, so refuse it.
-	if f.has("Policy") || len(f.indexes("PolicyArns")) > 0 {
-		return nil, errValidation("Session policies (Policy, PolicyArns) are not supported.")
-	}
-	if p.RoleARN != "" && duration > chainedMaxDuration {
+	if p.RoleARN != "" && in.Duration > chainedMaxDuration*time.Second {
 		return nil, errValidation("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 	}
-	if validARN(roleARN) != nil {
-		return nil, errValidation(short(roleARN) + " is invalid")
+	if validARN(in.RoleARN) != nil {
+		return nil, errValidation(short(in.RoleARN) + " is invalid")
 	}
-	denied := &iam.AccessDeniedError{PrincipalARN: p.ARN, Action: "sts:AssumeRole", Resource: roleARN}
-	if err := a.authz.Authorize(ctx, "sts:AssumeRole", roleARN); err != nil {
-		return nil, stsErr(err, denied)
+	// The caller's own policies must allow each action the request
+	// needs, with the request's keys and the role's tags.
+	var roleTags identity.Tags
+	if r, err := a.b.GetRole(ctx, in.RoleARN[strings.LastIndexByte(in.RoleARN, '/')+1:]); err == nil && r.ARN == in.RoleARN {
+		roleTags = r.Tags
 	}
-	keys := map[string][]string{}
-	if v := f.str("ExternalId"); v != "" {
-		keys["sts:externalid"] = []string{v}
+	ctx = iam.WithConditionKeys(ctx, identity.AssumeRoleKeys(roleTags, in))
+	denied := &iam.AccessDeniedError{PrincipalARN: p.ARN, Action: "sts:AssumeRole", Resource: in.RoleARN}
+	for _, action := range sessionActions(in) {
+		if err := a.authz.Authorize(ctx, action, in.RoleARN); err != nil {
+			return nil, stsErr(err, denied)
+		}
 	}
-	if v := f.str("SourceIdentity"); v != "" {
-		keys["sts:sourceidentity"] = []string{v}
-	}
-	if len(keys) > 0 {
-		ctx = iam.WithConditionKeys(ctx, keys)
-	}
-	sess, creds, err := a.b.AssumeRole(ctx, p, roleARN, session, time.Duration(duration)*time.Second)
+	sess, creds, err := a.b.AssumeRole(ctx, p, in)
 	if err != nil {
 		return nil, stsErr(err, denied)
 	}
@@ -110,6 +99,56 @@ func (a *API) assumeRole(ctx context.Context, f *form) (any, error) {
 		AssumedRoleUser: assumedRoleUserXML{AssumedRoleID: sess.RoleID + ":" + sess.SessionName, ARN: sess.AssumedRoleARN},
 		SourceIdentity:  sess.SourceIdentity,
 	}, nil
+}
+
+// sessionActions are the actions an AssumeRole request needs: sts:TagSession
+// with session tags, sts:SetSourceIdentity with a source identity.
+func sessionActions(in identity.AssumeInput) []string {
+	actions := []string{"sts:AssumeRole"}
+	if len(in.Tags) > 0 || len(in.TransitiveTagKeys) > 0 {
+		actions = append(actions, "sts:TagSession")
+	}
+	if in.SourceIdentity != "" {
+		actions = append(actions, "sts:SetSourceIdentity")
+	}
+	return actions
+}
+
+// maxSessionPolicyARNs is AWS's limit of PolicyArns per AssumeRole.
+const maxSessionPolicyARNs = 10
+
+// assumeInput reads and validates the AssumeRole parameters.
+func assumeInput(f *form) (identity.AssumeInput, error) {
+	in := identity.AssumeInput{RoleARN: f.required("RoleArn"), SessionName: f.required("RoleSessionName"),
+		ExternalID: f.str("ExternalId"), SourceIdentity: f.str("SourceIdentity"), Policy: f.doc("Policy", false)}
+	f.check("RoleArn", in.RoleARN, 20, 2048, nil)
+	f.check("RoleSessionName", in.SessionName, 2, 64, reSession)
+	in.Duration = time.Duration(f.integer("DurationSeconds", 0, 900, 43200)) * time.Second
+	f.check("ExternalId", in.ExternalID, 2, 1224, reExternalID)
+	f.check("SourceIdentity", in.SourceIdentity, 2, 64, reSession)
+	if strings.HasPrefix(strings.ToLower(in.SourceIdentity), "aws:") {
+		f.fail("SourceIdentity must not begin with aws:")
+	}
+	in.Tags = readTags(f)
+	in.TransitiveTagKeys = f.list("TransitiveTagKeys")
+	for _, k := range in.TransitiveTagKeys {
+		if !slices.ContainsFunc(in.Tags, func(t identity.Tag) bool { return strings.EqualFold(t.Key, k) }) {
+			f.fail("TransitiveTagKeys must be keys of Tags: %s is not", short(k))
+		}
+	}
+	for _, m := range f.structs("PolicyArns") {
+		arn := m.required("arn")
+		m.check("arn", arn, 20, 2048, nil)
+		f.errs = append(f.errs, m.errs...)
+		in.PolicyARNs = append(in.PolicyARNs, arn)
+	}
+	if len(in.PolicyARNs) > maxSessionPolicyARNs {
+		f.fail("PolicyArns must not have more than %d members", maxSessionPolicyARNs)
+	}
+	if len(in.Policy) > 2048 {
+		f.fail("Policy must not be longer than 2048 characters")
+	}
+	return in, f.err()
 }
 
 // stsErr maps AssumeRole failures. A missing role and a trust policy that

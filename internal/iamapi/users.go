@@ -53,24 +53,30 @@ func optionalUser(ctx context.Context, f *form) (string, error) {
 // resolveUser loads user name and authorizes action on its ARN. A caller
 // not allowed on the user learns nothing of its existence: for a missing
 // user the check runs on the ARN the user would have at path /.
-func (a *API) resolveUser(ctx context.Context, action, name string) (*identity.User, error) {
-	return resolve(ctx, a, action, "user", name, a.b.GetUser, func(u *identity.User) string { return u.ARN })
+func (a *API) resolveUser(ctx context.Context, action, name string, extra keys) (*identity.User, error) {
+	return resolve(ctx, a, action, "user", name, a.b.GetUser, func(u *identity.User) (string, identity.Tags) { return u.ARN, u.Tags }, extra)
 }
 
 // resolve loads the entity kind/name with get and authorizes action on
 // its ARN (or, when it does not exist, on the ARN it would have at path /),
-// so a denied caller cannot probe which entities exist.
-func resolve[T any](ctx context.Context, a *API, action, kind, name string, get func(context.Context, string) (T, error), arnOf func(T) string) (T, error) {
+// so a denied caller cannot probe which entities exist. The request
+// context holds the entity's tags and extra.
+func resolve[T any](ctx context.Context, a *API, action, kind, name string, get func(context.Context, string) (T, error),
+	describe func(T) (string, identity.Tags), extra keys) (T, error) {
 	v, err := get(ctx, name)
 	arn := a.arn(kind, "/", name)
+	if kind == "policy" {
+		arn = name
+	}
+	var tags identity.Tags
 	var zero T
 	switch {
 	case err == nil:
-		arn = arnOf(v)
+		arn, tags = describe(v)
 	case !errors.Is(err, identity.ErrNotFound):
 		return zero, backendErr(err, entity{kind, name})
 	}
-	if aerr := a.authorize(ctx, action, arn); aerr != nil {
+	if aerr := a.authorizeWith(ctx, action, arn, resourceKeys(tags, extra)); aerr != nil {
 		return zero, aerr
 	}
 	if err != nil {
@@ -84,28 +90,43 @@ func (a *API) createUser(ctx context.Context, f *form) (any, error) {
 	f.check("UserName", name, 1, 64, reName)
 	path := f.str("Path")
 	f.check("Path", path, 1, 512, rePath)
-	readTags(f)
+	tags := readTags(f)
+	noBoundary(f)
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if err := a.authorize(ctx, "CreateUser", a.arn("user", path, name)); err != nil {
+	if err := a.authorizeWith(ctx, "CreateUser", a.arn("user", path, name), requestTagKeys(tags)); err != nil {
 		return nil, err
 	}
-	u, err := a.b.CreateUser(ctx, name, path)
+	u, err := a.b.CreateUser(ctx, name, path, tags...)
 	if err != nil {
 		return nil, backendErr(err, entity{"user", name})
 	}
 	return &userResult{User: toUser(u)}, nil
 }
 
-// readTags validates Tags.member.N.{Key,Value}. Tags are accepted for
-// compatibility with tools that always send them, but not stored.
-func readTags(f *form) {
+// readTags reads and validates Tags.member.N.{Key,Value}.
+func readTags(f *form) identity.Tags {
+	var tags identity.Tags
 	for _, t := range f.structs("Tags") {
 		key := t.required("Key")
 		t.check("Key", key, 1, 128, nil)
-		t.check("Value", t.required("Value"), 0, 256, nil)
+		val := t.required("Value")
+		t.check("Value", val, 0, 256, nil)
 		f.errs = append(f.errs, t.errs...)
+		tags = append(tags, identity.Tag{Key: key, Value: val})
+	}
+	if len(tags) > identity.MaxTags {
+		f.fail("1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to %d", identity.MaxTags)
+	}
+	return tags
+}
+
+// noBoundary refuses PermissionsBoundary: sqlgate has no permissions
+// boundaries, and ignoring one would grant more than was asked for.
+func noBoundary(f *form) {
+	if f.has("PermissionsBoundary") {
+		f.fail("Permissions boundaries (PermissionsBoundary) are not supported.")
 	}
 }
 
@@ -130,7 +151,7 @@ func (a *API) getUser(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	u, err := a.resolveUser(ctx, "GetUser", name)
+	u, err := a.resolveUser(ctx, "GetUser", name, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +192,7 @@ func (a *API) deleteUser(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if _, err := a.resolveUser(ctx, "DeleteUser", name); err != nil {
+	if _, err := a.resolveUser(ctx, "DeleteUser", name, nil); err != nil {
 		return nil, err
 	}
 	return nil, backendErr(a.b.DeleteUser(ctx, name), entity{"user", name})
@@ -185,7 +206,7 @@ func (a *API) createAccessKey(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if _, err := a.resolveUser(ctx, "CreateAccessKey", name); err != nil {
+	if _, err := a.resolveUser(ctx, "CreateAccessKey", name, nil); err != nil {
 		return nil, err
 	}
 	k, creds, err := a.b.CreateAccessKey(ctx, name)
@@ -205,7 +226,7 @@ func (a *API) listAccessKeys(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if _, err := a.resolveUser(ctx, "ListAccessKeys", name); err != nil {
+	if _, err := a.resolveUser(ctx, "ListAccessKeys", name, nil); err != nil {
 		return nil, err
 	}
 	keys, err := a.b.ListAccessKeys(ctx, name)
@@ -246,7 +267,7 @@ func (a *API) updateAccessKey(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if _, err := a.resolveUser(ctx, "UpdateAccessKey", user); err != nil {
+	if _, err := a.resolveUser(ctx, "UpdateAccessKey", user, nil); err != nil {
 		return nil, err
 	}
 	return nil, backendErr(a.b.UpdateAccessKey(ctx, user, akid, status), entity{"key", akid})
@@ -260,7 +281,7 @@ func (a *API) deleteAccessKey(ctx context.Context, f *form) (any, error) {
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if _, err := a.resolveUser(ctx, "DeleteAccessKey", user); err != nil {
+	if _, err := a.resolveUser(ctx, "DeleteAccessKey", user, nil); err != nil {
 		return nil, err
 	}
 	return nil, backendErr(a.b.DeleteAccessKey(ctx, user, akid), entity{"key", akid})

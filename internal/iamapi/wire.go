@@ -100,15 +100,33 @@ type members[T any] struct {
 func list[T any](items []T) members[T] { return members[T]{Member: items} }
 
 type userXML struct {
-	Path       string   `xml:"Path,omitempty"`
-	UserName   string   `xml:"UserName,omitempty"`
-	UserID     string   `xml:"UserId"`
-	ARN        string   `xml:"Arn"`
-	CreateDate *isoTime `xml:"CreateDate"`
+	Path       string           `xml:"Path,omitempty"`
+	UserName   string           `xml:"UserName,omitempty"`
+	UserID     string           `xml:"UserId"`
+	ARN        string           `xml:"Arn"`
+	CreateDate *isoTime         `xml:"CreateDate"`
+	Tags       *members[tagXML] `xml:"Tags,omitempty"`
 }
 
 func toUser(u *identity.User) userXML {
-	return userXML{Path: u.Path, UserName: u.UserName, UserID: u.UserID, ARN: u.ARN, CreateDate: optTime(u.CreateDate)}
+	return userXML{Path: u.Path, UserName: u.UserName, UserID: u.UserID, ARN: u.ARN, CreateDate: optTime(u.CreateDate), Tags: toTags(u.Tags)}
+}
+
+type tagXML struct {
+	Key   string `xml:"Key"`
+	Value string `xml:"Value"`
+}
+
+// toTags renders tags, nil (left out) when there are none.
+func toTags(tags identity.Tags) *members[tagXML] {
+	if len(tags) == 0 {
+		return nil
+	}
+	out := &members[tagXML]{}
+	for _, t := range tags {
+		out.Member = append(out.Member, tagXML(t))
+	}
+	return out
 }
 
 type accessKeyXML struct {
@@ -120,39 +138,41 @@ type accessKeyXML struct {
 }
 
 type roleXML struct {
-	Path                     string   `xml:"Path"`
-	RoleName                 string   `xml:"RoleName"`
-	RoleID                   string   `xml:"RoleId"`
-	ARN                      string   `xml:"Arn"`
-	CreateDate               *isoTime `xml:"CreateDate"`
-	AssumeRolePolicyDocument string   `xml:"AssumeRolePolicyDocument,omitempty"`
-	Description              string   `xml:"Description,omitempty"`
-	MaxSessionDuration       int      `xml:"MaxSessionDuration,omitempty"`
+	Path                     string           `xml:"Path"`
+	RoleName                 string           `xml:"RoleName"`
+	RoleID                   string           `xml:"RoleId"`
+	ARN                      string           `xml:"Arn"`
+	CreateDate               *isoTime         `xml:"CreateDate"`
+	AssumeRolePolicyDocument string           `xml:"AssumeRolePolicyDocument,omitempty"`
+	Description              string           `xml:"Description,omitempty"`
+	MaxSessionDuration       int              `xml:"MaxSessionDuration,omitempty"`
+	Tags                     *members[tagXML] `xml:"Tags,omitempty"`
 }
 
 func toRole(r *identity.Role) roleXML {
 	return roleXML{Path: r.Path, RoleName: r.RoleName, RoleID: r.RoleID, ARN: r.ARN, CreateDate: optTime(r.CreateDate),
-		AssumeRolePolicyDocument: encodeDoc(r.TrustPolicy), Description: r.Description, MaxSessionDuration: r.MaxSessionDuration}
+		AssumeRolePolicyDocument: encodeDoc(r.TrustPolicy), Description: r.Description, MaxSessionDuration: r.MaxSessionDuration, Tags: toTags(r.Tags)}
 }
 
 type policyXML struct {
-	PolicyName                    string   `xml:"PolicyName"`
-	PolicyID                      string   `xml:"PolicyId"`
-	ARN                           string   `xml:"Arn"`
-	Path                          string   `xml:"Path"`
-	DefaultVersionID              string   `xml:"DefaultVersionId"`
-	AttachmentCount               int      `xml:"AttachmentCount"`
-	PermissionsBoundaryUsageCount int      `xml:"PermissionsBoundaryUsageCount"`
-	IsAttachable                  bool     `xml:"IsAttachable"`
-	Description                   string   `xml:"Description,omitempty"`
-	CreateDate                    *isoTime `xml:"CreateDate,omitempty"`
-	UpdateDate                    *isoTime `xml:"UpdateDate,omitempty"`
+	PolicyName                    string           `xml:"PolicyName"`
+	PolicyID                      string           `xml:"PolicyId"`
+	ARN                           string           `xml:"Arn"`
+	Path                          string           `xml:"Path"`
+	DefaultVersionID              string           `xml:"DefaultVersionId"`
+	AttachmentCount               int              `xml:"AttachmentCount"`
+	PermissionsBoundaryUsageCount int              `xml:"PermissionsBoundaryUsageCount"`
+	IsAttachable                  bool             `xml:"IsAttachable"`
+	Description                   string           `xml:"Description,omitempty"`
+	CreateDate                    *isoTime         `xml:"CreateDate,omitempty"`
+	UpdateDate                    *isoTime         `xml:"UpdateDate,omitempty"`
+	Tags                          *members[tagXML] `xml:"Tags,omitempty"`
 }
 
 func toPolicy(p *identity.ManagedPolicy) policyXML {
 	return policyXML{PolicyName: p.PolicyName, PolicyID: p.PolicyID, ARN: p.ARN, Path: p.Path,
 		DefaultVersionID: p.DefaultVersionID, AttachmentCount: p.AttachmentCount, IsAttachable: true,
-		Description: p.Description, CreateDate: optTime(p.CreateDate), UpdateDate: optTime(p.UpdateDate)}
+		Description: p.Description, CreateDate: optTime(p.CreateDate), UpdateDate: optTime(p.UpdateDate), Tags: toTags(p.Tags)}
 }
 
 type policyVersionXML struct {

@@ -3,9 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/iam"
@@ -25,7 +23,10 @@ type cachedKey struct {
 	token     string
 	expires   time.Time // zero for long-term keys
 	policies  []*iam.Policy
-	inactive  bool
+	// session are the session policies of a role session: when there
+	// are any, a request must be allowed by them as well.
+	session  []*iam.Policy
+	inactive bool
 }
 
 func newCache() *cache { return &cache{keys: map[string]*cachedKey{}} }
@@ -101,7 +102,7 @@ func (s *Store) load(ctx context.Context, akid string) (*cachedKey, error) {
 		if err != nil {
 			return nil, err
 		}
-		p := &iam.Principal{ARN: u.ARN, AccessKeyID: akid, UserName: u.UserName, UserID: u.UserID}
+		p := &iam.Principal{ARN: u.ARN, AccessKeyID: akid, UserName: u.UserName, UserID: u.UserID, Tags: u.Tags.Map()}
 		return &cachedKey{principal: p, secret: secret, policies: pols, inactive: k.Status != "Active"}, nil
 	} else if !isNotFound(err) {
 		return nil, err
@@ -118,8 +119,17 @@ func (s *Store) load(ctx context.Context, akid string) (*cachedKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &iam.Principal{ARN: r.AssumedRoleARN, AccessKeyID: akid, UserID: r.RoleID + ":" + r.SessionName, RoleARN: r.RoleARN}
-	return &cachedKey{principal: p, secret: secret, token: token, expires: r.Expiration, policies: pols}, nil
+	p := &iam.Principal{ARN: r.AssumedRoleARN, AccessKeyID: akid, UserID: r.RoleID + ":" + r.SessionName, RoleARN: r.RoleARN,
+		IssuedAt: r.Issued, SourceIdentity: r.SourceIdentity, Tags: sessionTags(role.Tags, r.Tags)}
+	var session []*iam.Policy
+	for _, doc := range r.Policies {
+		sp, err := iam.Parse([]byte(doc))
+		if err != nil {
+			return nil, errf(ErrMalformedPolicy, "stored session policy: %v", err)
+		}
+		session = append(session, sp)
+	}
+	return &cachedKey{principal: p, secret: secret, token: token, expires: r.Expiration, policies: pols, session: session}, nil
 }
 
 // compile parses inline documents and the default versions of attached
@@ -200,8 +210,11 @@ func (a Authorizer) Authorize(ctx context.Context, action, resource string) erro
 	if err != nil || e.inactive {
 		return deny
 	}
-	req := &iam.Request{Action: action, Resource: resource, Principal: p, Context: requestKeys(ctx, p, a.Store.now())}
+	req := &iam.Request{Action: action, Resource: resource, Principal: p, Context: iam.RequestContext(ctx, p, resource, a.Store.now())}
 	if iam.Evaluate(e.policies, req).Decision != iam.DecisionAllow {
+		return deny
+	}
+	if len(e.session) > 0 && iam.Evaluate(e.session, req).Decision != iam.DecisionAllow {
 		return deny
 	}
 	return nil
@@ -215,45 +228,6 @@ func (s *Store) Policies(ctx context.Context, akid string) ([]*iam.Policy, error
 		return nil, err
 	}
 	return e.policies, nil
-}
-
-// requestKeys builds the global condition keys of a request.
-func requestKeys(ctx context.Context, p *iam.Principal, now time.Time) map[string][]string {
-	ri := iam.RequestInfoFrom(ctx)
-	keys := principalKeys(p)
-	keys["aws:currenttime"] = []string{now.UTC().Format(time.RFC3339)}
-	keys["aws:epochtime"] = []string{fmt.Sprint(now.Unix())}
-	keys["aws:securetransport"] = []string{fmt.Sprint(ri.Secure)}
-	if ri.SourceIP != "" {
-		keys["aws:sourceip"] = []string{ri.SourceIP}
-	}
-	for k, v := range iam.ConditionKeysFrom(ctx) {
-		keys[k] = v
-	}
-	return keys
-}
-
-func principalKeys(p *iam.Principal) map[string][]string {
-	keys := map[string][]string{"aws:principalarn": {p.ARN}, "aws:principalaccount": {accountOf(p.ARN)}}
-	if p.RoleARN != "" {
-		keys["aws:principalarn"] = []string{p.RoleARN}
-	}
-	if p.UserName != "" {
-		keys["aws:username"] = []string{p.UserName}
-	}
-	if p.UserID != "" {
-		keys["aws:userid"] = []string{p.UserID}
-	}
-	return keys
-}
-
-func accountOf(arn string) string {
-	// arn:aws:iam::ACCOUNT:…
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 5 {
-		return ""
-	}
-	return parts[4]
 }
 
 // IsAuthError reports errors that mean "these credentials do not work".

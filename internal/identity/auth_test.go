@@ -122,7 +122,7 @@ func TestStore_SealedAtRest(t *testing.T) {
 	ctx := context.Background()
 	s, alice, role := assumeFixture(t)
 	k := mustKey(t, s, "alice")
-	_, sess, err := s.AssumeRole(ctx, alice, role.ARN, "leak", 0)
+	_, sess, err := s.AssumeRole(ctx, alice, AssumeInput{RoleARN: role.ARN, SessionName: "leak", Duration: 0})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,8 @@ func (s *Store) policyName(arn string) (string, error) {
 }
 
 // CreatePolicy creates a managed policy with version v1 as default.
-func (s *Store) CreatePolicy(ctx context.Context, name, path, doc, description string) (*ManagedPolicy, error) {
+// Names are unique ignoring case (ErrExists).
+func (s *Store) CreatePolicy(ctx context.Context, name, path, doc, description string, tags ...Tag) (*ManagedPolicy, error) {
 	if err := validName("policy", name); err != nil {
 		return nil, err
 	}
@@ -52,9 +53,17 @@ func (s *Store) CreatePolicy(ctx context.Context, name, path, doc, description s
 	if err := checkPolicy(doc, iam.MaxManagedPolicySize); err != nil {
 		return nil, err
 	}
+	if err := checkNewTags(tags); err != nil {
+		return nil, err
+	}
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
+	if err := s.nameFree(ctx, nsPolicies, name); err != nil {
+		return nil, err
+	}
 	now := s.clock()
 	p := &ManagedPolicy{PolicyName: name, PolicyID: randomID("ANPA", 17), ARN: s.arn("policy", path, name), Path: path,
-		Description: description, DefaultVersionID: "v1", CreateDate: now, UpdateDate: now,
+		Description: description, DefaultVersionID: "v1", CreateDate: now, UpdateDate: now, Tags: tags,
 		Versions: []PolicyVersion{{VersionID: "v1", Document: doc, IsDefault: true, CreateDate: now}}}
 	if err := update(ctx, s.st, nsPolicies, name, true, func(*ManagedPolicy) (*ManagedPolicy, error) { return p, nil }); err != nil {
 		return nil, err

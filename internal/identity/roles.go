@@ -7,7 +7,8 @@ import (
 )
 
 // CreateRole creates a role whose trust policy says who may assume it.
-func (s *Store) CreateRole(ctx context.Context, name, path, trustPolicy, description string, maxSession int) (*Role, error) {
+// Names are unique ignoring case (ErrExists).
+func (s *Store) CreateRole(ctx context.Context, name, path, trustPolicy, description string, maxSession int, tags ...Tag) (*Role, error) {
 	if err := validName("role", name); err != nil {
 		return nil, err
 	}
@@ -24,8 +25,16 @@ func (s *Store) CreateRole(ctx context.Context, name, path, trustPolicy, descrip
 	if maxSession < 3600 || maxSession > 43200 {
 		return nil, errf(ErrInvalidInput, "MaxSessionDuration must be between 3600 and 43200 seconds")
 	}
+	if err := checkNewTags(tags); err != nil {
+		return nil, err
+	}
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
+	if err := s.nameFree(ctx, nsRoles, name); err != nil {
+		return nil, err
+	}
 	r := &Role{RoleName: name, RoleID: randomID("AROA", 17), ARN: s.arn("role", path, name), Path: path,
-		Description: description, CreateDate: s.clock(), TrustPolicy: trustPolicy, MaxSessionDuration: maxSession}
+		Description: description, CreateDate: s.clock(), TrustPolicy: trustPolicy, MaxSessionDuration: maxSession, Tags: tags}
 	if err := update(ctx, s.st, nsRoles, name, true, func(*Role) (*Role, error) { return r, nil }); err != nil {
 		return nil, err
 	}

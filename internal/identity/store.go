@@ -39,6 +39,9 @@ type Store struct {
 	// PostgreSQL store the quota can still be overshot by a race; it is a
 	// quota, not a permission.)
 	keyMu sync.Mutex
+	// createMu serialises the case-insensitive name check of creates with
+	// the create (on one node).
+	createMu sync.Mutex
 
 	mu      sync.Mutex // guards following fields
 	cache   *cache
@@ -160,4 +163,19 @@ func update[T any](ctx context.Context, st state.Store, ns, key string, create b
 		}
 		return json.Marshal(next)
 	})
+}
+
+// nameFree reports ErrExists when ns holds a record whose key equals name
+// ignoring case: IAM names are unique case-insensitively.
+func (s *Store) nameFree(ctx context.Context, ns, name string) error {
+	kvs, err := s.st.List(ctx, ns, "")
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		if strings.EqualFold(kv.Key, name) {
+			return ErrExists
+		}
+	}
+	return nil
 }

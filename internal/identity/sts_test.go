@@ -78,7 +78,7 @@ func TestStore_CreateRole(t *testing.T) {
 func TestStore_AssumeRole(t *testing.T) {
 	ctx := context.Background()
 	s, alice, role := assumeFixture(t)
-	sess, c, err := s.AssumeRole(ctx, alice, role.ARN, "s1", 0)
+	sess, c, err := s.AssumeRole(ctx, alice, AssumeInput{RoleARN: role.ARN, SessionName: "s1", Duration: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,13 +126,13 @@ func TestStore_AssumeRole(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := s.AssumeRole(ctx, tt.caller, tt.role, tt.session, tt.duration)
+			_, _, err := s.AssumeRole(ctx, tt.caller, AssumeInput{RoleARN: tt.role, SessionName: tt.session, Duration: tt.duration})
 			wantErr(t, err, tt.want)
 		})
 	}
 	t.Run("limits", func(t *testing.T) {
 		for _, d := range []time.Duration{15 * time.Minute, 2 * time.Hour} {
-			if _, _, err := s.AssumeRole(ctx, alice, role.ARN, "s3", d); err != nil {
+			if _, _, err := s.AssumeRole(ctx, alice, AssumeInput{RoleARN: role.ARN, SessionName: "s3", Duration: d}); err != nil {
 				t.Errorf("duration %v: %v", d, err)
 			}
 		}
@@ -142,11 +142,11 @@ func TestStore_AssumeRole(t *testing.T) {
 func TestStore_AssumeRoleExpiry(t *testing.T) {
 	ctx := context.Background()
 	s, alice, role := assumeFixture(t)
-	_, cached, err := s.AssumeRole(ctx, alice, role.ARN, "cached", 15*time.Minute)
+	_, cached, err := s.AssumeRole(ctx, alice, AssumeInput{RoleARN: role.ARN, SessionName: "cached", Duration: 15 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, cold, err := s.AssumeRole(ctx, alice, role.ARN, "cold", 15*time.Minute)
+	_, cold, err := s.AssumeRole(ctx, alice, AssumeInput{RoleARN: role.ARN, SessionName: "cold", Duration: 15 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestStore_AssumeRoleExpiry(t *testing.T) {
 func TestStore_AssumeRoleDeletedRole(t *testing.T) {
 	ctx := context.Background()
 	s, alice, role := assumeFixture(t)
-	_, c, err := s.AssumeRole(ctx, alice, role.ARN, "s1", 0)
+	_, c, err := s.AssumeRole(ctx, alice, AssumeInput{RoleARN: role.ARN, SessionName: "s1", Duration: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,12 +205,12 @@ func TestStore_AssumeRoleDeletedRole(t *testing.T) {
 func TestStore_PruneSessions(t *testing.T) {
 	ctx := context.Background()
 	s, alice, role := assumeFixture(t)
-	_, old, err := s.AssumeRole(ctx, alice, role.ARN, "old", 15*time.Minute)
+	_, old, err := s.AssumeRole(ctx, alice, AssumeInput{RoleARN: role.ARN, SessionName: "old", Duration: 15 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.clock.Advance(25 * time.Hour)
-	if _, _, err := s.AssumeRole(ctx, alice, role.ARN, "new", 0); err != nil {
+	if _, _, err := s.AssumeRole(ctx, alice, AssumeInput{RoleARN: role.ARN, SessionName: "new", Duration: 0}); err != nil {
 		t.Fatal(err)
 	}
 	kvs, err := s.st.List(ctx, nsSessions, "")

@@ -35,6 +35,7 @@ type User struct {
 	InlinePolicies map[string]string `json:"inline_policies,omitempty"`
 	// AttachedPolicies are managed policy ARNs.
 	AttachedPolicies []string `json:"attached_policies,omitempty"`
+	Tags             Tags     `json:"tags,omitempty"`
 }
 
 // AccessKey is the metadata of an access key (never the secret).
@@ -58,6 +59,7 @@ type Role struct {
 	MaxSessionDuration int               `json:"max_session_duration"` // seconds
 	InlinePolicies     map[string]string `json:"inline_policies,omitempty"`
 	AttachedPolicies   []string          `json:"attached_policies,omitempty"`
+	Tags               Tags              `json:"tags,omitempty"`
 }
 
 // ManagedPolicy is a named, versioned policy.
@@ -72,6 +74,7 @@ type ManagedPolicy struct {
 	CreateDate       time.Time       `json:"create_date"`
 	UpdateDate       time.Time       `json:"update_date"`
 	Versions         []PolicyVersion `json:"versions"`
+	Tags             Tags            `json:"tags,omitempty"`
 }
 
 // PolicyVersion is one version of a managed policy.
@@ -102,6 +105,15 @@ type Session struct {
 	Expiration     time.Time `json:"expiration"`
 	SourceIdentity string    `json:"source_identity,omitempty"`
 	CallerARN      string    `json:"caller_arn"`
+	Issued         time.Time `json:"issued"`
+	// Tags are the session tags; TransitiveTags the keys of them that
+	// pass on to a chained role session.
+	Tags           Tags     `json:"tags,omitempty"`
+	TransitiveTags []string `json:"transitive_tags,omitempty"`
+	// Policies are the session policies (the Policy parameter and the
+	// documents of PolicyArns at the time of AssumeRole): the session may
+	// do only what the role's policies and every one of these allow.
+	Policies []string `json:"policies,omitempty"`
 }
 
 // msgError is a sentinel with the public message AWS would send: Error()

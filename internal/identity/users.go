@@ -11,8 +11,9 @@ import (
 	"github.com/sqlgate/sqlgate/internal/state"
 )
 
-// CreateUser creates an IAM user.
-func (s *Store) CreateUser(ctx context.Context, name, path string) (*User, error) {
+// CreateUser creates an IAM user with tags. Names are unique ignoring
+// case, as on AWS (ErrExists).
+func (s *Store) CreateUser(ctx context.Context, name, path string, tags ...Tag) (*User, error) {
 	if err := validName("user", name); err != nil {
 		return nil, err
 	}
@@ -20,7 +21,15 @@ func (s *Store) CreateUser(ctx context.Context, name, path string) (*User, error
 	if err != nil {
 		return nil, err
 	}
-	u := &User{UserName: name, UserID: randomID("AIDA", 17), ARN: s.arn("user", path, name), Path: path, CreateDate: s.clock()}
+	if err := checkNewTags(tags); err != nil {
+		return nil, err
+	}
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
+	if err := s.nameFree(ctx, nsUsers, name); err != nil {
+		return nil, err
+	}
+	u := &User{UserName: name, UserID: randomID("AIDA", 17), ARN: s.arn("user", path, name), Path: path, CreateDate: s.clock(), Tags: tags}
 	err = update(ctx, s.st, nsUsers, name, true, func(*User) (*User, error) { return u, nil })
 	if err != nil {
 		return nil, err

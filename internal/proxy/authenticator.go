@@ -6,9 +6,12 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sqlgate/sqlgate/internal/iam"
 )
 
 // secretTTL is how long auth secrets are cached. A failed login refreshes
@@ -31,6 +34,10 @@ type Authenticator struct {
 	iam     string
 	src     SecretReader
 	tokens  TokenVerifier
+	// listen and hosts are the host:port names an IAM token may be
+	// generated for: the listen address and advertised_hosts.
+	listen string
+	hosts  []string
 
 	mu     sync.Mutex // guards following fields
 	byUser map[string]Login
@@ -42,6 +49,7 @@ func NewAuthenticator(d Deps) *Authenticator {
 	a := &Authenticator{cluster: d.Cluster.Name, src: d.Secrets, tokens: d.Tokens, iam: IAMOptional}
 	if px := d.Cluster.Proxy; px != nil {
 		a.secrets = px.AuthSecrets
+		a.listen, a.hosts = px.Listen, px.AdvertisedHosts
 		if px.IAMAuth != "" {
 			a.iam = px.IAMAuth
 		}
@@ -76,7 +84,7 @@ func (a *Authenticator) Secret(ctx context.Context, user string) (password strin
 // constant time. ErrAuthFailed on any mismatch.
 func (a *Authenticator) CheckPassword(ctx context.Context, user, password string) (Login, error) {
 	if a.iam != IAMDisabled && LooksLikeIAMToken(password) {
-		if err := a.tokens.VerifyDBToken(ctx, password, a.cluster, user); err != nil {
+		if err := a.tokens.VerifyDBToken(a.tokenContext(ctx), password, a.cluster, user); err != nil {
 			return Login{}, fmt.Errorf("%w: %w", ErrAuthFailed, err)
 		}
 		l, err := a.lookup(ctx, user, false)
@@ -160,4 +168,82 @@ func (a *Authenticator) loadLocked(ctx context.Context) error {
 	}
 	a.byUser, a.loaded = byUser, time.Now()
 	return nil
+}
+
+type sessionKey struct{}
+
+// withSession returns ctx carrying the client session, so that IAM token
+// checks see the client's address and transport.
+func withSession(ctx context.Context, s *Session) context.Context {
+	return context.WithValue(ctx, sessionKey{}, s)
+}
+
+// tokenTarget is what an IAM token is checked against: the host:port
+// names the proxy answers to.
+type tokenTarget struct {
+	names []string
+}
+
+type tokenTargetKey struct{}
+
+// tokenContext returns ctx carrying, for the TokenVerifier, the host:port
+// names this proxy answers to — its listen address, advertised_hosts and
+// the address the client connected to (see TokenHostOK) — and the client
+// connection's address and transport for rds-db:connect (aws:SourceIp,
+// aws:SecureTransport; iam.RequestInfoFrom).
+func (a *Authenticator) tokenContext(ctx context.Context) context.Context {
+	names := append([]string{a.listen}, a.hosts...)
+	info := iam.RequestInfo{}
+	if sess, _ := ctx.Value(sessionKey{}).(*Session); sess != nil {
+		local := sess.raw.LocalAddr().String()
+		names = append(names, local)
+		if ip, port, err := net.SplitHostPort(local); err == nil && net.ParseIP(ip).IsLoopback() {
+			names = append(names, net.JoinHostPort("localhost", port))
+		}
+		info.Secure = sess.TLS()
+		info.SourceIP, _, _ = net.SplitHostPort(sess.raw.RemoteAddr().String())
+	}
+	ctx = context.WithValue(ctx, tokenTargetKey{}, tokenTarget{names: names})
+	return iam.WithRequestInfo(ctx, info)
+}
+
+// TokenHost returns the host:port an IAM auth token was generated for
+// (the part before "/?"), with or without a scheme.
+func TokenHost(token string) string {
+	if i := strings.Index(token, "://"); i >= 0 {
+		token = token[i+3:]
+	}
+	if i := strings.IndexAny(token, "/?"); i >= 0 {
+		token = token[:i]
+	}
+	return token
+}
+
+// TokenHostOK reports whether hostport (see TokenHost) names the proxy
+// whose Authenticator made ctx: its listen address, an advertised host or
+// the address the client connected to (same port; host names compared
+// ignoring case, addresses as IPs). Without such a ctx it is false.
+func TokenHostOK(ctx context.Context, hostport string) bool {
+	t, ok := ctx.Value(tokenTargetKey{}).(tokenTarget)
+	h, port, err := net.SplitHostPort(hostport)
+	if !ok || err != nil || h == "" || port == "" {
+		return false
+	}
+	for _, n := range t.names {
+		nh, np, err := net.SplitHostPort(n)
+		if err != nil || nh == "" || np != port {
+			continue
+		}
+		if strings.EqualFold(nh, h) || sameIP(nh, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameIP reports whether a and b are the same IP address (spelled
+// differently, e.g. ::ffff:127.0.0.1 and 127.0.0.1).
+func sameIP(a, b string) bool {
+	x, y := net.ParseIP(a), net.ParseIP(b)
+	return x != nil && y != nil && x.Equal(y) && !x.IsUnspecified()
 }

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/sqlgate/sqlgate/internal/config"
@@ -24,14 +25,17 @@ func TestAuthenticator_CheckPassword(t *testing.T) {
 	secrets := secretFunc(func(_ context.Context, id string) (string, string, error) {
 		return "arn:" + id, `{"username":"app","password":"s3cret","dbname":"db"}`, nil
 	})
-	tokens := tokenFunc(func(_ context.Context, token, cluster, user string) error {
-		if token == "h:1/?Action=connect&DBUser=app&X-Amz-Signature=good" && cluster == "pg" && user == "app" {
+	tokens := tokenFunc(func(ctx context.Context, token, cluster, user string) error {
+		if !TokenHostOK(ctx, TokenHost(token)) {
+			return errors.New("foreign host")
+		}
+		if strings.HasSuffix(token, "/?Action=connect&DBUser=app&X-Amz-Signature=good") && cluster == "pg" && user == "app" {
 			return nil
 		}
 		return errors.New("rejected")
 	})
 	mk := func(mode string) *Authenticator {
-		return NewAuthenticator(Deps{Cluster: config.Cluster{Name: "pg", Proxy: &config.Proxy{AuthSecrets: []string{"s"}, IAMAuth: mode}},
+		return NewAuthenticator(Deps{Cluster: config.Cluster{Name: "pg", Proxy: &config.Proxy{Listen: "127.0.0.1:6432", AdvertisedHosts: []string{"h:1"}, AuthSecrets: []string{"s"}, IAMAuth: mode}},
 			Secrets: secrets, Tokens: tokens})
 	}
 	ctx := context.Background()
@@ -48,9 +52,14 @@ func TestAuthenticator_CheckPassword(t *testing.T) {
 		{"required", "app", "s3cret", false, false},
 		{"required", "app", good, true, true},
 		{"disabled", "app", good, false, false},
+		// The token must name a host:port the proxy answers to.
+		{"optional", "app", "db.elsewhere.example:1/?Action=connect&DBUser=app&X-Amz-Signature=good", false, false},
+		{"optional", "app", "h:2/?Action=connect&DBUser=app&X-Amz-Signature=good", false, false},
+		{"optional", "app", "127.0.0.1:6432/?Action=connect&DBUser=app&X-Amz-Signature=good", true, true},
+		{"optional", "app", "https://H:1/?Action=connect&DBUser=app&X-Amz-Signature=good", true, true},
 	}
 	for _, tc := range tests {
-		t.Run(tc.mode+"/"+tc.user+"/"+tc.pass[:3], func(t *testing.T) {
+		t.Run(tc.mode+"/"+tc.user+"/"+tc.pass[:5], func(t *testing.T) {
 			l, err := mk(tc.mode).CheckPassword(ctx, tc.user, tc.pass)
 			if tc.ok != (err == nil) {
 				t.Fatalf("err %v", err)

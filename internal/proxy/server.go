@@ -232,7 +232,7 @@ func (s *Server) reject(conn net.Conn, err error) {
 
 func (s *Server) run(base context.Context, sess *Session) {
 	defer s.wg.Done()
-	ctx, cancel := context.WithCancel(base)
+	ctx, cancel := context.WithCancel(withSession(base, sess))
 	stop := context.AfterFunc(ctx, func() { _ = sess.raw.Close() })
 	start := time.Now()
 	if tc, ok := sess.raw.(*net.TCPConn); ok {

@@ -15,6 +15,24 @@ func (s *Store) Describe(ctx context.Context, secretID string) (*Secret, error) 
 	return r.secret(), nil
 }
 
+// Ident is what authorizing a request on a secret needs: its ARN, name
+// and tags.
+type Ident struct {
+	ARN, Name string
+	// Tags are shared with the store's cache: read them, never modify.
+	Tags []Tag
+}
+
+// Identify resolves secretID like Describe, without copying the secret's
+// versions (the Data API asks on every call). Errors: ErrNotFound.
+func (s *Store) Identify(ctx context.Context, secretID string) (Ident, error) {
+	r, err := s.load(ctx, secretID)
+	if err != nil {
+		return Ident{}, err
+	}
+	return Ident{ARN: r.ARN, Name: r.Name, Tags: r.Tags}, nil
+}
+
 // List returns every secret sorted by name, leaving out secrets scheduled for
 // deletion unless includeScheduled. Secrets past their deletion date are
 // purged on the way.

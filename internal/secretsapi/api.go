@@ -195,28 +195,6 @@ func (a *API) authorize(ctx context.Context, op, resource string) error {
 	return a.authz.Authorize(ctx, "secretsmanager:"+op, resource)
 }
 
-// resolve finds the secret named by id (also when scheduled for deletion)
-// and authorizes op on its ARN. It returns the full ARN so that the
-// operation acts on exactly the secret that was authorized. For a missing
-// secret it authorizes against the ARN the id implies first, so a denied
-// caller learns nothing about which secrets exist.
-func (a *API) resolve(ctx context.Context, op, id string) (string, error) {
-	s, err := a.store.Describe(ctx, id)
-	if errors.Is(err, secrets.ErrNotFound) {
-		if err := a.authorize(ctx, op, a.impliedARN(id)); err != nil {
-			return "", err
-		}
-		return "", err
-	}
-	if err != nil {
-		return "", err
-	}
-	if err := a.authorize(ctx, op, s.ARN); err != nil {
-		return "", err
-	}
-	return s.ARN, nil
-}
-
 // impliedARN is the ARN a SecretId stands for when no secret matches it: the
 // id itself if it is an ARN, else the partial ARN of the name.
 func (a *API) impliedARN(id string) string {

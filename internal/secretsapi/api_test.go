@@ -549,13 +549,15 @@ func TestAPI_UpdateSecretVersionStage(t *testing.T) {
 func TestAPI_AccessDenied(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	c := e.create(t, "guarded", "x")
+	e.create(t, "guarded", "x")
 	asBob := func(o *secretsmanager.Options) {
 		o.APIOptions = append(o.APIOptions, addHeader(testHeaderUser, "bob"))
 	}
 	_, err := e.client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("guarded")}, asBob)
+	// The secret is named as the request named it: the same message
+	// whether it exists or not, and not its full ARN.
 	wantCode(t, err, "AccessDeniedException",
-		"User: arn:aws:iam::000000000000:user/bob is not authorized to perform: secretsmanager:GetSecretValue on resource: "+*c.ARN+
+		"User: arn:aws:iam::000000000000:user/bob is not authorized to perform: secretsmanager:GetSecretValue on resource: guarded"+
 			" because no identity-based policy allows the secretsmanager:GetSecretValue action")
 	var re interface{ HTTPStatusCode() int }
 	if errors.As(err, &re) && re.HTTPStatusCode() != 400 {

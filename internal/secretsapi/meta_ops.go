@@ -16,11 +16,7 @@ func (a *API) describeSecret(ctx context.Context, body []byte) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	arn, err := a.resolve(ctx, "DescribeSecret", *in.SecretID)
-	if err != nil {
-		return nil, err
-	}
-	s, err := a.store.Describe(ctx, arn)
+	s, err := a.resolve(ctx, "DescribeSecret", *in.SecretID, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -38,11 +34,7 @@ func (a *API) listSecretVersionIDs(ctx context.Context, body []byte) (any, error
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	arn, err := a.resolve(ctx, "ListSecretVersionIds", *in.SecretID)
-	if err != nil {
-		return nil, err
-	}
-	s, err := a.store.Describe(ctx, arn)
+	s, err := a.resolve(ctx, "ListSecretVersionIds", *in.SecretID, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -87,11 +79,14 @@ func (a *API) deleteSecret(ctx context.Context, body []byte) (any, error) {
 		}
 		days = int(*w)
 	}
-	arn, err := a.resolve(ctx, "DeleteSecret", *in.SecretID)
+	k := keys{}
+	put(k, "secretsmanager:recoverywindowindays", in.RecoveryWindowInDays)
+	put(k, "secretsmanager:forcedeletewithoutrecovery", in.ForceDeleteWithoutRecovery)
+	sec, err := a.resolve(ctx, "DeleteSecret", *in.SecretID, k)
 	if err != nil {
 		return nil, err
 	}
-	res, err := a.store.Delete(ctx, arn, days, force)
+	res, err := a.store.Delete(ctx, sec.ARN, days, force)
 	if err != nil {
 		return nil, err
 	}
@@ -99,16 +94,16 @@ func (a *API) deleteSecret(ctx context.Context, body []byte) (any, error) {
 }
 
 // secretOp runs a metadata operation that answers {ARN, Name}.
-func (a *API) secretOp(ctx context.Context, op string, id *string, v validation, fn func(arn string) (*secrets.Ref, error)) (any, error) {
+func (a *API) secretOp(ctx context.Context, op string, id *string, v validation, k keys, fn func(arn string) (*secrets.Ref, error)) (any, error) {
 	v.secretID(id)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	arn, err := a.resolve(ctx, op, *id)
+	s, err := a.resolve(ctx, op, *id, k)
 	if err != nil {
 		return nil, err
 	}
-	ref, err := fn(arn)
+	ref, err := fn(s.ARN)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +115,7 @@ func (a *API) restoreSecret(ctx context.Context, body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	return a.secretOp(ctx, "RestoreSecret", in.SecretID, nil, func(arn string) (*secrets.Ref, error) {
+	return a.secretOp(ctx, "RestoreSecret", in.SecretID, nil, nil, func(arn string) (*secrets.Ref, error) {
 		return a.store.Restore(ctx, arn)
 	})
 }
@@ -136,7 +131,9 @@ func (a *API) tagResource(ctx context.Context, body []byte) (any, error) {
 	var v validation
 	v.required("tags", in.Tags != nil)
 	v.tags("tags", in.Tags)
-	if _, err := a.secretOp(ctx, "TagResource", in.SecretID, v, func(arn string) (*secrets.Ref, error) {
+	k := keys{}
+	tagKeys(k, toTags(in.Tags))
+	if _, err := a.secretOp(ctx, "TagResource", in.SecretID, v, k, func(arn string) (*secrets.Ref, error) {
 		return a.store.Tag(ctx, arn, toTags(in.Tags))
 	}); err != nil {
 		return nil, err
@@ -151,7 +148,11 @@ func (a *API) untagResource(ctx context.Context, body []byte) (any, error) {
 	}
 	var v validation
 	v.required("tagKeys", in.TagKeys != nil)
-	if _, err := a.secretOp(ctx, "UntagResource", in.SecretID, v, func(arn string) (*secrets.Ref, error) {
+	k := keys{}
+	if len(in.TagKeys) > 0 {
+		k["aws:tagkeys"] = in.TagKeys
+	}
+	if _, err := a.secretOp(ctx, "UntagResource", in.SecretID, v, k, func(arn string) (*secrets.Ref, error) {
 		return a.store.Untag(ctx, arn, in.TagKeys)
 	}); err != nil {
 		return nil, err
@@ -169,7 +170,9 @@ func (a *API) updateSecretVersionStage(ctx context.Context, body []byte) (any, e
 	v.length("versionStage", in.VersionStage, 1, 256)
 	v.length("removeFromVersionId", in.RemoveFromVersionID, 32, 64)
 	v.length("moveToVersionId", in.MoveToVersionID, 32, 64)
-	return a.secretOp(ctx, "UpdateSecretVersionStage", in.SecretID, v, func(arn string) (*secrets.Ref, error) {
+	k := keys{}
+	put(k, "secretsmanager:versionstage", in.VersionStage)
+	return a.secretOp(ctx, "UpdateSecretVersionStage", in.SecretID, v, k, func(arn string) (*secrets.Ref, error) {
 		return a.store.UpdateVersionStage(ctx, secrets.StageInput{
 			SecretID: arn, Stage: str(in.VersionStage), MoveTo: str(in.MoveToVersionID), RemoveFrom: str(in.RemoveFromVersionID),
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/sqlgate/sqlgate/internal/awserr"
 	"github.com/sqlgate/sqlgate/internal/secrets"
@@ -45,7 +46,7 @@ func (a *API) createSecret(ctx context.Context, body []byte) (any, error) {
 	}
 	name := *in.Name
 	suffix := secrets.NewSuffix()
-	if err := a.authorize(ctx, "CreateSecret", a.store.ARN(name, suffix)); err != nil {
+	if err := a.authorizeWith(ctx, "CreateSecret", a.store.ARN(name, suffix), createKeys(&in)); err != nil {
 		return nil, err
 	}
 	ref, err := a.store.Create(ctx, secrets.CreateInput{
@@ -75,11 +76,14 @@ func (a *API) getSecretValue(ctx context.Context, body []byte) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	arn, err := a.resolve(ctx, "GetSecretValue", *in.SecretID)
+	k := keys{}
+	put(k, "secretsmanager:versionid", in.VersionID)
+	put(k, "secretsmanager:versionstage", in.VersionStage)
+	s, err := a.resolve(ctx, "GetSecretValue", *in.SecretID, k)
 	if err != nil {
 		return nil, err
 	}
-	val, err := a.store.GetValue(ctx, arn, str(in.VersionID), str(in.VersionStage))
+	val, err := a.store.GetValue(ctx, s.ARN, str(in.VersionID), str(in.VersionStage))
 	if err != nil {
 		return nil, err
 	}
@@ -115,12 +119,12 @@ func (a *API) putSecretValue(ctx context.Context, body []byte) (any, error) {
 	if p == nil {
 		return nil, errInvalidRequest(msgNoValue)
 	}
-	arn, err := a.resolve(ctx, "PutSecretValue", *in.SecretID)
+	s, err := a.resolve(ctx, "PutSecretValue", *in.SecretID, nil)
 	if err != nil {
 		return nil, err
 	}
 	ref, err := a.store.PutValue(ctx, secrets.PutInput{
-		SecretID: arn, Token: str(in.ClientRequestToken), Value: *p, Stages: in.VersionStages,
+		SecretID: s.ARN, Token: str(in.ClientRequestToken), Value: *p, Stages: in.VersionStages,
 	})
 	if err != nil {
 		return nil, err
@@ -146,15 +150,45 @@ func (a *API) updateSecret(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	arn, err := a.resolve(ctx, "UpdateSecret", *in.SecretID)
+	k := keys{}
+	put(k, "secretsmanager:description", in.Description)
+	put(k, "secretsmanager:kmskeyid", in.KmsKeyID)
+	s, err := a.resolve(ctx, "UpdateSecret", *in.SecretID, k)
 	if err != nil {
 		return nil, err
 	}
 	ref, err := a.store.Update(ctx, secrets.UpdateInput{
-		SecretID: arn, Token: str(in.ClientRequestToken), Description: in.Description, KMSKeyID: in.KmsKeyID, Value: p,
+		SecretID: s.ARN, Token: str(in.ClientRequestToken), Description: in.Description, KMSKeyID: in.KmsKeyID, Value: p,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return createSecretOutput{ARN: ref.ARN, Name: ref.Name, VersionID: ref.VersionID}, nil
+}
+
+// createKeys are the keys of a CreateSecret request. The new secret's
+// tags are both the request's and the resource's.
+func createKeys(in *createSecretInput) keys {
+	k := keys{}
+	put(k, "secretsmanager:name", in.Name)
+	put(k, "secretsmanager:description", in.Description)
+	put(k, "secretsmanager:kmskeyid", in.KmsKeyID)
+	put(k, "secretsmanager:forceoverwritereplicasecret", in.ForceOverwriteReplicaSecret)
+	tags := toTags(in.Tags)
+	tagKeys(k, tags)
+	for _, t := range tags {
+		tk := strings.ToLower(t.Key)
+		k["aws:resourcetag/"+tk] = []string{t.Value}
+		k["secretsmanager:resourcetag/"+tk] = []string{t.Value}
+	}
+	var regions []string
+	for _, r := range in.AddReplicaRegions {
+		if r.Region != nil {
+			regions = append(regions, *r.Region)
+		}
+	}
+	if len(regions) > 0 {
+		k["secretsmanager:addreplicaregions"] = regions
+	}
+	return k
 }

@@ -66,7 +66,12 @@ type createSecretInput struct {
 	SecretString       *string `json:"SecretString"`
 	SecretBinary       []byte  `json:"SecretBinary"`
 	Tags               []tag   `json:"Tags"`
-	// AddReplicaRegions and ForceOverwriteReplicaSecret are accepted and ignored.
+	// AddReplicaRegions and ForceOverwriteReplicaSecret are accepted and
+	// ignored (no replicas), but supplied as condition keys.
+	AddReplicaRegions []struct {
+		Region *string `json:"Region"`
+	} `json:"AddReplicaRegions"`
+	ForceOverwriteReplicaSecret *bool `json:"ForceOverwriteReplicaSecret"`
 }
 
 type createSecretOutput struct {

@@ -199,7 +199,8 @@ func (h *handler) authenticate(r *http.Request, body []byte, services ...string)
 		return nil, "", h.s.authError(err, id.Service)
 	}
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
-	return iam.WithPrincipal(r.Context(), p, iam.RequestInfo{SourceIP: host, Secure: h.secure}), id.Service, nil
+	info := iam.RequestInfo{SourceIP: host, Secure: h.secure, Region: id.Region, UserAgent: r.UserAgent(), Referer: r.Referer()}
+	return iam.WithPrincipal(r.Context(), p, info), id.Service, nil
 }
 
 // regionOK reports whether a credential scope's region is one this

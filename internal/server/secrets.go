@@ -88,3 +88,26 @@ func (a secretsAdapter) Handle(w http.ResponseWriter, r *http.Request, op string
 	}
 	return "OK"
 }
+
+// dataSecrets is the Data API's secret source: the caller's
+// GetSecretValue, authorized by the Secrets Manager API with the same
+// request context as a direct call, made on the caller's behalf
+// (aws:ViaAWSService), before the value is read.
+func (s *Server) dataSecrets(authz iam.Authorizer) dataapi.SecretSource {
+	return dataSecrets{secretsapi.New(s.secrets.Store, authz, s.log)}
+}
+
+type dataSecrets struct{ api *secretsapi.API }
+
+func (d dataSecrets) SecretString(ctx context.Context, id string) (string, string, error) {
+	ri := iam.RequestInfoFrom(ctx)
+	ri.ViaService = true
+	arn, v, err := d.api.CurrentValue(iam.WithRequestInfo(ctx, ri), id)
+	if err != nil {
+		return "", "", mapSecretErr(err)
+	}
+	if v == nil {
+		return arn, "", nil
+	}
+	return arn, *v, nil
+}

@@ -145,7 +145,7 @@ func (s *Server) wireAPIs() {
 	}
 	authz := identity.Authorizer{Store: s.ids}
 	s.dataAPI = dataapi.New(dataapi.Config{Region: s.cfg.Region, Account: s.cfg.AccountID, Clusters: cls,
-		Secrets: s.secrets, Authorizer: authz, Txns: s.txns, Log: s.log.With("component", "dataapi"), Observer: s.metrics})
+		Secrets: s.dataSecrets(authz), Authorizer: authz, Txns: s.txns, Log: s.log.With("component", "dataapi"), Observer: s.metrics})
 	s.secretsAPI = s.newSecretsAPI(authz)
 	s.iamAPI = iamapi.New(s.ids, authz, s.cfg.AccountID, s.log.With("component", "iamapi"))
 	s.console = s.newConsole()

@@ -35,7 +35,7 @@ type signingInput struct {
 	header   http.Header // nil for presigned tokens
 	length   int64       // request content length, -1 if unknown
 	signed   []string    // lowercase signed header names
-	payload  string      // hex SHA-256 of the body, or UNSIGNED-PAYLOAD
+	payload  string      // hex SHA-256 of the body
 	amzDate  string      // 20261124T073503Z
 	date     string      // 20261124
 	region   string

@@ -146,13 +146,13 @@ func (v *Verifier) verify(ctx context.Context, c *claim) (*Identity, error) {
 }
 
 // payloadHash returns the hash the client signed for body: the
-// X-Amz-Content-Sha256 value when sent (it must match the body unless it is
-// UNSIGNED-PAYLOAD), else the SHA-256 of body, as botocore signs it.
+// X-Amz-Content-Sha256 value when sent (it must match the body), else the
+// SHA-256 of body, as botocore signs it. UNSIGNED-PAYLOAD is refused: AWS
+// honours it only for S3 uploads, and a signature that does not cover the
+// body could be replayed with another body.
 func payloadHash(declared string, body []byte) (string, bool) {
 	if declared == unsignedPayload {
-		// The body is then not covered by the signature; SDKs send this only
-		// for S3-style streaming, which no sqlgate API uses.
-		return declared, true
+		return "", false
 	}
 	sum := sha256.Sum256(body)
 	actual := hex.EncodeToString(sum[:])

@@ -6,6 +6,7 @@ package sigv4
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,7 +17,10 @@ import (
 const (
 	defaultExpires = 900 * time.Second // generate-db-auth-token's X-Amz-Expires
 	maxExpires     = 7 * 24 * time.Hour
-	maxTokenLen    = 16 << 10 // a token with a long session token is ~2 KiB
+	// MaxTokenLifetime bounds an IAM database auth token: RDS accepts one
+	// for 15 minutes after its X-Amz-Date, whatever X-Amz-Expires says.
+	MaxTokenLifetime = 15 * time.Minute
+	maxTokenLen      = 16 << 10 // a token with a long session token is ~2 KiB
 )
 
 // VerifyPresigned checks a query-string presigned URL (X-Amz-Algorithm,
@@ -25,8 +29,9 @@ const (
 // "host:port/?Action=connect&DBUser=U&X-Amz-...", without scheme (a scheme
 // is accepted too). method is the signed method, "" meaning GET. It returns
 // the identity and all query parameters; the caller checks Service ("rds-db"),
-// Action and DBUser. A token is valid from MaxSkew before its X-Amz-Date until
-// X-Amz-Expires (default 900 s) after it.
+// Region, Action and DBUser. A token is valid from MaxSkew before its
+// X-Amz-Date until X-Amz-Expires (default 900 s) after it; an X-Amz-Expires
+// over MaxTokenLifetime is refused, so no token lives longer.
 func (v *Verifier) VerifyPresigned(ctx context.Context, method, token string) (*Identity, url.Values, error) {
 	if len(token) > maxTokenLen {
 		return nil, nil, errIncomplete("The presigned URL is too long.")
@@ -42,7 +47,7 @@ func (v *Verifier) VerifyPresigned(ctx context.Context, method, token string) (*
 		method = http.MethodGet
 	}
 	in := signingInput{method: method, path: u.EscapedPath(), rawQuery: u.RawQuery, host: u.Host, length: -1}
-	id, q, err := v.verifyQuery(ctx, in, nil, emptySHA256, false)
+	id, q, err := v.verifyQuery(ctx, in, nil, emptySHA256, false, MaxTokenLifetime)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -56,17 +61,21 @@ func (v *Verifier) verifyPresignedRequest(ctx context.Context, r *http.Request, 
 		return nil, newError(CodeInvalidSignature, msgSignatureWrong, "", jsonTarget)
 	}
 	in := requestInput(r, nil, "", "", "")
-	id, _, err := v.verifyQuery(ctx, in, r.Header, payload, jsonTarget)
+	id, _, err := v.verifyQuery(ctx, in, r.Header, payload, jsonTarget, maxExpires)
 	return id, err
 }
 
 // verifyQuery parses the X-Amz-* parameters of in.rawQuery and verifies them.
-func (v *Verifier) verifyQuery(ctx context.Context, in signingInput, h http.Header, payload string, jsonTarget bool) (*Identity, url.Values, error) {
+// X-Amz-Expires over limit is refused.
+func (v *Verifier) verifyQuery(ctx context.Context, in signingInput, h http.Header, payload string, jsonTarget bool, limit time.Duration) (*Identity, url.Values, error) {
 	q, err := url.ParseQuery(in.rawQuery)
 	if err != nil {
 		return nil, nil, restatus(errIncomplete("The query string is malformed."), "", jsonTarget)
 	}
 	c, expires, err := parseQueryAuth(q)
+	if err == nil && expires > limit {
+		err = errIncomplete(fmt.Sprintf("X-Amz-Expires must be a number of seconds between 1 and %d.", int(limit/time.Second)))
+	}
 	if err != nil {
 		return nil, nil, restatus(err, c.in.service, jsonTarget)
 	}

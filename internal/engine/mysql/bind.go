@@ -1,7 +1,6 @@
 package mysql
 
 import (
-	"database/sql/driver"
 	"encoding/json"
 	"math"
 	"regexp"
@@ -10,7 +9,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/engine"
 )
 
-// Formats a typeHint'ed stringValue must have (spec §4.5), as JDBC's
+// Formats a typeHint'ed stringValue must have, as JDBC's
 // Date/Time/Timestamp.valueOf and BigDecimal accept them.
 var hintFormats = map[engine.TypeHint]*regexp.Regexp{
 	engine.HintDate:      regexp.MustCompile(`^\d{4}-\d{1,2}-\d{1,2}$`),
@@ -19,14 +18,19 @@ var hintFormats = map[engine.TypeHint]*regexp.Regexp{
 	engine.HintDecimal:   regexp.MustCompile(`^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$`),
 }
 
-// bind converts parameters (in marker order) to driver values. The driver
-// inlines them as SQL literals: strings quoted and escaped for the session's
-// NO_BACKSLASH_ESCAPES mode, []byte as _binary'…', bool as 1/0.
-func bind(params []engine.Param) ([]driver.NamedValue, error) {
+// arg is one bound parameter: nil, bool, int64, float64, string or []byte.
+type arg struct {
+	Ordinal int // 1-based marker position
+	Value   any
+}
+
+// bind converts parameters (in marker order) to args, which interpolate
+// inlines as SQL literals (see literal.go).
+func bind(params []engine.Param) ([]arg, error) {
 	if len(params) == 0 {
 		return nil, nil
 	}
-	out := make([]driver.NamedValue, len(params))
+	out := make([]arg, len(params))
 	for i, p := range params {
 		out[i].Ordinal = i + 1
 		v := p.Value

@@ -2,13 +2,13 @@ package mysql
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
+	"net"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 )
 
 // killGrace is how long a killed statement may take to return before the
@@ -18,10 +18,22 @@ const killGrace = 2 * time.Second
 // Conn is one MySQL connection. It is not safe for concurrent use.
 type Conn struct {
 	eng    *Engine
-	creds  engine.Credentials // for the KILL QUERY side connection
-	dc     driver.Conn
+	creds  engine.Credentials // for the KILL QUERY side connection and Reset
+	cl     *mysqlwire.Client
 	id     int64
 	broken bool
+	// state: the session may hold state since Connect or the last Reset
+	// (reported by session tracking, a statement scan, or an OK packet).
+	state bool
+	// unsure: the session's settings (the character set among them) may
+	// differ from Connect's; parameters are then written as hex literals.
+	unsure bool
+	// schema is the current database as session tracking reported it.
+	schema string
+	// quiet: session-state reports are expected (set-up, reset), not dirt.
+	quiet   bool
+	markers []int
+	buf     []byte
 }
 
 var _ engine.Conn = (*Conn)(nil)
@@ -32,13 +44,18 @@ func (c *Conn) ID() int64 { return c.id }
 // Broken reports whether the connection must be discarded.
 func (c *Conn) Broken() bool { return c.broken }
 
-// Close closes the connection.
+// Close says goodbye (COM_QUIT) and closes the connection; a broken one
+// is just closed.
 func (c *Conn) Close() error {
-	err := c.dc.Close()
-	if c.broken || errors.Is(err, driver.ErrBadConn) {
+	if c.broken {
+		_ = c.cl.Close()
 		return nil
 	}
-	return err
+	c.broken = true
+	if err := c.cl.Quit(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("mysql: close: %w", err)
+	}
+	return nil
 }
 
 // Ping checks the connection with COM_PING.
@@ -46,14 +63,7 @@ func (c *Conn) Ping(ctx context.Context) error {
 	if c.broken {
 		return errBroken
 	}
-	p, ok := c.dc.(driver.Pinger)
-	if !ok {
-		return nil
-	}
-	if err := p.Ping(ctx); err != nil {
-		return c.fail(err)
-	}
-	return nil
+	return c.guard(ctx, c.cl.Ping)
 }
 
 // Begin starts a transaction.
@@ -80,29 +90,61 @@ func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxB
 	if err != nil {
 		return nil, err
 	}
-	return c.run(ctx, st.SQL, args, maxBytes)
+	noBackslash := c.cl.Status()&mysqlwire.StatusNoBackslashEscape != 0
+	mode := c.literalMode(noBackslash)
+	sc := scanStatement(st.SQL, noBackslash, c.markers)
+	c.markers = sc.markers
+	if sc.stateful {
+		c.state, c.unsure = true, true
+	}
+	if len(args) > 0 && len(sc.markers) != len(args) {
+		// The text holds a '?' of its own outside literals: let the server
+		// parse it as a prepared statement, binding the values.
+		return c.runPrepared(ctx, st.SQL, args, maxBytes)
+	}
+	query := st.SQL
+	if len(args) > 0 {
+		c.buf = interpolate(c.buf[:0], st.SQL, sc.markers, args, mode)
+		query = string(c.buf)
+		if cap(c.buf) > 64<<10 {
+			c.buf = nil
+		}
+	}
+	return c.run(ctx, query, nil, maxBytes)
 }
 
-// run executes query, stopping it on the server when ctx ends.
+// runPrepared runs sql over the binary protocol and closes the statement.
+func (c *Conn) runPrepared(ctx context.Context, sql string, args []arg, maxBytes int) (*engine.Result, error) {
+	vals := make([]any, len(args))
+	for i, a := range args {
+		vals[i] = a.Value
+	}
+	return c.run(ctx, sql, vals, maxBytes)
+}
+
+// run executes query (prepared with args when args is non-nil), stopping
+// it on the server when ctx ends.
 //
-// The driver gets a ctx of our own: cancelling the caller's ctx first sends
-// KILL QUERY from a side connection, so the statement really stops and this
-// connection stays usable; only if that fails or the server does not answer
-// within killGrace is the driver's ctx cancelled, which closes the socket.
-func (c *Conn) run(ctx context.Context, query string, args []driver.NamedValue, maxBytes int) (*engine.Result, error) {
+// Cancelling the caller's ctx first sends KILL QUERY from a side
+// connection, so the statement really stops and this connection stays
+// usable; only if that fails or the server does not answer within
+// killGrace is the socket closed (and the connection broken).
+func (c *Conn) run(ctx context.Context, query string, args []any, maxBytes int) (*engine.Result, error) {
 	if c.broken {
 		return nil, errBroken
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, ctxError(err)
 	}
-	dctx, abort := context.WithCancel(context.WithoutCancel(ctx))
-	defer abort()
-	w := c.watch(ctx, abort)
-	res, err := c.query(dctx, query, args, maxBytes, abort)
+	if len(query)+1 > maxQuery {
+		return nil, errPktTooLarge
+	}
+	a := &aborter{c: c}
+	w := c.watch(ctx, a.abort)
+	res, err := c.exec(query, args, maxBytes, a.abort)
 	fired := w.stop()
-	if dctx.Err() != nil {
-		c.broken = true // the driver closed the socket
+	if a.done() {
+		c.broken = true // the socket was closed under the statement
 	}
 	if fired && ctx.Err() != nil {
 		return nil, ctxError(ctx.Err())
@@ -110,147 +152,47 @@ func (c *Conn) run(ctx context.Context, query string, args []driver.NamedValue, 
 	return res, err
 }
 
-func (c *Conn) query(ctx context.Context, query string, args []driver.NamedValue, maxBytes int, abort func()) (*engine.Result, error) {
-	q, ok := c.dc.(driver.QueryerContext)
-	if !ok {
-		return nil, errors.New("BUG: mysql driver conn is not a QueryerContext")
-	}
-	rows, err := q.QueryContext(ctx, query, args)
-	if errors.Is(err, driver.ErrSkip) {
-		// The text contains a '?' of its own (in a literal or comment), which
-		// the driver's interpolation can't tell from a marker: let the server
-		// parse it as a prepared statement instead.
-		var stmt driver.Stmt
-		stmt, rows, err = c.prepared(ctx, query, args)
-		if stmt != nil {
-			defer stmt.Close()
+func (c *Conn) exec(query string, args []any, maxBytes int, abort func()) (*engine.Result, error) {
+	if args == nil {
+		rows, err := c.cl.Query(query)
+		if err != nil {
+			return nil, c.fail(err)
 		}
+		return c.read(rows, maxBytes, abort)
 	}
+	st, err := c.cl.Prepare(query)
+	if err != nil {
+		return nil, c.fail(err)
+	}
+	defer func() { _ = c.cl.CloseStmt(st) }()
+	rows, err := c.cl.Execute(st, args)
 	if err != nil {
 		return nil, c.fail(err)
 	}
 	return c.read(rows, maxBytes, abort)
 }
 
-func (c *Conn) prepared(ctx context.Context, query string, args []driver.NamedValue) (driver.Stmt, driver.Rows, error) {
-	p, ok := c.dc.(driver.ConnPrepareContext)
-	if !ok {
-		return nil, nil, errors.New("BUG: mysql driver conn is not a ConnPrepareContext")
+// guard runs a command that takes no statement time (ping, reset),
+// closing the socket if ctx ends first.
+func (c *Conn) guard(ctx context.Context, fn func() error) error {
+	if err := ctx.Err(); err != nil {
+		return ctxError(err)
 	}
-	stmt, err := p.PrepareContext(ctx, query)
+	a := &aborter{c: c}
+	stop := context.AfterFunc(ctx, a.abort)
+	err := fn()
+	stop()
+	if a.done() {
+		c.broken = true
+		return ctxError(ctx.Err())
+	}
 	if err != nil {
-		return nil, nil, err
+		return c.fail(err)
 	}
-	sq, ok := stmt.(driver.StmtQueryContext)
-	if !ok {
-		return stmt, nil, errors.New("BUG: mysql driver stmt is not a StmtQueryContext")
-	}
-	rows, err := sq.QueryContext(ctx, args)
-	return stmt, rows, err
+	return nil
 }
 
-// read converts rows (or the OK packet of a statement without a result set).
-func (c *Conn) read(rows driver.Rows, maxBytes int, abort func()) (*engine.Result, error) {
-	names := rows.Columns()
-	if len(names) == 0 {
-		if err := rows.Close(); err != nil {
-			return nil, c.fail(err)
-		}
-		affected, id, _ := peekOK(c.dc)
-		res := &engine.Result{RowsAffected: affected, Generated: []engine.Value{}}
-		if id > 0 {
-			res.Generated = append(res.Generated, engine.Long(id))
-		}
-		return res, nil
-	}
-	fields, ok := peekFields(rows)
-	if !ok {
-		fields = fallbackFields(rows)
-	}
-	res := &engine.Result{
-		HasResultSet: true,
-		Columns:      make([]engine.Column, len(fields)),
-		Rows:         [][]engine.Value{},
-		Decimal:      make([]bool, len(fields)),
-	}
-	for i := range fields {
-		res.Columns[i] = column(&fields[i])
-		res.Decimal[i] = fields[i].typ == typeDecimal || fields[i].typ == typeNewDecimal
-	}
-	dest := make([]driver.Value, len(fields))
-	size := 0
-	for {
-		err := rows.Next(dest)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			_ = rows.Close()
-			return nil, c.fail(err)
-		}
-		row := make([]engine.Value, len(fields))
-		for i := range fields {
-			v, n := value(&fields[i], dest[i])
-			row[i] = v
-			size += n
-		}
-		size += 8
-		if maxBytes > 0 && size > maxBytes {
-			// Draining the rest could take long; drop the connection instead
-			// (the Data API also ends the transaction, spec §4.1).
-			c.broken = true
-			abort()
-			_ = rows.Close()
-			return nil, engine.ErrResultTooLarge
-		}
-		res.Rows = append(res.Rows, row)
-	}
-	if err := rows.Close(); err != nil {
-		return nil, c.fail(err)
-	}
-	return res, nil
-}
-
-// watcher sends KILL QUERY when the caller's ctx ends during a statement.
-type watcher struct {
-	finished chan struct{} // closed when the statement returned
-	done     chan struct{} // closed when the kill goroutine is over
-	stopFn   func() bool
-}
-
-func (c *Conn) watch(ctx context.Context, abort func()) *watcher {
-	w := &watcher{finished: make(chan struct{}), done: make(chan struct{})}
-	w.stopFn = context.AfterFunc(ctx, func() {
-		defer close(w.done)
-		kctx, cancel := context.WithTimeout(context.Background(), killTimeout)
-		defer cancel()
-		if err := c.eng.kill(kctx, c.creds, c.id); err != nil {
-			abort()
-			return
-		}
-		t := time.NewTimer(killGrace)
-		defer t.Stop()
-		select {
-		case <-w.finished:
-		case <-t.C:
-			abort()
-		}
-	})
-	return w
-}
-
-// stop reports whether the kill ran, waiting for it to finish so a late
-// KILL QUERY can never hit the connection's next statement.
-func (w *watcher) stop() bool {
-	close(w.finished)
-	if w.stopFn() {
-		return false
-	}
-	<-w.done
-	return true
-}
-
-// fail classifies a driver error, marking the connection broken unless the
+// fail classifies a client error, marking the connection broken unless the
 // server reported it (the connection then is still in sync).
 func (c *Conn) fail(err error) error {
 	if e, ok := asDBError(err); ok {
@@ -258,9 +200,6 @@ func (c *Conn) fail(err error) error {
 			c.broken = true
 		}
 		return e
-	}
-	if errors.Is(err, errPktTooLarge) {
-		return &engine.DBError{Message: "Packet for query is too large.", SQLState: "S1000"}
 	}
 	c.broken = true
 	return fmt.Errorf("mysql: %w: %w", engine.ErrUnavailable, err)
@@ -272,10 +211,3 @@ func ctxError(err error) error {
 	}
 	return err
 }
-
-// Dirty reports true until the engine tracks session state: every
-// connection is treated as possibly carrying state from its last caller.
-func (c *Conn) Dirty() bool { return true }
-
-// Reset is not implemented yet; the caller closes a dirty connection.
-func (c *Conn) Reset(context.Context) error { return engine.ErrResetUnsupported }

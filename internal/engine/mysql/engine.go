@@ -1,27 +1,33 @@
-// Package mysql implements engine.Engine for MySQL and MariaDB on top of
-// github.com/go-sql-driver/mysql, mapping results the way the Aurora Data API
-// (which runs MySQL Connector/J) does: spec §4.6 and §4.10.
+// Package mysql implements engine.Engine for MySQL and MariaDB on sqlgate's
+// own protocol client (internal/mysqlwire), mapping results the way the
+// Aurora Data API (which runs MySQL Connector/J) does: see docs/dataapi.md
+// for the type mapping.
 //
-// The package drives the driver at the database/sql/driver level: sqlgate's
-// own pool (internal/pool) owns connections, so database/sql's pool would only
-// add a second layer, and the driver-level rows carry the column definitions
-// the Data API metadata needs (see field.go).
+// Statements run over the text protocol (COM_QUERY) with parameters
+// inlined as literals, as Connector/J does by default: one round trip per
+// statement. Literals are written so that no session character set can
+// re-read them as SQL (literal.go).
+//
+// Each connection tracks its session state (session.go): the server's
+// session tracking (SERVER_SESSION_STATE_CHANGED, switched on at connect),
+// the transaction status flag and a scan of each statement for what
+// tracking does not report (user variables assigned in SELECT, named
+// locks, LAST_INSERT_ID(expr), …). Dirty reports it, and Reset clears it
+// with COM_RESET_CONNECTION in one pipelined round trip.
 package mysql
 
 import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 )
 
 // Config locates one MySQL/MariaDB server.
@@ -57,63 +63,58 @@ func (e *Engine) Name() string { return "mysql" }
 // Close releases nothing: connections are closed by their owners.
 func (e *Engine) Close() error { return nil }
 
-// Connect opens one connection logged in as creds and reads its CONNECTION_ID().
+// Connect opens one connection logged in as creds, with session tracking
+// on (one statement after the login).
 func (e *Engine) Connect(ctx context.Context, creds engine.Credentials) (engine.Conn, error) {
-	dc, err := e.dial(ctx, creds)
+	cl, err := e.dial(ctx, creds)
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{eng: e, creds: creds, dc: dc}
-	res, err := c.run(ctx, "SELECT CONNECTION_ID()", nil, 0)
-	if err != nil {
-		_ = dc.Close()
-		return nil, fmt.Errorf("read connection id: %w", err)
+	c := &Conn{eng: e, creds: creds, cl: cl, id: int64(cl.ConnID()), schema: creds.Database}
+	cl.OnState = c.onState
+	if err := c.setup(ctx, nil); err != nil {
+		_ = cl.Close()
+		return nil, fmt.Errorf("set up session: %w", err)
 	}
-	if len(res.Rows) != 1 || len(res.Rows[0]) != 1 || res.Rows[0][0].Kind != engine.KindLong {
-		_ = dc.Close()
-		return nil, fmt.Errorf("read connection id: unexpected result %v", res.Rows)
-	}
-	c.id = res.Rows[0][0].Long
 	return c, nil
 }
 
-// dial opens a driver connection. Settings mimic Connector/J as the Data API
-// runs it: CLIENT_FOUND_ROWS (Connector/J's default useAffectedRows=false, so
-// UPDATE counts matched rows), text protocol with client-side parameter
-// interpolation (Connector/J's default useServerPrepStmts=false, one round
-// trip), no time parsing (values are rendered exactly as the server sends them).
-func (e *Engine) dial(ctx context.Context, creds engine.Credentials) (driver.Conn, error) {
-	cfg := mysql.NewConfig()
-	cfg.User = creds.User
-	cfg.Passwd = creds.Password
-	cfg.DBName = creds.Database
-	cfg.Net = "tcp"
-	cfg.Addr = e.cfg.Address
-	cfg.Timeout = max(e.cfg.ConnectTimeout, 0)
-	cfg.Loc = time.UTC
-	cfg.Logger = &mysql.NopLogger{}
-	cfg.ClientFoundRows = true
-	cfg.InterpolateParams = true
-	cfg.ColumnsWithAlias = true // makes the driver keep each column's table name
-	cfg.CheckConnLiveness = false
-	tc, err := e.tlsConfig()
+// dial opens a client connection. Settings mimic Connector/J as the Data
+// API runs it: CLIENT_FOUND_ROWS (Connector/J's default
+// useAffectedRows=false, so UPDATE counts matched rows), utf8mb4, text
+// protocol; values are rendered exactly as the server sends them.
+func (e *Engine) dial(ctx context.Context, creds engine.Credentials) (*mysqlwire.Client, error) {
+	opts, err := e.options(creds)
 	if err != nil {
 		return nil, err
 	}
-	cfg.TLS = tc
-	connector, err := mysql.NewConnector(cfg)
+	cl, err := mysqlwire.Dial(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("mysql config: %w", err)
+		return nil, e.connectError(err)
 	}
-	dc, err := connector.Connect(ctx)
+	return cl, nil
+}
+
+func (e *Engine) options(creds engine.Credentials) (mysqlwire.Options, error) {
+	tc, err := e.tlsConfig()
 	if err != nil {
-		var me *mysql.MySQLError
-		if errors.As(err, &me) {
-			return nil, dbError(me)
-		}
-		return nil, fmt.Errorf("connect %s: %w: %w", e.cfg.Address, engine.ErrUnavailable, err)
+		return mysqlwire.Options{}, err
 	}
-	return dc, nil
+	return mysqlwire.Options{
+		Address: e.cfg.Address, User: creds.User, Password: creds.Password, Database: creds.Database,
+		TLS: tc, ExtraCaps: mysqlwire.CapFoundRows, Timeout: max(e.cfg.ConnectTimeout, 0),
+		Attrs: map[string]string{"_client_name": "sqlgate", "program_name": "sqlgate"},
+	}, nil
+}
+
+// connectError maps a login failure: the server's own errors (access
+// denied, unknown database) are DBErrors, the rest ErrUnavailable.
+func (e *Engine) connectError(err error) error {
+	var se *mysqlwire.Error
+	if errors.As(err, &se) {
+		return dbError(se)
+	}
+	return fmt.Errorf("connect %s: %w: %w", e.cfg.Address, engine.ErrUnavailable, err)
 }
 
 func (e *Engine) tlsConfig() (*tls.Config, error) {
@@ -147,15 +148,12 @@ func (e *Engine) tlsConfig() (*tls.Config, error) {
 // over a separate connection with the same login.
 func (e *Engine) kill(ctx context.Context, creds engine.Credentials, id int64) error {
 	creds.Database = ""
-	dc, err := e.dial(ctx, creds)
+	opts, err := e.options(creds)
 	if err != nil {
 		return err
 	}
-	defer dc.Close()
-	ex, ok := dc.(driver.ExecerContext)
-	if !ok {
-		return errors.New("BUG: mysql driver conn is not an ExecerContext")
+	if err := mysqlwire.KillQuery(ctx, opts, uint64(id)); err != nil {
+		return e.connectError(err)
 	}
-	_, err = ex.ExecContext(ctx, fmt.Sprintf("KILL QUERY %d", id), nil)
-	return err
+	return nil
 }

@@ -4,15 +4,19 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 )
 
 var (
-	errBroken      = fmt.Errorf("mysql: connection is broken: %w", engine.ErrUnavailable)
-	errPktTooLarge = mysql.ErrPktTooLarge
+	errBroken = fmt.Errorf("mysql: connection is broken: %w", engine.ErrUnavailable)
+	// errPktTooLarge: a statement longer than maxQuery is refused before
+	// it is sent (Connector/J's PacketTooBigException).
+	errPktTooLarge = &engine.DBError{Message: "Packet for query is too large.", SQLState: "S1000"}
 )
+
+// maxQuery bounds the statement text sent in one COM_QUERY.
+const maxQuery = 64 << 20
 
 // fatalCodes are server errors after which the session is gone.
 var fatalCodes = map[int]bool{
@@ -23,18 +27,19 @@ var fatalCodes = map[int]bool{
 }
 
 func asDBError(err error) (*engine.DBError, bool) {
-	var me *mysql.MySQLError
-	if !errors.As(err, &me) {
+	var se *mysqlwire.Error
+	if !errors.As(err, &se) {
 		return nil, false
 	}
-	return dbError(me), true
+	return dbError(se), true
 }
 
-// dbError keeps the server's number and SQLSTATE (HY000 when the server sent none).
-func dbError(me *mysql.MySQLError) *engine.DBError {
-	state := string(me.SQLState[:])
-	if me.SQLState[0] == 0 {
+// dbError keeps the server's number, SQLSTATE (HY000 when the server sent
+// none) and message.
+func dbError(se *mysqlwire.Error) *engine.DBError {
+	state := se.State
+	if len(state) != 5 {
 		state = "HY000"
 	}
-	return &engine.DBError{Message: me.Message, Code: int(me.Number), SQLState: state}
+	return &engine.DBError{Message: se.Msg, Code: int(se.Code), SQLState: state}
 }

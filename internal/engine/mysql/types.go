@@ -1,10 +1,10 @@
 package mysql
 
-// Type mapping, spec §4.6 (values) and §4.10 (metadata as Connector/J 8
-// reports it with its defaults tinyInt1isBit=true, transformedBitIsBoolean=false).
+// Type mapping: values as the Data API returns them (docs/dataapi.md,
+// Results) and column metadata as Connector/J 8 reports it with its
+// defaults tinyInt1isBit=true, transformedBitIsBoolean=false.
 
 import (
-	"database/sql/driver"
 	"math"
 	"strconv"
 
@@ -111,9 +111,6 @@ func typeName(f *field) (string, int32) {
 	case typeVector:
 		return "VECTOR", engine.JDBCVarbinary
 	}
-	if f.dbType != "" {
-		return f.dbType, engine.JDBCOther
-	}
 	return "UNKNOWN", engine.JDBCOther
 }
 
@@ -182,110 +179,75 @@ func mbMaxLen(collation uint8) int {
 	return 4
 }
 
-// value converts one driver value of column f, returning its approximate
-// size in the response.
-func value(f *field, v driver.Value) (engine.Value, int) {
+// value converts the text-protocol bytes of one value of column f (nil
+// for NULL), returning its approximate size in the response. The parsing
+// matches what Connector/J's getters return for each type.
+func value(f *field, v []byte) (engine.Value, int) {
 	if v == nil || f.typ == typeNull {
 		return engine.Null(), 14
 	}
 	switch f.typ {
 	case typeBit:
-		for _, b := range bytesOf(v) {
+		for _, b := range v {
 			if b != 0 {
 				return engine.Bool(true), 20
 			}
 		}
 		return engine.Bool(false), 20
 	case typeTiny, typeShort, typeInt24, typeLong, typeLongLong, typeYear:
-		if f.isBool() {
-			n, _ := toInt(v)
-			return engine.Bool(n != 0), 20
-		}
-		if f.typ == typeYear {
-			n, _ := toInt(v)
-			s := strconv.FormatInt(n, 10)
-			for len(s) < 4 {
-				s = "0" + s
-			}
-			return engine.String(s), 20
-		}
-		if n, ok := toInt(v); ok {
-			return engine.Long(n), 32
-		}
-		// BIGINT UNSIGNED above MaxInt64: longValue can't hold it.
-		s := string(bytesOf(v))
-		if u, ok := v.(uint64); ok {
-			s = strconv.FormatUint(u, 10)
-		}
-		return engine.String(s), 20 + len(s)
-	case typeFloat, typeDouble:
-		return engine.Double(toFloat(v)), 32
+		return integer(f, v)
+	case typeFloat:
+		return engine.Double(float32Value(v)), 32
+	case typeDouble:
+		d, _ := strconv.ParseFloat(string(v), 64)
+		return engine.Double(d), 32
 	}
-	switch x := v.(type) {
-	case int64:
-		return engine.Long(x), 32
-	case uint64:
-		if x <= math.MaxInt64 {
-			return engine.Long(int64(x)), 32
-		}
-		return engine.String(strconv.FormatUint(x, 10)), 40
-	case float32, float64:
-		return engine.Double(toFloat(v)), 32
-	case bool:
-		return engine.Bool(x), 20
-	}
-	b := bytesOf(v)
 	if f.binary() && binaryTypes[f.typ] {
-		return engine.Blob(append([]byte(nil), b...)), 16 + len(b)*4/3
+		return engine.Blob(append([]byte(nil), v...)), 16 + len(v)*4/3
 	}
-	return engine.String(string(b)), 16 + len(b)
+	return engine.String(string(v)), 16 + len(v)
+}
+
+// integer maps the integer types: booleans, 4-digit years, longValue, and
+// stringValue for BIGINT UNSIGNED above MaxInt64.
+func integer(f *field, v []byte) (engine.Value, int) {
+	if f.typ == typeLongLong && f.unsigned() {
+		u, _ := strconv.ParseUint(string(v), 10, 64)
+		if f.isBool() {
+			return engine.Bool(u != 0), 20
+		}
+		if u > math.MaxInt64 {
+			s := strconv.FormatUint(u, 10)
+			return engine.String(s), 20 + len(s)
+		}
+		return engine.Long(int64(u)), 32
+	}
+	n, _ := strconv.ParseInt(string(v), 10, 64)
+	switch {
+	case f.isBool():
+		return engine.Bool(n != 0), 20
+	case f.typ == typeYear:
+		s := strconv.FormatInt(n, 10)
+		for len(s) < 4 {
+			s = "0" + s
+		}
+		return engine.String(s), 20
+	}
+	return engine.Long(n), 32
 }
 
 // binaryTypes are the column types whose binary-collation values are bytes
 // (temporal and DECIMAL columns carry the binary collation too).
 var binaryTypes = map[int]bool{
 	typeVarChar: true, typeVarString: true, typeString: true, typeTinyBlob: true, typeBlob: true,
-	typeMediumBlob: true, typeLongBlob: true, typeGeometry: true, typeVector: true, typeUnknown: true,
+	typeMediumBlob: true, typeLongBlob: true, typeGeometry: true, typeVector: true,
 }
 
-func bytesOf(v driver.Value) []byte {
-	switch x := v.(type) {
-	case []byte:
-		return x
-	case string:
-		return []byte(x)
-	}
-	return nil
-}
-
-func toInt(v driver.Value) (int64, bool) {
-	switch x := v.(type) {
-	case int64:
-		return x, true
-	case uint64:
-		return int64(x), x <= math.MaxInt64
-	case []byte:
-		n, err := strconv.ParseInt(string(x), 10, 64)
-		return n, err == nil
-	}
-	return 0, false
-}
-
-// toFloat widens a value to float64. The driver parses FLOAT columns to
-// float32; going through the shortest float32 text recovers the decimal the
-// server printed (1.1, not 1.100000023841858), as Connector/J's getDouble does.
-func toFloat(v driver.Value) float64 {
-	switch x := v.(type) {
-	case float64:
-		return x
-	case float32:
-		f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(x), 'g', -1, 32), 64)
-		return f
-	case int64:
-		return float64(x)
-	case []byte:
-		f, _ := strconv.ParseFloat(string(x), 64)
-		return f
-	}
-	return 0
+// float32Value reads a FLOAT column as Connector/J's getDouble does: the
+// float32 the server stores, widened through its shortest decimal text
+// (1.1, not 1.100000023841858).
+func float32Value(v []byte) float64 {
+	d, _ := strconv.ParseFloat(string(v), 32)
+	f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(float32(d)), 'g', -1, 32), 64)
+	return f
 }

@@ -1,14 +1,13 @@
 package mysql
 
 import (
-	"database/sql/driver"
 	"testing"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
 )
 
 // typeCase is one column type: its DDL, a literal to insert, and the Value
-// and metadata the Data API returns (spec §4.6, §4.10).
+// and metadata the Data API returns (docs/dataapi.md, Results).
 type typeCase struct {
 	ddl, literal string
 	want         engine.Value
@@ -147,26 +146,23 @@ func TestConn_ExecParams(t *testing.T) {
 	}
 }
 
-// TestPeekFields guards the reflection into go-sql-driver/mysql internals:
-// it fails when a driver upgrade changes the layout peekFields and peekOK read.
-func TestPeekFields(t *testing.T) {
+// TestColumnDefinitions checks the column definition fields the mapping
+// needs (display width, flags, decimals, collation) arrive from the server.
+func TestColumnDefinitions(t *testing.T) {
 	c := connect(t)
-	q := c.dc.(driver.QueryerContext)
-	rows, err := q.QueryContext(t.Context(), "SELECT CAST(1 AS UNSIGNED) AS a", nil)
+	rows, err := c.cl.Query("SELECT CAST(1 AS UNSIGNED) AS a, CAST(1.5 AS DECIMAL(5,2)) AS d, _binary'x' AS b")
 	if err != nil {
 		t.Fatal(err)
 	}
-	fields, ok := peekFields(rows)
-	_ = rows.Close()
-	if !ok || len(fields) != 1 || fields[0].name != "a" || !fields[0].unsigned() || fields[0].length == 0 {
-		t.Fatalf("peekFields = %+v, %v", fields, ok)
+	var fields []field
+	for i := range rows.Columns {
+		fields = append(fields, fieldOf(&rows.Columns[i]))
 	}
-	rows, err = q.QueryContext(t.Context(), "DO 1", nil)
-	if err != nil {
+	if err := rows.Close(); err != nil {
 		t.Fatal(err)
 	}
-	_ = rows.Close()
-	if _, _, ok := peekOK(c.dc); !ok {
-		t.Fatal("peekOK failed")
+	if len(fields) != 3 || fields[0].name != "a" || !fields[0].unsigned() || fields[0].length == 0 ||
+		fields[1].decimals != 2 || !fields[2].binary() || fields[1].binary() && fields[1].typ != typeNewDecimal {
+		t.Fatalf("fields = %+v", fields)
 	}
 }

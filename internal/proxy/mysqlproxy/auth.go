@@ -102,9 +102,10 @@ func (c *session) authenticate(ctx context.Context, user, plugin string, resp []
 	if err == nil && checkScramble(resp, scrambleNative(c.scramble, pw)) {
 		return login, nil
 	}
-	if auth.IAMMode() != proxy.IAMDisabled && c.secure() && (err == nil || auth.IAMMode() == proxy.IAMRequired) {
-		// A known user whose scramble did not match may hold an IAM token:
-		// ask for it in cleartext. (Clients that do not allow cleartext
+	if auth.IAMMode() != proxy.IAMDisabled && c.secure() {
+		// A user whose scramble did not match may hold an IAM token: ask
+		// for it in cleartext — known or not, so that the exchange does not
+		// tell which users exist. (Clients that do not allow cleartext
 		// report that instead of 1045.)
 		clear, err := c.authSwitch(pluginClear, nil)
 		if err != nil {

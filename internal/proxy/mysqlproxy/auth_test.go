@@ -31,7 +31,7 @@ func TestSession_Auth(t *testing.T) {
 	dials := tp.relayless()
 	bad := []struct{ name, dsn string }{
 		{"wrong password", dsn(user, "nope", "allowCleartextPasswords=true")},
-		{"unknown user", dsn("nobody", pw, "")},
+		{"unknown user", dsn("nobody", pw, "allowCleartextPasswords=true")},
 		{"bad iam token", dsn(user, "127.0.0.1:13307/?Action=connect&DBUser="+user+"&X-Amz-Signature=bad", "allowCleartextPasswords=true")},
 		{"token for another user", dsn(user, fmt.Sprintf(goodToken, "other"), "allowCleartextPasswords=true")},
 	}

@@ -57,8 +57,18 @@ type backendConn struct {
 	stmts          *stmtCache
 	// dirty: the session holds state the proxy cannot replay (user
 	// variables, temporary tables, locks); reset before reuse.
-	dirty  bool
-	broken bool
+	dirty bool
+	// tainted: a statement the proxy cannot see into (a stored routine
+	// call) ran since the last reset; reset before another client uses it.
+	tainted bool
+	// owner is the proxy session that last borrowed the connection, 0
+	// after a reset (a fresh session anyone may take without another).
+	owner uint64
+	// pending: a command was sent whose reply is not fully read (set
+	// while the proxy runs one; left set if a panic unwinds through it,
+	// so the connection is closed, never pooled).
+	pending bool
+	broken  bool
 	// scrambleSeen is the greeting's scramble (COM_CHANGE_USER reuses it).
 	scrambleSeen []byte
 	// idleSince is when it was last returned to the pool.

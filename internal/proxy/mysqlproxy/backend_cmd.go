@@ -48,9 +48,19 @@ func (b *backendConn) query(sql string) ([][]string, error) {
 }
 
 func (b *backendConn) run(sql string, row func([]string), last *okPacket) error {
+	b.pending = true
 	if err := b.pc.command(append([]byte{comQuery}, sql...)); err != nil {
 		return b.fail(err)
 	}
+	err := b.readResult(row, last)
+	b.pending = false
+	return err
+}
+
+// readResult reads the whole response to a COM_QUERY: OKs and text result
+// sets up to the last one, or an ERR. Every reply is consumed unless the
+// connection fails (then it is marked broken).
+func (b *backendConn) readResult(row func([]string), last *okPacket) error {
 	for {
 		p, err := b.pc.readPacket()
 		if err != nil {
@@ -137,9 +147,17 @@ func textRow(p []byte, n int) ([]string, error) {
 // simple sends a command answered by a single OK or ERR (or an EOF for
 // COM_SET_OPTION on old servers).
 func (b *backendConn) simple(cmd []byte) error {
+	b.pending = true
 	if err := b.pc.command(cmd); err != nil {
 		return b.fail(err)
 	}
+	err := b.readSimple()
+	b.pending = false
+	return err
+}
+
+// readSimple reads the single OK, ERR or EOF answering a command.
+func (b *backendConn) readSimple() error {
 	p, err := b.pc.readPacket()
 	if err != nil {
 		return b.fail(err)
@@ -194,23 +212,6 @@ func (b *backendConn) ping() error { return b.simple([]byte{comPing}) }
 func (b *backendConn) rollback() error {
 	_, err := b.exec("ROLLBACK")
 	return err
-}
-
-// reset returns the session to a fresh state with COM_RESET_CONNECTION,
-// restores the default schema (MariaDB keeps it across a reset) and
-// re-enables session tracking. Prepared statements are gone afterwards.
-func (b *backendConn) reset(initQuery string) error {
-	if err := b.simple([]byte{comResetConnection}); err != nil {
-		return err
-	}
-	b.stmts.clear()
-	b.vars, b.lastInsertID, b.multi = vars{}, 0, -1
-	if b.defaultSchema != "" && b.schema != b.defaultSchema {
-		if err := b.initDB(b.defaultSchema); err != nil {
-			return err
-		}
-	}
-	return b.setup(initQuery)
 }
 
 // fail marks the connection broken after an I/O or protocol error.

@@ -14,7 +14,13 @@
 // client borrows; anything else (user variables, temporary tables, LOCK
 // TABLES, GET_LOCK, SQL PREPARE, SQL_CALC_FOUND_ROWS, cursors) pins the
 // session, and pinned backends are reset with COM_RESET_CONNECTION (plus
-// COM_INIT_DB, as MariaDB keeps the schema) before reuse.
+// COM_INIT_DB, as MariaDB keeps the schema) before reuse. A state-change
+// flag counts as tracked state only on a plain SET or USE; stored routine
+// calls, whose effects the trackers report only in part, mark the backend
+// for a reset before another client borrows it, and isolation: strict
+// resets on every hand-over to a different client (backend_reset.go). A
+// client without a default database never gets a backend with one
+// (COM_CHANGE_USER clears it).
 // Binary-protocol prepared statements never pin: client statement ids map
 // to SQL text and are prepared lazily per backend (stmt.go).
 //

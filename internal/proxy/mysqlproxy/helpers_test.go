@@ -123,6 +123,8 @@ type proxyOpts struct {
 	plugin        string
 	initQuery     string
 	relay         bool // put a faultRelay between proxy and database
+	isolation     string
+	noDatabase    bool // the cluster names no database (clients may have none)
 }
 
 // startProxy runs a proxy in front of the test database; clients log in
@@ -145,7 +147,11 @@ func startProxy(t testing.TB, o proxyOpts) *testProxy {
 	}
 	cl := config.Cluster{Name: "my", Engine: "mysql", Address: addr, Database: db.DBName, MaxConnections: o.pool,
 		Proxy: &config.Proxy{Listen: "127.0.0.1:0", AuthSecrets: []string{"app-db"}, IAMAuth: o.iam,
-			RequireTLS: o.requireTLS, MaxClientConnections: o.maxClients, BorrowTimeout: o.borrowTimeout, InitQuery: o.initQuery}}
+			RequireTLS: o.requireTLS, MaxClientConnections: o.maxClients, BorrowTimeout: o.borrowTimeout, InitQuery: o.initQuery,
+			Isolation: o.isolation}}
+	if o.noDatabase {
+		cl.Database = ""
+	}
 	logs := &syncBuffer{}
 	tp := &testProxy{db: db, logs: logs, reg: metrics.NewRegistry(), budget: newBudget(o.pool), relay: relay}
 	srv, err := New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: tp.budget,

@@ -198,7 +198,7 @@ func (c *session) noteOK(be *backendConn, p []byte, res *relayResult) (okPacket,
 	switch {
 	case sc.untracked() != "":
 		c.pin("SET of untracked variable " + sc.untracked())
-	case sc.changed && !sc.explained():
+	case sc.changed && !(c.explain && sc.explained()):
 		c.pin("session state the proxy cannot track (user variable, temporary table or SQL prepared statement)")
 	}
 	if sc.hasTxChars {

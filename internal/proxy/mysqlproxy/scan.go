@@ -15,20 +15,39 @@ type scanResult struct {
 	pin              string // pin reason, "" for none
 	usesLastInsertID bool
 	multi            bool // more than one statement
+	// sessionCmd: the statement is a SET or USE, so a state change the
+	// server reports for it is the one its text names.
+	sessionCmd bool
+	// routine: the statement may call a stored procedure or function
+	// (CALL, or a function that is not built in); what runs inside is
+	// invisible to the scan and only partly reported by the server.
+	routine bool
 }
 
 // scanSQL scans sql, skipping string literals, quoted identifiers and
 // comments (but not /*! executable comments */).
 func scanSQL(sql []byte) scanResult {
 	var r scanResult
-	var prev string // previous word
-	first := true   // next word starts a statement
+	var prev string  // previous word
+	var owner string // word before the current (possibly qualified) name
+	first := true    // next word starts a statement
 	sawFlush := false
 	for i := 0; i < len(sql); {
 		c := sql[i]
 		switch {
 		case c == '\'' || c == '"' || c == '`':
+			start := i
 			i = skipQuoted(sql, i)
+			if c == '`' {
+				// A quoted identifier: a routine name when called.
+				if start == 0 || sql[start-1] != '.' {
+					owner = prev
+				}
+				if nextNonSpace(sql[i:]) == '(' && !nameNotCall[owner] {
+					r.routine = true
+				}
+				prev = "`"
+			}
 			first = false
 			continue
 		case c == '#' || (c == '-' && i+2 < len(sql) && sql[i+1] == '-' && (sql[i+2] == ' ' || sql[i+2] == '\t')):
@@ -39,6 +58,9 @@ func scanSQL(sql []byte) scanResult {
 		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
 			if i+2 < len(sql) && (sql[i+2] == '!' || sql[i+2] == '+') {
 				i += 3
+				for i < len(sql) && sql[i] >= '0' && sql[i] <= '9' {
+					i++ // the version of a /*!40101 … */ comment
+				}
 				continue
 			}
 			end := strings.Index(string(sql[i+2:]), "*/")
@@ -81,11 +103,31 @@ func scanSQL(sql []byte) scanResult {
 			if pin := wordPin(w, prev, first, &sawFlush, sql[j:]); pin != "" {
 				r.setPin(pin)
 			}
-			if w == "LAST_INSERT_ID" && nextNonSpace(sql[j:]) == '(' {
-				r.usesLastInsertID = true
+			qualified := i > 0 && sql[i-1] == '.'
+			if !qualified {
+				owner = prev
+			}
+			if nextNonSpace(sql[j:]) == '(' {
+				if w == "LAST_INSERT_ID" {
+					r.usesLastInsertID = true
+				}
+				if (qualified || !builtin[w]) && !nameNotCall[owner] {
+					r.routine = true
+				}
+			}
+			if first {
+				switch w {
+				case "SET", "USE":
+					r.sessionCmd = !r.multi
+				case "CALL":
+					r.routine = true
+				}
 			}
 			prev, first, i = w, false, j
 			continue
+		}
+		if c != '.' && !isSpace(c) {
+			prev = "" // punctuation: the next name does not follow prev directly
 		}
 		i++
 	}

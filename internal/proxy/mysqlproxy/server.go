@@ -30,6 +30,11 @@ type Server struct {
 	dialer *dialer
 	cfg    config.Proxy
 	log    *slog.Logger
+	// strict resets the backend session on every hand-over to another
+	// client (isolation: strict).
+	strict bool
+	// handOverResets counts backend sessions reset on a hand-over.
+	handOverResets atomic.Uint64
 
 	// greetPlugin is the auth plugin the greeting proposes.
 	greetPlugin string
@@ -60,7 +65,8 @@ func New(d proxy.Deps) (*Server, error) {
 		log = slog.Default()
 	}
 	s := &Server{cfg: *d.Cluster.Proxy, log: log.With("component", "mysqlproxy"),
-		sessions: map[uint32]*session{}, sha2: map[string][32]byte{}, greetPlugin: pluginNative}
+		sessions: map[uint32]*session{}, sha2: map[string][32]byte{}, greetPlugin: pluginNative,
+		strict: d.Cluster.Proxy.StrictIsolation()}
 	s.dialer = &dialer{addr: d.Cluster.Address, initQuery: s.cfg.InitQuery, defaultDB: d.Cluster.Database,
 		timeout: connectTimeout, onVersion: s.setVersion}
 	tc, err := backendTLS(d.Cluster)

@@ -48,6 +48,10 @@ type session struct {
 	longData map[uint32]bool // statements with COM_STMT_SEND_LONG_DATA pending
 	holdTx   bool            // SET TRANSACTION awaits the next transaction
 	curSQL   []byte          // statement being run, for the pin digest
+	// explain: a state change the server reports for the running command
+	// may be explained by the variables and schema it reports (a SET or
+	// USE the scan could read), rather than pinning the session.
+	explain bool
 
 	be     *proxy.Pooled[*backendConn]
 	pinned bool
@@ -110,6 +114,7 @@ func (c *session) run(ctx context.Context) error {
 }
 
 func (c *session) dispatch(ctx context.Context, p []byte) (quit bool, err error) {
+	c.explain = false
 	switch p[0] {
 	case comQuit:
 		return true, nil
@@ -162,6 +167,10 @@ func (c *session) query(ctx context.Context, p []byte) error {
 	if sc.pin != "" {
 		c.pin(sc.pin)
 	}
+	c.explain = sc.sessionCmd && !sc.routine
+	if sc.routine && !c.pinned {
+		c.be.Conn.tainted = true
+	}
 	if sc.usesLastInsertID {
 		if err := c.syncLastInsertID(); err != nil {
 			return c.finish(c.be.Conn, relayResult{}, err)
@@ -176,6 +185,7 @@ func (c *session) forward(ctx context.Context, p []byte) error {
 		return c.sendErr(borrowError(err))
 	}
 	kind := respResult
+	c.explain = p[0] == comInitDB
 	switch p[0] {
 	case comStatistics:
 		kind = respSingle
@@ -190,6 +200,7 @@ func (c *session) exchange(cmd []byte, kind respKind) error {
 	be := c.be.Conn
 	c.setRunning(be)
 	stop := c.watchClient()
+	be.pending = true
 	err := be.pc.command(cmd)
 	var res relayResult
 	if err == nil {
@@ -197,6 +208,7 @@ func (c *session) exchange(cmd []byte, kind respKind) error {
 	} else {
 		err = be.fail(err)
 	}
+	be.pending = false
 	stop()
 	c.setRunning(nil)
 	return c.finish(be, res, err)

@@ -27,6 +27,10 @@ func (c *session) borrow(ctx context.Context) error {
 	c.be = pb
 	c.ps.Counters.Transactions++
 	pb.Conn.pc.setDeadline(0)
+	if err := c.handOver(pb.Conn); err != nil {
+		c.putBackend()
+		return err
+	}
 	if err := c.sync(pb.Conn); err != nil {
 		c.putBackend()
 		return err
@@ -58,6 +62,35 @@ func (c *session) get(ctx context.Context) (*proxy.Pooled[*backendConn], error) 
 		}
 		c.srv.pool.Discard(pb)
 	}
+}
+
+// handOver gives the session a fresh backend session when the previous
+// borrower was another client and might have left state behind (strict
+// isolation: always; default: after a stored routine call), or when the
+// backend has a current database and the client has none.
+func (c *session) handOver(be *backendConn) error {
+	prev := be.owner
+	be.owner = c.ps.ID
+	other := prev != 0 && prev != c.ps.ID
+	var err error
+	switch {
+	case c.schema == "" && be.schema != "":
+		be.pc.setDeadline(cleanupTimeout)
+		err = be.changeUser(c.login, c.srv.cfg.InitQuery)
+	case other && (c.srv.strict || be.tainted):
+		be.pc.setDeadline(cleanupTimeout)
+		err = be.reset(c.srv.cfg.InitQuery)
+	default:
+		return nil
+	}
+	be.pc.setDeadline(0)
+	be.owner = c.ps.ID
+	c.srv.handOverResets.Add(1)
+	if err != nil {
+		c.srv.px.CountError("reset_failed")
+		return fmt.Errorf("reset database connection: %w", err)
+	}
+	return nil
 }
 
 // sync replays the client's tracked state where the backend differs.
@@ -126,6 +159,9 @@ func (c *session) putBackend() {
 	pb := c.be
 	c.be = nil
 	be := pb.Conn
+	if be.pending {
+		be.broken = true // a reply is still on its way: never reuse
+	}
 	if !be.broken && (be.dirty || c.pinned) {
 		be.pc.setDeadline(cleanupTimeout)
 		if err := be.reset(c.srv.cfg.InitQuery); err != nil {
@@ -149,7 +185,7 @@ func (c *session) close() {
 	}
 	be := c.be.Conn
 	be.pc.setDeadline(cleanupTimeout)
-	if !be.broken && be.inTrans() {
+	if !be.broken && !be.pending && be.inTrans() {
 		if err := be.rollback(); err != nil {
 			be.broken = true
 		}

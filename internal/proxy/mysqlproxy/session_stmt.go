@@ -20,7 +20,9 @@ func (c *session) stmtPrepare(ctx context.Context, p []byte) error {
 		return c.sendErr(borrowError(err))
 	}
 	be := c.be.Conn
-	cs := &clientStmt{key: c.stmtKey(sql), sql: sql, usesLastInsertID: scanSQL(p[1:]).usesLastInsertID}
+	sc := scanSQL(p[1:])
+	cs := &clientStmt{key: c.stmtKey(sql), sql: sql, usesLastInsertID: sc.usesLastInsertID,
+		routine: sc.routine, sessionCmd: sc.sessionCmd}
 	st, err := be.prepare(cs.key, sql)
 	if err != nil {
 		return c.finish(be, relayResult{}, err)
@@ -103,6 +105,10 @@ func (c *session) stmtExecute(ctx context.Context, p []byte) error {
 		return c.stmtError(err)
 	}
 	c.curSQL = []byte(cs.sql)
+	c.explain = cs.sessionCmd && !cs.routine
+	if cs.routine && !c.pinned {
+		c.be.Conn.tainted = true
+	}
 	if cs.usesLastInsertID {
 		if err := c.syncLastInsertID(); err != nil {
 			return c.stmtError(err)

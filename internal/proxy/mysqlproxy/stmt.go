@@ -26,6 +26,8 @@ type clientStmt struct {
 	types []byte
 	// usesLastInsertID: the text calls LAST_INSERT_ID().
 	usesLastInsertID bool
+	// routine, sessionCmd: see scanResult.
+	routine, sessionCmd bool
 }
 
 // backendStmt is a statement prepared on one backend.
@@ -79,6 +81,13 @@ func (b *backendConn) prepare(key, sql string) (*backendStmt, error) {
 	if st := b.stmts.get(key); st != nil {
 		return st, nil
 	}
+	b.pending = true
+	st, err := b.prepareNew(key, sql)
+	b.pending = false
+	return st, err
+}
+
+func (b *backendConn) prepareNew(key, sql string) (*backendStmt, error) {
 	if k, v := b.stmts.victim(); v != nil {
 		delete(b.stmts.byKey, k)
 		b.pc.seq = 0

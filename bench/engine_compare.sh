@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Benchmarks the MySQL engine against the go-sql-driver engine it replaced,
+# in one process: the old engine is extracted from git (REV, default the
+# last commit that had it) into bench/legacymysql, built with the
+# "legacyengine" tag, and removed afterwards.
+#
+#   ROUNDS=5 bench/engine_compare.sh [REV] [extra test binary flags, e.g. -test.benchtime=2s]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rev=${1:-d8291ff}
+shift || true
+dir=bench/legacymysql
+trap 'rm -rf "$dir"' EXIT
+mkdir -p "$dir"
+for f in engine.go conn.go field.go types.go bind.go errors.go; do
+	git show "$rev:internal/engine/mysql/$f" >"$dir/$f"
+done
+sed -i 's/^package mysql$/package legacymysql/' "$dir"/*.go
+: "${SQLGATE_TEST_MYSQL_DSN:?set SQLGATE_TEST_MYSQL_DSN}"
+# ROUNDS separate runs, so old and new alternate through the load changes
+# of a shared machine (go test -count would run each variant's repeats
+# back to back).
+go test -tags legacyengine -c -o "$dir/bench.test" ./bench/
+for _ in $(seq "${ROUNDS:-5}"); do
+	"$dir/bench.test" -test.run '^$' -test.bench 'MySQLEngine' -test.benchmem "$@"
+done

@@ -1,0 +1,183 @@
+package mysqlwire
+
+// Packet framing:
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_packets.html
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+)
+
+// MaxFrame is the largest payload of one physical packet; a logical packet
+// of MaxFrame bytes or more continues in the next frame, and one that is an
+// exact multiple ends with an empty frame.
+const MaxFrame = 1<<24 - 1
+
+// MaxPacket bounds a logical packet a PacketConn buffers (MySQL's own
+// max_allowed_packet ceiling is 1 GiB).
+const MaxPacket = 1 << 30
+
+// ErrPacketTooLarge is returned when a logical packet exceeds MaxPacket.
+var ErrPacketTooLarge = errors.New("mysql packet too large")
+
+// ErrBadSequence is returned when a frame arrives out of sequence.
+var ErrBadSequence = errors.New("mysql packet out of sequence")
+
+// PacketConn reads and writes MySQL packets on one connection and keeps the
+// sequence id. Reads reuse an internal buffer: a payload returned by
+// ReadFrame or ReadPacket is valid until the next read.
+type PacketConn struct {
+	conn net.Conn
+	r    *bufio.Reader
+	w    *bufio.Writer
+	seq  uint8
+	buf  []byte
+	hdr  [4]byte
+	// StrictSeq rejects frames whose sequence id is not the expected one.
+	StrictSeq bool
+}
+
+// NewPacketConn wraps c.
+func NewPacketConn(c net.Conn) *PacketConn {
+	return &PacketConn{conn: c, r: bufio.NewReaderSize(c, 16<<10), w: bufio.NewWriterSize(c, 16<<10)}
+}
+
+// NewPacketReader returns a PacketConn that only reads r (tests, fuzzing).
+func NewPacketReader(r io.Reader) *PacketConn {
+	return &PacketConn{r: bufio.NewReader(r)}
+}
+
+// Conn returns the underlying connection.
+func (c *PacketConn) Conn() net.Conn { return c.conn }
+
+// Reset swaps the underlying connection (after a TLS upgrade).
+func (c *PacketConn) Reset(nc net.Conn) {
+	c.conn = nc
+	c.r = bufio.NewReaderSize(nc, 16<<10)
+	c.w.Reset(nc)
+}
+
+// bufferedConn reads through the packet reader first: a peer may send its
+// TLS hello right behind the packet that asked for it, into our buffer.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+// UpgradeConn returns the connection a TLS layer must read from.
+func (c *PacketConn) UpgradeConn() net.Conn { return &bufferedConn{Conn: c.conn, r: c.r} }
+
+// ReadFrame reads one physical packet. more reports that the logical packet
+// continues in the next frame.
+func (c *PacketConn) ReadFrame() (payload []byte, more bool, err error) {
+	if _, err := io.ReadFull(c.r, c.hdr[:]); err != nil {
+		return nil, false, err
+	}
+	n := int(uint32(c.hdr[0]) | uint32(c.hdr[1])<<8 | uint32(c.hdr[2])<<16)
+	if c.StrictSeq && c.hdr[3] != c.seq {
+		return nil, false, fmt.Errorf("%w: got %d, want %d", ErrBadSequence, c.hdr[3], c.seq)
+	}
+	c.seq = c.hdr[3] + 1
+	if cap(c.buf) < n {
+		c.buf = make([]byte, n)
+	}
+	c.buf = c.buf[:n]
+	if _, err := io.ReadFull(c.r, c.buf); err != nil {
+		return nil, false, unexpectedEOF(err)
+	}
+	return c.buf, n == MaxFrame, nil
+}
+
+// ReadPacket reads a whole logical packet, joining split frames.
+func (c *PacketConn) ReadPacket() ([]byte, error) {
+	p, more, err := c.ReadFrame()
+	if err != nil || !more {
+		return p, err
+	}
+	joined := append([]byte(nil), p...)
+	for more {
+		if p, more, err = c.ReadFrame(); err != nil {
+			return nil, err
+		}
+		if len(joined)+len(p) > MaxPacket {
+			return nil, ErrPacketTooLarge
+		}
+		joined = append(joined, p...)
+	}
+	c.buf = joined
+	return joined, nil
+}
+
+// WritePacket writes a logical packet, splitting it into frames. It
+// buffers; call Flush.
+func (c *PacketConn) WritePacket(p []byte) error {
+	for {
+		n := min(len(p), MaxFrame)
+		if err := c.writeFrame(p[:n]); err != nil {
+			return err
+		}
+		p = p[n:]
+		if n < MaxFrame {
+			return nil
+		}
+	}
+}
+
+func (c *PacketConn) writeFrame(p []byte) error {
+	c.hdr = [4]byte{byte(len(p)), byte(len(p) >> 8), byte(len(p) >> 16), c.seq}
+	c.seq++
+	if _, err := c.w.Write(c.hdr[:]); err != nil {
+		return err
+	}
+	_, err := c.w.Write(p)
+	return err
+}
+
+// Flush sends buffered packets.
+func (c *PacketConn) Flush() error { return c.w.Flush() }
+
+// Send writes one packet and flushes.
+func (c *PacketConn) Send(p []byte) error {
+	if err := c.WritePacket(p); err != nil {
+		return err
+	}
+	return c.Flush()
+}
+
+// Command starts a new command (the sequence id restarts at 0) and sends p.
+func (c *PacketConn) Command(p []byte) error {
+	c.seq = 0
+	return c.Send(p)
+}
+
+// QueueCommand starts a new command like Command but only buffers it, so
+// several commands can go out in one write (pipelining); call Flush.
+func (c *PacketConn) QueueCommand(p []byte) error {
+	c.seq = 0
+	return c.WritePacket(p)
+}
+
+// SetDeadline sets the read and write deadline; zero clears it.
+func (c *PacketConn) SetDeadline(d time.Duration) {
+	if d <= 0 {
+		_ = c.conn.SetDeadline(time.Time{})
+		return
+	}
+	_ = c.conn.SetDeadline(time.Now().Add(d))
+}
+
+// Close closes the connection.
+func (c *PacketConn) Close() error { return c.conn.Close() }
+
+func unexpectedEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}

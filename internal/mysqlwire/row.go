@@ -1,0 +1,247 @@
+package mysqlwire
+
+// Result rows:
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response_text_resultset_row.html
+// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_binary_resultset.html
+
+import (
+	"encoding/binary"
+	"math"
+	"strconv"
+)
+
+// ParseTextRow decodes a text-protocol row into dst (one entry per
+// column): nil for NULL, else the value's bytes, aliasing p.
+func ParseTextRow(p []byte, dst [][]byte) error {
+	for i := range dst {
+		if len(p) > 0 && p[0] == 0xfb {
+			dst[i], p = nil, p[1:]
+			continue
+		}
+		v, rest, ok := ReadLenencString(p)
+		if !ok {
+			return ErrMalformed
+		}
+		if v == nil {
+			v = []byte{}
+		}
+		dst[i], p = v, rest
+	}
+	if len(p) != 0 {
+		return ErrMalformed
+	}
+	return nil
+}
+
+// ParseBinaryRow decodes a binary-protocol row of cols into dst, rendering
+// every value as the text protocol would send it (integers and floats in
+// decimal, temporal values as 'YYYY-MM-DD hh:mm:ss[.ffffff]' with the
+// column's decimals), so one value mapping serves both protocols. Strings
+// alias p; rendered values are appended to buf, which is returned for
+// reuse (dst entries alias it, so keep it until dst is consumed).
+func ParseBinaryRow(p []byte, cols []Column, dst [][]byte, buf []byte) ([]byte, error) {
+	nullLen := (len(cols) + 7 + 2) / 8
+	if len(p) < 1+nullLen || p[0] != HdrOK || len(dst) != len(cols) {
+		return buf, ErrMalformed
+	}
+	nulls := p[1 : 1+nullLen]
+	p = p[1+nullLen:]
+	buf = buf[:0]
+	// Offsets into buf, turned into slices at the end (buf may grow).
+	var spans [][2]int
+	for i := range cols {
+		if nulls[(i+2)/8]&(1<<((i+2)%8)) != 0 {
+			dst[i] = nil
+			continue
+		}
+		start := len(buf)
+		var raw []byte
+		var err error
+		raw, buf, p, err = binaryValue(&cols[i], p, buf)
+		if err != nil {
+			return buf, err
+		}
+		if raw != nil {
+			dst[i] = raw
+			continue
+		}
+		dst[i] = []byte{} // placeholder, filled from spans
+		spans = append(spans, [2]int{i, start})
+	}
+	if len(p) != 0 {
+		return buf, ErrMalformed
+	}
+	for k, sp := range spans {
+		end := len(buf)
+		if k+1 < len(spans) {
+			end = spans[k+1][1]
+		}
+		dst[sp[0]] = buf[sp[1]:end:end]
+	}
+	return buf, nil
+}
+
+// binaryValue decodes one value. Strings come back as raw (aliasing p);
+// rendered values are appended to buf and raw is nil.
+func binaryValue(c *Column, p, buf []byte) (raw, out, rest []byte, err error) {
+	unsigned := c.Flags&FlagUnsigned != 0
+	need := func(n int) bool { return len(p) >= n }
+	switch c.Type {
+	case TypeTiny:
+		if !need(1) {
+			return nil, buf, nil, ErrMalformed
+		}
+		if unsigned {
+			return nil, strconv.AppendUint(buf, uint64(p[0]), 10), p[1:], nil
+		}
+		return nil, strconv.AppendInt(buf, int64(int8(p[0])), 10), p[1:], nil
+	case TypeShort, TypeYear:
+		if !need(2) {
+			return nil, buf, nil, ErrMalformed
+		}
+		v := binary.LittleEndian.Uint16(p)
+		if unsigned || c.Type == TypeYear {
+			return nil, strconv.AppendUint(buf, uint64(v), 10), p[2:], nil
+		}
+		return nil, strconv.AppendInt(buf, int64(int16(v)), 10), p[2:], nil
+	case TypeLong, TypeInt24:
+		if !need(4) {
+			return nil, buf, nil, ErrMalformed
+		}
+		v := binary.LittleEndian.Uint32(p)
+		if unsigned {
+			return nil, strconv.AppendUint(buf, uint64(v), 10), p[4:], nil
+		}
+		return nil, strconv.AppendInt(buf, int64(int32(v)), 10), p[4:], nil
+	case TypeLongLong:
+		if !need(8) {
+			return nil, buf, nil, ErrMalformed
+		}
+		v := binary.LittleEndian.Uint64(p)
+		if unsigned {
+			return nil, strconv.AppendUint(buf, v, 10), p[8:], nil
+		}
+		return nil, strconv.AppendInt(buf, int64(v), 10), p[8:], nil
+	case TypeFloat:
+		if !need(4) {
+			return nil, buf, nil, ErrMalformed
+		}
+		f := math.Float32frombits(binary.LittleEndian.Uint32(p))
+		return nil, strconv.AppendFloat(buf, float64(f), 'g', -1, 32), p[4:], nil
+	case TypeDouble:
+		if !need(8) {
+			return nil, buf, nil, ErrMalformed
+		}
+		f := math.Float64frombits(binary.LittleEndian.Uint64(p))
+		return nil, strconv.AppendFloat(buf, f, 'g', -1, 64), p[8:], nil
+	case TypeDate, TypeNewDate, TypeDateTime, TypeTimestamp:
+		return binaryDateTime(c, p, buf)
+	case TypeTime:
+		return binaryTime(c, p, buf)
+	}
+	s, rest, ok := ReadLenencString(p)
+	if !ok {
+		return nil, buf, nil, ErrMalformed
+	}
+	if s == nil {
+		s = []byte{}
+	}
+	return s, buf, rest, nil
+}
+
+func binaryDateTime(c *Column, p, buf []byte) (raw, out, rest []byte, err error) {
+	if len(p) < 1 || len(p) < 1+int(p[0]) {
+		return nil, buf, nil, ErrMalformed
+	}
+	n := int(p[0])
+	d := p[1 : 1+n]
+	rest = p[1+n:]
+	var y, mo, da, h, mi, s int
+	var us uint32
+	switch n {
+	case 0:
+	case 4, 7, 11:
+		y, mo, da = int(binary.LittleEndian.Uint16(d)), int(d[2]), int(d[3])
+		if n >= 7 {
+			h, mi, s = int(d[4]), int(d[5]), int(d[6])
+		}
+		if n == 11 {
+			us = binary.LittleEndian.Uint32(d[7:])
+		}
+	default:
+		return nil, buf, nil, ErrMalformed
+	}
+	buf = appendPadded(buf, y, 4)
+	buf = append(buf, '-')
+	buf = appendPadded(buf, mo, 2)
+	buf = append(buf, '-')
+	buf = appendPadded(buf, da, 2)
+	if c.Type == TypeDate || c.Type == TypeNewDate {
+		return nil, buf, rest, nil
+	}
+	buf = append(buf, ' ')
+	buf = appendClock(buf, h, mi, s)
+	return nil, appendFraction(buf, us, c.Decimals), rest, nil
+}
+
+func binaryTime(c *Column, p, buf []byte) (raw, out, rest []byte, err error) {
+	if len(p) < 1 || len(p) < 1+int(p[0]) {
+		return nil, buf, nil, ErrMalformed
+	}
+	n := int(p[0])
+	d := p[1 : 1+n]
+	rest = p[1+n:]
+	var neg bool
+	var hours, mi, s int
+	var us uint32
+	switch n {
+	case 0:
+	case 8, 12:
+		neg = d[0] == 1
+		hours = int(binary.LittleEndian.Uint32(d[1:]))*24 + int(d[5])
+		mi, s = int(d[6]), int(d[7])
+		if n == 12 {
+			us = binary.LittleEndian.Uint32(d[8:])
+		}
+	default:
+		return nil, buf, nil, ErrMalformed
+	}
+	if neg {
+		buf = append(buf, '-')
+	}
+	buf = appendClock(buf, hours, mi, s)
+	return nil, appendFraction(buf, us, c.Decimals), rest, nil
+}
+
+func appendClock(buf []byte, h, m, s int) []byte {
+	buf = appendPadded(buf, h, 2)
+	buf = append(buf, ':')
+	buf = appendPadded(buf, m, 2)
+	buf = append(buf, ':')
+	return appendPadded(buf, s, 2)
+}
+
+// appendFraction appends ".ffffff" cut to decimals digits (none for 0 or
+// the "not fixed" 31).
+func appendFraction(buf []byte, us uint32, decimals byte) []byte {
+	if decimals == 0 || decimals > 6 {
+		return buf
+	}
+	var f [6]byte
+	v := us % 1000000
+	for i := 5; i >= 0; i-- {
+		f[i] = byte('0' + v%10)
+		v /= 10
+	}
+	buf = append(buf, '.')
+	return append(buf, f[:decimals]...)
+}
+
+func appendPadded(buf []byte, v, width int) []byte {
+	var d [20]byte
+	s := strconv.AppendInt(d[:0], int64(v), 10)
+	for i := len(s); i < width; i++ {
+		buf = append(buf, '0')
+	}
+	return append(buf, s...)
+}
