@@ -38,7 +38,7 @@ func (a *API) execute(ctx context.Context, body []byte) (string, []byte, error) 
 	}
 	run := func(sess *exec.Session, done func()) ([]byte, error) {
 		res, err := sess.Exec(ctx, exec.Statement{SQL: *req.SQL, Params: params,
-			KeepRunning: req.ContinueAfterTimeout, Done: done, Last: true})
+			KeepRunning: req.ContinueAfterTimeout, Done: done})
 		if err != nil {
 			return nil, err
 		}

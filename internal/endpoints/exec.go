@@ -43,7 +43,7 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, ep *endpoint,
 	var res *engine.Result
 	err := h.withSession(r.Context(), ep, func(ctx context.Context, sess *exec.Session) error {
 		var err error
-		res, err = sess.Exec(ctx, exec.Statement{SQL: sql, Params: params, Last: true})
+		res, err = sess.Exec(ctx, exec.Statement{SQL: sql, Params: params})
 		return err
 	})
 	if err != nil {
@@ -64,7 +64,7 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, ep *endpoin
 	var gen *engine.Result
 	err := h.withSession(r.Context(), ep, func(ctx context.Context, sess *exec.Session) error {
 		if !ep.cfg.Transaction {
-			res, err := sess.Exec(ctx, exec.Statement{SQL: ep.sql[0], Params: params, Last: true})
+			res, err := sess.Exec(ctx, exec.Statement{SQL: ep.sql[0], Params: params})
 			if err != nil {
 				return err
 			}

@@ -21,10 +21,6 @@ type Statement struct {
 	// goroutine when the statement finishes.
 	KeepRunning bool
 	Done        func()
-	// Last says the session is given back right after this statement
-	// (outside a transaction): the engine may fold its reset into the
-	// statement's round trip (engine.WithLastStatement).
-	Last bool
 }
 
 // ErrDetached marks a statement left running after its call timed out.
@@ -39,9 +35,6 @@ func (s *Session) Exec(ctx context.Context, st Statement) (*engine.Result, error
 	maxBytes := st.MaxBytes
 	if maxBytes == 0 {
 		maxBytes = s.cl.MaxResponseBytes
-	}
-	if st.Last && !s.inTx {
-		ctx = engine.WithLastStatement(ctx)
 	}
 	if st.KeepRunning {
 		return s.execDetachable(ctx, st, maxBytes)

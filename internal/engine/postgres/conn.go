@@ -37,7 +37,7 @@ type Conn struct {
 	effect  engine.Effect
 	params0 [len(reported)]string
 	// discardSeq: a Reset owes DISCARD SEQUENCES, sent before the next
-	// statement (run, Begin).
+	// statement that could read sequence state (Exec) or Begin.
 	discardSeq bool
 }
 
@@ -76,19 +76,14 @@ func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxB
 		return nil, err
 	}
 	eff := engine.Inspect(st.SQL, engine.DialectPostgres).Effect
-	// The last statement before the session is given back folds the
-	// discard of the sequence state it leaves into its own round trip.
-	fold := eff == engine.EffectSequences && c.effect == engine.EffectNone && !c.discardSeq &&
-		c.pg.TxStatus() == 'I' && engine.IsLastStatement(ctx)
-	if !fold && eff > c.effect {
+	// A discard Reset left pending must go before any statement that
+	// could read sequence state: one naming currval or lastval, or one
+	// that may run code sqlgate cannot see into.
+	discardFirst := c.discardSeq && (eff >= engine.EffectSession || readsSequences(st.SQL))
+	if eff > c.effect {
 		c.effect = eff
 	}
-	var raw rawResult
-	if fold {
-		raw, err = c.runFolded(ctx, st.SQL, bp, maxBytes)
-	} else {
-		raw, err = c.run(ctx, st.SQL, bp, maxBytes)
-	}
+	raw, err := c.run(ctx, st.SQL, bp, maxBytes, discardFirst)
 	if err != nil {
 		return nil, err
 	}
@@ -98,12 +93,12 @@ func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxB
 	return c.build(ctx, raw)
 }
 
-// run sends one statement and reads its whole response. After a Reset
-// that left DISCARD SEQUENCES pending, the discard goes first in the same
-// round trip (a pipeline with a sync between them, so the statement runs
-// outside the discard's implicit transaction).
-func (c *Conn) run(ctx context.Context, sql string, bp boundParams, maxBytes int) (rawResult, error) {
-	if !c.discardSeq {
+// run sends one statement and reads its whole response. With
+// discardFirst, the DISCARD SEQUENCES a Reset left pending goes first in
+// the same round trip (a pipeline with a sync between them, so the
+// statement runs outside the discard's implicit transaction).
+func (c *Conn) run(ctx context.Context, sql string, bp boundParams, maxBytes int, discardFirst bool) (rawResult, error) {
+	if !discardFirst {
 		return c.read(ctx, c.pg.ExecParams(ctx, sql, bp.values, bp.oids, bp.formats, nil), maxBytes)
 	}
 	pl := c.pg.StartPipeline(ctx)
@@ -115,29 +110,6 @@ func (c *Conn) run(ctx context.Context, sql string, bp boundParams, maxBytes int
 	res, err := c.read(ctx, rr, maxBytes)
 	if cerr := pl.Close(); cerr != nil && err == nil {
 		return rawResult{}, c.execErr(ctx, cerr)
-	}
-	return res, err
-}
-
-// runFolded runs sql and then DISCARD SEQUENCES in one implicit
-// transaction and one round trip (sql is DML, which may run there). On
-// failure the discard did not run, and sequences advanced by sql stay
-// advanced (they are not transactional): the effect is recorded for Reset.
-func (c *Conn) runFolded(ctx context.Context, sql string, bp boundParams, maxBytes int) (rawResult, error) {
-	var b pgconn.Batch
-	b.ExecParams(sql, bp.values, bp.oids, bp.formats, nil)
-	b.ExecParams("DISCARD SEQUENCES", nil, nil, nil, nil)
-	mrr := c.pg.ExecBatch(ctx, &b)
-	var res rawResult
-	var err error
-	if mrr.NextResult() {
-		res, err = c.read(ctx, mrr.ResultReader(), maxBytes)
-	}
-	if cerr := mrr.Close(); cerr != nil && err == nil {
-		err = c.execErr(ctx, cerr)
-	}
-	if err != nil && c.effect < engine.EffectSequences {
-		c.effect = engine.EffectSequences
 	}
 	return res, err
 }
@@ -391,3 +363,18 @@ func (c *Conn) Close() error {
 // Broken reports whether the connection is unusable (lost socket, or a
 // cancelled statement that did not stop within the grace period).
 func (c *Conn) Broken() bool { return c.broken || c.pg.IsClosed() }
+
+// readsSequences reports whether sql names currval or lastval (anywhere:
+// erring towards yes).
+func readsSequences(sql string) bool {
+	for i := 0; i+7 <= len(sql); i++ {
+		if c := sql[i] | 0x20; c != 'c' && c != 'l' {
+			continue
+		}
+		w := sql[i : i+7]
+		if strings.EqualFold(w, "currval") || strings.EqualFold(w, "lastval") {
+			return true
+		}
+	}
+	return false
+}

@@ -21,8 +21,9 @@ import (
 //     sets the session's currval and lastval.
 //
 // Reset rolls back an open transaction; when sequences are all that
-// changed it leaves DISCARD SEQUENCES to be sent in the same round trip as
-// the next statement (nothing can read them before), else it runs DISCARD ALL, which returns
+// changed it leaves DISCARD SEQUENCES pending, to be sent in the round
+// trip of the next statement that could read them (nothing can before),
+// else it runs DISCARD ALL, which returns
 // every setting to its connect-time value (the startup parameters
 // included), drops temporary objects, prepared statements, cursors,
 // listeners, advisory locks and cached plans, and ends SET ROLE and SET
@@ -71,8 +72,8 @@ func (c *Conn) Reset(ctx context.Context) error {
 	}
 	if c.effect == engine.EffectSequences && !c.paramsChanged() {
 		// Only currval/lastval changed (an INSERT): no round trip now; the
-		// discard goes first in the next statement's (or Begin's), before
-		// anything can read them.
+		// discard goes first in the round trip of the next statement that
+		// could read them (or of Begin), before anything can.
 		c.effect, c.txnCause, c.discardSeq = engine.EffectNone, "", true
 		return nil
 	}
