@@ -20,7 +20,8 @@ import (
 // SQLGATE_TEST_PG_URL on SQLGATE_BENCH_PROXY_ADDR until SIGTERM, for
 // bench/pgbench.sh. It uses the same pgproxy.Server the sqlgate binary
 // starts for a cluster's proxy section, with the database user as the
-// auth secret and a budget of SQLGATE_BENCH_PROXY_POOL (default 20).
+// auth secret and a budget of SQLGATE_BENCH_PROXY_POOL (default 20);
+// SQLGATE_BENCH_PROXY_ISOLATION sets the proxy's isolation mode.
 func TestBenchPGProxyServe(t *testing.T) {
 	addr := os.Getenv("SQLGATE_BENCH_PROXY_ADDR")
 	if addr == "" {
@@ -37,7 +38,8 @@ func TestBenchPGProxyServe(t *testing.T) {
 	pw, _ := u.User.Password()
 	cl := config.Cluster{Name: "pg", Engine: "postgres", Address: u.Host, MaxConnections: n, TLS: config.ClusterTLS{Mode: "disable"},
 		Proxy: &config.Proxy{Listen: addr, AuthSecrets: []string{"app"}, IAMAuth: "disabled", MaxClientConnections: 20000,
-			BorrowTimeout: 120 * time.Second, IdleClientTimeout: 30 * time.Minute}}
+			BorrowTimeout: 120 * time.Second, IdleClientTimeout: 30 * time.Minute,
+			Isolation: os.Getenv("SQLGATE_BENCH_PROXY_ISOLATION")}}
 	secret := fmt.Sprintf(`{"username":%q,"password":%q}`, u.User.Username(), pw)
 	srv, err := pgproxy.New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: newSlots(n),
 		Secrets: staticSecret(secret)})

@@ -32,6 +32,7 @@ source "$E2E_DIR/suite_iam.sh"
 source "$E2E_DIR/suite_iam_conditions.sh"
 source "$E2E_DIR/suite_proxy.sh"
 source "$E2E_DIR/suite_isolation.sh"
+source "$E2E_DIR/suite_proxy_isolation.sh"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sqlgate-e2e.XXXXXX")
 BIN=$TMP/sqlgate
@@ -154,7 +155,8 @@ build() {
 }
 
 write_config() {
-	read -r HTTP_PORT HTTPS_PORT DEFAULT_PORT PG_PROXY_PORT MARIA_PROXY_PORT MARIA_NODB_PROXY_PORT MARIA_STRICT_PROXY_PORT < <(free_ports 7)
+	read -r HTTP_PORT HTTPS_PORT DEFAULT_PORT PG_PROXY_PORT MARIA_PROXY_PORT MARIA_NODB_PROXY_PORT MARIA_STRICT_PROXY_PORT \
+		PG_STRICT_PROXY_PORT < <(free_ports 8)
 	ENDPOINT=http://127.0.0.1:$HTTP_PORT
 	HTTPS_ENDPOINT=https://127.0.0.1:$HTTPS_PORT
 	DEFAULT_ENDPOINT=http://127.0.0.1:$DEFAULT_PORT
@@ -188,6 +190,11 @@ clusters:
     address: 127.0.0.1:5432
     database: sqlgate_e2e
     proxy: {listen: 127.0.0.1:$PG_PROXY_PORT, auth_secrets: [sqlgate-e2e-pg]}
+  - name: pg-strict
+    engine: postgres
+    address: 127.0.0.1:5432
+    database: sqlgate_e2e
+    proxy: {listen: 127.0.0.1:$PG_STRICT_PROXY_PORT, auth_secrets: [sqlgate-e2e-pg], isolation: strict}
   - {name: lite, engine: sqlite}
 endpoints:
   - name: iso-echo

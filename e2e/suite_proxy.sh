@@ -53,6 +53,7 @@ db_token() {
 suite_proxy() {
 	section "h. proxies: psql on 127.0.0.1:$PG_PROXY_PORT, mariadb and pymysql on 127.0.0.1:$MARIA_PROXY_PORT"
 	suite_proxy_pg
+	suite_proxy_pg_isolation
 	suite_proxy_mysql
 	suite_proxy_iam
 	suite_proxy_reload

@@ -39,6 +39,23 @@ type backend struct {
 	// server defaults (lower-case name → value).
 	params map[string]string
 	stmts  *stmtLRU
+
+	// Protocol accounting (account.go), kept by write and next.
+	inflight atomic.Int32  // Query/Sync/FunctionCall sent, ReadyForQuery not yet read
+	unsynced atomic.Bool   // extended-protocol messages sent since the last Sync
+	copyIn   atomic.Bool   // the server awaits COPY data
+	txStatus atomic.Uint32 // status byte of the last ReadyForQuery
+
+	// owner is the id of the session that last held the connection, 0
+	// when its session is as clean as a new connection's. Only the
+	// holder reads or writes it.
+	owner uint64
+	// initQuery is the cluster's init_query, run again after every reset.
+	initQuery string
+	// dirty: the owner ran something whose effect on the session the
+	// proxy cannot vouch for (a function call); the session is reset
+	// before another client gets the connection.
+	dirty bool
 }
 
 var _ proxy.Conn = (*backend)(nil)
@@ -50,11 +67,15 @@ func (b *backend) Close() error {
 	return b.conn.Close()
 }
 
-// Broken reports that the connection's protocol state is unknown.
-func (b *backend) Broken() bool { return b.broken.Load() }
+// Broken reports that the connection must not be reused: its protocol
+// state is unknown, or it is not exactly idle with nothing pending (a
+// reply in flight, an open transaction, unsynced messages, COPY).
+func (b *backend) Broken() bool { return b.broken.Load() || !b.idle() }
 
-// write queues frames; flush sends them.
+// write queues frames; flush sends them. Every frame to the backend goes
+// through here, so the replies it is owed are counted (account).
 func (b *backend) write(frame []byte) error {
+	b.account(frame[0])
 	_, err := b.bw.Write(frame)
 	if err != nil {
 		b.broken.Store(true)
@@ -73,44 +94,31 @@ func (b *backend) flush() error {
 // exec runs sql with the simple protocol and reads to ReadyForQuery,
 // returning the first row's text columns and the transaction status. Only
 // for connections no relay goroutine reads from.
-func (b *backend) exec(ctx context.Context, sql string) (row []string, status byte, err error) {
-	if dl, ok := ctx.Deadline(); ok {
-		_ = b.conn.SetDeadline(dl)
-		defer func() { _ = b.conn.SetDeadline(time.Time{}) }()
-	}
-	if err := b.write(appendFrame(nil, 'Q', []byte(sql), []byte{0})); err != nil {
+func (b *backend) exec(ctx context.Context, sql ...string) (row []string, status byte, err error) {
+	res, err := b.execBatch(ctx, sql...)
+	if err != nil {
 		return nil, 0, err
+	}
+	return res.row, byte(b.txStatus.Load()), res.err
+}
+
+// execBatch sends the queries in one write and reads every reply; the
+// error is a connection failure, res.err the first SQL error.
+func (b *backend) execBatch(ctx context.Context, sql ...string) (res execResult, err error) {
+	if dl, ok := ctx.Deadline(); ok {
+		_ = b.conn.SetWriteDeadline(dl)
+		defer func() { _ = b.conn.SetWriteDeadline(time.Time{}) }()
+	}
+	for _, q := range sql {
+		if err := b.write(appendFrame(nil, 'Q', []byte(q), []byte{0})); err != nil {
+			return res, err
+		}
 	}
 	if err := b.flush(); err != nil {
-		return nil, 0, err
+		return res, err
 	}
-	var qerr error
-	for {
-		frame, err := b.r.next()
-		if err != nil {
-			b.broken.Store(true)
-			return nil, 0, err
-		}
-		switch frame[0] {
-		case 'D':
-			if row == nil {
-				row = decodeDataRow(frame[5:])
-			}
-		case 'E':
-			if qerr == nil {
-				qerr = decodeError(frame[5:])
-			}
-		case 'Z':
-			if len(frame) < 6 {
-				b.broken.Store(true)
-				return nil, 0, errors.New("short ReadyForQuery")
-			}
-			return row, frame[5], qerr
-		case 'G', 'H', 'W':
-			b.broken.Store(true) // COPY from an internal query: give up on the conn
-			return nil, 0, errors.New("unexpected COPY in internal query")
-		}
-	}
+	err = b.drain(ctx, &res)
+	return res, err
 }
 
 func decodeDataRow(b []byte) []string {
@@ -237,6 +245,8 @@ func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backend, error) 
 	}
 	b := &backend{conn: hc.Conn, r: msgReader{br: bufio.NewReaderSize(hc.Conn, 32<<10)}, bw: bufio.NewWriterSize(hc.Conn, 32<<10),
 		pid: hc.PID, key: hc.SecretKey, addr: d.addr, params: map[string]string{}, stmts: newStmtLRU(stmtCacheSize)}
+	b.txStatus.Store('I')
+	b.initQuery = d.initQuery
 	d.mu.Lock()
 	if d.params == nil {
 		d.params = hc.ParameterStatuses

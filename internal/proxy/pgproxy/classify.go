@@ -1,15 +1,16 @@
 package pgproxy
 
 // A light SQL classifier for session state the proxy cannot share between
-// clients (spec §1.5, §6.3): it never parses SQL beyond the leading
-// keywords of each statement, and errs on the side of pinning.
+// clients: it reads the leading keywords of each statement and, in texts
+// with "(" or INTO, the function calls and INTO TEMP (classify_expr.go);
+// it never parses SQL, and errs on the side of pinning or resetting.
 
 import (
 	"strings"
 )
 
 // trackedParams are session parameters the proxy replays on whichever
-// backend a client borrows instead of pinning (spec §0.2; PgBouncer's
+// backend a client borrows instead of pinning (PgBouncer's
 // list plus search_path and the common timeouts).
 var trackedParams = map[string]bool{
 	"client_encoding": true, "datestyle": true, "timezone": true, "intervalstyle": true,
@@ -31,11 +32,17 @@ const (
 	pinAdvisory  = "session advisory lock"
 	pinLoad      = "LOAD"
 	pinSetConfig = "set_config of an untracked or non-literal parameter"
+	pinDo        = "DO block"
+	pinCall      = "CALL of a procedure"
 )
 
 // sqlClass is what a query text does to session state.
 type sqlClass struct {
-	pin        string   // non-empty: pin the session
+	pin string // non-empty: pin the session
+	// dirty names what the proxy cannot see into but need not pin for
+	// (a function call): the session is reset before another client
+	// gets the connection.
+	dirty      string
 	track      []string // tracked parameters it may change
 	resetAll   bool     // RESET ALL or DISCARD ALL
 	deallocAll bool     // DEALLOCATE ALL or DISCARD ALL
@@ -49,8 +56,16 @@ func classify(sql string) sqlClass {
 	if containsFold(sql, "pg_advisory_lock") || containsFold(sql, "pg_try_advisory_lock") {
 		c.pin = pinAdvisory
 	}
-	if i := indexFold(sql, "set_config"); i >= 0 {
-		classifySetConfig(sql[i+len("set_config"):], &c)
+	for rest := sql; ; {
+		i := indexFold(rest, "set_config")
+		if i < 0 {
+			break
+		}
+		rest = rest[i+len("set_config"):]
+		classifySetConfig(rest, &c)
+	}
+	if strings.IndexByte(sql, '(') >= 0 || indexFold(sql, "into") >= 0 {
+		scanExprs(sql, &c)
 	}
 	lx := lexer{s: sql}
 	nStmts := 0
@@ -62,6 +77,9 @@ func classify(sql string) sqlClass {
 	}
 	if nStmts != 1 {
 		c.deallocate = ""
+	}
+	if c.pin != "" {
+		c.dirty = "" // a pinned session is reset when it ends anyway
 	}
 	return c
 }
@@ -120,6 +138,10 @@ func classifyStatement(w []string, c *sqlClass) {
 		classifyCreate(w, c)
 	case "load":
 		c.pinAs(pinLoad)
+	case "do":
+		c.pinAs(pinDo)
+	case "call":
+		c.pinAs(pinCall)
 	}
 }
 
@@ -160,6 +182,12 @@ func trackOrPin(name string, c *sqlClass) {
 }
 
 func classifyCreate(w []string, c *sqlClass) {
+	for _, x := range w {
+		if strings.HasPrefix(x, "pg_temp") { // pg_temp.x, pg_temp_3.x
+			c.pinAs(pinTemp)
+			return
+		}
+	}
 	temp := false
 	for i := 1; i < len(w) && i < 6; i++ {
 		switch w[i] {

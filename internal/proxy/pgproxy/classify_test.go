@@ -12,6 +12,7 @@ func TestClassify(t *testing.T) {
 		track      []string
 		deallocate string
 		resetAll   bool
+		dirty      string
 	}{
 		{sql: "select 1"},
 		{sql: "SET search_path TO a, b", track: []string{"search_path"}},
@@ -43,11 +44,35 @@ func TestClassify(t *testing.T) {
 		{sql: "reset all", resetAll: true},
 		{sql: "select $x$; listen y; $x$"},
 		{sql: "load 'auto_explain'", pin: pinLoad},
+		{sql: "DO $$BEGIN EXECUTE 'SET ROLE some_role'; END$$", pin: pinDo},
+		{sql: "do language plpgsql $$begin perform 1; end$$", pin: pinDo},
+		{sql: "CALL my_proc(1)", pin: pinCall},
+		{sql: "SELECT 'a' AS s INTO TEMP t", pin: pinTemp},
+		{sql: "select * into temporary table t from x", pin: pinTemp},
+		{sql: "select 1 into local temp t", pin: pinTemp},
+		{sql: "insert into temp values (1)"},
+		{sql: "select 'into temp x'"},
+		{sql: "create table pg_temp.t(a int)", pin: pinTemp},
+		{sql: "CREATE FUNCTION pg_temp.f() RETURNS int AS 'select 1' LANGUAGE sql", pin: pinTemp},
+		{sql: "create view \"pg_temp\".v as select 1", pin: pinTemp},
+		{sql: "select 1, set_config('application_name', 'x', false), set_config('role', 'r', false)", track: []string{"application_name"}, pin: pinSetConfig},
+		{sql: "select my_func(1)", dirty: "call of my_func"},
+		{sql: "select public.f()", dirty: "call of public.f"},
+		{sql: "select \"F\"()", dirty: "call of F"},
+		{sql: "select count(*), now(), coalesce(a, 1), pg_catalog.lower(b) from t where a in (1, 2)"},
+		{sql: "insert into t (a, b) values (1, 2) on conflict (a) do nothing"},
+		{sql: "create table t (a varchar(10), b numeric(10, 2))"},
+		{sql: "with x (a) as (select 1) select * from x join y using (a)"},
+		{sql: "select * from generate_series(1, 3)"},
+		{sql: "select nextval('s')", dirty: "call of nextval"},
+		{sql: "select pg_advisory_unlock_all()", dirty: "call of pg_advisory_unlock_all"},
+		{sql: "create index i on t using btree (a)"},
+		{sql: "select 'f(x)', $$g()$$ -- h()\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.sql, func(t *testing.T) {
 			got := classify(tc.sql)
-			if got.pin != tc.pin || !slices.Equal(got.track, tc.track) || got.deallocate != tc.deallocate || got.resetAll != tc.resetAll {
+			if got.pin != tc.pin || !slices.Equal(got.track, tc.track) || got.deallocate != tc.deallocate || got.resetAll != tc.resetAll || got.dirty != tc.dirty {
 				t.Fatalf("got %+v", got)
 			}
 		})

@@ -94,7 +94,9 @@ func FuzzFrontend(f *testing.F) {
 // FuzzClassify: the SQL classifier never panics.
 func FuzzClassify(f *testing.F) {
 	for _, s := range []string{"set search_path = a", "SELECT set_config('x', $1, false)", "declare c cursor with hold for select 1",
-		"/* x /* y */ */ create temp table t() on commit drop", "select $$;$$; listen x", "E'\\''; prepare p as select 1", "set_config("} {
+		"/* x /* y */ */ create temp table t() on commit drop", "select $$;$$; listen x", "E'\\''; prepare p as select 1", "set_config(",
+		"DO $$BEGIN EXECUTE 'SET ROLE r'; END$$", "select f(1) into temp t", "create table pg_temp.x(a int)", "select (", "into",
+		"select set_config('a', 'b', false), set_config('role', x, false)"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { _ = classify(s) })

@@ -91,6 +91,9 @@ func (s *session) applyClass(c sqlClass, b *backend, sql string) {
 		s.pinned = true
 		s.ps.Pin(c.pin, digest(sql), s.be.ID)
 	}
+	if c.dirty != "" {
+		b.dirty = true
+	}
 	for _, name := range c.track {
 		s.capture[name] = true
 	}
@@ -124,6 +127,7 @@ func (s *session) handleParse(ctx context.Context, frame, body []byte) error {
 	info := s.srv.stmts.get(rest)
 	if len(name) == 0 {
 		s.lastUnnamed = append(s.lastUnnamed[:0], body...)
+		s.lastUnnamedDirty = info.class.dirty != ""
 		return s.forward(ctx, 'P', func(b *backend) {
 			s.applyClass(info.class, b, info.query)
 			s.unnamedOK = true
@@ -162,6 +166,7 @@ func (s *session) ensure(b *backend, name []byte) (server []byte) {
 		if !s.unnamedOK && s.lastUnnamed != nil {
 			s.add(entry{kind: 'P', drop: true}, s.frame('P', s.lastUnnamed))
 			s.unnamedOK = true
+			b.dirty = b.dirty || s.lastUnnamedDirty
 		}
 		return name
 	}
@@ -171,6 +176,9 @@ func (s *session) ensure(b *backend, name []byte) (server []byte) {
 	}
 	if !b.stmts.has(info.name) {
 		s.prepare(b, info, true)
+	}
+	if info.class.dirty != "" {
+		b.dirty = true
 	}
 	return []byte(info.name)
 }
@@ -335,16 +343,8 @@ func (s *session) acquire(ctx context.Context) (*pooled, error) {
 			return nil, err
 		}
 	}
-	pb, err := s.srv.pool.Get(ctx, s.login)
+	pb, err := s.borrow(ctx)
 	if err != nil {
-		return nil, borrowError(err)
-	}
-	if err := s.replay(ctx, pb.Conn); err != nil {
-		if pb.Conn.Broken() {
-			s.srv.pool.Discard(pb)
-		} else {
-			s.srv.pool.Put(pb)
-		}
 		return nil, err
 	}
 	s.borrows++
@@ -358,6 +358,30 @@ func (s *session) acquire(ctx context.Context) (*pooled, error) {
 	s.mu.Unlock()
 	go s.relay(pb, done)
 	return pb, nil
+}
+
+// borrow takes a backend from the pool and brings its session to the
+// client's (reset, replay). A backend lost or not reset on the way is
+// closed and another one borrowed, a few times.
+func (s *session) borrow(ctx context.Context) (*pooled, error) {
+	for attempt := 0; ; attempt++ {
+		pb, err := s.srv.pool.Get(ctx, s.login)
+		if err != nil {
+			return nil, borrowError(err)
+		}
+		err = s.replay(ctx, pb.Conn)
+		if err == nil {
+			return pb, nil
+		}
+		if !pb.Conn.Broken() {
+			s.srv.pool.Put(pb)
+			return nil, err // the client's parameters were refused
+		}
+		s.srv.pool.Discard(pb)
+		if attempt == 2 {
+			return nil, err
+		}
+	}
 }
 
 // borrowError maps pool errors to client errors.

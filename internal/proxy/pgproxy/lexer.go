@@ -19,7 +19,8 @@ const (
 
 // interesting are the statement keywords classify looks deeper into.
 var interesting = map[string]bool{"set": true, "reset": true, "listen": true, "prepare": true,
-	"deallocate": true, "discard": true, "declare": true, "create": true, "load": true}
+	"deallocate": true, "discard": true, "declare": true, "create": true, "load": true,
+	"do": true, "call": true}
 
 type lexer struct {
 	s string

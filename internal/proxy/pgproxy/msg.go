@@ -26,11 +26,20 @@ var errMessageTooLarge = errors.New("protocol message too large")
 type msgReader struct {
 	br  *bufio.Reader
 	buf []byte
+	// torn is set when a read failed part-way through a frame: the
+	// stream position is lost and every later next fails.
+	torn bool
 }
+
+// errTorn is returned by next after a read failed mid-frame.
+var errTorn = errors.New("protocol stream torn by an earlier read error")
 
 // next returns the next frame (type byte, length, body). The slice is only
 // valid until the next call.
 func (r *msgReader) next() ([]byte, error) {
+	if r.torn {
+		return nil, errTorn
+	}
 	hdr, err := r.br.Peek(5)
 	if err != nil {
 		if len(hdr) > 0 && errors.Is(err, io.EOF) {
@@ -59,6 +68,7 @@ func (r *msgReader) next() ([]byte, error) {
 	}
 	frame := r.buf[:total]
 	if _, err := io.ReadFull(r.br, frame); err != nil {
+		r.torn = true
 		return nil, unexpectedEOF(err)
 	}
 	if cap(r.buf) > 1<<20 {

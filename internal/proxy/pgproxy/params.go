@@ -17,25 +17,50 @@ const replayTimeout = 10 * time.Second
 
 // replay makes b's tracked parameters equal the client's: set_config for
 // values that differ, RESET for ones the client never set. One round trip,
-// only when something differs (lazy, like PgDog and Odyssey).
+// only when something differs (lazy, like PgDog and Odyssey). When b was
+// last held by another client and must be reset first (isolation: strict,
+// or that client ran what the proxy cannot vouch for), DISCARD ALL and
+// init_query go out in the same round trip, ahead of the replay.
 func (s *session) replay(ctx context.Context, b *backend) error {
+	reset := b.owner != 0 && b.owner != s.ps.ID && (s.srv.strict || b.dirty)
 	s.mu.Lock()
-	want := s.params
-	sql := replaySQL(want, b.params)
+	want, have := s.params, b.params
+	if reset {
+		have = nil
+	}
+	sql := replaySQL(want, have)
 	s.mu.Unlock()
-	if sql == "" {
+	b.owner = s.ps.ID
+	if sql == "" && !reset {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, replayTimeout)
 	defer cancel()
-	if _, _, err := b.exec(ctx, sql); err != nil {
-		if b.Broken() {
-			return errorf("08006", "server connection lost", err)
+	var batch []string
+	if reset {
+		batch = b.resetSQL()
+	}
+	if sql != "" {
+		batch = append(batch, sql)
+	}
+	res, err := b.execBatch(ctx, batch...)
+	if err != nil {
+		return errorf("08006", "server connection lost", err)
+	}
+	if reset {
+		if res.firstTag != "DISCARD ALL" {
+			// Never hand over a session that may not be reset.
+			b.broken.Store(true)
+			return errorf("08006", "could not reset the server session", res.err)
 		}
-		if pe, ok := err.(*pgconn.PgError); ok {
-			return errorf(pe.Code, pe.Message, err)
+		b.clean()
+		b.owner = s.ps.ID
+	}
+	if res.err != nil {
+		if pe, ok := res.err.(*pgconn.PgError); ok {
+			return errorf(pe.Code, pe.Message, res.err)
 		}
-		return errorf("XX000", "could not apply session parameters", err)
+		return errorf("XX000", "could not apply session parameters", res.err)
 	}
 	s.mu.Lock()
 	b.params = cloneMap(want)

@@ -16,6 +16,9 @@ type entry struct {
 	// reaches the head of the queue; nothing is sent to the backend.
 	synth   []byte
 	capture []string // drop Q: tracked parameters read by this query
+	// captured is set once the read-back row arrived; a capture popped
+	// without it (error, cancel) leaves the values unknown.
+	captured bool
 }
 
 // queue is a FIFO of entries.
@@ -60,7 +63,7 @@ func (s *session) relay(pb *pooled, done chan struct{}) {
 	defer close(done)
 	b := pb.Conn
 	for {
-		frame, err := b.r.next()
+		frame, err := b.next()
 		if err != nil {
 			s.relayFailed(pb, err)
 			return
@@ -72,7 +75,11 @@ func (s *session) relay(pb *pooled, done chan struct{}) {
 			if act != relayContinue || !b.r.buffered() {
 				break
 			}
-			frame, _ = b.r.next()
+			if frame, err = b.next(); err != nil {
+				s.mu.Unlock()
+				s.relayFailed(pb, err)
+				return
+			}
 		}
 		// Flush when the transaction ends or the backend has nothing more
 		// buffered; the write happens after mu is released.
@@ -151,6 +158,9 @@ func (s *session) onFrame(b *backend, frame []byte) relayAction {
 		}
 		for s.q.len() > 0 {
 			e := s.q.pop()
+			if e.capture != nil && !e.captured {
+				b.forget(e.capture)
+			}
 			if e.kind == 'S' || e.kind == 'Q' || e.kind == 'F' {
 				forward = !e.drop
 				break
@@ -183,7 +193,8 @@ func (s *session) onFrame(b *backend, frame []byte) relayAction {
 	case 'S':
 		s.trackStatus(b, frame[5:])
 	case 'D':
-		if head != nil && head.capture != nil {
+		if head != nil && head.capture != nil && !head.captured {
+			head.captured = true
 			s.applyCapture(b, head.capture, decodeDataRow(frame[5:]))
 		}
 	}
@@ -245,7 +256,8 @@ func (s *session) sendCapture(b *backend) {
 func (s *session) relayFailed(pb *pooled, err error) {
 	b := pb.Conn
 	s.mu.Lock()
-	if s.closing && errors.Is(err, os.ErrDeadlineExceeded) && b.r.br.Buffered() == 0 {
+	if s.closing && errors.Is(err, os.ErrDeadlineExceeded) && !b.r.torn {
+		// The cleanup's wake-up; it settles whatever is still owed.
 		s.handedOff = true
 		s.mu.Unlock()
 		return
@@ -270,34 +282,37 @@ func (s *session) relayFailed(pb *pooled, err error) {
 }
 
 // cleanup returns the held backend when the session ends: cancel the
-// running query, let the relay drain the replies, roll back an open
-// transaction (exactly one ROLLBACK), reset a pinned session, and put the
-// connection back (or discard it when any step fails).
+// client's running query, stop the relay, then settle the backend (drain
+// every reply still owed, to the client or to the proxy's own requests,
+// and roll back an open transaction: exactly one ROLLBACK), reset a
+// pinned session, and put the connection back — or close it when any
+// step fails.
 func (s *session) cleanup() {
+	_ = s.flushBackend() // frames a Terminate cut short; puts a pending backend
 	s.mu.Lock()
 	pb, done := s.be, s.relayDone
-	if rel := s.pending; rel != nil {
-		// Released by the relay with frames unflushed that expect no
-		// reply; the client is gone, so drop them.
-		wait := s.pendingWait
-		s.pending, s.pendingWait, s.writing = nil, nil, false
-		s.mu.Unlock()
-		rel.Conn.wmu.Lock()
-		rel.Conn.bw.Reset(rel.Conn.conn)
-		rel.Conn.wmu.Unlock()
-		s.putBackend(rel, wait)
-		return
-	}
 	if pb == nil {
 		s.mu.Unlock()
 		return
 	}
+	s.mu.Unlock()
+	b := pb.Conn
+	b.wmu.Lock()
+	s.mu.Lock()
+	if s.be != pb { // released by the relay meanwhile: another client may hold it now
+		s.mu.Unlock()
+		b.wmu.Unlock()
+		return
+	}
 	s.closing = true
-	busy := s.q.len() > 0
+	s.endLocked(b)
+	busy := s.clientWaiting()
 	if !busy {
-		_ = pb.Conn.conn.SetReadDeadline(time.Now())
+		_ = b.conn.SetReadDeadline(time.Now())
 	}
 	s.mu.Unlock()
+	_ = b.flush()
+	b.wmu.Unlock()
 	if busy {
 		s.srv.core.CountError("client_lost")
 		ctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
@@ -311,41 +326,96 @@ func (s *session) cleanup() {
 		<-done
 	}
 	s.mu.Lock()
-	handed, status, pinned := s.handedOff, s.status, s.pinned
+	handed, pinned := s.handedOff, s.pinned
 	s.be = nil
 	s.ps.Counters.BytesOut += s.outBytes
+	var lost []string
+	unsure := false
+	if handed {
+		lost, unsure = s.lostCaptures()
+	}
 	s.mu.Unlock()
 	if !handed {
 		return // the relay discarded it
 	}
-	b := pb.Conn
+	b.forget(lost)
 	_ = b.conn.SetReadDeadline(time.Time{})
-	ctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
+	s.srv.giveBack(pb, pinned || unsure)
+}
+
+// endLocked lets the relay reach a ReadyForQuery after the client left
+// mid-way: a COPY IN is failed and extended-protocol messages without
+// their Sync get one (its reply dropped). s.mu and b.wmu are held; the
+// caller flushes.
+func (s *session) endLocked(b *backend) {
+	if b.copyIn.Load() {
+		_ = b.write(appendFrame(nil, 'f', []byte("client disconnected"), []byte{0}))
+	}
+	if b.unsynced.Load() {
+		s.q.push(entry{kind: 'S', drop: true})
+		_ = b.write([]byte{'S', 0, 0, 0, 4})
+	}
+}
+
+// clientWaiting reports whether a reply to the client is still owed (the
+// proxy's own requests need no cancel); s.mu is held.
+func (s *session) clientWaiting() bool {
+	for i := s.q.head; i < len(s.q.items); i++ {
+		if !s.q.items[i].drop {
+			return true
+		}
+	}
+	return false
+}
+
+// lostCaptures empties the queue after the relay stopped and returns the
+// tracked parameters whose read-back will not reach the session any more
+// (marked for capture, or captures still queued), and whether a shared
+// statement's Parse or eviction was left unanswered, so that the
+// backend's statement cache cannot be trusted; s.mu is held.
+func (s *session) lostCaptures() (names []string, unsure bool) {
+	for n := range s.capture {
+		names = append(names, n)
+	}
+	for e := s.q.peek(); e != nil; e = s.q.peek() {
+		p := s.q.pop()
+		if p.capture != nil && !p.captured {
+			names = append(names, p.capture...)
+		}
+		if p.kind == 'P' && p.stmt != "" || p.kind == 'C' && p.drop {
+			unsure = true
+		}
+	}
+	return names, unsure
+}
+
+// giveBack settles a backend no relay reads any more and returns it to
+// the pool, after DISCARD ALL when its session was pinned or it ran what
+// the proxy cannot vouch for; any failure closes it instead.
+func (s *Server) giveBack(pb *pooled, reset bool) {
+	b := pb.Conn
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 	defer cancel()
-	if status != 'I' {
-		if _, _, err := b.exec(ctx, "ROLLBACK"); err != nil {
-			s.srv.pool.Discard(pb)
+	if err := b.settle(ctx); err != nil {
+		s.pool.Discard(pb)
+		return
+	}
+	if reset {
+		if err := b.reset(ctx); err != nil {
+			s.pool.Discard(pb)
 			return
 		}
 	}
-	if pinned {
-		if _, _, err := b.exec(ctx, "DISCARD ALL"); err != nil {
-			s.srv.pool.Discard(pb)
-			return
-		}
-		b.stmts.clear()
-		clear(b.params)
-	}
-	s.srv.pool.Put(pb)
+	s.pool.Put(pb)
 }
 
 // cancelQuery forwards a client's CancelRequest to the backend it holds,
 // if a query is running; the backend is not released to another client
-// until the request has been delivered (T8).
+// until the request has been delivered.
 func (s *session) cancelQuery() {
 	s.mu.Lock()
 	pb := s.be
-	if pb == nil || s.q.len() == 0 {
+	if pb == nil || !s.clientWaiting() {
 		s.mu.Unlock()
 		return
 	}

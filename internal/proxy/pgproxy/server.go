@@ -5,9 +5,12 @@
 // transaction. It relays frames, reads the transaction state from
 // ReadyForQuery, multiplexes protocol-level prepared statements without
 // pinning, replays tracked session parameters on borrow and pins sessions
-// whose state it cannot track.
-// Protocol: https://www.postgresql.org/docs/current/protocol.html; design:
-// ../../../../shared/spec/proxy.md §5.2, §6.
+// whose state it cannot track. Every reply a backend owes is counted, so a
+// connection is reused only when idle with nothing pending (account.go);
+// it is reset with DISCARD ALL before another client gets it after calls
+// the proxy cannot vouch for, or on every hand-over with isolation: strict.
+// Protocol: https://www.postgresql.org/docs/current/protocol.html; user
+// documentation: docs/proxy.md.
 package pgproxy
 
 import (
@@ -30,6 +33,9 @@ type Server struct {
 	dial  *dialer
 	scram *scramCache
 	stmts *stmtRegistry
+	// strict resets the backend session on every hand-over to a
+	// different client (isolation: strict).
+	strict bool
 
 	mu       sync.Mutex // guards sessions
 	sessions map[uint32]*session
@@ -52,6 +58,7 @@ func New(d proxy.Deps) (*Server, error) {
 		return nil, err
 	}
 	cfg := core.Config()
+	s.strict = d.Cluster.Proxy.StrictIsolation()
 	s.pool = proxy.NewPool(proxy.PoolConfig{BorrowTimeout: cfg.BorrowTimeout}, d.Budget, s.dialBackend, core.ObserveBorrow)
 	core.SetPoolStats(s.pool.Stats)
 	core.SetEvictor(s.pool.EvictIdle)

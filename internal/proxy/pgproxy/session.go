@@ -40,10 +40,13 @@ type session struct {
 	// Client goroutine only.
 	stmts       map[string]*stmtInfo // client statement name → shared statement
 	lastUnnamed []byte               // body of the last unnamed Parse
-	skipToSync  bool
-	out         [][]byte // frames to write to the backend for one message
-	scratch     []byte
-	borrows     int
+	// lastUnnamedDirty: the last unnamed statement calls a function the
+	// proxy cannot vouch for.
+	lastUnnamedDirty bool
+	skipToSync       bool
+	out              [][]byte // frames to write to the backend for one message
+	scratch          []byte
+	borrows          int
 
 	cwmu     sync.Mutex    // guards cw, cwConn and flushErr; taken after mu, never before
 	cw       *bufio.Writer // nil while nothing is buffered (see writer)
