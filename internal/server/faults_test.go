@@ -658,6 +658,11 @@ func (f *faultEnv) testBackendRestarted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if n := f.pool(t, clLong).pool.Stats().Idle; n < idle {
+		// An engine that cannot yet prove a session clean (Dirty always
+		// true, Reset unsupported) closes every connection after use.
+		t.Skipf("the %s engine keeps no idle connections (%d idle): nothing to restart", f.engine, n)
+	}
 	if n := f.killAll(t); n < idle {
 		t.Fatalf("killed %d sessions, want at least %d", n, idle)
 	}
