@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// Issue 4 targets.
+// The targets.
 const (
 	targetRatio     = 0.5                    // sqlgate/direct throughput at N=32
 	targetAddedP50  = 300 * time.Microsecond // at N=1

@@ -30,7 +30,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/server"
 )
 
-// Issue 8 targets, at N=64 client goroutines.
+// The targets, at N=64 client goroutines.
 const (
 	endpointsTargetRatio    = 0.6
 	endpointsTargetAddedP50 = 300 * time.Microsecond
