@@ -123,7 +123,7 @@ func writeTable(w io.Writer, cases []*benchCase) {
 			c.res.opsPerSec(), us(c.res.pct(.5)), us(c.res.pct(.99)), us(c.res.cpuPerOp()), ratio, ap50, ap99, acpu)
 	}
 	if len(verdicts) > 0 {
-		fmt.Fprintln(w, "\nTargets (issue 4):")
+		fmt.Fprintln(w, "\nTargets:")
 		for _, v := range verdicts {
 			fmt.Fprintln(w, "- "+v)
 		}
