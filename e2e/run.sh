@@ -14,6 +14,8 @@
 #      with a secret's password and with IAM auth tokens (suite_proxy.sh)
 #   r. the rotation-era Secrets Manager and IAM calls with the aws CLI and
 #      boto3, and built-in rotation under live traffic (suite_rotation.sh)
+#   k. data-api-client and Drizzle (e2e/clients.mjs, suite_isolation.sh)
+#   l. session isolation through the aws CLI and curl (suite_isolation.sh)
 # Each check prints "PASS name" or "FAIL name: detail"; the last line is
 # "N passed, N failed" and the exit code is non-zero when anything failed.
 #
@@ -31,6 +33,7 @@ source "$E2E_DIR/suite_http.sh"
 source "$E2E_DIR/suite_iam.sh"
 source "$E2E_DIR/suite_iam_conditions.sh"
 source "$E2E_DIR/suite_proxy.sh"
+source "$E2E_DIR/suite_isolation.sh"
 source "$E2E_DIR/suite_proxy_isolation.sh"
 source "$E2E_DIR/suite_rotation.sh"
 
@@ -209,6 +212,14 @@ clusters:
     database: sqlgate_e2e
     proxy: {listen: 127.0.0.1:$PG_ROT_PROXY_PORT, auth_secrets: [e2e-rot-pg, e2e-alt-pg]}
 rotation: {grace_window: 15s, check_interval: 2s}
+endpoints:
+  - name: iso-echo
+    method: GET
+    path: /v1/iso/echo
+    cluster: maria
+    secret: sqlgate-e2e-maria
+    sql: "SELECT :s AS v"
+    params: {s: {from: query, type: string, required: true, max_length: 200}}
 EOF
 }
 
@@ -340,6 +351,8 @@ main() {
 	seed000 lite lite "${SECRET_ARN_lite:-sqlgate-e2e-lite}"
 	suite_boto3
 	suite_node
+	suite_clients
+	suite_isolation
 	suite_iam
 	suite_proxy
 	suite_newops

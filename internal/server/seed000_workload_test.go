@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rdsdata"
 
+	"github.com/sqlgate/sqlgate/internal/testdb"
 	"github.com/sqlgate/sqlgate/internal/workload"
 )
 
@@ -19,9 +20,7 @@ import (
 // lambda.amazonaws.com), with no access key anywhere: only the container
 // credential variables of a lambda workload.
 func TestSeed000LambdaWithoutKeys(t *testing.T) {
-	if exec.Command("python3", "-c", "import boto3").Run() != nil {
-		t.Skip("boto3 not installed")
-	}
+	testdb.NeedTool(t, exec.Command("python3", "-c", "import boto3").Run() == nil, "python3 with boto3")
 	tg := mysqlTarget(t, "seedwl")
 	e := startTestEnv(t, configFor(tg))
 	ctx := context.Background()

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sqlgate/sqlgate/internal/testdb"
 	"github.com/sqlgate/sqlgate/internal/workload"
 )
 
@@ -16,9 +17,8 @@ import (
 // API query and a GetSecretValue against the server.
 func awsCLI(t *testing.T, w *workloadEnv, env []string) {
 	t.Helper()
-	if _, err := exec.LookPath("aws"); err != nil {
-		t.Skip("aws CLI not installed")
-	}
+	_, err := exec.LookPath("aws")
+	testdb.NeedTool(t, err == nil, "the aws CLI")
 	env = append(env, "AWS_DEFAULT_REGION=us-east-1")
 	for _, args := range [][]string{
 		{"rds-data", "execute-statement", "--resource-arn", w.clusterARN("default"), "--secret-arn", w.srv.defaultSecretARN, "--sql", "SELECT 41 + 1"},

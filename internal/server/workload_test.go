@@ -20,6 +20,7 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/identity"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 	"github.com/sqlgate/sqlgate/internal/workload"
 )
 
@@ -75,12 +76,7 @@ func (w *workloadEnv) sdkEnv(t *testing.T) []string {
 }
 
 func TestWorkloadCredentialsBoto3(t *testing.T) {
-	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 not installed")
-	}
-	if exec.Command("python3", "-c", "import boto3").Run() != nil {
-		t.Skip("boto3 not installed")
-	}
+	testdb.NeedTool(t, exec.Command("python3", "-c", "import boto3").Run() == nil, "python3 with boto3")
 	w := newWorkloadEnv(t, 15*time.Minute)
 	cmd := exec.Command("python3", "../../e2e/workload_creds.py", w.http.URL, w.clusterARN("default"), w.srv.defaultSecretARN)
 	cmd.Env = w.sdkEnv(t)
@@ -92,12 +88,9 @@ func TestWorkloadCredentialsBoto3(t *testing.T) {
 }
 
 func TestWorkloadCredentialsJS(t *testing.T) {
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node not installed")
-	}
-	if _, err := os.Stat("../../e2e/node_modules/@aws-sdk/client-rds-data"); err != nil {
-		t.Skip("run npm ci in e2e/ first")
-	}
+	_, errNode := exec.LookPath("node")
+	_, errMod := os.Stat("../../e2e/node_modules/@aws-sdk/client-rds-data")
+	testdb.NeedTool(t, errNode == nil && errMod == nil, "node with e2e/node_modules (bash e2e/clients.sh)")
 	w := newWorkloadEnv(t, 5*time.Minute)
 	cmd := exec.Command("node", "../../e2e/workload_creds.mjs", w.http.URL, w.clusterARN("default"), w.srv.defaultSecretARN)
 	cmd.Env = w.sdkEnv(t)

@@ -9,9 +9,10 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 	"github.com/sqlgate/sqlgate/internal/proxy"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
-// TestSession_Protocol is T12: multi-statements, 16 MiB packet splits,
+// TestSession_Protocol: multi-statements, 16 MiB packet splits,
 // LOAD DATA LOCAL, and clients with and without DEPRECATE_EOF.
 func TestSession_Protocol(t *testing.T) {
 	tp := startProxy(t, proxyOpts{pool: 2})
@@ -67,9 +68,8 @@ func TestSession_Protocol(t *testing.T) {
 		}
 	})
 	t.Run("mariadb cli", func(t *testing.T) {
-		if _, err := exec.LookPath("mariadb"); err != nil {
-			t.Skip("no mariadb client")
-		}
+		_, err := exec.LookPath("mariadb")
+		testdb.NeedTool(t, err == nil, "the mariadb client")
 		out, err := exec.Command("mariadb", "-h127.0.0.1", "-P"+port(tp.addr), "-u"+tp.db.User, "-p"+tp.db.Passwd,
 			"--batch", "--skip-column-names", tp.db.DBName, "-e",
 			"SELECT 40+2; SET NAMES latin1; SELECT @@character_set_client; USE mysql; SELECT DATABASE(); SHOW TABLES LIKE 'user'").CombinedOutput()
@@ -87,9 +87,7 @@ func TestSession_Protocol(t *testing.T) {
 		}
 	})
 	t.Run("pymysql", func(t *testing.T) {
-		if err := exec.Command("/usr/bin/python3", "-c", "import pymysql").Run(); err != nil {
-			t.Skip("no pymysql (apt-get install python3-pymysql)")
-		}
+		testdb.NeedTool(t, exec.Command("/usr/bin/python3", "-c", "import pymysql").Run() == nil, "pymysql (python3-pymysql)")
 		// pymysql negotiates neither DEPRECATE_EOF nor SESSION_TRACK.
 		py := `import pymysql, sys
 c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user=sys.argv[2], password=sys.argv[3], database=sys.argv[4])
