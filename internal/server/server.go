@@ -64,6 +64,8 @@ type Server struct {
 	workloadAPI  *workload.API
 	oidcKeys     *oidc.Keys // web identity token keys (workloads.go)
 
+	bg tasks // goroutines started by Run; waited for before Close
+
 	mu        sync.Mutex // guards following fields
 	listeners []net.Listener
 	httpSrvs  []*http.Server
@@ -180,22 +182,23 @@ func (s *Server) Run(ctx context.Context) error {
 		s.Close()
 		return err
 	}
-	txCtx, stopTx := context.WithCancel(context.Background())
-	txDone := make(chan struct{})
-	go func() { s.txns.Run(txCtx); close(txDone) }()
-	go s.ids.Run(txCtx, s.log.With("component", "identity"))
-	go func() {
-		if err := s.secrets.Run(txCtx); err != nil && txCtx.Err() == nil {
+	bgCtx, stopBg := context.WithCancel(context.Background())
+	defer stopBg()
+	s.bg.Go(func() { s.txns.Run(bgCtx) })
+	s.bg.Go(func() { s.ids.Run(bgCtx, s.log.With("component", "identity")) })
+	s.bg.Go(func() {
+		if err := s.secrets.Run(bgCtx); err != nil && bgCtx.Err() == nil {
 			s.log.Error("secret cache watcher stopped", "err", err)
 		}
-	}()
+	})
 	errc := make(chan error, len(s.httpSrvs))
 	for i, srv := range s.httpSrvs {
-		go func(srv *http.Server, l net.Listener) {
+		l := s.listeners[i]
+		s.bg.Go(func() {
 			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
 			}
-		}(srv, s.listeners[i])
+		})
 	}
 	var runErr error
 	select {
@@ -209,8 +212,10 @@ func (s *Server) Run(ctx context.Context) error {
 		_ = srv.Shutdown(sctx)
 	}
 	s.stopProxies(sctx)
-	stopTx()
-	<-txDone
+	open := s.txns.Count()
+	stopBg()
+	s.bg.Wait()
+	s.log.Info("stopped", "rolled_back_transactions", open-s.txns.Count())
 	s.Close()
 	return runErr
 }
