@@ -84,8 +84,15 @@ type iamHandler interface {
 	Handle(w http.ResponseWriter, r *http.Request, service string, body []byte, requestID string) string
 }
 
+// startTimeout bounds each start-up step that waits on the network (the
+// state store, the default secret, endpoint state), so a store that accepts
+// connections and never answers cannot hold start-up forever.
+const startTimeout = 30 * time.Second
+
 // New opens the state store, secrets and clusters. It does not listen.
-func New(cfg *config.Config, opts Options) (*Server, error) {
+// Cancelling ctx (e.g. SIGTERM during start-up) makes it give up cleanly:
+// what it opened is closed and the error wraps ctx's.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error) {
 	s := &Server{cfg: cfg, log: opts.Log, stdout: opts.Stdout}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -102,7 +109,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 			s.closeStores()
 		}
 	}()
-	if err := s.openState(); err != nil {
+	if err := s.openState(ctx); err != nil {
 		return nil, err
 	}
 	root, created, err := LoadRootKey(cfg.DataDir)
@@ -116,12 +123,12 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if err := s.openClusters(); err != nil {
 		return nil, err
 	}
-	if err := s.ensureDefaultSecret(context.Background()); err != nil {
+	if err := s.ensureDefaultSecret(ctx); err != nil {
 		return nil, err
 	}
 	s.wireAPIs()
 	s.metrics.register(s)
-	if err := s.openEndpoints(); err != nil {
+	if err := s.openEndpoints(ctx); err != nil {
 		return nil, err
 	}
 	if created {
@@ -131,16 +138,19 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) openState() error {
+func (s *Server) openState(ctx context.Context) error {
 	unlock, err := state.LockDir(s.cfg.DataDir)
 	if err != nil {
 		return err
 	}
 	s.unlock = unlock
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	st, err := state.Open(ctx, s.cfg.State.Driver, s.cfg.State.DSN, s.cfg.DataDir)
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("open state store: gave up (%w): %w", context.Cause(ctx), err)
+		}
 		return fmt.Errorf("open state store: %w", err)
 	}
 	s.store = st
