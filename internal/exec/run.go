@@ -23,6 +23,10 @@ type Statement struct {
 	Done        func()
 }
 
+// DefaultMaxDetached is how long a detached statement may run on when the
+// cluster sets no limit.
+const DefaultMaxDetached = time.Hour
+
 // ErrDetached marks a statement left running after its call timed out.
 var ErrDetached = errors.New("statement continues after timeout")
 
@@ -60,9 +64,24 @@ func (s *Session) execDetachable(ctx context.Context, st Statement, maxBytes int
 		res *engine.Result
 		err error
 	}
+	limit := s.cl.MaxDetached
+	if limit <= 0 {
+		limit = DefaultMaxDetached
+	}
+	// The statement outlives the call but not the limit: at the limit it
+	// is cancelled on the database and its connection is not reused.
+	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), limit)
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := s.conn.Exec(context.WithoutCancel(ctx), st.SQL, st.Params, maxBytes)
+		defer dcancel()
+		res, err := s.conn.Exec(dctx, st.SQL, st.Params, maxBytes)
+		if dctx.Err() != nil {
+			s.mu.Lock()
+			s.discard = true
+			s.mu.Unlock()
+			s.cl.log().Warn("detached statement cancelled at its limit; connection closed",
+				"cluster", s.cl.Name, "dbConnectionId", s.id, "limit", limit.String())
+		}
 		done <- outcome{res, err}
 	}()
 	timer := time.NewTimer(s.cl.StatementTimeout)
