@@ -3,6 +3,8 @@ package exec
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
@@ -74,7 +76,21 @@ func (s *Session) execDetachable(ctx context.Context, st Statement, maxBytes int
 	done := make(chan outcome, 1)
 	go func() {
 		defer dcancel()
+		var o outcome
+		defer func() { done <- o }()
+		// No request goroutine is left to catch a panic here: recover it so
+		// the process stays up, and do not reuse the connection.
+		defer func() {
+			if v := recover(); v != nil {
+				s.mu.Lock()
+				s.discard = true
+				s.mu.Unlock()
+				s.cl.log().Error("detached statement panic", "cluster", s.cl.Name, "panic", v, "stack", string(debug.Stack()))
+				o = outcome{err: fmt.Errorf("detached statement panic: %v", v)}
+			}
+		}()
 		res, err := s.conn.Exec(dctx, st.SQL, st.Params, maxBytes)
+		o = outcome{res, err}
 		if dctx.Err() != nil {
 			s.mu.Lock()
 			s.discard = true
@@ -82,7 +98,6 @@ func (s *Session) execDetachable(ctx context.Context, st Statement, maxBytes int
 			s.cl.log().Warn("detached statement cancelled at its limit; connection closed",
 				"cluster", s.cl.Name, "dbConnectionId", s.id, "limit", limit.String())
 		}
-		done <- outcome{res, err}
 	}()
 	timer := time.NewTimer(s.cl.StatementTimeout)
 	defer timer.Stop()

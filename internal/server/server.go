@@ -194,17 +194,18 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	bgCtx, stopBg := context.WithCancel(context.Background())
 	defer stopBg()
-	s.bg.Go(func() { s.txns.Run(bgCtx) })
-	s.bg.Go(func() { s.ids.Run(bgCtx, s.log.With("component", "identity")) })
-	s.bg.Go(func() {
-		if err := s.secrets.Run(bgCtx); err != nil && bgCtx.Err() == nil {
+	s.bg.log, s.bg.panics = s.log, s.metrics.taskPanics
+	s.bg.GoLoop(bgCtx, "txn-reaper", s.txns.Run)
+	s.bg.GoLoop(bgCtx, "identity-watcher", func(ctx context.Context) { s.ids.Run(ctx, s.log.With("component", "identity")) })
+	s.bg.GoLoop(bgCtx, "secret-watcher", func(ctx context.Context) {
+		if err := s.secrets.Run(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("secret cache watcher stopped", "err", err)
 		}
 	})
 	errc := make(chan error, len(s.httpSrvs))
 	for i, srv := range s.httpSrvs {
 		l := s.listeners[i]
-		s.bg.Go(func() {
+		s.bg.Go("http-serve", func() {
 			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
 			}
