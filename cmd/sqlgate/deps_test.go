@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// allowedDirect is the reviewed set of direct dependencies (STYLE.md
+// allowedDirect is the reviewed set of direct dependencies (CONTRIBUTING.md
 // "Dependencies"). Adding one needs a written reason in the commit message
 // and an entry here.
 var allowedDirect = map[string]string{

@@ -2,7 +2,7 @@
 // top of sqlgate's engines: ExecuteStatement, BatchExecuteStatement,
 // Begin/Commit/RollbackTransaction and the deprecated ExecuteSql.
 //
-// The wire contract is ../shared/spec/dataapi.md; every response is shaped
+// The wire contract is docs/dataapi.md; every response is shaped
 // so that the aws CLI, boto3 and the JS and Go SDKs parse it unchanged.
 package dataapi
 

@@ -11,7 +11,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/txn"
 )
 
-// Exception names and HTTP statuses from the rds-data model (spec §3).
+// Exception names and HTTP statuses from the rds-data model.
 func badRequest(msg string) *awserr.Error {
 	return awserr.New("BadRequestException", http.StatusBadRequest, msg)
 }

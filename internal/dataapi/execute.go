@@ -162,7 +162,7 @@ func parseOptions(o *resultSetOptions, format string) (options, error) {
 	return out, nil
 }
 
-// encodeExecute writes an ExecuteStatementResponse (spec §2, §4.8, §4.9).
+// encodeExecute writes an ExecuteStatementResponse.
 func encodeExecute(res *engine.Result, meta bool, o options, limit int) ([]byte, error) {
 	b := make([]byte, 0, 256)
 	if !res.HasResultSet {

@@ -11,7 +11,7 @@ import (
 const rollbackTimeout = 10 * time.Second
 
 // begin is BeginTransaction: it pins a pooled connection to a new id. The
-// database is fixed here for the transaction's lifetime (spec §4.3).
+// database is fixed here for the transaction's lifetime.
 func (a *API) begin(ctx context.Context, body []byte) (string, []byte, error) {
 	var req beginRequest
 	if err := decodeJSON(body, &req); err != nil {

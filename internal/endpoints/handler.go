@@ -1,5 +1,5 @@
 // Package endpoints serves SQL-backed HTTP endpoints: the API Gateway →
-// Lambda → RDS path as a declaration (issue 8, docs/endpoints.md). An
+// Lambda → RDS path as a declaration. An
 // endpoint binds a method and path to SQL; requests are checked against
 // the endpoint's source CIDRs, an x-api-key with its usage plan (rate and
 // quotas), and the declared params, then run on the cluster's pool.

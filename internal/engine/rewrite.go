@@ -1,6 +1,6 @@
 package engine
 
-// Placeholder parser for the Data API's ":name" parameters (spec §4.5).
+// Placeholder parser for the Data API's ":name" parameters.
 //
 // The shared Scanner (scan.go) finds the places where a ':' can not be a
 // placeholder: string literals, quoted identifiers, comments and dollar

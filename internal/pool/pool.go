@@ -2,7 +2,7 @@
 // grouped by login (user, password, database) and all groups draw from one
 // budget, the cluster's max_connections, so the database never sees more
 // connections from sqlgate than its operator allowed, whichever door the
-// load comes through (DESIGN.md "Front doors").
+// load comes through (docs/architecture.md).
 package pool
 
 import (

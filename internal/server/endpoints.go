@@ -9,7 +9,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/exec"
 )
 
-// openEndpoints wires the SQL-backed HTTP endpoints (issue 8) over the
+// openEndpoints wires the SQL-backed HTTP endpoints over the
 // clusters' pools, the secret store and the state store.
 func (s *Server) openEndpoints(ctx context.Context) error {
 	backends := map[string]*exec.Cluster{}

@@ -422,7 +422,7 @@ func apiCode(err error) (string, int) {
 	return ae.ErrorCode(), status
 }
 
-// TestDataAPI_Faults runs the fault tests of issue #4 on every engine:
+// TestDataAPI_Faults runs the fault tests on every engine:
 // statement timeout, oversize responses, client disconnects, killed
 // backends, expired and concurrently used transactions, pool exhaustion.
 // Afterwards nothing is busy and the backend holds no leaked sessions.

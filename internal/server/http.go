@@ -52,7 +52,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.s.console.ServeHTTP(w, r)
 		return
 	}
-	// SQL endpoints (issue 8) and /openapi.json are plain HTTP, checked by
+	// SQL endpoints and /openapi.json are plain HTTP, checked by
 	// x-api-key and allow_cidrs instead of SigV4: route them before the
 	// AWS APIs' signature check. Reserved paths (/, Data API actions)
 	// never match an endpoint (config validation).

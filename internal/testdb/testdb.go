@@ -1,7 +1,7 @@
 // Package testdb gives tests the real databases the CI provisions: the
 // DSNs from SQLGATE_TEST_MYSQL_DSN and SQLGATE_TEST_PG_URL, skipping when
 // unset locally but failing when SQLGATE_REQUIRE_DB is set, so CI can never
-// go silently green (STYLE.md "Testing"), and a private PostgreSQL schema
+// go silently green (CONTRIBUTING.md "Testing"), and a private PostgreSQL schema
 // per test. Only tests import it.
 package testdb
 

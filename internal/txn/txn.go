@@ -4,7 +4,7 @@
 // it, one at a time (a concurrent call is refused, as Aurora v2 does). A
 // transaction idle longer than the idle timeout, or older than the maximum
 // lifetime, is rolled back and forgotten; later calls are told why
-// (../shared/spec/dataapi.md §4.3).
+// (docs/dataapi.md).
 package txn
 
 import (

@@ -64,7 +64,7 @@ type rawResult struct {
 // Exec runs one statement. ":name" placeholders become $n and are bound with
 // explicit types (see bindParams); the statement always goes through an
 // unnamed server-side prepared statement, so "$1" in the text is not a
-// placeholder the caller can fill, as on AWS (spec §4.5).
+// placeholder the caller can fill, as on AWS.
 func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxBytes int) (*engine.Result, error) {
 	c.last = lastResult{}
 	st, ordered, err := engine.Prepare(sql, engine.DialectPostgres, params)
@@ -184,7 +184,7 @@ func (c *Conn) read(ctx context.Context, rr *pgconn.ResultReader, maxBytes int) 
 // abort stops a statement whose result is too large: a CancelRequest ends it
 // on the backend, then the rest of the response is drained so the connection
 // stays usable (in a transaction, the cancel aborts it, like AWS terminating
-// the transaction, spec §4.1).
+// the transaction).
 func (c *Conn) abort(rr *pgconn.ResultReader) {
 	ctx, cancel := context.WithTimeout(context.Background(), cancelGrace)
 	defer cancel()
@@ -306,7 +306,7 @@ func (c *Conn) Begin(ctx context.Context) error {
 
 // Commit commits the open transaction. When a statement had failed in it,
 // PostgreSQL answers COMMIT with ROLLBACK; Commit then returns a DBError like
-// pgjdbc's, because Data API clients expect commit to fail (spec §4.3).
+// pgjdbc's, because Data API clients expect commit to fail.
 func (c *Conn) Commit(ctx context.Context) error {
 	cause := c.txnCause
 	tag, err := c.simple(ctx, "COMMIT")

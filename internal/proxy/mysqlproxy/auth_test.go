@@ -8,7 +8,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 )
 
-// TestSession_Auth is T9 and T10: every auth path against the auth
+// TestSession_Auth: every auth path against the auth
 // secret, IAM tokens as cleartext passwords, TLS, and failures that never
 // touch a backend connection.
 func TestSession_Auth(t *testing.T) {
@@ -102,7 +102,7 @@ func TestSession_RequireTLS(t *testing.T) {
 	if err := ping(tp.dsn("tls=skip-verify")); err != nil {
 		t.Fatalf("tls client: %v", err)
 	}
-	// Large result over TLS (T10).
+	// Large result over TLS.
 	db := tp.open(t, "tls=skip-verify")
 	if got := queryString(t, db, "SELECT LENGTH(REPEAT('x', 5000000))"); got != "5000000" {
 		t.Fatalf("got %s", got)

@@ -12,7 +12,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
-// TestSession_Protocol is T12: multi-statements, 16 MiB packet splits,
+// TestSession_Protocol: multi-statements, 16 MiB packet splits,
 // LOAD DATA LOCAL, and clients with and without DEPRECATE_EOF.
 func TestSession_Protocol(t *testing.T) {
 	tp := startProxy(t, proxyOpts{pool: 2})

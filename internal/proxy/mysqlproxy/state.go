@@ -12,7 +12,7 @@ import (
 
 // trackedVars are the session variables the proxy records and replays on
 // whichever backend a client borrows, instead of pinning: RDS Proxy's
-// tracked list for MySQL (spec proxy.md §1.5). Setting any other variable
+// tracked list for MySQL. Setting any other variable
 // pins the session.
 var trackedVars = map[string]bool{
 	"autocommit":               true,

@@ -2,7 +2,7 @@ package mysqlproxy
 
 // Binary-protocol prepared statements without pinning: client statement
 // ids map to SQL text; each backend prepares a text once, lazily, when a
-// client that uses it borrows that backend (spec proxy.md §0.3, §5.1).
+// client that uses it borrows that backend.
 // https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_stmt_prepare.html
 // https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_stmt_execute.html
 

@@ -16,7 +16,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
-// T9: client authentication paths; failures never use a backend.
+// client authentication paths; failures never use a backend.
 func TestServer_Auth(t *testing.T) {
 	ctx := context.Background()
 	iam := func(mode string) opt { return func(c *config.Cluster) { c.Proxy.IAMAuth = mode } }
@@ -89,7 +89,7 @@ func TestServer_Auth(t *testing.T) {
 	})
 }
 
-// T10: TLS upgrade, require_tls, a large message over TLS.
+// TLS upgrade, require_tls, a large message over TLS.
 func TestServer_TLS(t *testing.T) {
 	ctx := context.Background()
 	tp := startProxy(t, 1, func(c *config.Cluster) { c.Proxy.RequireTLS = true })
@@ -106,7 +106,7 @@ func TestServer_TLS(t *testing.T) {
 	}
 }
 
-// T12: COPY, empty queries, notices, options, multi-statement queries.
+// COPY, empty queries, notices, options, multi-statement queries.
 func TestSession_ProtocolEdges(t *testing.T) {
 	ctx := context.Background()
 	tp := startProxy(t, 2)
