@@ -180,7 +180,7 @@ func startEndpointServer(t *testing.T, ts []*target, tables map[*target]string) 
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(cfg, server.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: io.Discard})
+	srv, err := server.New(context.Background(), cfg, server.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,7 +106,7 @@ func startServer(tb testing.TB, ts []*target) *env {
 	// The access log is formatted as in production but not written out:
 	// the bench measures sqlgate, not the terminal.
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := server.New(cfg, server.Options{Log: log, Stdout: io.Discard})
+	srv, err := server.New(context.Background(), cfg, server.Options{Log: log, Stdout: io.Discard})
 	if err != nil {
 		tb.Fatal(err)
 	}

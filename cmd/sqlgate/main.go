@@ -191,13 +191,15 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := server.NewLogger(stderr, cfg.LogFormat)
-	srv, err := server.New(cfg, server.Options{Log: log, Stdout: stdout})
+	// Signals cancel start-up too: a state store that never answers must
+	// not make SIGTERM wait.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.New(ctx, cfg, server.Options{Log: log, Stdout: stdout})
 	if err != nil {
 		fmt.Fprintln(stderr, "sqlgate:", err)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	if f.pprof != "" {
 		if err := startPprof(ctx, f.pprof, stderr); err != nil {
 			fmt.Fprintln(stderr, "sqlgate:", err)

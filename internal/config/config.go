@@ -144,9 +144,13 @@ type Limits struct {
 	MaxSQLChars      int           `yaml:"max_sql_chars"`      // 0 = 65536
 	MaxResponseBytes int           `yaml:"max_response_bytes"` // 0 = 1 MiB
 	StatementTimeout time.Duration `yaml:"statement_timeout"`  // 0 = 45s
-	TxIdleTimeout    time.Duration `yaml:"tx_idle_timeout"`    // 0 = 3m
-	TxMaxLifetime    time.Duration `yaml:"tx_max_lifetime"`    // 0 = 24h
-	BorrowTimeout    time.Duration `yaml:"borrow_timeout"`     // 0 = 10s
+	// MaxDetachedStatement bounds a statement left running by
+	// continueAfterTimeout; at the limit it is cancelled and its
+	// connection closed. 0 = 1h.
+	MaxDetachedStatement time.Duration `yaml:"max_detached_statement"`
+	TxIdleTimeout        time.Duration `yaml:"tx_idle_timeout"` // 0 = 3m
+	TxMaxLifetime        time.Duration `yaml:"tx_max_lifetime"` // 0 = 24h
+	BorrowTimeout        time.Duration `yaml:"borrow_timeout"`  // 0 = 10s
 }
 
 // DataAPIEnabled reports whether the Data API is on for c.
@@ -230,6 +234,7 @@ func (c *Config) ApplyClusterDefaults() {
 		setDefault(&l.MaxSQLChars, 65536)
 		setDefault(&l.MaxResponseBytes, 1<<20)
 		setDur(&l.StatementTimeout, 45*time.Second)
+		setDur(&l.MaxDetachedStatement, time.Hour)
 		setDur(&l.TxIdleTimeout, 3*time.Minute)
 		setDur(&l.TxMaxLifetime, 24*time.Hour)
 		setDur(&l.BorrowTimeout, 10*time.Second)

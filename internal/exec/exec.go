@@ -40,6 +40,10 @@ type Cluster struct {
 	StatementTimeout time.Duration
 	BorrowTimeout    time.Duration
 	MaxResponseBytes int
+	// MaxDetached bounds a statement left running after its call timed out
+	// (Statement.KeepRunning); at the limit it is cancelled and its
+	// connection closed. Zero means DefaultMaxDetached.
+	MaxDetached time.Duration
 	// Log receives connection resets and discards (nil = slog.Default()).
 	Log *slog.Logger
 }
@@ -81,6 +85,7 @@ type Session struct {
 	mu       sync.Mutex // guards following fields
 	detached bool       // a statement runs on after its call returned
 	closing  bool       // Close was called while detached
+	discard  bool       // the connection must be closed, not reused
 }
 
 // ID returns the backend connection id (the Data API's dbConnectionId).
@@ -143,7 +148,10 @@ func (s *Session) release() {
 	}
 	s.conn = nil
 	p := s.cl.Pool
-	if c.Broken() {
+	s.mu.Lock()
+	discard := s.discard
+	s.mu.Unlock()
+	if discard || c.Broken() {
 		p.Discard(c)
 		return
 	}

@@ -3,6 +3,8 @@ package exec
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
@@ -22,6 +24,10 @@ type Statement struct {
 	KeepRunning bool
 	Done        func()
 }
+
+// DefaultMaxDetached is how long a detached statement may run on when the
+// cluster sets no limit.
+const DefaultMaxDetached = time.Hour
 
 // ErrDetached marks a statement left running after its call timed out.
 var ErrDetached = errors.New("statement continues after timeout")
@@ -60,10 +66,38 @@ func (s *Session) execDetachable(ctx context.Context, st Statement, maxBytes int
 		res *engine.Result
 		err error
 	}
+	limit := s.cl.MaxDetached
+	if limit <= 0 {
+		limit = DefaultMaxDetached
+	}
+	// The statement outlives the call but not the limit: at the limit it
+	// is cancelled on the database and its connection is not reused.
+	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), limit)
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := s.conn.Exec(context.WithoutCancel(ctx), st.SQL, st.Params, maxBytes)
-		done <- outcome{res, err}
+		defer dcancel()
+		var o outcome
+		defer func() { done <- o }()
+		// No request goroutine is left to catch a panic here: recover it so
+		// the process stays up, and do not reuse the connection.
+		defer func() {
+			if v := recover(); v != nil {
+				s.mu.Lock()
+				s.discard = true
+				s.mu.Unlock()
+				s.cl.log().Error("detached statement panic", "cluster", s.cl.Name, "panic", v, "stack", string(debug.Stack()))
+				o = outcome{err: fmt.Errorf("detached statement panic: %v", v)}
+			}
+		}()
+		res, err := s.conn.Exec(dctx, st.SQL, st.Params, maxBytes)
+		o = outcome{res, err}
+		if dctx.Err() != nil {
+			s.mu.Lock()
+			s.discard = true
+			s.mu.Unlock()
+			s.cl.log().Warn("detached statement cancelled at its limit; connection closed",
+				"cluster", s.cl.Name, "dbConnectionId", s.id, "limit", limit.String())
+		}
 	}()
 	timer := time.NewTimer(s.cl.StatementTimeout)
 	defer timer.Stop()

@@ -11,12 +11,14 @@ import (
 
 // openEndpoints wires the SQL-backed HTTP endpoints over the
 // clusters' pools, the secret store and the state store.
-func (s *Server) openEndpoints() error {
+func (s *Server) openEndpoints(ctx context.Context) error {
 	backends := map[string]*exec.Cluster{}
 	for _, c := range s.clusters {
 		backends[c.name] = c.exec
 	}
-	h, err := endpoints.New(context.Background(), s.cfg, endpoints.Options{Backends: backends, Secrets: s.secrets,
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	h, err := endpoints.New(ctx, s.cfg, endpoints.Options{Backends: backends, Secrets: s.secrets,
 		State: s.store, Metrics: s.metrics.reg, Log: s.log})
 	if err != nil {
 		return fmt.Errorf("endpoints: %w", err)

@@ -83,7 +83,8 @@ func newFaultEnv(t *testing.T, engine string) *faultEnv {
 		tg.cluster.Name = name
 		switch name {
 		case clMain:
-			tg.cluster.Limits = config.Limits{StatementTimeout: time.Second, MaxResponseBytes: 10000}
+			tg.cluster.Limits = config.Limits{StatementTimeout: time.Second, MaxResponseBytes: 10000,
+				MaxDetachedStatement: 5 * time.Second}
 		case clIdle:
 			tg.cluster.Limits = config.Limits{TxIdleTimeout: time.Second}
 		case clSmall:
@@ -440,6 +441,7 @@ func TestDataAPI_Faults(t *testing.T) {
 				expiry := f.startTxIdleExpiry(t)
 				t.Run("StatementTimeout", f.testStatementTimeout)
 				t.Run("ContinueAfterTimeout", f.testContinueAfterTimeout)
+				t.Run("DetachedLimit", f.testDetachedLimit)
 				t.Run("ResponseTooLarge", f.testResponseTooLarge)
 				t.Run("ClientDisconnect", f.testClientDisconnect)
 				t.Run("BackendKilledInTransaction", f.testBackendKilled)
@@ -507,6 +509,36 @@ func (f *faultEnv) testContinueAfterTimeout(t *testing.T) {
 	eventually(t, 5*time.Second, func() (bool, string) {
 		n := f.admin.count(t, "SELECT COUNT(*) FROM "+f.table+" WHERE x = 7")
 		return n == 1, fmt.Sprintf("%d rows inserted by the detached statement, want 1", n)
+	})
+	f.checkIdle(t, clMain)
+	f.mustExec(t, clMain, "SELECT 1")
+}
+
+// testDetachedLimit: a continueAfterTimeout statement runs on after its
+// call, but is cancelled at max_detached_statement (5 s on clMain) and its
+// connection closed, rather than held for the minute it asks for.
+func (f *faultEnv) testDetachedLimit(t *testing.T) {
+	if f.admin == nil {
+		t.Skip("SQLite has no sleep to run past the limit")
+	}
+	marker := "detached_" + randomHex(4)
+	in := f.input(clMain, f.sleepSQL(60, marker))
+	in.ContinueAfterTimeout = true
+	_, err := f.exec(context.Background(), in)
+	var te *types.StatementTimeoutException
+	if !errors.As(err, &te) {
+		t.Fatalf("got %v, want StatementTimeoutException", err)
+	}
+	if n := f.running(t, marker); n != 1 {
+		t.Fatalf("%d detached statements running after the call returned, want 1", n)
+	}
+	eventually(t, 20*time.Second, func() (bool, string) {
+		n := f.running(t, marker)
+		return n == 0, fmt.Sprintf("%d detached statements still running past max_detached_statement", n)
+	})
+	eventually(t, 5*time.Second, func() (bool, string) {
+		ok := strings.Contains(f.logs.String(), "detached statement cancelled at its limit")
+		return ok, "no log line for the cancelled detached statement"
 	})
 	f.checkIdle(t, clMain)
 	f.mustExec(t, clMain, "SELECT 1")

@@ -59,7 +59,7 @@ func startTestEnv(t testing.TB, cfg *config.Config) *testEnv {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	srv, err := New(cfg, Options{Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Stdout: io.Discard})
+	srv, err := New(context.Background(), cfg, Options{Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Stdout: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

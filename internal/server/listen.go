@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/tlscert"
 )
 
@@ -52,11 +53,27 @@ func (s *Server) addListener(l net.Listener, h http.Handler) {
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second, // above the 45 s statement timeout
+		WriteTimeout:      writeTimeout(s.cfg),
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          nil,
 	})
+}
+
+// writeMargin is what a response may take beyond its slowest statement:
+// decoding, authorization and encoding the result.
+const writeMargin = 30 * time.Second
+
+// writeTimeout is the HTTP write timeout: the longest a call can wait for
+// a connection and run its statement (the largest cluster borrow_timeout
+// plus statement_timeout), plus writeMargin, so a statement timeout is
+// always answered before the server gives up on the response.
+func writeTimeout(cfg *config.Config) time.Duration {
+	longest := time.Duration(0)
+	for _, cl := range cfg.Clusters {
+		longest = max(longest, cl.Limits.BorrowTimeout+cl.Limits.StatementTimeout)
+	}
+	return longest + writeMargin
 }
 
 func (s *Server) closeListenersLocked() {

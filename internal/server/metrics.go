@@ -11,6 +11,8 @@ type serverMetrics struct {
 	reg      *metrics.Registry
 	requests *metrics.CounterVec
 	latency  *metrics.HistogramVec
+	// taskPanics counts panics recovered in background tasks, by task.
+	taskPanics *metrics.CounterVec
 }
 
 func newServerMetrics() *serverMetrics {
@@ -21,6 +23,8 @@ func newServerMetrics() *serverMetrics {
 			"Data API requests by cluster, action and outcome (OK or the exception name).", "cluster", "action", "outcome"),
 		latency: reg.NewHistogramVec("sqlgate_dataapi_request_duration_seconds",
 			"Data API request latency.", metrics.DefaultBuckets, "cluster", "action"),
+		taskPanics: reg.NewCounterVec("sqlgate_task_panics_total",
+			"Panics recovered in background tasks (reapers, watchers), by task; the task is restarted.", "task"),
 	}
 }
 

@@ -64,7 +64,7 @@ func startRunning(t *testing.T, cfg *config.Config, pg, my dbTarget) *runningSer
 		t.Fatal(err)
 	}
 	rs := &runningServer{logs: &syncBuffer{}, pg: pg, my: my, done: make(chan error, 1)}
-	srv, err := New(cfg, Options{Log: slog.New(slog.NewTextHandler(rs.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Stdout: io.Discard})
+	srv, err := New(context.Background(), cfg, Options{Log: slog.New(slog.NewTextHandler(rs.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Stdout: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,6 +68,8 @@ func (s *Server) ensureDefaultSecret(ctx context.Context) error {
 	if !s.cfg.HasDefaultSQLite() {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
 	arn, err := s.secrets.EnsureDefault(ctx)
 	if err != nil {
 		return fmt.Errorf("create default secret: %w", err)

@@ -66,6 +66,8 @@ type Server struct {
 	workloadAPI  *workload.API
 	oidcKeys     *oidc.Keys // web identity token keys (workloads.go)
 
+	bg tasks // goroutines started by Run; waited for before Close
+
 	mu        sync.Mutex // guards following fields
 	listeners []net.Listener
 	httpSrvs  []*http.Server
@@ -84,8 +86,15 @@ type iamHandler interface {
 	Handle(w http.ResponseWriter, r *http.Request, service string, body []byte, requestID string) string
 }
 
+// startTimeout bounds each start-up step that waits on the network (the
+// state store, the default secret, endpoint state), so a store that accepts
+// connections and never answers cannot hold start-up forever.
+const startTimeout = 30 * time.Second
+
 // New opens the state store, secrets and clusters. It does not listen.
-func New(cfg *config.Config, opts Options) (*Server, error) {
+// Cancelling ctx (e.g. SIGTERM during start-up) makes it give up cleanly:
+// what it opened is closed and the error wraps ctx's.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error) {
 	s := &Server{cfg: cfg, log: opts.Log, stdout: opts.Stdout}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -102,7 +111,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 			s.closeStores()
 		}
 	}()
-	if err := s.openState(); err != nil {
+	if err := s.openState(ctx); err != nil {
 		return nil, err
 	}
 	root, created, err := LoadRootKey(cfg.DataDir)
@@ -116,12 +125,12 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if err := s.openClusters(); err != nil {
 		return nil, err
 	}
-	if err := s.ensureDefaultSecret(context.Background()); err != nil {
+	if err := s.ensureDefaultSecret(ctx); err != nil {
 		return nil, err
 	}
 	s.wireAPIs()
 	s.metrics.register(s)
-	if err := s.openEndpoints(); err != nil {
+	if err := s.openEndpoints(ctx); err != nil {
 		return nil, err
 	}
 	if created {
@@ -131,16 +140,19 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) openState() error {
+func (s *Server) openState(ctx context.Context) error {
 	unlock, err := state.LockDir(s.cfg.DataDir)
 	if err != nil {
 		return err
 	}
 	s.unlock = unlock
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	st, err := state.Open(ctx, s.cfg.State.Driver, s.cfg.State.DSN, s.cfg.DataDir)
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("open state store: gave up (%w): %w", context.Cause(ctx), err)
+		}
 		return fmt.Errorf("open state store: %w", err)
 	}
 	s.store = st
@@ -183,23 +195,25 @@ func (s *Server) Run(ctx context.Context) error {
 		s.Close()
 		return err
 	}
-	txCtx, stopTx := context.WithCancel(context.Background())
-	txDone := make(chan struct{})
-	go func() { s.txns.Run(txCtx); close(txDone) }()
-	go s.ids.Run(txCtx, s.log.With("component", "identity"))
-	go s.rotator.Run(txCtx)
-	go func() {
-		if err := s.secrets.Run(txCtx); err != nil && txCtx.Err() == nil {
+	bgCtx, stopBg := context.WithCancel(context.Background())
+	defer stopBg()
+	s.bg.log, s.bg.panics = s.log, s.metrics.taskPanics
+	s.bg.GoLoop(bgCtx, "txn-reaper", s.txns.Run)
+	s.bg.GoLoop(bgCtx, "identity-watcher", func(ctx context.Context) { s.ids.Run(ctx, s.log.With("component", "identity")) })
+	s.bg.GoLoop(bgCtx, "secret-rotation", s.rotator.Run)
+	s.bg.GoLoop(bgCtx, "secret-watcher", func(ctx context.Context) {
+		if err := s.secrets.Run(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("secret cache watcher stopped", "err", err)
 		}
-	}()
+	})
 	errc := make(chan error, len(s.httpSrvs))
 	for i, srv := range s.httpSrvs {
-		go func(srv *http.Server, l net.Listener) {
+		l := s.listeners[i]
+		s.bg.Go("http-serve", func() {
 			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
 			}
-		}(srv, s.listeners[i])
+		})
 	}
 	var runErr error
 	select {
@@ -213,8 +227,10 @@ func (s *Server) Run(ctx context.Context) error {
 		_ = srv.Shutdown(sctx)
 	}
 	s.stopProxies(sctx)
-	stopTx()
-	<-txDone
+	open := s.txns.Count()
+	stopBg()
+	s.bg.Wait()
+	s.log.Info("stopped", "rolled_back_transactions", open-s.txns.Count())
 	s.Close()
 	return runErr
 }
