@@ -174,6 +174,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stop()
+	if t := s.cfg.IdleClientTimeout; t > 0 {
+		jdone := make(chan struct{})
+		defer close(jdone)
+		go s.janitor(jdone, t)
+	}
 	var delay time.Duration
 	for {
 		conn, err := ln.Accept()
