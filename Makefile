@@ -21,7 +21,7 @@ export SQLGATE_REQUIRE_DB := 1
 export SQLGATE_TEST_MYSQL_DSN := sqlgate:sqlgatepw@tcp(127.0.0.1:3306)/sqlgate_test
 export SQLGATE_TEST_PG_URL := postgres://sqlgate:sqlgatepw@127.0.0.1:5432/sqlgate_test
 
-.PHONY: test services lint fmt vet staticcheck unit e2e build clean
+.PHONY: test services clients lint fmt vet staticcheck unit e2e build clean
 
 test: services lint unit e2e
 
@@ -32,6 +32,9 @@ build:
 
 services:
 	bash e2e/services.sh
+
+clients:
+	bash e2e/clients.sh
 
 fmt:
 	@out=$$(gofmt -l .); \
@@ -48,7 +51,7 @@ staticcheck:
 	fi
 	"$(STATICCHECK)" ./...
 
-unit: services
+unit: services clients
 	$(GO) test -race -count=1 ./...
 
 e2e: services

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// Issue 4 targets.
+// The targets.
 const (
 	targetRatio     = 0.5                    // sqlgate/direct throughput at N=32
 	targetAddedP50  = 300 * time.Microsecond // at N=1
@@ -123,7 +123,7 @@ func writeTable(w io.Writer, cases []*benchCase) {
 			c.res.opsPerSec(), us(c.res.pct(.5)), us(c.res.pct(.99)), us(c.res.cpuPerOp()), ratio, ap50, ap99, acpu)
 	}
 	if len(verdicts) > 0 {
-		fmt.Fprintln(w, "\nTargets (issue 4):")
+		fmt.Fprintln(w, "\nTargets:")
 		for _, v := range verdicts {
 			fmt.Fprintln(w, "- "+v)
 		}

@@ -1,8 +1,8 @@
 // Package bench measures sqlgate's Data API against the database drivers it
 // fronts: N goroutines running SELECT 1 through ExecuteStatement (the AWS
 // SDK client and a minimal hand-signed HTTP client) versus the same N
-// goroutines on pgx or go-sql-driver/mysql directly, for issue 4
-// "Performance". The package holds only tests; run it with run.sh or
+// goroutines on pgx or go-sql-driver/mysql directly, and the proxies beside
+// PgBouncer and haproxy. The package holds only tests; run it with run.sh or
 //
 //	SQLGATE_BENCH=1 go test -run TestBenchDataAPI -v ./bench/
 //

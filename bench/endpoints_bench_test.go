@@ -30,7 +30,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/server"
 )
 
-// Issue 8 targets, at N=64 client goroutines.
+// The targets, at N=64 client goroutines.
 const (
 	endpointsTargetRatio    = 0.6
 	endpointsTargetAddedP50 = 300 * time.Microsecond
@@ -107,7 +107,7 @@ func TestBenchEndpoints(t *testing.T) {
 	fmt.Printf("\nSQL endpoints, %v per case in %d interleaved rounds after %v warm-up; backend connections %d; GOMAXPROCS=%d\n\n",
 		dur, rounds, warm, conns, runtime.GOMAXPROCS(0))
 	writeTable(os.Stdout, cases)
-	fmt.Println("\nTargets (issue 8, N=64):")
+	fmt.Println("\nTargets (N=64):")
 	direct := map[string]*benchCase{}
 	for _, c := range cases {
 		if c.client == "direct" {

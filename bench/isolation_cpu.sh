@@ -8,11 +8,6 @@
 # each; the proxy's CPU time (utime+stime from /proc/PID/stat) over the
 # queries sysbench reports gives CPU µs per query. Medians are printed.
 
-# proc_cpu_ticks PID prints utime+stime in clock ticks.
-proc_cpu_ticks() {
-	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
-
 # start_proxy NAME BINARY PORT ISOLATION starts a proxy and records its pid.
 start_proxy() {
 	SQLGATE_BENCH=1 SQLGATE_BENCH_PROXY_ADDR=127.0.0.1:$3 SQLGATE_BENCH_PROXY_POOL=$POOL SQLGATE_BENCH_PROXY_ISOLATION=$4 \

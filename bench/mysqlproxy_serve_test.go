@@ -21,7 +21,7 @@ import (
 
 // TestBenchMySQLProxyServe runs the MySQL proxy in front of
 // SQLGATE_TEST_MYSQL_DSN on SQLGATE_BENCH_PROXY_ADDR until SIGTERM or
-// SIGINT, for bench/sysbench.sh (issue 7 "Performance"). It needs
+// SIGINT, for bench/sysbench.sh. It needs
 // SQLGATE_BENCH=1. It uses the same mysqlproxy.Server the sqlgate binary
 // starts for an engine: mysql cluster's proxy section, with the DSN's user
 // as the auth secret (the DSN's database as the default schema) and a

@@ -9,6 +9,12 @@
 # bench/RESULTS.md.
 #   bench/sysbench.sh            # the comparison
 #   bench/sysbench.sh profile    # sqlgate only, under -cpuprofile; prints pprof -top
+#   bench/sysbench.sh serve [OLD_SQLGATE]
+#       # the real `sqlgate serve` binary of this tree (and OLD_SQLGATE, a
+#       # sqlgate binary of another commit) against haproxy and direct:
+#       # oltp_point_select at each of THREAD_LIST (default "64 1") threads,
+#       # ROUNDS (default 5) rotated rounds; medians of qps, proxy CPU µs per
+#       # query and voluntary context switches per query (bench/serve_cpu.sh)
 #   bench/sysbench.sh isolation OLD_BENCH_TEST
 #       # proxy CPU µs per query (utime+stime from /proc/PID/stat over the
 #       # queries sysbench reports) for oltp_point_select: OLD_BENCH_TEST
@@ -129,6 +135,39 @@ slap_run() {
 	awk -v q="$SLAP_Q" '/Average number of seconds/ { printf "%.0f %s\n", q / $(NF-1), $(NF-1) }' <<<"$res"
 }
 
+# write_haproxy_cfg writes $work/haproxy.cfg: TCP mode (L4), no pooling,
+# one database connection per client.
+write_haproxy_cfg() {
+	cat >"$work/haproxy.cfg" <<CFG
+global
+	maxconn 8000
+	nbthread 2
+defaults
+	mode tcp
+	timeout connect 5s
+	timeout client 1h
+	timeout server 1h
+frontend mysql
+	bind 127.0.0.1:$HA_PORT
+	default_backend db
+backend db
+	server db $DB_HOST:$DB_PORT
+CFG
+}
+
+# proc_cpu_ticks PID prints utime+stime in clock ticks.
+proc_cpu_ticks() {
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+if [ "$MODE" = serve ]; then
+	ROUNDS="${ROUNDS_SET:-5}" THREAD_LIST="${THREAD_LIST:-64 1}"
+	# shellcheck source=bench/serve_cpu.sh
+	source bench/serve_cpu.sh
+	serve_cpu "${2:-}"
+	exit 0
+fi
+
 if [ "$MODE" = isolation ]; then
 	ROUNDS="${ROUNDS_SET:-5}"
 	# shellcheck source=bench/isolation_cpu.sh
@@ -154,21 +193,7 @@ if [ "$MODE" = profile ]; then
 fi
 
 # haproxy, TCP mode (L4): no pooling, one database connection per client.
-cat >"$work/haproxy.cfg" <<CFG
-global
-	maxconn 8000
-	nbthread 2
-defaults
-	mode tcp
-	timeout connect 5s
-	timeout client 1h
-	timeout server 1h
-frontend mysql
-	bind 127.0.0.1:$HA_PORT
-	default_backend db
-backend db
-	server db $DB_HOST:$DB_PORT
-CFG
+write_haproxy_cfg
 "$HAPROXY" -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 &
 ha_pid=$!
 pids+=("$ha_pid")

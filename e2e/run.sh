@@ -12,6 +12,8 @@
 #   f. HTTPS with the self-signed certificate sqlgate generates
 #   h. the connection-pooling proxies with psql, the mariadb CLI and pymysql,
 #      with a secret's password and with IAM auth tokens (suite_proxy.sh)
+#   k. data-api-client and Drizzle (e2e/clients.mjs, suite_isolation.sh)
+#   l. session isolation through the aws CLI and curl (suite_isolation.sh)
 # Each check prints "PASS name" or "FAIL name: detail"; the last line is
 # "N passed, N failed" and the exit code is non-zero when anything failed.
 #
@@ -29,6 +31,7 @@ source "$E2E_DIR/suite_http.sh"
 source "$E2E_DIR/suite_iam.sh"
 source "$E2E_DIR/suite_iam_conditions.sh"
 source "$E2E_DIR/suite_proxy.sh"
+source "$E2E_DIR/suite_isolation.sh"
 source "$E2E_DIR/suite_proxy_isolation.sh"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sqlgate-e2e.XXXXXX")
@@ -193,6 +196,14 @@ clusters:
     database: sqlgate_e2e
     proxy: {listen: 127.0.0.1:$PG_STRICT_PROXY_PORT, auth_secrets: [sqlgate-e2e-pg], isolation: strict}
   - {name: lite, engine: sqlite}
+endpoints:
+  - name: iso-echo
+    method: GET
+    path: /v1/iso/echo
+    cluster: maria
+    secret: sqlgate-e2e-maria
+    sql: "SELECT :s AS v"
+    params: {s: {from: query, type: string, required: true, max_length: 200}}
 EOF
 }
 
@@ -316,6 +327,8 @@ main() {
 	seed000 lite lite "${SECRET_ARN_lite:-sqlgate-e2e-lite}"
 	suite_boto3
 	suite_node
+	suite_clients
+	suite_isolation
 	suite_iam
 	suite_proxy
 	suite_iam_tokens

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # services.sh starts MariaDB and PostgreSQL when they are down and creates the
 # test user and databases that the Go tests and the e2e suite use. It is
-# idempotent and never relies on state left by an earlier run (see
-# ../shared/spec/services.md): the user's password is reset, sqlgate_test is
+# idempotent and never relies on state left by an earlier run (the machine
+# may have been used before): the user's password is reset, sqlgate_test is
 # created when missing and sqlgate_e2e is dropped and created anew.
 #
 # Usage: e2e/services.sh            (as root, no stdin needed)

@@ -30,6 +30,8 @@ func adminCommand(name string, args []string, stdout, stderr io.Writer) int {
 		fs.StringVar(&co.Secret, "secret", "", "secret the function logs in with (default: the secret named like the cluster)")
 		fs.BoolVar(&co.ReadOnly, "readonly", false, "allow only ExecuteStatement")
 		fs.StringVar(&co.Endpoint, "endpoint-url", "", "endpoint to print (default from the config)")
+		fs.StringVar(&co.Type, "type", "lambda", "workload type: lambda, ec2, ecs or eks")
+		fs.BoolVar(&co.AccessKey, "access-key", false, "weaker: create a user with a long-lived access key instead of a workload")
 	}
 	if name == "policies" {
 		fs.StringVar(&policyFile, "file", "", "policy JSON file for an inline policy (attach)")

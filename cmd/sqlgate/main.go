@@ -25,7 +25,7 @@ const usage = `sqlgate — the Aurora Data API, Secrets Manager and RDS Proxy as
 in front of MySQL, MariaDB, PostgreSQL or an embedded SQLite.
 
 Usage:
-  sqlgate serve [--config FILE] [--data-dir DIR] [--http ADDR] [--log-format text|json]
+  sqlgate serve [--config FILE] [--data-dir DIR] [--http ADDR] [--log-format text|json] [--pprof ADDR]
       Run the server. With no flags: HTTP on 127.0.0.1:8080, data dir
       ./sqlgate-data, one embedded SQLite cluster "default" and a secret
       "default" for it. Root credentials come from SQLGATE_ROOT_ACCESS_KEY_ID /
@@ -54,10 +54,23 @@ while a server holds it; all take [--config FILE] [--data-dir DIR]):
   sqlgate apikeys list | revoke KEY | usage KEY
   sqlgate usage-plans create NAME [--rate R] [--burst B] [--daily N] [--monthly N] [--endpoints a,b]
   sqlgate usage-plans list | delete NAME | bind PLAN KEY | unbind PLAN KEY
-  sqlgate connect --cluster NAME --function NAME [--secret NAME] [--readonly]
-      Create (idempotently) a user fn-NAME with a least-privilege policy for
-      the cluster and its secret, and print the environment and snippets
-      for Python, Node and Go.
+  sqlgate workloads create NAME --role ROLE [--type lambda|ec2|ecs|eks]
+        [--allow-cidrs NET,…] [--lifetime 1h] [--tags K=V,…] [--source-identity ID]
+      Register a workload whose role trusts the type's service principal;
+      print its credential variables and bootstrap token (shown once).
+  sqlgate workloads list | rotate-token NAME | delete NAME
+  sqlgate roles revoke-sessions ROLE    deny every session issued until now
+  sqlgate connect --cluster NAME --function NAME [--secret NAME] [--readonly] [--type lambda|ec2|ecs|eks]
+      Create (idempotently) a role fn-NAME trusted only by the type's service
+      principal, with a least-privilege policy for the cluster and its
+      secret, and a workload NAME bound to it (new bootstrap token each
+      run); print the environment (no access key) and snippets for
+      Python, Node and Go. --access-key: the older, weaker mode, a user
+      fn-NAME with a long-lived access key.
+  sqlgate credentials-agent --remote https://HOST:PORT [--listen 127.0.0.1:9911] [--ca-file PEM]
+      Serve container credentials node-locally on a host without sqlgate,
+      relaying each request (and its bootstrap token) to a remote sqlgate
+      over HTTPS. Point AWS_CONTAINER_CREDENTIALS_FULL_URI at it.
   sqlgate version
       Print the version.
   sqlgate help
@@ -89,6 +102,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return checkConfig(args[2:], stdout, stderr)
 	case "users", "keys", "policies", "secrets", "clusters", "connect":
 		return adminCommand(args[0], args[1:], stdout, stderr)
+	case "credentials-agent":
+		return credentialsAgent(args[1:], stdout, stderr)
+	case "workloads", "roles":
+		return workloadsCommand(args[0], args[1:], stdout, stderr)
 	case "apikeys", "usage-plans":
 		return apiKeysCommand(args[0], args[1:], stdout, stderr)
 	case "version", "--version":
@@ -104,6 +121,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 type serveFlags struct {
 	config, dataDir, http, logFormat string
+	// pprof is serve's debug profiler address (empty: off).
+	pprof string
 }
 
 func parseServeFlags(name string, args []string, stderr io.Writer) (*serveFlags, error) {
@@ -114,6 +133,9 @@ func parseServeFlags(name string, args []string, stderr io.Writer) (*serveFlags,
 	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (overrides data_dir)")
 	fs.StringVar(&f.http, "http", "", "plain HTTP listen address (overrides listen.http)")
 	fs.StringVar(&f.logFormat, "log-format", "", "log format: text or json (overrides log_format)")
+	if name == "serve" {
+		fs.StringVar(&f.pprof, "pprof", "", "debug: serve the Go profiler on this address (e.g. 127.0.0.1:6060; no auth, off by default)")
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -176,6 +198,12 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if f.pprof != "" {
+		if err := startPprof(ctx, f.pprof, stderr); err != nil {
+			fmt.Fprintln(stderr, "sqlgate:", err)
+			return 1
+		}
+	}
 	go reloadOnHUP(ctx, srv, log, f)
 	if err := srv.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "sqlgate:", err)

@@ -197,6 +197,33 @@ await check('query.seed001-select-grid', async () => {
   await shot(page, '02-query-editor');
 });
 
+// Seed 001's script pasted unchanged: Run all runs it in one session, so
+// its USE holds for the statements after it.
+await check('query.seed001-script-run-all-unchanged', async () => {
+  await page.fill('#q-database', '');
+  await page.dispatchEvent('#q-database', 'change');
+  let st = await runSQL(page, 'DROP DATABASE IF EXISTS simple_db');
+  expect(/affected/.test(st), st);
+  st = await runSQL(page, `CREATE DATABASE simple_db;
+USE simple_db;
+
+CREATE TABLE users (
+    id INT AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(50)
+);
+
+INSERT INTO users (name) VALUES ('Alice'), ('Bob'), ('Charlie');`, { all: true });
+  expect(/4 statements/.test(st) && /3 row\(s\) affected/.test(st), st);
+  // Run (one statement) starts from a clean session: the USE did not leak.
+  st = await runSQL(page, 'SELECT DATABASE() AS db');
+  const rows = await gridRows(page);
+  expect(rows.length === 1 && rows[0][0] !== 'simple_db', 'USE leaked into a later Run: ' + JSON.stringify(rows));
+  await page.fill('#q-database', 'simple_db');
+  await page.dispatchEvent('#q-database', 'change');
+  st = await runSQL(page, 'SELECT * FROM users;');
+  expect(/3 rows/.test(st), st);
+});
+
 await check('query.statement-under-cursor', async () => {
   await page.fill('#sql', "SELECT 'first';\nSELECT 'second' AS s;\nSELECT 'third';");
   await page.evaluate(() => { const t = document.getElementById('sql'); const i = t.value.indexOf('second'); t.focus(); t.setSelectionRange(i, i); });

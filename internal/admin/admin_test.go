@@ -60,7 +60,7 @@ func TestAdmin_Users(t *testing.T) {
 func TestAdmin_Connect(t *testing.T) {
 	ctx := context.Background()
 	a, out := openTest(t)
-	opts := ConnectOptions{Cluster: "default", Function: "orders"}
+	opts := ConnectOptions{Cluster: "default", Function: "orders", AccessKey: true}
 	for i := 0; i < 2; i++ { // idempotent
 		if err := a.Connect(ctx, opts); err != nil {
 			t.Fatal(err)

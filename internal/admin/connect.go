@@ -19,6 +19,11 @@ type ConnectOptions struct {
 	Secret   string // secret the function logs in with; default: see Connect
 	ReadOnly bool
 	Endpoint string // AWS_ENDPOINT_URL to print; default from the config
+	// AccessKey selects the older, weaker mode: an IAM user with a
+	// long-lived access key instead of a workload with a role.
+	AccessKey bool
+	// Type is the workload type (lambda, the default, ec2, ecs, eks).
+	Type string
 }
 
 // dataActions are the actions the seed documents grant a function.
@@ -28,11 +33,22 @@ var dataActions = []string{
 }
 
 // Connect is the self-hosted "connect a Lambda function to a database"
-// wizard: it creates (idempotently) a user for the function, an access key
-// when the user has none, and a least-privilege inline policy allowing
-// exactly the Data API actions on the cluster and GetSecretValue on its
-// secret; then prints the environment and first-query snippets.
+// wizard. By default it creates (idempotently) a role for the function,
+// trusted only by the workload type's service principal, with a
+// least-privilege inline policy allowing exactly the Data API actions on
+// the cluster and GetSecretValue on its secret, and a workload bound to
+// it (a new bootstrap token each run); then prints the environment and
+// first-query snippets. With o.AccessKey it creates a user with an access
+// key and the same policy instead (connect_key.go).
 func (a *Admin) Connect(ctx context.Context, o ConnectOptions) error {
+	if o.AccessKey {
+		return a.connectKeyMode(ctx, o)
+	}
+	return a.connectWorkload(ctx, o)
+}
+
+// connectKeyMode is the access-key mode of Connect.
+func (a *Admin) connectKeyMode(ctx context.Context, o ConnectOptions) error {
 	cl, err := a.cluster(o.Cluster)
 	if err != nil {
 		return err

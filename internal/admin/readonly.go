@@ -14,6 +14,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/engine"
 	"github.com/sqlgate/sqlgate/internal/engines"
+	sqlexec "github.com/sqlgate/sqlgate/internal/exec"
 	"github.com/sqlgate/sqlgate/internal/secrets"
 )
 
@@ -78,11 +79,14 @@ func (a *Admin) secretCreds(ctx context.Context, id string) (engine.Credentials,
 	if err != nil {
 		return engine.Credentials{}, err
 	}
-	var s struct{ Username, Password string }
-	if v.SecretString == nil || json.Unmarshal([]byte(*v.SecretString), &s) != nil || s.Username == "" {
+	if v.SecretString == nil {
 		return engine.Credentials{}, fmt.Errorf("secret %s has no username and password", id)
 	}
-	return engine.Credentials{User: s.Username, Password: s.Password}, nil
+	s, err := sqlexec.ParseSecret(*v.SecretString)
+	if err != nil || s.Username == "" {
+		return engine.Credentials{}, fmt.Errorf("secret %s has no username and password", id)
+	}
+	return s.Credentials(""), nil
 }
 
 var unsafeIdent = regexp.MustCompile(`[^a-z0-9_]`)

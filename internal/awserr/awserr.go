@@ -2,8 +2,8 @@
 // HTTP API of sqlgate (rds-data restJson1, Secrets Manager awsJson1.1).
 //
 // Every SDK reads the error code from the x-amzn-ErrorType header or the body's
-// __type member (Go lets the body win), so both are always written and agree
-// (spec dataapi.md §1.5). The client sees Msg; Err (the cause) goes only to logs.
+// __type member (Go lets the body win), so both are always written and agree.
+// The client sees Msg; Err (the cause) goes only to logs.
 package awserr
 
 import (

@@ -32,6 +32,9 @@ type Config struct {
 	Endpoints  []Endpoint  `yaml:"endpoints"`
 	APIKeys    []APIKey    `yaml:"api_keys"`
 	UsagePlans []UsagePlan `yaml:"usage_plans"`
+	// Workloads configures the credential endpoints of workloads
+	// (internal/config/workloads.go, docs/iam.md).
+	Workloads Workloads `yaml:"workloads"`
 }
 
 // State selects where the state store lives. The zero value is the

@@ -94,3 +94,26 @@ func TestConfig_Validate(t *testing.T) {
 		}
 	})
 }
+
+func TestValidateWorkloads(t *testing.T) {
+	for _, tc := range []struct {
+		w  Workloads
+		ok bool
+	}{
+		{Workloads{}, true},
+		{Workloads{Listen: "127.0.0.1:9911", CredentialLifetime: 16 * time.Minute}, true},
+		{Workloads{Listen: "169.254.170.2:80"}, true},
+		{Workloads{Listen: "0.0.0.0:9911"}, false},
+		{Workloads{Listen: "10.0.0.1:9911"}, false},
+		{Workloads{CredentialLifetime: 5 * time.Minute}, false},
+		{Workloads{IMDS: []IMDS{{Listen: "169.254.169.254:80", Workload: "vm"}}}, true},
+		{Workloads{IMDS: []IMDS{{Listen: "127.0.0.1:9912", Workload: ""}}}, false},
+		{Workloads{IMDS: []IMDS{{Listen: "192.168.1.1:80", Workload: "vm"}}}, false},
+	} {
+		c := Default()
+		c.Workloads = tc.w
+		if err := c.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%+v: %v", tc.w, err)
+		}
+	}
+}

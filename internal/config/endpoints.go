@@ -12,7 +12,7 @@ import (
 )
 
 // Endpoint is one HTTP endpoint bound to SQL: the API Gateway → Lambda →
-// RDS path as a declaration (issue 8, docs/endpoints.md). Requests need no
+// RDS path as a declaration. Requests need no
 // SigV4 signature; they are checked against AllowCIDRs, an x-api-key when
 // APIKeyRequired, the key's usage plan and the declared Params.
 type Endpoint struct {

@@ -41,6 +41,9 @@ func (c *Config) Validate() error {
 	if err := c.validateState(); err != nil {
 		return err
 	}
+	if err := c.validateWorkloads(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for i, cl := range c.Clusters {
 		if err := validateCluster(fmt.Sprintf("clusters[%d]", i), cl); err != nil {

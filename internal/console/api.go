@@ -48,6 +48,17 @@ func (c *Console) dataAPI(w http.ResponseWriter, r *http.Request, _ *session) {
 	c.cfg.Services.DataAPI(w, r2, body, newRequestID())
 }
 
+// script passes the Query Editor's "Run all" (see Services.DataAPIScript).
+// Closing the request cancels the statement running.
+func (c *Console) script(w http.ResponseWriter, r *http.Request, _ *session) {
+	body, err := readBody(w, r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	c.cfg.Services.DataAPIScript(w, r, body, newRequestID())
+}
+
 // secretsManager passes a Secrets Manager operation.
 func (c *Console) secretsManager(w http.ResponseWriter, r *http.Request, _ *session) {
 	op := r.PathValue("op")

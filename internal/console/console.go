@@ -59,6 +59,10 @@ type Services interface {
 	// DataAPI serves a Data API call; r.URL.Path is its REST path
 	// ("/Execute", "/BeginTransaction", …).
 	DataAPI(w http.ResponseWriter, r *http.Request, body []byte, requestID string)
+	// DataAPIScript runs the Query Editor's "Run all": an ExecuteStatement
+	// request whose sql is a script, run in one session (a USE holds for
+	// the rest of the script), authorized as rds-data:ExecuteStatement.
+	DataAPIScript(w http.ResponseWriter, r *http.Request, body []byte, requestID string)
 	// SecretsManager serves the Secrets Manager operation op (JSON).
 	SecretsManager(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string)
 	// IAM serves a Query-protocol (form) call to service "iam" or "sts".
@@ -127,6 +131,7 @@ func (c *Console) routes() *http.ServeMux {
 	m.HandleFunc("POST /console/api/logout", c.authed(c.logout))
 	m.HandleFunc("GET /console/api/session", c.authed(c.session))
 	m.HandleFunc("POST /console/api/rds-data/{action}", c.authed(c.dataAPI))
+	m.HandleFunc("POST /console/api/script", c.authed(c.script))
 	m.HandleFunc("POST /console/api/secretsmanager/{op}", c.authed(c.secretsManager))
 	m.HandleFunc("POST /console/api/{service}", c.authed(c.iamQuery))
 	m.HandleFunc("GET /console/api/clusters", c.authed(c.clusters))

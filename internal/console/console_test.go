@@ -62,6 +62,11 @@ func (f *fakeServices) DataAPI(w http.ResponseWriter, r *http.Request, body []by
 	writeJSON(w, http.StatusOK, map[string]any{"records": []any{}})
 }
 
+func (f *fakeServices) DataAPIScript(w http.ResponseWriter, r *http.Request, body []byte, _ string) {
+	f.record(r, "rds-data script "+string(body))
+	writeJSON(w, http.StatusOK, map[string]any{"records": []any{}, "statements": 2})
+}
+
 func (f *fakeServices) SecretsManager(w http.ResponseWriter, r *http.Request, op string, _ []byte, _ string) {
 	f.record(r, "secretsmanager "+op)
 	writeJSON(w, http.StatusOK, map[string]any{})

@@ -2,13 +2,12 @@
 // top of sqlgate's engines: ExecuteStatement, BatchExecuteStatement,
 // Begin/Commit/RollbackTransaction and the deprecated ExecuteSql.
 //
-// The wire contract is ../shared/spec/dataapi.md; every response is shaped
+// The wire contract is docs/dataapi.md; every response is shaped
 // so that the aws CLI, boto3 and the JS and Go SDKs parse it unchanged.
 package dataapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -18,30 +17,27 @@ import (
 	"github.com/sqlgate/sqlgate/internal/arn"
 	"github.com/sqlgate/sqlgate/internal/awserr"
 	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/exec"
 	"github.com/sqlgate/sqlgate/internal/iam"
-	"github.com/sqlgate/sqlgate/internal/pool"
 	"github.com/sqlgate/sqlgate/internal/txn"
 )
 
 // Cluster is what the Data API needs to know about one cluster.
 type Cluster struct {
-	Name     string
-	ARN      string
-	Dialect  engine.Dialect
-	Enabled  bool   // data_api
-	Database string // default database when a request names none
-	Pool     *pool.Pool
-	Limits   Limits
+	Name    string
+	ARN     string
+	Enabled bool // data_api
+	// Exec runs the SQL: pool, dialect, default database, statement and
+	// borrow timeouts, response size limit.
+	Exec   *exec.Cluster
+	Limits Limits
 }
 
-// Limits are the per-cluster Data API limits.
+// Limits are the per-cluster Data API limits beyond Exec's.
 type Limits struct {
-	MaxSQLChars      int
-	MaxResponseBytes int
-	StatementTimeout time.Duration
-	BorrowTimeout    time.Duration
-	TxIdleTimeout    time.Duration
-	TxMaxLifetime    time.Duration
+	MaxSQLChars   int
+	TxIdleTimeout time.Duration
+	TxMaxLifetime time.Duration
 }
 
 // SecretSource resolves a secret id (name, ARN or partial ARN) to its ARN
@@ -124,26 +120,31 @@ func Action(path string) string {
 // Handle serves one verified request whose body has been read. It returns
 // the outcome ("OK" or the exception name) and cluster for the access log.
 func (a *API) Handle(w http.ResponseWriter, r *http.Request, body []byte, requestID string) (cluster, outcome string) {
-	start := time.Now()
+	ctx := r.Context()
 	action := Action(r.URL.Path)
-	var resp []byte
-	var err error
-	switch action {
-	case "ExecuteStatement":
-		cluster, resp, err = a.execute(r.Context(), body)
-	case "BatchExecuteStatement":
-		cluster, resp, err = a.batch(r.Context(), body)
-	case "BeginTransaction":
-		cluster, resp, err = a.begin(r.Context(), body)
-	case "CommitTransaction":
-		cluster, resp, err = a.end(r.Context(), body, true)
-	case "RollbackTransaction":
-		cluster, resp, err = a.end(r.Context(), body, false)
-	case "ExecuteSql":
-		cluster, resp, err = a.executeSQL(r.Context(), body)
-	default:
-		err = awserr.New("UnknownOperationException", http.StatusNotFound, "Unknown operation "+r.URL.Path)
-	}
+	return a.serve(w, action, requestID, func() (string, []byte, error) {
+		switch action {
+		case "ExecuteStatement":
+			return a.execute(ctx, body)
+		case "BatchExecuteStatement":
+			return a.batch(ctx, body)
+		case "BeginTransaction":
+			return a.begin(ctx, body)
+		case "CommitTransaction":
+			return a.end(ctx, body, true)
+		case "RollbackTransaction":
+			return a.end(ctx, body, false)
+		case "ExecuteSql":
+			return a.executeSQL(ctx, body)
+		}
+		return "", nil, awserr.New("UnknownOperationException", http.StatusNotFound, "Unknown operation "+r.URL.Path)
+	})
+}
+
+// serve runs one action and writes its response or error.
+func (a *API) serve(w http.ResponseWriter, action, requestID string, fn func() (string, []byte, error)) (cluster, outcome string) {
+	start := time.Now()
+	cluster, resp, err := fn()
 	outcome = "OK"
 	if err != nil {
 		e := awserr.Write(w, requestID, err)
@@ -198,15 +199,11 @@ func (a *API) resolve(ctx context.Context, action, resourceARN, secretID, databa
 		}
 		return nil, secretErr(secretID, err)
 	}
-	creds, err := parseSecret(value)
+	sec, err := exec.ParseSecret(value)
 	if err != nil {
-		return nil, err
+		return nil, invalidSecret("The secret must be a JSON object with username and password fields.")
 	}
-	creds.Database = database
-	if creds.Database == "" {
-		creds.Database = cl.Database
-	}
-	return &target{cl: cl, secretARN: secretARN, creds: creds}, nil
+	return &target{cl: cl, secretARN: secretARN, creds: sec.Credentials(database)}, nil
 }
 
 func secretErr(id string, err error) error {
@@ -218,18 +215,6 @@ func secretErr(id string, err error) error {
 		return secretsError("Error fetching secret "+id+" : "+ae.Msg, err)
 	}
 	return secretsError("Error fetching secret "+id, err)
-}
-
-// parseSecret reads the username and password of an RDS-style secret.
-func parseSecret(value string) (engine.Credentials, error) {
-	var s struct {
-		Username *string `json:"username"`
-		Password *string `json:"password"`
-	}
-	if err := json.Unmarshal([]byte(value), &s); err != nil || s.Username == nil || s.Password == nil {
-		return engine.Credentials{}, invalidSecret("The secret must be a JSON object with username and password fields.")
-	}
-	return engine.Credentials{User: *s.Username, Password: *s.Password}, nil
 }
 
 // cluster resolves a cluster ARN of this partition, region and account;
@@ -247,15 +232,9 @@ func (a *API) cluster(resourceARN string) (*Cluster, error) {
 	return cl, nil
 }
 
-// borrow takes a connection for a non-transactional call.
-func (a *API) borrow(ctx context.Context, t *target) (*pool.Conn, error) {
-	bctx, cancel := context.WithTimeout(ctx, t.cl.Limits.BorrowTimeout)
-	defer cancel()
-	c, err := t.cl.Pool.Borrow(bctx, t.creds)
-	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-		return nil, pool.ErrExhausted
-	}
-	return c, err
+// open borrows a session for a non-transactional call.
+func (a *API) open(ctx context.Context, t *target) (*exec.Session, error) {
+	return t.cl.Exec.Open(ctx, t.creds)
 }
 
 // acquireTx fetches an open transaction for this cluster.

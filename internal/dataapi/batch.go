@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/exec"
 )
 
 // batch is BatchExecuteStatement (POST /BatchExecute): the statement runs
@@ -31,28 +32,34 @@ func (a *API) batch(ctx context.Context, body []byte) (string, []byte, error) {
 			return name, nil, err
 		}
 	}
-	run := func(c engine.Conn) ([]byte, error) {
-		return a.runBatch(ctx, t.cl, c, *req.SQL, sets, req.TransactionID == "")
+	run := func(sess *exec.Session, _ func()) ([]byte, error) {
+		return runBatch(ctx, sess, *req.SQL, sets)
 	}
-	resp, err := a.onConn(ctx, t, req.TransactionID, run)
+	resp, err := a.onSession(ctx, t, req.TransactionID, run)
 	return name, resp, err
 }
 
-func (a *API) runBatch(ctx context.Context, cl *Cluster, c engine.Conn, sql string, sets [][]engine.Param, implicit bool) ([]byte, error) {
+// runBatch runs sql once per parameter set; outside a transaction in an
+// implicit one.
+func runBatch(ctx context.Context, sess *exec.Session, sql string, sets [][]engine.Param) ([]byte, error) {
 	if len(sets) == 0 {
 		return []byte(`{"updateResults":[]}`), nil
 	}
+	if err := exec.Check(sql, sess.Dialect(), sess.InTx()); err != nil {
+		return nil, err // before the implicit BEGIN, so a savepoint is refused as outside
+	}
+	implicit := !sess.InTx()
 	if implicit {
-		if err := c.Begin(ctx); err != nil {
+		if err := sess.Begin(ctx); err != nil {
 			return nil, err
 		}
 	}
 	b := append(make([]byte, 0, 64+16*len(sets)), `{"updateResults":[`...)
 	for i, params := range sets {
-		res, err := a.runStatement(ctx, cl, c, sql, params, false)
+		res, err := sess.Exec(ctx, exec.Statement{SQL: sql, Params: params})
 		if err != nil {
 			if implicit {
-				rollbackQuietly(c)
+				rollbackQuietly(sess)
 			}
 			return nil, err
 		}
@@ -69,7 +76,7 @@ func (a *API) runBatch(ctx context.Context, cl *Cluster, c engine.Conn, sql stri
 		b = append(b, "]}"...)
 	}
 	if implicit {
-		if err := c.Commit(ctx); err != nil {
+		if err := sess.Commit(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -78,10 +85,10 @@ func (a *API) runBatch(ctx context.Context, cl *Cluster, c engine.Conn, sql stri
 
 // rollbackQuietly rolls back an implicit transaction after an error. The
 // statement's error is what the caller reports; a failed rollback needs
-// no report of its own, since the engine marks a dead connection Broken
-// and the pool then discards it.
-func rollbackQuietly(c engine.Conn) {
+// no report of its own: the session is then reset or closed when it is
+// given back.
+func rollbackQuietly(sess *exec.Session) {
 	ctx, cancel := context.WithTimeout(context.Background(), rollbackTimeout)
 	defer cancel()
-	_ = c.Rollback(ctx)
+	_ = sess.Rollback(ctx)
 }

@@ -12,7 +12,7 @@ import (
 
 // The response encoder appends JSON by hand: no reflection on the hot path,
 // and exact control over the union discipline (exactly one member per
-// Field, spec §1.4) and number formatting (longs as integers, doubles with a
+// Field) and number formatting (longs as integers, doubles with a
 // fraction or Java-style exponent, like AWS's Java service).
 
 // mapOptions carries resultSetOptions.
@@ -202,7 +202,7 @@ func appendArrayElem(b []byte, e engine.Value) []byte {
 	return append(b, "null"...)
 }
 
-// appendJSONValue writes a value for formatRecordsAs=JSON (spec §4.8).
+// appendJSONValue writes a value for formatRecordsAs=JSON.
 func appendJSONValue(b []byte, v engine.Value, decimal bool, o mapOptions) []byte {
 	switch v.Kind {
 	case engine.KindBool:

@@ -96,7 +96,7 @@ func TestEncode_Execute(t *testing.T) {
 }
 
 func TestSplitStatements(t *testing.T) {
-	got := splitStatements("select 1; select ';' ; -- c;\n /* ; */ select 2;")
+	got := engine.Split("select 1; select ';' ; -- c;\n /* ; */ select 2;", engine.DialectMySQL)
 	if len(got) != 3 || got[1] != "select ';'" {
 		t.Fatalf("got %q", got)
 	}

@@ -1,18 +1,17 @@
 package dataapi
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
 	"github.com/sqlgate/sqlgate/internal/awserr"
 	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/exec"
 	"github.com/sqlgate/sqlgate/internal/iam"
-	"github.com/sqlgate/sqlgate/internal/pool"
 	"github.com/sqlgate/sqlgate/internal/txn"
 )
 
-// Exception names and HTTP statuses from the rds-data model (spec §3).
+// Exception names and HTTP statuses from the rds-data model.
 func badRequest(msg string) *awserr.Error {
 	return awserr.New("BadRequestException", http.StatusBadRequest, msg)
 }
@@ -37,16 +36,14 @@ func invalidSecret(msg string) *awserr.Error {
 	return awserr.New("InvalidSecretException", http.StatusBadRequest, msg)
 }
 
-// mapError turns an engine, pool, transaction or authorization error into
+// mapError turns an execution, transaction or authorization error into
 // the AWS exception a client expects. User SQL problems are always 4xx.
 func mapError(err error, connID int64) *awserr.Error {
 	var (
-		ae  *awserr.Error
-		dbe *engine.DBError
-		pe  *engine.ParamError
-		ue  *engine.UnsupportedTypeError
-		ad  *iam.AccessDeniedError
-		nf  *txn.NotFoundError
+		ae *awserr.Error
+		ad *iam.AccessDeniedError
+		nf *txn.NotFoundError
+		pe *engine.ParamError
 	)
 	switch {
 	case errors.As(err, &ae):
@@ -57,24 +54,33 @@ func mapError(err error, connID int64) *awserr.Error {
 		return awserr.Wrap("TransactionNotFoundException", http.StatusNotFound, nf.Error(), err)
 	case errors.Is(err, txn.ErrBusy):
 		return awserr.Wrap("DatabaseErrorException", http.StatusBadRequest, "Transaction is still running a query", err)
-	case errors.As(err, &pe):
+	}
+	switch exec.Classify(err) {
+	case exec.ClassTxControl:
+		return awserr.Wrap("BadRequestException", http.StatusBadRequest, err.Error(), err)
+	case exec.ClassParam:
+		errors.As(err, &pe)
 		if pe.Validation {
 			return awserr.Wrap("ValidationException", http.StatusBadRequest, pe.Msg, err)
 		}
 		return awserr.Wrap("BadRequestException", http.StatusBadRequest, pe.Msg, err)
-	case errors.As(err, &ue):
+	case exec.ClassUnsupported:
+		var ue *engine.UnsupportedTypeError
+		errors.As(err, &ue)
 		return awserr.Wrap("UnsupportedResultException", http.StatusBadRequest, ue.Error(), err)
-	case errors.Is(err, engine.ErrResultTooLarge):
+	case exec.ClassTooLarge:
 		return awserr.Wrap("UnsupportedResultException", http.StatusBadRequest, "The size was too large. Database returned more than the allowed response size limit", err)
-	case errors.Is(err, engine.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+	case exec.ClassTimeout:
 		e := awserr.Wrap("StatementTimeoutException", http.StatusBadRequest, "The execution of the SQL statement timed out.", err)
 		e.Extra = map[string]any{"dbConnectionId": connID}
 		return e
-	case errors.Is(err, pool.ErrExhausted):
+	case exec.ClassExhausted:
 		return awserr.Wrap("ThrottlingException", http.StatusTooManyRequests, "No database connection became free in time: the cluster's connection budget (max_connections) is in use. Retry later.", err)
-	case errors.As(err, &dbe):
+	case exec.ClassDatabase:
+		var dbe *engine.DBError
+		errors.As(err, &dbe)
 		return awserr.Wrap("DatabaseErrorException", http.StatusBadRequest, dbe.Error(), err)
-	case errors.Is(err, engine.ErrUnavailable), errors.Is(err, pool.ErrClosed):
+	case exec.ClassUnavailable:
 		return awserr.Wrap("DatabaseUnavailableException", http.StatusGatewayTimeout, "The writer instance in the DB cluster isn't available.", err)
 	}
 	return awserr.ErrInternal(err)

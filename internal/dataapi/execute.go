@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"time"
 	"unicode/utf8"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
-	"github.com/sqlgate/sqlgate/internal/pool"
+	"github.com/sqlgate/sqlgate/internal/exec"
 	"github.com/sqlgate/sqlgate/internal/txn"
 )
 
@@ -37,63 +36,68 @@ func (a *API) execute(ctx context.Context, body []byte) (string, []byte, error) 
 	if err != nil {
 		return name, nil, err
 	}
-	run := func(c engine.Conn) ([]byte, error) {
-		res, err := a.runStatement(ctx, t.cl, c, *req.SQL, params, req.ContinueAfterTimeout)
+	run := func(sess *exec.Session, done func()) ([]byte, error) {
+		res, err := sess.Exec(ctx, exec.Statement{SQL: *req.SQL, Params: params,
+			KeepRunning: req.ContinueAfterTimeout, Done: done})
 		if err != nil {
 			return nil, err
 		}
 		if req.IncludeResultMetadata && res.HasResultSet {
-			if err := describe(ctx, c, res); err != nil {
+			if err := describe(ctx, sess.Conn(), res); err != nil {
 				return nil, err
 			}
 		}
-		return encodeExecute(res, req.IncludeResultMetadata, opts, t.cl.Limits.MaxResponseBytes)
+		return encodeExecute(res, req.IncludeResultMetadata, opts, t.cl.Exec.MaxResponseBytes)
 	}
-	resp, err := a.onConn(ctx, t, req.TransactionID, run)
+	resp, err := a.onSession(ctx, t, req.TransactionID, run)
 	return name, resp, err
 }
 
-// onConn runs fn on the transaction's connection, or on a pooled one.
-func (a *API) onConn(ctx context.Context, t *target, txID string, fn func(engine.Conn) ([]byte, error)) ([]byte, error) {
+// runFunc runs a call's statements on sess. done is the Statement.Done of
+// a statement allowed to run on after its call (nil outside transactions).
+type runFunc func(sess *exec.Session, done func()) ([]byte, error)
+
+// onSession runs fn in the transaction's session, or in a session of its
+// own that is given back clean afterwards.
+func (a *API) onSession(ctx context.Context, t *target, txID string, fn runFunc) ([]byte, error) {
 	if txID != "" {
 		return a.onTx(txID, t, fn)
 	}
-	c, err := a.borrow(ctx, t)
+	sess, err := a.open(ctx, t)
 	if err != nil {
 		return nil, mapError(err, 0)
 	}
-	resp, err := fn(c)
+	defer sess.Close()
+	resp, err := fn(sess, nil)
 	if err != nil {
-		err = mapError(err, c.ID())
+		return nil, mapError(err, sess.ID())
 	}
-	if !errors.Is(err, errDetached) {
-		t.cl.Pool.Release(c)
-	}
-	return resp, err
+	return resp, nil
 }
 
-// onTx runs fn on an open transaction. Errors that leave the connection
+// onTx runs fn in an open transaction. Errors that leave the connection
 // unusable, and oversize results, end the transaction (as AWS does).
-func (a *API) onTx(id string, t *target, fn func(engine.Conn) ([]byte, error)) ([]byte, error) {
+func (a *API) onTx(id string, t *target, fn runFunc) ([]byte, error) {
 	tx, err := a.acquireTx(id, t)
 	if err != nil {
 		return nil, mapError(err, 0)
 	}
-	resp, err := fn(tx.Conn)
+	connID := tx.Session.ID()
+	resp, err := fn(tx.Session, func() { a.txns.Release(tx) })
 	switch {
 	case err == nil:
 		a.txns.Release(tx)
 		return resp, nil
-	case errors.Is(err, errDetached):
+	case errors.Is(err, exec.ErrDetached):
 		// The statement goes on (continueAfterTimeout); the transaction
 		// is released by the goroutine running it.
-	case errors.Is(err, engine.ErrResultTooLarge) || tx.Conn.Broken():
+	case errors.Is(err, engine.ErrResultTooLarge) || tx.Session.Conn().Broken():
 		a.txns.Remove(tx, txn.ReasonKilled)
 		txn.Abort(tx)
 	default:
 		a.txns.Release(tx)
 	}
-	return nil, mapError(err, tx.Conn.ID())
+	return nil, mapError(err, connID)
 }
 
 // describer is implemented by engine connections that complete column
@@ -104,71 +108,10 @@ type describer interface {
 }
 
 func describe(ctx context.Context, c engine.Conn, res *engine.Result) error {
-	if pc, ok := c.(*pool.Conn); ok {
-		c = pc.Conn
-	}
 	if d, ok := c.(describer); ok {
 		return d.DescribeColumns(ctx, res)
 	}
 	return nil
-}
-
-// errDetached marks a statement left running after its call timed out
-// (continueAfterTimeout); its connection is released when it finishes.
-var errDetached = errors.New("statement continues after timeout")
-
-// runStatement runs sql under the cluster's statement timeout. With
-// continueAfterTimeout the statement is not cancelled at the timeout: the
-// call fails with StatementTimeoutException and the statement runs on.
-func (a *API) runStatement(ctx context.Context, cl *Cluster, c engine.Conn, sql string, params []engine.Param, keepRunning bool) (*engine.Result, error) {
-	maxBytes := cl.Limits.MaxResponseBytes
-	if !keepRunning {
-		sctx, cancel := context.WithTimeout(ctx, cl.Limits.StatementTimeout)
-		defer cancel()
-		res, err := c.Exec(sctx, sql, params, maxBytes)
-		if err != nil && sctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
-			return nil, timeoutError(err)
-		}
-		return res, err
-	}
-	type outcome struct {
-		res *engine.Result
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		res, err := c.Exec(context.WithoutCancel(ctx), sql, params, maxBytes)
-		done <- outcome{res, err}
-	}()
-	timer := time.NewTimer(cl.Limits.StatementTimeout)
-	defer timer.Stop()
-	select {
-	case o := <-done:
-		return o.res, o.err
-	case <-timer.C:
-	case <-ctx.Done():
-	}
-	go func() {
-		<-done
-		a.finishDetached(cl, c)
-	}()
-	return nil, errors.Join(errDetached, engine.ErrTimeout)
-}
-
-// finishDetached returns the connection of a statement that outlived its
-// call: pooled connections go back to the pool; a transaction's is left to
-// its transaction (released for the next call).
-func (a *API) finishDetached(cl *Cluster, c engine.Conn) {
-	if pc, ok := c.(*pool.Conn); ok && !a.txns.ReleaseConn(pc) {
-		cl.Pool.Release(pc)
-	}
-}
-
-func timeoutError(err error) error {
-	if errors.Is(err, engine.ErrTimeout) {
-		return err
-	}
-	return errors.Join(engine.ErrTimeout, err)
 }
 
 // checkStatement applies the SQL limits common to Execute and BatchExecute.
@@ -219,7 +162,7 @@ func parseOptions(o *resultSetOptions, format string) (options, error) {
 	return out, nil
 }
 
-// encodeExecute writes an ExecuteStatementResponse (spec §2, §4.8, §4.9).
+// encodeExecute writes an ExecuteStatementResponse.
 func encodeExecute(res *engine.Result, meta bool, o options, limit int) ([]byte, error) {
 	b := make([]byte, 0, 256)
 	if !res.HasResultSet {

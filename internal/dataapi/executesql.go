@@ -4,15 +4,15 @@ import (
 	"context"
 	"encoding/base64"
 	"strconv"
-	"strings"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/exec"
 )
 
 // executeSQL is the deprecated ExecuteSql (POST /ExecuteSql): several
 // ';'-separated statements, each answered with a SqlStatementResult whose
-// records use the old Value union (bigIntValue, bitValue, …). It runs on a
-// pooled connection with autocommit.
+// records use the old Value union (bigIntValue, bitValue, …). The statements
+// run in one session with autocommit.
 func (a *API) executeSQL(ctx context.Context, body []byte) (string, []byte, error) {
 	var req executeSQLRequest
 	if err := decodeJSON(body, &req); err != nil {
@@ -28,10 +28,10 @@ func (a *API) executeSQL(ctx context.Context, body []byte) (string, []byte, erro
 	if err := checkStatement(t.cl, *req.SQLStatements, req.Schema); err != nil {
 		return t.cl.Name, nil, err
 	}
-	run := func(c engine.Conn) ([]byte, error) {
+	run := func(sess *exec.Session, _ func()) ([]byte, error) {
 		b := append(make([]byte, 0, 256), `{"sqlStatementResults":[`...)
-		for i, stmt := range splitStatements(*req.SQLStatements) {
-			res, err := a.runStatement(ctx, t.cl, c, stmt, nil, false)
+		for i, stmt := range engine.Split(*req.SQLStatements, sess.Dialect()) {
+			res, err := sess.Exec(ctx, exec.Statement{SQL: stmt})
 			if err != nil {
 				return nil, err
 			}
@@ -39,13 +39,13 @@ func (a *API) executeSQL(ctx context.Context, body []byte) (string, []byte, erro
 				b = append(b, ',')
 			}
 			b = appendStatementResult(b, res)
-			if len(b) > t.cl.Limits.MaxResponseBytes {
+			if len(b) > t.cl.Exec.MaxResponseBytes {
 				return nil, engine.ErrResultTooLarge
 			}
 		}
 		return append(b, "]}"...), nil
 	}
-	resp, err := a.onConn(ctx, t, "", run)
+	resp, err := a.onSession(ctx, t, "", run)
 	return t.cl.Name, resp, err
 }
 
@@ -105,48 +105,4 @@ func appendOldValue(b []byte, v engine.Value) []byte {
 		return append(b, "]}"...)
 	}
 	return append(b, `{"isNull":true}`...)
-}
-
-// splitStatements splits a script at ';' outside quotes and comments and
-// drops empty statements. It is deliberately simple: ExecuteSql is
-// deprecated and exists for old clients.
-func splitStatements(s string) []string {
-	var out []string
-	start := 0
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == '\\' && quote != '`' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"' || c == '`':
-			quote = c
-		case c == '-' && i+1 < len(s) && s[i+1] == '-':
-			for i < len(s) && s[i] != '\n' {
-				i++
-			}
-		case c == '/' && i+1 < len(s) && s[i+1] == '*':
-			end := strings.Index(s[i+2:], "*/")
-			if end < 0 {
-				i = len(s)
-			} else {
-				i += end + 3
-			}
-		case c == ';':
-			out = appendNonEmpty(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return appendNonEmpty(out, s[start:])
-}
-
-func appendNonEmpty(out []string, s string) []string {
-	if strings.TrimSpace(s) != "" {
-		out = append(out, strings.TrimSpace(s))
-	}
-	return out
 }

@@ -2,7 +2,7 @@ package dataapi
 
 import "github.com/sqlgate/sqlgate/internal/engine"
 
-// AppendJSONValue appends v as formatRecordsAs=JSON renders it (spec §4.8)
+// AppendJSONValue appends v as formatRecordsAs=JSON renders it
 // with the default resultSetOptions (DECIMAL as string, BIGINT as number),
 // so other HTTP front doors (internal/endpoints) use the same type mapping.
 func AppendJSONValue(b []byte, v engine.Value) []byte {

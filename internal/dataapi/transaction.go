@@ -11,7 +11,7 @@ import (
 const rollbackTimeout = 10 * time.Second
 
 // begin is BeginTransaction: it pins a pooled connection to a new id. The
-// database is fixed here for the transaction's lifetime (spec §4.3).
+// database is fixed here for the transaction's lifetime.
 func (a *API) begin(ctx context.Context, body []byte) (string, []byte, error) {
 	var req beginRequest
 	if err := decodeJSON(body, &req); err != nil {
@@ -21,18 +21,16 @@ func (a *API) begin(ctx context.Context, body []byte) (string, []byte, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	c, err := a.borrow(ctx, t)
+	sess, err := a.open(ctx, t)
 	if err != nil {
 		return t.cl.Name, nil, mapError(err, 0)
 	}
-	bctx, cancel := context.WithTimeout(ctx, t.cl.Limits.StatementTimeout)
-	defer cancel()
-	if err := c.Begin(bctx); err != nil {
-		t.cl.Pool.Discard(c)
-		return t.cl.Name, nil, mapError(err, c.ID())
+	if err := sess.Begin(ctx); err != nil {
+		sess.Close()
+		return t.cl.Name, nil, mapError(err, sess.ID())
 	}
 	tx := &txn.Tx{ID: txn.NewID(), Cluster: t.cl.Name, Database: t.creds.Database,
-		SecretARN: t.secretARN, Conn: c, Pool: t.cl.Pool,
+		SecretARN: t.secretARN, Session: sess,
 		Idle: t.cl.Limits.TxIdleTimeout, MaxLife: t.cl.Limits.TxMaxLifetime}
 	a.txns.Add(tx)
 	a.txns.Release(tx)
@@ -62,16 +60,15 @@ func (a *API) end(ctx context.Context, body []byte, commit bool) (string, []byte
 		return t.cl.Name, nil, mapError(err, 0)
 	}
 	a.txns.Remove(tx, "")
-	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.cl.Limits.StatementTimeout)
-	defer cancel()
 	if !commit {
 		txn.Abort(tx)
 		return t.cl.Name, []byte(`{"transactionStatus":"Rollback Complete"}`), nil
 	}
-	if err := tx.Conn.Commit(ectx); err != nil {
+	connID := tx.Session.ID()
+	if err := tx.Session.Commit(context.WithoutCancel(ctx)); err != nil {
 		txn.Abort(tx)
-		return t.cl.Name, nil, mapError(err, tx.Conn.ID())
+		return t.cl.Name, nil, mapError(err, connID)
 	}
-	tx.Pool.Release(tx.Conn)
+	tx.Session.Close()
 	return t.cl.Name, []byte(`{"transactionStatus":"Transaction Committed"}`), nil
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/engine"
 )
 
-// executeRequest is ExecuteStatementRequest (spec §2). Unknown members are
+// executeRequest is ExecuteStatementRequest. Unknown members are
 // ignored, as AWS does.
 type executeRequest struct {
 	ResourceARN           string            `json:"resourceArn"`

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/exec"
 )
 
 // Defaults for zero config values (documented on config.Endpoint).
@@ -24,7 +25,7 @@ type endpoint struct {
 	name    string
 	method  string
 	segs    []string // path segments; "{x}" marks a parameter
-	backend *Backend
+	backend *exec.Cluster
 	// sql are the statements; for GET the one SELECT, wrapped for paging
 	// unless it binds :limit and :offset itself (selfPaged).
 	sql       []string
@@ -49,7 +50,7 @@ type set struct {
 
 // compile validates cfg's endpoints against the running backends and
 // builds a set. Errors are *config.FieldError.
-func compile(cfg *config.Config, backends map[string]*Backend, keys []*apiKey, plans map[string]*plan) (*set, error) {
+func compile(cfg *config.Config, backends map[string]*exec.Cluster, keys []*apiKey, plans map[string]*plan) (*set, error) {
 	if err := cfg.ValidateEndpoints(); err != nil {
 		return nil, err
 	}
@@ -78,7 +79,7 @@ func compile(cfg *config.Config, backends map[string]*Backend, keys []*apiKey, p
 	return s, nil
 }
 
-func compileEndpoint(f string, ce config.Endpoint, backends map[string]*Backend) (*endpoint, error) {
+func compileEndpoint(f string, ce config.Endpoint, backends map[string]*exec.Cluster) (*endpoint, error) {
 	b := backends[ce.Cluster]
 	if b == nil {
 		return nil, &config.FieldError{Field: f + ".cluster", Msg: fmt.Sprintf("cluster %q is not running (clusters are not reloaded; restart sqlgate)", ce.Cluster)}
@@ -124,6 +125,9 @@ func (ep *endpoint) compileSQL(f string) error {
 		}
 		if st.Multi {
 			return &config.FieldError{Field: sf, Msg: "holds more than one statement; give a list with transaction: true"}
+		}
+		if err := exec.Check(sql, ep.backend.Dialect, ep.cfg.Transaction); err != nil {
+			return &config.FieldError{Field: sf, Msg: "is a transaction-control statement; declare transaction: true to run the list in one transaction"}
 		}
 		var usesLimit, usesOffset bool
 		for _, n := range st.Names {

@@ -15,7 +15,7 @@ type ParamError struct {
 func (e *ParamError) Error() string { return e.Field + ": " + e.Msg }
 
 // httpError is an answer to the client: a status and public message, with
-// the cause kept for the log only (STYLE.md "Errors").
+// the cause kept for the log only (CONTRIBUTING.md "Errors").
 type httpError struct {
 	Status int
 	Msg    string

@@ -2,14 +2,13 @@ package endpoints
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
-	"github.com/sqlgate/sqlgate/internal/pool"
+	"github.com/sqlgate/sqlgate/internal/exec"
 )
 
 // serveGet runs a GET endpoint's SELECT for one page: limit+1 rows from
@@ -42,9 +41,9 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, ep *endpoint,
 	params = append(params, engine.Param{Name: "limit", Value: engine.Long(limit + 1)},
 		engine.Param{Name: "offset", Value: engine.Long(offset)})
 	var res *engine.Result
-	err := h.withConn(r.Context(), ep, func(ctx context.Context, c *pool.Conn) error {
+	err := h.withSession(r.Context(), ep, func(ctx context.Context, sess *exec.Session) error {
 		var err error
-		res, err = c.Exec(ctx, sql, params, ep.backend.MaxResponseBytes)
+		res, err = sess.Exec(ctx, exec.Statement{SQL: sql, Params: params})
 		return err
 	})
 	if err != nil {
@@ -63,32 +62,29 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, ep *endpoint,
 func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, ep *endpoint, params []engine.Param) (int, error) {
 	var updated int64
 	var gen *engine.Result
-	err := h.withConn(r.Context(), ep, func(ctx context.Context, c *pool.Conn) error {
+	err := h.withSession(r.Context(), ep, func(ctx context.Context, sess *exec.Session) error {
 		if !ep.cfg.Transaction {
-			res, err := c.Exec(ctx, ep.sql[0], params, ep.backend.MaxResponseBytes)
+			res, err := sess.Exec(ctx, exec.Statement{SQL: ep.sql[0], Params: params})
 			if err != nil {
 				return err
 			}
 			updated, gen = res.RowsAffected, res
 			return nil
 		}
-		if err := c.Begin(ctx); err != nil {
+		if err := sess.Begin(ctx); err != nil {
 			return err
 		}
 		for _, sql := range ep.sql {
-			res, err := c.Exec(ctx, sql, params, ep.backend.MaxResponseBytes)
+			res, err := sess.Exec(ctx, exec.Statement{SQL: sql, Params: params})
 			if err != nil {
-				return errors.Join(err, rollback(c))
+				return err // Close rolls the transaction back
 			}
 			updated += res.RowsAffected
 			if (res.HasResultSet && len(res.Rows) > 0) || len(res.Generated) > 0 {
 				gen = res
 			}
 		}
-		if err := c.Commit(ctx); err != nil {
-			return errors.Join(err, rollback(c))
-		}
-		return nil
+		return sess.Commit(ctx)
 	})
 	if err != nil {
 		return 0, h.dbError(ep, err)
@@ -97,50 +93,20 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, ep *endpoin
 	return ep.status, nil
 }
 
-// rollbackTimeout bounds the rollback after a failed statement.
-const rollbackTimeout = 5 * time.Second
-
-// errRollback marks a connection whose rollback failed: it is discarded.
-var errRollback = errors.New("rollback failed")
-
-func rollback(c *pool.Conn) error {
-	ctx, cancel := context.WithTimeout(context.Background(), rollbackTimeout)
-	defer cancel()
-	if err := c.Rollback(ctx); err != nil {
-		return errors.Join(errRollback, err)
-	}
-	return nil
-}
-
-// withConn resolves the endpoint's secret, borrows a connection within
-// the cluster's borrow timeout and runs fn under its statement timeout.
-func (h *Handler) withConn(ctx context.Context, ep *endpoint, fn func(context.Context, *pool.Conn) error) error {
+// withSession resolves the endpoint's secret, opens a session on its
+// cluster (the endpoint's database, else the cluster default) and runs fn;
+// the session is given back clean whatever fn did.
+func (h *Handler) withSession(ctx context.Context, ep *endpoint, fn func(context.Context, *exec.Session) error) error {
 	creds, err := h.credentials(ctx, ep)
 	if err != nil {
 		return err
 	}
-	b := ep.backend
-	bctx, cancel := context.WithTimeout(ctx, b.BorrowTimeout)
-	c, err := b.Pool.Borrow(bctx, creds)
-	cancel()
+	sess, err := ep.backend.Open(ctx, creds)
 	if err != nil {
-		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-			err = pool.ErrExhausted
-		}
 		return err
 	}
-	sctx, cancel := context.WithTimeout(ctx, b.StatementTimeout)
-	defer cancel()
-	err = fn(sctx, c)
-	if errors.Is(err, errRollback) {
-		b.Pool.Discard(c)
-	} else {
-		b.Pool.Release(c)
-	}
-	if err != nil && sctx.Err() == context.DeadlineExceeded && ctx.Err() == nil && !errors.Is(err, engine.ErrTimeout) {
-		err = errors.Join(engine.ErrTimeout, err)
-	}
-	return err
+	defer sess.Close()
+	return fn(ctx, sess)
 }
 
 // errSecret wraps a secret that cannot be read or parsed: a config error,
@@ -152,32 +118,26 @@ func (h *Handler) credentials(ctx context.Context, ep *endpoint) (engine.Credent
 	if err != nil {
 		return engine.Credentials{}, errors.Join(errSecret, err)
 	}
-	var s struct {
-		Username *string `json:"username"`
-		Password *string `json:"password"`
+	sec, err := exec.ParseSecret(value)
+	if err != nil {
+		return engine.Credentials{}, errors.Join(errSecret, fmt.Errorf("secret %s: %w", ep.cfg.Secret, err))
 	}
-	if err := json.Unmarshal([]byte(value), &s); err != nil || s.Username == nil || s.Password == nil {
-		return engine.Credentials{}, errors.Join(errSecret, errors.New("secret "+ep.cfg.Secret+" has no username and password"))
-	}
-	db := ep.cfg.Database
-	if db == "" {
-		db = ep.backend.Database
-	}
-	return engine.Credentials{User: *s.Username, Password: *s.Password, Database: db}, nil
+	return sec.Credentials(ep.cfg.Database), nil
 }
 
 // dbError maps an execution error to the client's answer. Database
 // messages reach the client only with expose_db_errors.
 func (h *Handler) dbError(ep *endpoint, err error) *httpError {
 	var dbe *engine.DBError
-	switch {
-	case errors.Is(err, pool.ErrExhausted):
+	switch exec.Classify(err) {
+	case exec.ClassExhausted:
 		return &httpError{Status: http.StatusServiceUnavailable, Msg: msgUnavailable, RetryAfter: 1, Err: err}
-	case errors.Is(err, engine.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+	case exec.ClassTimeout:
 		return &httpError{Status: http.StatusGatewayTimeout, Msg: msgTimeout, Err: err}
-	case errors.Is(err, engine.ErrUnavailable), errors.Is(err, pool.ErrClosed):
+	case exec.ClassUnavailable:
 		return &httpError{Status: http.StatusServiceUnavailable, Msg: msgUnavailable, Err: err}
-	case errors.As(err, &dbe):
+	case exec.ClassDatabase:
+		errors.As(err, &dbe)
 		he := &httpError{Status: http.StatusInternalServerError, Msg: msgInternal, Err: err}
 		switch class := dbe.SQLState[:min(2, len(dbe.SQLState))]; class {
 		case "23": // integrity constraint violation

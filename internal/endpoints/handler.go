@@ -1,5 +1,5 @@
 // Package endpoints serves SQL-backed HTTP endpoints: the API Gateway →
-// Lambda → RDS path as a declaration (issue 8, docs/endpoints.md). An
+// Lambda → RDS path as a declaration. An
 // endpoint binds a method and path to SQL; requests are checked against
 // the endpoint's source CIDRs, an x-api-key with its usage plan (rate and
 // quotas), and the declared params, then run on the cluster's pool.
@@ -22,31 +22,10 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/exec"
 	"github.com/sqlgate/sqlgate/internal/metrics"
-	"github.com/sqlgate/sqlgate/internal/pool"
 	"github.com/sqlgate/sqlgate/internal/state"
 )
-
-// Pool is the part of a cluster's connection pool endpoints use: the same
-// pool, and so the same connection budget, as the Data API.
-type Pool interface {
-	Borrow(ctx context.Context, creds engine.Credentials) (*pool.Conn, error)
-	Release(c *pool.Conn)
-	Discard(c *pool.Conn)
-}
-
-var _ Pool = (*pool.Pool)(nil)
-
-// Backend is one running cluster.
-type Backend struct {
-	Dialect engine.Dialect
-	Pool    Pool
-	// Database is the cluster's default database.
-	Database         string
-	StatementTimeout time.Duration
-	BorrowTimeout    time.Duration
-	MaxResponseBytes int
-}
 
 // SecretSource returns a secret's ARN and SecretString (JSON with username
 // and password).
@@ -56,7 +35,10 @@ type SecretSource interface {
 
 // Options wire a Handler.
 type Options struct {
-	Backends map[string]*Backend // by cluster name
+	// Backends are the running clusters by name: the execution service
+	// of each, with the same pool (and so the same connection budget) as
+	// the Data API.
+	Backends map[string]*exec.Cluster
 	Secrets  SecretSource
 	State    state.Store
 	Metrics  *metrics.Registry // nil = a private registry

@@ -17,6 +17,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/engine"
 	"github.com/sqlgate/sqlgate/internal/engine/sqlite"
+	"github.com/sqlgate/sqlgate/internal/exec"
 	"github.com/sqlgate/sqlgate/internal/metrics"
 	"github.com/sqlgate/sqlgate/internal/pool"
 	"github.com/sqlgate/sqlgate/internal/state"
@@ -108,7 +109,7 @@ func newTestEnv(t testing.TB, yamlText string, setup ...string) *testEnv {
 	}
 	p.Release(c)
 	e.h, err = New(context.Background(), testConfig(t, yamlText), Options{
-		Backends: map[string]*Backend{"lite": {Dialect: engine.DialectSQLite, Pool: p,
+		Backends: map[string]*exec.Cluster{"lite": {Name: "lite", Dialect: engine.DialectSQLite, Pool: p,
 			StatementTimeout: 5 * time.Second, BorrowTimeout: time.Second, MaxResponseBytes: 1 << 20}},
 		Secrets: fakeSecrets{"app": `{"username":"app","password":"pw"}`}, State: st, Metrics: e.reg,
 		Log: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: e.clock.Now,

@@ -4,7 +4,7 @@
 // There is one implementation per database family (mysql, postgres, sqlite).
 // Each opens raw connections (Conn); pooling, budgets and transaction pinning
 // live in internal/pool and internal/txn, and the HTTP wire format lives in
-// internal/dataapi. The type mapping follows ../shared/spec/dataapi.md §4.6.
+// internal/dataapi. The type mapping follows docs/dataapi.md ("Types").
 package engine
 
 import (
@@ -16,7 +16,7 @@ import (
 // Kind says which member of the Data API Field union a Value carries.
 type Kind uint8
 
-// The Field union members (spec §2).
+// The Field union members.
 const (
 	KindNull Kind = iota
 	KindBool
@@ -204,7 +204,7 @@ var ErrUnavailable = errors.New("database unavailable")
 var ErrTimeout = errors.New("statement timed out")
 
 // DBError is an error reported by the database for the user's SQL. Message is
-// formatted as the Data API v2 shows it (see spec §4.11).
+// formatted as the Data API v2 shows it.
 type DBError struct {
 	Message  string // engine message, e.g. `ERROR: relation "x" does not exist`
 	SQLState string // five-character SQLSTATE when known

@@ -1,13 +1,11 @@
 package engine
 
-// Placeholder parser for the Data API's ":name" parameters (spec §4.5).
+// Placeholder parser for the Data API's ":name" parameters.
 //
-// The lexer only knows enough SQL to find the places where a ':' can not be
-// a placeholder: string literals, quoted identifiers, comments, PostgreSQL
-// "::" casts and dollar quotes. Everything else is copied byte for byte, so
-// a statement without placeholders comes back unchanged. Unterminated
-// literals and comments run to the end of the text; the database reports
-// the syntax error, not the parser.
+// The shared Scanner (scan.go) finds the places where a ':' can not be a
+// placeholder: string literals, quoted identifiers, comments and dollar
+// quotes; "::" casts are handled here. Everything else is copied byte for
+// byte, so a statement without placeholders comes back unchanged.
 
 import (
 	"fmt"
@@ -21,7 +19,7 @@ import (
 type lexer struct {
 	src     string
 	d       Dialect
-	pos     int
+	sc      Scanner
 	out     strings.Builder
 	names   []string
 	numbers map[string]int // PostgreSQL: name → $n
@@ -33,192 +31,43 @@ func rewrite(sql string, d Dialect) (Statement, error) {
 	if !strings.ContainsAny(sql, ":;") {
 		return Statement{SQL: sql}, nil
 	}
-	l := &lexer{src: sql, d: d}
+	l := &lexer{src: sql, d: d, sc: NewScanner(sql, d, false)}
 	l.out.Grow(len(sql) + 8)
 	l.run()
 	return Statement{SQL: l.out.String(), Names: l.names, Multi: l.multi}, nil
 }
 
 func (l *lexer) run() {
-	for l.pos < len(l.src) {
-		c := l.src[l.pos]
+	for {
+		t := l.sc.Next()
 		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
-			l.copy(1)
-		case c == '-' && l.lineComment():
-			l.skipTo("\n", false)
-		case c == '#' && l.d == DialectMySQL:
-			l.skipTo("\n", false)
-		case c == '/' && l.peek(1) == '*':
-			l.blockComment()
-		case c == ';':
+		case t.Kind == TokEOF:
+			return
+		case t.Kind == TokSpace || t.Kind == TokComment:
+		case t.Kind == TokPunct && l.src[t.Start] == ';':
 			l.semi = true
-			l.copy(1)
 		default:
 			if l.semi {
 				l.multi = true
 			}
-			l.token(c)
-		}
-	}
-}
-
-// token handles one significant character at l.pos.
-func (l *lexer) token(c byte) {
-	switch {
-	case c == '\'':
-		l.quoted('\'', l.backslashString())
-	case c == '"':
-		// MySQL: a string (backslash escapes); elsewhere an identifier.
-		l.quoted('"', l.d == DialectMySQL)
-	case c == '`' && l.d != DialectPostgres:
-		l.quoted('`', false)
-	case c == '[' && l.d == DialectSQLite:
-		l.skipTo("]", true)
-	case c == '$' && l.d == DialectPostgres:
-		l.dollar()
-	case c == ':':
-		l.colon()
-	default:
-		l.copy(1)
-	}
-}
-
-func (l *lexer) peek(n int) byte {
-	if l.pos+n < len(l.src) {
-		return l.src[l.pos+n]
-	}
-	return 0
-}
-
-func (l *lexer) copy(n int) {
-	end := min(l.pos+n, len(l.src))
-	l.out.WriteString(l.src[l.pos:end])
-	l.pos = end
-}
-
-// skipTo copies up to the next occurrence of end (inclusive when incl, else
-// the terminator is left for the main loop) or to the end of the text.
-func (l *lexer) skipTo(end string, incl bool) {
-	i := strings.Index(l.src[l.pos+1:], end)
-	if i < 0 {
-		l.copy(len(l.src))
-		return
-	}
-	n := 1 + i
-	if incl {
-		n += len(end)
-	}
-	l.copy(n)
-}
-
-// lineComment reports whether "--" at l.pos starts a comment. MySQL needs
-// the second dash to be followed by whitespace, a control character or the end.
-func (l *lexer) lineComment() bool {
-	if l.peek(1) != '-' {
-		return false
-	}
-	if l.d != DialectMySQL {
-		return true
-	}
-	if l.pos+2 >= len(l.src) {
-		return true
-	}
-	c := l.src[l.pos+2]
-	return c <= ' ' || c == 0x7f
-}
-
-// blockComment copies a /* */ comment; PostgreSQL comments nest.
-func (l *lexer) blockComment() {
-	depth := 0
-	for l.pos < len(l.src) {
-		switch {
-		case l.src[l.pos] == '/' && l.peek(1) == '*':
-			depth++
-			l.copy(2)
-		case l.src[l.pos] == '*' && l.peek(1) == '/':
-			depth--
-			l.copy(2)
-			if depth == 0 || l.d != DialectPostgres {
-				return
-			}
-		default:
-			l.copy(1)
-		}
-	}
-}
-
-// backslashString reports whether the ' at l.pos opens a string in which
-// backslash escapes the next character: always on MySQL, only for E'...' strings on PostgreSQL.
-func (l *lexer) backslashString() bool {
-	switch l.d {
-	case DialectMySQL:
-		return true
-	case DialectPostgres:
-		if l.pos == 0 || (l.src[l.pos-1] != 'E' && l.src[l.pos-1] != 'e') {
-			return false
-		}
-		return l.pos < 2 || !identByte(l.src[l.pos-2])
-	}
-	return false
-}
-
-// quoted copies a literal or identifier opened by q; a doubled q is an
-// escaped quote, and with backslash a '\' escapes the next byte.
-func (l *lexer) quoted(q byte, backslash bool) {
-	i := l.pos + 1
-	for i < len(l.src) {
-		switch l.src[i] {
-		case '\\':
-			if backslash {
-				i += 2
+			if t.Kind == TokPunct && l.src[t.Start] == ':' {
+				l.colon(t.Start)
 				continue
 			}
-		case q:
-			if i+1 < len(l.src) && l.src[i+1] == q {
-				i += 2
-				continue
-			}
-			l.copy(i + 1 - l.pos)
-			return
 		}
-		i++
+		l.out.WriteString(l.src[t.Start:t.End])
 	}
-	l.copy(len(l.src))
 }
 
-// dollar copies a PostgreSQL $tag$…$tag$ string, or a lone '$'.
-func (l *lexer) dollar() {
-	if l.pos > 0 && identByte(l.src[l.pos-1]) {
-		l.copy(1) // part of an identifier such as a$b
+// colon handles the ':' at pos — a "::" cast, a ":name" placeholder or a
+// plain colon — and moves the scanner past it.
+func (l *lexer) colon(pos int) {
+	if pos+1 < len(l.src) && l.src[pos+1] == ':' {
+		l.out.WriteString("::")
+		l.sc.SetPos(pos + 2)
 		return
 	}
-	i := l.pos + 1
-	if i < len(l.src) && !isDigit(l.src[i]) {
-		for i < len(l.src) && identByte(l.src[i]) && l.src[i] != '$' {
-			i++
-		}
-	}
-	if i >= len(l.src) || l.src[i] != '$' {
-		l.copy(1) // $1 positional marker or stray '$'
-		return
-	}
-	tag := l.src[l.pos : i+1]
-	end := strings.Index(l.src[i+1:], tag)
-	if end < 0 {
-		l.copy(len(l.src))
-		return
-	}
-	l.copy(i + 1 + end + len(tag) - l.pos)
-}
-
-// colon handles ':' — a "::" cast, a ":name" placeholder or a plain colon.
-func (l *lexer) colon() {
-	if l.peek(1) == ':' {
-		l.copy(2)
-		return
-	}
-	i := l.pos + 1
+	i := pos + 1
 	for i < len(l.src) {
 		r, n := utf8.DecodeRuneInString(l.src[i:])
 		if r != '_' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
@@ -226,12 +75,13 @@ func (l *lexer) colon() {
 		}
 		i += n
 	}
-	if i == l.pos+1 {
-		l.copy(1)
+	if i == pos+1 {
+		l.out.WriteByte(':')
+		l.sc.SetPos(pos + 1)
 		return
 	}
-	l.placeholder(l.src[l.pos+1 : i])
-	l.pos = i
+	l.placeholder(l.src[pos+1 : i])
+	l.sc.SetPos(i)
 }
 
 func (l *lexer) placeholder(name string) {

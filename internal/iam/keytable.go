@@ -146,6 +146,7 @@ var actionTable = []ActionKeys{
 	{Action: "iam:ListUserPolicies", Supplied: iamRes},
 	{Action: "iam:ListUserTags", Supplied: iamRes},
 	{Action: "iam:ListUsers"},
+	{Action: "iam:PassRole"},
 	{Action: "iam:PutRolePolicy", Supplied: iamRes, Absent: noBoundary},
 	{Action: "iam:PutUserPolicy", Supplied: iamRes, Absent: noBoundary},
 	{Action: "iam:SimulatePrincipalPolicy", Supplied: iamRes},
@@ -156,8 +157,20 @@ var actionTable = []ActionKeys{
 	{Action: "iam:UntagRole", Supplied: join(iamRes, []string{"aws:TagKeys"})},
 	{Action: "iam:UntagUser", Supplied: join(iamRes, []string{"aws:TagKeys"})},
 	{Action: "iam:UpdateAccessKey", Supplied: iamRes},
+	{Action: "iam:CreateOpenIDConnectProvider"},
+	{Action: "iam:DeleteOpenIDConnectProvider"},
+	{Action: "iam:GetOpenIDConnectProvider"},
+	{Action: "iam:ListOpenIDConnectProviders"},
+
+	// The workload API (sqlgate's own; iam:PassRole guards binding a role).
+	{Action: "sqlgate:CreateWorkload"},
+	{Action: "sqlgate:DeleteWorkload"},
+	{Action: "sqlgate:GetWorkload"},
+	{Action: "sqlgate:ListWorkloads"},
+	{Action: "sqlgate:RotateWorkloadToken"},
 
 	{Action: "sts:AssumeRole", Supplied: join(iamRes, sessionKeys, []string{"sts:ExternalId", "sts:RoleSessionName", "sts:SourceIdentity"})},
+	{Action: "sts:AssumeRoleWithWebIdentity", Supplied: join(iamRes, []string{"sts:RoleSessionName"})},
 	{Action: "sts:SetSourceIdentity", Supplied: join(iamRes, []string{"sts:SourceIdentity"})},
 	{Action: "sts:TagSession", Supplied: join(iamRes, sessionKeys)},
 }

@@ -27,6 +27,11 @@ type Principal struct {
 	// AWS service acts, matched by a policy's {"Service": …} principal;
 	// empty for IAM identities.
 	Service string
+	// Federated is the identity provider ARN
+	// ("arn:aws:iam::ACCOUNT:oidc-provider/HOST/PATH") of a web identity
+	// calling AssumeRoleWithWebIdentity, matched by a trust policy's
+	// {"Federated": …} principal; empty otherwise.
+	Federated string
 	// Tags are the principal's tags (aws:PrincipalTag/*): the user's, or
 	// for a role session the role's overlaid with the session tags.
 	Tags map[string]string

@@ -9,13 +9,16 @@ import (
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
 //
 // Supported forms: "*", {"AWS": "*" | account ID | IAM/STS ARN | list},
-// {"Service": "lambda.amazonaws.com" | list}. "Federated" and
-// "CanonicalUser" are accepted but never match: sqlgate has no federation.
+// {"Service": "lambda.amazonaws.com" | list}, {"Federated": OIDC provider
+// ARN | list} (web identities, AssumeRoleWithWebIdentity). "CanonicalUser"
+// is accepted but never matches.
 type principalSet struct {
 	any      bool
 	accounts []string // 12-digit account IDs (also from "arn:…:iam::ID:root")
 	arns     []string // exact principal ARNs
 	services []string // lower-cased service principal names
+	// federated are identity provider ARNs.
+	federated []string
 }
 
 func compilePrincipals(raw json.RawMessage, path string) (*principalSet, error) {
@@ -54,8 +57,15 @@ func compilePrincipals(raw json.RawMessage, path string) (*principalSet, error) 
 				}
 				ps.services = append(ps.services, strings.ToLower(v))
 			}
-		case "Federated", "CanonicalUser":
-			// Valid, but no sqlgate principal is federated: never matches.
+		case "Federated":
+			for _, v := range list {
+				if v == "" || hasWildcard(v) {
+					return nil, parseErr(ep, "invalid federated principal %q", v)
+				}
+				ps.federated = append(ps.federated, v)
+			}
+		case "CanonicalUser":
+			// Valid, but sqlgate has no S3 canonical users: never matches.
 		default:
 			return nil, parseErr(path, "unknown principal type %q", m.name)
 		}
@@ -89,6 +99,14 @@ func (ps *principalSet) match(p *Principal) bool {
 		return true
 	}
 	if p == nil {
+		return false
+	}
+	if p.Federated != "" {
+		for _, f := range ps.federated {
+			if f == p.Federated {
+				return true
+			}
+		}
 		return false
 	}
 	if p.Service != "" {

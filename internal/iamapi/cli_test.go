@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/sqlgate/sqlgate/internal/iam"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // cliPolicy has white space, a '+' and a '%' so that the URL encoding of
@@ -44,9 +45,8 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	if testing.Short() {
 		t.Skip("aws CLI tests are slow")
 	}
-	if _, err := exec.LookPath("aws"); err != nil {
-		t.Skip("aws CLI not installed")
-	}
+	_, err := exec.LookPath("aws")
+	testdb.NeedTool(t, err == nil, "the aws CLI")
 	e := &cliEnv{testEnv: newEnv(t), dir: t.TempDir()}
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

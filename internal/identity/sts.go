@@ -51,6 +51,12 @@ type AssumeInput struct {
 // sts:SetSourceIdentity. (The caller's own permissions are checked by the
 // API before.)
 func (s *Store) AssumeRole(ctx context.Context, caller *iam.Principal, in AssumeInput) (*Session, Credentials, error) {
+	return s.assumeAs(ctx, caller, "sts:AssumeRole", nil, in)
+}
+
+// assumeAs is AssumeRole for the trust-policy action action (also
+// sts:AssumeRoleWithWebIdentity), with extra condition keys.
+func (s *Store) assumeAs(ctx context.Context, caller *iam.Principal, action string, extra map[string][]string, in AssumeInput) (*Session, Credentials, error) {
 	if !sessionNameRE.MatchString(in.SessionName) {
 		return nil, Credentials{}, errf(ErrInvalidInput, "RoleSessionName must be 2-64 of letters, digits and +=,.@_-")
 	}
@@ -69,7 +75,7 @@ func (s *Store) AssumeRole(ctx context.Context, caller *iam.Principal, in Assume
 	if duration < 15*time.Minute || duration > time.Duration(role.MaxSessionDuration)*time.Second {
 		return nil, Credentials{}, errf(ErrInvalidInput, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
-	if err := s.trusts(ctx, caller, role, in); err != nil {
+	if err := s.trusts(ctx, caller, role, in, action, extra); err != nil {
 		return nil, Credentials{}, err
 	}
 	policies, err := s.sessionPolicies(ctx, in)
@@ -94,9 +100,10 @@ func (s *Store) AssumeRole(ctx context.Context, caller *iam.Principal, in Assume
 	return &sess.Session, Credentials{AccessKeyID: akid, SecretAccessKey: secret, SessionToken: token, Expiration: sess.Expiration}, nil
 }
 
-// trusts evaluates the role's trust policy for sts:AssumeRole, and for
-// sts:TagSession and sts:SetSourceIdentity when the request uses them.
-func (s *Store) trusts(ctx context.Context, caller *iam.Principal, role *Role, in AssumeInput) error {
+// trusts evaluates the role's trust policy for action (sts:AssumeRole or
+// sts:AssumeRoleWithWebIdentity), and for sts:TagSession and
+// sts:SetSourceIdentity when the request uses them, with extra keys.
+func (s *Store) trusts(ctx context.Context, caller *iam.Principal, role *Role, in AssumeInput, action string, extra map[string][]string) error {
 	trust, err := iam.ParseTrustPolicy([]byte(role.TrustPolicy))
 	if err != nil {
 		return errf(ErrAssumeDenied, "trust policy: %v", err)
@@ -105,7 +112,10 @@ func (s *Store) trusts(ctx context.Context, caller *iam.Principal, role *Role, i
 	for k, v := range AssumeRoleKeys(role.Tags, in) {
 		keys[k] = v
 	}
-	actions := []string{"sts:AssumeRole"}
+	for k, v := range extra {
+		keys[k] = v
+	}
+	actions := []string{action}
 	if len(in.Tags) > 0 || len(in.TransitiveTagKeys) > 0 {
 		actions = append(actions, "sts:TagSession")
 	}

@@ -47,9 +47,10 @@ func (c *Client) simple(cmd []byte) error {
 	return c.readOK()
 }
 
-// Pipeline sends several commands answered by OK or ERR in one write and
-// reads every answer, returning the first error (after reading them all,
-// so the connection stays in sync unless the network failed).
+// Pipeline sends several commands in one write and reads every answer
+// (an OK, an ERR or whole result sets, which are discarded), returning the
+// first server error after reading them all, so the connection stays in
+// sync unless the network failed.
 func (c *Client) Pipeline(cmds ...[]byte) error {
 	for _, cmd := range cmds {
 		if err := c.pc.QueueCommand(cmd); err != nil {
@@ -61,7 +62,7 @@ func (c *Client) Pipeline(cmds ...[]byte) error {
 	}
 	var first error
 	for range cmds {
-		err := c.readOK()
+		err := c.discardResult()
 		var se *Error
 		if err != nil && !errors.As(err, &se) {
 			return err
@@ -73,6 +74,18 @@ func (c *Client) Pipeline(cmds ...[]byte) error {
 	return first
 }
 
+// discardResult reads and drops one command's whole response.
+func (c *Client) discardResult() error {
+	r, err := c.readResult(false)
+	if err != nil {
+		return err
+	}
+	return r.Close()
+}
+
+// SetOptionCommand builds COM_SET_OPTION (0: multi-statements on, 1: off).
+func SetOptionCommand(opt byte) []byte { return []byte{ComSetOption, opt, 0} }
+
 // QueryCommand, InitDBCommand and ResetCommand build command packets for
 // Pipeline.
 func QueryCommand(sql string) []byte { return append([]byte{ComQuery}, sql...) }
@@ -83,7 +96,8 @@ func InitDBCommand(db string) []byte { return append([]byte{ComInitDB}, db...) }
 // ResetCommand builds COM_RESET_CONNECTION.
 func ResetCommand() []byte { return []byte{ComResetConnection} }
 
-// readOK reads an OK or ERR packet.
+// readOK reads an OK or ERR packet (or the EOF some commands, such as
+// COM_SET_OPTION, are answered with).
 func (c *Client) readOK() error {
 	p, err := c.pc.ReadPacket()
 	if err != nil {
@@ -95,8 +109,25 @@ func (c *Client) readOK() error {
 		return err
 	case len(p) > 0 && p[0] == HdrERR:
 		return ParseErr(p)
+	case IsEOF(p, false):
+		_, err := c.parseEnd(p)
+		return err
 	}
 	return fmt.Errorf("%w: 0x%x", ErrBadResponse, first(p))
+}
+
+// parseEnd decodes an EOF packet, or the OK with header 0xfe that
+// replaces it under CLIENT_DEPRECATE_EOF, and records its status.
+func (c *Client) parseEnd(p []byte) (OK, error) {
+	if len(p) > 5 {
+		return c.parseOK(p)
+	}
+	w, st, err := ParseEOF(p)
+	if err != nil {
+		return OK{}, err
+	}
+	c.status = st
+	return OK{Header: HdrEOF, Warnings: w, Status: st}, nil
 }
 
 // parseOK decodes an OK packet and records its status and session state.
@@ -137,6 +168,14 @@ func (c *Client) readResult(binary bool) (*Rows, error) {
 			return r, nil
 		case HdrERR:
 			return nil, ParseErr(p)
+		case HdrEOF:
+			// No column count starts with 0xfe (it would mean 2^24+ columns):
+			// this is the EOF answering e.g. COM_SET_OPTION.
+			if r.OK, err = c.parseEnd(p); err != nil {
+				return nil, err
+			}
+			r.done = true
+			return r, nil
 		case HdrLocalInfile:
 			// Not requested; refuse with an empty file to stay in sync.
 			if err := c.pc.Send(nil); err != nil {

@@ -74,16 +74,30 @@ func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
 func (c *PacketConn) UpgradeConn() net.Conn { return &bufferedConn{Conn: c.conn, r: c.r} }
 
 // ReadFrame reads one physical packet. more reports that the logical packet
-// continues in the next frame.
+// continues in the next frame. A frame that fits the read buffer is
+// returned in place (no copy); a larger one is copied into c's own buffer.
 func (c *PacketConn) ReadFrame() (payload []byte, more bool, err error) {
-	if _, err := io.ReadFull(c.r, c.hdr[:]); err != nil {
+	hdr, err := c.r.Peek(4)
+	if err != nil {
+		if len(hdr) > 0 && errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
 		return nil, false, err
 	}
-	n := int(uint32(c.hdr[0]) | uint32(c.hdr[1])<<8 | uint32(c.hdr[2])<<16)
-	if c.StrictSeq && c.hdr[3] != c.seq {
-		return nil, false, fmt.Errorf("%w: got %d, want %d", ErrBadSequence, c.hdr[3], c.seq)
+	n := int(uint32(hdr[0]) | uint32(hdr[1])<<8 | uint32(hdr[2])<<16)
+	if c.StrictSeq && hdr[3] != c.seq {
+		return nil, false, fmt.Errorf("%w: got %d, want %d", ErrBadSequence, hdr[3], c.seq)
 	}
-	c.seq = c.hdr[3] + 1
+	c.seq = hdr[3] + 1
+	if 4+n <= c.r.Size() {
+		p, err := c.r.Peek(4 + n)
+		if err != nil {
+			return nil, false, unexpectedEOF(err)
+		}
+		_, _ = c.r.Discard(4 + n)
+		return p[4:], n == MaxFrame, nil
+	}
+	_, _ = c.r.Discard(4)
 	if cap(c.buf) < n {
 		c.buf = make([]byte, n)
 	}
@@ -119,7 +133,7 @@ func (c *PacketConn) ReadPacket() ([]byte, error) {
 func (c *PacketConn) WritePacket(p []byte) error {
 	for {
 		n := min(len(p), MaxFrame)
-		if err := c.writeFrame(p[:n]); err != nil {
+		if err := c.WriteFrame(p[:n]); err != nil {
 			return err
 		}
 		p = p[n:]
@@ -129,7 +143,13 @@ func (c *PacketConn) WritePacket(p []byte) error {
 	}
 }
 
-func (c *PacketConn) writeFrame(p []byte) error {
+// WriteFrame writes one physical packet (at most MaxFrame bytes) with the
+// next sequence id. It buffers; call Flush. A relay uses it to pass frames
+// through without joining them.
+func (c *PacketConn) WriteFrame(p []byte) error {
+	if len(p) > MaxFrame {
+		return fmt.Errorf("%w: frame of %d bytes", ErrPacketTooLarge, len(p))
+	}
 	c.hdr = [4]byte{byte(len(p)), byte(len(p) >> 8), byte(len(p) >> 16), c.seq}
 	c.seq++
 	if _, err := c.w.Write(c.hdr[:]); err != nil {
@@ -138,6 +158,13 @@ func (c *PacketConn) writeFrame(p []byte) error {
 	_, err := c.w.Write(p)
 	return err
 }
+
+// Peek waits until n bytes can be read and returns them without consuming
+// them (a server waiting for a client's next command).
+func (c *PacketConn) Peek(n int) ([]byte, error) { return c.r.Peek(n) }
+
+// ResetSeq restarts the sequence id (a server before reading a command).
+func (c *PacketConn) ResetSeq() { c.seq = 0 }
 
 // Flush sends buffered packets.
 func (c *PacketConn) Flush() error { return c.w.Flush() }

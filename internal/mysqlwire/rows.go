@@ -100,14 +100,8 @@ func (r *Rows) joinFrames(p []byte) ([]byte, error) {
 
 // end decodes the packet that closes a result set.
 func (r *Rows) end(p []byte) error {
-	if r.c.caps&CapDeprecateEOF != 0 {
-		var err error
-		r.OK, err = r.c.parseOK(p)
-		return eofOrErr(err)
-	}
-	w, st, err := ParseEOF(p)
-	r.OK = OK{Header: HdrEOF, Warnings: w, Status: st}
-	r.c.status = st
+	var err error
+	r.OK, err = r.c.parseEnd(p)
 	return eofOrErr(err)
 }
 

@@ -224,9 +224,12 @@ func (ok OK) Encode(b []byte, caps uint32) []byte {
 }
 
 // EOFPacket builds a (pre-DEPRECATE_EOF) EOF packet.
-func EOFPacket(warnings, status uint16) []byte {
+func EOFPacket(warnings, status uint16) []byte { return AppendEOF(nil, warnings, status) }
+
+// AppendEOF appends a (pre-DEPRECATE_EOF) EOF packet to b.
+func AppendEOF(b []byte, warnings, status uint16) []byte {
 	status &^= StatusStateChanged
-	return []byte{HdrEOF, byte(warnings), byte(warnings >> 8), byte(status), byte(status >> 8)}
+	return append(b, HdrEOF, byte(warnings), byte(warnings>>8), byte(status), byte(status>>8))
 }
 
 // IsEOF reports whether a packet is an EOF (or the OK that replaces it

@@ -2,7 +2,7 @@
 // grouped by login (user, password, database) and all groups draw from one
 // budget, the cluster's max_connections, so the database never sees more
 // connections from sqlgate than its operator allowed, whichever door the
-// load comes through (DESIGN.md "Front doors").
+// load comes through (docs/architecture.md).
 package pool
 
 import (
@@ -226,12 +226,15 @@ func (p *Pool) connect(ctx context.Context, k key, creds engine.Credentials) (*C
 	return &Conn{Conn: ec, key: k, created: time.Now()}, nil
 }
 
-// Release returns c to the pool. Broken or expired connections, and all
-// connections after Close, are closed instead.
+// Release returns c to the pool. Broken, dirty (engine.Conn.Dirty: the
+// caller resets a dirty connection first, as internal/exec does) or
+// expired connections, and all connections after Close, are closed
+// instead, so an idle connection never carries a caller's session state.
 func (p *Pool) Release(c *Conn) {
 	now := time.Now()
+	dirty := c.Dirty()
 	p.mu.Lock()
-	if p.closed || c.Broken() || now.Sub(c.created) > p.cfg.MaxLifetime {
+	if p.closed || dirty || c.Broken() || now.Sub(c.created) > p.cfg.MaxLifetime {
 		p.open--
 		p.wakeLocked()
 		p.mu.Unlock()

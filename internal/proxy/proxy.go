@@ -8,7 +8,7 @@
 //
 // Front ends (pgproxy, mysqlproxy) implement Handler for their wire
 // protocol and own everything protocol-specific: message relay, transaction
-// boundaries, pinning and state replay. Design notes: ../../../shared/spec/proxy.md §0, §6.
+// boundaries, pinning and state replay.
 package proxy
 
 import (

@@ -10,6 +10,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/dataapi"
 	"github.com/sqlgate/sqlgate/internal/engine"
 	"github.com/sqlgate/sqlgate/internal/engines"
+	"github.com/sqlgate/sqlgate/internal/exec"
 	"github.com/sqlgate/sqlgate/internal/pool"
 )
 
@@ -20,6 +21,7 @@ type cluster struct {
 	address string // host:port, or the SQLite file
 	eng     engine.Engine
 	pool    *pool.Pool
+	exec    *exec.Cluster // the execution service every HTTP door uses
 	api     *dataapi.Cluster
 }
 
@@ -46,10 +48,11 @@ func (s *Server) openCluster(cc config.Cluster) (*cluster, error) {
 	c.eng = eng
 	c.pool = pool.New(c.eng, pool.Config{Max: cc.MaxConnections})
 	l := cc.Limits
-	c.api = &dataapi.Cluster{Name: cc.Name, ARN: s.ClusterARN(cc.Name), Dialect: dialect, Enabled: cc.DataAPIEnabled(),
-		Database: cc.Database, Pool: c.pool, Limits: dataapi.Limits{MaxSQLChars: l.MaxSQLChars,
-			MaxResponseBytes: l.MaxResponseBytes, StatementTimeout: l.StatementTimeout, BorrowTimeout: l.BorrowTimeout,
-			TxIdleTimeout: l.TxIdleTimeout, TxMaxLifetime: l.TxMaxLifetime}}
+	c.exec = &exec.Cluster{Name: cc.Name, Dialect: dialect, Pool: c.pool, Database: cc.Database,
+		StatementTimeout: l.StatementTimeout, BorrowTimeout: l.BorrowTimeout, MaxResponseBytes: l.MaxResponseBytes,
+		Log: s.log}
+	c.api = &dataapi.Cluster{Name: cc.Name, ARN: s.ClusterARN(cc.Name), Enabled: cc.DataAPIEnabled(), Exec: c.exec,
+		Limits: dataapi.Limits{MaxSQLChars: l.MaxSQLChars, TxIdleTimeout: l.TxIdleTimeout, TxMaxLifetime: l.TxMaxLifetime}}
 	return c, nil
 }
 

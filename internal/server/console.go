@@ -66,6 +66,11 @@ func (b consoleBackend) DataAPI(w http.ResponseWriter, r *http.Request, body []b
 	b.s.dataAPI.Handle(w, r, body, requestID)
 }
 
+// DataAPIScript implements console.Services.
+func (b consoleBackend) DataAPIScript(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
+	b.s.dataAPI.HandleScript(w, r, body, requestID)
+}
+
 // SecretsManager implements console.Services.
 func (b consoleBackend) SecretsManager(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string) {
 	b.s.secretsAPI.Handle(w, r, op, body, requestID)
@@ -83,7 +88,7 @@ func (b consoleBackend) Clusters() []console.ClusterInfo {
 	for i, c := range b.s.clusters {
 		st := c.pool.Stats()
 		ci := console.ClusterInfo{Name: c.name, ARN: c.api.ARN, Engine: c.engine, Address: c.address,
-			Database: c.api.Database, DataAPI: c.api.Enabled, MaxConnections: c.pool.Max(),
+			Database: c.exec.Database, DataAPI: c.api.Enabled, MaxConnections: c.pool.Max(),
 			Busy: st.Busy, Idle: st.Idle, Waiting: st.Waiting}
 		if px := b.s.cfg.Clusters[i].Proxy; px != nil {
 			ci.Proxy = &console.ProxyInfo{Listen: px.Listen, IAMAuth: px.IAMAuth, RequireTLS: px.RequireTLS,

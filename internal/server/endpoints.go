@@ -6,16 +6,15 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/endpoints"
+	"github.com/sqlgate/sqlgate/internal/exec"
 )
 
-// openEndpoints wires the SQL-backed HTTP endpoints (issue 8) over the
+// openEndpoints wires the SQL-backed HTTP endpoints over the
 // clusters' pools, the secret store and the state store.
 func (s *Server) openEndpoints() error {
-	backends := map[string]*endpoints.Backend{}
-	for i, c := range s.clusters {
-		l := s.cfg.Clusters[i].Limits
-		backends[c.name] = &endpoints.Backend{Dialect: c.api.Dialect, Pool: c.pool, Database: c.api.Database,
-			StatementTimeout: l.StatementTimeout, BorrowTimeout: l.BorrowTimeout, MaxResponseBytes: l.MaxResponseBytes}
+	backends := map[string]*exec.Cluster{}
+	for _, c := range s.clusters {
+		backends[c.name] = c.exec
 	}
 	h, err := endpoints.New(context.Background(), s.cfg, endpoints.Options{Backends: backends, Secrets: s.secrets,
 		State: s.store, Metrics: s.metrics.reg, Log: s.log})

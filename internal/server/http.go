@@ -19,6 +19,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/dataapi"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/sigv4"
+	"github.com/sqlgate/sqlgate/internal/workload"
 )
 
 // MaxBodyBytes is the request size limit (the Data API's 4 MiB).
@@ -51,10 +52,16 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.s.console.ServeHTTP(w, r)
 		return
 	}
-	// SQL endpoints (issue 8) and /openapi.json are plain HTTP, checked by
+	// SQL endpoints and /openapi.json are plain HTTP, checked by
 	// x-api-key and allow_cidrs instead of SigV4: route them before the
 	// AWS APIs' signature check. Reserved paths (/, Data API actions)
 	// never match an endpoint (config validation).
+	// Container credentials (workloads.go): the bootstrap token, not a
+	// signature, authenticates the request.
+	if isCredentialsPath(r.URL.Path) {
+		h.s.credsHandler.ServeHTTP(w, r)
+		return
+	}
 	if h.s.endpoints.Match(r) {
 		h.s.endpoints.ServeHTTP(w, r)
 		return
@@ -85,6 +92,13 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	d := doorOf(r, target)
 	e.action = d.action
+	if isWebIdentity(r, d, body) {
+		e.action, e.principal = "sts:AssumeRoleWithWebIdentity", "web-identity"
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		r = r.WithContext(iam.WithRequestInfo(r.Context(), iam.RequestInfo{SourceIP: host, Secure: h.secure, UserAgent: r.UserAgent()}))
+		e.outcome = h.s.iamAPI.Handle(sw, r, "sts", body, reqID)
+		return
+	}
 	ctx, service, err := h.authenticate(r, body, d.services...)
 	if err != nil {
 		if d.name == "iam" {
@@ -101,6 +115,8 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 		e.outcome = h.s.secretsAPI.Handle(sw, r, strings.TrimPrefix(target, "secretsmanager."), body, reqID)
 	case "rds-data":
 		e.cluster, e.outcome = h.s.dataAPI.Handle(sw, r, body, reqID)
+	case "workloads":
+		e.outcome = h.s.workloadAPI.Handle(sw, r, strings.TrimPrefix(target, workload.TargetPrefix), body, reqID)
 	case "iam":
 		e.action = service + ":" + formAction(body)
 		e.outcome = h.s.iamAPI.Handle(sw, r, service, body, reqID)
@@ -123,6 +139,9 @@ type door struct {
 func doorOf(r *http.Request, target string) door {
 	if op, ok := strings.CutPrefix(target, "secretsmanager."); ok {
 		return door{"secretsmanager", "secretsmanager:" + op, []string{"secretsmanager"}}
+	}
+	if op, ok := strings.CutPrefix(target, workload.TargetPrefix); ok {
+		return door{"workloads", "sqlgate:" + op, []string{"sqlgate"}}
 	}
 	if target != "" || r.Method != http.MethodPost {
 		return door{name: "unknown"}

@@ -39,6 +39,10 @@ func (s *Server) listen() error {
 		s.addListener(tl, &handler{s: s, secure: true})
 		s.log.Info("listening", "proto", "https", "addr", l.Addr().String(), "cert", cr.CertFile())
 	}
+	if err := s.listenWorkloads(); err != nil {
+		s.closeListenersLocked()
+		return err
+	}
 	return nil
 }
 

@@ -20,8 +20,7 @@ import (
 // TestServer_SecretsNotLeaked plants unique secret values and SQL parameter
 // values, uses them through both APIs (successful and failing calls), then
 // greps the captured logs, the error messages and every file of the data
-// dir (state.db and its -wal/-shm included): none may hold them in clear
-// (issue #3 item 7, STYLE.md "Logging").
+// dir (state.db and its -wal/-shm included): none may hold them in clear.
 func TestServer_SecretsNotLeaked(t *testing.T) {
 	ctx := context.Background()
 	lite := dbTarget{cluster: config.Cluster{Name: "default", Engine: "sqlite"}}

@@ -21,10 +21,12 @@ import (
 	"github.com/sqlgate/sqlgate/internal/endpoints"
 	"github.com/sqlgate/sqlgate/internal/iamapi"
 	"github.com/sqlgate/sqlgate/internal/identity"
+	"github.com/sqlgate/sqlgate/internal/oidc"
 	"github.com/sqlgate/sqlgate/internal/sigv4"
 	"github.com/sqlgate/sqlgate/internal/state"
 	"github.com/sqlgate/sqlgate/internal/tlscert"
 	"github.com/sqlgate/sqlgate/internal/txn"
+	"github.com/sqlgate/sqlgate/internal/workload"
 )
 
 // Options are process-level inputs that are not configuration.
@@ -56,6 +58,11 @@ type Server struct {
 	ids        *identity.Store
 	endpoints  *endpoints.Handler // SQL-backed HTTP endpoints (endpoints.go)
 	console    http.Handler       // the web console at /console/ (console.go)
+	// workloads and credsHandler issue workload credentials (workloads.go).
+	workloads    *workload.Store
+	credsHandler http.Handler
+	workloadAPI  *workload.API
+	oidcKeys     *oidc.Keys // web identity token keys (workloads.go)
 
 	mu        sync.Mutex // guards following fields
 	listeners []net.Listener
@@ -147,7 +154,10 @@ func (s *Server) wireAPIs() {
 	s.dataAPI = dataapi.New(dataapi.Config{Region: s.cfg.Region, Account: s.cfg.AccountID, Clusters: cls,
 		Secrets: s.dataSecrets(authz), Authorizer: authz, Txns: s.txns, Log: s.log.With("component", "dataapi"), Observer: s.metrics})
 	s.secretsAPI = s.newSecretsAPI(authz)
-	s.iamAPI = iamapi.New(s.ids, authz, s.cfg.AccountID, s.log.With("component", "iamapi"))
+	s.openWorkloads()
+	ia := iamapi.New(s.ids, authz, s.cfg.AccountID, s.log.With("component", "iamapi"))
+	ia.EnableWebIdentity(s.ids, s.oidcKeys)
+	s.iamAPI = ia
 	s.console = s.newConsole()
 }
 

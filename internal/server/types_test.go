@@ -11,7 +11,7 @@ import (
 )
 
 // typeCase is one column type: DDL type, literal inserted, and the Field
-// the Go SDK must decode (spec §4.6).
+// the Go SDK must decode.
 type typeCase struct {
 	ddl, literal string
 	want         types.Field

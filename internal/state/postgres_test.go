@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// pgURL returns the test server URL; see STYLE.md "Testing".
+// pgURL returns the test server URL; see CONTRIBUTING.md "Testing".
 
 // pgSchemaDSN creates a schema of its own for the test, dropped at its end,
 // and returns a DSN whose search_path selects it, so that concurrent test

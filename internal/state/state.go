@@ -1,6 +1,7 @@
 // Package state is sqlgate's persistent state store: a small namespaced
-// key/value store with atomic read-modify-write, holding secrets now and
-// principals, keys and policies later.
+// key/value store with atomic read-modify-write, holding secrets,
+// principals, keys, policies and workloads, with change watches so that
+// several nodes sharing one store see each other's changes.
 //
 // The contract is deliberately narrow (Get/Put/Delete/List/Update) so that it
 // maps onto one table in any SQL database: SQLite for the embedded default

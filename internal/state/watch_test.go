@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// maxWatchDelay is the invalidation bound of issue 5: a change made on one
+// maxWatchDelay is the invalidation bound: a change made on one
 // node reaches the others' caches within 1 s.
 const maxWatchDelay = time.Second
 

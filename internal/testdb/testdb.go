@@ -1,7 +1,7 @@
 // Package testdb gives tests the real databases the CI provisions: the
 // DSNs from SQLGATE_TEST_MYSQL_DSN and SQLGATE_TEST_PG_URL, skipping when
 // unset locally but failing when SQLGATE_REQUIRE_DB is set, so CI can never
-// go silently green (STYLE.md "Testing"), and a private PostgreSQL schema
+// go silently green (CONTRIBUTING.md "Testing"), and a private PostgreSQL schema
 // per test. Only tests import it.
 package testdb
 
@@ -103,4 +103,19 @@ func (s *LogBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// NeedTool skips the test when ok is false because a client program or
+// library it drives (psql, the aws CLI, boto3, npm packages …) is missing
+// locally, and fails it under SQLGATE_REQUIRE_DB=1, where `make test` has
+// installed every client the suites use.
+func NeedTool(tb testing.TB, ok bool, what string) {
+	tb.Helper()
+	if ok {
+		return
+	}
+	if os.Getenv("SQLGATE_REQUIRE_DB") != "" {
+		tb.Fatal(what + " is missing (SQLGATE_REQUIRE_DB is set: CI must have it)")
+	}
+	tb.Skip(what + " is missing")
 }

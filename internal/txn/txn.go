@@ -4,7 +4,7 @@
 // it, one at a time (a concurrent call is refused, as Aurora v2 does). A
 // transaction idle longer than the idle timeout, or older than the maximum
 // lifetime, is rolled back and forgotten; later calls are told why
-// (../shared/spec/dataapi.md §4.3).
+// (docs/dataapi.md).
 package txn
 
 import (
@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sqlgate/sqlgate/internal/pool"
+	"github.com/sqlgate/sqlgate/internal/exec"
 )
 
 // Why a transaction ended without commit or rollback by the client.
@@ -48,8 +48,9 @@ type Tx struct {
 	Cluster   string
 	Database  string
 	SecretARN string
-	Conn      *pool.Conn
-	Pool      *pool.Pool
+	// Session is the pinned connection; its database was applied at
+	// BeginTransaction and a USE inside the transaction holds until it ends.
+	Session *exec.Session
 	// Idle and MaxLife override the manager's timeouts when non-zero.
 	Idle, MaxLife time.Duration
 
@@ -207,29 +208,11 @@ func (m *Manager) RollbackAll() {
 	}
 }
 
-// Abort rolls tx back and returns its connection (or discards it when the
-// rollback fails).
+// Abort rolls tx back and gives its connection back (closed when the
+// rollback fails; see exec.Session.Close).
 func Abort(tx *Tx) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := tx.Conn.Rollback(ctx); err != nil {
-		tx.Pool.Discard(tx.Conn)
-		return
-	}
-	tx.Pool.Release(tx.Conn)
-}
-
-// ReleaseConn releases the transaction that owns c after a statement that
-// outlived its call finished. It reports whether c belongs to a transaction.
-func (m *Manager) ReleaseConn(c *pool.Conn) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, tx := range m.txs {
-		if tx.Conn == c {
-			tx.busy = false
-			tx.lastUsed = m.now()
-			return true
-		}
-	}
-	return false
+	_ = tx.Session.Rollback(ctx)
+	tx.Session.Close()
 }

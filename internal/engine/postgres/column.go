@@ -10,7 +10,7 @@ import (
 const unknownLength = math.MaxInt32
 
 // column builds the Data API ColumnMetadata of one result column the way
-// pgjdbc's PgResultSetMetaData reports it (spec §4.10). The table-derived
+// pgjdbc's PgResultSetMetaData reports it. The table-derived
 // members (tableName, nullable, isAutoIncrement, serial type names) are left
 // at their "unknown" values here and filled by Conn.DescribeColumns.
 func column(name string, oid uint32, typmod int32, ti typeInfo) engine.Column {

@@ -30,6 +30,15 @@ type Conn struct {
 	// last remembers the table columns behind the latest result set, for
 	// DescribeColumns.
 	last lastResult
+
+	// effect is the worst engine.Effect of the statements run since
+	// Connect or the last Reset; params0 the reported parameters right
+	// after Connect (session.go).
+	effect  engine.Effect
+	params0 [len(reported)]string
+	// discardSeq: a Reset owes DISCARD SEQUENCES, sent before the next
+	// statement that could read sequence state (Exec) or Begin.
+	discardSeq bool
 }
 
 type lastResult struct {
@@ -40,7 +49,9 @@ type lastResult struct {
 var _ engine.Conn = (*Conn)(nil)
 
 func newConn(pg *pgconn.PgConn) *Conn {
-	return &Conn{pg: pg, types: map[uint32]typeInfo{}, attrs: map[attrKey]attrInfo{}}
+	c := &Conn{pg: pg, types: map[uint32]typeInfo{}, attrs: map[attrKey]attrInfo{}}
+	c.snapshot()
+	return c
 }
 
 // rawResult is a statement's response before type mapping.
@@ -53,7 +64,7 @@ type rawResult struct {
 // Exec runs one statement. ":name" placeholders become $n and are bound with
 // explicit types (see bindParams); the statement always goes through an
 // unnamed server-side prepared statement, so "$1" in the text is not a
-// placeholder the caller can fill, as on AWS (spec §4.5).
+// placeholder the caller can fill, as on AWS.
 func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxBytes int) (*engine.Result, error) {
 	c.last = lastResult{}
 	st, ordered, err := engine.Prepare(sql, engine.DialectPostgres, params)
@@ -64,7 +75,15 @@ func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxB
 	if err != nil {
 		return nil, err
 	}
-	raw, err := c.run(ctx, st.SQL, bp, maxBytes)
+	eff := engine.Inspect(st.SQL, engine.DialectPostgres).Effect
+	// A discard Reset left pending must go before any statement that
+	// could read sequence state: one naming currval or lastval, or one
+	// that may run code sqlgate cannot see into.
+	discardFirst := c.discardSeq && (eff >= engine.EffectSession || readsSequences(st.SQL))
+	if eff > c.effect {
+		c.effect = eff
+	}
+	raw, err := c.run(ctx, st.SQL, bp, maxBytes, discardFirst)
 	if err != nil {
 		return nil, err
 	}
@@ -74,9 +93,67 @@ func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxB
 	return c.build(ctx, raw)
 }
 
-// run sends one statement and reads its whole response.
-func (c *Conn) run(ctx context.Context, sql string, bp boundParams, maxBytes int) (rawResult, error) {
-	rr := c.pg.ExecParams(ctx, sql, bp.values, bp.oids, bp.formats, nil)
+// run sends one statement and reads its whole response. With
+// discardFirst, the DISCARD SEQUENCES a Reset left pending goes first in
+// the same round trip (a pipeline with a sync between them, so the
+// statement runs outside the discard's implicit transaction).
+func (c *Conn) run(ctx context.Context, sql string, bp boundParams, maxBytes int, discardFirst bool) (rawResult, error) {
+	if !discardFirst {
+		return c.read(ctx, c.pg.ExecParams(ctx, sql, bp.values, bp.oids, bp.formats, nil), maxBytes)
+	}
+	pl := c.pg.StartPipeline(ctx)
+	rr, err := c.discardThen(pl, sql, bp)
+	if err != nil {
+		_ = pl.Close()
+		return rawResult{}, c.execErr(ctx, err)
+	}
+	res, err := c.read(ctx, rr, maxBytes)
+	if cerr := pl.Close(); cerr != nil && err == nil {
+		return rawResult{}, c.execErr(ctx, cerr)
+	}
+	return res, err
+}
+
+// discardThen sends DISCARD SEQUENCES and sql on pl and returns sql's
+// result reader once the discard has succeeded.
+func (c *Conn) discardThen(pl *pgconn.Pipeline, sql string, bp boundParams) (*pgconn.ResultReader, error) {
+	pl.SendQueryParams("DISCARD SEQUENCES", nil, nil, nil, nil)
+	pl.SendPipelineSync()
+	pl.SendQueryParams(sql, bp.values, bp.oids, bp.formats, nil)
+	pl.SendPipelineSync()
+	if err := pl.Flush(); err != nil {
+		return nil, err
+	}
+	r, err := pl.GetResults()
+	if err != nil {
+		return nil, err
+	}
+	discard, ok := r.(*pgconn.ResultReader)
+	if !ok {
+		return nil, fmt.Errorf("discard sequences: unexpected %T", r)
+	}
+	if _, err := discard.Close(); err != nil {
+		return nil, err
+	}
+	if r, err = pl.GetResults(); err != nil {
+		return nil, err
+	}
+	if _, ok := r.(*pgconn.PipelineSync); !ok {
+		return nil, fmt.Errorf("discard sequences: unexpected %T", r)
+	}
+	c.discardSeq = false
+	if r, err = pl.GetResults(); err != nil {
+		return nil, err
+	}
+	rr, ok := r.(*pgconn.ResultReader)
+	if !ok {
+		return nil, fmt.Errorf("statement: unexpected %T", r)
+	}
+	return rr, nil
+}
+
+// read reads a statement's whole response from rr.
+func (c *Conn) read(ctx context.Context, rr *pgconn.ResultReader, maxBytes int) (rawResult, error) {
 	var res rawResult
 	if fds := rr.FieldDescriptions(); fds != nil {
 		res.fields = slices.Clone(fds)
@@ -107,7 +184,7 @@ func (c *Conn) run(ctx context.Context, sql string, bp boundParams, maxBytes int
 // abort stops a statement whose result is too large: a CancelRequest ends it
 // on the backend, then the rest of the response is drained so the connection
 // stays usable (in a transaction, the cancel aborts it, like AWS terminating
-// the transaction, spec §4.1).
+// the transaction).
 func (c *Conn) abort(rr *pgconn.ResultReader) {
 	ctx, cancel := context.WithTimeout(context.Background(), cancelGrace)
 	defer cancel()
@@ -217,13 +294,19 @@ func isDDL(tag pgconn.CommandTag) bool {
 // Begin starts a transaction.
 func (c *Conn) Begin(ctx context.Context) error {
 	c.txnCause = ""
+	if c.discardSeq {
+		if _, err := c.simple(ctx, "DISCARD SEQUENCES"); err != nil {
+			return err
+		}
+		c.discardSeq = false
+	}
 	_, err := c.simple(ctx, "BEGIN")
 	return err
 }
 
 // Commit commits the open transaction. When a statement had failed in it,
 // PostgreSQL answers COMMIT with ROLLBACK; Commit then returns a DBError like
-// pgjdbc's, because Data API clients expect commit to fail (spec §4.3).
+// pgjdbc's, because Data API clients expect commit to fail.
 func (c *Conn) Commit(ctx context.Context) error {
 	cause := c.txnCause
 	tag, err := c.simple(ctx, "COMMIT")
@@ -281,9 +364,17 @@ func (c *Conn) Close() error {
 // cancelled statement that did not stop within the grace period).
 func (c *Conn) Broken() bool { return c.broken || c.pg.IsClosed() }
 
-// Dirty reports true until the engine tracks session state: every
-// connection is treated as possibly carrying state from its last caller.
-func (c *Conn) Dirty() bool { return true }
-
-// Reset is not implemented yet; the caller closes a dirty connection.
-func (c *Conn) Reset(context.Context) error { return engine.ErrResetUnsupported }
+// readsSequences reports whether sql names currval or lastval (anywhere:
+// erring towards yes).
+func readsSequences(sql string) bool {
+	for i := 0; i+7 <= len(sql); i++ {
+		if c := sql[i] | 0x20; c != 'c' && c != 'l' {
+			continue
+		}
+		w := sql[i : i+7]
+		if strings.EqualFold(w, "currval") || strings.EqualFold(w, "lastval") {
+			return true
+		}
+	}
+	return false
+}

@@ -12,7 +12,7 @@ import (
 )
 
 // errMultiDim reports a multi-dimensional array value, which the Data API v2
-// rejects (spec §4.6).
+// rejects.
 var errMultiDim = errors.New("multi-dimensional array")
 
 // decode converts one text-format result value (nil = SQL NULL) of type ti;
@@ -98,7 +98,7 @@ func stripUTC(s string) string {
 
 // fraction applies the Data API's rule to the seconds fraction of a time or
 // timestamp: no fraction when it is zero, milliseconds when they suffice,
-// microseconds otherwise (spec §4.6). PostgreSQL prints the fraction with
+// microseconds otherwise. PostgreSQL prints the fraction with
 // trailing zeros removed, e.g. ".1" → ".100", ".1234" → ".123400".
 func fraction(s string) string {
 	dot := strings.IndexByte(s, '.')

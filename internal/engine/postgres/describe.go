@@ -31,7 +31,7 @@ type attrInfo struct {
 // DescribeColumns completes res, the result most recently returned by Exec on
 // this connection, with the table-derived column metadata pgjdbc reports:
 // tableName, nullable (0/1 instead of 2 = unknown), isAutoIncrement and the
-// serial/bigserial/smallserial type names (spec §4.10).
+// serial/bigserial/smallserial type names.
 //
 // Exec leaves these out because they need a catalog query; the Data API layer
 // calls DescribeColumns only when includeResultMetadata is set. Answers are

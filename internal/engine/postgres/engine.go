@@ -1,7 +1,7 @@
 // Package postgres implements engine.Engine for PostgreSQL with pgx's pgconn:
 // one raw backend connection per engine.Conn, statements sent with the
 // extended protocol and explicitly typed parameters, results read in text
-// format and mapped to Data API Fields as in ../../shared/spec/dataapi.md §4.6.
+// format and mapped to Data API Fields as in docs/dataapi.md ("Types").
 //
 // Sessions are set to TimeZone=UTC (timestamptz values come back in UTC with
 // the offset removed, as on AWS), DateStyle=ISO, IntervalStyle=postgres,
@@ -69,7 +69,7 @@ func (e *Engine) Close() error { return nil }
 
 // Connect opens one backend connection logged in with creds. An empty
 // creds.Database selects the database named after the user, PostgreSQL's own
-// default, as the Data API does (spec §4.12). Unreachable servers give an
+// default, as the Data API does. Unreachable servers give an
 // error wrapping engine.ErrUnavailable; rejected logins a *engine.DBError.
 func (e *Engine) Connect(ctx context.Context, creds engine.Credentials) (engine.Conn, error) {
 	e.once.Do(func() { e.base, e.baseErr = parseConfig(e.cfg) })

@@ -16,7 +16,7 @@ const (
 )
 
 // dbError formats a server error the way pgjdbc's ServerErrorMessage does,
-// which is what the Data API shows (spec §4.11):
+// which is what the Data API shows:
 //
 //	ERROR: operator does not exist: character varying = uuid
 //	  Hint: No operator matches …

@@ -14,7 +14,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/engine"
 )
 
-// pgURL returns the test server URL; see STYLE.md "Testing".
+// pgURL returns the test server URL; see CONTRIBUTING.md "Testing".
 func pgURL(t *testing.T) string { t.Helper(); return testdb.PGURL(t) }
 
 // testServer splits the test URL into an Engine and the credentials of its

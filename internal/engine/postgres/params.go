@@ -13,7 +13,7 @@ const (
 	formatBinary int16 = 1
 )
 
-// hintOIDs are the types a typeHint binds a stringValue as (spec §8).
+// hintOIDs are the types a typeHint binds a stringValue as.
 var hintOIDs = map[engine.TypeHint]uint32{
 	engine.HintNone:      oidVarchar,
 	engine.HintJSON:      oidJSONB,
@@ -33,8 +33,8 @@ type boundParams struct {
 
 // bindParams encodes params (in marker order) the way the Data API binds them
 // on PostgreSQL: with explicit parameter types, so that e.g. a stringValue
-// without a hint is a varchar and fails against a jsonb column like on AWS
-// (spec §4.5). A NULL is untyped (OID 0) so that any column accepts it.
+// without a hint is a varchar and fails against a jsonb column like on AWS.
+// A NULL is untyped (OID 0) so that any column accepts it.
 func bindParams(params []engine.Param) (boundParams, error) {
 	b := boundParams{
 		values:  make([][]byte, len(params)),

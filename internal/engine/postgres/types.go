@@ -7,7 +7,7 @@ import (
 )
 
 // codec says how a text-format result value of one PostgreSQL type becomes a
-// Data API Field (spec §4.6, PostgreSQL table).
+// Data API Field.
 type codec uint8
 
 const (
@@ -102,7 +102,7 @@ var builtinTypes = map[uint32]typeInfo{
 	oidUUID:        {name: "uuid", codec: codecText, jdbc: engine.JDBCOther},
 	oidJSONB:       {name: "jsonb", codec: codecText, jdbc: engine.JDBCOther},
 
-	// 1-D arrays of the supported element types (spec §4.6 "PG arrays"),
+	// 1-D arrays of the supported element types,
 	// plus timestamptz[] and jsonb[] whose elements map like their scalars.
 	1000: arrayOf("_bool", oidBool),
 	1561: arrayOf("_bit", oidBit),
@@ -126,7 +126,7 @@ var builtinTypes = map[uint32]typeInfo{
 }
 
 // unsupportedNames spells the type in the UnsupportedResultException message
-// where AWS does not simply upper-case pg_type.typname (spec §4.6).
+// where AWS does not simply upper-case pg_type.typname.
 var unsupportedNames = map[uint32]string{
 	oidChar: `"CHAR"`,
 	2205:    "regclass",

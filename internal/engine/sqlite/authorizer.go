@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"database/sql"
 	"fmt"
 	"strings"
 
@@ -39,13 +38,37 @@ func authorize(action sqlite.AuthorizerActionCode, arg1, arg2, _, _ string) sqli
 	return sqlite.AuthorizerOK
 }
 
-// restrict installs the authorizer on the physical connection behind c.
-func restrict(c *sql.Conn) error {
-	return c.Raw(func(dc any) error {
+// The same callback tracks session state (Dirty): it sees every action a
+// statement compiles to, so it knows exactly when a statement sets a
+// pragma, creates or drops a temporary table, index, view or trigger, or
+// controls a transaction. (Attached databases cannot exist: ATTACH is
+// refused above.)
+func (c *Conn) authorize(action sqlite.AuthorizerActionCode, arg1, arg2, db, trigger string) sqlite.AuthorizerReturnCode {
+	rc := authorize(action, arg1, arg2, db, trigger)
+	if rc != sqlite.AuthorizerOK || c.own {
+		return rc
+	}
+	switch action {
+	case sqlite.AuthPragma:
+		if arg2 != "" {
+			c.state |= statePragma
+		}
+	case sqlite.AuthCreateTempIndex, sqlite.AuthCreateTempTable, sqlite.AuthCreateTempTrigger, sqlite.AuthCreateTempView,
+		sqlite.AuthDropTempIndex, sqlite.AuthDropTempTable, sqlite.AuthDropTempTrigger, sqlite.AuthDropTempView:
+		c.state |= stateTemp
+	case sqlite.AuthTransaction, sqlite.AuthSavepoint:
+		c.state |= stateTx
+	}
+	return rc
+}
+
+// restrict installs c's authorizer on the physical connection behind it.
+func (c *Conn) restrict() error {
+	return c.c.Raw(func(dc any) error {
 		r, ok := dc.(sqlite.AuthorizerRegisterer)
 		if !ok {
 			return fmt.Errorf("sqlite driver has no authorizer")
 		}
-		return r.RegisterAuthorizer(authorize)
+		return r.RegisterAuthorizer(c.authorize)
 	})
 }

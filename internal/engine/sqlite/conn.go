@@ -20,7 +20,23 @@ type Conn struct {
 	c      *sql.Conn
 	id     int64
 	broken bool
+
+	// state is what user statements changed since Connect or the last
+	// Reset (set by the authorizer); inTx is an open Begin; own is true
+	// while the engine runs its own statements.
+	state sessionState
+	inTx  bool
+	own   bool
 }
+
+// sessionState is a set of the kinds of state a session can carry.
+type sessionState uint8
+
+const (
+	statePragma sessionState = 1 << iota // a pragma was set
+	stateTemp                            // temporary objects were created or dropped
+	stateTx                              // user SQL controlled a transaction
+)
 
 var _ engine.Conn = (*Conn)(nil)
 
@@ -117,6 +133,8 @@ func (c *Conn) read(rows *sql.Rows, maxBytes int) (*engine.Result, error) {
 // as the generated key, like MySQL's LAST_INSERT_ID. Tables without such a
 // column have no generated key, as on MySQL (seed 000: "generatedFields": []).
 func (c *Conn) changes(ctx context.Context, res *engine.Result, insert bool, sqlText string) error {
+	c.own = true
+	defer func() { c.own = false }()
 	var n, id int64
 	if err := c.c.QueryRowContext(ctx, "SELECT changes(), last_insert_rowid()").Scan(&n, &id); err != nil {
 		return err
@@ -242,15 +260,33 @@ func (c *Conn) execErr(ctx context.Context, err error) error {
 // transaction that reads and then writes can fail with SQLITE_BUSY at the
 // write, without waiting, when another connection wrote in between; taking
 // the write lock up front lets busy_timeout queue concurrent transactions.
-func (c *Conn) Begin(ctx context.Context) error { return c.simple(ctx, "BEGIN IMMEDIATE") }
+func (c *Conn) Begin(ctx context.Context) error {
+	err := c.simple(ctx, "BEGIN IMMEDIATE")
+	c.inTx = err == nil
+	return err
+}
 
 // Commit commits the open transaction.
-func (c *Conn) Commit(ctx context.Context) error { return c.simple(ctx, "COMMIT") }
+func (c *Conn) Commit(ctx context.Context) error {
+	err := c.simple(ctx, "COMMIT")
+	if err == nil {
+		c.inTx = false
+	}
+	return err
+}
 
 // Rollback rolls back the open transaction.
-func (c *Conn) Rollback(ctx context.Context) error { return c.simple(ctx, "ROLLBACK") }
+func (c *Conn) Rollback(ctx context.Context) error {
+	err := c.simple(ctx, "ROLLBACK")
+	if err == nil {
+		c.inTx = false
+	}
+	return err
+}
 
 func (c *Conn) simple(ctx context.Context, stmt string) error {
+	c.own = true
+	defer func() { c.own = false }()
 	if _, err := c.c.ExecContext(ctx, stmt); err != nil {
 		return c.execErr(ctx, err)
 	}
@@ -269,21 +305,43 @@ func (c *Conn) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close rolls back any transaction left open (the connection goes back to
-// the shared *sql.DB) and releases the connection.
+// Close releases the connection. A clean one goes back to the shared
+// *sql.DB's idle list (after a rollback of anything left open); one with
+// session state is closed for good, so no later Connect gets its pragmas
+// or temporary tables.
 func (c *Conn) Close() error {
+	if c.state != 0 || c.broken {
+		_ = c.c.Raw(func(any) error { return driver.ErrBadConn }) // database/sql closes a bad conn
+		if err := c.c.Close(); err != nil && !errors.Is(err, sql.ErrConnDone) {
+			return err
+		}
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	c.c.ExecContext(ctx, "ROLLBACK") // "no transaction is active" is fine
+	_ = c.simple(ctx, "ROLLBACK") // "no transaction is active" is fine
 	return c.c.Close()
 }
 
 // Broken reports whether the connection failed.
 func (c *Conn) Broken() bool { return c.broken }
 
-// Dirty reports true until the engine tracks session state: every
-// connection is treated as possibly carrying state from its last caller.
-func (c *Conn) Dirty() bool { return true }
+// Dirty reports whether user SQL set a pragma, touched temporary objects
+// or controlled a transaction, or a transaction is open.
+func (c *Conn) Dirty() bool { return c.state != 0 || c.inTx }
 
-// Reset is not implemented yet; the caller closes a dirty connection.
-func (c *Conn) Reset(context.Context) error { return engine.ErrResetUnsupported }
+// Reset ends an open transaction. Pragmas and temporary objects are not
+// undone here: such a connection is closed (Close discards it from the
+// shared *sql.DB) and a new one is cheap.
+func (c *Conn) Reset(ctx context.Context) error {
+	if c.state&(statePragma|stateTemp) != 0 {
+		return engine.ErrResetUnsupported
+	}
+	if c.inTx || c.state&stateTx != 0 {
+		if err := c.Rollback(ctx); err != nil && (c.inTx || c.broken) {
+			return fmt.Errorf("reset: %w", err)
+		}
+	}
+	c.state, c.inTx = 0, false
+	return nil
+}

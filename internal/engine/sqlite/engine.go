@@ -107,11 +107,12 @@ func (e *Engine) Connect(ctx context.Context, creds engine.Credentials) (engine.
 	if err != nil {
 		return nil, fmt.Errorf("connect sqlite: %w: %w", engine.ErrUnavailable, err)
 	}
-	if err := restrict(c); err != nil {
+	conn := &Conn{c: c, id: e.nextID.Add(1)}
+	if err := conn.restrict(); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("connect sqlite: %w", err)
 	}
-	return &Conn{c: c, id: e.nextID.Add(1)}, nil
+	return conn, nil
 }
 
 // db returns the *sql.DB of a database name, opening it on first use.

@@ -170,7 +170,7 @@ func value(v any, cl class, dateOnly bool) engine.Value {
 // its text. The driver hides the stored text, so the value is printed in
 // the Data API's format instead: "YYYY-MM-DD" for a DATE at midnight, else
 // "YYYY-MM-DD HH:MM:SS[.frac]" in UTC with no fraction when zero,
-// milliseconds when enough, microseconds otherwise (spec §4.6).
+// milliseconds when enough, microseconds otherwise.
 func formatTime(t time.Time, dateOnly bool) string {
 	t = t.UTC()
 	if dateOnly && t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
 
@@ -17,35 +18,35 @@ import (
 // Proxy), CLIENT_LOCAL_FILES (LOAD DATA LOCAL is refused), optional
 // metadata and query attributes (per-connection modes the pool cannot
 // share), CLIENT_FOUND_ROWS (changes affected-row counts per connection).
-const serverCaps = capLongPassword | capLongFlag | capConnectWithDB | capProtocol41 | capTransactions |
-	capSecureConn | capMultiStatements | capMultiResults | capPSMultiResults | capPluginAuth |
-	capConnectAttrs | capPluginAuthLenenc | capSessionTrack | capDeprecateEOF | capInteractive |
-	capIgnoreSpace | capNoSchema
+const serverCaps = mysqlwire.CapLongPassword | mysqlwire.CapLongFlag | mysqlwire.CapConnectWithDB | mysqlwire.CapProtocol41 | mysqlwire.CapTransactions |
+	mysqlwire.CapSecureConn | mysqlwire.CapMultiStatements | mysqlwire.CapMultiResults | mysqlwire.CapPSMultiResults | mysqlwire.CapPluginAuth |
+	mysqlwire.CapConnectAttrs | mysqlwire.CapPluginAuthLenenc | mysqlwire.CapSessionTrack | mysqlwire.CapDeprecateEOF | mysqlwire.CapInteractive |
+	mysqlwire.CapIgnoreSpace | mysqlwire.CapNoSchema
 
 // handshake runs the connection phase; on success the client is logged in
 // and has been sent OK.
 func (c *session) handshake(ctx context.Context) error {
-	caps := serverCaps | capSSL
-	g := greeting{version: c.srv.serverVersion(), connID: c.id, scramble: c.scramble, caps: caps,
-		charset: defaultCharset, status: statusAutocommit, plugin: c.srv.greetPlugin}
+	caps := serverCaps | mysqlwire.CapSSL
+	g := mysqlwire.Greeting{Version: c.srv.serverVersion(), ConnID: c.id, Scramble: c.scramble, Caps: caps,
+		Charset: mysqlwire.DefaultCharset, Status: mysqlwire.StatusAutocommit, Plugin: c.srv.greetPlugin}
 	if c.srv.px.Auth().IAMMode() == proxy.IAMRequired {
-		g.plugin = pluginClear
+		g.Plugin = mysqlwire.PluginClear
 	}
-	if err := c.cl.send(g.encode()); err != nil {
+	if err := c.cl.Send(g.Encode()); err != nil {
 		return err
 	}
-	p, err := c.cl.readPacket()
+	p, err := c.cl.ReadPacket()
 	if err != nil {
 		return fmt.Errorf("read handshake response: %w", err)
 	}
-	if len(p) == sslRequestLen && p[1]&byte(capSSL>>8) != 0 {
-		tc := tls.Server(c.cl.upgradeConn(), c.srv.px.TLSConfig())
+	if len(p) == mysqlwire.SSLRequestLen && p[1]&byte(mysqlwire.CapSSL>>8) != 0 {
+		tc := tls.Server(c.cl.UpgradeConn(), c.srv.px.TLSConfig())
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return fmt.Errorf("tls handshake: %w", err)
 		}
 		c.ps.UpgradeTLS(tc)
-		c.cl.reset(tc)
-		if p, err = c.cl.readPacket(); err != nil {
+		c.cl.Reset(tc)
+		if p, err = c.cl.ReadPacket(); err != nil {
 			return fmt.Errorf("read handshake response: %w", err)
 		}
 	}
@@ -53,23 +54,23 @@ func (c *session) handshake(ctx context.Context) error {
 		_ = c.sendErr(newError(erSecureTransport, "08004", "Connections using insecure transport are prohibited by the proxy (require_tls)"))
 		return errors.New("client without TLS refused (require_tls)")
 	}
-	r, err := parseHandshakeResponse(p)
+	r, err := mysqlwire.ParseHandshakeResponse(p)
 	if err != nil {
 		_ = c.sendErr(newError(erHandshake, "08S01", "Bad handshake"))
 		return fmt.Errorf("parse handshake response: %w", err)
 	}
-	c.caps = r.caps & caps
-	c.charset, c.user = r.charset, r.user
-	c.multi = c.caps&capMultiStatements != 0
-	c.log = c.log.With("user", r.user)
-	login, err := c.authenticate(ctx, r.user, r.plugin, r.auth)
+	c.caps = r.Caps & caps
+	c.charset, c.user = r.Charset, r.User
+	c.multi = c.caps&mysqlwire.CapMultiStatements != 0
+	c.log = c.log.With("user", r.User)
+	login, err := c.authenticate(ctx, r.User, r.Plugin, r.Auth)
 	if err != nil {
 		c.ps.SetupDone("auth_failed")
-		_ = c.sendErr(accessDenied(r.user, c.remoteHost(), len(r.auth) > 0))
-		return fmt.Errorf("authenticate %q: %w", r.user, err)
+		_ = c.sendErr(accessDenied(r.User, c.remoteHost(), len(r.Auth) > 0))
+		return fmt.Errorf("authenticate %q: %w", r.User, err)
 	}
 	c.login = login
-	c.schema = r.db
+	c.schema = r.DB
 	if c.schema == "" {
 		c.schema = login.Database
 		if c.schema == "" {
@@ -77,7 +78,7 @@ func (c *session) handshake(ctx context.Context) error {
 		}
 	}
 	c.ps.SetupDone("ok")
-	return c.writeOK(okPacket{status: statusAutocommit})
+	return c.writeOK(mysqlwire.OK{Status: mysqlwire.StatusAutocommit})
 }
 
 // authenticate verifies the client's auth response for plugin, switching
@@ -87,19 +88,19 @@ func (c *session) handshake(ctx context.Context) error {
 func (c *session) authenticate(ctx context.Context, user, plugin string, resp []byte) (proxy.Login, error) {
 	auth := c.srv.px.Auth()
 	switch plugin {
-	case pluginSHA2:
+	case mysqlwire.PluginSHA2:
 		return c.authSHA2(ctx, user, resp)
-	case pluginClear:
+	case mysqlwire.PluginClear:
 		return c.checkClear(ctx, user, resp)
-	case "", pluginNative:
+	case "", mysqlwire.PluginNative:
 	default:
 		var err error
-		if resp, err = c.authSwitch(pluginNative, c.scramble); err != nil {
+		if resp, err = c.authSwitch(mysqlwire.PluginNative, c.scramble); err != nil {
 			return proxy.Login{}, err
 		}
 	}
 	pw, login, err := auth.Secret(ctx, user)
-	if err == nil && checkScramble(resp, scrambleNative(c.scramble, pw)) {
+	if err == nil && mysqlwire.CheckScramble(resp, mysqlwire.ScrambleNative(c.scramble, pw)) {
 		return login, nil
 	}
 	if auth.IAMMode() != proxy.IAMDisabled && c.secure() {
@@ -107,7 +108,7 @@ func (c *session) authenticate(ctx context.Context, user, plugin string, resp []
 		// for it in cleartext — known or not, so that the exchange does not
 		// tell which users exist. (Clients that do not allow cleartext
 		// report that instead of 1045.)
-		clear, err := c.authSwitch(pluginClear, nil)
+		clear, err := c.authSwitch(mysqlwire.PluginClear, nil)
 		if err != nil {
 			return proxy.Login{}, err
 		}
@@ -118,13 +119,13 @@ func (c *session) authenticate(ctx context.Context, user, plugin string, resp []
 
 // authSwitch sends AuthSwitchRequest and returns the client's answer.
 func (c *session) authSwitch(plugin string, data []byte) ([]byte, error) {
-	if c.caps&capPluginAuth == 0 {
+	if c.caps&mysqlwire.CapPluginAuth == 0 {
 		return nil, proxy.ErrAuthFailed
 	}
-	if err := c.cl.send(authSwitchRequest(plugin, data)); err != nil {
+	if err := c.cl.Send(mysqlwire.AuthSwitchRequest(plugin, data)); err != nil {
 		return nil, err
 	}
-	p, err := c.cl.readPacket()
+	p, err := c.cl.ReadPacket()
 	if err != nil {
 		return nil, fmt.Errorf("read auth switch response: %w", err)
 	}
@@ -143,13 +144,13 @@ func (c *session) checkClear(ctx context.Context, user string, resp []byte) (pro
 // RSA-encrypted with the proxy's key.
 func (c *session) authSHA2(ctx context.Context, user string, resp []byte) (proxy.Login, error) {
 	if pw, login, err := c.srv.px.Auth().Secret(ctx, user); err == nil && c.srv.sha2Cached(user, pw) &&
-		checkScramble(resp, scrambleSHA2(c.scramble, pw)) {
-		return login, c.cl.send([]byte{hdrAuthMore, 3})
+		mysqlwire.CheckScramble(resp, mysqlwire.ScrambleSHA2(c.scramble, pw)) {
+		return login, c.cl.Send([]byte{mysqlwire.HdrAuthMore, 3})
 	}
-	if err := c.cl.send([]byte{hdrAuthMore, 4}); err != nil {
+	if err := c.cl.Send([]byte{mysqlwire.HdrAuthMore, 4}); err != nil {
 		return proxy.Login{}, err
 	}
-	p, err := c.cl.readPacket()
+	p, err := c.cl.ReadPacket()
 	if err != nil {
 		return proxy.Login{}, fmt.Errorf("read full auth: %w", err)
 	}
@@ -162,14 +163,14 @@ func (c *session) authSHA2(ctx context.Context, user string, resp []byte) (proxy
 			return proxy.Login{}, err
 		}
 		if len(p) == 1 && p[0] == 2 { // public key request
-			if err := c.cl.send(append([]byte{hdrAuthMore}, publicKeyPEM(key)...)); err != nil {
+			if err := c.cl.Send(append([]byte{mysqlwire.HdrAuthMore}, mysqlwire.PublicKeyPEM(key)...)); err != nil {
 				return proxy.Login{}, err
 			}
-			if p, err = c.cl.readPacket(); err != nil {
+			if p, err = c.cl.ReadPacket(); err != nil {
 				return proxy.Login{}, fmt.Errorf("read encrypted password: %w", err)
 			}
 		}
-		if pw, err = decryptPassword(key, p, c.scramble); err != nil {
+		if pw, err = mysqlwire.DecryptPassword(key, p, c.scramble); err != nil {
 			return proxy.Login{}, fmt.Errorf("%w: %w", proxy.ErrAuthFailed, err)
 		}
 	}

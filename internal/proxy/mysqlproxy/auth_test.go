@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 )
 
-// TestSession_Auth is T9 and T10: every auth path against the auth
+// TestSession_Auth: every auth path against the auth
 // secret, IAM tokens as cleartext passwords, TLS, and failures that never
 // touch a backend connection.
 func TestSession_Auth(t *testing.T) {
@@ -57,7 +59,7 @@ func (tp *testProxy) relayless() int { st := tp.srv.PoolStats(); return st.Busy 
 // not offer server-side: full auth with RSA key exchange and over TLS,
 // then the fast path from the cache.
 func TestSession_CachingSHA2(t *testing.T) {
-	tp := startProxy(t, proxyOpts{plugin: pluginSHA2})
+	tp := startProxy(t, proxyOpts{plugin: mysqlwire.PluginSHA2})
 	user, pw := tp.db.User, tp.db.Passwd
 	dsn := func(params string) string {
 		return fmt.Sprintf("%s:%s@tcp(%s)/%s?timeout=5s&%s", user, pw, tp.addr, tp.db.DBName, params)
@@ -100,7 +102,7 @@ func TestSession_RequireTLS(t *testing.T) {
 	if err := ping(tp.dsn("tls=skip-verify")); err != nil {
 		t.Fatalf("tls client: %v", err)
 	}
-	// Large result over TLS (T10).
+	// Large result over TLS.
 	db := tp.open(t, "tls=skip-verify")
 	if got := queryString(t, db, "SELECT LENGTH(REPEAT('x', 5000000))"); got != "5000000" {
 		t.Fatalf("got %s", got)

@@ -1,30 +1,26 @@
 package mysqlproxy
 
-// The proxy's client side of the protocol toward the database: a small
-// handshake (mysql_native_password, caching_sha2_password, cleartext) and
-// the few commands the proxy issues itself.
+// The proxy's connections to the database: logged in by mysqlwire.Dial,
+// with session tracking on and the proxy's own bookkeeping of what the
+// session holds.
 
 import (
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
 
-// backendCaps are requested from every database connection: a fixed
-// superset so pooled connections are interchangeable; the relay converts
-// to each client's capabilities. Multi-statements stay off until a client
-// that negotiated them needs them (COM_SET_OPTION).
-const backendCaps = capLongPassword | capLongFlag | capProtocol41 | capTransactions | capSecureConn |
-	capMultiResults | capPSMultiResults | capPluginAuth | capPluginAuthLenenc | capSessionTrack |
-	capDeprecateEOF | capConnectAttrs
-
-// backendRequired are capabilities the relay depends on.
-const backendRequired = capProtocol41 | capSessionTrack | capDeprecateEOF | capSecureConn
+// backendRequired are capabilities the relay depends on, on top of what
+// mysqlwire.Dial requests (mysqlwire.ClientCaps: a fixed set, so pooled
+// connections are interchangeable; the relay converts to each client's
+// capabilities). Multi-statements stay off until a client that negotiated
+// them needs them (COM_SET_OPTION).
+const backendRequired = mysqlwire.CapProtocol41 | mysqlwire.CapSessionTrack | mysqlwire.CapDeprecateEOF | mysqlwire.CapSecureConn
 
 // dialer opens backend connections.
 type dialer struct {
@@ -41,8 +37,9 @@ type dialer struct {
 // secret's credentials and with session tracking on. It is owned by one
 // client at a time; the pool owns it in between.
 type backendConn struct {
-	pc       *packetConn
-	tls      bool
+	cl *mysqlwire.Client
+	// pc is cl's packet layer, which the relay reads frames from.
+	pc       *mysqlwire.PacketConn
 	threadID uint32
 	status   uint16
 	// schema is the current default database.
@@ -69,8 +66,8 @@ type backendConn struct {
 	// so the connection is closed, never pooled).
 	pending bool
 	broken  bool
-	// scrambleSeen is the greeting's scramble (COM_CHANGE_USER reuses it).
-	scrambleSeen []byte
+	// deadline: a read/write deadline is set on the connection.
+	deadline bool
 	// idleSince is when it was last returned to the pool.
 	idleSince time.Time
 }
@@ -78,7 +75,17 @@ type backendConn struct {
 var _ proxy.Conn = (*backendConn)(nil)
 
 // Close closes the network connection without COM_QUIT.
-func (b *backendConn) Close() error { return b.pc.close() }
+func (b *backendConn) Close() error { return b.pc.Close() }
+
+// setDeadline sets the read and write deadline d from now; zero clears
+// it (a no-op when none is set, the common case on every borrow).
+func (b *backendConn) setDeadline(d time.Duration) {
+	if d <= 0 && !b.deadline {
+		return
+	}
+	b.pc.SetDeadline(d)
+	b.deadline = d > 0
+}
 
 // Broken reports that the connection must not be reused.
 func (b *backendConn) Broken() bool { return b.broken }
@@ -91,180 +98,49 @@ func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backendConn, err
 	if err != nil {
 		return nil, err
 	}
-	_ = b.pc.conn.SetDeadline(time.Now().Add(d.timeout))
+	_ = b.pc.Conn().SetDeadline(time.Now().Add(d.timeout))
 	if err := b.setup(d.initQuery); err != nil {
 		_ = b.Close()
 		return nil, fmt.Errorf("set up database connection: %w", err)
 	}
-	_ = b.pc.conn.SetDeadline(time.Time{})
+	_ = b.pc.Conn().SetDeadline(time.Time{})
 	return b, nil
 }
 
-// open opens and logs in a connection (also used for one-off KILLs).
-func (d *dialer) open(ctx context.Context, login proxy.Login) (*backendConn, error) {
-	nd := net.Dialer{Timeout: d.timeout}
-	nc, err := nd.DialContext(ctx, "tcp", d.addr)
-	if err != nil {
-		return nil, fmt.Errorf("%w: dial %s: %w", proxy.ErrBackendDown, d.addr, err)
-	}
-	if tc, ok := nc.(*net.TCPConn); ok {
-		_ = tc.SetNoDelay(true)
-		_ = tc.SetKeepAlive(true)
-	}
-	b := &backendConn{pc: newPacketConn(nc), multi: 0, stmts: newStmtCache(), vars: vars{}, baseline: vars{}}
-	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Now()) })
-	defer stop()
-	if d.timeout > 0 {
-		_ = nc.SetDeadline(time.Now().Add(d.timeout))
-	}
-	if err := d.login(b, login); err != nil {
-		_ = nc.Close()
-		var me *Error
-		if errors.As(err, &me) {
-			return nil, fmt.Errorf("log in to database: %w", err)
-		}
-		return nil, fmt.Errorf("%w: log in to database: %w", proxy.ErrBackendDown, err)
-	}
-	_ = nc.SetDeadline(time.Time{})
-	return b, nil
-}
-
-func (d *dialer) login(b *backendConn, login proxy.Login) error {
-	p, err := b.pc.readPacket()
-	if err != nil {
-		return fmt.Errorf("read greeting: %w", err)
-	}
-	g, err := parseGreeting(p)
-	if err != nil {
-		return err
-	}
-	if g.caps&backendRequired != backendRequired {
-		return &Error{Code: erHandshake, State: "08S01", Msg: "database server too old for the proxy (needs CLIENT_SESSION_TRACK and CLIENT_DEPRECATE_EOF)"}
-	}
-	if d.onVersion != nil {
-		d.onVersion(g.version)
-	}
-	b.threadID, b.scrambleSeen = g.connID, g.scramble
-	resp := &handshakeResponse{caps: backendCaps & g.caps, maxPacket: maxPacket, charset: defaultCharset,
-		user: login.User, attrs: map[string]string{"_client_name": "sqlgate", "program_name": "sqlgate-proxy"}}
+// options are the mysqlwire.Dial options for login.
+func (d *dialer) options(login proxy.Login) mysqlwire.Options {
 	db := login.Database
 	if db == "" {
 		db = d.defaultDB
 	}
-	if db != "" {
-		resp.caps |= capConnectWithDB
-		resp.db = db
-		b.schema, b.defaultSchema = db, db
-	}
-	if d.tls != nil {
-		if g.caps&capSSL == 0 {
-			return &Error{Code: erHandshake, State: "08S01", Msg: "database server does not offer TLS"}
-		}
-		resp.caps |= capSSL
-		if err := b.pc.send(resp.encode()[:sslRequestLen]); err != nil {
-			return err
-		}
-		tc := tls.Client(b.pc.conn, d.tls)
-		if err := tc.Handshake(); err != nil {
-			return fmt.Errorf("tls handshake: %w", err)
-		}
-		b.pc.reset(tc)
-		b.tls = true
-	}
-	plugin := g.plugin
-	if plugin == "" {
-		plugin = pluginNative
-	}
-	if resp.auth, err = authData(plugin, g.scramble, login.Password, b.tls); err != nil {
-		plugin, resp.auth = pluginNative, scrambleNative(g.scramble, login.Password)
-	}
-	resp.plugin = plugin
-	if err := b.pc.send(resp.encode()); err != nil {
-		return err
-	}
-	return b.authLoop(plugin, g.scramble, login.Password)
+	return mysqlwire.Options{Address: d.addr, User: login.User, Password: login.Password, Database: db,
+		TLS: d.tls, Timeout: d.timeout, Attrs: map[string]string{"_client_name": "sqlgate", "program_name": "sqlgate-proxy"},
+		OnGreeting: func(g *mysqlwire.Greeting) {
+			if d.onVersion != nil {
+				d.onVersion(g.Version)
+			}
+		}}
 }
 
-// authData computes the first auth response of plugin.
-func authData(plugin string, scramble []byte, password string, secure bool) ([]byte, error) {
-	if len(scramble) < scrambleLen && plugin != pluginClear {
-		return nil, errMalformed
+// open opens and logs in a connection.
+func (d *dialer) open(ctx context.Context, login proxy.Login) (*backendConn, error) {
+	opts := d.options(login)
+	cl, err := mysqlwire.Dial(ctx, opts)
+	if err != nil {
+		var se *mysqlwire.Error
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("log in to database: %w", fromWire(se))
+		}
+		return nil, fmt.Errorf("%w: %w", proxy.ErrBackendDown, err)
 	}
-	switch plugin {
-	case pluginNative:
-		return scrambleNative(scramble, password), nil
-	case pluginSHA2:
-		return scrambleSHA2(scramble, password), nil
-	case pluginClear:
-		if !secure {
-			return nil, errors.New("refusing to send a cleartext password without TLS")
-		}
-		return append([]byte(password), 0), nil
+	if cl.Caps()&backendRequired != backendRequired {
+		_ = cl.Close()
+		return nil, &Error{Code: erHandshake, State: "08S01", Msg: "database server too old for the proxy (needs CLIENT_SESSION_TRACK and CLIENT_DEPRECATE_EOF)"}
 	}
-	return nil, fmt.Errorf("unsupported auth plugin %q", plugin)
-}
-
-// authLoop reads the server's answers until OK or ERR, following
-// AuthSwitchRequests and the caching_sha2_password exchanges.
-func (b *backendConn) authLoop(plugin string, scramble []byte, password string) error {
-	for range 8 {
-		p, err := b.pc.readPacket()
-		if err != nil {
-			return fmt.Errorf("read auth result: %w", err)
-		}
-		switch {
-		case len(p) == 0:
-			return errMalformed
-		case p[0] == hdrOK:
-			ok, err := parseOK(p, true)
-			b.status = ok.status
-			return err
-		case p[0] == hdrERR:
-			return parseErr(p)
-		case p[0] == hdrEOF:
-			if plugin, scramble, err = parseAuthSwitch(p); err != nil {
-				return err
-			}
-			data, err := authData(plugin, scramble, password, b.tls)
-			if err != nil {
-				return err
-			}
-			if err := b.pc.send(data); err != nil {
-				return err
-			}
-		case p[0] == hdrAuthMore && plugin == pluginSHA2 && len(p) >= 2:
-			if err := b.sha2More(p, scramble, password); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("unexpected auth packet 0x%02x for %s", p[0], plugin)
-		}
-	}
-	return errors.New("too many auth round trips")
-}
-
-func (b *backendConn) sha2More(p, scramble []byte, password string) error {
-	switch p[1] {
-	case 3: // fast auth succeeded; OK follows
-		return nil
-	case 4: // full auth
-		if b.tls {
-			return b.pc.send(append([]byte(password), 0))
-		}
-		if err := b.pc.send([]byte{2}); err != nil { // request public key
-			return err
-		}
-		key, err := b.pc.readPacket()
-		if err != nil || len(key) < 2 || key[0] != hdrAuthMore {
-			return fmt.Errorf("read server public key: %w", errors.Join(err, errMalformed))
-		}
-		enc, err := encryptPassword(password, scramble, key[1:])
-		if err != nil {
-			return err
-		}
-		return b.pc.send(enc)
-	}
-	return fmt.Errorf("unexpected caching_sha2_password state %d", p[1])
+	b := &backendConn{cl: cl, pc: cl.Packets(), threadID: cl.ConnID(), status: cl.Status(),
+		schema: opts.Database, defaultSchema: opts.Database, stmts: newStmtCache(), vars: vars{}, baseline: vars{}}
+	cl.OnState = b.noteState
+	return b, nil
 }
 
 // setup enables session tracking, runs init_query and records the

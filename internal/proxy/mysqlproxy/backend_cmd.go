@@ -1,41 +1,50 @@
 package mysqlproxy
 
-// Commands the proxy itself sends to a backend: replayed state, resets,
-// pings, rollbacks and KILL. Text resultset format:
-// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_query_response_text_resultset.html
+// Commands the proxy itself sends to a backend (replayed state, resets,
+// pings, rollbacks), run through mysqlwire.Client; what their OK packets
+// report about the session is recorded on the way.
 
 import (
-	"encoding/binary"
-	"fmt"
+	"errors"
+	"io"
+
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 )
 
-// note records what an OK (or result-set terminator) says about the
-// backend session and returns the decoded state change.
-func (b *backendConn) note(ok okPacket) (stateChange, error) {
-	b.status = ok.status
-	if ok.lastInsertID != 0 {
-		b.lastInsertID = ok.lastInsertID
+// noteState applies a session-state change the backend reported (in an
+// OK the proxy or a client caused): tracked variables, the schema, and
+// state the proxy cannot replay.
+func (b *backendConn) noteState(sc mysqlwire.StateChange) {
+	b.vars.apply(sc)
+	if sc.HasSchema {
+		b.schema = sc.Schema
 	}
-	if ok.sessionState == nil {
-		return stateChange{}, nil
+	if sc.Changed && !explained(sc) {
+		b.dirty = true
 	}
-	sc, err := parseSessionState(ok.sessionState)
+}
+
+// note records what an OK (or result-set terminator) relayed to a client
+// says about the backend session and returns the decoded state change.
+func (b *backendConn) note(ok mysqlwire.OK) (mysqlwire.StateChange, error) {
+	b.status = ok.Status
+	if ok.LastInsertID != 0 {
+		b.lastInsertID = ok.LastInsertID
+	}
+	if ok.SessionState == nil {
+		return mysqlwire.StateChange{}, nil
+	}
+	sc, err := mysqlwire.ParseSessionState(ok.SessionState)
 	if err != nil {
 		return sc, err
 	}
-	b.vars.apply(sc)
-	if sc.hasSchema {
-		b.schema = sc.schema
-	}
-	if sc.changed && !sc.explained() {
-		b.dirty = true
-	}
+	b.noteState(sc)
 	return sc, nil
 }
 
 // exec runs sql and discards any rows. It returns the final OK.
-func (b *backendConn) exec(sql string) (okPacket, error) {
-	var last okPacket
+func (b *backendConn) exec(sql string) (mysqlwire.OK, error) {
+	var last mysqlwire.OK
 	err := b.run(sql, nil, &last)
 	return last, err
 }
@@ -47,141 +56,73 @@ func (b *backendConn) query(sql string) ([][]string, error) {
 	return rows, err
 }
 
-func (b *backendConn) run(sql string, row func([]string), last *okPacket) error {
+// run sends COM_QUERY and reads the whole response: every result set (rows
+// passed to row when set) up to the last OK, or an ERR.
+func (b *backendConn) run(sql string, row func([]string), last *mysqlwire.OK) error {
 	b.pending = true
-	if err := b.pc.command(append([]byte{comQuery}, sql...)); err != nil {
-		return b.fail(err)
+	r, err := b.cl.Query(sql)
+	if err == nil {
+		err = readRows(r, row)
 	}
-	err := b.readResult(row, last)
+	b.status = b.cl.Status()
+	if err != nil {
+		return b.check(err)
+	}
 	b.pending = false
-	return err
+	if last != nil {
+		*last = r.OK
+	}
+	return nil
 }
 
-// readResult reads the whole response to a COM_QUERY: OKs and text result
-// sets up to the last one, or an ERR. Every reply is consumed unless the
-// connection fails (then it is marked broken).
-func (b *backendConn) readResult(row func([]string), last *okPacket) error {
-	for {
-		p, err := b.pc.readPacket()
-		if err != nil {
-			return b.fail(err)
-		}
-		if len(p) == 0 {
-			return b.fail(errMalformed)
-		}
-		switch p[0] {
-		case hdrERR:
-			return parseErr(p)
-		case hdrOK:
-		case hdrLocalInfile:
-			return b.fail(fmt.Errorf("unexpected LOCAL INFILE request"))
-		default:
-			if p, err = b.skipRows(p, row); err != nil {
+// readRows reads r and any further result sets to the end.
+func readRows(r *mysqlwire.Rows, row func([]string)) error {
+	if row != nil {
+		for {
+			vals, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
 				return err
 			}
-		}
-		ok, err := parseOK(p, true)
-		if err != nil {
-			return b.fail(err)
-		}
-		if _, err := b.note(ok); err != nil {
-			return b.fail(err)
-		}
-		if last != nil {
-			*last = ok
-		}
-		if ok.status&statusMoreResults == 0 {
-			return nil
-		}
-	}
-}
-
-// skipRows reads a text resultset after its column-count packet p and
-// returns the terminating OK packet.
-func (b *backendConn) skipRows(p []byte, row func([]string)) ([]byte, error) {
-	n, _, ok := readLenenc(p)
-	if !ok {
-		return nil, b.fail(errMalformed)
-	}
-	for range n {
-		if _, err := b.pc.readPacket(); err != nil {
-			return nil, b.fail(err)
-		}
-	}
-	for {
-		p, err := b.pc.readPacket()
-		if err != nil {
-			return nil, b.fail(err)
-		}
-		switch {
-		case isEOF(p, false):
-			return p, nil
-		case len(p) > 0 && p[0] == hdrERR:
-			return nil, parseErr(p)
-		case row != nil:
-			r, err := textRow(p, int(n))
-			if err != nil {
-				return nil, b.fail(err)
+			out := make([]string, len(vals))
+			for i, v := range vals {
+				out[i] = string(v)
 			}
-			row(r)
+			row(out)
 		}
 	}
+	return r.Close()
 }
 
-func textRow(p []byte, n int) ([]string, error) {
-	out := make([]string, 0, n)
-	for range n {
-		if len(p) > 0 && p[0] == 0xfb {
-			out, p = append(out, ""), p[1:]
-			continue
-		}
-		s, rest, ok := readLenencString(p)
-		if !ok {
-			return nil, errMalformed
-		}
-		out, p = append(out, string(s)), rest
+// check classifies an error of a command the proxy ran: one the server
+// reported leaves the connection usable (and nothing pending); any other
+// marks it broken.
+func (b *backendConn) check(err error) error {
+	var se *mysqlwire.Error
+	if errors.As(err, &se) {
+		b.pending = false
+		return fromWire(se)
 	}
-	return out, nil
+	return b.fail(err)
 }
 
-// simple sends a command answered by a single OK or ERR (or an EOF for
-// COM_SET_OPTION on old servers).
+// simple runs a command answered by one OK or ERR.
 func (b *backendConn) simple(cmd []byte) error {
 	b.pending = true
-	if err := b.pc.command(cmd); err != nil {
-		return b.fail(err)
+	err := b.cl.Pipeline(cmd)
+	b.status = b.cl.Status()
+	if err != nil {
+		return b.check(err)
 	}
-	err := b.readSimple()
 	b.pending = false
-	return err
-}
-
-// readSimple reads the single OK, ERR or EOF answering a command.
-func (b *backendConn) readSimple() error {
-	p, err := b.pc.readPacket()
-	if err != nil {
-		return b.fail(err)
-	}
-	switch {
-	case len(p) == 0:
-		return b.fail(errMalformed)
-	case p[0] == hdrERR:
-		return parseErr(p)
-	case p[0] == hdrEOF && len(p) == 5:
-		_, b.status, _ = parseEOF(p)
-		return nil
-	}
-	ok, err := parseOK(p, true)
-	if err != nil {
-		return b.fail(err)
-	}
-	_, err = b.note(ok)
-	return err
+	return nil
 }
 
 // initDB makes schema the default database.
 func (b *backendConn) initDB(schema string) error {
-	if err := b.simple(append([]byte{comInitDB}, schema...)); err != nil {
+	if err := b.simple(mysqlwire.InitDBCommand(schema)); err != nil {
 		return err
 	}
 	b.schema = schema
@@ -190,15 +131,14 @@ func (b *backendConn) initDB(schema string) error {
 
 // setMulti turns multi-statement support on or off.
 func (b *backendConn) setMulti(on bool) error {
-	want := int8(0)
-	opt := uint16(1) // MYSQL_OPTION_MULTI_STATEMENTS_OFF
+	want, opt := int8(0), byte(1) // MYSQL_OPTION_MULTI_STATEMENTS_OFF
 	if on {
 		want, opt = 1, 0
 	}
 	if b.multi == want {
 		return nil
 	}
-	if err := b.simple(binary.LittleEndian.AppendUint16([]byte{comSetOption}, opt)); err != nil {
+	if err := b.simple(mysqlwire.SetOptionCommand(opt)); err != nil {
 		return err
 	}
 	b.multi = want
@@ -206,7 +146,7 @@ func (b *backendConn) setMulti(on bool) error {
 }
 
 // ping refreshes status (after an ERR, whose packet carries none).
-func (b *backendConn) ping() error { return b.simple([]byte{comPing}) }
+func (b *backendConn) ping() error { return b.simple([]byte{mysqlwire.ComPing}) }
 
 // rollback ends an open transaction.
 func (b *backendConn) rollback() error {
@@ -221,4 +161,4 @@ func (b *backendConn) fail(err error) error {
 }
 
 // inTrans reports whether the last status said a transaction is open.
-func (b *backendConn) inTrans() bool { return b.status&statusInTrans != 0 }
+func (b *backendConn) inTrans() bool { return b.status&mysqlwire.StatusInTrans != 0 }

@@ -11,9 +11,9 @@ package mysqlproxy
 // https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_change_user.html
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
+
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
@@ -24,10 +24,10 @@ import (
 // connection has one) and re-enables session tracking. Any failure marks
 // the connection broken.
 func (b *backendConn) reset(initQuery string) error {
-	cmds := [][]byte{{comResetConnection}}
+	cmds := [][]byte{mysqlwire.ResetCommand()}
 	restoreDB := b.defaultSchema != "" && b.schema != b.defaultSchema
 	if restoreDB {
-		cmds = append(cmds, append([]byte{comInitDB}, b.defaultSchema...))
+		cmds = append(cmds, mysqlwire.InitDBCommand(b.defaultSchema))
 	}
 	if err := b.pipeline(cmds, initQuery); err != nil {
 		return err
@@ -42,22 +42,8 @@ func (b *backendConn) reset(initQuery string) error {
 // (COM_CHANGE_USER): a fresh session like reset, and the only way to leave
 // a backend with no current database once one was selected.
 func (b *backendConn) changeUser(login proxy.Login, initQuery string) error {
-	auth, err := authData(pluginNative, b.scrambleSeen, login.Password, b.tls)
-	if err != nil {
-		return b.fail(err)
-	}
-	p := append([]byte{comChangeUser}, login.User...)
-	p = append(p, 0, byte(len(auth)))
-	p = append(p, auth...)
-	p = append(p, 0) // no database
-	p = binary.LittleEndian.AppendUint16(p, uint16(defaultCharset))
-	p = append(p, pluginNative...)
-	p = append(p, 0, 0) // and no connection attributes
 	b.pending = true
-	if err := b.pc.command(p); err != nil {
-		return b.fail(err)
-	}
-	if err := b.authLoop(pluginNative, b.scrambleSeen, login.Password); err != nil {
+	if err := b.cl.ChangeUser(login.User, login.Password, ""); err != nil {
 		return b.fail(fmt.Errorf("change user: %w", err))
 	}
 	b.pending = false
@@ -65,62 +51,25 @@ func (b *backendConn) changeUser(login proxy.Login, initQuery string) error {
 	return b.pipeline(nil, initQuery)
 }
 
-// pipeline sends cmds (each answered by one OK or ERR), then the proxy's
-// session setup, in one write, and reads every reply. The session is then
-// fresh: the state the proxy tracks for it is cleared.
+// pipeline sends cmds, then the proxy's session setup, in one write, and
+// reads every reply. The session is then fresh: the state the proxy tracks
+// for it is cleared. Any failure marks the connection broken.
 func (b *backendConn) pipeline(cmds [][]byte, initQuery string) error {
-	b.pending = true
-	err := b.runPipeline(cmds, initQuery)
-	b.pending = false
-	return err
-}
-
-func (b *backendConn) runPipeline(cmds [][]byte, initQuery string) error {
-	queries := []string{trackSetup}
+	cmds = append(cmds, mysqlwire.QueryCommand(trackSetup))
 	if initQuery != "" {
-		queries = append(queries, initQuery)
+		cmds = append(cmds, mysqlwire.QueryCommand(initQuery))
 	}
-	for _, c := range cmds {
-		if err := b.queue(c); err != nil {
-			return err
-		}
-	}
-	for _, q := range queries {
-		if err := b.queue(append([]byte{comQuery}, q...)); err != nil {
-			return err
-		}
-	}
-	// MYSQL_OPTION_MULTI_STATEMENTS_OFF: the state new connections start in.
-	if err := b.queue([]byte{comSetOption, 1, 0}); err != nil {
-		return err
-	}
-	if err := b.pc.flush(); err != nil {
+	// Multi-statements off: the state new connections start in.
+	cmds = append(cmds, mysqlwire.SetOptionCommand(1))
+	b.pending = true
+	err := b.cl.Pipeline(cmds...)
+	b.status = b.cl.Status()
+	if err != nil {
 		return b.fail(err)
 	}
-	var errs []error
-	for range cmds {
-		errs = append(errs, b.readSimple())
-	}
-	for _, q := range queries {
-		if err := b.readResult(nil, nil); err != nil {
-			errs = append(errs, fmt.Errorf("%.40s: %w", q, err))
-		}
-	}
-	errs = append(errs, b.readSimple())
-	if err := errors.Join(errs...); err != nil {
-		return b.fail(err)
-	}
+	b.pending = false
 	b.stmts.clear()
 	b.vars, b.lastInsertID, b.multi = vars{}, 0, 0
 	b.dirty, b.tainted, b.owner = false, false, 0
-	return nil
-}
-
-// queue buffers one command (sequence id 0) without flushing.
-func (b *backendConn) queue(cmd []byte) error {
-	b.pc.seq = 0
-	if err := b.pc.writePacket(cmd); err != nil {
-		return b.fail(err)
-	}
 	return nil
 }

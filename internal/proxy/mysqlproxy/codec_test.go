@@ -1,125 +1,25 @@
 package mysqlproxy
 
 import (
-	"bufio"
 	"bytes"
-	"reflect"
 	"testing"
+
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 )
-
-// bufConn returns a packetConn that writes into and reads from buf.
-func bufConn(buf *bytes.Buffer) *packetConn {
-	return &packetConn{r: bufio.NewReader(buf), w: bufio.NewWriter(buf)}
-}
-
-func TestPacketConn_Split(t *testing.T) {
-	for _, n := range []int{0, 1, maxFrame - 1, maxFrame, maxFrame + 1, 2 * maxFrame} {
-		var buf bytes.Buffer
-		w := bufConn(&buf)
-		want := bytes.Repeat([]byte{'q'}, n)
-		if err := w.writePacket(want); err != nil {
-			t.Fatal(err)
-		}
-		if err := w.flush(); err != nil {
-			t.Fatal(err)
-		}
-		frames := n/maxFrame + 1
-		if got := buf.Len(); got != n+4*frames {
-			t.Fatalf("n=%d: %d bytes on the wire, want %d", n, got, n+4*frames)
-		}
-		r := bufConn(&buf)
-		r.strictSeq = true
-		got, err := r.readPacket()
-		if err != nil {
-			t.Fatalf("n=%d: %v", n, err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Fatalf("n=%d: read %d bytes back", n, len(got))
-		}
-		if r.seq != byte(frames) {
-			t.Fatalf("n=%d: sequence %d, want %d", n, r.seq, frames)
-		}
-	}
-}
-
-func TestPacketConn_BadSequence(t *testing.T) {
-	r := bufConn(bytes.NewBuffer([]byte{1, 0, 0, 5, 'x'}))
-	r.strictSeq = true
-	if _, err := r.readPacket(); err == nil {
-		t.Fatal("out-of-sequence frame accepted")
-	}
-}
-
-func TestOKPacket_RoundTrip(t *testing.T) {
-	tests := []struct {
-		name string
-		ok   okPacket
-		caps uint32
-	}{
-		{"plain", okPacket{affectedRows: 3, lastInsertID: 1 << 40, status: statusAutocommit, warnings: 2}, capProtocol41},
-		{"info", okPacket{status: statusInTrans, info: []byte("Rows matched: 1")}, capProtocol41},
-		{"tracked", okPacket{status: statusStateChanged, info: []byte{}, sessionState: []byte{2, 1, '1'}}, capSessionTrack},
-		{"eof header", okPacket{header: hdrEOF, status: statusMoreResults}, capSessionTrack},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			p := tc.ok.encode(nil, tc.caps)
-			got, err := parseOK(p, tc.caps&capSessionTrack != 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.affectedRows != tc.ok.affectedRows || got.lastInsertID != tc.ok.lastInsertID || got.status != tc.ok.status ||
-				!bytes.Equal(got.info, tc.ok.info) || !bytes.Equal(got.sessionState, tc.ok.sessionState) {
-				t.Fatalf("got %+v, want %+v", got, tc.ok)
-			}
-		})
-	}
-	t.Run("session state stripped for clients without tracking", func(t *testing.T) {
-		ok := okPacket{status: statusStateChanged | statusAutocommit, sessionState: []byte{2, 1, '1'}}
-		got, err := parseOK(ok.encode(nil, capProtocol41), false)
-		if err != nil || got.status != statusAutocommit || len(got.info) != 0 {
-			t.Fatalf("got %+v, %v", got, err)
-		}
-	})
-}
-
-func TestGreeting_RoundTrip(t *testing.T) {
-	want := &greeting{version: "10.11.19-MariaDB", connID: 77, scramble: newScramble(), caps: serverCaps | capSSL,
-		charset: defaultCharset, status: statusAutocommit, plugin: pluginSHA2}
-	got, err := parseGreeting(want.encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("got %+v\nwant %+v", got, want)
-	}
-}
-
-func TestHandshakeResponse_RoundTrip(t *testing.T) {
-	want := &handshakeResponse{caps: backendCaps | capConnectWithDB, maxPacket: 1 << 24, charset: 8, user: "app",
-		auth: []byte("0123456789abcdefghij"), db: "shop", plugin: pluginNative, attrs: map[string]string{"_os": "linux"}}
-	got, err := parseHandshakeResponse(want.encode())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("got %+v\nwant %+v", got, want)
-	}
-}
 
 func TestSessionState_Parse(t *testing.T) {
 	// Captured from MariaDB 10.11: SET NAMES latin1, then USE mysql.
 	names := []byte("\x00 \x18character_set_connection\x06latin1\x00\x1c\x14character_set_client\x06latin1\x02\x011")
-	sc, err := parseSessionState(names)
-	if err != nil || !sc.changed || len(sc.vars) != 2 || !sc.explained() {
+	sc, err := mysqlwire.ParseSessionState(names)
+	if err != nil || !sc.Changed || len(sc.Vars) != 2 || !explained(sc) {
 		t.Fatalf("SET NAMES: %+v %v", sc, err)
 	}
-	sc, err = parseSessionState([]byte("\x01\x06\x05mysql\x02\x011"))
-	if err != nil || sc.schema != "mysql" || !sc.explained() {
+	sc, err = mysqlwire.ParseSessionState([]byte("\x01\x06\x05mysql\x02\x011"))
+	if err != nil || sc.Schema != "mysql" || !explained(sc) {
 		t.Fatalf("USE: %+v %v", sc, err)
 	}
-	sc, err = parseSessionState([]byte("\x02\x011")) // SET @a = 1
-	if err != nil || !sc.changed || sc.explained() {
+	sc, err = mysqlwire.ParseSessionState([]byte("\x02\x011")) // SET @a = 1
+	if err != nil || !sc.Changed || explained(sc) {
 		t.Fatalf("user variable: %+v %v", sc, err)
 	}
 }
@@ -203,14 +103,15 @@ func TestParseKill(t *testing.T) {
 
 func TestRewriteExecute(t *testing.T) {
 	cs := &clientStmt{params: 2}
-	first := []byte{comStmtExecute, 9, 0, 0, 0, 0, 1, 0, 0, 0, 0x00, 1, 8, 0, 253, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 'x'}
-	out, err := rewriteExecute(first, 3, cs)
+	var scratch []byte
+	first := []byte{mysqlwire.ComStmtExecute, 9, 0, 0, 0, 0, 1, 0, 0, 0, 0x00, 1, 8, 0, 253, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 'x'}
+	out, err := rewriteExecute(first, 3, cs, &scratch)
 	if err != nil || out[1] != 3 || !bytes.Equal(cs.types, []byte{8, 0, 253, 0}) {
 		t.Fatalf("first execute: %v %v %v", out, err, cs.types)
 	}
-	again := []byte{comStmtExecute, 9, 0, 0, 0, 0, 1, 0, 0, 0, 0x00, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 'y'}
-	out, err = rewriteExecute(again, 4, cs)
-	want := []byte{comStmtExecute, 4, 0, 0, 0, 0, 1, 0, 0, 0, 0x00, 1, 8, 0, 253, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 'y'}
+	again := []byte{mysqlwire.ComStmtExecute, 9, 0, 0, 0, 0, 1, 0, 0, 0, 0x00, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 'y'}
+	out, err = rewriteExecute(again, 4, cs, &scratch)
+	want := []byte{mysqlwire.ComStmtExecute, 4, 0, 0, 0, 0, 1, 0, 0, 0, 0x00, 1, 8, 0, 253, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 'y'}
 	if err != nil || !bytes.Equal(out, want) {
 		t.Fatalf("rebind: %v %v", out, err)
 	}

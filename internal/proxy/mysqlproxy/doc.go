@@ -30,7 +30,7 @@
 // hide behind materialised result sets (streaming rows frame by frame,
 // renumbering sequence ids when it converts EOF to OK, rewriting statement
 // ids), the server and client halves are each a few hundred lines, and it
-// keeps the module set to the one MySQL dependency STYLE.md allows
+// keeps the module set to the one MySQL dependency CONTRIBUTING.md allows
 // (go-sql-driver/mysql, used only by tests here). Every decoder is fuzzed
 // (fuzz_test.go).
 //

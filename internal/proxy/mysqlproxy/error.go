@@ -4,10 +4,10 @@ package mysqlproxy
 // Error numbers: https://dev.mysql.com/doc/mysql-errors/8.0/en/server-error-reference.html
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
 
@@ -51,32 +51,17 @@ func (e *Error) Unwrap() error { return e.Err }
 // Retryable reports that the statement never reached the database.
 func (e *Error) Retryable() bool { return e.Err != nil && proxy.Retryable(e.Err) }
 
-// packet encodes e as an ERR packet for a CLIENT_PROTOCOL_41 client.
-func (e *Error) packet() []byte {
-	b := make([]byte, 0, 9+len(e.Msg))
-	b = append(b, hdrERR)
-	b = binary.LittleEndian.AppendUint16(b, e.Code)
-	state := e.State
-	if len(state) != 5 {
-		state = "HY000"
-	}
-	b = append(b, '#')
-	b = append(b, state...)
-	return append(b, e.Msg...)
+// Packet encodes e as an ERR packet for a CLIENT_PROTOCOL_41 client.
+func (e *Error) Packet() []byte {
+	return (&mysqlwire.Error{Code: e.Code, State: e.State, Msg: e.Msg}).Packet()
 }
 
 // parseErr decodes an ERR packet from a CLIENT_PROTOCOL_41 server.
-func parseErr(p []byte) *Error {
-	if len(p) < 3 || p[0] != hdrERR {
-		return &Error{Code: crServerLost, State: "HY000", Msg: "malformed error packet"}
-	}
-	e := &Error{Code: binary.LittleEndian.Uint16(p[1:]), State: "HY000"}
-	rest := p[3:]
-	if len(rest) >= 6 && rest[0] == '#' {
-		e.State, rest = string(rest[1:6]), rest[6:]
-	}
-	e.Msg = string(rest)
-	return e
+func parseErr(p []byte) *Error { return fromWire(mysqlwire.ParseErr(p)) }
+
+// fromWire turns an error a server reported into the proxy's Error.
+func fromWire(e *mysqlwire.Error) *Error {
+	return &Error{Code: e.Code, State: e.State, Msg: e.Msg}
 }
 
 func newError(code uint16, state, format string, args ...any) *Error {

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 )
 
 // faultRelay is a TCP relay between the proxy and the database that counts
@@ -78,7 +80,7 @@ func (r *faultRelay) copyCounting(dst, src net.Conn) {
 		if _, err := io.ReadFull(src, p); err != nil {
 			return
 		}
-		if n > 1 && p[0] == comQuery && hdr[3] == 0 {
+		if n > 1 && p[0] == mysqlwire.ComQuery && hdr[3] == 0 {
 			q := strings.ToUpper(strings.TrimSpace(string(p[1:])))
 			r.mu.Lock()
 			r.counts[q]++

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
 
@@ -197,11 +198,11 @@ func TestSession_PendingReplyNeverPooled(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := pb.Conn.pc.command([]byte{comPing}); err != nil { // its OK stays unread
+		if err := pb.Conn.pc.Command([]byte{mysqlwire.ComPing}); err != nil { // its OK stays unread
 			t.Fatal(err)
 		}
 		if !pending {
-			if err := pb.Conn.readSimple(); err != nil {
+			if _, err := pb.Conn.pc.ReadPacket(); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 )
 
-// TestServer_Storm is T1 at CI scale: 1,000 short-lived clients (one
+// TestServer_Storm at CI scale: 1,000 short-lived clients (one
 // connection per query, like Lambda) over 10 backend connections.
 func TestServer_Storm(t *testing.T) {
 	const clients, backends = 1000, 10
@@ -94,7 +94,7 @@ func TestServer_TooManyClients(t *testing.T) {
 	}
 }
 
-// TestServer_BorrowTimeout is T2: with both backends held in
+// TestServer_BorrowTimeout: with both backends held in
 // transactions a third client gets a clear 1205-class error.
 func TestServer_BorrowTimeout(t *testing.T) {
 	tp := startProxy(t, proxyOpts{pool: 2, borrowTimeout: 300 * time.Millisecond})
@@ -117,7 +117,7 @@ func TestServer_BorrowTimeout(t *testing.T) {
 	}
 }
 
-// TestServer_BackendRestart is T3: the database goes away and comes back.
+// TestServer_BackendRestart: the database goes away and comes back.
 // A transaction in flight fails with 2013; idle clients survive; while
 // the database is down new statements fail fast; afterwards they work.
 func TestServer_BackendRestart(t *testing.T) {
@@ -169,7 +169,7 @@ func captureDSN(tp *testProxy) string {
 	return strings.Replace(tp.dsn(""), "@tcp(", "@capture(", 1)
 }
 
-// TestSession_ClientGone is T5: a client that disappears inside a
+// TestSession_ClientGone: a client that disappears inside a
 // transaction gets exactly one ROLLBACK, its row never lands, and the
 // backend goes back to the pool; a client dropping mid-result leaks no
 // busy backend either.
@@ -236,7 +236,7 @@ func TestSession_ClientGone(t *testing.T) {
 	}
 }
 
-// TestServer_Shutdown is T13: a transaction in flight may finish; idle
+// TestServer_Shutdown: a transaction in flight may finish; idle
 // clients are closed; new clients are refused.
 func TestServer_Shutdown(t *testing.T) {
 	tp := startProxy(t, proxyOpts{pool: 2})
@@ -270,7 +270,7 @@ func TestServer_Shutdown(t *testing.T) {
 	}
 }
 
-// TestSession_KillQuery is T8: KILL QUERY <proxy connection id> stops the
+// TestSession_KillQuery: KILL QUERY <proxy connection id> stops the
 // statement on the right backend thread and nothing else.
 func TestSession_KillQuery(t *testing.T) {
 	tp := startProxy(t, proxyOpts{pool: 3})

@@ -2,16 +2,17 @@ package mysqlproxy
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 	"github.com/sqlgate/sqlgate/internal/proxy"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
-// TestSession_Protocol is T12: multi-statements, 16 MiB packet splits,
+// TestSession_Protocol: multi-statements, 16 MiB packet splits,
 // LOAD DATA LOCAL, and clients with and without DEPRECATE_EOF.
 func TestSession_Protocol(t *testing.T) {
 	tp := startProxy(t, proxyOpts{pool: 2})
@@ -44,7 +45,7 @@ func TestSession_Protocol(t *testing.T) {
 	t.Run("16 MiB split", func(t *testing.T) {
 		db := tp.open(t, "")
 		var s string
-		const n = maxFrame - 2 // with its 4-byte length prefix the row spans two frames
+		const n = mysqlwire.MaxFrame - 2 // with its 4-byte length prefix the row spans two frames
 		if err := db.QueryRow(fmt.Sprintf("SELECT REPEAT('z', %d)", n)).Scan(&s); err != nil {
 			t.Fatal(err)
 		}
@@ -67,9 +68,8 @@ func TestSession_Protocol(t *testing.T) {
 		}
 	})
 	t.Run("mariadb cli", func(t *testing.T) {
-		if _, err := exec.LookPath("mariadb"); err != nil {
-			t.Skip("no mariadb client")
-		}
+		_, err := exec.LookPath("mariadb")
+		testdb.NeedTool(t, err == nil, "the mariadb client")
 		out, err := exec.Command("mariadb", "-h127.0.0.1", "-P"+port(tp.addr), "-u"+tp.db.User, "-p"+tp.db.Passwd,
 			"--batch", "--skip-column-names", tp.db.DBName, "-e",
 			"SELECT 40+2; SET NAMES latin1; SELECT @@character_set_client; USE mysql; SELECT DATABASE(); SHOW TABLES LIKE 'user'").CombinedOutput()
@@ -87,9 +87,7 @@ func TestSession_Protocol(t *testing.T) {
 		}
 	})
 	t.Run("pymysql", func(t *testing.T) {
-		if err := exec.Command("/usr/bin/python3", "-c", "import pymysql").Run(); err != nil {
-			t.Skip("no pymysql (apt-get install python3-pymysql)")
-		}
+		testdb.NeedTool(t, exec.Command("/usr/bin/python3", "-c", "import pymysql").Run() == nil, "pymysql (python3-pymysql)")
 		// pymysql negotiates neither DEPRECATE_EOF nor SESSION_TRACK.
 		py := `import pymysql, sys
 c = pymysql.connect(host="127.0.0.1", port=int(sys.argv[1]), user=sys.argv[2], password=sys.argv[3], database=sys.argv[4])
@@ -125,25 +123,14 @@ func TestSession_ChangeUserAndReset(t *testing.T) {
 	if _, err := c.exec("SET @v = 1"); err != nil { // pins
 		t.Fatal(err)
 	}
-	if err := c.simple([]byte{comResetConnection}); err != nil {
+	if err := c.simple([]byte{mysqlwire.ComResetConnection}); err != nil {
 		t.Fatal(err)
 	}
 	if rows, err := c.query("SELECT @v IS NULL, DATABASE()"); err != nil || rows[0][0] != "1" || rows[0][1] != tp.db.DBName {
 		t.Fatalf("after COM_RESET_CONNECTION: %v %v", rows, err)
 	}
 	// COM_CHANGE_USER with a native scramble of the original greeting.
-	cu := []byte{comChangeUser}
-	cu = append(cu, login.User...)
-	cu = append(cu, 0)
-	auth := scrambleNative(c.scrambleSeen, login.Password)
-	cu = append(cu, byte(len(auth)))
-	cu = append(cu, auth...)
-	cu = append(cu, "mysql"...)
-	cu = append(cu, 0)
-	cu = binary.LittleEndian.AppendUint16(cu, defaultCharset)
-	cu = append(cu, pluginNative...)
-	cu = append(cu, 0)
-	if err := c.simple(cu); err != nil {
+	if err := c.cl.ChangeUser(login.User, login.Password, "mysql"); err != nil {
 		t.Fatalf("COM_CHANGE_USER: %v", err)
 	}
 	if rows, err := c.query("SELECT DATABASE()"); err != nil || rows[0][0] != "mysql" {
@@ -152,17 +139,17 @@ func TestSession_ChangeUserAndReset(t *testing.T) {
 	// An unknown user is asked for a cleartext password (it might hold an
 	// IAM token) exactly as a known user with a wrong scramble, then
 	// refused: the exchange does not tell which users exist.
-	bad := append([]byte{comChangeUser}, "nobody\x00\x00\x00"...)
-	if err := c.pc.command(bad); err != nil {
+	bad := append([]byte{mysqlwire.ComChangeUser}, "nobody\x00\x00\x00"...)
+	if err := c.pc.Command(bad); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := c.pc.readPacket(); err != nil || len(p) == 0 || p[0] != hdrEOF {
+	if p, err := c.pc.ReadPacket(); err != nil || len(p) == 0 || p[0] != mysqlwire.HdrEOF {
 		t.Fatalf("COM_CHANGE_USER to an unknown user: %x %v, want an auth switch", p, err)
 	}
-	if err := c.pc.send([]byte("wrong\x00")); err != nil {
+	if err := c.pc.Send([]byte("wrong\x00")); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := c.pc.readPacket(); err != nil || len(p) == 0 || p[0] != hdrERR || !strings.Contains(parseErr(p).Error(), "1045") {
+	if p, err := c.pc.ReadPacket(); err != nil || len(p) == 0 || p[0] != mysqlwire.HdrERR || !strings.Contains(parseErr(p).Error(), "1045") {
 		t.Fatalf("COM_CHANGE_USER to an unknown user: %x %v, want 1045", p, err)
 	}
 }

@@ -1,5 +1,7 @@
 package mysqlproxy
 
+import "github.com/sqlgate/sqlgate/internal/mysqlwire"
+
 // Relaying command responses from a backend to a client, frame by frame
 // (rows are never buffered whole), converting between the backend's fixed
 // capabilities (CLIENT_DEPRECATE_EOF, CLIENT_SESSION_TRACK) and the
@@ -27,7 +29,7 @@ type relayResult struct {
 // relay copies the response to the command just sent to be.
 func (c *session) relay(be *backendConn, kind respKind) (res relayResult, err error) {
 	defer func() {
-		if ferr := c.cl.flush(); ferr != nil && err == nil {
+		if ferr := c.cl.Flush(); ferr != nil && err == nil {
 			err = &clientGoneError{ferr}
 		}
 	}()
@@ -38,19 +40,19 @@ func (c *session) relay(be *backendConn, kind respKind) (res relayResult, err er
 		return res, c.relayRows(be, &res)
 	}
 	for {
-		p, more, err := be.pc.readFrame()
+		p, more, err := be.pc.ReadFrame()
 		if err != nil {
 			return res, be.fail(err)
 		}
 		switch {
 		case more:
-			return res, be.fail(errMalformed)
+			return res, be.fail(mysqlwire.ErrMalformed)
 		case len(p) == 0:
-			return res, be.fail(errMalformed)
-		case p[0] == hdrERR:
+			return res, be.fail(mysqlwire.ErrMalformed)
+		case p[0] == mysqlwire.HdrERR:
 			res.err = true
 			return res, c.out(p)
-		case p[0] == hdrOK:
+		case p[0] == mysqlwire.HdrOK:
 			ok, err := c.noteOK(be, p, &res)
 			if err != nil {
 				return res, err
@@ -58,18 +60,18 @@ func (c *session) relay(be *backendConn, kind respKind) (res relayResult, err er
 			if err := c.writeBackendOK(p, ok); err != nil {
 				return res, err
 			}
-			if ok.status&statusMoreResults == 0 {
+			if ok.Status&mysqlwire.StatusMoreResults == 0 {
 				return res, nil
 			}
 			continue
-		case p[0] == hdrLocalInfile:
+		case p[0] == mysqlwire.HdrLocalInfile:
 			// Never requested (no CLIENT_LOCAL_FILES), refused anyway:
 			// an empty packet ends the file; the server answers.
-			if err := be.pc.send(nil); err != nil {
+			if err := be.pc.Send(nil); err != nil {
 				return res, be.fail(err)
 			}
 			continue
-		case isEOF(p, false) && kind == respFieldList:
+		case mysqlwire.IsEOF(p, false) && kind == respFieldList:
 			return res, c.writeTerminator(be, p, &res)
 		}
 		if kind == respFieldList {
@@ -81,7 +83,7 @@ func (c *session) relay(be *backendConn, kind respKind) (res relayResult, err er
 		if err := c.relayResultSet(be, p, &res); err != nil {
 			return res, err
 		}
-		if res.err || be.status&statusMoreResults == 0 {
+		if res.err || be.status&mysqlwire.StatusMoreResults == 0 {
 			return res, nil
 		}
 	}
@@ -89,15 +91,15 @@ func (c *session) relay(be *backendConn, kind respKind) (res relayResult, err er
 
 // relayResultSet relays one result set whose column-count packet is p.
 func (c *session) relayResultSet(be *backendConn, p []byte, res *relayResult) error {
-	n, _, ok := readLenenc(p)
+	n, _, ok := mysqlwire.ReadLenenc(p)
 	if !ok {
-		return be.fail(errMalformed)
+		return be.fail(mysqlwire.ErrMalformed)
 	}
 	if err := c.out(p); err != nil {
 		return err
 	}
 	for range n {
-		p, err := be.pc.readPacket()
+		p, err := be.pc.ReadPacket()
 		if err != nil {
 			return be.fail(err)
 		}
@@ -105,8 +107,8 @@ func (c *session) relayResultSet(be *backendConn, p []byte, res *relayResult) er
 			return err
 		}
 	}
-	if c.caps&capDeprecateEOF == 0 {
-		if err := c.out(eofPacket(0, be.status)); err != nil {
+	if c.caps&mysqlwire.CapDeprecateEOF == 0 {
+		if err := c.out(mysqlwire.AppendEOF(c.eof[:0], 0, be.status)); err != nil {
 			return err
 		}
 	}
@@ -116,14 +118,14 @@ func (c *session) relayResultSet(be *backendConn, p []byte, res *relayResult) er
 // relayRows relays rows up to and including the terminator.
 func (c *session) relayRows(be *backendConn, res *relayResult) error {
 	for {
-		p, more, err := be.pc.readFrame()
+		p, more, err := be.pc.ReadFrame()
 		if err != nil {
 			return be.fail(err)
 		}
-		if isEOF(p, more) {
+		if mysqlwire.IsEOF(p, more) {
 			return c.writeTerminator(be, p, res)
 		}
-		if !more && len(p) > 0 && p[0] == hdrERR {
+		if !more && len(p) > 0 && p[0] == mysqlwire.HdrERR {
 			res.err = true
 			return c.out(p)
 		}
@@ -131,7 +133,7 @@ func (c *session) relayRows(be *backendConn, res *relayResult) error {
 			return err
 		}
 		for more {
-			if p, more, err = be.pc.readFrame(); err != nil {
+			if p, more, err = be.pc.ReadFrame(); err != nil {
 				return be.fail(err)
 			}
 			if err := c.out(p); err != nil {
@@ -145,13 +147,13 @@ func (c *session) relayRows(be *backendConn, res *relayResult) error {
 // from the backend, sent as such to DEPRECATE_EOF clients and as a classic
 // EOF packet to the others.
 func (c *session) writeTerminator(be *backendConn, p []byte, res *relayResult) error {
-	var ok okPacket
+	var ok mysqlwire.OK
 	if len(p) == 5 {
-		w, st, err := parseEOF(p)
+		w, st, err := mysqlwire.ParseEOF(p)
 		if err != nil {
 			return be.fail(err)
 		}
-		ok = okPacket{header: hdrEOF, warnings: w, status: st}
+		ok = mysqlwire.OK{Header: mysqlwire.HdrEOF, Warnings: w, Status: st}
 		be.status = st
 		res.results++
 	} else {
@@ -160,20 +162,20 @@ func (c *session) writeTerminator(be *backendConn, p []byte, res *relayResult) e
 			return err
 		}
 	}
-	if c.caps&capDeprecateEOF == 0 {
-		return c.out(eofPacket(ok.warnings, ok.status))
+	if c.caps&mysqlwire.CapDeprecateEOF == 0 {
+		return c.out(mysqlwire.AppendEOF(c.eof[:0], ok.Warnings, ok.Status))
 	}
 	if len(p) > 5 {
 		return c.writeBackendOK(p, ok)
 	}
-	return c.out(ok.encode(nil, c.caps))
+	return c.out(ok.Encode(nil, c.caps))
 }
 
 // noteOK decodes an OK from be and applies what it says to the backend and
 // the client session: status, last insert id and tracked state; untracked
 // state changes pin the session.
-func (c *session) noteOK(be *backendConn, p []byte, res *relayResult) (okPacket, error) {
-	ok, err := parseOK(p, true)
+func (c *session) noteOK(be *backendConn, p []byte, res *relayResult) (mysqlwire.OK, error) {
+	ok, err := mysqlwire.ParseOK(p, true)
 	if err != nil {
 		return ok, be.fail(err)
 	}
@@ -182,44 +184,44 @@ func (c *session) noteOK(be *backendConn, p []byte, res *relayResult) (okPacket,
 		return ok, be.fail(err)
 	}
 	res.results++
-	if ok.lastInsertID != 0 {
-		c.lastInsertID = ok.lastInsertID
+	if ok.LastInsertID != 0 {
+		c.lastInsertID = ok.LastInsertID
 	}
-	if ok.sessionState == nil {
+	if ok.SessionState == nil {
 		return ok, nil
 	}
 	c.vars.apply(sc)
-	if sc.hasSchema {
-		c.schema = sc.schema
+	if sc.HasSchema {
+		c.schema = sc.Schema
 	}
-	if sc.changed {
+	if sc.Changed {
 		res.changed = true
 	}
 	switch {
-	case sc.untracked() != "":
-		c.pin("SET of untracked variable " + sc.untracked())
-	case sc.changed && !(c.explain && sc.explained()):
+	case untracked(sc) != "":
+		c.pin("SET of untracked variable " + untracked(sc))
+	case sc.Changed && !(c.explain && explained(sc)):
 		c.pin("session state the proxy cannot track (user variable, temporary table or SQL prepared statement)")
 	}
-	if sc.hasTxChars {
-		c.holdTx = sc.txChars != "" && ok.status&statusInTrans == 0
+	if sc.HasTxChars {
+		c.holdTx = sc.TxChars != "" && ok.Status&mysqlwire.StatusInTrans == 0
 	}
 	return ok, nil
 }
 
 // writeBackendOK sends a backend's OK packet p (decoded as ok) in the
 // client's format; clients with session tracking get it unchanged.
-func (c *session) writeBackendOK(p []byte, ok okPacket) error {
-	if c.caps&capSessionTrack != 0 {
+func (c *session) writeBackendOK(p []byte, ok mysqlwire.OK) error {
+	if c.caps&mysqlwire.CapSessionTrack != 0 {
 		return c.out(p)
 	}
-	return c.out(ok.encode(make([]byte, 0, len(p)), c.caps))
+	return c.out(ok.Encode(make([]byte, 0, len(p)), c.caps))
 }
 
 // copyPacket relays one logical packet unchanged.
 func (c *session) copyPacket(be *backendConn) error {
 	for {
-		p, more, err := be.pc.readFrame()
+		p, more, err := be.pc.ReadFrame()
 		if err != nil {
 			return be.fail(err)
 		}
@@ -235,7 +237,7 @@ func (c *session) copyPacket(be *backendConn) error {
 // out writes one frame to the client (buffered).
 func (c *session) out(p []byte) error {
 	c.ps.Counters.BytesOut += uint64(len(p)) + 4
-	if err := c.cl.writeFrame(p); err != nil {
+	if err := c.cl.WriteFrame(p); err != nil {
 		return &clientGoneError{err}
 	}
 	return nil
@@ -244,7 +246,7 @@ func (c *session) out(p []byte) error {
 // outPacket writes a logical packet, split as needed.
 func (c *session) outPacket(p []byte) error {
 	c.ps.Counters.BytesOut += uint64(len(p)) + 4
-	if err := c.cl.writePacket(p); err != nil {
+	if err := c.cl.WritePacket(p); err != nil {
 		return &clientGoneError{err}
 	}
 	return nil

@@ -1,7 +1,7 @@
 package mysqlproxy
 
 // A lexical scan of COM_QUERY text for the statements RDS Proxy pins on
-// (spec proxy.md §1.5) and for LAST_INSERT_ID(). It is a hint layered on
+// and for LAST_INSERT_ID(). It is a hint layered on
 // the authoritative signal, the backend's session-state trackers; it never
 // decides transaction boundaries.
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
 
@@ -35,6 +36,8 @@ type Server struct {
 	strict bool
 	// handOverResets counts backend sessions reset on a hand-over.
 	handOverResets atomic.Uint64
+	// ticks counts the watch janitor's periods (see watch.go).
+	ticks atomic.Uint64
 
 	// greetPlugin is the auth plugin the greeting proposes.
 	greetPlugin string
@@ -65,7 +68,7 @@ func New(d proxy.Deps) (*Server, error) {
 		log = slog.Default()
 	}
 	s := &Server{cfg: *d.Cluster.Proxy, log: log.With("component", "mysqlproxy"),
-		sessions: map[uint32]*session{}, sha2: map[string][32]byte{}, greetPlugin: pluginNative,
+		sessions: map[uint32]*session{}, sha2: map[string][32]byte{}, greetPlugin: mysqlwire.PluginNative,
 		strict: d.Cluster.Proxy.StrictIsolation()}
 	s.dialer = &dialer{addr: d.Cluster.Address, initQuery: s.cfg.InitQuery, defaultDB: d.Cluster.Database,
 		timeout: connectTimeout, onVersion: s.setVersion}
@@ -92,7 +95,18 @@ func (s *Server) Listen() error { return s.px.Listen() }
 func (s *Server) Addr() net.Addr { return s.px.Addr() }
 
 // Serve accepts clients until Shutdown or ctx is done.
-func (s *Server) Serve(ctx context.Context) error { return s.px.Serve(ctx) }
+func (s *Server) Serve(ctx context.Context) error {
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		s.watchLoop(stop)
+	}()
+	defer func() {
+		close(stop)
+		<-done
+	}()
+	return s.px.Serve(ctx)
+}
 
 // Shutdown drains clients (see proxy.Server.Shutdown) and closes the pool.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -119,8 +133,8 @@ func (s *Server) dial(ctx context.Context, login proxy.Login) (*backendConn, err
 // Reject answers a turned-away client with an ERR packet instead of the
 // greeting, as mysqld does for ER_CON_COUNT_ERROR.
 func (s *Server) Reject(conn net.Conn, err error) {
-	pc := newPacketConn(conn)
-	_ = pc.send(borrowError(err).packet())
+	pc := mysqlwire.NewPacketConn(conn)
+	_ = pc.Send(borrowError(err).Packet())
 }
 
 // ServeSession runs one client session.
@@ -165,9 +179,9 @@ func (s *Server) serverVersion() string {
 		}
 		defer conn.Close()
 		_ = conn.SetDeadline(time.Now().Add(time.Second))
-		if p, err := newPacketConn(conn).readPacket(); err == nil {
-			if g, err := parseGreeting(p); err == nil {
-				s.setVersion(g.version)
+		if p, err := mysqlwire.NewPacketConn(conn).ReadPacket(); err == nil {
+			if g, err := mysqlwire.ParseGreeting(p); err == nil {
+				s.setVersion(g.Version)
 			}
 		}
 	})
@@ -205,11 +219,11 @@ func (s *Server) sha2Cached(user, password string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, ok := s.sha2[user]
-	return ok && d == sha2Digest(password)
+	return ok && d == mysqlwire.SHA2Digest(password)
 }
 
 func (s *Server) sha2Store(user, password string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sha2[user] = sha2Digest(password)
+	s.sha2[user] = mysqlwire.SHA2Digest(password)
 }

@@ -7,10 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"sync"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
 
@@ -24,7 +24,7 @@ type session struct {
 	srv    *Server
 	ps     *proxy.Session
 	id     uint32
-	cl     *packetConn
+	cl     *mysqlwire.PacketConn
 	log    *slog.Logger
 	cancel context.CancelFunc
 	raw    net.Conn // the client TCP connection, under any TLS
@@ -48,6 +48,9 @@ type session struct {
 	longData map[uint32]bool // statements with COM_STMT_SEND_LONG_DATA pending
 	holdTx   bool            // SET TRANSACTION awaits the next transaction
 	curSQL   []byte          // statement being run, for the pin digest
+	cmd      []byte          // the command being run (reused buffer)
+	scratch  []byte          // a rewritten COM_STMT_EXECUTE (reused buffer)
+	eof      [5]byte         // an EOF packet being sent
 	// explain: a state change the server reports for the running command
 	// may be explained by the variables and schema it reports (a SET or
 	// USE the scan could read), rather than pinning the session.
@@ -55,6 +58,7 @@ type session struct {
 
 	be     *proxy.Pooled[*backendConn]
 	pinned bool
+	watch  cmdWatch
 
 	mu      sync.Mutex // guards following fields
 	running *backendConn
@@ -64,8 +68,8 @@ type session struct {
 }
 
 func newSession(s *Server, ps *proxy.Session, cancel context.CancelFunc) *session {
-	return &session{srv: s, ps: ps, id: uint32(ps.ID), cl: newPacketConn(ps.Conn), cancel: cancel, raw: ps.Conn,
-		log: ps.Log.With("proto", "mysql"), scramble: newScramble(), vars: vars{}, status: statusAutocommit,
+	return &session{srv: s, ps: ps, id: uint32(ps.ID), cl: mysqlwire.NewPacketConn(ps.Conn), cancel: cancel, raw: ps.Conn,
+		log: ps.Log.With("proto", "mysql"), scramble: mysqlwire.NewScramble(), vars: vars{}, status: mysqlwire.StatusAutocommit,
 		stmts: map[uint32]*clientStmt{}, longData: map[uint32]bool{}}
 }
 
@@ -85,14 +89,14 @@ func (c *session) run(ctx context.Context) error {
 			if err := c.ps.WaitIdle(); err != nil {
 				return err
 			}
-			_, err := c.cl.r.Peek(1)
+			_, err := c.cl.Peek(1)
 			if err != nil {
 				return c.ps.IdleErr(err)
 			}
 			c.ps.Busy()
 		}
-		c.cl.seq = 0
-		p, err := c.cl.readPacket()
+		c.cl.ResetSeq()
+		p, err := c.cl.ReadPacket()
 		if errors.Is(err, io.EOF) {
 			return nil // client closed without COM_QUIT
 		}
@@ -100,6 +104,13 @@ func (c *session) run(ctx context.Context) error {
 			return fmt.Errorf("read command: %w", err)
 		}
 		c.ps.Counters.BytesIn += uint64(len(p)) + 4
+		// A command is used while the client socket may be read again
+		// (watchClient), which can refill the buffer p points into.
+		c.cmd = append(c.cmd[:0], p...)
+		p = c.cmd
+		if cap(c.cmd) > 64<<10 {
+			c.cmd = nil // do not pin a huge statement's buffer
+		}
 		if len(p) == 0 {
 			if err := c.sendErr(newError(erUnknownCommand, "08S01", "Unknown command")); err != nil {
 				return err
@@ -116,37 +127,37 @@ func (c *session) run(ctx context.Context) error {
 func (c *session) dispatch(ctx context.Context, p []byte) (quit bool, err error) {
 	c.explain = false
 	switch p[0] {
-	case comQuit:
+	case mysqlwire.ComQuit:
 		return true, nil
-	case comPing:
-		return false, c.writeOK(okPacket{status: c.status &^ statusStateChanged})
-	case comQuery:
+	case mysqlwire.ComPing:
+		return false, c.writeOK(mysqlwire.OK{Status: c.status &^ mysqlwire.StatusStateChanged})
+	case mysqlwire.ComQuery:
 		return false, c.query(ctx, p)
-	case comInitDB, comStatistics, comFieldList, comProcessInfo, comDebug:
+	case mysqlwire.ComInitDB, mysqlwire.ComStatistics, mysqlwire.ComFieldList, mysqlwire.ComProcessInfo, mysqlwire.ComDebug:
 		return false, c.forward(ctx, p)
-	case comStmtPrepare:
+	case mysqlwire.ComStmtPrepare:
 		return false, c.stmtPrepare(ctx, p)
-	case comStmtExecute:
+	case mysqlwire.ComStmtExecute:
 		return false, c.stmtExecute(ctx, p)
-	case comStmtSendLongData:
+	case mysqlwire.ComStmtSendLongData:
 		return false, c.stmtLongData(ctx, p)
-	case comStmtClose:
+	case mysqlwire.ComStmtClose:
 		return false, c.stmtClose(p)
-	case comStmtReset:
+	case mysqlwire.ComStmtReset:
 		return false, c.stmtReset(ctx, p)
-	case comStmtFetch:
+	case mysqlwire.ComStmtFetch:
 		return false, c.stmtFetch(ctx, p)
-	case comProcessKill:
+	case mysqlwire.ComProcessKill:
 		if len(p) < 5 {
 			return false, c.sendErr(newError(erUnknownCommand, "08S01", "Malformed COM_PROCESS_KILL"))
 		}
 		id, _ := stmtID(p)
 		return false, c.kill(ctx, killStmt{id: id})
-	case comChangeUser:
+	case mysqlwire.ComChangeUser:
 		return c.changeUser(ctx, p)
-	case comResetConnection:
+	case mysqlwire.ComResetConnection:
 		return false, c.resetConnection()
-	case comSetOption:
+	case mysqlwire.ComSetOption:
 		return false, c.setOption(p)
 	}
 	return false, c.sendErr(newError(erUnknownCommand, "08S01", "Unknown command"))
@@ -185,11 +196,11 @@ func (c *session) forward(ctx context.Context, p []byte) error {
 		return c.sendErr(borrowError(err))
 	}
 	kind := respResult
-	c.explain = p[0] == comInitDB
+	c.explain = p[0] == mysqlwire.ComInitDB
 	switch p[0] {
-	case comStatistics:
+	case mysqlwire.ComStatistics:
 		kind = respSingle
-	case comFieldList:
+	case mysqlwire.ComFieldList:
 		kind = respFieldList
 	}
 	return c.exchange(p, kind)
@@ -199,9 +210,9 @@ func (c *session) forward(ctx context.Context, p []byte) error {
 func (c *session) exchange(cmd []byte, kind respKind) error {
 	be := c.be.Conn
 	c.setRunning(be)
-	stop := c.watchClient()
+	c.startWatch()
 	be.pending = true
-	err := be.pc.command(cmd)
+	err := be.pc.Command(cmd)
 	var res relayResult
 	if err == nil {
 		res, err = c.relay(be, kind)
@@ -209,41 +220,9 @@ func (c *session) exchange(cmd []byte, kind respKind) error {
 		err = be.fail(err)
 	}
 	be.pending = false
-	stop()
+	c.stopWatch()
 	c.setRunning(nil)
 	return c.finish(be, res, err)
-}
-
-// watchAfter is how long a command runs before the proxy starts watching
-// the client socket for a disconnect.
-const watchAfter = time.Second
-
-// watchClient watches the client connection while a long command runs:
-// if the client goes away, its statement is killed on the backend (then
-// the session ends and rolls back) instead of running to completion. The
-// returned stop must be called before the next client read.
-func (c *session) watchClient() (stop func()) {
-	done := make(chan struct{})
-	t := time.AfterFunc(watchAfter, func() {
-		defer close(done)
-		_, err := c.cl.r.Peek(1)
-		if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
-			return // pipelined input, or stopped
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
-		defer cancel()
-		if kerr := c.killQuery(ctx); kerr != nil {
-			c.log.Warn("kill query of a departed client", "err", kerr)
-		}
-	})
-	return func() {
-		if t.Stop() {
-			return
-		}
-		_ = c.raw.SetReadDeadline(time.Now())
-		<-done
-		_ = c.raw.SetReadDeadline(time.Time{})
-	}
 }
 
 // finish handles the end of a command on be: backend loss, the status
@@ -314,18 +293,18 @@ func (c *session) sendErr(e *Error) error {
 	if e.Err != nil {
 		c.log.Debug("error sent to client", "code", e.Code, "err", e.Err)
 	}
-	return c.send(e.packet())
+	return c.send(e.Packet())
 }
 
-func (c *session) writeOK(ok okPacket) error { return c.send(ok.encode(nil, c.caps)) }
+func (c *session) writeOK(ok mysqlwire.OK) error { return c.send(ok.Encode(nil, c.caps)) }
 
 // send writes one packet to the client and flushes.
 func (c *session) send(p []byte) error {
-	if err := c.cl.writePacket(p); err != nil {
+	if err := c.cl.WritePacket(p); err != nil {
 		return &clientGoneError{err}
 	}
 	c.ps.Counters.BytesOut += uint64(len(p)) + 4
-	if err := c.cl.flush(); err != nil {
+	if err := c.cl.Flush(); err != nil {
 		return &clientGoneError{err}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
 
@@ -26,7 +27,7 @@ func (c *session) borrow(ctx context.Context) error {
 	}
 	c.be = pb
 	c.ps.Counters.Transactions++
-	pb.Conn.pc.setDeadline(0)
+	pb.Conn.setDeadline(0)
 	if err := c.handOver(pb.Conn); err != nil {
 		c.putBackend()
 		return err
@@ -54,9 +55,9 @@ func (c *session) get(ctx context.Context) (*proxy.Pooled[*backendConn], error) 
 		if be.idleSince.IsZero() || time.Since(be.idleSince) < validateAfter {
 			return pb, nil
 		}
-		be.pc.setDeadline(2 * time.Second)
+		be.setDeadline(2 * time.Second)
 		err = be.ping()
-		be.pc.setDeadline(0)
+		be.setDeadline(0)
 		if err == nil {
 			return pb, nil
 		}
@@ -75,15 +76,15 @@ func (c *session) handOver(be *backendConn) error {
 	var err error
 	switch {
 	case c.schema == "" && be.schema != "":
-		be.pc.setDeadline(cleanupTimeout)
+		be.setDeadline(cleanupTimeout)
 		err = be.changeUser(c.login, c.srv.cfg.InitQuery)
 	case other && (c.srv.strict || be.tainted):
-		be.pc.setDeadline(cleanupTimeout)
+		be.setDeadline(cleanupTimeout)
 		err = be.reset(c.srv.cfg.InitQuery)
 	default:
 		return nil
 	}
-	be.pc.setDeadline(0)
+	be.setDeadline(0)
 	be.owner = c.ps.ID
 	c.srv.handOverResets.Add(1)
 	if err != nil {
@@ -114,7 +115,7 @@ func (c *session) sync(be *backendConn) error {
 // initVars turns the handshake character set into tracked variables.
 func (c *session) initVars() {
 	c.varsReady = true
-	if c.charset == defaultCharset {
+	if c.charset == mysqlwire.DefaultCharset {
 		return
 	}
 	m := c.srv.collations.Load()
@@ -147,7 +148,7 @@ func (c *session) maybeRelease() {
 		return
 	}
 	be := c.be.Conn
-	if !be.broken && (c.pinned || be.inTrans() || len(c.longData) > 0 || c.holdTx || be.status&statusCursorExists != 0) {
+	if !be.broken && (c.pinned || be.inTrans() || len(c.longData) > 0 || c.holdTx || be.status&mysqlwire.StatusCursorExists != 0) {
 		return
 	}
 	c.putBackend()
@@ -163,11 +164,11 @@ func (c *session) putBackend() {
 		be.broken = true // a reply is still on its way: never reuse
 	}
 	if !be.broken && (be.dirty || c.pinned) {
-		be.pc.setDeadline(cleanupTimeout)
+		be.setDeadline(cleanupTimeout)
 		if err := be.reset(c.srv.cfg.InitQuery); err != nil {
 			be.broken = true
 		}
-		be.pc.setDeadline(0)
+		be.setDeadline(0)
 	}
 	if be.broken {
 		c.srv.pool.Discard(pb)
@@ -184,7 +185,7 @@ func (c *session) close() {
 		return
 	}
 	be := c.be.Conn
-	be.pc.setDeadline(cleanupTimeout)
+	be.setDeadline(cleanupTimeout)
 	if !be.broken && !be.pending && be.inTrans() {
 		if err := be.rollback(); err != nil {
 			be.broken = true

@@ -9,6 +9,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 )
 
 // kill runs KILL [QUERY] <id> where id is a proxy connection id: the
@@ -24,7 +26,7 @@ func (c *session) kill(ctx context.Context, k killStmt) error {
 	}
 	if t == c {
 		if k.queryOnly {
-			return c.writeOK(okPacket{status: c.status})
+			return c.writeOK(mysqlwire.OK{Status: c.status})
 		}
 		_ = c.sendErr(newError(1317, "70100", "Query execution was interrupted"))
 		return errors.New("client killed its own connection")
@@ -36,7 +38,7 @@ func (c *session) kill(ctx context.Context, k killStmt) error {
 		t.cancel()
 		_ = t.raw.Close()
 	}
-	return c.writeOK(okPacket{status: c.status})
+	return c.writeOK(mysqlwire.OK{Status: c.status})
 }
 
 // killQuery interrupts the statement the session is running, if any, with
@@ -81,24 +83,24 @@ func (c *session) changeUser(ctx context.Context, p []byte) (quit bool, err erro
 	if c.schema == "" {
 		c.schema = login.Database
 	}
-	return false, c.writeOK(okPacket{status: statusAutocommit})
+	return false, c.writeOK(mysqlwire.OK{Status: mysqlwire.StatusAutocommit})
 }
 
 func parseChangeUser(p []byte, caps uint32) (user, plugin string, auth []byte, db string, charset byte, err error) {
-	u, rest, ok := readNulString(p[1:])
+	u, rest, ok := mysqlwire.ReadNulString(p[1:])
 	if !ok {
-		return "", "", nil, "", 0, errMalformed
+		return "", "", nil, "", 0, mysqlwire.ErrMalformed
 	}
-	if caps&capSecureConn != 0 {
+	if caps&mysqlwire.CapSecureConn != 0 {
 		if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
-			return "", "", nil, "", 0, errMalformed
+			return "", "", nil, "", 0, mysqlwire.ErrMalformed
 		}
 		auth, rest = rest[1:1+int(rest[0])], rest[1+int(rest[0]):]
-	} else if auth, rest, ok = readNulString(rest); !ok {
-		return "", "", nil, "", 0, errMalformed
+	} else if auth, rest, ok = mysqlwire.ReadNulString(rest); !ok {
+		return "", "", nil, "", 0, mysqlwire.ErrMalformed
 	}
 	auth = append([]byte(nil), auth...)
-	d, rest, ok := readNulString(rest)
+	d, rest, ok := mysqlwire.ReadNulString(rest)
 	if !ok {
 		d, rest = rest, nil
 	}
@@ -106,8 +108,8 @@ func parseChangeUser(p []byte, caps uint32) (user, plugin string, auth []byte, d
 		charset = byte(binary.LittleEndian.Uint16(rest))
 		rest = rest[2:]
 	}
-	if caps&capPluginAuth != 0 && len(rest) > 0 {
-		name, _, ok := readNulString(rest)
+	if caps&mysqlwire.CapPluginAuth != 0 && len(rest) > 0 {
+		name, _, ok := mysqlwire.ReadNulString(rest)
 		if !ok {
 			name = rest
 		}
@@ -122,7 +124,7 @@ func (c *session) resetConnection() error {
 	schema := c.schema
 	c.endSession()
 	c.schema = schema
-	return c.writeOK(okPacket{status: statusAutocommit})
+	return c.writeOK(mysqlwire.OK{Status: mysqlwire.StatusAutocommit})
 }
 
 // endSession rolls back and returns a held backend, resetting it, and
@@ -135,7 +137,7 @@ func (c *session) endSession() {
 	}
 	c.vars, c.varsReady, c.lastInsertID, c.holdTx = vars{}, false, 0, false
 	c.stmts, c.longData = map[uint32]*clientStmt{}, map[uint32]bool{}
-	c.pinned, c.status = false, statusAutocommit
+	c.pinned, c.status = false, mysqlwire.StatusAutocommit
 }
 
 // setOption is COM_SET_OPTION: multi-statements on or off, applied to
@@ -152,8 +154,8 @@ func (c *session) setOption(p []byte) error {
 	default:
 		return c.sendErr(newError(erUnknownCommand, "08S01", "Unknown command"))
 	}
-	if c.caps&capDeprecateEOF == 0 {
-		return c.send(eofPacket(0, c.status))
+	if c.caps&mysqlwire.CapDeprecateEOF == 0 {
+		return c.send(mysqlwire.EOFPacket(0, c.status))
 	}
-	return c.writeOK(okPacket{header: hdrEOF, status: c.status})
+	return c.writeOK(mysqlwire.OK{Header: mysqlwire.HdrEOF, Status: c.status})
 }

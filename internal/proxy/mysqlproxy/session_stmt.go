@@ -5,6 +5,8 @@ package mysqlproxy
 import (
 	"context"
 	"errors"
+
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 )
 
 func (c *session) stmtKey(sql string) string {
@@ -21,7 +23,7 @@ func (c *session) stmtPrepare(ctx context.Context, p []byte) error {
 	}
 	be := c.be.Conn
 	sc := scanSQL(p[1:])
-	cs := &clientStmt{key: c.stmtKey(sql), sql: sql, usesLastInsertID: sc.usesLastInsertID,
+	cs := &clientStmt{key: c.stmtKey(sql), sql: sql, text: []byte(sql), usesLastInsertID: sc.usesLastInsertID,
 		routine: sc.routine, sessionCmd: sc.sessionCmd}
 	st, err := be.prepare(cs.key, sql)
 	if err != nil {
@@ -46,13 +48,13 @@ func (c *session) writePrepareOK(id uint32, st *backendStmt) error {
 			return err
 		}
 		last := i == int(st.params)-1 || i == len(st.meta)-1
-		if last && c.caps&capDeprecateEOF == 0 {
-			if err := c.out(eofPacket(0, c.status)); err != nil {
+		if last && c.caps&mysqlwire.CapDeprecateEOF == 0 {
+			if err := c.out(mysqlwire.EOFPacket(0, c.status)); err != nil {
 				return err
 			}
 		}
 	}
-	if err := c.cl.flush(); err != nil {
+	if err := c.cl.Flush(); err != nil {
 		return &clientGoneError{err}
 	}
 	return nil
@@ -104,7 +106,7 @@ func (c *session) stmtExecute(ctx context.Context, p []byte) error {
 	if err != nil {
 		return c.stmtError(err)
 	}
-	c.curSQL = []byte(cs.sql)
+	c.curSQL = cs.text
 	c.explain = cs.sessionCmd && !cs.routine
 	if cs.routine && !c.pinned {
 		c.be.Conn.tainted = true
@@ -114,7 +116,7 @@ func (c *session) stmtExecute(ctx context.Context, p []byte) error {
 			return c.stmtError(err)
 		}
 	}
-	out, err := rewriteExecute(p, st.id, cs)
+	out, err := rewriteExecute(p, st.id, cs, &c.scratch)
 	if err != nil {
 		return c.stmtError(newError(erUnknownCommand, "08S01", "Malformed COM_STMT_EXECUTE"))
 	}
@@ -138,7 +140,7 @@ func (c *session) stmtLongData(ctx context.Context, p []byte) error {
 	}
 	c.longData[id] = true
 	be := c.be.Conn
-	if err := be.pc.command(withStmtID(p, st.id)); err != nil {
+	if err := be.pc.Command(withStmtID(p, st.id)); err != nil {
 		be.fail(err)
 	}
 	return nil
@@ -154,7 +156,7 @@ func (c *session) stmtClose(p []byte) error {
 	if c.longData[id] && c.be != nil {
 		cs := c.stmts[id]
 		if st := c.be.Conn.stmts.get(cs.key); st != nil {
-			_ = c.be.Conn.simple(withStmtID([]byte{comStmtReset, 0, 0, 0, 0}, st.id))
+			_ = c.be.Conn.simple(withStmtID([]byte{mysqlwire.ComStmtReset, 0, 0, 0, 0}, st.id))
 		}
 		delete(c.longData, id)
 		c.maybeRelease()
@@ -171,7 +173,7 @@ func (c *session) stmtReset(ctx context.Context, p []byte) error {
 		return c.sendErr(newError(erUnknownStmt, "HY000", "Unknown prepared statement handler (%d) given to mysqld_stmt_reset", id))
 	}
 	if !c.longData[id] || c.be == nil {
-		return c.writeOK(okPacket{status: c.status})
+		return c.writeOK(mysqlwire.OK{Status: c.status})
 	}
 	_, st, err := c.backendStmt(ctx, id, "mysqld_stmt_reset")
 	if err != nil {

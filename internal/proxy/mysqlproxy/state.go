@@ -1,27 +1,18 @@
 package mysqlproxy
 
-// Session state tracking (CLIENT_SESSION_TRACK):
-// https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_basic_ok_packet.html (session_state_info)
-// https://mariadb.com/kb/en/ok_packet/ and MySQL WL#6885.
+// Session state the proxy tracks and replays, read from the
+// session_state_info of OK packets (decoded by mysqlwire).
 
 import (
 	"sort"
 	"strings"
-)
 
-// Session tracker types in an OK packet's session_state_info.
-const (
-	trackSystemVariables   = 0
-	trackSchema            = 1
-	trackStateChange       = 2
-	trackGTIDs             = 3
-	trackTxCharacteristics = 4
-	trackTxState           = 5
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 )
 
 // trackedVars are the session variables the proxy records and replays on
 // whichever backend a client borrows, instead of pinning: RDS Proxy's
-// tracked list for MySQL (spec proxy.md §1.5). Setting any other variable
+// tracked list for MySQL. Setting any other variable
 // pins the session.
 var trackedVars = map[string]bool{
 	"autocommit":               true,
@@ -72,60 +63,10 @@ var baselineQuery = func() string {
 const trackSetup = "SET SESSION session_track_system_variables='*', session_track_schema=ON, " +
 	"session_track_state_change=ON, session_track_transaction_info='CHARACTERISTICS'"
 
-// stateChange is what one OK packet's session_state_info reported.
-type stateChange struct {
-	vars       [][2]string // name, value in order
-	schema     string
-	hasSchema  bool
-	changed    bool // STATE_CHANGE tracker said "1"
-	txChars    string
-	hasTxChars bool
-}
-
-// parseSessionState decodes session_state_info.
-func parseSessionState(p []byte) (stateChange, error) {
-	var sc stateChange
-	for len(p) > 0 {
-		typ := p[0]
-		data, rest, ok := readLenencString(p[1:])
-		if !ok {
-			return sc, errMalformed
-		}
-		p = rest
-		switch typ {
-		case trackSystemVariables:
-			name, r, ok := readLenencString(data)
-			if !ok {
-				return sc, errMalformed
-			}
-			val, _, ok := readLenencString(r)
-			if !ok {
-				return sc, errMalformed
-			}
-			sc.vars = append(sc.vars, [2]string{strings.ToLower(string(name)), string(val)})
-		case trackSchema:
-			name, _, ok := readLenencString(data)
-			if !ok {
-				return sc, errMalformed
-			}
-			sc.schema, sc.hasSchema = string(name), true
-		case trackStateChange: // the value is not length-prefixed again
-			sc.changed = string(data) == "1"
-		case trackTxCharacteristics:
-			v, _, ok := readLenencString(data)
-			if !ok {
-				return sc, errMalformed
-			}
-			sc.txChars, sc.hasTxChars = string(v), true
-		}
-	}
-	return sc, nil
-}
-
 // untracked returns the first variable in sc that is neither tracked nor
 // derived, or "".
-func (sc stateChange) untracked() string {
-	for _, kv := range sc.vars {
+func untracked(sc mysqlwire.StateChange) string {
+	for _, kv := range sc.Vars {
 		if !trackedVars[kv[0]] && !derivedVars[kv[0]] {
 			return kv[0]
 		}
@@ -135,16 +76,16 @@ func (sc stateChange) untracked() string {
 
 // explained reports whether every change sc flags is tracked state, so a
 // STATE_CHANGE flag needs no pin.
-func (sc stateChange) explained() bool {
-	return (len(sc.vars) > 0 || sc.hasSchema) && sc.untracked() == ""
+func explained(sc mysqlwire.StateChange) bool {
+	return (len(sc.Vars) > 0 || sc.HasSchema) && untracked(sc) == ""
 }
 
 // vars is a set of tracked session variable values.
 type vars map[string]string
 
 // apply records the tracked variables of sc.
-func (v vars) apply(sc stateChange) {
-	for _, kv := range sc.vars {
+func (v vars) apply(sc mysqlwire.StateChange) {
+	for _, kv := range sc.Vars {
 		if trackedVars[kv[0]] {
 			v[kv[0]] = kv[1]
 		}

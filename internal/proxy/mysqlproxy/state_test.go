@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// TestSession_StateLeak is T6: client A changes session state, client B
+// TestSession_StateLeak: client A changes session state, client B
 // uses the same single backend connection and must never observe it,
 // while A's tracked state survives across its statements.
 func TestSession_StateLeak(t *testing.T) {

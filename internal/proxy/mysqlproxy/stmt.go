@@ -2,13 +2,15 @@ package mysqlproxy
 
 // Binary-protocol prepared statements without pinning: client statement
 // ids map to SQL text; each backend prepares a text once, lazily, when a
-// client that uses it borrows that backend (spec proxy.md §0.3, §5.1).
+// client that uses it borrows that backend.
 // https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_stmt_prepare.html
 // https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_com_stmt_execute.html
 
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 )
 
 // maxStmtsPerBackend bounds the statements prepared on one backend; the
@@ -19,6 +21,7 @@ const maxStmtsPerBackend = 256
 type clientStmt struct {
 	key     string // cache key: schema, sql_mode and full SQL text
 	sql     string
+	text    []byte // sql, for the pin digest
 	params  uint16
 	columns uint16
 	// types are the parameter types last bound (2 bytes each); re-sent on
@@ -90,27 +93,27 @@ func (b *backendConn) prepare(key, sql string) (*backendStmt, error) {
 func (b *backendConn) prepareNew(key, sql string) (*backendStmt, error) {
 	if k, v := b.stmts.victim(); v != nil {
 		delete(b.stmts.byKey, k)
-		b.pc.seq = 0
-		if err := b.pc.writePacket(binary.LittleEndian.AppendUint32([]byte{comStmtClose}, v.id)); err != nil {
+		if err := b.pc.QueueCommand(binary.LittleEndian.AppendUint32([]byte{mysqlwire.ComStmtClose}, v.id)); err != nil {
 			return nil, b.fail(err)
 		}
 	}
-	if err := b.pc.command(append([]byte{comStmtPrepare}, sql...)); err != nil {
+	if err := b.pc.Command(append([]byte{mysqlwire.ComStmtPrepare}, sql...)); err != nil {
 		return nil, b.fail(err)
 	}
-	p, err := b.pc.readPacket()
+	p, err := b.pc.ReadPacket()
 	if err != nil {
 		return nil, b.fail(err)
 	}
-	if len(p) > 0 && p[0] == hdrERR {
+	if len(p) > 0 && p[0] == mysqlwire.HdrERR {
 		return nil, parseErr(p)
 	}
-	st, err := parsePrepareOK(p)
+	ok, params, cols, err := mysqlwire.ParsePrepareOK(p)
 	if err != nil {
 		return nil, b.fail(err)
 	}
+	st := &backendStmt{id: ok.ID, params: uint16(params), columns: uint16(cols)}
 	for range int(st.params) + int(st.columns) {
-		m, err := b.pc.readPacket()
+		m, err := b.pc.ReadPacket()
 		if err != nil {
 			return nil, b.fail(err)
 		}
@@ -122,22 +125,10 @@ func (b *backendConn) prepareNew(key, sql string) (*backendStmt, error) {
 	return st, nil
 }
 
-// parsePrepareOK decodes COM_STMT_PREPARE_OK.
-func parsePrepareOK(p []byte) (*backendStmt, error) {
-	if len(p) < 12 || p[0] != hdrOK {
-		return nil, errMalformed
-	}
-	return &backendStmt{
-		id:      binary.LittleEndian.Uint32(p[1:]),
-		columns: binary.LittleEndian.Uint16(p[5:]),
-		params:  binary.LittleEndian.Uint16(p[7:]),
-	}, nil
-}
-
 // prepareOK encodes COM_STMT_PREPARE_OK for a client.
 func prepareOK(id uint32, st *backendStmt) []byte {
 	b := make([]byte, 0, 12)
-	b = append(b, hdrOK)
+	b = append(b, mysqlwire.HdrOK)
 	b = binary.LittleEndian.AppendUint32(b, id)
 	b = binary.LittleEndian.AppendUint16(b, st.columns)
 	b = binary.LittleEndian.AppendUint16(b, st.params)
@@ -170,35 +161,40 @@ func executeFlags(p []byte) byte {
 // rewriteExecute returns COM_STMT_EXECUTE p for backend statement id,
 // always with the parameter types bound (new_params_bound_flag=1): the
 // backend may have prepared the statement for another client, or never
-// seen an execute that bound them. It records newly bound types in cs.
-func rewriteExecute(p []byte, id uint32, cs *clientStmt) ([]byte, error) {
+// seen an execute that bound them. It records newly bound types in cs. p
+// is rewritten in place; when the types must be inserted the result is
+// built in *scratch.
+func rewriteExecute(p []byte, id uint32, cs *clientStmt, scratch *[]byte) ([]byte, error) {
 	const head = 1 + 4 + 1 + 4
 	if len(p) < head {
-		return nil, fmt.Errorf("COM_STMT_EXECUTE: %w", errMalformed)
+		return nil, fmt.Errorf("COM_STMT_EXECUTE: %w", mysqlwire.ErrMalformed)
 	}
-	out := withStmtID(p, id)
+	binary.LittleEndian.PutUint32(p[1:], id)
 	n := int(cs.params)
 	if n == 0 {
-		return out, nil
+		return p, nil
 	}
 	nullLen := (n + 7) / 8
 	if len(p) < head+nullLen+1 {
-		return nil, fmt.Errorf("COM_STMT_EXECUTE: %w", errMalformed)
+		return nil, fmt.Errorf("COM_STMT_EXECUTE: %w", mysqlwire.ErrMalformed)
 	}
 	flagAt := head + nullLen
 	if p[flagAt] == 1 {
 		if len(p) < flagAt+1+2*n {
-			return nil, fmt.Errorf("COM_STMT_EXECUTE: %w", errMalformed)
+			return nil, fmt.Errorf("COM_STMT_EXECUTE: %w", mysqlwire.ErrMalformed)
 		}
 		cs.types = append(cs.types[:0], p[flagAt+1:flagAt+1+2*n]...)
-		return out, nil
+		return p, nil
 	}
 	if cs.types == nil {
-		return out, nil // the server will reject it as it would without a proxy
+		return p, nil // the server will reject it as it would without a proxy
 	}
-	re := make([]byte, 0, len(p)+len(cs.types))
-	re = append(re, out[:flagAt]...)
+	re := append((*scratch)[:0], p[:flagAt]...)
 	re = append(re, 1)
 	re = append(re, cs.types...)
-	return append(re, out[flagAt+1:]...), nil
+	re = append(re, p[flagAt+1:]...)
+	if cap(re) <= 64<<10 {
+		*scratch = re
+	}
+	return re, nil
 }

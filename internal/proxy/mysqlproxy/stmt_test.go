@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// TestSession_PreparedAcrossBackends is T7: binary-protocol statements
+// TestSession_PreparedAcrossBackends: binary-protocol statements
 // prepared while on one backend execute on another (lazy re-prepare and id
 // remap) without pinning.
 func TestSession_PreparedAcrossBackends(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 )
 
 // faultRelay is a TCP relay in front of the database that injects network
-// faults (spec §4: an in-process replacement for Toxiproxy): kill all
+// faults: kill all
 // connections, refuse new ones, or blackhole them. It counts ROLLBACK
 // statements sent to the database.
 type faultRelay struct {

@@ -52,8 +52,8 @@ func startupPacket(params ...string) []byte {
 }
 
 // FuzzFrontend feeds arbitrary bytes to a session: as the start-up packet
-// when the first byte is 0, else as messages after a successful login
-// (T15). The server must never panic or hang.
+// when the first byte is 0, else as messages after a successful login.
+// The server must never panic or hang.
 func FuzzFrontend(f *testing.F) {
 	login := append(startupPacket("user", "u", "database", "d"), appendFrame(nil, 'p', []byte(iamToken("u")), []byte{0})...)
 	seeds := [][]byte{

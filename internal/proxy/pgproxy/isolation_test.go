@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -272,7 +273,13 @@ func TestIsolation_RandomInterleaving(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			// One backend connection: every transaction of one client
 			// follows one of the other's on the same connection.
-			tp := startProxy(t, 1, func(c *config.Cluster) { c.Proxy.Isolation = mode })
+			// A pinned client holds the one connection for a few rounds;
+			// on a loaded CI machine that can take longer than the
+			// harness's 10 s borrow timeout, which is not what this tests.
+			tp := startProxy(t, 1, func(c *config.Cluster) {
+				c.Proxy.Isolation = mode
+				c.Proxy.BorrowTimeout = time.Minute
+			})
 			defaults := isoSetup(t, tp)
 			var kinds []isoKind
 			for _, k := range isoKinds {

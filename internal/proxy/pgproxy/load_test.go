@@ -14,7 +14,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/config"
 )
 
-// T1: a connection storm of short-lived clients over a small pool.
+// a connection storm of short-lived clients over a small pool.
 func TestServer_Storm(t *testing.T) {
 	const clients, pool = 1000, 10
 	tp := startProxy(t, pool)
@@ -80,7 +80,7 @@ func TestServer_Storm(t *testing.T) {
 	waitFor(t, 5*time.Second, "sessions to end", func() bool { return tp.srv.PoolStats().Busy == 0 })
 }
 
-// T1 (cap): clients above max_client_connections get a clean 53300.
+// clients above max_client_connections get a clean 53300.
 func TestServer_MaxClients(t *testing.T) {
 	tp := startProxy(t, 2, func(c *config.Cluster) { c.Proxy.MaxClientConnections = 2 })
 	a := tp.connect(t, "")
@@ -101,7 +101,7 @@ func TestServer_MaxClients(t *testing.T) {
 	_ = b
 }
 
-// T2: borrow timeout when the pool is held by open transactions.
+// borrow timeout when the pool is held by open transactions.
 func TestServer_BorrowTimeout(t *testing.T) {
 	tp := startProxy(t, 2, func(c *config.Cluster) { c.Proxy.BorrowTimeout = 300 * time.Millisecond })
 	ctx := context.Background()
@@ -132,7 +132,7 @@ func TestServer_BorrowTimeout(t *testing.T) {
 	exec(t, c, "select 1")
 }
 
-// T3: the database goes away mid-load and comes back.
+// the database goes away mid-load and comes back.
 func TestServer_BackendRestart(t *testing.T) {
 	u := pgURL(t)
 	cfg, _ := pgconn.ParseConfig(u)
@@ -173,7 +173,7 @@ func TestServer_BackendRestart(t *testing.T) {
 	exec(t, fresh, "select 1")
 }
 
-// T11: connect timeout against a blackholed database, idle client timeout.
+// connect timeout against a blackholed database, idle client timeout.
 func TestServer_Timeouts(t *testing.T) {
 	t.Run("blackhole", func(t *testing.T) {
 		u := pgURL(t)
@@ -208,7 +208,7 @@ func TestServer_Timeouts(t *testing.T) {
 	})
 }
 
-// T13: graceful shutdown lets transactions finish, ends idle clients.
+// graceful shutdown lets transactions finish, ends idle clients.
 func TestServer_Shutdown(t *testing.T) {
 	tp := startProxy(t, 2)
 	ctx := context.Background()
@@ -242,7 +242,7 @@ func TestServer_Shutdown(t *testing.T) {
 	}
 }
 
-// T13: at the drain deadline open transactions are rolled back.
+// at the drain deadline open transactions are rolled back.
 func TestServer_ShutdownDeadline(t *testing.T) {
 	tp := startProxy(t, 1)
 	ctx := context.Background()

@@ -13,9 +13,10 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
-// T9: client authentication paths; failures never use a backend.
+// client authentication paths; failures never use a backend.
 func TestServer_Auth(t *testing.T) {
 	ctx := context.Background()
 	iam := func(mode string) opt { return func(c *config.Cluster) { c.Proxy.IAMAuth = mode } }
@@ -88,7 +89,7 @@ func TestServer_Auth(t *testing.T) {
 	})
 }
 
-// T10: TLS upgrade, require_tls, a large message over TLS.
+// TLS upgrade, require_tls, a large message over TLS.
 func TestServer_TLS(t *testing.T) {
 	ctx := context.Background()
 	tp := startProxy(t, 1, func(c *config.Cluster) { c.Proxy.RequireTLS = true })
@@ -105,7 +106,7 @@ func TestServer_TLS(t *testing.T) {
 	}
 }
 
-// T12: COPY, empty queries, notices, options, multi-statement queries.
+// COPY, empty queries, notices, options, multi-statement queries.
 func TestSession_ProtocolEdges(t *testing.T) {
 	ctx := context.Background()
 	tp := startProxy(t, 2)
@@ -202,9 +203,7 @@ func TestSession_ProtocolEdges(t *testing.T) {
 // psql through the proxy, when installed.
 func TestServer_Psql(t *testing.T) {
 	psql, err := osexec.LookPath("psql")
-	if err != nil {
-		t.Skip("psql not installed")
-	}
+	testdb.NeedTool(t, err == nil, "psql")
 	tp := startProxy(t, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// T5: a client that vanishes inside a transaction gets exactly one
+// a client that vanishes inside a transaction gets exactly one
 // ROLLBACK, and the backend is reused cleanly.
 func TestSession_ClientGoneMidTransaction(t *testing.T) {
 	u := pgURL(t)
@@ -78,7 +78,7 @@ func TestSession_ClientGoneMidTransaction(t *testing.T) {
 	})
 }
 
-// T6: with one backend connection shared by clients A and B, B never
+// with one backend connection shared by clients A and B, B never
 // observes A's session state.
 func TestSession_NoStateLeak(t *testing.T) {
 	tp := startProxy(t, 1)
@@ -150,7 +150,7 @@ func TestSession_NoStateLeak(t *testing.T) {
 	})
 }
 
-// T7: protocol-level prepared statements follow the client across
+// protocol-level prepared statements follow the client across
 // backends without pinning.
 func TestSession_PreparedAcrossBackends(t *testing.T) {
 	tp := startProxy(t, 2)
@@ -256,7 +256,7 @@ func TestSession_PreparedAcrossBackends(t *testing.T) {
 	})
 }
 
-// T8: CancelRequest through the proxy reaches the right backend, and
+// CancelRequest through the proxy reaches the right backend, and
 // cancels racing with other clients' transactions never hit them.
 func TestSession_Cancel(t *testing.T) {
 	tp := startProxy(t, 1)

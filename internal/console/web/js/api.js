@@ -9,10 +9,11 @@ let onSignedOut = () => {};
 export const session = { info: null };
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, detail = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.detail = detail; // the other members of a JSON error body
   }
 }
 
@@ -41,6 +42,7 @@ async function call(path, { method = 'POST', body, type = 'application/json', si
 function parseError(res, text) {
   let code = (res.headers.get('x-amzn-errortype') || '').split(':')[0];
   let message = text || res.statusText;
+  let detail = {};
   if ((res.headers.get('content-type') || '').includes('xml')) {
     const doc = new DOMParser().parseFromString(text, 'application/xml');
     code = xtext(doc, 'Code') || code;
@@ -48,11 +50,12 @@ function parseError(res, text) {
   } else {
     try {
       const j = JSON.parse(text);
+      detail = j;
       code = code || String(j.__type || j.code || '').split('#').pop();
       message = j.message || j.Message || message;
     } catch { /* not JSON */ }
   }
-  return new ApiError(res.status, code || 'HTTP ' + res.status, message);
+  return new ApiError(res.status, code || 'HTTP ' + res.status, message, detail);
 }
 
 export async function restore() {
@@ -80,6 +83,11 @@ export async function logout() {
 // data calls a Data API operation ("Execute", "BeginTransaction", …).
 export async function data(action, req, signal) {
   return JSON.parse(await call('rds-data/' + action, { body: JSON.stringify(req), signal }));
+}
+
+// script runs a whole script (req.sql) in one database session: "Run all".
+export async function script(req, signal) {
+  return JSON.parse(await call('script', { body: JSON.stringify(req), signal }));
 }
 
 // secrets calls a Secrets Manager operation.

@@ -71,10 +71,14 @@ export function render(root) {
   // Running and cancelling.
   let running = null;
   const runBtn = button('Run', () => run([editor.current()]), { id: 'q-run', class: 'primary', title: 'Ctrl/Cmd+Enter: statement under the cursor, or the selection' });
-  const runAllBtn = button('Run all', () => run(runnable(editor.value)), { id: 'q-run-all' });
+  // Run all sends the whole script in one request: the server runs it in
+  // one session, so a USE or SET holds until the script ends.
+  const runAllBtn = button('Run all', () => run(runnable(editor.value), editor.value), { id: 'q-run-all', title: 'Run the whole script in one session' });
   const cancelBtn = button('Cancel', () => running && running.abort(), { id: 'q-cancel', disabled: true });
 
-  async function run(sqls) {
+  // run runs sqls one call each, or, given the script they came from,
+  // the script in one call.
+  async function run(sqls, script) {
     sqls = sqls.filter((s) => s && s.trim());
     if (!sqls.length || running) return;
     const target = connection();
@@ -86,19 +90,30 @@ export function render(root) {
     const t0 = performance.now();
     let last = null;
     let done = 0;
+    const request = (sql) => {
+      const req = { resourceArn: target.resourceArn, secretArn: target.secretArn, sql, includeResultMetadata: true };
+      if (target.database) req.database = target.database;
+      if (txId) req.transactionId = txId;
+      return req;
+    };
     try {
-      for (const sql of sqls) {
-        addHistory(sql);
-        const req = { resourceArn: target.resourceArn, secretArn: target.secretArn, sql, includeResultMetadata: true };
-        if (target.database) req.database = target.database;
-        if (txId) req.transactionId = txId;
-        last = await api.data('Execute', req, running.signal);
-        done++;
+      if (script !== undefined && sqls.length > 1) {
+        addHistory(script.trim());
+        last = await api.script(request(script), running.signal);
+        done = last.statements || sqls.length;
+      } else {
+        for (const sql of sqls) {
+          addHistory(sql);
+          last = await api.data('Execute', request(sql), running.signal);
+          done++;
+        }
       }
-      show(last, sqls.length, performance.now() - t0);
+      show(last, done, performance.now() - t0);
     } catch (e) {
+      if (e.detail && e.detail.failedStatement) done = e.detail.failedStatement - 1;
       const ms = Math.round(performance.now() - t0);
-      const where = sqls.length > 1 ? ` (statement ${done + 1} of ${sqls.length})` : '';
+      const total = (e.detail && e.detail.statements) || sqls.length;
+      const where = total > 1 ? ` (statement ${done + 1} of ${total})` : '';
       set(out);
       set(status, e.name === 'AbortError' ? msg('info', `Cancelled after ${ms} ms${where}.`) : errorMsg(e), where && e.name !== 'AbortError' ? h('div', { class: 'muted' }, 'Failed at' + where) : null);
       markLastHistory(false);

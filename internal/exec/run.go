@@ -1,0 +1,93 @@
+package exec
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/engine"
+)
+
+// Statement is one statement to run.
+type Statement struct {
+	SQL    string
+	Params []engine.Param
+	// MaxBytes bounds the result (0: the cluster's MaxResponseBytes).
+	MaxBytes int
+	// KeepRunning (the Data API's continueAfterTimeout) lets the statement
+	// run on when the statement timeout ends the call: Exec then returns an
+	// error matching ErrDetached and engine.ErrTimeout, and Done (nil:
+	// give the connection back, as Close would) is called from another
+	// goroutine when the statement finishes.
+	KeepRunning bool
+	Done        func()
+}
+
+// ErrDetached marks a statement left running after its call timed out.
+var ErrDetached = errors.New("statement continues after timeout")
+
+// Exec runs one statement under the statement timeout. Transaction
+// control is refused (see Check) before anything is sent.
+func (s *Session) Exec(ctx context.Context, st Statement) (*engine.Result, error) {
+	if err := Check(st.SQL, s.cl.Dialect, s.inTx); err != nil {
+		return nil, err
+	}
+	maxBytes := st.MaxBytes
+	if maxBytes == 0 {
+		maxBytes = s.cl.MaxResponseBytes
+	}
+	if st.KeepRunning {
+		return s.execDetachable(ctx, st, maxBytes)
+	}
+	sctx, cancel := context.WithTimeout(ctx, s.cl.StatementTimeout)
+	defer cancel()
+	res, err := s.conn.Exec(sctx, st.SQL, st.Params, maxBytes)
+	return res, timeoutErr(ctx, sctx, err)
+}
+
+// timeoutErr marks err as a statement timeout when sctx's deadline, not
+// the caller's ctx, stopped the statement.
+func timeoutErr(ctx, sctx context.Context, err error) error {
+	if err == nil || !errors.Is(sctx.Err(), context.DeadlineExceeded) || ctx.Err() != nil || errors.Is(err, engine.ErrTimeout) {
+		return err
+	}
+	return errors.Join(engine.ErrTimeout, err)
+}
+
+// execDetachable runs st without cancelling it at the timeout.
+func (s *Session) execDetachable(ctx context.Context, st Statement, maxBytes int) (*engine.Result, error) {
+	type outcome struct {
+		res *engine.Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := s.conn.Exec(context.WithoutCancel(ctx), st.SQL, st.Params, maxBytes)
+		done <- outcome{res, err}
+	}()
+	timer := time.NewTimer(s.cl.StatementTimeout)
+	defer timer.Stop()
+	select {
+	case o := <-done:
+		return o.res, o.err
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	s.detached = true
+	s.mu.Unlock()
+	go func() {
+		<-done
+		s.mu.Lock()
+		s.detached = false
+		closing := s.closing
+		s.mu.Unlock()
+		switch {
+		case st.Done != nil:
+			st.Done()
+		case closing:
+			s.release()
+		}
+	}()
+	return nil, errors.Join(ErrDetached, engine.ErrTimeout)
+}
