@@ -133,6 +133,40 @@ func (h *HistogramVec) Observe(v float64, values ...string) {
 	s.count++
 }
 
+// HistogramSeries is one series of a HistogramVec, bound to its label
+// values: Observe skips building the label key (a hot path's histogram).
+type HistogramSeries struct {
+	h *HistogramVec
+	s *histogram
+}
+
+// With returns the series with these label values, creating it.
+func (h *HistogramVec) With(values ...string) *HistogramSeries {
+	k := labelKey(h.labels, values)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s, ok := h.series[k]
+	if !ok {
+		s = &histogram{counts: make([]uint64, len(h.buckets))}
+		h.series[k] = s
+	}
+	return &HistogramSeries{h: h, s: s}
+}
+
+// Observe records v in the series.
+func (hs *HistogramSeries) Observe(v float64) {
+	h, s := hs.h, hs.s
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, b := range h.buckets {
+		if v <= b {
+			s.counts[i]++
+		}
+	}
+	s.sum += v
+	s.count++
+}
+
 func (h *HistogramVec) write(w io.Writer) {
 	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s histogram\n", h.n, h.help, h.n)
 	h.mu.Lock()

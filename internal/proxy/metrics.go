@@ -119,7 +119,12 @@ type Counters struct {
 
 // ObserveBorrow records one pool Get: wait time and failure kind.
 func (s *Server) ObserveBorrow(wait time.Duration, err error) {
-	s.m.BorrowWait.Observe(wait.Seconds(), s.cluster)
+	bw := s.borrowWait.Load()
+	if bw == nil { // first borrow: bind the series (no label key per borrow)
+		bw = s.m.BorrowWait.With(s.cluster)
+		s.borrowWait.Store(bw)
+	}
+	bw.Observe(wait.Seconds())
 	switch {
 	case err == nil:
 	case isErr(err, ErrBorrowTimeout):

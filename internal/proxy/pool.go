@@ -104,54 +104,46 @@ func setDur(p *time.Duration, v time.Duration) {
 // error wrapping ErrBackendDown.
 func (p *Pool[C]) Get(ctx context.Context, login Login) (*Pooled[C], error) {
 	start := time.Now()
-	pc, err := p.get(ctx, login)
+	pc, err := p.get(ctx, login, start)
 	p.obs(time.Since(start), err)
 	return pc, err
 }
 
-func (p *Pool[C]) get(ctx context.Context, login Login) (*Pooled[C], error) {
+func (p *Pool[C]) get(ctx context.Context, login Login, start time.Time) (*Pooled[C], error) {
 	k := p.keyOf(login)
 	// Fast path, taken by nearly every borrow: an idle connection, with no
 	// allocation and no timer.
 	if pc, err := p.takeIdle(k); pc != nil || err != nil {
 		return pc, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.BorrowTimeout)
-	defer cancel()
+	deadline := start.Add(p.cfg.BorrowTimeout)
 	if release, err := p.tryReserve(); err == nil {
+		ctx, cancel := context.WithDeadline(ctx, deadline)
+		defer cancel()
 		return p.connect(ctx, login, k, release)
 	}
-	p.mu.Lock()
-	if p.nIdle > 0 {
-		// The budget is full: free a slot held by an idle connection of
-		// another login; our Reserve below then gets it.
-		p.evictOldestLocked()
-	}
-	p.mu.Unlock()
-	// Queue for a returned connection. When connections of this login are
-	// busy one usually comes back within moments, so wait a little before
-	// also reserving a budget slot; whichever comes first wins.
+	// Queue for a returned connection. When the budget is full an idle
+	// connection of another login is closed to free a slot (a Reserve
+	// below then gets it). When connections of this login are busy one
+	// usually comes back within moments: wait a little for it, with a
+	// pooled timer and no context, before also reserving a budget slot;
+	// whichever comes first wins.
 	ch := make(chan *Pooled[C], 1)
 	p.mu.Lock()
+	if p.nIdle > 0 {
+		p.evictOldestLocked()
+	}
 	p.waiters[k] = append(p.waiters[k], ch)
 	p.nWait++
 	busyHere := p.busyByKey[k] > 0
 	p.mu.Unlock()
 	if busyHere {
-		t := time.NewTimer(handoffWait)
-		select {
-		case pc := <-ch:
-			t.Stop()
-			return pc, nil
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			if pc := p.dropWaiter(k, ch); pc != nil {
-				return pc, nil
-			}
-			return nil, p.borrowErr(ctx, ctx.Err())
+		if pc, done, err := p.awaitHandoff(ctx, k, ch, min(handoffWait, p.cfg.BorrowTimeout)); done {
+			return pc, err
 		}
 	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	rctx, rcancel := context.WithCancel(ctx)
 	type reserved struct {
 		release func()
@@ -192,6 +184,41 @@ func (p *Pool[C]) get(ctx context.Context, login Login) (*Pooled[C], error) {
 		finish()
 		return nil, p.borrowErr(ctx, ctx.Err())
 	}
+}
+
+// awaitHandoff waits up to d for a connection Put hands to ch. done is
+// false when d passed with none (the waiter stays queued).
+func (p *Pool[C]) awaitHandoff(ctx context.Context, k Key, ch chan *Pooled[C], d time.Duration) (pc *Pooled[C], done bool, err error) {
+	t := getTimer(d)
+	defer putTimer(t)
+	select {
+	case pc := <-ch:
+		return pc, true, nil
+	case <-t.C:
+		return nil, false, nil
+	case <-ctx.Done():
+		if pc := p.dropWaiter(k, ch); pc != nil {
+			return pc, true, nil
+		}
+		return nil, true, p.borrowErr(ctx, ctx.Err())
+	}
+}
+
+// timerPool recycles the hand-off timers of Get (one per waiting borrow).
+// Since Go 1.23 a stopped or reset timer delivers no stale tick.
+var timerPool sync.Pool
+
+func getTimer(d time.Duration) *time.Timer {
+	if t, ok := timerPool.Get().(*time.Timer); ok {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
+}
+
+func putTimer(t *time.Timer) {
+	t.Stop()
+	timerPool.Put(t)
 }
 
 func (p *Pool[C]) borrowErr(ctx context.Context, err error) error {

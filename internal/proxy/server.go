@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/metrics"
 	"github.com/sqlgate/sqlgate/internal/tlscert"
 )
 
@@ -42,7 +43,10 @@ type Server struct {
 	auth    *Authenticator
 	certs   *tlscert.Store
 	ids     atomic.Uint64
-	pinned  atomic.Int64
+	// borrowWait is this cluster's series of m.BorrowWait, bound on the
+	// first borrow.
+	borrowWait atomic.Pointer[metrics.HistogramSeries]
+	pinned     atomic.Int64
 
 	mu        sync.Mutex // guards following fields
 	ln        net.Listener
@@ -174,6 +178,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stop()
+	if t := s.cfg.IdleClientTimeout; t > 0 {
+		jdone := make(chan struct{})
+		defer close(jdone)
+		go s.janitor(jdone, t)
+	}
 	var delay time.Duration
 	for {
 		conn, err := ln.Accept()

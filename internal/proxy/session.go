@@ -27,8 +27,10 @@ type Session struct {
 	tls       bool
 	pinReason string
 
-	mu   sync.Mutex // guards idle
-	idle bool
+	mu        sync.Mutex // guards following fields
+	idle      bool
+	idleSince time.Time // when idle was set
+	armed     bool      // a read deadline in the past is set (janitor, nudge)
 }
 
 // Server returns the endpoint the session belongs to.
@@ -67,36 +69,47 @@ func (s *Session) Draining() bool {
 }
 
 // WaitIdle marks the session idle (no transaction, no borrowed backend)
-// and arms idle_client_timeout; a front end calls it when a transaction
-// ends and before it blocks reading the client. When draining it makes the
-// pending read fail at once and returns ErrShuttingDown. Read only
-// without consuming on an idle session (e.g. bufio.Reader.Peek), then call
-// Busy, so a shutdown nudge cannot cut a message in half.
+// and starts its idle_client_timeout; a front end calls it when a
+// transaction ends and before it blocks reading the client. The timeout
+// is enforced by the server's janitor (idle.go), not a deadline per
+// transaction. When draining it makes the pending read fail at once and
+// returns ErrShuttingDown. Read only without consuming on an idle session
+// (e.g. bufio.Reader.Peek), then call Busy, so a shutdown nudge or the
+// janitor cannot cut a message in half.
 func (s *Session) WaitIdle() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	wasIdle := s.idle
 	s.idle = true
 	if s.Draining() {
-		_ = s.raw.SetReadDeadline(time.Now())
+		s.armLocked()
 		return ErrShuttingDown
 	}
-	var dl time.Time
-	if t := s.srv.cfg.IdleClientTimeout; t > 0 {
-		dl = time.Now().Add(t)
+	if !wasIdle {
+		s.idleSince = time.Now()
 	}
-	_ = s.raw.SetReadDeadline(dl)
 	return nil
 }
 
-// Busy clears the idle mark and the read deadline.
+// Busy clears the idle mark, and the read deadline if the janitor or a
+// shutdown nudge set one.
 func (s *Session) Busy() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.idle {
-		return // the deadline is only ever set together with idle
+		return
 	}
 	s.idle = false
-	_ = s.raw.SetReadDeadline(time.Time{})
+	if s.armed {
+		s.armed = false
+		_ = s.raw.SetReadDeadline(time.Time{})
+	}
+}
+
+// armLocked makes the pending client read fail now; s.mu is held.
+func (s *Session) armLocked() {
+	s.armed = true
+	_ = s.raw.SetReadDeadline(time.Now())
 }
 
 // IdleErr maps a read error on an idle session: a deadline becomes
@@ -116,7 +129,7 @@ func (s *Session) nudge() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.idle {
-		_ = s.raw.SetReadDeadline(time.Now())
+		s.armLocked()
 	}
 }
 

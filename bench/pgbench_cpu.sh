@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# PostgreSQL proxy CPU per transaction on the real `sqlgate serve` binary:
+# pgbench -S (simple and extended, C clients and 1 client) through
+# PgBouncer (Debian package, transaction mode), the binary OLD_BIN (e.g.
+# main before a change, built to /tmp) and NEW_BIN, each with a pool of
+# POOL backend connections, interleaved in an order rotated every round.
+#   OLD_BIN=/tmp/sqlgate-old NEW_BIN=/tmp/sqlgate-new bench/pgbench_cpu.sh
+# Knobs: T (seconds, 8), C (64), J (2), POOL (20), ROUNDS (5), SCALE (10).
+# Per run: tps from pgbench; CPU µs per transaction = utime+stime of the
+# proxy process (/proc/PID/stat) over the transactions pgbench processed;
+# voluntary context switches per transaction summed over the process's
+# threads (/proc/PID/task/*/status; threads that exited are not counted).
+# Medians over the rounds are printed; raw rows go to bench/out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+T="${T:-8}" C="${C:-64}" J="${J:-2}" POOL="${POOL:-20}" ROUNDS="${ROUNDS:-5}" SCALE="${SCALE:-10}"
+: "${OLD_BIN:?OLD_BIN: the sqlgate binary to compare against}" "${NEW_BIN:?NEW_BIN: the sqlgate binary under test}"
+export PGUSER=sqlgate PGPASSWORD=sqlgatepw PGDATABASE=sqlgate_test PGSSLMODE=disable
+PGBOUNCER="$(command -v pgbouncer || echo /usr/sbin/pgbouncer)"
+[ -x "$PGBOUNCER" ] || { echo "pgbouncer missing: apt-get install -y pgbouncer" >&2; exit 1; }
+work="$(mktemp -d)"
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+chmod 755 "$work"
+
+cat >"$work/pgbouncer.ini" <<INI
+[databases]
+sqlgate_test = host=127.0.0.1 port=5432 dbname=sqlgate_test
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = 16453
+auth_type = scram-sha-256
+auth_file = $work/userlist.txt
+pool_mode = transaction
+default_pool_size = $POOL
+max_client_conn = 10000
+logfile = $work/pgbouncer.log
+pidfile = $work/pgbouncer.pid
+unix_socket_dir =
+INI
+echo '"sqlgate" "sqlgatepw"' >"$work/userlist.txt"
+chmod 600 "$work/userlist.txt"
+declare -A PID PORT
+if [ "$(id -u)" = 0 ]; then
+	chown -R postgres "$work/pgbouncer.ini" "$work/userlist.txt" && chmod 777 "$work"
+	"$PGBOUNCER" -u postgres "$work/pgbouncer.ini" >/dev/null 2>&1 &
+else
+	"$PGBOUNCER" "$work/pgbouncer.ini" >/dev/null 2>&1 &
+fi
+PID[pgbouncer]=$! PORT[pgbouncer]=16453
+
+start() { # name binary proxy-port http-port
+	mkdir -p "$work/$1"
+	cat >"$work/$1/config.yaml" <<YAML
+data_dir: $work/$1/data
+listen: {http: 127.0.0.1:$4}
+clusters:
+  - name: pg
+    engine: postgres
+    address: 127.0.0.1:5432
+    max_connections: $POOL
+    data_api: false
+    proxy:
+      listen: 127.0.0.1:$3
+      auth_secrets: [bench-db]
+      iam_auth: disabled
+YAML
+	SQLGATE_ROOT_ACCESS_KEY_ID=AKIABENCHROOT0000001 SQLGATE_ROOT_SECRET_ACCESS_KEY=benchrootsecret \
+		"$2" serve --config "$work/$1/config.yaml" >"$work/$1/log" 2>&1 &
+	PID[$1]=$! PORT[$1]=$3
+	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$4/" && break; sleep 0.1; done
+	AWS_ACCESS_KEY_ID=AKIABENCHROOT0000001 AWS_SECRET_ACCESS_KEY=benchrootsecret AWS_DEFAULT_REGION=us-east-1 \
+		aws --endpoint-url "http://127.0.0.1:$4" secretsmanager create-secret --name bench-db \
+		--secret-string '{"username":"sqlgate","password":"sqlgatepw"}' >/dev/null
+	for _ in $(seq 100); do pg_isready -q -h 127.0.0.1 -p "$3" && return; sleep 0.1; done
+	echo "sqlgate $1 did not start: $(tail -3 "$work/$1/log")" >&2 && exit 1
+}
+start old "$OLD_BIN" 16451 18451
+start new "$NEW_BIN" 16452 18452
+pgbench -h 127.0.0.1 -p 5432 -i -q -s "$SCALE" >/dev/null 2>&1
+
+cpu() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; } # clock ticks
+vcs() { cat "/proc/$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {n += $2} END {print n}'; } # all threads
+hz="$(getconf CLK_TCK)"
+mkdir -p bench/out
+out="bench/out/pgbench-cpu-$(date -u +%Y%m%dT%H%M%SZ).txt"
+echo "# $(date -u +%FT%TZ) nproc=$(nproc) $("$PGBOUNCER" --version | head -1) old=$OLD_BIN new=$NEW_BIN T=$T C=$C J=$J pool=$POOL rounds=$ROUNDS loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out"
+declare -A US TPS CS
+targets=(pgbouncer old new)
+cases=("simple $C" "extended $C" "simple 1" "extended 1")
+for r in $(seq "$ROUNDS"); do
+	for cs in "${cases[@]}"; do
+		read -r mode c <<<"$cs"
+		j=$J && [ "$c" -lt "$J" ] && j=$c
+		order=("${targets[@]:$((r % 3))}" "${targets[@]:0:$((r % 3))}")
+		for tg in "${order[@]}"; do
+			c0="$(cpu "${PID[$tg]}")" v0="$(vcs "${PID[$tg]}")"
+			res="$(pgbench -h 127.0.0.1 -p "${PORT[$tg]}" -n -S -M "$mode" -c "$c" -j "$j" -T "$T" 2>&1 || true)"
+			c1="$(cpu "${PID[$tg]}")" v1="$(vcs "${PID[$tg]}")"
+			n="$(awk '/actually processed/ {split($NF, a, "/"); print a[1]; exit}' <<<"$res")"
+			tps="$(awk '/^tps/ {print $3; exit}' <<<"$res")"
+			us="$(awk -v c="$((c1 - c0))" -v n="${n:-0}" -v hz="$hz" 'BEGIN {printf "%.1f", (n > 0 ? c * 1e6 / hz / n : 0)}')"
+			sw="$(awk -v v="$((v1 - v0))" -v n="${n:-0}" 'BEGIN {printf "%.2f", (n > 0 ? v / n : 0)}')"
+			k="$tg|$mode|$c"
+			US[$k]+="$us " TPS[$k]+="${tps:-0} " CS[$k]+="$sw "
+			echo "# round $r -M $mode -c $c $tg: txns=${n:-0} tps=${tps:-0} cpu_us_per_txn=$us vcsw_per_txn=$sw loadavg=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out"
+		done
+	done
+done
+median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+echo "# end $(date -u +%FT%TZ) loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
+echo "| -M | -c | target | tps (median of $ROUNDS) | CPU µs/tx | vol. ctx switches/tx | CPU vs old |" | tee -a "$out"
+echo "|---|---:|---|---:|---:|---:|---:|" | tee -a "$out"
+for cs in "${cases[@]}"; do
+	read -r mode c <<<"$cs"
+	ref="$(median <<<"${US[old|$mode|$c]}")"
+	for tg in "${targets[@]}"; do
+		k="$tg|$mode|$c"
+		us="$(median <<<"${US[$k]}")"
+		printf '| %s | %s | %s | %.0f | %.1f | %.2f | %s |\n' "$mode" "$c" "$tg" "$(median <<<"${TPS[$k]}")" "$us" \
+			"$(median <<<"${CS[$k]}")" "$(awk -v a="$us" -v b="$ref" 'BEGIN {printf "%.2f×", (b > 0 ? a / b : 0)}')" | tee -a "$out"
+	done
+done
