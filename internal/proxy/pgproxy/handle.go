@@ -98,6 +98,7 @@ func (s *session) applyClass(c sqlClass, b *backend, sql string) {
 		s.capture[name] = true
 	}
 	if c.resetAll {
+		s.resets++
 		s.params = cloneMap(s.startupParams)
 		clear(b.params)
 		for k := range s.startupParams {

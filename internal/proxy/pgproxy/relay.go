@@ -16,6 +16,9 @@ type entry struct {
 	// reaches the head of the queue; nothing is sent to the backend.
 	synth   []byte
 	capture []string // drop Q: tracked parameters read by this query
+	// resets is the session's reset count when the capture was sent: a
+	// RESET ALL / DISCARD ALL queued after it makes its values stale.
+	resets uint64
 	// captured is set once the read-back row arrived; a capture popped
 	// without it (error, cancel) leaves the values unknown.
 	captured bool
@@ -195,7 +198,9 @@ func (s *session) onFrame(b *backend, frame []byte) relayAction {
 	case 'D':
 		if head != nil && head.capture != nil && !head.captured {
 			head.captured = true
-			s.applyCapture(b, head.capture, decodeDataRow(frame[5:]))
+			if head.resets == s.resets {
+				s.applyCapture(b, head.capture, decodeDataRow(frame[5:]))
+			}
 		}
 	}
 	if forward {
@@ -244,7 +249,7 @@ func (s *session) sendCapture(b *backend) {
 		names = append(names, k)
 	}
 	clear(s.capture)
-	s.q.push(entry{kind: 'Q', drop: true, capture: names})
+	s.q.push(entry{kind: 'Q', drop: true, capture: names, resets: s.resets})
 	s.mu.Unlock()
 	if b.write(appendFrame(nil, 'Q', []byte(captureSQL(names)), []byte{0})) == nil {
 		_ = b.flush()

@@ -61,6 +61,7 @@ type session struct {
 	q           queue
 	params      map[string]string // tracked parameters as the client sees them
 	capture     map[string]bool   // tracked parameters to re-read before release
+	resets      uint64            // RESET ALL / DISCARD ALL run by the client (stale captures)
 	status      byte              // transaction status of the held backend
 	unnamedOK   bool              // the held backend has the client's unnamed statement
 	pinned      bool
