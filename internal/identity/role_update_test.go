@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/iam"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 func TestStore_RoleEdits(t *testing.T) {
@@ -41,17 +42,10 @@ func TestStore_RoleEdits(t *testing.T) {
 	if _, err := s.Principal(rctx, creds.AccessKeyID); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testdb.Eventually(t, 5*time.Second, 10*time.Millisecond, "RoleLastUsed recorded", func() bool {
 		r, err = s.GetRole(ctx, "app")
-		if err == nil && !r.LastUsed.IsZero() {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("RoleLastUsed never recorded: %+v %v", r, err)
-		}
-		time.Sleep(10 * time.Millisecond) // polling with a deadline
-	}
+		return err == nil && !r.LastUsed.IsZero()
+	})
 	if !r.LastUsed.Equal(s.Store.clock()) || r.LastUsedRegion != "eu-west-1" {
 		t.Fatalf("LastUsed %v %q", r.LastUsed, r.LastUsedRegion)
 	}

@@ -143,17 +143,16 @@ func TestWorkloadCredentialsGoSDK(t *testing.T) {
 	if err != nil || !strings.HasPrefix(first.AccessKeyID, "ASIA") {
 		t.Fatalf("%+v %v", first, err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
 	var cur aws.Credentials
-	for cur, _ = cfg.Credentials.Retrieve(ctx); cur.AccessKeyID == first.AccessKeyID; cur, _ = cfg.Credentials.Retrieve(ctx) {
-		if time.Now().After(deadline) {
-			t.Fatal("credentials were not refreshed within 30 s")
+	testdb.Eventually(t, 30*time.Second, 200*time.Millisecond, "credentials refreshed", func() bool {
+		if cur, _ = cfg.Credentials.Retrieve(ctx); cur.AccessKeyID != first.AccessKeyID {
+			return true
 		}
-		time.Sleep(200 * time.Millisecond) // poll interval
 		if err := call(); err != nil {
 			t.Fatal(err)
 		}
-	}
+		return false
+	})
 	if err := call(); err != nil {
 		t.Fatal(err)
 	}

@@ -119,3 +119,16 @@ func NeedTool(tb testing.TB, ok bool, what string) {
 	}
 	tb.Skip(what + " is missing")
 }
+
+// Eventually polls cond every interval until it holds, failing the test
+// with what after d. It is the one place tests wait by polling.
+func Eventually(tb testing.TB, d, every time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s: not within %v", what, d)
+		}
+		time.Sleep(every)
+	}
+}
