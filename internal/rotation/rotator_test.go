@@ -187,11 +187,18 @@ func (f *fixture) clientLoop(ctx context.Context, arn string, stop <-chan struct
 			retried.Add(1)
 			// Retry with whichever valid-now value differs from the one
 			// refused: the live value read again, else the grace value.
-			next := read()
-			if next["password"] == first["password"] && next["username"] == first["username"] {
-				next = grace()
+			// Rotations here follow each other at once, so the password
+			// may change again during a retry: a client gets three tries.
+			ok := false
+			for try := 0; try < 2 && !ok; try++ {
+				next := read()
+				if next["password"] == first["password"] && next["username"] == first["username"] {
+					next = grace()
+				}
+				ok = login(ctx, f.db.eng, next) == nil
+				first = next
 			}
-			if err := login(ctx, f.db.eng, next); err != nil {
+			if !ok {
 				failed.Add(1)
 			}
 		}
