@@ -74,6 +74,21 @@ func (a *API) authorizeWith(ctx context.Context, op, resource string, k keys) er
 	return a.authorize(ctx, op, resource)
 }
 
+// resolveBody decodes a request whose only member is SecretId, validates
+// it and resolves the secret for op (see resolve).
+func (a *API) resolveBody(ctx context.Context, op string, body []byte) (*secrets.Secret, error) {
+	var in secretIDInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var v validation
+	v.secretID(in.SecretID)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	return a.resolve(ctx, op, *in.SecretID, nil)
+}
+
 // resolve finds the secret named by id (also when scheduled for deletion)
 // without side effects and authorizes op on it with the operation's keys.
 // It returns the secret so that the operation acts on exactly the secret

@@ -7,16 +7,7 @@ import (
 )
 
 func (a *API) describeSecret(ctx context.Context, body []byte) (any, error) {
-	var in secretIDInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validation
-	v.secretID(in.SecretID)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	s, err := a.resolve(ctx, "DescribeSecret", *in.SecretID, nil)
+	s, err := a.resolveBody(ctx, "DescribeSecret", body)
 	if err != nil {
 		return nil, err
 	}

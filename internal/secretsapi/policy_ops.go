@@ -81,16 +81,7 @@ type validateResourcePolicyOutput struct {
 }
 
 func (a *API) getResourcePolicy(ctx context.Context, body []byte) (any, error) {
-	var in secretIDInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validation
-	v.secretID(in.SecretID)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	s, err := a.resolve(ctx, "GetResourcePolicy", *in.SecretID, nil)
+	s, err := a.resolveBody(ctx, "GetResourcePolicy", body)
 	if err != nil {
 		return nil, err
 	}

@@ -104,16 +104,7 @@ func (a *API) rotateSecret(ctx context.Context, body []byte) (any, error) {
 }
 
 func (a *API) cancelRotateSecret(ctx context.Context, body []byte) (any, error) {
-	var in secretIDInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validation
-	v.secretID(in.SecretID)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	s, err := a.resolve(ctx, "CancelRotateSecret", *in.SecretID, nil)
+	s, err := a.resolveBody(ctx, "CancelRotateSecret", body)
 	if err != nil {
 		return nil, err
 	}
