@@ -14,18 +14,12 @@ import (
 // execute is ExecuteStatement (POST /Execute).
 func (a *API) execute(ctx context.Context, body []byte) (string, []byte, error) {
 	var req executeRequest
-	if err := decodeJSON(body, &req); err != nil {
-		return "", nil, err
-	}
-	if req.SQL == nil {
-		return "", nil, notNull("sql")
-	}
-	t, err := a.resolve(ctx, "ExecuteStatement", req.ResourceARN, req.SecretARN, req.Database)
-	if err != nil {
+	t, err := a.resolveExecute(ctx, body, &req)
+	if t == nil {
 		return "", nil, err
 	}
 	name := t.cl.Name
-	if err := checkStatement(t.cl, *req.SQL, req.Schema); err != nil {
+	if err != nil {
 		return name, nil, err
 	}
 	opts, err := parseOptions(req.ResultSetOptions, req.FormatRecordsAs)
@@ -98,6 +92,24 @@ func (a *API) onTx(id string, t *target, fn runFunc) ([]byte, error) {
 		a.txns.Release(tx)
 	}
 	return nil, mapError(err, connID)
+}
+
+// resolveExecute decodes an ExecuteStatement-shaped request into req,
+// resolves its cluster and secret and checks its SQL. The target is nil
+// when no cluster was resolved; a target with an error means the SQL was
+// refused on that cluster.
+func (a *API) resolveExecute(ctx context.Context, body []byte, req *executeRequest) (*target, error) {
+	if err := decodeJSON(body, req); err != nil {
+		return nil, err
+	}
+	if req.SQL == nil {
+		return nil, notNull("sql")
+	}
+	t, err := a.resolve(ctx, "ExecuteStatement", req.ResourceARN, req.SecretARN, req.Database)
+	if err != nil {
+		return nil, err
+	}
+	return t, checkStatement(t.cl, *req.SQL, req.Schema)
 }
 
 // describer is implemented by engine connections that complete column

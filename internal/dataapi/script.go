@@ -34,18 +34,12 @@ func (a *API) HandleScript(w http.ResponseWriter, r *http.Request, body []byte, 
 
 func (a *API) script(ctx context.Context, body []byte) (string, []byte, error) {
 	var req scriptRequest
-	if err := decodeJSON(body, &req); err != nil {
-		return "", nil, err
-	}
-	if req.SQL == nil {
-		return "", nil, notNull("sql")
-	}
-	t, err := a.resolve(ctx, "ExecuteStatement", req.ResourceARN, req.SecretARN, req.Database)
-	if err != nil {
+	t, err := a.resolveExecute(ctx, body, &req.executeRequest)
+	if t == nil {
 		return "", nil, err
 	}
 	name := t.cl.Name
-	if err := checkStatement(t.cl, *req.SQL, req.Schema); err != nil {
+	if err != nil {
 		return name, nil, err
 	}
 	stmts := engine.Split(*req.SQL, t.cl.Exec.Dialect)
