@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
 )
 
 // TestServer_Storm at CI scale: 1,000 short-lived clients (one
@@ -21,21 +22,7 @@ func TestServer_Storm(t *testing.T) {
 	db := tp.open(t, "")
 	db.SetMaxIdleConns(0) // every query opens and closes a client connection
 	db.SetMaxOpenConns(200)
-	var maxBackends atomic.Int64
-	stop := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Millisecond):
-				st := tp.srv.PoolStats()
-				if n := int64(st.Busy + st.Idle); n > maxBackends.Load() {
-					maxBackends.Store(n)
-				}
-			}
-		}
-	}()
+	peak := proxytest.Peak(func() int64 { st := tp.srv.PoolStats(); return int64(st.Busy + st.Idle) })
 	var wg sync.WaitGroup
 	var failed atomic.Int64
 	var firstErr atomic.Value
@@ -57,11 +44,11 @@ func TestServer_Storm(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	close(stop)
+	maxBackends := peak()
 	if n := failed.Load(); n > 0 {
 		t.Fatalf("%d of %d clients failed, first: %v", n, clients, firstErr.Load())
 	}
-	if m := maxBackends.Load(); m > backends {
+	if m := maxBackends; m > backends {
 		t.Fatalf("%d backend connections, budget %d", m, backends)
 	}
 	tp.waitIdle(t)
@@ -128,8 +115,8 @@ func TestServer_BackendRestart(t *testing.T) {
 	mustExec(t, inTx, "BEGIN")
 	mustExec(t, inTx, "SELECT 1")
 
-	tp.relay.setDown(true)
-	tp.relay.cut()
+	tp.relay.SetMode(proxytest.Refuse)
+	tp.relay.Reset()
 	_, err := inTx.ExecContext(context.Background(), "SELECT 1")
 	if mysqlErrNo(err) != crServerLost {
 		t.Fatalf("statement in a broken transaction: %v, want 2013", err)
@@ -142,7 +129,7 @@ func TestServer_BackendRestart(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("failing while down took %v (want fail-fast)", d)
 	}
-	tp.relay.setDown(false)
+	tp.relay.SetMode(proxytest.Pass)
 	time.Sleep(1100 * time.Millisecond) // pool retry delay
 	if got := queryString(t, idle, "SELECT 2"); got != "2" {
 		t.Fatalf("after restart: %q", got)
