@@ -12,35 +12,17 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/barrier"
 	"github.com/sqlgate/sqlgate/internal/state"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 const testAccount = "000000000000"
-
-// fakeClock is a settable clock for Store.now, safe for the goroutines
-// (TouchKey) that read it.
-type fakeClock struct {
-	mu sync.Mutex // guards following fields
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // testStore is a Store over a SQLite state store in a temp dir.
 type testStore struct {
 	*Store
 	st    *state.SQLite
 	path  string
-	clock *fakeClock
+	clock *testdb.Clock
 }
 
 func newTestStore(t *testing.T) *testStore {
@@ -56,7 +38,7 @@ func newTestStore(t *testing.T) *testStore {
 		t.Fatal(err)
 	}
 	s := New(st, b, testAccount)
-	clk := &fakeClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := testdb.NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	s.now = clk.Now
 	return &testStore{Store: s, st: st, path: path, clock: clk}
 }
