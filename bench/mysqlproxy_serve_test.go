@@ -7,7 +7,6 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 	"github.com/sqlgate/sqlgate/internal/proxy/mysqlproxy"
+	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
 )
 
 // TestBenchMySQLProxyServe runs the MySQL proxy in front of
@@ -53,8 +53,8 @@ func TestBenchMySQLProxyServe(t *testing.T) {
 			BorrowTimeout: 120 * time.Second, IdleClientTimeout: 30 * time.Minute,
 			Isolation: os.Getenv("SQLGATE_BENCH_PROXY_ISOLATION")}}
 	secret := fmt.Sprintf(`{"username":%q,"password":%q,"dbname":%q}`, db.User, db.Passwd, db.DBName)
-	srv, err := mysqlproxy.New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: newMySQLSlots(n),
-		Secrets: mysqlSecret(secret)})
+	srv, err := mysqlproxy.New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: proxytest.NewBudget(n),
+		Secrets: proxytest.NewSecrets(map[string]string{"app": secret})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,26 +92,4 @@ wait:
 	defer cancel()
 	_ = srv.Shutdown(sctx)
 	<-done
-}
-
-// mysqlSecret is a SecretReader holding one secret.
-type mysqlSecret string
-
-func (s mysqlSecret) SecretString(context.Context, string) (string, string, error) {
-	return "arn:aws:secretsmanager:us-east-1:000000000000:secret:app", string(s), nil
-}
-
-// mysqlSlots is a connection budget of n.
-type mysqlSlots struct{ ch chan struct{} }
-
-func newMySQLSlots(n int) *mysqlSlots { return &mysqlSlots{ch: make(chan struct{}, n)} }
-
-func (s *mysqlSlots) Reserve(ctx context.Context) (func(), error) {
-	select {
-	case s.ch <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	var once sync.Once
-	return func() { once.Do(func() { <-s.ch }) }, nil
 }

@@ -29,30 +29,9 @@ work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # PgBouncer, transaction mode, same pool size.
-cat >"$work/pgbouncer.ini" <<INI
-[databases]
-sqlgate_test = host=127.0.0.1 port=5432 dbname=sqlgate_test
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = 16433
-auth_type = scram-sha-256
-auth_file = $work/userlist.txt
-pool_mode = transaction
-default_pool_size = $POOL
-max_client_conn = 10000
-logfile = $work/pgbouncer.log
-pidfile = $work/pgbouncer.pid
-unix_socket_dir =
-INI
-echo '"sqlgate" "sqlgatepw"' >"$work/userlist.txt"
-chmod 600 "$work/userlist.txt"
-# PgBouncer refuses to run as root.
-if [ "$(id -u)" = 0 ]; then
-	chmod 755 "$work" && chown -R postgres "$work"
-	"$PGBOUNCER" -u postgres "$work/pgbouncer.ini" >/dev/null 2>&1 &
-else
-	"$PGBOUNCER" "$work/pgbouncer.ini" >/dev/null 2>&1 &
-fi
+# shellcheck source=bench/pgbouncer.sh
+. bench/pgbouncer.sh
+start_pgbouncer "$work" 16433 "$POOL"
 
 # sqlgate proxy (the pgproxy.Server the binary runs per cluster).
 go test -c -o "$work/bench.test" ./bench/

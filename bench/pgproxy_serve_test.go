@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 	"github.com/sqlgate/sqlgate/internal/proxy/pgproxy"
+	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
 )
 
 // TestBenchPGProxyServe runs the PostgreSQL proxy in front of
@@ -41,8 +41,8 @@ func TestBenchPGProxyServe(t *testing.T) {
 			BorrowTimeout: 120 * time.Second, IdleClientTimeout: 30 * time.Minute,
 			Isolation: os.Getenv("SQLGATE_BENCH_PROXY_ISOLATION")}}
 	secret := fmt.Sprintf(`{"username":%q,"password":%q}`, u.User.Username(), pw)
-	srv, err := pgproxy.New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: newSlots(n),
-		Secrets: staticSecret(secret)})
+	srv, err := pgproxy.New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: proxytest.NewBudget(n),
+		Secrets: proxytest.NewSecrets(map[string]string{"app": secret})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,29 +57,4 @@ func TestBenchPGProxyServe(t *testing.T) {
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(sctx)
-}
-
-type staticSecret string
-
-func (s staticSecret) SecretString(context.Context, string) (string, string, error) {
-	return "arn:aws:secretsmanager:us-east-1:000000000000:secret:app", string(s), nil
-}
-
-// slots is a connection budget of n.
-type slots struct{ ch chan struct{} }
-
-func newSlots(n int) *slots { return &slots{ch: make(chan struct{}, n)} }
-
-func (s *slots) Reserve(ctx context.Context) (func(), error) {
-	select {
-	case s.ch <- struct{}{}:
-	default:
-		select {
-		case s.ch <- struct{}{}:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	var once sync.Once
-	return func() { once.Do(func() { <-s.ch }) }, nil
 }
