@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // TestServer_Storm at CI scale: 1,000 short-lived clients (one
@@ -130,10 +131,10 @@ func TestServer_BackendRestart(t *testing.T) {
 		t.Fatalf("failing while down took %v (want fail-fast)", d)
 	}
 	tp.relay.SetMode(proxytest.Pass)
-	time.Sleep(1100 * time.Millisecond) // pool retry delay
-	if got := queryString(t, idle, "SELECT 2"); got != "2" {
-		t.Fatalf("after restart: %q", got)
-	}
+	testdb.Eventually(t, 10*time.Second, 50*time.Millisecond, "statements work after the restart (pool retry delay)", func() bool {
+		var n int
+		return idle.QueryRowContext(context.Background(), "SELECT 2").Scan(&n) == nil && n == 2
+	})
 }
 
 var (
@@ -204,7 +205,7 @@ func TestSession_ClientGone(t *testing.T) {
 		mustExec(t, c, "BEGIN")
 		before := tp.relay.count("ROLLBACK")
 		go func() { _, _ = c.ExecContext(context.Background(), "SELECT SLEEP(30)") }()
-		time.Sleep(200 * time.Millisecond)
+		testdb.Eventually(t, 5*time.Second, 10*time.Millisecond, "SLEEP(30) running", func() bool { return tp.runningSession("SLEEP(30)") != 0 })
 		start := time.Now()
 		_ = nc.Close()
 		tp.waitIdle(t)
@@ -238,7 +239,7 @@ func TestServer_Shutdown(t *testing.T) {
 		defer cancel()
 		done <- tp.srv.Shutdown(ctx)
 	}()
-	time.Sleep(100 * time.Millisecond)
+	testdb.Eventually(t, 5*time.Second, 10*time.Millisecond, "new clients refused (draining)", func() bool { return ping(tp.dsn("")) != nil })
 	mustExec(t, busy, "SELECT 2")
 	mustExec(t, busy, "COMMIT")
 	select {
@@ -275,14 +276,10 @@ func TestSession_KillQuery(t *testing.T) {
 		_, _ = bystander.ExecContext(context.Background(), "SELECT SLEEP(1)")
 		bystanderDone <- time.Since(s)
 	}()
-	deadline := time.Now().Add(3 * time.Second)
-	for victimID == 0 && time.Now().Before(deadline) {
+	testdb.Eventually(t, 3*time.Second, 10*time.Millisecond, "victim session running", func() bool {
 		victimID = tp.runningSession("SLEEP(20)")
-		time.Sleep(10 * time.Millisecond)
-	}
-	if victimID == 0 {
-		t.Fatal("victim session not found")
-	}
+		return victimID != 0
+	})
 	if _, err := killer.ExecContext(context.Background(), "KILL QUERY "+itoa(int64(victimID))); err != nil {
 		t.Fatalf("KILL QUERY: %v", err)
 	}
