@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# PostgreSQL proxy benchmark (issue 6 "Performance"): pgbench against the
+# PostgreSQL proxy benchmark: pgbench against the
 # database directly, PgBouncer (Debian's 1.18, transaction mode) and the
 # sqlgate proxy, side by side. Appends a section to bench/RESULTS.md when
 # SQLGATE_BENCH_APPEND=1; the raw output goes to bench/out/pgbench-*.txt.
@@ -92,7 +92,7 @@ done
 if [ "${SQLGATE_BENCH_APPEND:-0}" = 1 ]; then
 	{
 		echo
-		echo "## PostgreSQL proxy: pgbench (issue 6)"
+		echo "## PostgreSQL proxy: pgbench"
 		echo
 		echo "Command: \`bench/pgbench.sh\` (pgbench -S -c $C -j $J -T $T, pool $POOL backend connections for PgBouncer and sqlgate, $ROUNDS interleaved rounds, medians)."
 		echo

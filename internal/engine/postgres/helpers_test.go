@@ -48,16 +48,6 @@ func connect(t *testing.T) *Conn {
 	return c.(*Conn)
 }
 
-// needParser skips tests of ":name" placeholders while engine.Rewrite is
-// still the stub that returns SQL unchanged.
-func needParser(t *testing.T) {
-	t.Helper()
-	st, err := engine.Rewrite("SELECT :a", engine.DialectPostgres)
-	if err != nil || st.SQL == "SELECT :a" {
-		t.Skip("engine.Rewrite is still the stub")
-	}
-}
-
 func exec(t *testing.T, c *Conn, sql string, params ...engine.Param) *engine.Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -33,16 +33,11 @@ type scramCluster struct {
 
 // startSCRAMCluster runs initdb and pg_ctl in t.TempDir(). As root the
 // PostgreSQL binaries refuse to run, so they run as the postgres OS user
-// (runuser) on a directory chowned to it. Skips when initdb is missing or
-// root has no postgres user, unless SQLGATE_REQUIRE_DB is set.
+// (runuser) on a directory chowned to it. Skips (testdb.NeedTool) when
+// initdb is missing or root has no postgres user.
 func startSCRAMCluster(t *testing.T) *scramCluster {
 	t.Helper()
-	skip := func(why string) {
-		if os.Getenv("SQLGATE_REQUIRE_DB") != "" {
-			t.Fatal(why)
-		}
-		t.Skip(why)
-	}
+	skip := func(why string) { testdb.NeedTool(t, false, why) }
 	initdb := filepath.Join(pgBinDir, "initdb")
 	if _, err := os.Stat(initdb); err != nil {
 		skip("initdb not installed: " + err.Error())
@@ -124,8 +119,8 @@ func scramProxy(t *testing.T, sc *scramCluster, secretPassword string) *testProx
 }
 
 // TestServer_SCRAMBackend logs in through the proxy to a real server that
-// demands SCRAM-SHA-256 (issue 6: "a SCRAM test against a throwaway initdb
-// --auth=scram-sha-256 server"): the client side is the proxy's SCRAM
+// demands SCRAM-SHA-256 (a throwaway `initdb --auth=scram-sha-256`
+// server): the client side is the proxy's SCRAM
 // server, the backend side pgconn's SCRAM client with the secret's password.
 func TestServer_SCRAMBackend(t *testing.T) {
 	sc := startSCRAMCluster(t)
