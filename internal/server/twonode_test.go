@@ -18,14 +18,6 @@ import (
 	"github.com/sqlgate/sqlgate/internal/config"
 )
 
-// pgStateDSN creates a schema of its own for the test, dropped at its end,
-// and returns a DSN whose search_path selects it, so concurrent runs share
-// neither the state table nor its NOTIFY channel.
-func pgStateDSN(t *testing.T) string {
-	t.Helper()
-	return testdb.PGSchemaURL(t, "sqlgate_twonode_test_")
-}
-
 // startNode starts a server on the shared PostgreSQL state dsn, with the
 // cache watchers Run would start.
 func startNode(t *testing.T, dsn string) *testEnv {
@@ -54,7 +46,7 @@ func within(t *testing.T, d time.Duration, what string, ok func() bool) {
 }
 
 func TestServer_TwoNodes(t *testing.T) {
-	dsn := pgStateDSN(t)
+	dsn := testdb.PGSchemaURL(t, "sqlgate_twonode_test_")
 	key := make([]byte, barrier.KeySize)
 	_, _ = rand.Read(key)
 	t.Setenv(barrier.EnvMasterKey, base64.StdEncoding.EncodeToString(key))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/barrier"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 	"github.com/sqlgate/sqlgate/internal/workload"
 )
 
@@ -71,7 +72,7 @@ func TestWorkloadAPI(t *testing.T) {
 // TestWorkloadRevokeTwoNodes: credentials issued by node A; revoking the
 // role's sessions on node B stops them on A within a second.
 func TestWorkloadRevokeTwoNodes(t *testing.T) {
-	dsn := pgStateDSN(t)
+	dsn := testdb.PGSchemaURL(t, "sqlgate_twonode_test_")
 	key := make([]byte, barrier.KeySize)
 	_, _ = rand.Read(key)
 	t.Setenv(barrier.EnvMasterKey, base64.StdEncoding.EncodeToString(key))

@@ -2,6 +2,7 @@ package pgproxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -112,4 +113,27 @@ func exec(t testing.TB, c *pgx.Conn, sql string, args ...any) {
 	if _, err := c.Exec(context.Background(), sql, args...); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
+}
+
+// waitRunning waits until a backend runs query (pg_stat_activity, seen
+// through the direct connection d).
+func waitRunning(t testing.TB, d *pgx.Conn, query string) {
+	t.Helper()
+	testdb.Eventually(t, 10*time.Second, 10*time.Millisecond, "backend running "+query, func() bool {
+		return queryString(t, d, "select count(*)::text from pg_stat_activity where state = 'active' and query = $1", query) != "0"
+	})
+}
+
+// waitClosed waits until the proxy closes c's connection, dropping what it
+// sends before (a FATAL ErrorResponse).
+func waitClosed(t testing.TB, c *pgx.Conn) {
+	t.Helper()
+	nc := c.PgConn().Conn()
+	buf := make([]byte, 512)
+	testdb.Eventually(t, 10*time.Second, time.Millisecond, "the proxy closes the client connection", func() bool {
+		_ = nc.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+		_, err := nc.Read(buf)
+		var ne net.Error
+		return err != nil && !(errors.As(err, &ne) && ne.Timeout())
+	})
 }

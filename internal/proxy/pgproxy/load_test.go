@@ -183,16 +183,17 @@ func TestServer_Timeouts(t *testing.T) {
 	})
 	t.Run("idle client", func(t *testing.T) {
 		tp := startProxy(t, 2, func(c *config.Cluster) { c.Proxy.IdleClientTimeout = 300 * time.Millisecond })
+		// c2 stays inside a transaction from before c's last query until
+		// after the proxy closed c as idle: a client in a transaction is
+		// not idle.
+		c2 := tp.connect(t, "")
+		exec(t, c2, "begin")
 		c := tp.connect(t, "")
 		exec(t, c, "select 1")
-		time.Sleep(700 * time.Millisecond)
+		waitClosed(t, c)
 		if _, err := c.Exec(context.Background(), "select 1"); err == nil {
 			t.Fatal("idle client not disconnected")
 		}
-		// A client inside a transaction is not idle.
-		c2 := tp.connect(t, "")
-		exec(t, c2, "begin")
-		time.Sleep(500 * time.Millisecond)
 		exec(t, c2, "commit")
 	})
 }
@@ -212,7 +213,7 @@ func TestServer_Shutdown(t *testing.T) {
 		defer cancel()
 		done <- tp.srv.Shutdown(sctx)
 	}()
-	time.Sleep(200 * time.Millisecond)
+	waitClosed(t, idle) // the drain ends idle clients
 	if _, err := idle.Exec(ctx, "select 1"); err == nil {
 		t.Fatal("idle client still served during drain")
 	}

@@ -49,7 +49,7 @@ func TestSession_ClientGoneMidTransaction(t *testing.T) {
 		c := tp.connect(t, "")
 		exec(t, c, "begin")
 		go func() { _, _ = c.Exec(ctx, "select pg_sleep(30)") }()
-		time.Sleep(200 * time.Millisecond)
+		waitRunning(t, d, "select pg_sleep(30)")
 		before := relay.rollbacks.Load()
 		start := time.Now()
 		_ = c.PgConn().Conn().Close()
@@ -264,12 +264,12 @@ func TestSession_Cancel(t *testing.T) {
 	ctx := context.Background()
 	t.Run("cancel running query", func(t *testing.T) {
 		c := tp.connect(t, "")
-		go func() {
-			time.Sleep(300 * time.Millisecond)
-			_ = c.PgConn().CancelRequest(ctx)
-		}()
 		start := time.Now()
-		_, err := c.Exec(ctx, "select pg_sleep(20)")
+		res := make(chan error, 1)
+		go func() { _, err := c.Exec(ctx, "select pg_sleep(20)"); res <- err }()
+		waitRunning(t, tp.direct(t), "select pg_sleep(20)")
+		_ = c.PgConn().CancelRequest(ctx)
+		err := <-res
 		var pe *pgconn.PgError
 		if !errors.As(err, &pe) || pe.Code != "57014" {
 			t.Fatalf("got %v, want 57014", err)
