@@ -6,14 +6,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 	"github.com/sqlgate/sqlgate/internal/proxy/mysqlproxy"
 	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
@@ -41,17 +39,9 @@ func TestBenchMySQLProxyServe(t *testing.T) {
 	if err != nil || db.Addr == "" {
 		t.Fatalf("SQLGATE_TEST_MYSQL_DSN unset or invalid: %v", err)
 	}
-	n := 20
-	if v := os.Getenv("SQLGATE_BENCH_PROXY_POOL"); v != "" {
-		if n, err = strconv.Atoi(v); err != nil || n < 1 {
-			t.Fatalf("SQLGATE_BENCH_PROXY_POOL=%q: want a positive integer", v)
-		}
-	}
-	cl := config.Cluster{Name: "my", Engine: "mysql", Address: db.Addr, Database: db.DBName, MaxConnections: n,
-		TLS: config.ClusterTLS{Mode: "disable"},
-		Proxy: &config.Proxy{Listen: addr, AuthSecrets: []string{"app"}, IAMAuth: "disabled", MaxClientConnections: 20000,
-			BorrowTimeout: 120 * time.Second, IdleClientTimeout: 30 * time.Minute,
-			Isolation: os.Getenv("SQLGATE_BENCH_PROXY_ISOLATION")}}
+	n := benchProxyPool(t)
+	cl := benchProxyCluster("my", "mysql", db.Addr, n, addr)
+	cl.Database = db.DBName
 	secret := fmt.Sprintf(`{"username":%q,"password":%q,"dbname":%q}`, db.User, db.Passwd, db.DBName)
 	srv, err := mysqlproxy.New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: proxytest.NewBudget(n),
 		Secrets: proxytest.NewSecrets(map[string]string{"app": secret})})

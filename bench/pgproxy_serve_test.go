@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -31,15 +32,9 @@ func TestBenchPGProxyServe(t *testing.T) {
 	if err != nil || u.Host == "" {
 		t.Fatal("SQLGATE_TEST_PG_URL unset or invalid")
 	}
-	n := 20
-	if v := os.Getenv("SQLGATE_BENCH_PROXY_POOL"); v != "" {
-		_, _ = fmt.Sscan(v, &n)
-	}
+	n := benchProxyPool(t)
 	pw, _ := u.User.Password()
-	cl := config.Cluster{Name: "pg", Engine: "postgres", Address: u.Host, MaxConnections: n, TLS: config.ClusterTLS{Mode: "disable"},
-		Proxy: &config.Proxy{Listen: addr, AuthSecrets: []string{"app"}, IAMAuth: "disabled", MaxClientConnections: 20000,
-			BorrowTimeout: 120 * time.Second, IdleClientTimeout: 30 * time.Minute,
-			Isolation: os.Getenv("SQLGATE_BENCH_PROXY_ISOLATION")}}
+	cl := benchProxyCluster("pg", "postgres", u.Host, n, addr)
 	secret := fmt.Sprintf(`{"username":%q,"password":%q}`, u.User.Username(), pw)
 	srv, err := pgproxy.New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: proxytest.NewBudget(n),
 		Secrets: proxytest.NewSecrets(map[string]string{"app": secret})})
@@ -57,4 +52,28 @@ func TestBenchPGProxyServe(t *testing.T) {
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(sctx)
+}
+
+// benchProxyPool is SQLGATE_BENCH_PROXY_POOL, the proxy's connection
+// budget (default 20).
+func benchProxyPool(t *testing.T) int {
+	n := 20
+	if v := os.Getenv("SQLGATE_BENCH_PROXY_POOL"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			t.Fatalf("SQLGATE_BENCH_PROXY_POOL=%q: want a positive integer", v)
+		}
+	}
+	return n
+}
+
+// benchProxyCluster is the cluster a proxy serve test runs: the proxy on
+// addr in front of backend with a budget of n, the auth secret "app", no
+// TLS and no IAM auth, limits far above what the benchmarks reach, and
+// SQLGATE_BENCH_PROXY_ISOLATION as its isolation mode.
+func benchProxyCluster(name, engine, backend string, n int, addr string) config.Cluster {
+	return config.Cluster{Name: name, Engine: engine, Address: backend, MaxConnections: n, TLS: config.ClusterTLS{Mode: "disable"},
+		Proxy: &config.Proxy{Listen: addr, AuthSecrets: []string{"app"}, IAMAuth: "disabled", MaxClientConnections: 20000,
+			BorrowTimeout: 120 * time.Second, IdleClientTimeout: 30 * time.Minute,
+			Isolation: os.Getenv("SQLGATE_BENCH_PROXY_ISOLATION")}}
 }
