@@ -15,7 +15,9 @@ import (
 )
 
 // liteCluster is an execution-service cluster over a real SQLite engine
-// whose pool holds one connection.
+// whose pool holds one connection. The statement timeout leaves room for
+// DDL on a loaded machine under -race (200 ms did not); the endless-query
+// test waits it out.
 func liteCluster(t *testing.T) *Cluster {
 	t.Helper()
 	eng, err := sqlite.New(sqlite.Config{Path: filepath.Join(t.TempDir(), "main.db")})
@@ -24,7 +26,7 @@ func liteCluster(t *testing.T) *Cluster {
 	}
 	p := pool.New(eng, pool.Config{Max: 1})
 	t.Cleanup(func() { p.Close(); eng.Close() })
-	return &Cluster{Name: "lite", Dialect: engine.DialectSQLite, Pool: p, StatementTimeout: 200 * time.Millisecond,
+	return &Cluster{Name: "lite", Dialect: engine.DialectSQLite, Pool: p, StatementTimeout: 2 * time.Second,
 		BorrowTimeout: 200 * time.Millisecond, MaxResponseBytes: 1 << 20}
 }
 
