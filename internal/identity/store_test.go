@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -274,17 +275,10 @@ func TestStore_Run(t *testing.T) {
 	if err := other.DeleteAccessKey(ctx, "alice", k.AccessKeyID); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(time.Second)
-	for {
+	testdb.EventuallyState(t, time.Second, 10*time.Millisecond, func() (bool, string) {
 		_, _, err := s.SecretKey(ctx, k.AccessKeyID)
-		if errors.Is(err, ErrNotFound) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("key deleted elsewhere still works after 1s: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return errors.Is(err, ErrNotFound), fmt.Sprintf("key deleted elsewhere still works (%v)", err)
+	})
 }
 
 // TestStore_TouchKey checks last-used bookkeeping (at most once a minute).

@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // runningServer is a sqlgate started with Run on loopback ports, as the
@@ -80,7 +81,7 @@ func startRunning(t *testing.T, cfg *config.Config, pg, my dbTarget) *runningSer
 			t.Error("Run did not return after its ctx was cancelled")
 		}
 	})
-	within(t, 10*time.Second, "listeners", func() bool { return len(srv.Addrs()) == 1 && len(srv.ProxyAddrs()) == 2 })
+	testdb.Eventually(t, 10*time.Second, 10*time.Millisecond, "listeners", func() bool { return len(srv.Addrs()) == 1 && len(srv.ProxyAddrs()) == 2 })
 	// Proxies start in cluster order: pg, then maria.
 	rs.pgProxy, rs.myProxy = srv.ProxyAddrs()[0].String(), srv.ProxyAddrs()[1].String()
 	endpoint := "http://" + srv.Addrs()[0].String()

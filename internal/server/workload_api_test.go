@@ -103,7 +103,7 @@ func TestWorkloadRevokeTwoNodes(t *testing.T) {
 	if r := workloadCall(t, b, creds{}, "RevokeRoleSessions", map[string]any{"RoleName": "FunctionRole"}); r.Status != http.StatusOK {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
-	within(t, time.Second, "revoked on A", func() bool { return exec(a).Status == http.StatusForbidden })
+	testdb.Eventually(t, time.Second, 10*time.Millisecond, "revoked on A", func() bool { return exec(a).Status == http.StatusForbidden })
 	if r := exec(b); r.Status != http.StatusForbidden {
 		t.Fatalf("node B: %d %s", r.Status, r.Body)
 	}
