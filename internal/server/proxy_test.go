@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
@@ -281,8 +282,9 @@ func TestServer_ProxyShutdown(t *testing.T) {
 	}
 
 	rs.stop()
-	time.Sleep(200 * time.Millisecond)
-	// The idle client was told the server is going away.
+	// The idle client was told the server is going away (57P01, read and
+	// dropped by WaitClosed), then closed.
+	proxytest.WaitClosed(t, idle.PgConn().Conn())
 	if _, err := idle.Exec(ctx, "select 1"); err == nil {
 		t.Fatal("idle client still served after shutdown began")
 	} else if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code != "57P01" {

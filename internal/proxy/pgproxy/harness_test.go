@@ -2,7 +2,6 @@ package pgproxy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -124,16 +123,8 @@ func waitRunning(t testing.TB, d *pgx.Conn, query string) {
 	})
 }
 
-// waitClosed waits until the proxy closes c's connection, dropping what it
-// sends before (a FATAL ErrorResponse).
+// waitClosed waits until the proxy closes c's connection.
 func waitClosed(t testing.TB, c *pgx.Conn) {
 	t.Helper()
-	nc := c.PgConn().Conn()
-	buf := make([]byte, 512)
-	testdb.Eventually(t, 10*time.Second, time.Millisecond, "the proxy closes the client connection", func() bool {
-		_ = nc.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
-		_, err := nc.Read(buf)
-		var ne net.Error
-		return err != nil && !(errors.As(err, &ne) && ne.Timeout())
-	})
+	proxytest.WaitClosed(t, c.PgConn().Conn())
 }

@@ -155,3 +155,16 @@ func Peak(f func() int64) (stop func() int64) {
 		return peak.Load()
 	}
 }
+
+// WaitClosed waits until the peer closes nc, reading and dropping what it
+// sends before (a goodbye error message).
+func WaitClosed(tb testing.TB, nc net.Conn) {
+	tb.Helper()
+	buf := make([]byte, 512)
+	testdb.Eventually(tb, 10*time.Second, time.Millisecond, "the peer closes the connection", func() bool {
+		_ = nc.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+		_, err := nc.Read(buf)
+		var ne net.Error
+		return err != nil && !(errors.As(err, &ne) && ne.Timeout())
+	})
+}
