@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/barrier"
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/endpoints"
 	"github.com/sqlgate/sqlgate/internal/state"
@@ -54,7 +55,11 @@ func apiKeysCommand(name string, args []string, stdout, stderr io.Writer) int {
 	}
 	defer closeStore()
 	store := endpoints.NewStore(st)
-	store.ConfigPlans = cfg.UsagePlans
+	store.SetDeclared(cfg.UsagePlans, cfg.APIKeys)
+	if store.Sealer, err = barrier.LoadOrCreateKey(cfg.DataDir); err != nil {
+		fmt.Fprintln(stderr, "sqlgate: load master key:", err)
+		return 1
+	}
 	if eps != "" {
 		plan.Endpoints = strings.Split(eps, ",")
 	}
