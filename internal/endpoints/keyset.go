@@ -153,3 +153,18 @@ func (k *apiKey) planFor(endpoint string, plans map[string]*plan) (p *plan, ok b
 	}
 	return nil, false
 }
+
+// PeriodStart returns the start of the quota period (PeriodDay,
+// PeriodWeek, PeriodMonth) containing t.
+func PeriodStart(period string, t time.Time) time.Time { return periodStart(period, t) }
+
+// QuotaLimitAt returns p's quota of period in the period containing t,
+// the offset applied in the period p was created in; 0 = no such quota.
+func QuotaLimitAt(p *PlanRecord, period string, t time.Time) int64 {
+	for _, q := range compilePlan(p).quotas {
+		if q.period == period {
+			return q.limitAt(t)
+		}
+	}
+	return 0
+}

@@ -61,6 +61,19 @@ type KeyRecord struct {
 // Enabled reports whether the key is accepted.
 func (k *KeyRecord) Enabled() bool { return k.Revoked == nil }
 
+// SetEnabled enables the key, or disables it from now on.
+func (k *KeyRecord) SetEnabled(on bool, now time.Time) {
+	switch {
+	case on:
+		k.Revoked = nil
+	case k.Revoked == nil:
+		k.Revoked = &now
+	}
+}
+
+// ValidKeyName reports whether s can name an API key.
+func ValidKeyName(s string) bool { return keyName.MatchString(s) }
+
 // DayUsage is one key's request count on one UTC day.
 type DayUsage struct {
 	Day   string // YYYY-MM-DD
