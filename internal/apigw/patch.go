@@ -44,7 +44,7 @@ func decodePatch(body []byte) ([]patchOp, error) {
 		case "move", "copy", "test":
 			return nil, badRequest(fmt.Sprintf("Invalid patch operation specified. Must be one of: [add, remove, replace]; %q is not supported here", op.Op))
 		default:
-			return nil, badRequest(fmt.Sprintf("Invalid patch operation specified. Must be one of: [add, remove, replace, move, copy, test]"))
+			return nil, badRequest("Invalid patch operation specified. Must be one of: [add, remove, replace, move, copy, test]")
 		}
 		if !strings.HasPrefix(op.Path, "/") || len(op.Path) > 1024 {
 			return nil, badRequest("Invalid patch path " + strconv.Quote(clip(op.Path)))
