@@ -2,6 +2,7 @@ package apigw
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sqlgate/sqlgate/internal/barrier"
 	"github.com/sqlgate/sqlgate/internal/endpoints"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/state"
@@ -125,5 +127,43 @@ func TestAPI_UsagePlanPatch(t *testing.T) {
 	}
 	if w := send(a, "GET", "/usageplans/"+p.ID, ""); w.Body.String() != want {
 		t.Fatalf("after a refused patch: %s", w.Body)
+	}
+}
+
+// TestAPI_KeyValues checks values are kept sealed from now on: a key
+// created before (no sealed value) shows none, a new one shows its value,
+// and the stored record holds only the hash and the ciphertext.
+func TestAPI_KeyValues(t *testing.T) {
+	a, b := newTestAPI(t)
+	older, _, err := b.store.CreateKey(context.Background(), "older")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := make([]byte, barrier.KeySize)
+	_, _ = rand.Read(key)
+	br, err := barrier.New(map[uint32][]byte{1: key}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.store.Sealer = br
+	w := send(a, "POST", "/apikeys", `{"name":"newer","value":"newer-key-value-0123456789"}`)
+	var created apiKeyOut
+	_ = json.Unmarshal(w.Body.Bytes(), &created)
+	stored, err := b.store.GetKey(context.Background(), created.ID)
+	if err != nil || len(stored.Sealed) == 0 || strings.Contains(string(stored.Sealed), "newer-key-value") {
+		t.Fatalf("stored record: %+v %v", stored, err)
+	}
+	w = send(a, "GET", "/apikeys?includeValues=true", "")
+	var got page[apiKeyOut]
+	_ = json.Unmarshal(w.Body.Bytes(), &got)
+	values := map[string]string{}
+	for _, k := range got.Items {
+		values[k.ID] = k.Value
+	}
+	if len(values) != 2 || values[older.ID] != "" || values[created.ID] != "newer-key-value-0123456789" {
+		t.Fatalf("values: %v", values)
+	}
+	if w := send(a, "GET", "/apikeys", ""); strings.Contains(w.Body.String(), "newer-key-value") {
+		t.Fatalf("a value without includeValues: %s", w.Body)
 	}
 }

@@ -184,6 +184,9 @@ func TestAPIGateway_Seed003(t *testing.T) {
 		_, err = gw.GetApiKey(ctx, &apigateway.GetApiKeyInput{ApiKey: key.Id})
 		wantAPIError(t, err, "NotFoundException", 404)
 	})
+	if strings.Contains(env.logs.String(), value) {
+		t.Fatal("an API key value is in the log")
+	}
 }
 
 // TestAPIGateway_ReservedPaths checks an endpoint may not declare an API
