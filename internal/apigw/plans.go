@@ -42,8 +42,9 @@ func (a *API) createUsagePlan(c *call) (int, any, error) {
 			return 0, nil, err
 		}
 	}
+	stages := a.b.Endpoints()
 	for _, st := range req.APIStages {
-		if err := a.addStage(&p, st.APIID, st.Stage); err != nil {
+		if err := addStage(&p, stages, st.APIID, st.Stage); err != nil {
 			return 0, nil, err
 		}
 		if len(st.Throttle) > 0 {
@@ -97,12 +98,13 @@ func setQuota(p *endpoints.PlanRecord, q quotaSettings) error {
 	return nil
 }
 
-// addStage adds the endpoint stage of the API "sqlgate" to the plan.
-func (a *API) addStage(p *endpoints.PlanRecord, apiID, stage string) error {
+// addStage adds the endpoint stage of the API "sqlgate" to the plan;
+// stages are the declared endpoints.
+func addStage(p *endpoints.PlanRecord, stages []string, apiID, stage string) error {
 	if apiID != APIID {
 		return notFound("Invalid API identifier specified " + clip(apiID) + ": sqlgate's endpoints are the API " + APIID)
 	}
-	if !slices.Contains(a.b.Endpoints(), stage) {
+	if !slices.Contains(stages, stage) {
 		return notFound("Invalid stage identifier specified: no endpoint named " + clip(stage))
 	}
 	if slices.Contains(p.Endpoints, stage) {
@@ -201,9 +203,11 @@ func (a *API) updateUsagePlan(c *call) (int, any, error) {
 	if _, err := c.plan(); err != nil {
 		return 0, nil, err
 	}
+	// Read before the update: its callback must not wait on anything.
+	stages := a.b.Endpoints()
 	p, err := c.store.UpdatePlan(c.ctx, c.segs[1], func(p *endpoints.PlanRecord) error {
 		for _, op := range ops {
-			if err := a.patchPlan(p, op); err != nil {
+			if err := patchPlan(p, stages, op); err != nil {
 				return err
 			}
 		}
@@ -220,7 +224,7 @@ func (a *API) updateUsagePlan(c *call) (int, any, error) {
 // /productCode, /throttle/rateLimit, /throttle/burstLimit, /quota/limit,
 // /quota/period, /quota/offset; remove /throttle, /quota; add and remove
 // /apiStages (value "sqlgate:STAGE") and /tags/KEY.
-func (a *API) patchPlan(p *endpoints.PlanRecord, op patchOp) error {
+func patchPlan(p *endpoints.PlanRecord, stages []string, op patchOp) error {
 	if tag, ok := strings.CutPrefix(op.Path, "/tags/"); ok {
 		return patchTag(&p.Tags, tag, op)
 	}
@@ -228,7 +232,7 @@ func (a *API) patchPlan(p *endpoints.PlanRecord, op patchOp) error {
 	case op.Path == "/apiStages" && op.Op != "replace":
 		api, stage, _ := strings.Cut(op.value(), ":")
 		if op.Op == "add" {
-			return a.addStage(p, api, stage)
+			return addStage(p, stages, api, stage)
 		}
 		if api != APIID || !slices.Contains(p.Endpoints, stage) {
 			return notFound("Invalid stage identifier specified: the usage plan has no stage " + clip(op.value()))
