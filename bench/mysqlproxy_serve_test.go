@@ -4,17 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"runtime/pprof"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/sqlgate/sqlgate/internal/proxy"
 	"github.com/sqlgate/sqlgate/internal/proxy/mysqlproxy"
-	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
 )
 
 // TestBenchMySQLProxyServe runs the MySQL proxy in front of
@@ -43,15 +39,11 @@ func TestBenchMySQLProxyServe(t *testing.T) {
 	cl := benchProxyCluster("my", "mysql", db.Addr, n, addr)
 	cl.Database = db.DBName
 	secret := fmt.Sprintf(`{"username":%q,"password":%q,"dbname":%q}`, db.User, db.Passwd, db.DBName)
-	srv, err := mysqlproxy.New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: proxytest.NewBudget(n),
-		Secrets: proxytest.NewSecrets(map[string]string{"app": secret})})
+	srv, err := mysqlproxy.New(benchProxyDeps(t, cl, secret))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	ctx, stop := listenUntilSignal(t, srv)
 	defer stop()
 	done := make(chan struct{})
 	go func() {

@@ -36,15 +36,11 @@ func TestBenchPGProxyServe(t *testing.T) {
 	pw, _ := u.User.Password()
 	cl := benchProxyCluster("pg", "postgres", u.Host, n, addr)
 	secret := fmt.Sprintf(`{"username":%q,"password":%q}`, u.User.Username(), pw)
-	srv, err := pgproxy.New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: proxytest.NewBudget(n),
-		Secrets: proxytest.NewSecrets(map[string]string{"app": secret})})
+	srv, err := pgproxy.New(benchProxyDeps(t, cl, secret))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	ctx, stop := listenUntilSignal(t, srv)
 	defer stop()
 	go func() { _ = srv.Serve(context.Background()) }()
 	fmt.Println("pgproxy listening on", srv.Addr())
@@ -76,4 +72,20 @@ func benchProxyCluster(name, engine, backend string, n int, addr string) config.
 		Proxy: &config.Proxy{Listen: addr, AuthSecrets: []string{"app"}, IAMAuth: "disabled", MaxClientConnections: 20000,
 			BorrowTimeout: 120 * time.Second, IdleClientTimeout: 30 * time.Minute,
 			Isolation: os.Getenv("SQLGATE_BENCH_PROXY_ISOLATION")}}
+}
+
+// benchProxyDeps are the dependencies of a serve test's proxy for cl: its
+// budget of cl.MaxConnections and the auth secret "app" holding secret.
+func benchProxyDeps(t *testing.T, cl config.Cluster, secret string) proxy.Deps {
+	return proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: proxytest.NewBudget(cl.MaxConnections),
+		Secrets: proxytest.NewSecrets(map[string]string{"app": secret})}
+}
+
+// listenUntilSignal starts srv listening; the context ends at SIGTERM or
+// an interrupt, when the serve test shuts it down.
+func listenUntilSignal(t *testing.T, srv proxytest.Server) (context.Context, context.CancelFunc) {
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	return signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 }
