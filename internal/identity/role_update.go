@@ -63,17 +63,13 @@ const roleUseGranularity = time.Hour
 
 // touchRole records that a session of roleARN was used (RoleLastUsed).
 func (s *Store) touchRole(ctx context.Context, roleARN string) {
-	name := roleARN[strings.LastIndexByte(roleARN, '/')+1:]
-	now := s.clock()
-	key := "role:" + roleARN
-	s.mu.Lock()
-	last, ok := s.touched[key]
-	if ok && now.Sub(last) < roleUseGranularity {
-		s.mu.Unlock()
-		return
+	if now, due := s.touchDue("role:"+roleARN, roleUseGranularity); due {
+		s.writeRoleUse(ctx, roleARN, now)
 	}
-	s.touched[key] = now
-	s.mu.Unlock()
+}
+
+func (s *Store) writeRoleUse(ctx context.Context, roleARN string, now time.Time) {
+	name := roleARN[strings.LastIndexByte(roleARN, '/')+1:]
 	region := iam.RequestInfoFrom(ctx).Region
 	_ = update(ctx, s.st, nsRoles, name, false, func(r *Role) (*Role, error) {
 		if r.ARN != roleARN || now.Sub(r.LastUsed) < roleUseGranularity {
