@@ -67,6 +67,7 @@ type API struct {
 	txns     *txn.Manager
 	log      *slog.Logger
 	obs      Observer
+	parsed   exec.SecretCache // credentials parsed from secret values
 }
 
 // Config wires an API.
@@ -199,7 +200,7 @@ func (a *API) resolve(ctx context.Context, action, resourceARN, secretID, databa
 		}
 		return nil, secretErr(secretID, err)
 	}
-	sec, err := exec.ParseSecret(value)
+	sec, err := a.parsed.Parse(secretARN, value)
 	if err != nil {
 		return nil, invalidSecret("The secret must be a JSON object with username and password fields.")
 	}

@@ -221,7 +221,11 @@ func (a Authorizer) Authorize(ctx context.Context, action, resource string) erro
 	if err != nil || e.inactive {
 		return deny
 	}
-	req := &iam.Request{Action: action, Resource: resource, Principal: p, Context: iam.RequestContext(ctx, p, resource, a.Store.now())}
+	// The request context (some twenty condition keys) is built only if a
+	// policy reads a condition key or a policy variable.
+	req := &iam.Request{Action: action, Resource: resource, Principal: p, LazyContext: func() map[string][]string {
+		return iam.RequestContext(ctx, p, resource, a.Store.now())
+	}}
 	pols := e.policies
 	rp := iam.ResourcePolicyFrom(ctx)
 	if rp != nil {
