@@ -22,7 +22,8 @@ import (
 //     cache is emptied with it;
 //   - a statement that may change session state or the catalog (SET,
 //     DEALLOCATE, DDL …) empties the cache, and the next Prepare first
-//     sends DEALLOCATE ALL, so no stale name lingers on the server;
+//     closes the statements it held (never the user's own), so no stale
+//     name lingers on the server;
 //   - "cached plan must not change result type" (a table the statement
 //     reads changed shape): the entry is dropped; outside a transaction the
 //     statement is prepared again and retried once, inside one the error
@@ -37,11 +38,15 @@ type stmtCache struct {
 	m    map[string]*pgconn.StatementDescription
 	seen map[string]struct{}
 	seq  uint64
-	// stale: statements prepared on the server are no longer in m; the
-	// next Prepare sends DEALLOCATE ALL first.
-	stale bool
+	// stale names statements prepared on the server that are no longer in
+	// m; the next Prepare deallocates them first (one round trip).
+	stale []string
 	key   []byte // scratch for building keys
 }
+
+// stmtPrefix starts the names of cached statements (visible in
+// pg_prepared_statements).
+const stmtPrefix = "_sqlgate_"
 
 // keyOf builds the cache key (SQL, NUL, parameter OIDs) in the scratch
 // buffer; look it up with m[string(key)], which does not allocate.
@@ -59,11 +64,12 @@ func (s *stmtCache) keyOf(sql string, oids []uint32) []byte {
 // forget empties the cache; serverDropped says the server's statements are
 // gone too (DISCARD ALL), else they are deallocated before the next Prepare.
 func (s *stmtCache) forget(serverDropped bool) {
-	if len(s.m) > 0 && !serverDropped {
-		s.stale = true
-	}
 	if serverDropped {
-		s.stale = false
+		s.stale = s.stale[:0]
+	} else {
+		for _, sd := range s.m {
+			s.stale = append(s.stale, sd.Name)
+		}
 	}
 	clear(s.m)
 	clear(s.seen)
@@ -92,8 +98,7 @@ func (c *Conn) runCached(ctx context.Context, sql string, bp boundParams, maxByt
 	}
 	res, err = c.read(ctx, c.pg.ExecStatement(ctx, sd, bp.values, bp.formats, nil), maxBytes)
 	if err != nil && planChanged(err) {
-		// The old name stays on the server: forget marks it for the
-		// DEALLOCATE ALL that prepareCached sends first.
+		// forget marks the old statement for prepareCached to close first.
 		s.forget(false)
 		if c.pg.TxStatus() != 'I' {
 			return rawResult{}, true, err
@@ -112,19 +117,37 @@ func (c *Conn) prepareCached(ctx context.Context, key, sql string, oids []uint32
 	if len(s.m) >= maxCachedStmts {
 		s.forget(false)
 	}
-	if s.stale {
-		if _, err := c.simple(ctx, "DEALLOCATE ALL"); err != nil {
+	if len(s.stale) > 0 {
+		if err := c.deallocate(ctx, s.stale); err != nil {
 			return nil, err
 		}
-		s.stale = false
+		s.stale = s.stale[:0]
 	}
 	s.seq++
-	sd, err := c.pg.Prepare(ctx, "sqlgate_"+strconv.FormatUint(s.seq, 10), sql, oids)
+	sd, err := c.pg.Prepare(ctx, stmtPrefix+strconv.FormatUint(s.seq, 10), sql, oids)
 	if err != nil {
 		return nil, c.execErr(ctx, err)
 	}
 	s.m[key] = sd
 	return sd, nil
+}
+
+// deallocate closes the named statements in one round trip. Closing one
+// that no longer exists (the user's DEALLOCATE ALL) is not an error, and it
+// works in an aborted transaction; the user's own statements are left alone.
+func (c *Conn) deallocate(ctx context.Context, names []string) error {
+	pl := c.pg.StartPipeline(ctx)
+	for _, n := range names {
+		pl.SendDeallocate(n)
+	}
+	err := pl.Sync()
+	if cerr := pl.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return c.execErr(ctx, err)
+	}
+	return nil
 }
 
 // planChanged reports PostgreSQL's "cached plan must not change result

@@ -108,6 +108,15 @@ func TestStmtCache_Invalidation(t *testing.T) {
 	if n := prepared(t, c); n != 1 {
 		t.Fatalf("after SET: %d prepared statements, want 1 (stale ones deallocated)", n)
 	}
+	exec(t, c, "PREPARE mine AS SELECT 7") // the user's own survives ours going
+	exec(t, c, "SELECT 3")
+	exec(t, c, "SELECT 3")
+	if res := exec(t, c, "EXECUTE mine"); !sameValue(res.Rows[0][0], engine.Long(7)) {
+		t.Fatalf("EXECUTE mine: %+v", res)
+	}
+	if n := prepared(t, c); n != 2 {
+		t.Fatalf("after PREPARE: %d prepared statements, want 2 (mine and SELECT 3)", n)
+	}
 	if !c.Dirty() {
 		t.Fatal("SET left the session clean")
 	}
