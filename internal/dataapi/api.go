@@ -158,6 +158,7 @@ func (a *API) serve(w http.ResponseWriter, action, requestID string, fn func() (
 		h.Set("Content-Type", "application/json")
 		h.Set("X-Amzn-RequestId", requestID)
 		_, _ = w.Write(resp)
+		putBuf(resp) // the writer has copied it
 	}
 	if a.obs != nil {
 		a.obs.ObserveDataAPI(cluster, action, outcome, time.Since(start))
