@@ -7,7 +7,9 @@
 #     before/after in one run: bench/dataapi_cpu.sh /tmp/sqlgate-old
 #   - baseline: bench/cmd/dataapi-baseline -mode minimal (net/http + SDK v4
 #     signer + encoding/json + pgx/database-sql), frozen;
-#   - hello: the same binary in -mode hello (net/http and a fixed body).
+#   - hello: the same binary in -mode hello (net/http and a fixed body);
+#   - direct: the load generator on the database itself (pgx or
+#     go-sql-driver/mysql; N=1, raw-client rows only), for added latency.
 # The load generator (bench/cmd/dataapi-load) is its own process too; it
 # reads the server's utime+stime from /proc/PID/stat and its MemStats
 # Mallocs (via --pprof) around each timed window. Rounds are interleaved
@@ -23,6 +25,8 @@ cd "$(dirname "$0")/.."
 OLD="${1:-}"
 ROUNDS="${ROUNDS:-5}" T="${T:-2s}" WARMUP="${WARMUP:-500ms}" NS="${NS:-32 1}" ENGINES="${ENGINES:-pg maria}"
 CASES="${CASES:-select1 rows100 insert}" CLIENTS="${CLIENTS:-raw sdk}" POOL="${POOL:-16}" PIN="${PIN:-}"
+PG_URL='postgres://sqlgate:sqlgatepw@127.0.0.1:5432/sqlgate_test'
+MY_DSN='sqlgate:sqlgatepw@tcp(127.0.0.1:3306)/sqlgate_test?interpolateParams=true'
 work="$(mktemp -d)"
 pids=()
 tbl="dapi_rows_$$" ins="dapi_ins_$$"
@@ -91,8 +95,7 @@ start_baseline() {
 	port=$(freeport) pp=$(freeport)
 	pin "$work/bin/baseline" -mode "$2" -listen "127.0.0.1:$port" -pprof "127.0.0.1:$pp" -conns "$POOL" \
 		-akid "$SQLGATE_ROOT_ACCESS_KEY_ID" -secret "$SQLGATE_ROOT_SECRET_ACCESS_KEY" \
-		-pg 'postgres://sqlgate:sqlgatepw@127.0.0.1:5432/sqlgate_test' \
-		-mysql 'sqlgate:sqlgatepw@tcp(127.0.0.1:3306)/sqlgate_test?interpolateParams=true' >"$work/$1.log" 2>&1 &
+		-pg "$PG_URL" -mysql "$MY_DSN" >"$work/$1.log" 2>&1 &
 	pids+=($!)
 	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break; sleep 0.2; done
 	url[$1]="http://127.0.0.1:$port" pid[$1]=${pids[-1]} allocs[$1]="http://127.0.0.1:$pp/debug/pprof/"
@@ -106,7 +109,8 @@ if [ -n "$OLD" ]; then
 fi
 start_baseline baseline minimal
 start_baseline hello hello
-targets+=(baseline hello)
+targets+=(baseline hello direct)
+url[direct]="" pid[direct]="" allocs[direct]="" akid[direct]="" skey[direct]=""
 
 case_sql() {
 	case $1 in
@@ -130,9 +134,18 @@ for r in $(seq "$ROUNDS"); do
 		for tg in "${order[@]}"; do
 			# hello has no database: measure it once per N and client (pg, select1).
 			if [ "$tg" = hello ] && { [ "$e" != pg ] || [ "$c" != select1 ]; }; then continue; fi
+			# direct (the database itself, for added latency) has no HTTP
+			# client; it runs at N=1 only (the latency target), which also
+			# keeps PostgreSQL's connection count down.
+			ccl=$cl
+			if [ "$tg" = direct ]; then
+				[ "$cl" = raw ] && [ "$n" = 1 ] || continue
+				ccl=direct
+			fi
 			param=-1
 			[ "$c" = insert ] && param=7
-			line=$("$work/bin/load" -url "${url[$tg]}" -akid "${akid[$tg]}" -secret "${skey[$tg]}" -client "$cl" -n "$n" \
+			line=$("$work/bin/load" -url "${url[$tg]}" -akid "${akid[$tg]}" -secret "${skey[$tg]}" -client "$ccl" -n "$n" \
+				-direct-pg "$PG_URL" -direct-mysql "$MY_DSN" \
 				-duration "$T" -warmup "$WARMUP" -pid "${pid[$tg]}" -allocs "${allocs[$tg]}" -param "$param" \
 				-resource-arn "arn:aws:rds:us-east-1:000000000000:cluster:$e" -secret-arn "app-$e" -sql "$(case_sql "$c")" 2>&1) ||
 				{ echo "# $tg $e $c N=$n $cl failed: $line" | tee -a "$out"; continue; }

@@ -6,7 +6,9 @@
 //   - sdk: the aws-sdk-go-v2 rdsdata client (retries off);
 //   - raw: one keep-alive HTTP/1.1 connection per worker writing a
 //     pre-encoded body, signed per request (SigV4, signing key cached per
-//     day), and reading the response with a minimal parser.
+//     day), and reading the response with a minimal parser;
+//   - direct: the statement on the database itself (pgx or
+//     go-sql-driver/mysql), the reference for added latency.
 //
 // With -pid it reads the server's utime+stime from /proc/PID/stat around
 // the timed window; with -allocs (a /debug/pprof/ base URL) it reads the
@@ -40,6 +42,7 @@ type config struct {
 	n                            int
 	duration, warmup             time.Duration
 	pid, allocsURL               string
+	directPG, directMySQL        string
 }
 
 func main() {
@@ -52,7 +55,9 @@ func main() {
 	flag.StringVar(&c.secretArn, "secret-arn", "app-pg", "secretArn")
 	flag.StringVar(&c.sqlQ, "sql", "SELECT 1", "statement")
 	flag.Int64Var(&c.param, "param", -1, "longValue bound to :v (-1: no parameters)")
-	flag.StringVar(&c.client, "client", "raw", "raw | sdk")
+	flag.StringVar(&c.client, "client", "raw", "raw | sdk | direct (the database itself: -direct-pg / -direct-mysql)")
+	flag.StringVar(&c.directPG, "direct-pg", "", "PostgreSQL URL for -client direct")
+	flag.StringVar(&c.directMySQL, "direct-mysql", "", "go-sql-driver DSN for -client direct")
 	flag.IntVar(&c.n, "n", 32, "workers")
 	flag.DurationVar(&c.duration, "duration", 3*time.Second, "timed window")
 	flag.DurationVar(&c.warmup, "warmup", 500*time.Millisecond, "untimed warm-up")
@@ -73,9 +78,12 @@ func run(c *config) error {
 	workers := make([]doer, c.n)
 	for i := range workers {
 		var err error
-		if c.client == "sdk" {
+		switch c.client {
+		case "sdk":
 			workers[i], err = newSDKClient(c)
-		} else {
+		case "direct":
+			workers[i], err = newDirectClient(c)
+		default:
 			workers[i], err = newRawClient(c)
 		}
 		if err != nil {
