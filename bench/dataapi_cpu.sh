@@ -21,7 +21,17 @@
 # for the servers, e.g. 1; empty: no pinning).
 # Output: bench/out/dataapi-cpu-*.txt
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# Run from a copy: bash reads a script as it goes, so editing this file
+# during a run (the tree is a work tree) would break the run.
+if [ -z "${DATAAPI_CPU_REPO:-}" ]; then
+	DATAAPI_CPU_REPO="$(cd "$(dirname "$0")/.." && pwd)"
+	export DATAAPI_CPU_REPO
+	copy="$(mktemp)"
+	cp "$0" "$copy"
+	exec bash "$copy" "$@"
+fi
+rm -f "$0"
+cd "$DATAAPI_CPU_REPO"
 OLD="${1:-}"
 ROUNDS="${ROUNDS:-5}" T="${T:-2s}" WARMUP="${WARMUP:-500ms}" NS="${NS:-32 1}" ENGINES="${ENGINES:-pg maria}"
 CASES="${CASES:-select1 rows100 insert}" CLIENTS="${CLIENTS:-raw sdk}" POOL="${POOL:-16}" PIN="${PIN:-}"
