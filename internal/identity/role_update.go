@@ -61,13 +61,8 @@ var errNoChange = errors.New("no change")
 // at most this often per role, so authentication stays off the write path.
 const roleUseGranularity = time.Hour
 
-// touchRole records that a session of roleARN was used (RoleLastUsed).
-func (s *Store) touchRole(ctx context.Context, roleARN string) {
-	if now, due := s.touchDue("role:"+roleARN, roleUseGranularity); due {
-		s.writeRoleUse(ctx, roleARN, now)
-	}
-}
-
+// writeRoleUse records that a session of roleARN was used at now
+// (RoleLastUsed); touchDue decides when.
 func (s *Store) writeRoleUse(ctx context.Context, roleARN string, now time.Time) {
 	name := roleARN[strings.LastIndexByte(roleARN, '/')+1:]
 	region := iam.RequestInfoFrom(ctx).Region

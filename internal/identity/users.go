@@ -170,6 +170,7 @@ func (s *Store) touchDue(key string, granularity time.Duration) (time.Time, bool
 	return now, true
 }
 
+// writeKeyUse records an access key's last use; touchDue decides when.
 func (s *Store) writeKeyUse(ctx context.Context, akid string, now time.Time) {
 	_ = update(ctx, s.st, nsKeys, akid, false, func(k *keyRecord) (*keyRecord, error) {
 		k.LastUsed = now
