@@ -2,7 +2,6 @@ package iamapi
 
 import (
 	"context"
-	"slices"
 
 	"github.com/sqlgate/sqlgate/internal/identity"
 )
@@ -20,17 +19,6 @@ type RoleEditBackend interface {
 	UpdateRole(ctx context.Context, name string, description *string, maxSession int) error
 	// UpdateAssumeRolePolicy replaces the trust policy (ErrMalformedPolicy).
 	UpdateAssumeRolePolicy(ctx context.Context, name, doc string) error
-}
-
-type getRolePolicyResult struct {
-	RoleName       string `xml:"RoleName"`
-	PolicyName     string `xml:"PolicyName"`
-	PolicyDocument string `xml:"PolicyDocument"`
-}
-
-type listRolePoliciesResult struct {
-	PolicyNames members[string] `xml:"PolicyNames"`
-	page
 }
 
 type roleLastUsedXML struct {
@@ -52,43 +40,6 @@ func toGetRole(r *identity.Role) *getRoleResult {
 	out.Role.roleXML = toRole(r)
 	out.Role.RoleLastUsed = roleLastUsedXML{LastUsedDate: optTime(r.LastUsed), Region: r.LastUsedRegion}
 	return out
-}
-
-func (a *API) getRolePolicy(ctx context.Context, f *form) (any, error) {
-	role := roleName(f)
-	name := policyName(f)
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	if _, err := a.resolveRole(ctx, "GetRolePolicy", role, nil); err != nil {
-		return nil, err
-	}
-	doc, err := a.b.GetRolePolicy(ctx, role, name)
-	if err != nil {
-		return nil, backendErr(err, entity{"role", role})
-	}
-	return &getRolePolicyResult{RoleName: role, PolicyName: name, PolicyDocument: encodeDoc(doc)}, nil
-}
-
-func (a *API) listRolePolicies(ctx context.Context, f *form) (any, error) {
-	role := roleName(f)
-	maxItems, marker := f.pagination()
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	if _, err := a.resolveRole(ctx, "ListRolePolicies", role, nil); err != nil {
-		return nil, err
-	}
-	names, err := a.b.ListRolePolicies(ctx, role)
-	if err != nil {
-		return nil, backendErr(err, entity{"role", role})
-	}
-	slices.Sort(names)
-	got, pg, err := paginate(names, func(s string) string { return s }, marker, maxItems)
-	if err != nil {
-		return nil, err
-	}
-	return &listRolePoliciesResult{PolicyNames: list(got), page: pg}, nil
 }
 
 // updateRole answers an empty UpdateRoleResult.

@@ -77,95 +77,13 @@ func (a *API) deleteRole(ctx context.Context, f *form) (any, error) {
 }
 
 func (a *API) listRoles(ctx context.Context, f *form) (any, error) {
-	prefix := f.str("PathPrefix")
-	f.check("PathPrefix", prefix, 1, 512, rePathPrefix)
-	maxItems, marker := f.pagination()
-	if err := f.err(); err != nil {
-		return nil, err
+	load := func(ctx context.Context, prefix string) ([]*identity.Role, error) {
+		roles, err := a.b.ListRoles(ctx)
+		return slices.DeleteFunc(roles, func(r *identity.Role) bool { return !strings.HasPrefix(r.Path, prefix) }), err
 	}
-	if prefix == "" {
-		prefix = "/"
-	}
-	if err := a.authorize(ctx, "ListRoles", "arn:aws:iam::"+a.account+":role"+prefix); err != nil {
-		return nil, err
-	}
-	roles, err := a.b.ListRoles(ctx)
-	if err != nil {
-		return nil, backendErr(err, entity{})
-	}
-	roles = slices.DeleteFunc(roles, func(r *identity.Role) bool { return !strings.HasPrefix(r.Path, prefix) })
-	slices.SortFunc(roles, func(x, y *identity.Role) int { return strings.Compare(x.RoleName, y.RoleName) })
-	got, pg, err := paginate(roles, func(r *identity.Role) string { return r.RoleName }, marker, maxItems)
+	roles, pg, err := listByPath(ctx, a, f, "ListRoles", "role", load, func(r *identity.Role) string { return r.RoleName }, toRole)
 	if err != nil {
 		return nil, err
 	}
-	out := &listRolesResult{page: pg, Roles: list(make([]roleXML, 0, len(got)))}
-	for _, r := range got {
-		out.Roles.Member = append(out.Roles.Member, toRole(r))
-	}
-	return out, nil
-}
-
-func (a *API) putRolePolicy(ctx context.Context, f *form) (any, error) {
-	role := roleName(f)
-	name := policyName(f)
-	doc := f.doc("PolicyDocument", true)
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	if _, err := a.resolveRole(ctx, "PutRolePolicy", role, nil); err != nil {
-		return nil, err
-	}
-	return nil, backendErr(a.b.PutRolePolicy(ctx, role, name, doc), entity{"role", role})
-}
-
-// deleteRolePolicy removes an inline policy; without it a role given one
-// by PutRolePolicy could never be deleted (DeleteRole needs it gone).
-func (a *API) deleteRolePolicy(ctx context.Context, f *form) (any, error) {
-	role := roleName(f)
-	name := policyName(f)
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	if _, err := a.resolveRole(ctx, "DeleteRolePolicy", role, nil); err != nil {
-		return nil, err
-	}
-	return nil, backendErr(a.b.DeleteRolePolicy(ctx, role, name), entity{"role", role})
-}
-
-func (a *API) attachRolePolicy(ctx context.Context, f *form) (any, error) {
-	return a.roleAttachment(ctx, f, "AttachRolePolicy", a.b.AttachRolePolicy)
-}
-
-func (a *API) detachRolePolicy(ctx context.Context, f *form) (any, error) {
-	return a.roleAttachment(ctx, f, "DetachRolePolicy", a.b.DetachRolePolicy)
-}
-
-// roleAttachment runs Attach/DetachRolePolicy: authorized on the role.
-func (a *API) roleAttachment(ctx context.Context, f *form, action string, fn func(ctx context.Context, role, arn string) error) (any, error) {
-	role := roleName(f)
-	policyARN := policyARNParam(f)
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	if err := validARN(policyARN); err != nil {
-		return nil, err
-	}
-	if _, err := a.resolveRole(ctx, action, role, keys{"iam:policyarn": {policyARN}}); err != nil {
-		return nil, err
-	}
-	return nil, attachErr(fn(ctx, role, policyARN), action, policyARN)
-}
-
-func (a *API) listAttachedRolePolicies(ctx context.Context, f *form) (any, error) {
-	name := roleName(f)
-	prefix, maxItems, marker := attachedListParams(f)
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	r, err := a.resolveRole(ctx, "ListAttachedRolePolicies", name, nil)
-	if err != nil {
-		return nil, err
-	}
-	return attachedPolicies(r.AttachedPolicies, prefix, marker, maxItems)
+	return &listRolesResult{Roles: roles, page: pg}, nil
 }

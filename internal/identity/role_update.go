@@ -3,8 +3,6 @@ package identity
 import (
 	"context"
 	"errors"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -43,15 +41,6 @@ func (s *Store) UpdateAssumeRolePolicy(ctx context.Context, name, doc string) er
 	})
 	s.invalidate()
 	return err
-}
-
-// ListRolePolicies returns the names of a role's inline policies, sorted.
-func (s *Store) ListRolePolicies(ctx context.Context, role string) ([]string, error) {
-	r, err := s.GetRole(ctx, role)
-	if err != nil {
-		return nil, err
-	}
-	return slices.Sorted(maps.Keys(r.InlinePolicies)), nil
 }
 
 // errNoChange aborts an update that has nothing to write.

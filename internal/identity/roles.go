@@ -54,7 +54,7 @@ func (s *Store) ListRoles(ctx context.Context) ([]*Role, error) {
 // DeleteRole deletes a role without policies (else ErrDeleteConflict).
 func (s *Store) DeleteRole(ctx context.Context, name string) error {
 	err := update(ctx, s.st, nsRoles, name, false, func(r *Role) (*Role, error) {
-		if len(r.InlinePolicies) > 0 || len(r.AttachedPolicies) > 0 {
+		if !r.empty() {
 			return nil, errf(ErrDeleteConflict, "Cannot delete entity, must detach all policies first.")
 		}
 		return nil, nil
