@@ -211,7 +211,7 @@ clusters:
     address: 127.0.0.1:5432
     database: sqlgate_e2e
     proxy: {listen: 127.0.0.1:$PG_ROT_PROXY_PORT, auth_secrets: [e2e-rot-pg, e2e-alt-pg]}
-rotation: {grace_window: 15s, check_interval: 2s}
+rotation: {grace_window: 120s, check_interval: 2s}
 endpoints:
   - name: iso-echo
     method: GET
