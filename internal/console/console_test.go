@@ -83,6 +83,11 @@ func (f *fakeServices) Workloads(w http.ResponseWriter, r *http.Request, op stri
 	writeJSON(w, http.StatusOK, map[string]any{"BootstrapToken": "sgwt_test"})
 }
 
+func (f *fakeServices) APIGateway(w http.ResponseWriter, r *http.Request, body []byte, _ string) {
+	f.record(r, "apigateway "+r.Method+" "+r.URL.Path+" "+r.URL.RawQuery+" "+string(body))
+	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
 func (f *fakeServices) Clusters() []ClusterInfo { return f.clusters }
 
 func (f *fakeServices) lastCall() string {

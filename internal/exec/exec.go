@@ -58,12 +58,10 @@ func (cl *Cluster) Open(ctx context.Context, creds engine.Credentials) (*Session
 	if creds.Database == "" {
 		creds.Database = cl.Database
 	}
-	bctx, cancel := context.WithTimeout(ctx, cl.BorrowTimeout)
-	defer cancel()
-	c, err := cl.Pool.Borrow(bctx, creds)
+	c, err := cl.Pool.BorrowWithin(ctx, creds, cl.BorrowTimeout)
 	if err != nil && engine.LoginRefused(err) {
 		if other, ok := cl.otherLogin(ctx, creds); ok {
-			c, err = cl.Pool.Borrow(bctx, other)
+			c, err = cl.Pool.BorrowWithin(ctx, other, cl.BorrowTimeout)
 		}
 	}
 	if err != nil {

@@ -178,3 +178,37 @@ func FuzzParseSecret(f *testing.F) {
 		}
 	})
 }
+
+// TestSecretCache: a cached secret follows its value (a new version is
+// parsed anew) and invalid values are refused every time.
+func TestSecretCache(t *testing.T) {
+	var c SecretCache
+	const arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:app-AbCdEf"
+	for i, tc := range []struct{ value, user, pw string }{
+		{`{"username":"app","password":"one"}`, "app", "one"},
+		{`{"username":"app","password":"one"}`, "app", "one"},
+		{`{"username":"app","password":"two","dbname":"x"}`, "app", "two"},
+		{`{"username":"app","password":"one"}`, "app", "one"},
+	} {
+		s, err := c.Parse(arn, tc.value)
+		if err != nil || s.Username != tc.user || s.Password != tc.pw {
+			t.Fatalf("step %d: got %+v, %v", i, s, err)
+		}
+	}
+	for range 2 {
+		if _, err := c.Parse(arn, `{"username":"app"}`); !errors.Is(err, ErrInvalidSecret) {
+			t.Fatalf("invalid secret: %v", err)
+		}
+	}
+}
+
+func BenchmarkSecretCacheParse(b *testing.B) {
+	var c SecretCache
+	const v = `{"username":"app","password":"s3cr3t-password-0123456789","engine":"postgres","host":"db","port":5432}`
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Parse("arn:aws:secretsmanager:us-east-1:000000000000:secret:app-AbCdEf", v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -15,11 +15,11 @@ import (
 )
 
 // pgURL returns the test server URL; see CONTRIBUTING.md "Testing".
-func pgURL(t *testing.T) string { t.Helper(); return testdb.PGURL(t) }
+func pgURL(t testing.TB) string { t.Helper(); return testdb.PGURL(t) }
 
 // testServer splits the test URL into an Engine and the credentials of its
 // database.
-func testServer(t *testing.T) (*Engine, engine.Credentials) {
+func testServer(t testing.TB) (*Engine, engine.Credentials) {
 	t.Helper()
 	u, err := url.Parse(pgURL(t))
 	if err != nil {
