@@ -247,6 +247,11 @@ func (p *Pool[C]) borrowErr(ctx context.Context, err error) error {
 func (p *Pool[C]) takeIdle(k Key) (*Pooled[C], error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.takeIdleLocked(k)
+}
+
+// takeIdleLocked is takeIdle; p.mu is held.
+func (p *Pool[C]) takeIdleLocked(k Key) (*Pooled[C], error) {
 	if p.closed {
 		return nil, ErrPoolClosed
 	}
@@ -291,26 +296,6 @@ func (p *Pool[C]) keyOf(login Login) Key {
 type loginKey struct {
 	login Login
 	key   Key
-}
-
-// dropWaiter removes ch from the queue; if a connection was handed over
-// already it is returned.
-func (p *Pool[C]) dropWaiter(k Key, ch chan *Pooled[C]) *Pooled[C] {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	list := p.waiters[k]
-	for i, w := range list {
-		if w.ch == ch {
-			p.waiters[k] = append(list[:i:i], list[i+1:]...)
-			if len(p.waiters[k]) == 0 {
-				delete(p.waiters, k)
-			}
-			p.nWait--
-			close(ch)
-			return nil
-		}
-	}
-	return <-ch // Put sent one before removing us
 }
 
 func (p *Pool[C]) connect(ctx context.Context, login Login, k Key, release func()) (*Pooled[C], error) {

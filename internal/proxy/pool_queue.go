@@ -44,13 +44,24 @@ const queueTick = 5 * time.Millisecond
 // nothing and the caller uses Get.
 func (p *Pool[C]) Enqueue(login Login, w Waiter[C]) (pc *Pooled[C], queued bool, err error) {
 	k := p.keyOf(login)
-	if pc, err := p.takeIdle(k); pc != nil || err != nil {
+	p.mu.Lock()
+	pc, err = p.takeIdleLocked(k)
+	ask := len(p.waiters[k]) == 0
+	p.mu.Unlock()
+	if pc != nil || err != nil {
 		p.obs(0, err)
 		return pc, false, err
 	}
-	if release, err := p.tryReserve(); err == nil {
-		release() // Get opens a connection
-		return nil, false, nil
+	// With others of this login queued already the budget was full a
+	// moment ago (the sweep grows the pool if a slot frees): queue without
+	// asking it again, which would cost every borrow under load. The
+	// budget is asked without p.mu: a full one evicts idle connections,
+	// of this pool too.
+	if ask {
+		if release, err := p.tryReserve(); err == nil {
+			release() // Get opens a connection
+			return nil, false, nil
+		}
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -89,6 +100,26 @@ func (p *Pool[C]) Cancel(login Login, w Waiter[C]) bool {
 		}
 	}
 	return false
+}
+
+// dropWaiter removes ch from the queue; if a connection was handed over
+// already it is returned.
+func (p *Pool[C]) dropWaiter(k Key, ch chan *Pooled[C]) *Pooled[C] {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	list := p.waiters[k]
+	for i, w := range list {
+		if w.ch == ch {
+			p.waiters[k] = append(list[:i:i], list[i+1:]...)
+			if len(p.waiters[k]) == 0 {
+				delete(p.waiters, k)
+			}
+			p.nWait--
+			close(ch)
+			return nil
+		}
+	}
+	return <-ch // Put sent one before removing us
 }
 
 // popWaiterLocked removes and returns the first waiter of k; p.mu is held
