@@ -150,11 +150,15 @@ func (s *session) fail(err error) {
 		s.failErr = err
 	}
 	s.mu.Unlock()
+	s.failSet.Store(true)
 	_ = s.ps.Conn.SetReadDeadline(time.Now())
 }
 
 // failed returns the error a dispatch ended the session with.
 func (s *session) failed() error {
+	if !s.failSet.Load() {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.failErr

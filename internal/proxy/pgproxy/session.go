@@ -49,6 +49,12 @@ type session struct {
 	givenErr error       // the error that ended the wait, for the next borrow
 	gone     bool        // the session ended: a late Ready returns its backend
 	queued   atomic.Bool // in the pool's queue (set and cleared under hmu)
+	failSet  atomic.Bool // failErr is set
+	// ahead is the byte a resting session read without a buffer (rest.go).
+	ahead struct {
+		b  [1]byte
+		pc prefixConn
+	}
 
 	stmts       map[string]*stmtInfo // client statement name → shared statement
 	lastUnnamed []byte               // body of the last unnamed Parse
@@ -124,6 +130,7 @@ func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error
 	}
 	_ = ps.Conn.SetDeadline(deadlineIn(0))
 	ps.SetupDone("ok")
+	ps.AllowRest()
 	ps.Log = ps.Log.With("user", sess.login.User, "database", sess.login.Database)
 	sess.log = ps.Log
 	sess.log.Debug("session start", "remote", ps.Conn.RemoteAddr(), "tls", ps.TLS(), "iam", sess.login.ViaIAM)
@@ -194,11 +201,14 @@ func (s *session) loop(ctx context.Context) error {
 		if err := s.failed(); err != nil {
 			return err
 		}
-		if _, err := s.cr.br.Peek(1); err != nil {
-			if ferr := s.failed(); ferr != nil {
-				return ferr
+		s.ps.Peeking(true)
+		_, err := s.cr.br.Peek(1)
+		s.ps.Peeking(false)
+		if err != nil {
+			if err := s.idleRead(err); err != nil {
+				return err
 			}
-			return s.ps.IdleErr(err)
+			continue
 		}
 		s.ps.Busy()
 		frame, err := s.cr.next()
