@@ -92,6 +92,13 @@ func (s *Session) AllowRest() {
 	s.restOK = true
 }
 
+// Resting reports whether the session rested in its current idle spell.
+func (s *Session) Resting() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.resting
+}
+
 // Rest clears the rest nudge's read deadline; the idle timeout keeps
 // running from the same start. It returns ErrShuttingDown (with the read
 // deadline armed again) when the server began draining meanwhile.

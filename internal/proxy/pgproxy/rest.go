@@ -68,6 +68,7 @@ func (s *session) rest() error {
 	}
 	br.Reset(nil)
 	rdPool.Put(br)
+	s.cr.buf = nil // a large frame's buffer, if any
 	err := s.ps.Rest()
 	n := 0
 	if err == nil {
