@@ -50,10 +50,13 @@ while a server holds it; all take [--config FILE] [--data-dir DIR]):
   sqlgate secrets list
   sqlgate secrets get NAME|ARN
   sqlgate clusters list
-  sqlgate apikeys create NAME [--plan PLAN]   create an endpoint API key (shown once)
+  sqlgate apikeys create NAME [--plan PLAN]   create an endpoint API key
   sqlgate apikeys list | revoke KEY | usage KEY
-  sqlgate usage-plans create NAME [--rate R] [--burst B] [--daily N] [--monthly N] [--endpoints a,b]
+  sqlgate usage-plans create NAME [--rate R] [--burst B] [--daily N] [--weekly N] [--monthly N] [--endpoints a,b]
   sqlgate usage-plans list | delete NAME | bind PLAN KEY | unbind PLAN KEY
+      With --endpoint-url URL (or $SQLGATE_ENDPOINT_URL) these two talk to
+      a running server instead, through its API Gateway API, signed with
+      AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; changes serve at once.
   sqlgate workloads create NAME --role ROLE [--type lambda|ec2|ecs|eks]
         [--allow-cidrs NET,…] [--lifetime 1h] [--tags K=V,…] [--source-identity ID]
       Register a workload whose role trusts the type's service principal;

@@ -97,7 +97,7 @@ func TestHandler_Quota(t *testing.T) {
 		t.Fatalf("usage = %v", days)
 	}
 	u := newUsage(e.h.store, e.clock.Now)
-	if qe, err := u.admit(context.Background(), "config.tester", 0, 7); err != nil || qe == nil || qe.period != "monthly" {
+	if qe, err := u.admit(context.Background(), "config.tester", []quota{{period: PeriodMonth, limit: 7}}); err != nil || qe == nil || qe.period != PeriodMonth {
 		t.Fatalf("fresh tracker: %v %v", qe, err)
 	}
 	// December: a new month.
@@ -126,14 +126,14 @@ func TestUsage_Flush(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2026, 1, 31, 23, 59, 0, 0, time.UTC)}
 	u := newUsage(&Store{st: cs}, clock.Now)
 	for range 100 {
-		if _, err := u.admit(context.Background(), "k1", 0, 0); err != nil {
+		if _, err := u.admit(context.Background(), "k1", nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	clock.Advance(2 * time.Minute) // February 1st
 	for range 10 {
-		_, _ = u.admit(context.Background(), "k1", 0, 0)
-		_, _ = u.admit(context.Background(), "k2", 0, 0)
+		_, _ = u.admit(context.Background(), "k1", nil)
+		_, _ = u.admit(context.Background(), "k2", nil)
 	}
 	if err := u.flush(context.Background()); err != nil {
 		t.Fatal(err)

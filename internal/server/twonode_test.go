@@ -30,14 +30,20 @@ func pgStateDSN(t *testing.T) string {
 // cache watchers Run would start.
 func startNode(t *testing.T, dsn string) *testEnv {
 	t.Helper()
-	cfg := configFor()
+	return startNodeWith(t, dsn, configFor())
+}
+
+// startNodeWith is startNode over cfg.
+func startNodeWith(t *testing.T, dsn string, cfg *config.Config) *testEnv {
+	t.Helper()
 	cfg.State = config.State{Driver: "postgres", DSN: dsn}
 	e := newTestEnv(t, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{}, 2)
+	done := make(chan struct{}, 3)
 	go func() { e.srv.ids.Run(ctx, e.srv.log); done <- struct{}{} }()
 	go func() { _ = e.srv.secrets.Run(ctx); done <- struct{}{} }()
-	t.Cleanup(func() { cancel(); <-done; <-done }) // before the server closes
+	go func() { e.srv.watchEndpointKeys(ctx); done <- struct{}{} }()
+	t.Cleanup(func() { cancel(); <-done; <-done; <-done }) // before the server closes
 	return e
 }
 
