@@ -23,6 +23,7 @@ var allowedDirect = map[string]string{
 	"github.com/aws/smithy-go":                            "tests only: SDK error types (Apache-2.0)",
 	"github.com/aws/aws-sdk-go-v2/config":                 "tests only: the SDK's default credential chain, as a function uses it (Apache-2.0)",
 	"github.com/aws/aws-sdk-go-v2/service/sts":            "tests only: AssumeRoleWithWebIdentity with a real client (Apache-2.0)",
+	"go.uber.org/goleak":                                  "tests only: goroutine-leak check in TestMain of the packages that start goroutines (MIT)",
 }
 
 func TestDeps_Direct(t *testing.T) {

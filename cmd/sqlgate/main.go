@@ -193,7 +193,11 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sqlgate: config:", err)
 		return 2
 	}
-	log := server.NewLogger(stderr, cfg.LogFormat)
+	// The log (one access-log line per request) is buffered and written
+	// off the request path; closing it writes what is left.
+	lw := server.NewLogWriter(stderr)
+	defer lw.Close()
+	log := server.NewLogger(lw, cfg.LogFormat)
 	// Signals cancel start-up too: a state store that never answers must
 	// not make SIGTERM wait.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -210,7 +214,9 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	go reloadOnHUP(ctx, srv, log, f)
-	if err := srv.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+	err = srv.Run(ctx)
+	_ = lw.Close() // the server's last lines before our own
+	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "sqlgate:", err)
 		return 1
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/state"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 const planYAML = itemsYAML + `
@@ -123,7 +124,7 @@ func (c *countingStore) Update(ctx context.Context, ns, key string, fn func([]by
 func TestUsage_Flush(t *testing.T) {
 	e := newTestEnv(t, itemsYAML, itemsTable)
 	cs := &countingStore{Store: e.st}
-	clock := &fakeClock{t: time.Date(2026, 1, 31, 23, 59, 0, 0, time.UTC)}
+	clock := testdb.NewClock(time.Date(2026, 1, 31, 23, 59, 0, 0, time.UTC))
 	u := newUsage(&Store{st: cs}, clock.Now)
 	for range 100 {
 		if _, err := u.admit(context.Background(), "k1", nil); err != nil {
@@ -151,7 +152,7 @@ func TestUsage_Flush(t *testing.T) {
 }
 
 func TestLimiter_Allow(t *testing.T) {
-	c := &fakeClock{t: time.Unix(0, 0)}
+	c := testdb.NewClock(time.Unix(0, 0))
 	l := newLimiter(c.Now)
 	for i := range 5 {
 		if ok, _ := l.allow("a", 0.5, 5); !ok {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/state"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // TestUsage_WeeklyQuotaAndOffset checks a WEEK quota counts from Monday
@@ -20,7 +21,7 @@ func TestUsage_WeeklyQuotaAndOffset(t *testing.T) {
 	}
 	defer st.Close()
 	// Friday 2026-01-30; the week runs from Monday the 26th.
-	clock := &fakeClock{t: time.Date(2026, 1, 30, 12, 0, 0, 0, time.UTC)}
+	clock := testdb.NewClock(time.Date(2026, 1, 30, 12, 0, 0, 0, time.UTC))
 	store := &Store{st: st, Now: clock.Now}
 	p := compilePlan(&PlanRecord{UsagePlan: config.UsagePlan{Name: "w", WeeklyQuota: 3}, ID: "w", QuotaOffset: 1, Created: clock.Now()})
 	u := newUsage(store, clock.Now)

@@ -243,7 +243,7 @@ func TestAPIGateway_Pages(t *testing.T) {
 // TestAPIGateway_TwoNodes checks a key and plan created, changed and
 // deleted through one node serve on the other within a second.
 func TestAPIGateway_TwoNodes(t *testing.T) {
-	dsn := pgStateDSN(t)
+	dsn := testdb.PGSchemaURL(t, "sqlgate_twonode_test_")
 	mk := func() *config.Config {
 		cfg := configFor()
 		cfg.Endpoints = []config.Endpoint{{Name: "ping", Method: "GET", Path: "/v1/ping", Cluster: "default", Secret: "default",

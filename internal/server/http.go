@@ -83,9 +83,11 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	var e accessEntry
 	defer func() {
-		h.s.log.Info("request", "id", reqID, "method", r.Method, "path", r.URL.Path,
-			"action", e.action, "principal", e.principal, "cluster", e.cluster,
-			"status", sw.status, "outcome", e.outcome, "dur", time.Since(start).Round(time.Microsecond))
+		h.s.log.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("id", reqID),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("action", e.action), slog.String("principal", e.principal), slog.String("cluster", e.cluster),
+			slog.Int("status", sw.status), slog.String("outcome", e.outcome),
+			slog.Duration("dur", time.Since(start).Round(time.Microsecond)))
 	}()
 	body, err := readBody(w, r)
 	if err != nil {
