@@ -96,7 +96,8 @@ my_start() {
 	if [[ $role == primary ]]; then id=1; else id=2; fi
 	log "mariadb $role: starting on 127.0.0.1:$port"
 	# shellcheck disable=SC2046
-	(cd "$dir" && setsid mariadbd --no-defaults $(my_user_args) --datadir="$dir/data" \
+	# The whole group is redirected: nothing may hold the caller's stdout.
+	(cd "$dir" && exec setsid mariadbd --no-defaults $(my_user_args) --datadir="$dir/data" \
 		--socket="$dir/mysqld.sock" --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" \
 		--bind-address=127.0.0.1 --port="$port" --server-id="$id" \
 		--log-bin=mysql-bin --log-slave-updates --binlog-format=ROW --gtid-strict-mode=ON \
@@ -105,7 +106,7 @@ my_start() {
 		--rpl-semi-sync-master-wait-point=AFTER_SYNC --rpl-semi-sync-master-timeout=5000 \
 		--read-only="$([[ $role == replica ]] && echo ON || echo OFF)" \
 		--skip-name-resolve --innodb-buffer-pool-size=32M --innodb-log-file-size=16M \
-		--performance-schema=OFF --max-connections=60 </dev/null >/dev/null 2>&1 &)
+		--performance-schema=OFF --max-connections=60) </dev/null >/dev/null 2>&1 &
 	wait_for "mariadb $role" my_up "$role"
 }
 
@@ -275,7 +276,7 @@ pg_base_backup() {
 	log "postgres replica: pg_basebackup -R from 127.0.0.1:$PG_PRIMARY_PORT"
 	pg_mkdir "$dir"
 	as_pg "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PRIMARY_PORT" -U postgres -D "$dir/data" \
-		-R -X stream --no-sync >"$dir/basebackup.log" 2>&1 ||
+		-R -X stream -c fast --no-sync >"$dir/basebackup.log" 2>&1 ||
 		die "pg_basebackup failed: $(tail -n 20 "$dir/basebackup.log")"
 	# postgresql.auto.conf is read last: these override the primary's copy.
 	as_pg bash -c "cat >>'$dir/data/postgresql.auto.conf'" <<CONF

@@ -118,6 +118,9 @@ func validateCluster(f string, cl Cluster) error {
 	if err := validateProxy(f+".proxy", cl); err != nil {
 		return err
 	}
+	if err := validateInstances(f, cl); err != nil {
+		return err
+	}
 	if cl.Limits.MaxSQLChars < 0 || cl.Limits.MaxResponseBytes < 0 || cl.Limits.StatementTimeout < 0 || cl.Limits.BorrowTimeout < 0 ||
 		cl.Limits.MaxDetachedStatement < 0 {
 		return &FieldError{f + ".limits", "limits must not be negative"}

@@ -132,3 +132,36 @@ func Eventually(tb testing.TB, d, every time.Duration, what string, cond func() 
 		time.Sleep(every)
 	}
 }
+
+// Replicas are the addresses of the replicated test topology that
+// e2e/replicas.sh starts (its start command prints these variables), and
+// the script, which tests run to kill, promote and rebuild instances.
+type Replicas struct {
+	MySQLPrimary, MySQLReplica string // host:port
+	PGPrimary, PGReplica       string // host:port
+	Script                     string // path of e2e/replicas.sh
+}
+
+// NeedReplicas returns the replicated topology from the
+// SQLGATE_TEST_REPLICA_* variables. When they are unset it skips the test,
+// or fails it when both SQLGATE_REQUIRE_DB and SQLGATE_REQUIRE_REPLICAS are
+// set: the topology costs four more servers, so CI opts in explicitly.
+func NeedReplicas(tb testing.TB) Replicas {
+	tb.Helper()
+	r := Replicas{
+		MySQLPrimary: os.Getenv("SQLGATE_TEST_REPLICA_MYSQL_PRIMARY"),
+		MySQLReplica: os.Getenv("SQLGATE_TEST_REPLICA_MYSQL_REPLICA"),
+		PGPrimary:    os.Getenv("SQLGATE_TEST_REPLICA_PG_PRIMARY"),
+		PGReplica:    os.Getenv("SQLGATE_TEST_REPLICA_PG_REPLICA"),
+		Script:       os.Getenv("SQLGATE_TEST_REPLICAS_SCRIPT"),
+	}
+	if r.MySQLPrimary != "" && r.MySQLReplica != "" && r.PGPrimary != "" && r.PGReplica != "" && r.Script != "" {
+		return r
+	}
+	const why = "no replicated topology (eval \"$(e2e/replicas.sh start)\" sets SQLGATE_TEST_REPLICA_*)"
+	if os.Getenv("SQLGATE_REQUIRE_DB") != "" && os.Getenv("SQLGATE_REQUIRE_REPLICAS") != "" {
+		tb.Fatal(why)
+	}
+	tb.Skip(why)
+	return r
+}
