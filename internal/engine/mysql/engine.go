@@ -42,6 +42,17 @@ type Config struct {
 	// ConnectTimeout bounds dialing and the login handshake; zero or
 	// negative means only the caller's ctx bounds it.
 	ConnectTimeout time.Duration
+	// Writer, when set, returns the address to dial now instead of
+	// Address: the current writer of a cluster with instances.
+	Writer func() string
+}
+
+// address is the server to dial now.
+func (e *Engine) address() string {
+	if e.cfg.Writer != nil {
+		return e.cfg.Writer()
+	}
+	return e.cfg.Address
 }
 
 // killTimeout bounds the side connection that sends KILL QUERY.
@@ -96,12 +107,13 @@ func (e *Engine) dial(ctx context.Context, creds engine.Credentials) (*mysqlwire
 }
 
 func (e *Engine) options(creds engine.Credentials) (mysqlwire.Options, error) {
-	tc, err := e.tlsConfig()
+	addr := e.address()
+	tc, err := e.tlsConfig(addr)
 	if err != nil {
 		return mysqlwire.Options{}, err
 	}
 	return mysqlwire.Options{
-		Address: e.cfg.Address, User: creds.User, Password: creds.Password, Database: creds.Database,
+		Address: addr, User: creds.User, Password: creds.Password, Database: creds.Database,
 		TLS: tc, ExtraCaps: mysqlwire.CapFoundRows, Timeout: max(e.cfg.ConnectTimeout, 0),
 		Attrs: map[string]string{"_client_name": "sqlgate", "program_name": "sqlgate"},
 	}, nil
@@ -114,19 +126,19 @@ func (e *Engine) connectError(err error) error {
 	if errors.As(err, &se) {
 		return dbError(se)
 	}
-	return fmt.Errorf("connect %s: %w: %w", e.cfg.Address, engine.ErrUnavailable, err)
+	return fmt.Errorf("connect %s: %w: %w", e.address(), engine.ErrUnavailable, err)
 }
 
-func (e *Engine) tlsConfig() (*tls.Config, error) {
+func (e *Engine) tlsConfig(addr string) (*tls.Config, error) {
 	switch e.cfg.TLSMode {
 	case "", "disable":
 		return nil, nil
 	case "require":
 		return &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, nil //nolint:gosec // mode "require" means no verification
 	case "verify-full":
-		host, _, err := net.SplitHostPort(e.cfg.Address)
+		host, _, err := net.SplitHostPort(addr)
 		if err != nil {
-			host = e.cfg.Address
+			host = addr
 		}
 		tc := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 		if e.cfg.CAFile != "" {
