@@ -100,6 +100,9 @@ func validateCluster(f string, cl Cluster) error {
 	}
 	switch cl.Engine {
 	case "mysql", "postgres":
+		if cl.Replicated() {
+			break // validateInstances checks the addresses
+		}
 		if _, err := checkAddr(cl.Address); err != nil {
 			return &FieldError{f + ".address", err.Error()}
 		}
