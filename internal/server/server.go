@@ -15,7 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/apigw"
 	"github.com/sqlgate/sqlgate/internal/arn"
+	"github.com/sqlgate/sqlgate/internal/barrier"
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/dataapi"
 	"github.com/sqlgate/sqlgate/internal/endpoints"
@@ -59,6 +61,8 @@ type Server struct {
 	iamAPI     iamHandler
 	ids        *identity.Store
 	endpoints  *endpoints.Handler // SQL-backed HTTP endpoints (endpoints.go)
+	apigwAPI   *apigw.API         // their API keys and usage plans, online
+	sealer     *barrier.Barrier   // the secret barrier (secrets.go)
 	console    http.Handler       // the web console at /console/ (console.go)
 	// workloads and credsHandler issue workload credentials (workloads.go).
 	workloads    *workload.Store
@@ -201,6 +205,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.bg.GoLoop(bgCtx, "txn-reaper", s.txns.Run)
 	s.bg.GoLoop(bgCtx, "identity-watcher", func(ctx context.Context) { s.ids.Run(ctx, s.log.With("component", "identity")) })
 	s.bg.GoLoop(bgCtx, "secret-rotation", s.rotator.Run)
+	s.bg.GoLoop(bgCtx, "api-key-watcher", s.watchEndpointKeys)
 	s.runTopologies(bgCtx)
 	s.bg.GoLoop(bgCtx, "secret-watcher", func(ctx context.Context) {
 		if err := s.secrets.Run(ctx); err != nil && ctx.Err() == nil {
