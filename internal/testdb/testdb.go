@@ -12,8 +12,10 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -155,7 +157,9 @@ type Replicas struct {
 }
 
 // NeedReplicas returns the replicated topology from the
-// SQLGATE_TEST_REPLICA_* variables. When they are unset it skips the test,
+// SQLGATE_TEST_REPLICA_* variables and holds it for the test: tests kill
+// and promote instances, so a test of another package (go test runs
+// packages in parallel) waits until this one ends. Call it once per test. When they are unset it skips the test,
 // or fails it when both SQLGATE_REQUIRE_DB and SQLGATE_REQUIRE_REPLICAS are
 // set: the topology costs four more servers, so CI opts in explicitly.
 func NeedReplicas(tb testing.TB) Replicas {
@@ -168,6 +172,7 @@ func NeedReplicas(tb testing.TB) Replicas {
 		Script:       os.Getenv("SQLGATE_TEST_REPLICAS_SCRIPT"),
 	}
 	if r.MySQLPrimary != "" && r.MySQLReplica != "" && r.PGPrimary != "" && r.PGReplica != "" && r.Script != "" {
+		lockReplicas(tb)
 		return r
 	}
 	const why = "no replicated topology (eval \"$(e2e/replicas.sh start)\" sets SQLGATE_TEST_REPLICA_*)"
@@ -176,4 +181,22 @@ func NeedReplicas(tb testing.TB) Replicas {
 	}
 	tb.Skip(why)
 	return r
+}
+
+// lockReplicas takes an exclusive lock on a file beside the topology,
+// released at the test's cleanup.
+func lockReplicas(tb testing.TB) {
+	tb.Helper()
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "sqlgate-replicas-tests.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		tb.Fatalf("replicas lock: %v", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		_ = f.Close()
+		tb.Fatalf("replicas lock: %v", err)
+	}
+	tb.Cleanup(func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = f.Close()
+	})
 }

@@ -17,12 +17,15 @@ import (
 // back to a primary and a following replica, so they run in any order.
 
 type side struct {
+	script           string // e2e/replicas.sh
 	engine           string // replicas.sh engine argument
 	primary, replica string
 	dial             *Engines
 	probe            Probe
 }
 
+// sides returns the MariaDB and PostgreSQL topologies, held for the test
+// (testdb.NeedReplicas).
 func sides(t *testing.T) []side {
 	r := testdb.NeedReplicas(t)
 	login := func(context.Context) (engine.Credentials, error) {
@@ -37,15 +40,15 @@ func sides(t *testing.T) []side {
 	t.Cleanup(my.Close)
 	t.Cleanup(pg.Close)
 	return []side{
-		{"mariadb", r.MySQLPrimary, r.MySQLReplica, my, ProbeMySQL},
-		{"postgres", r.PGPrimary, r.PGReplica, pg, ProbePostgres},
+		{r.Script, "mariadb", r.MySQLPrimary, r.MySQLReplica, my, ProbeMySQL},
+		{r.Script, "postgres", r.PGPrimary, r.PGReplica, pg, ProbePostgres},
 	}
 }
 
-func runScript(t *testing.T, args ...string) {
+// runScript runs e2e/replicas.sh with args.
+func runScript(t *testing.T, script string, args ...string) {
 	t.Helper()
-	r := testdb.NeedReplicas(t)
-	out, err := exec.Command("bash", append([]string{r.Script}, args...)...).CombinedOutput()
+	out, err := exec.Command("bash", append([]string{script}, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("replicas.sh %v: %v\n%s", args, err, out)
 	}
@@ -84,7 +87,7 @@ func status(m *Monitor, addr string) Status {
 func TestMonitor_Roles(t *testing.T) {
 	for _, s := range sides(t) {
 		t.Run(s.engine, func(t *testing.T) {
-			runScript(t, "start", s.engine)
+			runScript(t, s.script, "start", s.engine)
 			m := s.monitor()
 			m.Check(context.Background())
 			p, r := status(m, s.primary), status(m, s.replica)
@@ -107,12 +110,12 @@ func TestMonitor_Roles(t *testing.T) {
 func TestMonitor_Failover(t *testing.T) {
 	for _, s := range sides(t) {
 		t.Run(s.engine, func(t *testing.T) {
-			runScript(t, "start", s.engine)
-			t.Cleanup(func() { runScript(t, "start", s.engine) })
+			runScript(t, s.script, "start", s.engine)
+			t.Cleanup(func() { runScript(t, s.script, "start", s.engine) })
 			m := s.monitor()
 			ctx := context.Background()
 			m.Check(ctx)
-			runScript(t, "kill", s.engine, "primary")
+			runScript(t, s.script, "kill", s.engine, "primary")
 			m.Check(ctx)
 			if p := status(m, s.primary); p.Healthy {
 				t.Fatalf("killed primary = %+v, want unhealthy at the first check after", p)
@@ -120,7 +123,7 @@ func TestMonitor_Failover(t *testing.T) {
 			if got := m.Writer(); got != s.primary {
 				t.Fatalf("writer with no other writer = %s, want it kept (%s)", got, s.primary)
 			}
-			runScript(t, "promote", s.engine)
+			runScript(t, s.script, "promote", s.engine)
 			m.Check(ctx)
 			if r := status(m, s.replica); !r.Healthy || r.Role != RoleWriter {
 				t.Fatalf("promoted replica = %+v, want a healthy writer", r)
@@ -138,21 +141,21 @@ func TestMonitor_Failover(t *testing.T) {
 // replica takes over.
 func TestMonitor_RunFollowsPromotion(t *testing.T) {
 	s := sides(t)[0]
-	runScript(t, "start", s.engine)
-	t.Cleanup(func() { runScript(t, "start", s.engine) })
+	runScript(t, s.script, "start", s.engine)
+	t.Cleanup(func() { runScript(t, s.script, "start", s.engine) })
 	m := s.monitor()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { m.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	runScript(t, "promote", s.engine)
+	runScript(t, s.script, "promote", s.engine)
 	testdb.Eventually(t, 20*time.Second, 50*time.Millisecond, "promoted replica seen as writer", func() bool {
 		return status(m, s.replica).Role == RoleWriter
 	})
 	if got := m.Writer(); got != s.primary {
 		t.Fatalf("writer with two writable instances = %s, want the current one kept (%s)", got, s.primary)
 	}
-	runScript(t, "kill", s.engine, "primary")
+	runScript(t, s.script, "kill", s.engine, "primary")
 	testdb.Eventually(t, 20*time.Second, 50*time.Millisecond, "writer follows the promotion", func() bool {
 		return m.Writer() == s.replica
 	})
@@ -162,10 +165,10 @@ func TestMonitor_RunFollowsPromotion(t *testing.T) {
 // the primary: the lag in bytes appears, and clears on resume.
 func TestMonitor_PausedPostgres(t *testing.T) {
 	s := sides(t)[1]
-	runScript(t, "start", s.engine)
-	t.Cleanup(func() { runScript(t, "resume", s.engine) })
+	runScript(t, s.script, "start", s.engine)
+	t.Cleanup(func() { runScript(t, s.script, "resume", s.engine) })
 	m := s.monitor()
-	runScript(t, "pause", s.engine)
+	runScript(t, s.script, "pause", s.engine)
 	s.exec(t, s.primary, "CREATE TABLE IF NOT EXISTS topology_lag (n int)")
 	s.exec(t, s.primary, "INSERT INTO topology_lag SELECT generate_series(1, 1000)")
 	testdb.Eventually(t, 20*time.Second, 50*time.Millisecond, "lag while replay is paused", func() bool {
@@ -174,7 +177,7 @@ func TestMonitor_PausedPostgres(t *testing.T) {
 		return r.Healthy && r.LagBytes > 0
 	})
 
-	runScript(t, "resume", s.engine)
+	runScript(t, s.script, "resume", s.engine)
 	testdb.Eventually(t, 20*time.Second, 50*time.Millisecond, "lag cleared after resume", func() bool {
 		m.Check(context.Background())
 		r := status(m, s.replica)
@@ -187,10 +190,10 @@ func TestMonitor_PausedPostgres(t *testing.T) {
 // until it resumes.
 func TestMonitor_PausedMariaDB(t *testing.T) {
 	s := sides(t)[0]
-	runScript(t, "start", s.engine)
-	t.Cleanup(func() { runScript(t, "resume", s.engine) })
+	runScript(t, s.script, "start", s.engine)
+	t.Cleanup(func() { runScript(t, s.script, "resume", s.engine) })
 	m := s.monitor()
-	runScript(t, "pause", s.engine)
+	runScript(t, s.script, "pause", s.engine)
 	m.Check(context.Background())
 	if r := status(m, s.replica); r.Healthy || r.Role != RoleReader {
 		t.Fatalf("paused replica = %+v, want an unhealthy reader", r)
@@ -198,7 +201,7 @@ func TestMonitor_PausedMariaDB(t *testing.T) {
 	if len(m.Readers()) != 0 {
 		t.Fatalf("readers = %+v, want none", m.Readers())
 	}
-	runScript(t, "resume", s.engine)
+	runScript(t, s.script, "resume", s.engine)
 	testdb.Eventually(t, 20*time.Second, 50*time.Millisecond, "replica healthy after resume", func() bool {
 		m.Check(context.Background())
 		return status(m, s.replica).Healthy
