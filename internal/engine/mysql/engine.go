@@ -55,6 +55,12 @@ func (e *Engine) address() string {
 	return e.cfg.Address
 }
 
+// moved reports whether the writer is no longer addr, so a connection to
+// addr must not be reused.
+func (e *Engine) moved(addr string) bool {
+	return e.cfg.Writer != nil && e.cfg.Writer() != addr
+}
+
 // killTimeout bounds the side connection that sends KILL QUERY.
 const killTimeout = 5 * time.Second
 
@@ -77,11 +83,12 @@ func (e *Engine) Close() error { return nil }
 // Connect opens one connection logged in as creds, with session tracking
 // on (one statement after the login).
 func (e *Engine) Connect(ctx context.Context, creds engine.Credentials) (engine.Conn, error) {
-	cl, err := e.dial(ctx, creds)
+	addr := e.address()
+	cl, err := e.dial(ctx, creds, addr)
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{eng: e, creds: creds, cl: cl, id: int64(cl.ConnID()), schema: creds.Database}
+	c := &Conn{eng: e, creds: creds, cl: cl, id: int64(cl.ConnID()), schema: creds.Database, addr: addr}
 	cl.OnState = c.onState
 	if err := c.setup(ctx, nil); err != nil {
 		_ = cl.Close()
@@ -94,20 +101,19 @@ func (e *Engine) Connect(ctx context.Context, creds engine.Credentials) (engine.
 // API runs it: CLIENT_FOUND_ROWS (Connector/J's default
 // useAffectedRows=false, so UPDATE counts matched rows), utf8mb4, text
 // protocol; values are rendered exactly as the server sends them.
-func (e *Engine) dial(ctx context.Context, creds engine.Credentials) (*mysqlwire.Client, error) {
-	opts, err := e.options(creds)
+func (e *Engine) dial(ctx context.Context, creds engine.Credentials, addr string) (*mysqlwire.Client, error) {
+	opts, err := e.options(creds, addr)
 	if err != nil {
 		return nil, err
 	}
 	cl, err := mysqlwire.Dial(ctx, opts)
 	if err != nil {
-		return nil, e.connectError(err)
+		return nil, e.connectError(err, addr)
 	}
 	return cl, nil
 }
 
-func (e *Engine) options(creds engine.Credentials) (mysqlwire.Options, error) {
-	addr := e.address()
+func (e *Engine) options(creds engine.Credentials, addr string) (mysqlwire.Options, error) {
 	tc, err := e.tlsConfig(addr)
 	if err != nil {
 		return mysqlwire.Options{}, err
@@ -121,12 +127,12 @@ func (e *Engine) options(creds engine.Credentials) (mysqlwire.Options, error) {
 
 // connectError maps a login failure: the server's own errors (access
 // denied, unknown database) are DBErrors, the rest ErrUnavailable.
-func (e *Engine) connectError(err error) error {
+func (e *Engine) connectError(err error, addr string) error {
 	var se *mysqlwire.Error
 	if errors.As(err, &se) {
 		return dbError(se)
 	}
-	return fmt.Errorf("connect %s: %w: %w", e.address(), engine.ErrUnavailable, err)
+	return fmt.Errorf("connect %s: %w: %w", addr, engine.ErrUnavailable, err)
 }
 
 func (e *Engine) tlsConfig(addr string) (*tls.Config, error) {
@@ -157,15 +163,15 @@ func (e *Engine) tlsConfig(addr string) (*tls.Config, error) {
 }
 
 // kill stops the statement running on connection id with KILL QUERY sent
-// over a separate connection with the same login.
-func (e *Engine) kill(ctx context.Context, creds engine.Credentials, id int64) error {
+// over a separate connection with the same login to the same server addr.
+func (e *Engine) kill(ctx context.Context, creds engine.Credentials, addr string, id int64) error {
 	creds.Database = ""
-	opts, err := e.options(creds)
+	opts, err := e.options(creds, addr)
 	if err != nil {
 		return err
 	}
 	if err := mysqlwire.KillQuery(ctx, opts, uint64(id)); err != nil {
-		return e.connectError(err)
+		return e.connectError(err, addr)
 	}
 	return nil
 }

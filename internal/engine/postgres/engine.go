@@ -81,8 +81,10 @@ func (e *Engine) Connect(ctx context.Context, creds engine.Credentials) (engine.
 		return nil, e.baseErr
 	}
 	cfg := e.base.Copy()
+	writer := ""
 	if e.cfg.Writer != nil {
-		dialWriter(cfg, e.cfg.Writer())
+		writer = e.cfg.Writer()
+		dialWriter(cfg, writer)
 	}
 	cfg.User = creds.User
 	cfg.Password = creds.Password
@@ -101,7 +103,11 @@ func (e *Engine) Connect(ctx context.Context, creds engine.Credentials) (engine.
 		}
 		return nil, fmt.Errorf("connect postgres: %w: %w", engine.ErrUnavailable, err)
 	}
-	return newConn(pg), nil
+	c := newConn(pg)
+	if e.cfg.Writer != nil {
+		c.moved = func() bool { return e.cfg.Writer() != writer }
+	}
+	return c, nil
 }
 
 // parseConfig builds the connection settings shared by every Connect.
