@@ -110,13 +110,16 @@ my_start() {
 	wait_for "mariadb $role" my_up "$role"
 }
 
+# my_setup_primary creates the test login and database and makes the
+# primary writable again (a test may have demoted it).
 my_setup_primary() {
 	my_sql primary "
 CREATE USER IF NOT EXISTS '$DB_USER'@'%' IDENTIFIED BY '$DB_PASS';
 CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY '$DB_PASS';
 GRANT ALL ON *.* TO '$DB_USER'@'%' WITH GRANT OPTION;
 GRANT ALL ON *.* TO '$DB_USER'@'localhost' WITH GRANT OPTION;
-CREATE DATABASE IF NOT EXISTS sqlgate_test;"
+CREATE DATABASE IF NOT EXISTS sqlgate_test;
+SET GLOBAL read_only = OFF;"
 }
 
 # my_following reports whether the replica replicates from the primary
