@@ -82,7 +82,7 @@ func New(d proxy.Deps) (*Server, error) {
 		return nil, err
 	}
 	s.px = px
-	s.pool = proxy.NewPool(proxy.PoolConfig{BorrowTimeout: s.cfg.BorrowTimeout}, d.Budget, s.dial, px.ObserveBorrow)
+	s.pool = proxy.NewPool(proxy.PoolConfig{BorrowTimeout: s.cfg.BorrowTimeout, Relogin: px.Auth().Relogin}, d.Budget, s.dial, px.ObserveBorrow)
 	px.SetPoolStats(s.pool.Stats)
 	px.SetEvictor(s.pool.EvictIdle)
 	return s, nil

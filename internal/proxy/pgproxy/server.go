@@ -59,7 +59,7 @@ func New(d proxy.Deps) (*Server, error) {
 	}
 	cfg := core.Config()
 	s.strict = d.Cluster.Proxy.StrictIsolation()
-	s.pool = proxy.NewPool(proxy.PoolConfig{BorrowTimeout: cfg.BorrowTimeout}, d.Budget, s.dialBackend, core.ObserveBorrow)
+	s.pool = proxy.NewPool(proxy.PoolConfig{BorrowTimeout: cfg.BorrowTimeout, Relogin: core.Auth().Relogin}, d.Budget, s.dialBackend, core.ObserveBorrow)
 	core.SetPoolStats(s.pool.Stats)
 	core.SetEvictor(s.pool.EvictIdle)
 	return s, nil
