@@ -206,6 +206,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.bg.GoLoop(bgCtx, "identity-watcher", func(ctx context.Context) { s.ids.Run(ctx, s.log.With("component", "identity")) })
 	s.bg.GoLoop(bgCtx, "secret-rotation", s.rotator.Run)
 	s.bg.GoLoop(bgCtx, "api-key-watcher", s.watchEndpointKeys)
+	s.runTopologies(bgCtx)
 	s.bg.GoLoop(bgCtx, "secret-watcher", func(ctx context.Context) {
 		if err := s.secrets.Run(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("secret cache watcher stopped", "err", err)
