@@ -147,6 +147,15 @@ func EventuallyState(tb testing.TB, d, every time.Duration, cond func() (ok bool
 	}
 }
 
+// Elapse lets d of real time pass, for tests whose subject is time itself
+// (an idle expiry, pings of an idle connection, memory after idling) or a
+// loop that must be paced. It is never the way to wait for another
+// goroutine or process: poll that with Eventually. With Eventually it is
+// the only place tests sleep (TestNoSleepInTests checks).
+func Elapse(d time.Duration) {
+	time.Sleep(d)
+}
+
 // Replicas are the addresses of the replicated test topology that
 // e2e/replicas.sh starts (its start command prints these variables), and
 // the script, which tests run to kill, promote and rebuild instances.
