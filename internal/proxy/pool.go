@@ -14,7 +14,9 @@ import (
 type Conn interface {
 	// Close closes the connection.
 	Close() error
-	// Broken reports that the connection must not be reused.
+	// Broken reports that the connection must not be reused. It is asked
+	// again before an idle connection is handed out (a replicated
+	// cluster's writer may have moved meanwhile).
 	Broken() bool
 }
 
@@ -259,10 +261,14 @@ func (p *Pool[C]) takeIdleLocked(k Key) (*Pooled[C], error) {
 	if p.closed {
 		return nil, ErrPoolClosed
 	}
-	if list := p.idle[k]; len(list) > 0 {
+	for list := p.idle[k]; len(list) > 0; list = p.idle[k] {
 		pc := list[len(list)-1]
 		p.idle[k] = list[:len(list)-1]
 		p.nIdle--
+		if pc.Conn.Broken() { // e.g. its server is no longer the writer
+			go p.closeConn(pc)
+			continue
+		}
 		p.busy++
 		p.busyByKey[k]++
 		return pc, nil
@@ -479,7 +485,7 @@ func (p *Pool[C]) closeExpired(now time.Time) {
 	for k, list := range p.idle {
 		keep := list[:0]
 		for _, pc := range list {
-			if now.Sub(pc.idleAt) > p.cfg.IdleTimeout || now.Sub(pc.Created) > p.cfg.MaxLifetime {
+			if now.Sub(pc.idleAt) > p.cfg.IdleTimeout || now.Sub(pc.Created) > p.cfg.MaxLifetime || pc.Conn.Broken() {
 				drop = append(drop, pc)
 				continue
 			}

@@ -70,6 +70,25 @@ func TestPool_Get(t *testing.T) {
 			t.Fatalf("stats %+v", st)
 		}
 	})
+	// A connection that became broken while idle (its server is no longer
+	// the writer) is closed on the next borrow, its slot reused.
+	t.Run("broken while idle", func(t *testing.T) {
+		p, _ := newTestPool(t, 1, PoolConfig{BorrowTimeout: 5 * time.Second}, nil)
+		c1, err := p.Get(ctx, alice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Put(c1)
+		c1.Conn.broken = true
+		c2, err := p.Get(ctx, alice)
+		if err != nil || c2 == c1 {
+			t.Fatalf("got %v %v, want a new connection", c2, err)
+		}
+		testdb.Eventually(t, 5*time.Second, time.Millisecond, "broken idle connection closed", c1.Conn.closed.Load)
+		if st := p.Stats(); st.Busy != 1 || st.Idle != 0 {
+			t.Fatalf("stats %+v", st)
+		}
+	})
 	t.Run("borrow timeout", func(t *testing.T) {
 		p, _ := newTestPool(t, 1, PoolConfig{BorrowTimeout: 50 * time.Millisecond}, nil)
 		c1, _ := p.Get(ctx, alice)

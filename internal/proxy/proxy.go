@@ -58,6 +58,11 @@ type Deps struct {
 	Metrics *metrics.Registry
 	// Log defaults to slog.Default().
 	Log *slog.Logger
+	// Writer, when set, returns the "host:port" every new backend
+	// connection dials (a replicated cluster's current writer) instead of
+	// Cluster.Address; a pooled connection to an address that is no
+	// longer the writer counts as broken and is closed, never reused.
+	Writer func() string
 }
 
 // Login is the backend login of an authenticated client: the credentials

@@ -33,7 +33,7 @@ func (s *Server) startProxies(ctx context.Context) error {
 			continue
 		}
 		d := proxy.Deps{Cluster: cc, DataDir: s.cfg.DataDir, Budget: c.pool, Secrets: s.secrets,
-			Tokens: s, Metrics: s.metrics.reg, Log: s.log}
+			Tokens: s, Metrics: s.metrics.reg, Log: s.log, Writer: c.writerFunc(cc)}
 		var fe frontEnd
 		switch cc.Engine {
 		case "postgres":

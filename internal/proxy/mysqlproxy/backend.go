@@ -24,7 +24,10 @@ const backendRequired = mysqlwire.CapProtocol41 | mysqlwire.CapSessionTrack | my
 
 // dialer opens backend connections.
 type dialer struct {
-	addr      string
+	addr string
+	// writer, when set, returns the address to dial instead of addr (a
+	// replicated cluster's current writer).
+	writer    func() string
 	tls       *tls.Config // nil: plaintext
 	initQuery string
 	defaultDB string
@@ -38,6 +41,10 @@ type dialer struct {
 // client at a time; the pool owns it in between.
 type backendConn struct {
 	cl *mysqlwire.Client
+	// addr is the server dialled; writer, when set, the cluster's
+	// current writer: once it is not addr the connection is broken.
+	addr   string
+	writer func() string
 	// pc is cl's packet layer, which the relay reads frames from.
 	pc       *mysqlwire.PacketConn
 	threadID uint32
@@ -87,8 +94,11 @@ func (b *backendConn) setDeadline(d time.Duration) {
 	b.deadline = d > 0
 }
 
-// Broken reports that the connection must not be reused.
-func (b *backendConn) Broken() bool { return b.broken }
+// Broken reports that the connection must not be reused: its state is
+// unknown, or its server is no longer the cluster's writer.
+func (b *backendConn) Broken() bool {
+	return b.broken || (b.writer != nil && b.writer() != b.addr)
+}
 
 // dial opens a pooled backend connection for login: logged in, with
 // session tracking on. Network failures wrap proxy.ErrBackendDown so the
@@ -113,7 +123,11 @@ func (d *dialer) options(login proxy.Login) mysqlwire.Options {
 	if db == "" {
 		db = d.defaultDB
 	}
-	return mysqlwire.Options{Address: d.addr, User: login.User, Password: login.Password, Database: db,
+	addr := d.addr
+	if d.writer != nil {
+		addr = d.writer()
+	}
+	return mysqlwire.Options{Address: addr, User: login.User, Password: login.Password, Database: db,
 		TLS: d.tls, Timeout: d.timeout, Attrs: map[string]string{"_client_name": "sqlgate", "program_name": "sqlgate-proxy"},
 		OnGreeting: func(g *mysqlwire.Greeting) {
 			if d.onVersion != nil {
@@ -137,7 +151,7 @@ func (d *dialer) open(ctx context.Context, login proxy.Login) (*backendConn, err
 		_ = cl.Close()
 		return nil, &Error{Code: erHandshake, State: "08S01", Msg: "database server too old for the proxy (needs CLIENT_SESSION_TRACK and CLIENT_DEPRECATE_EOF)"}
 	}
-	b := &backendConn{cl: cl, pc: cl.Packets(), threadID: cl.ConnID(), status: cl.Status(),
+	b := &backendConn{cl: cl, addr: opts.Address, writer: d.writer, pc: cl.Packets(), threadID: cl.ConnID(), status: cl.Status(),
 		schema: opts.Database, defaultSchema: opts.Database, stmts: newStmtCache(), vars: vars{}, baseline: vars{}}
 	cl.OnState = b.noteState
 	return b, nil

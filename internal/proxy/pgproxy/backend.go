@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,13 +28,16 @@ var stmtCacheSize = 256
 // then driven frame by frame. One session uses it at a time; wmu orders
 // writes between the session's two goroutines.
 type backend struct {
-	conn   net.Conn
-	r      msgReader
-	bw     *bufio.Writer
-	wmu    sync.Mutex
-	pid    uint32
-	key    []byte
-	addr   string
+	conn net.Conn
+	r    msgReader
+	bw   *bufio.Writer
+	wmu  sync.Mutex
+	pid  uint32
+	key  []byte
+	addr string
+	// writer, when set, is the cluster's current writer (proxy.Deps.Writer):
+	// once it is not addr the connection is broken.
+	writer func() string
 	broken atomic.Bool // set by either session goroutine
 	// params are the tracked parameters set on this connection beyond the
 	// server defaults (lower-case name → value).
@@ -73,9 +77,12 @@ func (b *backend) Close() error {
 }
 
 // Broken reports that the connection must not be reused: its protocol
-// state is unknown, or it is not exactly idle with nothing pending (a
-// reply in flight, an open transaction, unsynced messages, COPY).
-func (b *backend) Broken() bool { return b.broken.Load() || !b.idle() }
+// state is unknown, it is not exactly idle with nothing pending (a
+// reply in flight, an open transaction, unsynced messages, COPY), or its
+// server is no longer the cluster's writer.
+func (b *backend) Broken() bool {
+	return b.broken.Load() || !b.idle() || (b.writer != nil && b.writer() != b.addr)
+}
 
 // write queues frames; flush sends them. Every frame to the backend goes
 // through here, so the replies it is owed are counted (account).
@@ -196,13 +203,14 @@ func (b *backend) cancel(ctx context.Context) error {
 type dialer struct {
 	base      *pgconn.Config
 	addr      string
+	writer    func() string // nil: always addr
 	initQuery string
 
 	mu     sync.Mutex // guards params
 	params map[string]string
 }
 
-func newDialer(cl config.Cluster) (*dialer, error) {
+func newDialer(cl config.Cluster, writer func() string) (*dialer, error) {
 	addr := cl.Address
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -217,7 +225,27 @@ func newDialer(cl config.Cluster) (*dialer, error) {
 		return nil, fmt.Errorf("parse backend config: %w", err)
 	}
 	cfg.ConnectTimeout = 5 * time.Second
-	return &dialer{base: cfg, addr: addr, initQuery: cl.Proxy.InitQuery}, nil
+	return &dialer{base: cfg, addr: addr, writer: writer, initQuery: cl.Proxy.InitQuery}, nil
+}
+
+// dialWriter points cfg at addr, the TLS server name included.
+func dialWriter(cfg *pgconn.Config, addr string) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return // validated config addresses always split
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return
+	}
+	cfg.Host, cfg.Port = host, uint16(p)
+	for _, fb := range cfg.Fallbacks {
+		fb.Host, fb.Port = host, uint16(p)
+	}
+	if cfg.TLSConfig != nil && cfg.TLSConfig.ServerName != "" {
+		cfg.TLSConfig = cfg.TLSConfig.Clone() // shared by Copy
+		cfg.TLSConfig.ServerName = host
+	}
 }
 
 func quoteConn(s string) string {
@@ -228,6 +256,11 @@ func quoteConn(s string) string {
 // Network failures wrap proxy.ErrBackendDown.
 func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backend, error) {
 	cfg := d.base.Copy()
+	addr := d.addr
+	if d.writer != nil {
+		addr = d.writer()
+		dialWriter(cfg, addr)
+	}
 	cfg.User, cfg.Password, cfg.Database = login.User, login.Password, login.Database
 	pg, err := pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {
@@ -249,7 +282,7 @@ func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backend, error) 
 		return nil, fmt.Errorf("hijack backend: %w", err)
 	}
 	b := &backend{conn: hc.Conn, r: msgReader{br: bufio.NewReaderSize(hc.Conn, 32<<10)}, bw: bufio.NewWriterSize(hc.Conn, 32<<10),
-		pid: hc.PID, key: hc.SecretKey, addr: d.addr, params: map[string]string{}, stmts: newStmtLRU(stmtCacheSize),
+		pid: hc.PID, key: hc.SecretKey, addr: addr, writer: d.writer, params: map[string]string{}, stmts: newStmtLRU(stmtCacheSize),
 		jobs: make(chan relayJob, 1)}
 	b.txStatus.Store('I')
 	b.initQuery = d.initQuery

@@ -54,7 +54,7 @@ func New(d proxy.Deps) (*Server, error) {
 		return nil, err
 	}
 	s.core = core
-	if s.dial, err = newDialer(d.Cluster); err != nil {
+	if s.dial, err = newDialer(d.Cluster, d.Writer); err != nil {
 		return nil, err
 	}
 	cfg := core.Config()

@@ -1,0 +1,171 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/testdb"
+)
+
+// replicatedProxies runs a server (Run, both proxies) with the clusters
+// "pg" and "maria" over the topology of e2e/replicas.sh, health-checked
+// every 200 ms with the proxies' own auth secrets. The topology of engine
+// is restored (the replica rebuilt) when the test ends.
+func replicatedProxies(t *testing.T, engine string) (testdb.Replicas, *runningServer, func(...string)) {
+	r := testdb.NeedReplicas(t)
+	script := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("bash", append([]string{r.Script}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("replicas.sh %v: %v\n%s", args, err, out)
+		}
+	}
+	script("start", "all")
+	t.Cleanup(func() { script("start", engine) })
+	target := func(name, eng, writer, reader string) dbTarget {
+		return dbTarget{user: "sqlgate", password: "sqlgatepw", cluster: config.Cluster{
+			Name: name, Engine: eng, Address: writer, Database: "sqlgate_test", MaxConnections: 6,
+			Instances:   []config.Instance{{Address: writer, Role: config.RoleWriter}, {Address: reader, Role: config.RoleReader}},
+			HealthCheck: config.HealthCheck{Interval: 200 * time.Millisecond, Secret: name + "-proxy"},
+			Limits:      config.Limits{BorrowTimeout: 2 * time.Second},
+			Proxy:       &config.Proxy{Listen: "127.0.0.1:0", AuthSecrets: []string{name + "-proxy"}, BorrowTimeout: 2 * time.Second}}}
+	}
+	pg := target("pg", "postgres", r.PGPrimary, r.PGReplica)
+	my := target("maria", "mysql", r.MySQLPrimary, r.MySQLReplica)
+	return r, startRunning(t, configFor(pg, my), pg, my), script
+}
+
+// port returns the port of a host:port address.
+func port(t *testing.T, addr string) int {
+	t.Helper()
+	_, p, err := net.SplitHostPort(addr)
+	n, err2 := strconv.Atoi(p)
+	if err != nil || err2 != nil {
+		t.Fatalf("address %q: %v %v", addr, err, err2)
+	}
+	return n
+}
+
+// TestTopology_PGProxyFailover: the primary dies and the replica is
+// promoted. A client idle on the PostgreSQL proxy keeps its connection
+// and its next statements run on the new writer; a client that was in a
+// transaction on the old writer gets an error, never a statement run
+// somewhere else.
+func TestTopology_PGProxyFailover(t *testing.T) {
+	r, rs, script := replicatedProxies(t, "postgres")
+	ctx := context.Background()
+	idle, inTx := rs.pgConnect(t), rs.pgConnect(t)
+	serverPort := func() (int, error) {
+		var p int
+		err := idle.QueryRow(ctx, "select inet_server_port()").Scan(&p)
+		return p, err
+	}
+	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
+		p, err := serverPort() // the first health check may not have run yet
+		return err == nil && p == port(t, r.PGPrimary), fmt.Sprintf("before the failover: port %d, %v", p, err)
+	})
+	if _, err := inTx.Exec(ctx, "begin; select 1"); err != nil {
+		t.Fatal(err)
+	}
+	script("kill", "postgres", "primary")
+	script("promote", "postgres")
+	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
+		p, err := serverPort()
+		return err == nil && p == port(t, r.PGReplica), fmt.Sprintf("the idle client's connection after the failover: port %d, %v", p, err)
+	})
+	var p int
+	if err := inTx.QueryRow(ctx, "select inet_server_port()").Scan(&p); err == nil {
+		t.Fatalf("a statement in a transaction on the dead writer ran on port %d, want an error", p)
+	} else {
+		t.Logf("in-transaction client: %v", err)
+	}
+	if _, err := idle.Exec(ctx, "create temp table t (i int); insert into t values (1)"); err != nil {
+		t.Fatalf("write on the new writer: %v", err)
+	}
+}
+
+// TestTopology_MySQLProxyFailover is TestTopology_PGProxyFailover for the
+// MySQL proxy, the server told apart by @@server_id (1 primary, 2 replica).
+func TestTopology_MySQLProxyFailover(t *testing.T) {
+	_, rs, script := replicatedProxies(t, "mariadb")
+	ctx := context.Background()
+	db := rs.myDB(t)
+	conn := func() *sql.Conn {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+		return c
+	}
+	idle, inTx := conn(), conn()
+	serverID := func() (int, error) {
+		var id int
+		err := idle.QueryRowContext(ctx, "SELECT @@server_id").Scan(&id)
+		return id, err
+	}
+	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
+		id, err := serverID()
+		return err == nil && id == 1, fmt.Sprintf("before the failover: server id %d, %v", id, err)
+	})
+	for _, q := range []string{"BEGIN", "SELECT 1"} {
+		if _, err := inTx.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script("kill", "mariadb", "primary")
+	script("promote", "mariadb")
+	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
+		id, err := serverID()
+		return err == nil && id == 2, fmt.Sprintf("the idle client's connection after the failover: server id %d, %v", id, err)
+	})
+	var id int
+	if err := inTx.QueryRowContext(ctx, "SELECT @@server_id").Scan(&id); err == nil {
+		t.Fatalf("a statement in a transaction on the dead writer ran on server %d, want an error", id)
+	} else {
+		t.Logf("in-transaction client: %v", err)
+	}
+	if _, err := idle.ExecContext(ctx, "CREATE TEMPORARY TABLE t (i INT)"); err != nil {
+		t.Fatalf("write on the new writer: %v", err)
+	}
+}
+
+// TestTopology_MySQLProxySwitchover promotes the replica while the old
+// primary stays up, read-only: the pooled backend connection to it still
+// works, but once the writer moved it is closed rather than reused, so
+// the same client's statements land on the new writer, every one of them.
+func TestTopology_MySQLProxySwitchover(t *testing.T) {
+	r, rs, script := replicatedProxies(t, "mariadb")
+	ctx := context.Background()
+	c, err := rs.myDB(t).Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	serverID := func() (int, error) {
+		var id int
+		err := c.QueryRowContext(ctx, "SELECT @@server_id").Scan(&id)
+		return id, err
+	}
+	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
+		id, err := serverID()
+		return err == nil && id == 1, fmt.Sprintf("before the switchover: server id %d, %v", id, err)
+	})
+	script("promote", "mariadb")
+	setReadOnly(t, r.MySQLPrimary)
+	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
+		id, err := serverID()
+		return err == nil && id == 2, fmt.Sprintf("after the switchover: server id %d, %v", id, err)
+	})
+	for i := 0; i < 5; i++ {
+		if id, err := serverID(); err != nil || id != 2 {
+			t.Fatalf("statement %d after the switchover: server id %d, %v; want 2", i, id, err)
+		}
+	}
+}
