@@ -60,20 +60,34 @@ func port(t *testing.T, addr string) int {
 func TestTopology_PGProxyFailover(t *testing.T) {
 	r, rs, script := replicatedProxies(t, "postgres")
 	ctx := context.Background()
-	idle, inTx := rs.pgConnect(t), rs.pgConnect(t)
+	idle, inTx, pinned := rs.pgConnect(t), rs.pgConnect(t), rs.pgConnect(t)
 	serverPort := func() (int, error) {
 		var p int
 		err := idle.QueryRow(ctx, "select inet_server_port()").Scan(&p)
 		return p, err
 	}
-	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
-		p, err := serverPort() // the first health check may not have run yet
-		return err == nil && p == port(t, r.PGPrimary), fmt.Sprintf("before the failover: port %d, %v", p, err)
-	})
 	if _, err := inTx.Exec(ctx, "begin; select 1"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := pinned.Exec(ctx, "select pg_advisory_lock(1)"); err != nil {
+		t.Fatal(err)
+	}
+	// Last: the idle client's own backend connection waits in the pool,
+	// so its next statement would go to it without a reset.
+	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
+		p, err := serverPort()
+		return err == nil && p == port(t, r.PGPrimary), fmt.Sprintf("before the failover: port %d, %v", p, err)
+	})
 	script("kill", "postgres", "primary")
+	// With no writer the idle client's statement fails, and it stays
+	// connected.
+	if p, err := serverPort(); err == nil {
+		t.Fatalf("a statement with the writer down ran on port %d", p)
+	} else if idle.IsClosed() {
+		t.Fatalf("the idle client was disconnected while the writer was down: %v", err)
+	} else {
+		t.Logf("idle client, writer down: %v", err)
+	}
 	script("promote", "postgres")
 	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
 		p, err := serverPort()
@@ -84,6 +98,11 @@ func TestTopology_PGProxyFailover(t *testing.T) {
 		t.Fatalf("a statement in a transaction on the dead writer ran on port %d, want an error", p)
 	} else {
 		t.Logf("in-transaction client: %v", err)
+	}
+	if err := pinned.QueryRow(ctx, "select inet_server_port()").Scan(&p); err == nil {
+		t.Fatalf("a pinned session of the dead writer ran a statement on port %d, want an error", p)
+	} else {
+		t.Logf("pinned client: %v", err)
 	}
 	if _, err := idle.Exec(ctx, "create temp table t (i int); insert into t values (1)"); err != nil {
 		t.Fatalf("write on the new writer: %v", err)
@@ -104,22 +123,30 @@ func TestTopology_MySQLProxyFailover(t *testing.T) {
 		t.Cleanup(func() { _ = c.Close() })
 		return c
 	}
-	idle, inTx := conn(), conn()
+	idle, inTx, pinned := conn(), conn(), conn()
 	serverID := func() (int, error) {
 		var id int
 		err := idle.QueryRowContext(ctx, "SELECT @@server_id").Scan(&id)
 		return id, err
 	}
-	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
-		id, err := serverID()
-		return err == nil && id == 1, fmt.Sprintf("before the failover: server id %d, %v", id, err)
-	})
 	for _, q := range []string{"BEGIN", "SELECT 1"} {
 		if _, err := inTx.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
+	if _, err := pinned.ExecContext(ctx, "CREATE TEMPORARY TABLE p (i INT)"); err != nil {
+		t.Fatal(err)
+	}
+	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
+		id, err := serverID()
+		return err == nil && id == 1, fmt.Sprintf("before the failover: server id %d, %v", id, err)
+	})
 	script("kill", "mariadb", "primary")
+	if id, err := serverID(); err == nil {
+		t.Fatalf("a statement with the writer down ran on server %d", id)
+	} else {
+		t.Logf("idle client, writer down: %v", err)
+	}
 	script("promote", "mariadb")
 	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
 		id, err := serverID()
@@ -130,6 +157,11 @@ func TestTopology_MySQLProxyFailover(t *testing.T) {
 		t.Fatalf("a statement in a transaction on the dead writer ran on server %d, want an error", id)
 	} else {
 		t.Logf("in-transaction client: %v", err)
+	}
+	if err := pinned.QueryRowContext(ctx, "SELECT @@server_id").Scan(&id); err == nil {
+		t.Fatalf("a pinned session of the dead writer ran a statement on server %d, want an error", id)
+	} else {
+		t.Logf("pinned client: %v", err)
 	}
 	if _, err := idle.ExecContext(ctx, "CREATE TEMPORARY TABLE t (i INT)"); err != nil {
 		t.Fatalf("write on the new writer: %v", err)

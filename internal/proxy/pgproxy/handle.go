@@ -364,10 +364,15 @@ func (s *session) acquire(ctx context.Context) (*pooled, error) {
 	return pb, nil
 }
 
+// maxLostIdle bounds the connections one borrow closes as lost while
+// idle before it takes one unchecked.
+const maxLostIdle = 16
+
 // borrow takes a backend from the pool and brings its session to the
 // client's (reset, replay). A backend lost or not reset on the way is
 // closed and another one borrowed, a few times.
 func (s *session) borrow(ctx context.Context) (*pooled, error) {
+	lost := 0
 	for attempt := 0; ; attempt++ {
 		pb, err := s.get()
 		if errors.Is(err, errQueued) {
@@ -375,6 +380,15 @@ func (s *session) borrow(ctx context.Context) (*pooled, error) {
 		}
 		if err != nil {
 			return nil, borrowError(err)
+		}
+		if lost < maxLostIdle && (pb.Conn.r.br.Buffered() > 0 || peerGone(pb.Conn.conn)) {
+			// Lost while idle (its server died): another one, which
+			// does not count as an attempt since the pool shrank.
+			pb.Conn.broken.Store(true)
+			s.srv.pool.Discard(pb)
+			attempt--
+			lost++
+			continue
 		}
 		err = s.replay(ctx, pb.Conn)
 		if err == nil {
