@@ -59,6 +59,10 @@ type Pool[C Conn] struct {
 	obs    func(wait time.Duration, err error)
 	// lastKey caches the pool key of the last login (see keyOf).
 	lastKey atomic.Pointer[loginKey]
+	// borrowTimeout and maxIdle are the settings SetBorrowTimeout and
+	// SetMaxIdle change at run time (maxIdle 0 = no limit).
+	borrowTimeout atomic.Int64
+	maxIdle       atomic.Int64
 
 	mu        sync.Mutex // guards following fields
 	idle      map[Key][]*Pooled[C]
@@ -88,6 +92,7 @@ func NewPool[C Conn](cfg PoolConfig, budget Budget, dial DialFunc[C], observe fu
 	}
 	p := &Pool[C]{cfg: cfg, budget: budget, dial: dial, obs: observe, idle: map[Key][]*Pooled[C]{},
 		waiters: map[Key][]chan *Pooled[C]{}, busyByKey: map[Key]int{}, stop: make(chan struct{}), done: make(chan struct{})}
+	p.borrowTimeout.Store(int64(cfg.BorrowTimeout))
 	go p.reap()
 	return p
 }
@@ -116,7 +121,8 @@ func (p *Pool[C]) get(ctx context.Context, login Login, start time.Time) (*Poole
 	if pc, err := p.takeIdle(k); pc != nil || err != nil {
 		return pc, err
 	}
-	deadline := start.Add(p.cfg.BorrowTimeout)
+	borrowTimeout := time.Duration(p.borrowTimeout.Load())
+	deadline := start.Add(borrowTimeout)
 	if release, err := p.tryReserve(); err == nil {
 		ctx, cancel := context.WithDeadline(ctx, deadline)
 		defer cancel()
@@ -138,7 +144,7 @@ func (p *Pool[C]) get(ctx context.Context, login Login, start time.Time) (*Poole
 	busyHere := p.busyByKey[k] > 0
 	p.mu.Unlock()
 	if busyHere {
-		if pc, done, err := p.awaitHandoff(ctx, k, ch, min(handoffWait, p.cfg.BorrowTimeout)); done {
+		if pc, done, err := p.awaitHandoff(ctx, k, ch, min(handoffWait, borrowTimeout)); done {
 			return pc, err
 		}
 	}
@@ -351,7 +357,7 @@ func (p *Pool[C]) Put(pc *Pooled[C]) {
 		ch <- pc // buffered; a dropWaiter that missed us waits for it
 		return
 	}
-	if p.nWait > 0 {
+	if n := p.maxIdle.Load(); p.nWait > 0 || (n > 0 && int64(p.nIdle) >= n) {
 		p.mu.Unlock()
 		p.Discard(pc)
 		return
@@ -363,6 +369,18 @@ func (p *Pool[C]) Put(pc *Pooled[C]) {
 	p.nIdle++
 	p.mu.Unlock()
 }
+
+// SetBorrowTimeout changes how long Get waits for a connection (d <= 0
+// keeps the current value); borrows already waiting keep their deadline.
+func (p *Pool[C]) SetBorrowTimeout(d time.Duration) {
+	if d > 0 {
+		p.borrowTimeout.Store(int64(d))
+	}
+}
+
+// SetMaxIdle bounds the idle connections kept (n <= 0: no bound); a
+// connection returned beyond it is closed, freeing its budget slot.
+func (p *Pool[C]) SetMaxIdle(n int) { p.maxIdle.Store(int64(max(n, 0))) }
 
 // Discard closes a borrowed connection and frees its budget slot.
 func (p *Pool[C]) Discard(pc *Pooled[C]) {

@@ -26,7 +26,7 @@ const backendRequired = mysqlwire.CapProtocol41 | mysqlwire.CapSessionTrack | my
 type dialer struct {
 	addr      string
 	tls       *tls.Config // nil: plaintext
-	initQuery string
+	initQuery func() string
 	defaultDB string
 	timeout   time.Duration
 	// onVersion learns the server version for the greeting clients see.
@@ -99,7 +99,7 @@ func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backendConn, err
 		return nil, err
 	}
 	_ = b.pc.Conn().SetDeadline(time.Now().Add(d.timeout))
-	if err := b.setup(d.initQuery); err != nil {
+	if err := b.setup(d.initQuery()); err != nil {
 		_ = b.Close()
 		return nil, fmt.Errorf("set up database connection: %w", err)
 	}

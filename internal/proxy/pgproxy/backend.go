@@ -191,7 +191,7 @@ func (b *backend) cancel(ctx context.Context) error {
 type dialer struct {
 	base      *pgconn.Config
 	addr      string
-	initQuery string
+	initQuery func() string // the proxy's current init_query
 
 	mu     sync.Mutex // guards params
 	params map[string]string
@@ -212,7 +212,7 @@ func newDialer(cl config.Cluster) (*dialer, error) {
 		return nil, fmt.Errorf("parse backend config: %w", err)
 	}
 	cfg.ConnectTimeout = 5 * time.Second
-	return &dialer{base: cfg, addr: addr, initQuery: cl.Proxy.InitQuery}, nil
+	return &dialer{base: cfg, addr: addr, initQuery: func() string { return cl.Proxy.InitQuery }}, nil
 }
 
 func quoteConn(s string) string {
@@ -246,14 +246,14 @@ func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backend, error) 
 	b := &backend{conn: hc.Conn, r: msgReader{br: bufio.NewReaderSize(hc.Conn, 32<<10)}, bw: bufio.NewWriterSize(hc.Conn, 32<<10),
 		pid: hc.PID, key: hc.SecretKey, addr: d.addr, params: map[string]string{}, stmts: newStmtLRU(stmtCacheSize)}
 	b.txStatus.Store('I')
-	b.initQuery = d.initQuery
+	b.initQuery = d.initQuery()
 	d.mu.Lock()
 	if d.params == nil {
 		d.params = hc.ParameterStatuses
 	}
 	d.mu.Unlock()
-	if d.initQuery != "" {
-		if _, _, err := b.exec(ctx, d.initQuery); err != nil {
+	if b.initQuery != "" {
+		if _, _, err := b.exec(ctx, b.initQuery); err != nil {
 			_ = b.Close()
 			return nil, fmt.Errorf("init_query: %w", err)
 		}
