@@ -120,9 +120,9 @@ type Proxy struct {
 	// holds to a percentage of the cluster's max_connections (0 = 100).
 	MaxConnectionsPercent int `yaml:"max_connections_percent"`
 	// MaxIdleConnectionsPercent bounds the idle database connections it
-	// keeps, as a percentage of max_connections (0 = no bound beyond
-	// MaxConnectionsPercent).
-	MaxIdleConnectionsPercent int `yaml:"max_idle_connections_percent"`
+	// keeps, as a percentage of max_connections (nil = no bound beyond
+	// MaxConnectionsPercent; 0 = keep none idle).
+	MaxIdleConnectionsPercent *int `yaml:"max_idle_connections_percent"`
 	// DebugLogging logs every client session's end at info level.
 	DebugLogging bool `yaml:"debug_logging"`
 	// Isolation is how a backend connection is cleaned between clients:
@@ -144,12 +144,15 @@ func (p Proxy) ConnLimit(max int) int {
 }
 
 // IdleLimit returns the idle connections the proxy may keep out of a
-// cluster budget of max (0 = no bound beyond ConnLimit).
+// cluster budget of max (-1 = no bound beyond ConnLimit).
 func (p Proxy) IdleLimit(max int) int {
-	if p.MaxIdleConnectionsPercent <= 0 {
+	switch pct := p.MaxIdleConnectionsPercent; {
+	case pct == nil:
+		return -1
+	case *pct <= 0:
 		return 0
 	}
-	return percentOf(p.MaxIdleConnectionsPercent, max)
+	return percentOf(*p.MaxIdleConnectionsPercent, max)
 }
 
 // percentOf is pct% of n rounded up, at least 1 (pct 0 or 100+: n).

@@ -163,7 +163,7 @@ func validateProxy(f string, cl Cluster) error {
 	if px.Name != "" && !proxyName.MatchString(px.Name) {
 		return &FieldError{f + ".name", fmt.Sprintf("invalid proxy name %q (want a letter, then letters, digits and single hyphens, at most 63)", px.Name)}
 	}
-	if px.MaxConnectionsPercent < 0 || px.MaxConnectionsPercent > 100 || px.MaxIdleConnectionsPercent < 0 || px.MaxIdleConnectionsPercent > 100 {
+	if idle := px.MaxIdleConnectionsPercent; px.MaxConnectionsPercent < 0 || px.MaxConnectionsPercent > 100 || idle != nil && (*idle < 0 || *idle > 100) {
 		return &FieldError{f, "max_connections_percent and max_idle_connections_percent must be 0..100"}
 	}
 	if px.MaxClientConnections < 0 || px.BorrowTimeout < 0 || px.IdleClientTimeout < 0 {

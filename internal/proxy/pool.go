@@ -60,7 +60,7 @@ type Pool[C Conn] struct {
 	// lastKey caches the pool key of the last login (see keyOf).
 	lastKey atomic.Pointer[loginKey]
 	// borrowTimeout and maxIdle are the settings SetBorrowTimeout and
-	// SetMaxIdle change at run time (maxIdle 0 = no limit).
+	// SetMaxIdle change at run time (maxIdle -1 = no limit).
 	borrowTimeout atomic.Int64
 	maxIdle       atomic.Int64
 
@@ -93,6 +93,7 @@ func NewPool[C Conn](cfg PoolConfig, budget Budget, dial DialFunc[C], observe fu
 	p := &Pool[C]{cfg: cfg, budget: budget, dial: dial, obs: observe, idle: map[Key][]*Pooled[C]{},
 		waiters: map[Key][]chan *Pooled[C]{}, busyByKey: map[Key]int{}, stop: make(chan struct{}), done: make(chan struct{})}
 	p.borrowTimeout.Store(int64(cfg.BorrowTimeout))
+	p.maxIdle.Store(-1)
 	go p.reap()
 	return p
 }
@@ -357,7 +358,7 @@ func (p *Pool[C]) Put(pc *Pooled[C]) {
 		ch <- pc // buffered; a dropWaiter that missed us waits for it
 		return
 	}
-	if n := p.maxIdle.Load(); p.nWait > 0 || (n > 0 && int64(p.nIdle) >= n) {
+	if n := p.maxIdle.Load(); p.nWait > 0 || (n >= 0 && int64(p.nIdle) >= n) {
 		p.mu.Unlock()
 		p.Discard(pc)
 		return
@@ -378,9 +379,9 @@ func (p *Pool[C]) SetBorrowTimeout(d time.Duration) {
 	}
 }
 
-// SetMaxIdle bounds the idle connections kept (n <= 0: no bound); a
+// SetMaxIdle bounds the idle connections kept (n < 0: no bound); a
 // connection returned beyond it is closed, freeing its budget slot.
-func (p *Pool[C]) SetMaxIdle(n int) { p.maxIdle.Store(int64(max(n, 0))) }
+func (p *Pool[C]) SetMaxIdle(n int) { p.maxIdle.Store(int64(max(n, -1))) }
 
 // Discard closes a borrowed connection and frees its budget slot.
 func (p *Pool[C]) Discard(pc *Pooled[C]) {

@@ -50,8 +50,9 @@ type backend struct {
 	// when its session is as clean as a new connection's. Only the
 	// holder reads or writes it.
 	owner uint64
-	// initQuery is the cluster's init_query, run again after every reset.
-	initQuery string
+	// initQuery returns the proxy's current init_query, run on connect
+	// and again after every reset.
+	initQuery func() string
 	// dirty: the owner ran something whose effect on the session the
 	// proxy cannot vouch for (a function call); the session is reset
 	// before another client gets the connection.
@@ -246,14 +247,14 @@ func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backend, error) 
 	b := &backend{conn: hc.Conn, r: msgReader{br: bufio.NewReaderSize(hc.Conn, 32<<10)}, bw: bufio.NewWriterSize(hc.Conn, 32<<10),
 		pid: hc.PID, key: hc.SecretKey, addr: d.addr, params: map[string]string{}, stmts: newStmtLRU(stmtCacheSize)}
 	b.txStatus.Store('I')
-	b.initQuery = d.initQuery()
+	b.initQuery = d.initQuery
 	d.mu.Lock()
 	if d.params == nil {
 		d.params = hc.ParameterStatuses
 	}
 	d.mu.Unlock()
-	if b.initQuery != "" {
-		if _, _, err := b.exec(ctx, b.initQuery); err != nil {
+	if q := b.initQuery(); q != "" {
+		if _, _, err := b.exec(ctx, q); err != nil {
 			_ = b.Close()
 			return nil, fmt.Errorf("init_query: %w", err)
 		}
