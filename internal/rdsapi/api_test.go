@@ -21,8 +21,8 @@ type fakeCatalog struct {
 
 var _ Catalog = fakeCatalog{}
 
-func (c fakeCatalog) Clusters() []ClusterInfo    { return c.clusters }
-func (c fakeCatalog) FileProxies() []FileProxy   { return c.files }
+func (c fakeCatalog) Clusters() []ClusterInfo                 { return c.clusters }
+func (c fakeCatalog) FileProxies() []FileProxy                { return c.files }
 func (fakeCatalog) CheckTarget(context.Context, Proxy) Health { return Health{State: "AVAILABLE"} }
 
 // allowAll authorizes everything.
