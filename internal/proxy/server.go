@@ -315,11 +315,11 @@ func (s *Server) serveRecovered(ctx context.Context, sess *Session) (err error) 
 	return s.h.ServeSession(ctx, sess)
 }
 
-// Shutdown stops accepting, ends idle sessions at once and lets sessions in
-// a transaction finish until ctx is done; then it cancels the remaining
-// sessions (front ends roll back and close) and waits for them.
-func (s *Server) Shutdown(ctx context.Context) error {
+// StopAccepting closes the listener (its address is free when it returns)
+// and marks the server draining; Shutdown then ends the sessions.
+func (s *Server) StopAccepting() {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if !s.draining {
 		s.draining = true
 		close(s.drainCh)
@@ -327,6 +327,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			_ = s.ln.Close()
 		}
 	}
+}
+
+// Shutdown stops accepting, ends idle sessions at once and lets sessions in
+// a transaction finish until ctx is done; then it cancels the remaining
+// sessions (front ends roll back and close) and waits for them.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.StopAccepting()
+	s.mu.Lock()
 	sessions := make([]*Session, 0, len(s.sessions))
 	for sess := range s.sessions {
 		sessions = append(sessions, sess)

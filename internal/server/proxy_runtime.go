@@ -19,6 +19,9 @@ import (
 // finish before its remaining clients are disconnected.
 const proxyDrain = 5 * time.Second
 
+// reconcileRetry is how soon a failed reconcile is tried again.
+const reconcileRetry = 2 * time.Second
+
 // proxyRuntime runs the proxies the file and the state store describe and
 // follows the store: a proxy created, changed or deleted through the RDS
 // API (on any node) is started, updated or stopped here without touching
@@ -30,13 +33,13 @@ type proxyRuntime struct {
 	stopped chan struct{}
 
 	mu      sync.Mutex // guards running; held for a whole reconcile
-	running map[string]*runningProxy
+	running map[string]*runningProxy // by proxy id: a rename keeps them
 }
 
 // runningProxy is one proxy's listeners: the default one ("") and one
 // per proxy endpoint, sharing the proxy's part of the cluster budget.
 type runningProxy struct {
-	id, cluster string
+	name, cluster string
 	share       *proxy.Share
 	listeners   map[string]*listener // by endpoint name
 }
@@ -72,6 +75,8 @@ func (rt *proxyRuntime) run(ctx context.Context) {
 		case <-rt.kick:
 			if err := rt.reconcile(ctx, false); err != nil && ctx.Err() == nil {
 				rt.s.log.Error("proxy reconcile", "err", err)
+				// Try again (a port another process held may be free).
+				time.AfterFunc(reconcileRetry, rt.Kick)
 			}
 		}
 	}
@@ -131,7 +136,7 @@ func (rt *proxyRuntime) reconcile(ctx context.Context, strict bool) error {
 		if c == nil || c.engine != p.Engine {
 			continue // no target (yet)
 		}
-		want[p.Name] = true
+		want[p.ID] = true
 		if err := rt.apply(p, c); err != nil {
 			if strict && p.Source == rdsapi.SourceFile {
 				return err
@@ -139,9 +144,9 @@ func (rt *proxyRuntime) reconcile(ctx context.Context, strict bool) error {
 			errs = append(errs, err)
 		}
 	}
-	for name, rp := range rt.running {
-		if !want[name] {
-			rt.stop(name, rp)
+	for id, rp := range rt.running {
+		if !want[id] {
+			rt.stop(id, rp)
 		}
 	}
 	return errors.Join(errs...)
@@ -149,17 +154,18 @@ func (rt *proxyRuntime) reconcile(ctx context.Context, strict bool) error {
 
 // apply starts, updates or restarts the listeners of proxy p on cluster c.
 func (rt *proxyRuntime) apply(p rdsapi.Proxy, c *cluster) error {
-	rp := rt.running[p.Name]
-	if rp != nil && (rp.id != p.ID || rp.cluster != p.Cluster) {
-		rt.stop(p.Name, rp)
+	rp := rt.running[p.ID]
+	if rp != nil && rp.cluster != p.Cluster {
+		rt.stop(p.ID, rp)
 		rp = nil
 	}
 	cc := rt.s.clusterConfig(c.name)
 	if rp == nil {
-		rp = &runningProxy{id: p.ID, cluster: p.Cluster, listeners: map[string]*listener{},
+		rp = &runningProxy{name: p.Name, cluster: p.Cluster, listeners: map[string]*listener{},
 			share: proxy.NewShare(c.pool, p.Config.ConnLimit(cc.MaxConnections))}
-		rt.running[p.Name] = rp
+		rt.running[p.ID] = rp
 	}
+	rp.name = p.Name
 	rp.share.SetMax(p.Config.ConnLimit(cc.MaxConnections))
 	addrs := map[string]string{"": p.Config.Listen}
 	for _, e := range p.Endpoints {
@@ -229,12 +235,12 @@ func (rt *proxyRuntime) startListener(name string, cc config.Cluster, cfg config
 }
 
 // stop stops every listener of a proxy removed (or retargeted) online.
-func (rt *proxyRuntime) stop(name string, rp *runningProxy) {
+func (rt *proxyRuntime) stop(id string, rp *runningProxy) {
 	for _, l := range rp.listeners {
 		rt.stopListener(l)
 	}
-	delete(rt.running, name)
-	rt.s.log.Info("proxy stopped", "proxy", name)
+	delete(rt.running, id)
+	rt.s.log.Info("proxy stopped", "proxy", rp.name)
 }
 
 // stopListener stops accepting at once and drains in the background.
@@ -244,6 +250,7 @@ func (rt *proxyRuntime) stopListener(l *listener) {
 	s.proxies = slices.DeleteFunc(s.proxies, func(fe frontEnd) bool { return fe == l.fe })
 	s.mu.Unlock()
 	l.unEvict()
+	l.fe.Core().StopAccepting() // the address is free for a new listener at once
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), proxyDrain)
 		defer cancel()

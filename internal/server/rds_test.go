@@ -195,7 +195,12 @@ func TestRDS_ProxyOnline(t *testing.T) {
 	testdb.Eventually(t, 5*time.Second, 10*time.Millisecond, "pool settings applied", func() bool {
 		rs.srv.proxyRT.mu.Lock()
 		defer rs.srv.proxyRT.mu.Unlock()
-		rp := rs.srv.proxyRT.running["online-pg"]
+		var rp *runningProxy
+		for _, x := range rs.srv.proxyRT.running {
+			if x.name == "online-pg" {
+				rp = x
+			}
+		}
 		return rp != nil && rp.listeners[""].cfg.BorrowTimeout == 7*time.Second && rp.listeners[""].fe.Core().Config().MaxConnectionsPercent == 50
 	})
 	// The client keeps its session; a new backend connection (the old one
