@@ -32,7 +32,7 @@ type proxyRuntime struct {
 	kick    chan struct{}   // capacity 1: "reconcile again"
 	stopped chan struct{}
 
-	mu      sync.Mutex // guards running; held for a whole reconcile
+	mu      sync.Mutex               // guards running; held for a whole reconcile
 	running map[string]*runningProxy // by proxy id: a rename keeps them
 }
 
@@ -40,8 +40,8 @@ type proxyRuntime struct {
 // per proxy endpoint, sharing the proxy's part of the cluster budget.
 type runningProxy struct {
 	name, cluster string
-	share       *proxy.Share
-	listeners   map[string]*listener // by endpoint name
+	share         *proxy.Share
+	listeners     map[string]*listener // by endpoint name
 }
 
 type listener struct {
