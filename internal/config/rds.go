@@ -55,5 +55,19 @@ func (c *Config) validateRDS() error {
 	if strings.ContainsAny(c.RDS.ProxyHost, " /") || net.ParseIP(c.RDS.ProxyHost) == nil && strings.Contains(c.RDS.ProxyHost, ":") {
 		return &FieldError{"rds.proxy_host", fmt.Sprintf("invalid host %q (want a name or an IP address, no port)", c.RDS.ProxyHost)}
 	}
+	seen := map[string]bool{}
+	for i, cl := range c.Clusters {
+		if cl.Proxy == nil {
+			continue
+		}
+		name := cl.Proxy.Name
+		if name == "" {
+			name = cl.Name
+		}
+		if seen[name] {
+			return &FieldError{fmt.Sprintf("clusters[%d].proxy.name", i), fmt.Sprintf("proxy name %q is used twice (a proxy is named after its cluster unless it names itself)", name)}
+		}
+		seen[name] = true
+	}
 	return nil
 }
