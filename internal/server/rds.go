@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/console"
 	"github.com/sqlgate/sqlgate/internal/engine"
 	"github.com/sqlgate/sqlgate/internal/exec"
 	"github.com/sqlgate/sqlgate/internal/identity"
@@ -115,3 +117,10 @@ func (c rdsCatalog) CheckTarget(ctx context.Context, p rdsapi.Proxy) rdsapi.Heal
 	_ = bc.Close()
 	return rdsapi.Health{State: "AVAILABLE"}
 }
+
+// RDS implements console.RDSService: the Proxies page's RDS calls.
+func (b consoleBackend) RDS(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
+	b.s.rdsAPI.Handle(w, r, body, requestID)
+}
+
+var _ console.RDSService = consoleBackend{}

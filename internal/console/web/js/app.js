@@ -8,8 +8,9 @@ import * as secrets from './pages/secrets.js';
 import * as users from './pages/users.js';
 import * as connect from './pages/connect.js';
 import * as metrics from './pages/metrics.js';
+import * as proxies from './pages/proxies.js';
 
-const pages = { query, clusters, secrets, users, connect, metrics };
+const pages = { query, clusters, proxies, secrets, users, connect, metrics };
 const main = document.getElementById('main');
 let current = null; // the page module shown, for its stop()
 
