@@ -160,6 +160,7 @@ func (rt *proxyRuntime) apply(p rdsapi.Proxy, c *cluster) error {
 		rp = nil
 	}
 	cc := rt.s.clusterConfig(c.name)
+	cc.MaxConnections = c.pool.Max() // the live budget (SIGHUP may have changed it)
 	if rp == nil {
 		rp = &runningProxy{name: p.Name, cluster: p.Cluster, listeners: map[string]*listener{},
 			share: proxy.NewShare(c.pool, p.Config.ConnLimit(cc.MaxConnections))}
