@@ -37,6 +37,10 @@ type PacketConn struct {
 	seq  uint8
 	buf  []byte
 	hdr  [4]byte
+	// preludes counts queued prelude commands whose one-packet answers
+	// the next read skips; preludeErr keeps the first ERR among them.
+	preludes   int
+	preludeErr []byte
 	// StrictSeq rejects frames whose sequence id is not the expected one.
 	StrictSeq bool
 }
@@ -77,6 +81,54 @@ func (c *PacketConn) UpgradeConn() net.Conn { return &bufferedConn{Conn: c.conn,
 // continues in the next frame. A frame that fits the read buffer is
 // returned in place (no copy); a larger one is copied into c's own buffer.
 func (c *PacketConn) ReadFrame() (payload []byte, more bool, err error) {
+	for c.preludes > 0 {
+		if err := c.skipPrelude(); err != nil {
+			return nil, false, err
+		}
+	}
+	return c.readFrame()
+}
+
+// skipPrelude reads and drops the one-packet answer (OK or ERR) of a
+// prelude command, keeping an ERR for PreludeErr. The command after it
+// is answered with sequence ids starting again at 1.
+func (c *PacketConn) skipPrelude() error {
+	c.preludes--
+	p, more, err := c.readFrame()
+	if err != nil {
+		return err
+	}
+	if more {
+		return fmt.Errorf("%w: prelude answer spans frames", ErrBadResponse)
+	}
+	if len(p) > 0 && p[0] == HdrERR && c.preludeErr == nil {
+		c.preludeErr = append([]byte(nil), p...)
+	}
+	c.seq = 1
+	return nil
+}
+
+// QueuePrelude buffers a command answered by a single OK or ERR packet
+// (a DO or SET statement) to go out in the same write as the next
+// command; that command's reader skips the prelude's answer first.
+// PreludeErr reports whether it failed.
+func (c *PacketConn) QueuePrelude(p []byte) error {
+	if err := c.QueueCommand(p); err != nil {
+		return err
+	}
+	c.preludes++
+	return nil
+}
+
+// PreludeErr returns, and forgets, the ERR packet a prelude was answered
+// with (nil when every prelude succeeded).
+func (c *PacketConn) PreludeErr() []byte {
+	p := c.preludeErr
+	c.preludeErr = nil
+	return p
+}
+
+func (c *PacketConn) readFrame() (payload []byte, more bool, err error) {
 	hdr, err := c.r.Peek(4)
 	if err != nil {
 		if len(hdr) > 0 && errors.Is(err, io.EOF) {

@@ -25,6 +25,10 @@ type Conn struct {
 	// state: the session may hold state since Connect or the last Reset
 	// (reported by session tracking, a statement scan, or an OK packet).
 	state bool
+	// lastID: the only state is a generated LAST_INSERT_ID. Reset then
+	// clears it lazily: clearID queues "DO LAST_INSERT_ID(0)" in front of
+	// the next command, in the same write (session.go).
+	lastID, clearID bool
 	// unsure: the session's settings (the character set among them) may
 	// differ from Connect's; parameters are then written as hex literals.
 	unsure bool
@@ -153,6 +157,10 @@ func (c *Conn) run(ctx context.Context, query string, args []any, maxBytes int) 
 }
 
 func (c *Conn) exec(query string, args []any, maxBytes int, abort func()) (*engine.Result, error) {
+	if err := c.prelude(); err != nil {
+		return nil, err
+	}
+	defer c.checkPrelude()
 	if args == nil {
 		rows, err := c.cl.Query(query)
 		if err != nil {

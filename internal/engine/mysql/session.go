@@ -10,6 +10,11 @@ package mysql
 // statement it does not know as data access or persistent DDL. The
 // transaction status flag covers open transactions; a generated
 // LAST_INSERT_ID or warnings left for SHOW WARNINGS count as state too.
+// When a generated LAST_INSERT_ID is all there is (the common case of an
+// INSERT into an AUTO_INCREMENT table), Reset does not reset: it queues
+// "DO LAST_INSERT_ID(0)" to go out in the same write as the next
+// command, whoever sends it, and reads its answer first. The caller that
+// made the insert can still read the id until its session is handed back.
 // What neither sees: a stored function or trigger that assigns a user
 // variable with SELECT … INTO @v (a SET inside one is reported) or takes
 // a named lock. Callers that run such code need a reset on every
@@ -63,7 +68,10 @@ func (c *Conn) onState(sc mysqlwire.StateChange) {
 // noteOK marks state the OK that ended a statement reveals: a
 // LAST_INSERT_ID or warnings the next caller could read.
 func (c *Conn) noteOK(ok mysqlwire.OK) {
-	if ok.LastInsertID != 0 || ok.Warnings != 0 {
+	if ok.LastInsertID != 0 {
+		c.lastID = true
+	}
+	if ok.Warnings != 0 {
 		c.state = true
 	}
 	if ok.Status&mysqlwire.StatusStateChanged != 0 {
@@ -87,7 +95,31 @@ func (c *Conn) literalMode(noBackslash bool) literalMode {
 // Dirty reports whether the session may hold state since Connect or the
 // last Reset, or a transaction is open.
 func (c *Conn) Dirty() bool {
-	return c.state || c.cl.Status()&mysqlwire.StatusInTrans != 0
+	return c.state || c.lastID || c.cl.Status()&mysqlwire.StatusInTrans != 0
+}
+
+// clearIDSQL puts LAST_INSERT_ID back to a new session's 0.
+const clearIDSQL = "DO LAST_INSERT_ID(0)"
+
+// prelude queues the deferred LAST_INSERT_ID clear in front of the
+// command about to be sent, so the two go out in one write.
+func (c *Conn) prelude() error {
+	if !c.clearID {
+		return nil
+	}
+	c.clearID = false
+	if err := c.cl.Packets().QueuePrelude(mysqlwire.QueryCommand(clearIDSQL)); err != nil {
+		return c.fail(err)
+	}
+	return nil
+}
+
+// checkPrelude marks the connection broken when the deferred clear
+// failed: its LAST_INSERT_ID may belong to an earlier caller.
+func (c *Conn) checkPrelude() {
+	if c.cl.Packets().PreludeErr() != nil {
+		c.broken = true
+	}
 }
 
 // Reset returns the session to its state after Connect: COM_RESET_CONNECTION,
@@ -99,6 +131,13 @@ func (c *Conn) Reset(ctx context.Context) error {
 	if c.broken {
 		return errBroken
 	}
+	if c.lastID && !c.state && c.cl.Status()&mysqlwire.StatusInTrans == 0 {
+		// Only a generated LAST_INSERT_ID: clear it in front of the next
+		// command instead of a full reset (no round trip now).
+		c.lastID, c.clearID = false, true
+		return nil
+	}
+	c.lastID, c.clearID = false, false
 	cmds := [][]byte{mysqlwire.ResetCommand()}
 	switch {
 	case c.creds.Database != "":

@@ -199,3 +199,74 @@ func TestConn_ResetDatabase(t *testing.T) {
 		mustExec(t, ec2, "CREATE TABLE t (i INT)")
 	})
 }
+
+// TestConn_ResetLastInsertID checks the lazy reset of a generated
+// LAST_INSERT_ID: the inserting caller still reads its id, Reset sends
+// nothing, and whatever the next caller sends first (a query, a
+// statement with parameters, a transaction) sees a new session's 0.
+// (Reading LAST_INSERT_ID() itself counts as state for the scan, so the
+// caller that does gets a full reset.)
+func TestConn_ResetLastInsertID(t *testing.T) {
+	setup := connect(t)
+	tbl := table(t, setup, "lastid")
+	mustExec(t, setup, "CREATE TABLE "+tbl+" (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+	next := map[string]func(c *Conn) string{
+		"query": func(c *Conn) string { return scalar(t, mustExec(t, c, "SELECT LAST_INSERT_ID()")) },
+		"params": func(c *Conn) string {
+			res, err := c.Exec(t.Context(), "SELECT LAST_INSERT_ID() + :n", []engine.Param{{Name: "n", Value: engine.Long(0)}}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return scalar(t, res)
+		},
+		"transaction": func(c *Conn) string {
+			if err := c.Begin(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = c.Rollback(t.Context()) }()
+			return scalar(t, mustExec(t, c, "SELECT LAST_INSERT_ID()"))
+		},
+	}
+	c := connect(t)
+	mustExec(t, c, "INSERT INTO "+tbl+" (v) VALUES (1)")
+	if got := scalar(t, mustExec(t, c, "SELECT LAST_INSERT_ID()")); got == "0" {
+		t.Fatal("the inserting caller lost its LAST_INSERT_ID")
+	}
+	for name, first := range next {
+		t.Run(name, func(t *testing.T) {
+			c := connect(t)
+			mustExec(t, c, "INSERT INTO "+tbl+" (v) VALUES (1)")
+			if !c.Dirty() {
+				t.Fatal("a generated LAST_INSERT_ID is not dirty")
+			}
+			if err := c.Reset(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+			if !c.clearID || c.Dirty() {
+				t.Fatalf("Reset was not the lazy clear (clearID %v, Dirty %v)", c.clearID, c.Dirty())
+			}
+			if got := first(c); got != "0" {
+				t.Fatalf("next caller's LAST_INSERT_ID() = %s, want 0", got)
+			}
+			if c.Broken() {
+				t.Fatal("broken after the clear")
+			}
+			assertFresh(t, c)
+		})
+	}
+}
+
+func scalar(t *testing.T, res *engine.Result) string {
+	t.Helper()
+	if len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
+		t.Fatalf("want one value, got %d rows", len(res.Rows))
+	}
+	v := res.Rows[0][0]
+	switch v.Kind {
+	case engine.KindLong:
+		return strconv.FormatInt(v.Long, 10)
+	case engine.KindString:
+		return v.String
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,65 @@
+package mysqlwire
+
+import (
+	"bytes"
+	"net"
+	"testing"
+)
+
+// TestPacketConn_QueuePrelude sends a prelude and a command in one write
+// and checks that the command's reader gets the command's answer, the
+// prelude's OK or ERR skipped and its failure reported.
+func TestPacketConn_QueuePrelude(t *testing.T) {
+	okPkt := []byte{HdrOK, 0, 0, 2, 0, 0, 0}
+	errPkt := append([]byte{HdrERR, 0x28, 0x04, '#'}, "42000boom"...)
+	answer := []byte{HdrOK, 5, 0, 2, 0, 0, 0} // the command's OK, 5 rows
+	for _, tc := range []struct {
+		name    string
+		prelude []byte
+		wantErr bool
+	}{{"ok", okPkt, false}, {"err", errPkt, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cli, srv := net.Pipe()
+			defer cli.Close()
+			defer srv.Close()
+			pc := NewPacketConn(cli)
+			pc.StrictSeq = true
+			sent := make(chan []byte, 1)
+			go func() {
+				buf := make([]byte, 64)
+				n, _ := srv.Read(buf)
+				sent <- buf[:n]
+				// each answer restarts at sequence id 1
+				_, _ = srv.Write(frame(tc.prelude, 1))
+				_, _ = srv.Write(frame(answer, 1))
+			}()
+			if err := pc.QueuePrelude(QueryCommand("DO 1")); err != nil {
+				t.Fatal(err)
+			}
+			if err := pc.Command(QueryCommand("SELECT 2")); err != nil {
+				t.Fatal(err)
+			}
+			want := append(frame(QueryCommand("DO 1"), 0), frame(QueryCommand("SELECT 2"), 0)...)
+			if got := <-sent; !bytes.Equal(got, want) {
+				t.Fatalf("one write carried %q, want %q", got, want)
+			}
+			p, err := pc.ReadPacket()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(p, answer) {
+				t.Fatalf("read %x, want the command's answer %x", p, answer)
+			}
+			if got := pc.PreludeErr() != nil; got != tc.wantErr {
+				t.Fatalf("PreludeErr set = %v, want %v", got, tc.wantErr)
+			}
+			if pc.PreludeErr() != nil {
+				t.Fatal("PreludeErr not cleared after reading")
+			}
+		})
+	}
+}
+
+func frame(p []byte, seq byte) []byte {
+	return append([]byte{byte(len(p)), byte(len(p) >> 8), byte(len(p) >> 16), seq}, p...)
+}
