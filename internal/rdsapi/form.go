@@ -199,11 +199,6 @@ func (f *form) tags() []Tag {
 	return out
 }
 
-// Patterns of RDS identifiers.
-var (
-	// reProxyName: a letter, then letters, digits and single hyphens, not
-	// ending in a hyphen (DBProxyName, DBProxyEndpointName).
-	reProxyName = regexp.MustCompile(`^[A-Za-z](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,62}$`)
-	// reClusterName is a sqlgate cluster name as configured.
-	reClusterName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
-)
+// reProxyName is an RDS proxy or proxy endpoint name: a letter, then
+// letters, digits and single hyphens, not ending in a hyphen.
+var reProxyName = regexp.MustCompile(`^[A-Za-z](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,62}$`)
