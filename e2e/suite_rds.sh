@@ -13,7 +13,7 @@ free_port_range() {
 import random, socket, sys
 n = int(sys.argv[1])
 for _ in range(200):
-    first = random.randint(20000, 60000 - n)
+    first = random.randint(20000, 32000 - n)  # below the ephemeral ports (ip_local_port_range)
     socks = []
     try:
         for p in range(first, first + n):

@@ -26,7 +26,7 @@ import (
 func freePorts(t *testing.T, n int) string {
 	t.Helper()
 	for range 50 {
-		first := 20000 + rand.IntN(40000)
+		first := 20000 + rand.IntN(12000-n) // below the ephemeral ports (ip_local_port_range)
 		ok := true
 		for p := first; p < first+n && ok; p++ {
 			for _, h := range []string{"127.0.0.1", "127.0.0.2"} {
