@@ -1,8 +1,9 @@
 # sqlgate's build and test entry points. `make test` is the single command that
 # CI (.ci/run) and developers run on a fresh machine: it starts MariaDB and
 # PostgreSQL when they are down, creates the test databases, runs the linters,
-# the Go tests with the race detector and the end-to-end suites in e2e/
-# (aws CLI, boto3, JS SDK, curl; the web console in headless Chromium).
+# the Go tests with the race detector, every fuzz target for 10 s, and the
+# end-to-end suites in e2e/ (aws CLI, boto3, JS SDK, curl; the web console
+# in headless Chromium).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -21,9 +22,13 @@ export SQLGATE_REQUIRE_DB := 1
 export SQLGATE_TEST_MYSQL_DSN := sqlgate:sqlgatepw@tcp(127.0.0.1:3306)/sqlgate_test
 export SQLGATE_TEST_PG_URL := postgres://sqlgate:sqlgatepw@127.0.0.1:5432/sqlgate_test
 
-.PHONY: test services clients lint fmt vet staticcheck unit e2e build clean
+.PHONY: test services clients lint fmt vet staticcheck unit fuzz e2e build clean
 
-test: services lint unit e2e
+# FUZZTIME is how long `make fuzz` runs each fuzz target; `make test` uses 10s.
+FUZZTIME ?= 30s
+
+test: FUZZTIME = 10s
+test: services lint unit fuzz e2e
 
 lint: fmt vet staticcheck
 
@@ -53,6 +58,9 @@ staticcheck:
 
 unit: services clients
 	$(GO) test -race -count=1 ./...
+
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash .ci/fuzz.sh
 
 e2e: services
 	bash e2e/run.sh

@@ -67,25 +67,7 @@ func TestBenchDataAPI(t *testing.T) {
 			add("sqlgate-raw", func() op { return raw })
 		}
 	}
-	// Rounds interleave the cases so that load from other processes on a
-	// shared machine hits direct and sqlgate alike.
-	ctx := context.Background()
-	for round := range rounds {
-		for _, c := range cases {
-			if round == 0 {
-				measure(ctx, c.n, warm, c.op)
-			}
-			r := measure(ctx, c.n, dur/time.Duration(rounds), c.op)
-			c.res.merge(r)
-			t.Logf("round %d %-28s %9.0f ops/s  p50 %v  p99 %v  cpu/op %v", round+1, c.name(), r.opsPerSec(),
-				r.pct(.5), r.pct(.99), r.cpuPerOp())
-		}
-	}
-	for _, c := range cases {
-		if c.res.errs > 0 {
-			t.Errorf("%s: %d errors, first: %v", c.name(), c.res.errs, c.res.firstErr)
-		}
-	}
+	runRounds(t, cases, rounds, warm, dur)
 	fmt.Printf("\nSELECT 1, %v per case in %d interleaved rounds after %v warm-up; GOMAXPROCS=%d\n\n",
 		dur, rounds, warm, runtime.GOMAXPROCS(0))
 	writeTable(os.Stdout, cases)

@@ -6,5 +6,11 @@
 //
 //	SQLGATE_BENCH=1 go test -run TestBenchDataAPI -v ./bench/
 //
+// dataapi_cpu.sh measures the real `sqlgate serve` as its own process
+// beside two frozen yardsticks in bench/cmd/dataapi-baseline (a minimal Go
+// server doing the same job, and a hello-world net/http server), driven by
+// the separate load generator bench/cmd/dataapi-load; server CPU per
+// request comes from /proc/PID/stat.
+//
 // Results and the command used are recorded in RESULTS.md.
 package bench

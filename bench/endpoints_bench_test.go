@@ -87,23 +87,7 @@ func TestBenchEndpoints(t *testing.T) {
 			}
 		}
 	}
-	ctx := context.Background()
-	for round := range rounds {
-		for _, c := range cases {
-			if round == 0 {
-				measure(ctx, c.n, warm, c.op)
-			}
-			r := measure(ctx, c.n, dur/time.Duration(rounds), c.op)
-			c.res.merge(r)
-			t.Logf("round %d %-40s %9.0f ops/s  p50 %v  p99 %v  cpu/op %v", round+1, c.name(), r.opsPerSec(),
-				r.pct(.5), r.pct(.99), r.cpuPerOp())
-		}
-	}
-	for _, c := range cases {
-		if c.res.errs > 0 {
-			t.Errorf("%s: %d errors, first: %v", c.name(), c.res.errs, c.res.firstErr)
-		}
-	}
+	runRounds(t, cases, rounds, warm, dur)
 	fmt.Printf("\nSQL endpoints, %v per case in %d interleaved rounds after %v warm-up; backend connections %d; GOMAXPROCS=%d\n\n",
 		dur, rounds, warm, conns, runtime.GOMAXPROCS(0))
 	writeTable(os.Stdout, cases)

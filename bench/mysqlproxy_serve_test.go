@@ -4,18 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"runtime/pprof"
-	"strconv"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/sqlgate/sqlgate/internal/config"
-	"github.com/sqlgate/sqlgate/internal/proxy"
 	"github.com/sqlgate/sqlgate/internal/proxy/mysqlproxy"
 )
 
@@ -41,27 +35,15 @@ func TestBenchMySQLProxyServe(t *testing.T) {
 	if err != nil || db.Addr == "" {
 		t.Fatalf("SQLGATE_TEST_MYSQL_DSN unset or invalid: %v", err)
 	}
-	n := 20
-	if v := os.Getenv("SQLGATE_BENCH_PROXY_POOL"); v != "" {
-		if n, err = strconv.Atoi(v); err != nil || n < 1 {
-			t.Fatalf("SQLGATE_BENCH_PROXY_POOL=%q: want a positive integer", v)
-		}
-	}
-	cl := config.Cluster{Name: "my", Engine: "mysql", Address: db.Addr, Database: db.DBName, MaxConnections: n,
-		TLS: config.ClusterTLS{Mode: "disable"},
-		Proxy: &config.Proxy{Listen: addr, AuthSecrets: []string{"app"}, IAMAuth: "disabled", MaxClientConnections: 20000,
-			BorrowTimeout: 120 * time.Second, IdleClientTimeout: 30 * time.Minute,
-			Isolation: os.Getenv("SQLGATE_BENCH_PROXY_ISOLATION")}}
+	n := benchProxyPool(t)
+	cl := benchProxyCluster("my", "mysql", db.Addr, n, addr)
+	cl.Database = db.DBName
 	secret := fmt.Sprintf(`{"username":%q,"password":%q,"dbname":%q}`, db.User, db.Passwd, db.DBName)
-	srv, err := mysqlproxy.New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: newMySQLSlots(n),
-		Secrets: mysqlSecret(secret)})
+	srv, err := mysqlproxy.New(benchProxyDeps(t, cl, secret))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	ctx, stop := listenUntilSignal(t, srv)
 	defer stop()
 	done := make(chan struct{})
 	go func() {
@@ -92,26 +74,4 @@ wait:
 	defer cancel()
 	_ = srv.Shutdown(sctx)
 	<-done
-}
-
-// mysqlSecret is a SecretReader holding one secret.
-type mysqlSecret string
-
-func (s mysqlSecret) SecretString(context.Context, string) (string, string, error) {
-	return "arn:aws:secretsmanager:us-east-1:000000000000:secret:app", string(s), nil
-}
-
-// mysqlSlots is a connection budget of n.
-type mysqlSlots struct{ ch chan struct{} }
-
-func newMySQLSlots(n int) *mysqlSlots { return &mysqlSlots{ch: make(chan struct{}, n)} }
-
-func (s *mysqlSlots) Reserve(ctx context.Context) (func(), error) {
-	select {
-	case s.ch <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	var once sync.Once
-	return func() { once.Do(func() { <-s.ch }) }, nil
 }

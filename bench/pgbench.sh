@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# PostgreSQL proxy benchmark (issue 6 "Performance"): pgbench against the
+# PostgreSQL proxy benchmark: pgbench against the
 # database directly, PgBouncer (Debian's 1.18, transaction mode) and the
 # sqlgate proxy, side by side. Appends a section to bench/RESULTS.md when
 # SQLGATE_BENCH_APPEND=1; the raw output goes to bench/out/pgbench-*.txt.
@@ -29,30 +29,9 @@ work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
 # PgBouncer, transaction mode, same pool size.
-cat >"$work/pgbouncer.ini" <<INI
-[databases]
-sqlgate_test = host=127.0.0.1 port=5432 dbname=sqlgate_test
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = 16433
-auth_type = scram-sha-256
-auth_file = $work/userlist.txt
-pool_mode = transaction
-default_pool_size = $POOL
-max_client_conn = 10000
-logfile = $work/pgbouncer.log
-pidfile = $work/pgbouncer.pid
-unix_socket_dir =
-INI
-echo '"sqlgate" "sqlgatepw"' >"$work/userlist.txt"
-chmod 600 "$work/userlist.txt"
-# PgBouncer refuses to run as root.
-if [ "$(id -u)" = 0 ]; then
-	chmod 755 "$work" && chown -R postgres "$work"
-	"$PGBOUNCER" -u postgres "$work/pgbouncer.ini" >/dev/null 2>&1 &
-else
-	"$PGBOUNCER" "$work/pgbouncer.ini" >/dev/null 2>&1 &
-fi
+# shellcheck source=bench/pgbouncer.sh
+. bench/pgbouncer.sh
+start_pgbouncer "$work" 16433 "$POOL"
 
 # sqlgate proxy (the pgproxy.Server the binary runs per cluster).
 go test -c -o "$work/bench.test" ./bench/
@@ -113,7 +92,7 @@ done
 if [ "${SQLGATE_BENCH_APPEND:-0}" = 1 ]; then
 	{
 		echo
-		echo "## PostgreSQL proxy: pgbench (issue 6)"
+		echo "## PostgreSQL proxy: pgbench"
 		echo
 		echo "Command: \`bench/pgbench.sh\` (pgbench -S -c $C -j $J -T $T, pool $POOL backend connections for PgBouncer and sqlgate, $ROUNDS interleaved rounds, medians)."
 		echo

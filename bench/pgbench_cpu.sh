@@ -22,31 +22,11 @@ work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 chmod 755 "$work"
 
-cat >"$work/pgbouncer.ini" <<INI
-[databases]
-sqlgate_test = host=127.0.0.1 port=5432 dbname=sqlgate_test
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = 16453
-auth_type = scram-sha-256
-auth_file = $work/userlist.txt
-pool_mode = transaction
-default_pool_size = $POOL
-max_client_conn = 10000
-logfile = $work/pgbouncer.log
-pidfile = $work/pgbouncer.pid
-unix_socket_dir =
-INI
-echo '"sqlgate" "sqlgatepw"' >"$work/userlist.txt"
-chmod 600 "$work/userlist.txt"
 declare -A PID PORT
-if [ "$(id -u)" = 0 ]; then
-	chown -R postgres "$work/pgbouncer.ini" "$work/userlist.txt" && chmod 777 "$work"
-	"$PGBOUNCER" -u postgres "$work/pgbouncer.ini" >/dev/null 2>&1 &
-else
-	"$PGBOUNCER" "$work/pgbouncer.ini" >/dev/null 2>&1 &
-fi
-PID[pgbouncer]=$! PORT[pgbouncer]=16453
+# shellcheck source=bench/pgbouncer.sh
+. bench/pgbouncer.sh
+start_pgbouncer "$work" 16453 "$POOL"
+PID[pgbouncer]=$PGBOUNCER_PID PORT[pgbouncer]=16453
 
 start() { # name binary proxy-port http-port
 	mkdir -p "$work/$1"

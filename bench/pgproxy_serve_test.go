@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"sync"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -14,6 +14,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 	"github.com/sqlgate/sqlgate/internal/proxy/pgproxy"
+	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
 )
 
 // TestBenchPGProxyServe runs the PostgreSQL proxy in front of
@@ -31,25 +32,15 @@ func TestBenchPGProxyServe(t *testing.T) {
 	if err != nil || u.Host == "" {
 		t.Fatal("SQLGATE_TEST_PG_URL unset or invalid")
 	}
-	n := 20
-	if v := os.Getenv("SQLGATE_BENCH_PROXY_POOL"); v != "" {
-		_, _ = fmt.Sscan(v, &n)
-	}
+	n := benchProxyPool(t)
 	pw, _ := u.User.Password()
-	cl := config.Cluster{Name: "pg", Engine: "postgres", Address: u.Host, MaxConnections: n, TLS: config.ClusterTLS{Mode: "disable"},
-		Proxy: &config.Proxy{Listen: addr, AuthSecrets: []string{"app"}, IAMAuth: "disabled", MaxClientConnections: 20000,
-			BorrowTimeout: 120 * time.Second, IdleClientTimeout: 30 * time.Minute,
-			Isolation: os.Getenv("SQLGATE_BENCH_PROXY_ISOLATION")}}
+	cl := benchProxyCluster("pg", "postgres", u.Host, n, addr)
 	secret := fmt.Sprintf(`{"username":%q,"password":%q}`, u.User.Username(), pw)
-	srv, err := pgproxy.New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: newSlots(n),
-		Secrets: staticSecret(secret)})
+	srv, err := pgproxy.New(benchProxyDeps(t, cl, secret))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	ctx, stop := listenUntilSignal(t, srv)
 	defer stop()
 	go func() { _ = srv.Serve(context.Background()) }()
 	fmt.Println("pgproxy listening on", srv.Addr())
@@ -59,27 +50,42 @@ func TestBenchPGProxyServe(t *testing.T) {
 	_ = srv.Shutdown(sctx)
 }
 
-type staticSecret string
-
-func (s staticSecret) SecretString(context.Context, string) (string, string, error) {
-	return "arn:aws:secretsmanager:us-east-1:000000000000:secret:app", string(s), nil
-}
-
-// slots is a connection budget of n.
-type slots struct{ ch chan struct{} }
-
-func newSlots(n int) *slots { return &slots{ch: make(chan struct{}, n)} }
-
-func (s *slots) Reserve(ctx context.Context) (func(), error) {
-	select {
-	case s.ch <- struct{}{}:
-	default:
-		select {
-		case s.ch <- struct{}{}:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+// benchProxyPool is SQLGATE_BENCH_PROXY_POOL, the proxy's connection
+// budget (default 20).
+func benchProxyPool(t *testing.T) int {
+	n := 20
+	if v := os.Getenv("SQLGATE_BENCH_PROXY_POOL"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			t.Fatalf("SQLGATE_BENCH_PROXY_POOL=%q: want a positive integer", v)
 		}
 	}
-	var once sync.Once
-	return func() { once.Do(func() { <-s.ch }) }, nil
+	return n
+}
+
+// benchProxyCluster is the cluster a proxy serve test runs: the proxy on
+// addr in front of backend with a budget of n, the auth secret "app", no
+// TLS and no IAM auth, limits far above what the benchmarks reach, and
+// SQLGATE_BENCH_PROXY_ISOLATION as its isolation mode.
+func benchProxyCluster(name, engine, backend string, n int, addr string) config.Cluster {
+	return config.Cluster{Name: name, Engine: engine, Address: backend, MaxConnections: n, TLS: config.ClusterTLS{Mode: "disable"},
+		Proxy: &config.Proxy{Listen: addr, AuthSecrets: []string{"app"}, IAMAuth: "disabled", MaxClientConnections: 20000,
+			BorrowTimeout: 120 * time.Second, IdleClientTimeout: 30 * time.Minute,
+			Isolation: os.Getenv("SQLGATE_BENCH_PROXY_ISOLATION")}}
+}
+
+// benchProxyDeps are the dependencies of a serve test's proxy for cl: its
+// budget of cl.MaxConnections and the auth secret "app" holding secret.
+func benchProxyDeps(t *testing.T, cl config.Cluster, secret string) proxy.Deps {
+	return proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: proxytest.NewBudget(cl.MaxConnections),
+		Secrets: proxytest.NewSecrets(map[string]string{"app": secret})}
+}
+
+// listenUntilSignal starts srv listening; the context ends at SIGTERM or
+// an interrupt, when the serve test shuts it down.
+func listenUntilSignal(t *testing.T, srv proxytest.Server) (context.Context, context.CancelFunc) {
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	return signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Proxy scale benchmark (issues 6 and 7): 5,000 concurrent clients over at
+# Proxy scale benchmark: 5,000 concurrent clients over at
 # most 20 backend connections on both proxies (pgx, go-sql-driver/mysql),
 # then 10,000 idle PostgreSQL clients with the sqlgate process's RSS.
 # sqlgate runs as the built binary in its own process; the clients are

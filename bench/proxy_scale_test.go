@@ -19,8 +19,8 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// TestBenchProxyScale is the client side of bench/proxy_scale.sh (issues 6
-// and 7 "5,000 concurrent clients over ≤ 20 backend connections with 0
+// TestBenchProxyScale is the client side of bench/proxy_scale.sh (targets:
+// "5,000 concurrent clients over ≤ 20 backend connections with 0
 // errors; 10,000 idle clients ≤ 200 MiB RSS"). The sqlgate binary runs as
 // its own process; this test connects to its proxies:
 //

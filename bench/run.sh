@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the Data API benchmark (issue 4 "Performance") against the local
+# Runs the Data API benchmark against the local
 # MariaDB and PostgreSQL that `make services` starts, and tees the output to
 # bench/out/bench-<timestamp>.txt. Extra arguments go to `go test`, e.g.
 #   bench/run.sh -cpuprofile /tmp/cpu.out

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -121,4 +122,28 @@ func measure(ctx context.Context, n int, d time.Duration, op func(context.Contex
 	slices.Sort(r.lat)
 	r.ops, r.elapsed = len(r.lat), end.Sub(start)
 	return r
+}
+
+// runRounds measures every case for dur in total, split over rounds that
+// interleave the cases so that load from other processes on a shared
+// machine hits direct and sqlgate alike (the first round is preceded by a
+// warm-up of each case), and fails the test for cases that saw errors.
+func runRounds(t *testing.T, cases []*benchCase, rounds int, warm, dur time.Duration) {
+	ctx := context.Background()
+	for round := range rounds {
+		for _, c := range cases {
+			if round == 0 {
+				measure(ctx, c.n, warm, c.op)
+			}
+			r := measure(ctx, c.n, dur/time.Duration(rounds), c.op)
+			c.res.merge(r)
+			t.Logf("round %d %-40s %9.0f ops/s  p50 %v  p99 %v  cpu/op %v", round+1, c.name(), r.opsPerSec(),
+				r.pct(.5), r.pct(.99), r.cpuPerOp())
+		}
+	}
+	for _, c := range cases {
+		if c.res.errs > 0 {
+			t.Errorf("%s: %d errors, first: %v", c.name(), c.res.errs, c.res.firstErr)
+		}
+	}
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# MySQL proxy benchmark (issue 7 "Performance"): sysbench 1.0.20
+# MySQL proxy benchmark: sysbench 1.0.20
 # oltp_point_select and oltp_read_only (--threads=64) and mariadb-slap
 # --detach=1 (a new connection per query, the Lambda pattern; with
 # --skip-ssl, since this MariaDB has no TLS while sqlgate offers it and the
@@ -282,7 +282,7 @@ grep 'max open backend' "$work/proxy.log" | tee -a "$out" || true
 if [ "${SQLGATE_BENCH_APPEND:-0}" = 1 ]; then
 	{
 		echo
-		echo "## MySQL proxy: sysbench and mariadb-slap (issue 7)"
+		echo "## MySQL proxy: sysbench and mariadb-slap"
 		echo
 		echo "Command: \`bench/sysbench.sh\` (sysbench --threads=$THREADS --time=$T, $ROUNDS interleaved rounds; pool $POOL backend connections for sqlgate; haproxy 2.6 mode tcp)."
 		echo

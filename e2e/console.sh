@@ -115,6 +115,8 @@ listen:
   http: 127.0.0.1:$port
 clusters:
   - {name: maria, engine: mysql, address: $DB_ADDR, database: $DB_NAME}
+endpoints:
+  - {name: ping, method: GET, path: /v1/ping, cluster: maria, secret: console-ping-secret, sql: "SELECT 1 AS one", api_key_required: true}
 YAML
 	export SQLGATE_ROOT_ACCESS_KEY_ID=AKIASQLGATECONSOLE01
 	export SQLGATE_ROOT_SECRET_ACCESS_KEY=consoleRootSecretKey0123456789abcdefghij

@@ -17,6 +17,8 @@
 #   k. data-api-client and Drizzle (e2e/clients.mjs, suite_isolation.sh)
 #   l. session isolation through the aws CLI and curl (suite_isolation.sh)
 #   p. the RDS API: Data API switch, proxies created online (suite_rds.sh)
+#   g. API keys and usage plans made online with aws apigateway, boto3 and
+#      sqlgate apikeys, used by seed 003's curl (suite_apigateway.sh)
 # Each check prints "PASS name" or "FAIL name: detail"; the last line is
 # "N passed, N failed" and the exit code is non-zero when anything failed.
 #
@@ -38,6 +40,7 @@ source "$E2E_DIR/suite_isolation.sh"
 source "$E2E_DIR/suite_proxy_isolation.sh"
 source "$E2E_DIR/suite_rotation.sh"
 source "$E2E_DIR/suite_rds.sh"
+source "$E2E_DIR/suite_apigateway.sh"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sqlgate-e2e.XXXXXX")
 BIN=$TMP/sqlgate
@@ -224,6 +227,26 @@ endpoints:
     secret: sqlgate-e2e-maria
     sql: "SELECT :s AS v"
     params: {s: {from: query, type: string, required: true, max_length: 200}}
+  # Seed 003's POST (suite_apigateway.sh); its keys and usage plans are
+  # made online with aws apigateway, boto3 and sqlgate apikeys.
+  - name: seed003-add-item
+    method: POST
+    path: /v1/items
+    cluster: maria
+    secret: e2e-apigw-maria
+    sql: >-
+      INSERT INTO apigw_items (key1, key2, key3, key4, key5, key6, key7)
+      VALUES (:key1, :key2, :key3, :key4, :key5, :key6, :key7)
+    params:
+      key1: {from: body, type: string, required: true, max_length: 200}
+      key2: {from: body, type: string, max_length: 200}
+      key3: {from: body, type: string, max_length: 200}
+      key4: {from: body, type: string, max_length: 200}
+      key5: {from: body, type: string, max_length: 200}
+      key6: {from: body, type: string, max_length: 200}
+      key7: {from: body, type: string, max_length: 200}
+    api_key_required: true
+    response: {status: 201}
 EOF
 }
 
@@ -362,6 +385,7 @@ main() {
 	suite_rds
 	suite_newops
 	suite_rotation
+	suite_apigateway
 	suite_iam_tokens
 	suite_http_errors
 	suite_restart

@@ -1,6 +1,6 @@
-# suite_proxy.sh: suite h, the connection-pooling proxies (issues 6 and 7,
-# docs/proxy.md) through the built binary. run.sh's config gives the pg and
-# maria clusters a proxy on free ports with the e2e secrets as auth_secrets
+# suite_proxy.sh: suite h, the connection-pooling proxies (docs/proxy.md)
+# through the built binary. run.sh's config gives the pg and maria
+# clusters a proxy on free ports with the e2e secrets as auth_secrets
 # (created by suite_secrets after the start: the proxy reads them at login).
 # Checks psql, the mariadb CLI and pymysql (seed 004's Lambda) with the
 # secret's password, then IAM auth tokens from `aws rds

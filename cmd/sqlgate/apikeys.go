@@ -10,25 +10,31 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/barrier"
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/endpoints"
 	"github.com/sqlgate/sqlgate/internal/state"
 )
 
-// apiKeysCommand runs `sqlgate apikeys …` and `sqlgate usage-plans …`
-// offline on the data dir, like the other admin commands.
+// apiKeysCommand runs `sqlgate apikeys …` and `sqlgate usage-plans …`:
+// against a running server through its API Gateway API when an endpoint
+// is given (flag or environment), else offline on the data dir.
 func apiKeysCommand(name string, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sqlgate "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	f := &serveFlags{}
-	fs.StringVar(&f.config, "config", "", "YAML config file (default: the embedded SQLite setup)")
-	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (overrides data_dir)")
+	fs.StringVar(&f.config, "config", "", "YAML config file (default: the embedded SQLite setup); offline only")
+	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (overrides data_dir); offline only")
+	var endpoint, caFile string
+	fs.StringVar(&endpoint, "endpoint-url", "", "a running server, e.g. http://127.0.0.1:8080 (default $SQLGATE_ENDPOINT_URL, $AWS_ENDPOINT_URL; none = offline)")
+	fs.StringVar(&caFile, "ca-file", "", "PEM CA certificate of an HTTPS server")
 	var plan config.UsagePlan
 	var eps, bindPlan string
 	if name == "usage-plans" {
 		fs.Float64Var(&plan.Rate, "rate", 0, "requests per second per key (0 = no limit)")
 		fs.IntVar(&plan.Burst, "burst", 0, "token bucket size (0 = max(1, rate))")
 		fs.Int64Var(&plan.DailyQuota, "daily", 0, "requests per key per UTC day (0 = no quota)")
+		fs.Int64Var(&plan.WeeklyQuota, "weekly", 0, "requests per key per week from Monday UTC (0 = no quota)")
 		fs.Int64Var(&plan.MonthlyQuota, "monthly", 0, "requests per key per month (0 = no quota)")
 		fs.StringVar(&eps, "endpoints", "", "comma-separated endpoint names the plan covers (default all)")
 	} else {
@@ -42,6 +48,35 @@ func apiKeysCommand(name string, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
+	if eps != "" {
+		plan.Endpoints = strings.Split(eps, ",")
+	}
+	if ep := onlineEndpoint(endpoint); ep != "" {
+		g, err := newGWClient(ep, caFile)
+		if err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			err = (&onlineKeys{ctx: ctx, g: g, out: stdout}).dispatch(name+" "+sub, positional, plan, bindPlan)
+		}
+		return cliExit(stderr, err)
+	}
+	return offlineKeys(name+" "+sub, positional, f, plan, bindPlan, stdout, stderr)
+}
+
+// cliExit prints err and returns the exit code: 0, 2 for usage, else 1.
+func cliExit(stderr io.Writer, err error) int {
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "sqlgate:", err)
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
+}
+
+// offlineKeys runs a key or plan command on the data dir.
+func offlineKeys(cmd string, args []string, f *serveFlags, plan config.UsagePlan, bindPlan string, stdout, stderr io.Writer) int {
 	cfg, err := loadConfig(f)
 	if err != nil {
 		fmt.Fprintln(stderr, "sqlgate: config:", err)
@@ -54,20 +89,13 @@ func apiKeysCommand(name string, args []string, stdout, stderr io.Writer) int {
 	}
 	defer closeStore()
 	store := endpoints.NewStore(st)
-	store.ConfigPlans = cfg.UsagePlans
-	if eps != "" {
-		plan.Endpoints = strings.Split(eps, ",")
-	}
-	k := &keysCLI{ctx: context.Background(), cfg: cfg, store: store, out: stdout}
-	err = k.dispatch(name+" "+sub, positional, plan, bindPlan)
-	if err != nil {
-		fmt.Fprintln(stderr, "sqlgate:", err)
-		if errors.Is(err, errUsage) {
-			return 2
-		}
+	store.SetDeclared(cfg.UsagePlans, cfg.APIKeys)
+	if store.Sealer, err = barrier.LoadOrCreateKey(cfg.DataDir); err != nil {
+		fmt.Fprintln(stderr, "sqlgate: load master key:", err)
 		return 1
 	}
-	return 0
+	k := &keysCLI{ctx: context.Background(), cfg: cfg, store: store, out: stdout}
+	return cliExit(stderr, k.dispatch(cmd, args, plan, bindPlan))
 }
 
 // openDataDir locks the data dir and opens its state store.
@@ -112,7 +140,7 @@ func (k *keysCLI) dispatch(cmd string, args []string, plan config.UsagePlan, bin
 		return firstErr(need(1), func() error {
 			r, err := k.store.RevokeKey(k.ctx, args[0])
 			if err == nil {
-				fmt.Fprintf(k.out, "revoked api key %s (%s); takes effect at the next start or reload (SIGHUP)\n", r.Name, r.ID)
+				fmt.Fprintf(k.out, "revoked api key %s (%s); refused from the server's next start\n", r.Name, r.ID)
 			}
 			return err
 		})
@@ -146,7 +174,7 @@ func (k *keysCLI) create(name, plan string) error {
 			return err
 		}
 	}
-	fmt.Fprintf(k.out, "API_KEY=%s\n# api key %s (%s), shown only now: sqlgate stores its SHA-256\n", value, r.Name, r.ID)
+	fmt.Fprintf(k.out, "API_KEY=%s\n# api key %s (%s); get-api-key --include-value shows it again\n", value, r.Name, r.ID)
 	return nil
 }
 
@@ -217,13 +245,13 @@ func (k *keysCLI) listPlans() error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(k.out, "%-20s %-8s %-6s %-10s %-10s %s\n", "NAME", "RATE", "BURST", "DAILY", "MONTHLY", "ENDPOINTS")
+	fmt.Fprintf(k.out, "%-20s %-8s %-6s %-10s %-10s %-10s %s\n", "NAME", "RATE", "BURST", "DAILY", "WEEKLY", "MONTHLY", "ENDPOINTS")
 	for _, p := range plans {
 		e := strings.Join(p.Endpoints, ",")
 		if e == "" {
 			e = "*"
 		}
-		fmt.Fprintf(k.out, "%-20s %-8g %-6d %-10d %-10d %s\n", p.Name, p.Rate, p.Burst, p.DailyQuota, p.MonthlyQuota, e)
+		fmt.Fprintf(k.out, "%-20s %-8g %-6d %-10d %-10d %-10d %s\n", p.Name, p.Rate, p.Burst, p.DailyQuota, p.WeeklyQuota, p.MonthlyQuota, e)
 	}
 	return nil
 }

@@ -17,12 +17,14 @@ var allowedDirect = map[string]string{
 	"go.yaml.in/yaml/v3":                                  "the one config-format library (MIT, Apache-2.0)",
 	"github.com/aws/aws-sdk-go-v2":                        "tests only: the real SDK view (Apache-2.0)",
 	"github.com/aws/aws-sdk-go-v2/credentials":            "tests only (Apache-2.0)",
+	"github.com/aws/aws-sdk-go-v2/service/apigateway":     "tests only: the API Gateway API through a real client (Apache-2.0)",
 	"github.com/aws/aws-sdk-go-v2/service/rdsdata":        "tests only (Apache-2.0)",
 	"github.com/aws/aws-sdk-go-v2/service/rds":            "tests only: the RDS API (proxies, Data API switch) through the real client (Apache-2.0)",
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager": "tests only (Apache-2.0)",
 	"github.com/aws/smithy-go":                            "tests only: SDK error types (Apache-2.0)",
 	"github.com/aws/aws-sdk-go-v2/config":                 "tests only: the SDK's default credential chain, as a function uses it (Apache-2.0)",
 	"github.com/aws/aws-sdk-go-v2/service/sts":            "tests only: AssumeRoleWithWebIdentity with a real client (Apache-2.0)",
+	"go.uber.org/goleak":                                  "tests only: goroutine-leak check in TestMain of the packages that start goroutines (MIT)",
 }
 
 func TestDeps_Direct(t *testing.T) {

@@ -50,10 +50,13 @@ while a server holds it; all take [--config FILE] [--data-dir DIR]):
   sqlgate secrets list
   sqlgate secrets get NAME|ARN
   sqlgate clusters list
-  sqlgate apikeys create NAME [--plan PLAN]   create an endpoint API key (shown once)
+  sqlgate apikeys create NAME [--plan PLAN]   create an endpoint API key
   sqlgate apikeys list | revoke KEY | usage KEY
-  sqlgate usage-plans create NAME [--rate R] [--burst B] [--daily N] [--monthly N] [--endpoints a,b]
+  sqlgate usage-plans create NAME [--rate R] [--burst B] [--daily N] [--weekly N] [--monthly N] [--endpoints a,b]
   sqlgate usage-plans list | delete NAME | bind PLAN KEY | unbind PLAN KEY
+      With --endpoint-url URL (or $SQLGATE_ENDPOINT_URL) these two talk to
+      a running server instead, through its API Gateway API, signed with
+      AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY; changes serve at once.
   sqlgate workloads create NAME --role ROLE [--type lambda|ec2|ecs|eks]
         [--allow-cidrs NET,…] [--lifetime 1h] [--tags K=V,…] [--source-identity ID]
       Register a workload whose role trusts the type's service principal;
@@ -190,7 +193,11 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sqlgate: config:", err)
 		return 2
 	}
-	log := server.NewLogger(stderr, cfg.LogFormat)
+	// The log (one access-log line per request) is buffered and written
+	// off the request path; closing it writes what is left.
+	lw := server.NewLogWriter(stderr)
+	defer lw.Close()
+	log := server.NewLogger(lw, cfg.LogFormat)
 	// Signals cancel start-up too: a state store that never answers must
 	// not make SIGTERM wait.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -207,7 +214,9 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	go reloadOnHUP(ctx, srv, log, f)
-	if err := srv.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+	err = srv.Run(ctx)
+	_ = lw.Close() // the server's last lines before our own
+	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "sqlgate:", err)
 		return 1
 	}

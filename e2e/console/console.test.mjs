@@ -482,6 +482,38 @@ await check('metrics.live-charts', async () => {
   await shot(page, '08-metrics');
 });
 
+// ------------------------------------------------------------- API keys
+await check('apikeys.create-use-usage-disable', async () => {
+  const ping = async (key) => (await fetch(BASE + '/v1/ping', { headers: { 'x-api-key': key } })).status;
+  await page.evaluate(async ([user, pass]) => {
+    const s = await (await fetch('api/session')).json();
+    const r = await fetch('api/secretsmanager/CreateSecret', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrfToken },
+      body: JSON.stringify({ Name: 'console-ping-secret', SecretString: JSON.stringify({ username: user, password: pass }) }) });
+    if (!r.ok) throw new Error('CreateSecret: ' + r.status);
+  }, [DB_USER, DB_PASS]);
+  await page.goto(BASE + '/console/#/apikeys');
+  await page.waitForSelector('#keys-table');
+  await page.click('#k-new-plan');
+  await page.fill('#p-name', 'console-plan');
+  await page.fill('#p-rate', '100');
+  await page.fill('#p-quota', '1000');
+  await page.click('#p-create');
+  await page.waitForFunction(() => (document.getElementById('plans-table') || {}).textContent?.includes('console-plan'));
+  await page.click('#k-new-key');
+  await page.fill('#k-name', 'console-key');
+  await page.selectOption('#k-plan', { label: 'console-plan' });
+  await page.click('#k-create');
+  await page.waitForSelector('#k-created .code');
+  const value = await page.textContent('#k-created .code');
+  expect(value.length === 40, 'key value ' + value);
+  expect(await ping(value) === 200, 'the new key is refused by the endpoint');
+  await page.waitForFunction(() => /^1 \(999 left\)/.test(document.querySelector('.k-usage[data-key="console-key"]')?.textContent || ''), null, { timeout: 15000 });
+  await shot(page, '08b-apikeys');
+  await page.click('[data-toggle="console-key"]');
+  await page.waitForFunction(() => document.getElementById('keys-table')?.textContent.includes('disabled'));
+  expect(await ping(value) === 403, 'a disabled key still works');
+});
+
 await check('logout.invalidates-session', async () => {
   const ck = (await rootCtx.cookies()).find((c) => c.name === 'sqlgate_console');
   await page.click('#signout');

@@ -123,9 +123,11 @@ type UsagePlan struct {
 	Rate float64 `yaml:"rate"`
 	// Burst is the token bucket size (0 = max(1, rate)).
 	Burst int `yaml:"burst"`
-	// DailyQuota and MonthlyQuota bound requests per key per UTC day and
-	// calendar month (0 = no quota).
+	// DailyQuota, WeeklyQuota and MonthlyQuota bound requests per key per
+	// UTC day, ISO week (from Monday 00:00 UTC) and calendar month
+	// (0 = no quota).
 	DailyQuota   int64 `yaml:"daily_quota"`
+	WeeklyQuota  int64 `yaml:"weekly_quota"`
 	MonthlyQuota int64 `yaml:"monthly_quota"`
 	// Endpoints are the endpoint names the plan covers (empty = all).
 	Endpoints []string `yaml:"endpoints"`
@@ -140,6 +142,18 @@ var (
 // reservedPaths are served by sqlgate itself or by the AWS APIs.
 var reservedPaths = []string{"/", "/healthz", "/readyz", "/metrics", "/openapi.json",
 	"/execute", "/batchexecute", "/begintransaction", "/committransaction", "/rollbacktransaction", "/executesql"}
+
+// APIGatewayPaths are the first path segments of the API Gateway
+// management API (REST-JSON) that sqlgate serves or reserves: requests
+// under them are API Gateway calls, never SQL endpoints.
+var APIGatewayPaths = []string{"account", "apikeys", "clientcertificates", "domainnames", "restapis",
+	"sdktypes", "tags", "usageplans", "vpclinks"}
+
+// IsAPIGatewayPath reports whether path lies under one of APIGatewayPaths.
+func IsAPIGatewayPath(path string) bool {
+	first, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
+	return slices.Contains(APIGatewayPaths, strings.ToLower(first))
+}
 
 // ValidateEndpoints checks endpoints, api_keys and usage_plans.
 func (c *Config) ValidateEndpoints() error {
@@ -347,6 +361,9 @@ func pathTemplateParams(path string) ([]string, error) {
 	if slices.Contains(reservedPaths, lp) || path == "/" || strings.HasPrefix(lp+"/", "/console/") {
 		return nil, fmt.Errorf("path %q is served by sqlgate itself", path)
 	}
+	if IsAPIGatewayPath(path) {
+		return nil, fmt.Errorf("path %q is reserved for the API Gateway API (/%s/…)", path, strings.Join(APIGatewayPaths, ", /"))
+	}
 	var params []string
 	for _, seg := range strings.Split(path[1:], "/") {
 		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
@@ -373,7 +390,7 @@ func ValidateUsagePlan(f string, p UsagePlan, endpoints map[string]bool) error {
 	if !endpointName.MatchString(p.Name) {
 		return &FieldError{f + ".name", fmt.Sprintf("invalid usage plan name %q", p.Name)}
 	}
-	if p.Rate < 0 || p.Burst < 0 || p.DailyQuota < 0 || p.MonthlyQuota < 0 {
+	if p.Rate < 0 || p.Burst < 0 || p.DailyQuota < 0 || p.WeeklyQuota < 0 || p.MonthlyQuota < 0 {
 		return &FieldError{f, "rate, burst and quotas must not be negative"}
 	}
 	if p.Burst > 0 && p.Rate == 0 {

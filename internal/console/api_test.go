@@ -19,6 +19,7 @@ func TestConsole_Services(t *testing.T) {
 		{"secrets manager", "/console/api/secretsmanager/ListSecrets", `{}`, goodAKID + " secretsmanager ListSecrets"},
 		{"iam", "/console/api/iam", "Action=ListUsers&Version=2010-05-08", goodAKID + " iam Action=ListUsers&Version=2010-05-08"},
 		{"sts", "/console/api/sts", "Action=GetCallerIdentity", goodAKID + " sts Action=GetCallerIdentity"},
+		{"api gateway", "/console/api/apigateway/usageplans/p1/keys?limit=5", `{"keyId":"k1"}`, goodAKID + ` apigateway POST /usageplans/p1/keys limit=5 {"keyId":"k1"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -32,7 +33,7 @@ func TestConsole_Services(t *testing.T) {
 		})
 	}
 	t.Run("unknown routes", func(t *testing.T) {
-		for _, p := range []string{"/console/api/ec2", "/console/api/rds-data/Exec%2Fute", "/console/api/secretsmanager/a.b"} {
+		for _, p := range []string{"/console/api/ec2", "/console/api/rds-data/Exec%2Fute", "/console/api/secretsmanager/a.b", "/console/api/apigateway/restapis"} {
 			if w := e.do("POST", p, "{}", h); w.Code != http.StatusNotFound {
 				t.Errorf("%s: got %d, want 404", p, w.Code)
 			}

@@ -67,6 +67,9 @@ type Services interface {
 	SecretsManager(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string)
 	// IAM serves a Query-protocol (form) call to service "iam" or "sts".
 	IAM(w http.ResponseWriter, r *http.Request, service string, body []byte, requestID string)
+	// APIGateway serves an API Gateway call; r.URL.Path is its REST path
+	// ("/apikeys", "/usageplans/ID/usage", …).
+	APIGateway(w http.ResponseWriter, r *http.Request, body []byte, requestID string)
 	// Clusters describes every configured cluster, unfiltered; the
 	// console authorizes each before showing it.
 	Clusters() []ClusterInfo
@@ -136,6 +139,7 @@ func (c *Console) routes() *http.ServeMux {
 	m.HandleFunc("POST /console/api/rds", c.authed(c.rdsQuery))
 	m.HandleFunc("POST /console/api/{service}", c.authed(c.iamQuery))
 	m.HandleFunc("GET /console/api/clusters", c.authed(c.clusters))
+	m.HandleFunc("/console/api/apigateway/{path...}", c.authed(c.apiGateway))
 	m.HandleFunc("POST /console/api/policy/validate", c.authed(c.validatePolicy))
 	m.HandleFunc("POST /console/api/connect/plan", c.authed(c.connectPlan))
 	m.HandleFunc("/console/api/", func(w http.ResponseWriter, r *http.Request) {

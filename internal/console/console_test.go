@@ -78,6 +78,11 @@ func (f *fakeServices) IAM(w http.ResponseWriter, r *http.Request, service strin
 	_, _ = io.WriteString(w, "<ok/>")
 }
 
+func (f *fakeServices) APIGateway(w http.ResponseWriter, r *http.Request, body []byte, _ string) {
+	f.record(r, "apigateway "+r.Method+" "+r.URL.Path+" "+r.URL.RawQuery+" "+string(body))
+	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
 func (f *fakeServices) Clusters() []ClusterInfo { return f.clusters }
 
 func (f *fakeServices) lastCall() string {

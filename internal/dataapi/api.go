@@ -70,6 +70,7 @@ type API struct {
 	txns     *txn.Manager
 	log      *slog.Logger
 	obs      Observer
+	parsed   exec.SecretCache // credentials parsed from secret values
 }
 
 // Config wires an API.
@@ -160,6 +161,7 @@ func (a *API) serve(w http.ResponseWriter, action, requestID string, fn func() (
 		h.Set("Content-Type", "application/json")
 		h.Set("X-Amzn-RequestId", requestID)
 		_, _ = w.Write(resp)
+		putBuf(resp) // the writer has copied it
 	}
 	if a.obs != nil {
 		a.obs.ObserveDataAPI(cluster, action, outcome, time.Since(start))
@@ -202,7 +204,7 @@ func (a *API) resolve(ctx context.Context, action, resourceARN, secretID, databa
 		}
 		return nil, secretErr(secretID, err)
 	}
-	sec, err := exec.ParseSecret(value)
+	sec, err := a.parsed.Parse(secretARN, value)
 	if err != nil {
 		return nil, invalidSecret("The secret must be a JSON object with username and password fields.")
 	}

@@ -101,3 +101,26 @@ func TestSplitStatements(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// BenchmarkEncodeExecute100Rows encodes the benchmark's 100-row × 10-column
+// result (bench/dataapi_cpu.sh, case rows100).
+func BenchmarkEncodeExecute100Rows(b *testing.B) {
+	res := &engine.Result{HasResultSet: true, Decimal: make([]bool, 10)}
+	res.Decimal[6] = true
+	for i := range 100 {
+		res.Rows = append(res.Rows, []engine.Value{
+			engine.Long(int64(i)), engine.Long(int64(i * 7)), engine.Long(int64(i) * 1000003),
+			engine.String("name-" + string(rune('a'+i%26))), engine.String("5d41402abc4b2a76b9719d911017c592"),
+			engine.Double(float64(i) / 3), engine.String("12.50"), engine.String("2024-01-02 03:04:05"),
+			engine.Bool(i%2 == 0), engine.String("xxxxxxxxxxxxxxxxxxxx"),
+		})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := encodeExecute(res, false, options{}, 1<<20)
+		if err != nil {
+			b.Fatal(err)
+		}
+		putBuf(out) // as serve does once the response is written
+	}
+}

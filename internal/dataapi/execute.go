@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
@@ -174,9 +175,24 @@ func parseOptions(o *resultSetOptions, format string) (options, error) {
 	return out, nil
 }
 
-// encodeExecute writes an ExecuteStatementResponse.
+// respPool recycles response buffers: serve gives a response back once it
+// is written, so encoding a result reuses a buffer of the right size.
+var respPool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// maxPooledResp bounds the buffers kept (larger ones are left to the GC).
+const maxPooledResp = 1 << 20
+
+func getBuf() []byte { return (*respPool.Get().(*[]byte))[:0] }
+
+func putBuf(b []byte) {
+	if cap(b) <= maxPooledResp {
+		respPool.Put(&b)
+	}
+}
+
+// encodeExecute writes an ExecuteStatementResponse into a pooled buffer.
 func encodeExecute(res *engine.Result, meta bool, o options, limit int) ([]byte, error) {
-	b := make([]byte, 0, 256)
+	b := getBuf()
 	if !res.HasResultSet {
 		b = append(b, `{"generatedFields":[`...)
 		for i, g := range res.Generated {
@@ -240,7 +256,8 @@ func encodeFormatted(b []byte, res *engine.Result, o options, limit int) ([]byte
 		}
 		seen[c.Label] = true
 	}
-	inner := make([]byte, 0, 256)
+	inner := getBuf()
+	defer putBuf(inner)
 	inner = append(inner, '[')
 	for i, row := range res.Rows {
 		if i > 0 {

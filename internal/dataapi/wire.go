@@ -82,6 +82,9 @@ type fieldJSON struct {
 // decodeJSON decodes a request body strictly enough to report bad JSON but
 // ignoring unknown members.
 func decodeJSON(body []byte, v any) error {
+	if r, ok := v.(*executeRequest); ok && decodeExecuteFast(body, r) {
+		return nil
+	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}

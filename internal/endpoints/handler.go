@@ -47,6 +47,8 @@ type Options struct {
 	Now func() time.Time
 	// FlushInterval is how often usage counts are written (0 = 5s).
 	FlushInterval time.Duration
+	// Sealer keeps the values of keys created from now on (nil = not kept).
+	Sealer Sealer
 }
 
 // Handler serves the declared endpoints and /openapi.json.
@@ -59,7 +61,8 @@ type Handler struct {
 	m       *handlerMetrics
 	cur     atomic.Pointer[set]
 
-	reloadMu sync.Mutex // serialises Reload
+	reloadMu sync.Mutex     // serialises Reload
+	cfg      *config.Config // the last config loaded; guarded by reloadMu
 
 	stop chan struct{}
 	done chan struct{}
@@ -81,7 +84,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Handler, error
 		opts.FlushInterval = 5 * time.Second
 	}
 	store := NewStore(opts.State)
-	store.Now = opts.Now
+	store.Now, store.Sealer = opts.Now, opts.Sealer
 	h := &Handler{opts: opts, log: opts.Log.With("component", "endpoints"), store: store,
 		limiter: newLimiter(opts.Now), usage: newUsage(store, opts.Now), m: newHandlerMetrics(opts.Metrics),
 		stop: make(chan struct{}), done: make(chan struct{})}
@@ -106,8 +109,57 @@ func (h *Handler) Reload(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	h.cur.Store(s)
+	h.cfg = cfg
 	return nil
 }
+
+// Refresh re-reads API keys and usage plans from the state store with the
+// current config, so a change made through any node serves at once.
+func (h *Handler) Refresh(ctx context.Context) error {
+	h.reloadMu.Lock()
+	cfg := h.cfg
+	h.reloadMu.Unlock()
+	return h.Reload(ctx, cfg)
+}
+
+// Run refreshes the keys and plans whenever another process sharing the
+// state store (or this one) changes them, until ctx is done. Stores that
+// cannot watch are read at (re)load and after this node's own changes.
+func (h *Handler) Run(ctx context.Context) error {
+	w, ok := h.opts.State.(state.Watcher)
+	if !ok {
+		<-ctx.Done()
+		return nil
+	}
+	return w.Watch(ctx, func(ns, key string) {
+		if ns != nsKeys && ns != nsPlans && ns != state.WatchAll {
+			return
+		}
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := h.Refresh(rctx); err != nil && ctx.Err() == nil {
+			h.log.Warn("refresh api keys and usage plans", "err", err)
+		}
+	})
+}
+
+// Store returns the key and plan store the handler serves from, bound
+// to the current config's declared keys and plans.
+func (h *Handler) Store() *Store { return h.store }
+
+// Endpoints returns the names of the declared endpoints.
+func (h *Handler) Endpoints() []string {
+	h.reloadMu.Lock()
+	defer h.reloadMu.Unlock()
+	var out []string
+	for _, e := range h.cfg.Endpoints {
+		out = append(out, e.Name)
+	}
+	return out
+}
+
+// PendingUsage returns this node's counts of a key not yet written.
+func (h *Handler) PendingUsage(keyID string) map[string]int64 { return h.usage.pendingCounts(keyID) }
 
 // Match reports whether the request's path is an endpoint's (any method)
 // or /openapi.json: such requests belong to this handler, not to SigV4.

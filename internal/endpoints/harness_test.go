@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,24 +24,6 @@ import (
 
 // testKey is the API key declared in testConfig.
 const testKey = "test-key-0123456789abcdef"
-
-// fakeClock is a settable clock for rate limits and quotas.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // fakeSecrets serves one login for every secret ID it knows.
 type fakeSecrets map[string]string
@@ -63,7 +44,7 @@ type testEnv struct {
 	h     *Handler
 	srv   *httptest.Server
 	st    state.Store
-	clock *fakeClock
+	clock *testdb.Clock
 	reg   *metrics.Registry
 	logs  *syncBuffer
 	pool  *pool.Pool
@@ -95,7 +76,7 @@ func newTestEnv(t testing.TB, yamlText string, setup ...string) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &testEnv{st: st, clock: &fakeClock{t: time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)},
+	e := &testEnv{st: st, clock: testdb.NewClock(time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)),
 		reg: metrics.NewRegistry(), logs: &syncBuffer{}, pool: p}
 	creds := engine.Credentials{User: "app", Password: "pw"}
 	c, err := p.Borrow(context.Background(), creds)

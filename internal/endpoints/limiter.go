@@ -51,7 +51,8 @@ func (l *limiter) allow(id string, rate, burst float64) (bool, time.Duration) {
 // usage counts requests per key per UTC day, checks quotas against the
 // counts, and writes the counts to the state store in batches (flush).
 // With several nodes on one state store each node's quota check sees the
-// stored counts at the time it first saw the key this month, plus its own.
+// stored counts at the time it first saw the key this week or month,
+// plus its own.
 type usage struct {
 	store *Store
 	now   func() time.Time
@@ -61,9 +62,9 @@ type usage struct {
 }
 
 type keyUsage struct {
-	month, day           string // the period the counts are for
-	monthCount, dayCount int64
-	pending              map[string]int64 // day → count not yet flushed
+	from    string           // first day of the loaded window (YYYY-MM-DD)
+	days    map[string]int64 // day → count (stored at load + counted since)
+	pending map[string]int64 // day → count not yet flushed
 }
 
 func newUsage(store *Store, now func() time.Time) *usage {
@@ -72,25 +73,47 @@ func newUsage(store *Store, now func() time.Time) *usage {
 
 // quotaError says which quota is used up and when it resets.
 type quotaError struct {
-	period string // "daily" | "monthly"
+	period string // PeriodDay | PeriodWeek | PeriodMonth
 	limit  int64
 	reset  time.Time
 }
 
-// admit counts one request of key and reports a quotaError when the
-// plan's daily or monthly quota is used up (the request is then not
-// counted). daily/monthly 0 = no quota.
-func (u *usage) admit(ctx context.Context, keyID string, daily, monthly int64) (*quotaError, error) {
+// periodWord names a quota period in an error message.
+func periodWord(p string) string {
+	switch p {
+	case PeriodWeek:
+		return "weekly"
+	case PeriodMonth:
+		return "monthly"
+	}
+	return "daily"
+}
+
+const dayFormat = "2006-01-02"
+
+// windowStart is the first day any quota period containing now can
+// start: the earlier of this month's and this week's first day.
+func windowStart(now time.Time) string {
+	m, w := periodStart(PeriodMonth, now), periodStart(PeriodWeek, now)
+	if w.Before(m) {
+		m = w
+	}
+	return m.Format(dayFormat)
+}
+
+// admit counts one request of key and reports a quotaError when one of
+// quotas is used up (the request is then not counted).
+func (u *usage) admit(ctx context.Context, keyID string, quotas []quota) (*quotaError, error) {
 	now := u.now().UTC()
-	day, month := now.Format("2006-01-02"), now.Format("2006-01")
+	day, from := now.Format(dayFormat), windowStart(now)
 	u.mu.Lock()
 	ku := u.keys[keyID]
-	loaded := ku != nil && ku.month == month
+	loaded := ku != nil && ku.from == from // a new week or month reloads
 	u.mu.Unlock()
 	if !loaded {
-		// First request of this key this month (or since start): read
-		// the stored counts, outside the lock.
-		m, d, err := u.store.usageSince(ctx, keyID, month, day)
+		// First request of this key in this window (or since start):
+		// read the stored counts, outside the lock.
+		stored, err := u.store.usageFrom(ctx, keyID, from)
 		if err != nil {
 			return nil, err
 		}
@@ -99,37 +122,45 @@ func (u *usage) admit(ctx context.Context, keyID string, daily, monthly int64) (
 			ku = &keyUsage{pending: map[string]int64{}}
 			u.keys[keyID] = ku
 		}
-		if ku.month != month {
-			// Counts not yet flushed are in pending and add to the stored ones.
-			ku.month, ku.day, ku.monthCount, ku.dayCount = month, day, m+pendingSince(ku.pending, month), d+ku.pending[day]
+		// Counts not yet flushed are in pending and add to the stored ones.
+		ku.from, ku.days = from, stored
+		for d, n := range ku.pending {
+			if d >= from {
+				ku.days[d] += n
+			}
 		}
 		u.mu.Unlock()
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if ku.day != day {
-		ku.day, ku.dayCount = day, ku.pending[day]
+	for _, q := range quotas {
+		start := periodStart(q.period, now).Format(dayFormat)
+		var used int64
+		for d, n := range ku.days {
+			if d >= start && d <= day {
+				used += n
+			}
+		}
+		if limit := q.limitAt(now); used >= limit {
+			return &quotaError{q.period, limit, periodEnd(q.period, now)}, nil
+		}
 	}
-	if daily > 0 && ku.dayCount >= daily {
-		return &quotaError{"daily", daily, time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)}, nil
-	}
-	if monthly > 0 && ku.monthCount >= monthly {
-		return &quotaError{"monthly", monthly, time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC)}, nil
-	}
-	ku.dayCount++
-	ku.monthCount++
+	ku.days[day]++
 	ku.pending[day]++
 	return nil, nil
 }
 
-func pendingSince(p map[string]int64, month string) int64 {
-	var n int64
-	for d, c := range p {
-		if len(d) >= 7 && d[:7] == month {
-			n += c
+// pendingCounts returns this node's counts of keyID not yet flushed.
+func (u *usage) pendingCounts(keyID string) map[string]int64 {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := map[string]int64{}
+	if ku := u.keys[keyID]; ku != nil {
+		for d, n := range ku.pending {
+			out[d] = n
 		}
 	}
-	return n
+	return out
 }
 
 // flush writes the pending counts: one state-store update per key and

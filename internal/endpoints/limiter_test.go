@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/state"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 const planYAML = itemsYAML + `
@@ -97,7 +98,7 @@ func TestHandler_Quota(t *testing.T) {
 		t.Fatalf("usage = %v", days)
 	}
 	u := newUsage(e.h.store, e.clock.Now)
-	if qe, err := u.admit(context.Background(), "config.tester", 0, 7); err != nil || qe == nil || qe.period != "monthly" {
+	if qe, err := u.admit(context.Background(), "config.tester", []quota{{period: PeriodMonth, limit: 7}}); err != nil || qe == nil || qe.period != PeriodMonth {
 		t.Fatalf("fresh tracker: %v %v", qe, err)
 	}
 	// December: a new month.
@@ -123,17 +124,17 @@ func (c *countingStore) Update(ctx context.Context, ns, key string, fn func([]by
 func TestUsage_Flush(t *testing.T) {
 	e := newTestEnv(t, itemsYAML, itemsTable)
 	cs := &countingStore{Store: e.st}
-	clock := &fakeClock{t: time.Date(2026, 1, 31, 23, 59, 0, 0, time.UTC)}
+	clock := testdb.NewClock(time.Date(2026, 1, 31, 23, 59, 0, 0, time.UTC))
 	u := newUsage(&Store{st: cs}, clock.Now)
 	for range 100 {
-		if _, err := u.admit(context.Background(), "k1", 0, 0); err != nil {
+		if _, err := u.admit(context.Background(), "k1", nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	clock.Advance(2 * time.Minute) // February 1st
 	for range 10 {
-		_, _ = u.admit(context.Background(), "k1", 0, 0)
-		_, _ = u.admit(context.Background(), "k2", 0, 0)
+		_, _ = u.admit(context.Background(), "k1", nil)
+		_, _ = u.admit(context.Background(), "k2", nil)
 	}
 	if err := u.flush(context.Background()); err != nil {
 		t.Fatal(err)
@@ -151,7 +152,7 @@ func TestUsage_Flush(t *testing.T) {
 }
 
 func TestLimiter_Allow(t *testing.T) {
-	c := &fakeClock{t: time.Unix(0, 0)}
+	c := testdb.NewClock(time.Unix(0, 0))
 	l := newLimiter(c.Now)
 	for i := range 5 {
 		if ok, _ := l.allow("a", 0.5, 5); !ok {

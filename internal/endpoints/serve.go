@@ -83,18 +83,18 @@ func (h *Handler) admitKey(r *http.Request, s *set, ep *endpoint) (string, error
 	if !ok {
 		return k.id, forbidden(fmt.Errorf("key %s has no usage plan covering endpoint %s", k.id, ep.name))
 	}
-	var daily, monthly int64
+	var quotas []quota
 	if p != nil {
 		if p.cfg.Rate > 0 {
-			if ok, wait := h.limiter.allow(k.id+"\x00"+p.cfg.Name, p.cfg.Rate, p.burst); !ok {
+			if ok, wait := h.limiter.allow(k.id+"\x00"+p.id, p.cfg.Rate, p.burst); !ok {
 				h.m.throttle(ep.name, "rate")
 				return k.id, &httpError{Status: http.StatusTooManyRequests, Msg: "Too Many Requests",
 					RetryAfter: int(math.Ceil(wait.Seconds()))}
 			}
 		}
-		daily, monthly = p.cfg.DailyQuota, p.cfg.MonthlyQuota
+		quotas = p.quotas
 	}
-	qe, err := h.usage.admit(r.Context(), k.id, daily, monthly)
+	qe, err := h.usage.admit(r.Context(), k.id, quotas)
 	if err != nil {
 		return k.id, &httpError{Status: http.StatusInternalServerError, Msg: msgInternal, Err: err}
 	}
@@ -102,9 +102,9 @@ func (h *Handler) admitKey(r *http.Request, s *set, ep *endpoint) (string, error
 		h.m.throttle(ep.name, "quota")
 		wait := qe.reset.Sub(h.opts.Now())
 		return k.id, &httpError{Status: http.StatusTooManyRequests,
-			Msg:        "Limit Exceeded: the " + qe.period + " quota of " + strconv.FormatInt(qe.limit, 10) + " requests is used up",
+			Msg:        "Limit Exceeded: the " + periodWord(qe.period) + " quota of " + strconv.FormatInt(qe.limit, 10) + " requests is used up",
 			RetryAfter: max(1, int(math.Ceil(wait.Seconds()))),
-			Extra:      map[string]any{"quota": qe.period, "resets": qe.reset.Format(time.RFC3339)}}
+			Extra:      map[string]any{"quota": periodWord(qe.period), "resets": qe.reset.Format(time.RFC3339)}}
 	}
 	return k.id, nil
 }

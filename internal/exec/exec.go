@@ -55,9 +55,7 @@ func (cl *Cluster) Open(ctx context.Context, creds engine.Credentials) (*Session
 	if creds.Database == "" {
 		creds.Database = cl.Database
 	}
-	bctx, cancel := context.WithTimeout(ctx, cl.BorrowTimeout)
-	defer cancel()
-	c, err := cl.Pool.Borrow(bctx, creds)
+	c, err := cl.Pool.BorrowWithin(ctx, creds, cl.BorrowTimeout)
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			err = pool.ErrExhausted

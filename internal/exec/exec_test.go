@@ -15,7 +15,9 @@ import (
 )
 
 // liteCluster is an execution-service cluster over a real SQLite engine
-// whose pool holds one connection.
+// whose pool holds one connection. The statement timeout leaves room for
+// DDL on a loaded machine under -race (200 ms did not); the endless-query
+// test waits it out.
 func liteCluster(t *testing.T) *Cluster {
 	t.Helper()
 	eng, err := sqlite.New(sqlite.Config{Path: filepath.Join(t.TempDir(), "main.db")})
@@ -24,7 +26,7 @@ func liteCluster(t *testing.T) *Cluster {
 	}
 	p := pool.New(eng, pool.Config{Max: 1})
 	t.Cleanup(func() { p.Close(); eng.Close() })
-	return &Cluster{Name: "lite", Dialect: engine.DialectSQLite, Pool: p, StatementTimeout: 200 * time.Millisecond,
+	return &Cluster{Name: "lite", Dialect: engine.DialectSQLite, Pool: p, StatementTimeout: 2 * time.Second,
 		BorrowTimeout: 200 * time.Millisecond, MaxResponseBytes: 1 << 20}
 }
 
@@ -176,4 +178,38 @@ func FuzzParseSecret(f *testing.F) {
 			t.Fatalf("ParseSecret(%q) = %+v; re-encoded %s parses as %+v, %v", s, sec, b, again, err)
 		}
 	})
+}
+
+// TestSecretCache: a cached secret follows its value (a new version is
+// parsed anew) and invalid values are refused every time.
+func TestSecretCache(t *testing.T) {
+	var c SecretCache
+	const arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:app-AbCdEf"
+	for i, tc := range []struct{ value, user, pw string }{
+		{`{"username":"app","password":"one"}`, "app", "one"},
+		{`{"username":"app","password":"one"}`, "app", "one"},
+		{`{"username":"app","password":"two","dbname":"x"}`, "app", "two"},
+		{`{"username":"app","password":"one"}`, "app", "one"},
+	} {
+		s, err := c.Parse(arn, tc.value)
+		if err != nil || s.Username != tc.user || s.Password != tc.pw {
+			t.Fatalf("step %d: got %+v, %v", i, s, err)
+		}
+	}
+	for range 2 {
+		if _, err := c.Parse(arn, `{"username":"app"}`); !errors.Is(err, ErrInvalidSecret) {
+			t.Fatalf("invalid secret: %v", err)
+		}
+	}
+}
+
+func BenchmarkSecretCacheParse(b *testing.B) {
+	var c SecretCache
+	const v = `{"username":"app","password":"s3cr3t-password-0123456789","engine":"postgres","host":"db","port":5432}`
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Parse("arn:aws:secretsmanager:us-east-1:000000000000:secret:app-AbCdEf", v); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

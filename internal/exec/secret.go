@@ -3,6 +3,7 @@ package exec
 import (
 	"encoding/json"
 	"errors"
+	"sync"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
 )
@@ -37,4 +38,45 @@ func ParseSecret(value string) (Secret, error) {
 // applied by Cluster.Open).
 func (s Secret) Credentials(database string) engine.Credentials {
 	return engine.Credentials{User: s.Username, Password: s.Password, Database: database}
+}
+
+// maxCachedSecrets bounds SecretCache; when full it is emptied.
+const maxCachedSecrets = 1024
+
+// SecretCache memoises ParseSecret per secret, so a call does not decode
+// the same JSON again. Each secret (by ARN) keeps the value it was parsed
+// from, and a hit needs the value to be equal: a new version
+// (PutSecretValue, a rotation, a change on another node) is parsed anew
+// and replaces the old entry, so nothing needs invalidating and no
+// superseded password stays cached. The zero value is ready to use.
+type SecretCache struct {
+	mu sync.RWMutex // guards following fields
+	m  map[string]cachedSecret
+}
+
+type cachedSecret struct {
+	value  string
+	secret Secret
+}
+
+// Parse is ParseSecret of value, the current value of the secret arn,
+// through the cache (invalid values are not cached).
+func (c *SecretCache) Parse(arn, value string) (Secret, error) {
+	c.mu.RLock()
+	e, ok := c.m[arn]
+	c.mu.RUnlock()
+	if ok && e.value == value {
+		return e.secret, nil
+	}
+	s, err := ParseSecret(value)
+	if err != nil {
+		return s, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedSecrets {
+		c.m = make(map[string]cachedSecret)
+	}
+	c.m[arn] = cachedSecret{value: value, secret: s}
+	c.mu.Unlock()
+	return s, nil
 }

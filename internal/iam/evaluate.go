@@ -21,6 +21,11 @@ type Request struct {
 	// aws:CurrentTime and aws:EpochTime are derived from Principal and the
 	// clock when absent.
 	Context map[string][]string
+	// LazyContext, when Context is nil, builds Context the first time an
+	// evaluation reads a condition key or a policy variable, so a call
+	// whose policies have neither never pays for it. Evaluate sets Context
+	// from it, so the Request is then not safe for concurrent use.
+	LazyContext func() map[string][]string
 }
 
 // Decision is the outcome of an evaluation.

@@ -65,6 +65,9 @@ type evalCtx struct {
 // Request.Context win; principal keys and the clock fill in the rest, so a
 // caller that passes only a Principal still gets aws:username and friends.
 func (ec *evalCtx) lookup(k string) (ctxValues, bool) {
+	if ec.req.Context == nil && ec.req.LazyContext != nil {
+		ec.req.Context, ec.req.LazyContext = ec.req.LazyContext(), nil
+	}
 	if vs, ok := ec.req.Context[k]; ok {
 		return ctxValues{list: vs}, len(vs) > 0
 	}

@@ -84,6 +84,7 @@ var (
 	rdsRes        = []string{"aws:ResourceTag/${TagKey}"}
 	rdsClusterTag = []string{"rds:cluster-tag/${TagKey}"}
 	rdsReqTag     = []string{"rds:req-tag/${TagKey}"}
+	apigwTags     = []string{"aws:ResourceTag/${TagKey}", "aws:RequestTag/${TagKey}", "aws:TagKeys"}
 )
 
 func join(groups ...[]string) []string { return slices.Concat(groups...) }
@@ -95,7 +96,15 @@ func join(groups ...[]string) []string { return slices.Concat(groups...) }
 // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssecuritytokenservice.html
 // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrdsdataapi.html
 // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html
+// https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonapigatewaymanagement.html
 var actionTable = []ActionKeys{
+	// API Gateway: the API keys and usage plans of SQL endpoints. Tags
+	// are stored and reported but not evaluated (fail closed).
+	{Action: "apigateway:DELETE", Unsupported: apigwTags},
+	{Action: "apigateway:GET", Unsupported: apigwTags},
+	{Action: "apigateway:PATCH", Unsupported: apigwTags},
+	{Action: "apigateway:POST", Unsupported: apigwTags},
+
 	{Action: "rds-data:BatchExecuteStatement", Absent: clusterAbsent},
 	{Action: "rds-data:BeginTransaction", Absent: clusterAbsent},
 	{Action: "rds-data:CommitTransaction", Absent: clusterAbsent},

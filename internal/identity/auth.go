@@ -184,9 +184,15 @@ func (s *Store) Principal(ctx context.Context, akid string) (*iam.Principal, err
 	if e.inactive {
 		return nil, ErrNotFound
 	}
-	go s.TouchKey(context.WithoutCancel(ctx), akid)
-	if e.principal.RoleARN != "" {
-		go s.touchRole(context.WithoutCancel(ctx), e.principal.RoleARN)
+	// LastUsed bookkeeping: a map check per request; a store write (in
+	// its own goroutine, off the request path) once per key and minute.
+	if now, due := s.touchDue(akid, time.Minute); due {
+		go s.writeKeyUse(context.WithoutCancel(ctx), akid, now)
+	}
+	if arn := e.principal.RoleARN; arn != "" {
+		if now, due := s.touchDue("role:"+arn, roleUseGranularity); due {
+			go s.writeRoleUse(context.WithoutCancel(ctx), arn, now)
+		}
 	}
 	return e.principal, nil
 }
@@ -215,7 +221,11 @@ func (a Authorizer) Authorize(ctx context.Context, action, resource string) erro
 	if err != nil || e.inactive {
 		return deny
 	}
-	req := &iam.Request{Action: action, Resource: resource, Principal: p, Context: iam.RequestContext(ctx, p, resource, a.Store.now())}
+	// The request context (some twenty condition keys) is built only if a
+	// policy reads a condition key or a policy variable.
+	req := &iam.Request{Action: action, Resource: resource, Principal: p, LazyContext: func() map[string][]string {
+		return iam.RequestContext(ctx, p, resource, a.Store.now())
+	}}
 	pols := e.policies
 	rp := iam.ResourcePolicyFrom(ctx)
 	if rp != nil {

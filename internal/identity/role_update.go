@@ -61,19 +61,10 @@ var errNoChange = errors.New("no change")
 // at most this often per role, so authentication stays off the write path.
 const roleUseGranularity = time.Hour
 
-// touchRole records that a session of roleARN was used (RoleLastUsed).
-func (s *Store) touchRole(ctx context.Context, roleARN string) {
+// writeRoleUse records that a session of roleARN was used at now
+// (RoleLastUsed); touchDue decides when.
+func (s *Store) writeRoleUse(ctx context.Context, roleARN string, now time.Time) {
 	name := roleARN[strings.LastIndexByte(roleARN, '/')+1:]
-	now := s.clock()
-	key := "role:" + roleARN
-	s.mu.Lock()
-	last, ok := s.touched[key]
-	if ok && now.Sub(last) < roleUseGranularity {
-		s.mu.Unlock()
-		return
-	}
-	s.touched[key] = now
-	s.mu.Unlock()
 	region := iam.RequestInfoFrom(ctx).Region
 	_ = update(ctx, s.st, nsRoles, name, false, func(r *Role) (*Role, error) {
 		if r.ARN != roleARN || now.Sub(r.LastUsed) < roleUseGranularity {

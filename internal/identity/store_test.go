@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -12,35 +13,17 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/barrier"
 	"github.com/sqlgate/sqlgate/internal/state"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 const testAccount = "000000000000"
-
-// fakeClock is a settable clock for Store.now, safe for the goroutines
-// (TouchKey) that read it.
-type fakeClock struct {
-	mu sync.Mutex // guards following fields
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // testStore is a Store over a SQLite state store in a temp dir.
 type testStore struct {
 	*Store
 	st    *state.SQLite
 	path  string
-	clock *fakeClock
+	clock *testdb.Clock
 }
 
 func newTestStore(t *testing.T) *testStore {
@@ -56,7 +39,7 @@ func newTestStore(t *testing.T) *testStore {
 		t.Fatal(err)
 	}
 	s := New(st, b, testAccount)
-	clk := &fakeClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := testdb.NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	s.now = clk.Now
 	return &testStore{Store: s, st: st, path: path, clock: clk}
 }
@@ -292,17 +275,10 @@ func TestStore_Run(t *testing.T) {
 	if err := other.DeleteAccessKey(ctx, "alice", k.AccessKeyID); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(time.Second)
-	for {
+	testdb.EventuallyState(t, time.Second, 10*time.Millisecond, func() (bool, string) {
 		_, _, err := s.SecretKey(ctx, k.AccessKeyID)
-		if errors.Is(err, ErrNotFound) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("key deleted elsewhere still works after 1s: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return errors.Is(err, ErrNotFound), fmt.Sprintf("key deleted elsewhere still works (%v)", err)
+	})
 }
 
 // TestStore_TouchKey checks last-used bookkeeping (at most once a minute).

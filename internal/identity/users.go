@@ -150,15 +150,28 @@ func (s *Store) DeleteAccessKey(ctx context.Context, user, akid string) error {
 // TouchKey records a key's last use. It writes at most once a minute per
 // key, so it stays off the hot path.
 func (s *Store) TouchKey(ctx context.Context, akid string) {
+	if now, due := s.touchDue(akid, time.Minute); due {
+		s.writeKeyUse(ctx, akid, now)
+	}
+}
+
+// touchDue reports whether a use of key (an access key id, or "role:"+ARN)
+// is due to be recorded, granularity after the last recorded one, and if
+// so marks it recorded now. It is the cheap synchronous check that keeps
+// the store write (and its goroutine) to once per key and granularity.
+func (s *Store) touchDue(key string, granularity time.Duration) (time.Time, bool) {
 	now := s.clock()
 	s.mu.Lock()
-	last, ok := s.touched[akid]
-	if ok && now.Sub(last) < time.Minute {
-		s.mu.Unlock()
-		return
+	defer s.mu.Unlock()
+	if last, ok := s.touched[key]; ok && now.Sub(last) < granularity {
+		return now, false
 	}
-	s.touched[akid] = now
-	s.mu.Unlock()
+	s.touched[key] = now
+	return now, true
+}
+
+// writeKeyUse records an access key's last use; touchDue decides when.
+func (s *Store) writeKeyUse(ctx context.Context, akid string, now time.Time) {
 	_ = update(ctx, s.st, nsKeys, akid, false, func(k *keyRecord) (*keyRecord, error) {
 		k.LastUsed = now
 		return k, nil

@@ -45,11 +45,12 @@ func (r *Registry) Write(w io.Writer) {
 	}
 }
 
-// CounterVec is a counter with labels.
+// CounterVec is a counter with labels. Each series is an atomic counter;
+// With binds one for a hot path, which then costs one atomic add.
 type CounterVec struct {
 	n, help string
 	labels  []string
-	mu      sync.Mutex // guards values
+	mu      sync.RWMutex // guards values (the map, not the counters)
 	values  map[string]*atomic.Uint64
 }
 
@@ -66,46 +67,78 @@ func (c *CounterVec) name() string { return c.n }
 func (c *CounterVec) Inc(values ...string) { c.Add(1, values...) }
 
 // Add adds n to the series with these label values.
-func (c *CounterVec) Add(n uint64, values ...string) {
+func (c *CounterVec) Add(n uint64, values ...string) { c.series(values).Add(n) }
+
+// Counter is one series of a CounterVec, bound to its label values.
+type Counter struct{ v *atomic.Uint64 }
+
+// With returns the series with these label values, creating it.
+func (c *CounterVec) With(values ...string) Counter { return Counter{c.series(values)} }
+
+// Inc adds one.
+func (c Counter) Inc() { c.v.Add(1) }
+
+func (c *CounterVec) series(values []string) *atomic.Uint64 {
 	k := labelKey(c.labels, values)
-	c.mu.Lock()
+	c.mu.RLock()
 	v, ok := c.values[k]
-	if !ok {
+	c.mu.RUnlock()
+	if ok {
+		return v
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok = c.values[k]; !ok {
 		v = new(atomic.Uint64)
 		c.values[k] = v
 	}
-	c.mu.Unlock()
-	v.Add(n)
+	return v
 }
 
 func (c *CounterVec) write(w io.Writer) {
 	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", c.n, c.help, c.n)
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	for _, k := range sortedKeys(c.values) {
 		fmt.Fprintf(w, "%s%s %d\n", c.n, k, c.values[k].Load())
 	}
 }
 
-// HistogramVec is a histogram with labels.
+// HistogramVec is a histogram with labels. Series are lock-free: an
+// observation is two atomic adds and a compare-and-swap on the sum.
 type HistogramVec struct {
 	n, help string
 	labels  []string
 	buckets []float64
-	mu      sync.Mutex // guards series
+	mu      sync.RWMutex // guards series (the map, not the histograms)
 	series  map[string]*histogram
 }
 
+// histogram counts per bucket (not cumulative: write sums them up);
+// observations above the last bucket show only in count.
 type histogram struct {
-	counts []uint64
-	sum    float64
-	count  uint64
+	counts  []atomic.Uint64
+	sumBits atomic.Uint64 // float64 bits
+	count   atomic.Uint64
+}
+
+func (s *histogram) observe(buckets []float64, v float64) {
+	if i := sort.SearchFloat64s(buckets, v); i < len(buckets) {
+		s.counts[i].Add(1)
+	}
+	for {
+		old := s.sumBits.Load()
+		if s.sumBits.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+v)) {
+			break
+		}
+	}
+	s.count.Add(1)
 }
 
 // DefaultBuckets are latency buckets in seconds from 100µs to 60s.
 var DefaultBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
 
-// NewHistogramVec registers a histogram family.
+// NewHistogramVec registers a histogram family. buckets must be sorted.
 func (r *Registry) NewHistogramVec(name, help string, buckets []float64, labels ...string) *HistogramVec {
 	h := &HistogramVec{n: name, help: help, labels: labels, buckets: buckets, series: map[string]*histogram{}}
 	r.add(h)
@@ -116,21 +149,24 @@ func (h *HistogramVec) name() string { return h.n }
 
 // Observe records v in the series with these label values.
 func (h *HistogramVec) Observe(v float64, values ...string) {
+	h.get(values).observe(h.buckets, v)
+}
+
+func (h *HistogramVec) get(values []string) *histogram {
 	k := labelKey(h.labels, values)
+	h.mu.RLock()
+	s, ok := h.series[k]
+	h.mu.RUnlock()
+	if ok {
+		return s
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	s, ok := h.series[k]
-	if !ok {
-		s = &histogram{counts: make([]uint64, len(h.buckets))}
+	if s, ok = h.series[k]; !ok {
+		s = &histogram{counts: make([]atomic.Uint64, len(h.buckets))}
 		h.series[k] = s
 	}
-	for i, b := range h.buckets {
-		if v <= b {
-			s.counts[i]++
-		}
-	}
-	s.sum += v
-	s.count++
+	return s
 }
 
 // HistogramSeries is one series of a HistogramVec, bound to its label
@@ -142,43 +178,29 @@ type HistogramSeries struct {
 
 // With returns the series with these label values, creating it.
 func (h *HistogramVec) With(values ...string) *HistogramSeries {
-	k := labelKey(h.labels, values)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	s, ok := h.series[k]
-	if !ok {
-		s = &histogram{counts: make([]uint64, len(h.buckets))}
-		h.series[k] = s
-	}
-	return &HistogramSeries{h: h, s: s}
+	return &HistogramSeries{h: h, s: h.get(values)}
 }
 
 // Observe records v in the series.
-func (hs *HistogramSeries) Observe(v float64) {
-	h, s := hs.h, hs.s
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for i, b := range h.buckets {
-		if v <= b {
-			s.counts[i]++
-		}
-	}
-	s.sum += v
-	s.count++
-}
+func (hs *HistogramSeries) Observe(v float64) { hs.s.observe(hs.h.buckets, v) }
 
 func (h *HistogramVec) write(w io.Writer) {
 	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s histogram\n", h.n, h.help, h.n)
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.mu.RLock()
+	defer h.mu.RUnlock()
 	for _, k := range sortedKeys(h.series) {
 		s := h.series[k]
+		// Read count first and clamp: observations landing during the
+		// scrape must not make a bucket exceed +Inf.
+		count := s.count.Load()
+		var cum uint64
 		for i, b := range h.buckets {
-			fmt.Fprintf(w, "%s_bucket%s %d\n", h.n, withLabel(k, "le", formatFloat(b)), s.counts[i])
+			cum = min(cum+s.counts[i].Load(), count)
+			fmt.Fprintf(w, "%s_bucket%s %d\n", h.n, withLabel(k, "le", formatFloat(b)), cum)
 		}
-		fmt.Fprintf(w, "%s_bucket%s %d\n", h.n, withLabel(k, "le", "+Inf"), s.count)
-		fmt.Fprintf(w, "%s_sum%s %s\n", h.n, k, formatFloat(s.sum))
-		fmt.Fprintf(w, "%s_count%s %d\n", h.n, k, s.count)
+		fmt.Fprintf(w, "%s_bucket%s %d\n", h.n, withLabel(k, "le", "+Inf"), count)
+		fmt.Fprintf(w, "%s_sum%s %s\n", h.n, k, formatFloat(math.Float64frombits(s.sumBits.Load())))
+		fmt.Fprintf(w, "%s_count%s %d\n", h.n, k, count)
 	}
 }
 

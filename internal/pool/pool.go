@@ -166,6 +166,34 @@ func (p *Pool) Borrow(ctx context.Context, creds engine.Credentials) (*Conn, err
 	}
 }
 
+// BorrowWithin is Borrow bounded by timeout, for callers on a hot path: a
+// connection that sat idle for less than validateAfter is handed over
+// without arming a timer or deriving a context; only a call that has to
+// wait, connect or ping pays for them.
+func (p *Pool) BorrowWithin(ctx context.Context, creds engine.Credentials, timeout time.Duration) (*Conn, error) {
+	if c := p.takeFresh(keyOf(creds)); c != nil {
+		return c, nil
+	}
+	bctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return p.Borrow(bctx, creds)
+}
+
+// takeFresh pops the most recently idled connection of k when it needs no
+// health check, else returns nil.
+func (p *Pool) takeFresh(k key) *Conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	list := p.idle[k]
+	if p.closed || len(list) == 0 || time.Since(list[len(list)-1].idleAt) >= validateAfter {
+		return nil
+	}
+	c := list[len(list)-1]
+	p.idle[k] = list[:len(list)-1]
+	p.nIdle--
+	return c
+}
+
 // validateAfter is how long a connection may sit idle before it is pinged
 // on borrow: a database restart kills idle connections silently, and a
 // statement sent on a dead one would fail a request that a fresh

@@ -228,3 +228,39 @@ func TestPool_Evictor(t *testing.T) {
 		t.Fatalf("evicted = %d, want 1", evicted)
 	}
 }
+
+// TestPool_BorrowWithin: a fresh idle connection is handed over at once;
+// an exhausted pool still times out after the given wait.
+func TestPool_BorrowWithin(t *testing.T) {
+	e := &fakeEngine{}
+	p := New(e, Config{Max: 1})
+	defer p.Close()
+	ctx := context.Background()
+	c, err := p.BorrowWithin(ctx, alice, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Release(c)
+	c, err = p.BorrowWithin(ctx, alice, time.Second)
+	if err != nil || e.total.Load() != 1 {
+		t.Fatalf("second borrow: %v, %d connections opened", err, e.total.Load())
+	}
+	if _, err := p.BorrowWithin(ctx, alice, 10*time.Millisecond); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("exhausted pool: %v, want ErrExhausted", err)
+	}
+	p.Release(c)
+}
+
+func BenchmarkBorrowWithinRelease(b *testing.B) {
+	p := New(&fakeEngine{}, Config{Max: 4})
+	defer p.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := p.BorrowWithin(ctx, alice, time.Second)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.Release(c)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // fakeConn is a Conn with function fields.
@@ -83,7 +85,7 @@ func TestPool_Get(t *testing.T) {
 			c, _ := p.Get(ctx, alice)
 			got <- c
 		}()
-		time.Sleep(20 * time.Millisecond)
+		testdb.Eventually(t, 5*time.Second, time.Millisecond, "a queued waiter", func() bool { return p.Stats().Waiting == 1 })
 		p.Put(c1)
 		if c := <-got; c != c1 {
 			t.Fatal("waiter did not get the returned connection")
@@ -100,7 +102,7 @@ func TestPool_Get(t *testing.T) {
 			}
 			got <- err
 		}()
-		time.Sleep(20 * time.Millisecond)
+		testdb.Eventually(t, 5*time.Second, time.Millisecond, "a queued waiter", func() bool { return p.Stats().Waiting == 1 })
 		p.Put(c1) // closed so bob can open his own
 		if err := <-got; err != nil {
 			t.Fatal(err)

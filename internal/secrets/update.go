@@ -33,18 +33,7 @@ func (s *Store) Update(ctx context.Context, in UpdateInput) (*Ref, error) {
 		}
 		return s.addVersion(ctx, in.SecretID, in.Token, *in.Value, nil, edit)
 	}
-	r, err := s.mutate(ctx, in.SecretID, func(r *record, now time.Time) (bool, error) {
-		if r.scheduled() {
-			return false, ErrScheduledForDeletion
-		}
-		edit(r)
-		r.LastChanged = now
-		return false, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return r.ref(nil), nil
+	return s.editLive(ctx, in.SecretID, edit)
 }
 
 // Tag adds or overwrites tags. Errors: ErrNotFound, ErrScheduledForDeletion,

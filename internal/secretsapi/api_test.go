@@ -24,43 +24,8 @@ import (
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/secrets"
 	"github.com/sqlgate/sqlgate/internal/state"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
-
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex // guards following fields
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent log writes.
-type syncBuffer struct {
-	mu sync.Mutex // guards following fields
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
-}
 
 type testEnv struct {
 	client *secretsmanager.Client
@@ -68,8 +33,8 @@ type testEnv struct {
 	store  *secrets.Store
 	st     *state.SQLite
 	dbPath string
-	clock  *fakeClock
-	logs   *syncBuffer
+	clock  *testdb.Clock
+	logs   *testdb.LogBuffer
 	api    *API
 }
 
@@ -79,7 +44,7 @@ const testHeaderUser = "X-Test-User"
 func newEnv(t *testing.T) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
-	env := &testEnv{dbPath: filepath.Join(dir, "state.db"), clock: &fakeClock{t: time.Date(2026, 11, 24, 7, 35, 0, 0, time.UTC)}, logs: &syncBuffer{}}
+	env := &testEnv{dbPath: filepath.Join(dir, "state.db"), clock: testdb.NewClock(time.Date(2026, 11, 24, 7, 35, 0, 0, time.UTC)), logs: &testdb.LogBuffer{}}
 	st, err := state.OpenSQLite(env.dbPath)
 	if err != nil {
 		t.Fatal(err)

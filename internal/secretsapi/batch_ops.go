@@ -15,16 +15,6 @@ type batchGetInput struct {
 	NextToken    *string  `json:"NextToken"`
 }
 
-type secretValueEntry struct {
-	ARN           string   `json:"ARN"`
-	Name          string   `json:"Name"`
-	VersionID     string   `json:"VersionId"`
-	SecretString  *string  `json:"SecretString,omitempty"`
-	SecretBinary  []byte   `json:"SecretBinary,omitempty"`
-	VersionStages []string `json:"VersionStages"`
-	CreatedDate   epoch    `json:"CreatedDate"`
-}
-
 type apiErrorEntry struct {
 	SecretID     string `json:"SecretId"`
 	ErrorCode    string `json:"ErrorCode"`
@@ -32,9 +22,9 @@ type apiErrorEntry struct {
 }
 
 type batchGetOutput struct {
-	SecretValues []secretValueEntry `json:"SecretValues"`
-	NextToken    string             `json:"NextToken,omitempty"`
-	Errors       []apiErrorEntry    `json:"Errors"`
+	SecretValues []getSecretValueOutput `json:"SecretValues"`
+	NextToken    string                 `json:"NextToken,omitempty"`
+	Errors       []apiErrorEntry        `json:"Errors"`
 }
 
 // batchGetSecretValue returns the AWSCURRENT values of up to 20 secrets,
@@ -58,7 +48,7 @@ func (a *API) batchGetSecretValue(ctx context.Context, body []byte) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	out := batchGetOutput{SecretValues: []secretValueEntry{}, Errors: []apiErrorEntry{}, NextToken: next}
+	out := batchGetOutput{SecretValues: []getSecretValueOutput{}, Errors: []apiErrorEntry{}, NextToken: next}
 	for _, id := range ids {
 		e, err := a.batchValue(ctx, id)
 		if err != nil {
@@ -127,17 +117,14 @@ func (a *API) batchIDs(ctx context.Context, in *batchGetInput) ([]string, string
 
 // batchValue reads one secret's AWSCURRENT value, authorized as
 // GetSecretValue.
-func (a *API) batchValue(ctx context.Context, id string) (secretValueEntry, error) {
+func (a *API) batchValue(ctx context.Context, id string) (getSecretValueOutput, error) {
 	s, err := a.resolve(ctx, "GetSecretValue", id, nil)
 	if err != nil {
-		return secretValueEntry{}, err
+		return getSecretValueOutput{}, err
 	}
 	val, err := a.store.GetValue(ctx, s.ARN, "", "")
 	if err != nil {
-		return secretValueEntry{}, err
+		return getSecretValueOutput{}, err
 	}
-	return secretValueEntry{
-		ARN: val.ARN, Name: val.Name, VersionID: val.VersionID, SecretString: val.SecretString,
-		SecretBinary: val.SecretBinary, VersionStages: val.Stages, CreatedDate: epoch(val.Created),
-	}, nil
+	return valueOutput(val), nil
 }

@@ -78,15 +78,21 @@ func (a *API) authorizeWith(ctx context.Context, op, resource string, k keys) er
 // it and resolves the secret for op (see resolve).
 func (a *API) resolveBody(ctx context.Context, op string, body []byte) (*secrets.Secret, error) {
 	var in secretIDInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validation
-	v.secretID(in.SecretID)
-	if err := v.err(); err != nil {
+	if err := decodeWithID(body, &in, &in.SecretID); err != nil {
 		return nil, err
 	}
 	return a.resolve(ctx, op, *in.SecretID, nil)
+}
+
+// decodeWithID decodes body into in and validates its SecretId member,
+// *id, for requests with no other member to check.
+func decodeWithID(body []byte, in any, id **string) error {
+	if err := decode(body, in); err != nil {
+		return err
+	}
+	var v validation
+	v.secretID(*id)
+	return v.err()
 }
 
 // resolve finds the secret named by id (also when scheduled for deletion)

@@ -89,7 +89,7 @@ func TestAPI_NoPlaintextAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	scanDB("closed")
-	logs := e.logs.Bytes()
+	logs := []byte(e.logs.String())
 	if !bytes.Contains(logs, []byte("request rejected")) {
 		t.Fatalf("log capture empty: %s", logs)
 	}

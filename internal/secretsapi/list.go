@@ -45,12 +45,8 @@ func (a *API) listSecrets(ctx context.Context, body []byte) (any, error) {
 	out := listSecretsOutput{SecretList: make([]secretListEntry, 0, len(page)), NextToken: next}
 	for _, s := range page {
 		d := describe(s)
-		out.SecretList = append(out.SecretList, secretListEntry{
-			ARN: d.ARN, Name: d.Name, Description: d.Description, KmsKeyID: d.KmsKeyID,
-			LastChangedDate: d.LastChangedDate, LastAccessedDate: d.LastAccessedDate, DeletedDate: d.DeletedDate,
-			Tags: d.Tags, SecretVersionsToStages: d.VersionIDsToStages, CreatedDate: d.CreatedDate,
-			rotationState: d.rotationState,
-		})
+		out.SecretList = append(out.SecretList, secretListEntry{secretHead: d.secretHead,
+			SecretVersionsToStages: d.VersionIDsToStages, CreatedDate: d.CreatedDate, rotationState: d.rotationState})
 	}
 	return out, nil
 }

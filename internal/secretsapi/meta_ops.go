@@ -51,12 +51,7 @@ func (a *API) listSecretVersionIDs(ctx context.Context, body []byte) (any, error
 
 func (a *API) deleteSecret(ctx context.Context, body []byte) (any, error) {
 	var in deleteSecretInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	var v validation
-	v.secretID(in.SecretID)
-	if err := v.err(); err != nil {
+	if err := decodeWithID(body, &in, &in.SecretID); err != nil {
 		return nil, err
 	}
 	force := in.ForceDeleteWithoutRecovery != nil && *in.ForceDeleteWithoutRecovery

@@ -87,11 +87,7 @@ func (a *API) getSecretValue(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return getSecretValueOutput{
-		ARN: val.ARN, Name: val.Name, VersionID: val.VersionID,
-		SecretString: val.SecretString, SecretBinary: val.SecretBinary,
-		VersionStages: val.Stages, CreatedDate: epoch(val.Created),
-	}, nil
+	return valueOutput(val), nil
 }
 
 func (a *API) putSecretValue(ctx context.Context, body []byte) (any, error) {

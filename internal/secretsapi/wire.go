@@ -86,6 +86,8 @@ type getSecretValueInput struct {
 	VersionStage *string `json:"VersionStage"`
 }
 
+// getSecretValueOutput is GetSecretValue's answer and, with the same
+// members, a BatchGetSecretValue SecretValueEntry.
 type getSecretValueOutput struct {
 	ARN           string   `json:"ARN"`
 	Name          string   `json:"Name"`
@@ -94,6 +96,14 @@ type getSecretValueOutput struct {
 	SecretBinary  []byte   `json:"SecretBinary,omitempty"`
 	VersionStages []string `json:"VersionStages"`
 	CreatedDate   epoch    `json:"CreatedDate"`
+}
+
+func valueOutput(val *secrets.Value) getSecretValueOutput {
+	return getSecretValueOutput{
+		ARN: val.ARN, Name: val.Name, VersionID: val.VersionID,
+		SecretString: val.SecretString, SecretBinary: val.SecretBinary,
+		VersionStages: val.Stages, CreatedDate: epoch(val.Created),
+	}
 }
 
 type putSecretValueInput struct {
@@ -129,15 +139,21 @@ type arnNameOutput struct {
 	Name string `json:"Name"`
 }
 
+// secretHead are the members DescribeSecret and a ListSecrets entry share
+// before their version map (AWS's member order).
+type secretHead struct {
+	ARN              string `json:"ARN"`
+	Name             string `json:"Name"`
+	Description      string `json:"Description,omitempty"`
+	KmsKeyID         string `json:"KmsKeyId,omitempty"`
+	LastChangedDate  *epoch `json:"LastChangedDate,omitempty"`
+	LastAccessedDate *epoch `json:"LastAccessedDate,omitempty"`
+	DeletedDate      *epoch `json:"DeletedDate,omitempty"`
+	Tags             []tag  `json:"Tags,omitempty"`
+}
+
 type describeSecretOutput struct {
-	ARN                string              `json:"ARN"`
-	Name               string              `json:"Name"`
-	Description        string              `json:"Description,omitempty"`
-	KmsKeyID           string              `json:"KmsKeyId,omitempty"`
-	LastChangedDate    *epoch              `json:"LastChangedDate,omitempty"`
-	LastAccessedDate   *epoch              `json:"LastAccessedDate,omitempty"`
-	DeletedDate        *epoch              `json:"DeletedDate,omitempty"`
-	Tags               []tag               `json:"Tags,omitempty"`
+	secretHead
 	VersionIDsToStages map[string][]string `json:"VersionIdsToStages,omitempty"`
 	CreatedDate        *epoch              `json:"CreatedDate,omitempty"`
 	rotationState
@@ -187,10 +203,12 @@ func rotationOf(r *secrets.Rotation) rotationState {
 
 func describe(s *secrets.Secret) describeSecretOutput {
 	out := describeSecretOutput{
-		ARN: s.ARN, Name: s.Name, Description: s.Description, KmsKeyID: s.KMSKeyID,
-		LastChangedDate: epochPtr(s.LastChanged), LastAccessedDate: epochPtr(s.LastAccessed),
-		DeletedDate: epochPtr(s.DeletedDate), Tags: fromTags(s.Tags), CreatedDate: epochPtr(s.Created),
-		rotationState: rotationOf(s.Rotation),
+		secretHead: secretHead{
+			ARN: s.ARN, Name: s.Name, Description: s.Description, KmsKeyID: s.KMSKeyID,
+			LastChangedDate: epochPtr(s.LastChanged), LastAccessedDate: epochPtr(s.LastAccessed),
+			DeletedDate: epochPtr(s.DeletedDate), Tags: fromTags(s.Tags),
+		},
+		CreatedDate: epochPtr(s.Created), rotationState: rotationOf(s.Rotation),
 	}
 	if m := s.VersionIDsToStages(); len(m) > 0 {
 		out.VersionIDsToStages = m
@@ -213,14 +231,7 @@ type listSecretsInput struct {
 }
 
 type secretListEntry struct {
-	ARN                    string              `json:"ARN"`
-	Name                   string              `json:"Name"`
-	Description            string              `json:"Description,omitempty"`
-	KmsKeyID               string              `json:"KmsKeyId,omitempty"`
-	LastChangedDate        *epoch              `json:"LastChangedDate,omitempty"`
-	LastAccessedDate       *epoch              `json:"LastAccessedDate,omitempty"`
-	DeletedDate            *epoch              `json:"DeletedDate,omitempty"`
-	Tags                   []tag               `json:"Tags,omitempty"`
+	secretHead
 	SecretVersionsToStages map[string][]string `json:"SecretVersionsToStages,omitempty"`
 	CreatedDate            *epoch              `json:"CreatedDate,omitempty"`
 	rotationState

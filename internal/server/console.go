@@ -76,6 +76,11 @@ func (b consoleBackend) SecretsManager(w http.ResponseWriter, r *http.Request, o
 	b.s.secretsAPI.Handle(w, r, op, body, requestID)
 }
 
+// APIGateway implements console.Services.
+func (b consoleBackend) APIGateway(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
+	b.s.apigwAPI.Handle(w, r, body, requestID)
+}
+
 // IAM implements console.Services.
 func (b consoleBackend) IAM(w http.ResponseWriter, r *http.Request, service string, body []byte, requestID string) {
 	b.s.iamAPI.Handle(w, r, service, body, requestID)

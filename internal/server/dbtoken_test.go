@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // dbToken signs an IAM database auth token as `aws rds
@@ -41,12 +42,8 @@ func dbToken(t *testing.T, c creds, host, user, region, expires string, at time.
 // sees the client's address.
 func TestProxy_IAMTokens(t *testing.T) {
 	for _, bin := range []string{"psql", "mariadb"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			if os.Getenv("SQLGATE_REQUIRE_DB") != "" {
-				t.Fatalf("%s not installed", bin)
-			}
-			t.Skipf("%s not installed", bin)
-		}
+		_, err := exec.LookPath(bin)
+		testdb.NeedTool(t, err == nil, bin)
 	}
 	pg, my := proxyTargets(t, 4)
 	pg.cluster.Proxy.AdvertisedHosts = []string{"pg.proxy.example:6432"}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/sqlgate/sqlgate/internal/apigw"
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/endpoints"
 	"github.com/sqlgate/sqlgate/internal/exec"
+	"github.com/sqlgate/sqlgate/internal/identity"
 )
 
 // openEndpoints wires the SQL-backed HTTP endpoints over the
@@ -19,12 +21,21 @@ func (s *Server) openEndpoints(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	h, err := endpoints.New(ctx, s.cfg, endpoints.Options{Backends: backends, Secrets: s.secrets,
-		State: s.store, Metrics: s.metrics.reg, Log: s.log})
+		State: s.store, Metrics: s.metrics.reg, Log: s.log, Sealer: s.sealer})
 	if err != nil {
 		return fmt.Errorf("endpoints: %w", err)
 	}
 	s.endpoints = h
+	s.apigwAPI = apigw.New(h, identity.Authorizer{Store: s.ids}, s.cfg.Region, s.log.With("component", "apigw"))
 	return nil
+}
+
+// watchEndpointKeys serves API keys and usage plans changed by any node
+// sharing the state store from the moment the change is written.
+func (s *Server) watchEndpointKeys(ctx context.Context) {
+	if err := s.endpoints.Run(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("api key watcher stopped", "err", err)
+	}
 }
 
 // ReloadEndpoints swaps in cfg's endpoint, API key and usage plan

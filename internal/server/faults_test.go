@@ -365,7 +365,7 @@ func (f *faultEnv) pool(t *testing.T, name string) *cluster {
 func (f *faultEnv) checkIdle(t *testing.T, cluster string) {
 	t.Helper()
 	p := f.pool(t, cluster).pool
-	eventually(t, 3*time.Second, func() (bool, string) {
+	testdb.EventuallyState(t, 3*time.Second, 50*time.Millisecond, func() (bool, string) {
 		st := p.Stats()
 		return st.Busy == 0 && st.Waiting == 0, fmt.Sprintf("%s pool: %+v", cluster, st)
 	})
@@ -386,26 +386,10 @@ func (f *faultEnv) checkNoLeak(t *testing.T) {
 	if f.admin == nil {
 		return
 	}
-	eventually(t, 3*time.Second, func() (bool, string) {
+	testdb.EventuallyState(t, 3*time.Second, 50*time.Millisecond, func() (bool, string) {
 		n := f.backendConns(t)
 		return n <= idle, fmt.Sprintf("backend sessions of %s = %d, pools hold %d idle", f.user, n, idle)
 	})
-}
-
-// eventually polls cond until it holds or d has passed.
-func eventually(t *testing.T, d time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		ok, msg := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", d, msg)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // apiCode returns the AWS error code and HTTP status of an SDK error.
@@ -482,7 +466,7 @@ func (f *faultEnv) testStatementTimeout(t *testing.T) {
 		t.Errorf("timed out after %v, want about 1s", took)
 	}
 	if f.admin != nil {
-		eventually(t, 2*time.Second, func() (bool, string) {
+		testdb.EventuallyState(t, 2*time.Second, 50*time.Millisecond, func() (bool, string) {
 			n := f.running(t, marker)
 			return n == 0, fmt.Sprintf("%d statements still running on the backend", n)
 		})
@@ -506,7 +490,7 @@ func (f *faultEnv) testContinueAfterTimeout(t *testing.T) {
 	if !errors.As(err, &te) {
 		t.Fatalf("got %v, want StatementTimeoutException", err)
 	}
-	eventually(t, 5*time.Second, func() (bool, string) {
+	testdb.EventuallyState(t, 5*time.Second, 50*time.Millisecond, func() (bool, string) {
 		n := f.admin.count(t, "SELECT COUNT(*) FROM "+f.table+" WHERE x = 7")
 		return n == 1, fmt.Sprintf("%d rows inserted by the detached statement, want 1", n)
 	})
@@ -532,11 +516,11 @@ func (f *faultEnv) testDetachedLimit(t *testing.T) {
 	if n := f.running(t, marker); n != 1 {
 		t.Fatalf("%d detached statements running after the call returned, want 1", n)
 	}
-	eventually(t, 20*time.Second, func() (bool, string) {
+	testdb.EventuallyState(t, 20*time.Second, 50*time.Millisecond, func() (bool, string) {
 		n := f.running(t, marker)
 		return n == 0, fmt.Sprintf("%d detached statements still running past max_detached_statement", n)
 	})
-	eventually(t, 5*time.Second, func() (bool, string) {
+	testdb.EventuallyState(t, 5*time.Second, 50*time.Millisecond, func() (bool, string) {
 		ok := strings.Contains(f.logs.String(), "detached statement cancelled at its limit")
 		return ok, "no log line for the cancelled detached statement"
 	})
@@ -604,7 +588,7 @@ func (f *faultEnv) testClientDisconnect(t *testing.T) {
 		}
 		done <- err
 	}()
-	eventually(t, 2*time.Second, func() (bool, string) {
+	testdb.EventuallyState(t, 2*time.Second, 50*time.Millisecond, func() (bool, string) {
 		return f.running(t, marker) == 1, "the statement never started"
 	})
 	time.Sleep(200 * time.Millisecond)
@@ -613,7 +597,7 @@ func (f *faultEnv) testClientDisconnect(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("client: %v, want context.Canceled", err)
 	}
-	eventually(t, 2*time.Second, func() (bool, string) {
+	testdb.EventuallyState(t, 2*time.Second, 50*time.Millisecond, func() (bool, string) {
 		n := f.running(t, marker)
 		return n == 0, fmt.Sprintf("%d statements still running after the client left", n)
 	})
@@ -645,7 +629,7 @@ func (f *faultEnv) testBackendKilled(t *testing.T) {
 	}
 	id := out.Records[0][0].(*types.FieldMemberLongValue).Value
 	f.kill(t, id)
-	eventually(t, 2*time.Second, func() (bool, string) {
+	testdb.EventuallyState(t, 2*time.Second, 50*time.Millisecond, func() (bool, string) {
 		q := fmt.Sprintf("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %d", id)
 		if f.engine == "postgres" {
 			q = fmt.Sprintf("SELECT count(*) FROM pg_stat_activity WHERE pid = %d", id)
@@ -698,7 +682,7 @@ func (f *faultEnv) testBackendRestarted(t *testing.T) {
 	if n := f.killAll(t); n < idle {
 		t.Fatalf("killed %d sessions, want at least %d", n, idle)
 	}
-	eventually(t, 2*time.Second, func() (bool, string) {
+	testdb.EventuallyState(t, 2*time.Second, 50*time.Millisecond, func() (bool, string) {
 		n := f.backendConns(t)
 		return n == 0, fmt.Sprintf("%d sessions left after killing them all", n)
 	})
@@ -763,7 +747,7 @@ func (f *faultEnv) testTxConcurrentUse(t *testing.T) {
 		_, err := f.exec(ctx, inTx(f.sleepSQL(1, marker)))
 		first <- err
 	}()
-	eventually(t, 2*time.Second, func() (bool, string) {
+	testdb.EventuallyState(t, 2*time.Second, 50*time.Millisecond, func() (bool, string) {
 		return f.running(t, marker) == 1, "the first statement never started"
 	})
 	_, err := f.exec(ctx, inTx("SELECT 1"))

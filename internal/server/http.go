@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/apigw"
 	"github.com/sqlgate/sqlgate/internal/awserr"
 	"github.com/sqlgate/sqlgate/internal/dataapi"
 	"github.com/sqlgate/sqlgate/internal/iam"
@@ -63,7 +64,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.s.credsHandler.ServeHTTP(w, r)
 		return
 	}
-	if h.s.endpoints.Match(r) {
+	// The API Gateway API's paths are reserved (no endpoint may declare
+	// one): they go to the signed AWS APIs even when unsigned.
+	if !apigw.Reserved(r.URL.Path) && h.s.endpoints.Match(r) {
 		h.s.endpoints.ServeHTTP(w, r)
 		return
 	}
@@ -81,9 +84,11 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	var e accessEntry
 	defer func() {
-		h.s.log.Info("request", "id", reqID, "method", r.Method, "path", r.URL.Path,
-			"action", e.action, "principal", e.principal, "cluster", e.cluster,
-			"status", sw.status, "outcome", e.outcome, "dur", time.Since(start).Round(time.Microsecond))
+		h.s.log.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("id", reqID),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("action", e.action), slog.String("principal", e.principal), slog.String("cluster", e.cluster),
+			slog.Int("status", sw.status), slog.String("outcome", e.outcome),
+			slog.Duration("dur", time.Since(start).Round(time.Microsecond)))
 	}()
 	body, err := readBody(w, r)
 	if err != nil {
@@ -121,6 +126,8 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 		e.cluster, e.outcome = h.s.dataAPI.Handle(sw, r, body, reqID)
 	case "workloads":
 		e.outcome = h.s.workloadAPI.Handle(sw, r, strings.TrimPrefix(target, workload.TargetPrefix), body, reqID)
+	case "apigateway":
+		e.outcome = h.s.apigwAPI.Handle(sw, r, body, reqID)
 	case "iam":
 		e.action = service + ":" + formAction(body)
 		e.outcome = h.s.iamAPI.Handle(sw, r, service, body, reqID)
@@ -149,6 +156,9 @@ func doorOf(r *http.Request, target string) door {
 	}
 	if op, ok := strings.CutPrefix(target, workload.TargetPrefix); ok {
 		return door{"workloads", "sqlgate:" + op, []string{"sqlgate"}}
+	}
+	if target == "" && apigw.Reserved(r.URL.Path) {
+		return door{"apigateway", "apigateway:" + r.Method, []string{"apigateway"}}
 	}
 	if target != "" || r.Method != http.MethodPost {
 		return door{name: "unknown"}

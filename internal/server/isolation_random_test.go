@@ -70,7 +70,8 @@ func kindsFor(engine string) []isoKind {
 			{s("DO $$BEGIN PERFORM set_config('TimeZone', 'Etc/GMT-%d', false); END$$"), "SELECT current_setting('TimeZone')", true},
 			{s("SELECT set_config('search_path', 'q_%d', false)"), "SELECT current_setting('search_path')", true},
 			{s("SELECT %d AS s INTO TEMP iso_t"), "SELECT count(*)::text FROM pg_class WHERE relname = 'iso_t' AND relnamespace = pg_my_temp_schema()", true},
-			{s("PREPARE iso_q_%d AS SELECT 1"), "SELECT count(*)::text FROM pg_prepared_statements", true},
+			// The engine's own statement cache (_sqlgate_N) is not caller state.
+			{s("PREPARE iso_q_%d AS SELECT 1"), "SELECT count(*)::text FROM pg_prepared_statements WHERE name NOT LIKE '\\_sqlgate\\_%'", true},
 			{s("LISTEN iso_ch_%d"), "SELECT count(*)::text FROM pg_listening_channels()", false}, // takes effect at commit
 			{s("SELECT pg_advisory_lock(%d)"), "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()", true},
 			{s("DECLARE iso_c%d CURSOR WITH HOLD FOR SELECT 1"), "SELECT count(*)::text FROM pg_cursors", true},

@@ -116,7 +116,8 @@ var isoCases = map[string][]isoCase{
 		{"SET statement_timeout = 1", "SELECT pg_sleep(0.01)::text"},
 		{"SELECT 'a' AS s INTO TEMP iso_t", "SELECT s FROM iso_t"},
 		{"SELECT set_config('TimeZone', 'Asia/Tokyo', false)", "SELECT current_setting('TimeZone')"},
-		{"PREPARE iso_q AS SELECT 1", "SELECT count(*)::text FROM pg_prepared_statements"},
+		// The engine's own statement cache (_sqlgate_N) is not caller state.
+		{"PREPARE iso_q AS SELECT 1", "SELECT count(*)::text FROM pg_prepared_statements WHERE name NOT LIKE '\\_sqlgate\\_%'"},
 		{"SET application_name = 'leak'", "SELECT current_setting('application_name')"},
 		{"SET client_encoding = 'LATIN1'", "SELECT current_setting('client_encoding')"},
 		{"SELECT pg_advisory_lock(4242)", "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"},

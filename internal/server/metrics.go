@@ -1,6 +1,7 @@
 package server
 
 import (
+	"sync"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/metrics"
@@ -13,6 +14,17 @@ type serverMetrics struct {
 	latency  *metrics.HistogramVec
 	// taskPanics counts panics recovered in background tasks, by task.
 	taskPanics *metrics.CounterVec
+	// bound holds the series of each (cluster, action, outcome) seen, so
+	// a request costs a map read and atomic adds (dataAPIKey → *dataAPISeries).
+	// Clusters are configured, actions and outcomes fixed sets: it stays small.
+	bound sync.Map
+}
+
+type dataAPIKey struct{ cluster, action, outcome string }
+
+type dataAPISeries struct {
+	requests metrics.Counter
+	latency  *metrics.HistogramSeries
 }
 
 func newServerMetrics() *serverMetrics {
@@ -30,8 +42,17 @@ func newServerMetrics() *serverMetrics {
 
 // ObserveDataAPI implements dataapi.Observer.
 func (m *serverMetrics) ObserveDataAPI(cluster, action, outcome string, d time.Duration) {
-	m.requests.Inc(cluster, action, outcome)
-	m.latency.Observe(d.Seconds(), cluster, action)
+	k := dataAPIKey{cluster, action, outcome}
+	v, ok := m.bound.Load(k)
+	if !ok {
+		v, _ = m.bound.LoadOrStore(k, &dataAPISeries{
+			requests: m.requests.With(cluster, action, outcome),
+			latency:  m.latency.With(cluster, action),
+		})
+	}
+	s := v.(*dataAPISeries)
+	s.requests.Inc()
+	s.latency.Observe(d.Seconds())
 }
 
 // register adds gauges read from the server at scrape time.

@@ -22,6 +22,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // runningServer is a sqlgate started with Run on loopback ports, as the
@@ -80,7 +82,7 @@ func startRunning(t *testing.T, cfg *config.Config, pg, my dbTarget) *runningSer
 			t.Error("Run did not return after its ctx was cancelled")
 		}
 	})
-	within(t, 10*time.Second, "listeners", func() bool { return len(srv.Addrs()) == 1 && len(srv.ProxyAddrs()) == 2 })
+	testdb.Eventually(t, 10*time.Second, 10*time.Millisecond, "listeners", func() bool { return len(srv.Addrs()) == 1 && len(srv.ProxyAddrs()) == 2 })
 	// Proxies start in cluster order: pg, then maria.
 	rs.pgProxy, rs.myProxy = srv.ProxyAddrs()[0].String(), srv.ProxyAddrs()[1].String()
 	endpoint := "http://" + srv.Addrs()[0].String()
@@ -280,8 +282,9 @@ func TestServer_ProxyShutdown(t *testing.T) {
 	}
 
 	rs.stop()
-	time.Sleep(200 * time.Millisecond)
-	// The idle client was told the server is going away.
+	// The idle client was told the server is going away (57P01, read and
+	// dropped by WaitClosed), then closed.
+	proxytest.WaitClosed(t, idle.PgConn().Conn())
 	if _, err := idle.Exec(ctx, "select 1"); err == nil {
 		t.Fatal("idle client still served after shutdown began")
 	} else if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code != "57P01" {

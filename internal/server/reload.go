@@ -8,15 +8,14 @@ import (
 )
 
 // ReloadPools applies cfg's clusters[].max_connections to the running
-// clusters (issue 6: "hot reload of pool sizes without dropping idle
-// clients", SIGHUP). The budget is shared by the Data API and the proxies:
-// raising it wakes waiters at once; lowering it closes excess idle Data API
-// connections, and new connections (Data API or proxy) wait until the open
-// ones fall under the new limit. No client connection, idle or in a
-// transaction, is closed. Clusters are matched by name; a cluster that is
-// not running yet (added, or renamed) needs a restart and is reported in
-// the error while the others are still applied. cfg must be validated
-// (defaults applied).
+// clusters on SIGHUP, without dropping idle clients. The budget is shared
+// by the Data API and the proxies: raising it wakes waiters at once;
+// lowering it closes excess idle Data API connections, and new
+// connections (Data API or proxy) wait until the open ones fall under the
+// new limit. No client connection, idle or in a transaction, is closed.
+// Clusters are matched by name; a cluster that is not running yet (added,
+// or renamed) needs a restart and is reported in the error while the
+// others are still applied. cfg must be validated (defaults applied).
 func (s *Server) ReloadPools(cfg *config.Config) error {
 	var errs []error
 	for i, cc := range cfg.Clusters {

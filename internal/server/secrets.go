@@ -57,6 +57,7 @@ func (s *Server) openSecrets() error {
 	if err != nil {
 		return fmt.Errorf("load master key: %w", err)
 	}
+	s.sealer = b
 	s.secrets = &secretStore{Store: secrets.New(s.store, b, secrets.Options{Region: s.cfg.Region, Account: s.cfg.AccountID}), grace: s.cfg.Rotation.GraceWindow}
 	s.ids = identity.New(s.store, b, s.cfg.AccountID)
 	return nil

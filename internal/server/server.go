@@ -15,7 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/apigw"
 	"github.com/sqlgate/sqlgate/internal/arn"
+	"github.com/sqlgate/sqlgate/internal/barrier"
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/dataapi"
 	"github.com/sqlgate/sqlgate/internal/endpoints"
@@ -65,6 +67,8 @@ type Server struct {
 	proxyRT   *proxyRuntime
 	ids       *identity.Store
 	endpoints *endpoints.Handler // SQL-backed HTTP endpoints (endpoints.go)
+	apigwAPI  *apigw.API         // their API keys and usage plans, online
+	sealer    *barrier.Barrier   // the secret barrier (secrets.go)
 	console   http.Handler       // the web console at /console/ (console.go)
 	// workloads and credsHandler issue workload credentials (workloads.go).
 	workloads    *workload.Store
@@ -212,6 +216,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.bg.GoLoop(bgCtx, "secret-rotation", s.rotator.Run)
 	s.bg.GoLoop(bgCtx, "rds-watcher", s.watchRDS)
 	s.bg.GoLoop(bgCtx, "proxy-runtime", s.proxyRT.run)
+	s.bg.GoLoop(bgCtx, "api-key-watcher", s.watchEndpointKeys)
 	s.bg.GoLoop(bgCtx, "secret-watcher", func(ctx context.Context) {
 		if err := s.secrets.Run(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("secret cache watcher stopped", "err", err)

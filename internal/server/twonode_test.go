@@ -18,43 +18,29 @@ import (
 	"github.com/sqlgate/sqlgate/internal/config"
 )
 
-// pgStateDSN creates a schema of its own for the test, dropped at its end,
-// and returns a DSN whose search_path selects it, so concurrent runs share
-// neither the state table nor its NOTIFY channel.
-func pgStateDSN(t *testing.T) string {
-	t.Helper()
-	return testdb.PGSchemaURL(t, "sqlgate_twonode_test_")
-}
-
 // startNode starts a server on the shared PostgreSQL state dsn, with the
 // cache watchers Run would start.
 func startNode(t *testing.T, dsn string) *testEnv {
 	t.Helper()
-	cfg := configFor()
+	return startNodeWith(t, dsn, configFor())
+}
+
+// startNodeWith is startNode over cfg.
+func startNodeWith(t *testing.T, dsn string, cfg *config.Config) *testEnv {
+	t.Helper()
 	cfg.State = config.State{Driver: "postgres", DSN: dsn}
 	e := newTestEnv(t, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{}, 2)
+	done := make(chan struct{}, 3)
 	go func() { e.srv.ids.Run(ctx, e.srv.log); done <- struct{}{} }()
 	go func() { _ = e.srv.secrets.Run(ctx); done <- struct{}{} }()
-	t.Cleanup(func() { cancel(); <-done; <-done }) // before the server closes
+	go func() { e.srv.watchEndpointKeys(ctx); done <- struct{}{} }()
+	t.Cleanup(func() { cancel(); <-done; <-done; <-done }) // before the server closes
 	return e
 }
 
-// within polls ok until it holds or d passes.
-func within(t *testing.T, d time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, d)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestServer_TwoNodes(t *testing.T) {
-	dsn := pgStateDSN(t)
+	dsn := testdb.PGSchemaURL(t, "sqlgate_twonode_test_")
 	key := make([]byte, barrier.KeySize)
 	_, _ = rand.Read(key)
 	t.Setenv(barrier.EnvMasterKey, base64.StdEncoding.EncodeToString(key))
@@ -81,15 +67,15 @@ func TestServer_TwoNodes(t *testing.T) {
 	t.Run("policy change on B applies on A", func(t *testing.T) {
 		b.iamOK(t, creds{}, "PutUserPolicy", "UserName", "fn", "PolicyName", "deny", "PolicyDocument",
 			`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"rds-data:*","Resource":"*"}]}`)
-		within(t, time.Second, "deny on A", func() bool { return exec(a, fn).Status == http.StatusForbidden })
+		testdb.Eventually(t, time.Second, 10*time.Millisecond, "deny on A", func() bool { return exec(a, fn).Status == http.StatusForbidden })
 		b.iamOK(t, creds{}, "DeleteUserPolicy", "UserName", "fn", "PolicyName", "deny")
-		within(t, time.Second, "allow again on A", func() bool { return exec(a, fn).Status == http.StatusOK })
+		testdb.Eventually(t, time.Second, 10*time.Millisecond, "allow again on A", func() bool { return exec(a, fn).Status == http.StatusOK })
 	})
 	t.Run("deactivated on B stops on A", func(t *testing.T) {
 		b.iamOK(t, creds{}, "UpdateAccessKey", "UserName", "fn", "AccessKeyId", fn.akid, "Status", "Inactive")
-		within(t, time.Second, "inactive on A", func() bool { return exec(a, fn).Status == http.StatusForbidden })
+		testdb.Eventually(t, time.Second, 10*time.Millisecond, "inactive on A", func() bool { return exec(a, fn).Status == http.StatusForbidden })
 		b.iamOK(t, creds{}, "UpdateAccessKey", "UserName", "fn", "AccessKeyId", fn.akid, "Status", "Active")
-		within(t, time.Second, "active on A", func() bool { return exec(a, fn).Status == http.StatusOK })
+		testdb.Eventually(t, time.Second, 10*time.Millisecond, "active on A", func() bool { return exec(a, fn).Status == http.StatusOK })
 	})
 	t.Run("key deleted on A stops on both within 1s", func(t *testing.T) {
 		// Both nodes have the key cached.
@@ -102,7 +88,7 @@ func TestServer_TwoNodes(t *testing.T) {
 		if r := exec(a, fn); r.Status != http.StatusForbidden {
 			t.Errorf("node A after delete: %d %s", r.Status, r.Body)
 		}
-		within(t, time.Second, "deleted on B", func() bool {
+		testdb.Eventually(t, time.Second, 10*time.Millisecond, "deleted on B", func() bool {
 			r := exec(b, fn)
 			return r.Status == http.StatusForbidden && r.Type == "UnrecognizedClientException"
 		})
@@ -117,7 +103,7 @@ func TestServer_TwoNodes(t *testing.T) {
 			SecretString: aws.String(`{"username":"u","password":"pw2"}`)}); err != nil {
 			t.Fatal(err)
 		}
-		within(t, time.Second, "new value on B", func() bool {
+		testdb.Eventually(t, time.Second, 10*time.Millisecond, "new value on B", func() bool {
 			got, err := b.secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("shared")})
 			return err == nil && strings.Contains(*got.SecretString, "pw2")
 		})

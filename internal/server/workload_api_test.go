@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/barrier"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 	"github.com/sqlgate/sqlgate/internal/workload"
 )
 
@@ -71,7 +72,7 @@ func TestWorkloadAPI(t *testing.T) {
 // TestWorkloadRevokeTwoNodes: credentials issued by node A; revoking the
 // role's sessions on node B stops them on A within a second.
 func TestWorkloadRevokeTwoNodes(t *testing.T) {
-	dsn := pgStateDSN(t)
+	dsn := testdb.PGSchemaURL(t, "sqlgate_twonode_test_")
 	key := make([]byte, barrier.KeySize)
 	_, _ = rand.Read(key)
 	t.Setenv(barrier.EnvMasterKey, base64.StdEncoding.EncodeToString(key))
@@ -102,7 +103,7 @@ func TestWorkloadRevokeTwoNodes(t *testing.T) {
 	if r := workloadCall(t, b, creds{}, "RevokeRoleSessions", map[string]any{"RoleName": "FunctionRole"}); r.Status != http.StatusOK {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
-	within(t, time.Second, "revoked on A", func() bool { return exec(a).Status == http.StatusForbidden })
+	testdb.Eventually(t, time.Second, 10*time.Millisecond, "revoked on A", func() bool { return exec(a).Status == http.StatusForbidden })
 	if r := exec(b); r.Status != http.StatusForbidden {
 		t.Fatalf("node B: %d %s", r.Status, r.Body)
 	}

@@ -6,7 +6,6 @@ package sigv4
 // so a verification costs no per-header allocations.
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -61,11 +60,7 @@ func (in *signingInput) signature(key []byte) ([sha256.Size]byte, error) {
 	b = append(b, '\n')
 	b = hex.AppendEncode(b, sum[:])
 	*bp = b
-	mac := hmac.New(sha256.New, key)
-	mac.Write(b)
-	var out [sha256.Size]byte
-	mac.Sum(out[:0])
-	return out, nil
+	return hmacSHA256(key, b), nil
 }
 
 func appendScope(b []byte, date, region, service string) []byte {

@@ -1,7 +1,6 @@
 package sigv4
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"sync"
 )
@@ -52,9 +51,5 @@ func deriveKey(secret, date, region, service string) [sha256.Size]byte {
 }
 
 func hmacSum(key []byte, data string) [sha256.Size]byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(data))
-	var out [sha256.Size]byte
-	m.Sum(out[:0])
-	return out
+	return hmacSHA256(key, []byte(data))
 }

@@ -71,6 +71,11 @@ func (c *claim) setHeaderDate(h http.Header) error {
 	var t time.Time
 	var err error
 	if s := h.Get("X-Amz-Date"); s != "" {
+		if ft, ok := parseAmzDate(s); ok {
+			c.signedAt = ft
+			c.in.amzDate = s // already in the canonical form
+			return c.checkScopeDay()
+		}
 		t, err = time.Parse(timeFormat, s)
 	} else if s := h.Get("Date"); s != "" {
 		t, err = http.ParseTime(s)
@@ -88,6 +93,10 @@ func (c *claim) setHeaderDate(h http.Header) error {
 func (c *claim) setDate(t time.Time) error {
 	c.signedAt = t.UTC()
 	c.in.amzDate = stamp(t)
+	return c.checkScopeDay()
+}
+
+func (c *claim) checkScopeDay() error {
 	if day := c.in.amzDate[:8]; day != c.in.date {
 		return c.fail(CodeInvalidSignature, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '"+
 			c.in.date+"' != '"+day+"', from '"+c.in.amzDate+"'.")

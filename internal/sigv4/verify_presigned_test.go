@@ -22,7 +22,7 @@ type rdsToken struct {
 	at      time.Time // its X-Amz-Date
 }
 
-func loadTokens(t *testing.T) []rdsToken {
+func loadTokens(t testing.TB) []rdsToken {
 	t.Helper()
 	f, err := os.Open("testdata/rds-db-tokens.txt")
 	if err != nil {

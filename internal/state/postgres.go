@@ -2,7 +2,6 @@ package state
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -222,13 +221,7 @@ func (p *Postgres) Get(ctx context.Context, ns, key string) ([]byte, error) {
 	err := withConn(ctx, p.pool, func(c *pgx.Conn) error {
 		return c.QueryRow(ctx, p.q.get, ns, key).Scan(&val)
 	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get %s/%s: %w", ns, key, err)
-	}
-	return val, nil
+	return getResult(ns, key, val, err, pgx.ErrNoRows)
 }
 
 // Put implements Store.
@@ -330,33 +323,24 @@ func (p *Postgres) Update(ctx context.Context, ns, key string, fn func(old []byt
 	if _, err := tx.Exec(ctx, p.q.lock, lock); err != nil {
 		return fmt.Errorf("update %s/%s: lock: %w", ns, key, err)
 	}
-	var old []byte
-	err = tx.QueryRow(ctx, p.q.read, ns, key).Scan(&old)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		old = nil
-	case err != nil:
-		return fmt.Errorf("update %s/%s: read: %w", ns, key, err)
-	case old == nil:
-		old = []byte{} // present but empty: distinguish from absent
-	}
-	val, err := fn(old)
-	if err != nil {
-		return err
-	}
 	payload := notifyPayload(ns, key)
-	if val == nil {
-		_, err = tx.Exec(ctx, p.q.del, ns, key, p.channel, payload)
-	} else {
-		_, err = tx.Exec(ctx, p.q.put, ns, key, val, lock, p.channel, payload)
-	}
-	if err != nil {
-		return fmt.Errorf("update %s/%s: write: %w", ns, key, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("update %s/%s: commit: %w", ns, key, err)
-	}
-	return nil
+	return update(ns, key, rowTx{
+		read: func() ([]byte, error) {
+			var old []byte
+			err := tx.QueryRow(ctx, p.q.read, ns, key).Scan(&old)
+			return old, err
+		},
+		noRows: pgx.ErrNoRows,
+		put: func(val []byte) error {
+			_, err := tx.Exec(ctx, p.q.put, ns, key, val, lock, p.channel, payload)
+			return err
+		},
+		del: func() error {
+			_, err := tx.Exec(ctx, p.q.del, ns, key, p.channel, payload)
+			return err
+		},
+		commit: func() error { return tx.Commit(ctx) },
+	}, fn)
 }
 
 // Ping implements Store.

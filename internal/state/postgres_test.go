@@ -13,16 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// pgURL returns the test server URL; see CONTRIBUTING.md "Testing".
-
-// pgSchemaDSN creates a schema of its own for the test, dropped at its end,
-// and returns a DSN whose search_path selects it, so that concurrent test
-// runs on one database neither share a table nor a NOTIFY channel.
-func pgSchemaDSN(t *testing.T) string {
-	t.Helper()
-	return testdb.PGSchemaURL(t, "sqlgate_state_test_")
-}
-
 func openPG(t *testing.T, dsn string) *Postgres {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -37,7 +27,7 @@ func openPG(t *testing.T, dsn string) *Postgres {
 
 // pgBackend opens handles on one new schema per test.
 func pgBackend(t *testing.T) func() Store {
-	dsn := pgSchemaDSN(t)
+	dsn := testdb.PGSchemaURL(t, "sqlgate_state_test_")
 	return func() Store { return openPG(t, dsn) }
 }
 
@@ -46,7 +36,7 @@ func TestPostgres_Store(t *testing.T) {
 }
 
 func TestOpenPostgres(t *testing.T) {
-	dsn := pgSchemaDSN(t)
+	dsn := testdb.PGSchemaURL(t, "sqlgate_state_test_")
 	t.Run("concurrent first start", func(t *testing.T) {
 		const nodes = 8
 		var wg sync.WaitGroup
@@ -92,10 +82,10 @@ func TestPostgres_Watch(t *testing.T) {
 		testWatch(t, a, b.(*Postgres))
 	})
 	t.Run("Close", func(t *testing.T) {
-		testWatchClose(t, openPG(t, pgSchemaDSN(t)))
+		testWatchClose(t, openPG(t, testdb.PGSchemaURL(t, "sqlgate_state_test_")))
 	})
 	t.Run("cannot listen", func(t *testing.T) {
-		p := openPG(t, pgSchemaDSN(t))
+		p := openPG(t, testdb.PGSchemaURL(t, "sqlgate_state_test_"))
 		p.connCfg = p.connCfg.Copy()
 		p.connCfg.Port, p.connCfg.Fallbacks = 1, nil
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -111,7 +101,7 @@ func TestPostgres_Watch(t *testing.T) {
 // that the watcher reports the gap and then hears later writes.
 func TestPostgres_WatchReconnect(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgSchemaDSN(t)
+	dsn := testdb.PGSchemaURL(t, "sqlgate_state_test_")
 	a, b := openPG(t, dsn), openPG(t, dsn)
 	pids := make(chan uint32, 16)
 	b.testHookListen = func(pid uint32) { pids <- pid }

@@ -3,7 +3,6 @@ package state
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -69,13 +68,7 @@ func OpenSQLite(path string) (*SQLite, error) {
 func (s *SQLite) Get(ctx context.Context, ns, key string) ([]byte, error) {
 	var val []byte
 	err := s.db.QueryRowContext(ctx, `SELECT val FROM kv WHERE ns = ? AND key = ?`, ns, key).Scan(&val)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get %s/%s: %w", ns, key, err)
-	}
-	return val, nil
+	return getResult(ns, key, val, err, sql.ErrNoRows)
 }
 
 // Put implements Store.
@@ -143,31 +136,26 @@ func (s *SQLite) Update(ctx context.Context, ns, key string, fn func(old []byte)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
 
-	var old []byte
-	err = tx.QueryRowContext(ctx, `SELECT val FROM kv WHERE ns = ? AND key = ?`, ns, key).Scan(&old)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		old = nil
-	case err != nil:
-		return fmt.Errorf("update %s/%s: read: %w", ns, key, err)
-	case old == nil:
-		old = []byte{} // present but empty: distinguish from absent
-	}
-	val, err := fn(old)
+	err = update(ns, key, rowTx{
+		read: func() ([]byte, error) {
+			var old []byte
+			err := tx.QueryRowContext(ctx, `SELECT val FROM kv WHERE ns = ? AND key = ?`, ns, key).Scan(&old)
+			return old, err
+		},
+		noRows: sql.ErrNoRows,
+		put: func(val []byte) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO kv (ns, key, val) VALUES (?, ?, ?)
+				ON CONFLICT (ns, key) DO UPDATE SET val = excluded.val`, ns, key, val)
+			return err
+		},
+		del: func() error {
+			_, err := tx.ExecContext(ctx, `DELETE FROM kv WHERE ns = ? AND key = ?`, ns, key)
+			return err
+		},
+		commit: tx.Commit,
+	}, fn)
 	if err != nil {
 		return err
-	}
-	if val == nil {
-		_, err = tx.ExecContext(ctx, `DELETE FROM kv WHERE ns = ? AND key = ?`, ns, key)
-	} else {
-		_, err = tx.ExecContext(ctx, `INSERT INTO kv (ns, key, val) VALUES (?, ?, ?)
-			ON CONFLICT (ns, key) DO UPDATE SET val = excluded.val`, ns, key, val)
-	}
-	if err != nil {
-		return fmt.Errorf("update %s/%s: write: %w", ns, key, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("update %s/%s: commit: %w", ns, key, err)
 	}
 	s.watch.notify(ns, key)
 	return nil

@@ -121,13 +121,25 @@ func NeedTool(tb testing.TB, ok bool, what string) {
 }
 
 // Eventually polls cond every interval until it holds, failing the test
-// with what after d. It is the one place tests wait by polling.
+// with what after d. With EventuallyState it is the one place tests wait
+// by polling.
 func Eventually(tb testing.TB, d, every time.Duration, what string, cond func() bool) {
 	tb.Helper()
+	EventuallyState(tb, d, every, func() (bool, string) { return cond(), what })
+}
+
+// EventuallyState is Eventually for a condition that also describes the
+// state it saw; the failure reports the last description.
+func EventuallyState(tb testing.TB, d, every time.Duration, cond func() (ok bool, state string)) {
+	tb.Helper()
 	deadline := time.Now().Add(d)
-	for !cond() {
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("%s: not within %v", what, d)
+			tb.Fatalf("%s: not within %v", state, d)
 		}
 		time.Sleep(every)
 	}

@@ -208,18 +208,11 @@ func TestConn_ExecTimeout(t *testing.T) {
 	}
 	// The statement is gone on the server, and the connection is still usable.
 	obs := connect(t)
-	deadline := time.Now().Add(2 * time.Second)
-	for {
+	testdb.Eventually(t, 2*time.Second, 50*time.Millisecond, "SLEEP gone from the server", func() bool {
 		res := mustExec(t, obs, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = :id AND INFO LIKE 'SELECT SLEEP%'",
 			engine.Param{Name: "id", Value: engine.Long(c.ID())})
-		if res.Rows[0][0].Long == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("SLEEP still running on the server")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return res.Rows[0][0].Long == 0
+	})
 	if c.Broken() {
 		t.Fatal("connection broken after KILL QUERY")
 	}

@@ -41,15 +41,11 @@ func precision(oid uint32, typmod int32) int32 {
 		return 10
 	case oidInt8:
 		return 19
-	case oidFloat4:
-		return 8
-	case oidFloat8:
-		return 17
+	case oidFloat4, oidFloat8:
+		return floatDigits(oid)
 	case oidNumeric:
-		if typmod == -1 {
-			return 0
-		}
-		return ((typmod - 4) >> 16) & 0xffff
+		p, _ := numericMods(typmod)
+		return p
 	case oidChar, oidBool:
 		return 1
 	case oidBpchar, oidVarchar:
@@ -104,15 +100,11 @@ func displaySize(oid uint32, typmod int32) int32 {
 // scale mirrors pgjdbc TypeInfoCache.getScale.
 func scale(oid uint32, typmod int32) int32 {
 	switch oid {
-	case oidFloat4:
-		return 8
-	case oidFloat8:
-		return 17
+	case oidFloat4, oidFloat8:
+		return floatDigits(oid)
 	case oidNumeric:
-		if typmod == -1 {
-			return 0
-		}
-		return (typmod - 4) & 0xffff
+		_, sc := numericMods(typmod)
+		return sc
 	case oidTime, oidTimetz, oidTimestamp, oidTimestamptz:
 		if typmod == -1 {
 			return 6
@@ -121,6 +113,23 @@ func scale(oid uint32, typmod int32) int32 {
 	default:
 		return 0
 	}
+}
+
+// floatDigits is pgjdbc's precision and scale of float4 and float8.
+func floatDigits(oid uint32) int32 {
+	if oid == oidFloat4 {
+		return 8
+	}
+	return 17
+}
+
+// numericMods splits a numeric typmod into precision and scale; both are
+// 0 for an unconstrained numeric (typmod -1).
+func numericMods(typmod int32) (precision, scale int32) {
+	if typmod == -1 {
+		return 0, 0
+	}
+	return ((typmod - 4) >> 16) & 0xffff, (typmod - 4) & 0xffff
 }
 
 func isSigned(oid uint32) bool {

@@ -39,6 +39,8 @@ type Conn struct {
 	// discardSeq: a Reset owes DISCARD SEQUENCES, sent before the next
 	// statement that could read sequence state (Exec) or Begin.
 	discardSeq bool
+
+	stmts stmtCache // prepared statements (stmtcache.go)
 }
 
 type lastResult struct {
@@ -49,7 +51,8 @@ type lastResult struct {
 var _ engine.Conn = (*Conn)(nil)
 
 func newConn(pg *pgconn.PgConn) *Conn {
-	c := &Conn{pg: pg, types: map[uint32]typeInfo{}, attrs: map[attrKey]attrInfo{}}
+	c := &Conn{pg: pg, types: map[uint32]typeInfo{}, attrs: map[attrKey]attrInfo{},
+		stmts: stmtCache{m: map[string]*pgconn.StatementDescription{}, seen: map[string]struct{}{}}}
 	c.snapshot()
 	return c
 }
@@ -83,7 +86,10 @@ func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxB
 	if eff > c.effect {
 		c.effect = eff
 	}
-	raw, err := c.run(ctx, st.SQL, bp, maxBytes, discardFirst)
+	raw, err := c.run(ctx, st.SQL, bp, maxBytes, discardFirst, eff)
+	if eff >= engine.EffectSession || (err == nil && isDDL(raw.tag)) {
+		c.stmts.forget(false) // may have dropped or reshaped what is cached
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -93,12 +99,18 @@ func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxB
 	return c.build(ctx, raw)
 }
 
-// run sends one statement and reads its whole response. With
+// run sends one statement and reads its whole response, through the
+// statement cache when eff allows (stmtcache.go). With
 // discardFirst, the DISCARD SEQUENCES a Reset left pending goes first in
 // the same round trip (a pipeline with a sync between them, so the
 // statement runs outside the discard's implicit transaction).
-func (c *Conn) run(ctx context.Context, sql string, bp boundParams, maxBytes int, discardFirst bool) (rawResult, error) {
+func (c *Conn) run(ctx context.Context, sql string, bp boundParams, maxBytes int, discardFirst bool, eff engine.Effect) (rawResult, error) {
 	if !discardFirst {
+		if cacheable(eff) {
+			if res, ok, err := c.runCached(ctx, sql, bp, maxBytes); ok {
+				return res, err
+			}
+		}
 		return c.read(ctx, c.pg.ExecParams(ctx, sql, bp.values, bp.oids, bp.formats, nil), maxBytes)
 	}
 	pl := c.pg.StartPipeline(ctx)

@@ -12,7 +12,6 @@ import (
 )
 
 func TestConn_Exec_params(t *testing.T) {
-	needParser(t)
 	c := connect(t)
 	S := engine.String
 	tests := []struct {

@@ -15,11 +15,11 @@ import (
 )
 
 // pgURL returns the test server URL; see CONTRIBUTING.md "Testing".
-func pgURL(t *testing.T) string { t.Helper(); return testdb.PGURL(t) }
+func pgURL(t testing.TB) string { t.Helper(); return testdb.PGURL(t) }
 
 // testServer splits the test URL into an Engine and the credentials of its
 // database.
-func testServer(t *testing.T) (*Engine, engine.Credentials) {
+func testServer(t testing.TB) (*Engine, engine.Credentials) {
 	t.Helper()
 	u, err := url.Parse(pgURL(t))
 	if err != nil {
@@ -46,16 +46,6 @@ func connect(t *testing.T) *Conn {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c.(*Conn)
-}
-
-// needParser skips tests of ":name" placeholders while engine.Rewrite is
-// still the stub that returns SQL unchanged.
-func needParser(t *testing.T) {
-	t.Helper()
-	st, err := engine.Rewrite("SELECT :a", engine.DialectPostgres)
-	if err != nil || st.SQL == "SELECT :a" {
-		t.Skip("engine.Rewrite is still the stub")
-	}
 }
 
 func exec(t *testing.T, c *Conn, sql string, params ...engine.Param) *engine.Result {

@@ -81,7 +81,8 @@ func (c *Conn) Reset(ctx context.Context) error {
 		if _, err := c.simple(ctx, "DISCARD ALL"); err != nil {
 			return fmt.Errorf("reset: %w", err)
 		}
-		c.resetCaches() // temporary types and tables are gone
+		c.resetCaches()      // temporary types and tables are gone
+		c.stmts.forget(true) // and so are the prepared statements
 		c.discardSeq = false
 	}
 	if c.pg.TxStatus() != 'I' || c.paramsChanged() {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sqlgate/sqlgate/internal/mysqlwire"
+	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
 )
 
 // TestSession_Auth: every auth path against the auth
@@ -20,8 +21,8 @@ func TestSession_Auth(t *testing.T) {
 	ok := []struct{ name, dsn string }{
 		{"native", dsn(user, pw, "")},
 		{"native over tls", dsn(user, pw, "tls=skip-verify")},
-		{"iam token via clear_password switch", dsn(user, fmt.Sprintf(goodToken, user), "allowCleartextPasswords=true")},
-		{"iam token over tls", dsn(user, fmt.Sprintf(goodToken, user), "allowCleartextPasswords=true&tls=skip-verify")},
+		{"iam token via clear_password switch", dsn(user, proxytest.Token(user), "allowCleartextPasswords=true")},
+		{"iam token over tls", dsn(user, proxytest.Token(user), "allowCleartextPasswords=true&tls=skip-verify")},
 	}
 	for _, tc := range ok {
 		t.Run(tc.name, func(t *testing.T) {
@@ -35,7 +36,7 @@ func TestSession_Auth(t *testing.T) {
 		{"wrong password", dsn(user, "nope", "allowCleartextPasswords=true")},
 		{"unknown user", dsn("nobody", pw, "allowCleartextPasswords=true")},
 		{"bad iam token", dsn(user, "127.0.0.1:13307/?Action=connect&DBUser="+user+"&X-Amz-Signature=bad", "allowCleartextPasswords=true")},
-		{"token for another user", dsn(user, fmt.Sprintf(goodToken, "other"), "allowCleartextPasswords=true")},
+		{"token for another user", dsn(user, proxytest.Token("other"), "allowCleartextPasswords=true")},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,7 +121,7 @@ func TestSession_IAMRequired(t *testing.T) {
 	if err := ping(tp.dsn("allowCleartextPasswords=true")); mysqlErrNo(err) != erAccessDenied {
 		t.Fatalf("password with iam_auth required: %v, want 1045", err)
 	}
-	tok := fmt.Sprintf("%s:%s@tcp(%s)/%s?allowCleartextPasswords=true", tp.db.User, fmt.Sprintf(goodToken, tp.db.User), tp.addr, tp.db.DBName)
+	tok := fmt.Sprintf("%s:%s@tcp(%s)/%s?allowCleartextPasswords=true", tp.db.User, proxytest.Token(tp.db.User), tp.addr, tp.db.DBName)
 	if err := ping(tok); err != nil {
 		t.Fatalf("token: %v", err)
 	}

@@ -1,14 +1,10 @@
 package mysqlproxy
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
-	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,100 +13,27 @@ import (
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/metrics"
 	"github.com/sqlgate/sqlgate/internal/proxy"
+	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
-// mysqlDSN returns the test database, skipping when none is configured
-// and failing when CI provisioned one (SQLGATE_REQUIRE_DB).
+// mysqlDSN returns the test database (testdb.MySQLDSN), parsed.
 func mysqlDSN(t testing.TB) *mysql.Config {
 	t.Helper()
-	dsn := os.Getenv("SQLGATE_TEST_MYSQL_DSN")
-	if dsn == "" {
-		if os.Getenv("SQLGATE_REQUIRE_DB") != "" {
-			t.Fatal("SQLGATE_TEST_MYSQL_DSN unset")
-		}
-		t.Skip("no MySQL configured (SQLGATE_TEST_MYSQL_DSN)")
-	}
-	cfg, err := mysql.ParseDSN(dsn)
+	cfg, err := mysql.ParseDSN(testdb.MySQLDSN(t))
 	if err != nil {
 		t.Fatalf("parse SQLGATE_TEST_MYSQL_DSN: %v", err)
 	}
 	return cfg
 }
 
-// fakeSecrets maps secret ids to SecretString JSON.
-type fakeSecrets struct {
-	mu sync.Mutex // guards m
-	m  map[string]string
-}
-
-func (f *fakeSecrets) SecretString(_ context.Context, id string) (string, string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	v, ok := f.m[id]
-	if !ok {
-		return "", "", errors.New("secret not found")
-	}
-	return "arn:aws:secretsmanager:us-east-1:000000000000:secret:" + id, v, nil
-}
-
-// fakeBudget is a max_connections budget of n slots.
-type fakeBudget struct{ ch chan struct{} }
-
-func newBudget(n int) *fakeBudget { return &fakeBudget{ch: make(chan struct{}, n)} }
-
-func (b *fakeBudget) Reserve(ctx context.Context) (func(), error) {
-	select {
-	case b.ch <- struct{}{}:
-		var once sync.Once
-		return func() { once.Do(func() { <-b.ch }) }, nil
-	default:
-	}
-	select {
-	case b.ch <- struct{}{}:
-		var once sync.Once
-		return func() { once.Do(func() { <-b.ch }) }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// fakeTokens accepts tokens ending in X-Amz-Signature=good for DBUser=user.
-type fakeTokens struct{}
-
-const goodToken = "127.0.0.1:13307/?Action=connect&DBUser=%s&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=good"
-
-func (fakeTokens) VerifyDBToken(_ context.Context, token, _, user string) error {
-	if token == fmt.Sprintf(goodToken, user) {
-		return nil
-	}
-	return errors.New("bad signature")
-}
-
-// syncBuffer is a log sink safe for concurrent sessions.
-type syncBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type testProxy struct {
 	srv    *Server
 	addr   string
 	db     *mysql.Config // the backend
-	logs   *syncBuffer
+	logs   *testdb.LogBuffer
 	reg    *metrics.Registry
-	budget *fakeBudget
+	budget *proxytest.Budget
 	relay  *faultRelay
 }
 
@@ -143,7 +66,7 @@ func startProxy(t testing.TB, o proxyOpts) *testProxy {
 	var relay *faultRelay
 	if o.relay {
 		relay = newFaultRelay(t, db.Addr)
-		addr = relay.addr()
+		addr = relay.Addr()
 	}
 	cl := config.Cluster{Name: "my", Engine: "mysql", Address: addr, Database: db.DBName, MaxConnections: o.pool,
 		Proxy: &config.Proxy{Listen: "127.0.0.1:0", AuthSecrets: []string{"app-db"}, IAMAuth: o.iam,
@@ -152,31 +75,17 @@ func startProxy(t testing.TB, o proxyOpts) *testProxy {
 	if o.noDatabase {
 		cl.Database = ""
 	}
-	logs := &syncBuffer{}
-	tp := &testProxy{db: db, logs: logs, reg: metrics.NewRegistry(), budget: newBudget(o.pool), relay: relay}
+	log, logs := proxytest.Logger()
+	tp := &testProxy{db: db, logs: logs, reg: metrics.NewRegistry(), budget: proxytest.NewBudget(o.pool), relay: relay}
 	srv, err := New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: tp.budget,
-		Secrets: &fakeSecrets{m: map[string]string{"app-db": secret}}, Tokens: fakeTokens{}, Metrics: tp.reg,
-		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+		Secrets: proxytest.NewSecrets(map[string]string{"app-db": secret}), Tokens: proxytest.Tokens{}, Metrics: tp.reg, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if o.plugin != "" {
 		srv.greetPlugin = o.plugin
 	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	tp.srv, tp.addr = srv, srv.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		_ = srv.Shutdown(sctx)
-		cancel()
-		<-done
-	})
+	tp.srv, tp.addr = srv, proxytest.Serve(t, srv)
 	return tp
 }
 
@@ -255,13 +164,7 @@ func mysqlErrNo(err error) uint16 {
 // waitIdle waits until no backend is borrowed (sessions end asynchronously).
 func (tp *testProxy) waitIdle(t testing.TB) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for tp.srv.PoolStats().Busy != 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("backends still borrowed: %+v", tp.srv.PoolStats())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testdb.Eventually(t, 3*time.Second, 10*time.Millisecond, "no backend borrowed", func() bool { return tp.srv.PoolStats().Busy == 0 })
 }
 
 // ping opens one connection with dsn and pings.

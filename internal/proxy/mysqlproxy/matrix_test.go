@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // TestServer_Storm at CI scale: 1,000 short-lived clients (one
@@ -21,21 +23,7 @@ func TestServer_Storm(t *testing.T) {
 	db := tp.open(t, "")
 	db.SetMaxIdleConns(0) // every query opens and closes a client connection
 	db.SetMaxOpenConns(200)
-	var maxBackends atomic.Int64
-	stop := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Millisecond):
-				st := tp.srv.PoolStats()
-				if n := int64(st.Busy + st.Idle); n > maxBackends.Load() {
-					maxBackends.Store(n)
-				}
-			}
-		}
-	}()
+	peak := proxytest.Peak(func() int64 { st := tp.srv.PoolStats(); return int64(st.Busy + st.Idle) })
 	var wg sync.WaitGroup
 	var failed atomic.Int64
 	var firstErr atomic.Value
@@ -57,11 +45,11 @@ func TestServer_Storm(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	close(stop)
+	maxBackends := peak()
 	if n := failed.Load(); n > 0 {
 		t.Fatalf("%d of %d clients failed, first: %v", n, clients, firstErr.Load())
 	}
-	if m := maxBackends.Load(); m > backends {
+	if m := maxBackends; m > backends {
 		t.Fatalf("%d backend connections, budget %d", m, backends)
 	}
 	tp.waitIdle(t)
@@ -128,8 +116,8 @@ func TestServer_BackendRestart(t *testing.T) {
 	mustExec(t, inTx, "BEGIN")
 	mustExec(t, inTx, "SELECT 1")
 
-	tp.relay.setDown(true)
-	tp.relay.cut()
+	tp.relay.SetMode(proxytest.Refuse)
+	tp.relay.Reset()
 	_, err := inTx.ExecContext(context.Background(), "SELECT 1")
 	if mysqlErrNo(err) != crServerLost {
 		t.Fatalf("statement in a broken transaction: %v, want 2013", err)
@@ -142,11 +130,11 @@ func TestServer_BackendRestart(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("failing while down took %v (want fail-fast)", d)
 	}
-	tp.relay.setDown(false)
-	time.Sleep(1100 * time.Millisecond) // pool retry delay
-	if got := queryString(t, idle, "SELECT 2"); got != "2" {
-		t.Fatalf("after restart: %q", got)
-	}
+	tp.relay.SetMode(proxytest.Pass)
+	testdb.Eventually(t, 10*time.Second, 50*time.Millisecond, "statements work after the restart (pool retry delay)", func() bool {
+		var n int
+		return idle.QueryRowContext(context.Background(), "SELECT 2").Scan(&n) == nil && n == 2
+	})
 }
 
 var (
@@ -217,7 +205,7 @@ func TestSession_ClientGone(t *testing.T) {
 		mustExec(t, c, "BEGIN")
 		before := tp.relay.count("ROLLBACK")
 		go func() { _, _ = c.ExecContext(context.Background(), "SELECT SLEEP(30)") }()
-		time.Sleep(200 * time.Millisecond)
+		testdb.Eventually(t, 5*time.Second, 10*time.Millisecond, "SLEEP(30) running", func() bool { return tp.runningSession("SLEEP(30)") != 0 })
 		start := time.Now()
 		_ = nc.Close()
 		tp.waitIdle(t)
@@ -251,7 +239,7 @@ func TestServer_Shutdown(t *testing.T) {
 		defer cancel()
 		done <- tp.srv.Shutdown(ctx)
 	}()
-	time.Sleep(100 * time.Millisecond)
+	testdb.Eventually(t, 5*time.Second, 10*time.Millisecond, "new clients refused (draining)", func() bool { return ping(tp.dsn("")) != nil })
 	mustExec(t, busy, "SELECT 2")
 	mustExec(t, busy, "COMMIT")
 	select {
@@ -288,14 +276,10 @@ func TestSession_KillQuery(t *testing.T) {
 		_, _ = bystander.ExecContext(context.Background(), "SELECT SLEEP(1)")
 		bystanderDone <- time.Since(s)
 	}()
-	deadline := time.Now().Add(3 * time.Second)
-	for victimID == 0 && time.Now().Before(deadline) {
+	testdb.Eventually(t, 3*time.Second, 10*time.Millisecond, "victim session running", func() bool {
 		victimID = tp.runningSession("SLEEP(20)")
-		time.Sleep(10 * time.Millisecond)
-	}
-	if victimID == 0 {
-		t.Fatal("victim session not found")
-	}
+		return victimID != 0
+	})
 	if _, err := killer.ExecContext(context.Background(), "KILL QUERY "+itoa(int64(victimID))); err != nil {
 		t.Fatalf("KILL QUERY: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 	"github.com/sqlgate/sqlgate/internal/proxy"
+	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
@@ -79,7 +80,7 @@ func TestSession_Protocol(t *testing.T) {
 		if got, want := strings.Fields(string(out)), []string{"42", "latin1", "mysql", "user"}; strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Fatalf("got %q, want %q", got, want)
 		}
-		token := fmt.Sprintf(goodToken, tp.db.User) // an IAM token as the password
+		token := proxytest.Token(tp.db.User) // an IAM token as the password
 		out, err = exec.Command("mariadb", "-h127.0.0.1", "-P"+port(tp.addr), "-u"+tp.db.User, "-p"+token,
 			"--ssl", "--batch", "--skip-column-names", "-e", "SELECT CURRENT_USER() IS NOT NULL").CombinedOutput()
 		if err != nil || strings.TrimSpace(string(out)) != "1" {

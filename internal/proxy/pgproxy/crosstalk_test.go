@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // churnDuration is how long the cross-talk test churns (at least 8 s;
@@ -124,7 +125,7 @@ func churn(t *testing.T, tp *testProxy, d time.Duration) {
 	if probes.Load() < minProbes {
 		t.Fatalf("only %d probes", probes.Load())
 	}
-	waitFor(t, 10*time.Second, "backends back", func() bool { return tp.srv.PoolStats().Busy == 0 })
+	testdb.Eventually(t, 10*time.Second, 10*time.Millisecond, "backends back", func() bool { return tp.srv.PoolStats().Busy == 0 })
 }
 
 // A client that leaves part-way through a protocol exchange: the proxy

@@ -1,45 +1,33 @@
 package pgproxy
 
 import (
-	"context"
 	"encoding/binary"
 	"io"
 	"log/slog"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/proxy"
+	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
 )
 
-var (
-	fuzzOnce sync.Once
-	fuzzAddr string
-)
-
-// fuzzServer is a proxy with an unreachable database and cached server
-// parameters, so arbitrary client bytes reach every local code path.
-func fuzzServer(t testing.TB) string {
-	fuzzOnce.Do(func() {
-		cl := config.Cluster{Name: "fuzz", Engine: "postgres", Address: "127.0.0.1:1", TLS: config.ClusterTLS{Mode: "disable"},
-			Proxy: &config.Proxy{Listen: "127.0.0.1:0", AuthSecrets: []string{"app"}, IAMAuth: "required",
-				MaxClientConnections: 1000, BorrowTimeout: 50 * time.Millisecond, IdleClientTimeout: time.Second}}
-		srv, err := New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: newBudget(2), Tokens: fakeTokens{},
-			Secrets: &fakeSecrets{m: map[string]string{"app": `{"username":"u","password":"p"}`}},
-			Log:     slog.New(slog.NewTextHandler(io.Discard, nil))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv.dial.params = map[string]string{"server_version": "15.0", "client_encoding": "UTF8"}
-		if err := srv.Listen(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { _ = srv.Serve(context.Background()) }()
-		fuzzAddr = srv.Addr().String()
-	})
-	return fuzzAddr
+// fuzzServer runs, until the fuzz test ends, a proxy with an unreachable
+// database and cached server parameters, so arbitrary client bytes reach
+// every local code path.
+func fuzzServer(f *testing.F) string {
+	cl := config.Cluster{Name: "fuzz", Engine: "postgres", Address: "127.0.0.1:1", TLS: config.ClusterTLS{Mode: "disable"},
+		Proxy: &config.Proxy{Listen: "127.0.0.1:0", AuthSecrets: []string{"app"}, IAMAuth: "required",
+			MaxClientConnections: 1000, BorrowTimeout: 50 * time.Millisecond, IdleClientTimeout: time.Second}}
+	srv, err := New(proxy.Deps{Cluster: cl, DataDir: f.TempDir(), Budget: proxytest.NewBudget(2), Tokens: proxytest.Tokens{},
+		Secrets: proxytest.NewSecrets(map[string]string{"app": `{"username":"u","password":"p"}`}),
+		Log:     slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		f.Fatal(err)
+	}
+	srv.dial.params = map[string]string{"server_version": "15.0", "client_encoding": "UTF8"}
+	return proxytest.Serve(f, srv)
 }
 
 func startupPacket(params ...string) []byte {
@@ -55,7 +43,7 @@ func startupPacket(params ...string) []byte {
 // when the first byte is 0, else as messages after a successful login.
 // The server must never panic or hang.
 func FuzzFrontend(f *testing.F) {
-	login := append(startupPacket("user", "u", "database", "d"), appendFrame(nil, 'p', []byte(iamToken("u")), []byte{0})...)
+	login := append(startupPacket("user", "u", "database", "d"), appendFrame(nil, 'p', []byte(proxytest.Token("u")), []byte{0})...)
 	seeds := [][]byte{
 		appendFrame(nil, 'Q', []byte("select 1"), []byte{0}),
 		appendFrame(nil, 'Q', []byte("deallocate s1; set search_path = x; listen y"), []byte{0}),
@@ -71,8 +59,8 @@ func FuzzFrontend(f *testing.F) {
 	}
 	f.Add(append([]byte{0}, startupPacket("user", "u", "options", "-c a=b --c=d")...))
 	f.Add([]byte{0, 0, 0, 0, 8, 4, 210, 22, 47})
+	addr := fuzzServer(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		addr := fuzzServer(t)
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)

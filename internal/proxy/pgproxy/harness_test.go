@@ -1,16 +1,10 @@
 package pgproxy
 
 import (
-	"github.com/sqlgate/sqlgate/internal/testdb"
-
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/url"
-	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,82 +12,16 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/proxy"
+	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
-
-func pgURL(t testing.TB) string {
-	t.Helper()
-	if u := os.Getenv("SQLGATE_TEST_PG_URL"); u != "" {
-		return u
-	}
-	if os.Getenv("SQLGATE_REQUIRE_DB") != "" {
-		t.Fatal("SQLGATE_TEST_PG_URL unset")
-	}
-	t.Skip("no PostgreSQL configured")
-	return ""
-}
-
-// fakeSecrets is a SecretReader over a map of id → JSON.
-type fakeSecrets struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func (f *fakeSecrets) SecretString(_ context.Context, id string) (string, string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	v, ok := f.m[id]
-	if !ok {
-		return "", "", errors.New("secret not found")
-	}
-	return "arn:aws:secretsmanager:us-east-1:000000000000:secret:" + id, v, nil
-}
-
-// fakeTokens accepts tokens equal to "Action=connect&X-Amz-Signature=ok-<user>".
-type fakeTokens struct{}
-
-func (fakeTokens) VerifyDBToken(_ context.Context, token, cluster, user string) error {
-	if token != iamToken(user) {
-		return errors.New("bad token")
-	}
-	return nil
-}
-
-func iamToken(user string) string {
-	return "127.0.0.1:5432/?Action=connect&DBUser=" + user + "&X-Amz-Signature=ok-" + user
-}
-
-// semBudget is a Budget of n slots.
-type semBudget struct{ ch chan struct{} }
-
-func newBudget(n int) *semBudget { return &semBudget{ch: make(chan struct{}, n)} }
-
-func (b *semBudget) Reserve(ctx context.Context) (func(), error) {
-	select {
-	case b.ch <- struct{}{}:
-		var once sync.Once
-		return func() { once.Do(func() { <-b.ch }) }, nil
-	default:
-	}
-	select {
-	case b.ch <- struct{}{}:
-		var once sync.Once
-		return func() { once.Do(func() { <-b.ch }) }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (b *semBudget) used() int { return len(b.ch) }
-
-// syncBuffer collects log output from concurrent goroutines.
-type syncBuffer = testdb.LogBuffer
 
 // testProxy is a running proxy in front of the test database.
 type testProxy struct {
 	srv    *Server
 	addr   string
-	budget *semBudget
-	logs   *syncBuffer
+	budget *proxytest.Budget
+	logs   *testdb.LogBuffer
 	db     *url.URL // direct URL
 	user   string
 	pass   string
@@ -106,40 +34,35 @@ type opt func(*config.Cluster)
 // (or backendAddr when set, e.g. a fault relay).
 func startProxy(t testing.TB, n int, opts ...opt) *testProxy {
 	t.Helper()
-	u, err := url.Parse(pgURL(t))
+	u, err := url.Parse(testdb.PGURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	pw, _ := u.User.Password()
-	tp := &testProxy{budget: newBudget(n), logs: &syncBuffer{}, db: u, user: u.User.Username(), pass: pw, dbname: u.Path[1:]}
+	tp := &testProxy{budget: proxytest.NewBudget(n), db: u, user: u.User.Username(), pass: pw, dbname: u.Path[1:]}
 	cl := config.Cluster{Name: "pg", Engine: "postgres", Address: u.Host, MaxConnections: n, TLS: config.ClusterTLS{Mode: "disable"},
 		Proxy: &config.Proxy{Listen: "127.0.0.1:0", AuthSecrets: []string{"app"}, IAMAuth: "disabled",
 			MaxClientConnections: 10000, BorrowTimeout: 10 * time.Second, IdleClientTimeout: time.Minute}}
 	for _, o := range opts {
 		o(&cl)
 	}
-	secrets := &fakeSecrets{m: map[string]string{
-		"app": fmt.Sprintf(`{"username":%q,"password":%q,"dbname":%q}`, tp.user, tp.pass, tp.dbname)}}
-	log := slog.New(slog.NewTextHandler(tp.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: tp.budget, Secrets: secrets, Tokens: fakeTokens{}, Log: log})
+	tp.serve(t, cl, proxytest.Tokens{})
+	return tp
+}
+
+// serve runs a proxy for cl whose auth secret "app" holds tp's user,
+// password and database.
+func (tp *testProxy) serve(t testing.TB, cl config.Cluster, tokens proxy.TokenVerifier) {
+	t.Helper()
+	secrets := proxytest.NewSecrets(map[string]string{
+		"app": fmt.Sprintf(`{"username":%q,"password":%q,"dbname":%q}`, tp.user, tp.pass, tp.dbname)})
+	log, logs := proxytest.Logger()
+	srv, err := New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: tp.budget, Secrets: secrets, Tokens: tokens, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(ctx); close(done) }()
-	t.Cleanup(func() {
-		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		defer c()
-		_ = srv.Shutdown(sctx)
-		cancel()
-		<-done
-	})
-	tp.srv, tp.addr = srv, srv.Addr().String()
-	return tp
+	tp.srv, tp.logs = srv, logs
+	tp.addr = proxytest.Serve(t, srv)
 }
 
 // url returns a client URL through the proxy.
@@ -191,14 +114,17 @@ func exec(t testing.TB, c *pgx.Conn, sql string, args ...any) {
 	}
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+// waitRunning waits until a backend runs query (pg_stat_activity, seen
+// through the direct connection d).
+func waitRunning(t testing.TB, d *pgx.Conn, query string) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testdb.Eventually(t, 10*time.Second, 10*time.Millisecond, "backend running "+query, func() bool {
+		return queryString(t, d, "select count(*)::text from pg_stat_activity where state = 'active' and query = $1", query) != "0"
+	})
+}
+
+// waitClosed waits until the proxy closes c's connection.
+func waitClosed(t testing.TB, c *pgx.Conn) {
+	t.Helper()
+	proxytest.WaitClosed(t, c.PgConn().Conn())
 }

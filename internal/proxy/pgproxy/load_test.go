@@ -12,26 +12,15 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // a connection storm of short-lived clients over a small pool.
 func TestServer_Storm(t *testing.T) {
 	const clients, pool = 1000, 10
 	tp := startProxy(t, pool)
-	var maxUsed atomic.Int64
-	stop := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Millisecond):
-				if u := int64(tp.budget.used()); u > maxUsed.Load() {
-					maxUsed.Store(u)
-				}
-			}
-		}
-	}()
+	peak := proxytest.Peak(func() int64 { return int64(tp.budget.Used()) })
 	var wg sync.WaitGroup
 	var failures atomic.Int64
 	var firstErr atomic.Value
@@ -70,14 +59,14 @@ func TestServer_Storm(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	close(stop)
+	maxUsed := peak()
 	if n := failures.Load(); n > 0 {
 		t.Fatalf("%d of %d clients failed, first: %v; pool %+v", n, clients, firstErr.Load(), tp.srv.PoolStats())
 	}
-	if m := maxUsed.Load(); m > pool {
+	if m := maxUsed; m > pool {
 		t.Fatalf("backend connections peaked at %d > %d", m, pool)
 	}
-	waitFor(t, 5*time.Second, "sessions to end", func() bool { return tp.srv.PoolStats().Busy == 0 })
+	testdb.Eventually(t, 5*time.Second, 10*time.Millisecond, "sessions to end", func() bool { return tp.srv.PoolStats().Busy == 0 })
 }
 
 // clients above max_client_connections get a clean 53300.
@@ -91,7 +80,7 @@ func TestServer_MaxClients(t *testing.T) {
 		t.Fatalf("third client: got %v, want 53300", err)
 	}
 	_ = a.Close(context.Background())
-	waitFor(t, 2*time.Second, "slot", func() bool {
+	testdb.Eventually(t, 2*time.Second, 10*time.Millisecond, "slot", func() bool {
 		c, err := pgx.Connect(context.Background(), tp.url(""))
 		if err == nil {
 			_ = c.Close(context.Background())
@@ -134,7 +123,7 @@ func TestServer_BorrowTimeout(t *testing.T) {
 
 // the database goes away mid-load and comes back.
 func TestServer_BackendRestart(t *testing.T) {
-	u := pgURL(t)
+	u := testdb.PGURL(t)
 	cfg, _ := pgconn.ParseConfig(u)
 	relay := newFaultRelay(t, net_join(cfg.Host, cfg.Port))
 	tp := startProxy(t, 4, viaRelay(relay), func(c *config.Cluster) { c.Proxy.BorrowTimeout = 2 * time.Second })
@@ -148,8 +137,8 @@ func TestServer_BackendRestart(t *testing.T) {
 	}
 	exec(t, inTx, "select 1")
 
-	relay.setMode(relayRefuse)
-	relay.killAll()
+	relay.SetMode(proxytest.Refuse)
+	relay.Reset()
 	// In-flight transaction: a clear error.
 	if err := tx.Commit(ctx); err == nil {
 		t.Fatal("commit after backend loss succeeded")
@@ -164,8 +153,8 @@ func TestServer_BackendRestart(t *testing.T) {
 	if time.Since(start) > 2*time.Second {
 		t.Fatalf("no fail-fast: %v", time.Since(start))
 	}
-	relay.setMode(relayPass)
-	waitFor(t, 5*time.Second, "recovery", func() bool {
+	relay.SetMode(proxytest.Pass)
+	testdb.Eventually(t, 5*time.Second, 10*time.Millisecond, "recovery", func() bool {
 		_, err := idle.Exec(ctx, "select 1")
 		return err == nil
 	})
@@ -176,13 +165,13 @@ func TestServer_BackendRestart(t *testing.T) {
 // connect timeout against a blackholed database, idle client timeout.
 func TestServer_Timeouts(t *testing.T) {
 	t.Run("blackhole", func(t *testing.T) {
-		u := pgURL(t)
+		u := testdb.PGURL(t)
 		cfg, _ := pgconn.ParseConfig(u)
 		relay := newFaultRelay(t, net_join(cfg.Host, cfg.Port))
 		tp := startProxy(t, 2, viaRelay(relay), func(c *config.Cluster) { c.Proxy.BorrowTimeout = 500 * time.Millisecond })
 		c := tp.connect(t, "") // warms the server parameters
-		relay.setMode(relayBlackhole)
-		relay.killAll()
+		relay.SetMode(proxytest.Blackhole)
+		relay.Reset()
 		start := time.Now()
 		_, err := c.Exec(context.Background(), "select 1")
 		if err == nil {
@@ -194,16 +183,17 @@ func TestServer_Timeouts(t *testing.T) {
 	})
 	t.Run("idle client", func(t *testing.T) {
 		tp := startProxy(t, 2, func(c *config.Cluster) { c.Proxy.IdleClientTimeout = 300 * time.Millisecond })
+		// c2 stays inside a transaction from before c's last query until
+		// after the proxy closed c as idle: a client in a transaction is
+		// not idle.
+		c2 := tp.connect(t, "")
+		exec(t, c2, "begin")
 		c := tp.connect(t, "")
 		exec(t, c, "select 1")
-		time.Sleep(700 * time.Millisecond)
+		waitClosed(t, c)
 		if _, err := c.Exec(context.Background(), "select 1"); err == nil {
 			t.Fatal("idle client not disconnected")
 		}
-		// A client inside a transaction is not idle.
-		c2 := tp.connect(t, "")
-		exec(t, c2, "begin")
-		time.Sleep(500 * time.Millisecond)
 		exec(t, c2, "commit")
 	})
 }
@@ -223,7 +213,7 @@ func TestServer_Shutdown(t *testing.T) {
 		defer cancel()
 		done <- tp.srv.Shutdown(sctx)
 	}()
-	time.Sleep(200 * time.Millisecond)
+	waitClosed(t, idle) // the drain ends idle clients
 	if _, err := idle.Exec(ctx, "select 1"); err == nil {
 		t.Fatal("idle client still served during drain")
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
@@ -31,7 +32,7 @@ func TestServer_Auth(t *testing.T) {
 		{"scram wrong password", "disabled", "", "wrong", ""},
 		{"scram unknown user", "disabled", "nobody", "", ""},
 		{"cleartext wrong password", "optional", "", "wrong", "sslmode=require"},
-		{"bad iam token", "required", "", iamToken("someone-else"), "sslmode=require"},
+		{"bad iam token", "required", "", proxytest.Token("someone-else"), "sslmode=require"},
 		{"password when iam required", "required", "", "", "sslmode=require"},
 	}
 	for _, tc := range bad {
@@ -54,7 +55,7 @@ func TestServer_Auth(t *testing.T) {
 			if !errors.As(err, &pe) || pe.Code != "28P01" {
 				t.Fatalf("got %v, want 28P01", err)
 			}
-			if n := tp.budget.used(); n != 0 {
+			if n := tp.budget.Used(); n != 0 {
 				t.Fatalf("failed login used %d backend connections", n)
 			}
 			if strings.Contains(tp.logs.String(), pass) {
@@ -68,7 +69,7 @@ func TestServer_Auth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.Password = iamToken(tp.user)
+		cfg.Password = proxytest.Token(tp.user)
 		c, err := pgx.ConnectConfig(ctx, cfg)
 		if err != nil {
 			t.Fatal(err)

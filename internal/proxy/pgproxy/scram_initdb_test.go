@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	osexec "os/exec"
@@ -19,7 +18,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sqlgate/sqlgate/internal/config"
-	"github.com/sqlgate/sqlgate/internal/proxy"
+	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // pgBinDir holds initdb, pg_ctl and postgres (Debian's PostgreSQL 15).
@@ -33,16 +33,11 @@ type scramCluster struct {
 
 // startSCRAMCluster runs initdb and pg_ctl in t.TempDir(). As root the
 // PostgreSQL binaries refuse to run, so they run as the postgres OS user
-// (runuser) on a directory chowned to it. Skips when initdb is missing or
-// root has no postgres user, unless SQLGATE_REQUIRE_DB is set.
+// (runuser) on a directory chowned to it. Skips (testdb.NeedTool) when
+// initdb is missing or root has no postgres user.
 func startSCRAMCluster(t *testing.T) *scramCluster {
 	t.Helper()
-	skip := func(why string) {
-		if os.Getenv("SQLGATE_REQUIRE_DB") != "" {
-			t.Fatal(why)
-		}
-		t.Skip(why)
-	}
+	skip := func(why string) { testdb.NeedTool(t, false, why) }
 	initdb := filepath.Join(pgBinDir, "initdb")
 	if _, err := os.Stat(initdb); err != nil {
 		skip("initdb not installed: " + err.Error())
@@ -115,37 +110,17 @@ func startSCRAMCluster(t *testing.T) *scramCluster {
 // scramProxy runs a proxy for sc whose auth secret holds secretPassword.
 func scramProxy(t *testing.T, sc *scramCluster, secretPassword string) *testProxy {
 	t.Helper()
-	tp := &testProxy{budget: newBudget(2), logs: &syncBuffer{}, user: sc.user, pass: secretPassword, dbname: "postgres"}
+	tp := &testProxy{budget: proxytest.NewBudget(2), user: sc.user, pass: secretPassword, dbname: "postgres"}
 	cl := config.Cluster{Name: "scram", Engine: "postgres", Address: sc.addr, MaxConnections: 2, TLS: config.ClusterTLS{Mode: "disable"},
 		Proxy: &config.Proxy{Listen: "127.0.0.1:0", AuthSecrets: []string{"app"}, IAMAuth: "disabled",
 			MaxClientConnections: 100, BorrowTimeout: 10 * time.Second, IdleClientTimeout: time.Minute}}
-	secrets := &fakeSecrets{m: map[string]string{
-		"app": fmt.Sprintf(`{"username":%q,"password":%q,"dbname":"postgres"}`, sc.user, secretPassword)}}
-	log := slog.New(slog.NewTextHandler(tp.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: tp.budget, Secrets: secrets, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(ctx); close(done) }()
-	t.Cleanup(func() {
-		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-		defer c()
-		_ = srv.Shutdown(sctx)
-		cancel()
-		<-done
-	})
-	tp.srv, tp.addr = srv, srv.Addr().String()
+	tp.serve(t, cl, nil)
 	return tp
 }
 
 // TestServer_SCRAMBackend logs in through the proxy to a real server that
-// demands SCRAM-SHA-256 (issue 6: "a SCRAM test against a throwaway initdb
-// --auth=scram-sha-256 server"): the client side is the proxy's SCRAM
+// demands SCRAM-SHA-256 (a throwaway `initdb --auth=scram-sha-256`
+// server): the client side is the proxy's SCRAM
 // server, the backend side pgconn's SCRAM client with the secret's password.
 func TestServer_SCRAMBackend(t *testing.T) {
 	sc := startSCRAMCluster(t)
@@ -178,7 +153,7 @@ func TestServer_SCRAMBackend(t *testing.T) {
 		c2 := tp.connect(t, "")
 		exec(t, c2, "select 1")
 		exec(t, c, "select 1")
-		if n := tp.budget.used(); n < 1 || n > 2 {
+		if n := tp.budget.Used(); n < 1 || n > 2 {
 			t.Fatalf("budget used %d", n)
 		}
 		if strings.Contains(tp.logs.String(), sc.password) {
@@ -198,7 +173,7 @@ func TestServer_SCRAMBackend(t *testing.T) {
 		if !errors.As(err, &pe) || pe.Code != "28P01" {
 			t.Fatalf("got %v, want 28P01", err)
 		}
-		if n := tp.budget.used(); n != 0 {
+		if n := tp.budget.Used(); n != 0 {
 			t.Fatalf("failed client login used %d backend connections", n)
 		}
 	})
@@ -216,7 +191,7 @@ func TestServer_SCRAMBackend(t *testing.T) {
 				t.Fatalf("attempt %d: got %v, want 28P01 from the database", i, err)
 			}
 		}
-		waitFor(t, 5*time.Second, "budget slots released", func() bool { return tp.budget.used() == 0 })
+		testdb.Eventually(t, 5*time.Second, 10*time.Millisecond, "budget slots released", func() bool { return tp.budget.Used() == 0 })
 		if logs := tp.logs.String(); strings.Contains(logs, stale) || strings.Contains(logs, sc.password) {
 			t.Fatal("password in the log")
 		}

@@ -135,6 +135,9 @@ func parseStartup(body []byte) (map[string]string, error) {
 		params[string(k)] = string(v)
 		body = rest
 	}
+	if len(body) != 1 { // like PostgreSQL: the empty name ends the packet
+		return nil, fatal("08P01", "invalid startup packet layout: expected terminator as last byte", nil)
+	}
 	if opts, ok := params["options"]; ok {
 		delete(params, "options")
 		f := strings.Fields(opts)

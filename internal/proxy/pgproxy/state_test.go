@@ -12,12 +12,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // a client that vanishes inside a transaction gets exactly one
 // ROLLBACK, and the backend is reused cleanly.
 func TestSession_ClientGoneMidTransaction(t *testing.T) {
-	u := pgURL(t)
+	u := testdb.PGURL(t)
 	cfg, _ := pgconn.ParseConfig(u)
 	relay := newFaultRelay(t, net_join(cfg.Host, cfg.Port))
 	tp := startProxy(t, 1, viaRelay(relay))
@@ -32,7 +33,7 @@ func TestSession_ClientGoneMidTransaction(t *testing.T) {
 		exec(t, c, "insert into proxy_t5 values (1)")
 		before := relay.rollbacks.Load()
 		_ = c.PgConn().Conn().Close() // vanish without Terminate
-		waitFor(t, 5*time.Second, "rollback", func() bool { return tp.srv.PoolStats().Busy == 0 })
+		testdb.Eventually(t, 5*time.Second, 10*time.Millisecond, "rollback", func() bool { return tp.srv.PoolStats().Busy == 0 })
 		if n := relay.rollbacks.Load() - before; n != 1 {
 			t.Fatalf("ROLLBACKs sent: %d, want 1", n)
 		}
@@ -48,11 +49,11 @@ func TestSession_ClientGoneMidTransaction(t *testing.T) {
 		c := tp.connect(t, "")
 		exec(t, c, "begin")
 		go func() { _, _ = c.Exec(ctx, "select pg_sleep(30)") }()
-		time.Sleep(200 * time.Millisecond)
+		waitRunning(t, d, "select pg_sleep(30)")
 		before := relay.rollbacks.Load()
 		start := time.Now()
 		_ = c.PgConn().Conn().Close()
-		waitFor(t, 5*time.Second, "cancel and rollback", func() bool { return tp.srv.PoolStats().Busy == 0 })
+		testdb.Eventually(t, 5*time.Second, 10*time.Millisecond, "cancel and rollback", func() bool { return tp.srv.PoolStats().Busy == 0 })
 		if time.Since(start) > 4*time.Second {
 			t.Fatal("query was not cancelled")
 		}
@@ -70,7 +71,7 @@ func TestSession_ClientGoneMidTransaction(t *testing.T) {
 		}
 		rows.Next()
 		_ = c.PgConn().Conn().Close()
-		waitFor(t, 5*time.Second, "release", func() bool { return tp.srv.PoolStats().Busy == 0 })
+		testdb.Eventually(t, 5*time.Second, 10*time.Millisecond, "release", func() bool { return tp.srv.PoolStats().Busy == 0 })
 		c2 := tp.connect(t, "")
 		if got := queryString(t, c2, "select 'clean'"); got != "clean" {
 			t.Fatal(got)
@@ -106,13 +107,13 @@ func TestSession_NoStateLeak(t *testing.T) {
 			}
 			exec(t, a, "select 1")
 			_ = a.Close(ctx)
-			waitFor(t, 3*time.Second, "A's backend back", func() bool { return tp.srv.PoolStats().Busy == 0 })
+			testdb.Eventually(t, 3*time.Second, 10*time.Millisecond, "A's backend back", func() bool { return tp.srv.PoolStats().Busy == 0 })
 			b := tp.connect(t, "")
 			if got := queryString(t, b, tc.check); got != "ok" {
 				t.Fatalf("B sees A's state: %s", got)
 			}
 			_ = b.Close(ctx)
-			waitFor(t, 3*time.Second, "B's backend back", func() bool { return tp.srv.PoolStats().Busy == 0 })
+			testdb.Eventually(t, 3*time.Second, 10*time.Millisecond, "B's backend back", func() bool { return tp.srv.PoolStats().Busy == 0 })
 		})
 	}
 	t.Run("tracked sets survive across transactions", func(t *testing.T) {
@@ -263,12 +264,12 @@ func TestSession_Cancel(t *testing.T) {
 	ctx := context.Background()
 	t.Run("cancel running query", func(t *testing.T) {
 		c := tp.connect(t, "")
-		go func() {
-			time.Sleep(300 * time.Millisecond)
-			_ = c.PgConn().CancelRequest(ctx)
-		}()
 		start := time.Now()
-		_, err := c.Exec(ctx, "select pg_sleep(20)")
+		res := make(chan error, 1)
+		go func() { _, err := c.Exec(ctx, "select pg_sleep(20)"); res <- err }()
+		waitRunning(t, tp.direct(t), "select pg_sleep(20)")
+		_ = c.PgConn().CancelRequest(ctx)
+		err := <-res
 		var pe *pgconn.PgError
 		if !errors.As(err, &pe) || pe.Code != "57014" {
 			t.Fatalf("got %v, want 57014", err)

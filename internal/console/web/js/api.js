@@ -119,6 +119,13 @@ export async function rds(action, params = {}) {
   return new DOMParser().parseFromString(text, 'application/xml');
 }
 
+// apigw calls the API Gateway API (API keys, usage plans, usage): method,
+// REST path ("apikeys", "usageplans/ID/keys") with its query, JSON body.
+export async function apigw(method, path, req) {
+  const text = await call('apigateway/' + path, { method, body: req === undefined ? undefined : JSON.stringify(req) });
+  return text ? JSON.parse(text) : {};
+}
+
 export async function clusters() {
   return JSON.parse(await call('clusters', { method: 'GET' })).clusters;
 }

@@ -9,8 +9,9 @@ import * as users from './pages/users.js';
 import * as connect from './pages/connect.js';
 import * as metrics from './pages/metrics.js';
 import * as proxies from './pages/proxies.js';
+import * as apikeys from './pages/apikeys.js';
 
-const pages = { query, clusters, proxies, secrets, users, connect, metrics };
+const pages = { query, clusters, proxies, secrets, users, connect, metrics, apikeys };
 const main = document.getElementById('main');
 let current = null; // the page module shown, for its stop()
 
