@@ -51,7 +51,7 @@ func runNode(t *testing.T, cfg *config.Config) *Server {
 // A's Data API switch applies on B.
 func TestRDS_TwoNodes(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgStateDSN(t)
+	dsn := testdb.PGSchemaURL(t, "sqlgate_twonode_test_")
 	key := make([]byte, barrier.KeySize)
 	_, _ = rand.Read(key)
 	t.Setenv(barrier.EnvMasterKey, base64.StdEncoding.EncodeToString(key))
