@@ -206,18 +206,19 @@ clusters:
     proxy: {listen: 127.0.0.1:$PG_STRICT_PROXY_PORT, auth_secrets: [sqlgate-e2e-pg], isolation: strict}
   - {name: lite, engine: sqlite}
   # Built-in rotation (suite_rotation.sh): clusters whose proxies log in
-  # with the rotated secrets.
+  # with the rotated secrets. iam_auth disabled: clients must prove the
+  # password with SCRAM / mysql_native_password (no cleartext fallback).
   - name: maria-rot
     engine: mysql
     address: 127.0.0.1:3306
     database: sqlgate_e2e
-    proxy: {listen: 127.0.0.1:$MARIA_ROT_PROXY_PORT, auth_secrets: [e2e-rot-maria, e2e-alt-maria]}
+    proxy: {listen: 127.0.0.1:$MARIA_ROT_PROXY_PORT, auth_secrets: [e2e-rot-maria, e2e-alt-maria], iam_auth: disabled}
   - name: pg-rot
     engine: postgres
     address: 127.0.0.1:5432
     database: sqlgate_e2e
-    proxy: {listen: 127.0.0.1:$PG_ROT_PROXY_PORT, auth_secrets: [e2e-rot-pg, e2e-alt-pg]}
-rotation: {grace_window: 15s, check_interval: 2s}
+    proxy: {listen: 127.0.0.1:$PG_ROT_PROXY_PORT, auth_secrets: [e2e-rot-pg, e2e-alt-pg], iam_auth: disabled}
+rotation: {grace_window: 120s, check_interval: 2s}
 rds: {proxy_host: 127.0.0.1, proxy_ports: "$RDS_PORTS"}
 endpoints:
   - name: iso-echo

@@ -1,12 +1,15 @@
 # suite_rotation.sh: suite r. The Secrets Manager and IAM calls added with
 # built-in rotation through the aws CLI and boto3 (e2e/newops_test.py,
-# including Terraform-shaped sequences), then built-in rotation of
-# database secrets under live traffic: clients log in through the proxies
-# with the credentials they had before the rotation (pgbench -C and a
-# mariadb CLI loop, a new connection per transaction) while a Data API loop
-# runs; no login and no query may fail, and after rotation.grace_window
-# (15s in run.sh's config) the old login is refused. A rotation whose
-# master user lacks the privilege leaves everything working. Uses its own
+# including Terraform-shaped sequences; e2e/iam_groups_test.py for IAM
+# groups and GetAccountAuthorizationDetails), then built-in rotation of
+# database secrets under live traffic, both strategies on both engines:
+# clients log in through the proxies with the credentials they had before
+# the rotation, a new connection per transaction (pgbench -C with SCRAM,
+# mariadb-slap --detach=1 and a mariadb CLI loop with
+# mysql_native_password), while Data API loops run on every rotated
+# secret; no login and no query may fail, and after rotation.grace_window
+# (120s in run.sh's config) the old logins are refused. Rotations whose
+# master user lacks the privilege leave everything working. Uses its own
 # database users with unique names. Sourced by run.sh.
 
 suite_newops() {
@@ -35,6 +38,32 @@ suite_newops() {
 	printf '%s\n' "$out" | grep -v '^PASS \|^FAIL ' >&2 || true
 	printf '%s\n' "$out" | grep '^PASS \|^FAIL ' || true
 	tally_output r.newops_test.py "$rc" "$out"
+	rc=0
+	out=$(SQLGATE_ENDPOINT=$ENDPOINT timeout 300 "$PY" "$E2E_DIR/iam_groups_test.py" 2>&1) || rc=$?
+	printf '%s\n' "$out" | grep -v '^PASS \|^FAIL ' >&2 || true
+	printf '%s\n' "$out" | grep '^PASS \|^FAIL ' || true
+	tally_output r.iam_groups_test.py "$rc" "$out"
+
+	# The group calls and GetAccountAuthorizationDetails through the aws CLI.
+	local g="e2e-cli-group-$RUN_ID" u="e2e-cli-member-$RUN_ID"
+	export R_G=$g R_U=$u
+	expect_json r.cli.create-group 'd["Group"]["GroupName"] == env["R_G"]' iam create-group --group-name "$g"
+	awsj iam create-user --user-name "$u" >/dev/null || fail r.cli.create-user "$(aws_err)"
+	awsj iam add-user-to-group --group-name "$g" --user-name "$u" >/dev/null && pass r.cli.add-user-to-group || fail r.cli.add-user-to-group "$(aws_err)"
+	expect_json r.cli.get-group '[u["UserName"] for u in d["Users"]] == [env["R_U"]]' iam get-group --group-name "$g"
+	expect_json r.cli.list-groups-for-user '[x["GroupName"] for x in d["Groups"]] == [env["R_G"]]' iam list-groups-for-user --user-name "$u"
+	awsj iam put-group-policy --group-name "$g" --policy-name p \
+		--policy-document '{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}}' >/dev/null &&
+		pass r.cli.put-group-policy || fail r.cli.put-group-policy "$(aws_err)"
+	expect_json r.cli.get-group-policy 'd["PolicyDocument"]["Statement"]["Action"] == "iam:GetUser"' iam get-group-policy --group-name "$g" --policy-name p
+	expect_json r.cli.get-account-authorization-details \
+		'any(x["GroupName"] == env["R_G"] and x["GroupPolicyList"][0]["PolicyDocument"]["Statement"]["Action"] == "iam:GetUser" for x in d["GroupDetailList"]) and d["UserDetailList"] == []' \
+		iam get-account-authorization-details --filter Group
+	expect_aws_error r.cli.delete-group-conflict DeleteConflict iam delete-group --group-name "$g"
+	awsj iam remove-user-from-group --group-name "$g" --user-name "$u" >/dev/null || fail r.cli.remove-user-from-group "$(aws_err)"
+	awsj iam delete-group-policy --group-name "$g" --policy-name p >/dev/null || fail r.cli.delete-group-policy "$(aws_err)"
+	awsj iam delete-group --group-name "$g" >/dev/null && pass r.cli.delete-group || fail r.cli.delete-group "$(aws_err)"
+	awsj iam delete-user --user-name "$u" >/dev/null || fail r.cli.delete-user "$(aws_err)"
 }
 
 # rot_user KIND NAME PASSWORD [EXTRA SQL] creates a database user.
@@ -80,43 +109,109 @@ rot_wait() {
 	return 1
 }
 
-# rot_maria_loop USER PASSWORD SECONDS FILE logs in through the MySQL proxy
-# once per iteration, appending "ok" or the error to FILE.
+# The live-traffic loops below run until the file $ROT_STOP exists (at
+# most 300s) and append one line per login or query to FILE: "ok EPOCH"
+# or "fail EPOCH detail".
+
+# rot_maria_loop USER PASSWORD FILE logs in through the MySQL proxy with
+# the mariadb CLI (mysql_native_password), a new connection per query.
 rot_maria_loop() {
-	local end=$((SECONDS + $3))
-	while ((SECONDS < end)); do
+	local end=$((SECONDS + 300)) out
+	while [[ ! -e $ROT_STOP ]] && ((SECONDS < end)); do
 		if out=$(timeout 20 mariadb --connect-timeout=10 -h127.0.0.1 -P"$MARIA_ROT_PROXY_PORT" -u"$1" -p"$2" -N -B -e 'select 1' sqlgate_e2e 2>&1); then
-			echo ok >>"$4"
+			echo "ok $(date +%s.%N)" >>"$3"
 		else
-			echo "fail: $out" >>"$4"
+			echo "fail $(date +%s.%N) $out" >>"$3"
 		fi
 	done
 }
 
-# rot_data_loop SECRET_ARN CLUSTER SECONDS FILE runs SELECT 1 through the Data API.
+# rot_data_loop SECRET_ARN CLUSTER FILE runs SELECT 1 through the Data API
+# with boto3.
 rot_data_loop() {
-	local end=$((SECONDS + $3))
-	while ((SECONDS < end)); do
-		if timeout 30 aws --endpoint-url "$ENDPOINT" --output json rds-data execute-statement --resource-arn "$ARN_PREFIX:$2" \
-			--secret-arn "$1" --database sqlgate_e2e --sql 'select 1' >/dev/null 2>>"$4.err"; then
-			echo ok >>"$4"
+	SQLGATE_ENDPOINT=$ENDPOINT "$PY" "$E2E_DIR/rotation_dataapi_loop.py" "$1" "$ARN_PREFIX:$2" "$ROT_STOP" "$3" 2>>"$3"
+}
+
+# rot_pgbench USER PASSWORD FILE runs pgbench -C (a new proxy connection
+# per transaction, SCRAM) through the PostgreSQL proxy in 2-second rounds;
+# a round that exits 0 with no failed transaction counts as ok.
+rot_pgbench() {
+	local end=$((SECONDS + 300)) out
+	while [[ ! -e $ROT_STOP ]] && ((SECONDS < end)); do
+		out=$(PGPASSWORD=$2 PGCONNECT_TIMEOUT=10 timeout 60 pgbench -n -C -c 2 -T 2 -f "$TMP/rot/select1.sql" \
+			"host=127.0.0.1 port=$PG_ROT_PROXY_PORT user=$1 dbname=sqlgate_e2e" 2>&1)
+		if [[ $? == 0 && $out == *"number of failed transactions: 0 "* ]]; then
+			echo "ok $(date +%s.%N) $(grep -o 'actually processed: [0-9]*' <<<"$out")" >>"$3"
 		else
-			echo fail >>"$4"
+			echo "fail $(date +%s.%N) $(tail -3 <<<"$out")" >>"$3"
 		fi
 	done
 }
 
-# rot_count FILE prints "N ok, M failed".
-rot_count() {
-	printf '%s ok, %s failed' "$(grep -c '^ok' "$1" 2>/dev/null || true)" "$(grep -vc '^ok' "$1" 2>/dev/null || true)"
+# rot_slap USER PASSWORD FILE runs mariadb-slap through the MySQL proxy in
+# rounds of 10 queries, reconnecting after every query (--detach=1).
+rot_slap() {
+	local end=$((SECONDS + 300)) out
+	while [[ ! -e $ROT_STOP ]] && ((SECONDS < end)); do
+		if out=$(timeout 60 mariadb-slap -h127.0.0.1 -P"$MARIA_ROT_PROXY_PORT" -u"$1" -p"$2" --create-schema=sqlgate_e2e --no-drop \
+			--query='select 1' --concurrency=2 --number-of-queries=10 --detach=1 --iterations=1 2>&1) && [[ $out != *rror* ]]; then
+			echo "ok $(date +%s.%N)" >>"$3"
+		else
+			echo "fail $(date +%s.%N) $out" >>"$3"
+		fi
+	done
+}
+
+# rot_check NAME FILE FROM TO passes when FILE has no failure and has
+# successes both before FROM and after TO (epochs): the traffic spanned
+# the rotations.
+rot_check() {
+	local r
+	r=$(awk -v from="$3" -v to="$4" '$1 == "ok" { n++; if ($2 < from) b++; if ($2 > to) a++ } $1 != "ok" { f++; if (!msg) msg = $0 }
+		END { printf "%d ok (%d before the rotations, %d after), %d failed%s", n, b, a, f, (msg ? ": " substr(msg, 1, 300) : "") ; exit !(f == 0 && b > 0 && a > 0) }' "$2") &&
+		pass "$1 ($r)" || fail "$1" "$r"
+}
+
+# ROT_LOOPS are the files the live-traffic loops write.
+ROT_LOOPS="maria-proxy-alt maria-proxy-single slap-single pgbench-alt pgbench-single data-maria-single data-maria-alt data-pg-single data-pg-alt"
+
+# rot_all_ok_after EPOCH DIR waits (up to 60s) until every loop in DIR
+# has a success after EPOCH.
+rot_all_ok_after() {
+	local i f
+	for ((i = 0; i < 120; i++)); do
+		for f in $ROT_LOOPS; do
+			if [[ -z $(awk -v t="$1" '$1 == "ok" && $2 > t' "$2/$f" 2>/dev/null | head -1) ]]; then
+				sleep 0.5 # polling with a deadline
+				continue 2
+			fi
+		done
+		return 0
+	done
+	return 1
+}
+
+# rot_refused NAME CMD... polls (up to 150s) until CMD fails: the old login
+# refused once the grace window has passed.
+rot_refused() {
+	local name=$1 i
+	shift
+	for ((i = 0; i < 300; i++)); do
+		if ! "$@" >/dev/null 2>&1; then
+			pass "$name"
+			return
+		fi
+		sleep 0.5 # polling with a deadline for the grace window to pass
+	done
+	fail "$name" "still accepted after 150s"
 }
 
 suite_rotation() {
 	section "r. built-in rotation under live traffic (MariaDB and PostgreSQL, single and alternating users)"
 	local id=${RUN_ID//-/_}
-	local ms="rt_s_$id" ma="rt_a_$id" mm="rt_m_$id" mw="rt_w_$id" ps="rt_ps_$id" pa="rt_pa_$id" pm="rt_pm_$id"
+	local ms="rt_s_$id" ma="rt_a_$id" mm="rt_m_$id" mw="rt_w_$id" ps="rt_ps_$id" pa="rt_pa_$id" pm="rt_pm_$id" pw="rt_pw_$id"
 	export R_MS=$ms
-	rot_drop_users "$ms" "$ma" "$mm" "$mw" "$ps" "$pa" "$pm"
+	rot_drop_users "$ms" "$ma" "$mm" "$mw" "$ps" "$pa" "$pm" "$pw"
 	rot_user maria "$ms" Single-pw-1 && rot_user maria "$ma" App-pw-1 && rot_user maria "$mw" Weak-pw-1 &&
 		rot_user maria "$mm" Master-pw-1 "GRANT CREATE USER, SELECT ON *.* TO '$mm'@'%' WITH GRANT OPTION" &&
 		rot_user pg "$ps" Single-pw-1 && rot_user pg "$pa" App-pw-1 && rot_user pg "$pm" Master-pw-1 "ALTER ROLE \"$pm\" CREATEROLE" &&
@@ -131,33 +226,59 @@ suite_rotation() {
 	a_pg=$(rot_secret e2e-alt-pg postgres "$pa" App-pw-1 pg-rot "$pmaster")
 	[[ -n $s_maria && -n $a_maria && -n $s_pg && -n $a_pg ]] && pass r.secrets || { fail r.secrets "$(aws_err)"; return; }
 
-	# Live traffic, all with the credentials from before the rotation:
-	# mariadb CLI and pgbench -C through the proxies (alternating users),
-	# and Data API loops on the single-user secrets.
-	local dir=$TMP/rot pids=()
+	# Live traffic, all with the credentials from before the rotation,
+	# through the proxies on all four secrets (the single-user ones test
+	# the previous password with SCRAM and mysql_native_password), and Data
+	# API loops on all four secrets; it runs from before the four
+	# rotations start until after they all finished (within the 120s
+	# grace window run.sh configures).
+	local dir=$TMP/rot pids=() f
 	mkdir -p "$dir"
+	ROT_STOP=$dir/stop
 	printf 'select 1;\n' >"$dir/select1.sql"
-	rot_maria_loop "$ma" App-pw-1 10 "$dir/maria-proxy" &
+	rot_maria_loop "$ma" App-pw-1 "$dir/maria-proxy-alt" &
 	pids+=($!)
-	(PGPASSWORD=App-pw-1 PGCONNECT_TIMEOUT=10 timeout 60 pgbench -n -C -c 2 -T 10 -f "$dir/select1.sql" \
-		"host=127.0.0.1 port=$PG_ROT_PROXY_PORT user=$pa dbname=sqlgate_e2e" >"$dir/pgbench.out" 2>&1; echo "exit $?" >>"$dir/pgbench.out") &
+	rot_maria_loop "$ms" Single-pw-1 "$dir/maria-proxy-single" &
 	pids+=($!)
-	rot_data_loop "$s_maria" maria-rot 10 "$dir/data-maria" &
+	rot_slap "$ms" Single-pw-1 "$dir/slap-single" &
 	pids+=($!)
-	rot_data_loop "$s_pg" pg-rot 10 "$dir/data-pg" &
+	rot_pgbench "$pa" App-pw-1 "$dir/pgbench-alt" &
 	pids+=($!)
-	sleep 2 # let the loops run before the rotation starts
-
-	local name d
-	for name in e2e-rot-maria e2e-alt-maria e2e-rot-pg e2e-alt-pg; do
-		if awsj secretsmanager rotate-secret --secret-id "$name" --rotation-rules '{"ScheduleExpression":"rate(10 days)"}' \
-			--rotate-immediately >/dev/null; then
-			pass "r.rotate-secret.$name"
-		else
-			fail "r.rotate-secret.$name" "$(aws_err)"
-		fi
+	rot_pgbench "$ps" Single-pw-1 "$dir/pgbench-single" &
+	pids+=($!)
+	rot_data_loop "$s_maria" maria-rot "$dir/data-maria-single" &
+	pids+=($!)
+	rot_data_loop "$a_maria" maria-rot "$dir/data-maria-alt" &
+	pids+=($!)
+	rot_data_loop "$s_pg" pg-rot "$dir/data-pg-single" &
+	pids+=($!)
+	rot_data_loop "$a_pg" pg-rot "$dir/data-pg-alt" &
+	pids+=($!)
+	rot_all_ok_after 0 "$dir" || fail r.live.start "not every client loop succeeded within 60s"
+	local from to name d i rpids=() names=(e2e-rot-maria e2e-alt-maria e2e-rot-pg e2e-alt-pg)
+	from=$(date +%s.%N)
+	for name in "${names[@]}"; do
+		(awsj secretsmanager rotate-secret --secret-id "$name" --rotation-rules '{"ScheduleExpression":"rate(10 days)"}' \
+			--rotate-immediately >"$dir/rotate-$name" 2>&1) &
+		rpids+=($!)
 	done
-	for name in e2e-rot-maria e2e-alt-maria e2e-rot-pg e2e-alt-pg; do
+	for i in "${!names[@]}"; do
+		name=${names[$i]}
+		wait "${rpids[$i]}" && pass "r.rotate-secret.$name" || fail "r.rotate-secret.$name" "$(cat "$dir/rotate-$name")"
+	done
+	# to is when the server has logged all four rotations as done (the
+	# aws CLI is too slow on a loaded machine to poll with while the
+	# grace window runs); then every loop must succeed once more.
+	for ((i = 0; i < 240; i++)); do # polling with a deadline
+		for name in "${names[@]}"; do
+			grep -q "secret rotated.*secret:$name-" "$LOG" || { sleep 0.5; continue 2; }
+		done
+		break
+	done
+	to=$(date +%s.%N)
+	rot_all_ok_after "$to" "$dir" || true
+	touch "$ROT_STOP"
+	for name in "${names[@]}"; do
 		d=$(rot_wait "$name") || true
 		if json_check "$d" 'd["RotationEnabled"] and "LastRotatedDate" in d and "NextRotationDate" in d and d["RotationRules"]["ScheduleExpression"] == "rate(10 days)" and sorted(sum(d["VersionIdsToStages"].values(), [])) == ["AWSCURRENT", "AWSPREVIOUS"]'; then
 			pass "r.rotated.$name"
@@ -169,18 +290,14 @@ suite_rotation() {
 	for p in "${pids[@]}"; do
 		wait "$p" || true
 	done
-	local c
-	c=$(rot_count "$dir/maria-proxy")
-	[[ $c =~ ^[1-9][0-9]*\ ok,\ 0\ failed$ ]] && pass "r.live.mariadb-proxy-old-login ($c)" || fail r.live.mariadb-proxy-old-login "$c: $(grep -v '^ok' "$dir/maria-proxy" | head -3)"
-	c=$(rot_count "$dir/data-maria")
-	[[ $c =~ ^[1-9][0-9]*\ ok,\ 0\ failed$ ]] && pass "r.live.data-api-maria ($c)" || fail r.live.data-api-maria "$c: $(tail -3 "$dir/data-maria.err")"
-	c=$(rot_count "$dir/data-pg")
-	[[ $c =~ ^[1-9][0-9]*\ ok,\ 0\ failed$ ]] && pass "r.live.data-api-pg ($c)" || fail r.live.data-api-pg "$c: $(tail -3 "$dir/data-pg.err")"
-	if grep -q '^exit 0' "$dir/pgbench.out" && grep -q 'number of failed transactions: 0' "$dir/pgbench.out"; then
-		pass "r.live.pgbench-C-old-login ($(grep -o 'number of transactions actually processed: [0-9]*' "$dir/pgbench.out"))"
-	else
-		fail r.live.pgbench-C-old-login "$(tail -5 "$dir/pgbench.out")"
-	fi
+	rot_check r.live.mariadb-proxy-alternating-old-login "$dir/maria-proxy-alt" "$from" "$to"
+	rot_check r.live.mariadb-proxy-single-old-password "$dir/maria-proxy-single" "$from" "$to"
+	rot_check r.live.mariadb-slap-detach-single-old-password "$dir/slap-single" "$from" "$to"
+	rot_check r.live.pgbench-C-alternating-old-login "$dir/pgbench-alt" "$from" "$to"
+	rot_check r.live.pgbench-C-single-old-password "$dir/pgbench-single" "$from" "$to"
+	for f in data-maria-single data-maria-alt data-pg-single data-pg-alt; do
+		rot_check "r.live.data-api.$f" "$dir/$f" "$from" "$to"
+	done
 
 	# New credentials log in through the proxies; the old ones stop working
 	# after the grace window.
@@ -194,15 +311,20 @@ suite_rotation() {
 	else
 		fail r.alternating.new-user-logs-in "user $nu"
 	fi
-	local i refused=0
-	for ((i = 0; i < 60; i++)); do
-		if ! mariadb --connect-timeout=5 -h127.0.0.1 -P"$MARIA_ROT_PROXY_PORT" -u"$ma" -pApp-pw-1 -N -B -e 'select 1' sqlgate_e2e >/dev/null 2>&1; then
-			refused=1
-			break
-		fi
-		sleep 0.5 # polling with a deadline for the grace window to pass
-	done
-	((refused)) && pass r.alternating.old-login-refused-after-grace || fail r.alternating.old-login-refused-after-grace "still accepted after 30s"
+	rot_refused r.alternating.old-login-refused-after-grace \
+		mariadb --connect-timeout=5 -h127.0.0.1 -P"$MARIA_ROT_PROXY_PORT" -u"$ma" -pApp-pw-1 -N -B -e 'select 1' sqlgate_e2e
+	rot_refused r.single.mariadb-proxy-old-password-refused-after-grace \
+		mariadb --connect-timeout=5 -h127.0.0.1 -P"$MARIA_ROT_PROXY_PORT" -u"$ms" -pSingle-pw-1 -N -B -e 'select 1' sqlgate_e2e
+	rot_refused r.single.pg-proxy-old-password-refused-after-grace env PGPASSWORD=Single-pw-1 PGCONNECT_TIMEOUT=5 \
+		psql -X -At "host=127.0.0.1 port=$PG_ROT_PROXY_PORT user=$ps dbname=sqlgate_e2e" -c 'select 1'
+	rot_refused r.alternating.pg-proxy-old-login-refused-after-grace env PGPASSWORD=App-pw-1 PGCONNECT_TIMEOUT=5 \
+		psql -X -At "host=127.0.0.1 port=$PG_ROT_PROXY_PORT user=$pa dbname=sqlgate_e2e" -c 'select 1'
+	np=$(json_get "$(awsj secretsmanager get-secret-value --secret-id e2e-rot-pg --query SecretString --output text)" 'd["password"]')
+	if PGPASSWORD=$np psql -X -At "host=127.0.0.1 port=$PG_ROT_PROXY_PORT user=$ps dbname=sqlgate_e2e" -c 'select 1' >/dev/null 2>&1; then
+		pass r.single.pg-proxy-new-password
+	else
+		fail r.single.pg-proxy-new-password "the AWSCURRENT password is refused"
+	fi
 	if mariadb -h127.0.0.1 -u"$ms" -pSingle-pw-1 -e 'select 1' >/dev/null 2>&1; then
 		fail r.single.old-password-refused-by-mariadb "Single-pw-1 still works"
 	else
@@ -210,7 +332,7 @@ suite_rotation() {
 	fi
 
 	# A master user without the privilege: the rotation fails, nothing breaks.
-	local wmaster
+	local wmaster i
 	wmaster=$(rot_secret e2e-rot-weak-master mysql "$mw" Weak-pw-1 maria-rot)
 	weak=$(rot_secret e2e-rot-weak mysql "$ms" "$(json_get "$(awsj secretsmanager get-secret-value --secret-id e2e-rot-maria --query SecretString --output text)" 'd["password"]')" maria-rot "$wmaster")
 	awsj secretsmanager rotate-secret --secret-id e2e-rot-weak --rotate-immediately >/dev/null || fail r.weak.rotate "$(aws_err)"
@@ -229,5 +351,21 @@ suite_rotation() {
 		secretsmanager list-secret-version-ids --secret-id e2e-rot-weak
 	expect_json r.weak.data-api-still-works 'd["records"] == [[{"longValue": 1}]]' \
 		rds-data execute-statement --resource-arn "$ARN_PREFIX:maria-rot" --secret-arn "$weak" --database sqlgate_e2e --sql 'select 1'
-	rot_drop_users "$ms" "$ma" "$mm" "$mw" "$ps" "$pa" "$pm"
+	# The same on PostgreSQL: a master role without CREATEROLE cannot
+	# create the clone.
+	rot_user pg "$pw" Weak-pw-1 || fail r.weak-pg.user "could not create $pw"
+	wmaster=$(rot_secret e2e-rot-weak-master-pg postgres "$pw" Weak-pw-1 pg-rot)
+	weak=$(rot_secret e2e-rot-weak-pg postgres "$ps" "$(json_get "$(awsj secretsmanager get-secret-value --secret-id e2e-rot-pg --query SecretString --output text)" 'd["password"]')" pg-rot "$wmaster")
+	awsj secretsmanager rotate-secret --secret-id e2e-rot-weak-pg --rotate-immediately >/dev/null || fail r.weak-pg.rotate "$(aws_err)"
+	for ((i = 0; i < 60; i++)); do
+		grep -q 'rotation failed.*e2e-rot-weak-pg' "$LOG" && break
+		sleep 0.5 # polling with a deadline for the log line
+	done
+	grep -q 'rotation failed.*e2e-rot-weak-pg.*setSecret' "$LOG" && pass r.weak-pg.failure-logged || fail r.weak-pg.failure-logged "no 'rotation failed' line for e2e-rot-weak-pg"
+	export R_PS=$ps
+	expect_json r.weak-pg.current-unchanged 'json.loads(d["SecretString"])["username"] == env["R_PS"]' \
+		secretsmanager get-secret-value --secret-id e2e-rot-weak-pg
+	expect_json r.weak-pg.data-api-still-works 'd["records"] == [[{"longValue": 1}]]' \
+		rds-data execute-statement --resource-arn "$ARN_PREFIX:pg-rot" --secret-arn "$weak" --database sqlgate_e2e --sql 'select 1'
+	rot_drop_users "$ms" "$ma" "$mm" "$mw" "$ps" "$pa" "$pm" "$pw"
 }

@@ -450,15 +450,48 @@ await check('users.simulate', async () => {
 });
 
 await check('connect.wizard', async () => {
+  // The default: a role for the function and a workload; no access key.
+  const fnName = 'orders' + Date.now().toString(36);
   await page.goto(BASE + '/console/#/connect');
-  await page.fill('#cn-function', 'orders' + Date.now().toString(36));
+  await page.fill('#cn-function', fnName);
   await page.fill('#cn-cluster', CLUSTER_ARN);
   await page.fill('#cn-secret', SECRET_NAME);
+  expect(await page.isHidden('#cn-key-warning'), 'the access-key warning shows before the weaker mode is chosen');
   await page.click('#cn-go');
   await page.waitForSelector('#cn-env');
   const envText = await page.textContent('#cn-env');
-  expect(envText.includes('CLUSTER_ARN=' + CLUSTER_ARN) && /AWS_SECRET_ACCESS_KEY=\S{40}/.test(envText), envText);
+  const uri = (envText.match(/AWS_CONTAINER_CREDENTIALS_FULL_URI=(\S+)/) || [])[1];
+  const token = (envText.match(/AWS_CONTAINER_AUTHORIZATION_TOKEN=(\S+)/) || [])[1];
+  expect(envText.includes('CLUSTER_ARN=' + CLUSTER_ARN) && uri && uri.endsWith('/v1/credentials/' + fnName) && /^sgwt_/.test(token || '') &&
+    !/AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/.test(envText), envText);
+  // The role trusts only the function's service and carries the plan's policy.
+  const role = await page.evaluate(async (name) => {
+    const { csrfToken } = await (await fetch('api/session')).json();
+    const res = await fetch('api/iam', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-CSRF-Token': csrfToken },
+      body: 'Action=GetRole&Version=2010-05-08&RoleName=fn-' + name });
+    return res.text();
+  }, fnName);
+  expect(decodeURIComponent(role).includes('"lambda.amazonaws.com"'), role);
+  // The variables work: the bootstrap token fetches role credentials, as an SDK would.
+  const res = await fetch(uri, { headers: { Authorization: token } });
+  const creds = await res.json();
+  expect(res.ok && /^ASIA/.test(creds.AccessKeyId) && creds.Token && creds.Expiration, JSON.stringify(creds));
+  const wrong = await fetch(uri, { headers: { Authorization: token + 'x' } });
+  expect(wrong.status >= 400, 'a wrong bootstrap token got ' + wrong.status);
   await shot(page, '07-connect');
+});
+
+await check('connect.wizard-access-key-is-explicit', async () => {
+  await page.goto(BASE + '/console/#/connect');
+  await page.fill('#cn-function', 'keyed' + Date.now().toString(36));
+  await page.fill('#cn-cluster', CLUSTER_ARN);
+  await page.fill('#cn-secret', SECRET_NAME);
+  await page.check('#cn-mode-key');
+  expect(/weaker/i.test(await page.textContent('#cn-key-warning')) && await page.isVisible('#cn-key-warning'), 'no warning for the key mode');
+  await page.click('#cn-go');
+  await page.waitForSelector('#cn-env');
+  const envText = await page.textContent('#cn-env');
+  expect(/AWS_SECRET_ACCESS_KEY=\S{40}/.test(envText) && !/AWS_CONTAINER_AUTHORIZATION_TOKEN/.test(envText), envText);
 });
 
 await check('metrics.live-charts', async () => {

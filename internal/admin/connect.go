@@ -62,13 +62,16 @@ func (a *Admin) connectKeyMode(ctx context.Context, o ConnectOptions) error {
 			return err
 		}
 	}
-	user := ConnectUser(o.Function)
-	if _, err := a.ids.CreateUser(ctx, user, ConnectUserPath); err != nil && !errors.Is(err, identity.ErrExists) {
+	clusterARN := arn.Cluster(a.cfg.Region, a.cfg.AccountID, cl.Name)
+	p, err := PlanConnect(o.Function, cl.Name, clusterARN, secretARN, o.ReadOnly, true, "")
+	if err != nil {
 		return err
 	}
-	clusterARN := arn.Cluster(a.cfg.Region, a.cfg.AccountID, cl.Name)
-	policy := ConnectPolicy(clusterARN, secretARN, o.ReadOnly)
-	if err := a.ids.PutUserPolicy(ctx, user, ConnectPolicyName(cl.Name), policy); err != nil {
+	user := p.UserName
+	if _, err := a.ids.CreateUser(ctx, user, p.Path); err != nil && !errors.Is(err, identity.ErrExists) {
+		return err
+	}
+	if err := a.ids.PutUserPolicy(ctx, user, p.PolicyName, p.PolicyDocument); err != nil {
 		return err
 	}
 	creds, err := a.connectKey(ctx, user)
@@ -147,10 +150,15 @@ func (a *Admin) endpoint(o ConnectOptions) string {
 	if o.Endpoint != "" {
 		return o.Endpoint
 	}
-	if a.cfg.Listen.HTTPS != "" {
-		return "https://" + strings.Replace(a.cfg.Listen.HTTPS, "0.0.0.0", "127.0.0.1", 1)
+	return endpointOf(a.cfg)
+}
+
+// endpointOf is the AWS_ENDPOINT_URL of the configured listeners.
+func endpointOf(cfg *config.Config) string {
+	if cfg.Listen.HTTPS != "" {
+		return "https://" + strings.Replace(cfg.Listen.HTTPS, "0.0.0.0", "127.0.0.1", 1)
 	}
-	return "http://" + a.cfg.Listen.HTTP
+	return "http://" + cfg.Listen.HTTP
 }
 
 func (a *Admin) printConnect(o ConnectOptions, user, clusterARN, secretARN string, creds *identity.Credentials) {

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/workload"
 )
 
@@ -24,17 +25,17 @@ func (a *Admin) WorkloadsCreate(ctx context.Context, in workload.CreateInput) er
 }
 
 func (a *Admin) printWorkloadEnv(name, token string) {
-	fmt.Fprintf(a.out, "export AWS_CONTAINER_CREDENTIALS_FULL_URI=%s%s%s\n", a.credentialsBase(), workload.CredentialsPath, name)
-	fmt.Fprintf(a.out, "export AWS_CONTAINER_AUTHORIZATION_TOKEN=%s\n", token)
+	fmt.Fprint(a.out, WorkloadEnv(CredentialsURI(a.cfg, name), token))
 }
 
-// credentialsBase is the base URL of the container credentials endpoint:
-// the node-local listener when configured, else the HTTP(S) listener.
-func (a *Admin) credentialsBase() string {
-	if l := a.cfg.Workloads.Listen; l != "" {
-		return "http://" + l
+// CredentialsURI is the container credentials URI of workload name: on
+// the node-local listener when configured, else on the HTTP(S) listener.
+func CredentialsURI(cfg *config.Config, name string) string {
+	base := endpointOf(cfg)
+	if l := cfg.Workloads.Listen; l != "" {
+		base = "http://" + l
 	}
-	return a.endpoint(ConnectOptions{})
+	return base + workload.CredentialsPath + name
 }
 
 // WorkloadsList prints the workloads (never tokens).

@@ -105,8 +105,11 @@ func (c *Console) validatePolicy(w http.ResponseWriter, r *http.Request, _ *sess
 }
 
 // connectPlan returns what `sqlgate connect` would create for a function
-// and cluster (user, path, policy name and least-privilege document), from
-// the same builder. The browser then makes the IAM calls itself, as the
+// and cluster (admin.PlanConnect, the same builder as the CLI): by default
+// a role trusted by the workload type's service principal with the
+// least-privilege policy and a workload bound to it, plus the workload's
+// container credentials URI; with accessKey, the weaker user-with-a-key
+// plan. The browser then makes the IAM and workload calls itself, as the
 // signed-in principal.
 func (c *Console) connectPlan(w http.ResponseWriter, r *http.Request, _ *session) {
 	var req struct {
@@ -114,6 +117,8 @@ func (c *Console) connectPlan(w http.ResponseWriter, r *http.Request, _ *session
 		ClusterARN string `json:"clusterArn"`
 		SecretARN  string `json:"secretArn"`
 		ReadOnly   bool   `json:"readOnly"`
+		AccessKey  bool   `json:"accessKey"`
+		Type       string `json:"type"`
 	}
 	if err := decodeBody(w, r, &req); err != nil {
 		writeError(w, err)
@@ -124,12 +129,31 @@ func (c *Console) connectPlan(w http.ResponseWriter, r *http.Request, _ *session
 		writeError(w, badRequest("Give a function name, a cluster ARN and a secret ARN."))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{
-		"userName":       admin.ConnectUser(req.Function),
-		"path":           admin.ConnectUserPath,
-		"policyName":     admin.ConnectPolicyName(cluster),
-		"policyDocument": admin.ConnectPolicy(req.ClusterARN, req.SecretARN, req.ReadOnly),
-	})
+	plan, err := admin.PlanConnect(req.Function, cluster, req.ClusterARN, req.SecretARN, req.ReadOnly, req.AccessKey, req.Type)
+	if err != nil {
+		writeError(w, badRequest(err.Error()))
+		return
+	}
+	out := struct {
+		*admin.ConnectPlan
+		CredentialsURI string `json:"credentialsUri,omitempty"`
+	}{ConnectPlan: plan}
+	if plan.Mode == "workload" && c.cfg.CredentialsURI != nil {
+		out.CredentialsURI = c.cfg.CredentialsURI(plan.WorkloadName)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// workloads passes a workload API call (JSON, sqlgate's own
+// SqlgateWorkloads.* operations) for the signed-in principal.
+func (c *Console) workloads(w http.ResponseWriter, r *http.Request, _ *session) {
+	op := r.PathValue("op")
+	body, err := readBody(w, r)
+	if err != nil || !opName.MatchString(op) {
+		writeError(w, errors.Join(err, errNotFound("Unknown workload operation.")))
+		return
+	}
+	c.cfg.Services.Workloads(w, r, op, body, newRequestID())
 }
 
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {

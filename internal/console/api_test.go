@@ -95,15 +95,38 @@ func TestConsole_ValidatePolicy(t *testing.T) {
 func TestConsole_ConnectPlan(t *testing.T) {
 	e := newConsoleEnv(t)
 	cookie, csrf := e.login(t, nil)
-	w := e.do("POST", "/console/api/connect/plan", `{"function":"orders","clusterArn":"arn:aws:rds:us-east-1:000000000000:cluster:maria",
-		"secretArn":"arn:aws:secretsmanager:us-east-1:000000000000:secret:maria-AbCdEf","readOnly":true}`, authHeaders(cookie, csrf))
-	var got map[string]string
-	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil || w.Code != http.StatusOK {
-		t.Fatalf("got %d %s", w.Code, w.Body)
+	const target = `"clusterArn":"arn:aws:rds:us-east-1:000000000000:cluster:maria","secretArn":"arn:aws:secretsmanager:us-east-1:000000000000:secret:maria-AbCdEf"`
+	plan := func(extra string) (int, map[string]string) {
+		w := e.do("POST", "/console/api/connect/plan", `{"function":"orders",`+target+extra+`}`, authHeaders(cookie, csrf))
+		var got map[string]string
+		if w.Code == http.StatusOK {
+			if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+				t.Fatalf("%s: %v", w.Body, err)
+			}
+		}
+		return w.Code, got
 	}
-	if got["userName"] != "fn-orders" || got["policyName"] != "sqlgate-connect-maria" ||
+	// The default: a role for a Lambda function and a workload, no key.
+	code, got := plan(`,"readOnly":true`)
+	if code != http.StatusOK || got["mode"] != "workload" || got["roleName"] != "fn-orders" || got["workloadName"] != "orders" ||
+		got["workloadType"] != "lambda" || !strings.Contains(got["trustPolicy"], `"lambda.amazonaws.com"`) || got["userName"] != "" ||
+		got["policyName"] != "sqlgate-connect-maria" || got["credentialsUri"] != "http://creds.test/v1/credentials/orders" ||
 		!strings.Contains(got["policyDocument"], `"rds-data:ExecuteStatement"`) || strings.Contains(got["policyDocument"], "BeginTransaction") {
-		t.Fatalf("got %v", got)
+		t.Fatalf("workload plan: %d %v", code, got)
+	}
+	if code, got = plan(`,"type":"ecs"`); code != http.StatusOK || !strings.Contains(got["trustPolicy"], `"ecs-tasks.amazonaws.com"`) {
+		t.Fatalf("ecs plan: %d %v", code, got)
+	}
+	if code, _ = plan(`,"type":"mainframe"`); code != http.StatusBadRequest {
+		t.Fatalf("unknown type: %d", code)
+	}
+	// The weaker mode only on request: a user with a key.
+	if code, got = plan(`,"accessKey":true`); code != http.StatusOK || got["mode"] != "accessKey" || got["userName"] != "fn-orders" || got["roleName"] != "" {
+		t.Fatalf("access key plan: %d %v", code, got)
+	}
+	w := e.do("POST", "/console/api/workloads/CreateWorkload", `{"Name":"orders","Type":"lambda","Role":"fn-orders"}`, authHeaders(cookie, csrf))
+	if w.Code != http.StatusOK || !strings.HasPrefix(e.svc.lastCall(), goodAKID+" workloads CreateWorkload ") {
+		t.Fatalf("workload call: %d %s; last call %q", w.Code, w.Body, e.svc.lastCall())
 	}
 }
 

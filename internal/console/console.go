@@ -67,6 +67,8 @@ type Services interface {
 	SecretsManager(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string)
 	// IAM serves a Query-protocol (form) call to service "iam" or "sts".
 	IAM(w http.ResponseWriter, r *http.Request, service string, body []byte, requestID string)
+	// Workloads serves the workload API operation op (JSON).
+	Workloads(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string)
 	// APIGateway serves an API Gateway call; r.URL.Path is its REST path
 	// ("/apikeys", "/usageplans/ID/usage", …).
 	APIGateway(w http.ResponseWriter, r *http.Request, body []byte, requestID string)
@@ -82,6 +84,9 @@ type Config struct {
 	Authorizer iam.Authorizer // for rds:DescribeDBClusters
 	Region     string
 	Account    string
+	// CredentialsURI returns the container credentials URI of a workload
+	// (shown by the Connect wizard); nil leaves it to the browser.
+	CredentialsURI func(workload string) string
 	// SessionTTL is how long a session lasts after sign-in, however
 	// active (0 = 1 h; negative is treated as 0).
 	SessionTTL time.Duration
@@ -142,6 +147,7 @@ func (c *Console) routes() *http.ServeMux {
 	m.HandleFunc("/console/api/apigateway/{path...}", c.authed(c.apiGateway))
 	m.HandleFunc("POST /console/api/policy/validate", c.authed(c.validatePolicy))
 	m.HandleFunc("POST /console/api/connect/plan", c.authed(c.connectPlan))
+	m.HandleFunc("POST /console/api/workloads/{op}", c.authed(c.workloads))
 	m.HandleFunc("/console/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errNotFound("Unknown console API: "+r.Method+" "+r.URL.Path))
 	})

@@ -78,6 +78,11 @@ func (f *fakeServices) IAM(w http.ResponseWriter, r *http.Request, service strin
 	_, _ = io.WriteString(w, "<ok/>")
 }
 
+func (f *fakeServices) Workloads(w http.ResponseWriter, r *http.Request, op string, body []byte, _ string) {
+	f.record(r, "workloads "+op+" "+string(body))
+	writeJSON(w, http.StatusOK, map[string]any{"BootstrapToken": "sgwt_test"})
+}
+
 func (f *fakeServices) APIGateway(w http.ResponseWriter, r *http.Request, body []byte, _ string) {
 	f.record(r, "apigateway "+r.Method+" "+r.URL.Path+" "+r.URL.RawQuery+" "+string(body))
 	writeJSON(w, http.StatusOK, map[string]any{})
@@ -134,8 +139,9 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 		},
 	}
 	e.c = New(Config{Keys: keys, Services: e.svc, Region: "us-east-1", Account: "000000000000",
-		Authorizer: fakeAuthz{allow: map[string]bool{DescribeAction + " arn:aws:rds:us-east-1:000000000000:cluster:a": true}},
-		Log:        slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Authorizer:     fakeAuthz{allow: map[string]bool{DescribeAction + " arn:aws:rds:us-east-1:000000000000:cluster:a": true}},
+		Log:            slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		CredentialsURI: func(name string) string { return "http://creds.test/v1/credentials/" + name },
 		Now: func() time.Time {
 			e.mu.Lock()
 			defer e.mu.Unlock()

@@ -208,7 +208,7 @@ func (a *API) resolve(ctx context.Context, action, resourceARN, secretID, databa
 	if err != nil {
 		return nil, invalidSecret("The secret must be a JSON object with username and password fields.")
 	}
-	return &target{cl: cl, secretARN: secretARN, creds: sec.Credentials(database)}, nil
+	return &target{cl: cl, secretARN: secretARN, creds: sec.CredentialsOf(secretARN, database)}, nil
 }
 
 func secretErr(id string, err error) error {

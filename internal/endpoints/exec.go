@@ -114,7 +114,7 @@ func (h *Handler) withSession(ctx context.Context, ep *endpoint, fn func(context
 var errSecret = errors.New("endpoint secret")
 
 func (h *Handler) credentials(ctx context.Context, ep *endpoint) (engine.Credentials, error) {
-	_, value, err := h.opts.Secrets.SecretString(ctx, ep.cfg.Secret)
+	arn, value, err := h.opts.Secrets.SecretString(ctx, ep.cfg.Secret)
 	if err != nil {
 		return engine.Credentials{}, errors.Join(errSecret, err)
 	}
@@ -122,7 +122,7 @@ func (h *Handler) credentials(ctx context.Context, ep *endpoint) (engine.Credent
 	if err != nil {
 		return engine.Credentials{}, errors.Join(errSecret, fmt.Errorf("secret %s: %w", ep.cfg.Secret, err))
 	}
-	return sec.Credentials(ep.cfg.Database), nil
+	return sec.CredentialsOf(arn, ep.cfg.Database), nil
 }
 
 // dbError maps an execution error to the client's answer. Database

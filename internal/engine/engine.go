@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Kind says which member of the Data API Field union a Value carries.
@@ -142,6 +143,10 @@ type Credentials struct {
 	User     string
 	Password string
 	Database string
+	// Secret is the ARN of the secret User and Password came from (empty:
+	// none). It is not part of the login: a door that fails to log in may
+	// retry with the other version of that secret while it rotates.
+	Secret string
 }
 
 // Engine opens backend connections for one cluster.
@@ -209,6 +214,14 @@ type DBError struct {
 	Message  string // engine message, e.g. `ERROR: relation "x" does not exist`
 	SQLState string // five-character SQLSTATE when known
 	Code     int    // MySQL error number (0 elsewhere)
+}
+
+// LoginRefused reports whether err is the database refusing a login
+// (SQLSTATE class 28, invalid authorization: MySQL 1045, PostgreSQL
+// 28P01), as opposed to an unreachable server or a broken connection.
+func LoginRefused(err error) bool {
+	var e *DBError
+	return errors.As(err, &e) && strings.HasPrefix(e.SQLState, "28")
 }
 
 func (e *DBError) Error() string {

@@ -46,6 +46,9 @@ type Cluster struct {
 	MaxDetached time.Duration
 	// Log receives connection resets and discards (nil = slog.Default()).
 	Log *slog.Logger
+	// Other returns the other value of secret arn clients may log in with
+	// while it rotates (see Open); nil disables the retry.
+	Other func(ctx context.Context, arn string) (value string, ok bool, err error)
 }
 
 // Open borrows a connection logged in with creds (creds.Database empty:
@@ -56,6 +59,11 @@ func (cl *Cluster) Open(ctx context.Context, creds engine.Credentials) (*Session
 		creds.Database = cl.Database
 	}
 	c, err := cl.Pool.BorrowWithin(ctx, creds, cl.BorrowTimeout)
+	if err != nil && engine.LoginRefused(err) {
+		if other, ok := cl.otherLogin(ctx, creds); ok {
+			c, err = cl.Pool.BorrowWithin(ctx, other, cl.BorrowTimeout)
+		}
+	}
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			err = pool.ErrExhausted
@@ -63,6 +71,28 @@ func (cl *Cluster) Open(ctx context.Context, creds engine.Credentials) (*Session
 		return nil, err
 	}
 	return &Session{cl: cl, conn: c, id: c.ID()}, nil
+}
+
+// otherLogin returns the login of the other version of creds.Secret
+// (AWSPENDING while a rotation sets it on the database, AWSCURRENT once it
+// has: see secrets.Store.GraceValue). A new connection that races the
+// password change, or a node that has not yet seen it, retries once with
+// it instead of failing the call.
+func (cl *Cluster) otherLogin(ctx context.Context, creds engine.Credentials) (engine.Credentials, bool) {
+	if cl.Other == nil || creds.Secret == "" {
+		return engine.Credentials{}, false
+	}
+	v, ok, err := cl.Other(ctx, creds.Secret)
+	if err != nil || !ok {
+		return engine.Credentials{}, false
+	}
+	s, err := ParseSecret(v)
+	if err != nil || (s.Username == creds.User && s.Password == creds.Password) {
+		return engine.Credentials{}, false
+	}
+	other := s.Credentials(creds.Database)
+	other.Secret = creds.Secret
+	return other, true
 }
 
 func (cl *Cluster) log() *slog.Logger {

@@ -146,6 +146,7 @@ func TestParseSecret(t *testing.T) {
 		{`{"username":"app","password":"pw","dbname":"d","engine":"mysql"}`, true, Secret{"app", "pw", "d"}},
 		{`{"username":"app","password":""}`, true, Secret{"app", "", ""}},
 		{`{"username":"app"}`, false, Secret{}},
+		{`{"username":"","password":"x"}`, false, Secret{}},
 		{`{"password":"x"}`, false, Secret{}},
 		{`{"username":1,"password":"x"}`, false, Secret{}},
 		{`not json`, false, Secret{}},

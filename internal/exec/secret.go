@@ -20,15 +20,16 @@ type Secret struct {
 	DBName   string // optional default database
 }
 
-// ParseSecret reads a secret's JSON. username and password must be
-// present as strings (the password may be empty).
+// ParseSecret reads a secret's JSON: the one parser of database
+// credentials for every door (Data API, SQL endpoints, proxies). username
+// must be a non-empty string and password a string (it may be empty).
 func ParseSecret(value string) (Secret, error) {
 	var s struct {
 		Username *string `json:"username"`
 		Password *string `json:"password"`
 		DBName   string  `json:"dbname"`
 	}
-	if err := json.Unmarshal([]byte(value), &s); err != nil || s.Username == nil || s.Password == nil {
+	if err := json.Unmarshal([]byte(value), &s); err != nil || s.Username == nil || *s.Username == "" || s.Password == nil {
 		return Secret{}, ErrInvalidSecret
 	}
 	return Secret{Username: *s.Username, Password: *s.Password, DBName: s.DBName}, nil
@@ -38,6 +39,15 @@ func ParseSecret(value string) (Secret, error) {
 // applied by Cluster.Open).
 func (s Secret) Credentials(database string) engine.Credentials {
 	return engine.Credentials{User: s.Username, Password: s.Password, Database: database}
+}
+
+// CredentialsOf is Credentials naming the secret's ARN, so that
+// Cluster.Open can retry a refused login with the secret's other version
+// while it rotates.
+func (s Secret) CredentialsOf(arn, database string) engine.Credentials {
+	c := s.Credentials(database)
+	c.Secret = arn
+	return c
 }
 
 // maxCachedSecrets bounds SecretCache; when full it is emptied.

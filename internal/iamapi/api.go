@@ -52,13 +52,7 @@ func New(b Backend, authz iam.Authorizer, account string, log *slog.Logger) *API
 			"CreateRole": a.createRole, "GetRole": a.getRole, "DeleteRole": a.deleteRole, "ListRoles": a.listRoles,
 			"CreatePolicy": a.createPolicy, "GetPolicy": a.getPolicy, "GetPolicyVersion": a.getPolicyVersion,
 			"ListPolicies": a.listPolicies, "DeletePolicy": a.deletePolicy, "CreatePolicyVersion": a.createPolicyVersion,
-			"AttachUserPolicy": a.attachUserPolicy, "DetachUserPolicy": a.detachUserPolicy,
-			"AttachRolePolicy": a.attachRolePolicy, "DetachRolePolicy": a.detachRolePolicy,
-			"PutUserPolicy": a.putUserPolicy, "PutRolePolicy": a.putRolePolicy, "DeleteRolePolicy": a.deleteRolePolicy, "GetUserPolicy": a.getUserPolicy,
-			"DeleteUserPolicy": a.deleteUserPolicy, "ListUserPolicies": a.listUserPolicies,
-			"ListAttachedUserPolicies": a.listAttachedUserPolicies, "ListAttachedRolePolicies": a.listAttachedRolePolicies,
-			"SimulatePrincipalPolicy": a.simulatePrincipalPolicy,
-			"GetRolePolicy":           a.getRolePolicy, "ListRolePolicies": a.listRolePolicies,
+			"SimulatePrincipalPolicy": a.simulatePrincipalPolicy, "GetAccountAuthorizationDetails": a.getAccountAuthorizationDetails,
 			"UpdateRole": a.updateRole, "UpdateAssumeRolePolicy": a.updateAssumeRolePolicy,
 			"TagUser": a.tagUser, "UntagUser": a.untagUser, "ListUserTags": a.listUserTags,
 			"TagRole": a.tagRole, "UntagRole": a.untagRole, "ListRoleTags": a.listRoleTags,
@@ -68,6 +62,10 @@ func New(b Backend, authz iam.Authorizer, account string, log *slog.Logger) *API
 			"GetCallerIdentity": a.getCallerIdentity,
 			"AssumeRole":        a.assumeRole,
 		},
+	}
+	a.registerGroups(a.ops["iam"])
+	for _, h := range []*holderAPI{a.userHolder(), a.roleHolder(), a.groupHolder()} {
+		h.register(a.ops["iam"])
 	}
 	return a
 }

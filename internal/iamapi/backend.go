@@ -26,6 +26,7 @@ type Backend interface {
 	UserBackend
 	RoleBackend
 	RoleEditBackend
+	GroupBackend
 	PolicyBackend
 	SessionBackend
 	TagBackend

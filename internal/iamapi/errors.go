@@ -84,6 +84,8 @@ func (e entity) notFound() string {
 	switch e.kind {
 	case "role":
 		return "The role with name " + e.name + " cannot be found."
+	case "group":
+		return "The group with name " + e.name + " cannot be found."
 	case "policy":
 		return "Policy " + e.name + " was not found."
 	case "key":
@@ -96,6 +98,8 @@ func (e entity) exists() string {
 	switch e.kind {
 	case "role":
 		return "Role with name " + e.name + " already exists."
+	case "group":
+		return "Group with name " + e.name + " already exists."
 	case "policy":
 		return "A policy called " + e.name + " already exists. Duplicate names are not allowed."
 	}

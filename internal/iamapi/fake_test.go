@@ -17,6 +17,9 @@ import (
 // conventions. Hook, when set, is called first by every method and may
 // inject an error.
 type fakeBackend struct {
+	// GroupBackend is nil: group actions are tested over the real
+	// identity store (groups_test.go).
+	GroupBackend
 	account string
 	Hook    func(method string) error
 

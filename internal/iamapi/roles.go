@@ -77,95 +77,83 @@ func (a *API) deleteRole(ctx context.Context, f *form) (any, error) {
 }
 
 func (a *API) listRoles(ctx context.Context, f *form) (any, error) {
-	prefix := f.str("PathPrefix")
-	f.check("PathPrefix", prefix, 1, 512, rePathPrefix)
-	maxItems, marker := f.pagination()
+	load := func(ctx context.Context, prefix string) ([]*identity.Role, error) {
+		roles, err := a.b.ListRoles(ctx)
+		return slices.DeleteFunc(roles, func(r *identity.Role) bool { return !strings.HasPrefix(r.Path, prefix) }), err
+	}
+	roles, pg, err := listByPath(ctx, a, f, "ListRoles", "role", load, func(r *identity.Role) string { return r.RoleName }, toRole)
+	if err != nil {
+		return nil, err
+	}
+	return &listRolesResult{Roles: roles, page: pg}, nil
+}
+
+// RoleEditBackend reads and changes existing roles; *identity.Store
+// implements it.
+type RoleEditBackend interface {
+	// GetRolePolicy returns an inline policy document of a role
+	// (ErrNotFound when the role or the policy is missing).
+	GetRolePolicy(ctx context.Context, role, name string) (string, error)
+	// ListRolePolicies returns the inline policy names of a role, sorted.
+	ListRolePolicies(ctx context.Context, role string) ([]string, error)
+	// UpdateRole sets the description (when non-nil) and the maximum
+	// session duration (when not 0).
+	UpdateRole(ctx context.Context, name string, description *string, maxSession int) error
+	// UpdateAssumeRolePolicy replaces the trust policy (ErrMalformedPolicy).
+	UpdateAssumeRolePolicy(ctx context.Context, name, doc string) error
+}
+
+type roleLastUsedXML struct {
+	LastUsedDate *isoTime `xml:"LastUsedDate,omitempty"`
+	Region       string   `xml:"Region,omitempty"`
+}
+
+// getRoleResult is GetRole's answer: the role with RoleLastUsed, which
+// ListRoles leaves out, as on AWS.
+type getRoleResult struct {
+	Role struct {
+		roleXML
+		RoleLastUsed roleLastUsedXML `xml:"RoleLastUsed"`
+	} `xml:"Role"`
+}
+
+func toGetRole(r *identity.Role) *getRoleResult {
+	out := &getRoleResult{}
+	out.Role.roleXML = toRole(r)
+	out.Role.RoleLastUsed = roleLastUsedXML{LastUsedDate: optTime(r.LastUsed), Region: r.LastUsedRegion}
+	return out
+}
+
+// updateRole answers an empty UpdateRoleResult.
+func (a *API) updateRole(ctx context.Context, f *form) (any, error) {
+	role := roleName(f)
+	var desc *string
+	if f.has("Description") {
+		d := f.str("Description")
+		f.check("Description", d, 0, 1000, nil)
+		desc = &d
+	}
+	maxSession := f.integer("MaxSessionDuration", 0, 3600, 43200)
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if prefix == "" {
-		prefix = "/"
-	}
-	if err := a.authorize(ctx, "ListRoles", "arn:aws:iam::"+a.account+":role"+prefix); err != nil {
+	if _, err := a.resolveRole(ctx, "UpdateRole", role, nil); err != nil {
 		return nil, err
 	}
-	roles, err := a.b.ListRoles(ctx)
-	if err != nil {
-		return nil, backendErr(err, entity{})
+	if err := a.b.UpdateRole(ctx, role, desc, maxSession); err != nil {
+		return nil, backendErr(err, entity{"role", role})
 	}
-	roles = slices.DeleteFunc(roles, func(r *identity.Role) bool { return !strings.HasPrefix(r.Path, prefix) })
-	slices.SortFunc(roles, func(x, y *identity.Role) int { return strings.Compare(x.RoleName, y.RoleName) })
-	got, pg, err := paginate(roles, func(r *identity.Role) string { return r.RoleName }, marker, maxItems)
-	if err != nil {
-		return nil, err
-	}
-	out := &listRolesResult{page: pg, Roles: list(make([]roleXML, 0, len(got)))}
-	for _, r := range got {
-		out.Roles.Member = append(out.Roles.Member, toRole(r))
-	}
-	return out, nil
+	return &struct{}{}, nil
 }
 
-func (a *API) putRolePolicy(ctx context.Context, f *form) (any, error) {
+func (a *API) updateAssumeRolePolicy(ctx context.Context, f *form) (any, error) {
 	role := roleName(f)
-	name := policyName(f)
 	doc := f.doc("PolicyDocument", true)
 	if err := f.err(); err != nil {
 		return nil, err
 	}
-	if _, err := a.resolveRole(ctx, "PutRolePolicy", role, nil); err != nil {
+	if _, err := a.resolveRole(ctx, "UpdateAssumeRolePolicy", role, nil); err != nil {
 		return nil, err
 	}
-	return nil, backendErr(a.b.PutRolePolicy(ctx, role, name, doc), entity{"role", role})
-}
-
-// deleteRolePolicy removes an inline policy; without it a role given one
-// by PutRolePolicy could never be deleted (DeleteRole needs it gone).
-func (a *API) deleteRolePolicy(ctx context.Context, f *form) (any, error) {
-	role := roleName(f)
-	name := policyName(f)
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	if _, err := a.resolveRole(ctx, "DeleteRolePolicy", role, nil); err != nil {
-		return nil, err
-	}
-	return nil, backendErr(a.b.DeleteRolePolicy(ctx, role, name), entity{"role", role})
-}
-
-func (a *API) attachRolePolicy(ctx context.Context, f *form) (any, error) {
-	return a.roleAttachment(ctx, f, "AttachRolePolicy", a.b.AttachRolePolicy)
-}
-
-func (a *API) detachRolePolicy(ctx context.Context, f *form) (any, error) {
-	return a.roleAttachment(ctx, f, "DetachRolePolicy", a.b.DetachRolePolicy)
-}
-
-// roleAttachment runs Attach/DetachRolePolicy: authorized on the role.
-func (a *API) roleAttachment(ctx context.Context, f *form, action string, fn func(ctx context.Context, role, arn string) error) (any, error) {
-	role := roleName(f)
-	policyARN := policyARNParam(f)
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	if err := validARN(policyARN); err != nil {
-		return nil, err
-	}
-	if _, err := a.resolveRole(ctx, action, role, keys{"iam:policyarn": {policyARN}}); err != nil {
-		return nil, err
-	}
-	return nil, attachErr(fn(ctx, role, policyARN), action, policyARN)
-}
-
-func (a *API) listAttachedRolePolicies(ctx context.Context, f *form) (any, error) {
-	name := roleName(f)
-	prefix, maxItems, marker := attachedListParams(f)
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	r, err := a.resolveRole(ctx, "ListAttachedRolePolicies", name, nil)
-	if err != nil {
-		return nil, err
-	}
-	return attachedPolicies(r.AttachedPolicies, prefix, marker, maxItems)
+	return nil, backendErr(a.b.UpdateAssumeRolePolicy(ctx, role, doc), entity{"role", role})
 }

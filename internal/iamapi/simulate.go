@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sqlgate/sqlgate/internal/iam"
+	"github.com/sqlgate/sqlgate/internal/identity"
 )
 
 // maxSimulations bounds ActionNames × ResourceArns of one simulation.
@@ -139,7 +140,7 @@ func contextEntries(f *form) map[string][]string {
 
 // principalPolicies loads the user or role named by arn, authorizes
 // iam:SimulatePrincipalPolicy on it and returns it as a principal with its
-// inline and attached policies.
+// inline and attached policies (for a user, also those of its groups).
 func (a *API) principalPolicies(ctx context.Context, arn string) (*iam.Principal, []simPolicy, error) {
 	prefix := "arn:aws:iam::" + a.account + ":"
 	rest, ok := strings.CutPrefix(arn, prefix)
@@ -149,35 +150,56 @@ func (a *API) principalPolicies(ctx context.Context, arn string) (*iam.Principal
 	}
 	name := rest[strings.LastIndexByte(rest, '/')+1:]
 	var (
-		p        *iam.Principal
-		inline   map[string]string
-		attached []string
+		p     *iam.Principal
+		sets  []*identity.PolicySet
+		kinds []string
 	)
 	if kind == "user" {
 		u, err := a.resolveUser(ctx, "SimulatePrincipalPolicy", name, nil)
 		if err != nil {
 			return nil, nil, err
 		}
-		p, inline, attached = &iam.Principal{ARN: u.ARN, UserName: u.UserName, UserID: u.UserID, Tags: u.Tags.Map()}, u.InlinePolicies, u.AttachedPolicies
+		p, sets, kinds = &iam.Principal{ARN: u.ARN, UserName: u.UserName, UserID: u.UserID, Tags: u.Tags.Map()}, []*identity.PolicySet{&u.PolicySet}, []string{"user"}
+		for _, gn := range u.Groups {
+			g, err := a.b.GetGroup(ctx, gn)
+			if err != nil {
+				continue // deleted since
+			}
+			sets, kinds = append(sets, &g.PolicySet), append(kinds, "group")
+		}
 	} else {
 		r, err := a.resolveRole(ctx, "SimulatePrincipalPolicy", name, nil)
 		if err != nil {
 			return nil, nil, err
 		}
-		p, inline, attached = &iam.Principal{ARN: r.ARN, UserID: r.RoleID, RoleARN: r.ARN, Tags: r.Tags.Map()}, r.InlinePolicies, r.AttachedPolicies
+		p, sets, kinds = &iam.Principal{ARN: r.ARN, UserID: r.RoleID, RoleARN: r.ARN, Tags: r.Tags.Map()}, []*identity.PolicySet{&r.PolicySet}, []string{"role"}
 	}
 	if p.ARN != arn {
 		return nil, nil, errNoSuchEntity(entity{kind, name}.notFound())
 	}
 	var out []simPolicy
-	for _, n := range slices.Sorted(maps.Keys(inline)) {
-		pol, _ := iam.Parse([]byte(inline[n]))
+	for i, ps := range sets {
+		got, err := a.simPolicies(ctx, ps, kinds[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, got...)
+	}
+	return p, out, nil
+}
+
+// simPolicies returns the inline (SourcePolicyType kind) and attached
+// ("user-managed") policies of one policy set.
+func (a *API) simPolicies(ctx context.Context, ps *identity.PolicySet, kind string) ([]simPolicy, error) {
+	var out []simPolicy
+	for _, n := range slices.Sorted(maps.Keys(ps.InlinePolicies)) {
+		pol, _ := iam.Parse([]byte(ps.InlinePolicies[n]))
 		out = append(out, simPolicy{id: n, kind: kind, p: pol})
 	}
-	for _, parn := range attached {
+	for _, parn := range ps.AttachedPolicies {
 		mp, err := a.b.GetPolicy(ctx, parn)
 		if err != nil {
-			return nil, nil, backendErr(err, entity{"policy", parn})
+			return nil, backendErr(err, entity{"policy", parn})
 		}
 		var doc string
 		for _, v := range mp.Versions {
@@ -188,5 +210,5 @@ func (a *API) principalPolicies(ctx context.Context, arn string) (*iam.Principal
 		pol, _ := iam.Parse([]byte(doc))
 		out = append(out, simPolicy{id: mp.PolicyName, kind: "user-managed", p: pol})
 	}
-	return p, out, nil
+	return out, nil
 }

@@ -159,32 +159,11 @@ func (a *API) getUser(ctx context.Context, f *form) (any, error) {
 }
 
 func (a *API) listUsers(ctx context.Context, f *form) (any, error) {
-	prefix := f.str("PathPrefix")
-	f.check("PathPrefix", prefix, 1, 512, rePathPrefix)
-	maxItems, marker := f.pagination()
-	if err := f.err(); err != nil {
-		return nil, err
-	}
-	if prefix == "" {
-		prefix = "/"
-	}
-	if err := a.authorize(ctx, "ListUsers", "arn:aws:iam::"+a.account+":user"+prefix); err != nil {
-		return nil, err
-	}
-	users, err := a.b.ListUsers(ctx, prefix)
-	if err != nil {
-		return nil, backendErr(err, entity{})
-	}
-	slices.SortFunc(users, func(x, y *identity.User) int { return strings.Compare(x.UserName, y.UserName) })
-	got, pg, err := paginate(users, func(u *identity.User) string { return u.UserName }, marker, maxItems)
+	users, pg, err := listByPath(ctx, a, f, "ListUsers", "user", a.b.ListUsers, func(u *identity.User) string { return u.UserName }, toUser)
 	if err != nil {
 		return nil, err
 	}
-	out := &listUsersResult{page: pg, Users: list(make([]userXML, 0, len(got)))}
-	for _, u := range got {
-		out.Users.Member = append(out.Users.Member, toUser(u))
-	}
-	return out, nil
+	return &listUsersResult{Users: users, page: pg}, nil
 }
 
 func (a *API) deleteUser(ctx context.Context, f *form) (any, error) {

@@ -53,7 +53,7 @@ func (s *Store) Run(ctx context.Context, log *slog.Logger) {
 	}
 	err := w.Watch(ctx, func(ns, _ string) {
 		switch ns {
-		case nsUsers, nsKeys, nsRoles, nsPolicies, nsSessions, "", "*":
+		case nsUsers, nsKeys, nsRoles, nsGroups, nsPolicies, nsSessions, "", "*":
 			s.invalidate()
 		}
 	})
@@ -98,7 +98,7 @@ func (s *Store) load(ctx context.Context, akid string) (*cachedKey, error) {
 		if err != nil {
 			return nil, err
 		}
-		pols, err := s.compile(ctx, u.InlinePolicies, u.AttachedPolicies)
+		pols, err := s.userPolicies(ctx, u)
 		if err != nil {
 			return nil, err
 		}
@@ -130,6 +130,27 @@ func (s *Store) load(ctx context.Context, akid string) (*cachedKey, error) {
 		session = append(session, sp)
 	}
 	return &cachedKey{principal: p, secret: secret, token: token, expires: r.Expiration, policies: pols, session: session}, nil
+}
+
+// userPolicies compiles the policies of u and of the groups it is a
+// member of.
+func (s *Store) userPolicies(ctx context.Context, u *User) ([]*iam.Policy, error) {
+	pols, err := s.compile(ctx, u.InlinePolicies, u.AttachedPolicies)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.groupsOf(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range groups {
+		gp, err := s.compile(ctx, g.InlinePolicies, g.AttachedPolicies)
+		if err != nil {
+			return nil, err
+		}
+		pols = append(pols, gp...)
+	}
+	return pols, nil
 }
 
 // compile parses inline documents and the default versions of attached

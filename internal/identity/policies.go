@@ -107,7 +107,7 @@ func (s *Store) ListPolicies(ctx context.Context) ([]*ManagedPolicy, error) {
 	return all, nil
 }
 
-// attachments counts users and roles a policy is attached to.
+// attachments counts users, groups and roles a policy is attached to.
 func (s *Store) attachments(ctx context.Context, arn string) (int, error) {
 	users, err := list[User](ctx, s.st, nsUsers)
 	if err != nil {
@@ -117,7 +117,16 @@ func (s *Store) attachments(ctx context.Context, arn string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	groups, err := list[Group](ctx, s.st, nsGroups)
+	if err != nil {
+		return 0, err
+	}
 	n := 0
+	for _, g := range groups {
+		if slices.Contains(g.AttachedPolicies, arn) {
+			n++
+		}
+	}
 	for _, u := range users {
 		if slices.Contains(u.AttachedPolicies, arn) {
 			n++
@@ -214,62 +223,4 @@ func (p *ManagedPolicy) defaultDocument() string {
 		}
 	}
 	return ""
-}
-
-// AttachUserPolicy attaches a managed policy to a user.
-func (s *Store) AttachUserPolicy(ctx context.Context, user, arn string) error {
-	if _, err := s.GetPolicy(ctx, arn); err != nil {
-		return err
-	}
-	err := update(ctx, s.st, nsUsers, user, false, func(u *User) (*User, error) {
-		if !slices.Contains(u.AttachedPolicies, arn) {
-			u.AttachedPolicies = append(u.AttachedPolicies, arn)
-		}
-		return u, nil
-	})
-	s.invalidate()
-	return err
-}
-
-// DetachUserPolicy detaches a managed policy from a user.
-func (s *Store) DetachUserPolicy(ctx context.Context, user, arn string) error {
-	err := update(ctx, s.st, nsUsers, user, false, func(u *User) (*User, error) {
-		i := slices.Index(u.AttachedPolicies, arn)
-		if i < 0 {
-			return nil, errf(ErrNotFound, "Policy %s was not found.", arn)
-		}
-		u.AttachedPolicies = slices.Delete(u.AttachedPolicies, i, i+1)
-		return u, nil
-	})
-	s.invalidate()
-	return err
-}
-
-// AttachRolePolicy attaches a managed policy to a role.
-func (s *Store) AttachRolePolicy(ctx context.Context, role, arn string) error {
-	if _, err := s.GetPolicy(ctx, arn); err != nil {
-		return err
-	}
-	err := update(ctx, s.st, nsRoles, role, false, func(r *Role) (*Role, error) {
-		if !slices.Contains(r.AttachedPolicies, arn) {
-			r.AttachedPolicies = append(r.AttachedPolicies, arn)
-		}
-		return r, nil
-	})
-	s.invalidate()
-	return err
-}
-
-// DetachRolePolicy detaches a managed policy from a role.
-func (s *Store) DetachRolePolicy(ctx context.Context, role, arn string) error {
-	err := update(ctx, s.st, nsRoles, role, false, func(r *Role) (*Role, error) {
-		i := slices.Index(r.AttachedPolicies, arn)
-		if i < 0 {
-			return nil, errf(ErrNotFound, "Policy %s was not found.", arn)
-		}
-		r.AttachedPolicies = slices.Delete(r.AttachedPolicies, i, i+1)
-		return r, nil
-	})
-	s.invalidate()
-	return err
 }

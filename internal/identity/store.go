@@ -20,6 +20,7 @@ const (
 	nsUsers    = "iam.users"
 	nsKeys     = "iam.keys"
 	nsRoles    = "iam.roles"
+	nsGroups   = "iam.groups"
 	nsPolicies = "iam.policies"
 	nsSessions = "sts.sessions"
 )

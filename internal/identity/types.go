@@ -31,11 +31,11 @@ type User struct {
 	ARN        string    `json:"arn"`
 	Path       string    `json:"path"`
 	CreateDate time.Time `json:"create_date"`
-	// InlinePolicies maps policy name → JSON document.
-	InlinePolicies map[string]string `json:"inline_policies,omitempty"`
-	// AttachedPolicies are managed policy ARNs.
-	AttachedPolicies []string `json:"attached_policies,omitempty"`
-	Tags             Tags     `json:"tags,omitempty"`
+	PolicySet
+	// Groups are the names of the groups the user is a member of, whose
+	// policies apply to the user too.
+	Groups []string `json:"groups,omitempty"`
+	Tags   Tags     `json:"tags,omitempty"`
 }
 
 // AccessKey is the metadata of an access key (never the secret).
@@ -49,21 +49,31 @@ type AccessKey struct {
 
 // Role is an IAM role.
 type Role struct {
-	RoleName           string            `json:"role_name"`
-	RoleID             string            `json:"role_id"` // AROA…
-	ARN                string            `json:"arn"`
-	Path               string            `json:"path"`
-	Description        string            `json:"description,omitempty"`
-	CreateDate         time.Time         `json:"create_date"`
-	TrustPolicy        string            `json:"trust_policy"`
-	MaxSessionDuration int               `json:"max_session_duration"` // seconds
-	InlinePolicies     map[string]string `json:"inline_policies,omitempty"`
-	AttachedPolicies   []string          `json:"attached_policies,omitempty"`
-	Tags               Tags              `json:"tags,omitempty"`
+	RoleName           string    `json:"role_name"`
+	RoleID             string    `json:"role_id"` // AROA…
+	ARN                string    `json:"arn"`
+	Path               string    `json:"path"`
+	Description        string    `json:"description,omitempty"`
+	CreateDate         time.Time `json:"create_date"`
+	TrustPolicy        string    `json:"trust_policy"`
+	MaxSessionDuration int       `json:"max_session_duration"` // seconds
+	PolicySet
+	Tags Tags `json:"tags,omitempty"`
 	// LastUsed is when a session of the role was last used (hourly
 	// granularity), with the region it was used in; zero if never.
 	LastUsed       time.Time `json:"last_used,omitempty"`
 	LastUsedRegion string    `json:"last_used_region,omitempty"`
+}
+
+// Group is an IAM group: its policies apply to its members (the users
+// whose Groups name it).
+type Group struct {
+	GroupName  string    `json:"group_name"`
+	GroupID    string    `json:"group_id"` // AGPA…
+	ARN        string    `json:"arn"`
+	Path       string    `json:"path"`
+	CreateDate time.Time `json:"create_date"`
+	PolicySet
 }
 
 // ManagedPolicy is a named, versioned policy.

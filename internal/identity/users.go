@@ -52,7 +52,7 @@ func (s *Store) ListUsers(ctx context.Context, pathPrefix string) ([]*User, erro
 }
 
 // DeleteUser deletes a user. Like AWS it refuses (ErrDeleteConflict) while
-// the user has access keys or policies.
+// the user has access keys or policies or is a member of a group.
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
 	keys, err := s.ListAccessKeys(ctx, name)
 	if err != nil {
@@ -62,8 +62,11 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 		return errf(ErrDeleteConflict, "Cannot delete entity, must delete access keys first.")
 	}
 	err = update(ctx, s.st, nsUsers, name, false, func(u *User) (*User, error) {
-		if len(u.InlinePolicies) > 0 || len(u.AttachedPolicies) > 0 {
+		if !u.empty() {
 			return nil, errf(ErrDeleteConflict, "Cannot delete entity, must delete policies first.")
+		}
+		if len(u.Groups) > 0 {
+			return nil, errf(ErrDeleteConflict, "Cannot delete entity, must remove users from group first.")
 		}
 		return nil, nil
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/exec"
 	"github.com/sqlgate/sqlgate/internal/iam"
 )
 
@@ -47,9 +47,12 @@ type Authenticator struct {
 	// grace holds, by username, the other password a client may log in
 	// with while a secret rotates or for its grace window after (see
 	// GraceReader), with the login the backend uses then (AWSCURRENT).
-	grace  map[string]graceLogin
-	loaded time.Time
-	gen    uint64 // the reader's Generation at the last load
+	grace map[string]graceLogin
+	// bySecret holds, by secret ARN, the current login and the other
+	// version's login (zero when none), for Relogin.
+	bySecret map[string][2]Login
+	loaded   time.Time
+	gen      uint64 // the reader's Generation at the last load
 }
 
 // GraceReader is implemented by secret readers that know a second
@@ -95,8 +98,8 @@ func NewAuthenticator(d Deps) *Authenticator {
 }
 
 // Update applies a proxy config's auth settings (auth_secrets, iam_auth,
-// advertised_hosts); the next login sees them. Cached logins of secrets
-// no longer listed are dropped.
+// advertised_hosts); the next login sees them. When the secrets change,
+// the cached logins are dropped.
 func (a *Authenticator) Update(px config.Proxy) {
 	set := &authSettings{secrets: px.AuthSecrets, iam: IAMOptional, hosts: px.AdvertisedHosts}
 	if px.IAMAuth != "" {
@@ -108,7 +111,7 @@ func (a *Authenticator) Update(px config.Proxy) {
 	old := a.set.Swap(set)
 	if old != nil && !slices.Equal(old.secrets, set.secrets) {
 		a.mu.Lock()
-		a.byUser, a.grace, a.loaded = nil, nil, time.Time{}
+		a.byUser, a.grace, a.bySecret, a.loaded = nil, nil, nil, time.Time{}
 		a.mu.Unlock()
 	}
 }
@@ -117,22 +120,40 @@ func (a *Authenticator) Update(px config.Proxy) {
 // TokenVerifier is configured.
 func (a *Authenticator) IAMMode() string { return a.set.Load().iam }
 
-// Secret returns the password of the auth secret whose username is user,
-// for challenge-response verification (SCRAM, MD5, mysql_native_password),
-// and the backend login. ErrAuthFailed when no secret has that username or
-// iam_auth is required (passwords are not accepted then).
-func (a *Authenticator) Secret(ctx context.Context, user string) (password string, login Login, err error) {
+// Candidate is a password a client may log in with as some user, and the
+// backend login it gets then.
+type Candidate struct {
+	Password string
+	Login    Login
+}
+
+// Passwords returns the passwords user may log in with, for
+// challenge-response verification (SCRAM, MD5, mysql_native_password,
+// caching_sha2_password): the auth secret's current password and, while
+// the secret rotates or for the grace window after (see GraceReader), the
+// other one (the previous password of a single-user rotation, or the
+// previous user's of an alternating-users rotation). The backend login is
+// always the current one. ErrAuthFailed when there is none or iam_auth is
+// required (passwords are not accepted then).
+func (a *Authenticator) Passwords(ctx context.Context, user string) ([]Candidate, error) {
 	if a.IAMMode() == IAMRequired {
-		return "", Login{}, ErrAuthFailed
+		return nil, ErrAuthFailed
 	}
 	l, err := a.lookup(ctx, user, false)
-	if err != nil {
-		if g, ok := a.graceFor(user); ok && g.login.User != user {
-			return g.password, g.login, nil // the previous user of an alternating-users rotation
-		}
-		return "", Login{}, err
+	if err != nil && !errors.Is(err, ErrAuthFailed) {
+		return nil, err
 	}
-	return l.Password, l, nil
+	var out []Candidate
+	if err == nil {
+		out = append(out, Candidate{Password: l.Password, Login: l})
+	}
+	if g, ok := a.graceFor(user); ok && (err != nil || g.password != l.Password) {
+		out = append(out, Candidate{Password: g.password, Login: g.login})
+	}
+	if len(out) == 0 {
+		return nil, ErrAuthFailed
+	}
+	return out, nil
 }
 
 // graceFor returns the grace login of user, if any.
@@ -215,11 +236,13 @@ func (a *Authenticator) lookup(ctx context.Context, user string, refresh bool) (
 	return l, nil
 }
 
-// secretValue is the JSON of a database credentials secret.
-type secretValue struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-	DBName   string `json:"dbname"`
+// parseLogin parses a secret's value with the one parser every door uses.
+func parseLogin(arn, value string) (Login, error) {
+	v, err := exec.ParseSecret(value)
+	if err != nil {
+		return Login{}, err
+	}
+	return Login{User: v.Username, Password: v.Password, Database: v.DBName, SecretARN: arn}, nil
 }
 
 func (a *Authenticator) loadLocked(ctx context.Context) error {
@@ -229,45 +252,76 @@ func (a *Authenticator) loadLocked(ctx context.Context) error {
 	}
 	byUser := map[string]Login{}
 	grace := map[string]graceLogin{}
+	bySecret := map[string][2]Login{}
 	for _, id := range a.set.Load().secrets {
 		arn, val, err := a.src.SecretString(ctx, id)
 		if err != nil {
 			return fmt.Errorf("read auth secret %q: %w", id, err)
 		}
-		var v secretValue
-		if err := json.Unmarshal([]byte(val), &v); err != nil || v.Username == "" {
-			return fmt.Errorf("read auth secret %q: not a JSON object with username and password", id)
+		cur, err := parseLogin(arn, val)
+		if err != nil {
+			return fmt.Errorf("read auth secret %q: %w", id, err)
 		}
-		if _, dup := byUser[v.Username]; !dup {
-			byUser[v.Username] = Login{User: v.Username, Password: v.Password, Database: v.DBName, SecretARN: arn}
+		if _, dup := byUser[cur.User]; !dup {
+			byUser[cur.User] = cur
 		}
-		if err := a.loadGrace(ctx, id, byUser[v.Username], grace); err != nil {
+		other, err := a.loadGrace(ctx, id, arn, byUser[cur.User], grace)
+		if err != nil {
 			return err
 		}
+		bySecret[arn] = [2]Login{cur, other}
 	}
-	a.byUser, a.grace, a.loaded, a.gen = byUser, grace, time.Now(), gen
+	a.byUser, a.grace, a.bySecret, a.loaded, a.gen = byUser, grace, bySecret, time.Now(), gen
 	return nil
 }
 
 // loadGrace adds the grace password of secret id, whose current login is
-// cur, to grace.
-func (a *Authenticator) loadGrace(ctx context.Context, id string, cur Login, grace map[string]graceLogin) error {
+// cur, to grace and returns the grace version's own login (zero if none).
+func (a *Authenticator) loadGrace(ctx context.Context, id, arn string, cur Login, grace map[string]graceLogin) (Login, error) {
 	gr, ok := a.src.(GraceReader)
 	if !ok {
-		return nil
+		return Login{}, nil
 	}
 	val, ok, err := gr.GraceSecretString(ctx, id)
 	if err != nil {
-		return fmt.Errorf("read auth secret %q: %w", id, err)
+		return Login{}, fmt.Errorf("read auth secret %q: %w", id, err)
 	}
-	var v secretValue
-	if !ok || json.Unmarshal([]byte(val), &v) != nil || v.Username == "" {
-		return nil
+	if !ok {
+		return Login{}, nil
 	}
-	if _, dup := grace[v.Username]; !dup {
-		grace[v.Username] = graceLogin{password: v.Password, login: cur}
+	v, err := parseLogin(arn, val)
+	if err != nil {
+		return Login{}, nil
 	}
-	return nil
+	if _, dup := grace[v.User]; !dup {
+		grace[v.User] = graceLogin{password: v.Password, login: cur}
+	}
+	return v, nil
+}
+
+// Relogin returns the login to retry with when the database refused
+// failed, a backend login from secret failed.SecretARN: the secret's
+// current login when it differs (the password changed since the client
+// logged in, or this node had not yet seen the change), else the other
+// version's while the secret rotates (the set step has just changed the
+// password). ok is false when there is nothing else to try.
+func (a *Authenticator) Relogin(ctx context.Context, failed Login) (Login, bool) {
+	if failed.SecretARN == "" {
+		return Login{}, false
+	}
+	if _, err := a.lookup(ctx, failed.User, true); err != nil && !errors.Is(err, ErrAuthFailed) {
+		return Login{}, false
+	}
+	a.mu.Lock()
+	pair := a.bySecret[failed.SecretARN]
+	a.mu.Unlock()
+	for _, l := range pair {
+		if l.User != "" && (l.User != failed.User || l.Password != failed.Password) {
+			l.Database, l.ViaIAM = failed.Database, failed.ViaIAM
+			return l, true
+		}
+	}
+	return Login{}, false
 }
 
 type sessionKey struct{}

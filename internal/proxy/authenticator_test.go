@@ -72,10 +72,10 @@ func TestAuthenticator_CheckPassword(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := mk("required").Secret(ctx, "app"); !errors.Is(err, ErrAuthFailed) {
-		t.Fatal("Secret allowed with iam_auth required")
+	if _, err := mk("required").Passwords(ctx, "app"); !errors.Is(err, ErrAuthFailed) {
+		t.Fatal("Passwords allowed with iam_auth required")
 	}
-	if pw, _, err := mk("optional").Secret(ctx, "app"); err != nil || pw != "s3cret" {
-		t.Fatal(pw, err)
+	if c, err := mk("optional").Passwords(ctx, "app"); err != nil || len(c) != 1 || c[0].Password != "s3cret" {
+		t.Fatal(c, err)
 	}
 }

@@ -29,6 +29,10 @@ type PoolConfig struct {
 	IdleTimeout   time.Duration // close connections idle longer [5m]
 	MaxLifetime   time.Duration // close connections older, on return [1h]
 	RetryDelay    time.Duration // fail fast this long after a failed dial [1s]
+	// Relogin, when set, gives the login to retry with once when the
+	// database refuses a login (see LoginRefused), e.g.
+	// Authenticator.Relogin while a secret rotates.
+	Relogin func(ctx context.Context, failed Login) (Login, bool)
 }
 
 // Pooled is a backend connection owned by a Pool.
@@ -316,6 +320,15 @@ func (p *Pool[C]) dropWaiter(k Key, ch chan *Pooled[C]) *Pooled[C] {
 
 func (p *Pool[C]) connect(ctx context.Context, login Login, k Key, release func()) (*Pooled[C], error) {
 	c, err := p.dial(ctx, login)
+	if err != nil && p.cfg.Relogin != nil && LoginRefused(err) {
+		// The connection keeps the borrower's key, so that the same
+		// client's next borrow finds it.
+		if other, ok := p.cfg.Relogin(ctx, login); ok {
+			if c, err = p.dial(ctx, other); err == nil {
+				login = other
+			}
+		}
+	}
 	if err != nil {
 		release()
 		if errors.Is(err, ErrBackendDown) {

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -174,4 +175,46 @@ func TestPool_Get(t *testing.T) {
 			t.Fatalf("budget exceeded: %d", max.Load())
 		}
 	})
+}
+
+// loginErr is a refused login as the front ends' dialers report it.
+type loginErr struct{ state string }
+
+func (e loginErr) Error() string    { return "login refused " + e.state }
+func (e loginErr) SQLState() string { return e.state }
+
+func TestPool_Relogin(t *testing.T) {
+	ctx := context.Background()
+	old, cur := Login{User: "app", Password: "one", SecretARN: "s"}, Login{User: "app", Password: "two", SecretARN: "s"}
+	var dials []string
+	dial := func(_ context.Context, l Login) (*fakeConn, error) {
+		dials = append(dials, l.Password)
+		if l.Password != "two" {
+			return nil, loginErr{"28P01"}
+		}
+		return &fakeConn{}, nil
+	}
+	relogin := func(_ context.Context, failed Login) (Login, bool) { return cur, failed.Password != cur.Password }
+	p, _ := newTestPool(t, 2, PoolConfig{Relogin: relogin}, dial)
+	pc, err := p.Get(ctx, old)
+	if err != nil || pc.Login != cur {
+		t.Fatalf("Get(old login) = %+v, %v; dials %v", pc, err, dials)
+	}
+	p.Put(pc)
+	// The connection stays under the borrower's key: no new dial.
+	if pc2, err := p.Get(ctx, old); err != nil || pc2 != pc || len(dials) != 2 {
+		t.Fatalf("second Get = %v, %v; dials %v", pc2, err, dials)
+	}
+	// Other failures and logins with nothing else to try are not retried.
+	dials = nil
+	p2, _ := newTestPool(t, 2, PoolConfig{Relogin: relogin}, func(_ context.Context, l Login) (*fakeConn, error) {
+		dials = append(dials, l.Password)
+		return nil, loginErr{"53300"}
+	})
+	if _, err := p2.Get(ctx, old); err == nil || len(dials) != 1 {
+		t.Fatalf("non-login failure: %v, dials %v", err, dials)
+	}
+	if !LoginRefused(fmt.Errorf("connect: %w", loginErr{"28000"})) || LoginRefused(errors.New("x")) {
+		t.Fatal("LoginRefused")
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"log/slog"
+	"strings"
 
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/metrics"
@@ -110,6 +111,14 @@ var (
 	// ErrIdleTimeout: the client was idle longer than idle_client_timeout.
 	ErrIdleTimeout = errors.New("idle client timeout")
 )
+
+// LoginRefused reports whether err (from a DialFunc) is the database
+// refusing the login: an error with an SQLState() method answering class
+// 28, invalid authorization (MySQL 1045 is 28000, PostgreSQL 28P01).
+func LoginRefused(err error) bool {
+	var s interface{ SQLState() string }
+	return errors.As(err, &s) && strings.HasPrefix(s.SQLState(), "28")
+}
 
 // Retryable reports whether err means the request never reached the
 // database, so the client may safely retry it.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/sqlgate/sqlgate/internal/admin"
 	"github.com/sqlgate/sqlgate/internal/console"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/identity"
@@ -17,12 +18,13 @@ import (
 // store and API handlers, so it acts exactly as a SigV4 client would.
 func (s *Server) newConsole() *console.Console {
 	return console.New(console.Config{
-		Keys:       consoleBackend{s},
-		Services:   consoleBackend{s},
-		Authorizer: identity.Authorizer{Store: s.ids},
-		Region:     s.cfg.Region,
-		Account:    s.cfg.AccountID,
-		Log:        s.log,
+		Keys:           consoleBackend{s},
+		Services:       consoleBackend{s},
+		Authorizer:     identity.Authorizer{Store: s.ids},
+		Region:         s.cfg.Region,
+		Account:        s.cfg.AccountID,
+		Log:            s.log,
+		CredentialsURI: func(name string) string { return admin.CredentialsURI(s.cfg, name) },
 	})
 }
 
@@ -84,6 +86,11 @@ func (b consoleBackend) APIGateway(w http.ResponseWriter, r *http.Request, body 
 // IAM implements console.Services.
 func (b consoleBackend) IAM(w http.ResponseWriter, r *http.Request, service string, body []byte, requestID string) {
 	b.s.iamAPI.Handle(w, r, service, body, requestID)
+}
+
+// Workloads implements console.Services.
+func (b consoleBackend) Workloads(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string) {
+	b.s.workloadAPI.Handle(w, r, op, body, requestID)
 }
 
 // Clusters implements console.Services: configuration and pool state of

@@ -99,9 +99,11 @@ func (c *session) authenticate(ctx context.Context, user, plugin string, resp []
 			return proxy.Login{}, err
 		}
 	}
-	pw, login, err := auth.Secret(ctx, user)
-	if err == nil && mysqlwire.CheckScramble(resp, mysqlwire.ScrambleNative(c.scramble, pw)) {
-		return login, nil
+	cands, _ := auth.Passwords(ctx, user)
+	for _, cand := range cands {
+		if mysqlwire.CheckScramble(resp, mysqlwire.ScrambleNative(c.scramble, cand.Password)) {
+			return cand.Login, nil
+		}
 	}
 	if auth.IAMMode() != proxy.IAMDisabled && c.secure() {
 		// A user whose scramble did not match may hold an IAM token: ask
@@ -143,9 +145,11 @@ func (c *session) checkClear(ctx context.Context, user string, resp []byte) (pro
 // cached, else full auth with the password in cleartext over TLS or
 // RSA-encrypted with the proxy's key.
 func (c *session) authSHA2(ctx context.Context, user string, resp []byte) (proxy.Login, error) {
-	if pw, login, err := c.srv.px.Auth().Secret(ctx, user); err == nil && c.srv.sha2Cached(user, pw) &&
-		mysqlwire.CheckScramble(resp, mysqlwire.ScrambleSHA2(c.scramble, pw)) {
-		return login, c.cl.Send([]byte{mysqlwire.HdrAuthMore, 3})
+	cands, _ := c.srv.px.Auth().Passwords(ctx, user)
+	for _, cand := range cands {
+		if c.srv.sha2Cached(user, cand.Password) && mysqlwire.CheckScramble(resp, mysqlwire.ScrambleSHA2(c.scramble, cand.Password)) {
+			return cand.Login, c.cl.Send([]byte{mysqlwire.HdrAuthMore, 3})
+		}
 	}
 	if err := c.cl.Send([]byte{mysqlwire.HdrAuthMore, 4}); err != nil {
 		return proxy.Login{}, err

@@ -60,6 +60,9 @@ func (e *Error) Packet() []byte {
 func parseErr(p []byte) *Error { return fromWire(mysqlwire.ParseErr(p)) }
 
 // fromWire turns an error a server reported into the proxy's Error.
+// SQLState returns the error's SQLSTATE (proxy.LoginRefused reads it).
+func (e *Error) SQLState() string { return e.State }
+
 func fromWire(e *mysqlwire.Error) *Error {
 	return &Error{Code: e.Code, State: e.State, Msg: e.Msg}
 }

@@ -199,7 +199,7 @@ func FuzzSCRAM(f *testing.F) {
 	f.Add([]byte("p=tls-server-end-point,,n=,r=a"), []byte(",p=AAAA"))
 	f.Add([]byte("n,"), []byte(""))
 	f.Fuzz(func(t *testing.T, clientFirst, clientFinal []byte) {
-		sc := &scramServer{keys: fuzzSCRAM.get(fuzzSCRAMPassword), salt: fuzzSCRAM.salt}
+		sc := &scramServer{keys: []scramKeys{fuzzSCRAM.get(fuzzSCRAMPassword)}, salt: fuzzSCRAM.salt}
 		serverFirst, err := sc.first(clientFirst)
 		if err != nil {
 			return

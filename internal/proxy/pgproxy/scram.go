@@ -90,9 +90,12 @@ func hmacSHA256(key, msg []byte) []byte {
 	return m.Sum(nil)
 }
 
-// scramServer is one exchange.
+// scramServer is one exchange. keys holds the keys of every password the
+// client may log in with (during a rotation's grace window, two); the
+// proof is checked against each and matched names the one it proves.
 type scramServer struct {
-	keys            scramKeys
+	keys            []scramKeys
+	matched         int
 	salt            []byte
 	clientFirstBare string
 	serverFirst     string
@@ -158,14 +161,22 @@ func (s *scramServer) final(msg []byte) (string, error) {
 		return "", errSCRAM
 	}
 	authMsg := []byte(s.clientFirstBare + "," + s.serverFirst + "," + withoutProof)
-	clientSig := hmacSHA256(s.keys.storedKey, authMsg)
+	for i, k := range s.keys {
+		if proves(proof, k, authMsg) {
+			s.matched = i
+			return "v=" + base64.StdEncoding.EncodeToString(hmacSHA256(k.serverKey, authMsg)), nil
+		}
+	}
+	return "", errSCRAM
+}
+
+// proves reports whether proof is a ClientProof for the password of k.
+func proves(proof []byte, k scramKeys, authMsg []byte) bool {
+	clientSig := hmacSHA256(k.storedKey, authMsg)
 	clientKey := make([]byte, sha256.Size)
 	for j := range clientKey {
 		clientKey[j] = proof[j] ^ clientSig[j]
 	}
 	got := sha256.Sum256(clientKey)
-	if subtle.ConstantTimeCompare(got[:], s.keys.storedKey) != 1 {
-		return "", errSCRAM
-	}
-	return "v=" + base64.StdEncoding.EncodeToString(hmacSHA256(s.keys.serverKey, authMsg)), nil
+	return subtle.ConstantTimeCompare(got[:], k.storedKey) == 1
 }

@@ -190,15 +190,20 @@ func (s *session) authenticate(ctx context.Context, user string) (proxy.Login, e
 		}
 		return login, nil
 	}
-	password, login, err := auth.Secret(ctx, user)
+	cands, err := auth.Passwords(ctx, user)
 	if err != nil && !errors.Is(err, proxy.ErrAuthFailed) {
 		return proxy.Login{}, fatal("XX000", "could not read the authentication secret", err)
 	}
 	known := err == nil
-	if !known {
-		password = "unknown user: " + user // mock exchange, fails at the proof
+	passwords := make([]string, len(cands))
+	for i, c := range cands {
+		passwords[i] = c.Password
 	}
-	if err := s.scramExchange(password); err != nil {
+	if !known {
+		passwords = []string{"unknown user: " + user} // mock exchange, fails at the proof
+	}
+	matched, err := s.scramExchange(passwords)
+	if err != nil {
 		if errors.Is(err, errSCRAM) || !known {
 			failed.Err = err
 			return proxy.Login{}, failed
@@ -208,34 +213,39 @@ func (s *session) authenticate(ctx context.Context, user string) (proxy.Login, e
 	if !known {
 		return proxy.Login{}, failed
 	}
-	return login, nil
+	return cands[matched].Login, nil
 }
 
-func (s *session) scramExchange(password string) error {
-	sc := &scramServer{keys: s.srv.scram.get(password), salt: s.srv.scram.salt}
+// scramExchange runs SCRAM-SHA-256 accepting any of passwords and returns
+// the index of the one the client proved.
+func (s *session) scramExchange(passwords []string) (int, error) {
+	sc := &scramServer{salt: s.srv.scram.salt}
+	for _, pw := range passwords {
+		sc.keys = append(sc.keys, s.srv.scram.get(pw))
+	}
 	s.writeNow(mustEncode(&pgproto3.AuthenticationSASL{AuthMechanisms: []string{scramMechanism}}))
 	body, err := s.readAuth()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var init pgproto3.SASLInitialResponse
 	if err := init.Decode(body); err != nil || init.AuthMechanism != scramMechanism {
-		return fmt.Errorf("%w: unsupported mechanism", errSCRAM)
+		return 0, fmt.Errorf("%w: unsupported mechanism", errSCRAM)
 	}
 	first, err := sc.first(init.Data)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	s.writeNow(mustEncode(&pgproto3.AuthenticationSASLContinue{Data: []byte(first)}))
 	if body, err = s.readAuth(); err != nil {
-		return err
+		return 0, err
 	}
 	final, err := sc.final(body)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	s.writeNow(mustEncode(&pgproto3.AuthenticationSASLFinal{Data: []byte(final)}))
-	return nil
+	return sc.matched, nil
 }
 
 // readAuth reads one 'p' message body.

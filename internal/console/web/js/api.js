@@ -134,6 +134,11 @@ export async function validatePolicy(policyDocument) {
   return JSON.parse(await call('policy/validate', { body: JSON.stringify({ policyDocument }) }));
 }
 
+// workloads calls a workload API operation (SqlgateWorkloads.*).
+export async function workloads(op, req = {}) {
+  return JSON.parse(await call('workloads/' + op, { body: JSON.stringify(req) }));
+}
+
 export async function connectPlan(req) {
   return JSON.parse(await call('connect/plan', { body: JSON.stringify(req) }));
 }
