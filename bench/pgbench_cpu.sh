@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # PostgreSQL proxy CPU per transaction on the real `sqlgate serve` binary:
-# pgbench -S (simple and extended, C clients and 1 client) through
+# pgbench -S (-M simple, extended and prepared; C clients and 1 client) through
 # PgBouncer (Debian package, transaction mode), the binary OLD_BIN (e.g.
 # main before a change, built to /tmp) and NEW_BIN, each with a pool of
 # POOL backend connections, interleaved in an order rotated every round.
 #   OLD_BIN=/tmp/sqlgate-old NEW_BIN=/tmp/sqlgate-new bench/pgbench_cpu.sh
-# Knobs: T (seconds, 8), C (64), J (2), POOL (20), ROUNDS (5), SCALE (10).
+# Knobs: T (seconds, 8), C (64), J (2), POOL (20), ROUNDS (5), SCALE (10),
+# MODES ("simple extended prepared"), CLIENTS ("$C 1").
 # Per run: tps from pgbench; CPU µs per transaction = utime+stime of the
 # proxy process (/proc/PID/stat) over the transactions pgbench processed;
 # voluntary context switches per transaction summed over the process's
@@ -66,7 +67,8 @@ out="bench/out/pgbench-cpu-$(date -u +%Y%m%dT%H%M%SZ).txt"
 echo "# $(date -u +%FT%TZ) nproc=$(nproc) $("$PGBOUNCER" --version | head -1) old=$OLD_BIN new=$NEW_BIN T=$T C=$C J=$J pool=$POOL rounds=$ROUNDS loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out"
 declare -A US TPS CS
 targets=(pgbouncer old new)
-cases=("simple $C" "extended $C" "simple 1" "extended 1")
+cases=()
+for c in ${CLIENTS:-$C 1}; do for m in ${MODES:-simple extended prepared}; do cases+=("$m $c"); done; done
 for r in $(seq "$ROUNDS"); do
 	for cs in "${cases[@]}"; do
 		read -r mode c <<<"$cs"

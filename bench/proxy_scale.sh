@@ -5,6 +5,7 @@
 # sqlgate runs as the built binary in its own process; the clients are
 # bench/proxy_scale_test.go (TestBenchProxyScale).
 #   bench/proxy_scale.sh            # CLIENTS=5000 IDLE=10000
+#   BIN=/tmp/sqlgate-old bench/proxy_scale.sh   # a prebuilt sqlgate
 # Output: bench/out/proxy-scale-*.txt (RESULT lines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +43,11 @@ clusters:
     max_connections: 20
     proxy: {listen: 127.0.0.1:$MYP, auth_secrets: [app-maria], max_client_connections: 20000}
 EOF
-CGO_ENABLED=0 go build -o "$work/sqlgate" ./cmd/sqlgate
+if [[ -n ${BIN:-} ]]; then # a prebuilt binary, e.g. main before a change
+	cp "$BIN" "$work/sqlgate"
+else
+	CGO_ENABLED=0 go build -o "$work/sqlgate" ./cmd/sqlgate
+fi
 go test -c -o "$work/bench.test" ./bench/
 export SQLGATE_ROOT_ACCESS_KEY_ID=AKIASQLGATEBENCH0001 SQLGATE_ROOT_SECRET_ACCESS_KEY=benchRootSecretKey0123456789abcdefghijkl
 for c in pg maria; do

@@ -1,6 +1,9 @@
 package proxy
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // The idle-client janitor. A session marks itself idle (WaitIdle) and busy
 // (Busy) without arming a timer or a socket deadline per transaction; one
@@ -70,7 +73,66 @@ func (s *Server) snapshot(buf []*Session) []*Session {
 func (s *Session) expireIdle(now time.Time, timeout time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.idle && !s.armed && now.Sub(s.idleSince) >= timeout {
+	if !s.idle || s.armed {
+		return
+	}
+	switch idle := now.Sub(s.idleSince); {
+	case idle >= timeout:
+		s.restWake = false
+		s.armLocked()
+	case s.restOK && !s.resting && idle >= restAfter && s.peeking.Load():
+		s.restWake = true
 		s.armLocked()
 	}
+}
+
+// Resting idle sessions. A front end that holds per-client buffers while
+// it waits for the next message calls AllowRest; a session idle for
+// restAfter then gets one rest nudge from the janitor: its pending read
+// fails, IdleErr returns ErrRest, and the front end releases its buffers,
+// calls Rest and waits for the client without them. With thousands of
+// idle clients this is most of their memory; a client that is never
+// idle that long pays nothing.
+
+// restAfter is how long a session is idle before its rest nudge.
+const restAfter = 2 * time.Second
+
+// ErrRest is IdleErr's answer to a rest nudge: the front end releases
+// its buffers, calls Rest and goes on waiting.
+var ErrRest = errors.New("idle session resting")
+
+// Peeking tells the janitor whether the front end is waiting for the
+// client's next message without consuming it (rest nudges come only then).
+func (s *Session) Peeking(on bool) { s.peeking.Store(on) }
+
+// AllowRest opts the session in to rest nudges.
+func (s *Session) AllowRest() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.restOK = true
+}
+
+// Resting reports whether the session rested in its current idle spell.
+func (s *Session) Resting() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.resting
+}
+
+// Rest clears the rest nudge's read deadline; the idle timeout keeps
+// running from the same start. It returns ErrShuttingDown (with the read
+// deadline armed again) when the server began draining meanwhile.
+func (s *Session) Rest() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.restWake, s.resting = false, true
+	if s.Draining() {
+		s.armLocked()
+		return ErrShuttingDown
+	}
+	if s.armed {
+		s.armed = false
+		_ = s.raw.SetReadDeadline(time.Time{})
+	}
+	return nil
 }

@@ -73,14 +73,19 @@ type Pool[C Conn] struct {
 	nIdle     int
 	busy      int
 	busyByKey map[Key]int
-	waiters   map[Key][]chan *Pooled[C]
+	waiters   map[Key][]*waiter[C] // FIFO per login
 	nWait     int
+	nQueued   int // waiters with a Waiter (Enqueue), swept by the reaper
 	downUntil time.Time
 	downErr   error
 	closed    bool
 
-	stop chan struct{}
-	done chan struct{}
+	// sweeping is set while the reaper's fast tick runs for queued
+	// waiters (changed under mu); kick wakes the reaper to start it.
+	sweeping atomic.Bool
+	kick     chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // NewPool returns a pool that opens connections with dial, each holding a
@@ -95,7 +100,8 @@ func NewPool[C Conn](cfg PoolConfig, budget Budget, dial DialFunc[C], observe fu
 		observe = func(time.Duration, error) {}
 	}
 	p := &Pool[C]{cfg: cfg, budget: budget, dial: dial, obs: observe, idle: map[Key][]*Pooled[C]{},
-		waiters: map[Key][]chan *Pooled[C]{}, busyByKey: map[Key]int{}, stop: make(chan struct{}), done: make(chan struct{})}
+		waiters: map[Key][]*waiter[C]{}, busyByKey: map[Key]int{}, kick: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{})}
 	p.borrowTimeout.Store(int64(cfg.BorrowTimeout))
 	p.maxIdle.Store(-1)
 	go p.reap()
@@ -144,7 +150,7 @@ func (p *Pool[C]) get(ctx context.Context, login Login, start time.Time) (*Poole
 	if p.nIdle > 0 {
 		p.evictOldestLocked()
 	}
-	p.waiters[k] = append(p.waiters[k], ch)
+	p.waiters[k] = append(p.waiters[k], &waiter[C]{ch: ch, since: start})
 	p.nWait++
 	busyHere := p.busyByKey[k] > 0
 	p.mu.Unlock()
@@ -252,6 +258,11 @@ func (p *Pool[C]) borrowErr(ctx context.Context, err error) error {
 func (p *Pool[C]) takeIdle(k Key) (*Pooled[C], error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.takeIdleLocked(k)
+}
+
+// takeIdleLocked is takeIdle; p.mu is held.
+func (p *Pool[C]) takeIdleLocked(k Key) (*Pooled[C], error) {
 	if p.closed {
 		return nil, ErrPoolClosed
 	}
@@ -298,26 +309,6 @@ type loginKey struct {
 	key   Key
 }
 
-// dropWaiter removes ch from the queue; if a connection was handed over
-// already it is returned.
-func (p *Pool[C]) dropWaiter(k Key, ch chan *Pooled[C]) *Pooled[C] {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	list := p.waiters[k]
-	for i, w := range list {
-		if w == ch {
-			p.waiters[k] = append(list[:i:i], list[i+1:]...)
-			if len(p.waiters[k]) == 0 {
-				delete(p.waiters, k)
-			}
-			p.nWait--
-			close(ch)
-			return nil
-		}
-	}
-	return <-ch // Put sent one before removing us
-}
-
 func (p *Pool[C]) connect(ctx context.Context, login Login, k Key, release func()) (*Pooled[C], error) {
 	c, err := p.dial(ctx, login)
 	if err != nil && p.cfg.Relogin != nil && LoginRefused(err) {
@@ -361,14 +352,14 @@ func (p *Pool[C]) Put(pc *Pooled[C]) {
 		return
 	}
 	if list := p.waiters[pc.key]; len(list) > 0 {
-		ch := list[0]
-		p.waiters[pc.key] = list[1:]
-		if len(list) == 1 {
-			delete(p.waiters, pc.key)
-		}
-		p.nWait--
+		w := p.popWaiterLocked(pc.key)
 		p.mu.Unlock()
-		ch <- pc // buffered; a dropWaiter that missed us waits for it
+		if w.w != nil {
+			p.obs(time.Since(w.since), nil)
+			w.w.Ready(pc, nil) // on this goroutine: no hand-off
+			return
+		}
+		w.ch <- pc // buffered; a dropWaiter that missed us waits for it
 		return
 	}
 	if n := p.maxIdle.Load(); p.nWait > 0 || (n >= 0 && int64(p.nIdle) >= n) {
@@ -460,7 +451,11 @@ func (p *Pool[C]) Close() {
 		drop = append(drop, list...)
 	}
 	p.idle, p.nIdle = map[Key][]*Pooled[C]{}, 0
+	queued := p.takeQueuedLocked(func(*waiter[C]) bool { return true })
 	p.mu.Unlock()
+	for _, w := range queued {
+		go p.fail(w, ErrPoolClosed)
+	}
 	close(p.stop)
 	<-p.done
 	for _, pc := range drop {
@@ -472,12 +467,27 @@ func (p *Pool[C]) reap() {
 	defer close(p.done)
 	t := time.NewTicker(min(p.cfg.IdleTimeout/4, time.Minute))
 	defer t.Stop()
+	var fast *time.Ticker
+	var fastC <-chan time.Time
 	for {
 		select {
 		case <-p.stop:
+			if fast != nil {
+				fast.Stop()
+			}
 			return
 		case now := <-t.C:
 			p.closeExpired(now)
+		case <-p.kick:
+			if fast == nil {
+				fast = time.NewTicker(queueTick)
+				fastC = fast.C
+			}
+		case now := <-fastC:
+			if !p.sweepQueued(now) {
+				fast.Stop()
+				fast, fastC = nil, nil
+			}
 		}
 	}
 }

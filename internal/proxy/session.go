@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,11 +27,17 @@ type Session struct {
 	srv       *Server
 	tls       bool
 	pinReason string
+	// peeking: the front end waits for the client's next message without
+	// consuming (Peeking), so a rest nudge cannot cut a message in half.
+	peeking atomic.Bool
 
 	mu        sync.Mutex // guards following fields
 	idle      bool
 	idleSince time.Time // when idle was set
 	armed     bool      // a read deadline in the past is set (janitor, nudge)
+	restOK    bool      // the front end takes rest nudges (AllowRest)
+	resting   bool      // the front end rested during this idle spell
+	restWake  bool      // the armed deadline is a rest nudge
 }
 
 // Server returns the endpoint the session belongs to.
@@ -87,6 +94,7 @@ func (s *Session) WaitIdle() error {
 	}
 	if !wasIdle {
 		s.idleSince = time.Now()
+		s.resting = false
 	}
 	return nil
 }
@@ -100,6 +108,7 @@ func (s *Session) Busy() {
 		return
 	}
 	s.idle = false
+	s.resting, s.restWake = false, false
 	if s.armed {
 		s.armed = false
 		_ = s.raw.SetReadDeadline(time.Time{})
@@ -120,6 +129,11 @@ func (s *Session) IdleErr(err error) error {
 	}
 	if s.Draining() {
 		return ErrShuttingDown
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.restWake {
+		return ErrRest
 	}
 	return ErrIdleTimeout
 }

@@ -57,12 +57,17 @@ type backend struct {
 	// proxy cannot vouch for (a function call); the session is reset
 	// before another client gets the connection.
 	dirty bool
+
+	jobs      chan relayJob // relays for the reader goroutine (dispatch.go)
+	serving   sync.Once
+	closeOnce sync.Once
 }
 
 var _ proxy.Conn = (*backend)(nil)
 
 // Close closes the socket after a Terminate.
 func (b *backend) Close() error {
+	b.closeJobs()
 	_ = b.conn.SetWriteDeadline(time.Now().Add(time.Second))
 	_, _ = b.conn.Write([]byte{'X', 0, 0, 0, 4})
 	return b.conn.Close()
@@ -245,7 +250,8 @@ func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backend, error) 
 		return nil, fmt.Errorf("hijack backend: %w", err)
 	}
 	b := &backend{conn: hc.Conn, r: msgReader{br: bufio.NewReaderSize(hc.Conn, 32<<10)}, bw: bufio.NewWriterSize(hc.Conn, 32<<10),
-		pid: hc.PID, key: hc.SecretKey, addr: d.addr, params: map[string]string{}, stmts: newStmtLRU(stmtCacheSize)}
+		pid: hc.PID, key: hc.SecretKey, addr: d.addr, params: map[string]string{}, stmts: newStmtLRU(stmtCacheSize),
+		jobs: make(chan relayJob, 1)}
 	b.txStatus.Store('I')
 	b.initQuery = d.initQuery
 	d.mu.Lock()

@@ -275,6 +275,9 @@ func (s *session) forward(ctx context.Context, t byte, plan func(b *backend), lo
 			s.mu.Unlock()
 		}
 		pb, err := s.acquire(ctx)
+		if errors.Is(err, errQueued) {
+			return err
+		}
 		if err != nil {
 			return s.borrowFailed(t, err)
 		}
@@ -357,7 +360,7 @@ func (s *session) acquire(ctx context.Context) (*pooled, error) {
 	s.mu.Lock()
 	s.be, s.status, s.unnamedOK, s.handedOff, s.relayDone = pb, 'I', false, false, done
 	s.mu.Unlock()
-	go s.relay(pb, done)
+	pb.Conn.start(relayJob{s: s, pb: pb, done: done})
 	return pb, nil
 }
 
@@ -366,7 +369,10 @@ func (s *session) acquire(ctx context.Context) (*pooled, error) {
 // closed and another one borrowed, a few times.
 func (s *session) borrow(ctx context.Context) (*pooled, error) {
 	for attempt := 0; ; attempt++ {
-		pb, err := s.srv.pool.Get(ctx, s.login)
+		pb, err := s.get()
+		if errors.Is(err, errQueued) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, borrowError(err)
 		}

@@ -113,10 +113,12 @@ func (s *session) relay(pb *pooled, done chan struct{}) {
 				s.putBackend(pb, wait)
 				return
 			}
-			// Hand the backend to the next borrower first, so its query
-			// goes out while this client's reply is being written.
-			s.putBackend(pb, nil)
+			// This client's reply goes out first: the Put may run the next
+			// queued session's Ready on this goroutine (even this
+			// session's own next message, which needs cwmu), and that may
+			// take a round trip to bring the backend to its session.
 			s.flushClient(flush)
+			s.putBackend(pb, nil)
 			return
 		case relayHandoff:
 			s.handedOff = true
@@ -293,6 +295,9 @@ func (s *session) relayFailed(pb *pooled, err error) {
 // pinned session, and put the connection back — or close it when any
 // step fails.
 func (s *session) cleanup() {
+	s.hmu.Lock()
+	s.dequeue()
+	s.hmu.Unlock()
 	_ = s.flushBackend() // frames a Terminate cut short; puts a pending backend
 	s.mu.Lock()
 	pb, done := s.be, s.relayDone

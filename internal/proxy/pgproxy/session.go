@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
@@ -37,7 +38,24 @@ type session struct {
 	// (lower-case names); RESET ALL returns to them.
 	startupParams map[string]string
 
-	// Client goroutine only.
+	ctx context.Context
+	// hmu is held while client frames are handled: by the client
+	// goroutine, or by a Ready on the goroutine that hands the session a
+	// backend. It guards the fields down to borrows and the ones below.
+	hmu      sync.Mutex
+	hcond    *sync.Cond  // on hmu: the backlog shrank or the session ended
+	backlog  []byte      // client frames read while queued for a backend
+	given    *pooled     // handed over by Ready, taken by the next borrow
+	givenErr error       // the error that ended the wait, for the next borrow
+	gone     bool        // the session ended: a late Ready returns its backend
+	queued   atomic.Bool // in the pool's queue (set and cleared under hmu)
+	failSet  atomic.Bool // failErr is set
+	// ahead is the byte a resting session read without a buffer (rest.go).
+	ahead struct {
+		b  [1]byte
+		pc prefixConn
+	}
+
 	stmts       map[string]*stmtInfo // client statement name → shared statement
 	lastUnnamed []byte               // body of the last unnamed Parse
 	// lastUnnamedDirty: the last unnamed statement calls a function the
@@ -71,13 +89,15 @@ type session struct {
 	cancels     int
 	cancelDone  chan struct{}
 	outBytes    uint64
-	clientWrite bool // cw has unflushed frames written by the client goroutine
+	clientWrite bool  // cw has unflushed frames written by the client goroutine
+	failErr     error // set by a Ready that ended the session
 }
 
 // ServeSession implements proxy.Handler.
 func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error) {
 	sess := &session{srv: s, ps: ps, log: ps.Log, stmts: map[string]*stmtInfo{}, capture: map[string]bool{},
-		cwConn: ps.Conn, status: 'I'}
+		cwConn: ps.Conn, status: 'I', ctx: ctx}
+	sess.hcond = sync.NewCond(&sess.hmu)
 	defer func() {
 		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, errCancelRequest) && !errors.Is(err, errTerminate) {
 			var pe *pgError
@@ -110,6 +130,7 @@ func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error
 	}
 	_ = ps.Conn.SetDeadline(deadlineIn(0))
 	ps.SetupDone("ok")
+	ps.AllowRest()
 	ps.Log = ps.Log.With("user", sess.login.User, "database", sess.login.Database)
 	sess.log = ps.Log
 	sess.log.Debug("session start", "remote", ps.Conn.RemoteAddr(), "tls", ps.TLS(), "iam", sess.login.ViaIAM)
@@ -166,7 +187,7 @@ var errTerminate = errors.New("client terminated")
 func (s *session) idleNow() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.be == nil || s.pinned && s.status == 'I' && s.q.len() == 0
+	return s.be == nil && !s.queued.Load() || s.pinned && s.status == 'I' && s.q.len() == 0
 }
 
 // loop reads client messages until the client leaves or an error.
@@ -177,22 +198,31 @@ func (s *session) loop(ctx context.Context) error {
 				return err
 			}
 		}
-		if _, err := s.cr.br.Peek(1); err != nil {
-			return s.ps.IdleErr(err)
+		if err := s.failed(); err != nil {
+			return err
+		}
+		s.ps.Peeking(true)
+		_, err := s.cr.br.Peek(1)
+		s.ps.Peeking(false)
+		if err != nil {
+			if err := s.idleRead(err); err != nil {
+				return err
+			}
+			continue
 		}
 		s.ps.Busy()
 		frame, err := s.cr.next()
 		if err != nil {
 			return err
 		}
-		s.ps.Counters.BytesIn += uint64(len(frame))
-		if err := s.handle(ctx, frame); err != nil {
-			return err
+		s.hmu.Lock()
+		err = s.take(frame)
+		if err == nil && !s.cr.buffered() { // flush before next would block
+			err = s.flushAll()
 		}
-		if !s.cr.buffered() { // flush before next would block
-			if err := s.flushAll(); err != nil {
-				return err
-			}
+		s.hmu.Unlock()
+		if err != nil {
+			return err
 		}
 	}
 }
@@ -259,8 +289,9 @@ func (s *session) putBackend(pb *pooled, wait chan struct{}) {
 	if wait != nil {
 		<-wait // a CancelRequest in flight must land before anyone else gets b
 	}
-	s.srv.pool.Put(pb)
+	// Idle before the Put: it may hand this session its next backend.
 	_ = s.ps.WaitIdle()
+	s.srv.pool.Put(pb)
 }
 
 // writeNow writes frames to the client and flushes (start-up, errors).

@@ -33,7 +33,7 @@ const (
 // startupConn reads length-prefixed start-up packets.
 type startupConn struct{ br *bufio.Reader }
 
-func startupReader(c net.Conn) *startupConn { return &startupConn{br: bufio.NewReaderSize(c, 8<<10)} }
+func startupReader(c net.Conn) *startupConn { return &startupConn{br: newClientReader(c)} }
 
 // read returns the request code and the packet after it.
 func (st *startupConn) read() (code uint32, body []byte, err error) {

@@ -1,0 +1,83 @@
+package pgproxy
+
+// Resting idle clients: a session idle for a while (the janitor's rest
+// nudge, proxy.Session.AllowRest) gives its client read buffer back to a
+// pool and waits for the client's next byte without one. The client write
+// buffer is pooled already (session.writer), so an idle session holds
+// neither.
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"sync"
+
+	"github.com/sqlgate/sqlgate/internal/proxy"
+)
+
+// readerSize is the client read buffer (start-up and session).
+const readerSize = 8 << 10
+
+// rdPool holds client read buffers.
+var rdPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readerSize) }}
+
+// newClientReader returns a pooled read buffer reading from c.
+func newClientReader(c net.Conn) *bufio.Reader {
+	br := rdPool.Get().(*bufio.Reader)
+	br.Reset(c)
+	return br
+}
+
+// prefixConn is the client connection with one byte read ahead.
+type prefixConn struct {
+	net.Conn
+	b   byte
+	has bool
+}
+
+func (p *prefixConn) Read(b []byte) (int, error) {
+	if p.has && len(b) > 0 {
+		b[0], p.has = p.b, false
+		return 1, nil
+	}
+	return p.Conn.Read(b)
+}
+
+// idleRead maps a failed read of an idle client: a rest nudge makes the
+// session rest and report nil (go on waiting); else the error ends it.
+func (s *session) idleRead(err error) error {
+	if ferr := s.failed(); ferr != nil {
+		return ferr
+	}
+	err = s.ps.IdleErr(err)
+	if !errors.Is(err, proxy.ErrRest) {
+		return err
+	}
+	if err := s.rest(); err != nil {
+		return s.ps.IdleErr(err)
+	}
+	return nil
+}
+
+// rest releases the read buffer, waits for the client's next byte and
+// takes a buffer again; only the client goroutine reads s.cr.
+func (s *session) rest() error {
+	br := s.cr.br
+	if br.Buffered() > 0 {
+		return s.ps.Rest()
+	}
+	br.Reset(nil)
+	rdPool.Put(br)
+	s.cr.buf = nil // a large frame's buffer, if any
+	err := s.ps.Rest()
+	n := 0
+	if err == nil {
+		n, err = s.ps.Conn.Read(s.ahead.b[:])
+	}
+	s.ahead.pc = prefixConn{Conn: s.ps.Conn, b: s.ahead.b[0], has: n == 1}
+	s.cr.br = newClientReader(&s.ahead.pc)
+	if n == 1 {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,238 @@
+package proxy
+
+import (
+	"context"
+	"time"
+)
+
+// Queued borrows. A front end that cannot get a connection at once
+// leaves a Waiter in the pool's FIFO and goes back to reading its client;
+// whoever returns a connection of the same login (normally the backend's
+// own reader, at the end of a transaction) calls Ready on its own
+// goroutine, so the next transaction starts without waking another
+// goroutine or arming a timer. The borrow timeout, and growing the pool
+// when the budget frees a slot, are the reaper's job: while waiters are
+// queued it wakes every queueTick and checks their enqueue times.
+
+// Waiter is a borrow queued by Enqueue.
+type Waiter[C Conn] interface {
+	// Ready is called exactly once (unless Cancel removed the waiter)
+	// with the connection, or with the error that ended the wait:
+	// ErrBorrowTimeout, ErrPoolClosed or a dial error. It runs on the
+	// goroutine that returned the connection; it must not wait for that
+	// goroutine's other work.
+	Ready(pc *Pooled[C], err error)
+}
+
+// waiter is one queued borrow: a blocked Get (ch) or a Waiter (w).
+type waiter[C Conn] struct {
+	ch    chan *Pooled[C]
+	w     Waiter[C]
+	login Login
+	key   Key
+	since time.Time
+}
+
+// queueTick is how often the reaper checks queued waiters.
+const queueTick = 5 * time.Millisecond
+
+// Enqueue borrows a connection for login like Get, without blocking: it
+// returns an idle connection, or queues w (queued) when connections of
+// this login are busy and the budget has no free slot; Put then hands
+// the next one returned to w.Ready. When neither applies (a new
+// connection may be opened, or nothing of this login is busy), it returns
+// nothing and the caller uses Get.
+func (p *Pool[C]) Enqueue(login Login, w Waiter[C]) (pc *Pooled[C], queued bool, err error) {
+	k := p.keyOf(login)
+	p.mu.Lock()
+	pc, err = p.takeIdleLocked(k)
+	ask := len(p.waiters[k]) == 0
+	p.mu.Unlock()
+	if pc != nil || err != nil {
+		p.obs(0, err)
+		return pc, false, err
+	}
+	// With others of this login queued already the budget was full a
+	// moment ago (the sweep grows the pool if a slot frees): queue without
+	// asking it again, which would cost every borrow under load. The
+	// budget is asked without p.mu: a full one evicts idle connections,
+	// of this pool too.
+	if ask {
+		if release, err := p.tryReserve(); err == nil {
+			release() // Get opens a connection
+			return nil, false, nil
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, false, ErrPoolClosed
+	}
+	if p.busyByKey[k] == 0 {
+		return nil, false, nil
+	}
+	if p.nIdle > 0 {
+		p.evictOldestLocked() // frees a slot the reaper's sweep can take
+	}
+	p.waiters[k] = append(p.waiters[k], &waiter[C]{w: w, login: login, key: k, since: time.Now()})
+	p.nWait++
+	p.nQueued++
+	if p.sweeping.CompareAndSwap(false, true) {
+		select {
+		case p.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil, true, nil
+}
+
+// Cancel removes w from the queue. It reports false when w is no longer
+// queued: Ready has been or is being called.
+func (p *Pool[C]) Cancel(login Login, w Waiter[C]) bool {
+	k := p.keyOf(login)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	list := p.waiters[k]
+	for i, q := range list {
+		if q.w == w {
+			p.removeLocked(k, i)
+			return true
+		}
+	}
+	return false
+}
+
+// dropWaiter removes ch from the queue; if a connection was handed over
+// already it is returned.
+func (p *Pool[C]) dropWaiter(k Key, ch chan *Pooled[C]) *Pooled[C] {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	list := p.waiters[k]
+	for i, w := range list {
+		if w.ch == ch {
+			p.waiters[k] = append(list[:i:i], list[i+1:]...)
+			if len(p.waiters[k]) == 0 {
+				delete(p.waiters, k)
+			}
+			p.nWait--
+			close(ch)
+			return nil
+		}
+	}
+	return <-ch // Put sent one before removing us
+}
+
+// popWaiterLocked removes and returns the first waiter of k; p.mu is held
+// and the list is not empty.
+func (p *Pool[C]) popWaiterLocked(k Key) *waiter[C] {
+	w := p.waiters[k][0]
+	p.removeLocked(k, 0)
+	return w
+}
+
+// removeLocked removes waiter i of k; p.mu is held.
+func (p *Pool[C]) removeLocked(k Key, i int) {
+	list := p.waiters[k]
+	w := list[i]
+	copy(list[i:], list[i+1:])
+	list[len(list)-1] = nil
+	list = list[:len(list)-1]
+	if len(list) == 0 {
+		delete(p.waiters, k)
+	} else {
+		p.waiters[k] = list
+	}
+	p.nWait--
+	if w.w != nil {
+		p.nQueued--
+	}
+}
+
+// takeQueuedLocked removes and returns the queued Waiters, in each
+// login's queue from the front up to the first one for which drop is
+// false (queues are in enqueue order); p.mu is held.
+func (p *Pool[C]) takeQueuedLocked(drop func(*waiter[C]) bool) []*waiter[C] {
+	var out []*waiter[C]
+	for k, list := range p.waiters {
+		for i := 0; i < len(list); {
+			w := list[i]
+			if w.w == nil {
+				i++
+				continue
+			}
+			if !drop(w) {
+				break
+			}
+			out = append(out, w)
+			p.removeLocked(k, i)
+			list = p.waiters[k]
+		}
+	}
+	return out
+}
+
+// fail ends a queued borrow with err.
+func (p *Pool[C]) fail(w *waiter[C], err error) {
+	p.obs(time.Since(w.since), err)
+	w.w.Ready(nil, err)
+}
+
+// sweepQueued fails queued waiters older than the borrow timeout and
+// opens connections for the oldest ones waiting longer than handoffWait
+// while the budget has free slots. It reports whether waiters remain
+// (else the fast tick stops).
+func (p *Pool[C]) sweepQueued(now time.Time) bool {
+	p.mu.Lock()
+	expired := p.takeQueuedLocked(func(w *waiter[C]) bool { return now.Sub(w.since) >= time.Duration(p.borrowTimeout.Load()) })
+	p.mu.Unlock()
+	for _, w := range expired {
+		go p.fail(w, ErrBorrowTimeout)
+	}
+	for p.growOne(now) {
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.nQueued == 0 {
+		p.sweeping.Store(false)
+		return false
+	}
+	return true
+}
+
+// growOne opens a connection for the oldest waiter queued longer than
+// handoffWait if the budget has a free slot.
+func (p *Pool[C]) growOne(now time.Time) bool {
+	p.mu.Lock()
+	var oldest *waiter[C]
+	for _, list := range p.waiters {
+		for _, w := range list {
+			if w.w == nil {
+				continue
+			}
+			if now.Sub(w.since) >= handoffWait && (oldest == nil || w.since.Before(oldest.since)) {
+				oldest = w
+			}
+			break // the first Waiter is its queue's oldest
+		}
+	}
+	p.mu.Unlock()
+	if oldest == nil {
+		return false
+	}
+	release, err := p.tryReserve()
+	if err != nil {
+		return false
+	}
+	if !p.Cancel(oldest.login, oldest.w) {
+		release()
+		return true // served meanwhile; look again
+	}
+	go func() {
+		ctx, cancel := context.WithDeadline(context.Background(), oldest.since.Add(time.Duration(p.borrowTimeout.Load())))
+		defer cancel()
+		pc, err := p.connect(ctx, oldest.login, oldest.key, release)
+		p.obs(time.Since(oldest.since), err)
+		oldest.w.Ready(pc, err)
+	}()
+	return true
+}
