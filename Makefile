@@ -56,8 +56,11 @@ staticcheck:
 	fi
 	"$(STATICCHECK)" ./...
 
+# The replicated topology (e2e/replicas.sh, ~10 s the first time) runs on
+# its own ports beside the services; the topology tests require it.
 unit: services clients
-	$(GO) test -race -count=1 ./...
+	eval "$$(bash e2e/replicas.sh start)"; \
+	SQLGATE_REQUIRE_REPLICAS=1 $(GO) test -race -count=1 ./...
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) bash .ci/fuzz.sh

@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // TestBenchProxyScale is the client side of bench/proxy_scale.sh (targets:
@@ -51,11 +52,11 @@ func TestBenchProxyScale(t *testing.T) {
 		// session has been idle long enough for the janitor's rest nudge
 		// (2 s idle, 1 s janitor period: idle sessions release their
 		// client read buffer).
-		time.Sleep(2 * time.Second)
+		testdb.Elapse(2 * time.Second)
 		after := rssMiB(t, pid)
 		fmt.Printf("RESULT pg idle clients=%d server_rss_mib=%.1f (before %.1f, %.1f KiB/client) backend_conns=%s\n",
 			len(conns), after, before, (after-before)*1024/float64(max(len(conns), 1)), backendConns(t, "pg"))
-		time.Sleep(4 * time.Second)
+		testdb.Elapse(4 * time.Second)
 		rested := rssMiB(t, pid)
 		fmt.Printf("RESULT pg idle clients=%d after 6 s server_rss_mib=%.1f (%.1f KiB/client)\n",
 			len(conns), rested, (rested-before)*1024/float64(max(len(conns), 1)))

@@ -91,7 +91,44 @@ type Cluster struct {
 	// Proxy is the cluster's connection-pooling proxy endpoint (RDS Proxy
 	// analog); nil = no proxy.
 	Proxy *Proxy `yaml:"proxy"`
+	// Instances are the servers of a replicated cluster: one writer and
+	// any number of readers (mysql and postgres only). Address is the
+	// single-instance form: it means one writer, and with instances it
+	// is filled with the writer's address.
+	Instances   []Instance  `yaml:"instances"`
+	HealthCheck HealthCheck `yaml:"health_check"`
 }
+
+// Instance is one server of a cluster (docs/config.md).
+type Instance struct {
+	Address string `yaml:"address"`
+	// Role is the role the instance starts in: writer or reader. The
+	// health check reads the actual role from the server, so a promoted
+	// reader becomes the writer without a config change.
+	Role string `yaml:"role"`
+}
+
+// Instance roles (Instance.Role).
+const (
+	RoleWriter = "writer"
+	RoleReader = "reader"
+)
+
+// HealthCheck tunes the per-instance health checks of a cluster with
+// instances.
+type HealthCheck struct {
+	// Interval between checks of each instance (default 5s).
+	Interval time.Duration `yaml:"interval"`
+	// Timeout bounds one check, connect included (default 2s).
+	Timeout time.Duration `yaml:"timeout"`
+	// Secret names the secret whose username and password the checks
+	// log in with; it needs to see replication status (MariaDB: REPLICA
+	// MONITOR or REPLICATION CLIENT).
+	Secret string `yaml:"secret"`
+}
+
+// Replicated reports whether the cluster lists instances to health-check.
+func (c Cluster) Replicated() bool { return len(c.Instances) > 0 }
 
 // Proxy configures a cluster's proxy endpoint (docs/proxy.md).
 type Proxy struct {
@@ -282,6 +319,7 @@ func (c *Config) ApplyClusterDefaults() {
 		if cl.TLS.Mode == "" {
 			cl.TLS.Mode = "disable"
 		}
+		applyInstanceDefaults(cl)
 		if px := cl.Proxy; px != nil {
 			if px.IAMAuth == "" {
 				px.IAMAuth = "optional"
@@ -327,5 +365,24 @@ func setDefault(p *int, v int) {
 func setDur(p *time.Duration, v time.Duration) {
 	if *p == 0 {
 		*p = v
+	}
+}
+
+// applyInstanceDefaults fills the health-check defaults and, when only
+// instances are given, the cluster address with the writer's.
+func applyInstanceDefaults(cl *Cluster) {
+	if !cl.Replicated() {
+		return
+	}
+	setDur(&cl.HealthCheck.Interval, 5*time.Second)
+	setDur(&cl.HealthCheck.Timeout, 2*time.Second)
+	if cl.Address != "" {
+		return
+	}
+	for _, in := range cl.Instances {
+		if in.Role == RoleWriter {
+			cl.Address = in.Address
+			return
+		}
 	}
 }

@@ -103,6 +103,9 @@ func validateCluster(f string, cl Cluster) error {
 	}
 	switch cl.Engine {
 	case "mysql", "postgres":
+		if cl.Replicated() {
+			break // validateInstances checks the addresses
+		}
 		if _, err := checkAddr(cl.Address); err != nil {
 			return &FieldError{f + ".address", err.Error()}
 		}
@@ -119,6 +122,9 @@ func validateCluster(f string, cl Cluster) error {
 		return &FieldError{f + ".tls.mode", fmt.Sprintf("unknown mode %q (want disable, require or verify-full)", cl.TLS.Mode)}
 	}
 	if err := validateProxy(f+".proxy", cl); err != nil {
+		return err
+	}
+	if err := validateInstances(f, cl); err != nil {
 		return err
 	}
 	if cl.Limits.MaxSQLChars < 0 || cl.Limits.MaxResponseBytes < 0 || cl.Limits.StatementTimeout < 0 || cl.Limits.BorrowTimeout < 0 ||

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 func TestHandler_Reload(t *testing.T) {
@@ -106,7 +107,7 @@ func TestHandler_ReloadUnderLoad(t *testing.T) {
 			t.Fatal("bad config accepted")
 		}
 		reloads++
-		time.Sleep(time.Millisecond)
+		testdb.Elapse(time.Millisecond)
 	}
 	wg.Wait()
 	if failed.Load() > 0 {

@@ -150,14 +150,32 @@ func (c *PacketConn) readFrame() (payload []byte, more bool, err error) {
 		return p[4:], n == MaxFrame, nil
 	}
 	_, _ = c.r.Discard(4)
-	if cap(c.buf) < n {
-		c.buf = make([]byte, n)
-	}
-	c.buf = c.buf[:n]
-	if _, err := io.ReadFull(c.r, c.buf); err != nil {
+	if err := c.readLarge(n); err != nil {
 		return nil, false, unexpectedEOF(err)
 	}
 	return c.buf, n == MaxFrame, nil
+}
+
+// readLarge reads n bytes that do not fit the reader's buffer into c.buf,
+// growing it as the bytes arrive (at most doubling what has been read):
+// a header that only claims 16 MiB, before any login say, cannot make
+// the connection allocate them.
+func (c *PacketConn) readLarge(n int) error {
+	buf := c.buf[:0]
+	for len(buf) < n {
+		want := min(n, max(2*len(buf), 64<<10))
+		if cap(buf) < want {
+			buf = append(buf[:cap(buf)], make([]byte, want-cap(buf))...)[:len(buf)]
+		}
+		k, err := io.ReadFull(c.r, buf[len(buf):want])
+		buf = buf[:len(buf)+k]
+		if err != nil {
+			c.buf = buf[:0]
+			return err
+		}
+	}
+	c.buf = buf
+	return nil
 }
 
 // ReadPacket reads a whole logical packet, joining split frames.

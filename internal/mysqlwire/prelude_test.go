@@ -63,3 +63,23 @@ func TestPacketConn_QueuePrelude(t *testing.T) {
 func frame(p []byte, seq byte) []byte {
 	return append([]byte{byte(len(p)), byte(len(p) >> 8), byte(len(p) >> 16), seq}, p...)
 }
+
+// TestPacketConn_LargeFrame reads a frame larger than the read buffer
+// intact, and checks that a header claiming 16 MiB with a few bytes
+// behind it does not make the reader allocate them.
+func TestPacketConn_LargeFrame(t *testing.T) {
+	body := bytes.Repeat([]byte("y"), 5<<20)
+	pc := NewPacketReader(bytes.NewReader(frame(body, 0)))
+	p, err := pc.ReadPacket()
+	if err != nil || !bytes.Equal(p, body) {
+		t.Fatalf("large frame: err %v, intact %v", err, bytes.Equal(p, body))
+	}
+	claim := []byte{0xff, 0xff, 0xfe, 0, 'x', 'y'}
+	pc = NewPacketReader(bytes.NewReader(claim))
+	if _, err := pc.ReadPacket(); err == nil {
+		t.Fatal("truncated frame read without error")
+	}
+	if c := cap(pc.buf); c > 1<<20 {
+		t.Fatalf("a 16 MiB claim with 2 bytes behind it allocated %d bytes", c)
+	}
+}

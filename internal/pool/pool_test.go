@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // fakeEngine counts open connections; fields make it scriptable.
@@ -149,7 +150,7 @@ func TestPool_Concurrent(t *testing.T) {
 			if n := e.open.Load(); n > maxOpen.Load() {
 				maxOpen.Store(n)
 			}
-			time.Sleep(time.Millisecond)
+			testdb.Elapse(time.Millisecond)
 			p.Release(c)
 		}(i)
 	}

@@ -72,7 +72,7 @@ func (a *API) createEndpoint(ctx context.Context, f *form) (any, error) {
 	}
 	role := f.enum("TargetRole", "READ_WRITE", "READ_ONLY")
 	if role == "READ_ONLY" {
-		f.fail(errInvalid("TargetRole READ_ONLY needs read replicas, which sqlgate clusters do not have; use READ_WRITE."))
+		f.fail(errInvalid("TargetRole READ_ONLY is not supported by sqlgate proxy endpoints yet; use READ_WRITE."))
 	}
 	tags := f.tags()
 	listen := explicitListen(f, tags)

@@ -23,6 +23,7 @@ type cluster struct {
 	pool    *pool.Pool
 	exec    *exec.Cluster // the execution service every HTTP door uses
 	api     *dataapi.Cluster
+	topo    *clusterTopology // nil without instances (topology.go)
 }
 
 func (s *Server) openClusters() error {
@@ -41,12 +42,13 @@ func (s *Server) openCluster(cc config.Cluster) (*cluster, error) {
 	if cc.Engine == "sqlite" {
 		c.address = s.cfg.SQLitePath(cc)
 	}
-	eng, dialect, err := engines.Open(s.cfg, cc)
+	eng, dialect, err := engines.OpenWriter(s.cfg, cc, c.writerFunc(cc))
 	if err != nil {
 		return nil, err
 	}
 	c.eng = eng
 	c.pool = pool.New(c.eng, pool.Config{Max: cc.MaxConnections})
+	s.watchTopology(c, cc)
 	l := cc.Limits
 	c.exec = &exec.Cluster{Name: cc.Name, Dialect: dialect, Pool: c.pool, Database: cc.Database,
 		StatementTimeout: l.StatementTimeout, BorrowTimeout: l.BorrowTimeout, MaxResponseBytes: l.MaxResponseBytes, MaxDetached: l.MaxDetachedStatement,
@@ -76,6 +78,7 @@ func (c *cluster) probe(ctx context.Context) string {
 }
 
 func (c *cluster) close() {
+	c.topo.close()
 	c.pool.Close()
 	_ = c.eng.Close()
 }

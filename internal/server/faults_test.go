@@ -591,7 +591,7 @@ func (f *faultEnv) testClientDisconnect(t *testing.T) {
 	testdb.EventuallyState(t, 2*time.Second, 50*time.Millisecond, func() (bool, string) {
 		return f.running(t, marker) == 1, "the statement never started"
 	})
-	time.Sleep(200 * time.Millisecond)
+	testdb.Elapse(200 * time.Millisecond)
 	start := time.Now()
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
@@ -716,7 +716,7 @@ func (f *faultEnv) startTxIdleExpiry(t *testing.T) func(*testing.T) {
 	tx := f.begin(t, clIdle)
 	began := time.Now()
 	return func(t *testing.T) {
-		time.Sleep(time.Until(began.Add(3 * time.Second)))
+		testdb.Elapse(time.Until(began.Add(3 * time.Second)))
 		err := f.commit(clIdle, tx)
 		var tnf *types.TransactionNotFoundException
 		if !errors.As(err, &tnf) {

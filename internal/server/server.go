@@ -217,6 +217,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.bg.GoLoop(bgCtx, "rds-watcher", s.watchRDS)
 	s.bg.GoLoop(bgCtx, "proxy-runtime", s.proxyRT.run)
 	s.bg.GoLoop(bgCtx, "api-key-watcher", s.watchEndpointKeys)
+	s.runTopologies(bgCtx)
 	s.bg.GoLoop(bgCtx, "secret-watcher", func(ctx context.Context) {
 		if err := s.secrets.Run(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("secret cache watcher stopped", "err", err)

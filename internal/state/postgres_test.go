@@ -109,7 +109,7 @@ func TestPostgres_WatchReconnect(t *testing.T) {
 	ch := watchEvents(t, b)
 	pid := <-pids
 
-	time.Sleep(200 * time.Millisecond) // a few idle pings
+	testdb.Elapse(200 * time.Millisecond) // a few idle pings
 	if err := a.Put(ctx, "w", "before", nil); err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,10 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -143,4 +145,67 @@ func EventuallyState(tb testing.TB, d, every time.Duration, cond func() (ok bool
 		}
 		time.Sleep(every)
 	}
+}
+
+// Elapse lets d of real time pass, for tests whose subject is time itself
+// (an idle expiry, pings of an idle connection, memory after idling) or a
+// loop that must be paced. It is never the way to wait for another
+// goroutine or process: poll that with Eventually. With Eventually it is
+// the only place tests sleep (TestNoSleepInTests checks).
+func Elapse(d time.Duration) {
+	time.Sleep(d)
+}
+
+// Replicas are the addresses of the replicated test topology that
+// e2e/replicas.sh starts (its start command prints these variables), and
+// the script, which tests run to kill, promote and rebuild instances.
+type Replicas struct {
+	MySQLPrimary, MySQLReplica string // host:port
+	PGPrimary, PGReplica       string // host:port
+	Script                     string // path of e2e/replicas.sh
+}
+
+// NeedReplicas returns the replicated topology from the
+// SQLGATE_TEST_REPLICA_* variables and holds it for the test: tests kill
+// and promote instances, so a test of another package (go test runs
+// packages in parallel) waits until this one ends. Call it once per test. When they are unset it skips the test,
+// or fails it when both SQLGATE_REQUIRE_DB and SQLGATE_REQUIRE_REPLICAS are
+// set: the topology costs four more servers, so CI opts in explicitly.
+func NeedReplicas(tb testing.TB) Replicas {
+	tb.Helper()
+	r := Replicas{
+		MySQLPrimary: os.Getenv("SQLGATE_TEST_REPLICA_MYSQL_PRIMARY"),
+		MySQLReplica: os.Getenv("SQLGATE_TEST_REPLICA_MYSQL_REPLICA"),
+		PGPrimary:    os.Getenv("SQLGATE_TEST_REPLICA_PG_PRIMARY"),
+		PGReplica:    os.Getenv("SQLGATE_TEST_REPLICA_PG_REPLICA"),
+		Script:       os.Getenv("SQLGATE_TEST_REPLICAS_SCRIPT"),
+	}
+	if r.MySQLPrimary != "" && r.MySQLReplica != "" && r.PGPrimary != "" && r.PGReplica != "" && r.Script != "" {
+		lockReplicas(tb)
+		return r
+	}
+	const why = "no replicated topology (eval \"$(e2e/replicas.sh start)\" sets SQLGATE_TEST_REPLICA_*)"
+	if os.Getenv("SQLGATE_REQUIRE_DB") != "" && os.Getenv("SQLGATE_REQUIRE_REPLICAS") != "" {
+		tb.Fatal(why)
+	}
+	tb.Skip(why)
+	return r
+}
+
+// lockReplicas takes an exclusive lock on a file beside the topology,
+// released at the test's cleanup.
+func lockReplicas(tb testing.TB) {
+	tb.Helper()
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "sqlgate-replicas-tests.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		tb.Fatalf("replicas lock: %v", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		_ = f.Close()
+		tb.Fatalf("replicas lock: %v", err)
+	}
+	tb.Cleanup(func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = f.Close()
+	})
 }

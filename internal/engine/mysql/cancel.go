@@ -42,7 +42,7 @@ func (c *Conn) watch(ctx context.Context, abort func()) *watcher {
 		defer close(w.done)
 		kctx, cancel := context.WithTimeout(context.Background(), killTimeout)
 		defer cancel()
-		if err := c.eng.kill(kctx, c.creds, c.id); err != nil {
+		if err := c.eng.kill(kctx, c.creds, c.addr, c.id); err != nil {
 			abort()
 			return
 		}

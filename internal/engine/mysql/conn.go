@@ -20,6 +20,7 @@ type Conn struct {
 	eng    *Engine
 	creds  engine.Credentials // for the KILL QUERY side connection and Reset
 	cl     *mysqlwire.Client
+	addr   string // the server dialed
 	id     int64
 	broken bool
 	// state: the session may hold state since Connect or the last Reset
@@ -46,7 +47,9 @@ var _ engine.Conn = (*Conn)(nil)
 func (c *Conn) ID() int64 { return c.id }
 
 // Broken reports whether the connection must be discarded.
-func (c *Conn) Broken() bool { return c.broken }
+// A connection to a cluster's former writer counts as broken, so the pool
+// closes it instead of reusing it.
+func (c *Conn) Broken() bool { return c.broken || c.eng.moved(c.addr) }
 
 // Close says goodbye (COM_QUIT) and closes the connection; a broken one
 // is just closed.
@@ -64,7 +67,7 @@ func (c *Conn) Close() error {
 
 // Ping checks the connection with COM_PING.
 func (c *Conn) Ping(ctx context.Context) error {
-	if c.broken {
+	if c.Broken() {
 		return errBroken
 	}
 	return c.guard(ctx, c.cl.Ping)

@@ -42,6 +42,23 @@ type Config struct {
 	// ConnectTimeout bounds dialing and the login handshake; zero or
 	// negative means only the caller's ctx bounds it.
 	ConnectTimeout time.Duration
+	// Writer, when set, returns the address to dial now instead of
+	// Address: the current writer of a cluster with instances.
+	Writer func() string
+}
+
+// address is the server to dial now.
+func (e *Engine) address() string {
+	if e.cfg.Writer != nil {
+		return e.cfg.Writer()
+	}
+	return e.cfg.Address
+}
+
+// moved reports whether the writer is no longer addr, so a connection to
+// addr must not be reused.
+func (e *Engine) moved(addr string) bool {
+	return e.cfg.Writer != nil && e.cfg.Writer() != addr
 }
 
 // killTimeout bounds the side connection that sends KILL QUERY.
@@ -66,11 +83,12 @@ func (e *Engine) Close() error { return nil }
 // Connect opens one connection logged in as creds, with session tracking
 // on (one statement after the login).
 func (e *Engine) Connect(ctx context.Context, creds engine.Credentials) (engine.Conn, error) {
-	cl, err := e.dial(ctx, creds)
+	addr := e.address()
+	cl, err := e.dial(ctx, creds, addr)
 	if err != nil {
 		return nil, err
 	}
-	c := &Conn{eng: e, creds: creds, cl: cl, id: int64(cl.ConnID()), schema: creds.Database}
+	c := &Conn{eng: e, creds: creds, cl: cl, id: int64(cl.ConnID()), schema: creds.Database, addr: addr}
 	cl.OnState = c.onState
 	if err := c.setup(ctx, nil); err != nil {
 		_ = cl.Close()
@@ -83,25 +101,25 @@ func (e *Engine) Connect(ctx context.Context, creds engine.Credentials) (engine.
 // API runs it: CLIENT_FOUND_ROWS (Connector/J's default
 // useAffectedRows=false, so UPDATE counts matched rows), utf8mb4, text
 // protocol; values are rendered exactly as the server sends them.
-func (e *Engine) dial(ctx context.Context, creds engine.Credentials) (*mysqlwire.Client, error) {
-	opts, err := e.options(creds)
+func (e *Engine) dial(ctx context.Context, creds engine.Credentials, addr string) (*mysqlwire.Client, error) {
+	opts, err := e.options(creds, addr)
 	if err != nil {
 		return nil, err
 	}
 	cl, err := mysqlwire.Dial(ctx, opts)
 	if err != nil {
-		return nil, e.connectError(err)
+		return nil, e.connectError(err, addr)
 	}
 	return cl, nil
 }
 
-func (e *Engine) options(creds engine.Credentials) (mysqlwire.Options, error) {
-	tc, err := e.tlsConfig()
+func (e *Engine) options(creds engine.Credentials, addr string) (mysqlwire.Options, error) {
+	tc, err := e.tlsConfig(addr)
 	if err != nil {
 		return mysqlwire.Options{}, err
 	}
 	return mysqlwire.Options{
-		Address: e.cfg.Address, User: creds.User, Password: creds.Password, Database: creds.Database,
+		Address: addr, User: creds.User, Password: creds.Password, Database: creds.Database,
 		TLS: tc, ExtraCaps: mysqlwire.CapFoundRows, Timeout: max(e.cfg.ConnectTimeout, 0),
 		Attrs: map[string]string{"_client_name": "sqlgate", "program_name": "sqlgate"},
 	}, nil
@@ -109,24 +127,24 @@ func (e *Engine) options(creds engine.Credentials) (mysqlwire.Options, error) {
 
 // connectError maps a login failure: the server's own errors (access
 // denied, unknown database) are DBErrors, the rest ErrUnavailable.
-func (e *Engine) connectError(err error) error {
+func (e *Engine) connectError(err error, addr string) error {
 	var se *mysqlwire.Error
 	if errors.As(err, &se) {
 		return dbError(se)
 	}
-	return fmt.Errorf("connect %s: %w: %w", e.cfg.Address, engine.ErrUnavailable, err)
+	return fmt.Errorf("connect %s: %w: %w", addr, engine.ErrUnavailable, err)
 }
 
-func (e *Engine) tlsConfig() (*tls.Config, error) {
+func (e *Engine) tlsConfig(addr string) (*tls.Config, error) {
 	switch e.cfg.TLSMode {
 	case "", "disable":
 		return nil, nil
 	case "require":
 		return &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}, nil //nolint:gosec // mode "require" means no verification
 	case "verify-full":
-		host, _, err := net.SplitHostPort(e.cfg.Address)
+		host, _, err := net.SplitHostPort(addr)
 		if err != nil {
-			host = e.cfg.Address
+			host = addr
 		}
 		tc := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 		if e.cfg.CAFile != "" {
@@ -145,15 +163,15 @@ func (e *Engine) tlsConfig() (*tls.Config, error) {
 }
 
 // kill stops the statement running on connection id with KILL QUERY sent
-// over a separate connection with the same login.
-func (e *Engine) kill(ctx context.Context, creds engine.Credentials, id int64) error {
+// over a separate connection with the same login to the same server addr.
+func (e *Engine) kill(ctx context.Context, creds engine.Credentials, addr string, id int64) error {
 	creds.Database = ""
-	opts, err := e.options(creds)
+	opts, err := e.options(creds, addr)
 	if err != nil {
 		return err
 	}
 	if err := mysqlwire.KillQuery(ctx, opts, uint64(id)); err != nil {
-		return e.connectError(err)
+		return e.connectError(err, addr)
 	}
 	return nil
 }

@@ -19,6 +19,9 @@ import (
 type Conn struct {
 	pg     *pgconn.PgConn
 	broken bool
+	// moved, when set, reports whether the cluster's writer is no longer
+	// the server this connection reached.
+	moved func() bool
 
 	// Per-connection catalog caches (see describe.go).
 	types map[uint32]typeInfo // user-defined type OIDs
@@ -359,6 +362,9 @@ func (c *Conn) ID() int64 { return int64(c.pg.PID()) }
 
 // Ping checks the connection with an empty statement.
 func (c *Conn) Ping(ctx context.Context) error {
+	if c.moved != nil && c.moved() {
+		return fmt.Errorf("ping: the cluster's writer moved: %w", engine.ErrUnavailable)
+	}
 	if err := c.pg.Ping(ctx); err != nil {
 		return c.execErr(ctx, err)
 	}
@@ -374,7 +380,11 @@ func (c *Conn) Close() error {
 
 // Broken reports whether the connection is unusable (lost socket, or a
 // cancelled statement that did not stop within the grace period).
-func (c *Conn) Broken() bool { return c.broken || c.pg.IsClosed() }
+// A connection to a cluster's former writer counts as broken, so the pool
+// closes it instead of reusing it.
+func (c *Conn) Broken() bool {
+	return c.broken || c.pg.IsClosed() || (c.moved != nil && c.moved())
+}
 
 // readsSequences reports whether sql names currval or lastval (anywhere:
 // erring towards yes).

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +43,9 @@ type Config struct {
 	// ConnectTimeout bounds one connection attempt; zero or negative means
 	// only the caller's ctx bounds it.
 	ConnectTimeout time.Duration
+	// Writer, when set, returns the "host:port" to dial now instead of
+	// Address: the current writer of a cluster with instances.
+	Writer func() string
 }
 
 // Engine opens PostgreSQL connections for one cluster.
@@ -77,6 +81,11 @@ func (e *Engine) Connect(ctx context.Context, creds engine.Credentials) (engine.
 		return nil, e.baseErr
 	}
 	cfg := e.base.Copy()
+	writer := ""
+	if e.cfg.Writer != nil {
+		writer = e.cfg.Writer()
+		dialWriter(cfg, writer)
+	}
 	cfg.User = creds.User
 	cfg.Password = creds.Password
 	cfg.Database = creds.Database
@@ -94,7 +103,11 @@ func (e *Engine) Connect(ctx context.Context, creds engine.Credentials) (engine.
 		}
 		return nil, fmt.Errorf("connect postgres: %w: %w", engine.ErrUnavailable, err)
 	}
-	return newConn(pg), nil
+	c := newConn(pg)
+	if e.cfg.Writer != nil {
+		c.moved = func() bool { return e.cfg.Writer() != writer }
+	}
+	return c, nil
 }
 
 // parseConfig builds the connection settings shared by every Connect.
@@ -147,4 +160,25 @@ func parseConfig(c Config) (*pgconn.Config, error) {
 // quote quotes a keyword/value connection string value.
 func quote(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+// dialWriter points cfg at addr (a cluster's current writer), the TLS
+// server name included.
+func dialWriter(cfg *pgconn.Config, addr string) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		host, port = addr, "5432"
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return // validated config addresses always parse
+	}
+	cfg.Host, cfg.Port = host, uint16(p)
+	for _, fb := range cfg.Fallbacks {
+		fb.Host, fb.Port = host, uint16(p)
+	}
+	if cfg.TLSConfig != nil && cfg.TLSConfig.ServerName != "" {
+		cfg.TLSConfig = cfg.TLSConfig.Clone() // shared by Copy
+		cfg.TLSConfig.ServerName = host
+	}
 }

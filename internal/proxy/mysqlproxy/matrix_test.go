@@ -122,7 +122,7 @@ func TestServer_BackendRestart(t *testing.T) {
 	if mysqlErrNo(err) != crServerLost {
 		t.Fatalf("statement in a broken transaction: %v, want 2013", err)
 	}
-	time.Sleep(validateAfter + 100*time.Millisecond) // idle backends now get pinged
+	testdb.Elapse(validateAfter + 100*time.Millisecond) // idle backends now get pinged
 	start := time.Now()
 	if _, err := idle.ExecContext(context.Background(), "SELECT 1"); err == nil {
 		t.Fatal("statement succeeded while the database is down")

@@ -63,11 +63,8 @@ func (r *msgReader) next() ([]byte, error) {
 		_, _ = r.br.Discard(total)
 		return frame, nil
 	}
-	if cap(r.buf) < total {
-		r.buf = make([]byte, total)
-	}
-	frame := r.buf[:total]
-	if _, err := io.ReadFull(r.br, frame); err != nil {
+	frame, err := r.readLarge(total)
+	if err != nil {
 		r.torn = true
 		return nil, unexpectedEOF(err)
 	}
@@ -150,4 +147,26 @@ func fatal(code, msg string, err error) *pgError {
 
 func errorf(code, msg string, err error) *pgError {
 	return &pgError{Severity: "ERROR", Code: code, Msg: msg, Err: err}
+}
+
+// readLarge reads a frame of total bytes that does not fit the reader's
+// buffer. The buffer grows as the bytes arrive (at most doubling what has
+// been read), so a header that only claims a huge length — before any
+// authentication, say — cannot make the proxy allocate it.
+func (r *msgReader) readLarge(total int) ([]byte, error) {
+	buf := r.buf[:0]
+	for len(buf) < total {
+		want := min(total, max(2*len(buf), 64<<10))
+		if cap(buf) < want {
+			buf = append(buf[:cap(buf)], make([]byte, want-cap(buf))...)[:len(buf)]
+		}
+		n, err := io.ReadFull(r.br, buf[len(buf):want])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			r.buf = buf[:0]
+			return nil, err
+		}
+	}
+	r.buf = buf
+	return buf, nil
 }

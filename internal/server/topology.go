@@ -1,0 +1,85 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/engines"
+	"github.com/sqlgate/sqlgate/internal/exec"
+	"github.com/sqlgate/sqlgate/internal/topology"
+)
+
+// clusterTopology is the health-check monitor of a cluster with instances
+// and the engines its checks dial.
+type clusterTopology struct {
+	mon     *topology.Monitor
+	engines *topology.Engines
+}
+
+// writerFunc returns what the cluster's engine dials: the monitor's
+// current writer for a cluster with instances, nil (the fixed address)
+// otherwise. The monitor is set by watchTopology before any connect.
+func (c *cluster) writerFunc(cc config.Cluster) func() string {
+	if !cc.Replicated() {
+		return nil
+	}
+	return func() string { return c.topo.mon.Writer() }
+}
+
+// watchTopology sets up the health checks of a cluster with instances;
+// Run starts them (runTopologies). Each check holds a slot of the
+// cluster's budget while connected.
+func (s *Server) watchTopology(c *cluster, cc config.Cluster) {
+	if !cc.Replicated() {
+		return
+	}
+	secret := cc.HealthCheck.Secret
+	login := func(ctx context.Context) (engine.Credentials, error) {
+		_, v, err := s.secrets.SecretString(ctx, secret)
+		if err != nil {
+			return engine.Credentials{}, fmt.Errorf("health check secret %q: %w", secret, err)
+		}
+		sec, err := exec.ParseSecret(v)
+		if err != nil {
+			return engine.Credentials{}, fmt.Errorf("health check secret %q: %w", secret, err)
+		}
+		return sec.Credentials(cc.Database), nil
+	}
+	engs := topology.NewEngines(func(addr string) engine.Engine { return engines.OpenInstance(cc, addr) }, login)
+	var in []topology.Instance
+	for _, i := range cc.Instances {
+		in = append(in, topology.Instance{Address: i.Address, Role: topology.Role(i.Role)})
+	}
+	c.topo = &clusterTopology{engines: engs, mon: topology.New(topology.Config{
+		Cluster: cc.Name, Instances: in, Interval: cc.HealthCheck.Interval, Timeout: cc.HealthCheck.Timeout,
+		Dial: engs.Dial, Probe: topology.ProbeFor(cc.Engine), Budget: c.pool,
+		Log: s.log})}
+}
+
+// runTopologies starts the health checks of every cluster with instances.
+func (s *Server) runTopologies(ctx context.Context) {
+	for _, c := range s.clusters {
+		if c.topo != nil {
+			s.bg.GoLoop(ctx, "topology-"+c.name, c.topo.mon.Run)
+		}
+	}
+}
+
+// monitors lists the clusters' topology monitors for metrics.
+func (s *Server) monitors() []*topology.Monitor {
+	var out []*topology.Monitor
+	for _, c := range s.clusters {
+		if c.topo != nil {
+			out = append(out, c.topo.mon)
+		}
+	}
+	return out
+}
+
+func (t *clusterTopology) close() {
+	if t != nil {
+		t.engines.Close()
+	}
+}
