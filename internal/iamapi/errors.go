@@ -7,38 +7,17 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/sqlgate/sqlgate/internal/awserr"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/identity"
 	"github.com/sqlgate/sqlgate/internal/sigv4"
 )
 
 // Error is an IAM or STS error as the Query protocol reports it: Code is
-// AWS's error code ("NoSuchEntity"), Msg the public message. Err is the
-// internal cause; it goes to the log, never to the client.
-type Error struct {
-	Code   string
-	Status int
-	Msg    string
-	Err    error
-}
-
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Code + ": " + e.Msg + ": " + e.Err.Error()
-	}
-	return e.Code + ": " + e.Msg
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// Type is the fault side AWS reports in <Type>: Sender for client errors,
-// Receiver for server errors.
-func (e *Error) Type() string {
-	if e.Status >= 500 {
-		return "Receiver"
-	}
-	return "Sender"
-}
+// AWS's error code ("NoSuchEntity"), Msg the public message, Err the
+// internal cause (logged, never sent). It is the one AWS error type of
+// internal/awserr; the Query envelope is written by writeError.
+type Error = awserr.Error
 
 // NewError returns an Error with code, HTTP status and public message.
 func NewError(code string, status int, msg string) *Error {
@@ -181,6 +160,9 @@ func QueryCode(code string) string {
 func toError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
+		if c := QueryCode(e.Code); c != e.Code {
+			return &Error{Code: c, Status: e.Status, Msg: e.Msg, Err: err}
+		}
 		return e
 	}
 	var se *sigv4.Error
@@ -215,7 +197,7 @@ type errorDetail struct {
 func WriteError(w http.ResponseWriter, service, requestID string, err error) *Error {
 	e := toError(err)
 	body, merr := xml.Marshal(errorResponse{Xmlns: namespace(service), RequestID: requestID,
-		Error: errorDetail{Type: e.Type(), Code: e.Code, Message: e.Msg}})
+		Error: errorDetail{Type: e.Fault(), Code: e.Code, Message: e.Msg}})
 	if merr != nil {
 		// Only invalid UTF-8 can fail here; never echo it.
 		body = fmt.Appendf(nil, `<ErrorResponse xmlns=%q><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>An internal error occurred.</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,

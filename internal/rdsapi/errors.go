@@ -12,31 +12,10 @@ import (
 )
 
 // Error is an RDS error as the Query protocol reports it: Code is AWS's
-// error code (DBProxyNotFoundFault), Msg the public message. Err is the
-// internal cause; it goes to the log, never to the client.
-type Error struct {
-	Code   string
-	Status int
-	Msg    string
-	Err    error
-}
-
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Code + ": " + e.Msg + ": " + e.Err.Error()
-	}
-	return e.Code + ": " + e.Msg
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// Type is Sender for client errors, Receiver for server errors.
-func (e *Error) Type() string {
-	if e.Status >= 500 {
-		return "Receiver"
-	}
-	return "Sender"
-}
+// error code (DBProxyNotFoundFault), Msg the public message, Err the
+// internal cause (logged, never sent). It is the one AWS error type of
+// internal/awserr.
+type Error = awserr.Error
 
 func newErr(code string, status int, msg string) *Error {
 	return &Error{Code: code, Status: status, Msg: msg}
@@ -97,15 +76,14 @@ func errInternal(cause error) *Error {
 func toError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
+		if c := iamapi.QueryCode(e.Code); c != e.Code {
+			return &Error{Code: c, Status: e.Status, Msg: e.Msg, Err: err}
+		}
 		return e
 	}
 	var denied *iam.AccessDeniedError
 	if errors.As(err, &denied) {
 		return &Error{Code: "AccessDenied", Status: http.StatusForbidden, Msg: denied.Error(), Err: err}
-	}
-	var ae *awserr.Error
-	if errors.As(err, &ae) {
-		return &Error{Code: iamapi.QueryCode(ae.Code), Status: ae.Status, Msg: ae.Msg, Err: err}
 	}
 	return errInternal(err)
 }
@@ -129,7 +107,7 @@ type errorDetail struct {
 func WriteError(w http.ResponseWriter, requestID string, err error) *Error {
 	e := toError(err)
 	body, merr := xml.Marshal(errorResponse{Xmlns: Namespace2014, RequestID: requestID,
-		Error: errorDetail{Type: e.Type(), Code: e.Code, Message: e.Msg}})
+		Error: errorDetail{Type: e.Fault(), Code: e.Code, Message: e.Msg}})
 	if merr != nil {
 		body = fmt.Appendf(nil, `<ErrorResponse xmlns=%q><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>An internal error occurred.</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
 			Namespace2014, xmlEscape(requestID))
