@@ -1,12 +1,11 @@
 package iamapi
 
 import (
-	"encoding/xml"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/sqlgate/sqlgate/internal/awsquery"
 	"github.com/sqlgate/sqlgate/internal/awserr"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/identity"
@@ -175,20 +174,6 @@ func toError(err error) *Error {
 	return errInternal(err)
 }
 
-// errorResponse is the Query protocol error body.
-type errorResponse struct {
-	XMLName   xml.Name    `xml:"ErrorResponse"`
-	Xmlns     string      `xml:"xmlns,attr"`
-	Error     errorDetail `xml:"Error"`
-	RequestID string      `xml:"RequestId"`
-}
-
-type errorDetail struct {
-	Type    string `xml:"Type"`
-	Code    string `xml:"Code"`
-	Message string `xml:"Message"`
-}
-
 // WriteError writes err as an ErrorResponse of service ("iam" or "sts") and
 // returns the *Error written. The server uses it for failures before
 // Handle, so those also reach the client as XML: a *sigv4.Error becomes
@@ -196,13 +181,6 @@ type errorDetail struct {
 // identity.ErrExpiredToken becomes ExpiredToken.
 func WriteError(w http.ResponseWriter, service, requestID string, err error) *Error {
 	e := toError(err)
-	body, merr := xml.Marshal(errorResponse{Xmlns: namespace(service), RequestID: requestID,
-		Error: errorDetail{Type: e.Fault(), Code: e.Code, Message: e.Msg}})
-	if merr != nil {
-		// Only invalid UTF-8 can fail here; never echo it.
-		body = fmt.Appendf(nil, `<ErrorResponse xmlns=%q><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>An internal error occurred.</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
-			namespace(service), xmlEscape(requestID))
-	}
-	writeXML(w, e.Status, requestID, body)
+	awsquery.WriteError(w, namespace(service), requestID, e)
 	return e
 }

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/awsquery"
 	"github.com/sqlgate/sqlgate/internal/iam"
 )
 
@@ -117,11 +118,11 @@ func (a *API) Handle(w http.ResponseWriter, r *http.Request, body []byte, reques
 		}
 		return e.Code
 	}
-	out, err := encodeResponse(action, requestID, result)
+	out, err := awsquery.EncodeResult(Namespace2014, action, requestID, result)
 	if err != nil {
 		return WriteError(w, requestID, errInternal(err)).Code
 	}
-	writeXML(w, http.StatusOK, requestID, out)
+	awsquery.Write(w, http.StatusOK, requestID, out)
 	return "ok"
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sqlgate/sqlgate/internal/awsquery"
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/state"
 )
@@ -63,7 +64,7 @@ func call(tb testing.TB, a *API, body string) (int, string) {
 			tb.Fatalf("200 without a response envelope: %s", out)
 		}
 	} else {
-		var er errorResponse
+		var er awsquery.ErrorResponse
 		if err := xml.Unmarshal(w.Body.Bytes(), &er); err != nil || er.Error.Code != outcome || er.Xmlns != Namespace2014 {
 			tb.Fatalf("%d with a bad error body (%v): %s", w.Code, err, out)
 		}

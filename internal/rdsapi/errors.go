@@ -1,11 +1,10 @@
 package rdsapi
 
 import (
-	"encoding/xml"
 	"errors"
-	"fmt"
 	"net/http"
 
+	"github.com/sqlgate/sqlgate/internal/awsquery"
 	"github.com/sqlgate/sqlgate/internal/awserr"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/iamapi"
@@ -88,30 +87,11 @@ func toError(err error) *Error {
 	return errInternal(err)
 }
 
-type errorResponse struct {
-	XMLName   xml.Name    `xml:"ErrorResponse"`
-	Xmlns     string      `xml:"xmlns,attr"`
-	Error     errorDetail `xml:"Error"`
-	RequestID string      `xml:"RequestId"`
-}
-
-type errorDetail struct {
-	Type    string `xml:"Type"`
-	Code    string `xml:"Code"`
-	Message string `xml:"Message"`
-}
-
 // WriteError writes err as an RDS ErrorResponse and returns the *Error
 // written. The server uses it for failures before Handle (signature,
 // unknown key), so those reach RDS clients as XML too.
 func WriteError(w http.ResponseWriter, requestID string, err error) *Error {
 	e := toError(err)
-	body, merr := xml.Marshal(errorResponse{Xmlns: Namespace2014, RequestID: requestID,
-		Error: errorDetail{Type: e.Fault(), Code: e.Code, Message: e.Msg}})
-	if merr != nil {
-		body = fmt.Appendf(nil, `<ErrorResponse xmlns=%q><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>An internal error occurred.</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
-			Namespace2014, xmlEscape(requestID))
-	}
-	writeXML(w, e.Status, requestID, body)
+	awsquery.WriteError(w, Namespace2014, requestID, e)
 	return e
 }

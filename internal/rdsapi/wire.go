@@ -1,11 +1,6 @@
 package rdsapi
 
 import (
-	"bytes"
-	"encoding/xml"
-	"fmt"
-	"net/http"
-	"strings"
 	"time"
 )
 
@@ -16,45 +11,10 @@ const (
 	Version2014   = "2014-10-31"
 )
 
-// writeXML sends an XML body with the headers AWS's Query APIs send.
-func writeXML(w http.ResponseWriter, status int, requestID string, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "text/xml")
-	if requestID != "" {
-		h.Set("X-Amzn-RequestId", requestID)
-	}
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
 // noResult marks actions whose output has no members: AWS still sends an
 // empty <ActionResult/>. A nil result leaves the element out (actions
 // without an output shape).
 type noResult struct{}
-
-// encodeResponse renders <ActionResponse xmlns=…><ActionResult>…
-// </ActionResult><ResponseMetadata>…</ResponseMetadata></ActionResponse>.
-func encodeResponse(action, requestID string, result any) ([]byte, error) {
-	var buf bytes.Buffer
-	fmt.Fprintf(&buf, `<%sResponse xmlns="%s">`, action, Namespace2014)
-	if result != nil {
-		enc := xml.NewEncoder(&buf)
-		if err := enc.EncodeElement(result, xml.StartElement{Name: xml.Name{Local: action + "Result"}}); err != nil {
-			return nil, fmt.Errorf("encode %s result: %w", action, err)
-		}
-		if err := enc.Close(); err != nil {
-			return nil, fmt.Errorf("encode %s result: %w", action, err)
-		}
-	}
-	fmt.Fprintf(&buf, `<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`, xmlEscape(requestID), action)
-	return buf.Bytes(), nil
-}
-
-func xmlEscape(s string) string {
-	var b strings.Builder
-	_ = xml.EscapeText(&b, []byte(s))
-	return b.String()
-}
 
 // isoTime renders as ISO 8601 in UTC with milliseconds, as RDS does.
 type isoTime time.Time
