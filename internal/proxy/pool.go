@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,7 +21,8 @@ type Conn interface {
 
 // DialFunc opens a backend connection logged in as login. Errors wrapping
 // ErrBackendDown mean the database is unreachable; the pool then fails
-// fast for PoolConfig.RetryDelay.
+// fast for PoolConfig.RetryDelay — unless the dial only timed out, which
+// fails that borrow alone.
 type DialFunc[C Conn] func(ctx context.Context, login Login) (C, error)
 
 // PoolConfig tunes a Pool; zero values take the defaults in brackets.
@@ -322,7 +324,7 @@ func (p *Pool[C]) connect(ctx context.Context, login Login, k Key, release func(
 	}
 	if err != nil {
 		release()
-		if errors.Is(err, ErrBackendDown) {
+		if errors.Is(err, ErrBackendDown) && !timedOut(err) {
 			p.mu.Lock()
 			p.downUntil, p.downErr = time.Now().Add(p.cfg.RetryDelay), err
 			p.mu.Unlock()
@@ -335,6 +337,14 @@ func (p *Pool[C]) connect(ctx context.Context, login Login, k Key, release func(
 	p.busyByKey[k]++
 	p.mu.Unlock()
 	return &Pooled[C]{Conn: c, Login: login, ID: p.ids.Add(1), Created: time.Now(), key: k, release: release}, nil
+}
+
+// timedOut reports a dial that failed by taking too long: the database
+// may only be overloaded (slow to start a backend), so the pool does not
+// fail every other borrower fast for it; refused or reset connections do.
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // Put returns a borrowed connection. Broken or expired connections are
