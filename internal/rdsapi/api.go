@@ -31,6 +31,16 @@ type ClusterInfo struct {
 	Name, Engine, Address, Database string
 	// DataAPI is the file's data_api setting (before overrides).
 	DataAPI bool
+	// Members are the instances of a cluster with a topology, in
+	// configuration order (none for a single address); Address is then
+	// the current writer's.
+	Members []Member
+}
+
+// Member is one instance of a cluster and whether it is the writer now.
+type Member struct {
+	Address string
+	Writer  bool
 }
 
 // Health is a target's health from a real check.

@@ -94,6 +94,16 @@ func (a *API) toCluster(c ClusterInfo, ov map[string]ClusterOverride, tags []Tag
 			x.Port = &n
 		}
 	}
+	if len(c.Members) > 0 {
+		x.DBClusterMembers = &struct {
+			Member []clusterMemberXML `xml:"DBClusterMember"`
+		}{}
+		for i, m := range c.Members {
+			x.DBClusterMembers.Member = append(x.DBClusterMembers.Member, clusterMemberXML{
+				DBInstanceIdentifier: c.Name + "-instance-" + strconv.Itoa(i+1), IsClusterWriter: m.Writer,
+				DBClusterParameterGroupStatus: "in-sync", PromotionTier: 1})
+		}
+	}
 	return x
 }
 

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/sqlgate/sqlgate/internal/awsquery"
 	"github.com/sqlgate/sqlgate/internal/awserr"
+	"github.com/sqlgate/sqlgate/internal/awsquery"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/iamapi"
 )

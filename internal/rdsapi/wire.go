@@ -78,6 +78,17 @@ type clusterXML struct {
 	StorageEncrypted    bool     `xml:"StorageEncrypted"`
 	DeletionProtection  bool     `xml:"DeletionProtection"`
 	TagList             *tagList `xml:"TagList"`
+	DBClusterMembers    *struct {
+		Member []clusterMemberXML `xml:"DBClusterMember"`
+	} `xml:"DBClusterMembers"`
+}
+
+// clusterMemberXML is one instance of a cluster with a topology.
+type clusterMemberXML struct {
+	DBInstanceIdentifier          string `xml:"DBInstanceIdentifier"`
+	IsClusterWriter               bool   `xml:"IsClusterWriter"`
+	DBClusterParameterGroupStatus string `xml:"DBClusterParameterGroupStatus"`
+	PromotionTier                 int    `xml:"PromotionTier"`
 }
 
 type authXML struct {

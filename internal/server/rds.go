@@ -12,6 +12,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/exec"
 	"github.com/sqlgate/sqlgate/internal/identity"
 	"github.com/sqlgate/sqlgate/internal/rdsapi"
+	"github.com/sqlgate/sqlgate/internal/topology"
 )
 
 // openRDS wires the RDS API (internal/rdsapi) over the state store and
@@ -70,10 +71,28 @@ func (c rdsCatalog) Clusters() []rdsapi.ClusterInfo {
 	out := make([]rdsapi.ClusterInfo, 0, len(c.s.clusters))
 	for _, cl := range c.s.clusters {
 		cc := c.s.clusterConfig(cl.name)
-		out = append(out, rdsapi.ClusterInfo{Name: cl.name, Engine: cl.engine, Address: cl.address,
-			Database: cc.Database, DataAPI: cc.DataAPIEnabled()})
+		ci := rdsapi.ClusterInfo{Name: cl.name, Engine: cl.engine, Address: cl.address,
+			Database: cc.Database, DataAPI: cc.DataAPIEnabled()}
+		if cl.topo != nil {
+			var writer string
+			if writer, ci.Members = clusterMembers(cl.topo.mon); writer != "" {
+				ci.Address = writer
+			}
+		}
+		out = append(out, ci)
 	}
 	return out
+}
+
+// clusterMembers returns the current writer's address and the instances
+// as the topology monitor last saw them.
+func clusterMembers(m *topology.Monitor) (string, []rdsapi.Member) {
+	writer := m.Writer()
+	var out []rdsapi.Member
+	for _, st := range m.Instances() {
+		out = append(out, rdsapi.Member{Address: st.Address, Writer: st.Address == writer})
+	}
+	return writer, out
 }
 
 func (c rdsCatalog) FileProxies() []rdsapi.FileProxy { return c.s.fileProxies() }
