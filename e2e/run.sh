@@ -16,6 +16,7 @@
 #      boto3, and built-in rotation under live traffic (suite_rotation.sh)
 #   k. data-api-client and Drizzle (e2e/clients.mjs, suite_isolation.sh)
 #   l. session isolation through the aws CLI and curl (suite_isolation.sh)
+#   p. the RDS API: Data API switch, proxies created online (suite_rds.sh)
 #   g. API keys and usage plans made online with aws apigateway, boto3 and
 #      sqlgate apikeys, used by seed 003's curl (suite_apigateway.sh)
 # Each check prints "PASS name" or "FAIL name: detail"; the last line is
@@ -38,6 +39,7 @@ source "$E2E_DIR/suite_proxy.sh"
 source "$E2E_DIR/suite_isolation.sh"
 source "$E2E_DIR/suite_proxy_isolation.sh"
 source "$E2E_DIR/suite_rotation.sh"
+source "$E2E_DIR/suite_rds.sh"
 source "$E2E_DIR/suite_apigateway.sh"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sqlgate-e2e.XXXXXX")
@@ -163,6 +165,7 @@ build() {
 write_config() {
 	read -r HTTP_PORT HTTPS_PORT DEFAULT_PORT PG_PROXY_PORT MARIA_PROXY_PORT MARIA_NODB_PROXY_PORT MARIA_STRICT_PROXY_PORT \
 		PG_STRICT_PROXY_PORT MARIA_ROT_PROXY_PORT PG_ROT_PROXY_PORT < <(free_ports 10)
+	RDS_PORTS=$(free_port_range 8)
 	ENDPOINT=http://127.0.0.1:$HTTP_PORT
 	HTTPS_ENDPOINT=https://127.0.0.1:$HTTPS_PORT
 	DEFAULT_ENDPOINT=http://127.0.0.1:$DEFAULT_PORT
@@ -216,6 +219,7 @@ clusters:
     database: sqlgate_e2e
     proxy: {listen: 127.0.0.1:$PG_ROT_PROXY_PORT, auth_secrets: [e2e-rot-pg, e2e-alt-pg], iam_auth: disabled}
 rotation: {grace_window: 120s, check_interval: 2s}
+rds: {proxy_host: 127.0.0.1, proxy_ports: "$RDS_PORTS"}
 endpoints:
   - name: iso-echo
     method: GET
@@ -379,6 +383,7 @@ main() {
 	suite_isolation
 	suite_iam
 	suite_proxy
+	suite_rds
 	suite_newops
 	suite_rotation
 	suite_apigateway

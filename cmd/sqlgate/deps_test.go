@@ -19,6 +19,7 @@ var allowedDirect = map[string]string{
 	"github.com/aws/aws-sdk-go-v2/credentials":            "tests only (Apache-2.0)",
 	"github.com/aws/aws-sdk-go-v2/service/apigateway":     "tests only: the API Gateway API through a real client (Apache-2.0)",
 	"github.com/aws/aws-sdk-go-v2/service/rdsdata":        "tests only (Apache-2.0)",
+	"github.com/aws/aws-sdk-go-v2/service/rds":            "tests only: the RDS API (proxies, Data API switch) through the real client (Apache-2.0)",
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager": "tests only (Apache-2.0)",
 	"github.com/aws/smithy-go":                            "tests only: SDK error types (Apache-2.0)",
 	"github.com/aws/aws-sdk-go-v2/config":                 "tests only: the SDK's default credential chain, as a function uses it (Apache-2.0)",

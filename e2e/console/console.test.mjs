@@ -376,6 +376,41 @@ await check('secrets.rotate', async () => {
 });
 
 let denied = null;
+await check('proxies.create-from-secret-targets-pool-delete', async () => {
+  // Seed 002's console flow: a proxy from a secret, its cluster registered,
+  // the target's health, the pool settings, then delete.
+  await page.goto(BASE + '/console/#/proxies');
+  await page.waitForSelector('#proxies-table');
+  await page.click('#p-new');
+  await page.fill('#p-name', 'console-proxy');
+  await page.selectOption('#p-family', 'MYSQL');
+  await page.waitForFunction(() => document.querySelectorAll('#p-secret option').length > 0 && document.querySelectorAll('#p-cluster option').length > 1);
+  await page.selectOption('#p-secret', { label: SECRET_NAME });
+  await page.selectOption('#p-cluster', 'maria');
+  await page.click('#p-create-btn');
+  await page.waitForSelector('#p-targets');
+  const t = await page.textContent('#p-targets');
+  expect(t.includes('AVAILABLE') && t.includes('maria'), 'targets: ' + t);
+  const ep = await page.textContent('#p-endpoint');
+  expect(/^127\.0\.0\.1:\d+$/.test(ep), 'endpoint ' + ep);
+  await shot(page, '06-proxies');
+  await page.fill('#p-borrow', '45');
+  await page.click('#p-pool-save');
+  await page.waitForSelector('#p-detail .msg.ok');
+  const borrow = await page.evaluate(async () => {
+    const r = await fetch('api/session', { credentials: 'same-origin' });
+    const csrf = (await r.json()).csrfToken;
+    const res = await fetch('api/rds', { method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-CSRF-Token': csrf },
+      body: 'Action=DescribeDBProxyTargetGroups&Version=2014-10-31&DBProxyName=console-proxy' });
+    return (await res.text()).match(/<ConnectionBorrowTimeout>(\d+)</)?.[1];
+  });
+  expect(borrow === '45', 'borrow timeout after save: ' + borrow);
+  page.once('dialog', (d) => d.accept());
+  await page.click('#p-delete');
+  await page.waitForFunction(() => !document.querySelector('#proxies-table').textContent.includes('console-proxy'));
+});
+
 await check('users.create-user-key-and-policy', async () => {
   const name = 'console-denied-' + Date.now().toString(36);
   await page.goto(BASE + '/console/#/users');

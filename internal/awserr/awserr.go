@@ -32,6 +32,15 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Fault is the side the Query-protocol APIs (IAM, STS, RDS) report in an
+// error's <Type>: Sender for client errors, Receiver for server errors.
+func (e *Error) Fault() string {
+	if e.Status >= 500 {
+		return "Receiver"
+	}
+	return "Sender"
+}
+
 // New returns an Error with code, HTTP status and public message.
 func New(code string, status int, msg string) *Error {
 	return &Error{Code: code, Status: status, Msg: msg}

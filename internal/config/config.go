@@ -38,6 +38,8 @@ type Config struct {
 	// Rotation tunes the built-in rotation of database secrets
 	// (docs/secrets.md).
 	Rotation Rotation `yaml:"rotation"`
+	// RDS configures proxies created through the RDS API (rds.go).
+	RDS RDS `yaml:"rds"`
 }
 
 // Rotation tunes the built-in rotation of database secrets.
@@ -130,6 +132,9 @@ func (c Cluster) Replicated() bool { return len(c.Instances) > 0 }
 
 // Proxy configures a cluster's proxy endpoint (docs/proxy.md).
 type Proxy struct {
+	// Name is the proxy's DBProxyName in the RDS API (default: the
+	// cluster's name).
+	Name string `yaml:"name"`
 	// Listen is the address clients connect to, e.g. 127.0.0.1:16432.
 	Listen string `yaml:"listen"`
 	// AuthSecrets are the secrets whose username/password clients may log
@@ -148,6 +153,15 @@ type Proxy struct {
 	IdleClientTimeout time.Duration `yaml:"idle_client_timeout"`
 	// InitQuery runs on every new backend connection.
 	InitQuery string `yaml:"init_query"`
+	// MaxConnectionsPercent bounds the database connections this proxy
+	// holds to a percentage of the cluster's max_connections (0 = 100).
+	MaxConnectionsPercent int `yaml:"max_connections_percent"`
+	// MaxIdleConnectionsPercent bounds the idle database connections it
+	// keeps, as a percentage of max_connections (nil = no bound beyond
+	// MaxConnectionsPercent; 0 = keep none idle).
+	MaxIdleConnectionsPercent *int `yaml:"max_idle_connections_percent"`
+	// DebugLogging logs every client session's end at info level.
+	DebugLogging bool `yaml:"debug_logging"`
 	// Isolation is how a backend connection is cleaned between clients:
 	// "default" ("" too) resets the session state the proxy can see and
 	// pins clients on state it cannot; "strict" also resets the backend
@@ -158,6 +172,32 @@ type Proxy struct {
 	// an IAM auth token is accepted only for the listen address, the
 	// address the client connected to, or one of these.
 	AdvertisedHosts []string `yaml:"advertised_hosts"`
+}
+
+// ConnLimit returns the database connections the proxy may hold out of a
+// cluster budget of max (at least 1; max itself without a percentage).
+func (p Proxy) ConnLimit(max int) int {
+	return percentOf(p.MaxConnectionsPercent, max)
+}
+
+// IdleLimit returns the idle connections the proxy may keep out of a
+// cluster budget of max (-1 = no bound beyond ConnLimit).
+func (p Proxy) IdleLimit(max int) int {
+	switch pct := p.MaxIdleConnectionsPercent; {
+	case pct == nil:
+		return -1
+	case *pct <= 0:
+		return 0
+	}
+	return percentOf(*p.MaxIdleConnectionsPercent, max)
+}
+
+// percentOf is pct% of n rounded up, at least 1 (pct 0 or 100+: n).
+func percentOf(pct, n int) int {
+	if pct <= 0 || pct >= 100 {
+		return n
+	}
+	return max((pct*n+99)/100, 1)
 }
 
 // Proxy isolation modes (Proxy.Isolation).
@@ -255,6 +295,7 @@ func (c *Config) applyDefaults() {
 	if c.LogFormat == "" {
 		c.LogFormat = "text"
 	}
+	c.RDS.applyDefaults()
 	setDur(&c.Rotation.GraceWindow, 5*time.Minute)
 	setDur(&c.Rotation.CheckInterval, 30*time.Second)
 }

@@ -44,6 +44,9 @@ func (c *Config) Validate() error {
 	if err := c.validateWorkloads(); err != nil {
 		return err
 	}
+	if err := c.validateRDS(); err != nil {
+		return err
+	}
 	if c.Rotation.GraceWindow < 0 || c.Rotation.CheckInterval < 0 {
 		return &FieldError{"rotation", "grace_window and check_interval must not be negative"}
 	}
@@ -163,11 +166,21 @@ func validateProxy(f string, cl Cluster) error {
 	if (px.TLS.CertFile == "") != (px.TLS.KeyFile == "") {
 		return &FieldError{f + ".tls", "cert_file and key_file must be set together"}
 	}
+	if px.Name != "" && !proxyName.MatchString(px.Name) {
+		return &FieldError{f + ".name", fmt.Sprintf("invalid proxy name %q (want a letter, then letters, digits and single hyphens, at most 63)", px.Name)}
+	}
+	if idle := px.MaxIdleConnectionsPercent; px.MaxConnectionsPercent < 0 || px.MaxConnectionsPercent > 100 || idle != nil && (*idle < 0 || *idle > 100) {
+		return &FieldError{f, "max_connections_percent and max_idle_connections_percent must be 0..100"}
+	}
 	if px.MaxClientConnections < 0 || px.BorrowTimeout < 0 || px.IdleClientTimeout < 0 {
 		return &FieldError{f, "limits must not be negative"}
 	}
 	return nil
 }
+
+// proxyName is an RDS DBProxyName: a letter, then letters, digits and
+// single hyphens, not ending in a hyphen, at most 63 characters.
+var proxyName = regexp.MustCompile(`^[A-Za-z](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,62}$`)
 
 func checkAddr(a string) (string, error) {
 	host, port, err := net.SplitHostPort(a)

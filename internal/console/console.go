@@ -141,6 +141,7 @@ func (c *Console) routes() *http.ServeMux {
 	m.HandleFunc("POST /console/api/rds-data/{action}", c.authed(c.dataAPI))
 	m.HandleFunc("POST /console/api/script", c.authed(c.script))
 	m.HandleFunc("POST /console/api/secretsmanager/{op}", c.authed(c.secretsManager))
+	m.HandleFunc("POST /console/api/rds", c.authed(c.rdsQuery))
 	m.HandleFunc("POST /console/api/{service}", c.authed(c.iamQuery))
 	m.HandleFunc("GET /console/api/clusters", c.authed(c.clusters))
 	m.HandleFunc("/console/api/apigateway/{path...}", c.authed(c.apiGateway))

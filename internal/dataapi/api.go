@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/arn"
@@ -24,9 +25,11 @@ import (
 
 // Cluster is what the Data API needs to know about one cluster.
 type Cluster struct {
-	Name    string
-	ARN     string
-	Enabled bool // data_api
+	Name string
+	ARN  string
+	// Enabled is the Data API switch (data_api, EnableHttpEndpoint); the
+	// server flips it while requests run.
+	Enabled atomic.Bool
 	// Exec runs the SQL: pool, dialect, default database, statement and
 	// borrow timeouts, response size limit.
 	Exec   *exec.Cluster
@@ -188,7 +191,7 @@ func (a *API) resolve(ctx context.Context, action, resourceARN, secretID, databa
 	if err := a.authz.Authorize(ctx, "rds-data:"+action, cl.ARN); err != nil {
 		return nil, mapError(err, 0)
 	}
-	if !cl.Enabled {
+	if !cl.Enabled.Load() {
 		return nil, badRequest("HttpEndpoint is not enabled for cluster " + cl.Name + ". Please refer to https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.html#data-api.troubleshooting")
 	}
 	// The source authorizes secretsmanager:GetSecretValue for the caller

@@ -79,7 +79,12 @@ var (
 	noBoundary      = []string{"iam:PermissionsBoundary"}
 	clusterAbsent   = []string{"aws:ResourceTag/${TagKey}", "aws:TagKeys"}
 	sessionKeys     = []string{"aws:RequestTag/${TagKey}", "aws:TagKeys", "sts:TransitiveTagKeys"}
-	apigwTags       = []string{"aws:ResourceTag/${TagKey}", "aws:RequestTag/${TagKey}", "aws:TagKeys"}
+	// rdsRes: sqlgate supplies the resource's tags as aws:ResourceTag/*;
+	// the RDS-specific tag keys are not (fail closed).
+	rdsRes        = []string{"aws:ResourceTag/${TagKey}"}
+	rdsClusterTag = []string{"rds:cluster-tag/${TagKey}"}
+	rdsReqTag     = []string{"rds:req-tag/${TagKey}"}
+	apigwTags     = []string{"aws:ResourceTag/${TagKey}", "aws:RequestTag/${TagKey}", "aws:TagKeys"}
 )
 
 func join(groups ...[]string) []string { return slices.Concat(groups...) }
@@ -107,6 +112,25 @@ var actionTable = []ActionKeys{
 	{Action: "rds-data:ExecuteStatement", Absent: clusterAbsent},
 	{Action: "rds-data:RollbackTransaction", Absent: clusterAbsent},
 	{Action: "rds-db:connect"},
+
+	{Action: "rds:AddTagsToResource", Supplied: join(rdsRes, requestTags), Unsupported: join(rdsClusterTag, rdsReqTag)},
+	{Action: "rds:CreateDBProxy", Supplied: requestTags, Unsupported: rdsReqTag},
+	{Action: "rds:CreateDBProxyEndpoint", Supplied: join(rdsRes, requestTags), Unsupported: rdsReqTag},
+	{Action: "rds:DeleteDBProxy", Supplied: rdsRes},
+	{Action: "rds:DeleteDBProxyEndpoint", Supplied: rdsRes},
+	{Action: "rds:DeregisterDBProxyTargets", Supplied: rdsRes},
+	{Action: "rds:DescribeDBClusters", Supplied: rdsRes, Unsupported: rdsClusterTag},
+	{Action: "rds:DescribeDBProxies"},
+	{Action: "rds:DescribeDBProxyEndpoints"},
+	{Action: "rds:DescribeDBProxyTargetGroups", Supplied: rdsRes},
+	{Action: "rds:DescribeDBProxyTargets", Supplied: rdsRes},
+	{Action: "rds:DisableHttpEndpoint", Supplied: rdsRes, Unsupported: rdsClusterTag},
+	{Action: "rds:EnableHttpEndpoint", Supplied: rdsRes, Unsupported: rdsClusterTag},
+	{Action: "rds:ListTagsForResource", Supplied: rdsRes, Unsupported: rdsClusterTag},
+	{Action: "rds:ModifyDBProxy", Supplied: rdsRes},
+	{Action: "rds:ModifyDBProxyTargetGroup", Supplied: rdsRes},
+	{Action: "rds:RegisterDBProxyTargets", Supplied: rdsRes, Unsupported: rdsClusterTag},
+	{Action: "rds:RemoveTagsFromResource", Supplied: join(rdsRes, []string{"aws:TagKeys"}), Unsupported: rdsClusterTag},
 
 	{Action: "secretsmanager:BatchGetSecretValue"},
 	{Action: "secretsmanager:CancelRotateSecret", Supplied: secretRes, Absent: secretResAbsent},

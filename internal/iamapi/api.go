@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/awsquery"
 	"github.com/sqlgate/sqlgate/internal/iam"
 )
 
@@ -86,14 +87,14 @@ func (a *API) Handle(w http.ResponseWriter, r *http.Request, service string, bod
 	action, result, err := a.dispatch(r.Context(), service, raw)
 	var out []byte
 	if err == nil {
-		out, err = encodeResponse(service, action, requestID, result)
+		out, err = awsquery.EncodeResult(namespace(service), action, requestID, result)
 	}
 	if err != nil {
 		e := WriteError(w, service, requestID, err)
 		a.logRequest(r, service, action, requestID, start, e)
 		return e.Code
 	}
-	writeXML(w, http.StatusOK, requestID, out)
+	awsquery.Write(w, http.StatusOK, requestID, out)
 	a.logRequest(r, service, action, requestID, start, nil)
 	return "OK"
 }

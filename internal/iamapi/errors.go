@@ -1,44 +1,22 @@
 package iamapi
 
 import (
-	"encoding/xml"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/sqlgate/sqlgate/internal/awserr"
+	"github.com/sqlgate/sqlgate/internal/awsquery"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/identity"
 	"github.com/sqlgate/sqlgate/internal/sigv4"
 )
 
 // Error is an IAM or STS error as the Query protocol reports it: Code is
-// AWS's error code ("NoSuchEntity"), Msg the public message. Err is the
-// internal cause; it goes to the log, never to the client.
-type Error struct {
-	Code   string
-	Status int
-	Msg    string
-	Err    error
-}
-
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Code + ": " + e.Msg + ": " + e.Err.Error()
-	}
-	return e.Code + ": " + e.Msg
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// Type is the fault side AWS reports in <Type>: Sender for client errors,
-// Receiver for server errors.
-func (e *Error) Type() string {
-	if e.Status >= 500 {
-		return "Receiver"
-	}
-	return "Sender"
-}
+// AWS's error code ("NoSuchEntity"), Msg the public message, Err the
+// internal cause (logged, never sent). It is the one AWS error type of
+// internal/awserr; the Query envelope is written by writeError.
+type Error = awserr.Error
 
 // NewError returns an Error with code, HTTP status and public message.
 func NewError(code string, status int, msg string) *Error {
@@ -181,6 +159,9 @@ func QueryCode(code string) string {
 func toError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
+		if c := QueryCode(e.Code); c != e.Code {
+			return &Error{Code: c, Status: e.Status, Msg: e.Msg, Err: err}
+		}
 		return e
 	}
 	var se *sigv4.Error
@@ -193,20 +174,6 @@ func toError(err error) *Error {
 	return errInternal(err)
 }
 
-// errorResponse is the Query protocol error body.
-type errorResponse struct {
-	XMLName   xml.Name    `xml:"ErrorResponse"`
-	Xmlns     string      `xml:"xmlns,attr"`
-	Error     errorDetail `xml:"Error"`
-	RequestID string      `xml:"RequestId"`
-}
-
-type errorDetail struct {
-	Type    string `xml:"Type"`
-	Code    string `xml:"Code"`
-	Message string `xml:"Message"`
-}
-
 // WriteError writes err as an ErrorResponse of service ("iam" or "sts") and
 // returns the *Error written. The server uses it for failures before
 // Handle, so those also reach the client as XML: a *sigv4.Error becomes
@@ -214,13 +181,6 @@ type errorDetail struct {
 // identity.ErrExpiredToken becomes ExpiredToken.
 func WriteError(w http.ResponseWriter, service, requestID string, err error) *Error {
 	e := toError(err)
-	body, merr := xml.Marshal(errorResponse{Xmlns: namespace(service), RequestID: requestID,
-		Error: errorDetail{Type: e.Type(), Code: e.Code, Message: e.Msg}})
-	if merr != nil {
-		// Only invalid UTF-8 can fail here; never echo it.
-		body = fmt.Appendf(nil, `<ErrorResponse xmlns=%q><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>An internal error occurred.</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
-			namespace(service), xmlEscape(requestID))
-	}
-	writeXML(w, e.Status, requestID, body)
+	awsquery.WriteError(w, namespace(service), requestID, e)
 	return e
 }

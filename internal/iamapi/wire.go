@@ -1,10 +1,6 @@
 package iamapi
 
 import (
-	"bytes"
-	"encoding/xml"
-	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -29,42 +25,6 @@ func namespace(service string) string {
 		return NamespaceSTS
 	}
 	return NamespaceIAM
-}
-
-// writeXML sends an XML body with the headers AWS's Query APIs send.
-func writeXML(w http.ResponseWriter, status int, requestID string, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "text/xml")
-	if requestID != "" {
-		h.Set("X-Amzn-RequestId", requestID)
-	}
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-// encodeResponse renders
-// <ActionResponse xmlns=…><ActionResult>…</ActionResult><ResponseMetadata>…
-// The result element is left out for actions without output (DeleteUser).
-func encodeResponse(service, action, requestID string, result any) ([]byte, error) {
-	var buf bytes.Buffer
-	fmt.Fprintf(&buf, `<%sResponse xmlns="%s">`, action, namespace(service))
-	if result != nil {
-		enc := xml.NewEncoder(&buf)
-		if err := enc.EncodeElement(result, xml.StartElement{Name: xml.Name{Local: action + "Result"}}); err != nil {
-			return nil, fmt.Errorf("encode %s result: %w", action, err)
-		}
-		if err := enc.Close(); err != nil {
-			return nil, fmt.Errorf("encode %s result: %w", action, err)
-		}
-	}
-	fmt.Fprintf(&buf, `<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`, xmlEscape(requestID), action)
-	return buf.Bytes(), nil
-}
-
-func xmlEscape(s string) string {
-	var b strings.Builder
-	_ = xml.EscapeText(&b, []byte(s))
-	return b.String()
 }
 
 // isoTime renders as ISO 8601 in UTC without fractions

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -72,7 +73,7 @@ type Pool struct {
 	done chan struct{}
 
 	emu      sync.Mutex // guards evictors
-	evictors []func() bool
+	evictors []*evictor
 }
 
 // AddEvictor registers fn, which closes one idle connection that another
@@ -81,20 +82,30 @@ type Pool struct {
 // evictors before it waits, so idle proxy connections yield to the Data
 // API (and lowering the budget closes them), as idle pooled connections
 // yield to the proxies.
-func (p *Pool) AddEvictor(fn func() bool) {
+// The returned func unregisters it (a proxy stopped while sqlgate runs).
+func (p *Pool) AddEvictor(fn func() bool) (remove func()) {
+	e := &evictor{fn: fn}
 	p.emu.Lock()
 	defer p.emu.Unlock()
-	p.evictors = append(p.evictors, fn)
+	p.evictors = append(p.evictors, e)
+	return func() {
+		p.emu.Lock()
+		defer p.emu.Unlock()
+		p.evictors = slices.DeleteFunc(p.evictors, func(x *evictor) bool { return x == e })
+	}
 }
+
+// evictor is one registered evictor (a pointer, so it can be removed).
+type evictor struct{ fn func() bool }
 
 // evictOther asks the evictors to free one slot; the slot's release wakes
 // the first waiter.
 func (p *Pool) evictOther() bool {
 	p.emu.Lock()
-	fns := append([]func() bool(nil), p.evictors...)
+	evs := slices.Clone(p.evictors)
 	p.emu.Unlock()
-	for _, fn := range fns {
-		if fn() {
+	for _, e := range evs {
+		if e.fn() {
 			return true
 		}
 	}

@@ -7,10 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/exec"
 	"github.com/sqlgate/sqlgate/internal/iam"
 )
@@ -31,14 +34,13 @@ const (
 // iam_auth, IAM database auth tokens. It never logs passwords or tokens.
 type Authenticator struct {
 	cluster string
-	secrets []string
-	iam     string
 	src     SecretReader
 	tokens  TokenVerifier
-	// listen and hosts are the host:port names an IAM token may be
-	// generated for: the listen address and advertised_hosts.
+	// listen is the listen address, a host:port name an IAM token may be
+	// generated for.
 	listen string
-	hosts  []string
+	// set holds the settings Update may change.
+	set atomic.Pointer[authSettings]
 
 	mu     sync.Mutex // guards following fields
 	byUser map[string]Login
@@ -74,25 +76,49 @@ type graceLogin struct {
 	login    Login
 }
 
+// authSettings are the Authenticator's settings from the proxy config.
+type authSettings struct {
+	secrets []string
+	iam     string
+	// hosts are the advertised_hosts, further names an IAM token may be
+	// generated for.
+	hosts []string
+}
+
 // NewAuthenticator returns an Authenticator for d.Cluster.Proxy.
 func NewAuthenticator(d Deps) *Authenticator {
-	a := &Authenticator{cluster: d.Cluster.Name, src: d.Secrets, tokens: d.Tokens, iam: IAMOptional}
-	if px := d.Cluster.Proxy; px != nil {
-		a.secrets = px.AuthSecrets
-		a.listen, a.hosts = px.Listen, px.AdvertisedHosts
-		if px.IAMAuth != "" {
-			a.iam = px.IAMAuth
-		}
+	a := &Authenticator{cluster: d.Cluster.Name, src: d.Secrets, tokens: d.Tokens}
+	px := config.Proxy{}
+	if d.Cluster.Proxy != nil {
+		px = *d.Cluster.Proxy
+	}
+	a.listen = px.Listen
+	a.Update(px)
+	return a
+}
+
+// Update applies a proxy config's auth settings (auth_secrets, iam_auth,
+// advertised_hosts); the next login sees them. When the secrets change,
+// the cached logins are dropped.
+func (a *Authenticator) Update(px config.Proxy) {
+	set := &authSettings{secrets: px.AuthSecrets, iam: IAMOptional, hosts: px.AdvertisedHosts}
+	if px.IAMAuth != "" {
+		set.iam = px.IAMAuth
 	}
 	if a.tokens == nil {
-		a.iam = IAMDisabled
+		set.iam = IAMDisabled
 	}
-	return a
+	old := a.set.Swap(set)
+	if old != nil && !slices.Equal(old.secrets, set.secrets) {
+		a.mu.Lock()
+		a.byUser, a.grace, a.bySecret, a.loaded = nil, nil, nil, time.Time{}
+		a.mu.Unlock()
+	}
 }
 
 // IAMMode returns the effective iam_auth mode: disabled when no
 // TokenVerifier is configured.
-func (a *Authenticator) IAMMode() string { return a.iam }
+func (a *Authenticator) IAMMode() string { return a.set.Load().iam }
 
 // Candidate is a password a client may log in with as some user, and the
 // backend login it gets then.
@@ -110,7 +136,7 @@ type Candidate struct {
 // always the current one. ErrAuthFailed when there is none or iam_auth is
 // required (passwords are not accepted then).
 func (a *Authenticator) Passwords(ctx context.Context, user string) ([]Candidate, error) {
-	if a.iam == IAMRequired {
+	if a.IAMMode() == IAMRequired {
 		return nil, ErrAuthFailed
 	}
 	l, err := a.lookup(ctx, user, false)
@@ -142,7 +168,8 @@ func (a *Authenticator) graceFor(user string) (graceLogin, bool) {
 // password when iam_auth allows it, for user. Passwords are compared in
 // constant time. ErrAuthFailed on any mismatch.
 func (a *Authenticator) CheckPassword(ctx context.Context, user, password string) (Login, error) {
-	if a.iam != IAMDisabled && LooksLikeIAMToken(password) {
+	mode := a.IAMMode()
+	if mode != IAMDisabled && LooksLikeIAMToken(password) {
 		if err := a.tokens.VerifyDBToken(a.tokenContext(ctx), password, a.cluster, user); err != nil {
 			return Login{}, fmt.Errorf("%w: %w", ErrAuthFailed, err)
 		}
@@ -153,7 +180,7 @@ func (a *Authenticator) CheckPassword(ctx context.Context, user, password string
 		l.ViaIAM = true
 		return l, nil
 	}
-	if a.iam == IAMRequired {
+	if mode == IAMRequired {
 		return Login{}, ErrAuthFailed
 	}
 	for _, refresh := range []bool{false, true} {
@@ -226,7 +253,7 @@ func (a *Authenticator) loadLocked(ctx context.Context) error {
 	byUser := map[string]Login{}
 	grace := map[string]graceLogin{}
 	bySecret := map[string][2]Login{}
-	for _, id := range a.secrets {
+	for _, id := range a.set.Load().secrets {
 		arn, val, err := a.src.SecretString(ctx, id)
 		if err != nil {
 			return fmt.Errorf("read auth secret %q: %w", id, err)
@@ -319,7 +346,7 @@ type tokenTargetKey struct{}
 // connection's address and transport for rds-db:connect (aws:SourceIp,
 // aws:SecureTransport; iam.RequestInfoFrom).
 func (a *Authenticator) tokenContext(ctx context.Context) context.Context {
-	names := append([]string{a.listen}, a.hosts...)
+	names := append([]string{a.listen}, a.set.Load().hosts...)
 	info := iam.RequestInfo{}
 	if sess, _ := ctx.Value(sessionKey{}).(*Session); sess != nil {
 		local := sess.raw.LocalAddr().String()

@@ -18,9 +18,19 @@ func janitorTick(t time.Duration) time.Duration {
 	return min(max(t/8, 5*time.Millisecond), time.Second)
 }
 
-// janitor expires idle sessions until done is closed.
-func (s *Server) janitor(done <-chan struct{}, timeout time.Duration) {
-	tk := time.NewTicker(janitorTick(timeout))
+// janitorIdle is the janitor's period while idle_client_timeout is 0
+// (off): it only looks for a new setting (Update).
+const janitorIdle = time.Second
+
+// janitor expires idle sessions until done is closed. It reads
+// idle_client_timeout every period, so Update takes effect at once.
+func (s *Server) janitor(done <-chan struct{}) {
+	timeout := s.Config().IdleClientTimeout
+	tick := janitorIdle
+	if timeout > 0 {
+		tick = janitorTick(timeout)
+	}
+	tk := time.NewTicker(tick)
 	defer tk.Stop()
 	var batch []*Session
 	for {
@@ -28,6 +38,16 @@ func (s *Server) janitor(done <-chan struct{}, timeout time.Duration) {
 		case <-done:
 			return
 		case now := <-tk.C:
+			if t := s.Config().IdleClientTimeout; t != timeout {
+				timeout, tick = t, janitorIdle
+				if t > 0 {
+					tick = janitorTick(t)
+				}
+				tk.Reset(tick)
+			}
+			if timeout <= 0 {
+				continue
+			}
 			batch = s.snapshot(batch[:0])
 			for _, sess := range batch {
 				sess.expireIdle(now, timeout)

@@ -58,31 +58,33 @@ func metricsFor(reg *metrics.Registry) *Metrics {
 	}
 	reg.NewGaugeFunc("sqlgate_proxy_client_connections", "Open client connections (RDS ClientConnections).",
 		[]string{"cluster", "tls"}, func(emit func(float64, ...string)) {
-			for _, s := range m.list() {
+			m.perCluster(func(s *Server) []float64 {
 				all, tls := s.clientCounts()
-				emit(float64(all-tls), s.cluster, "false")
-				emit(float64(tls), s.cluster, "true")
-			}
+				return []float64{float64(all - tls), float64(tls)}
+			}, func(cluster string, v []float64) {
+				emit(v[0], cluster, "false")
+				emit(v[1], cluster, "true")
+			})
 		})
 	reg.NewGaugeFunc("sqlgate_proxy_database_connections", "Database connections of the proxy by state: busy (borrowed) or idle.",
 		[]string{"cluster", "state"}, func(emit func(float64, ...string)) {
-			for _, s := range m.list() {
+			m.perCluster(func(s *Server) []float64 {
 				st := s.poolStats()
-				emit(float64(st.Busy), s.cluster, "busy")
-				emit(float64(st.Idle), s.cluster, "idle")
-			}
+				return []float64{float64(st.Busy), float64(st.Idle)}
+			}, func(cluster string, v []float64) {
+				emit(v[0], cluster, "busy")
+				emit(v[1], cluster, "idle")
+			})
 		})
 	reg.NewGaugeFunc("sqlgate_proxy_borrow_waiting", "Clients waiting for a database connection.",
 		[]string{"cluster"}, func(emit func(float64, ...string)) {
-			for _, s := range m.list() {
-				emit(float64(s.poolStats().Waiting), s.cluster)
-			}
+			m.perCluster(func(s *Server) []float64 { return []float64{float64(s.poolStats().Waiting)} },
+				func(cluster string, v []float64) { emit(v[0], cluster) })
 		})
 	reg.NewGaugeFunc("sqlgate_proxy_pinned_sessions", "Client sessions currently pinned (RDS DatabaseConnectionsCurrentlySessionPinned).",
 		[]string{"cluster"}, func(emit func(float64, ...string)) {
-			for _, s := range m.list() {
-				emit(float64(s.pinned.Load()), s.cluster)
-			}
+			m.perCluster(func(s *Server) []float64 { return []float64{float64(s.pinned.Load())} },
+				func(cluster string, v []float64) { emit(v[0], cluster) })
 		})
 	metricsByReg[reg] = m
 	return m
@@ -102,6 +104,29 @@ func (m *Metrics) remove(s *Server) {
 			m.servers = append(m.servers[:i:i], m.servers[i+1:]...)
 			return
 		}
+	}
+}
+
+// perCluster sums the values of every server per cluster, in cluster
+// order, so that several proxies of one cluster (the file's and ones
+// created online) make one series per label set.
+func (m *Metrics) perCluster(values func(*Server) []float64, emit func(cluster string, v []float64)) {
+	sums := map[string][]float64{}
+	var order []string
+	for _, s := range m.list() {
+		v := values(s)
+		acc, ok := sums[s.cluster]
+		if !ok {
+			order = append(order, s.cluster)
+			acc = make([]float64, len(v))
+		}
+		for i := range v {
+			acc[i] += v[i]
+		}
+		sums[s.cluster] = acc
+	}
+	for _, c := range order {
+		emit(c, sums[c])
 	}
 }
 

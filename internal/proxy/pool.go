@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,7 +23,8 @@ type Conn interface {
 
 // DialFunc opens a backend connection logged in as login. Errors wrapping
 // ErrBackendDown mean the database is unreachable; the pool then fails
-// fast for PoolConfig.RetryDelay.
+// fast for PoolConfig.RetryDelay — unless the dial only timed out, which
+// fails that borrow alone.
 type DialFunc[C Conn] func(ctx context.Context, login Login) (C, error)
 
 // PoolConfig tunes a Pool; zero values take the defaults in brackets.
@@ -65,6 +67,10 @@ type Pool[C Conn] struct {
 	obs    func(wait time.Duration, err error)
 	// lastKey caches the pool key of the last login (see keyOf).
 	lastKey atomic.Pointer[loginKey]
+	// borrowTimeout and maxIdle are the settings SetBorrowTimeout and
+	// SetMaxIdle change at run time (maxIdle -1 = no limit).
+	borrowTimeout atomic.Int64
+	maxIdle       atomic.Int64
 
 	mu        sync.Mutex // guards following fields
 	idle      map[Key][]*Pooled[C]
@@ -100,6 +106,8 @@ func NewPool[C Conn](cfg PoolConfig, budget Budget, dial DialFunc[C], observe fu
 	p := &Pool[C]{cfg: cfg, budget: budget, dial: dial, obs: observe, idle: map[Key][]*Pooled[C]{},
 		waiters: map[Key][]*waiter[C]{}, busyByKey: map[Key]int{}, kick: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
+	p.borrowTimeout.Store(int64(cfg.BorrowTimeout))
+	p.maxIdle.Store(-1)
 	go p.reap()
 	return p
 }
@@ -128,7 +136,8 @@ func (p *Pool[C]) get(ctx context.Context, login Login, start time.Time) (*Poole
 	if pc, err := p.takeIdle(k); pc != nil || err != nil {
 		return pc, err
 	}
-	deadline := start.Add(p.cfg.BorrowTimeout)
+	borrowTimeout := time.Duration(p.borrowTimeout.Load())
+	deadline := start.Add(borrowTimeout)
 	if release, err := p.tryReserve(); err == nil {
 		ctx, cancel := context.WithDeadline(ctx, deadline)
 		defer cancel()
@@ -150,7 +159,7 @@ func (p *Pool[C]) get(ctx context.Context, login Login, start time.Time) (*Poole
 	busyHere := p.busyByKey[k] > 0
 	p.mu.Unlock()
 	if busyHere {
-		if pc, done, err := p.awaitHandoff(ctx, k, ch, min(handoffWait, p.cfg.BorrowTimeout)); done {
+		if pc, done, err := p.awaitHandoff(ctx, k, ch, min(handoffWait, borrowTimeout)); done {
 			return pc, err
 		}
 	}
@@ -321,7 +330,7 @@ func (p *Pool[C]) connect(ctx context.Context, login Login, k Key, release func(
 	}
 	if err != nil {
 		release()
-		if errors.Is(err, ErrBackendDown) {
+		if errors.Is(err, ErrBackendDown) && !timedOut(err) {
 			p.mu.Lock()
 			p.downUntil, p.downErr = time.Now().Add(p.cfg.RetryDelay), err
 			p.mu.Unlock()
@@ -334,6 +343,14 @@ func (p *Pool[C]) connect(ctx context.Context, login Login, k Key, release func(
 	p.busyByKey[k]++
 	p.mu.Unlock()
 	return &Pooled[C]{Conn: c, Login: login, ID: p.ids.Add(1), Created: time.Now(), key: k, release: release}, nil
+}
+
+// timedOut reports a dial that failed by taking too long: the database
+// may only be overloaded (slow to start a backend), so the pool does not
+// fail every other borrower fast for it; refused or reset connections do.
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // Put returns a borrowed connection. Broken or expired connections are
@@ -361,7 +378,7 @@ func (p *Pool[C]) Put(pc *Pooled[C]) {
 		w.ch <- pc // buffered; a dropWaiter that missed us waits for it
 		return
 	}
-	if p.nWait > 0 {
+	if n := p.maxIdle.Load(); p.nWait > 0 || (n >= 0 && int64(p.nIdle) >= n) {
 		p.mu.Unlock()
 		p.Discard(pc)
 		return
@@ -373,6 +390,18 @@ func (p *Pool[C]) Put(pc *Pooled[C]) {
 	p.nIdle++
 	p.mu.Unlock()
 }
+
+// SetBorrowTimeout changes how long Get waits for a connection (d <= 0
+// keeps the current value); borrows already waiting keep their deadline.
+func (p *Pool[C]) SetBorrowTimeout(d time.Duration) {
+	if d > 0 {
+		p.borrowTimeout.Store(int64(d))
+	}
+}
+
+// SetMaxIdle bounds the idle connections kept (n < 0: no bound); a
+// connection returned beyond it is closed, freeing its budget slot.
+func (p *Pool[C]) SetMaxIdle(n int) { p.maxIdle.Store(int64(max(n, -1))) }
 
 // Discard closes a borrowed connection and frees its budget slot.
 func (p *Pool[C]) Discard(pc *Pooled[C]) {

@@ -183,7 +183,7 @@ func (p *Pool[C]) fail(w *waiter[C], err error) {
 // (else the fast tick stops).
 func (p *Pool[C]) sweepQueued(now time.Time) bool {
 	p.mu.Lock()
-	expired := p.takeQueuedLocked(func(w *waiter[C]) bool { return now.Sub(w.since) >= p.cfg.BorrowTimeout })
+	expired := p.takeQueuedLocked(func(w *waiter[C]) bool { return now.Sub(w.since) >= time.Duration(p.borrowTimeout.Load()) })
 	p.mu.Unlock()
 	for _, w := range expired {
 		go p.fail(w, ErrBorrowTimeout)
@@ -228,7 +228,7 @@ func (p *Pool[C]) growOne(now time.Time) bool {
 		return true // served meanwhile; look again
 	}
 	go func() {
-		ctx, cancel := context.WithDeadline(context.Background(), oldest.since.Add(p.cfg.BorrowTimeout))
+		ctx, cancel := context.WithDeadline(context.Background(), oldest.since.Add(time.Duration(p.borrowTimeout.Load())))
 		defer cancel()
 		pc, err := p.connect(ctx, oldest.login, oldest.key, release)
 		p.obs(time.Since(oldest.since), err)

@@ -155,6 +155,23 @@ func TestPool_Get(t *testing.T) {
 			t.Fatalf("dials %d, budget used %d", dials.Load(), len(b.ch))
 		}
 	})
+	t.Run("a timed-out dial is not down", func(t *testing.T) {
+		// An overloaded database that answers too slowly fails the one
+		// borrow whose dial timed out; the next borrow dials again.
+		var dials atomic.Int64
+		p, _ := newTestPool(t, 2, PoolConfig{RetryDelay: time.Hour}, func(context.Context, Login) (*fakeConn, error) {
+			dials.Add(1)
+			return nil, fmt.Errorf("%w: %w", ErrBackendDown, context.DeadlineExceeded)
+		})
+		for range 3 {
+			if _, err := p.Get(ctx, alice); !errors.Is(err, ErrBackendDown) {
+				t.Fatal(err)
+			}
+		}
+		if dials.Load() != 3 {
+			t.Fatalf("dials %d, want one per borrow", dials.Load())
+		}
+	})
 	t.Run("broken discarded", func(t *testing.T) {
 		p, b := newTestPool(t, 1, PoolConfig{}, nil)
 		c1, _ := p.Get(ctx, alice)

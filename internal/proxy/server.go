@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,7 +37,6 @@ const rejectTimeout = 5 * time.Second
 // per client through the Handler.
 type Server struct {
 	cluster string
-	cfg     config.Proxy
 	h       Handler
 	log     *slog.Logger
 	m       *Metrics
@@ -49,6 +49,7 @@ type Server struct {
 	pinned     atomic.Int64
 
 	mu        sync.Mutex // guards following fields
+	cfg       config.Proxy
 	ln        net.Listener
 	sessions  map[*Session]struct{}
 	nTLS      int
@@ -57,6 +58,7 @@ type Server struct {
 	cancelAll context.CancelFunc
 	evictFn   func() bool
 	statsFn   func() PoolStats
+	onUpdate  []func(config.Proxy)
 	wg        sync.WaitGroup
 }
 
@@ -86,8 +88,36 @@ func NewServer(d Deps, h Handler) (*Server, error) {
 // Cluster returns the cluster name (the metrics label).
 func (s *Server) Cluster() string { return s.cluster }
 
-// Config returns the proxy configuration with defaults applied.
-func (s *Server) Config() config.Proxy { return s.cfg }
+// Config returns the proxy configuration with defaults applied, as last
+// set by NewServer or Update.
+func (s *Server) Config() config.Proxy {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+// Update applies new runtime settings to the running endpoint: client
+// authentication, require_tls, idle_client_timeout, debug_logging and,
+// through the front end's OnUpdate hooks, the pool settings. The listen
+// address and TLS files keep their values. Connected clients stay.
+func (s *Server) Update(cfg config.Proxy) {
+	s.mu.Lock()
+	cfg.Listen, cfg.TLS = s.cfg.Listen, s.cfg.TLS
+	s.cfg = cfg
+	hooks := slices.Clone(s.onUpdate)
+	s.mu.Unlock()
+	s.auth.Update(cfg)
+	for _, f := range hooks {
+		f(cfg)
+	}
+}
+
+// OnUpdate registers a front end's hook for Update (pool settings).
+func (s *Server) OnUpdate(f func(config.Proxy)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onUpdate = append(s.onUpdate, f)
+}
 
 // Auth returns the client authenticator.
 func (s *Server) Auth() *Authenticator { return s.auth }
@@ -144,9 +174,10 @@ func (s *Server) clientCounts() (all, withTLS int) {
 
 // Listen binds the configured address.
 func (s *Server) Listen() error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+	addr := s.Config().Listen
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("proxy listen %s: %w", s.cfg.Listen, err)
+		return fmt.Errorf("proxy listen %s: %w", addr, err)
 	}
 	s.mu.Lock()
 	s.ln = ln
@@ -178,11 +209,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stop()
-	if t := s.cfg.IdleClientTimeout; t > 0 {
-		jdone := make(chan struct{})
-		defer close(jdone)
-		go s.janitor(jdone, t)
-	}
+	jdone := make(chan struct{})
+	defer close(jdone)
+	go s.janitor(jdone)
 	var delay time.Duration
 	for {
 		conn, err := ln.Accept()
@@ -222,7 +251,7 @@ func (s *Server) admit(base context.Context, conn net.Conn) (*Session, error) {
 	if s.draining {
 		return nil, ErrShuttingDown
 	}
-	if len(s.sessions) >= s.cfg.MaxClientConnections && s.cfg.MaxClientConnections > 0 {
+	if maxc := s.cfg.MaxClientConnections; maxc > 0 && len(s.sessions) >= maxc {
 		return nil, ErrTooManyClients
 	}
 	id := s.ids.Add(1)
@@ -262,7 +291,11 @@ func (s *Server) run(base context.Context, sess *Session) {
 		s.nTLS--
 	}
 	s.mu.Unlock()
-	sess.Log.Debug("session end", "dur", time.Since(start), "err", err)
+	level := slog.LevelDebug
+	if s.Config().DebugLogging {
+		level = slog.LevelInfo
+	}
+	sess.Log.Log(context.Background(), level, "session end", "dur", time.Since(start), "err", err)
 }
 
 // serveRecovered runs the front end's session and turns a panic in it into
@@ -282,11 +315,11 @@ func (s *Server) serveRecovered(ctx context.Context, sess *Session) (err error) 
 	return s.h.ServeSession(ctx, sess)
 }
 
-// Shutdown stops accepting, ends idle sessions at once and lets sessions in
-// a transaction finish until ctx is done; then it cancels the remaining
-// sessions (front ends roll back and close) and waits for them.
-func (s *Server) Shutdown(ctx context.Context) error {
+// StopAccepting closes the listener (its address is free when it returns)
+// and marks the server draining; Shutdown then ends the sessions.
+func (s *Server) StopAccepting() {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if !s.draining {
 		s.draining = true
 		close(s.drainCh)
@@ -294,6 +327,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			_ = s.ln.Close()
 		}
 	}
+}
+
+// Shutdown stops accepting, ends idle sessions at once and lets sessions in
+// a transaction finish until ctx is done; then it cancels the remaining
+// sessions (front ends roll back and close) and waits for them.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.StopAccepting()
+	s.mu.Lock()
 	sessions := make([]*Session, 0, len(s.sessions))
 	for sess := range s.sessions {
 		sessions = append(sessions, sess)

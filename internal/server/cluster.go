@@ -53,8 +53,9 @@ func (s *Server) openCluster(cc config.Cluster) (*cluster, error) {
 	c.exec = &exec.Cluster{Name: cc.Name, Dialect: dialect, Pool: c.pool, Database: cc.Database,
 		StatementTimeout: l.StatementTimeout, BorrowTimeout: l.BorrowTimeout, MaxResponseBytes: l.MaxResponseBytes, MaxDetached: l.MaxDetachedStatement,
 		Log: s.log, Other: s.secrets.GraceSecretString}
-	c.api = &dataapi.Cluster{Name: cc.Name, ARN: s.ClusterARN(cc.Name), Enabled: cc.DataAPIEnabled(), Exec: c.exec,
+	c.api = &dataapi.Cluster{Name: cc.Name, ARN: s.ClusterARN(cc.Name), Exec: c.exec,
 		Limits: dataapi.Limits{MaxSQLChars: l.MaxSQLChars, TxIdleTimeout: l.TxIdleTimeout, TxMaxLifetime: l.TxMaxLifetime}}
+	c.api.Enabled.Store(cc.DataAPIEnabled())
 	return c, nil
 }
 

@@ -100,7 +100,7 @@ func (b consoleBackend) Clusters() []console.ClusterInfo {
 	for i, c := range b.s.clusters {
 		st := c.pool.Stats()
 		ci := console.ClusterInfo{Name: c.name, ARN: c.api.ARN, Engine: c.engine, Address: c.address,
-			Database: c.exec.Database, DataAPI: c.api.Enabled, MaxConnections: c.pool.Max(),
+			Database: c.exec.Database, DataAPI: c.api.Enabled.Load(), MaxConnections: c.pool.Max(),
 			Busy: st.Busy, Idle: st.Idle, Waiting: st.Waiting}
 		if px := b.s.cfg.Clusters[i].Proxy; px != nil {
 			ci.Proxy = &console.ProxyInfo{Listen: px.Listen, IAMAuth: px.IAMAuth, RequireTLS: px.RequireTLS,

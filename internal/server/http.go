@@ -19,6 +19,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/awserr"
 	"github.com/sqlgate/sqlgate/internal/dataapi"
 	"github.com/sqlgate/sqlgate/internal/iam"
+	"github.com/sqlgate/sqlgate/internal/rdsapi"
 	"github.com/sqlgate/sqlgate/internal/sigv4"
 	"github.com/sqlgate/sqlgate/internal/workload"
 )
@@ -106,9 +107,12 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, service, err := h.authenticate(r, body, d.services...)
 	if err != nil {
-		if d.name == "iam" {
+		switch d.name {
+		case "iam":
 			e.outcome = writeQueryError(sw, r, reqID, err)
-		} else {
+		case "rds":
+			e.outcome = rdsapi.WriteError(sw, reqID, err).Code
+		default:
 			e.outcome = awserr.Write(sw, reqID, err).Code
 		}
 		return
@@ -127,6 +131,9 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 	case "iam":
 		e.action = service + ":" + formAction(body)
 		e.outcome = h.s.iamAPI.Handle(sw, r, service, body, reqID)
+	case "rds":
+		e.action = "rds:" + formAction(body)
+		e.outcome = h.s.rdsAPI.Handle(sw, r, body, reqID)
 	default:
 		e.outcome = awserr.Write(sw, reqID, awserr.New("UnknownOperationException", http.StatusNotFound,
 			"Unknown operation: "+r.Method+" "+r.URL.Path+" "+target)).Code
@@ -160,6 +167,11 @@ func doorOf(r *http.Request, target string) door {
 		return door{"rds-data", "rds-data:" + a, []string{"rds-data"}}
 	}
 	if r.URL.Path == "/" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		// The RDS API is a form POST to "/" too: the credential scope's
+		// service tells it from IAM and STS.
+		if a, err := sigv4.ParseAuthorization(r.Header.Get("Authorization")); err == nil && a.Service == "rds" {
+			return door{name: "rds", services: []string{"rds"}}
+		}
 		return door{name: "iam", services: []string{"iam", "sts"}}
 	}
 	return door{name: "unknown"}

@@ -17,62 +17,45 @@ type frontEnd interface {
 	Addr() net.Addr
 	Serve(ctx context.Context) error
 	Shutdown(ctx context.Context) error
-	// Core is the protocol-independent endpoint (TLS reload).
+	// Core is the protocol-independent endpoint (TLS reload, Update).
 	Core() *proxy.Server
 }
 
-// startProxies starts one proxy front end per cluster with a proxy
-// section (docs/proxy.md), listening before it returns so that a bad
-// address fails the start. Shutdown is stopProxies.
+// startProxies starts the proxies: those declared in the file (one per
+// cluster with a proxy section, docs/proxy.md) and those created through
+// the RDS API, listening before it returns so that a bad address in the
+// file fails the start. The proxy runtime (proxy_runtime.go) then follows
+// the state store's changes. Shutdown is stopProxies.
 func (s *Server) startProxies(ctx context.Context) error {
 	// Sessions outlive Run's ctx: stopProxies drains them gracefully.
-	ctx = context.WithoutCancel(ctx)
-	for _, c := range s.clusters {
-		cc := s.clusterConfig(c.name)
-		if cc.Proxy == nil {
-			continue
-		}
-		d := proxy.Deps{Cluster: cc, DataDir: s.cfg.DataDir, Budget: c.pool, Secrets: s.secrets,
-			Tokens: s, Metrics: s.metrics.reg, Log: s.log, Writer: c.writerFunc(cc)}
-		var fe frontEnd
-		switch cc.Engine {
-		case "postgres":
-			p, err := pgproxy.New(d)
-			if err != nil {
-				return fmt.Errorf("clusters %s proxy: %w", cc.Name, err)
-			}
-			fe = p
-		case "mysql":
-			p, err := mysqlproxy.New(d)
-			if err != nil {
-				return fmt.Errorf("clusters %s proxy: %w", cc.Name, err)
-			}
-			fe = p
-		default:
-			return fmt.Errorf("clusters %s proxy: no proxy for engine %q", cc.Name, cc.Engine)
-		}
-		if err := fe.Listen(); err != nil {
-			return fmt.Errorf("clusters %s proxy: %w", cc.Name, err)
-		}
-		// Idle proxy connections give their budget slots back when the
-		// Data API (or a lowered max_connections) needs them.
-		c.pool.AddEvictor(fe.Core().EvictIdle)
-		s.mu.Lock()
-		s.proxies = append(s.proxies, fe)
-		s.mu.Unlock()
-		s.log.Info("listening", "proto", "proxy-"+cc.Engine, "cluster", cc.Name, "addr", fe.Addr().String())
-		go func() {
-			if err := fe.Serve(ctx); err != nil {
-				s.log.Error("proxy stopped", "cluster", cc.Name, "err", err)
-			}
-		}()
+	s.proxyRT = newProxyRuntime(s, context.WithoutCancel(ctx))
+	return s.proxyRT.reconcile(ctx, true)
+}
+
+// newFrontEnd builds (without listening) a proxy front end for cluster cc
+// with proxy settings px, drawing on budget.
+func (s *Server) newFrontEnd(cc config.Cluster, px config.Proxy, budget proxy.Budget) (frontEnd, error) {
+	cc.Proxy = &px
+	d := proxy.Deps{Cluster: cc, DataDir: s.cfg.DataDir, Budget: budget, Secrets: s.secrets,
+		Tokens: s, Metrics: s.metrics.reg, Log: s.log}
+	if c := s.cluster(cc.Name); c != nil {
+		d.Writer = c.writerFunc(cc) // nil unless cc has instances
 	}
-	return nil
+	switch cc.Engine {
+	case "postgres":
+		return pgproxy.New(d)
+	case "mysql":
+		return mysqlproxy.New(d)
+	}
+	return nil, fmt.Errorf("no proxy for engine %q", cc.Engine)
 }
 
 // stopProxies drains the proxies: transactions may finish until ctx is
 // done, then the rest are rolled back and closed.
 func (s *Server) stopProxies(ctx context.Context) {
+	if s.proxyRT != nil {
+		s.proxyRT.close()
+	}
 	s.mu.Lock()
 	fes := s.proxies
 	s.proxies = nil
@@ -89,7 +72,8 @@ func (s *Server) stopProxies(ctx context.Context) {
 	}
 }
 
-// ProxyAddrs returns the bound proxy addresses (for tests).
+// ProxyAddrs returns the bound proxy addresses (for tests), file proxies
+// first in cluster order.
 func (s *Server) ProxyAddrs() []net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -34,6 +34,9 @@ func (s *Server) ReloadPools(cfg *config.Config) error {
 			s.log.Info("cluster connection budget changed", "cluster", c.name, "from", old, "to", n)
 		}
 	}
+	if s.proxyRT != nil {
+		s.proxyRT.Kick() // proxies' shares are percentages of the budget
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("reload pools: %w", err)
 	}

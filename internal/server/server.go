@@ -24,6 +24,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/iamapi"
 	"github.com/sqlgate/sqlgate/internal/identity"
 	"github.com/sqlgate/sqlgate/internal/oidc"
+	"github.com/sqlgate/sqlgate/internal/rdsapi"
 	"github.com/sqlgate/sqlgate/internal/rotation"
 	"github.com/sqlgate/sqlgate/internal/sigv4"
 	"github.com/sqlgate/sqlgate/internal/state"
@@ -59,11 +60,16 @@ type Server struct {
 	dataAPI    *dataapi.API
 	secretsAPI secretsHandler
 	iamAPI     iamHandler
-	ids        *identity.Store
-	endpoints  *endpoints.Handler // SQL-backed HTTP endpoints (endpoints.go)
-	apigwAPI   *apigw.API         // their API keys and usage plans, online
-	sealer     *barrier.Barrier   // the secret barrier (secrets.go)
-	console    http.Handler       // the web console at /console/ (console.go)
+	// rdsAPI and rdsStore serve the RDS API; proxyRT runs the proxies
+	// (rds.go, proxy_runtime.go).
+	rdsAPI    *rdsapi.API
+	rdsStore  *rdsapi.Store
+	proxyRT   *proxyRuntime
+	ids       *identity.Store
+	endpoints *endpoints.Handler // SQL-backed HTTP endpoints (endpoints.go)
+	apigwAPI  *apigw.API         // their API keys and usage plans, online
+	sealer    *barrier.Barrier   // the secret barrier (secrets.go)
+	console   http.Handler       // the web console at /console/ (console.go)
 	// workloads and credsHandler issue workload credentials (workloads.go).
 	workloads    *workload.Store
 	credsHandler http.Handler
@@ -132,7 +138,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if err := s.ensureDefaultSecret(ctx); err != nil {
 		return nil, err
 	}
-	s.wireAPIs()
+	if err := s.wireAPIs(ctx); err != nil {
+		return nil, err
+	}
 	s.metrics.register(s)
 	if err := s.openEndpoints(ctx); err != nil {
 		return nil, err
@@ -163,7 +171,7 @@ func (s *Server) openState(ctx context.Context) error {
 	return s.openSecrets()
 }
 
-func (s *Server) wireAPIs() {
+func (s *Server) wireAPIs(ctx context.Context) error {
 	var cls []*dataapi.Cluster
 	for _, c := range s.clusters {
 		cls = append(cls, c.api)
@@ -178,6 +186,7 @@ func (s *Server) wireAPIs() {
 	ia.EnableWebIdentity(s.ids, s.oidcKeys)
 	s.iamAPI = ia
 	s.console = s.newConsole()
+	return s.openRDS(ctx, authz)
 }
 
 // ClusterARN returns the ARN of a configured cluster.
@@ -205,6 +214,8 @@ func (s *Server) Run(ctx context.Context) error {
 	s.bg.GoLoop(bgCtx, "txn-reaper", s.txns.Run)
 	s.bg.GoLoop(bgCtx, "identity-watcher", func(ctx context.Context) { s.ids.Run(ctx, s.log.With("component", "identity")) })
 	s.bg.GoLoop(bgCtx, "secret-rotation", s.rotator.Run)
+	s.bg.GoLoop(bgCtx, "rds-watcher", s.watchRDS)
+	s.bg.GoLoop(bgCtx, "proxy-runtime", s.proxyRT.run)
 	s.bg.GoLoop(bgCtx, "api-key-watcher", s.watchEndpointKeys)
 	s.runTopologies(bgCtx)
 	s.bg.GoLoop(bgCtx, "secret-watcher", func(ctx context.Context) {

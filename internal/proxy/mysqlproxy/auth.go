@@ -50,7 +50,7 @@ func (c *session) handshake(ctx context.Context) error {
 			return fmt.Errorf("read handshake response: %w", err)
 		}
 	}
-	if c.srv.cfg.RequireTLS && !c.ps.TLS() {
+	if c.srv.px.Config().RequireTLS && !c.ps.TLS() {
 		_ = c.sendErr(newError(erSecureTransport, "08004", "Connections using insecure transport are prohibited by the proxy (require_tls)"))
 		return errors.New("client without TLS refused (require_tls)")
 	}

@@ -29,7 +29,7 @@ type dialer struct {
 	// replicated cluster's current writer).
 	writer    func() string
 	tls       *tls.Config // nil: plaintext
-	initQuery string
+	initQuery func() string
 	defaultDB string
 	timeout   time.Duration
 	// onVersion learns the server version for the greeting clients see.
@@ -109,7 +109,7 @@ func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backendConn, err
 		return nil, err
 	}
 	_ = b.pc.Conn().SetDeadline(time.Now().Add(d.timeout))
-	if err := b.setup(d.initQuery); err != nil {
+	if err := b.setup(d.initQuery()); err != nil {
 		_ = b.Close()
 		return nil, fmt.Errorf("set up database connection: %w", err)
 	}

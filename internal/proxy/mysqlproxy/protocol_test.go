@@ -114,7 +114,7 @@ func port(addr string) string { return addr[strings.LastIndexByte(addr, ':')+1:]
 // COM_RESET_CONNECTION with the proxy's own client half.
 func TestSession_ChangeUserAndReset(t *testing.T) {
 	tp := startProxy(t, proxyOpts{pool: 1})
-	d := &dialer{addr: tp.addr, defaultDB: tp.db.DBName, timeout: 5e9}
+	d := &dialer{addr: tp.addr, defaultDB: tp.db.DBName, timeout: 5e9, initQuery: func() string { return "" }}
 	login := proxy.Login{User: tp.db.User, Password: tp.db.Passwd}
 	c, err := d.open(context.Background(), login)
 	if err != nil {

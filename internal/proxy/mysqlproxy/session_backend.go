@@ -77,10 +77,10 @@ func (c *session) handOver(be *backendConn) error {
 	switch {
 	case c.schema == "" && be.schema != "":
 		be.setDeadline(cleanupTimeout)
-		err = be.changeUser(c.login, c.srv.cfg.InitQuery)
+		err = be.changeUser(c.login, c.srv.initQuery())
 	case other && (c.srv.strict || be.tainted):
 		be.setDeadline(cleanupTimeout)
-		err = be.reset(c.srv.cfg.InitQuery)
+		err = be.reset(c.srv.initQuery())
 	default:
 		return nil
 	}
@@ -165,7 +165,7 @@ func (c *session) putBackend() {
 	}
 	if !be.broken && (be.dirty || c.pinned) {
 		be.setDeadline(cleanupTimeout)
-		if err := be.reset(c.srv.cfg.InitQuery); err != nil {
+		if err := be.reset(c.srv.initQuery()); err != nil {
 			be.broken = true
 		}
 		be.setDeadline(0)

@@ -211,10 +211,11 @@ func (b *backend) reset(ctx context.Context) error {
 // resetSQL is the reset: DISCARD ALL, then init_query, as on a new
 // connection.
 func (b *backend) resetSQL() []string {
-	if b.initQuery == "" {
+	q := b.initQuery()
+	if q == "" {
 		return []string{"DISCARD ALL"}
 	}
-	return []string{"DISCARD ALL", b.initQuery}
+	return []string{"DISCARD ALL", q}
 }
 
 // clean records that b's session is as a new connection's.

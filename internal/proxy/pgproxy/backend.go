@@ -54,8 +54,9 @@ type backend struct {
 	// when its session is as clean as a new connection's. Only the
 	// holder reads or writes it.
 	owner uint64
-	// initQuery is the cluster's init_query, run again after every reset.
-	initQuery string
+	// initQuery returns the proxy's current init_query, run on connect
+	// and again after every reset.
+	initQuery func() string
 	// dirty: the owner ran something whose effect on the session the
 	// proxy cannot vouch for (a function call); the session is reset
 	// before another client gets the connection.
@@ -204,7 +205,7 @@ type dialer struct {
 	base      *pgconn.Config
 	addr      string
 	writer    func() string // nil: always addr
-	initQuery string
+	initQuery func() string // the proxy's current init_query
 
 	mu     sync.Mutex // guards params
 	params map[string]string
@@ -225,7 +226,7 @@ func newDialer(cl config.Cluster, writer func() string) (*dialer, error) {
 		return nil, fmt.Errorf("parse backend config: %w", err)
 	}
 	cfg.ConnectTimeout = 5 * time.Second
-	return &dialer{base: cfg, addr: addr, writer: writer, initQuery: cl.Proxy.InitQuery}, nil
+	return &dialer{base: cfg, addr: addr, writer: writer, initQuery: func() string { return cl.Proxy.InitQuery }}, nil
 }
 
 // dialWriter points cfg at addr, the TLS server name included.
@@ -291,8 +292,8 @@ func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backend, error) 
 		d.params = hc.ParameterStatuses
 	}
 	d.mu.Unlock()
-	if d.initQuery != "" {
-		if _, _, err := b.exec(ctx, d.initQuery); err != nil {
+	if q := b.initQuery(); q != "" {
+		if _, _, err := b.exec(ctx, q); err != nil {
 			_ = b.Close()
 			return nil, fmt.Errorf("init_query: %w", err)
 		}

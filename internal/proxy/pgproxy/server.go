@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
 
@@ -57,9 +58,16 @@ func New(d proxy.Deps) (*Server, error) {
 	if s.dial, err = newDialer(d.Cluster, d.Writer); err != nil {
 		return nil, err
 	}
+	s.dial.initQuery = func() string { return core.Config().InitQuery }
 	cfg := core.Config()
 	s.strict = d.Cluster.Proxy.StrictIsolation()
 	s.pool = proxy.NewPool(proxy.PoolConfig{BorrowTimeout: cfg.BorrowTimeout, Relogin: core.Auth().Relogin}, d.Budget, s.dialBackend, core.ObserveBorrow)
+	tune := func(c config.Proxy) {
+		s.pool.SetBorrowTimeout(c.BorrowTimeout)
+		s.pool.SetMaxIdle(c.IdleLimit(d.Cluster.MaxConnections))
+	}
+	tune(cfg)
+	core.OnUpdate(tune)
 	core.SetPoolStats(s.pool.Stats)
 	core.SetEvictor(s.pool.EvictIdle)
 	return s, nil

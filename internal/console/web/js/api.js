@@ -108,6 +108,17 @@ export async function iam(action, params = {}, service = 'iam') {
   return new DOMParser().parseFromString(text, 'application/xml');
 }
 
+// rds calls an RDS Query action and returns the XML document. params are
+// already in the wire's names (Auth.member.1.SecretArn, …).
+export async function rds(action, params = {}) {
+  const f = new URLSearchParams({ Action: action, Version: '2014-10-31' });
+  for (const [k, v] of Object.entries(params)) {
+    if (v != null && v !== '') f.set(k, String(v));
+  }
+  const text = await call('rds', { body: f.toString(), type: 'application/x-www-form-urlencoded' });
+  return new DOMParser().parseFromString(text, 'application/xml');
+}
+
 // apigw calls the API Gateway API (API keys, usage plans, usage): method,
 // REST path ("apikeys", "usageplans/ID/keys") with its query, JSON body.
 export async function apigw(method, path, req) {

@@ -8,9 +8,10 @@ import * as secrets from './pages/secrets.js';
 import * as users from './pages/users.js';
 import * as connect from './pages/connect.js';
 import * as metrics from './pages/metrics.js';
+import * as proxies from './pages/proxies.js';
 import * as apikeys from './pages/apikeys.js';
 
-const pages = { query, clusters, secrets, users, connect, metrics, apikeys };
+const pages = { query, clusters, proxies, secrets, users, connect, metrics, apikeys };
 const main = document.getElementById('main');
 let current = null; // the page module shown, for its stop()
 

@@ -1,0 +1,86 @@
+package proxy
+
+import (
+	"context"
+	"sync"
+)
+
+// Share is one proxy's part of its cluster's connection budget: it holds at
+// most Max slots of the underlying Budget at once (RDS Proxy
+// MaxConnectionsPercent). SetMax changes the bound while the proxy runs;
+// lowering it lets connections above it finish and blocks new ones.
+type Share struct {
+	inner Budget
+
+	mu   sync.Mutex // guards following fields
+	max  int        // 0 = no bound beyond inner's
+	held int
+	wake chan struct{} // closed when a slot frees or max rises
+}
+
+var _ Budget = (*Share)(nil)
+
+// NewShare returns a Share of inner bounded to max slots (0 = unbounded).
+func NewShare(inner Budget, max int) *Share {
+	return &Share{inner: inner, max: max, wake: make(chan struct{})}
+}
+
+// SetMax changes the bound (0 = unbounded).
+func (s *Share) SetMax(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.max = max(n, 0)
+	s.wakeLocked()
+}
+
+// Held returns the slots currently held through the share.
+func (s *Share) Held() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
+}
+
+func (s *Share) wakeLocked() {
+	close(s.wake)
+	s.wake = make(chan struct{})
+}
+
+// Reserve takes a slot of the share, then of the underlying budget; both
+// wait until ctx is done. With a done ctx it succeeds only when a slot is
+// free at once.
+func (s *Share) Reserve(ctx context.Context) (func(), error) {
+	for {
+		s.mu.Lock()
+		if s.max == 0 || s.held < s.max {
+			s.held++
+			s.mu.Unlock()
+			break
+		}
+		w := s.wake
+		s.mu.Unlock()
+		select {
+		case <-w:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	release, err := s.inner.Reserve(ctx)
+	if err != nil {
+		s.free()
+		return nil, err
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			release()
+			s.free()
+		})
+	}, nil
+}
+
+func (s *Share) free() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.held--
+	s.wakeLocked()
+}

@@ -1,0 +1,90 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// slots is a Budget of n slots that fails at once when full.
+type slots struct{ free chan struct{} }
+
+func newSlots(n int) *slots {
+	s := &slots{free: make(chan struct{}, n)}
+	for range n {
+		s.free <- struct{}{}
+	}
+	return s
+}
+
+func (s *slots) Reserve(ctx context.Context) (func(), error) {
+	select {
+	case <-s.free:
+		return func() { s.free <- struct{}{} }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func TestShare_Reserve(t *testing.T) {
+	sh := NewShare(newSlots(10), 1)
+	rel, err := sh.Reserve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Full: a done ctx fails at once, as the pool's tryReserve expects.
+	if _, err := sh.Reserve(doneCtx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("second slot of a share of 1: %v", err)
+	}
+	// Raising the bound wakes a waiter.
+	got := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		r, err := sh.Reserve(ctx)
+		if err == nil {
+			r()
+		}
+		got <- err
+	}()
+	sh.SetMax(2)
+	if err := <-got; err != nil {
+		t.Fatalf("waiter after SetMax(2): %v", err)
+	}
+	rel()
+	rel() // idempotent
+	if n := sh.Held(); n != 0 {
+		t.Fatalf("held after release: %d", n)
+	}
+	// The underlying budget still bounds: a share of 5 over 1 slot.
+	sh = NewShare(newSlots(1), 5)
+	r1, err := sh.Reserve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sh.Reserve(doneCtx); err == nil || sh.Held() != 1 {
+		t.Fatalf("beyond the cluster budget: %v, held %d", err, sh.Held())
+	}
+	r1()
+}
+
+func TestPool_SetMaxIdle(t *testing.T) {
+	p := NewPool(PoolConfig{}, newSlots(4), func(context.Context, Login) (*fakeConn, error) { return &fakeConn{}, nil }, nil)
+	defer p.Close()
+	p.SetMaxIdle(1)
+	p.SetBorrowTimeout(time.Second)
+	a, err := p.Get(context.Background(), Login{User: "u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := p.Get(context.Background(), Login{User: "u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Put(a)
+	p.Put(b)
+	if st := p.Stats(); st.Idle != 1 || !b.Conn.closed.Load() {
+		t.Fatalf("idle %d, second returned connection closed %v; want 1 idle and it closed", st.Idle, b.Conn.closed.Load())
+	}
+}
