@@ -26,7 +26,9 @@ func newStoreEnv(t *testing.T) *testEnv {
 		t.Fatal(err)
 	}
 	e := &testEnv{authz: &testAuthz{allow: map[string]bool{}}, logs: &bytes.Buffer{}}
-	e.api = New(identity.New(st, b, testAccount), e.authz, testAccount, slog.New(slog.NewTextHandler(e.logs, nil)))
+	ids := identity.New(st, b, testAccount)
+	t.Cleanup(ids.Wait) // runs before st.Close
+	e.api = New(ids, e.authz, testAccount, slog.New(slog.NewTextHandler(e.logs, nil)))
 	return e
 }
 

@@ -208,11 +208,19 @@ func (s *Store) Principal(ctx context.Context, akid string) (*iam.Principal, err
 	// LastUsed bookkeeping: a map check per request; a store write (in
 	// its own goroutine, off the request path) once per key and minute.
 	if now, due := s.touchDue(akid, time.Minute); due {
-		go s.writeKeyUse(context.WithoutCancel(ctx), akid, now)
+		s.uses.Add(1)
+		go func() {
+			defer s.uses.Done()
+			s.writeKeyUse(context.WithoutCancel(ctx), akid, now)
+		}()
 	}
 	if arn := e.principal.RoleARN; arn != "" {
 		if now, due := s.touchDue("role:"+arn, roleUseGranularity); due {
-			go s.writeRoleUse(context.WithoutCancel(ctx), arn, now)
+			s.uses.Add(1)
+			go func() {
+				defer s.uses.Done()
+				s.writeRoleUse(context.WithoutCancel(ctx), arn, now)
+			}()
 		}
 	}
 	return e.principal, nil

@@ -47,7 +47,14 @@ type Store struct {
 	mu      sync.Mutex // guards following fields
 	cache   *cache
 	touched map[string]time.Time // access key → last recorded use
+
+	// uses counts the last-use writes running off the request path.
+	uses sync.WaitGroup
 }
+
+// Wait waits for the last-use writes Principal started in the
+// background; call it before closing the state store.
+func (s *Store) Wait() { s.uses.Wait() }
 
 // New returns a Store over st, sealing secret keys with b.
 func New(st state.Store, b *barrier.Barrier, account string) *Store {

@@ -39,6 +39,7 @@ func newTestStore(t *testing.T) *testStore {
 		t.Fatal(err)
 	}
 	s := New(st, b, testAccount)
+	t.Cleanup(s.Wait) // runs before st.Close
 	clk := testdb.NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	s.now = clk.Now
 	return &testStore{Store: s, st: st, path: path, clock: clk}

@@ -277,6 +277,9 @@ func (s *Server) Close() {
 }
 
 func (s *Server) closeStores() {
+	if s.ids != nil {
+		s.ids.Wait() // last-use writes still running
+	}
 	if s.store != nil {
 		_ = s.store.Close()
 		s.store = nil

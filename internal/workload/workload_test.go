@@ -36,6 +36,7 @@ func newStores(t *testing.T) (*Store, *identity.Store) {
 		t.Fatal(err)
 	}
 	ids := identity.New(st, b, "123456789012")
+	t.Cleanup(ids.Wait) // runs before st.Close
 	if _, err := ids.CreateRole(context.Background(), "fn", "/", lambdaTrust, "", 0); err != nil {
 		t.Fatal(err)
 	}
