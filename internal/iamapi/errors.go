@@ -159,9 +159,6 @@ func QueryCode(code string) string {
 func toError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
-		if c := QueryCode(e.Code); c != e.Code {
-			return &Error{Code: c, Status: e.Status, Msg: e.Msg, Err: err}
-		}
 		return e
 	}
 	var se *sigv4.Error
