@@ -226,14 +226,13 @@ func (d *fastDecoder) str(out *string) bool {
 		case c == '"':
 			seg := d.b[start:d.i]
 			d.i++
+			if buf != nil {
+				seg = append(buf, seg...) // every segment, not just the last
+			}
 			if !utf8.Valid(seg) {
 				return false
 			}
-			if buf == nil {
-				*out = string(seg)
-			} else {
-				*out = string(append(buf, seg...))
-			}
+			*out = string(seg)
 			return true
 		case c < 0x20:
 			return false
