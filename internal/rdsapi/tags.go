@@ -87,17 +87,11 @@ func (a *API) listTags(ctx context.Context, f *form) (any, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
-	if err := a.taggable(ctx, res); err != nil {
-		return nil, err
-	}
-	tags, err := a.store.Tags(ctx)
+	tags, err := a.authorizeTagged(ctx, "ListTagsForResource", res, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.authorize(ctx, "ListTagsForResource", res, resourceTagKeys(tags[res])); err != nil {
-		return nil, err
-	}
-	return &listTagsResult{TagList: toTagList(tags[res])}, nil
+	return &listTagsResult{TagList: toTagList(tags)}, nil
 }
 
 func (a *API) addTags(ctx context.Context, f *form) (any, error) {
@@ -109,14 +103,10 @@ func (a *API) addTags(ctx context.Context, f *form) (any, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
-	if err := a.taggable(ctx, res); err != nil {
-		return nil, err
-	}
-	tags, err := a.store.Tags(ctx)
+	_, err := a.authorizeTagged(ctx, "AddTagsToResource", res, func(k map[string][]string) map[string][]string {
+		return requestTagKeys(k, add)
+	})
 	if err != nil {
-		return nil, err
-	}
-	if err := a.authorize(ctx, "AddTagsToResource", res, requestTagKeys(resourceTagKeys(tags[res]), add)); err != nil {
 		return nil, err
 	}
 	err = a.store.UpdateTags(ctx, func(m map[string][]Tag) error {
@@ -139,19 +129,14 @@ func (a *API) removeTags(ctx context.Context, f *form) (any, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
-	if err := a.taggable(ctx, res); err != nil {
-		return nil, err
-	}
-	tags, err := a.store.Tags(ctx)
+	_, err := a.authorizeTagged(ctx, "RemoveTagsFromResource", res, func(k map[string][]string) map[string][]string {
+		if k == nil {
+			k = map[string][]string{}
+		}
+		k["aws:tagkeys"] = keys
+		return k
+	})
 	if err != nil {
-		return nil, err
-	}
-	k := resourceTagKeys(tags[res])
-	if k == nil {
-		k = map[string][]string{}
-	}
-	k["aws:tagkeys"] = keys
-	if err := a.authorize(ctx, "RemoveTagsFromResource", res, k); err != nil {
 		return nil, err
 	}
 	err = a.store.UpdateTags(ctx, func(m map[string][]Tag) error {
@@ -164,4 +149,27 @@ func (a *API) removeTags(ctx context.Context, f *form) (any, error) {
 		return nil
 	})
 	return nil, err
+}
+
+// authorizeTagged is the common start of the tag actions: res must be a
+// taggable resource; action is authorized on it with its current tags
+// (aws:ResourceTag/*) in the context, plus what extra adds when set. It
+// returns those tags.
+func (a *API) authorizeTagged(ctx context.Context, action, res string,
+	extra func(map[string][]string) map[string][]string) ([]Tag, error) {
+	if err := a.taggable(ctx, res); err != nil {
+		return nil, err
+	}
+	all, err := a.store.Tags(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k := resourceTagKeys(all[res])
+	if extra != nil {
+		k = extra(k)
+	}
+	if err := a.authorize(ctx, action, res, k); err != nil {
+		return nil, err
+	}
+	return all[res], nil
 }
