@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -19,6 +21,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/fairshare"
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
@@ -291,4 +295,56 @@ func (pc *proxyClients) throttled(err error) bool {
 	var pe *pgconn.PgError
 	var me *mysql.MySQLError
 	return errors.As(err, &pe) && pe.Code == "53300" || errors.As(err, &me) && me.Number == 1040
+}
+
+// TestEndpoints_FairShare: an API key that holds its share of the
+// cluster's connections (one, no waiting) gets 429 with Retry-After for
+// its next call at once, while another key is served.
+func TestEndpoints_FairShare(t *testing.T) {
+	tg := pgTarget(t, "db")
+	tg.cluster.Limits.MaxConnectionsPerPrincipal = 1
+	tg.cluster.Limits.MaxWaitersPerPrincipal = new(int)
+	cfg := configFor(tg)
+	cfg.Endpoints = []config.Endpoint{{Name: "slow", Method: "GET", Path: "/v1/slow", Cluster: "db", Secret: "app",
+		SQL: config.Statements{"SELECT pg_sleep(:secs)::text AS slept"}, APIKeyRequired: true,
+		Params: map[string]config.Param{"secs": {From: "query", Type: "number", Required: true}}}}
+	keyA, keyB := "fair-share-key-a-0123456789", "fair-share-key-b-0123456789"
+	cfg.APIKeys = []config.APIKey{{Name: "a", Value: keyA}, {Name: "b", Value: keyB}}
+	env := newTestEnv(t, cfg)
+	env.createSecret(t, "app", tg.user, tg.password)
+	shares := env.srv.clusters[0].exec.Shares
+	done := make(chan int, 1)
+	slow, _ := http.NewRequest(http.MethodGet, env.http.URL+"/v1/slow?secs=3", nil)
+	slow.Header.Set("x-api-key", keyA)
+	go func() {
+		resp, err := env.http.Client().Do(slow)
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	testdb.Eventually(t, 10*time.Second, 5*time.Millisecond, "key a's slow call holding its connection",
+		func() bool { return shares.Stats().Top[fairshare.Connections] == 1 })
+	req, _ := http.NewRequest(http.MethodGet, env.http.URL+"/v1/slow?secs=0", nil)
+	req.Header.Set("x-api-key", keyA)
+	resp, err := env.http.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "1" || !strings.Contains(string(body), "max_connections_per_principal") {
+		t.Fatalf("key a's second call: %d %q %s, want 429 with Retry-After: 1", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	if status, body := get(t, env.http.URL+"/v1/slow?secs=0", keyB); status != http.StatusOK {
+		t.Fatalf("key b while key a holds its share: %d %s", status, body)
+	}
+	if status := <-done; status != http.StatusOK {
+		t.Fatalf("key a's slow call: %d", status)
+	}
+	if status, body := get(t, env.http.URL+"/v1/slow?secs=0", keyA); status != http.StatusOK {
+		t.Fatalf("key a after its call ended: %d %s", status, body)
+	}
 }
