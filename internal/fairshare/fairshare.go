@@ -142,6 +142,72 @@ func (sl Slot) Release() {
 // Transaction takes one of principal's open transactions, or refuses at
 // once at the bound.
 func (s *Shares) Transaction(principal string) (Slot, error) {
+	return s.locked(principal, func(l *Limits, a *account) (Slot, error) {
+		if n := a.n[Transactions].Add(1); l.Transactions > 0 && int(n) > l.Transactions {
+			a.n[Transactions].Add(-1)
+			return Slot{}, s.refuse(principal, Transactions, l.Transactions)
+		}
+		return Slot{a, Transactions}, nil
+	})
+}
+
+// TryConnection takes one of principal's connections if it is under its
+// bound now; it neither waits nor counts a refusal (a caller that then
+// waits calls Connection).
+func (s *Shares) TryConnection(principal string) (Slot, bool) {
+	sl, err := s.locked(principal, func(l *Limits, a *account) (Slot, error) {
+		if a.tryConn(l.Connections) {
+			return Slot{a, Connections}, nil
+		}
+		return Slot{}, ErrLimit
+	})
+	return sl, err == nil
+}
+
+// Connection takes one of principal's connections. At the bound the call
+// waits, as one of the principal's waiters, for one of its connections to
+// be released, until ctx is done (then ErrLimit); beyond the waiters bound
+// it is refused at once.
+func (s *Shares) Connection(ctx context.Context, principal string) (Slot, error) {
+	var waiting *account
+	sl, err := s.locked(principal, func(l *Limits, a *account) (Slot, error) {
+		if a.tryConn(l.Connections) {
+			return Slot{a, Connections}, nil
+		}
+		if w := a.n[Waiters].Add(1); l.Waiters >= 0 && int(w) > l.Waiters {
+			a.n[Waiters].Add(-1)
+			return Slot{}, s.refuse(principal, Waiters, l.Waiters)
+		}
+		waiting = a
+		return Slot{}, nil
+	})
+	if err != nil || waiting == nil {
+		return sl, err
+	}
+	return s.await(ctx, principal, waiting)
+}
+
+// await waits as one of a's waiters (counted already) for a connection.
+func (s *Shares) await(ctx context.Context, principal string, a *account) (Slot, error) {
+	defer a.n[Waiters].Add(-1) // after n[Connections] rose: the account stays
+	for {
+		wake := a.wakeChan()
+		l := s.limits.Load()
+		if a.tryConn(l.Connections) {
+			return Slot{a, Connections}, nil
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return Slot{}, s.refuse(principal, Connections, l.Connections)
+		}
+	}
+}
+
+// locked runs fn on principal's account under the read lock, with the
+// current limits. Without limits (or Shares, or principal) it holds
+// nothing and succeeds.
+func (s *Shares) locked(principal string, fn func(l *Limits, a *account) (Slot, error)) (Slot, error) {
 	if s == nil || principal == "" {
 		return Slot{}, nil
 	}
@@ -152,100 +218,13 @@ func (s *Shares) Transaction(principal string) (Slot, error) {
 		}
 		s.mu.RLock()
 		a := s.accountLocked(principal)
-		if a == nil {
+		if a == nil { // created meanwhile: look again
 			s.mu.RUnlock()
 			continue
 		}
-		n := a.n[Transactions].Add(1)
-		if l.Transactions > 0 && int(n) > l.Transactions {
-			a.n[Transactions].Add(-1)
-			s.mu.RUnlock()
-			return Slot{}, s.refuse(principal, Transactions, l.Transactions)
-		}
+		sl, err := fn(l, a)
 		s.mu.RUnlock()
-		return Slot{a, Transactions}, nil
-	}
-}
-
-// Connection takes one of principal's connections. At the bound the call
-// waits, as one of the principal's waiters, for one of its connections to
-// be released, until ctx is done (then ErrLimit); beyond the waiters bound
-// it is refused at once.
-func (s *Shares) Connection(ctx context.Context, principal string) (Slot, error) {
-	if s == nil || principal == "" {
-		return Slot{}, nil
-	}
-	for {
-		sl, err := s.connection(ctx, principal)
-		if err != errRetry {
-			return sl, err
-		}
-	}
-}
-
-// TryConnection takes one of principal's connections if it is under its
-// bound now; it neither waits nor counts a refusal (a caller that then
-// waits calls Connection).
-func (s *Shares) TryConnection(principal string) (Slot, bool) {
-	if s == nil || principal == "" {
-		return Slot{}, true
-	}
-	for {
-		l := s.limits.Load()
-		if !l.Enabled() {
-			return Slot{}, true
-		}
-		s.mu.RLock()
-		a := s.accountLocked(principal)
-		if a == nil {
-			s.mu.RUnlock()
-			continue
-		}
-		ok := a.tryConn(l.Connections)
-		s.mu.RUnlock()
-		if !ok {
-			return Slot{}, false
-		}
-		return Slot{a, Connections}, true
-	}
-}
-
-// errRetry: the account was swept between two locks; look it up again.
-var errRetry = errors.New("retry")
-
-func (s *Shares) connection(ctx context.Context, principal string) (Slot, error) {
-	l := s.limits.Load()
-	if !l.Enabled() {
-		return Slot{}, nil
-	}
-	s.mu.RLock()
-	a := s.accountLocked(principal)
-	if a == nil {
-		s.mu.RUnlock()
-		return Slot{}, errRetry
-	}
-	if a.tryConn(l.Connections) {
-		s.mu.RUnlock()
-		return Slot{a, Connections}, nil
-	}
-	if w := a.n[Waiters].Add(1); l.Waiters >= 0 && int(w) > l.Waiters {
-		a.n[Waiters].Add(-1)
-		s.mu.RUnlock()
-		return Slot{}, s.refuse(principal, Waiters, l.Waiters)
-	}
-	s.mu.RUnlock()
-	defer a.n[Waiters].Add(-1) // after n[Connections] rose: the account stays
-	for {
-		wake := a.wakeChan()
-		l = s.limits.Load()
-		if a.tryConn(l.Connections) {
-			return Slot{a, Connections}, nil
-		}
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			return Slot{}, s.refuse(principal, Connections, l.Connections)
-		}
+		return sl, err
 	}
 }
 

@@ -179,3 +179,19 @@ func TestShares_ConcurrentSweep(t *testing.T) {
 		t.Fatalf("after all releases %d principals still hold something", st.Principals)
 	}
 }
+
+// BenchmarkShares_Connection is the cost a borrow pays with limits set:
+// one map lookup under a read lock and two atomic adds (take and release).
+func BenchmarkShares_Connection(b *testing.B) {
+	s := New(Limits{Connections: 100, Waiters: -1})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			sl, ok := s.TryConnection("arn:aws:iam::000000000000:user/app")
+			if !ok {
+				b.Fatal("refused")
+			}
+			sl.Release()
+		}
+	})
+}
