@@ -21,7 +21,7 @@ import (
 
 // failoverHC is the health-check interval of the failover load tests: the
 // load must resume within 2 × failoverHC of the promotion.
-const failoverHC = time.Second
+const failoverHC = 2 * time.Second
 
 // failoverTopology is the test's own replicated topology (its own data
 // directory and ports, see testdb.OwnReplicas), so killing and promoting
