@@ -348,3 +348,28 @@ func TestEndpoints_FairShare(t *testing.T) {
 		t.Fatalf("key a after its call ended: %d %s", status, body)
 	}
 }
+
+// TestServer_ReloadShares: SIGHUP's ReloadPools changes the per-principal
+// limits of a running cluster; setting the first ones on a cluster started
+// without any needs a restart and says so.
+func TestServer_ReloadShares(t *testing.T) {
+	cfg := config.Default()
+	cfg.Clusters = append(cfg.Clusters, config.Cluster{Name: "other", Engine: "sqlite"})
+	cfg.Clusters[0].Limits.MaxTransactionsPerPrincipal = 2
+	cfg.ApplyClusterDefaults()
+	env := newTestEnv(t, cfg)
+	next := *cfg
+	next.Clusters = append([]config.Cluster(nil), cfg.Clusters...)
+	next.Clusters[0].Limits.MaxTransactionsPerPrincipal = 5
+	next.Clusters[0].Limits.MaxConnectionsPerPrincipal = 3
+	if err := env.srv.ReloadPools(&next); err != nil {
+		t.Fatal(err)
+	}
+	if got := env.srv.clusters[0].exec.Shares.Limits(); got != (fairshare.Limits{Connections: 3, Transactions: 5, Waiters: -1}) {
+		t.Fatalf("limits after reload: %+v", got)
+	}
+	next.Clusters[1].Limits.MaxTransactionsPerPrincipal = 1
+	if err := env.srv.ReloadPools(&next); err == nil || !strings.Contains(err.Error(), "clusters[1].limits: setting or removing all per-principal limits needs a restart") {
+		t.Fatalf("first limits on a running cluster: %v", err)
+	}
+}
