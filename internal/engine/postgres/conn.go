@@ -43,6 +43,10 @@ type Conn struct {
 	discardSeq bool
 
 	stmts stmtCache // prepared statements (stmtcache.go)
+
+	// sizeHint is the arena size and value count of the latest result:
+	// the next one starts at that size instead of growing to it.
+	sizeHint struct{ data, cells int }
 }
 
 type lastResult struct {
@@ -181,6 +185,10 @@ func (c *Conn) read(ctx context.Context, rr *pgconn.ResultReader, maxBytes int) 
 	if fds := rr.FieldDescriptions(); fds != nil {
 		res.fields = slices.Clone(fds)
 	}
+	if h := c.sizeHint; h.cells > 0 && res.fields != nil {
+		res.data.Grow(h.data)
+		res.cells = make([]cell, 0, h.cells)
+	}
 	size := 0
 	for rr.NextRow() {
 		vals := rr.Values()
@@ -205,6 +213,7 @@ func (c *Conn) read(ctx context.Context, rr *pgconn.ResultReader, maxBytes int) 
 		return rawResult{}, c.execErr(ctx, err)
 	}
 	res.tag = tag
+	c.sizeHint.data, c.sizeHint.cells = res.data.Len(), len(res.cells)
 	return res, nil
 }
 
