@@ -252,7 +252,7 @@ const rows100SQL = `SELECT seq AS id, seq*7 AS n1, seq*1000003 AS n2, concat('na
 	seq/3.0e0 AS f1, CAST(seq*1.25 AS DECIMAL(10,2)) AS d1, timestamp '2024-01-02 03:04:05' + interval seq minute AS t1,
 	seq%2=0 AS b1, repeat('x', seq%40) AS s3 FROM seq_1_to_100`
 
-func BenchmarkExecSelect1(b *testing.B)  { benchExec(b, "SELECT 1", 1) }
+func BenchmarkExecSelect1(b *testing.B) { benchExec(b, "SELECT 1", 1) }
 func BenchmarkExecRows100(b *testing.B) { benchExec(b, rows100SQL, 100) }
 
 // benchExec runs sql on one connection (through the statement cache from
