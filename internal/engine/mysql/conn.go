@@ -39,7 +39,9 @@ type Conn struct {
 	quiet   bool
 	markers []int
 	stmts   stmtCache // prepared statements (stmtcache.go)
-	buf     []byte
+	// textHint is the size of the previous result's string arena (read.go).
+	textHint int
+	buf      []byte
 }
 
 var _ engine.Conn = (*Conn)(nil)
