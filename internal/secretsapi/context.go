@@ -156,7 +156,10 @@ func (a *API) CurrentValue(ctx context.Context, id string) (string, *string, err
 	if err != nil {
 		return "", nil, a.denyMissing(ctx, "GetSecretValue", id, nil, err)
 	}
-	if err := a.authorizeWith(a.withPolicy(ctx, s.Policy), "GetSecretValue", s.ARN, a.secretKeys(s.ARN, s.Tags, nil)); err != nil {
+	// The Data API asks on every call: the condition keys are built only
+	// if a policy reads them.
+	actx := iam.WithConditionKeysFunc(a.withPolicy(ctx, s.Policy), func() map[string][]string { return a.secretKeys(s.ARN, s.Tags, nil) })
+	if err := a.authorize(actx, "GetSecretValue", s.ARN); err != nil {
 		return "", nil, asRequested(err, id)
 	}
 	v, err := s.SecretString(ctx)
