@@ -22,8 +22,23 @@ type fakeConn struct {
 func (c *fakeConn) Close() error { c.closed.Store(true); return nil }
 func (c *fakeConn) Broken() bool { return c.broken }
 
-// semBudget is a Budget of n slots.
-type semBudget struct{ ch chan struct{} }
+// semBudget is a Budget of n slots; over is what Over answers.
+type semBudget struct {
+	ch   chan struct{}
+	over atomic.Bool
+}
+
+func (b *semBudget) TryReserve() (func(), bool) {
+	select {
+	case b.ch <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-b.ch }) }, true
+	default:
+		return nil, false
+	}
+}
+
+func (b *semBudget) Over() bool { return b.over.Load() }
 
 func newSemBudget(n int) *semBudget { return &semBudget{ch: make(chan struct{}, n)} }
 
