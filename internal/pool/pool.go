@@ -27,10 +27,6 @@ var ErrClosed = errors.New("pool closed")
 // Config tunes a Pool.
 type Config struct {
 	Max         int           // connection budget (>= 1)
-	// Leased starts the pool with a lease limit of 0: no connection is
-	// opened until SetLease grants a share (nodes sharing a state store,
-	// internal/lease).
-	Leased bool
 	IdleTimeout time.Duration // close connections idle longer (0 = 5m)
 	MaxLifetime time.Duration // close connections older (0 = 1h)
 }
@@ -82,8 +78,9 @@ type Pool struct {
 	stop chan struct{}
 	done chan struct{}
 
-	emu      sync.Mutex // guards evictors
+	emu      sync.Mutex // guards evictors and waiting
 	evictors []*evictor
+	waiting  []*waitingFn // demand.go
 }
 
 // AddEvictor registers fn, which closes one idle connection that another
@@ -134,9 +131,6 @@ func New(eng engine.Engine, cfg Config) *Pool {
 		cfg.MaxLifetime = time.Hour
 	}
 	p := &Pool{eng: eng, cfg: cfg, idle: map[key][]*Conn{}, lease: -1, stop: make(chan struct{}), done: make(chan struct{})}
-	if cfg.Leased {
-		p.lease = 0
-	}
 	go p.reap()
 	return p
 }
