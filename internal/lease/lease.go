@@ -91,11 +91,11 @@ type held struct {
 	name   string
 	budget Budget
 
-	mu     sync.Mutex // guards following fields
-	limit  int        // the local limit set (SetLease)
-	grant  int        // the grant last written
-	nodes  int        // nodes sharing the cluster at the last renewal
-	valid  time.Time  // the lease holds until then (this node's clock)
+	mu     sync.Mutex      // guards following fields
+	limit  int             // the local limit set (SetLease)
+	grant  int             // the grant last written
+	nodes  int             // nodes sharing the cluster at the last renewal
+	valid  time.Time       // the lease holds until then (this node's clock)
 	seen   map[string]seen // other nodes' heartbeats
 	fenced bool
 }
