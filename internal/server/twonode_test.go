@@ -31,11 +31,12 @@ func startNodeWith(t *testing.T, dsn string, cfg *config.Config) *testEnv {
 	cfg.State = config.State{Driver: "postgres", DSN: dsn}
 	e := newTestEnv(t, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{}, 3)
+	done := make(chan struct{}, 4)
 	go func() { e.srv.ids.Run(ctx, e.srv.log); done <- struct{}{} }()
 	go func() { _ = e.srv.secrets.Run(ctx); done <- struct{}{} }()
 	go func() { e.srv.watchEndpointKeys(ctx); done <- struct{}{} }()
-	t.Cleanup(func() { cancel(); <-done; <-done; <-done }) // before the server closes
+	go func() { e.srv.leases.Run(ctx); done <- struct{}{} }()
+	t.Cleanup(func() { cancel(); <-done; <-done; <-done; <-done }) // before the server closes
 	return e
 }
 
