@@ -94,6 +94,23 @@ func TestServer_TwoNodes(t *testing.T) {
 			return r.Status == http.StatusForbidden && r.Type == "UnrecognizedClientException"
 		})
 	})
+	t.Run("console session signed in on A serves on B, sign-out on B ends it on A", func(t *testing.T) {
+		ca, code := a.consoleLogin(t, a.akid, a.secretKey)
+		if code != http.StatusOK {
+			t.Fatalf("sign-in on A: %d", code)
+		}
+		cb := *ca
+		cb.base = b.http.URL // the same browser, load-balanced to B
+		if code, body := cb.post(t, "iam", "Action=GetUser&Version=2010-05-08"); code != http.StatusOK {
+			t.Fatalf("session of A on B: %d %s", code, body)
+		}
+		if code, body := cb.post(t, "logout", ""); code != http.StatusOK {
+			t.Fatalf("sign-out on B: %d %s", code, body)
+		}
+		if code, _ := ca.post(t, "iam", "Action=GetUser&Version=2010-05-08"); code != http.StatusUnauthorized {
+			t.Fatalf("session signed out on B still works on A: %d", code)
+		}
+	})
 	t.Run("secret created on A readable on B", func(t *testing.T) {
 		arn := a.createSecret(t, "shared", "u", "pw1")
 		got, err := b.secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("shared")})
