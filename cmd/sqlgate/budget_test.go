@@ -98,6 +98,9 @@ func TestServe_ThreeNodesShareBudget(t *testing.T) {
 	failed := storm(t, role, nodes, 600, 3)
 	if len(failed) > 0 {
 		t.Errorf("%d of 600 clients failed; first: %v", len(failed), failed[0])
+		for i, n := range nodes {
+			t.Logf("node %d warnings and errors:\n%s", i, n.problems())
+		}
 	}
 	if hw := highWater.Load(); hw > 20 || hw == 0 {
 		t.Errorf("database high-water mark of sqlgate's connections = %d, want 1..20", hw)
@@ -105,7 +108,8 @@ func TestServe_ThreeNodesShareBudget(t *testing.T) {
 		t.Logf("high-water mark over three nodes: %d connections (max_connections 20)", hw)
 	}
 	for i, n := range nodes {
-		t.Logf("node %d: share %d, in use %d", i, n.metric(t, "sqlgate_pool_lease_share"), n.metric(t, "sqlgate_pool_lease_in_use"))
+		t.Logf("node %d: share %d, in use %d, fenced %d times", i, n.metric(t, "sqlgate_pool_lease_share"),
+			n.metric(t, "sqlgate_pool_lease_in_use"), n.metric(t, "sqlgate_pool_lease_fences"))
 	}
 
 	// Kill node 2 (no graceful leave): its lease expires and its share
@@ -117,7 +121,7 @@ func TestServe_ThreeNodesShareBudget(t *testing.T) {
 		return nodes[0].metric(t, "sqlgate_pool_lease_share")+nodes[1].metric(t, "sqlgate_pool_lease_share") == 20 &&
 			nodes[0].metric(t, "sqlgate_pool_lease_nodes") == 2
 	})
-	t.Logf("killed node's share handed over after %v (lease_ttl 3s)", time.Since(killed).Round(100*time.Millisecond))
+	t.Logf("killed node's share handed over after %v (lease_ttl 6s)", time.Since(killed).Round(100*time.Millisecond))
 	if failed := storm(t, role, nodes[:2], 200, 2); len(failed) > 0 {
 		t.Errorf("after the kill: %d of 200 clients failed; first: %v", len(failed), failed[0])
 	}
@@ -143,7 +147,7 @@ func startBudgetNode(t *testing.T, bin string, env []string, dir, stateDSN, prox
 	}
 	cfg := fmt.Sprintf(`data_dir: %s
 listen: {http: 127.0.0.1:0}
-state: {driver: postgres, dsn: %q, lease_ttl: 3s}
+state: {driver: postgres, dsn: %q}
 clusters:
   - name: pg
     engine: postgres
@@ -201,6 +205,17 @@ clusters:
 		return err == nil
 	})
 	return n
+}
+
+// problems returns the node's log lines at WARN and ERROR level.
+func (n *budgetNode) problems() string {
+	var b strings.Builder
+	for _, line := range strings.Split(n.logs.String(), "\n") {
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+			b.WriteString(line + "\n")
+		}
+	}
+	return b.String()
 }
 
 // metric sums the series of a gauge on the node's /metrics.
