@@ -64,6 +64,7 @@ func TestConfig_Validate(t *testing.T) {
 		{"waiters alone", "clusters:\n- {name: a, engine: sqlite, limits: {max_waiters_per_principal: 0}}\n", `clusters[0].limits.max_waiters_per_principal: needs max_connections_per_principal`},
 		{"share above budget", "clusters:\n- {name: a, engine: sqlite, max_connections: 5, limits: {max_connections_per_principal: 6}}\n", `clusters[0].limits.max_connections_per_principal: 6 is above the cluster's max_connections (5)`},
 		{"state dsn unused", "state: {dsn: 'postgres://x'}\n", `state.dsn: only used with driver postgres`},
+		{"lease ttl", "state: {driver: postgres, dsn: 'postgres://x', lease_ttl: 100ms}\n", `state.lease_ttl: must be at least 600ms`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
