@@ -264,7 +264,11 @@ func (rt *proxyRuntime) startListener(name string, cc config.Cluster, cfg config
 	l := &listener{fe: fe, addr: cfg.Listen, cfg: cfg}
 	// Idle proxy connections give their budget slots back when the Data
 	// API (or a lowered max_connections) needs them.
-	l.unEvict = s.cluster(cc.Name).pool.AddEvictor(fe.Core().EvictIdle)
+	unCluster := s.cluster(cc.Name).pool.AddEvictor(fe.Core().EvictIdle)
+	// A lowered MaxConnectionsPercent closes the proxy's idle connections
+	// above it (Share.SetMax).
+	unShare := share.AddEvictor(fe.Core().EvictIdle)
+	l.unEvict = func() { unCluster(); unShare() }
 	s.mu.Lock()
 	s.proxies = append(s.proxies, fe)
 	s.mu.Unlock()
