@@ -78,7 +78,7 @@ def by_hand():
 if MODE == "create":
     for n in NAMES:
         rds.create_db_proxy(DBProxyName=n, EngineFamily="MYSQL", RoleArn="arn:aws:iam::000000000000:role/p",
-                            VpcSubnetIds=["subnet-1"], Auth=[{"SecretArn": "sqlgate-e2e-maria"}])
+                            VpcSubnetIds=["subnet-1"], Auth=[{"SecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:sqlgate-e2e-maria"}])
     print("PASS p.paging.boto3.create")
 elif MODE == "delete":
     for n in NAMES:
