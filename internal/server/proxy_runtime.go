@@ -35,7 +35,7 @@ type proxyRuntime struct {
 	mu      sync.Mutex               // guards running; held for a whole reconcile
 	running map[string]*runningProxy // by proxy id: a rename keeps them
 
-	stMu   sync.Mutex                // guards states (read by the RDS API during a reconcile)
+	stMu   sync.Mutex          // guards states (read by the RDS API during a reconcile)
 	states map[string]*applied // by proxy id: what the last reconcile did
 }
 
