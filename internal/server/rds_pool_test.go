@@ -203,11 +203,19 @@ func waitProxyStatus(t *testing.T, c *rds.Client, name, status string) string {
 
 // TestRDS_ProxyStatus: a proxy whose listen address is taken reports
 // incompatible-network, its endpoint likewise, and available once the
-// address is free.
+// address is free; a cluster whose database does not answer is failed.
 func TestRDS_ProxyStatus(t *testing.T) {
 	ctx := context.Background()
 	pg, my := proxyTargets(t, 4)
-	cfg := configFor(pg, my)
+	// A cluster whose database does not answer: a port nothing listens on.
+	down := pgTarget(t, "down")
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down.cluster.Address = closed.Addr().String()
+	_ = closed.Close()
+	cfg := configFor(pg, my, down)
 	cfg.RDS.ProxyPorts = freePorts(t, 4)
 	rs := startRunning(t, cfg, pg, my)
 	c := rdsClient(rs.srv)
@@ -236,7 +244,16 @@ func TestRDS_ProxyStatus(t *testing.T) {
 	_ = taken.Close() // the runtime retries the bind
 	waitProxyStatus(t, c, "clash", "available")
 	cl, err := c.DescribeDBClusters(ctx, &rds.DescribeDBClustersInput{})
-	if err != nil || len(cl.DBClusters) != 2 || aws.ToString(cl.DBClusters[0].Status) != "available" {
+	if err != nil || len(cl.DBClusters) != 3 {
 		t.Fatalf("DescribeDBClusters: %+v %v", cl, err)
+	}
+	for _, x := range cl.DBClusters {
+		want := "available"
+		if aws.ToString(x.DBClusterIdentifier) == "down" {
+			want = "failed"
+		}
+		if aws.ToString(x.Status) != want {
+			t.Errorf("cluster %s: status %s, want %s", aws.ToString(x.DBClusterIdentifier), aws.ToString(x.Status), want)
+		}
 	}
 }
