@@ -46,7 +46,7 @@ suite_rds_paging() {
 	expect_json p.paging.cli-starting-token \
 		'not set(env["RDS_FIRST5"].split(",")) & {p["DBProxyName"] for p in d["DBProxies"]} and len([p for p in d["DBProxies"] if p["DBProxyName"].startswith(env["RDS_PAGE_PREFIX"] + "-")]) + len([n for n in env["RDS_FIRST5"].split(",") if n.startswith(env["RDS_PAGE_PREFIX"] + "-")]) == 23' \
 		rds describe-db-proxies --page-size 20 --starting-token "$tok"
-	expect_aws_error p.paging.page-size-19 InvalidParameterValue rds describe-db-proxies --page-size 19
+	# (the CLI refuses a page size below 20 itself; boto3 sends one below)
 	expect_aws_error p.paging.page-size-101 InvalidParameterValue rds describe-db-clusters --page-size 101
 
 	# Filters: DescribeDBClusters takes RDS's cluster filters, the proxy
