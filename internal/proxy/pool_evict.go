@@ -15,11 +15,3 @@ func (p *Pool[C]) EvictIdle() bool {
 	p.evictOldestLocked()
 	return true
 }
-
-// overBudget reports whether the pool's budget holds more than its bound
-// (a Share whose MaxConnectionsPercent was lowered): a returned
-// connection is then closed, not kept.
-func (p *Pool[C]) overBudget() bool {
-	o, ok := p.budget.(interface{ Over() bool })
-	return ok && o.Over()
-}

@@ -54,12 +54,13 @@ func (s *Share) SetMax(n int) {
 }
 
 // Over reports whether the share holds more slots than its bound (after
-// a SetMax lowered it): a pool then closes a returned connection instead
-// of keeping it.
+// a SetMax lowered it) or the underlying budget is over its own: a pool
+// then closes a returned connection instead of keeping it.
 func (s *Share) Over() bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.max > 0 && s.held > s.max
+	over := s.max > 0 && s.held > s.max
+	s.mu.Unlock()
+	return over || s.inner.Over()
 }
 
 // AddEvictor registers a function that closes one idle connection held
@@ -117,13 +118,36 @@ func (s *Share) Reserve(ctx context.Context) (func(), error) {
 		s.free()
 		return nil, err
 	}
+	return s.releaseFunc(release), nil
+}
+
+// TryReserve takes a slot of the share and of the underlying budget only
+// if both are free now.
+func (s *Share) TryReserve() (func(), bool) {
+	s.mu.Lock()
+	if s.max != 0 && s.held >= s.max {
+		s.mu.Unlock()
+		return nil, false
+	}
+	s.held++
+	s.mu.Unlock()
+	release, ok := s.inner.TryReserve()
+	if !ok {
+		s.free()
+		return nil, false
+	}
+	return s.releaseFunc(release), true
+}
+
+// releaseFunc returns the release of a slot held through the share.
+func (s *Share) releaseFunc(inner func()) func() {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			release()
+			inner()
 			s.free()
 		})
-	}, nil
+	}
 }
 
 func (s *Share) free() {

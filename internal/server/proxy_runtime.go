@@ -263,12 +263,14 @@ func (rt *proxyRuntime) startListener(name string, cc config.Cluster, cfg config
 	}
 	l := &listener{fe: fe, addr: cfg.Listen, cfg: cfg}
 	// Idle proxy connections give their budget slots back when the Data
-	// API (or a lowered max_connections) needs them.
-	unCluster := s.cluster(cc.Name).pool.AddEvictor(fe.Core().EvictIdle)
-	// A lowered MaxConnectionsPercent closes the proxy's idle connections
+	// API (or a lowered max_connections) needs them; the proxy's waiting
+	// clients count in the budget's demand (leases between nodes). A
+	// lowered MaxConnectionsPercent closes the proxy's idle connections
 	// above it (Share.SetMax).
+	p := s.cluster(cc.Name).pool
+	unEvict, unWait := p.AddEvictor(fe.Core().EvictIdle), p.AddWaiting(fe.Core().Waiting)
 	unShare := share.AddEvictor(fe.Core().EvictIdle)
-	l.unEvict = func() { unCluster(); unShare() }
+	l.unEvict = func() { unEvict(); unWait(); unShare() }
 	s.mu.Lock()
 	s.proxies = append(s.proxies, fe)
 	s.mu.Unlock()
