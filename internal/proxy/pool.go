@@ -458,9 +458,21 @@ func (p *Pool[C]) SetBorrowTimeout(d time.Duration) {
 	}
 }
 
-// SetMaxIdle bounds the idle connections kept (n < 0: no bound); a
+// SetMaxIdle bounds the idle connections kept (n < 0: no bound): idle
+// connections beyond it are closed at once, longest idle first, and a
 // connection returned beyond it is closed, freeing its budget slot.
-func (p *Pool[C]) SetMaxIdle(n int) { p.maxIdle.Store(int64(max(n, -1))) }
+func (p *Pool[C]) SetMaxIdle(n int) {
+	n = max(n, -1)
+	p.maxIdle.Store(int64(n))
+	if n < 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.nIdle > n {
+		p.evictOldestLocked()
+	}
+}
 
 // Discard closes a borrowed connection and frees its budget slot.
 func (p *Pool[C]) Discard(pc *Pooled[C]) {
