@@ -114,6 +114,23 @@ func (e *readerEnv) createReadOnlyEndpoint(t *testing.T, proxy string) string {
 	return addr
 }
 
+// metric returns the value of the sample named series on /metrics ("" if absent).
+func (e *readerEnv) metric(t *testing.T, series string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + e.rs.srv.Addrs()[0].String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
 // endpointPort calls GET /ro/<cluster> and returns the port it reports.
 func (e *readerEnv) endpointPort(cluster string) (int, error) {
 	resp, err := http.Get("http://" + e.rs.srv.Addrs()[0].String() + "/ro/" + cluster)
@@ -178,6 +195,9 @@ func TestReaders_PGProxy(t *testing.T) {
 		if p, err := serverPort(c); err != nil || p != replica {
 			t.Fatalf("new client %d: port %d, %v; want the replica %d", i, p, err, replica)
 		}
+	}
+	if v := e.metric(t, `sqlgate_topology_reader_connections{cluster="pg",instance="`+e.r.PGReplica+`"}`); v == "" || v == "0" {
+		t.Fatalf("reader connections to the replica = %q, want some", v)
 	}
 	_, err := ro.Exec(ctx, "create table readers_pg_probe (i int)")
 	var pe *pgconn.PgError

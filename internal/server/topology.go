@@ -125,6 +125,17 @@ func (s *Server) monitors() []*topology.Monitor {
 	return out
 }
 
+// balancers lists the clusters' reader Balancers for metrics.
+func (s *Server) balancers() []*topology.Balancer {
+	var out []*topology.Balancer
+	for _, c := range s.clusters {
+		if c.topo != nil {
+			out = append(out, c.topo.readers)
+		}
+	}
+	return out
+}
+
 func (t *clusterTopology) close() {
 	if t == nil {
 		return
