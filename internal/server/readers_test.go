@@ -212,6 +212,11 @@ func TestReaders_PGProxy(t *testing.T) {
 		return err == nil && p == replica, fmt.Sprintf("SQL endpoint with target reader: port %d, %v", p, err)
 	})
 
+	// Tracked session state follows the client to whichever reader
+	// connection serves it next, and never leaks to another client.
+	if _, err := ro.Exec(ctx, "set work_mem = '7MB'"); err != nil {
+		t.Fatal(err)
+	}
 	writer := e.rs.pgConnect(t)
 	if _, err := writer.Exec(ctx, "create table if not exists readers_pg_lag (i int)"); err != nil {
 		t.Fatal(err)
@@ -230,14 +235,25 @@ func TestReaders_PGProxy(t *testing.T) {
 		return errors.As(err, &pe) && pe.Code == "08006" && strings.Contains(pe.Message, "no reader instance"),
 			fmt.Sprintf("read with replay paused: port %d, %v", p, err)
 	})
-	if _, err := e.endpointPort("pg"); err == nil {
-		t.Fatal("the SQL endpoint with target reader answered while the only reader lagged")
+	if _, err := e.endpointPort("pg"); err == nil || !strings.Contains(err.Error(), ": 503 ") {
+		t.Fatalf("the SQL endpoint with target reader while the only reader lagged: %v, want 503", err)
 	}
 	e.script("resume", "postgres")
 	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
 		p, err := serverPort(ro)
 		return err == nil && p == replica, fmt.Sprintf("the same client after the replica caught up: port %d, %v", p, err)
 	})
+	var wm string
+	if err := ro.QueryRow(ctx, "show work_mem").Scan(&wm); err != nil || wm != "7MB" {
+		t.Fatalf("work_mem of the client on a new reader connection = %q, %v; want its 7MB", wm, err)
+	}
+	other, err := dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.QueryRow(ctx, "show work_mem").Scan(&wm); err != nil || wm == "7MB" {
+		t.Fatalf("work_mem of another client = %q, %v; want the server default", wm, err)
+	}
 }
 
 // TestReaders_MySQLProxy: the same for MariaDB with the writer fallback
@@ -290,6 +306,9 @@ func TestReaders_MySQLProxy(t *testing.T) {
 		return err == nil && p == replica, fmt.Sprintf("SQL endpoint with target reader: port %d, %v", p, err)
 	})
 
+	if _, err := ro.ExecContext(ctx, "SET SESSION time_zone = '+03:00'"); err != nil {
+		t.Fatal(err)
+	}
 	e.script("pause", "mariadb")
 	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
 		id, err := serverID(ro)
@@ -300,6 +319,19 @@ func TestReaders_MySQLProxy(t *testing.T) {
 		id, err := serverID(ro)
 		return err == nil && id == 2, fmt.Sprintf("replication applying again: server id %d, %v", id, err)
 	})
+	tz := func(c *sql.Conn) string {
+		var s string
+		if err := c.QueryRowContext(ctx, "SELECT @@session.time_zone").Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if got := tz(ro); got != "+03:00" {
+		t.Fatalf("time_zone of the client back on the replica = %q, want its +03:00", got)
+	}
+	if got := tz(conn(e.ro)); got == "+03:00" {
+		t.Fatal("another client of the read-only endpoint sees the first one's time_zone")
+	}
 }
 
 // secretInput is a CreateSecret input for username/password.
