@@ -34,3 +34,18 @@ func Stale(route Route, writer func() string, addr string) bool {
 	}
 	return false
 }
+
+// Dial opens a front end's backend connection at the address Target
+// picks, with open; when open fails the pick is given back. Call done
+// once when the connection closes.
+func Dial[C any](route Route, writer func() string, fixed string, open func(addr string) (C, error)) (c C, done func(), err error) {
+	addr, done, err := Target(route, writer, fixed)
+	if err != nil {
+		return c, nil, err
+	}
+	if c, err = open(addr); err != nil {
+		done()
+		return c, nil, err
+	}
+	return c, done, nil
+}

@@ -114,13 +114,8 @@ func (b *backendConn) Broken() bool {
 // session tracking on. Network failures wrap proxy.ErrBackendDown so the
 // pool fails fast.
 func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backendConn, error) {
-	addr, done, err := proxy.Target(d.route, d.writer, d.addr)
+	b, done, err := proxy.Dial(d.route, d.writer, d.addr, func(addr string) (*backendConn, error) { return d.open(ctx, login, addr) })
 	if err != nil {
-		return nil, err
-	}
-	b, err := d.open(ctx, login, addr)
-	if err != nil {
-		done()
 		return nil, err
 	}
 	b.route, b.done = d.route, done

@@ -265,13 +265,8 @@ func quoteConn(s string) string {
 // connection and runs init_query. Network failures wrap
 // proxy.ErrBackendDown.
 func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backend, error) {
-	addr, done, err := proxy.Target(d.route, d.writer, d.addr)
+	b, done, err := proxy.Dial(d.route, d.writer, d.addr, func(addr string) (*backend, error) { return d.dialAt(ctx, login, addr) })
 	if err != nil {
-		return nil, err
-	}
-	b, err := d.dialAt(ctx, login, addr)
-	if err != nil {
-		done()
 		return nil, err
 	}
 	b.route, b.done = d.route, done
