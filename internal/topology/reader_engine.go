@@ -89,3 +89,15 @@ func (c *readerConn) Ping(ctx context.Context) error {
 	}
 	return c.Conn.Ping(ctx)
 }
+
+// ExecLast passes engine.LastExecer through to the instance's
+// connection (Exec when it has none), so reader endpoints keep the
+// engine's cheaper last-statement path.
+func (c *readerConn) ExecLast(ctx context.Context, sql string, params []engine.Param, maxBytes int) (*engine.Result, error) {
+	if le, ok := c.Conn.(engine.LastExecer); ok {
+		return le.ExecLast(ctx, sql, params, maxBytes)
+	}
+	return c.Conn.Exec(ctx, sql, params, maxBytes)
+}
+
+var _ engine.LastExecer = (*readerConn)(nil)
