@@ -31,7 +31,7 @@ type clusterTopology struct {
 
 // openReaders sets up the reader pool of a cluster with instances; its
 // idle connections yield to the cluster's other doors like idle proxy
-// connections do.
+// connections do, and its waiters count in the budget's demand.
 func (s *Server) openReaders(c *cluster, cc config.Cluster) {
 	if c.topo == nil {
 		return
@@ -39,7 +39,8 @@ func (s *Server) openReaders(c *cluster, cc config.Cluster) {
 	eng := topology.NewReaderEngine(cc.Engine, c.topo.readers, c.pool,
 		func(addr string) engine.Engine { return engines.OpenInstance(cc, addr) })
 	rp := pool.New(eng, pool.Config{Max: cc.MaxConnections})
-	c.topo.unEvict = c.pool.AddEvictor(rp.EvictIdle)
+	unEvict, unWait := c.pool.AddEvictor(rp.EvictIdle), c.pool.AddWaiting(func() int { return rp.Stats().Waiting })
+	c.topo.unEvict = func() { unEvict(); unWait() }
 	rx := *c.exec
 	rx.Pool = rp
 	c.topo.readerExec = &rx
