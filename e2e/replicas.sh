@@ -5,7 +5,9 @@
 # with a synchronous streaming replica (pg_basebackup -R). Everything lives
 # under $SQLGATE_REPLICAS_DIR (default /tmp/sqlgate-replicas) and listens on
 # 127.0.0.1 only. The sqlgate user (password sqlgatepw) and the database
-# sqlgate_test exist on both primaries and reach the replicas by replication.
+# sqlgate_test exist on both primaries and reach the replicas by replication;
+# on MariaDB so does sqlgate_app (same password, rights on sqlgate_test only,
+# so the replica's read_only applies to it).
 #
 # Usage: e2e/replicas.sh COMMAND [mariadb|postgres|all]
 #   start    create what is missing, start what is down, and rebuild a replica
@@ -32,6 +34,9 @@ readonly PG_REPLICA_PORT=$((PG_PRIMARY_PORT + 1))
 readonly WAIT=${SQLGATE_REPLICAS_WAIT:-30}
 readonly PGBIN=${SQLGATE_PGBIN:-/usr/lib/postgresql/15/bin}
 readonly DB_USER=sqlgate DB_PASS=sqlgatepw
+# APP_USER has rights on sqlgate_test only: unlike DB_USER (ALL ON *.*,
+# which includes READ_ONLY ADMIN), read_only applies to it on a replica.
+readonly APP_USER=sqlgate_app
 readonly PG_APP=sqlgate_replica
 SCRIPT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 readonly SCRIPT
@@ -119,6 +124,8 @@ CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY '$DB_PASS';
 GRANT ALL ON *.* TO '$DB_USER'@'%' WITH GRANT OPTION;
 GRANT ALL ON *.* TO '$DB_USER'@'localhost' WITH GRANT OPTION;
 CREATE DATABASE IF NOT EXISTS sqlgate_test;
+CREATE USER IF NOT EXISTS '$APP_USER'@'%' IDENTIFIED BY '$DB_PASS';
+GRANT ALL ON sqlgate_test.* TO '$APP_USER'@'%';
 SET GLOBAL read_only = OFF;"
 }
 
@@ -350,6 +357,7 @@ export SQLGATE_TEST_REPLICA_MYSQL_REPLICA=127.0.0.1:$MY_REPLICA_PORT
 export SQLGATE_TEST_REPLICA_PG_PRIMARY=127.0.0.1:$PG_PRIMARY_PORT
 export SQLGATE_TEST_REPLICA_PG_REPLICA=127.0.0.1:$PG_REPLICA_PORT
 export SQLGATE_TEST_REPLICAS_SCRIPT=$SCRIPT
+export SQLGATE_REPLICAS_DIR=$BASE SQLGATE_REPLICAS_MYSQL_PORT=$MY_PRIMARY_PORT SQLGATE_REPLICAS_PG_PORT=$PG_PRIMARY_PORT
 ENV
 }
 

@@ -106,6 +106,8 @@ type Cluster struct {
 	// is filled with the writer's address.
 	Instances   []Instance  `yaml:"instances"`
 	HealthCheck HealthCheck `yaml:"health_check"`
+	// Readers tunes the choice of a reader for reader endpoints.
+	Readers Readers `yaml:"readers"`
 }
 
 // Instance is one server of a cluster (docs/config.md).
@@ -181,6 +183,9 @@ type Proxy struct {
 	// an IAM auth token is accepted only for the listen address, the
 	// address the client connected to, or one of these.
 	AdvertisedHosts []string `yaml:"advertised_hosts"`
+	// Endpoints are additional listeners with these settings, e.g. a
+	// read-only one routed to the cluster's readers.
+	Endpoints []ProxyEndpoint `yaml:"endpoints"`
 }
 
 // ConnLimit returns the database connections the proxy may hold out of a
@@ -350,6 +355,7 @@ func (c *Config) ApplyClusterDefaults() {
 			cl.TLS.Mode = "disable"
 		}
 		applyInstanceDefaults(cl)
+		applyReaderDefaults(cl)
 		if px := cl.Proxy; px != nil {
 			if px.IAMAuth == "" {
 				px.IAMAuth = "optional"

@@ -51,9 +51,12 @@ func (c *Config) Validate() error {
 	if c.Rotation.GraceWindow < 0 || c.Rotation.CheckInterval < 0 {
 		return &FieldError{"rotation", "grace_window and check_interval must not be negative"}
 	}
-	seen := map[string]bool{}
+	seen, proxyEndpoints := map[string]bool{}, map[string]bool{}
 	for i, cl := range c.Clusters {
 		if err := validateCluster(fmt.Sprintf("clusters[%d]", i), cl); err != nil {
+			return err
+		}
+		if err := validateReaders(fmt.Sprintf("clusters[%d]", i), cl, proxyEndpoints); err != nil {
 			return err
 		}
 		if seen[cl.Name] {

@@ -37,13 +37,19 @@ func (allowAll) Authorize(context.Context, string, string) error { return nil }
 // (postgres, with a file proxy) and my (mysql).
 func newTestAPI(tb testing.TB) *API {
 	tb.Helper()
+	return newTestAPIWith(tb, nil)
+}
+
+// newTestAPIWith is newTestAPI with the file proxy's endpoints eps.
+func newTestAPIWith(tb testing.TB, eps []config.ProxyEndpoint) *API {
+	tb.Helper()
 	st, err := state.OpenSQLite(filepath.Join(tb.TempDir(), "state.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = st.Close() })
 	pg := config.Cluster{Name: "pg", Engine: "postgres", Address: "127.0.0.1:5432", MaxConnections: 10,
-		Proxy: &config.Proxy{Listen: "127.0.0.1:16432", AuthSecrets: []string{"pg-proxy"}, IAMAuth: "optional"}}
+		Proxy: &config.Proxy{Listen: "127.0.0.1:16432", AuthSecrets: []string{"pg-proxy"}, IAMAuth: "optional", Endpoints: eps}}
 	cat := fakeCatalog{
 		clusters: []ClusterInfo{{Name: "pg", Engine: "postgres", Address: "127.0.0.1:5432", DataAPI: true},
 			{Name: "my", Engine: "mysql", Address: "127.0.0.1:3306", DataAPI: false}},

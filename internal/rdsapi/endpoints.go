@@ -72,8 +72,8 @@ func (a *API) createEndpoint(ctx context.Context, f *form) (any, error) {
 		f.fail(errMissing("VpcSubnetIds"))
 	}
 	role := f.enum("TargetRole", "READ_WRITE", "READ_ONLY")
-	if role == "READ_ONLY" {
-		f.fail(errInvalid("TargetRole READ_ONLY is not supported by sqlgate proxy endpoints yet; use READ_WRITE."))
+	if role == "" {
+		role = "READ_WRITE"
 	}
 	tags := f.tags()
 	listen := explicitListen(f, tags)
@@ -87,7 +87,12 @@ func (a *API) createEndpoint(ctx context.Context, f *form) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := Endpoint{Name: epName, ID: newID("prx-endpoint-"), Listen: listen, TargetRole: "READ_WRITE", Subnets: subnets,
+	if ps, err := a.proxies(ctx); err != nil {
+		return nil, err
+	} else if _, _, taken := endpointByName(ps, epName); taken {
+		return nil, errEndpointExists(epName) // a file endpoint has it
+	}
+	e := Endpoint{Name: epName, ID: newID("prx-endpoint-"), Listen: listen, TargetRole: role, Subnets: subnets,
 		SecurityGroups: f.list("VpcSecurityGroupIds.member"), Created: a.now()}
 	res := a.endpointARN(e.ID)
 	if err := a.authorize(ctx, "CreateDBProxyEndpoint", a.proxyARN(p), requestTagKeys(a.tagKeys(ctx, a.proxyARN(p)), tags)); err != nil {
@@ -177,6 +182,9 @@ func (a *API) deleteEndpoint(ctx context.Context, f *form) (any, error) {
 	p, e, ok := endpointByName(ps, epName)
 	if !ok {
 		return nil, errEndpointNotFound(epName)
+	}
+	if e.Source == SourceFile {
+		return nil, newErr("InvalidDBProxyEndpointStateFault", 400, "The endpoint is declared in the configuration file; remove it there.")
 	}
 	res := a.endpointARN(e.ID)
 	if err := a.authorize(ctx, "DeleteDBProxyEndpoint", res, a.tagKeys(ctx, res)); err != nil {

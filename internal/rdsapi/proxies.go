@@ -184,6 +184,9 @@ func (a *API) usedPorts(recs map[string]Record) map[int]bool {
 	}
 	for _, fp := range a.cat.FileProxies() {
 		add(fp.Cluster.Proxy.Listen, 0)
+		for _, e := range fp.Cluster.Proxy.Endpoints {
+			add(e.Listen, 0)
+		}
 	}
 	for _, r := range recs {
 		add(r.Listen, r.Port)

@@ -57,6 +57,7 @@ func (s *Server) openCluster(cc config.Cluster) (*cluster, error) {
 	c.api = &dataapi.Cluster{Name: cc.Name, ARN: s.ClusterARN(cc.Name), Exec: c.exec,
 		Limits: dataapi.Limits{MaxSQLChars: l.MaxSQLChars, TxIdleTimeout: l.TxIdleTimeout, TxMaxLifetime: l.TxMaxLifetime}}
 	c.api.Enabled.Store(cc.DataAPIEnabled())
+	s.openReaders(c, cc)
 	return c, nil
 }
 

@@ -62,6 +62,7 @@ func (m *serverMetrics) ObserveDataAPI(cluster, action, outcome string, d time.D
 func (m *serverMetrics) register(s *Server) {
 	topology.RegisterMetrics(m.reg, s.monitors)
 	m.registerShares(s)
+	topology.RegisterReaderMetrics(m.reg, s.balancers)
 	if s.leases != nil {
 		lease.RegisterMetrics(m.reg, s.leases)
 	}

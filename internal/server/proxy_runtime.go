@@ -209,9 +209,9 @@ func (rt *proxyRuntime) apply(p rdsapi.Proxy, c *cluster, failed map[string]erro
 	}
 	rp.name = p.Name
 	rp.share.SetMax(p.Config.ConnLimit(cc.MaxConnections))
-	addrs := map[string]string{"": p.Config.Listen}
+	addrs, readOnly := map[string]string{"": p.Config.Listen}, map[string]bool{}
 	for _, e := range p.Endpoints {
-		addrs[e.Name] = e.Listen
+		addrs[e.Name], readOnly[e.Name] = e.Listen, e.ReadOnly()
 	}
 	for name, l := range rp.listeners {
 		if addr, ok := addrs[name]; !ok || addr != l.addr {
@@ -231,7 +231,7 @@ func (rt *proxyRuntime) apply(p rdsapi.Proxy, c *cluster, failed map[string]erro
 			}
 			continue
 		}
-		l, err := rt.startListener(p.Name, cc, cfg, rp.share)
+		l, err := rt.startListener(p.Name, cc, cfg, rp.share, readOnly[name])
 		if err != nil {
 			failed[name] = err
 			errs = append(errs, err)
@@ -251,9 +251,9 @@ func sortedKeys(m map[string]string) []string {
 	return out
 }
 
-func (rt *proxyRuntime) startListener(name string, cc config.Cluster, cfg config.Proxy, share *proxy.Share) (*listener, error) {
+func (rt *proxyRuntime) startListener(name string, cc config.Cluster, cfg config.Proxy, share *proxy.Share, readOnly bool) (*listener, error) {
 	s := rt.s
-	fe, err := s.newFrontEnd(cc, cfg, share)
+	fe, err := s.newFrontEnd(cc, cfg, share, readOnly)
 	if err != nil {
 		return nil, fmt.Errorf("proxy %s: %w", name, err)
 	}
@@ -274,7 +274,7 @@ func (rt *proxyRuntime) startListener(name string, cc config.Cluster, cfg config
 	s.mu.Lock()
 	s.proxies = append(s.proxies, fe)
 	s.mu.Unlock()
-	s.log.Info("listening", "proto", "proxy-"+cc.Engine, "proxy", name, "cluster", cc.Name, "addr", fe.Addr().String())
+	s.log.Info("listening", "proto", "proxy-"+cc.Engine, "proxy", name, "cluster", cc.Name, "addr", fe.Addr().String(), "read_only", readOnly)
 	go func() {
 		if err := fe.Serve(rt.serve); err != nil {
 			s.log.Error("proxy stopped", "proxy", name, "err", err)

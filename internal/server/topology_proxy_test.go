@@ -19,16 +19,21 @@ import (
 // is restored (the replica rebuilt) when the test ends.
 func replicatedProxies(t *testing.T, engine string) (testdb.Replicas, *runningServer, func(...string)) {
 	r := testdb.NeedReplicas(t)
-	script := func(args ...string) {
+	script := replicaScript(t, r)
+	script("start", "all")
+	t.Cleanup(func() { script("start", engine) })
+	pg, my := replicatedTargets(r, 200*time.Millisecond)
+	return r, startRunning(t, configFor(pg, my), pg, my), script
+}
+
+// replicaScript returns a runner of e2e/replicas.sh that fails t on error.
+func replicaScript(t *testing.T, r testdb.Replicas) func(...string) {
+	return func(args ...string) {
 		t.Helper()
 		if out, err := exec.Command("bash", append([]string{r.Script}, args...)...).CombinedOutput(); err != nil {
 			t.Fatalf("replicas.sh %v: %v\n%s", args, err, out)
 		}
 	}
-	script("start", "all")
-	t.Cleanup(func() { script("start", engine) })
-	pg, my := replicatedTargets(r, 200*time.Millisecond)
-	return r, startRunning(t, configFor(pg, my), pg, my), script
 }
 
 // port returns the port of a host:port address.

@@ -194,9 +194,15 @@ func NeedReplicas(tb testing.TB) Replicas {
 	return r
 }
 
-// lockReplicas takes an exclusive lock on a file beside the topology,
-// released at the test's cleanup.
+// lockReplicas takes an exclusive lock on a file named after the
+// topology's directory, released at the test's cleanup.
 func lockReplicas(tb testing.TB) {
 	tb.Helper()
-	lockFile(tb, filepath.Join(os.TempDir(), "sqlgate-replicas-tests.lock"))
+	name := "sqlgate-replicas-tests.lock"
+	if dir := os.Getenv("SQLGATE_REPLICAS_DIR"); dir != "" && filepath.Clean(dir) != "/tmp/sqlgate-replicas" {
+		// A topology of its own (its own directory and ports) is not
+		// shared with the tests run against the default one.
+		name = "sqlgate-replicas-tests-" + filepath.Base(dir) + ".lock"
+	}
+	lockFile(tb, filepath.Join(os.TempDir(), name))
 }

@@ -94,6 +94,9 @@ func borrowError(err error) *Error {
 		return &Error{Code: erServerShutdown, State: "08S01", Msg: "Proxy shutdown in progress", Err: err}
 	case errors.Is(err, fairshare.ErrLimit):
 		return &Error{Code: erConCount, State: "08004", Msg: "Too many connections: " + err.Error(), Err: err}
+	case errors.Is(err, proxy.ErrNoReader):
+		return &Error{Code: crConnectionRefused, State: "08S01", Err: err,
+			Msg: "No reader instance is available through the proxy: none is healthy with replication lag within max_replica_lag"}
 	case errors.Is(err, proxy.ErrTooManyClients):
 		return &Error{Code: erConCount, State: "08004", Msg: "Too many connections", Err: err}
 	}

@@ -59,6 +59,7 @@ func New(d proxy.Deps) (*Server, error) {
 		return nil, err
 	}
 	s.dial.initQuery = func() string { return core.Config().InitQuery }
+	s.dial.route = d.Route
 	cfg := core.Config()
 	s.strict = d.Cluster.Proxy.StrictIsolation()
 	s.pool = proxy.NewPool(proxy.PoolConfig{BorrowTimeout: cfg.BorrowTimeout, Relogin: core.Auth().Relogin, Shares: d.Shares}, d.Budget, s.dialBackend, core.ObserveBorrow)
