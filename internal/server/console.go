@@ -2,16 +2,14 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/sqlgate/sqlgate/internal/admin"
+	"github.com/sqlgate/sqlgate/internal/authn"
 	"github.com/sqlgate/sqlgate/internal/console"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/identity"
-	"github.com/sqlgate/sqlgate/internal/sigv4"
 )
 
 // newConsole wires the web console (/console/) to this server's key
@@ -36,23 +34,11 @@ var (
 	_ console.Services    = consoleBackend{}
 )
 
-// VerifyKey implements console.KeyVerifier with the SigV4 key store: the
-// same keys that sign API requests sign in to the console.
+// VerifyKey implements console.KeyVerifier with authn: the same keys
+// that sign API requests sign in to the console.
 func (b consoleBackend) VerifyKey(ctx context.Context, akid, secret, token string) (*iam.Principal, error) {
-	want, wantToken, err := b.s.secretKey(ctx, akid)
-	switch {
-	case errors.Is(err, sigv4.ErrUnknownKey), identity.IsAuthError(err):
-		return nil, console.ErrBadCredentials
-	case err != nil:
-		return nil, fmt.Errorf("look up access key: %w", err)
-	}
-	okSecret := subtle.ConstantTimeCompare([]byte(secret), []byte(want))
-	okToken := subtle.ConstantTimeCompare([]byte(token), []byte(wantToken))
-	if okSecret&okToken != 1 {
-		return nil, console.ErrBadCredentials
-	}
-	p, err := b.s.principal(ctx, akid)
-	if identity.IsAuthError(err) {
+	p, err := b.s.authn.VerifyKey(ctx, akid, secret, token)
+	if errors.Is(err, authn.ErrBadCredentials) {
 		return nil, console.ErrBadCredentials
 	}
 	return p, err
@@ -60,7 +46,7 @@ func (b consoleBackend) VerifyKey(ctx context.Context, akid, secret, token strin
 
 // Principal implements console.KeyVerifier.
 func (b consoleBackend) Principal(ctx context.Context, akid string) (*iam.Principal, error) {
-	return b.s.principal(ctx, akid)
+	return b.s.authn.Principal(ctx, akid)
 }
 
 // DataAPI implements console.Services.

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/awserr"
 	"github.com/sqlgate/sqlgate/internal/dataapi"
 	"github.com/sqlgate/sqlgate/internal/iam"
+	"github.com/sqlgate/sqlgate/internal/iamapi"
 	"github.com/sqlgate/sqlgate/internal/rdsapi"
 	"github.com/sqlgate/sqlgate/internal/sigv4"
 	"github.com/sqlgate/sqlgate/internal/workload"
@@ -105,7 +105,7 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 		e.outcome = h.s.iamAPI.Handle(sw, r, "sts", body, reqID)
 		return
 	}
-	ctx, service, err := h.authenticate(r, body, d.services...)
+	ctx, service, err := h.s.authn.Request(r, body, h.secure, d.services...)
 	if err != nil {
 		switch d.name {
 		case "iam":
@@ -211,57 +211,6 @@ func tooLarge() *awserr.Error {
 		"Request size exceeds the maximum allowed size of 4194304 bytes.")
 }
 
-// authenticate verifies the SigV4 signature, checks the credential scope
-// names one of services (any, when none are given) and this endpoint's
-// region, and returns a context
-// carrying the principal, plus the service signed for.
-func (h *handler) authenticate(r *http.Request, body []byte, services ...string) (context.Context, string, error) {
-	id, err := h.s.verifier.Verify(r.Context(), r, body)
-	if err != nil {
-		return nil, "", h.s.authError(err, firstOr(services, "rds-data"))
-	}
-	if len(services) > 0 && !slices.Contains(services, id.Service) {
-		status := http.StatusForbidden
-		if services[0] == "secretsmanager" {
-			status = http.StatusBadRequest
-		}
-		return nil, "", awserr.New(sigv4.CodeInvalidSignature, status,
-			"Credential should be scoped to correct service: '"+services[0]+"'. ")
-	}
-	if !h.regionOK(id.Region, id.Service) {
-		status := http.StatusForbidden
-		if id.Service == "secretsmanager" {
-			status = http.StatusBadRequest
-		}
-		return nil, "", awserr.New(sigv4.CodeInvalidSignature, status, "Credential should be scoped to a valid region. ")
-	}
-	p, err := h.s.principal(r.Context(), id.AccessKeyID)
-	if err != nil {
-		return nil, "", h.s.authError(err, id.Service)
-	}
-	host, _, _ := net.SplitHostPort(r.RemoteAddr)
-	info := iam.RequestInfo{SourceIP: host, Secure: h.secure, Region: id.Region, UserAgent: r.UserAgent(), Referer: r.Referer()}
-	return iam.WithPrincipal(r.Context(), p, info), id.Service, nil
-}
-
-// regionOK reports whether a credential scope's region is one this
-// endpoint answers for, as AWS checks it: the configured region, and for
-// the global services IAM and STS also us-east-1 (what SDKs sign them
-// for without a region).
-func (h *handler) regionOK(region, service string) bool {
-	if region == h.s.cfg.Region {
-		return true
-	}
-	return region == "us-east-1" && (service == "iam" || service == "sts")
-}
-
-func firstOr(s []string, def string) string {
-	if len(s) > 0 {
-		return s[0]
-	}
-	return def
-}
-
 type statusWriter struct {
 	http.ResponseWriter
 	status int
@@ -292,4 +241,16 @@ func NewLogger(w io.Writer, format string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, nil))
 	}
 	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// writeQueryError writes an authentication error (already mapped by
+// authn) as a Query-protocol XML ErrorResponse for IAM and STS clients,
+// in the namespace of the service the request was signed for.
+func writeQueryError(w http.ResponseWriter, r *http.Request, requestID string, err error) string {
+	e := awserr.As(err)
+	service := "iam"
+	if a, perr := sigv4.ParseAuthorization(r.Header.Get("Authorization")); perr == nil && a.Service == "sts" {
+		service = "sts"
+	}
+	return iamapi.WriteError(w, service, requestID, iamapi.NewError(iamapi.QueryCode(e.Code), e.Status, e.Msg)).Code
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/apigw"
 	"github.com/sqlgate/sqlgate/internal/arn"
+	"github.com/sqlgate/sqlgate/internal/authn"
 	"github.com/sqlgate/sqlgate/internal/barrier"
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/dataapi"
@@ -26,7 +27,6 @@ import (
 	"github.com/sqlgate/sqlgate/internal/oidc"
 	"github.com/sqlgate/sqlgate/internal/rdsapi"
 	"github.com/sqlgate/sqlgate/internal/rotation"
-	"github.com/sqlgate/sqlgate/internal/sigv4"
 	"github.com/sqlgate/sqlgate/internal/state"
 	"github.com/sqlgate/sqlgate/internal/tlscert"
 	"github.com/sqlgate/sqlgate/internal/txn"
@@ -45,7 +45,6 @@ type Server struct {
 	log     *slog.Logger
 	stdout  io.Writer
 	root    RootKey
-	rootARN string
 	store   state.Store
 	unlock  func()
 	secrets *secretStore
@@ -55,7 +54,7 @@ type Server struct {
 	clusters         []*cluster
 	txns             *txn.Manager
 	metrics          *serverMetrics
-	verifier         *sigv4.Verifier
+	authn            *authn.Authenticator // every door's authentication
 
 	dataAPI    *dataapi.API
 	secretsAPI secretsHandler
@@ -128,8 +127,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if err != nil {
 		return nil, err
 	}
-	s.root, s.rootARN = root, "arn:aws:iam::"+cfg.AccountID+":root"
-	s.verifier = &sigv4.Verifier{Keys: sigv4.KeyStoreFunc(s.secretKey)}
+	s.root = root
+	s.authn = authn.New(authn.Config{Region: cfg.Region, Account: cfg.AccountID,
+		RootKeyID: root.AccessKeyID, RootSecret: root.SecretAccessKey, Identities: s.ids})
 	s.metrics = newServerMetrics()
 	s.txns = txn.New(3*time.Minute, 24*time.Hour)
 	if err := s.openClusters(); err != nil {
