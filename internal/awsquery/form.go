@@ -21,7 +21,9 @@ var ErrMalformed = errors.New("awsquery: not a form-urlencoded query string")
 // invites a parser differential.
 type RepeatedError struct{ Key string }
 
-func (e *RepeatedError) Error() string { return "awsquery: parameter " + strconv.Quote(e.Key) + " appears more than once" }
+func (e *RepeatedError) Error() string {
+	return "awsquery: parameter " + strconv.Quote(e.Key) + " appears more than once"
+}
 
 // ParseForm decodes a Query request body, refusing repeated keys.
 func ParseForm(body string) (url.Values, error) {

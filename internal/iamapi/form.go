@@ -1,8 +1,8 @@
 package iamapi
 
 import (
-	"errors"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
