@@ -1,6 +1,10 @@
-// Package server owns sqlgate's listeners and wires the parts together:
-// state store, secrets, clusters (engines and pools), the Data API, the
-// Secrets Manager API, metrics and graceful shutdown.
+// Package server wires sqlgate's parts into one process and serves them:
+// it opens the state store, secrets, identities and clusters, builds the
+// APIs (Data API, Secrets Manager, IAM/STS, RDS, API Gateway, workloads),
+// the SQL endpoints, the console and the proxies, owns the listeners,
+// routes each request to its door after authn authenticates it, runs the
+// background tasks, reloads, and shuts down gracefully. The doors do
+// their own work; this package decides nothing about a request.
 package server
 
 import (
