@@ -50,4 +50,3 @@ func TestSecretResourcePolicy_denyBindsRoot(t *testing.T) {
 		t.Fatalf("after DeleteResourcePolicy: %v", err)
 	}
 }
-

@@ -135,4 +135,3 @@ func secretVerifier(at time.Time, secret string) *Verifier {
 		Now:  func() time.Time { return at },
 	}
 }
-
