@@ -1,0 +1,34 @@
+package testdb
+
+import (
+	"context"
+	"sync"
+)
+
+// Budget is a connection budget of a fixed number of slots, the fake of
+// the cluster budget that pools and proxies draw on (it satisfies
+// proxy.Budget).
+type Budget struct{ ch chan struct{} }
+
+// NewBudget returns a Budget of n slots.
+func NewBudget(n int) *Budget { return &Budget{ch: make(chan struct{}, n)} }
+
+// Reserve takes a slot, waiting until one is free or ctx ends; a free
+// slot is taken even when ctx is already done (a try). The release
+// function is idempotent.
+func (b *Budget) Reserve(ctx context.Context) (func(), error) {
+	select {
+	case b.ch <- struct{}{}:
+	default:
+		select {
+		case b.ch <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	var once sync.Once
+	return func() { once.Do(func() { <-b.ch }) }, nil
+}
+
+// Used is the number of slots taken.
+func (b *Budget) Used() int { return len(b.ch) }
