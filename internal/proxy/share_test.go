@@ -1,12 +1,12 @@
 package proxy
 
 import (
-	"github.com/sqlgate/sqlgate/internal/testdb"
-
 	"context"
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 func TestShare_Reserve(t *testing.T) {
