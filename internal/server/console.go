@@ -8,6 +8,8 @@ import (
 	"github.com/sqlgate/sqlgate/internal/admin"
 	"github.com/sqlgate/sqlgate/internal/authn"
 	"github.com/sqlgate/sqlgate/internal/console"
+	"github.com/sqlgate/sqlgate/internal/dataapi"
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/identity"
 )
@@ -51,32 +53,32 @@ func (b consoleBackend) Principal(ctx context.Context, akid string) (*iam.Princi
 
 // DataAPI implements console.Services.
 func (b consoleBackend) DataAPI(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
-	b.s.dataAPI.Handle(w, r, body, requestID)
+	b.s.dataAPI.Serve(w, door.Request{HTTP: r, Body: body, ID: requestID})
 }
 
 // DataAPIScript implements console.Services.
 func (b consoleBackend) DataAPIScript(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
-	b.s.dataAPI.HandleScript(w, r, body, requestID)
+	b.s.dataAPI.Serve(w, door.Request{HTTP: r, Op: dataapi.ScriptAction, Body: body, ID: requestID})
 }
 
 // SecretsManager implements console.Services.
 func (b consoleBackend) SecretsManager(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string) {
-	b.s.secretsAPI.Handle(w, r, op, body, requestID)
+	b.s.secretsAPI.Serve(w, door.Request{HTTP: r, Op: op, Body: body, ID: requestID})
 }
 
 // APIGateway implements console.Services.
 func (b consoleBackend) APIGateway(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
-	b.s.apigwAPI.Handle(w, r, body, requestID)
+	b.s.apigwAPI.Serve(w, door.Request{HTTP: r, Body: body, ID: requestID})
 }
 
 // IAM implements console.Services.
 func (b consoleBackend) IAM(w http.ResponseWriter, r *http.Request, service string, body []byte, requestID string) {
-	b.s.iamAPI.Handle(w, r, service, body, requestID)
+	b.s.iamAPI.Serve(w, door.Request{HTTP: r, Op: service, Body: body, ID: requestID})
 }
 
 // Workloads implements console.Services.
 func (b consoleBackend) Workloads(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string) {
-	b.s.workloadAPI.Handle(w, r, op, body, requestID)
+	b.s.workloadAPI.Serve(w, door.Request{HTTP: r, Op: op, Body: body, ID: requestID})
 }
 
 // Clusters implements console.Services: configuration and pool state of

@@ -17,6 +17,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/apigw"
 	"github.com/sqlgate/sqlgate/internal/awserr"
 	"github.com/sqlgate/sqlgate/internal/dataapi"
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/iamapi"
 	"github.com/sqlgate/sqlgate/internal/rdsapi"
@@ -96,13 +97,13 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	target := r.Header.Get("X-Amz-Target")
-	d := doorOf(r, target)
+	d := routeOf(r, target)
 	e.action = d.action
 	if isWebIdentity(r, d, body) {
 		e.action, e.principal = "sts:AssumeRoleWithWebIdentity", "web-identity"
 		host, _, _ := net.SplitHostPort(r.RemoteAddr)
 		r = r.WithContext(iam.WithRequestInfo(r.Context(), iam.RequestInfo{SourceIP: host, Secure: h.secure, UserAgent: r.UserAgent()}))
-		e.outcome = h.s.iamAPI.Handle(sw, r, "sts", body, reqID)
+		e.outcome = h.s.iamAPI.Serve(sw, door.Request{HTTP: r, Op: "sts", Body: body, ID: reqID}).Code
 		return
 	}
 	ctx, service, err := h.s.authn.Request(r, body, h.secure, d.services...)
@@ -118,63 +119,67 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.principal = iam.PrincipalFrom(ctx).ARN
-	r = r.WithContext(ctx)
+	req := door.Request{HTTP: r.WithContext(ctx), Body: body, ID: reqID}
+	var api door.Handler
 	switch d.name {
 	case "secretsmanager":
-		e.outcome = h.s.secretsAPI.Handle(sw, r, strings.TrimPrefix(target, "secretsmanager."), body, reqID)
+		api, req.Op = h.s.secretsAPI, strings.TrimPrefix(target, "secretsmanager.")
 	case "rds-data":
-		e.cluster, e.outcome = h.s.dataAPI.Handle(sw, r, body, reqID)
+		api = h.s.dataAPI
 	case "workloads":
-		e.outcome = h.s.workloadAPI.Handle(sw, r, strings.TrimPrefix(target, workload.TargetPrefix), body, reqID)
+		api, req.Op = h.s.workloadAPI, strings.TrimPrefix(target, workload.TargetPrefix)
 	case "apigateway":
-		e.outcome = h.s.apigwAPI.Handle(sw, r, body, reqID)
+		api = h.s.apigwAPI
 	case "iam":
 		e.action = service + ":" + formAction(body)
-		e.outcome = h.s.iamAPI.Handle(sw, r, service, body, reqID)
+		api, req.Op = h.s.iamAPI, service
 	case "rds":
 		e.action = "rds:" + formAction(body)
-		e.outcome = h.s.rdsAPI.Handle(sw, r, body, reqID)
+		api = h.s.rdsAPI
 	default:
 		e.outcome = awserr.Write(sw, reqID, awserr.New("UnknownOperationException", http.StatusNotFound,
 			"Unknown operation: "+r.Method+" "+r.URL.Path+" "+target)).Code
+		return
 	}
+	out := api.Serve(sw, req)
+	e.outcome, e.cluster = out.Code, out.Cluster
 }
 
-// door is one of the AWS APIs on the listener, and the SigV4 service
+// route names one of the AWS APIs on the listener, and the SigV4 service
 // names a request to it must be signed for.
-type door struct {
+type route struct {
 	name     string
 	action   string // for the access log
 	services []string
 }
 
-// doorOf routes a request: Secrets Manager by X-Amz-Target, the Data API
+// routeOf routes a request: Secrets Manager by X-Amz-Target, the Data API
 // by path, IAM/STS (Query protocol) as a form POST to "/".
-func doorOf(r *http.Request, target string) door {
+func routeOf(r *http.Request, target string) route {
 	if op, ok := strings.CutPrefix(target, "secretsmanager."); ok {
-		return door{"secretsmanager", "secretsmanager:" + op, []string{"secretsmanager"}}
+		return route{"secretsmanager", "secretsmanager:" + op, []string{"secretsmanager"}}
 	}
 	if op, ok := strings.CutPrefix(target, workload.TargetPrefix); ok {
-		return door{"workloads", "sqlgate:" + op, []string{"sqlgate"}}
+		return route{"workloads", "sqlgate:" + op, []string{"sqlgate"}}
 	}
 	if target == "" && apigw.Reserved(r.URL.Path) {
-		return door{"apigateway", "apigateway:" + r.Method, []string{"apigateway"}}
+		return route{"apigateway", "apigateway:" + r.Method, []string{"apigateway"}}
 	}
 	if target != "" || r.Method != http.MethodPost {
-		return door{name: "unknown"}
+		return route{name: "unknown"}
 	}
 	if a := dataapi.Action(r.URL.Path); a != "" {
-		return door{"rds-data", "rds-data:" + a, []string{"rds-data"}}
+		return route{"rds-data", "rds-data:" + a, []string{"rds-data"}}
 	}
 	if r.URL.Path == "/" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		// The RDS API is a form POST to "/" too: the credential scope's
 		// service tells it from IAM and STS.
 		if a, err := sigv4.ParseAuthorization(r.Header.Get("Authorization")); err == nil && a.Service == "rds" {
-			return door{name: "rds", services: []string{"rds"}}
+			return route{name: "rds", services: []string{"rds"}}
 		}
-		return door{name: "iam", services: []string{"iam", "sts"}}
+		return route{name: "iam", services: []string{"iam", "sts"}}
 	}
-	return door{name: "unknown"}
+	return route{name: "unknown"}
 }
 
 // formAction returns the Action of a Query-protocol body, for the log.

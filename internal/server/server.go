@@ -31,6 +31,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/oidc"
 	"github.com/sqlgate/sqlgate/internal/rdsapi"
 	"github.com/sqlgate/sqlgate/internal/rotation"
+	"github.com/sqlgate/sqlgate/internal/secretsapi"
 	"github.com/sqlgate/sqlgate/internal/state"
 	"github.com/sqlgate/sqlgate/internal/tlscert"
 	"github.com/sqlgate/sqlgate/internal/txn"
@@ -61,8 +62,8 @@ type Server struct {
 	authn            *authn.Authenticator // every door's authentication
 
 	dataAPI    *dataapi.API
-	secretsAPI secretsHandler
-	iamAPI     iamHandler
+	secretsAPI *secretsapi.API
+	iamAPI     *iamapi.API
 	// rdsAPI and rdsStore serve the RDS API; proxyRT runs the proxies
 	// (rds.go, proxy_runtime.go).
 	rdsAPI    *rdsapi.API
@@ -86,17 +87,6 @@ type Server struct {
 	httpSrvs  []*http.Server
 	tlsCert   *tlscert.Store
 	proxies   []frontEnd
-}
-
-// secretsHandler serves the Secrets Manager API; op is the X-Amz-Target
-// operation. It returns the outcome for the access log.
-type secretsHandler interface {
-	Handle(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string) string
-}
-
-// iamHandler serves the IAM and STS Query-protocol APIs.
-type iamHandler interface {
-	Handle(w http.ResponseWriter, r *http.Request, service string, body []byte, requestID string) string
 }
 
 // startTimeout bounds each start-up step that waits on the network (the
