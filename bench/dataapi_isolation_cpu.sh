@@ -34,9 +34,9 @@ CGO_ENABLED=0 go build -o "$work/sqlgate-exec" ./cmd/sqlgate
 go test -c -o "$work/bench.test" ./bench/
 export SQLGATE_ROOT_ACCESS_KEY_ID=AKIASQLGATEBENCH0001 SQLGATE_ROOT_SECRET_ACCESS_KEY=benchRootSecretKey0123456789abcdefghijkl
 TABLE="iso_bench_$$"
-PGPASSWORD=sqlgatepw psql -X -q -h 127.0.0.1 -U sqlgate -d sqlgate_test -c "CREATE TABLE $TABLE (id serial PRIMARY KEY, v int)"
-mariadb -h 127.0.0.1 -u sqlgate -psqlgatepw sqlgate_test -e "CREATE TABLE $TABLE (id int AUTO_INCREMENT PRIMARY KEY, v int)"
-trap 'cleanup; PGPASSWORD=sqlgatepw psql -X -q -h 127.0.0.1 -U sqlgate -d sqlgate_test -c "DROP TABLE $TABLE"; mariadb -h 127.0.0.1 -u sqlgate -psqlgatepw sqlgate_test -e "DROP TABLE $TABLE"' EXIT
+PGPASSWORD=sqlgatepw psql -X -q -h 127.0.0.1 -U sqlgate -d sqlgate_test -c "CREATE TABLE $TABLE (id serial PRIMARY KEY, v int); CREATE TABLE ${TABLE}_plain (v int)"
+mariadb -h 127.0.0.1 -u sqlgate -psqlgatepw sqlgate_test -e "CREATE TABLE $TABLE (id int AUTO_INCREMENT PRIMARY KEY, v int); CREATE TABLE ${TABLE}_plain (v int)"
+trap 'cleanup; PGPASSWORD=sqlgatepw psql -X -q -h 127.0.0.1 -U sqlgate -d sqlgate_test -c "DROP TABLE $TABLE, ${TABLE}_plain"; mariadb -h 127.0.0.1 -u sqlgate -psqlgatepw sqlgate_test -e "DROP TABLE $TABLE, ${TABLE}_plain"' EXIT
 servers=""
 for label in base exec; do
 	port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
