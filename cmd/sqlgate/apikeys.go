@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,11 +19,7 @@ import (
 // against a running server through its API Gateway API when an endpoint
 // is given (flag or environment), else offline on the data dir.
 func apiKeysCommand(name string, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sqlgate "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	f := &serveFlags{}
-	fs.StringVar(&f.config, "config", "", "YAML config file (default: the embedded SQLite setup); offline only")
-	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (overrides data_dir); offline only")
+	fs, f := commandFlags(name, stderr, "; offline only")
 	var endpoint, caFile string
 	fs.StringVar(&endpoint, "endpoint-url", "", "a running server, e.g. http://127.0.0.1:8080 (default $SQLGATE_ENDPOINT_URL, $AWS_ENDPOINT_URL; none = offline)")
 	fs.StringVar(&caFile, "ca-file", "", "PEM CA certificate of an HTTPS server")
@@ -40,11 +35,7 @@ func apiKeysCommand(name string, args []string, stdout, stderr io.Writer) int {
 	} else {
 		fs.StringVar(&bindPlan, "plan", "", "bind the new key to this usage plan (create)")
 	}
-	sub, rest := "", args
-	if len(args) > 0 {
-		sub, rest = args[0], args[1:]
-	}
-	positional, err := parseInterspersed(fs, rest)
+	sub, positional, err := parseSub(fs, args, true)
 	if err != nil {
 		return 2
 	}
