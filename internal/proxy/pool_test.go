@@ -235,3 +235,30 @@ func TestPool_Relogin(t *testing.T) {
 		t.Fatal("LoginRefused")
 	}
 }
+
+// TestPool_PutOverBudget: while the budget is over its limit (lowered, or
+// the node's lease shrank) a returned connection is closed and its slot
+// freed, even with a waiter of the same login, instead of being kept.
+func TestPool_PutOverBudget(t *testing.T) {
+	ctx := context.Background()
+	p, b := newTestPool(t, 2, PoolConfig{}, nil)
+	login := Login{User: "alice", Password: "a"}
+	c1, err := p.Get(ctx, login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := p.Get(ctx, login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.SetOver(true)
+	p.Put(c1)
+	if !c1.Conn.closed.Load() || b.Used() != 1 || p.Stats().Idle != 0 {
+		t.Fatalf("over budget: closed %v, slots held %d, idle %d; want closed, 1, 0", c1.Conn.closed.Load(), b.Used(), p.Stats().Idle)
+	}
+	b.SetOver(false)
+	p.Put(c2)
+	if c2.Conn.closed.Load() || p.Stats().Idle != 1 {
+		t.Fatalf("within budget: closed %v, idle %d; want kept idle", c2.Conn.closed.Load(), p.Stats().Idle)
+	}
+}

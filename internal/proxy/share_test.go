@@ -15,8 +15,13 @@ func TestShare_Reserve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Full: a done ctx fails at once, as the pool's tryReserve expects.
-	if _, err := sh.Reserve(doneCtx); !errors.Is(err, context.Canceled) {
+	// Full: a try fails at once, and so does a wait with a done ctx.
+	if _, ok := sh.TryReserve(); ok {
+		t.Fatal("TryReserve beyond a share of 1 succeeded")
+	}
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := sh.Reserve(done); !errors.Is(err, context.Canceled) {
 		t.Fatalf("second slot of a share of 1: %v", err)
 	}
 	// Raising the bound wakes a waiter.
@@ -45,8 +50,8 @@ func TestShare_Reserve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sh.Reserve(doneCtx); err == nil || sh.Held() != 1 {
-		t.Fatalf("beyond the cluster budget: %v, held %d", err, sh.Held())
+	if _, ok := sh.TryReserve(); ok || sh.Held() != 1 {
+		t.Fatalf("beyond the cluster budget: %v, held %d", ok, sh.Held())
 	}
 	r1()
 }

@@ -77,8 +77,6 @@ func NewBudget(n int) *Budget { return testdb.NewBudget(n) }
 
 var _ proxy.Budget = (*Budget)(nil)
 
-var _ proxy.Budget = (*Budget)(nil)
-
 // Logger returns a debug-level text logger writing into a new buffer.
 func Logger() (*slog.Logger, *testdb.LogBuffer) {
 	buf := &testdb.LogBuffer{}
