@@ -183,10 +183,22 @@ mariadb_start() {
 	my_follow
 }
 
+# mariadb_promote stops fetching from the primary, waits until the SQL
+# thread has applied everything already received (a semi-sync primary
+# acknowledged those commits to its clients: STOP SLAVE right away would
+# drop them with the relay log), then makes the replica a writer.
 mariadb_promote() {
 	log "mariadb replica: promoting"
+	my_sql replica "STOP SLAVE IO_THREAD"
+	local io applied
+	io=$(mariadb --no-defaults --connect-timeout=5 -u root --socket="$(my_dir replica)/mysqld.sock" \
+		-e "SHOW SLAVE STATUS\G" | sed -n 's/^ *Gtid_IO_Pos: *//p')
+	applied=$(my_sql replica "SELECT MASTER_GTID_WAIT('$io', $WAIT)")
+	[[ $applied == 0 ]] || die "mariadb replica: relay log not applied up to $io after ${WAIT}s"
+	# Semi-sync stays on for a replica that attaches later, but with none
+	# attached commits must not wait rpl_semi_sync_master_timeout each.
 	my_sql replica "STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only=0;
-SET GLOBAL rpl_semi_sync_master_enabled=ON;"
+SET GLOBAL rpl_semi_sync_master_wait_no_slave=OFF; SET GLOBAL rpl_semi_sync_master_enabled=ON;"
 	touch "$BASE/mariadb-promoted"
 }
 

@@ -237,6 +237,27 @@ type Limits struct {
 	TxIdleTimeout        time.Duration `yaml:"tx_idle_timeout"` // 0 = 3m
 	TxMaxLifetime        time.Duration `yaml:"tx_max_lifetime"` // 0 = 24h
 	BorrowTimeout        time.Duration `yaml:"borrow_timeout"`  // 0 = 10s
+	// MaxConnectionsPerPrincipal bounds the backend connections one
+	// principal (IAM principal, API key, proxy login user) holds at once
+	// through any door (0 = no bound).
+	MaxConnectionsPerPrincipal int `yaml:"max_connections_per_principal"`
+	// MaxTransactionsPerPrincipal bounds the Data API transactions one
+	// principal keeps open (0 = no bound).
+	MaxTransactionsPerPrincipal int `yaml:"max_transactions_per_principal"`
+	// MaxWaitersPerPrincipal bounds the calls of a principal that holds
+	// MaxConnectionsPerPrincipal waiting for one of them (nil = no bound;
+	// 0 = refuse at once).
+	MaxWaitersPerPrincipal *int `yaml:"max_waiters_per_principal"`
+}
+
+// Shares returns the per-principal limits (internal/fairshare.Limits
+// fields: connections, transactions, waiters; waiters -1 = no bound).
+func (l Limits) Shares() (conns, txns, waiters int) {
+	waiters = -1
+	if l.MaxWaitersPerPrincipal != nil {
+		waiters = *l.MaxWaitersPerPrincipal
+	}
+	return l.MaxConnectionsPerPrincipal, l.MaxTransactionsPerPrincipal, waiters
 }
 
 // DataAPIEnabled reports whether the Data API is on for c.

@@ -135,6 +135,22 @@ func validateCluster(f string, cl Cluster) error {
 		cl.Limits.MaxDetachedStatement < 0 {
 		return &FieldError{f + ".limits", "limits must not be negative"}
 	}
+	return validateShares(f+".limits", cl)
+}
+
+// validateShares checks the per-principal limits.
+func validateShares(f string, cl Cluster) error {
+	l := cl.Limits
+	w := l.MaxWaitersPerPrincipal
+	if l.MaxConnectionsPerPrincipal < 0 || l.MaxTransactionsPerPrincipal < 0 || w != nil && *w < 0 {
+		return &FieldError{f, "per-principal limits must not be negative"}
+	}
+	if w != nil && l.MaxConnectionsPerPrincipal == 0 {
+		return &FieldError{f + ".max_waiters_per_principal", "needs max_connections_per_principal: it bounds the calls waiting for a principal's own connections"}
+	}
+	if n := cl.MaxConnections; n > 0 && l.MaxConnectionsPerPrincipal > n {
+		return &FieldError{f + ".max_connections_per_principal", fmt.Sprintf("%d is above the cluster's max_connections (%d)", l.MaxConnectionsPerPrincipal, n)}
+	}
 	return nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/fairshare"
 	"github.com/sqlgate/sqlgate/internal/metrics"
 )
 
@@ -72,6 +73,10 @@ type Deps struct {
 	// Cluster.Address; a pooled connection to an address that is no
 	// longer the writer counts as broken and is closed, never reused.
 	Writer func() string
+	// Shares is the cluster's per-principal accounting (limits
+	// max_connections_per_principal …); a proxy client counts as its
+	// login user. nil bounds nothing.
+	Shares *fairshare.Shares
 }
 
 // Login is the backend login of an authenticated client: the credentials

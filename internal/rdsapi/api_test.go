@@ -23,9 +23,11 @@ type fakeCatalog struct {
 
 var _ Catalog = fakeCatalog{}
 
-func (c fakeCatalog) Clusters() []ClusterInfo                 { return c.clusters }
-func (c fakeCatalog) FileProxies() []FileProxy                { return c.files }
-func (fakeCatalog) CheckTarget(context.Context, Proxy) Health { return Health{State: "AVAILABLE"} }
+func (c fakeCatalog) Clusters() []ClusterInfo                         { return c.clusters }
+func (c fakeCatalog) FileProxies() []FileProxy                        { return c.files }
+func (fakeCatalog) CheckTarget(context.Context, Proxy) Health         { return Health{State: "AVAILABLE"} }
+func (fakeCatalog) ClusterStatus(context.Context, ClusterInfo) string { return "available" }
+func (fakeCatalog) ListenerStatus(Proxy, string) string               { return "available" }
 
 // allowAll authorizes everything.
 type allowAll struct{}
@@ -148,6 +150,8 @@ func FuzzHandle(f *testing.F) {
 		v + "Action=ModifyDBProxyTargetGroup&DBProxyName=p&TargetGroupName=default&ConnectionPoolConfig.MaxConnectionsPercent=50&ConnectionPoolConfig.SessionPinningFilters.member.1=EXCLUDE_VARIABLE_SETS",
 		v + "Action=CreateDBProxyEndpoint&DBProxyName=pg&DBProxyEndpointName=e&VpcSubnetIds.member.1=s&Tags.Tag.1.Key=sqlgate%3Alisten&Tags.Tag.1.Value=127.0.0.1%3A1",
 		v + "Action=DescribeDBProxyEndpoints&DBProxyName=pg",
+		v + "Action=DescribeDBProxies&MaxRecords=20&Marker=MjA6cHJ4LTE",
+		v + "Action=DescribeDBClusters&Filters.Filter.1.Name=engine&Filters.Filter.1.Values.Value.1=mysql",
 		v + "Action=DescribeDBProxyTargets&DBProxyName=pg",
 		v + "Action=ModifyDBProxy&DBProxyName=p&NewDBProxyName=q&IdleClientTimeout=60&DebugLogging=true",
 		v + "Action=AddTagsToResource&ResourceName=arn%3Aaws%3Ards%3Aus-east-1%3A000000000000%3Acluster%3Apg&Tags.Tag.1.Key=a&Tags.Tag.1.Value=b",

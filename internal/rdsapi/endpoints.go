@@ -49,7 +49,7 @@ func (a *API) toEndpoint(p Proxy, e Endpoint, status string) endpointXML {
 // defaultEndpoint is the proxy's own listener as an endpoint.
 func (a *API) defaultEndpoint(p Proxy) endpointXML {
 	return endpointXML{DBProxyEndpointName: "default", DBProxyEndpointArn: a.proxyARN(p), DBProxyName: p.Name,
-		Status: "available", VpcSecurityGroupIDs: list(p.SecurityGroups), VpcSubnetIDs: list(p.Subnets),
+		Status: a.cat.ListenerStatus(p, ""), VpcSecurityGroupIDs: list(p.SecurityGroups), VpcSubnetIDs: list(p.Subnets),
 		Endpoint: a.advertised(p.Config.Listen, p.Config.AdvertisedHosts), CreatedDate: optTime(p.Created),
 		TargetRole: "READ_WRITE", IsDefault: true, EndpointNetworkType: "IPV4"}
 }
@@ -60,6 +60,7 @@ type endpointResult struct {
 
 type describeEndpointsResult struct {
 	DBProxyEndpoints *members[endpointXML] `xml:"DBProxyEndpoints"`
+	Marker           string                `xml:"Marker,omitempty"`
 }
 
 func (a *API) createEndpoint(ctx context.Context, f *form) (any, error) {
@@ -127,7 +128,8 @@ func (a *API) createEndpoint(ctx context.Context, f *form) (any, error) {
 
 func (a *API) describeEndpoints(ctx context.Context, f *form) (any, error) {
 	name, epName := f.str("DBProxyName"), f.str("DBProxyEndpointName")
-	f.optInt("MaxRecords", 20, 100)
+	pg := readPage(f)
+	readFilters(f)
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -148,7 +150,7 @@ func (a *API) describeEndpoints(ctx context.Context, f *form) (any, error) {
 		}
 		for _, e := range p.Endpoints {
 			if epName == "" || e.Name == epName {
-				out = append(out, a.toEndpoint(p, e, "available"))
+				out = append(out, a.toEndpoint(p, e, a.cat.ListenerStatus(p, e.Name)))
 			}
 		}
 	}
@@ -158,7 +160,8 @@ func (a *API) describeEndpoints(ctx context.Context, f *form) (any, error) {
 	if err := a.authorize(ctx, "DescribeDBProxyEndpoints", a.arn("db-proxy-endpoint:*"), nil); err != nil {
 		return nil, err
 	}
-	return &describeEndpointsResult{DBProxyEndpoints: list(out)}, nil
+	page, marker := pageOf(pg, out, func(e endpointXML) string { return e.DBProxyEndpointArn })
+	return &describeEndpointsResult{DBProxyEndpoints: list(page), Marker: marker}, nil
 }
 
 func (a *API) deleteEndpoint(ctx context.Context, f *form) (any, error) {

@@ -40,6 +40,7 @@ func (s *Server) newFrontEnd(cc config.Cluster, px config.Proxy, budget proxy.Bu
 		Tokens: s.authn, Metrics: s.metrics.reg, Log: s.log}
 	if c := s.cluster(cc.Name); c != nil {
 		d.Writer = c.writerFunc(cc) // nil unless cc has instances
+		d.Shares = c.exec.Shares
 	}
 	switch cc.Engine {
 	case "postgres":

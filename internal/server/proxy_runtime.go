@@ -34,6 +34,18 @@ type proxyRuntime struct {
 
 	mu      sync.Mutex               // guards running; held for a whole reconcile
 	running map[string]*runningProxy // by proxy id: a rename keeps them
+
+	stMu   sync.Mutex          // guards states (read by the RDS API during a reconcile)
+	states map[string]*applied // by proxy id: what the last reconcile did
+}
+
+// applied is what the last reconcile did with one proxy: the version
+// (record Updated) it applied and the listeners that failed to start, by
+// endpoint name ("" = the proxy's own).
+type applied struct {
+	updated time.Time
+	known   map[string]bool // the endpoints it saw
+	failed  map[string]error
 }
 
 // runningProxy is one proxy's listeners: the default one ("") and one
@@ -53,7 +65,7 @@ type listener struct {
 
 func newProxyRuntime(s *Server, serve context.Context) *proxyRuntime {
 	return &proxyRuntime{s: s, serve: serve, kick: make(chan struct{}, 1), stopped: make(chan struct{}),
-		running: map[string]*runningProxy{}}
+		running: map[string]*runningProxy{}, states: map[string]*applied{}}
 }
 
 // Kick asks for a reconcile soon (the store watch calls it).
@@ -130,20 +142,29 @@ func (rt *proxyRuntime) reconcile(ctx context.Context, strict bool) error {
 		return err
 	}
 	want := map[string]bool{}
+	states := map[string]*applied{}
 	var errs []error
 	for _, p := range rdsapi.Merge(s.fileProxies(), recs, s.cfg.RDS.ProxyHost) {
+		st := &applied{updated: p.Updated, known: map[string]bool{"": true}, failed: map[string]error{}}
+		for _, e := range p.Endpoints {
+			st.known[e.Name] = true
+		}
+		states[p.ID] = st
 		c := s.cluster(p.Cluster)
 		if c == nil || c.engine != p.Engine {
 			continue // no target (yet)
 		}
 		want[p.ID] = true
-		if err := rt.apply(p, c); err != nil {
+		if err := rt.apply(p, c, st.failed); err != nil {
 			if strict && p.Source == rdsapi.SourceFile {
 				return err
 			}
 			errs = append(errs, err)
 		}
 	}
+	rt.stMu.Lock()
+	rt.states = states
+	rt.stMu.Unlock()
 	for id, rp := range rt.running {
 		if !want[id] {
 			rt.stop(id, rp)
@@ -152,8 +173,28 @@ func (rt *proxyRuntime) reconcile(ctx context.Context, strict bool) error {
 	return errors.Join(errs...)
 }
 
-// apply starts, updates or restarts the listeners of proxy p on cluster c.
-func (rt *proxyRuntime) apply(p rdsapi.Proxy, c *cluster) error {
+// Status returns the RDS Status of proxy p's listener for endpoint ("" =
+// the proxy's own) on this node: creating until a reconcile has seen the
+// proxy, modifying until it has applied p's latest change,
+// incompatible-network when the listener could not bind, else available.
+func (rt *proxyRuntime) Status(p rdsapi.Proxy, endpoint string) string {
+	rt.stMu.Lock()
+	defer rt.stMu.Unlock()
+	st := rt.states[p.ID]
+	switch {
+	case st == nil || !st.known[endpoint]:
+		return "creating"
+	case st.failed[endpoint] != nil:
+		return "incompatible-network"
+	case st.updated.Before(p.Updated):
+		return "modifying"
+	}
+	return "available"
+}
+
+// apply starts, updates or restarts the listeners of proxy p on cluster c;
+// failed gets the listeners that could not start.
+func (rt *proxyRuntime) apply(p rdsapi.Proxy, c *cluster, failed map[string]error) error {
 	rp := rt.running[p.ID]
 	if rp != nil && rp.cluster != p.Cluster {
 		rt.stop(p.ID, rp)
@@ -192,6 +233,7 @@ func (rt *proxyRuntime) apply(p rdsapi.Proxy, c *cluster) error {
 		}
 		l, err := rt.startListener(p.Name, cc, cfg, rp.share)
 		if err != nil {
+			failed[name] = err
 			errs = append(errs, err)
 			continue
 		}
@@ -222,10 +264,13 @@ func (rt *proxyRuntime) startListener(name string, cc config.Cluster, cfg config
 	l := &listener{fe: fe, addr: cfg.Listen, cfg: cfg}
 	// Idle proxy connections give their budget slots back when the Data
 	// API (or a lowered max_connections) needs them; the proxy's waiting
-	// clients count in the budget's demand (leases between nodes).
+	// clients count in the budget's demand (leases between nodes). A
+	// lowered MaxConnectionsPercent closes the proxy's idle connections
+	// above it (Share.SetMax).
 	p := s.cluster(cc.Name).pool
 	unEvict, unWait := p.AddEvictor(fe.Core().EvictIdle), p.AddWaiting(fe.Core().Waiting)
-	l.unEvict = func() { unEvict(); unWait() }
+	unShare := share.AddEvictor(fe.Core().EvictIdle)
+	l.unEvict = func() { unEvict(); unWait(); unShare() }
 	s.mu.Lock()
 	s.proxies = append(s.proxies, fe)
 	s.mu.Unlock()

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
@@ -28,16 +27,7 @@ func replicatedProxies(t *testing.T, engine string) (testdb.Replicas, *runningSe
 	}
 	script("start", "all")
 	t.Cleanup(func() { script("start", engine) })
-	target := func(name, eng, writer, reader string) dbTarget {
-		return dbTarget{user: "sqlgate", password: "sqlgatepw", cluster: config.Cluster{
-			Name: name, Engine: eng, Address: writer, Database: "sqlgate_test", MaxConnections: 6,
-			Instances:   []config.Instance{{Address: writer, Role: config.RoleWriter}, {Address: reader, Role: config.RoleReader}},
-			HealthCheck: config.HealthCheck{Interval: 200 * time.Millisecond, Secret: name + "-proxy"},
-			Limits:      config.Limits{BorrowTimeout: 2 * time.Second},
-			Proxy:       &config.Proxy{Listen: "127.0.0.1:0", AuthSecrets: []string{name + "-proxy"}, BorrowTimeout: 2 * time.Second}}}
-	}
-	pg := target("pg", "postgres", r.PGPrimary, r.PGReplica)
-	my := target("maria", "mysql", r.MySQLPrimary, r.MySQLReplica)
+	pg, my := replicatedTargets(r, 200*time.Millisecond)
 	return r, startRunning(t, configFor(pg, my), pg, my), script
 }
 

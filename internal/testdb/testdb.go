@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -163,6 +162,9 @@ type Replicas struct {
 	MySQLPrimary, MySQLReplica string // host:port
 	PGPrimary, PGReplica       string // host:port
 	Script                     string // path of e2e/replicas.sh
+	// Env is the script's environment (nil: the test's own); OwnReplicas
+	// sets its directory and ports there.
+	Env []string
 }
 
 // NeedReplicas returns the replicated topology from the
@@ -196,16 +198,5 @@ func NeedReplicas(tb testing.TB) Replicas {
 // released at the test's cleanup.
 func lockReplicas(tb testing.TB) {
 	tb.Helper()
-	f, err := os.OpenFile(filepath.Join(os.TempDir(), "sqlgate-replicas-tests.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		tb.Fatalf("replicas lock: %v", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		_ = f.Close()
-		tb.Fatalf("replicas lock: %v", err)
-	}
-	tb.Cleanup(func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		_ = f.Close()
-	})
+	lockFile(tb, filepath.Join(os.TempDir(), "sqlgate-replicas-tests.lock"))
 }
