@@ -80,7 +80,7 @@ func TestPool_SetMaxIdle(t *testing.T) {
 // above it at once and busy ones when they are returned; a lowered idle
 // bound trims idle connections at once.
 func TestShare_Lowered(t *testing.T) {
-	sh := NewShare(newSlots(8), 4)
+	sh := NewShare(testdb.NewBudget(8), 4)
 	p := NewPool(PoolConfig{}, sh, func(context.Context, Login) (*fakeConn, error) { return &fakeConn{}, nil }, nil)
 	defer p.Close()
 	defer sh.AddEvictor(p.EvictIdle)()
