@@ -8,34 +8,19 @@ Prints PASS/FAIL lines; exits non-zero on any failure."""
 import datetime
 import json
 import os
-import sys
 import urllib.error
 import urllib.request
 
 import boto3
-import botocore.exceptions
 
+import checks
+from checks import check
+from checks import code_status_of as code_of
+
+checks.prefix = "g.boto3."
 ENDPOINT = os.environ["SQLGATE_ENDPOINT"]
 gw = boto3.client("apigateway", endpoint_url=ENDPOINT, region_name="us-east-1")
-failed = 0
 BODY = b'{"key1":"value1", "key2":"value2", "key3":"value3", "key4":"value4", "key5":"value5", "key6":"value6",  "key7":"value7"} '
-
-
-def check(name, cond, detail=""):
-    global failed
-    if cond:
-        print("PASS g.boto3." + name)
-    else:
-        failed += 1
-        print("FAIL g.boto3." + name + ": " + str(detail))
-
-
-def code_of(fn, **kw):
-    try:
-        fn(**kw)
-    except botocore.exceptions.ClientError as e:
-        return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
-    return None
 
 
 def seed003(key):
@@ -99,4 +84,4 @@ check("delete_usage_plan", code_of(gw.get_usage_plan, usagePlanId=p["id"]) == ("
 gw.delete_api_key(apiKey=k["id"])
 check("delete_api_key", code_of(gw.get_api_key, apiKey=k["id"]) == ("NotFoundException", 404))
 check("seed003_key_deleted", seed003(value) == 403)
-sys.exit(1 if failed else 0)
+checks.exit()

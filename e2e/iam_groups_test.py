@@ -10,33 +10,16 @@ Prints PASS/FAIL lines; exits non-zero on any failure."""
 
 import json
 import os
-import sys
 import time
 
 import boto3
-import botocore.exceptions
+
+import checks
+from checks import check, code_of
 
 ENDPOINT = os.environ["SQLGATE_ENDPOINT"]
 RUN = os.environ.get("RUN_ID", "x").replace("-", "_")
 iam = boto3.client("iam", endpoint_url=ENDPOINT, region_name="us-east-1")
-failed = 0
-
-
-def check(name, cond, detail=""):
-    global failed
-    if cond:
-        print("PASS " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + ": " + str(detail))
-
-
-def code_of(fn, **kw):
-    try:
-        fn(**kw)
-    except botocore.exceptions.ClientError as e:
-        return e.response["Error"]["Code"]
-    return None
 
 
 def eventually(fn, seconds=10):
@@ -122,4 +105,4 @@ check("py.group.deleted", code_of(iam.get_group, GroupName=group) == "NoSuchEnti
 iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
 iam.delete_user(UserName=user)
 
-sys.exit(1 if failed else 0)
+checks.exit()

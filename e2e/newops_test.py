@@ -7,33 +7,16 @@ Prints PASS/FAIL lines; exits non-zero on any failure."""
 
 import json
 import os
-import sys
 
 import boto3
-import botocore.exceptions
+
+import checks
+from checks import check, code_of
 
 ENDPOINT = os.environ["SQLGATE_ENDPOINT"]
 RUN = os.environ.get("RUN_ID", "x")
 sm = boto3.client("secretsmanager", endpoint_url=ENDPOINT, region_name="us-east-1")
 iam = boto3.client("iam", endpoint_url=ENDPOINT, region_name="us-east-1")
-failed = 0
-
-
-def check(name, cond, detail=""):
-    global failed
-    if cond:
-        print("PASS " + name)
-    else:
-        failed += 1
-        print("FAIL " + name + ": " + str(detail))
-
-
-def code_of(fn, **kw):
-    try:
-        fn(**kw)
-    except botocore.exceptions.ClientError as e:
-        return e.response["Error"]["Code"]
-    return None
 
 
 # GetRandomPassword
@@ -105,4 +88,4 @@ iam.delete_role_policy(RoleName=role, PolicyName="data")
 iam.delete_role(RoleName=role)
 check("py.tf.delete-role", code_of(iam.get_role, RoleName=role) == "NoSuchEntity")
 
-sys.exit(1 if failed else 0)
+checks.exit()

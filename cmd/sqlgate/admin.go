@@ -17,11 +17,7 @@ var errUsage = errors.New("usage")
 // adminCommand runs an offline administration command: users, keys,
 // policies, secrets, clusters, connect.
 func adminCommand(name string, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sqlgate "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	f := &serveFlags{}
-	fs.StringVar(&f.config, "config", "", "YAML config file (default: the embedded SQLite setup)")
-	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (overrides data_dir)")
+	fs, f := commandFlags(name, stderr, "")
 	var co admin.ConnectOptions
 	var policyFile string
 	if name == "connect" {
@@ -36,11 +32,7 @@ func adminCommand(name string, args []string, stdout, stderr io.Writer) int {
 	if name == "policies" {
 		fs.StringVar(&policyFile, "file", "", "policy JSON file for an inline policy (attach)")
 	}
-	sub, rest := "", args
-	if name != "connect" && len(args) > 0 {
-		sub, rest = args[0], args[1:]
-	}
-	positional, err := parseInterspersed(fs, rest)
+	sub, positional, err := parseSub(fs, args, name != "connect")
 	if err != nil {
 		return 2
 	}
@@ -132,6 +124,28 @@ func attachPolicy(ctx context.Context, a *admin.Admin, user, arnOrName, file str
 
 // parseInterspersed parses flags that may come after positional
 // arguments ("policies attach USER NAME --file F").
+// commandFlags returns the flag set of `sqlgate NAME …` with the flags
+// that locate the data dir (--config, --data-dir) bound to the returned
+// serveFlags; note is appended to their help ("; offline only").
+func commandFlags(name string, stderr io.Writer, note string) (*flag.FlagSet, *serveFlags) {
+	fs := flag.NewFlagSet("sqlgate "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := &serveFlags{}
+	fs.StringVar(&f.config, "config", "", "YAML config file (default: the embedded SQLite setup)"+note)
+	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (overrides data_dir)"+note)
+	return fs, f
+}
+
+// parseSub takes the subcommand (the first argument, when hasSub) off
+// args and parses the rest, flags and positional arguments interspersed.
+func parseSub(fs *flag.FlagSet, args []string, hasSub bool) (sub string, positional []string, err error) {
+	if hasSub && len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	positional, err = parseInterspersed(fs, args)
+	return sub, positional, err
+}
+
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,11 +19,7 @@ import (
 // against a running server through its API Gateway API when an endpoint
 // is given (flag or environment), else offline on the data dir.
 func apiKeysCommand(name string, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sqlgate "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	f := &serveFlags{}
-	fs.StringVar(&f.config, "config", "", "YAML config file (default: the embedded SQLite setup); offline only")
-	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (overrides data_dir); offline only")
+	fs, f := commandFlags(name, stderr, "; offline only")
 	var endpoint, caFile string
 	fs.StringVar(&endpoint, "endpoint-url", "", "a running server, e.g. http://127.0.0.1:8080 (default $SQLGATE_ENDPOINT_URL, $AWS_ENDPOINT_URL; none = offline)")
 	fs.StringVar(&caFile, "ca-file", "", "PEM CA certificate of an HTTPS server")
@@ -40,11 +35,7 @@ func apiKeysCommand(name string, args []string, stdout, stderr io.Writer) int {
 	} else {
 		fs.StringVar(&bindPlan, "plan", "", "bind the new key to this usage plan (create)")
 	}
-	sub, rest := "", args
-	if len(args) > 0 {
-		sub, rest = args[0], args[1:]
-	}
-	positional, err := parseInterspersed(fs, rest)
+	sub, positional, err := parseSub(fs, args, true)
 	if err != nil {
 		return 2
 	}
@@ -56,11 +47,11 @@ func apiKeysCommand(name string, args []string, stdout, stderr io.Writer) int {
 		if err == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			err = (&onlineKeys{ctx: ctx, g: g, out: stdout}).dispatch(name+" "+sub, positional, plan, bindPlan)
+			err = runKeys(&onlineKeys{ctx: ctx, g: g, out: stdout}, name+" "+sub, positional, plan, bindPlan)
 		}
 		return cliExit(stderr, err)
 	}
-	return offlineKeys(name+" "+sub, positional, f, plan, bindPlan, stdout, stderr)
+	return runDataDirKeys(name+" "+sub, positional, f, plan, bindPlan, stdout, stderr)
 }
 
 // cliExit prints err and returns the exit code: 0, 2 for usage, else 1.
@@ -75,8 +66,8 @@ func cliExit(stderr io.Writer, err error) int {
 	return 1
 }
 
-// offlineKeys runs a key or plan command on the data dir.
-func offlineKeys(cmd string, args []string, f *serveFlags, plan config.UsagePlan, bindPlan string, stdout, stderr io.Writer) int {
+// runDataDirKeys runs a key or plan command on the data dir.
+func runDataDirKeys(cmd string, args []string, f *serveFlags, plan config.UsagePlan, bindPlan string, stdout, stderr io.Writer) int {
 	cfg, err := loadConfig(f)
 	if err != nil {
 		fmt.Fprintln(stderr, "sqlgate: config:", err)
@@ -94,8 +85,8 @@ func offlineKeys(cmd string, args []string, f *serveFlags, plan config.UsagePlan
 		fmt.Fprintln(stderr, "sqlgate: load master key:", err)
 		return 1
 	}
-	k := &keysCLI{ctx: context.Background(), cfg: cfg, store: store, out: stdout}
-	return cliExit(stderr, k.dispatch(cmd, args, plan, bindPlan))
+	k := &dataDirKeys{ctx: context.Background(), cfg: cfg, store: store, out: stdout}
+	return cliExit(stderr, runKeys(k, cmd, args, plan, bindPlan))
 }
 
 // openDataDir locks the data dir and opens its state store.
@@ -117,14 +108,34 @@ func openDataDir(cfg *config.Config) (state.Store, func(), error) {
 	return st, func() { _ = st.Close(); unlock() }, nil
 }
 
-type keysCLI struct {
+// dataDirKeys runs the key and plan commands on the data dir's state store.
+type dataDirKeys struct {
 	ctx   context.Context
 	cfg   *config.Config
 	store *endpoints.Store
 	out   io.Writer
 }
 
-func (k *keysCLI) dispatch(cmd string, args []string, plan config.UsagePlan, bindPlan string) error {
+// keysBackend is where the key and plan commands act: the data dir
+// (dataDirKeys) or a running server's API Gateway API (onlineKeys).
+type keysBackend interface {
+	create(name, plan string) error
+	list() error
+	revoke(key string) error
+	usage(key string) error
+	createPlan(p config.UsagePlan) error
+	listPlans() error
+	deletePlan(name string) error
+	bind(plan, key string, bind bool) error
+}
+
+var (
+	_ keysBackend = (*dataDirKeys)(nil)
+	_ keysBackend = (*onlineKeys)(nil)
+)
+
+// runKeys runs one key or plan command ("apikeys create", …) on b.
+func runKeys(b keysBackend, cmd string, args []string, plan config.UsagePlan, bindPlan string) error {
 	need := func(n int) error {
 		if len(args) != n {
 			return fmt.Errorf("%w: %s takes %d argument(s)", errUsage, cmd, n)
@@ -133,38 +144,44 @@ func (k *keysCLI) dispatch(cmd string, args []string, plan config.UsagePlan, bin
 	}
 	switch cmd {
 	case "apikeys create":
-		return firstErr(need(1), func() error { return k.create(args[0], bindPlan) })
+		return firstErr(need(1), func() error { return b.create(args[0], bindPlan) })
 	case "apikeys list":
-		return firstErr(need(0), k.list)
+		return firstErr(need(0), b.list)
 	case "apikeys revoke":
-		return firstErr(need(1), func() error {
-			r, err := k.store.RevokeKey(k.ctx, args[0])
-			if err == nil {
-				fmt.Fprintf(k.out, "revoked api key %s (%s); refused from the server's next start\n", r.Name, r.ID)
-			}
-			return err
-		})
+		return firstErr(need(1), func() error { return b.revoke(args[0]) })
 	case "apikeys usage":
-		return firstErr(need(1), func() error { return k.usage(args[0]) })
+		return firstErr(need(1), func() error { return b.usage(args[0]) })
 	case "usage-plans create":
-		return firstErr(need(1), func() error { plan.Name = args[0]; return k.createPlan(plan) })
+		return firstErr(need(1), func() error { plan.Name = args[0]; return b.createPlan(plan) })
 	case "usage-plans list":
-		return firstErr(need(0), k.listPlans)
+		return firstErr(need(0), b.listPlans)
 	case "usage-plans delete":
-		return firstErr(need(1), func() error { return k.store.DeletePlan(k.ctx, args[0]) })
+		return firstErr(need(1), func() error { return b.deletePlan(args[0]) })
 	case "usage-plans bind", "usage-plans unbind":
-		return firstErr(need(2), func() error {
-			r, err := k.store.Bind(k.ctx, args[0], args[1], cmd == "usage-plans bind")
-			if err == nil {
-				fmt.Fprintf(k.out, "api key %s: plans %s\n", r.Name, strings.Join(r.Plans, ","))
-			}
-			return err
-		})
+		return firstErr(need(2), func() error { return b.bind(args[0], args[1], cmd == "usage-plans bind") })
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 }
 
-func (k *keysCLI) create(name, plan string) error {
+func (k *dataDirKeys) revoke(key string) error {
+	r, err := k.store.RevokeKey(k.ctx, key)
+	if err == nil {
+		fmt.Fprintf(k.out, "revoked api key %s (%s); refused from the server's next start\n", r.Name, r.ID)
+	}
+	return err
+}
+
+func (k *dataDirKeys) deletePlan(name string) error { return k.store.DeletePlan(k.ctx, name) }
+
+func (k *dataDirKeys) bind(plan, key string, bind bool) error {
+	r, err := k.store.Bind(k.ctx, plan, key, bind)
+	if err == nil {
+		fmt.Fprintf(k.out, "api key %s: plans %s\n", r.Name, strings.Join(r.Plans, ","))
+	}
+	return err
+}
+
+func (k *dataDirKeys) create(name, plan string) error {
 	r, value, err := k.store.CreateKey(k.ctx, name)
 	if err != nil {
 		return err
@@ -178,7 +195,7 @@ func (k *keysCLI) create(name, plan string) error {
 	return nil
 }
 
-func (k *keysCLI) list() error {
+func (k *dataDirKeys) list() error {
 	keys, err := k.store.ListKeys(k.ctx)
 	if err != nil {
 		return err
@@ -197,7 +214,7 @@ func (k *keysCLI) list() error {
 	return nil
 }
 
-func (k *keysCLI) usage(key string) error {
+func (k *dataDirKeys) usage(key string) error {
 	id := ""
 	for _, c := range k.cfg.APIKeys {
 		if c.Name == key || "config."+c.Name == key {
@@ -225,7 +242,7 @@ func (k *keysCLI) usage(key string) error {
 	return nil
 }
 
-func (k *keysCLI) createPlan(p config.UsagePlan) error {
+func (k *dataDirKeys) createPlan(p config.UsagePlan) error {
 	names := map[string]bool{}
 	for _, e := range k.cfg.Endpoints {
 		names[e.Name] = true
@@ -240,7 +257,7 @@ func (k *keysCLI) createPlan(p config.UsagePlan) error {
 	return nil
 }
 
-func (k *keysCLI) listPlans() error {
+func (k *dataDirKeys) listPlans() error {
 	plans, err := k.store.ListPlans(k.ctx)
 	if err != nil {
 		return err

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/sigv4"
 )
 
@@ -186,36 +185,10 @@ func (o *onlineKeys) findPlan(nameOrID string) (*gwPlan, error) {
 	return nil, fmt.Errorf("usage plan %q not found", nameOrID)
 }
 
-func (o *onlineKeys) dispatch(cmd string, args []string, plan config.UsagePlan, bindPlan string) error {
-	need := func(n int) error {
-		if len(args) != n {
-			return fmt.Errorf("%w: %s takes %d argument(s)", errUsage, cmd, n)
-		}
-		return nil
+func (o *onlineKeys) deletePlan(name string) error {
+	p, err := o.findPlan(name)
+	if err != nil {
+		return err
 	}
-	switch cmd {
-	case "apikeys create":
-		return firstErr(need(1), func() error { return o.create(args[0], bindPlan) })
-	case "apikeys list":
-		return firstErr(need(0), o.list)
-	case "apikeys revoke":
-		return firstErr(need(1), func() error { return o.revoke(args[0]) })
-	case "apikeys usage":
-		return firstErr(need(1), func() error { return o.usage(args[0]) })
-	case "usage-plans create":
-		return firstErr(need(1), func() error { plan.Name = args[0]; return o.createPlan(plan) })
-	case "usage-plans list":
-		return firstErr(need(0), o.listPlans)
-	case "usage-plans delete":
-		return firstErr(need(1), func() error {
-			p, err := o.findPlan(args[0])
-			if err != nil {
-				return err
-			}
-			return o.g.call(o.ctx, http.MethodDelete, "/usageplans/"+url.PathEscape(p.ID), nil, nil, nil)
-		})
-	case "usage-plans bind", "usage-plans unbind":
-		return firstErr(need(2), func() error { return o.bind(args[0], args[1], cmd == "usage-plans bind") })
-	}
-	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+	return o.g.call(o.ctx, http.MethodDelete, "/usageplans/"+url.PathEscape(p.ID), nil, nil, nil)
 }

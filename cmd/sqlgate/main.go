@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -129,11 +128,7 @@ type serveFlags struct {
 }
 
 func parseServeFlags(name string, args []string, stderr io.Writer) (*serveFlags, error) {
-	fs := flag.NewFlagSet("sqlgate "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	f := &serveFlags{}
-	fs.StringVar(&f.config, "config", "", "YAML config file (default: the embedded SQLite setup)")
-	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (overrides data_dir)")
+	fs, f := commandFlags(name, stderr, "")
 	fs.StringVar(&f.http, "http", "", "plain HTTP listen address (overrides listen.http)")
 	fs.StringVar(&f.logFormat, "log-format", "", "log format: text or json (overrides log_format)")
 	if name == "serve" {

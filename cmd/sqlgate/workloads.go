@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -17,11 +16,7 @@ import (
 // commands (a running server sees the changes at once: it reads
 // workloads from the state store on every credential request).
 func workloadsCommand(name string, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sqlgate "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	f := &serveFlags{}
-	fs.StringVar(&f.config, "config", "", "YAML config file (default: the embedded SQLite setup)")
-	fs.StringVar(&f.dataDir, "data-dir", "", "data directory (overrides data_dir)")
+	fs, f := commandFlags(name, stderr, "")
 	var in workload.CreateInput
 	var cidrs, tags string
 	fs.StringVar(&in.Role, "role", "", "role name or ARN the workload assumes (create)")
@@ -30,11 +25,7 @@ func workloadsCommand(name string, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&tags, "tags", "", "session tags K=V,K=V (the trust policy must allow sts:TagSession)")
 	fs.StringVar(&in.SourceIdentity, "source-identity", "", "source identity of the sessions (needs sts:SetSourceIdentity)")
 	fs.DurationVar(&in.Lifetime, "lifetime", 0, "credential lifetime (default workloads.credential_lifetime, 1h)")
-	sub, rest := "", args
-	if len(args) > 0 {
-		sub, rest = args[0], args[1:]
-	}
-	positional, err := parseInterspersed(fs, rest)
+	sub, positional, err := parseSub(fs, args, true)
 	if err != nil {
 		return 2
 	}

@@ -47,23 +47,32 @@ func (a *Admin) Connect(ctx context.Context, o ConnectOptions) error {
 	return a.connectWorkload(ctx, o)
 }
 
-// connectKeyMode is the access-key mode of Connect.
-func (a *Admin) connectKeyMode(ctx context.Context, o ConnectOptions) error {
+// connectPlan resolves what both modes of Connect start from: the
+// cluster, the secret (a read-only one when asked), and the plan of the
+// IAM entities to create (keys: an access key; else a workload of type
+// workloadType).
+func (a *Admin) connectPlan(ctx context.Context, o ConnectOptions, keys bool, workloadType string) (p *ConnectPlan, clusterARN, secretARN string, err error) {
 	cl, err := a.cluster(o.Cluster)
 	if err != nil {
-		return err
+		return nil, "", "", err
 	}
-	secretARN, err := a.connectSecret(ctx, cl, o.Secret)
+	secretARN, err = a.connectSecret(ctx, cl, o.Secret)
 	if err != nil {
-		return err
+		return nil, "", "", err
 	}
 	if o.ReadOnly {
 		if secretARN, err = a.readOnlySecret(ctx, cl, secretARN, o.Function); err != nil {
-			return err
+			return nil, "", "", err
 		}
 	}
-	clusterARN := arn.Cluster(a.cfg.Region, a.cfg.AccountID, cl.Name)
-	p, err := PlanConnect(o.Function, cl.Name, clusterARN, secretARN, o.ReadOnly, true, "")
+	clusterARN = arn.Cluster(a.cfg.Region, a.cfg.AccountID, cl.Name)
+	p, err = PlanConnect(o.Function, cl.Name, clusterARN, secretARN, o.ReadOnly, keys, workloadType)
+	return p, clusterARN, secretARN, err
+}
+
+// connectKeyMode is the access-key mode of Connect.
+func (a *Admin) connectKeyMode(ctx context.Context, o ConnectOptions) error {
+	p, clusterARN, secretARN, err := a.connectPlan(ctx, o, true, "")
 	if err != nil {
 		return err
 	}

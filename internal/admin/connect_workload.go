@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/sqlgate/sqlgate/internal/arn"
 	"github.com/sqlgate/sqlgate/internal/identity"
 	"github.com/sqlgate/sqlgate/internal/workload"
 )
@@ -82,21 +81,7 @@ func WorkloadEnv(uri, token string) string {
 
 // connectWorkload is the workload mode of Connect.
 func (a *Admin) connectWorkload(ctx context.Context, o ConnectOptions) error {
-	cl, err := a.cluster(o.Cluster)
-	if err != nil {
-		return err
-	}
-	secretARN, err := a.connectSecret(ctx, cl, o.Secret)
-	if err != nil {
-		return err
-	}
-	if o.ReadOnly {
-		if secretARN, err = a.readOnlySecret(ctx, cl, secretARN, o.Function); err != nil {
-			return err
-		}
-	}
-	clusterARN := arn.Cluster(a.cfg.Region, a.cfg.AccountID, cl.Name)
-	p, err := PlanConnect(o.Function, cl.Name, clusterARN, secretARN, o.ReadOnly, false, o.Type)
+	p, clusterARN, secretARN, err := a.connectPlan(ctx, o, false, o.Type)
 	if err != nil {
 		return err
 	}

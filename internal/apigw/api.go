@@ -21,6 +21,7 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/awserr"
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/endpoints"
 	"github.com/sqlgate/sqlgate/internal/iam"
 )
@@ -110,9 +111,12 @@ func (rt route) match(method string, segs []string) bool {
 	return true
 }
 
-// Handle serves one authenticated request (the principal is in r's
+var _ door.Handler = (*API)(nil)
+
+// Serve serves one authenticated request (the principal is in its
 // context) and returns the outcome for the access log.
-func (a *API) Handle(w http.ResponseWriter, r *http.Request, body []byte, requestID string) string {
+func (a *API) Serve(w http.ResponseWriter, req door.Request) door.Outcome {
+	r, body, requestID := req.HTTP, req.Body, req.ID
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	c := &call{ctx: r.Context(), r: r, body: body, segs: segs, store: a.b.Store()}
 	for _, rt := range routes {
@@ -127,7 +131,7 @@ func (a *API) Handle(w http.ResponseWriter, r *http.Request, body []byte, reques
 			return a.fail(w, requestID, err)
 		}
 		writeJSON(w, requestID, status, out)
-		return "ok"
+		return door.OK
 	}
 	return a.fail(w, requestID, notFound("Invalid request: sqlgate serves the API Gateway operations on API keys and usage plans only, not "+r.Method+" "+r.URL.Path))
 }
@@ -148,12 +152,12 @@ func (a *API) changed(ctx context.Context) {
 }
 
 // fail writes err as API Gateway's REST-JSON error.
-func (a *API) fail(w http.ResponseWriter, requestID string, err error) string {
+func (a *API) fail(w http.ResponseWriter, requestID string, err error) door.Outcome {
 	e := toAPIError(err)
 	if e.Status >= 500 {
 		a.log.Error("api gateway request failed", "err", err)
 	}
-	return awserr.Write(w, requestID, e).Code
+	return door.Outcome{Code: awserr.Write(w, requestID, e).Code}
 }
 
 func writeJSON(w http.ResponseWriter, requestID string, status int, v any) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/sqlgate/sqlgate/internal/barrier"
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/endpoints"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/state"
@@ -47,7 +48,7 @@ func send(a *API, method, path, body string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(method, path, strings.NewReader(body))
 	r = r.WithContext(iam.WithPrincipal(r.Context(), &iam.Principal{ARN: "arn:aws:iam::000000000000:root", Root: true}, iam.RequestInfo{}))
 	w := httptest.NewRecorder()
-	a.Handle(w, r, []byte(body), "req-1")
+	a.Serve(w, door.Request{HTTP: r, Body: []byte(body), ID: "req-1"})
 	return w
 }
 

@@ -1,8 +1,9 @@
-// Package awsquery writes responses of the AWS Query protocol, shared by
-// the IAM/STS and RDS APIs: a result wrapped in
+// Package awsquery is the AWS Query protocol shared by the IAM/STS and
+// RDS APIs: reading a request's form (ParseForm, Indexes, Member) and
+// writing responses, a result wrapped in
 // <ActionResponse><ActionResult>…</ActionResult><ResponseMetadata>…, and
 // errors as <ErrorResponse><Error><Type><Code><Message>…. Each API keeps
-// its own XML namespace, request decoding and result shapes.
+// its own XML namespace, validation wording and result shapes.
 package awsquery
 
 import (

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/arn"
 	"github.com/sqlgate/sqlgate/internal/awserr"
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/engine"
 	"github.com/sqlgate/sqlgate/internal/exec"
 	"github.com/sqlgate/sqlgate/internal/iam"
@@ -121,10 +122,17 @@ func Action(path string) string {
 	return ""
 }
 
-// Handle serves one verified request whose body has been read. It returns
-// the outcome ("OK" or the exception name) and cluster for the access log.
-func (a *API) Handle(w http.ResponseWriter, r *http.Request, body []byte, requestID string) (cluster, outcome string) {
+var _ door.Handler = (*API)(nil)
+
+// Serve serves one verified request whose body has been read: the action
+// of its path, or the console's "Run all" when req.Op is ScriptAction. It
+// returns the outcome and the cluster for the access log.
+func (a *API) Serve(w http.ResponseWriter, req door.Request) door.Outcome {
+	r, body, requestID := req.HTTP, req.Body, req.ID
 	ctx := r.Context()
+	if req.Op == ScriptAction {
+		return a.serve(w, ScriptAction, requestID, func() (string, []byte, error) { return a.script(ctx, body) })
+	}
 	action := Action(r.URL.Path)
 	return a.serve(w, action, requestID, func() (string, []byte, error) {
 		switch action {
@@ -146,10 +154,10 @@ func (a *API) Handle(w http.ResponseWriter, r *http.Request, body []byte, reques
 }
 
 // serve runs one action and writes its response or error.
-func (a *API) serve(w http.ResponseWriter, action, requestID string, fn func() (string, []byte, error)) (cluster, outcome string) {
+func (a *API) serve(w http.ResponseWriter, action, requestID string, fn func() (string, []byte, error)) door.Outcome {
 	start := time.Now()
 	cluster, resp, err := fn()
-	outcome = "OK"
+	outcome := "OK"
 	if err != nil {
 		e := awserr.Write(w, requestID, err)
 		outcome = e.Code
@@ -166,7 +174,7 @@ func (a *API) serve(w http.ResponseWriter, action, requestID string, fn func() (
 	if a.obs != nil {
 		a.obs.ObserveDataAPI(cluster, action, outcome, time.Since(start))
 	}
-	return cluster, outcome
+	return door.Outcome{Code: outcome, Cluster: cluster}
 }
 
 // target is a resolved cluster + login for one call.

@@ -2,7 +2,6 @@ package dataapi
 
 import (
 	"context"
-	"net/http"
 	"strconv"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
@@ -10,7 +9,7 @@ import (
 )
 
 // ScriptAction is the action name (metrics, logs) of a console script.
-// It is not an AWS operation: only the console reaches it (HandleScript),
+// It is not an AWS operation: only the console reaches it (Serve with door.Request.Op = ScriptAction),
 // and it is authorized as rds-data:ExecuteStatement, since it does what
 // a series of ExecuteStatement calls would.
 const ScriptAction = "ExecuteScript"
@@ -20,18 +19,14 @@ type scriptRequest struct {
 	executeRequest
 }
 
-// HandleScript runs a script (statements separated by ';', split with the
+// script runs a script (statements separated by ';', split with the
 // cluster's SQL scanner) in one session: a USE or SET holds for the rest
 // of the script, and the session is given back clean at the end, as after
 // any call. With a transactionId the statements run in that transaction.
 // The answer is the last statement's ExecuteStatement response plus
 // "statements" (how many ran); a failure answers the error with
 // "failedStatement" (1-based) and stops the script. Transaction control
-// is refused as in ExecuteStatement.
-func (a *API) HandleScript(w http.ResponseWriter, r *http.Request, body []byte, requestID string) (cluster, outcome string) {
-	return a.serve(w, ScriptAction, requestID, func() (string, []byte, error) { return a.script(r.Context(), body) })
-}
-
+// is refused as in ExecuteStatement. Serve runs it for req.Op ScriptAction.
 func (a *API) script(ctx context.Context, body []byte) (string, []byte, error) {
 	var req scriptRequest
 	t, err := a.resolveExecute(ctx, body, &req.executeRequest)

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/awsquery"
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/iam"
 )
 
@@ -71,6 +72,8 @@ func New(b Backend, authz iam.Authorizer, account string, log *slog.Logger) *API
 	return a
 }
 
+var _ door.Handler = (*API)(nil)
+
 // Handle serves one request whose body was read and SigV4-verified (the
 // principal is in r's context, see iam.PrincipalFrom). service is "iam" or
 // "sts", from the credential scope. It writes the XML response and returns
@@ -78,7 +81,8 @@ func New(b Backend, authz iam.Authorizer, account string, log *slog.Logger) *API
 //
 // Parameters come from the body; a GET request (which the Query protocol
 // also allows) carries them in the URL query instead.
-func (a *API) Handle(w http.ResponseWriter, r *http.Request, service string, body []byte, requestID string) string {
+func (a *API) Serve(w http.ResponseWriter, req door.Request) door.Outcome {
+	r, service, body, requestID := req.HTTP, req.Op, req.Body, req.ID
 	start := time.Now()
 	raw := string(body)
 	if r.Method == http.MethodGet {
@@ -92,11 +96,11 @@ func (a *API) Handle(w http.ResponseWriter, r *http.Request, service string, bod
 	if err != nil {
 		e := WriteError(w, service, requestID, err)
 		a.logRequest(r, service, action, requestID, start, e)
-		return e.Code
+		return door.Outcome{Code: e.Code}
 	}
 	awsquery.Write(w, http.StatusOK, requestID, out)
 	a.logRequest(r, service, action, requestID, start, nil)
-	return "OK"
+	return door.OK
 }
 
 // dispatch parses the form and runs the action it names.

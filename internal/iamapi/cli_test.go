@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
@@ -60,7 +61,7 @@ func newCLIEnv(t *testing.T) *cliEnv {
 			t.Errorf("Content-Type = %q", ct)
 		}
 		r = r.WithContext(iam.WithPrincipal(r.Context(), rootPrincipal, iam.RequestInfo{}))
-		e.api.Handle(w, r, m[1], body, "req-"+strconv.FormatInt(n.Add(1), 10))
+		e.api.Serve(w, door.Request{HTTP: r, Op: m[1], Body: body, ID: "req-" + strconv.FormatInt(n.Add(1), 10)})
 	}))
 	t.Cleanup(srv.Close)
 	e.url = srv.URL

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/iam"
 )
 
@@ -106,7 +107,7 @@ func (e *testEnv) call(t *testing.T, service string, p *iam.Principal, body stri
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	req = req.WithContext(iam.WithPrincipal(req.Context(), p, iam.RequestInfo{}))
 	rec := httptest.NewRecorder()
-	outcome := e.api.Handle(rec, req, service, []byte(body), "req-1")
+	outcome := e.api.Serve(rec, door.Request{HTTP: req, Op: service, Body: []byte(body), ID: "req-1"}).Code
 	raw := rec.Body.String()
 	flat, err := flatten(raw)
 	if err != nil {

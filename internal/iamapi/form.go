@@ -2,6 +2,7 @@ package iamapi
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sqlgate/sqlgate/internal/awsquery"
 )
 
 // maxListMembers bounds a list parameter (ActionNames.member.N, …).
@@ -37,14 +40,13 @@ type form struct {
 // keys are refused: the Query protocol never sends them, and accepting one
 // of two values invites a parser differential.
 func parseForm(body string) (*form, error) {
-	v, err := url.ParseQuery(body)
-	if err != nil {
+	v, err := awsquery.ParseForm(body)
+	var re *awsquery.RepeatedError
+	switch {
+	case errors.As(err, &re):
+		return nil, NewError("MalformedQueryString", 400, "Parameter "+strconv.Quote(re.Key)+" appears more than once.")
+	case err != nil:
 		return nil, NewError("MalformedQueryString", 400, "The request body is not a valid form-urlencoded query string.")
-	}
-	for k, vals := range v {
-		if len(vals) > 1 {
-			return nil, NewError("MalformedQueryString", 400, "Parameter "+strconv.Quote(k)+" appears more than once.")
-		}
 	}
 	return &form{v: v}, nil
 }
@@ -168,30 +170,13 @@ func (f *form) enum(name string, values ...string) string {
 
 // indexes returns the sorted member indexes N of keys "name.member.N…".
 func (f *form) indexes(name string) []int {
-	prefix := name + ".member."
-	seen := map[int]bool{}
-	for k := range f.v {
-		rest, ok := strings.CutPrefix(k, prefix)
-		if !ok {
-			continue
-		}
-		idx, _, _ := strings.Cut(rest, ".")
-		n, err := strconv.Atoi(idx)
-		if err != nil || n < 1 || strconv.Itoa(n) != idx {
-			f.fail("Value at '%s' failed to satisfy constraint: Member must be a list with numeric indexes starting at 1", member(name))
-			return nil
-		}
-		seen[n] = true
-	}
-	if len(seen) > maxListMembers {
+	out, err := awsquery.Indexes(f.v, name+".member", maxListMembers)
+	switch {
+	case errors.Is(err, awsquery.ErrTooMany):
 		f.fail("Value at '%s' failed to satisfy constraint: Member must have length less than or equal to %d", member(name), maxListMembers)
-		return nil
+	case err != nil:
+		f.fail("Value at '%s' failed to satisfy constraint: Member must be a list with numeric indexes starting at 1", member(name))
 	}
-	out := make([]int, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	slices.Sort(out)
 	return out
 }
 
@@ -209,14 +194,7 @@ func (f *form) list(name string) []string {
 func (f *form) structs(name string) []*form {
 	var out []*form
 	for _, n := range f.indexes(name) {
-		prefix := name + ".member." + strconv.Itoa(n) + "."
-		sub := &form{v: url.Values{}}
-		for k, vals := range f.v {
-			if rest, ok := strings.CutPrefix(k, prefix); ok {
-				sub.v[rest] = vals
-			}
-		}
-		out = append(out, sub)
+		out = append(out, &form{v: awsquery.Member(f.v, name+".member", n)})
 	}
 	return out
 }

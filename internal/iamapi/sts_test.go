@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/iam"
 )
 
@@ -64,7 +65,7 @@ func TestAPI_NoPrincipal(t *testing.T) {
 			body = "Action=GetUser&Version=2010-05-08"
 		}
 		rec := httptest.NewRecorder()
-		e.api.Handle(rec, httptest.NewRequest(http.MethodPost, "/", nil), svc, []byte(body), "r")
+		e.api.Serve(rec, door.Request{HTTP: httptest.NewRequest(http.MethodPost, "/", nil), Op: svc, Body: []byte(body), ID: "r"})
 		if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "<Code>AccessDenied</Code>") {
 			t.Errorf("%s: %d %s", svc, rec.Code, rec.Body)
 		}
@@ -76,7 +77,7 @@ func TestAPI_GetQuery(t *testing.T) {
 	req := httptest.NewRequest(http.MethodGet, "/?Action=GetCallerIdentity&Version=2011-06-15", nil)
 	req = req.WithContext(iam.WithPrincipal(req.Context(), rootPrincipal, iam.RequestInfo{}))
 	rec := httptest.NewRecorder()
-	if got := e.api.Handle(rec, req, "sts", nil, "r"); got != "OK" {
+	if got := e.api.Serve(rec, door.Request{HTTP: req, Op: "sts", ID: "r"}).Code; got != "OK" {
 		t.Fatalf("outcome %q: %s", got, rec.Body)
 	}
 }

@@ -229,9 +229,11 @@ func (s *Store) Principal(ctx context.Context, akid string) (*iam.Principal, err
 
 // Authorizer evaluates the IAM policies of the principal in ctx, together
 // with the resource policy in ctx (iam.WithResourcePolicy) when there is
-// one. Root principals are allowed everything; everything else is denied
-// unless a policy allows it and none denies it. It fails closed on any
-// error.
+// one. Root principals are allowed everything a resource policy does not
+// explicitly deny (as on AWS, a resource policy's Deny applies to every
+// principal it names, the account's root included); everything else is
+// denied unless a policy allows it and none denies it. It fails closed on
+// any error.
 type Authorizer struct{ Store *Store }
 
 var _ iam.Authorizer = Authorizer{}
@@ -240,13 +242,13 @@ var _ iam.Authorizer = Authorizer{}
 // the request context is cached with the access key (see decisions).
 func (a Authorizer) Authorize(ctx context.Context, action, resource string) error {
 	p := iam.PrincipalFrom(ctx)
-	if p != nil && p.Root {
-		return nil
-	}
 	if p == nil {
 		return &iam.AccessDeniedError{PrincipalARN: "anonymous", Action: action, Resource: resource}
 	}
 	deny := func() error { return &iam.AccessDeniedError{PrincipalARN: p.ARN, Action: action, Resource: resource} }
+	if p.Root {
+		return a.authorizeRoot(ctx, p, action, resource, deny())
+	}
 	e, err := a.Store.lookup(ctx, p.AccessKeyID)
 	if err != nil || e.inactive {
 		return deny()
@@ -295,6 +297,22 @@ func decide(e *cachedKey, rp *iam.Policy, req *iam.Request) bool {
 	// that came from the resource policy itself is not bounded by them.
 	viaResource := rp != nil && res.Policy == len(pols)-1
 	return len(e.session) == 0 || viaResource || iam.Evaluate(e.session, req).Decision == iam.DecisionAllow
+}
+
+// authorizeRoot allows the root principal anything but what the resource
+// policy in ctx explicitly denies it.
+func (a Authorizer) authorizeRoot(ctx context.Context, p *iam.Principal, action, resource string, deny error) error {
+	rp := iam.ResourcePolicyFrom(ctx)
+	if rp == nil {
+		return nil
+	}
+	req := &iam.Request{Action: action, Resource: resource, Principal: p, LazyContext: func() map[string][]string {
+		return iam.RequestContext(ctx, p, resource, a.Store.now())
+	}}
+	if iam.Evaluate([]*iam.Policy{rp}, req).Decision == iam.DecisionExplicitDeny {
+		return deny
+	}
+	return nil
 }
 
 // Policies returns the compiled policies of the principal of akid (for

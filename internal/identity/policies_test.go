@@ -49,6 +49,8 @@ func TestStore_CreatePolicy(t *testing.T) {
 	t.Run("duplicate", func(t *testing.T) {
 		_, err := s.CreatePolicy(ctx, "seed", "", seedPolicy, "")
 		wantErr(t, err, ErrExists)
+		_, err = s.CreatePolicy(ctx, "SEED", "/other/", seedPolicy, "")
+		wantErr(t, err, ErrExists)
 	})
 	t.Run("malformed", func(t *testing.T) {
 		for _, doc := range []string{

@@ -48,3 +48,45 @@ func TestAuthorizer_ResourcePolicy(t *testing.T) {
 	check("identity allows, resource denies", rp("Deny", u.ARN, "secretsmanager:DescribeSecret"), "secretsmanager:DescribeSecret", false)
 	check("resource denies everyone", rp("Deny", "*", "secretsmanager:*"), "secretsmanager:DescribeSecret", false)
 }
+
+// TestAuthorizer_ResourcePolicyDeniesRoot: the account's root is allowed
+// everything except what a resource policy explicitly denies to a
+// principal set that includes it (everyone, the account, the root ARN).
+func TestAuthorizer_ResourcePolicyDeniesRoot(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t)
+	root := &iam.Principal{ARN: "arn:aws:iam::" + testAccount + ":root", AccessKeyID: "AKIAROOT", Root: true, UserID: testAccount}
+	const secret = "arn:aws:secretsmanager:us-east-1:000000000000:secret:rp-AbCdEf"
+	authz := Authorizer{Store: s.Store}
+	tests := []struct {
+		name      string
+		doc       string // the secret's resource policy; "" for none
+		action    string
+		wantAllow bool
+	}{
+		{"no resource policy", "", "secretsmanager:GetSecretValue", true},
+		{"resource policy silent", `{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:user/x"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}`, "secretsmanager:GetSecretValue", true},
+		{"deny to everyone", `{"Effect":"Deny","Principal":"*","Action":"secretsmanager:GetSecretValue","Resource":"*"}`, "secretsmanager:GetSecretValue", false},
+		{"deny to the account", `{"Effect":"Deny","Principal":{"AWS":"000000000000"},"Action":"secretsmanager:*","Resource":"*"}`, "secretsmanager:GetSecretValue", false},
+		{"deny to the root ARN", `{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}`, "secretsmanager:GetSecretValue", false},
+		{"deny of another action", `{"Effect":"Deny","Principal":"*","Action":"secretsmanager:DeleteSecret","Resource":"*"}`, "secretsmanager:GetSecretValue", true},
+		{"deny to another user", `{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::000000000000:user/x"},"Action":"secretsmanager:*","Resource":"*"}`, "secretsmanager:GetSecretValue", true},
+		{"deny with a condition that holds", `{"Effect":"Deny","Principal":"*","Action":"secretsmanager:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}`, "secretsmanager:GetSecretValue", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := iam.WithPrincipal(ctx, root, iam.RequestInfo{})
+			if tt.doc != "" {
+				pol, err := iam.ParseResourcePolicy([]byte(`{"Version":"2012-10-17","Statement":[` + tt.doc + `]}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				c = iam.WithResourcePolicy(c, pol)
+			}
+			err := authz.Authorize(c, tt.action, secret)
+			if (err == nil) != tt.wantAllow {
+				t.Fatalf("allowed = %v (%v), want %v", err == nil, err, tt.wantAllow)
+			}
+		})
+	}
+}

@@ -83,6 +83,9 @@ func TestStore_CreateUser(t *testing.T) {
 	t.Run("duplicate", func(t *testing.T) {
 		_, err := s.CreateUser(ctx, "alice", "")
 		wantErr(t, err, ErrExists)
+		// Names are unique ignoring case, as on AWS.
+		_, err = s.CreateUser(ctx, "Alice", "/other/")
+		wantErr(t, err, ErrExists)
 	})
 	t.Run("invalid name", func(t *testing.T) {
 		for _, name := range []string{"", "a b", "a/b", string(bytes.Repeat([]byte{'a'}, 65))} {

@@ -54,6 +54,7 @@ func TestStore_CreateRole(t *testing.T) {
 		want              error
 	}{
 		{"duplicate", "app", trust, 0, ErrExists},
+		{"duplicate ignoring case", "APP", trust, 0, ErrExists},
 		{"bad name", "a/b", trust, 0, ErrInvalidInput},
 		{"malformed trust", "x", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]}`, 0, ErrMalformedPolicy},
 		{"short session", "x", trust, 3599, ErrInvalidInput},

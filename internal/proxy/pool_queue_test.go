@@ -140,7 +140,7 @@ func TestPool_Enqueue(t *testing.T) {
 						t.Error(err)
 						return
 					}
-					if len(b.ch) > 3 {
+					if b.Used() > 3 {
 						t.Error("budget exceeded")
 					}
 					p.Put(pc)

@@ -22,42 +22,8 @@ type fakeConn struct {
 func (c *fakeConn) Close() error { c.closed.Store(true); return nil }
 func (c *fakeConn) Broken() bool { return c.broken }
 
-// semBudget is a Budget of n slots; over is what Over answers.
-type semBudget struct {
-	ch   chan struct{}
-	over atomic.Bool
-}
-
-func (b *semBudget) TryReserve() (func(), bool) {
-	select {
-	case b.ch <- struct{}{}:
-		var once sync.Once
-		return func() { once.Do(func() { <-b.ch }) }, true
-	default:
-		return nil, false
-	}
-}
-
-func (b *semBudget) Over() bool { return b.over.Load() }
-
-func newSemBudget(n int) *semBudget { return &semBudget{ch: make(chan struct{}, n)} }
-
-func (b *semBudget) Reserve(ctx context.Context) (func(), error) {
-	select {
-	case b.ch <- struct{}{}:
-	default:
-		select {
-		case b.ch <- struct{}{}:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	var once sync.Once
-	return func() { once.Do(func() { <-b.ch }) }, nil
-}
-
-func newTestPool(t *testing.T, n int, cfg PoolConfig, dial DialFunc[*fakeConn]) (*Pool[*fakeConn], *semBudget) {
-	b := newSemBudget(n)
+func newTestPool(t *testing.T, n int, cfg PoolConfig, dial DialFunc[*fakeConn]) (*Pool[*fakeConn], *testdb.Budget) {
+	b := testdb.NewBudget(n)
 	if dial == nil {
 		var ids atomic.Int64
 		dial = func(context.Context, Login) (*fakeConn, error) { return &fakeConn{id: int(ids.Add(1))}, nil }
@@ -142,8 +108,8 @@ func TestPool_Get(t *testing.T) {
 		if err := <-got; err != nil {
 			t.Fatal(err)
 		}
-		if !c1.Conn.closed.Load() || len(b.ch) != 1 {
-			t.Fatalf("closed=%v budget used=%d", c1.Conn.closed.Load(), len(b.ch))
+		if !c1.Conn.closed.Load() || b.Used() != 1 {
+			t.Fatalf("closed=%v budget used=%d", c1.Conn.closed.Load(), b.Used())
 		}
 	})
 	t.Run("idle of other login evicted", func(t *testing.T) {
@@ -166,8 +132,8 @@ func TestPool_Get(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if dials.Load() != 1 || len(b.ch) != 0 {
-			t.Fatalf("dials %d, budget used %d", dials.Load(), len(b.ch))
+		if dials.Load() != 1 || b.Used() != 0 {
+			t.Fatalf("dials %d, budget used %d", dials.Load(), b.Used())
 		}
 	})
 	t.Run("a timed-out dial is not down", func(t *testing.T) {
@@ -192,7 +158,7 @@ func TestPool_Get(t *testing.T) {
 		c1, _ := p.Get(ctx, alice)
 		c1.Conn.broken = true
 		p.Put(c1)
-		if !c1.Conn.closed.Load() || len(b.ch) != 0 || p.Stats().Idle != 0 {
+		if !c1.Conn.closed.Load() || b.Used() != 0 || p.Stats().Idle != 0 {
 			t.Fatal("broken connection kept")
 		}
 	})
@@ -214,7 +180,7 @@ func TestPool_Get(t *testing.T) {
 						t.Error(err)
 						return
 					}
-					if n := int64(len(b.ch)); n > max.Load() {
+					if n := int64(b.Used()); n > max.Load() {
 						max.Store(n)
 					}
 					p.Put(c)
@@ -285,12 +251,12 @@ func TestPool_PutOverBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.over.Store(true)
+	b.SetOver(true)
 	p.Put(c1)
-	if !c1.Conn.closed.Load() || len(b.ch) != 1 || p.Stats().Idle != 0 {
-		t.Fatalf("over budget: closed %v, slots held %d, idle %d; want closed, 1, 0", c1.Conn.closed.Load(), len(b.ch), p.Stats().Idle)
+	if !c1.Conn.closed.Load() || b.Used() != 1 || p.Stats().Idle != 0 {
+		t.Fatalf("over budget: closed %v, slots held %d, idle %d; want closed, 1, 0", c1.Conn.closed.Load(), b.Used(), p.Stats().Idle)
 	}
-	b.over.Store(false)
+	b.SetOver(false)
 	p.Put(c2)
 	if c2.Conn.closed.Load() || p.Stats().Idle != 1 {
 		t.Fatalf("within budget: closed %v, idle %d; want kept idle", c2.Conn.closed.Load(), p.Stats().Idle)

@@ -9,39 +9,8 @@ import (
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
-// slots is a Budget of n slots that fails at once when full.
-type slots struct{ free chan struct{} }
-
-func newSlots(n int) *slots {
-	s := &slots{free: make(chan struct{}, n)}
-	for range n {
-		s.free <- struct{}{}
-	}
-	return s
-}
-
-func (s *slots) Reserve(ctx context.Context) (func(), error) {
-	select {
-	case <-s.free:
-		return func() { s.free <- struct{}{} }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-func (s *slots) TryReserve() (func(), bool) {
-	select {
-	case <-s.free:
-		return func() { s.free <- struct{}{} }, true
-	default:
-		return nil, false
-	}
-}
-
-func (s *slots) Over() bool { return false }
-
 func TestShare_Reserve(t *testing.T) {
-	sh := NewShare(newSlots(10), 1)
+	sh := NewShare(testdb.NewBudget(10), 1)
 	rel, err := sh.Reserve(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +45,7 @@ func TestShare_Reserve(t *testing.T) {
 		t.Fatalf("held after release: %d", n)
 	}
 	// The underlying budget still bounds: a share of 5 over 1 slot.
-	sh = NewShare(newSlots(1), 5)
+	sh = NewShare(testdb.NewBudget(1), 5)
 	r1, err := sh.Reserve(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +57,7 @@ func TestShare_Reserve(t *testing.T) {
 }
 
 func TestPool_SetMaxIdle(t *testing.T) {
-	p := NewPool(PoolConfig{}, newSlots(4), func(context.Context, Login) (*fakeConn, error) { return &fakeConn{}, nil }, nil)
+	p := NewPool(PoolConfig{}, testdb.NewBudget(4), func(context.Context, Login) (*fakeConn, error) { return &fakeConn{}, nil }, nil)
 	defer p.Close()
 	p.SetMaxIdle(1)
 	p.SetBorrowTimeout(time.Second)
@@ -111,7 +80,7 @@ func TestPool_SetMaxIdle(t *testing.T) {
 // above it at once and busy ones when they are returned; a lowered idle
 // bound trims idle connections at once.
 func TestShare_Lowered(t *testing.T) {
-	sh := NewShare(newSlots(8), 4)
+	sh := NewShare(testdb.NewBudget(8), 4)
 	p := NewPool(PoolConfig{}, sh, func(context.Context, Login) (*fakeConn, error) { return &fakeConn{}, nil }, nil)
 	defer p.Close()
 	defer sh.AddEvictor(p.EvictIdle)()

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/awsquery"
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/iam"
 )
 
@@ -124,23 +125,26 @@ func (a *API) Actions() []string {
 	return out
 }
 
-// Handle serves one request whose principal is already in r's context and
-// returns the outcome for the access log ("ok" or the error code).
-func (a *API) Handle(w http.ResponseWriter, r *http.Request, body []byte, requestID string) string {
+var _ door.Handler = (*API)(nil)
+
+// Serve serves one request whose principal is already in its context and
+// returns the outcome for the access log.
+func (a *API) Serve(w http.ResponseWriter, req door.Request) door.Outcome {
+	r, body, requestID := req.HTTP, req.Body, req.ID
 	action, result, err := a.dispatch(r.Context(), string(body))
 	if err != nil {
 		e := WriteError(w, requestID, err)
 		if e.Status >= 500 {
 			a.log.Error("rds request failed", "action", action, "request_id", requestID, "err", e)
 		}
-		return e.Code
+		return door.Outcome{Code: e.Code}
 	}
 	out, err := awsquery.EncodeResult(Namespace2014, action, requestID, result)
 	if err != nil {
-		return WriteError(w, requestID, errInternal(err)).Code
+		return door.Outcome{Code: WriteError(w, requestID, errInternal(err)).Code}
 	}
 	awsquery.Write(w, http.StatusOK, requestID, out)
-	return "ok"
+	return door.OK
 }
 
 func (a *API) dispatch(ctx context.Context, body string) (action string, result any, err error) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/awsquery"
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/state"
 )
 
@@ -65,10 +66,10 @@ func call(tb testing.TB, a *API, body string) (int, string) {
 	tb.Helper()
 	w := httptest.NewRecorder()
 	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
-	outcome := a.Handle(w, r, []byte(body), "req-1")
+	outcome := a.Serve(w, door.Request{HTTP: r, Body: []byte(body), ID: "req-1"}).Code
 	out := w.Body.String()
 	if w.Code == http.StatusOK {
-		if outcome != "ok" || !strings.Contains(out, "Response xmlns=\""+Namespace2014+"\"") {
+		if outcome != "OK" || !strings.Contains(out, "Response xmlns=\""+Namespace2014+"\"") {
 			tb.Fatalf("200 without a response envelope: %s", out)
 		}
 	} else {

@@ -65,7 +65,7 @@ func (a *API) describeDBClusters(ctx context.Context, f *form) (any, error) {
 	if id != "" {
 		res = a.clusterARN(id)
 	}
-	tags, err := a.store.Tags(ctx)
+	tags, err := a.store.Tags(ctx) // every cluster's, for the answer
 	if err != nil {
 		return nil, err
 	}
@@ -173,11 +173,7 @@ func (a *API) setHTTPEndpoint(ctx context.Context, f *form, action string, on bo
 	if !ok || a.clusterARN(name) != res {
 		return nil, errResourceNotFound("The resource " + short(res) + " could not be found.")
 	}
-	tags, err := a.store.Tags(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.authorize(ctx, action, res, resourceTagKeys(tags[res])); err != nil {
+	if _, err := a.authorizeOn(ctx, action, res, nil); err != nil {
 		return nil, err
 	}
 	err = a.store.UpdateClusters(ctx, func(m map[string]ClusterOverride) error {

@@ -95,7 +95,9 @@ func (a *API) createEndpoint(ctx context.Context, f *form) (any, error) {
 	e := Endpoint{Name: epName, ID: newID("prx-endpoint-"), Listen: listen, TargetRole: role, Subnets: subnets,
 		SecurityGroups: f.list("VpcSecurityGroupIds.member"), Created: a.now()}
 	res := a.endpointARN(e.ID)
-	if err := a.authorize(ctx, "CreateDBProxyEndpoint", a.proxyARN(p), requestTagKeys(a.tagKeys(ctx, a.proxyARN(p)), tags)); err != nil {
+	if _, err := a.authorizeOn(ctx, "CreateDBProxyEndpoint", a.proxyARN(p), func(k map[string][]string) map[string][]string {
+		return requestTagKeys(k, tags)
+	}); err != nil {
 		return nil, err
 	}
 	err = a.store.UpdateProxies(ctx, func(m map[string]Record) error {
@@ -187,7 +189,7 @@ func (a *API) deleteEndpoint(ctx context.Context, f *form) (any, error) {
 		return nil, newErr("InvalidDBProxyEndpointStateFault", 400, "The endpoint is declared in the configuration file; remove it there.")
 	}
 	res := a.endpointARN(e.ID)
-	if err := a.authorize(ctx, "DeleteDBProxyEndpoint", res, a.tagKeys(ctx, res)); err != nil {
+	if _, err := a.authorizeOn(ctx, "DeleteDBProxyEndpoint", res, nil); err != nil {
 		return nil, err
 	}
 	err = a.editProxy(ctx, p, func(r *Record) error {

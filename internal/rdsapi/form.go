@@ -1,12 +1,15 @@
 package rdsapi
 
 import (
+	"errors"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sqlgate/sqlgate/internal/awsquery"
 )
 
 // maxListMembers bounds a list parameter (Tags.Tag.N, Auth.member.N, …).
@@ -26,14 +29,15 @@ type form struct {
 // Query protocol never sends them, and taking one of two values invites a
 // parser differential.
 func parseForm(body string) (*form, error) {
-	v, err := url.ParseQuery(body)
-	if err != nil {
+	v, err := awsquery.ParseForm(body)
+	var re *awsquery.RepeatedError
+	switch {
+	case errors.As(err, &re):
+		return nil, errMalformed("Parameter " + strconv.Quote(short(re.Key)) + " appears more than once.")
+	case err != nil:
 		return nil, errMalformed("The request body is not a valid form-urlencoded query string.")
 	}
 	for k, vals := range v {
-		if len(vals) > 1 {
-			return nil, errMalformed("Parameter " + strconv.Quote(short(k)) + " appears more than once.")
-		}
 		if len(vals[0]) > maxValueLen || !utf8.ValidString(vals[0]) {
 			return nil, errInvalid("The value of parameter " + strconv.Quote(short(k)) + " is not valid.")
 		}
@@ -117,30 +121,13 @@ func (f *form) enum(name string, values ...string) string {
 // indexes returns the sorted member indexes N of keys "prefix.N…"
 // (prefix is "Name.member" or "Tags.Tag").
 func (f *form) indexes(prefix string) []int {
-	prefix += "."
-	seen := map[int]bool{}
-	for k := range f.v {
-		rest, ok := strings.CutPrefix(k, prefix)
-		if !ok {
-			continue
-		}
-		idx, _, _ := strings.Cut(rest, ".")
-		n, err := strconv.Atoi(idx)
-		if err != nil || n < 1 || strconv.Itoa(n) != idx {
-			f.fail(errInvalid("The list " + strings.TrimSuffix(prefix, ".") + " must have numeric indexes starting at 1."))
-			return nil
-		}
-		seen[n] = true
+	out, err := awsquery.Indexes(f.v, prefix, maxListMembers)
+	switch {
+	case errors.Is(err, awsquery.ErrTooMany):
+		f.fail(errInvalid("The list " + prefix + " has more than " + strconv.Itoa(maxListMembers) + " members."))
+	case err != nil:
+		f.fail(errInvalid("The list " + prefix + " must have numeric indexes starting at 1."))
 	}
-	if len(seen) > maxListMembers {
-		f.fail(errInvalid("The list " + strings.TrimSuffix(prefix, ".") + " has more than " + strconv.Itoa(maxListMembers) + " members."))
-		return nil
-	}
-	out := make([]int, 0, len(seen))
-	for n := range seen {
-		out = append(out, n)
-	}
-	slices.Sort(out)
 	return out
 }
 
@@ -162,14 +149,7 @@ func (f *form) list(prefix string) []string {
 func (f *form) structs(prefix string) []*form {
 	var out []*form
 	for _, n := range f.indexes(prefix) {
-		p := prefix + "." + strconv.Itoa(n) + "."
-		sub := &form{v: url.Values{}}
-		for k, vals := range f.v {
-			if rest, ok := strings.CutPrefix(k, p); ok {
-				sub.v[rest] = vals
-			}
-		}
-		out = append(out, sub)
+		out = append(out, &form{v: awsquery.Member(f.v, prefix, n)})
 	}
 	return out
 }

@@ -356,7 +356,7 @@ func (a *API) modifyDBProxy(ctx context.Context, f *form) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := a.authorize(ctx, "ModifyDBProxy", a.proxyARN(p), a.tagKeys(ctx, a.proxyARN(p))); err != nil {
+	if _, err := a.authorizeOn(ctx, "ModifyDBProxy", a.proxyARN(p), nil); err != nil {
 		return nil, err
 	}
 	if newName != "" && newName != name && p.Source == SourceFile {
@@ -402,16 +402,6 @@ func setOpt[T any](dst **T, v *T) {
 	}
 }
 
-// tagKeys returns the aws:ResourceTag/* keys of res (none on failure:
-// conditions on them then fail closed).
-func (a *API) tagKeys(ctx context.Context, res string) map[string][]string {
-	tags, err := a.store.Tags(ctx)
-	if err != nil {
-		return nil
-	}
-	return resourceTagKeys(tags[res])
-}
-
 func (a *API) deleteDBProxy(ctx context.Context, f *form) (any, error) {
 	name := f.required("DBProxyName")
 	if f.err != nil {
@@ -422,7 +412,7 @@ func (a *API) deleteDBProxy(ctx context.Context, f *form) (any, error) {
 		return nil, err
 	}
 	res := a.proxyARN(p)
-	if err := a.authorize(ctx, "DeleteDBProxy", res, a.tagKeys(ctx, res)); err != nil {
+	if _, err := a.authorizeOn(ctx, "DeleteDBProxy", res, nil); err != nil {
 		return nil, err
 	}
 	// A file proxy stays (the file owns it): deleting clears what was

@@ -152,14 +152,21 @@ func (a *API) removeTags(ctx context.Context, f *form) (any, error) {
 }
 
 // authorizeTagged is the common start of the tag actions: res must be a
-// taggable resource; action is authorized on it with its current tags
-// (aws:ResourceTag/*) in the context, plus what extra adds when set. It
-// returns those tags.
+// taggable resource, then authorizeOn.
 func (a *API) authorizeTagged(ctx context.Context, action, res string,
 	extra func(map[string][]string) map[string][]string) ([]Tag, error) {
 	if err := a.taggable(ctx, res); err != nil {
 		return nil, err
 	}
+	return a.authorizeOn(ctx, action, res, extra)
+}
+
+// authorizeOn authorizes action on res with res's current tags
+// (aws:ResourceTag/*) in the request context, plus what extra adds when
+// set, and returns those tags. Tags that cannot be read fail the call: a
+// Deny conditioned on a tag must not be skipped.
+func (a *API) authorizeOn(ctx context.Context, action, res string,
+	extra func(map[string][]string) map[string][]string) ([]Tag, error) {
 	all, err := a.store.Tags(ctx)
 	if err != nil {
 		return nil, err

@@ -27,6 +27,7 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/arn"
 	"github.com/sqlgate/sqlgate/internal/awserr"
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/secrets"
 )
@@ -95,25 +96,27 @@ func New(store *secrets.Store, authz iam.Authorizer, log *slog.Logger) *API {
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
-		a.finish(w, r, "", time.Now(), nil, errSerialization(fmt.Errorf("read body: %w", err)))
+		a.finish(w, r, "", newRequestID(), time.Now(), nil, errSerialization(fmt.Errorf("read body: %w", err)))
 		return
 	}
-	a.Handle(w, r, r.Header.Get("X-Amz-Target"), body)
+	a.Serve(w, door.Request{HTTP: r, Op: r.Header.Get("X-Amz-Target"), Body: body, ID: newRequestID()})
 }
 
-// Handle runs operation op ("GetSecretValue" or "secretsmanager.GetSecretValue")
-// on an already read and verified body and writes the response: 200 with
-// the JSON result, or an AWS error envelope.
-func (a *API) Handle(w http.ResponseWriter, r *http.Request, op string, body []byte) {
+var _ door.Handler = (*API)(nil)
+
+// Serve runs operation req.Op ("GetSecretValue" or
+// "secretsmanager.GetSecretValue") on an already read and verified body
+// and writes the response: 200 with the JSON result, or an AWS error
+// envelope. It returns the outcome for the access log.
+func (a *API) Serve(w http.ResponseWriter, req door.Request) door.Outcome {
 	start := time.Now()
-	op = strings.TrimPrefix(op, TargetPrefix)
+	op := strings.TrimPrefix(req.Op, TargetPrefix)
 	fn, ok := a.ops[op]
 	if !ok {
-		a.finish(w, r, op, start, nil, errUnknownOperation(op))
-		return
+		return a.finish(w, req.HTTP, op, req.ID, start, nil, errUnknownOperation(op))
 	}
-	out, err := a.run(r.Context(), fn, body)
-	a.finish(w, r, op, start, out, err)
+	out, err := a.run(req.HTTP.Context(), fn, req.Body)
+	return a.finish(w, req.HTTP, op, req.ID, start, out, err)
 }
 
 func (a *API) run(ctx context.Context, fn opFunc, body []byte) (out any, err error) {
@@ -130,8 +133,7 @@ func (a *API) run(ctx context.Context, fn opFunc, body []byte) (out any, err err
 
 // finish writes the response and logs the request once. Bodies are never
 // logged: they carry secret values.
-func (a *API) finish(w http.ResponseWriter, r *http.Request, op string, start time.Time, out any, err error) {
-	reqID := w.Header().Get("X-Amzn-RequestId")
+func (a *API) finish(w http.ResponseWriter, r *http.Request, op, reqID string, start time.Time, out any, err error) door.Outcome {
 	if reqID == "" {
 		reqID = newRequestID()
 	}
@@ -167,6 +169,10 @@ func (a *API) finish(w http.ResponseWriter, r *http.Request, op string, start ti
 	default:
 		a.log.Debug("request", attrs...)
 	}
+	if code == "" {
+		return door.OK
+	}
+	return door.Outcome{Code: code}
 }
 
 // typedWriter makes awserr.Write answer with the awsJson1.1 content type.

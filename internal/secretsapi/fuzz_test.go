@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/sqlgate/sqlgate/internal/barrier"
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/secrets"
 	"github.com/sqlgate/sqlgate/internal/state"
@@ -57,7 +58,7 @@ func FuzzAPI_Handle(f *testing.F) {
 		op := ops[int(opIdx)%len(ops)]
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodPost, "/", nil).WithContext(ctx)
-		api.Handle(rec, req, "secretsmanager."+op, []byte(body))
+		api.Serve(rec, door.Request{HTTP: req, Op: "secretsmanager." + op, Body: []byte(body)})
 		if rec.Code != 200 && rec.Code != 400 {
 			t.Fatalf("%s %q: status %d: %s", op, body, rec.Code, rec.Body)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/iam"
 )
 
@@ -120,7 +121,7 @@ func TestAPI_Golden(t *testing.T) {
 			rec := httptest.NewRecorder()
 			req := httptest.NewRequest(http.MethodPost, "/", nil)
 			req = req.WithContext(iam.WithPrincipal(req.Context(), &iam.Principal{ARN: "arn:aws:iam::000000000000:root", Root: true}, iam.RequestInfo{}))
-			e.api.Handle(rec, req, "secretsmanager."+tt.target, []byte(tt.body))
+			e.api.Serve(rec, door.Request{HTTP: req, Op: "secretsmanager." + tt.target, Body: []byte(tt.body)})
 			got := rec.Body.Bytes()
 			got = bytes.ReplaceAll(got, []byte(*c.ARN), []byte("ARN"))
 			var pretty bytes.Buffer

@@ -19,8 +19,8 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// TestHandler_BadInput sends every kind of bad request the issues list
-// (#3 "Bad input", #4 errors) as raw HTTP and checks the AWS error for it:
+// TestHandler_BadInput sends every kind of bad request (malformed, oversized,
+// unsigned, wrongly typed) as raw HTTP and checks the AWS error for it:
 // status, x-amzn-ErrorType and body __type. The server keeps serving.
 func TestHandler_BadInput(t *testing.T) {
 	env := newTestEnv(t, configFor())

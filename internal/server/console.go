@@ -2,16 +2,16 @@ package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/sqlgate/sqlgate/internal/admin"
+	"github.com/sqlgate/sqlgate/internal/authn"
 	"github.com/sqlgate/sqlgate/internal/console"
+	"github.com/sqlgate/sqlgate/internal/dataapi"
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/identity"
-	"github.com/sqlgate/sqlgate/internal/sigv4"
 	"github.com/sqlgate/sqlgate/internal/state"
 )
 
@@ -42,23 +42,11 @@ var (
 	_ console.Services    = consoleBackend{}
 )
 
-// VerifyKey implements console.KeyVerifier with the SigV4 key store: the
-// same keys that sign API requests sign in to the console.
+// VerifyKey implements console.KeyVerifier with authn: the same keys
+// that sign API requests sign in to the console.
 func (b consoleBackend) VerifyKey(ctx context.Context, akid, secret, token string) (*iam.Principal, error) {
-	want, wantToken, err := b.s.secretKey(ctx, akid)
-	switch {
-	case errors.Is(err, sigv4.ErrUnknownKey), identity.IsAuthError(err):
-		return nil, console.ErrBadCredentials
-	case err != nil:
-		return nil, fmt.Errorf("look up access key: %w", err)
-	}
-	okSecret := subtle.ConstantTimeCompare([]byte(secret), []byte(want))
-	okToken := subtle.ConstantTimeCompare([]byte(token), []byte(wantToken))
-	if okSecret&okToken != 1 {
-		return nil, console.ErrBadCredentials
-	}
-	p, err := b.s.principal(ctx, akid)
-	if identity.IsAuthError(err) {
+	p, err := b.s.authn.VerifyKey(ctx, akid, secret, token)
+	if errors.Is(err, authn.ErrBadCredentials) {
 		return nil, console.ErrBadCredentials
 	}
 	return p, err
@@ -66,37 +54,37 @@ func (b consoleBackend) VerifyKey(ctx context.Context, akid, secret, token strin
 
 // Principal implements console.KeyVerifier.
 func (b consoleBackend) Principal(ctx context.Context, akid string) (*iam.Principal, error) {
-	return b.s.principal(ctx, akid)
+	return b.s.authn.Principal(ctx, akid)
 }
 
 // DataAPI implements console.Services.
 func (b consoleBackend) DataAPI(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
-	b.s.dataAPI.Handle(w, r, body, requestID)
+	b.s.dataAPI.Serve(w, door.Request{HTTP: r, Body: body, ID: requestID})
 }
 
 // DataAPIScript implements console.Services.
 func (b consoleBackend) DataAPIScript(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
-	b.s.dataAPI.HandleScript(w, r, body, requestID)
+	b.s.dataAPI.Serve(w, door.Request{HTTP: r, Op: dataapi.ScriptAction, Body: body, ID: requestID})
 }
 
 // SecretsManager implements console.Services.
 func (b consoleBackend) SecretsManager(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string) {
-	b.s.secretsAPI.Handle(w, r, op, body, requestID)
+	b.s.secretsAPI.Serve(w, door.Request{HTTP: r, Op: op, Body: body, ID: requestID})
 }
 
 // APIGateway implements console.Services.
 func (b consoleBackend) APIGateway(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
-	b.s.apigwAPI.Handle(w, r, body, requestID)
+	b.s.apigwAPI.Serve(w, door.Request{HTTP: r, Body: body, ID: requestID})
 }
 
 // IAM implements console.Services.
 func (b consoleBackend) IAM(w http.ResponseWriter, r *http.Request, service string, body []byte, requestID string) {
-	b.s.iamAPI.Handle(w, r, service, body, requestID)
+	b.s.iamAPI.Serve(w, door.Request{HTTP: r, Op: service, Body: body, ID: requestID})
 }
 
 // Workloads implements console.Services.
 func (b consoleBackend) Workloads(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string) {
-	b.s.workloadAPI.Handle(w, r, op, body, requestID)
+	b.s.workloadAPI.Serve(w, door.Request{HTTP: r, Op: op, Body: body, ID: requestID})
 }
 
 // Clusters implements console.Services: configuration and pool state of

@@ -11,14 +11,15 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/apigw"
 	"github.com/sqlgate/sqlgate/internal/awserr"
 	"github.com/sqlgate/sqlgate/internal/dataapi"
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/iam"
+	"github.com/sqlgate/sqlgate/internal/iamapi"
 	"github.com/sqlgate/sqlgate/internal/rdsapi"
 	"github.com/sqlgate/sqlgate/internal/sigv4"
 	"github.com/sqlgate/sqlgate/internal/workload"
@@ -96,16 +97,16 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	target := r.Header.Get("X-Amz-Target")
-	d := doorOf(r, target)
+	d := routeOf(r, target)
 	e.action = d.action
 	if isWebIdentity(r, d, body) {
 		e.action, e.principal = "sts:AssumeRoleWithWebIdentity", "web-identity"
 		host, _, _ := net.SplitHostPort(r.RemoteAddr)
 		r = r.WithContext(iam.WithRequestInfo(r.Context(), iam.RequestInfo{SourceIP: host, Secure: h.secure, UserAgent: r.UserAgent()}))
-		e.outcome = h.s.iamAPI.Handle(sw, r, "sts", body, reqID)
+		e.outcome = h.s.iamAPI.Serve(sw, door.Request{HTTP: r, Op: "sts", Body: body, ID: reqID}).Code
 		return
 	}
-	ctx, service, err := h.authenticate(r, body, d.services...)
+	ctx, service, err := h.s.authn.Request(r, body, h.secure, d.services...)
 	if err != nil {
 		switch d.name {
 		case "iam":
@@ -118,63 +119,67 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.principal = iam.PrincipalFrom(ctx).ARN
-	r = r.WithContext(ctx)
+	req := door.Request{HTTP: r.WithContext(ctx), Body: body, ID: reqID}
+	var api door.Handler
 	switch d.name {
 	case "secretsmanager":
-		e.outcome = h.s.secretsAPI.Handle(sw, r, strings.TrimPrefix(target, "secretsmanager."), body, reqID)
+		api, req.Op = h.s.secretsAPI, strings.TrimPrefix(target, "secretsmanager.")
 	case "rds-data":
-		e.cluster, e.outcome = h.s.dataAPI.Handle(sw, r, body, reqID)
+		api = h.s.dataAPI
 	case "workloads":
-		e.outcome = h.s.workloadAPI.Handle(sw, r, strings.TrimPrefix(target, workload.TargetPrefix), body, reqID)
+		api, req.Op = h.s.workloadAPI, strings.TrimPrefix(target, workload.TargetPrefix)
 	case "apigateway":
-		e.outcome = h.s.apigwAPI.Handle(sw, r, body, reqID)
+		api = h.s.apigwAPI
 	case "iam":
 		e.action = service + ":" + formAction(body)
-		e.outcome = h.s.iamAPI.Handle(sw, r, service, body, reqID)
+		api, req.Op = h.s.iamAPI, service
 	case "rds":
 		e.action = "rds:" + formAction(body)
-		e.outcome = h.s.rdsAPI.Handle(sw, r, body, reqID)
+		api = h.s.rdsAPI
 	default:
 		e.outcome = awserr.Write(sw, reqID, awserr.New("UnknownOperationException", http.StatusNotFound,
 			"Unknown operation: "+r.Method+" "+r.URL.Path+" "+target)).Code
+		return
 	}
+	out := api.Serve(sw, req)
+	e.outcome, e.cluster = out.Code, out.Cluster
 }
 
-// door is one of the AWS APIs on the listener, and the SigV4 service
+// route names one of the AWS APIs on the listener, and the SigV4 service
 // names a request to it must be signed for.
-type door struct {
+type route struct {
 	name     string
 	action   string // for the access log
 	services []string
 }
 
-// doorOf routes a request: Secrets Manager by X-Amz-Target, the Data API
+// routeOf routes a request: Secrets Manager by X-Amz-Target, the Data API
 // by path, IAM/STS (Query protocol) as a form POST to "/".
-func doorOf(r *http.Request, target string) door {
+func routeOf(r *http.Request, target string) route {
 	if op, ok := strings.CutPrefix(target, "secretsmanager."); ok {
-		return door{"secretsmanager", "secretsmanager:" + op, []string{"secretsmanager"}}
+		return route{"secretsmanager", "secretsmanager:" + op, []string{"secretsmanager"}}
 	}
 	if op, ok := strings.CutPrefix(target, workload.TargetPrefix); ok {
-		return door{"workloads", "sqlgate:" + op, []string{"sqlgate"}}
+		return route{"workloads", "sqlgate:" + op, []string{"sqlgate"}}
 	}
 	if target == "" && apigw.Reserved(r.URL.Path) {
-		return door{"apigateway", "apigateway:" + r.Method, []string{"apigateway"}}
+		return route{"apigateway", "apigateway:" + r.Method, []string{"apigateway"}}
 	}
 	if target != "" || r.Method != http.MethodPost {
-		return door{name: "unknown"}
+		return route{name: "unknown"}
 	}
 	if a := dataapi.Action(r.URL.Path); a != "" {
-		return door{"rds-data", "rds-data:" + a, []string{"rds-data"}}
+		return route{"rds-data", "rds-data:" + a, []string{"rds-data"}}
 	}
 	if r.URL.Path == "/" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		// The RDS API is a form POST to "/" too: the credential scope's
 		// service tells it from IAM and STS.
 		if a, err := sigv4.ParseAuthorization(r.Header.Get("Authorization")); err == nil && a.Service == "rds" {
-			return door{name: "rds", services: []string{"rds"}}
+			return route{name: "rds", services: []string{"rds"}}
 		}
-		return door{name: "iam", services: []string{"iam", "sts"}}
+		return route{name: "iam", services: []string{"iam", "sts"}}
 	}
-	return door{name: "unknown"}
+	return route{name: "unknown"}
 }
 
 // formAction returns the Action of a Query-protocol body, for the log.
@@ -211,57 +216,6 @@ func tooLarge() *awserr.Error {
 		"Request size exceeds the maximum allowed size of 4194304 bytes.")
 }
 
-// authenticate verifies the SigV4 signature, checks the credential scope
-// names one of services (any, when none are given) and this endpoint's
-// region, and returns a context
-// carrying the principal, plus the service signed for.
-func (h *handler) authenticate(r *http.Request, body []byte, services ...string) (context.Context, string, error) {
-	id, err := h.s.verifier.Verify(r.Context(), r, body)
-	if err != nil {
-		return nil, "", h.s.authError(err, firstOr(services, "rds-data"))
-	}
-	if len(services) > 0 && !slices.Contains(services, id.Service) {
-		status := http.StatusForbidden
-		if services[0] == "secretsmanager" {
-			status = http.StatusBadRequest
-		}
-		return nil, "", awserr.New(sigv4.CodeInvalidSignature, status,
-			"Credential should be scoped to correct service: '"+services[0]+"'. ")
-	}
-	if !h.regionOK(id.Region, id.Service) {
-		status := http.StatusForbidden
-		if id.Service == "secretsmanager" {
-			status = http.StatusBadRequest
-		}
-		return nil, "", awserr.New(sigv4.CodeInvalidSignature, status, "Credential should be scoped to a valid region. ")
-	}
-	p, err := h.s.principal(r.Context(), id.AccessKeyID)
-	if err != nil {
-		return nil, "", h.s.authError(err, id.Service)
-	}
-	host, _, _ := net.SplitHostPort(r.RemoteAddr)
-	info := iam.RequestInfo{SourceIP: host, Secure: h.secure, Region: id.Region, UserAgent: r.UserAgent(), Referer: r.Referer()}
-	return iam.WithPrincipal(r.Context(), p, info), id.Service, nil
-}
-
-// regionOK reports whether a credential scope's region is one this
-// endpoint answers for, as AWS checks it: the configured region, and for
-// the global services IAM and STS also us-east-1 (what SDKs sign them
-// for without a region).
-func (h *handler) regionOK(region, service string) bool {
-	if region == h.s.cfg.Region {
-		return true
-	}
-	return region == "us-east-1" && (service == "iam" || service == "sts")
-}
-
-func firstOr(s []string, def string) string {
-	if len(s) > 0 {
-		return s[0]
-	}
-	return def
-}
-
 type statusWriter struct {
 	http.ResponseWriter
 	status int
@@ -292,4 +246,16 @@ func NewLogger(w io.Writer, format string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, nil))
 	}
 	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// writeQueryError writes an authentication error (already mapped by
+// authn) as a Query-protocol XML ErrorResponse for IAM and STS clients,
+// in the namespace of the service the request was signed for.
+func writeQueryError(w http.ResponseWriter, r *http.Request, requestID string, err error) string {
+	e := awserr.As(err)
+	service := "iam"
+	if a, perr := sigv4.ParseAuthorization(r.Header.Get("Authorization")); perr == nil && a.Service == "sts" {
+		service = "sts"
+	}
+	return iamapi.WriteError(w, service, requestID, iamapi.NewError(iamapi.QueryCode(e.Code), e.Status, e.Msg)).Code
 }

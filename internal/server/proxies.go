@@ -38,7 +38,7 @@ func (s *Server) startProxies(ctx context.Context) error {
 func (s *Server) newFrontEnd(cc config.Cluster, px config.Proxy, budget proxy.Budget, readOnly bool) (frontEnd, error) {
 	cc.Proxy = &px
 	d := proxy.Deps{Cluster: cc, DataDir: s.cfg.DataDir, Budget: budget, Secrets: s.secrets,
-		Tokens: s, Metrics: s.metrics.reg, Log: s.log}
+		Tokens: s.authn, Metrics: s.metrics.reg, Log: s.log}
 	if c := s.cluster(cc.Name); c != nil {
 		d.Writer = c.writerFunc(cc) // nil unless cc has instances
 		d.Shares = c.exec.Shares

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/console"
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/engine"
 	"github.com/sqlgate/sqlgate/internal/exec"
 	"github.com/sqlgate/sqlgate/internal/identity"
@@ -175,7 +176,7 @@ func (c rdsCatalog) ListenerStatus(p rdsapi.Proxy, endpoint string) string {
 
 // RDS implements console.RDSService: the Proxies page's RDS calls.
 func (b consoleBackend) RDS(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
-	b.s.rdsAPI.Handle(w, r, body, requestID)
+	b.s.rdsAPI.Serve(w, door.Request{HTTP: r, Body: body, ID: requestID})
 }
 
 var _ console.RDSService = consoleBackend{}

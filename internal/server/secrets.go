@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/barrier"
@@ -79,24 +78,12 @@ func (s *Server) ensureDefaultSecret(ctx context.Context) error {
 	return nil
 }
 
-func (s *Server) newSecretsAPI(authz iam.Authorizer) secretsHandler {
+func (s *Server) newSecretsAPI(authz iam.Authorizer) *secretsapi.API {
 	api := secretsapi.New(s.secrets.Store, authz, s.log)
 	if s.rotator != nil {
 		api.SetRotator(s.rotator)
 	}
-	return secretsAdapter{api}
-}
-
-// secretsAdapter gives the Secrets Manager API the server's handler shape.
-type secretsAdapter struct{ api *secretsapi.API }
-
-func (a secretsAdapter) Handle(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string) string {
-	w.Header().Set("X-Amzn-RequestId", requestID)
-	a.api.Handle(w, r, op, body)
-	if t := w.Header().Get("X-Amzn-ErrorType"); t != "" {
-		return t
-	}
-	return "OK"
+	return api
 }
 
 // dataSecrets is the Data API's secret source: the caller's

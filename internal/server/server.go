@@ -1,6 +1,10 @@
-// Package server owns sqlgate's listeners and wires the parts together:
-// state store, secrets, clusters (engines and pools), the Data API, the
-// Secrets Manager API, metrics and graceful shutdown.
+// Package server wires sqlgate's parts into one process and serves them:
+// it opens the state store, secrets, identities and clusters, builds the
+// APIs (Data API, Secrets Manager, IAM/STS, RDS, API Gateway, workloads),
+// the SQL endpoints, the console and the proxies, owns the listeners,
+// routes each request to its door after authn authenticates it, runs the
+// background tasks, reloads, and shuts down gracefully. The doors do
+// their own work; this package decides nothing about a request.
 package server
 
 import (
@@ -17,6 +21,7 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/apigw"
 	"github.com/sqlgate/sqlgate/internal/arn"
+	"github.com/sqlgate/sqlgate/internal/authn"
 	"github.com/sqlgate/sqlgate/internal/barrier"
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/dataapi"
@@ -27,7 +32,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/oidc"
 	"github.com/sqlgate/sqlgate/internal/rdsapi"
 	"github.com/sqlgate/sqlgate/internal/rotation"
-	"github.com/sqlgate/sqlgate/internal/sigv4"
+	"github.com/sqlgate/sqlgate/internal/secretsapi"
 	"github.com/sqlgate/sqlgate/internal/state"
 	"github.com/sqlgate/sqlgate/internal/tlscert"
 	"github.com/sqlgate/sqlgate/internal/txn"
@@ -46,7 +51,6 @@ type Server struct {
 	log     *slog.Logger
 	stdout  io.Writer
 	root    RootKey
-	rootARN string
 	store   state.Store
 	unlock  func()
 	secrets *secretStore
@@ -57,11 +61,11 @@ type Server struct {
 	leases           *lease.Manager // shared budgets; nil alone (leases.go)
 	txns             *txn.Manager
 	metrics          *serverMetrics
-	verifier         *sigv4.Verifier
+	authn            *authn.Authenticator // every door's authentication
 
 	dataAPI    *dataapi.API
-	secretsAPI secretsHandler
-	iamAPI     iamHandler
+	secretsAPI *secretsapi.API
+	iamAPI     *iamapi.API
 	// rdsAPI and rdsStore serve the RDS API; proxyRT runs the proxies
 	// (rds.go, proxy_runtime.go).
 	rdsAPI    *rdsapi.API
@@ -85,17 +89,6 @@ type Server struct {
 	httpSrvs  []*http.Server
 	tlsCert   *tlscert.Store
 	proxies   []frontEnd
-}
-
-// secretsHandler serves the Secrets Manager API; op is the X-Amz-Target
-// operation. It returns the outcome for the access log.
-type secretsHandler interface {
-	Handle(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string) string
-}
-
-// iamHandler serves the IAM and STS Query-protocol APIs.
-type iamHandler interface {
-	Handle(w http.ResponseWriter, r *http.Request, service string, body []byte, requestID string) string
 }
 
 // startTimeout bounds each start-up step that waits on the network (the
@@ -130,8 +123,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if err != nil {
 		return nil, err
 	}
-	s.root, s.rootARN = root, "arn:aws:iam::"+cfg.AccountID+":root"
-	s.verifier = &sigv4.Verifier{Keys: sigv4.KeyStoreFunc(s.secretKey)}
+	s.root = root
+	s.authn = authn.New(authn.Config{Region: cfg.Region, Account: cfg.AccountID,
+		RootKeyID: root.AccessKeyID, RootSecret: root.SecretAccessKey, Identities: s.ids})
 	s.metrics = newServerMetrics()
 	s.txns = txn.New(3*time.Minute, 24*time.Hour)
 	if err := s.openClusters(); err != nil {

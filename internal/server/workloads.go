@@ -60,7 +60,7 @@ func (s *Server) imdsHandler(name string) http.Handler {
 // isWebIdentity reports an unsigned STS AssumeRoleWithWebIdentity: the
 // token in the body is the credential, so it is served without SigV4, as
 // on AWS.
-func isWebIdentity(r *http.Request, d door, body []byte) bool {
+func isWebIdentity(r *http.Request, d route, body []byte) bool {
 	return d.name == "iam" && r.Header.Get("Authorization") == "" && r.URL.Query().Get("X-Amz-Signature") == "" &&
 		formAction(body) == "AssumeRoleWithWebIdentity"
 }

@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Key the captured requests were signed with (testdata/captures/README in shared/spec).
+// Key the captured requests were signed with.
 const (
 	testAKID   = "AKIDEXAMPLE"
 	testSecret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -112,9 +112,8 @@ func (f fakeKeys) SecretKey(_ context.Context, akid string) (string, string, err
 
 var _ KeyStore = fakeKeys(nil)
 
-// captureSecrets names the captures not signed with testSecret, contrary to
-// shared/spec/captures/README.md: the e-boto3 runs were configured with the
-// secret "x". Found by recomputing their signature over candidate secrets;
+// captureSecrets names the captures not signed with testSecret: the
+// e-boto3 runs were configured with the secret "x". Found by recomputing their signature over candidate secrets;
 // their canonical request is otherwise byte-identical to e-cli2's.
 var captureSecrets = map[string]string{
 	"e-boto3-deb#1":   "x",
@@ -134,27 +133,5 @@ func secretVerifier(at time.Time, secret string) *Verifier {
 	return &Verifier{
 		Keys: fakeKeys{testAKID: {secret, ""}},
 		Now:  func() time.Time { return at },
-	}
-}
-
-// TestCapture_shared checks that testdata/captures still equals the shared
-// fixtures when the dev tree has them; CI without shared/ skips.
-func TestCapture_shared(t *testing.T) {
-	shared := filepath.Join("..", "..", "..", "shared", "spec", "captures")
-	files, _ := filepath.Glob(filepath.Join(shared, "*.raw"))
-	if len(files) == 0 {
-		t.Skip("shared/spec/captures not present")
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			want, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := os.ReadFile(filepath.Join("testdata", "captures", filepath.Base(f)))
-			if err != nil || !bytes.Equal(got, want) {
-				t.Errorf("testdata copy differs from %s (err %v); copy it again", f, err)
-			}
-		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/awserr"
+	"github.com/sqlgate/sqlgate/internal/door"
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/identity"
 )
@@ -57,23 +58,26 @@ type apiRequest struct {
 	LifetimeSeconds int64         `json:"LifetimeSeconds"`
 }
 
-// Handle serves operation op; it returns the outcome for the access log.
-func (a *API) Handle(w http.ResponseWriter, r *http.Request, op string, body []byte, requestID string) string {
+var _ door.Handler = (*API)(nil)
+
+// Serve serves operation dr.Op; it returns the outcome for the access log.
+func (a *API) Serve(w http.ResponseWriter, dr door.Request) door.Outcome {
+	r, op, body, requestID := dr.HTTP, dr.Op, dr.Body, dr.ID
 	var req apiRequest
 	if len(body) > 0 {
 		if err := json.Unmarshal(body, &req); err != nil {
-			return awserr.Write(w, requestID, awserr.New("SerializationException", http.StatusBadRequest, "Invalid JSON body.")).Code
+			return door.Outcome{Code: awserr.Write(w, requestID, awserr.New("SerializationException", http.StatusBadRequest, "Invalid JSON body.")).Code}
 		}
 	}
 	out, err := a.do(r.Context(), op, req)
 	if err != nil {
-		return awserr.Write(w, requestID, apiError(err)).Code
+		return door.Outcome{Code: awserr.Write(w, requestID, apiError(err)).Code}
 	}
 	b, _ := json.Marshal(out)
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.Header().Set("X-Amzn-RequestId", requestID)
 	_, _ = w.Write(b)
-	return "ok"
+	return door.OK
 }
 
 func (a *API) arn(name string) string {

@@ -84,7 +84,7 @@ func (e *Engine) Connect(ctx context.Context, creds engine.Credentials) (engine.
 	writer := ""
 	if e.cfg.Writer != nil {
 		writer = e.cfg.Writer()
-		dialWriter(cfg, writer)
+		PointAt(cfg, writer)
 	}
 	cfg.User = creds.User
 	cfg.Password = creds.Password
@@ -128,11 +128,7 @@ func parseConfig(c Config) (*pgconn.Config, error) {
 	default:
 		return nil, fmt.Errorf("postgres config: invalid TLS mode %q", c.TLSMode)
 	}
-	conn := "host=" + quote(host) + " port=" + quote(port) + " sslmode=" + mode
-	if c.CAFile != "" {
-		conn += " sslrootcert=" + quote(c.CAFile)
-	}
-	cfg, err := pgconn.ParseConfig(conn)
+	cfg, err := ServerConfig(host, port, mode, c.CAFile)
 	if err != nil {
 		return nil, fmt.Errorf("parse postgres config: %w", err)
 	}
@@ -157,14 +153,26 @@ func parseConfig(c Config) (*pgconn.Config, error) {
 	return cfg, nil
 }
 
+// ServerConfig parses the connection settings that reach the server at
+// host:port with sslmode mode and, when caFile is set, its CA
+// (sslrootcert). The caller adds the login and runtime parameters. The
+// Data API engine and the PostgreSQL proxy's backends both start here.
+func ServerConfig(host, port, mode, caFile string) (*pgconn.Config, error) {
+	conn := "host=" + quote(host) + " port=" + quote(port) + " sslmode=" + mode
+	if caFile != "" {
+		conn += " sslrootcert=" + quote(caFile)
+	}
+	return pgconn.ParseConfig(conn)
+}
+
 // quote quotes a keyword/value connection string value.
 func quote(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 
-// dialWriter points cfg at addr (a cluster's current writer), the TLS
-// server name included.
-func dialWriter(cfg *pgconn.Config, addr string) {
+// PointAt points cfg (and its fallbacks) at addr, a cluster's current
+// writer, the TLS server name included; port 5432 when addr has none.
+func PointAt(cfg *pgconn.Config, addr string) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		host, port = addr, "5432"

@@ -35,5 +35,5 @@
 // (fuzz_test.go).
 //
 // Protocol reference: https://dev.mysql.com/doc/dev/mysql-server/latest/PAGE_PROTOCOL.html;
-// design notes: ../../../../shared/spec/proxy.md §1.5, §2.5, §5.1.
+// behaviour as users see it: docs/proxy.md.
 package mysqlproxy

@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/engine/postgres"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
 
@@ -225,40 +224,12 @@ func newDialer(cl config.Cluster, writer func() string) (*dialer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster address %q: %w", addr, err)
 	}
-	conn := "host=" + quoteConn(host) + " port=" + quoteConn(port) + " sslmode=" + cl.TLS.Mode
-	if cl.TLS.CAFile != "" {
-		conn += " sslrootcert=" + quoteConn(cl.TLS.CAFile)
-	}
-	cfg, err := pgconn.ParseConfig(conn)
+	cfg, err := postgres.ServerConfig(host, port, cl.TLS.Mode, cl.TLS.CAFile)
 	if err != nil {
 		return nil, fmt.Errorf("parse backend config: %w", err)
 	}
 	cfg.ConnectTimeout = 5 * time.Second
 	return &dialer{base: cfg, addr: addr, writer: writer, initQuery: func() string { return cl.Proxy.InitQuery }}, nil
-}
-
-// dialWriter points cfg at addr, the TLS server name included.
-func dialWriter(cfg *pgconn.Config, addr string) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return // validated config addresses always split
-	}
-	p, err := strconv.ParseUint(port, 10, 16)
-	if err != nil {
-		return
-	}
-	cfg.Host, cfg.Port = host, uint16(p)
-	for _, fb := range cfg.Fallbacks {
-		fb.Host, fb.Port = host, uint16(p)
-	}
-	if cfg.TLSConfig != nil && cfg.TLSConfig.ServerName != "" {
-		cfg.TLSConfig = cfg.TLSConfig.Clone() // shared by Copy
-		cfg.TLSConfig.ServerName = host
-	}
-}
-
-func quoteConn(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 
 // dial logs in as login at the instance proxy.Target picks, hijacks the
@@ -276,7 +247,7 @@ func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backend, error) 
 func (d *dialer) dialAt(ctx context.Context, login proxy.Login, addr string) (*backend, error) {
 	cfg := d.base.Copy()
 	if addr != d.addr {
-		dialWriter(cfg, addr)
+		postgres.PointAt(cfg, addr)
 	}
 	cfg.User, cfg.Password, cfg.Database = login.User, login.Password, login.Database
 	pg, err := pgconn.ConnectConfig(ctx, cfg)

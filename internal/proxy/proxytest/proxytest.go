@@ -68,44 +68,12 @@ func (Tokens) VerifyDBToken(_ context.Context, token, _, user string) error {
 
 var _ proxy.TokenVerifier = Tokens{}
 
-// Budget is a proxy.Budget of a fixed number of slots.
-type Budget struct{ ch chan struct{} }
+// Budget is a proxy.Budget of a fixed number of slots (testdb.Budget,
+// which the proxy package's own tests use too).
+type Budget = testdb.Budget
 
 // NewBudget returns a Budget of n slots.
-func NewBudget(n int) *Budget { return &Budget{ch: make(chan struct{}, n)} }
-
-// Reserve takes a slot, waiting until one is free or ctx ends; a free
-// slot is taken even when ctx is already done (a try).
-func (b *Budget) Reserve(ctx context.Context) (func(), error) {
-	select {
-	case b.ch <- struct{}{}:
-	default:
-		select {
-		case b.ch <- struct{}{}:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	var once sync.Once
-	return func() { once.Do(func() { <-b.ch }) }, nil
-}
-
-// TryReserve takes a slot only if one is free now.
-func (b *Budget) TryReserve() (func(), bool) {
-	select {
-	case b.ch <- struct{}{}:
-		var once sync.Once
-		return func() { once.Do(func() { <-b.ch }) }, true
-	default:
-		return nil, false
-	}
-}
-
-// Over is false: the budget is never lowered.
-func (b *Budget) Over() bool { return false }
-
-// Used is the number of slots taken.
-func (b *Budget) Used() int { return len(b.ch) }
+func NewBudget(n int) *Budget { return testdb.NewBudget(n) }
 
 var _ proxy.Budget = (*Budget)(nil)
 
