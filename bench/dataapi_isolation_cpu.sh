@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Server CPU per ExecuteStatement with and without the session-isolation
-# machinery: builds `sqlgate` from BASE (a commit before it; default: the
-# merge-base with main given as $1 or $BASE) and from the working tree,
-# runs both as real `sqlgate serve` processes over the same MariaDB and
+# machinery: builds `sqlgate` from BASE and from the working tree, runs
+# both as real `sqlgate serve` processes over the same MariaDB and
 # PostgreSQL, and measures each from /proc/PID/stat over interleaved rounds
-# (bench/isolation_cpu_test.go, TestBenchIsolationCPU).
-#   bench/dataapi_isolation_cpu.sh d8291ff        # N=10000 ROUNDS=5
+# (bench/isolation_cpu_test.go, TestBenchIsolationCPU). BASE is either a
+# commit from before the isolation work, or `off`: HEAD with
+# bench/isolation_off.patch applied (the engines report every session
+# clean, so no connection is ever reset) — the same code with the
+# machinery switched off, which no shipped binary can do.
+#   bench/dataapi_isolation_cpu.sh off            # N=10000 ROUNDS=5
+#   bench/dataapi_isolation_cpu.sh d8291ff
 # Output: bench/out/isolation-cpu-*.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,15 +23,20 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-git worktree add --detach "$work/base-src" "$BASE" >/dev/null
+if [ "$BASE" = off ]; then
+	git worktree add --detach "$work/base-src" HEAD >/dev/null
+	git -C "$work/base-src" apply "$PWD/bench/isolation_off.patch"
+else
+	git worktree add --detach "$work/base-src" "$BASE" >/dev/null
+fi
 (cd "$work/base-src" && CGO_ENABLED=0 go build -o "$work/sqlgate-base" ./cmd/sqlgate)
 CGO_ENABLED=0 go build -o "$work/sqlgate-exec" ./cmd/sqlgate
 go test -c -o "$work/bench.test" ./bench/
 export SQLGATE_ROOT_ACCESS_KEY_ID=AKIASQLGATEBENCH0001 SQLGATE_ROOT_SECRET_ACCESS_KEY=benchRootSecretKey0123456789abcdefghijkl
 TABLE="iso_bench_$$"
-PGPASSWORD=sqlgatepw psql -X -q -h 127.0.0.1 -U sqlgate -d sqlgate_test -c "CREATE TABLE $TABLE (id serial PRIMARY KEY, v int)"
-mariadb -h 127.0.0.1 -u sqlgate -psqlgatepw sqlgate_test -e "CREATE TABLE $TABLE (id int AUTO_INCREMENT PRIMARY KEY, v int)"
-trap 'cleanup; PGPASSWORD=sqlgatepw psql -X -q -h 127.0.0.1 -U sqlgate -d sqlgate_test -c "DROP TABLE $TABLE"; mariadb -h 127.0.0.1 -u sqlgate -psqlgatepw sqlgate_test -e "DROP TABLE $TABLE"' EXIT
+PGPASSWORD=sqlgatepw psql -X -q -h 127.0.0.1 -U sqlgate -d sqlgate_test -c "CREATE TABLE $TABLE (id serial PRIMARY KEY, v int); CREATE TABLE ${TABLE}_plain (v int)"
+mariadb -h 127.0.0.1 -u sqlgate -psqlgatepw sqlgate_test -e "CREATE TABLE $TABLE (id int AUTO_INCREMENT PRIMARY KEY, v int); CREATE TABLE ${TABLE}_plain (v int)"
+trap 'cleanup; PGPASSWORD=sqlgatepw psql -X -q -h 127.0.0.1 -U sqlgate -d sqlgate_test -c "DROP TABLE $TABLE, ${TABLE}_plain"; mariadb -h 127.0.0.1 -u sqlgate -psqlgatepw sqlgate_test -e "DROP TABLE $TABLE, ${TABLE}_plain"' EXIT
 servers=""
 for label in base exec; do
 	port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')

@@ -19,7 +19,9 @@ import (
 //
 // SQLGATE_BENCH_ISO_SERVERS is "label=http://host:port@pid,…";
 // SQLGATE_BENCH_ISO_TABLE the table (id serial/auto-increment, v int) the
-// INSERT workload writes; SQLGATE_BENCH_ISO_N requests per measurement;
+// "INSERT :v" workload writes, and TABLE_plain (v int, no generated key)
+// the "INSERT plain" one — an insert that leaves no session state, where
+// the first leaves a generated id (LAST_INSERT_ID, currval) to clear; SQLGATE_BENCH_ISO_N requests per measurement;
 // SQLGATE_BENCH_ISO_ROUNDS rounds; SQLGATE_BENCH_ISO_ROOT "akid:secret".
 func TestBenchIsolationCPU(t *testing.T) {
 	spec := os.Getenv("SQLGATE_BENCH_ISO_SERVERS")
@@ -41,8 +43,10 @@ func TestBenchIsolationCPU(t *testing.T) {
 	workloads := []struct{ cluster, name, body string }{
 		{"pg", "SELECT 1", `"sql":"SELECT 1"`},
 		{"pg", "INSERT :v", `"sql":"INSERT INTO ` + table + ` (v) VALUES (:v)","parameters":[{"name":"v","value":{"longValue":7}}]`},
+		{"pg", "INSERT plain", `"sql":"INSERT INTO ` + table + `_plain (v) VALUES (:v)","parameters":[{"name":"v","value":{"longValue":7}}]`},
 		{"maria", "SELECT 1", `"sql":"SELECT 1"`},
 		{"maria", "INSERT :v", `"sql":"INSERT INTO ` + table + ` (v) VALUES (:v)","parameters":[{"name":"v","value":{"longValue":7}}]`},
+		{"maria", "INSERT plain", `"sql":"INSERT INTO ` + table + `_plain (v) VALUES (:v)","parameters":[{"name":"v","value":{"longValue":7}}]`},
 	}
 	hc := newHTTPClient()
 	results := map[string][]float64{} // workload|label → µs/op per round
