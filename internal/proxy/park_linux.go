@@ -87,13 +87,6 @@ func unwatch(sess *Session) {
 	}
 }
 
-// parkedCount returns how many sessions are parked (tests, metrics).
-func parkedCount() int {
-	watcher.mu.Lock()
-	defer watcher.mu.Unlock()
-	return watcher.count
-}
-
 // watchLoop wakes the sessions whose sockets report, until none is
 // parked.
 func watchLoop(epfd int) {

@@ -10,5 +10,3 @@ func connFD(net.Conn) (int, bool) { return 0, false }
 func watch(*Session) bool { return false }
 
 func unwatch(*Session) {}
-
-func parkedCount() int { return 0 }
