@@ -36,6 +36,7 @@ type parkState struct {
 	parked atomic.Bool                     // registered with the watcher
 	fd     int
 	gen    uint32
+	closed bool            // closeRaw ran (under the session's mu)
 	ctx    context.Context // the session's, kept across goroutines
 	start  time.Time
 }
@@ -68,8 +69,8 @@ func (s *Session) Parked() bool { return s.park.parked.Load() }
 func (s *Server) parkSession(sess *Session) bool {
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
-	if sess.armed {
-		return false // woken (idle timeout, shutdown) before it parked
+	if sess.armed || sess.park.closed {
+		return false // woken (idle timeout, shutdown, close) before it parked
 	}
 	if !watch(sess) {
 		return false
@@ -78,19 +79,11 @@ func (s *Server) parkSession(sess *Session) bool {
 	return true
 }
 
-// unparkLocked wakes a parked session (its read then fails on the
-// deadline armLocked set, or on the closed connection); sess.mu is held
-// or the session is being closed.
-func (s *Session) unparkLocked() {
-	if s.park.parked.CompareAndSwap(true, false) {
-		unwatch(s)
-		go s.srv.resume(s)
-	}
-}
-
-// woken is called by the watcher when a parked session's socket is
-// readable or hung up.
-func (s *Session) woken() {
+// unpark wakes a parked session: on the watcher's report (its socket is
+// readable or hung up), or when armLocked made its read fail (idle
+// timeout, shutdown) or its connection is being closed. Only the first
+// of them resumes it.
+func (s *Session) unpark() {
 	if s.park.parked.CompareAndSwap(true, false) {
 		unwatch(s)
 		go s.srv.resume(s)
@@ -108,7 +101,8 @@ func (s *Server) resume(sess *Session) {
 // is parked (a closed descriptor would never report to the watcher).
 func (s *Session) closeRaw() {
 	s.mu.Lock()
-	s.unparkLocked()
+	s.park.closed = true // parkSession must not register it any more
+	s.unpark()
 	s.mu.Unlock()
 	_ = s.raw.Close()
 }

@@ -60,8 +60,15 @@ func watch(sess *Session) bool {
 		watcher.epfd, watcher.byFD = epfd, map[int]*Session{}
 		go watchLoop(epfd)
 	}
-	if _, busy := watcher.byFD[sess.park.fd]; busy {
-		return false
+	if old := watcher.byFD[sess.park.fd]; old != nil {
+		// Its descriptor was closed (and so left the epoll set) while it
+		// was parked, and now numbers this connection: wake it, its read
+		// fails.
+		delete(watcher.byFD, sess.park.fd)
+		watcher.count--
+		if old.park.parked.CompareAndSwap(true, false) {
+			go old.srv.resume(old)
+		}
 	}
 	watcher.gen++
 	sess.park.gen = watcher.gen
@@ -104,7 +111,7 @@ func watchLoop(epfd int) {
 			}
 			watcher.mu.Unlock()
 			if sess != nil {
-				sess.woken()
+				sess.unpark()
 			}
 		}
 		watcher.mu.Lock()

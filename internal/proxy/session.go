@@ -120,7 +120,7 @@ func (s *Session) Busy() {
 func (s *Session) armLocked() {
 	s.armed = true
 	_ = s.raw.SetReadDeadline(time.Now())
-	s.unparkLocked()
+	s.unpark()
 }
 
 // IdleErr maps a read error on an idle session: a deadline becomes

@@ -99,3 +99,34 @@ func TestServer_parkedSessionEnds(t *testing.T) {
 	}
 	testdb.Eventually(t, 20*time.Second, 50*time.Millisecond, "the timed-out session ends", func() bool { return len(sessions()) == 0 })
 }
+
+// Shutting the proxy down ends a parked session as it ends a waiting one:
+// FATAL 57P01, and Shutdown does not wait for the drain deadline.
+func TestServer_parkedSessionShutdown(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("sessions park on Linux only")
+	}
+	tp := startProxy(t, 1)
+	c := tp.connect(t, "")
+	var sess *session
+	testdb.Eventually(t, 20*time.Second, 50*time.Millisecond, "the session parks", func() bool {
+		tp.srv.mu.Lock()
+		defer tp.srv.mu.Unlock()
+		for _, s := range tp.srv.sessions {
+			sess = s
+		}
+		return sess != nil && sess.ps.Parked()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := tp.srv.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with a parked session: %v", err)
+	}
+	conn := c.PgConn().Conn()
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	buf := make([]byte, 1024)
+	n, err := conn.Read(buf)
+	if err != nil || n == 0 || buf[0] != 'E' || !bytes.Contains(buf[:n], []byte("57P01")) {
+		t.Fatalf("parked client at shutdown: %q, %v", buf[:n], err)
+	}
+}
