@@ -33,7 +33,7 @@ func (a *API) execute(ctx context.Context, body []byte) (string, []byte, error) 
 	}
 	run := func(sess *exec.Session, done func()) ([]byte, error) {
 		res, err := sess.Exec(ctx, exec.Statement{SQL: *req.SQL, Params: params,
-			KeepRunning: req.ContinueAfterTimeout, Done: done})
+			KeepRunning: req.ContinueAfterTimeout, Done: done, Last: req.TransactionID == ""})
 		if err != nil {
 			return nil, err
 		}

@@ -194,6 +194,16 @@ type Conn interface {
 	Reset(ctx context.Context) error
 }
 
+// LastExecer is implemented by a Conn that can run a statement as the
+// last its caller sends on the session, outside a transaction: the session
+// is reset (Dirty, Reset) right after, so the engine may clear, in the
+// statement's own round trip, session state the statement itself leaves
+// (the MySQL engine clears a generated LAST_INSERT_ID that way instead of
+// a command of its own at the reset). Results are exactly Exec's.
+type LastExecer interface {
+	ExecLast(ctx context.Context, sql string, params []Param, maxBytes int) (*Result, error)
+}
+
 // ErrResetUnsupported is returned by Reset when the engine cannot prove a
 // session clean; the caller closes the connection instead.
 var ErrResetUnsupported = errors.New("session reset unsupported")

@@ -23,6 +23,10 @@ type Statement struct {
 	// goroutine when the statement finishes.
 	KeepRunning bool
 	Done        func()
+	// Last: the caller sends nothing more on this session (a call outside
+	// a transaction); an engine.LastExecer may then clear session state
+	// the statement leaves in the statement's own round trip.
+	Last bool
 }
 
 // DefaultMaxDetached is how long a detached statement may run on when the
@@ -47,6 +51,10 @@ func (s *Session) Exec(ctx context.Context, st Statement) (*engine.Result, error
 	}
 	sctx, cancel := context.WithTimeout(ctx, s.cl.StatementTimeout)
 	defer cancel()
+	if le, ok := s.conn.Conn.(engine.LastExecer); ok && st.Last && !s.inTx {
+		res, err := le.ExecLast(sctx, st.SQL, st.Params, maxBytes)
+		return res, timeoutErr(ctx, sctx, err)
+	}
 	res, err := s.conn.Exec(sctx, st.SQL, st.Params, maxBytes)
 	return res, timeoutErr(ctx, sctx, err)
 }

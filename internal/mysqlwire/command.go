@@ -30,6 +30,33 @@ func (c *Client) Query(sql string) (*Rows, error) {
 	return c.readResult(false)
 }
 
+// QueryThen is Query with post, a command answered by a single OK or ERR
+// packet (a DO or SET statement), sent right behind sql in the same write.
+// post's answer follows sql's result on the wire: once that result has
+// been read to its end, call PacketConn.ExpectPrelude, so that answer is
+// skipped before anything else is read (PreludeErr tells whether it
+// failed).
+func (c *Client) QueryThen(sql string, post []byte) (*Rows, error) {
+	c.scratch = append(append(c.scratch[:0], ComQuery), sql...)
+	err := c.pc.QueueCommand(c.scratch)
+	if cap(c.scratch) > 64<<10 {
+		c.scratch = nil
+	}
+	if err == nil {
+		// sql's answer continues sql's sequence ids, not post's.
+		seq := c.pc.seq
+		err = c.pc.QueueCommand(post)
+		c.pc.seq = seq
+	}
+	if err == nil {
+		err = c.pc.Flush()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c.readResult(false)
+}
+
 // Ping sends COM_PING.
 func (c *Client) Ping() error { return c.simple([]byte{ComPing}) }
 

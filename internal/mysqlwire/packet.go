@@ -94,6 +94,7 @@ func (c *PacketConn) ReadFrame() (payload []byte, more bool, err error) {
 // is answered with sequence ids starting again at 1.
 func (c *PacketConn) skipPrelude() error {
 	c.preludes--
+	c.seq = 1 // an answer of its own
 	p, more, err := c.readFrame()
 	if err != nil {
 		return err
@@ -117,6 +118,21 @@ func (c *PacketConn) QueuePrelude(p []byte) error {
 		return err
 	}
 	c.preludes++
+	return nil
+}
+
+// ExpectPrelude counts one more single-packet answer that comes next on
+// the wire, ahead of whatever is read next (QueryThen's post, once the
+// query's result has been read). The answer is read at once when it is
+// already buffered, else by the next read; either way it costs no wait.
+func (c *PacketConn) ExpectPrelude() error {
+	c.preludes++
+	if n := c.r.Buffered(); n >= 4 {
+		hdr, _ := c.r.Peek(4)
+		if size := int(hdr[0]) | int(hdr[1])<<8 | int(hdr[2])<<16; n >= 4+size {
+			return c.skipPrelude()
+		}
+	}
 	return nil
 }
 

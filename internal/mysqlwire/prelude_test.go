@@ -83,3 +83,63 @@ func TestPacketConn_LargeFrame(t *testing.T) {
 		t.Fatalf("a 16 MiB claim with 2 bytes behind it allocated %d bytes", c)
 	}
 }
+
+// TestPacketConn_ExpectPrelude reads a command's answer with the answer
+// of a command sent behind it (QueryThen's post) either in the same
+// segment — skipped at once, its ERR reported — or still on its way —
+// skipped by the next read, which returns the next command's answer.
+func TestPacketConn_ExpectPrelude(t *testing.T) {
+	okPkt := []byte{HdrOK, 0, 0, 2, 0, 0, 0}
+	errPkt := append([]byte{HdrERR, 0x28, 0x04, '#'}, "42000boom"...)
+	answer := []byte{HdrOK, 1, 9, 2, 0, 0, 0} // 1 row, insert id 9
+	next := []byte{HdrOK, 0, 0, 2, 0, 0, 0}
+	for _, tc := range []struct {
+		name     string
+		post     []byte
+		together bool
+	}{{"buffered ok", okPkt, true}, {"buffered err", errPkt, true}, {"later ok", okPkt, false}, {"later err", errPkt, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cli, srv := net.Pipe()
+			defer cli.Close()
+			defer srv.Close()
+			pc := NewPacketConn(cli)
+			pc.StrictSeq = true
+			go func() {
+				if tc.together {
+					_, _ = srv.Write(append(frame(answer, 1), frame(tc.post, 1)...))
+				} else {
+					_, _ = srv.Write(frame(answer, 1))
+					_, _ = srv.Write(append(frame(tc.post, 1), frame(next, 1)...))
+				}
+			}()
+			pc.seq = 1 // as after sending the command
+			p, err := pc.ReadPacket()
+			if err != nil || !bytes.Equal(p, answer) {
+				t.Fatalf("read %x, %v; want the answer %x", p, err, answer)
+			}
+			if err := pc.ExpectPrelude(); err != nil {
+				t.Fatal(err)
+			}
+			wantErr := bytes.Equal(tc.post, errPkt)
+			if tc.together {
+				if pc.preludes != 0 {
+					t.Fatal("a buffered answer was left for the next read")
+				}
+				if got := pc.PreludeErr() != nil; got != wantErr {
+					t.Fatalf("PreludeErr set = %v, want %v", got, wantErr)
+				}
+				return
+			}
+			if pc.preludes != 1 {
+				t.Fatalf("%d answers expected, want 1 (nothing buffered)", pc.preludes)
+			}
+			pc.seq = 1 // as after sending the next command
+			if p, err = pc.ReadPacket(); err != nil || !bytes.Equal(p, next) {
+				t.Fatalf("next read %x, %v; want %x", p, err, next)
+			}
+			if got := pc.PreludeErr() != nil; got != wantErr {
+				t.Fatalf("PreludeErr set = %v, want %v", got, wantErr)
+			}
+		})
+	}
+}

@@ -30,6 +30,9 @@ type Conn struct {
 	// clears it lazily: clearID queues "DO LAST_INSERT_ID(0)" in front of
 	// the next command, in the same write (session.go).
 	lastID, clearID bool
+	// last: Exec runs as ExecLast; clearAfter: it sends the
+	// LAST_INSERT_ID clear behind the statement (session.go).
+	last, clearAfter bool
 	// unsure: the session's settings (the character set among them) may
 	// differ from Connect's; parameters are then written as hex literals.
 	unsure bool
@@ -104,6 +107,8 @@ func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxB
 	if sc.stateful {
 		c.state, c.unsure = true, true
 	}
+	c.clearAfter = c.last && sc.inserts && !sc.stateful && c.cl.Status()&mysqlwire.StatusInTrans == 0
+	defer func() { c.clearAfter = false }()
 	if len(args) > 0 && len(sc.markers) != len(args) {
 		// The text holds a '?' of its own outside literals: let the server
 		// parse it as a prepared statement, binding the values.
@@ -164,6 +169,9 @@ func (c *Conn) exec(query string, args []any, maxBytes int, abort func()) (*engi
 		return nil, err
 	}
 	defer c.checkPrelude()
+	if args == nil && c.clearAfter {
+		return c.execThenClear(query, maxBytes, abort)
+	}
 	if args == nil {
 		rows, err := c.cl.Query(query)
 		if err != nil {

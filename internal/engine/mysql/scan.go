@@ -15,6 +15,9 @@ type scan struct {
 	// stateful: the statement may leave session state behind that session
 	// tracking does not report (see classify).
 	stateful bool
+	// inserts: the statement is an INSERT or REPLACE, which may generate
+	// an AUTO_INCREMENT id (LAST_INSERT_ID).
+	inserts bool
 }
 
 // cleanVerbs are statements that leave no session state behind by
@@ -72,6 +75,7 @@ func scanStatement(sql string, noBackslash bool, buf []int) scan {
 			switch {
 			case words == 1:
 				verb = w
+				s.inserts = w == "INSERT" || w == "REPLACE"
 				if !cleanVerbs[w] {
 					s.stateful = true
 				}

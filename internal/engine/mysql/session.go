@@ -114,6 +114,43 @@ func (c *Conn) prelude() error {
 	return nil
 }
 
+// ExecLast implements engine.LastExecer: an INSERT or REPLACE outside a
+// transaction has clearIDSQL sent right behind it, in the same write, so
+// the id it may generate is cleared in its own round trip and Reset has
+// nothing to send. The statement's own answer, generated id included, is
+// read first; the clear's answer is skipped after it, without a wait of
+// its own.
+func (c *Conn) ExecLast(ctx context.Context, sql string, params []engine.Param, maxBytes int) (*engine.Result, error) {
+	c.last = true
+	defer func() { c.last = false }()
+	return c.Exec(ctx, sql, params, maxBytes)
+}
+
+// execThenClear runs query with clearIDSQL behind it (ExecLast).
+func (c *Conn) execThenClear(query string, maxBytes int, abort func()) (*engine.Result, error) {
+	var res *engine.Result
+	rows, err := c.cl.QueryThen(query, mysqlwire.QueryCommand(clearIDSQL))
+	if err != nil {
+		err = c.fail(err)
+	} else {
+		res, err = c.read(rows, maxBytes, abort)
+	}
+	if c.broken {
+		return nil, err
+	}
+	// The statement's answer (a result or the database's error) has been
+	// read to its end: the clear's answer comes next.
+	if perr := c.cl.Packets().ExpectPrelude(); perr != nil {
+		if err == nil {
+			err = c.fail(perr)
+		}
+		c.broken = true
+		return nil, err
+	}
+	c.lastID = false
+	return res, err
+}
+
 // checkPrelude marks the connection broken when the deferred clear
 // failed: its LAST_INSERT_ID may belong to an earlier caller.
 func (c *Conn) checkPrelude() {

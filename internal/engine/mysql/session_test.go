@@ -270,3 +270,59 @@ func scalar(t *testing.T, res *engine.Result) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// TestConn_ExecLastClearsID checks ExecLast: an AUTO_INCREMENT insert run
+// as the session's last statement returns its generated id and leaves
+// the session clean (the clear went behind it), so the next caller reads
+// LAST_INSERT_ID() 0 with no reset; a failed insert leaves the connection
+// usable; inside a transaction nothing is cleared (the caller may still
+// read its id).
+func TestConn_ExecLastClearsID(t *testing.T) {
+	setup := connect(t)
+	tbl := table(t, setup, "execlast")
+	mustExec(t, setup, "CREATE TABLE "+tbl+" (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+	ins := "INSERT INTO " + tbl + " (v) VALUES (:v)"
+	v := []engine.Param{{Name: "v", Value: engine.Long(3)}}
+	c := connect(t)
+	for i := range 3 {
+		res, err := c.ExecLast(t.Context(), ins, v, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Generated) != 1 || res.Generated[0].Long == 0 || res.RowsAffected != 1 {
+			t.Fatalf("insert %d: generated %v, %d rows", i, res.Generated, res.RowsAffected)
+		}
+		if c.Dirty() {
+			t.Fatalf("insert %d: dirty after ExecLast", i)
+		}
+	}
+	if got := scalar(t, mustExec(t, c, "SELECT LAST_INSERT_ID()")); got != "0" {
+		t.Fatalf("next caller's LAST_INSERT_ID() = %s, want 0", got)
+	}
+	assertFresh(t, c)
+
+	if _, err := c.ExecLast(t.Context(), "INSERT INTO "+tbl+" (id, v) VALUES (1, 1)", nil, 0); err == nil {
+		t.Fatal("duplicate key inserted")
+	}
+	if c.Broken() {
+		t.Fatal("a failed insert broke the connection")
+	}
+	if got := scalar(t, mustExec(t, c, "SELECT COUNT(*) FROM "+tbl)); got != "3" {
+		t.Fatalf("count = %s after the failed insert, want 3", got)
+	}
+
+	if err := c.Begin(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.ExecLast(t.Context(), ins, v, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatInt(res.Generated[0].Long, 10)
+	if got := scalar(t, mustExec(t, c, "SELECT LAST_INSERT_ID()")); got != id {
+		t.Fatalf("in a transaction LAST_INSERT_ID() = %s, want its own %s", got, id)
+	}
+	if err := c.Rollback(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
