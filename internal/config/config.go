@@ -61,6 +61,15 @@ type State struct {
 	// DSN is the PostgreSQL connection string (URL or key=value), required
 	// for postgres and unused for sqlite.
 	DSN string `yaml:"dsn"`
+	// LeaseTTL is how long a node's share of each cluster's
+	// max_connections lasts without renewal, with driver postgres (nodes
+	// on one store share the budget; default 6s). A node renews every
+	// lease_ttl/6 and closes its connections when it could not renew for
+	// 2/3 of it; a dead node's share goes to the others after lease_ttl.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// NodeID names this node in the leases (default: host name and a
+	// random suffix, new at each start).
+	NodeID string `yaml:"node_id"`
 }
 
 // Listen holds the HTTP listener addresses. Empty = not listening.

@@ -61,6 +61,7 @@ func TestConfig_Validate(t *testing.T) {
 		{"state driver", "state: {driver: mysql, dsn: x}\n", `state.driver: unknown driver "mysql" (want sqlite or postgres)`},
 		{"state dsn missing", "state: {driver: postgres}\n", `state.dsn: required for driver postgres`},
 		{"state dsn unused", "state: {dsn: 'postgres://x'}\n", `state.dsn: only used with driver postgres`},
+		{"lease ttl", "state: {driver: postgres, dsn: 'postgres://x', lease_ttl: 100ms}\n", `state.lease_ttl: must be at least 600ms`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

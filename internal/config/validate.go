@@ -5,6 +5,7 @@ import (
 	"net"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // FieldError names the config field that is wrong.
@@ -75,6 +76,9 @@ func (c *Config) validateState() error {
 		}
 	default:
 		return &FieldError{"state.driver", fmt.Sprintf("unknown driver %q (want sqlite or postgres)", c.State.Driver)}
+	}
+	if t := c.State.LeaseTTL; t != 0 && t < 600*time.Millisecond {
+		return &FieldError{"state.lease_ttl", "must be at least 600ms"}
 	}
 	return nil
 }

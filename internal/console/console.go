@@ -30,6 +30,7 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/awserr"
 	"github.com/sqlgate/sqlgate/internal/iam"
+	"github.com/sqlgate/sqlgate/internal/state"
 )
 
 // Prefix is the URL path the console is mounted at.
@@ -96,6 +97,10 @@ type Config struct {
 	Log         *slog.Logger
 	// Now is the clock (nil = time.Now); tests expire sessions with it.
 	Now func() time.Time
+	// Store, when set, keeps the sessions in the state store shared by
+	// several nodes (session_shared.go), so that any node serves any
+	// signed-in browser; nil keeps them in memory.
+	Store state.Store
 }
 
 // Console is the web console's HTTP handler, for paths under Prefix.
@@ -103,6 +108,7 @@ type Console struct {
 	cfg      Config
 	log      *slog.Logger
 	sessions *sessionStore
+	shared   *sharedSessions // nil: sessions are in memory
 	mux      *http.ServeMux
 }
 
@@ -125,6 +131,9 @@ func New(cfg Config) *Console {
 	}
 	c := &Console{cfg: cfg, log: log.With("component", "console"),
 		sessions: newSessionStore(cfg.SessionTTL, cfg.MaxSessions, cfg.Now)}
+	if cfg.Store != nil {
+		c.shared = &sharedSessions{st: cfg.Store, ttl: cfg.SessionTTL, now: cfg.Now}
+	}
 	c.mux = c.routes()
 	return c
 }

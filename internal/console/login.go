@@ -64,7 +64,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if old, err := r.Cookie(CookieName); err == nil {
-		c.sessions.delete(old.Value)
+		c.endSession(r.Context(), old.Value)
 	}
 	p, err := c.cfg.Keys.VerifyKey(r.Context(), req.AccessKeyID, req.SecretAccessKey, req.SessionToken)
 	if err != nil {
@@ -79,7 +79,12 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 			"The access key ID or secret access key is not valid."))
 		return
 	}
-	s := c.sessions.create(p.AccessKeyID, p.ARN)
+	s, err := c.startSession(r.Context(), p.AccessKeyID, p.ARN)
+	if err != nil {
+		c.log.Error("console sign-in failed", "err", err)
+		writeError(w, awserr.ErrInternal(err))
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: s.id, Path: Prefix, Expires: s.expires,
 		MaxAge: int(c.cfg.SessionTTL / time.Second), HttpOnly: true, Secure: isSecure(r), SameSite: http.SameSiteStrictMode})
 	if sw, ok := w.(*statusWriter); ok {
@@ -96,7 +101,7 @@ func (c *Console) info(s *session, p *iam.Principal) sessionInfo {
 
 // logout ends the session and clears the cookie.
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, s *session) {
-	c.sessions.delete(s.id)
+	c.endSession(r.Context(), s.id)
 	clearCookie(w, r)
 	writeJSON(w, http.StatusOK, map[string]bool{"signedOut": true})
 }
@@ -121,7 +126,12 @@ func (c *Console) authed(next authedFunc) http.HandlerFunc {
 		}
 		var s *session
 		if ck, err := r.Cookie(CookieName); err == nil {
-			s = c.sessions.get(ck.Value)
+			var err error
+			if s, err = c.findSession(r.Context(), ck.Value); err != nil {
+				c.log.Error("console session lookup failed", "err", err)
+				writeError(w, awserr.ErrInternal(err))
+				return
+			}
 		}
 		if s == nil {
 			clearCookie(w, r)
@@ -136,7 +146,7 @@ func (c *Console) authed(next authedFunc) http.HandlerFunc {
 		p, err := c.cfg.Keys.Principal(r.Context(), s.akid)
 		if err != nil {
 			// The key was deleted, deactivated or expired since sign-in.
-			c.sessions.delete(s.id)
+			c.endSession(r.Context(), s.id)
 			clearCookie(w, r)
 			writeError(w, errSignIn("The access key of this session no longer works; sign in again."))
 			return

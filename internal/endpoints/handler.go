@@ -49,6 +49,10 @@ type Options struct {
 	FlushInterval time.Duration
 	// Sealer keeps the values of keys created from now on (nil = not kept).
 	Sealer Sealer
+	// Shared is set when several nodes share State: quotas are then
+	// checked and counted in the store on every request, so they are
+	// exact across the nodes.
+	Shared bool
 }
 
 // Handler serves the declared endpoints and /openapi.json.
@@ -88,6 +92,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Handler, error
 	h := &Handler{opts: opts, log: opts.Log.With("component", "endpoints"), store: store,
 		limiter: newLimiter(opts.Now), usage: newUsage(store, opts.Now), m: newHandlerMetrics(opts.Metrics),
 		stop: make(chan struct{}), done: make(chan struct{})}
+	h.usage.shared = opts.Shared
 	if err := h.Reload(ctx, cfg); err != nil {
 		return nil, err
 	}

@@ -50,12 +50,15 @@ func (l *limiter) allow(id string, rate, burst float64) (bool, time.Duration) {
 
 // usage counts requests per key per UTC day, checks quotas against the
 // counts, and writes the counts to the state store in batches (flush).
-// With several nodes on one state store each node's quota check sees the
-// stored counts at the time it first saw the key this week or month,
-// plus its own.
+// With several nodes on one state store (shared), a key with a quota is
+// checked and counted in the store on every request instead, so the
+// quota is exact (quota_shared.go).
 type usage struct {
 	store *Store
 	now   func() time.Time
+	// shared: nodes share the state store; quotas are checked and
+	// counted in it on every request (quota_shared.go).
+	shared bool
 
 	mu   sync.Mutex // guards following fields
 	keys map[string]*keyUsage
@@ -104,6 +107,9 @@ func windowStart(now time.Time) string {
 // admit counts one request of key and reports a quotaError when one of
 // quotas is used up (the request is then not counted).
 func (u *usage) admit(ctx context.Context, keyID string, quotas []quota) (*quotaError, error) {
+	if u.shared && len(quotas) > 0 {
+		return u.admitShared(ctx, keyID, quotas)
+	}
 	now := u.now().UTC()
 	day, from := now.Format(dayFormat), windowStart(now)
 	u.mu.Lock()
@@ -133,17 +139,8 @@ func (u *usage) admit(ctx context.Context, keyID string, quotas []quota) (*quota
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	for _, q := range quotas {
-		start := periodStart(q.period, now).Format(dayFormat)
-		var used int64
-		for d, n := range ku.days {
-			if d >= start && d <= day {
-				used += n
-			}
-		}
-		if limit := q.limitAt(now); used >= limit {
-			return &quotaError{q.period, limit, periodEnd(q.period, now)}, nil
-		}
+	if qe := exceeded(ku.days, quotas, now); qe != nil {
+		return qe, nil
 	}
 	ku.days[day]++
 	ku.pending[day]++

@@ -3,6 +3,8 @@ package endpoints
 import (
 	"context"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,5 +65,64 @@ func TestUsage_WeeklyQuotaAndOffset(t *testing.T) {
 	}
 	if qe, err := newUsage(store, clock.Now).admit(ctx, "k", p.quotas); err != nil || qe == nil {
 		t.Fatalf("fresh tracker: %+v %v", qe, err)
+	}
+}
+
+// TestUsage_SharedQuotaIsExact: two nodes (trackers) on one PostgreSQL
+// state store admit concurrent requests of one key; together they admit
+// exactly the daily quota, and get-usage sees every admitted request
+// once flushed.
+func TestUsage_SharedQuotaIsExact(t *testing.T) {
+	st, err := state.OpenPostgres(context.Background(), testdb.PGSchemaURL(t, "sqlgate_quota_test_"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	clock := testdb.NewClock(time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC))
+	store := &Store{st: st, Now: clock.Now}
+	p := compilePlan(&PlanRecord{UsagePlan: config.UsagePlan{Name: "d", DailyQuota: 30}, ID: "d"})
+	ctx := context.Background()
+	// A count flushed before the key's shared record existed is kept.
+	if err := store.addUsage(ctx, "k", "2026-03-04", 4); err != nil {
+		t.Fatal(err)
+	}
+	nodes := []*usage{newUsage(store, clock.Now), newUsage(store, clock.Now)}
+	for _, u := range nodes {
+		u.shared = true
+	}
+	var admitted, refused atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 60 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			qe, err := nodes[i%2].admit(ctx, "k", p.quotas)
+			switch {
+			case err != nil:
+				t.Error(err)
+			case qe != nil:
+				refused.Add(1)
+			default:
+				admitted.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if admitted.Load() != 26 || refused.Load() != 34 {
+		t.Fatalf("admitted %d, refused %d; want 26 (30 − 4 counted before) and 34", admitted.Load(), refused.Load())
+	}
+	for _, u := range nodes {
+		if err := u.flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	days, err := store.Usage(ctx, "k")
+	if err != nil || len(days) != 1 || days[0].Count != 30 {
+		t.Fatalf("usage = %+v, %v; want 30 on 2026-03-04", days, err)
+	}
+	// The next day the quota is fresh.
+	clock.Advance(24 * time.Hour)
+	if qe, err := nodes[1].admit(ctx, "k", p.quotas); err != nil || qe != nil {
+		t.Fatalf("next day: %+v, %v", qe, err)
 	}
 }

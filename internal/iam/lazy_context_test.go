@@ -1,6 +1,9 @@
 package iam
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // TestEvaluate_LazyContext: the request context is built only when a
 // policy reads a condition key or a policy variable, and then gives the
@@ -38,5 +41,24 @@ func TestEvaluate_LazyContext(t *testing.T) {
 				t.Errorf("eager decision %v, lazy %v", eager.Decision, got)
 			}
 		})
+	}
+}
+
+// WithConditionKeysFunc's keys are built only when the context is read,
+// and then read like WithConditionKeys's.
+func TestConditionKeysFunc(t *testing.T) {
+	built := 0
+	ctx := WithConditionKeysFunc(context.Background(), func() map[string][]string {
+		built++
+		return map[string][]string{"secretsmanager:resourcetag/stage": {"prod"}}
+	})
+	if built != 0 {
+		t.Fatal("keys built before they were read")
+	}
+	if got := ConditionKeysFrom(ctx)["secretsmanager:resourcetag/stage"]; len(got) != 1 || got[0] != "prod" || built != 1 {
+		t.Fatalf("got %v after %d builds", got, built)
+	}
+	if ConditionKeysFrom(context.Background()) != nil {
+		t.Fatal("keys from a context without any")
 	}
 }

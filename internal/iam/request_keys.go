@@ -11,8 +11,22 @@ func WithConditionKeys(ctx context.Context, keys map[string][]string) context.Co
 	return context.WithValue(ctx, conditionKeysKey{}, keys)
 }
 
-// ConditionKeysFrom returns the keys stored by WithConditionKeys.
+// WithConditionKeysFunc is WithConditionKeys with the keys built by fn
+// only if the authorization reads the request context (a policy with a
+// condition or a policy variable): for calls made on every request whose
+// policies are mostly condition-free.
+func WithConditionKeysFunc(ctx context.Context, fn func() map[string][]string) context.Context {
+	return context.WithValue(ctx, conditionKeysKey{}, fn)
+}
+
+// ConditionKeysFrom returns the keys stored by WithConditionKeys or
+// WithConditionKeysFunc.
 func ConditionKeysFrom(ctx context.Context) map[string][]string {
-	k, _ := ctx.Value(conditionKeysKey{}).(map[string][]string)
-	return k
+	switch k := ctx.Value(conditionKeysKey{}).(type) {
+	case map[string][]string:
+		return k
+	case func() map[string][]string:
+		return k()
+	}
+	return nil
 }

@@ -25,8 +25,9 @@ type cachedKey struct {
 	policies  []*iam.Policy
 	// session are the session policies of a role session: when there
 	// are any, a request must be allowed by them as well.
-	session  []*iam.Policy
-	inactive bool
+	session   []*iam.Policy
+	inactive  bool
+	decisions decisions
 }
 
 func newCache() *cache { return &cache{keys: map[string]*cachedKey{}} }
@@ -235,42 +236,65 @@ type Authorizer struct{ Store *Store }
 
 var _ iam.Authorizer = Authorizer{}
 
-// Authorize implements iam.Authorizer.
+// Authorize implements iam.Authorizer. A decision that read nothing from
+// the request context is cached with the access key (see decisions).
 func (a Authorizer) Authorize(ctx context.Context, action, resource string) error {
 	p := iam.PrincipalFrom(ctx)
 	if p != nil && p.Root {
 		return nil
 	}
-	deny := &iam.AccessDeniedError{PrincipalARN: "anonymous", Action: action, Resource: resource}
 	if p == nil {
-		return deny
+		return &iam.AccessDeniedError{PrincipalARN: "anonymous", Action: action, Resource: resource}
 	}
-	deny.PrincipalARN = p.ARN
+	deny := func() error { return &iam.AccessDeniedError{PrincipalARN: p.ARN, Action: action, Resource: resource} }
 	e, err := a.Store.lookup(ctx, p.AccessKeyID)
 	if err != nil || e.inactive {
-		return deny
+		return deny()
+	}
+	rp := iam.ResourcePolicyFrom(ctx)
+	// Only the key's own principal: a context carrying another principal
+	// value under the same key id is evaluated afresh.
+	cacheable := p == e.principal
+	k := decisionKey{action: action, resource: resource, rp: rp}
+	if cacheable {
+		if allowed, ok := e.decisions.get(k); ok {
+			if allowed {
+				return nil
+			}
+			return deny()
+		}
 	}
 	// The request context (some twenty condition keys) is built only if a
 	// policy reads a condition key or a policy variable.
+	readContext := false
 	req := &iam.Request{Action: action, Resource: resource, Principal: p, LazyContext: func() map[string][]string {
+		readContext = true
 		return iam.RequestContext(ctx, p, resource, a.Store.now())
 	}}
+	allowed := decide(e, rp, req)
+	if cacheable && !readContext {
+		e.decisions.put(k, allowed)
+	}
+	if !allowed {
+		return deny()
+	}
+	return nil
+}
+
+// decide evaluates req against e's policies and the resource policy rp.
+func decide(e *cachedKey, rp *iam.Policy, req *iam.Request) bool {
 	pols := e.policies
-	rp := iam.ResourcePolicyFrom(ctx)
 	if rp != nil {
 		pols = append(pols[:len(pols):len(pols)], rp)
 	}
 	res := iam.Evaluate(pols, req)
 	if res.Decision != iam.DecisionAllow {
-		return deny
+		return false
 	}
 	// Session policies bound what the identity policies grant; an Allow
 	// that came from the resource policy itself is not bounded by them.
 	viaResource := rp != nil && res.Policy == len(pols)-1
-	if len(e.session) > 0 && !viaResource && iam.Evaluate(e.session, req).Decision != iam.DecisionAllow {
-		return deny
-	}
-	return nil
+	return len(e.session) == 0 || viaResource || iam.Evaluate(e.session, req).Decision == iam.DecisionAllow
 }
 
 // Policies returns the compiled policies of the principal of akid (for

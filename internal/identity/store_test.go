@@ -26,7 +26,7 @@ type testStore struct {
 	clock *testdb.Clock
 }
 
-func newTestStore(t *testing.T) *testStore {
+func newTestStore(t testing.TB) *testStore {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "state.db")
 	st, err := state.OpenSQLite(path)

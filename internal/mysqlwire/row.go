@@ -47,8 +47,10 @@ func ParseBinaryRow(p []byte, cols []Column, dst [][]byte, buf []byte) ([]byte, 
 	nulls := p[1 : 1+nullLen]
 	p = p[1+nullLen:]
 	buf = buf[:0]
-	// Offsets into buf, turned into slices at the end (buf may grow).
-	var spans [][2]int
+	// Offsets into buf, turned into slices at the end (buf may grow); on
+	// the stack for up to 32 rendered values.
+	var spanArr [32][2]int
+	spans := spanArr[:0]
 	for i := range cols {
 		if nulls[(i+2)/8]&(1<<((i+2)%8)) != 0 {
 			dst[i] = nil
@@ -127,13 +129,13 @@ func binaryValue(c *Column, p, buf []byte) (raw, out, rest []byte, err error) {
 			return nil, buf, nil, ErrMalformed
 		}
 		f := math.Float32frombits(binary.LittleEndian.Uint32(p))
-		return nil, strconv.AppendFloat(buf, float64(f), 'g', -1, 32), p[4:], nil
+		return nil, appendFloat(buf, float64(f), c.Decimals, 32), p[4:], nil
 	case TypeDouble:
 		if !need(8) {
 			return nil, buf, nil, ErrMalformed
 		}
 		f := math.Float64frombits(binary.LittleEndian.Uint64(p))
-		return nil, strconv.AppendFloat(buf, f, 'g', -1, 64), p[8:], nil
+		return nil, appendFloat(buf, f, c.Decimals, 64), p[8:], nil
 	case TypeDate, TypeNewDate, TypeDateTime, TypeTimestamp:
 		return binaryDateTime(c, p, buf)
 	case TypeTime:
@@ -147,6 +149,24 @@ func binaryValue(c *Column, p, buf []byte) (raw, out, rest []byte, err error) {
 		s = []byte{}
 	}
 	return s, buf, rest, nil
+}
+
+// notFixedDec is the decimals of a FLOAT or DOUBLE column without a
+// fixed scale (MariaDB 31, MySQL 39).
+const notFixedDec = 31
+
+// appendFloat renders a FLOAT (bits 32) or DOUBLE as the server's text
+// protocol does, to the same value: a column with fixed decimals in
+// fixed point with that many; else a DOUBLE shortest, and a FLOAT, which
+// the server prints with FLT_DIG (6) significant digits, rounded to those.
+func appendFloat(buf []byte, f float64, decimals byte, bits int) []byte {
+	switch {
+	case decimals < notFixedDec:
+		return strconv.AppendFloat(buf, f, 'f', int(decimals), bits)
+	case bits == 32:
+		return strconv.AppendFloat(buf, f, 'g', 6, 64)
+	}
+	return strconv.AppendFloat(buf, f, 'g', -1, 64)
 }
 
 func binaryDateTime(c *Column, p, buf []byte) (raw, out, rest []byte, err error) {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
@@ -68,12 +69,18 @@ type Pool struct {
 	open    int // idle + busy + connecting
 	waiters []chan struct{}
 	closed  bool
+	lease   int // the node's share of Max (SetLease); -1 = no lease
+
+	// over is open > limitLocked(), kept by wakeLocked and setLimits so
+	// that Over is one atomic load on the proxies' hot path.
+	over atomic.Bool
 
 	stop chan struct{}
 	done chan struct{}
 
-	emu      sync.Mutex // guards evictors
+	emu      sync.Mutex // guards evictors and waiting
 	evictors []*evictor
+	waiting  []*waitingFn // demand.go
 }
 
 // AddEvictor registers fn, which closes one idle connection that another
@@ -123,7 +130,7 @@ func New(eng engine.Engine, cfg Config) *Pool {
 	if cfg.MaxLifetime == 0 {
 		cfg.MaxLifetime = time.Hour
 	}
-	p := &Pool{eng: eng, cfg: cfg, idle: map[key][]*Conn{}, stop: make(chan struct{}), done: make(chan struct{})}
+	p := &Pool{eng: eng, cfg: cfg, idle: map[key][]*Conn{}, lease: -1, stop: make(chan struct{}), done: make(chan struct{})}
 	go p.reap()
 	return p
 }
@@ -223,7 +230,7 @@ func (p *Pool) take(k key) (c *Conn, wait chan struct{}, victim *Conn, err error
 		p.nIdle--
 		return c, nil, nil, nil
 	}
-	if p.open < p.cfg.Max {
+	if p.open < p.limitLocked() {
 		p.open++
 		return nil, nil, nil, nil
 	}
@@ -267,13 +274,14 @@ func (p *Pool) connect(ctx context.Context, k key, creds engine.Credentials) (*C
 
 // Release returns c to the pool. Broken, dirty (engine.Conn.Dirty: the
 // caller resets a dirty connection first, as internal/exec does) or
-// expired connections, and all connections after Close, are closed
-// instead, so an idle connection never carries a caller's session state.
+// expired connections, all connections after Close, and connections
+// above a lowered limit (SetMax, SetLease) are closed instead, so an idle
+// connection never carries a caller's session state.
 func (p *Pool) Release(c *Conn) {
 	now := time.Now()
 	dirty := c.Dirty()
 	p.mu.Lock()
-	if p.closed || dirty || c.Broken() || now.Sub(c.created) > p.cfg.MaxLifetime {
+	if p.closed || dirty || c.Broken() || now.Sub(c.created) > p.cfg.MaxLifetime || p.open > p.limitLocked() {
 		p.open--
 		p.wakeLocked()
 		p.mu.Unlock()
@@ -297,6 +305,7 @@ func (p *Pool) Discard(c *Conn) {
 }
 
 func (p *Pool) wakeLocked() {
+	p.over.Store(p.open > p.limitLocked())
 	if len(p.waiters) > 0 {
 		close(p.waiters[0])
 		p.waiters = p.waiters[1:]
@@ -321,31 +330,6 @@ func (p *Pool) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return Stats{Busy: p.open - p.nIdle, Idle: p.nIdle, Waiting: len(p.waiters)}
-}
-
-// SetMax changes the budget; excess idle connections are closed.
-func (p *Pool) SetMax(n int) {
-	if n < 1 {
-		n = 1
-	}
-	p.mu.Lock()
-	p.cfg.Max = n
-	var drop []*Conn
-	for p.open > p.cfg.Max && p.nIdle > 0 {
-		drop = append(drop, p.popAnyIdleLocked())
-		p.open--
-	}
-	over := p.open - p.cfg.Max
-	p.wakeLocked()
-	p.mu.Unlock()
-	for _, c := range drop {
-		_ = c.Close()
-	}
-	for i := 0; i < over; i++ {
-		if !p.evictOther() {
-			break
-		}
-	}
 }
 
 // Close closes idle connections and makes busy ones close on Release.
@@ -438,7 +422,7 @@ func (p *Pool) Reserve(ctx context.Context) (release func(), err error) {
 		case p.closed:
 			p.mu.Unlock()
 			return nil, ErrClosed
-		case p.open < p.cfg.Max:
+		case p.open < p.limitLocked():
 			p.open++
 		default:
 			if victim = p.popAnyIdleLocked(); victim == nil {
@@ -454,15 +438,7 @@ func (p *Pool) Reserve(ctx context.Context) (release func(), err error) {
 			p.evictOther()
 		}
 		if wait == nil {
-			var once sync.Once
-			return func() {
-				once.Do(func() {
-					p.mu.Lock()
-					p.open--
-					p.wakeLocked()
-					p.mu.Unlock()
-				})
-			}, nil
+			return p.slotRelease(), nil
 		}
 		select {
 		case <-wait:

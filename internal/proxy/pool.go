@@ -295,16 +295,14 @@ func (p *Pool[C]) takeIdleLocked(k Key) (*Pooled[C], error) {
 
 // tryReserve takes a budget slot only if one is free now.
 func (p *Pool[C]) tryReserve() (func(), error) {
-	return p.budget.Reserve(doneCtx)
+	if release, ok := p.budget.TryReserve(); ok {
+		return release, nil
+	}
+	return nil, errBudgetFull
 }
 
-// doneCtx is an already cancelled context: Budget.Reserve with it takes a
-// slot only if one is free at once.
-var doneCtx = func() context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	return ctx
-}()
+// errBudgetFull is tryReserve's answer when no slot is free.
+var errBudgetFull = errors.New("connection budget full")
 
 // keyOf returns login.Key(), caching the last login's key: a pool
 // usually serves one login, and the hash would otherwise run per borrow.
@@ -358,11 +356,13 @@ func timedOut(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
-// Put returns a borrowed connection. Broken or expired connections are
-// closed. A waiter for the same login gets it directly; if only waiters for
-// other logins exist, it is closed so that one of them can open its own.
+// Put returns a borrowed connection. Broken or expired connections, and
+// any while the budget is over its limit (Budget.Over: it was lowered),
+// are closed. A waiter for the same login gets it directly; if only
+// waiters for other logins exist, it is closed so that one of them can
+// open its own.
 func (p *Pool[C]) Put(pc *Pooled[C]) {
-	if pc.Conn.Broken() || time.Since(pc.Created) > p.cfg.MaxLifetime {
+	if pc.Conn.Broken() || time.Since(pc.Created) > p.cfg.MaxLifetime || p.budget.Over() {
 		p.Discard(pc)
 		return
 	}

@@ -22,8 +22,23 @@ type fakeConn struct {
 func (c *fakeConn) Close() error { c.closed.Store(true); return nil }
 func (c *fakeConn) Broken() bool { return c.broken }
 
-// semBudget is a Budget of n slots.
-type semBudget struct{ ch chan struct{} }
+// semBudget is a Budget of n slots; over is what Over answers.
+type semBudget struct {
+	ch   chan struct{}
+	over atomic.Bool
+}
+
+func (b *semBudget) TryReserve() (func(), bool) {
+	select {
+	case b.ch <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-b.ch }) }, true
+	default:
+		return nil, false
+	}
+}
+
+func (b *semBudget) Over() bool { return b.over.Load() }
 
 func newSemBudget(n int) *semBudget { return &semBudget{ch: make(chan struct{}, n)} }
 
@@ -252,5 +267,32 @@ func TestPool_Relogin(t *testing.T) {
 	}
 	if !LoginRefused(fmt.Errorf("connect: %w", loginErr{"28000"})) || LoginRefused(errors.New("x")) {
 		t.Fatal("LoginRefused")
+	}
+}
+
+// TestPool_PutOverBudget: while the budget is over its limit (lowered, or
+// the node's lease shrank) a returned connection is closed and its slot
+// freed, even with a waiter of the same login, instead of being kept.
+func TestPool_PutOverBudget(t *testing.T) {
+	ctx := context.Background()
+	p, b := newTestPool(t, 2, PoolConfig{}, nil)
+	login := Login{User: "alice", Password: "a"}
+	c1, err := p.Get(ctx, login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := p.Get(ctx, login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.over.Store(true)
+	p.Put(c1)
+	if !c1.Conn.closed.Load() || len(b.ch) != 1 || p.Stats().Idle != 0 {
+		t.Fatalf("over budget: closed %v, slots held %d, idle %d; want closed, 1, 0", c1.Conn.closed.Load(), len(b.ch), p.Stats().Idle)
+	}
+	b.over.Store(false)
+	p.Put(c2)
+	if c2.Conn.closed.Load() || p.Stats().Idle != 1 {
+		t.Fatalf("within budget: closed %v, idle %d; want kept idle", c2.Conn.closed.Load(), p.Stats().Idle)
 	}
 }

@@ -36,10 +36,19 @@ type TokenVerifier interface {
 }
 
 // Budget hands out slots of the cluster's max_connections budget, shared
-// with the Data API. Reserve waits until ctx is done; release gives the slot
-// back and is called exactly once.
+// with the Data API (and, for nodes sharing a state store, this node's
+// leased share of it). No method does I/O: the lease only changes the
+// local limit, so the pool's hot path never waits on the state store.
+// A release func gives its slot back and is called exactly once.
 type Budget interface {
+	// TryReserve takes a slot only if one is free now; it never waits.
+	TryReserve() (release func(), ok bool)
+	// Reserve waits for a slot until ctx is done.
 	Reserve(ctx context.Context) (release func(), err error)
+	// Over reports that more slots are held than the budget now allows
+	// (it was lowered, or the node's lease shrank): a connection coming
+	// back is closed rather than kept or handed on.
+	Over() bool
 }
 
 // Deps is what a proxy front end needs from the rest of sqlgate.

@@ -159,6 +159,10 @@ func (s *Server) EvictIdle() bool {
 	return f != nil && f()
 }
 
+// Waiting returns the clients waiting for a database connection (the
+// cluster's budget counts them as demand).
+func (s *Server) Waiting() int { return s.poolStats().Waiting }
+
 func (s *Server) poolStats() PoolStats {
 	s.mu.Lock()
 	f := s.statsFn

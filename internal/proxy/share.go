@@ -69,13 +69,39 @@ func (s *Share) Reserve(ctx context.Context) (func(), error) {
 		s.free()
 		return nil, err
 	}
+	return s.releaseFunc(release), nil
+}
+
+// TryReserve takes a slot of the share and of the underlying budget only
+// if both are free now.
+func (s *Share) TryReserve() (func(), bool) {
+	s.mu.Lock()
+	if s.max != 0 && s.held >= s.max {
+		s.mu.Unlock()
+		return nil, false
+	}
+	s.held++
+	s.mu.Unlock()
+	release, ok := s.inner.TryReserve()
+	if !ok {
+		s.free()
+		return nil, false
+	}
+	return s.releaseFunc(release), true
+}
+
+// Over reports the underlying budget's Over.
+func (s *Share) Over() bool { return s.inner.Over() }
+
+// releaseFunc returns the release of a slot held through the share.
+func (s *Share) releaseFunc(inner func()) func() {
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			release()
+			inner()
 			s.free()
 		})
-	}, nil
+	}
 }
 
 func (s *Share) free() {

@@ -27,14 +27,30 @@ func (s *slots) Reserve(ctx context.Context) (func(), error) {
 	}
 }
 
+func (s *slots) TryReserve() (func(), bool) {
+	select {
+	case <-s.free:
+		return func() { s.free <- struct{}{} }, true
+	default:
+		return nil, false
+	}
+}
+
+func (s *slots) Over() bool { return false }
+
 func TestShare_Reserve(t *testing.T) {
 	sh := NewShare(newSlots(10), 1)
 	rel, err := sh.Reserve(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Full: a done ctx fails at once, as the pool's tryReserve expects.
-	if _, err := sh.Reserve(doneCtx); !errors.Is(err, context.Canceled) {
+	// Full: a try fails at once, and so does a wait with a done ctx.
+	if _, ok := sh.TryReserve(); ok {
+		t.Fatal("TryReserve beyond a share of 1 succeeded")
+	}
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := sh.Reserve(done); !errors.Is(err, context.Canceled) {
 		t.Fatalf("second slot of a share of 1: %v", err)
 	}
 	// Raising the bound wakes a waiter.
@@ -63,8 +79,8 @@ func TestShare_Reserve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sh.Reserve(doneCtx); err == nil || sh.Held() != 1 {
-		t.Fatalf("beyond the cluster budget: %v, held %d", err, sh.Held())
+	if _, ok := sh.TryReserve(); ok || sh.Held() != 1 {
+		t.Fatalf("beyond the cluster budget: %v, held %d", ok, sh.Held())
 	}
 	r1()
 }

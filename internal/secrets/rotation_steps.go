@@ -113,22 +113,6 @@ func (s *Store) editRotation(ctx context.Context, arn string, fn func(*Rotation,
 // reload when it moves.
 func (s *Store) Generation() uint64 { return s.generation() }
 
-// LiveValue returns the value clients must log in with: AWSPENDING while a
-// rotation has set it on the database and not yet finished, else
-// AWSCURRENT. Errors as GetValue.
-func (s *Store) LiveValue(ctx context.Context, secretID string) (*Value, error) {
-	r, err := s.load(ctx, secretID)
-	if err != nil {
-		return nil, err
-	}
-	if r.Rotation != nil && r.Rotation.LivePending != "" {
-		if v, err := s.GetValue(ctx, r.ARN, r.Rotation.LivePending, ""); err == nil {
-			return v, nil
-		}
-	}
-	return s.GetValue(ctx, r.ARN, "", "")
-}
-
 // GraceValue returns the other value clients may log in with when the one
 // LiveValue answers is refused: the AWSPENDING value while the set step
 // runs, the AWSCURRENT value once it has set AWSPENDING on the database, or the AWSPREVIOUS value for grace after a rotation finished.

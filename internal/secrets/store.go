@@ -53,12 +53,13 @@ type Store struct {
 
 	cmu   sync.Mutex // guards following fields
 	cache map[string]*record
-	gen   uint64 // bumped by every write
+	plain map[plainKey]string // decrypted string versions (openCached)
+	gen   uint64              // bumped by every write
 }
 
 // New returns a Store over st whose values are sealed by b.
 func New(st state.Store, b *barrier.Barrier, opt Options) *Store {
-	s := &Store{st: st, b: b, region: opt.Region, account: opt.Account, now: opt.Now, cache: map[string]*record{}}
+	s := &Store{st: st, b: b, region: opt.Region, account: opt.Account, now: opt.Now, cache: map[string]*record{}, plain: map[plainKey]string{}}
 	if s.region == "" {
 		s.region = "us-east-1"
 	}
@@ -204,6 +205,7 @@ func (s *Store) Invalidate() {
 	s.cmu.Lock()
 	s.gen++
 	clear(s.cache)
+	clear(s.plain)
 	s.cmu.Unlock()
 }
 

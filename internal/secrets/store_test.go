@@ -15,7 +15,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/state"
 )
 
-func newTestStore(t *testing.T, now func() time.Time) *Store {
+func newTestStore(t testing.TB, now func() time.Time) *Store {
 	t.Helper()
 	st, err := state.OpenSQLite(filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {

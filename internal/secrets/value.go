@@ -27,7 +27,11 @@ func (s *Store) GetValue(ctx context.Context, secretID, versionID, stage string)
 		return nil, err
 	}
 	s.touch(ctx, r, v)
-	return &Value{ARN: r.ARN, Name: r.Name, VersionID: v.ID, Stages: slices.Clone(v.Stages), Created: v.Created, Payload: p}, nil
+	return newValue(r, v, p), nil
+}
+
+func newValue(r *record, v *version, p Payload) *Value {
+	return &Value{ARN: r.ARN, Name: r.Name, VersionID: v.ID, Stages: slices.Clone(v.Stages), Created: v.Created, Payload: p}
 }
 
 func pickVersion(r *record, versionID, stage string) (*version, error) {

@@ -145,22 +145,26 @@ func asRequested(err error, id string) error {
 
 // CurrentValue returns the ARN and the SecretString to log in with (nil
 // for a binary secret) of secret id: AWSCURRENT, or AWSPENDING while a
-// rotation has already set it on the database (secrets.Store.LiveValue), for the caller in ctx, authorized exactly as
-// GetSecretValue: the value is read, and the access recorded, only after
-// the caller is allowed. Errors: secrets.ErrNotFound, an
+// rotation has already set it on the database (secrets.Store.LiveValue), for
+// the caller in ctx, authorized exactly as GetSecretValue: the value is read
+// from the same read of the record that was authorized (secrets.Store.Live),
+// and the access recorded, only after the caller is allowed. Errors: secrets.ErrNotFound, an
 // *iam.AccessDeniedError (also for a missing secret the caller may not
 // read), secrets.ErrScheduledForDeletion, ….
 func (a *API) CurrentValue(ctx context.Context, id string) (string, *string, error) {
-	s, err := a.store.Identify(ctx, id)
+	s, err := a.store.Live(ctx, id)
 	if err != nil {
 		return "", nil, a.denyMissing(ctx, "GetSecretValue", id, nil, err)
 	}
-	if err := a.authorizeWith(a.withPolicy(ctx, s.Policy), "GetSecretValue", s.ARN, a.secretKeys(s.ARN, s.Tags, nil)); err != nil {
+	// The Data API asks on every call: the condition keys are built only
+	// if a policy reads them.
+	actx := iam.WithConditionKeysFunc(a.withPolicy(ctx, s.Policy), func() map[string][]string { return a.secretKeys(s.ARN, s.Tags, nil) })
+	if err := a.authorize(actx, "GetSecretValue", s.ARN); err != nil {
 		return "", nil, asRequested(err, id)
 	}
-	v, err := a.store.LiveValue(ctx, s.ARN)
+	v, err := s.SecretString(ctx)
 	if err != nil {
 		return "", nil, err
 	}
-	return v.ARN, v.SecretString, nil
+	return s.ARN, v, nil
 }

@@ -12,12 +12,18 @@ import (
 	"github.com/sqlgate/sqlgate/internal/iam"
 	"github.com/sqlgate/sqlgate/internal/identity"
 	"github.com/sqlgate/sqlgate/internal/sigv4"
+	"github.com/sqlgate/sqlgate/internal/state"
 )
 
 // newConsole wires the web console (/console/) to this server's key
 // store and API handlers, so it acts exactly as a SigV4 client would.
 func (s *Server) newConsole() *console.Console {
+	var shared state.Store // nodes on one PostgreSQL store share sessions
+	if s.cfg.State.Driver == "postgres" {
+		shared = s.store
+	}
 	return console.New(console.Config{
+		Store:          shared,
 		Keys:           consoleBackend{s},
 		Services:       consoleBackend{s},
 		Authorizer:     identity.Authorizer{Store: s.ids},

@@ -21,7 +21,7 @@ func (s *Server) openEndpoints(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 	h, err := endpoints.New(ctx, s.cfg, endpoints.Options{Backends: backends, Secrets: s.secrets,
-		State: s.store, Metrics: s.metrics.reg, Log: s.log, Sealer: s.sealer})
+		State: s.store, Metrics: s.metrics.reg, Log: s.log, Sealer: s.sealer, Shared: s.cfg.State.Driver == "postgres"})
 	if err != nil {
 		return fmt.Errorf("endpoints: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/lease"
 	"github.com/sqlgate/sqlgate/internal/metrics"
 	"github.com/sqlgate/sqlgate/internal/topology"
 )
@@ -59,6 +60,9 @@ func (m *serverMetrics) ObserveDataAPI(cluster, action, outcome string, d time.D
 // register adds gauges read from the server at scrape time.
 func (m *serverMetrics) register(s *Server) {
 	topology.RegisterMetrics(m.reg, s.monitors)
+	if s.leases != nil {
+		lease.RegisterMetrics(m.reg, s.leases)
+	}
 	m.reg.NewGaugeFunc("sqlgate_dataapi_open_transactions", "Open Data API transactions.", nil,
 		func(emit func(float64, ...string)) { emit(float64(s.txns.Count())) })
 	m.reg.NewGaugeFunc("sqlgate_pool_connections", "Backend connections by cluster and state (busy, idle).",

@@ -221,8 +221,11 @@ func (rt *proxyRuntime) startListener(name string, cc config.Cluster, cfg config
 	}
 	l := &listener{fe: fe, addr: cfg.Listen, cfg: cfg}
 	// Idle proxy connections give their budget slots back when the Data
-	// API (or a lowered max_connections) needs them.
-	l.unEvict = s.cluster(cc.Name).pool.AddEvictor(fe.Core().EvictIdle)
+	// API (or a lowered max_connections) needs them; the proxy's waiting
+	// clients count in the budget's demand (leases between nodes).
+	p := s.cluster(cc.Name).pool
+	unEvict, unWait := p.AddEvictor(fe.Core().EvictIdle), p.AddWaiting(fe.Core().Waiting)
+	l.unEvict = func() { unEvict(); unWait() }
 	s.mu.Lock()
 	s.proxies = append(s.proxies, fe)
 	s.mu.Unlock()

@@ -23,6 +23,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/endpoints"
 	"github.com/sqlgate/sqlgate/internal/iamapi"
 	"github.com/sqlgate/sqlgate/internal/identity"
+	"github.com/sqlgate/sqlgate/internal/lease"
 	"github.com/sqlgate/sqlgate/internal/oidc"
 	"github.com/sqlgate/sqlgate/internal/rdsapi"
 	"github.com/sqlgate/sqlgate/internal/rotation"
@@ -53,6 +54,7 @@ type Server struct {
 	// defaultSecretARN is the ARN of the secret "default", when it exists.
 	defaultSecretARN string
 	clusters         []*cluster
+	leases           *lease.Manager // shared budgets; nil alone (leases.go)
 	txns             *txn.Manager
 	metrics          *serverMetrics
 	verifier         *sigv4.Verifier
@@ -135,6 +137,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if err := s.openClusters(); err != nil {
 		return nil, err
 	}
+	s.openLeases(ctx)
 	if err := s.ensureDefaultSecret(ctx); err != nil {
 		return nil, err
 	}
@@ -218,6 +221,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.bg.GoLoop(bgCtx, "proxy-runtime", s.proxyRT.run)
 	s.bg.GoLoop(bgCtx, "api-key-watcher", s.watchEndpointKeys)
 	s.runTopologies(bgCtx)
+	s.runLeases(bgCtx)
 	s.bg.GoLoop(bgCtx, "secret-watcher", func(ctx context.Context) {
 		if err := s.secrets.Run(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("secret cache watcher stopped", "err", err)
@@ -273,6 +277,7 @@ func (s *Server) Close() {
 	for _, c := range s.clusters {
 		c.close()
 	}
+	s.leaveLeases()
 	s.closeStores()
 }
 

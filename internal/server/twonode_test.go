@@ -31,11 +31,12 @@ func startNodeWith(t *testing.T, dsn string, cfg *config.Config) *testEnv {
 	cfg.State = config.State{Driver: "postgres", DSN: dsn}
 	e := newTestEnv(t, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{}, 3)
+	done := make(chan struct{}, 4)
 	go func() { e.srv.ids.Run(ctx, e.srv.log); done <- struct{}{} }()
 	go func() { _ = e.srv.secrets.Run(ctx); done <- struct{}{} }()
 	go func() { e.srv.watchEndpointKeys(ctx); done <- struct{}{} }()
-	t.Cleanup(func() { cancel(); <-done; <-done; <-done }) // before the server closes
+	go func() { e.srv.leases.Run(ctx); done <- struct{}{} }()
+	t.Cleanup(func() { cancel(); <-done; <-done; <-done; <-done }) // before the server closes
 	return e
 }
 
@@ -92,6 +93,23 @@ func TestServer_TwoNodes(t *testing.T) {
 			r := exec(b, fn)
 			return r.Status == http.StatusForbidden && r.Type == "UnrecognizedClientException"
 		})
+	})
+	t.Run("console session signed in on A serves on B, sign-out on B ends it on A", func(t *testing.T) {
+		ca, code := a.consoleLogin(t, a.akid, a.secretKey)
+		if code != http.StatusOK {
+			t.Fatalf("sign-in on A: %d", code)
+		}
+		cb := *ca
+		cb.base = b.http.URL // the same browser, load-balanced to B
+		if code, body := cb.post(t, "iam", "Action=GetUser&Version=2010-05-08"); code != http.StatusOK {
+			t.Fatalf("session of A on B: %d %s", code, body)
+		}
+		if code, body := cb.post(t, "logout", ""); code != http.StatusOK {
+			t.Fatalf("sign-out on B: %d %s", code, body)
+		}
+		if code, _ := ca.post(t, "iam", "Action=GetUser&Version=2010-05-08"); code != http.StatusUnauthorized {
+			t.Fatalf("session signed out on B still works on A: %d", code)
+		}
 	})
 	t.Run("secret created on A readable on B", func(t *testing.T) {
 		arn := a.createSecret(t, "shared", "u", "pw1")

@@ -30,7 +30,7 @@ func TestGBKInjection_AttackIsReal(t *testing.T) {
 	sql := "SELECT COUNT(*) FROM " + tbl + " WHERE name = ?"
 	st := scanStatement(sql, false, nil)
 	q := string(interpolate(nil, sql, st.markers, []arg{{1, gbkPayload}}, quoteBackslash))
-	res, err := c.run(t.Context(), q, nil, 0)
+	res, err := c.run(t.Context(), q, nil, 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestLiteralModes(t *testing.T) {
 		sql := "SELECT ?, ?, ?"
 		st := scanStatement(sql, mode == quoteDouble, nil)
 		q := string(interpolate(nil, sql, st.markers, []arg{{1, text}, {2, all}, {3, []byte{}}}, mode))
-		res, err := c.run(t.Context(), q, nil, 0)
+		res, err := c.run(t.Context(), q, nil, 0, false)
 		if err != nil {
 			t.Fatalf("mode %d: %v\n%q", mode, err, q)
 		}

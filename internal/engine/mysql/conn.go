@@ -41,7 +41,10 @@ type Conn struct {
 	// quiet: session-state reports are expected (set-up, reset), not dirt.
 	quiet   bool
 	markers []int
-	buf     []byte
+	stmts   stmtCache // prepared statements (stmtcache.go)
+	// textHint is the size of the previous result's string arena (read.go).
+	textHint int
+	buf      []byte
 }
 
 var _ engine.Conn = (*Conn)(nil)
@@ -86,7 +89,7 @@ func (c *Conn) Commit(ctx context.Context) error { return c.simple(ctx, "COMMIT"
 func (c *Conn) Rollback(ctx context.Context) error { return c.simple(ctx, "ROLLBACK") }
 
 func (c *Conn) simple(ctx context.Context, sql string) error {
-	_, err := c.run(ctx, sql, nil, 0)
+	_, err := c.run(ctx, sql, nil, 0, false)
 	return err
 }
 
@@ -122,7 +125,7 @@ func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxB
 			c.buf = nil
 		}
 	}
-	return c.run(ctx, query, nil, maxBytes)
+	return c.run(ctx, query, nil, maxBytes, c.cacheable(query, sc, len(args)))
 }
 
 // runPrepared runs sql over the binary protocol and closes the statement.
@@ -131,17 +134,18 @@ func (c *Conn) runPrepared(ctx context.Context, sql string, args []arg, maxBytes
 	for i, a := range args {
 		vals[i] = a.Value
 	}
-	return c.run(ctx, sql, vals, maxBytes)
+	return c.run(ctx, sql, vals, maxBytes, false)
 }
 
-// run executes query (prepared with args when args is non-nil), stopping
-// it on the server when ctx ends.
+// run executes query (prepared with args when args is non-nil, through the
+// statement cache when cache is set), stopping it on the server when ctx
+// ends.
 //
 // Cancelling the caller's ctx first sends KILL QUERY from a side
 // connection, so the statement really stops and this connection stays
 // usable; only if that fails or the server does not answer within
 // killGrace is the socket closed (and the connection broken).
-func (c *Conn) run(ctx context.Context, query string, args []any, maxBytes int) (*engine.Result, error) {
+func (c *Conn) run(ctx context.Context, query string, args []any, maxBytes int, cache bool) (*engine.Result, error) {
 	if c.broken {
 		return nil, errBroken
 	}
@@ -153,7 +157,7 @@ func (c *Conn) run(ctx context.Context, query string, args []any, maxBytes int) 
 	}
 	a := &aborter{c: c}
 	w := c.watch(ctx, a.abort)
-	res, err := c.exec(query, args, maxBytes, a.abort)
+	res, err := c.exec(query, args, maxBytes, cache, a.abort)
 	fired := w.stop()
 	if a.done() {
 		c.broken = true // the socket was closed under the statement
@@ -164,13 +168,24 @@ func (c *Conn) run(ctx context.Context, query string, args []any, maxBytes int) 
 	return res, err
 }
 
-func (c *Conn) exec(query string, args []any, maxBytes int, abort func()) (*engine.Result, error) {
+func (c *Conn) exec(query string, args []any, maxBytes int, cache bool, abort func()) (*engine.Result, error) {
 	if err := c.prelude(); err != nil {
 		return nil, err
 	}
 	defer c.checkPrelude()
 	if args == nil && c.clearAfter {
+		// The generated id's clear rides behind the statement (text
+		// protocol), so this INSERT does not go through the cache.
 		return c.execThenClear(query, maxBytes, abort)
+	}
+	if cache {
+		st, err := c.cached(query)
+		if err != nil {
+			return nil, err
+		}
+		if st != nil {
+			return c.execCached(st, query, maxBytes, abort)
+		}
 	}
 	if args == nil {
 		rows, err := c.cl.Query(query)

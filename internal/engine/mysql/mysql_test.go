@@ -18,7 +18,7 @@ import (
 
 // testDSN returns SQLGATE_TEST_MYSQL_DSN, skipping when it is unset unless
 // SQLGATE_REQUIRE_DB says the databases were provisioned.
-func testDSN(t *testing.T) *mysql.Config {
+func testDSN(t testing.TB) *mysql.Config {
 	t.Helper()
 	cfg, err := mysql.ParseDSN(testdb.MySQLDSN(t))
 	if err != nil {

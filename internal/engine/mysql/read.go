@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"io"
+	"strings"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
 	"github.com/sqlgate/sqlgate/internal/mysqlwire"
@@ -35,6 +36,9 @@ func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.R
 		res.Decimal[i] = fields[i].typ == typeDecimal || fields[i].typ == typeNewDecimal
 	}
 	size := 0
+	var slab rowSlab
+	var text strings.Builder // the result's strings, one arena (see arenaString)
+	text.Grow(c.textHint)    // as large as the previous result's
 	for {
 		raw, err := rows.Next()
 		if err == io.EOF {
@@ -44,9 +48,9 @@ func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.R
 			_ = rows.Close()
 			return nil, c.fail(err)
 		}
-		row := make([]engine.Value, len(fields))
+		row := slab.next(len(fields))
 		for i := range fields {
-			v, n := value(&fields[i], raw[i])
+			v, n := value(&fields[i], raw[i], &text)
 			row[i] = v
 			size += n
 		}
@@ -64,5 +68,38 @@ func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.R
 	if err := rows.Close(); err != nil {
 		return nil, c.fail(err)
 	}
+	c.textHint = text.Len()
 	return res, nil
+}
+
+// arenaString returns v as a string stored in text, the result's arena:
+// one growing buffer instead of an allocation per value. A strings.Builder
+// never changes bytes it has written, so every string returned stays valid
+// as the arena grows. A nil text allocates the string alone.
+func arenaString(text *strings.Builder, v []byte) string {
+	if text == nil {
+		return string(v)
+	}
+	off := text.Len()
+	text.Write(v)
+	return text.String()[off:]
+}
+
+// rowSlab hands out a result's rows from shared chunks of Values, each
+// twice the last (up to maxSlabRows rows), rather than one allocation per row.
+type rowSlab struct {
+	free []engine.Value
+	rows int // rows in the last chunk
+}
+
+const maxSlabRows = 256
+
+func (s *rowSlab) next(n int) []engine.Value {
+	if len(s.free) < n {
+		s.rows = min(max(2*s.rows, 1), maxSlabRows)
+		s.free = make([]engine.Value, n*s.rows)
+	}
+	row := s.free[:n:n]
+	s.free = s.free[n:]
+	return row
 }

@@ -175,6 +175,7 @@ func (c *Conn) Reset(ctx context.Context) error {
 		return nil
 	}
 	c.lastID, c.clearID = false, false
+	c.dropStmts() // the reset (or change user) drops them on the server
 	cmds := [][]byte{mysqlwire.ResetCommand()}
 	switch {
 	case c.creds.Database != "":

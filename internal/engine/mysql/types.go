@@ -7,6 +7,7 @@ package mysql
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
 )
@@ -182,7 +183,7 @@ func mbMaxLen(collation uint8) int {
 // value converts the text-protocol bytes of one value of column f (nil
 // for NULL), returning its approximate size in the response. The parsing
 // matches what Connector/J's getters return for each type.
-func value(f *field, v []byte) (engine.Value, int) {
+func value(f *field, v []byte, text *strings.Builder) (engine.Value, int) {
 	if v == nil || f.typ == typeNull {
 		return engine.Null(), 14
 	}
@@ -205,7 +206,7 @@ func value(f *field, v []byte) (engine.Value, int) {
 	if f.binary() && binaryTypes[f.typ] {
 		return engine.Blob(append([]byte(nil), v...)), 16 + len(v)*4/3
 	}
-	return engine.String(string(v)), 16 + len(v)
+	return engine.String(arenaString(text, v)), 16 + len(v)
 }
 
 // integer maps the integer types: booleans, 4-digit years, longValue, and

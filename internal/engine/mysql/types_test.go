@@ -17,7 +17,7 @@ func FuzzValue(f *testing.F) {
 	f.Fuzz(func(t *testing.T, typ uint8, length uint32, flags uint16, decimals, collation uint8, v []byte) {
 		fl := field{typ: int(typ), length: length, flags: flags, decimals: decimals, collation: collation}
 		_ = column(&fl)
-		got, n := value(&fl, v)
+		got, n := value(&fl, v, nil)
 		if n <= 0 {
 			t.Fatalf("size %d", n)
 		}

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -44,6 +43,10 @@ type Conn struct {
 	discardSeq bool
 
 	stmts stmtCache // prepared statements (stmtcache.go)
+
+	// sizeHint is the arena size and value count of the latest result:
+	// the next one starts at that size instead of growing to it.
+	sizeHint struct{ data, cells int }
 }
 
 type lastResult struct {
@@ -60,12 +63,21 @@ func newConn(pg *pgconn.PgConn) *Conn {
 	return c
 }
 
-// rawResult is a statement's response before type mapping.
+// rawResult is a statement's response before type mapping. The values are
+// copied off the connection's buffer into one arena, data, rather than one
+// allocation per value: cells holds each value's place in it, row by row.
+// data is only written while the result is read; decoded strings then
+// share its memory (strings.Builder.String does not copy).
 type rawResult struct {
 	fields []pgconn.FieldDescription // nil: the statement returned no result set
-	rows   [][][]byte
+	nrows  int
+	data   strings.Builder
+	cells  []cell
 	tag    pgconn.CommandTag
 }
+
+// cell is one value of a rawResult: data[off:end], or NULL when off < 0.
+type cell struct{ off, end int }
 
 // Exec runs one statement. ":name" placeholders become $n and are bound with
 // explicit types (see bindParams); the statement always goes through an
@@ -173,16 +185,24 @@ func (c *Conn) read(ctx context.Context, rr *pgconn.ResultReader, maxBytes int) 
 	if fds := rr.FieldDescriptions(); fds != nil {
 		res.fields = slices.Clone(fds)
 	}
+	if h := c.sizeHint; h.cells > 0 && res.fields != nil {
+		res.data.Grow(h.data)
+		res.cells = make([]cell, 0, h.cells)
+	}
 	size := 0
 	for rr.NextRow() {
 		vals := rr.Values()
-		row := make([][]byte, len(vals))
+		res.nrows++
 		size += 2
-		for i, v := range vals {
-			row[i] = bytes.Clone(v) // keeps nil (NULL) apart from "" (empty)
+		for _, v := range vals {
+			c := cell{off: -1}
+			if v != nil { // nil is NULL, apart from "" (empty)
+				c = cell{off: res.data.Len(), end: res.data.Len() + len(v)}
+				res.data.Write(v)
+			}
+			res.cells = append(res.cells, c)
 			size += len(v) + 4
 		}
-		res.rows = append(res.rows, row)
 		if maxBytes > 0 && size > maxBytes {
 			c.abort(rr)
 			return rawResult{}, engine.ErrResultTooLarge
@@ -193,6 +213,7 @@ func (c *Conn) read(ctx context.Context, rr *pgconn.ResultReader, maxBytes int) 
 		return rawResult{}, c.execErr(ctx, err)
 	}
 	res.tag = tag
+	c.sizeHint.data, c.sizeHint.cells = res.data.Len(), len(res.cells)
 	return res, nil
 }
 
@@ -272,7 +293,7 @@ func (c *Conn) build(ctx context.Context, raw rawResult) (*engine.Result, error)
 		RowsAffected: affected,
 		Columns:      make([]engine.Column, len(raw.fields)),
 		Decimal:      make([]bool, len(raw.fields)),
-		Rows:         make([][]engine.Value, len(raw.rows)),
+		Rows:         make([][]engine.Value, raw.nrows),
 	}
 	refs := make([]attrKey, len(raw.fields))
 	for i, f := range raw.fields {
@@ -284,10 +305,20 @@ func (c *Conn) build(ctx context.Context, raw rawResult) (*engine.Result, error)
 		res.Decimal[i] = ti.codec == codecNumeric
 		refs[i] = attrKey{table: f.TableOID, attnum: f.TableAttributeNumber}
 	}
-	for r, raw := range raw.rows {
-		row := make([]engine.Value, len(raw))
-		for i, v := range raw {
-			if row[i], err = decode(infos[i], elems[i], v); err != nil {
+	n := len(raw.fields)
+	if len(raw.cells) != raw.nrows*n {
+		return nil, fmt.Errorf("result rows do not match its %d columns", n)
+	}
+	text := raw.data.String()
+	vals := make([]engine.Value, len(raw.cells))
+	for r := range res.Rows {
+		row := vals[r*n : (r+1)*n : (r+1)*n]
+		for i, c := range raw.cells[r*n : (r+1)*n] {
+			if c.off < 0 {
+				row[i] = engine.Null()
+				continue
+			}
+			if row[i], err = decodeText(infos[i], elems[i], text[c.off:c.end]); err != nil {
 				if errors.Is(err, errMultiDim) {
 					return nil, &engine.UnsupportedTypeError{TypeName: strings.ToUpper(infos[i].name)}
 				}

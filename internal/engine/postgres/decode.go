@@ -21,10 +21,16 @@ func decode(ti, elem typeInfo, raw []byte) (engine.Value, error) {
 	if raw == nil {
 		return engine.Null(), nil
 	}
+	return decodeText(ti, elem, string(raw))
+}
+
+// decodeText decodes the text form s of a non-NULL value. Strings in the
+// result share s's memory.
+func decodeText(ti, elem typeInfo, s string) (engine.Value, error) {
 	if ti.codec != codecArray {
-		return decodeScalar(ti.codec, string(raw))
+		return decodeScalar(ti.codec, s)
 	}
-	items, err := parseArray(raw)
+	items, err := parseArray(s)
 	if err != nil {
 		return engine.Value{}, err
 	}
@@ -124,8 +130,7 @@ func fraction(s string) string {
 // parseArray splits a 1-D PostgreSQL array literal ("{1,NULL,"a b"}") into its
 // elements; a nil element is SQL NULL. Multi-dimensional values return
 // errMultiDim.
-func parseArray(raw []byte) ([]*string, error) {
-	s := string(raw)
+func parseArray(s string) ([]*string, error) {
 	if strings.HasPrefix(s, "[") { // explicit bounds: "[0:1]={…}", "[1:2][1:2]={…}"
 		eq := strings.Index(s, "={")
 		if eq < 0 {

@@ -55,7 +55,7 @@ func TestParseArray(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseArray([]byte(tt.in))
+			got, err := parseArray(tt.in)
 			if tt.err != nil {
 				if !errors.Is(err, tt.err) {
 					t.Fatalf("err = %v, want %v", err, tt.err)
@@ -68,7 +68,7 @@ func TestParseArray(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{``, `{`, `{"a}`, `{"a"b}`, `[1:2`} {
-		if _, err := parseArray([]byte(bad)); err == nil {
+		if _, err := parseArray(bad); err == nil {
 			t.Errorf("parseArray(%q) succeeded", bad)
 		}
 	}
@@ -79,7 +79,7 @@ func FuzzParseArray(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		items, err := parseArray([]byte(s))
+		items, err := parseArray(s)
 		if err == nil && items == nil {
 			t.Fatalf("parseArray(%q) = nil, nil", s)
 		}

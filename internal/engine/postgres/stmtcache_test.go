@@ -148,3 +148,28 @@ func BenchmarkExecSelect1(b *testing.B) {
 		}
 	}
 }
+
+// rows100SQL is the benchmark's 100-row × 10-column result of mixed types.
+const rows100SQL = `SELECT g AS id, g*7 AS n1, g::bigint*1000003 AS n2, 'name-'||g AS s1, md5(g::text) AS s2,
+	g/3.0::float8 AS f1, (g*1.25)::numeric(10,2) AS d1, timestamp '2024-01-02 03:04:05' + g * interval '1 minute' AS t1,
+	g%2=0 AS b1, repeat('x', g%40) AS s3 FROM generate_series(1,100) g`
+
+func BenchmarkExecRows100(b *testing.B) {
+	e, creds := testServer(b)
+	cn, err := e.Connect(context.Background(), creds)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cn.Close()
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := cn.Exec(ctx, rows100SQL, nil, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res.Rows) != 100 || len(res.Rows[99]) != 10 {
+			b.Fatalf("%d rows", len(res.Rows))
+		}
+	}
+}

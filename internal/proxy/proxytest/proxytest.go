@@ -90,6 +90,20 @@ func (b *Budget) Reserve(ctx context.Context) (func(), error) {
 	return func() { once.Do(func() { <-b.ch }) }, nil
 }
 
+// TryReserve takes a slot only if one is free now.
+func (b *Budget) TryReserve() (func(), bool) {
+	select {
+	case b.ch <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-b.ch }) }, true
+	default:
+		return nil, false
+	}
+}
+
+// Over is false: the budget is never lowered.
+func (b *Budget) Over() bool { return false }
+
 // Used is the number of slots taken.
 func (b *Budget) Used() int { return len(b.ch) }
 

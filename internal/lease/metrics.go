@@ -1,0 +1,25 @@
+package lease
+
+import "github.com/sqlgate/sqlgate/internal/metrics"
+
+// RegisterMetrics adds the sqlgate_pool_lease_* gauges of m to reg
+// (docs/metrics.md).
+func RegisterMetrics(reg *metrics.Registry, m *Manager) {
+	gauge := func(name, help string, v func(Stat) int) {
+		reg.NewGaugeFunc(name, help, []string{"cluster"}, func(emit func(float64, ...string)) {
+			for _, s := range m.Stats() {
+				emit(float64(v(s)), s.Cluster)
+			}
+		})
+	}
+	gauge("sqlgate_pool_lease_share", "Backend connections this node may hold now: its leased share of max_connections (0 while fenced).",
+		func(s Stat) int { return s.Limit })
+	gauge("sqlgate_pool_lease_granted", "This node's grant in the state store: its share, or more while connections above a lowered share are still busy.",
+		func(s Stat) int { return s.Grant })
+	gauge("sqlgate_pool_lease_in_use", "Backend connections this node holds (busy, idle and reserved by the proxies).",
+		func(s Stat) int { return s.Open })
+	gauge("sqlgate_pool_lease_nodes", "Nodes sharing the cluster's max_connections at the last renewal.",
+		func(s Stat) int { return s.Nodes })
+	reg.NewGaugeFunc("sqlgate_pool_lease_fences", "Times a lease expired unrenewed on this node since start (its connections were closed).", nil,
+		func(emit func(float64, ...string)) { emit(float64(m.Fences())) })
+}
