@@ -133,7 +133,7 @@ run_browser() {
 	rm -rf "$OUT_DIR"
 	mkdir -p "$OUT_DIR"
 	out=$(cd "$E2E_DIR/console" && BASE=$BASE ROOT_AKID=$SQLGATE_ROOT_ACCESS_KEY_ID ROOT_SECRET=$SQLGATE_ROOT_SECRET_ACCESS_KEY \
-		CLUSTER_ARN=arn:aws:rds:us-east-1:000000000000:cluster:maria DB_USER=$DB_USER DB_PASS=$DB_PASS OUT_DIR=$OUT_DIR \
+		CLUSTER_ARN=arn:aws:rds:us-east-1:000000000000:cluster:maria DB_USER=$DB_USER DB_PASS=$DB_PASS DB_NAME=$DB_NAME OUT_DIR=$OUT_DIR \
 		timeout 600 node console.test.mjs 2>&1) || rc=$?
 	printf '%s\n' "$out" | grep -v '^PASS \|^FAIL \|passed, .* failed$' >&2 || true
 	printf '%s\n' "$out" | grep '^PASS \|^FAIL ' || true

@@ -5,7 +5,9 @@
 # with a synchronous streaming replica (pg_basebackup -R). Everything lives
 # under $SQLGATE_REPLICAS_DIR (default /tmp/sqlgate-replicas) and listens on
 # 127.0.0.1 only. The sqlgate user (password sqlgatepw) and the database
-# sqlgate_test exist on both primaries and reach the replicas by replication.
+# sqlgate_test exist on both primaries and reach the replicas by replication;
+# on MariaDB so does sqlgate_app (same password, rights on sqlgate_test only,
+# so the replica's read_only applies to it).
 #
 # Usage: e2e/replicas.sh COMMAND [mariadb|postgres|all]
 #   start    create what is missing, start what is down, and rebuild a replica
@@ -32,6 +34,9 @@ readonly PG_REPLICA_PORT=$((PG_PRIMARY_PORT + 1))
 readonly WAIT=${SQLGATE_REPLICAS_WAIT:-30}
 readonly PGBIN=${SQLGATE_PGBIN:-/usr/lib/postgresql/15/bin}
 readonly DB_USER=sqlgate DB_PASS=sqlgatepw
+# APP_USER has rights on sqlgate_test only: unlike DB_USER (ALL ON *.*,
+# which includes READ_ONLY ADMIN), read_only applies to it on a replica.
+readonly APP_USER=sqlgate_app
 readonly PG_APP=sqlgate_replica
 SCRIPT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 readonly SCRIPT
@@ -119,6 +124,8 @@ CREATE USER IF NOT EXISTS '$DB_USER'@'localhost' IDENTIFIED BY '$DB_PASS';
 GRANT ALL ON *.* TO '$DB_USER'@'%' WITH GRANT OPTION;
 GRANT ALL ON *.* TO '$DB_USER'@'localhost' WITH GRANT OPTION;
 CREATE DATABASE IF NOT EXISTS sqlgate_test;
+CREATE USER IF NOT EXISTS '$APP_USER'@'%' IDENTIFIED BY '$DB_PASS';
+GRANT ALL ON sqlgate_test.* TO '$APP_USER'@'%';
 SET GLOBAL read_only = OFF;"
 }
 
@@ -183,10 +190,22 @@ mariadb_start() {
 	my_follow
 }
 
+# mariadb_promote stops fetching from the primary, waits until the SQL
+# thread has applied everything already received (a semi-sync primary
+# acknowledged those commits to its clients: STOP SLAVE right away would
+# drop them with the relay log), then makes the replica a writer.
 mariadb_promote() {
 	log "mariadb replica: promoting"
+	my_sql replica "STOP SLAVE IO_THREAD"
+	local io applied
+	io=$(mariadb --no-defaults --connect-timeout=5 -u root --socket="$(my_dir replica)/mysqld.sock" \
+		-e "SHOW SLAVE STATUS\G" | sed -n 's/^ *Gtid_IO_Pos: *//p')
+	applied=$(my_sql replica "SELECT MASTER_GTID_WAIT('$io', $WAIT)")
+	[[ $applied == 0 ]] || die "mariadb replica: relay log not applied up to $io after ${WAIT}s"
+	# Semi-sync stays on for a replica that attaches later, but with none
+	# attached commits must not wait rpl_semi_sync_master_timeout each.
 	my_sql replica "STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only=0;
-SET GLOBAL rpl_semi_sync_master_enabled=ON;"
+SET GLOBAL rpl_semi_sync_master_wait_no_slave=OFF; SET GLOBAL rpl_semi_sync_master_enabled=ON;"
 	touch "$BASE/mariadb-promoted"
 }
 
@@ -338,6 +357,7 @@ export SQLGATE_TEST_REPLICA_MYSQL_REPLICA=127.0.0.1:$MY_REPLICA_PORT
 export SQLGATE_TEST_REPLICA_PG_PRIMARY=127.0.0.1:$PG_PRIMARY_PORT
 export SQLGATE_TEST_REPLICA_PG_REPLICA=127.0.0.1:$PG_REPLICA_PORT
 export SQLGATE_TEST_REPLICAS_SCRIPT=$SCRIPT
+export SQLGATE_REPLICAS_DIR=$BASE SQLGATE_REPLICAS_MYSQL_PORT=$MY_PRIMARY_PORT SQLGATE_REPLICAS_PG_PORT=$PG_PRIMARY_PORT
 ENV
 }
 

@@ -40,6 +40,7 @@ source "$E2E_DIR/suite_isolation.sh"
 source "$E2E_DIR/suite_proxy_isolation.sh"
 source "$E2E_DIR/suite_rotation.sh"
 source "$E2E_DIR/suite_rds.sh"
+source "$E2E_DIR/suite_rds_describe.sh"
 source "$E2E_DIR/suite_apigateway.sh"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sqlgate-e2e.XXXXXX")
@@ -165,7 +166,7 @@ build() {
 write_config() {
 	read -r HTTP_PORT HTTPS_PORT DEFAULT_PORT PG_PROXY_PORT MARIA_PROXY_PORT MARIA_NODB_PROXY_PORT MARIA_STRICT_PROXY_PORT \
 		PG_STRICT_PROXY_PORT MARIA_ROT_PROXY_PORT PG_ROT_PROXY_PORT < <(free_ports 10)
-	RDS_PORTS=$(free_port_range 8)
+	RDS_PORTS=$(free_port_range 40)
 	ENDPOINT=http://127.0.0.1:$HTTP_PORT
 	HTTPS_ENDPOINT=https://127.0.0.1:$HTTPS_PORT
 	DEFAULT_ENDPOINT=http://127.0.0.1:$DEFAULT_PORT

@@ -61,6 +61,7 @@ suite_rds() {
 	suite_rds_proxy_mysql
 	suite_rds_errors
 	suite_rds_boto3
+	suite_rds_describe
 }
 
 suite_rds_clusters() {
@@ -108,9 +109,12 @@ suite_rds_proxy_pg() {
 		--role-arn arn:aws:iam::000000000000:role/e2e-proxy --vpc-subnet-ids subnet-e2e
 	expect_json p.pg.register-db-proxy-targets 'd["DBProxyTargets"][0]["TrackedClusterId"] == "pg"' \
 		rds register-db-proxy-targets --db-proxy-name "$name" --db-cluster-identifiers pg
-	expect_json p.pg.describe-db-proxies 'd["DBProxies"][0]["Status"] == "available" and ":" in d["DBProxies"][0]["Endpoint"]' \
-		rds describe-db-proxies --db-proxy-name "$name"
-	ep=$(json_get "${LAST_OUT:-null}" 'd["DBProxies"][0]["Endpoint"]')
+	# Status: creating, then available once this node listens.
+	if ep=$(rds_proxy_status "$name" available) && [[ $ep == *:* ]]; then
+		pass p.pg.describe-db-proxies
+	else
+		fail p.pg.describe-db-proxies "$(aws_err)"
+	fi
 	if rds_wait_psql "$ep"; then
 		pass p.pg.psql-secret-password
 	else

@@ -4,12 +4,14 @@
 // passes:
 //   BASE        http://127.0.0.1:PORT (sqlgate's HTTP listener)
 //   ROOT_AKID, ROOT_SECRET   root key pair
-//   CLUSTER_ARN the MariaDB cluster; DB_USER, DB_PASS its login
+//   CLUSTER_ARN the MariaDB cluster; DB_USER, DB_PASS its login, DB_NAME
+//               its database
 //   OUT_DIR     where screenshots go
 // Each check prints "PASS name" or "FAIL name: detail".
 import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 
 const env = (k) => {
   if (!process.env[k]) throw new Error(`${k} is not set`);
@@ -21,6 +23,7 @@ const ROOT_SECRET = env('ROOT_SECRET');
 const CLUSTER_ARN = env('CLUSTER_ARN');
 const DB_USER = env('DB_USER');
 const DB_PASS = env('DB_PASS');
+const DB_NAME = env('DB_NAME');
 const OUT = env('OUT_DIR');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SECRET_NAME = 'console-maria-' + Date.now().toString(36);
@@ -409,6 +412,59 @@ await check('proxies.create-from-secret-targets-pool-delete', async () => {
   page.once('dialog', (d) => d.accept());
   await page.click('#p-delete');
   await page.waitForFunction(() => !document.querySelector('#proxies-table').textContent.includes('console-proxy'));
+});
+
+// runSnippet runs the wizard's environment and client command with a
+// query added, as a user pasting them into a shell with the root key.
+function runSnippet(envText, cli, query) {
+  return execFileSync('bash', ['-c', `${envText}\n${cli} -N -B -e ${JSON.stringify(query)}`], {
+    env: { ...process.env, AWS_ACCESS_KEY_ID: ROOT_AKID, AWS_SECRET_ACCESS_KEY: ROOT_SECRET }, timeout: 60000, encoding: 'utf8',
+  }).trim();
+}
+
+await check('connect.through-proxy', async () => {
+  // A proxy made with the RDS API, then the wizard's "through a proxy":
+  // host and port, and commands that really connect with the secret's
+  // password and with an IAM token.
+  const made = await page.evaluate(async (secret) => {
+    const { csrfToken } = await (await fetch('api/session')).json();
+    const call = async (body) => (await fetch('api/rds', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-CSRF-Token': csrfToken },
+      body: 'Version=2014-10-31&' + body })).status;
+    return [await call('Action=CreateDBProxy&DBProxyName=console-cp&EngineFamily=MYSQL&RoleArn=r&VpcSubnetIds.member.1=s&Auth.member.1.SecretArn=' +
+      encodeURIComponent(secret) + '&Auth.member.1.IAMAuth=ENABLED'),
+    await call('Action=RegisterDBProxyTargets&DBProxyName=console-cp&DBClusterIdentifiers.member.1=maria')];
+  }, SECRET_NAME);
+  expect(made.join() === '200,200', 'create/register: ' + made);
+  await page.goto(BASE + '/console/#/connect');
+  await page.check('#cn-via-proxy');
+  expect(await page.isHidden('#cn-dataapi'), 'the Data API form stays visible');
+  await page.waitForFunction(() => [...document.querySelectorAll('#cp-proxy option')].some((o) => o.textContent.startsWith('console-cp')));
+  await page.selectOption('#cp-proxy', { label: 'console-cp (default endpoint)' });
+  await page.fill('#cp-db', DB_NAME);
+  await page.waitForFunction(() => /^\d+$/.test(document.getElementById('cp-port')?.textContent || ''));
+  expect(await page.textContent('#cp-host') === '127.0.0.1', 'host ' + await page.textContent('#cp-host'));
+  let cli = await page.textContent('#cp-cli');
+  const envText = await page.textContent('#cp-env');
+  expect(cli.includes('mariadb -h 127.0.0.1 -P ' + await page.textContent('#cp-port')) && envText.includes('secretsmanager get-secret-value'), cli + envText);
+  expect(!cli.includes(DB_PASS) && !envText.includes(DB_PASS), 'the password is shown');
+  await shot(page, '07-connect-proxy');
+  // The proxy may still be starting: retry the first connection a little.
+  let out = '';
+  for (let i = 0; i < 20 && out !== '42'; i++) {
+    try { out = runSnippet(envText, cli, 'select 6*7'); } catch (e) { out = String(e.stderr || e); await page.waitForTimeout(250); }
+  }
+  expect(out === '42', 'secret snippet: ' + out);
+  await page.check('#cp-auth-iam');
+  await page.fill('#cp-user', DB_USER);
+  cli = await page.textContent('#cp-cli');
+  expect(cli.includes('generate-db-auth-token') && cli.includes('--username ' + DB_USER) && (await page.textContent('#cp-url')).startsWith('mysql://' + DB_USER + '@127.0.0.1:'), cli);
+  out = runSnippet(await page.textContent('#cp-env'), cli, 'select 7*6');
+  expect(out === '42', 'IAM token snippet: ' + out);
+  await page.evaluate(async () => {
+    const { csrfToken } = await (await fetch('api/session')).json();
+    await fetch('api/rds', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-CSRF-Token': csrfToken },
+      body: 'Version=2014-10-31&Action=DeleteDBProxy&DBProxyName=console-cp' });
+  });
 });
 
 await check('users.create-user-key-and-policy', async () => {

@@ -106,6 +106,8 @@ type Cluster struct {
 	// is filled with the writer's address.
 	Instances   []Instance  `yaml:"instances"`
 	HealthCheck HealthCheck `yaml:"health_check"`
+	// Readers tunes the choice of a reader for reader endpoints.
+	Readers Readers `yaml:"readers"`
 }
 
 // Instance is one server of a cluster (docs/config.md).
@@ -181,6 +183,9 @@ type Proxy struct {
 	// an IAM auth token is accepted only for the listen address, the
 	// address the client connected to, or one of these.
 	AdvertisedHosts []string `yaml:"advertised_hosts"`
+	// Endpoints are additional listeners with these settings, e.g. a
+	// read-only one routed to the cluster's readers.
+	Endpoints []ProxyEndpoint `yaml:"endpoints"`
 }
 
 // ConnLimit returns the database connections the proxy may hold out of a
@@ -237,6 +242,27 @@ type Limits struct {
 	TxIdleTimeout        time.Duration `yaml:"tx_idle_timeout"` // 0 = 3m
 	TxMaxLifetime        time.Duration `yaml:"tx_max_lifetime"` // 0 = 24h
 	BorrowTimeout        time.Duration `yaml:"borrow_timeout"`  // 0 = 10s
+	// MaxConnectionsPerPrincipal bounds the backend connections one
+	// principal (IAM principal, API key, proxy login user) holds at once
+	// through any door (0 = no bound).
+	MaxConnectionsPerPrincipal int `yaml:"max_connections_per_principal"`
+	// MaxTransactionsPerPrincipal bounds the Data API transactions one
+	// principal keeps open (0 = no bound).
+	MaxTransactionsPerPrincipal int `yaml:"max_transactions_per_principal"`
+	// MaxWaitersPerPrincipal bounds the calls of a principal that holds
+	// MaxConnectionsPerPrincipal waiting for one of them (nil = no bound;
+	// 0 = refuse at once).
+	MaxWaitersPerPrincipal *int `yaml:"max_waiters_per_principal"`
+}
+
+// Shares returns the per-principal limits (internal/fairshare.Limits
+// fields: connections, transactions, waiters; waiters -1 = no bound).
+func (l Limits) Shares() (conns, txns, waiters int) {
+	waiters = -1
+	if l.MaxWaitersPerPrincipal != nil {
+		waiters = *l.MaxWaitersPerPrincipal
+	}
+	return l.MaxConnectionsPerPrincipal, l.MaxTransactionsPerPrincipal, waiters
 }
 
 // DataAPIEnabled reports whether the Data API is on for c.
@@ -329,6 +355,7 @@ func (c *Config) ApplyClusterDefaults() {
 			cl.TLS.Mode = "disable"
 		}
 		applyInstanceDefaults(cl)
+		applyReaderDefaults(cl)
 		if px := cl.Proxy; px != nil {
 			if px.IAMAuth == "" {
 				px.IAMAuth = "optional"

@@ -60,6 +60,9 @@ func TestConfig_Validate(t *testing.T) {
 		{"negative", "clusters:\n- {name: a, engine: sqlite, max_connections: -1}\n", `clusters[0].max_connections: must not be negative`},
 		{"state driver", "state: {driver: mysql, dsn: x}\n", `state.driver: unknown driver "mysql" (want sqlite or postgres)`},
 		{"state dsn missing", "state: {driver: postgres}\n", `state.dsn: required for driver postgres`},
+		{"negative share", "clusters:\n- {name: a, engine: sqlite, limits: {max_transactions_per_principal: -2}}\n", `clusters[0].limits: per-principal limits must not be negative`},
+		{"waiters alone", "clusters:\n- {name: a, engine: sqlite, limits: {max_waiters_per_principal: 0}}\n", `clusters[0].limits.max_waiters_per_principal: needs max_connections_per_principal`},
+		{"share above budget", "clusters:\n- {name: a, engine: sqlite, max_connections: 5, limits: {max_connections_per_principal: 6}}\n", `clusters[0].limits.max_connections_per_principal: 6 is above the cluster's max_connections (5)`},
 		{"state dsn unused", "state: {dsn: 'postgres://x'}\n", `state.dsn: only used with driver postgres`},
 		{"lease ttl", "state: {driver: postgres, dsn: 'postgres://x', lease_ttl: 100ms}\n", `state.lease_ttl: must be at least 600ms`},
 	}
@@ -87,6 +90,21 @@ func TestConfig_Validate(t *testing.T) {
 		}
 		if err := c.Validate(); err != nil || c.State.Driver != "postgres" || c.State.DSN != "postgres://u:p@db:5432/s" {
 			t.Fatalf("got %+v, %v", c.State, err)
+		}
+	})
+	t.Run("per-principal limits", func(t *testing.T) {
+		c, err := Parse([]byte("clusters:\n- {name: a, engine: sqlite, limits: {max_connections_per_principal: 4, max_transactions_per_principal: 2, max_waiters_per_principal: 0}}\n- {name: b, engine: sqlite}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if conns, txns, waiters := c.Clusters[0].Limits.Shares(); conns != 4 || txns != 2 || waiters != 0 {
+			t.Fatalf("a: got %d %d %d, want 4 2 0", conns, txns, waiters)
+		}
+		if conns, txns, waiters := c.Clusters[1].Limits.Shares(); conns != 0 || txns != 0 || waiters != -1 {
+			t.Fatalf("b: got %d %d %d, want 0 0 -1 (no bounds)", conns, txns, waiters)
 		}
 	})
 	t.Run("unknown field", func(t *testing.T) {

@@ -26,6 +26,9 @@ type Endpoint struct {
 	Path string `yaml:"path"`
 	// Cluster names the cluster the SQL runs on.
 	Cluster string `yaml:"cluster"`
+	// Target is writer (default) or reader: the cluster's readers, chosen
+	// as for a read-only proxy endpoint (cluster readers section).
+	Target string `yaml:"target"`
 	// Secret names the secret (username/password) used to log in.
 	Secret string `yaml:"secret"`
 	// Database is the database to use ("" = the cluster's default).
@@ -157,14 +160,18 @@ func IsAPIGatewayPath(path string) bool {
 
 // ValidateEndpoints checks endpoints, api_keys and usage_plans.
 func (c *Config) ValidateEndpoints() error {
-	clusters := map[string]bool{}
+	clusters, replicated := map[string]bool{}, map[string]bool{}
 	for _, cl := range c.Clusters {
 		clusters[cl.Name] = true
+		replicated[cl.Name] = cl.Replicated()
 	}
 	names, routes := map[string]bool{}, map[string]string{}
 	for i, ep := range c.Endpoints {
 		f := fmt.Sprintf("endpoints[%d]", i)
 		if err := validateEndpoint(f, ep, clusters); err != nil {
+			return err
+		}
+		if err := validateEndpointTarget(f, ep, replicated[ep.Cluster]); err != nil {
 			return err
 		}
 		if names[ep.Name] {

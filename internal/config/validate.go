@@ -51,9 +51,12 @@ func (c *Config) Validate() error {
 	if c.Rotation.GraceWindow < 0 || c.Rotation.CheckInterval < 0 {
 		return &FieldError{"rotation", "grace_window and check_interval must not be negative"}
 	}
-	seen := map[string]bool{}
+	seen, proxyEndpoints := map[string]bool{}, map[string]bool{}
 	for i, cl := range c.Clusters {
 		if err := validateCluster(fmt.Sprintf("clusters[%d]", i), cl); err != nil {
+			return err
+		}
+		if err := validateReaders(fmt.Sprintf("clusters[%d]", i), cl, proxyEndpoints); err != nil {
 			return err
 		}
 		if seen[cl.Name] {
@@ -134,6 +137,22 @@ func validateCluster(f string, cl Cluster) error {
 	if cl.Limits.MaxSQLChars < 0 || cl.Limits.MaxResponseBytes < 0 || cl.Limits.StatementTimeout < 0 || cl.Limits.BorrowTimeout < 0 ||
 		cl.Limits.MaxDetachedStatement < 0 {
 		return &FieldError{f + ".limits", "limits must not be negative"}
+	}
+	return validateShares(f+".limits", cl)
+}
+
+// validateShares checks the per-principal limits.
+func validateShares(f string, cl Cluster) error {
+	l := cl.Limits
+	w := l.MaxWaitersPerPrincipal
+	if l.MaxConnectionsPerPrincipal < 0 || l.MaxTransactionsPerPrincipal < 0 || w != nil && *w < 0 {
+		return &FieldError{f, "per-principal limits must not be negative"}
+	}
+	if w != nil && l.MaxConnectionsPerPrincipal == 0 {
+		return &FieldError{f + ".max_waiters_per_principal", "needs max_connections_per_principal: it bounds the calls waiting for a principal's own connections"}
+	}
+	if n := cl.MaxConnections; n > 0 && l.MaxConnectionsPerPrincipal > n {
+		return &FieldError{f + ".max_connections_per_principal", fmt.Sprintf("%d is above the cluster's max_connections (%d)", l.MaxConnectionsPerPrincipal, n)}
 	}
 	return nil
 }

@@ -237,9 +237,22 @@ func (a *API) cluster(resourceARN string) (*Cluster, error) {
 	return cl, nil
 }
 
-// open borrows a session for a non-transactional call.
+// open borrows a session for a non-transactional call, within the
+// caller's share of the cluster (exec.Cluster.Shares).
 func (a *API) open(ctx context.Context, t *target) (*exec.Session, error) {
-	return t.cl.Exec.Open(ctx, t.creds)
+	return t.cl.Exec.OpenAs(ctx, principalOf(ctx, t.cl.Exec), t.creds)
+}
+
+// principalOf is who a call counts against in the cluster's per-principal
+// limits: the caller's IAM principal ARN ("" when the cluster has none).
+func principalOf(ctx context.Context, cl *exec.Cluster) string {
+	if cl.Shares == nil {
+		return ""
+	}
+	if p := iam.PrincipalFrom(ctx); p != nil {
+		return p.ARN
+	}
+	return ""
 }
 
 // acquireTx fetches an open transaction for this cluster.

@@ -76,6 +76,8 @@ func mapError(err error, connID int64) *awserr.Error {
 		return e
 	case exec.ClassExhausted:
 		return awserr.Wrap("ThrottlingException", http.StatusTooManyRequests, "No database connection became free in time: the cluster's connection budget (max_connections) is in use. Retry later.", err)
+	case exec.ClassThrottled:
+		return awserr.Wrap("ThrottlingException", http.StatusTooManyRequests, "Rate exceeded: "+err.Error(), err)
 	case exec.ClassDatabase:
 		var dbe *engine.DBError
 		errors.As(err, &dbe)

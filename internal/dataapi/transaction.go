@@ -21,7 +21,7 @@ func (a *API) begin(ctx context.Context, body []byte) (string, []byte, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	sess, err := a.open(ctx, t)
+	sess, err := t.cl.Exec.OpenTx(ctx, principalOf(ctx, t.cl.Exec), t.creds)
 	if err != nil {
 		return t.cl.Name, nil, mapError(err, 0)
 	}

@@ -84,6 +84,11 @@ func compileEndpoint(f string, ce config.Endpoint, backends map[string]*exec.Clu
 	if b == nil {
 		return nil, &config.FieldError{Field: f + ".cluster", Msg: fmt.Sprintf("cluster %q is not running (clusters are not reloaded; restart sqlgate)", ce.Cluster)}
 	}
+	if ce.ReaderTarget() {
+		if b = backends[ReaderBackend(ce.Cluster)]; b == nil {
+			return nil, &config.FieldError{Field: f + ".target", Msg: fmt.Sprintf("cluster %q runs without readers (instances are not reloaded; restart sqlgate)", ce.Cluster)}
+		}
+	}
 	ep := &endpoint{cfg: ce, name: ce.Name, method: strings.ToUpper(ce.Method), backend: b,
 		segs: strings.Split(ce.Path[1:], "/"), status: ce.Response.Status,
 		maxBody: orDefault(ce.MaxBodyBytes, defaultMaxBody), pageSize: orDefault(ce.PageSize, defaultPageSize),

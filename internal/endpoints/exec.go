@@ -13,7 +13,7 @@ import (
 
 // serveGet runs a GET endpoint's SELECT for one page: limit+1 rows from
 // the cursor's offset, so the answer knows whether a next page exists.
-func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, ep *endpoint, params []engine.Param) (int, error) {
+func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, ep *endpoint, params []engine.Param, keyID string) (int, error) {
 	q := r.URL.Query()
 	limit := int64(ep.pageSize)
 	if v := q["limit"]; len(v) > 0 {
@@ -41,7 +41,7 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, ep *endpoint,
 	params = append(params, engine.Param{Name: "limit", Value: engine.Long(limit + 1)},
 		engine.Param{Name: "offset", Value: engine.Long(offset)})
 	var res *engine.Result
-	err := h.withSession(r.Context(), ep, func(ctx context.Context, sess *exec.Session) error {
+	err := h.withSession(r.Context(), ep, keyID, func(ctx context.Context, sess *exec.Session) error {
 		var err error
 		res, err = sess.Exec(ctx, exec.Statement{SQL: sql, Params: params})
 		return err
@@ -59,10 +59,10 @@ func (h *Handler) serveGet(w http.ResponseWriter, r *http.Request, ep *endpoint,
 
 // serveWrite runs a POST/PUT/PATCH/DELETE endpoint's statements, in one
 // transaction when declared.
-func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, ep *endpoint, params []engine.Param) (int, error) {
+func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, ep *endpoint, params []engine.Param, keyID string) (int, error) {
 	var updated int64
 	var gen *engine.Result
-	err := h.withSession(r.Context(), ep, func(ctx context.Context, sess *exec.Session) error {
+	err := h.withSession(r.Context(), ep, keyID, func(ctx context.Context, sess *exec.Session) error {
 		if !ep.cfg.Transaction {
 			res, err := sess.Exec(ctx, exec.Statement{SQL: ep.sql[0], Params: params})
 			if err != nil {
@@ -95,18 +95,28 @@ func (h *Handler) serveWrite(w http.ResponseWriter, r *http.Request, ep *endpoin
 
 // withSession resolves the endpoint's secret, opens a session on its
 // cluster (the endpoint's database, else the cluster default) and runs fn;
-// the session is given back clean whatever fn did.
-func (h *Handler) withSession(ctx context.Context, ep *endpoint, fn func(context.Context, *exec.Session) error) error {
+// the session is given back clean whatever fn did. The call counts against
+// the API key's share of the cluster (keyID "": the endpoint needs no key,
+// and only the cluster's budget applies).
+func (h *Handler) withSession(ctx context.Context, ep *endpoint, keyID string, fn func(context.Context, *exec.Session) error) error {
 	creds, err := h.credentials(ctx, ep)
 	if err != nil {
 		return err
 	}
-	sess, err := ep.backend.Open(ctx, creds)
+	sess, err := ep.backend.OpenAs(ctx, principal(keyID), creds)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
 	return fn(ctx, sess)
+}
+
+// principal is an API key's name in the cluster's per-principal limits.
+func principal(keyID string) string {
+	if keyID == "" {
+		return ""
+	}
+	return "apikey:" + keyID
 }
 
 // errSecret wraps a secret that cannot be read or parsed: a config error,
@@ -132,6 +142,10 @@ func (h *Handler) dbError(ep *endpoint, err error) *httpError {
 	switch exec.Classify(err) {
 	case exec.ClassExhausted:
 		return &httpError{Status: http.StatusServiceUnavailable, Msg: msgUnavailable, RetryAfter: 1, Err: err}
+	case exec.ClassThrottled:
+		h.m.throttle(ep.name, "share")
+		return &httpError{Status: http.StatusTooManyRequests, RetryAfter: 1, Err: err,
+			Msg: "Too Many Requests: this API key holds its share of the database's connections (max_connections_per_principal)"}
 	case exec.ClassTimeout:
 		return &httpError{Status: http.StatusGatewayTimeout, Msg: msgTimeout, Err: err}
 	case exec.ClassUnavailable:

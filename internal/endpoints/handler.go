@@ -37,7 +37,8 @@ type SecretSource interface {
 type Options struct {
 	// Backends are the running clusters by name: the execution service
 	// of each, with the same pool (and so the same connection budget) as
-	// the Data API.
+	// the Data API; under ReaderBackend(name), a cluster's readers (for
+	// endpoints with target reader), drawing on the same budget.
 	Backends map[string]*exec.Cluster
 	Secrets  SecretSource
 	State    state.Store
@@ -260,3 +261,7 @@ func (h *Handler) logFailure(r *http.Request, ep *endpoint, keyID string, he *ht
 	h.log.Log(r.Context(), level, "endpoint request failed", "endpoint", ep.name, "status", he.Status,
 		"remote", r.RemoteAddr, "key", keyID, "msg", he.Msg, "err", cause)
 }
+
+// ReaderBackend is the Backends key of the readers of cluster (cluster
+// names have no '/').
+func ReaderBackend(cluster string) string { return cluster + "/reader" }

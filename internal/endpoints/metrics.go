@@ -21,7 +21,7 @@ func newHandlerMetrics(reg *metrics.Registry) *handlerMetrics {
 		latency: reg.NewHistogramVec("sqlgate_endpoint_request_duration_seconds",
 			"SQL endpoint request latency.", metrics.DefaultBuckets, "endpoint"),
 		throttles: reg.NewCounterVec("sqlgate_endpoint_throttles_total",
-			"SQL endpoint requests refused with 429, by endpoint and reason (rate or quota).", "endpoint", "reason"),
+			"SQL endpoint requests refused with 429, by endpoint and reason (rate, quota, or share: the API key holds its per-principal share of the cluster).", "endpoint", "reason"),
 	}
 }
 

@@ -40,9 +40,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, s *set, ep *endp
 		return 0, err
 	}
 	if ep.method == http.MethodGet {
-		return h.serveGet(w, r, ep, params)
+		return h.serveGet(w, r, ep, params, *keyID)
 	}
-	return h.serveWrite(w, r, ep, params)
+	return h.serveWrite(w, r, ep, params, *keyID)
 }
 
 // checkSource enforces allow_cidrs on the TCP peer address (r.RemoteAddr;

@@ -234,6 +234,20 @@ func LoginRefused(err error) bool {
 	return errors.As(err, &e) && strings.HasPrefix(e.SQLState, "28")
 }
 
+// ConnectRefusal maps a server error answered to a login attempt: the
+// server shutting down, starting up or promoting (PostgreSQL 57P0x,
+// MariaDB 1053 08S01), a connection exception (class 08) or no room for a
+// connection (class 53, MySQL 1040) means the server cannot take
+// connections now — ErrUnavailable, which callers retry — while anything
+// else (a refused login, an unknown database) stays the server's error.
+func ConnectRefusal(e *DBError) error {
+	s := e.SQLState
+	if strings.HasPrefix(s, "57P") || strings.HasPrefix(s, "08") || strings.HasPrefix(s, "53") || e.Code == 1040 {
+		return fmt.Errorf("%w: %s", ErrUnavailable, e.Error())
+	}
+	return e
+}
+
 func (e *DBError) Error() string {
 	if e.Code != 0 {
 		return fmt.Sprintf("%s; Error code: %d; SQLState: %s", e.Message, e.Code, e.SQLState)

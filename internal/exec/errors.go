@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/fairshare"
 	"github.com/sqlgate/sqlgate/internal/pool"
 )
 
@@ -22,6 +23,7 @@ const (
 	ClassTooLarge                 // the result exceeded the response limit
 	ClassTimeout                  // the statement timeout stopped the statement
 	ClassExhausted                // no connection became free within the borrow timeout
+	ClassThrottled                // the caller holds its share (fairshare.ErrLimit)
 	ClassUnavailable              // the database cannot be reached, or the pool is closed
 	ClassCanceled                 // the caller went away
 	ClassInternal                 // anything else
@@ -48,6 +50,8 @@ func Classify(err error) Class {
 		return ClassTooLarge
 	case errors.Is(err, engine.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return ClassTimeout
+	case errors.Is(err, fairshare.ErrLimit):
+		return ClassThrottled
 	case errors.Is(err, pool.ErrExhausted):
 		return ClassExhausted
 	case errors.As(err, &dbe):

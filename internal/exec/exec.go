@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/fairshare"
 	"github.com/sqlgate/sqlgate/internal/pool"
 )
 
@@ -49,6 +50,60 @@ type Cluster struct {
 	// Other returns the other value of secret arn clients may log in with
 	// while it rotates (see Open); nil disables the retry.
 	Other func(ctx context.Context, arn string) (value string, ok bool, err error)
+	// Shares bounds what one principal holds of the cluster (OpenAs,
+	// Session.HoldTransaction); nil bounds nothing.
+	Shares *fairshare.Shares
+}
+
+// OpenAs is Open on behalf of principal: the session also holds one of
+// the principal's connections (Cluster.Shares). A principal at its bound
+// waits for one of its own connections within the borrow timeout, or is
+// refused at once beyond its waiters bound; both refusals wrap
+// fairshare.ErrLimit (ClassThrottled). principal "" is not bounded.
+func (cl *Cluster) OpenAs(ctx context.Context, principal string, creds engine.Credentials) (*Session, error) {
+	if cl.Shares == nil || principal == "" {
+		return cl.Open(ctx, creds)
+	}
+	slot, err := cl.shareSlot(ctx, principal)
+	if err != nil {
+		return nil, err
+	}
+	s, err := cl.Open(ctx, creds)
+	if err != nil {
+		slot.Release()
+		return nil, err
+	}
+	s.conns = slot
+	return s, nil
+}
+
+// shareSlot takes one of principal's connections, waiting at most the
+// borrow timeout.
+func (cl *Cluster) shareSlot(ctx context.Context, principal string) (fairshare.Slot, error) {
+	if slot, ok := cl.Shares.TryConnection(principal); ok {
+		return slot, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, cl.BorrowTimeout)
+	defer cancel()
+	return cl.Shares.Connection(wctx, principal)
+}
+
+// OpenTx is OpenAs for a session that will hold a transaction (a Data
+// API transaction): it also holds one of the principal's open
+// transactions until Close. At that bound it is refused at once, before
+// any connection is borrowed, with an error wrapping fairshare.ErrLimit.
+func (cl *Cluster) OpenTx(ctx context.Context, principal string, creds engine.Credentials) (*Session, error) {
+	slot, err := cl.Shares.Transaction(principal)
+	if err != nil {
+		return nil, err
+	}
+	s, err := cl.OpenAs(ctx, principal, creds)
+	if err != nil {
+		slot.Release()
+		return nil, err
+	}
+	s.txns = slot
+	return s, nil
 }
 
 // Open borrows a connection logged in with creds (creds.Database empty:
@@ -109,6 +164,8 @@ type Session struct {
 	conn *pool.Conn
 	id   int64
 	inTx bool // between Begin and Commit/Rollback
+	// conns and txns are what the session holds of its principal's share.
+	conns, txns fairshare.Slot
 
 	mu       sync.Mutex // guards following fields
 	detached bool       // a statement runs on after its call returned
@@ -175,6 +232,7 @@ func (s *Session) release() {
 		return
 	}
 	s.conn = nil
+	defer s.releaseShare()
 	p := s.cl.Pool
 	s.mu.Lock()
 	discard := s.discard
@@ -198,4 +256,12 @@ func (s *Session) release() {
 	}
 	s.inTx = false
 	p.Release(c)
+}
+
+// releaseShare gives back what the session held of its principal's share,
+// after its connection went back to the pool.
+func (s *Session) releaseShare() {
+	s.conns.Release()
+	s.txns.Release()
+	s.conns, s.txns = fairshare.Slot{}, fairshare.Slot{}
 }

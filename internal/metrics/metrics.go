@@ -218,6 +218,22 @@ func (r *Registry) NewGaugeFunc(name, help string, labels []string, read func(em
 
 func (g *GaugeFunc) name() string { return g.n }
 
+// CounterFunc is a counter family whose series are read at scrape time
+// from counters kept elsewhere (atomics of another package).
+type CounterFunc struct{ GaugeFunc }
+
+// NewCounterFunc registers a counter family; read emits the current series.
+func (r *Registry) NewCounterFunc(name, help string, labels []string, read func(emit func(v float64, values ...string))) {
+	r.add(&CounterFunc{GaugeFunc{n: name, help: help, labels: labels, read: read}})
+}
+
+func (c *CounterFunc) write(w io.Writer) {
+	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", c.n, c.help, c.n)
+	c.read(func(v float64, values ...string) {
+		fmt.Fprintf(w, "%s%s %s\n", c.n, labelKey(c.labels, values), formatFloat(v))
+	})
+}
+
 func (g *GaugeFunc) write(w io.Writer) {
 	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n", g.n, g.help, g.n)
 	g.read(func(v float64, values ...string) {

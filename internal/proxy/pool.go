@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sqlgate/sqlgate/internal/fairshare"
 )
 
 // Conn is a backend connection as the pool sees it. A front end resets a
@@ -37,6 +39,9 @@ type PoolConfig struct {
 	// database refuses a login (see LoginRefused), e.g.
 	// Authenticator.Relogin while a secret rotates.
 	Relogin func(ctx context.Context, failed Login) (Login, bool)
+	// Shares bounds the connections one login user holds (the cluster's
+	// per-principal limits, principal "dbuser:NAME"); nil bounds nothing.
+	Shares *fairshare.Shares
 }
 
 // Pooled is a backend connection owned by a Pool.
@@ -49,6 +54,35 @@ type Pooled[C Conn] struct {
 	key     Key
 	idleAt  time.Time
 	release func() // budget slot
+	// share is the borrower's slot of its per-principal share, held
+	// while the connection is lent (see adopt).
+	share fairshare.Slot
+}
+
+// adopt makes pc hold the borrower's share slot, giving back the one of
+// the borrower it was handed over from.
+func (pc *Pooled[C]) adopt(sl fairshare.Slot) {
+	pc.share.Release()
+	pc.share = sl
+}
+
+// principal is a login's name in the cluster's per-principal limits,
+// cached with its pool key (see keyOf).
+func (p *Pool[C]) principal(login Login) string {
+	if c := p.lastKey.Load(); c != nil && c.login == login {
+		return c.principal
+	}
+	p.keyOf(login)
+	return "dbuser:" + login.User
+}
+
+// tryShare takes one of the login user's connections if it is under its
+// bound now (always, without PoolConfig.Shares).
+func (p *Pool[C]) tryShare(login Login) (fairshare.Slot, bool) {
+	if p.cfg.Shares == nil {
+		return fairshare.Slot{}, true
+	}
+	return p.cfg.Shares.TryConnection(p.principal(login))
 }
 
 // IdleSince is when pc was last put in the idle list (zero if never): a
@@ -129,9 +163,31 @@ func setDur(p *time.Duration, v time.Duration) {
 // error wrapping ErrBackendDown.
 func (p *Pool[C]) Get(ctx context.Context, login Login) (*Pooled[C], error) {
 	start := time.Now()
+	sl, err := p.share(ctx, login, start)
+	if err != nil {
+		p.obs(time.Since(start), err)
+		return nil, err
+	}
 	pc, err := p.get(ctx, login, start)
 	p.obs(time.Since(start), err)
-	return pc, err
+	if err != nil {
+		sl.Release()
+		return nil, err
+	}
+	pc.adopt(sl)
+	return pc, nil
+}
+
+// share takes one of the login user's connections (PoolConfig.Shares),
+// waiting for one of its own to come back until the borrow timeout; a
+// refusal wraps fairshare.ErrLimit.
+func (p *Pool[C]) share(ctx context.Context, login Login, start time.Time) (fairshare.Slot, error) {
+	if sl, ok := p.tryShare(login); ok {
+		return sl, nil
+	}
+	wctx, cancel := context.WithDeadline(ctx, start.Add(time.Duration(p.borrowTimeout.Load())))
+	defer cancel()
+	return p.cfg.Shares.Connection(wctx, p.principal(login))
 }
 
 func (p *Pool[C]) get(ctx context.Context, login Login, start time.Time) (*Pooled[C], error) {
@@ -311,13 +367,14 @@ func (p *Pool[C]) keyOf(login Login) Key {
 		return c.key
 	}
 	k := login.Key()
-	p.lastKey.Store(&loginKey{login: login, key: k})
+	p.lastKey.Store(&loginKey{login: login, key: k, principal: "dbuser:" + login.User})
 	return k
 }
 
 type loginKey struct {
-	login Login
-	key   Key
+	login     Login
+	key       Key
+	principal string
 }
 
 func (p *Pool[C]) connect(ctx context.Context, login Login, k Key, release func()) (*Pooled[C], error) {
@@ -374,10 +431,11 @@ func (p *Pool[C]) Put(pc *Pooled[C]) {
 	}
 	if list := p.waiters[pc.key]; len(list) > 0 {
 		w := p.popWaiterLocked(pc.key)
-		if ww, since := w.w, w.since; ww != nil {
+		if ww, since, share := w.w, w.since, w.share; ww != nil {
 			p.spareLocked(w)
 			p.mu.Unlock()
 			p.obs(time.Since(since), nil)
+			pc.adopt(share)
 			ww.Ready(pc, nil) // on this goroutine: no hand-off
 			return
 		}
@@ -392,6 +450,7 @@ func (p *Pool[C]) Put(pc *Pooled[C]) {
 	}
 	p.busy--
 	p.unbusyLocked(pc.key)
+	pc.adopt(fairshare.Slot{})
 	pc.idleAt = time.Now()
 	p.idle[pc.key] = append(p.idle[pc.key], pc)
 	p.nIdle++
@@ -406,9 +465,21 @@ func (p *Pool[C]) SetBorrowTimeout(d time.Duration) {
 	}
 }
 
-// SetMaxIdle bounds the idle connections kept (n < 0: no bound); a
+// SetMaxIdle bounds the idle connections kept (n < 0: no bound): idle
+// connections beyond it are closed at once, longest idle first, and a
 // connection returned beyond it is closed, freeing its budget slot.
-func (p *Pool[C]) SetMaxIdle(n int) { p.maxIdle.Store(int64(max(n, -1))) }
+func (p *Pool[C]) SetMaxIdle(n int) {
+	n = max(n, -1)
+	p.maxIdle.Store(int64(n))
+	if n < 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.nIdle > n {
+		p.evictOldestLocked()
+	}
+}
 
 // Discard closes a borrowed connection and frees its budget slot.
 func (p *Pool[C]) Discard(pc *Pooled[C]) {
@@ -421,6 +492,7 @@ func (p *Pool[C]) Discard(pc *Pooled[C]) {
 
 func (p *Pool[C]) closeConn(pc *Pooled[C]) {
 	_ = pc.Conn.Close()
+	pc.adopt(fairshare.Slot{})
 	pc.release()
 }
 

@@ -3,6 +3,8 @@ package proxy
 import (
 	"context"
 	"time"
+
+	"github.com/sqlgate/sqlgate/internal/fairshare"
 )
 
 // Queued borrows. A front end that cannot get a connection at once
@@ -31,6 +33,7 @@ type waiter[C Conn] struct {
 	login Login
 	key   Key
 	since time.Time
+	share fairshare.Slot // a Waiter's per-principal slot, adopted by its connection
 }
 
 // queueTick is how often the reaper checks queued waiters.
@@ -42,7 +45,26 @@ const queueTick = 5 * time.Millisecond
 // the next one returned to w.Ready. When neither applies (a new
 // connection may be opened, or nothing of this login is busy), it returns
 // nothing and the caller uses Get.
+//
+// A login user at its per-principal bound (PoolConfig.Shares) is not
+// queued either: Get waits for, or refuses, it.
 func (p *Pool[C]) Enqueue(login Login, w Waiter[C]) (pc *Pooled[C], queued bool, err error) {
+	sl, ok := p.tryShare(login)
+	if !ok {
+		return nil, false, nil
+	}
+	pc, queued, err = p.enqueue(login, w, sl)
+	if pc != nil {
+		pc.adopt(sl)
+	} else if !queued {
+		sl.Release()
+	}
+	return pc, queued, err
+}
+
+// enqueue is Enqueue once the share slot sl is taken; a queued waiter
+// holds it.
+func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot) (pc *Pooled[C], queued bool, err error) {
 	k := p.keyOf(login)
 	p.mu.Lock()
 	pc, err = p.takeIdleLocked(k)
@@ -74,7 +96,7 @@ func (p *Pool[C]) Enqueue(login Login, w Waiter[C]) (pc *Pooled[C], queued bool,
 	if p.nIdle > 0 {
 		p.evictOldestLocked() // frees a slot the reaper's sweep can take
 	}
-	p.waiters[k] = append(p.waiters[k], p.newWaiterLocked(w, login, k))
+	p.waiters[k] = append(p.waiters[k], p.newWaiterLocked(w, login, k, sl))
 	p.nWait++
 	p.nQueued++
 	if p.sweeping.CompareAndSwap(false, true) {
@@ -88,7 +110,7 @@ func (p *Pool[C]) Enqueue(login Login, w Waiter[C]) (pc *Pooled[C], queued bool,
 
 // newWaiterLocked returns a queued borrow of w, reusing a served one;
 // p.mu is held.
-func (p *Pool[C]) newWaiterLocked(w Waiter[C], login Login, k Key) *waiter[C] {
+func (p *Pool[C]) newWaiterLocked(w Waiter[C], login Login, k Key, sl fairshare.Slot) *waiter[C] {
 	var q *waiter[C]
 	if n := len(p.spare); n > 0 {
 		q = p.spare[n-1]
@@ -96,7 +118,7 @@ func (p *Pool[C]) newWaiterLocked(w Waiter[C], login Login, k Key) *waiter[C] {
 	} else {
 		q = new(waiter[C])
 	}
-	*q = waiter[C]{w: w, login: login, key: k, since: time.Now()}
+	*q = waiter[C]{w: w, login: login, key: k, since: time.Now(), share: sl}
 	return q
 }
 
@@ -115,6 +137,17 @@ const maxSpare = 256
 // Cancel removes w from the queue. It reports false when w is no longer
 // queued: Ready has been or is being called.
 func (p *Pool[C]) Cancel(login Login, w Waiter[C]) bool {
+	q := p.unqueue(login, w)
+	if q == nil {
+		return false
+	}
+	q.share.Release()
+	return true
+}
+
+// unqueue removes w from the queue and returns it, or nil when it is no
+// longer queued.
+func (p *Pool[C]) unqueue(login Login, w Waiter[C]) *waiter[C] {
 	k := p.keyOf(login)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -122,10 +155,10 @@ func (p *Pool[C]) Cancel(login Login, w Waiter[C]) bool {
 	for i, q := range list {
 		if q.w == w {
 			p.removeLocked(k, i)
-			return true
+			return q
 		}
 	}
-	return false
+	return nil
 }
 
 // dropWaiter removes ch from the queue; if a connection was handed over
@@ -199,6 +232,7 @@ func (p *Pool[C]) takeQueuedLocked(drop func(*waiter[C]) bool) []*waiter[C] {
 
 // fail ends a queued borrow with err.
 func (p *Pool[C]) fail(w *waiter[C], err error) {
+	w.share.Release()
 	p.obs(time.Since(w.since), err)
 	w.w.Ready(nil, err)
 }
@@ -253,15 +287,22 @@ func (p *Pool[C]) growOne(now time.Time) bool {
 	if err != nil {
 		return false
 	}
-	if !p.Cancel(oldest.login, oldest.w) {
+	q := p.unqueue(oldest.login, oldest.w)
+	if q == nil {
 		release()
 		return true // served meanwhile; look again
 	}
+	oldest = q // the waiter removed (the session may have queued again since the copy)
 	go func() {
 		ctx, cancel := context.WithDeadline(context.Background(), oldest.since.Add(time.Duration(p.borrowTimeout.Load())))
 		defer cancel()
 		pc, err := p.connect(ctx, oldest.login, oldest.key, release)
 		p.obs(time.Since(oldest.since), err)
+		if err != nil {
+			oldest.share.Release()
+		} else {
+			pc.adopt(oldest.share)
+		}
 		oldest.w.Ready(pc, err)
 	}()
 	return true

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/fairshare"
 	"github.com/sqlgate/sqlgate/internal/metrics"
 )
 
@@ -72,6 +73,25 @@ type Deps struct {
 	// Cluster.Address; a pooled connection to an address that is no
 	// longer the writer counts as broken and is closed, never reused.
 	Writer func() string
+	// Shares is the cluster's per-principal accounting (limits
+	// max_connections_per_principal …); a proxy client counts as its
+	// login user. nil bounds nothing.
+	Shares *fairshare.Shares
+	// Route, when set, chooses the instance of every new backend
+	// connection instead of Writer (a read-only endpoint); a pooled
+	// connection to an instance it no longer serves counts as broken.
+	Route Route
+}
+
+// Route chooses the instance each new backend connection of a read-only
+// endpoint dials (topology.Balancer).
+type Route interface {
+	// Pick returns the "host:port" to dial and done, called once when
+	// that connection closes or its dial failed; an error means no
+	// instance may serve (the front end sends it as ErrNoReader).
+	Pick() (addr string, done func(), err error)
+	// Serves reports whether a connection to addr may still be used.
+	Serves(addr string) bool
 }
 
 // Login is the backend login of an authenticated client: the credentials
@@ -118,6 +138,10 @@ var (
 	// ErrBackendDown: the database refused or did not answer recent
 	// connection attempts; the pool fails fast until its retry delay passes.
 	ErrBackendDown = errors.New("database unavailable")
+	// ErrNoReader: a read-only endpoint has no instance to send work to
+	// (no healthy reader within max_replica_lag, no writer fallback). It
+	// comes wrapped with ErrBackendDown, so the pool fails fast.
+	ErrNoReader = errors.New("no reader instance available")
 	// ErrShuttingDown: the proxy is draining for shutdown.
 	ErrShuttingDown = errors.New("proxy shutting down")
 	// ErrPoolClosed: the pool was closed.

@@ -8,14 +8,18 @@ import (
 // Share is one proxy's part of its cluster's connection budget: it holds at
 // most Max slots of the underlying Budget at once (RDS Proxy
 // MaxConnectionsPercent). SetMax changes the bound while the proxy runs;
-// lowering it lets connections above it finish and blocks new ones.
+// lowering it closes idle connections above it at once (through the
+// evictors of the proxy's pools) and busy ones when they are returned
+// (pools ask Over), and blocks new ones.
 type Share struct {
 	inner Budget
 
-	mu   sync.Mutex // guards following fields
-	max  int        // 0 = no bound beyond inner's
-	held int
-	wake chan struct{} // closed when a slot frees or max rises
+	mu       sync.Mutex // guards following fields
+	max      int        // 0 = no bound beyond inner's
+	held     int
+	wake     chan struct{} // closed when a slot frees or max rises
+	evictors map[int]func() bool
+	nextEv   int
 }
 
 var _ Budget = (*Share)(nil)
@@ -25,12 +29,57 @@ func NewShare(inner Budget, max int) *Share {
 	return &Share{inner: inner, max: max, wake: make(chan struct{})}
 }
 
-// SetMax changes the bound (0 = unbounded).
+// SetMax changes the bound (0 = unbounded); idle connections above a
+// lowered bound are closed before it returns.
 func (s *Share) SetMax(n int) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.max = max(n, 0)
 	s.wakeLocked()
+	excess := 0
+	if s.max > 0 {
+		excess = s.held - s.max
+	}
+	evs := make([]func() bool, 0, len(s.evictors))
+	for _, f := range s.evictors {
+		evs = append(evs, f)
+	}
+	s.mu.Unlock()
+	// An eviction frees its slot asynchronously: count them rather than
+	// asking Over again.
+	for _, f := range evs {
+		for excess > 0 && f() {
+			excess--
+		}
+	}
+}
+
+// Over reports whether the share holds more slots than its bound (after
+// a SetMax lowered it) or the underlying budget is over its own: a pool
+// then closes a returned connection instead of keeping it.
+func (s *Share) Over() bool {
+	s.mu.Lock()
+	over := s.max > 0 && s.held > s.max
+	s.mu.Unlock()
+	return over || s.inner.Over()
+}
+
+// AddEvictor registers a function that closes one idle connection held
+// through the share and reports whether there was one (Pool.EvictIdle);
+// the returned func removes it.
+func (s *Share) AddEvictor(f func() bool) (remove func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.evictors == nil {
+		s.evictors = map[int]func() bool{}
+	}
+	id := s.nextEv
+	s.nextEv++
+	s.evictors[id] = f
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.evictors, id)
+	}
 }
 
 // Held returns the slots currently held through the share.
@@ -89,9 +138,6 @@ func (s *Share) TryReserve() (func(), bool) {
 	}
 	return s.releaseFunc(release), true
 }
-
-// Over reports the underlying budget's Over.
-func (s *Share) Over() bool { return s.inner.Over() }
 
 // releaseFunc returns the release of a slot held through the share.
 func (s *Share) releaseFunc(inner func()) func() {

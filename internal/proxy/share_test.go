@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // slots is a Budget of n slots that fails at once when full.
@@ -103,4 +105,51 @@ func TestPool_SetMaxIdle(t *testing.T) {
 	if st := p.Stats(); st.Idle != 1 || !b.Conn.closed.Load() {
 		t.Fatalf("idle %d, second returned connection closed %v; want 1 idle and it closed", st.Idle, b.Conn.closed.Load())
 	}
+}
+
+// TestShare_Lowered: lowering a share's bound closes idle connections
+// above it at once and busy ones when they are returned; a lowered idle
+// bound trims idle connections at once.
+func TestShare_Lowered(t *testing.T) {
+	sh := NewShare(newSlots(8), 4)
+	p := NewPool(PoolConfig{}, sh, func(context.Context, Login) (*fakeConn, error) { return &fakeConn{}, nil }, nil)
+	defer p.Close()
+	defer sh.AddEvictor(p.EvictIdle)()
+	var got []*Pooled[*fakeConn]
+	for range 4 {
+		pc, err := p.Get(context.Background(), Login{User: "u"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, pc)
+	}
+	p.Put(got[0])
+	p.Put(got[1]) // 2 idle, 2 busy
+	sh.SetMax(1)
+	testdb.Eventually(t, 10*time.Second, 5*time.Millisecond, "idle connections above the bound closed",
+		func() bool { return sh.Held() == 2 && p.Stats().Idle == 0 })
+	p.Put(got[2]) // returned while over the bound: closed
+	if !got[2].Conn.closed.Load() || sh.Held() != 1 {
+		t.Fatalf("returned above the bound: closed %v, held %d", got[2].Conn.closed.Load(), sh.Held())
+	}
+	p.Put(got[3]) // within the bound: kept
+	if got[3].Conn.closed.Load() || p.Stats().Idle != 1 {
+		t.Fatalf("returned within the bound: closed %v, idle %d", got[3].Conn.closed.Load(), p.Stats().Idle)
+	}
+	// A lowered idle bound trims at once.
+	sh.SetMax(4)
+	for i := range 3 {
+		if got[i], _ = p.Get(context.Background(), Login{User: "u"}); got[i] == nil {
+			t.Fatal("borrow failed")
+		}
+	}
+	for i := range 3 {
+		p.Put(got[i])
+	}
+	if p.Stats().Idle != 3 {
+		t.Fatalf("idle %d, want 3", p.Stats().Idle)
+	}
+	p.SetMaxIdle(1)
+	testdb.Eventually(t, 10*time.Second, 5*time.Millisecond, "idle trimmed to 1",
+		func() bool { return p.Stats().Idle == 1 && sh.Held() == 1 })
 }

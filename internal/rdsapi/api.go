@@ -59,6 +59,13 @@ type Catalog interface {
 	// CheckTarget checks the proxy's cluster: reachable, and a login with
 	// the proxy's first auth secret works.
 	CheckTarget(ctx context.Context, p Proxy) Health
+	// ClusterStatus returns the cluster's Status as DescribeDBClusters
+	// reports it: available when its database answers (see docs/proxy.md).
+	ClusterStatus(ctx context.Context, c ClusterInfo) string
+	// ListenerStatus returns the Status of proxy p's listener for endpoint
+	// ("" = the proxy's own) on this node: creating, available, modifying
+	// or incompatible-network.
+	ListenerStatus(p Proxy, endpoint string) string
 }
 
 // Config is the API's fixed setup.

@@ -22,9 +22,11 @@ type fakeCatalog struct {
 
 var _ Catalog = fakeCatalog{}
 
-func (c fakeCatalog) Clusters() []ClusterInfo                 { return c.clusters }
-func (c fakeCatalog) FileProxies() []FileProxy                { return c.files }
-func (fakeCatalog) CheckTarget(context.Context, Proxy) Health { return Health{State: "AVAILABLE"} }
+func (c fakeCatalog) Clusters() []ClusterInfo                         { return c.clusters }
+func (c fakeCatalog) FileProxies() []FileProxy                        { return c.files }
+func (fakeCatalog) CheckTarget(context.Context, Proxy) Health         { return Health{State: "AVAILABLE"} }
+func (fakeCatalog) ClusterStatus(context.Context, ClusterInfo) string { return "available" }
+func (fakeCatalog) ListenerStatus(Proxy, string) string               { return "available" }
 
 // allowAll authorizes everything.
 type allowAll struct{}
@@ -35,13 +37,19 @@ func (allowAll) Authorize(context.Context, string, string) error { return nil }
 // (postgres, with a file proxy) and my (mysql).
 func newTestAPI(tb testing.TB) *API {
 	tb.Helper()
+	return newTestAPIWith(tb, nil)
+}
+
+// newTestAPIWith is newTestAPI with the file proxy's endpoints eps.
+func newTestAPIWith(tb testing.TB, eps []config.ProxyEndpoint) *API {
+	tb.Helper()
 	st, err := state.OpenSQLite(filepath.Join(tb.TempDir(), "state.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = st.Close() })
 	pg := config.Cluster{Name: "pg", Engine: "postgres", Address: "127.0.0.1:5432", MaxConnections: 10,
-		Proxy: &config.Proxy{Listen: "127.0.0.1:16432", AuthSecrets: []string{"pg-proxy"}, IAMAuth: "optional"}}
+		Proxy: &config.Proxy{Listen: "127.0.0.1:16432", AuthSecrets: []string{"pg-proxy"}, IAMAuth: "optional", Endpoints: eps}}
 	cat := fakeCatalog{
 		clusters: []ClusterInfo{{Name: "pg", Engine: "postgres", Address: "127.0.0.1:5432", DataAPI: true},
 			{Name: "my", Engine: "mysql", Address: "127.0.0.1:3306", DataAPI: false}},
@@ -147,6 +155,8 @@ func FuzzHandle(f *testing.F) {
 		v + "Action=ModifyDBProxyTargetGroup&DBProxyName=p&TargetGroupName=default&ConnectionPoolConfig.MaxConnectionsPercent=50&ConnectionPoolConfig.SessionPinningFilters.member.1=EXCLUDE_VARIABLE_SETS",
 		v + "Action=CreateDBProxyEndpoint&DBProxyName=pg&DBProxyEndpointName=e&VpcSubnetIds.member.1=s&Tags.Tag.1.Key=sqlgate%3Alisten&Tags.Tag.1.Value=127.0.0.1%3A1",
 		v + "Action=DescribeDBProxyEndpoints&DBProxyName=pg",
+		v + "Action=DescribeDBProxies&MaxRecords=20&Marker=MjA6cHJ4LTE",
+		v + "Action=DescribeDBClusters&Filters.Filter.1.Name=engine&Filters.Filter.1.Values.Value.1=mysql",
 		v + "Action=DescribeDBProxyTargets&DBProxyName=pg",
 		v + "Action=ModifyDBProxy&DBProxyName=p&NewDBProxyName=q&IdleClientTimeout=60&DebugLogging=true",
 		v + "Action=AddTagsToResource&ResourceName=arn%3Aaws%3Ards%3Aus-east-1%3A000000000000%3Acluster%3Apg&Tags.Tag.1.Key=a&Tags.Tag.1.Value=b",

@@ -39,16 +39,25 @@ type describeClustersResult struct {
 	DBClusters struct {
 		DBCluster []clusterXML `xml:"DBCluster"`
 	} `xml:"DBClusters"`
+	Marker string `xml:"Marker,omitempty"`
+}
+
+// clusterFilters are the Filters names DescribeDBClusters accepts (as on
+// RDS). clone-group-id and domain match no sqlgate cluster.
+var clusterFilters = []string{"clone-group-id", "db-cluster-id", "db-cluster-resource-id", "domain", "engine"}
+
+// clusterName returns the cluster name of an identifier or cluster ARN.
+func clusterName(id string) string {
+	if _, name, err := arn.ClusterName(id); err == nil {
+		return name
+	}
+	return id
 }
 
 func (a *API) describeDBClusters(ctx context.Context, f *form) (any, error) {
-	id := f.str("DBClusterIdentifier")
-	if id != "" {
-		if _, name, err := arn.ClusterName(id); err == nil {
-			id = name
-		}
-	}
-	f.optInt("MaxRecords", 20, 100)
+	id := clusterName(f.str("DBClusterIdentifier"))
+	pg := readPage(f)
+	filters := readFilters(f, clusterFilters...)
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -67,24 +76,52 @@ func (a *API) describeDBClusters(ctx context.Context, f *form) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &describeClustersResult{}
-	out.DBClusters.DBCluster = []clusterXML{}
+	if _, ok := a.findCluster(id); id != "" && !ok {
+		return nil, errClusterNotFound(id)
+	}
+	var match []ClusterInfo
 	for _, c := range a.cat.Clusters() {
 		if id != "" && c.Name != id {
 			continue
 		}
-		out.DBClusters.DBCluster = append(out.DBClusters.DBCluster, a.toCluster(c, ov, tags[a.clusterARN(c.Name)]))
+		if matchAll(filters, func(name string) []string { return a.clusterValues(c, name) }) {
+			match = append(match, c)
+		}
 	}
-	if id != "" && len(out.DBClusters.DBCluster) == 0 {
-		return nil, errClusterNotFound(id)
+	page, marker := pageOf(pg, match, func(c ClusterInfo) string { return c.Name })
+	out := &describeClustersResult{Marker: marker}
+	out.DBClusters.DBCluster = []clusterXML{}
+	for _, c := range page {
+		x := a.toCluster(c, ov, tags[a.clusterARN(c.Name)])
+		x.Status = a.cat.ClusterStatus(ctx, c)
+		out.DBClusters.DBCluster = append(out.DBClusters.DBCluster, x)
 	}
 	return out, nil
 }
 
+// clusterValues returns cluster c's values for a DescribeDBClusters
+// filter.
+func (a *API) clusterValues(c ClusterInfo, filter string) []string {
+	switch filter {
+	case "db-cluster-id":
+		return []string{c.Name, a.clusterARN(c.Name)}
+	case "db-cluster-resource-id":
+		return []string{a.clusterResourceID(c.Name)}
+	case "engine":
+		return []string{c.Engine}
+	}
+	return nil
+}
+
+// clusterResourceID is the stable DbClusterResourceId of cluster name.
+func (a *API) clusterResourceID(name string) string {
+	h := sha256.Sum256([]byte(a.clusterARN(name)))
+	return "cluster-" + strings.ToUpper(hex.EncodeToString(h[:13]))
+}
+
 func (a *API) toCluster(c ClusterInfo, ov map[string]ClusterOverride, tags []Tag) clusterXML {
-	h := sha256.Sum256([]byte(a.clusterARN(c.Name)))
 	x := clusterXML{DBClusterIdentifier: c.Name, DBClusterArn: a.clusterARN(c.Name),
-		DbClusterResourceID: "cluster-" + strings.ToUpper(hex.EncodeToString(h[:13])),
+		DbClusterResourceID: a.clusterResourceID(c.Name),
 		Status:              "available", Engine: c.Engine, EngineMode: "provisioned", DatabaseName: c.Database,
 		Endpoint: c.Address, ReaderEndpoint: c.Address, HTTPEndpointEnabled: HTTPEndpointEnabled(c, ov),
 		TagList: toTagList(tags)}

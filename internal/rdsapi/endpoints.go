@@ -49,7 +49,7 @@ func (a *API) toEndpoint(p Proxy, e Endpoint, status string) endpointXML {
 // defaultEndpoint is the proxy's own listener as an endpoint.
 func (a *API) defaultEndpoint(p Proxy) endpointXML {
 	return endpointXML{DBProxyEndpointName: "default", DBProxyEndpointArn: a.proxyARN(p), DBProxyName: p.Name,
-		Status: "available", VpcSecurityGroupIDs: list(p.SecurityGroups), VpcSubnetIDs: list(p.Subnets),
+		Status: a.cat.ListenerStatus(p, ""), VpcSecurityGroupIDs: list(p.SecurityGroups), VpcSubnetIDs: list(p.Subnets),
 		Endpoint: a.advertised(p.Config.Listen, p.Config.AdvertisedHosts), CreatedDate: optTime(p.Created),
 		TargetRole: "READ_WRITE", IsDefault: true, EndpointNetworkType: "IPV4"}
 }
@@ -60,6 +60,7 @@ type endpointResult struct {
 
 type describeEndpointsResult struct {
 	DBProxyEndpoints *members[endpointXML] `xml:"DBProxyEndpoints"`
+	Marker           string                `xml:"Marker,omitempty"`
 }
 
 func (a *API) createEndpoint(ctx context.Context, f *form) (any, error) {
@@ -71,8 +72,8 @@ func (a *API) createEndpoint(ctx context.Context, f *form) (any, error) {
 		f.fail(errMissing("VpcSubnetIds"))
 	}
 	role := f.enum("TargetRole", "READ_WRITE", "READ_ONLY")
-	if role == "READ_ONLY" {
-		f.fail(errInvalid("TargetRole READ_ONLY is not supported by sqlgate proxy endpoints yet; use READ_WRITE."))
+	if role == "" {
+		role = "READ_WRITE"
 	}
 	tags := f.tags()
 	listen := explicitListen(f, tags)
@@ -86,7 +87,12 @@ func (a *API) createEndpoint(ctx context.Context, f *form) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := Endpoint{Name: epName, ID: newID("prx-endpoint-"), Listen: listen, TargetRole: "READ_WRITE", Subnets: subnets,
+	if ps, err := a.proxies(ctx); err != nil {
+		return nil, err
+	} else if _, _, taken := endpointByName(ps, epName); taken {
+		return nil, errEndpointExists(epName) // a file endpoint has it
+	}
+	e := Endpoint{Name: epName, ID: newID("prx-endpoint-"), Listen: listen, TargetRole: role, Subnets: subnets,
 		SecurityGroups: f.list("VpcSecurityGroupIds.member"), Created: a.now()}
 	res := a.endpointARN(e.ID)
 	if err := a.authorize(ctx, "CreateDBProxyEndpoint", a.proxyARN(p), requestTagKeys(a.tagKeys(ctx, a.proxyARN(p)), tags)); err != nil {
@@ -125,7 +131,8 @@ func (a *API) createEndpoint(ctx context.Context, f *form) (any, error) {
 
 func (a *API) describeEndpoints(ctx context.Context, f *form) (any, error) {
 	name, epName := f.str("DBProxyName"), f.str("DBProxyEndpointName")
-	f.optInt("MaxRecords", 20, 100)
+	pg := readPage(f)
+	readFilters(f)
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -146,7 +153,7 @@ func (a *API) describeEndpoints(ctx context.Context, f *form) (any, error) {
 		}
 		for _, e := range p.Endpoints {
 			if epName == "" || e.Name == epName {
-				out = append(out, a.toEndpoint(p, e, "available"))
+				out = append(out, a.toEndpoint(p, e, a.cat.ListenerStatus(p, e.Name)))
 			}
 		}
 	}
@@ -156,7 +163,8 @@ func (a *API) describeEndpoints(ctx context.Context, f *form) (any, error) {
 	if err := a.authorize(ctx, "DescribeDBProxyEndpoints", a.arn("db-proxy-endpoint:*"), nil); err != nil {
 		return nil, err
 	}
-	return &describeEndpointsResult{DBProxyEndpoints: list(out)}, nil
+	page, marker := pageOf(pg, out, func(e endpointXML) string { return e.DBProxyEndpointArn })
+	return &describeEndpointsResult{DBProxyEndpoints: list(page), Marker: marker}, nil
 }
 
 func (a *API) deleteEndpoint(ctx context.Context, f *form) (any, error) {
@@ -174,6 +182,9 @@ func (a *API) deleteEndpoint(ctx context.Context, f *form) (any, error) {
 	p, e, ok := endpointByName(ps, epName)
 	if !ok {
 		return nil, errEndpointNotFound(epName)
+	}
+	if e.Source == SourceFile {
+		return nil, newErr("InvalidDBProxyEndpointStateFault", 400, "The endpoint is declared in the configuration file; remove it there.")
 	}
 	res := a.endpointARN(e.ID)
 	if err := a.authorize(ctx, "DeleteDBProxyEndpoint", res, a.tagKeys(ctx, res)); err != nil {

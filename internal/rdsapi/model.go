@@ -87,6 +87,9 @@ type Endpoint struct {
 	Subnets        []string  `json:"subnets,omitempty"`
 	SecurityGroups []string  `json:"security_groups,omitempty"`
 	Created        time.Time `json:"created"`
+	// Source is SourceFile for an endpoint declared in the file (not
+	// stored; it cannot be deleted online).
+	Source string `json:"-"`
 }
 
 // FileProxy is a proxy declared in the configuration file.
@@ -133,7 +136,7 @@ func Merge(files []FileProxy, recs map[string]Record, host string) []Proxy {
 		px.Name = f.Name
 		p := Proxy{Record: Record{Name: f.Name, ID: fileID(f.Name), Source: SourceFile, Engine: f.Cluster.Engine,
 			Cluster: f.Cluster.Name, Listen: px.Listen, Settings: rec.Settings, RoleARN: rec.RoleARN,
-			Subnets: rec.Subnets, SecurityGroups: rec.SecurityGroups, Endpoints: listenAt(rec.Endpoints, host),
+			Subnets: rec.Subnets, SecurityGroups: rec.SecurityGroups, Endpoints: append(fileEndpoints(f.Name, px), listenAt(rec.Endpoints, host)...),
 			Created: rec.Created, Updated: rec.Updated}}
 		p.Config = apply(px, rec.Settings)
 		out = append(out, p)

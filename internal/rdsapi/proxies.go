@@ -105,11 +105,13 @@ type proxyResult struct {
 
 type describeProxiesResult struct {
 	DBProxies *members[proxyXML] `xml:"DBProxies"`
+	Marker    string             `xml:"Marker,omitempty"`
 }
 
 func (a *API) describeDBProxies(ctx context.Context, f *form) (any, error) {
 	name := f.str("DBProxyName")
-	f.optInt("MaxRecords", 20, 100)
+	pg := readPage(f)
+	readFilters(f)
 	if f.err != nil {
 		return nil, f.err
 	}
@@ -117,24 +119,28 @@ func (a *API) describeDBProxies(ctx context.Context, f *form) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []proxyXML{}
+	var match []Proxy
 	for _, p := range ps {
-		if name != "" && p.Name != name {
-			continue
+		if name == "" || p.Name == name {
+			match = append(match, p)
 		}
-		out = append(out, a.toProxy(p, "available"))
 	}
-	if name != "" && len(out) == 0 {
+	if name != "" && len(match) == 0 {
 		return nil, errProxyNotFound(name)
 	}
 	res := a.arn("db-proxy:*")
-	if len(out) == 1 && name != "" {
-		res = out[0].DBProxyArn
+	if name != "" {
+		res = a.proxyARN(match[0])
 	}
 	if err := a.authorize(ctx, "DescribeDBProxies", res, nil); err != nil {
 		return nil, err
 	}
-	return &describeProxiesResult{DBProxies: list(out)}, nil
+	page, marker := pageOf(pg, match, func(p Proxy) string { return p.ID })
+	out := []proxyXML{}
+	for _, p := range page {
+		out = append(out, a.toProxy(p, a.cat.ListenerStatus(p, "")))
+	}
+	return &describeProxiesResult{DBProxies: list(out), Marker: marker}, nil
 }
 
 // readAuth decodes Auth.member.N into entries; every entry needs a
@@ -178,6 +184,9 @@ func (a *API) usedPorts(recs map[string]Record) map[int]bool {
 	}
 	for _, fp := range a.cat.FileProxies() {
 		add(fp.Cluster.Proxy.Listen, 0)
+		for _, e := range fp.Cluster.Proxy.Endpoints {
+			add(e.Listen, 0)
+		}
 	}
 	for _, r := range recs {
 		add(r.Listen, r.Port)
@@ -384,7 +393,7 @@ func (a *API) modifyDBProxy(ctx context.Context, f *form) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &proxyResult{DBProxy: a.toProxy(p, "available")}, nil
+	return &proxyResult{DBProxy: a.toProxy(p, "modifying")}, nil
 }
 
 func setOpt[T any](dst **T, v *T) {
@@ -447,7 +456,7 @@ func (a *API) deleteDBProxy(ctx context.Context, f *form) (any, error) {
 	}
 	status := "deleting"
 	if p.Source == SourceFile {
-		status = "available"
+		status = "modifying"
 		p.Settings, p.Endpoints = Settings{}, nil
 		p.Config = a.fileConfig(name)
 	}

@@ -48,6 +48,7 @@ func (a *API) groupARN(p Proxy) string { return a.arn("target-group:prx-tg-" + p
 
 type targetsResult struct {
 	Targets *members[targetXML] `xml:"Targets"`
+	Marker  string              `xml:"Marker,omitempty"`
 }
 
 type registerResult struct {
@@ -78,6 +79,8 @@ func (a *API) targets(p Proxy, h *Health) []targetXML {
 }
 
 func (a *API) describeTargets(ctx context.Context, f *form) (any, error) {
+	pg := readPage(f)
+	readFilters(f)
 	p, err := a.proxyForTargets(ctx, f, "DescribeDBProxyTargets")
 	if err != nil {
 		return nil, err
@@ -89,7 +92,8 @@ func (a *API) describeTargets(ctx context.Context, f *form) (any, error) {
 		cancel()
 		h = &v
 	}
-	return &targetsResult{Targets: list(a.targets(p, h))}, nil
+	page, marker := pageOf(pg, a.targets(p, h), func(t targetXML) string { return t.Type + "/" + t.TargetArn })
+	return &targetsResult{Targets: list(page), Marker: marker}, nil
 }
 
 // clusterList reads DBClusterIdentifiers (exactly one) and refuses
@@ -170,13 +174,23 @@ func (a *API) deregisterTargets(ctx context.Context, f *form) (any, error) {
 
 type targetGroupsResult struct {
 	TargetGroups *members[targetGroupXML] `xml:"TargetGroups"`
+	Marker       string                   `xml:"Marker,omitempty"`
 }
 
 type targetGroupResult struct {
 	DBProxyTargetGroup targetGroupXML `xml:"DBProxyTargetGroup"`
 }
 
-func (a *API) toGroup(p Proxy) targetGroupXML {
+// groupStatus is the default target group's status: the proxy's while
+// it is created or changed, otherwise available.
+func (a *API) groupStatus(p Proxy) string {
+	if st := a.cat.ListenerStatus(p, ""); st == "creating" || st == "modifying" {
+		return st
+	}
+	return "available"
+}
+
+func (a *API) toGroup(p Proxy, status string) targetGroupXML {
 	c := p.Config
 	maxPct := pctOrAll(c.MaxConnectionsPercent)
 	idle := maxPct
@@ -184,18 +198,22 @@ func (a *API) toGroup(p Proxy) targetGroupXML {
 		idle = *c.MaxIdleConnectionsPercent
 	}
 	return targetGroupXML{DBProxyName: p.Name, TargetGroupName: defaultGroup, TargetGroupArn: a.groupARN(p), IsDefault: true,
-		Status: "available", CreatedDate: optTime(p.Created), UpdatedDate: optTime(p.Updated),
+		Status: status, CreatedDate: optTime(p.Created), UpdatedDate: optTime(p.Updated),
 		ConnectionPoolConfig: poolXML{MaxConnectionsPercent: maxPct, MaxIdleConnectionsPercent: idle,
 			ConnectionBorrowTimeout: int(c.BorrowTimeout / time.Second), SessionPinningFilters: list(p.Settings.SessionPinningFilters),
 			InitQuery: c.InitQuery}}
 }
 
 func (a *API) describeTargetGroups(ctx context.Context, f *form) (any, error) {
+	pg := readPage(f)
+	readFilters(f)
 	p, err := a.proxyForTargets(ctx, f, "DescribeDBProxyTargetGroups")
 	if err != nil {
 		return nil, err
 	}
-	return &targetGroupsResult{TargetGroups: list([]targetGroupXML{a.toGroup(p)})}, nil
+	page, marker := pageOf(pg, []targetGroupXML{a.toGroup(p, a.groupStatus(p))},
+		func(g targetGroupXML) string { return g.TargetGroupName })
+	return &targetGroupsResult{TargetGroups: list(page), Marker: marker}, nil
 }
 
 func (a *API) modifyTargetGroup(ctx context.Context, f *form) (any, error) {
@@ -252,5 +270,5 @@ func (a *API) modifyTargetGroup(ctx context.Context, f *form) (any, error) {
 	if p, err = a.proxyByName(ctx, p.Name); err != nil {
 		return nil, err
 	}
-	return &targetGroupResult{DBProxyTargetGroup: a.toGroup(p)}, nil
+	return &targetGroupResult{DBProxyTargetGroup: a.toGroup(p, "modifying")}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/engine"
 	"github.com/sqlgate/sqlgate/internal/engines"
 	"github.com/sqlgate/sqlgate/internal/exec"
+	"github.com/sqlgate/sqlgate/internal/fairshare"
 	"github.com/sqlgate/sqlgate/internal/pool"
 )
 
@@ -52,11 +53,29 @@ func (s *Server) openCluster(cc config.Cluster) (*cluster, error) {
 	l := cc.Limits
 	c.exec = &exec.Cluster{Name: cc.Name, Dialect: dialect, Pool: c.pool, Database: cc.Database,
 		StatementTimeout: l.StatementTimeout, BorrowTimeout: l.BorrowTimeout, MaxResponseBytes: l.MaxResponseBytes, MaxDetached: l.MaxDetachedStatement,
-		Log: s.log, Other: s.secrets.GraceSecretString}
+		Log: s.log, Other: s.secrets.GraceSecretString, Shares: newShares(cc.Limits)}
 	c.api = &dataapi.Cluster{Name: cc.Name, ARN: s.ClusterARN(cc.Name), Exec: c.exec,
 		Limits: dataapi.Limits{MaxSQLChars: l.MaxSQLChars, TxIdleTimeout: l.TxIdleTimeout, TxMaxLifetime: l.TxMaxLifetime}}
 	c.api.Enabled.Store(cc.DataAPIEnabled())
+	s.openReaders(c, cc)
 	return c, nil
+}
+
+// newShares returns the per-principal accounting of a cluster, nil when
+// no per-principal limit is set (the Data API hot path then skips it).
+// A reload that sets limits on a cluster started without them needs a
+// restart (ReloadPools says so).
+func newShares(l config.Limits) *fairshare.Shares {
+	fl := sharesLimits(l)
+	if !fl.Enabled() {
+		return nil
+	}
+	return fairshare.New(fl)
+}
+
+func sharesLimits(l config.Limits) fairshare.Limits {
+	conns, txns, waiters := l.Shares()
+	return fairshare.Limits{Connections: conns, Transactions: txns, Waiters: waiters}
 }
 
 // probe reports "ok" when the database answers a TCP connect (or the SQLite

@@ -17,6 +17,9 @@ func (s *Server) openEndpoints(ctx context.Context) error {
 	backends := map[string]*exec.Cluster{}
 	for _, c := range s.clusters {
 		backends[c.name] = c.exec
+		if c.topo != nil {
+			backends[endpoints.ReaderBackend(c.name)] = c.topo.readerExec
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()

@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/fairshare"
 	"github.com/sqlgate/sqlgate/internal/lease"
 	"github.com/sqlgate/sqlgate/internal/metrics"
 	"github.com/sqlgate/sqlgate/internal/topology"
@@ -60,6 +61,8 @@ func (m *serverMetrics) ObserveDataAPI(cluster, action, outcome string, d time.D
 // register adds gauges read from the server at scrape time.
 func (m *serverMetrics) register(s *Server) {
 	topology.RegisterMetrics(m.reg, s.monitors)
+	m.registerShares(s)
+	topology.RegisterReaderMetrics(m.reg, s.balancers)
 	if s.leases != nil {
 		lease.RegisterMetrics(m.reg, s.leases)
 	}
@@ -84,5 +87,40 @@ func (m *serverMetrics) register(s *Server) {
 			for _, c := range s.clusters {
 				emit(float64(c.pool.Max()), c.name)
 			}
+		})
+}
+
+// registerShares adds the per-principal limit metrics of the clusters
+// that set any (internal/fairshare).
+func (m *serverMetrics) registerShares(s *Server) {
+	each := func(fn func(c *cluster, st fairshare.Stats)) {
+		for _, c := range s.clusters {
+			if c.exec.Shares != nil {
+				fn(c, c.exec.Shares.Stats())
+			}
+		}
+	}
+	m.reg.NewCounterFunc("sqlgate_principal_refusals_total",
+		"Calls refused because their principal held its share, by cluster and limit (connections, transactions, waiters).",
+		[]string{"cluster", "limit"}, func(emit func(float64, ...string)) {
+			each(func(c *cluster, st fairshare.Stats) {
+				for _, k := range fairshare.Kinds() {
+					emit(float64(st.Refused[k]), c.name, k.String())
+				}
+			})
+		})
+	m.reg.NewGaugeFunc("sqlgate_principal_max_held",
+		"The most any one principal holds now, by cluster and limit (connections, transactions, waiters).",
+		[]string{"cluster", "limit"}, func(emit func(float64, ...string)) {
+			each(func(c *cluster, st fairshare.Stats) {
+				for _, k := range fairshare.Kinds() {
+					emit(float64(st.Top[k]), c.name, k.String())
+				}
+			})
+		})
+	m.reg.NewGaugeFunc("sqlgate_principal_active",
+		"Principals holding or waiting for a connection or transaction, by cluster.",
+		[]string{"cluster"}, func(emit func(float64, ...string)) {
+			each(func(c *cluster, st fairshare.Stats) { emit(float64(st.Principals), c.name) })
 		})
 }

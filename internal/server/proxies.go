@@ -33,13 +33,18 @@ func (s *Server) startProxies(ctx context.Context) error {
 }
 
 // newFrontEnd builds (without listening) a proxy front end for cluster cc
-// with proxy settings px, drawing on budget.
-func (s *Server) newFrontEnd(cc config.Cluster, px config.Proxy, budget proxy.Budget) (frontEnd, error) {
+// with proxy settings px, drawing on budget; a readOnly one sends work to
+// the cluster's readers (reader endpoints, topology.go).
+func (s *Server) newFrontEnd(cc config.Cluster, px config.Proxy, budget proxy.Budget, readOnly bool) (frontEnd, error) {
 	cc.Proxy = &px
 	d := proxy.Deps{Cluster: cc, DataDir: s.cfg.DataDir, Budget: budget, Secrets: s.secrets,
 		Tokens: s, Metrics: s.metrics.reg, Log: s.log}
 	if c := s.cluster(cc.Name); c != nil {
 		d.Writer = c.writerFunc(cc) // nil unless cc has instances
+		d.Shares = c.exec.Shares
+		if readOnly {
+			d.Route = c.readerRoute()
+		}
 	}
 	switch cc.Engine {
 	case "postgres":

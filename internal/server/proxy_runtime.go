@@ -34,6 +34,18 @@ type proxyRuntime struct {
 
 	mu      sync.Mutex               // guards running; held for a whole reconcile
 	running map[string]*runningProxy // by proxy id: a rename keeps them
+
+	stMu   sync.Mutex          // guards states (read by the RDS API during a reconcile)
+	states map[string]*applied // by proxy id: what the last reconcile did
+}
+
+// applied is what the last reconcile did with one proxy: the version
+// (record Updated) it applied and the listeners that failed to start, by
+// endpoint name ("" = the proxy's own).
+type applied struct {
+	updated time.Time
+	known   map[string]bool // the endpoints it saw
+	failed  map[string]error
 }
 
 // runningProxy is one proxy's listeners: the default one ("") and one
@@ -53,7 +65,7 @@ type listener struct {
 
 func newProxyRuntime(s *Server, serve context.Context) *proxyRuntime {
 	return &proxyRuntime{s: s, serve: serve, kick: make(chan struct{}, 1), stopped: make(chan struct{}),
-		running: map[string]*runningProxy{}}
+		running: map[string]*runningProxy{}, states: map[string]*applied{}}
 }
 
 // Kick asks for a reconcile soon (the store watch calls it).
@@ -130,20 +142,29 @@ func (rt *proxyRuntime) reconcile(ctx context.Context, strict bool) error {
 		return err
 	}
 	want := map[string]bool{}
+	states := map[string]*applied{}
 	var errs []error
 	for _, p := range rdsapi.Merge(s.fileProxies(), recs, s.cfg.RDS.ProxyHost) {
+		st := &applied{updated: p.Updated, known: map[string]bool{"": true}, failed: map[string]error{}}
+		for _, e := range p.Endpoints {
+			st.known[e.Name] = true
+		}
+		states[p.ID] = st
 		c := s.cluster(p.Cluster)
 		if c == nil || c.engine != p.Engine {
 			continue // no target (yet)
 		}
 		want[p.ID] = true
-		if err := rt.apply(p, c); err != nil {
+		if err := rt.apply(p, c, st.failed); err != nil {
 			if strict && p.Source == rdsapi.SourceFile {
 				return err
 			}
 			errs = append(errs, err)
 		}
 	}
+	rt.stMu.Lock()
+	rt.states = states
+	rt.stMu.Unlock()
 	for id, rp := range rt.running {
 		if !want[id] {
 			rt.stop(id, rp)
@@ -152,8 +173,28 @@ func (rt *proxyRuntime) reconcile(ctx context.Context, strict bool) error {
 	return errors.Join(errs...)
 }
 
-// apply starts, updates or restarts the listeners of proxy p on cluster c.
-func (rt *proxyRuntime) apply(p rdsapi.Proxy, c *cluster) error {
+// Status returns the RDS Status of proxy p's listener for endpoint ("" =
+// the proxy's own) on this node: creating until a reconcile has seen the
+// proxy, modifying until it has applied p's latest change,
+// incompatible-network when the listener could not bind, else available.
+func (rt *proxyRuntime) Status(p rdsapi.Proxy, endpoint string) string {
+	rt.stMu.Lock()
+	defer rt.stMu.Unlock()
+	st := rt.states[p.ID]
+	switch {
+	case st == nil || !st.known[endpoint]:
+		return "creating"
+	case st.failed[endpoint] != nil:
+		return "incompatible-network"
+	case st.updated.Before(p.Updated):
+		return "modifying"
+	}
+	return "available"
+}
+
+// apply starts, updates or restarts the listeners of proxy p on cluster c;
+// failed gets the listeners that could not start.
+func (rt *proxyRuntime) apply(p rdsapi.Proxy, c *cluster, failed map[string]error) error {
 	rp := rt.running[p.ID]
 	if rp != nil && rp.cluster != p.Cluster {
 		rt.stop(p.ID, rp)
@@ -168,9 +209,9 @@ func (rt *proxyRuntime) apply(p rdsapi.Proxy, c *cluster) error {
 	}
 	rp.name = p.Name
 	rp.share.SetMax(p.Config.ConnLimit(cc.MaxConnections))
-	addrs := map[string]string{"": p.Config.Listen}
+	addrs, readOnly := map[string]string{"": p.Config.Listen}, map[string]bool{}
 	for _, e := range p.Endpoints {
-		addrs[e.Name] = e.Listen
+		addrs[e.Name], readOnly[e.Name] = e.Listen, e.ReadOnly()
 	}
 	for name, l := range rp.listeners {
 		if addr, ok := addrs[name]; !ok || addr != l.addr {
@@ -190,8 +231,9 @@ func (rt *proxyRuntime) apply(p rdsapi.Proxy, c *cluster) error {
 			}
 			continue
 		}
-		l, err := rt.startListener(p.Name, cc, cfg, rp.share)
+		l, err := rt.startListener(p.Name, cc, cfg, rp.share, readOnly[name])
 		if err != nil {
+			failed[name] = err
 			errs = append(errs, err)
 			continue
 		}
@@ -209,9 +251,9 @@ func sortedKeys(m map[string]string) []string {
 	return out
 }
 
-func (rt *proxyRuntime) startListener(name string, cc config.Cluster, cfg config.Proxy, share *proxy.Share) (*listener, error) {
+func (rt *proxyRuntime) startListener(name string, cc config.Cluster, cfg config.Proxy, share *proxy.Share, readOnly bool) (*listener, error) {
 	s := rt.s
-	fe, err := s.newFrontEnd(cc, cfg, share)
+	fe, err := s.newFrontEnd(cc, cfg, share, readOnly)
 	if err != nil {
 		return nil, fmt.Errorf("proxy %s: %w", name, err)
 	}
@@ -222,14 +264,17 @@ func (rt *proxyRuntime) startListener(name string, cc config.Cluster, cfg config
 	l := &listener{fe: fe, addr: cfg.Listen, cfg: cfg}
 	// Idle proxy connections give their budget slots back when the Data
 	// API (or a lowered max_connections) needs them; the proxy's waiting
-	// clients count in the budget's demand (leases between nodes).
+	// clients count in the budget's demand (leases between nodes). A
+	// lowered MaxConnectionsPercent closes the proxy's idle connections
+	// above it (Share.SetMax).
 	p := s.cluster(cc.Name).pool
 	unEvict, unWait := p.AddEvictor(fe.Core().EvictIdle), p.AddWaiting(fe.Core().Waiting)
-	l.unEvict = func() { unEvict(); unWait() }
+	unShare := share.AddEvictor(fe.Core().EvictIdle)
+	l.unEvict = func() { unEvict(); unWait(); unShare() }
 	s.mu.Lock()
 	s.proxies = append(s.proxies, fe)
 	s.mu.Unlock()
-	s.log.Info("listening", "proto", "proxy-"+cc.Engine, "proxy", name, "cluster", cc.Name, "addr", fe.Addr().String())
+	s.log.Info("listening", "proto", "proxy-"+cc.Engine, "proxy", name, "cluster", cc.Name, "addr", fe.Addr().String(), "read_only", readOnly)
 	go func() {
 		if err := fe.Serve(rt.serve); err != nil {
 			s.log.Error("proxy stopped", "proxy", name, "err", err)

@@ -137,6 +137,42 @@ func (c rdsCatalog) CheckTarget(ctx context.Context, p rdsapi.Proxy) rdsapi.Heal
 	return rdsapi.Health{State: "AVAILABLE"}
 }
 
+// ClusterStatus is a cluster's DescribeDBClusters Status from its
+// database: available when it answers (a TCP connect, or for a cluster
+// with instances a known writer), failing-over while a cluster with
+// instances has no writer, failed when the database does not answer.
+func (c rdsCatalog) ClusterStatus(ctx context.Context, ci rdsapi.ClusterInfo) string {
+	cl := c.s.cluster(ci.Name)
+	switch {
+	case cl == nil:
+		return "failed"
+	case cl.engine == "sqlite":
+		return "available"
+	case cl.topo != nil:
+		if cl.topo.mon.Writer() == "" {
+			return "failing-over"
+		}
+		return "available"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", ci.Address)
+	if err != nil {
+		return "failed"
+	}
+	_ = conn.Close()
+	return "available"
+}
+
+// ListenerStatus is the proxy runtime's view of a listener on this node.
+func (c rdsCatalog) ListenerStatus(p rdsapi.Proxy, endpoint string) string {
+	if c.s.proxyRT == nil {
+		return "creating"
+	}
+	return c.s.proxyRT.Status(p, endpoint)
+}
+
 // RDS implements console.RDSService: the Proxies page's RDS calls.
 func (b consoleBackend) RDS(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
 	b.s.rdsAPI.Handle(w, r, body, requestID)

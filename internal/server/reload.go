@@ -33,6 +33,9 @@ func (s *Server) ReloadPools(cfg *config.Config) error {
 			c.pool.SetMax(n)
 			s.log.Info("cluster connection budget changed", "cluster", c.name, "from", old, "to", n)
 		}
+		if err := reloadShares(c, i, cc.Limits); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if s.proxyRT != nil {
 		s.proxyRT.Kick() // proxies' shares are percentages of the budget
@@ -40,6 +43,24 @@ func (s *Server) ReloadPools(cfg *config.Config) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("reload pools: %w", err)
 	}
+	return nil
+}
+
+// reloadShares applies the per-principal limits of a running cluster.
+// Limits on a cluster started without them (or removing all of them)
+// need a restart: the accounting is created at start, so that a cluster
+// without limits pays nothing for it.
+func reloadShares(c *cluster, i int, l config.Limits) error {
+	want := sharesLimits(l)
+	sh := c.exec.Shares
+	switch {
+	case sh == nil && !want.Enabled():
+		return nil
+	case sh == nil || !want.Enabled():
+		return &config.FieldError{Field: fmt.Sprintf("clusters[%d].limits", i),
+			Msg: "setting or removing all per-principal limits needs a restart; changing them does not"}
+	}
+	sh.SetLimits(want)
 	return nil
 }
 

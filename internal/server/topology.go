@@ -8,6 +8,8 @@ import (
 	"github.com/sqlgate/sqlgate/internal/engine"
 	"github.com/sqlgate/sqlgate/internal/engines"
 	"github.com/sqlgate/sqlgate/internal/exec"
+	"github.com/sqlgate/sqlgate/internal/pool"
+	"github.com/sqlgate/sqlgate/internal/proxy"
 	"github.com/sqlgate/sqlgate/internal/topology"
 )
 
@@ -16,7 +18,51 @@ import (
 type clusterTopology struct {
 	mon     *topology.Monitor
 	engines *topology.Engines
+	// readers chooses the reader of each new connection of the
+	// cluster's reader endpoints (proxy endpoints with TargetRole
+	// READ_ONLY, SQL endpoints with target reader).
+	readers *topology.Balancer
+	// readerExec is the execution service of the SQL endpoints with
+	// target reader: a pool over the readers whose connections take
+	// slots of the cluster's budget (openReaders).
+	readerExec *exec.Cluster
+	unEvict    func()
 }
+
+// openReaders sets up the reader pool of a cluster with instances; its
+// idle connections yield to the cluster's other doors like idle proxy
+// connections do, and its waiters count in the budget's demand.
+func (s *Server) openReaders(c *cluster, cc config.Cluster) {
+	if c.topo == nil {
+		return
+	}
+	eng := topology.NewReaderEngine(cc.Engine, c.topo.readers, c.pool,
+		func(addr string) engine.Engine { return engines.OpenInstance(cc, addr) })
+	rp := pool.New(eng, pool.Config{Max: cc.MaxConnections})
+	unEvict, unWait := c.pool.AddEvictor(rp.EvictIdle), c.pool.AddWaiting(func() int { return rp.Stats().Waiting })
+	c.topo.unEvict = func() { unEvict(); unWait() }
+	rx := *c.exec
+	rx.Pool = rp
+	c.topo.readerExec = &rx
+}
+
+// readerRoute is the route of the cluster's reader endpoints: its
+// Balancer, or for a cluster without instances a route that has no
+// reader to offer.
+func (c *cluster) readerRoute() proxy.Route {
+	if c.topo == nil {
+		return noReaders{}
+	}
+	return c.topo.readers
+}
+
+// noReaders is the reader route of a cluster without instances.
+type noReaders struct{}
+
+func (noReaders) Pick() (string, func(), error) {
+	return "", nil, fmt.Errorf("%w: the cluster lists no instances", topology.ErrNoReader)
+}
+func (noReaders) Serves(string) bool { return false }
 
 // writerFunc returns what the cluster's engine dials: the monitor's
 // current writer for a cluster with instances, nil (the fixed address)
@@ -56,6 +102,8 @@ func (s *Server) watchTopology(c *cluster, cc config.Cluster) {
 		Cluster: cc.Name, Instances: in, Interval: cc.HealthCheck.Interval, Timeout: cc.HealthCheck.Timeout,
 		Dial: engs.Dial, Probe: topology.ProbeFor(cc.Engine), Budget: c.pool,
 		Log: s.log})}
+	c.topo.readers = topology.NewBalancer(c.topo.mon, topology.ReaderPolicy{
+		MaxLag: cc.Readers.MaxReplicaLag, WriterFallback: cc.Readers.WriterFallback})
 }
 
 // runTopologies starts the health checks of every cluster with instances.
@@ -78,8 +126,25 @@ func (s *Server) monitors() []*topology.Monitor {
 	return out
 }
 
-func (t *clusterTopology) close() {
-	if t != nil {
-		t.engines.Close()
+// balancers lists the clusters' reader Balancers for metrics.
+func (s *Server) balancers() []*topology.Balancer {
+	var out []*topology.Balancer
+	for _, c := range s.clusters {
+		if c.topo != nil {
+			out = append(out, c.topo.readers)
+		}
 	}
+	return out
+}
+
+func (t *clusterTopology) close() {
+	if t == nil {
+		return
+	}
+	if t.readerExec != nil {
+		t.unEvict()
+		t.readerExec.Pool.Close()
+		_ = t.readerExec.Pool.Engine().Close()
+	}
+	t.engines.Close()
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
@@ -20,25 +19,21 @@ import (
 // is restored (the replica rebuilt) when the test ends.
 func replicatedProxies(t *testing.T, engine string) (testdb.Replicas, *runningServer, func(...string)) {
 	r := testdb.NeedReplicas(t)
-	script := func(args ...string) {
+	script := replicaScript(t, r)
+	script("start", "all")
+	t.Cleanup(func() { script("start", engine) })
+	pg, my := replicatedTargets(r, 200*time.Millisecond)
+	return r, startRunning(t, configFor(pg, my), pg, my), script
+}
+
+// replicaScript returns a runner of e2e/replicas.sh that fails t on error.
+func replicaScript(t *testing.T, r testdb.Replicas) func(...string) {
+	return func(args ...string) {
 		t.Helper()
 		if out, err := exec.Command("bash", append([]string{r.Script}, args...)...).CombinedOutput(); err != nil {
 			t.Fatalf("replicas.sh %v: %v\n%s", args, err, out)
 		}
 	}
-	script("start", "all")
-	t.Cleanup(func() { script("start", engine) })
-	target := func(name, eng, writer, reader string) dbTarget {
-		return dbTarget{user: "sqlgate", password: "sqlgatepw", cluster: config.Cluster{
-			Name: name, Engine: eng, Address: writer, Database: "sqlgate_test", MaxConnections: 6,
-			Instances:   []config.Instance{{Address: writer, Role: config.RoleWriter}, {Address: reader, Role: config.RoleReader}},
-			HealthCheck: config.HealthCheck{Interval: 200 * time.Millisecond, Secret: name + "-proxy"},
-			Limits:      config.Limits{BorrowTimeout: 2 * time.Second},
-			Proxy:       &config.Proxy{Listen: "127.0.0.1:0", AuthSecrets: []string{name + "-proxy"}, BorrowTimeout: 2 * time.Second}}}
-	}
-	pg := target("pg", "postgres", r.PGPrimary, r.PGReplica)
-	my := target("maria", "mysql", r.MySQLPrimary, r.MySQLReplica)
-	return r, startRunning(t, configFor(pg, my), pg, my), script
 }
 
 // port returns the port of a host:port address.

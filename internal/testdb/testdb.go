@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -163,6 +162,9 @@ type Replicas struct {
 	MySQLPrimary, MySQLReplica string // host:port
 	PGPrimary, PGReplica       string // host:port
 	Script                     string // path of e2e/replicas.sh
+	// Env is the script's environment (nil: the test's own); OwnReplicas
+	// sets its directory and ports there.
+	Env []string
 }
 
 // NeedReplicas returns the replicated topology from the
@@ -192,20 +194,15 @@ func NeedReplicas(tb testing.TB) Replicas {
 	return r
 }
 
-// lockReplicas takes an exclusive lock on a file beside the topology,
-// released at the test's cleanup.
+// lockReplicas takes an exclusive lock on a file named after the
+// topology's directory, released at the test's cleanup.
 func lockReplicas(tb testing.TB) {
 	tb.Helper()
-	f, err := os.OpenFile(filepath.Join(os.TempDir(), "sqlgate-replicas-tests.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		tb.Fatalf("replicas lock: %v", err)
+	name := "sqlgate-replicas-tests.lock"
+	if dir := os.Getenv("SQLGATE_REPLICAS_DIR"); dir != "" && filepath.Clean(dir) != "/tmp/sqlgate-replicas" {
+		// A topology of its own (its own directory and ports) is not
+		// shared with the tests run against the default one.
+		name = "sqlgate-replicas-tests-" + filepath.Base(dir) + ".lock"
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		_ = f.Close()
-		tb.Fatalf("replicas lock: %v", err)
-	}
-	tb.Cleanup(func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		_ = f.Close()
-	})
+	lockFile(tb, filepath.Join(os.TempDir(), name))
 }

@@ -36,8 +36,8 @@ type Status struct {
 	Healthy bool
 	// Lag is how far a reader's applied data trails the writer (0 for
 	// the writer). PostgreSQL: the age of the last replayed transaction
-	// while received WAL is still unreplayed, else 0 (also 0 when the
-	// standby has replayed no transaction since it started); MariaDB/MySQL:
+	// while received WAL is still unreplayed, else 0 (the standby's uptime
+	// when it has replayed no transaction since it started); MariaDB/MySQL:
 	// Seconds_Behind_Master.
 	Lag time.Duration
 	// LagBytes is the WAL received but not yet replayed (PostgreSQL only).

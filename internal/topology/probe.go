@@ -25,12 +25,14 @@ func ProbeFor(engineName string) Probe {
 // pgQuery reads the role and, on a standby, the lag by LSN: WAL received
 // but not replayed, and the age of the last replayed transaction while
 // there is such WAL (on an idle, caught-up standby that age grows without
-// any lag, so it only counts while WAL waits). A standby without a WAL
+// any lag, so it only counts while WAL waits). A standby that replayed
+// no transaction since it started holds data from before its start, so
+// while WAL waits its lag is at least its uptime. A standby without a WAL
 // receiver is not replicating.
 const pgQuery = `SELECT pg_is_in_recovery(),
   COALESCE(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0)::bigint,
   CASE WHEN pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()
-    THEN COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)::float8
+    THEN EXTRACT(EPOCH FROM now() - COALESCE(pg_last_xact_replay_timestamp(), pg_postmaster_start_time()))::float8
     ELSE 0::float8 END,
   EXISTS (SELECT 1 FROM pg_stat_wal_receiver)`
 

@@ -162,7 +162,8 @@ func TestMonitor_RunFollowsPromotion(t *testing.T) {
 }
 
 // TestMonitor_PausedPostgres pauses replay on the standby and writes on
-// the primary: the lag in bytes appears, and clears on resume.
+// the primary: the lag in bytes and in time appears (in time even on a
+// standby that replayed nothing since it started), and clears on resume.
 func TestMonitor_PausedPostgres(t *testing.T) {
 	s := sides(t)[1]
 	runScript(t, s.script, "start", s.engine)
@@ -174,7 +175,7 @@ func TestMonitor_PausedPostgres(t *testing.T) {
 	testdb.Eventually(t, 20*time.Second, 50*time.Millisecond, "lag while replay is paused", func() bool {
 		m.Check(context.Background())
 		r := status(m, s.replica)
-		return r.Healthy && r.LagBytes > 0
+		return r.Healthy && r.LagBytes > 0 && r.Lag > 0
 	})
 
 	runScript(t, s.script, "resume", s.engine)

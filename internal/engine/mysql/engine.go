@@ -130,7 +130,7 @@ func (e *Engine) options(creds engine.Credentials, addr string) (mysqlwire.Optio
 func (e *Engine) connectError(err error, addr string) error {
 	var se *mysqlwire.Error
 	if errors.As(err, &se) {
-		return dbError(se)
+		return engine.ConnectRefusal(dbError(se))
 	}
 	return fmt.Errorf("connect %s: %w: %w", addr, engine.ErrUnavailable, err)
 }

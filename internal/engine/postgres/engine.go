@@ -96,7 +96,7 @@ func (e *Engine) Connect(ctx context.Context, creds engine.Credentials) (engine.
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) {
-			return nil, dbError(pgErr)
+			return nil, engine.ConnectRefusal(dbError(pgErr))
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("connect postgres: %w: %w", engine.ErrUnavailable, ctx.Err())

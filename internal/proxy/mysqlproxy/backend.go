@@ -28,6 +28,7 @@ type dialer struct {
 	// writer, when set, returns the address to dial instead of addr (a
 	// replicated cluster's current writer).
 	writer    func() string
+	route     proxy.Route // a read-only endpoint's choice of instance
 	tls       *tls.Config // nil: plaintext
 	initQuery func() string
 	defaultDB string
@@ -45,6 +46,10 @@ type backendConn struct {
 	// current writer: once it is not addr the connection is broken.
 	addr   string
 	writer func() string
+	// route, when set, is a read-only endpoint's: once it does not serve
+	// addr the connection is broken; done tells it the connection closed.
+	route proxy.Route
+	done  func()
 	// pc is cl's packet layer, which the relay reads frames from.
 	pc       *mysqlwire.PacketConn
 	threadID uint32
@@ -82,7 +87,12 @@ type backendConn struct {
 var _ proxy.Conn = (*backendConn)(nil)
 
 // Close closes the network connection without COM_QUIT.
-func (b *backendConn) Close() error { return b.pc.Close() }
+func (b *backendConn) Close() error {
+	if b.done != nil {
+		defer b.done()
+	}
+	return b.pc.Close()
+}
 
 // setDeadline sets the read and write deadline d from now; zero clears
 // it (a no-op when none is set, the common case on every borrow).
@@ -97,17 +107,18 @@ func (b *backendConn) setDeadline(d time.Duration) {
 // Broken reports that the connection must not be reused: its state is
 // unknown, or its server is no longer the cluster's writer.
 func (b *backendConn) Broken() bool {
-	return b.broken || (b.writer != nil && b.writer() != b.addr)
+	return b.broken || proxy.Stale(b.route, b.writer, b.addr)
 }
 
 // dial opens a pooled backend connection for login: logged in, with
 // session tracking on. Network failures wrap proxy.ErrBackendDown so the
 // pool fails fast.
 func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backendConn, error) {
-	b, err := d.open(ctx, login)
+	b, done, err := proxy.Dial(d.route, d.writer, d.addr, func(addr string) (*backendConn, error) { return d.open(ctx, login, addr) })
 	if err != nil {
 		return nil, err
 	}
+	b.route, b.done = d.route, done
 	_ = b.pc.Conn().SetDeadline(time.Now().Add(d.timeout))
 	if err := b.setup(d.initQuery()); err != nil {
 		_ = b.Close()
@@ -117,15 +128,11 @@ func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backendConn, err
 	return b, nil
 }
 
-// options are the mysqlwire.Dial options for login.
-func (d *dialer) options(login proxy.Login) mysqlwire.Options {
+// options are the mysqlwire.Dial options for login at addr.
+func (d *dialer) options(login proxy.Login, addr string) mysqlwire.Options {
 	db := login.Database
 	if db == "" {
 		db = d.defaultDB
-	}
-	addr := d.addr
-	if d.writer != nil {
-		addr = d.writer()
 	}
 	return mysqlwire.Options{Address: addr, User: login.User, Password: login.Password, Database: db,
 		TLS: d.tls, Timeout: d.timeout, Attrs: map[string]string{"_client_name": "sqlgate", "program_name": "sqlgate-proxy"},
@@ -136,9 +143,9 @@ func (d *dialer) options(login proxy.Login) mysqlwire.Options {
 		}}
 }
 
-// open opens and logs in a connection.
-func (d *dialer) open(ctx context.Context, login proxy.Login) (*backendConn, error) {
-	opts := d.options(login)
+// open opens and logs in a connection to addr.
+func (d *dialer) open(ctx context.Context, login proxy.Login, addr string) (*backendConn, error) {
+	opts := d.options(login, addr)
 	cl, err := mysqlwire.Dial(ctx, opts)
 	if err != nil {
 		var se *mysqlwire.Error

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sqlgate/sqlgate/internal/fairshare"
 	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
@@ -91,6 +92,11 @@ func borrowError(err error) *Error {
 			Msg: "Timed out waiting for a database connection from the proxy pool (borrow_timeout); try again"}
 	case errors.Is(err, proxy.ErrShuttingDown), errors.Is(err, proxy.ErrPoolClosed):
 		return &Error{Code: erServerShutdown, State: "08S01", Msg: "Proxy shutdown in progress", Err: err}
+	case errors.Is(err, fairshare.ErrLimit):
+		return &Error{Code: erConCount, State: "08004", Msg: "Too many connections: " + err.Error(), Err: err}
+	case errors.Is(err, proxy.ErrNoReader):
+		return &Error{Code: crConnectionRefused, State: "08S01", Err: err,
+			Msg: "No reader instance is available through the proxy: none is healthy with replication lag within max_replica_lag"}
 	case errors.Is(err, proxy.ErrTooManyClients):
 		return &Error{Code: erConCount, State: "08004", Msg: "Too many connections", Err: err}
 	}

@@ -116,7 +116,7 @@ func TestSession_ChangeUserAndReset(t *testing.T) {
 	tp := startProxy(t, proxyOpts{pool: 1})
 	d := &dialer{addr: tp.addr, defaultDB: tp.db.DBName, timeout: 5e9, initQuery: func() string { return "" }}
 	login := proxy.Login{User: tp.db.User, Password: tp.db.Passwd}
-	c, err := d.open(context.Background(), login)
+	c, err := d.open(context.Background(), login, d.addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,7 +70,7 @@ func New(d proxy.Deps) (*Server, error) {
 	s := &Server{cfg: *d.Cluster.Proxy, log: log.With("component", "mysqlproxy"),
 		sessions: map[uint32]*session{}, sha2: map[string][32]byte{}, greetPlugin: mysqlwire.PluginNative,
 		strict: d.Cluster.Proxy.StrictIsolation()}
-	s.dialer = &dialer{addr: d.Cluster.Address, writer: d.Writer, initQuery: s.initQuery, defaultDB: d.Cluster.Database,
+	s.dialer = &dialer{addr: d.Cluster.Address, writer: d.Writer, route: d.Route, initQuery: s.initQuery, defaultDB: d.Cluster.Database,
 		timeout: connectTimeout, onVersion: s.setVersion}
 	tc, err := backendTLS(d.Cluster)
 	if err != nil {
@@ -82,7 +82,7 @@ func New(d proxy.Deps) (*Server, error) {
 		return nil, err
 	}
 	s.px = px
-	s.pool = proxy.NewPool(proxy.PoolConfig{BorrowTimeout: s.cfg.BorrowTimeout, Relogin: px.Auth().Relogin}, d.Budget, s.dial, px.ObserveBorrow)
+	s.pool = proxy.NewPool(proxy.PoolConfig{BorrowTimeout: s.cfg.BorrowTimeout, Relogin: px.Auth().Relogin, Shares: d.Shares}, d.Budget, s.dial, px.ObserveBorrow)
 	tune := func(c config.Proxy) {
 		s.pool.SetBorrowTimeout(c.BorrowTimeout)
 		s.pool.SetMaxIdle(c.IdleLimit(d.Cluster.MaxConnections))

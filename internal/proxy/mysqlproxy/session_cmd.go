@@ -51,8 +51,8 @@ func (c *session) killQuery(ctx context.Context) error {
 	if c.running == nil {
 		return nil
 	}
-	tid := c.running.threadID
-	admin, err := c.srv.dialer.open(ctx, c.login)
+	tid, addr := c.running.threadID, c.running.addr // the running statement's server
+	admin, err := c.srv.dialer.open(ctx, c.login, addr)
 	if err != nil {
 		return err
 	}

@@ -42,6 +42,10 @@ var trackedVars = map[string]bool{
 var derivedVars = map[string]bool{
 	"character_set_database": true,
 	"collation_database":     true,
+	// Read-only news about the last transaction, reported after every
+	// write when the binary log is on (MariaDB with GTIDs, as in any
+	// replicated setup): not state a client set, so nothing to pin on.
+	"last_gtid": true,
 	// Our own settings: reported when the proxy enables tracking.
 	"session_track_system_variables": true,
 	"session_track_schema":           true,

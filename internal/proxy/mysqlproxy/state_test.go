@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 )
 
 // TestSession_StateLeak: client A changes session state, client B
@@ -91,3 +93,22 @@ func TestSession_StateLeak(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestUntracked: a variable the client set and the proxy does not track
+// pins; last_gtid, which MariaDB reports after every write with the binary
+// log on, and the proxy's own tracking settings do not.
+func TestUntracked(t *testing.T) {
+	tests := []struct {
+		vars [][2]string
+		want string
+	}{
+		{[][2]string{{"last_gtid", "0-1-42"}}, ""},
+		{[][2]string{{"session_track_schema", "ON"}, {"time_zone", "+00:00"}}, ""},
+		{[][2]string{{"last_gtid", "0-1-43"}, {"max_join_size", "1000"}}, "max_join_size"},
+	}
+	for _, tt := range tests {
+		if got := untracked(mysqlwire.StateChange{Vars: tt.vars}); got != tt.want {
+			t.Errorf("untracked(%v) = %q, want %q", tt.vars, got, tt.want)
+		}
+	}
+}

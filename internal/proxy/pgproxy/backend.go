@@ -36,8 +36,12 @@ type backend struct {
 	key  []byte
 	addr string
 	// writer, when set, is the cluster's current writer (proxy.Deps.Writer):
-	// once it is not addr the connection is broken.
+	// once it is not addr the connection is broken. route, when set, is a
+	// read-only endpoint's (proxy.Deps.Route): once it does not serve addr
+	// the connection is broken; done tells it the connection closed.
 	writer func() string
+	route  proxy.Route
+	done   func()
 	broken atomic.Bool // set by either session goroutine
 	// params are the tracked parameters set on this connection beyond the
 	// server defaults (lower-case name → value).
@@ -71,6 +75,9 @@ var _ proxy.Conn = (*backend)(nil)
 
 // Close closes the socket after a Terminate.
 func (b *backend) Close() error {
+	if b.done != nil {
+		defer b.done()
+	}
 	b.closeJobs()
 	_ = b.conn.SetWriteDeadline(time.Now().Add(time.Second))
 	_, _ = b.conn.Write([]byte{'X', 0, 0, 0, 4})
@@ -82,7 +89,7 @@ func (b *backend) Close() error {
 // reply in flight, an open transaction, unsynced messages, COPY), or its
 // server is no longer the cluster's writer.
 func (b *backend) Broken() bool {
-	return b.broken.Load() || !b.idle() || (b.writer != nil && b.writer() != b.addr)
+	return b.broken.Load() || !b.idle() || proxy.Stale(b.route, b.writer, b.addr)
 }
 
 // write queues frames; flush sends them. Every frame to the backend goes
@@ -205,6 +212,7 @@ type dialer struct {
 	base      *pgconn.Config
 	addr      string
 	writer    func() string // nil: always addr
+	route     proxy.Route   // a read-only endpoint's choice of instance
 	initQuery func() string // the proxy's current init_query
 
 	mu     sync.Mutex // guards params
@@ -253,13 +261,21 @@ func quoteConn(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 
-// dial logs in as login, hijacks the connection and runs init_query.
-// Network failures wrap proxy.ErrBackendDown.
+// dial logs in as login at the instance proxy.Target picks, hijacks the
+// connection and runs init_query. Network failures wrap
+// proxy.ErrBackendDown.
 func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backend, error) {
+	b, done, err := proxy.Dial(d.route, d.writer, d.addr, func(addr string) (*backend, error) { return d.dialAt(ctx, login, addr) })
+	if err != nil {
+		return nil, err
+	}
+	b.route, b.done = d.route, done
+	return b, nil
+}
+
+func (d *dialer) dialAt(ctx context.Context, login proxy.Login, addr string) (*backend, error) {
 	cfg := d.base.Copy()
-	addr := d.addr
-	if d.writer != nil {
-		addr = d.writer()
+	if addr != d.addr {
 		dialWriter(cfg, addr)
 	}
 	cfg.User, cfg.Password, cfg.Database = login.User, login.Password, login.Database

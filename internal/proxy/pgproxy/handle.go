@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/sqlgate/sqlgate/internal/fairshare"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
 
@@ -420,6 +421,10 @@ func borrowError(err error) error {
 	switch {
 	case errors.Is(err, proxy.ErrBorrowTimeout):
 		return errorf("53300", "timed out waiting for a database connection (borrow_timeout)", err)
+	case errors.Is(err, fairshare.ErrLimit):
+		return errorf("53300", "too many connections for this user: "+err.Error(), err)
+	case errors.Is(err, proxy.ErrNoReader):
+		return errorf("08006", "no reader instance is available: none is healthy with replication lag within max_replica_lag", err)
 	case errors.Is(err, proxy.ErrBackendDown):
 		return errorf("08006", "the database is unavailable", err)
 	case errors.Is(err, proxy.ErrPoolClosed):

@@ -274,7 +274,10 @@ func (s *session) relayFailed(pb *pooled, err error) {
 	s.be = nil
 	if lost {
 		s.cwmu.Lock()
-		s.writeCW(fatal("08006", "server connection lost: the transaction was aborted", err).encode())
+		// Not "aborted": a COMMIT (or an autocommit statement) in flight
+		// may have committed before the server went away — on a
+		// synchronous replica that is now the writer, too.
+		s.writeCW(fatal("08006", "server connection lost: an open transaction was rolled back; a statement or COMMIT in flight may have committed", err).encode())
 		_ = s.flushCW()
 		s.cwmu.Unlock()
 	}

@@ -6,9 +6,12 @@
 // principal, with the least-privilege policy) and a workload whose
 // bootstrap token its SDK exchanges for short-lived credentials: no key
 // anywhere. The older access-key mode is an explicit, weaker choice.
+// "Through a proxy" (connect_proxy.js) is the other way in: a SQL client
+// on a proxy endpoint with an IAM token or the secret's password.
 import * as api from '../api.js';
 import { xtext, xmembers } from '../api.js';
 import { h, set, add, msg, errorMsg, field, button } from '../dom.js';
+import { panel as proxyPanel } from './connect_proxy.js';
 
 export function render(root) {
   const fn = h('input', { id: 'cn-function', placeholder: 'orders', spellcheck: false });
@@ -121,7 +124,23 @@ export function render(root) {
     }
   }
 
-  add(root, h('div', { class: 'page-head' }, h('h1', null, 'Connect a function')),
+  const viaData = h('input', { id: 'cn-via-dataapi', type: 'radio', name: 'cn-via', checked: true });
+  const viaProxy = h('input', { id: 'cn-via-proxy', type: 'radio', name: 'cn-via' });
+  const dataBox = h('div', { id: 'cn-dataapi' });
+  const proxyBox = h('div', { id: 'cn-proxy', hidden: true });
+  const via = () => {
+    dataBox.hidden = viaProxy.checked;
+    proxyBox.hidden = !viaProxy.checked;
+    if (viaProxy.checked && !proxyBox.firstChild) proxyBox.append(proxyPanel());
+  };
+  viaData.addEventListener('change', via);
+  viaProxy.addEventListener('change', via);
+  add(root, h('div', { class: 'page-head' }, h('h1', null, 'Connect')),
+    h('fieldset', { class: 'modes' },
+      h('label', { class: 'check' }, viaData, ' A function, through the Data API'),
+      h('label', { class: 'check' }, viaProxy, ' A SQL client, through a proxy')),
+    proxyBox, dataBox);
+  add(dataBox,
     h('div', { class: 'card' },
       h('p', { class: 'muted' }, 'Creates what `sqlgate connect` does, as you: a role for the function with a least-privilege policy (the Data API on the cluster and GetSecretValue on the secret) and a workload whose bootstrap token the function\u2019s SDK exchanges for short-lived credentials.'),
       h('div', { class: 'row' }, field('Function name', fn), field('Cluster', cluster), field('Secret', secret), field('Runs on', type)),

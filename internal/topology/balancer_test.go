@@ -1,0 +1,96 @@
+package topology
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestBalancer_Pick(t *testing.T) {
+	f := &fakeTopology{obs: map[string]Observation{}, dead: map[string]bool{}}
+	f.set("w:1", Observation{Role: RoleWriter})
+	f.set("r:1", Observation{Role: RoleReader, Lag: 2 * time.Second})
+	f.set("r:2", Observation{Role: RoleReader})
+	m := f.monitor(nil, Instance{"w:1", RoleWriter}, Instance{"r:1", RoleReader}, Instance{"r:2", RoleReader})
+	ctx := context.Background()
+	m.Check(ctx)
+	b := NewBalancer(m, ReaderPolicy{MaxLag: 5 * time.Second})
+
+	// Fewest open connections wins; ties go to the least lag (r:2).
+	var dones []func()
+	var got []string
+	for range 4 {
+		addr, done, err := b.Pick()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, dones = append(got, addr), append(dones, done)
+	}
+	if strings.Join(got, ",") != "r:2,r:1,r:2,r:1" {
+		t.Fatalf("picks = %v, want r:2,r:1,r:2,r:1 (least open, ties by lag)", got)
+	}
+	dones[0]()
+	dones[0]() // once only
+	if open := b.Open(); open["r:2"] != 1 || open["r:1"] != 2 {
+		t.Fatalf("open after one close = %v, want r:1 2, r:2 1", open)
+	}
+	if addr, done, _ := b.Pick(); addr != "r:2" {
+		t.Fatalf("pick after a close = %s, want r:2 (fewer open)", addr)
+	} else {
+		done()
+	}
+	if !b.Serves("r:1") || b.Serves("w:1") {
+		t.Fatal("Serves: want the readers, not the writer")
+	}
+
+	// r:1 lags beyond the limit: it serves no more, and gets no picks.
+	f.set("r:1", Observation{Role: RoleReader, Lag: 6 * time.Second})
+	m.Check(ctx)
+	if b.Serves("r:1") {
+		t.Fatal("a reader over max_replica_lag still serves")
+	}
+	for range 3 {
+		if addr, done, _ := b.Pick(); addr != "r:2" {
+			t.Fatalf("pick with r:1 lagging = %s, want r:2", addr)
+		} else {
+			done()
+		}
+	}
+
+	// r:2 stops replicating too: no reader, no fallback.
+	f.set("r:2", Observation{Role: RoleReader, Unhealthy: "replication stopped"})
+	m.Check(ctx)
+	_, _, err := b.Pick()
+	if !errors.Is(err, ErrNoReader) || !strings.Contains(err.Error(), "replication stopped") || !strings.Contains(err.Error(), "over max_replica_lag") {
+		t.Fatalf("pick with no eligible reader: %v, want ErrNoReader saying why each is out", err)
+	}
+
+	// With the fallback the writer serves until a reader is back.
+	fb := NewBalancer(m, ReaderPolicy{MaxLag: 5 * time.Second, WriterFallback: true})
+	if addr, done, err := fb.Pick(); err != nil || addr != "w:1" {
+		t.Fatalf("fallback pick = %s, %v; want the writer", addr, err)
+	} else {
+		done()
+	}
+	if !fb.Serves("w:1") {
+		t.Fatal("the writer does not serve while it is the fallback")
+	}
+	f.set("r:2", Observation{Role: RoleReader})
+	m.Check(ctx)
+	if fb.Serves("w:1") || !fb.Serves("r:2") {
+		t.Fatal("after a reader came back: want reads to leave the writer for it")
+	}
+}
+
+func TestBalancer_NoReaders(t *testing.T) {
+	f := &fakeTopology{obs: map[string]Observation{}, dead: map[string]bool{}}
+	f.set("w:1", Observation{Role: RoleWriter})
+	m := f.monitor(nil, Instance{"w:1", RoleWriter})
+	m.Check(context.Background())
+	_, _, err := NewBalancer(m, ReaderPolicy{}).Pick()
+	if !errors.Is(err, ErrNoReader) || !strings.Contains(err.Error(), "no reader") {
+		t.Fatalf("pick on a cluster without readers: %v", err)
+	}
+}
