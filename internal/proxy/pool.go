@@ -85,6 +85,10 @@ func (p *Pool[C]) tryShare(login Login) (fairshare.Slot, bool) {
 	return p.cfg.Shares.TryConnection(p.principal(login))
 }
 
+// IdleSince is when pc was last put in the idle list (zero if never): a
+// connection handed straight from one borrower to the next skips it.
+func (pc *Pooled[C]) IdleSince() time.Time { return pc.idleAt }
+
 // PoolStats is a snapshot for metrics.
 type PoolStats struct {
 	Busy, Idle, Waiting int
@@ -113,7 +117,8 @@ type Pool[C Conn] struct {
 	busyByKey map[Key]int
 	waiters   map[Key][]*waiter[C] // FIFO per login
 	nWait     int
-	nQueued   int // waiters with a Waiter (Enqueue), swept by the reaper
+	nQueued   int          // waiters with a Waiter (Enqueue), swept by the reaper
+	spare     []*waiter[C] // served Enqueue waiters, reused by the next one
 	downUntil time.Time
 	downErr   error
 	closed    bool
@@ -426,13 +431,15 @@ func (p *Pool[C]) Put(pc *Pooled[C]) {
 	}
 	if list := p.waiters[pc.key]; len(list) > 0 {
 		w := p.popWaiterLocked(pc.key)
-		p.mu.Unlock()
-		if w.w != nil {
-			p.obs(time.Since(w.since), nil)
-			pc.adopt(w.share)
-			w.w.Ready(pc, nil) // on this goroutine: no hand-off
+		if ww, since, share := w.w, w.since, w.share; ww != nil {
+			p.spareLocked(w)
+			p.mu.Unlock()
+			p.obs(time.Since(since), nil)
+			pc.adopt(share)
+			ww.Ready(pc, nil) // on this goroutine: no hand-off
 			return
 		}
+		p.mu.Unlock()
 		w.ch <- pc // buffered; a dropWaiter that missed us waits for it
 		return
 	}

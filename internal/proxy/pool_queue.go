@@ -96,7 +96,7 @@ func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot) (pc *Pool
 	if p.nIdle > 0 {
 		p.evictOldestLocked() // frees a slot the reaper's sweep can take
 	}
-	p.waiters[k] = append(p.waiters[k], &waiter[C]{w: w, login: login, key: k, since: time.Now(), share: sl})
+	p.waiters[k] = append(p.waiters[k], p.newWaiterLocked(w, login, k, sl))
 	p.nWait++
 	p.nQueued++
 	if p.sweeping.CompareAndSwap(false, true) {
@@ -107,6 +107,32 @@ func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot) (pc *Pool
 	}
 	return nil, true, nil
 }
+
+// newWaiterLocked returns a queued borrow of w, reusing a served one;
+// p.mu is held.
+func (p *Pool[C]) newWaiterLocked(w Waiter[C], login Login, k Key, sl fairshare.Slot) *waiter[C] {
+	var q *waiter[C]
+	if n := len(p.spare); n > 0 {
+		q = p.spare[n-1]
+		p.spare = p.spare[:n-1]
+	} else {
+		q = new(waiter[C])
+	}
+	*q = waiter[C]{w: w, login: login, key: k, since: time.Now(), share: sl}
+	return q
+}
+
+// spareLocked keeps a served Enqueue waiter nobody refers to any more for
+// newWaiterLocked, up to maxSpare; p.mu is held.
+func (p *Pool[C]) spareLocked(q *waiter[C]) {
+	if len(p.spare) < maxSpare {
+		*q = waiter[C]{}
+		p.spare = append(p.spare, q)
+	}
+}
+
+// maxSpare bounds the served waiters a pool keeps for reuse.
+const maxSpare = 256
 
 // Cancel removes w from the queue. It reports false when w is no longer
 // queued: Ready has been or is being called.
@@ -249,18 +275,24 @@ func (p *Pool[C]) growOne(now time.Time) bool {
 			break // the first Waiter is its queue's oldest
 		}
 	}
-	p.mu.Unlock()
 	if oldest == nil {
+		p.mu.Unlock()
 		return false
 	}
+	// A copy: Put reuses a served waiter once p.mu is released.
+	first := *oldest
+	oldest = &first
+	p.mu.Unlock()
 	release, err := p.tryReserve()
 	if err != nil {
 		return false
 	}
-	if p.unqueue(oldest.login, oldest.w) == nil {
+	q := p.unqueue(oldest.login, oldest.w)
+	if q == nil {
 		release()
 		return true // served meanwhile; look again
 	}
+	oldest = q // the waiter removed (the session may have queued again since the copy)
 	go func() {
 		ctx, cancel := context.WithDeadline(context.Background(), oldest.since.Add(time.Duration(p.borrowTimeout.Load())))
 		defer cancel()

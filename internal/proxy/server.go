@@ -213,6 +213,11 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	stop := context.AfterFunc(ctx, func() { _ = ln.Close() })
 	defer stop()
+	// Cancelling the sessions' context (Shutdown's deadline, or ctx)
+	// closes their connections: one registration for all of them, not a
+	// context and a callback per session. It outlives Serve, as sessions
+	// do.
+	context.AfterFunc(base, s.closeAll)
 	jdone := make(chan struct{})
 	defer close(jdone)
 	go s.janitor(jdone)
@@ -273,17 +278,36 @@ func (s *Server) reject(conn net.Conn, err error) {
 }
 
 func (s *Server) run(base context.Context, sess *Session) {
-	defer s.wg.Done()
-	ctx, cancel := context.WithCancel(withSession(base, sess))
-	stop := context.AfterFunc(ctx, func() { _ = sess.raw.Close() })
-	start := time.Now()
+	ctx := withSession(base, sess)
+	p := &sess.park
+	p.ctx, p.start = ctx, time.Now()
+	if base.Err() != nil { // cancelled while this client was admitted
+		sess.closeRaw()
+	}
 	if tc, ok := sess.raw.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 		_ = tc.SetKeepAlive(true)
 	}
-	err := s.serveRecovered(ctx, sess)
-	stop()
-	cancel()
+	s.finish(sess, s.recovered(sess, func() error { return s.h.ServeSession(ctx, sess) }))
+}
+
+// closeAll closes every session's client connection.
+func (s *Server) closeAll() {
+	for _, sess := range s.snapshot(nil) {
+		sess.closeRaw()
+	}
+}
+
+// finish ends a session whose front end returned err, or parks it
+// (ErrParked): its goroutine ends and a new one resumes it later.
+func (s *Server) finish(sess *Session, err error) {
+	for errors.Is(err, ErrParked) {
+		if s.parkSession(sess) {
+			return
+		}
+		err = s.recovered(sess, func() error { return sess.park.resume(sess.park.ctx) })
+	}
+	defer s.wg.Done()
 	_ = sess.raw.Close()
 	sess.Flush()
 	if sess.pinReason != "" {
@@ -299,16 +323,17 @@ func (s *Server) run(base context.Context, sess *Session) {
 	if s.Config().DebugLogging {
 		level = slog.LevelInfo
 	}
-	sess.Log.Log(context.Background(), level, "session end", "dur", time.Since(start), "err", err)
+	sess.Log.Log(context.Background(), level, "session end", "dur", time.Since(sess.park.start), "err", err)
 }
 
-// serveRecovered runs the front end's session and turns a panic in it into
-// an error: the panic is logged with its stack and counted
-// (sqlgate_proxy_errors_total{kind="panic"}), that one session ends, and the
-// process keeps serving every other client. The front end's deferred
+// recovered runs a front end's session code (ServeSession, or a parked
+// session's resume) and turns a panic in it into an error: the panic is
+// logged with its stack and counted
+// (sqlgate_proxy_errors_total{kind="panic"}), that one session ends, and
+// the process keeps serving every other client. The front end's deferred
 // releases run while the panic unwinds, so its backend is closed or
 // drained like after any other failure.
-func (s *Server) serveRecovered(ctx context.Context, sess *Session) (err error) {
+func (s *Server) recovered(sess *Session, serve func() error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.m.Errors.Inc(s.cluster, "panic")
@@ -316,7 +341,7 @@ func (s *Server) serveRecovered(ctx context.Context, sess *Session) (err error) 
 			err = fmt.Errorf("session panic: %v", v)
 		}
 	}()
-	return s.h.ServeSession(ctx, sess)
+	return serve()
 }
 
 // StopAccepting closes the listener (its address is free when it returns)

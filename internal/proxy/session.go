@@ -30,6 +30,7 @@ type Session struct {
 	// peeking: the front end waits for the client's next message without
 	// consuming (Peeking), so a rest nudge cannot cut a message in half.
 	peeking atomic.Bool
+	park    parkState
 
 	mu        sync.Mutex // guards following fields
 	idle      bool
@@ -119,6 +120,7 @@ func (s *Session) Busy() {
 func (s *Session) armLocked() {
 	s.armed = true
 	_ = s.raw.SetReadDeadline(time.Now())
+	s.unpark()
 }
 
 // IdleErr maps a read error on an idle session: a deadline becomes

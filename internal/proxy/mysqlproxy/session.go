@@ -28,6 +28,9 @@ type session struct {
 	log    *slog.Logger
 	cancel context.CancelFunc
 	raw    net.Conn // the client TCP connection, under any TLS
+	// handed receives the connection (or error) of a queued borrow from
+	// Ready; made on the first queued borrow and reused.
+	handed chan handoff
 
 	caps     uint32
 	scramble []byte

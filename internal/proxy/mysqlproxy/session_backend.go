@@ -47,7 +47,7 @@ const validateAfter = time.Second
 // get borrows a live backend.
 func (c *session) get(ctx context.Context) (*proxy.Pooled[*backendConn], error) {
 	for {
-		pb, err := c.srv.pool.Get(ctx, c.login)
+		pb, err := c.poolGet(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -62,6 +62,44 @@ func (c *session) get(ctx context.Context) (*proxy.Pooled[*backendConn], error) 
 			return pb, nil
 		}
 		c.srv.pool.Discard(pb)
+	}
+}
+
+// handoff is what Ready passes to a queued borrow.
+type handoff struct {
+	pb  *proxy.Pooled[*backendConn]
+	err error
+}
+
+// Ready implements proxy.Waiter: the goroutine that returned a connection
+// (or the pool's sweep, with the borrow timeout) hands it to the session
+// blocked in poolGet.
+func (c *session) Ready(pb *proxy.Pooled[*backendConn], err error) { c.handed <- handoff{pb, err} }
+
+// poolGet borrows from the pool. When the connections are busy and the
+// budget is full it queues the session (proxy.Pool.Enqueue) and waits for
+// Ready on a channel it keeps: no timer, context or waiter allocation per
+// borrow; the pool's sweep enforces the borrow timeout.
+func (c *session) poolGet(ctx context.Context) (*proxy.Pooled[*backendConn], error) {
+	if c.handed == nil {
+		c.handed = make(chan handoff, 1)
+	}
+	pb, queued, err := c.srv.pool.Enqueue(c.login, c)
+	if pb != nil || err != nil {
+		return pb, err
+	}
+	if !queued {
+		return c.srv.pool.Get(ctx, c.login)
+	}
+	select {
+	case h := <-c.handed:
+		return h.pb, h.err
+	case <-ctx.Done():
+		if c.srv.pool.Cancel(c.login, c) {
+			return nil, ctx.Err() // as pool.Get: the session was killed or the proxy is stopping
+		}
+		h := <-c.handed // Ready is under way
+		return h.pb, h.err
 	}
 }
 

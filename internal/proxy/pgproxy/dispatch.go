@@ -200,25 +200,26 @@ func (s *session) dequeue() {
 	s.hcond.Broadcast()
 }
 
-// get takes the backend a Ready handed over, or borrows: an idle one at
-// once, else the session queues (errQueued) or, when a new connection may
-// be opened, waits in pool.Get.
-func (s *session) get() (*pooled, error) {
+// get takes the backend a Ready handed over (handed), or borrows: an idle
+// one at once, else the session queues (errQueued) or, when a new
+// connection may be opened, waits in pool.Get.
+func (s *session) get() (pb *pooled, handed bool, err error) {
 	if pb := s.given; pb != nil {
 		s.given = nil
-		return pb, nil
+		return pb, true, nil
 	}
 	if err := s.givenErr; err != nil {
 		s.givenErr = nil
-		return nil, err
+		return nil, false, err
 	}
 	pb, queued, err := s.srv.pool.Enqueue(s.login, s)
 	if pb != nil || err != nil {
-		return pb, err
+		return pb, false, err
 	}
 	if queued {
 		s.queued.Store(true)
-		return nil, errQueued
+		return nil, false, errQueued
 	}
-	return s.srv.pool.Get(s.ctx, s.login)
+	pb, err = s.srv.pool.Get(s.ctx, s.login)
+	return pb, false, err
 }

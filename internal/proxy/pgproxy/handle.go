@@ -67,7 +67,8 @@ func (s *session) handleQuery(ctx context.Context, frame, body []byte) error {
 		return fatal("08P01", "invalid Query message", nil)
 	}
 	s.ps.Counters.Queries++
-	c := classify(string(sqlb))
+	sql := string(sqlb)
+	c := classify(sql)
 	if c.deallocate != "" && !s.holding() {
 		if _, ok := s.stmts[c.deallocate]; ok { // a protocol-level statement: ours to drop
 			delete(s.stmts, c.deallocate)
@@ -80,7 +81,7 @@ func (s *session) handleQuery(ctx context.Context, frame, body []byte) error {
 	}
 	s.lastUnnamed = nil
 	return s.forward(ctx, 'Q', func(b *backend) {
-		s.applyClass(c, b, string(sqlb))
+		s.applyClass(c, b, sql)
 		s.unnamedOK = false
 		s.add(entry{kind: 'Q'}, frame)
 	}, nil)
@@ -365,6 +366,10 @@ func (s *session) acquire(ctx context.Context) (*pooled, error) {
 	return pb, nil
 }
 
+// peekAfter is how long a connection sits idle before a borrow asks the
+// socket whether its server has gone (peerGone).
+const peekAfter = time.Millisecond
+
 // maxLostIdle bounds the connections one borrow closes as lost while
 // idle before it takes one unchecked.
 const maxLostIdle = 16
@@ -375,14 +380,19 @@ const maxLostIdle = 16
 func (s *session) borrow(ctx context.Context) (*pooled, error) {
 	lost := 0
 	for attempt := 0; ; attempt++ {
-		pb, err := s.get()
+		pb, handed, err := s.get()
 		if errors.Is(err, errQueued) {
 			return nil, err
 		}
 		if err != nil {
 			return nil, borrowError(err)
 		}
-		if lost < maxLostIdle && (pb.Conn.r.br.Buffered() > 0 || peerGone(pb.Conn.conn)) {
+		// A connection handed over by the relay that has just read its
+		// ReadyForQuery, or back in the pool for less than peekAfter, is
+		// not peeked at: a system call per transaction for a server that
+		// died within the last millisecond.
+		fresh := handed || time.Since(pb.IdleSince()) < peekAfter
+		if lost < maxLostIdle && (pb.Conn.r.br.Buffered() > 0 || !fresh && peerGone(pb.Conn.conn)) {
 			// Lost while idle (its server died): another one, which
 			// does not count as an attempt since the pool shrank.
 			pb.Conn.broken.Store(true)

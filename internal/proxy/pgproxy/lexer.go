@@ -38,6 +38,13 @@ func (l *lexer) done() bool {
 func (l *lexer) statement() []string {
 	var words []string
 	keep := false
+	if l.skipSpace(); l.i < len(l.s) && isWordChar(l.s[l.i]) && !(l.s[l.i]|0x20 == 'e' && l.i+1 < len(l.s) && l.s[l.i+1] == '\'') {
+		if j := l.wordEnd(); !interestingWord(l.s[l.i:j]) {
+			l.i = j
+			l.skipStatement()
+			return nil
+		}
+	}
 	for n := 0; ; n++ {
 		t, k := l.token()
 		switch {
@@ -59,6 +66,8 @@ func (l *lexer) statement() []string {
 }
 
 // skipStatement moves past the next semicolon outside quotes and comments.
+// Words are skipped whole (a "$" inside one is part of it, as in
+// PostgreSQL identifiers), without lower-casing them.
 func (l *lexer) skipStatement() {
 	for {
 		l.skipSpace()
@@ -69,12 +78,40 @@ func (l *lexer) skipStatement() {
 		case c == ';':
 			l.i++
 			return
-		case c == '\'' || c == '"' || c == '$' || c == 'e' || c == 'E':
+		case c == '\'' || c == '"' || c == '$' || (c == 'e' || c == 'E') && l.i+1 < len(l.s) && l.s[l.i+1] == '\'':
 			l.token()
+		case isWordChar(c):
+			l.i = l.wordEnd()
 		default:
 			l.i++
 		}
 	}
+}
+
+// wordEnd returns the end of the word at the cursor.
+func (l *lexer) wordEnd() int {
+	j := l.i
+	for j < len(l.s) && (isWordChar(l.s[j]) || l.s[j] == '$') {
+		j++
+	}
+	return j
+}
+
+// interestingWord reports, without allocating, whether w is one of the
+// interesting keywords in any case.
+func interestingWord(w string) bool {
+	var buf [16]byte
+	if len(w) > len(buf) {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return interesting[string(buf[:len(w)])]
 }
 
 func (l *lexer) skipSpace() {
@@ -139,10 +176,7 @@ func (l *lexer) token() (string, tokKind) {
 		l.i += end + len(tag)
 		return v, tokString
 	case isWordChar(c):
-		j := l.i
-		for j < len(l.s) && (isWordChar(l.s[j]) || l.s[j] == '$') {
-			j++
-		}
+		j := l.wordEnd()
 		w := strings.ToLower(l.s[l.i:j])
 		l.i = j
 		return w, tokWord

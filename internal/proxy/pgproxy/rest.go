@@ -59,8 +59,10 @@ func (s *session) idleRead(err error) error {
 	return nil
 }
 
-// rest releases the read buffer, waits for the client's next byte and
-// takes a buffer again; only the client goroutine reads s.cr.
+// rest releases the read buffer and parks the session (proxy.Session.Park:
+// its goroutine ends, resume takes a buffer again when the client sends),
+// or where it cannot park waits for the client's next byte and takes a
+// buffer again; only the client goroutine reads s.cr.
 func (s *session) rest() error {
 	br := s.cr.br
 	if br.Buffered() > 0 {
@@ -68,8 +70,15 @@ func (s *session) rest() error {
 	}
 	br.Reset(nil)
 	rdPool.Put(br)
+	s.cr.br = nil
 	s.cr.buf = nil // a large frame's buffer, if any
 	err := s.ps.Rest()
+	if err == nil {
+		// Without a goroutine: resume runs when the client sends.
+		if perr := s.ps.Park(s.resume); perr == nil {
+			return proxy.ErrParked
+		}
+	}
 	n := 0
 	if err == nil {
 		n, err = s.ps.Conn.Read(s.ahead.b[:])

@@ -1,11 +1,14 @@
 package pgproxy
 
 import (
+	"bytes"
 	"context"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
@@ -33,6 +36,9 @@ func TestServer_idleClientRests(t *testing.T) {
 		t.Fatal("no session registered")
 	}
 	testdb.Eventually(t, 20*time.Second, 50*time.Millisecond, "the idle session rests", sess.ps.Resting)
+	if runtime.GOOS == "linux" {
+		testdb.Eventually(t, 20*time.Second, 50*time.Millisecond, "the resting session parks", sess.ps.Parked)
+	}
 	var app string
 	if err := c.QueryRow(ctx, "SELECT current_setting('application_name')").Scan(&app); err != nil || app != "rester" {
 		t.Fatalf("after rest: %q, %v", app, err)
@@ -52,5 +58,75 @@ func TestServer_idleClientRests(t *testing.T) {
 	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A parked session (no goroutine while its client is idle) still ends at
+// its idle timeout with the FATAL a waiting one gets, and a parked client
+// that hangs up ends its session.
+func TestServer_parkedSessionEnds(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("sessions park on Linux only")
+	}
+	tp := startProxy(t, 1, func(c *config.Cluster) { c.Proxy.IdleClientTimeout = 5 * time.Second })
+	ctx := context.Background()
+	sessions := func() []*session {
+		tp.srv.mu.Lock()
+		defer tp.srv.mu.Unlock()
+		var out []*session
+		for _, s := range tp.srv.sessions {
+			out = append(out, s)
+		}
+		return out
+	}
+	timedOut := tp.connect(t, "")
+	if _, err := timedOut.Exec(ctx, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	hangUp := tp.connect(t, "")
+	testdb.Eventually(t, 20*time.Second, 50*time.Millisecond, "both sessions park", func() bool {
+		all := sessions()
+		return len(all) == 2 && all[0].ps.Parked() && all[1].ps.Parked()
+	})
+	_ = hangUp.PgConn().Conn().Close()
+	testdb.Eventually(t, 20*time.Second, 50*time.Millisecond, "the hung-up session ends", func() bool { return len(sessions()) == 1 })
+	conn := timedOut.PgConn().Conn()
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	buf := make([]byte, 1024)
+	n, err := conn.Read(buf)
+	if err != nil || n == 0 || buf[0] != 'E' || !bytes.Contains(buf[:n], []byte("57P05")) {
+		t.Fatalf("parked client at its idle timeout: %q, %v", buf[:n], err)
+	}
+	testdb.Eventually(t, 20*time.Second, 50*time.Millisecond, "the timed-out session ends", func() bool { return len(sessions()) == 0 })
+}
+
+// Shutting the proxy down ends a parked session as it ends a waiting one:
+// FATAL 57P01, and Shutdown does not wait for the drain deadline.
+func TestServer_parkedSessionShutdown(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("sessions park on Linux only")
+	}
+	tp := startProxy(t, 1)
+	c := tp.connect(t, "")
+	var sess *session
+	testdb.Eventually(t, 20*time.Second, 50*time.Millisecond, "the session parks", func() bool {
+		tp.srv.mu.Lock()
+		defer tp.srv.mu.Unlock()
+		for _, s := range tp.srv.sessions {
+			sess = s
+		}
+		return sess != nil && sess.ps.Parked()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := tp.srv.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with a parked session: %v", err)
+	}
+	conn := c.PgConn().Conn()
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	buf := make([]byte, 1024)
+	n, err := conn.Read(buf)
+	if err != nil || n == 0 || buf[0] != 'E' || !bytes.Contains(buf[:n], []byte("57P01")) {
+		t.Fatalf("parked client at shutdown: %q, %v", buf[:n], err)
 	}
 }

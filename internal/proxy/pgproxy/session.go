@@ -98,16 +98,7 @@ func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error
 	sess := &session{srv: s, ps: ps, log: ps.Log, stmts: map[string]*stmtInfo{}, capture: map[string]bool{},
 		cwConn: ps.Conn, status: 'I', ctx: ctx}
 	sess.hcond = sync.NewCond(&sess.hmu)
-	defer func() {
-		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, errCancelRequest) && !errors.Is(err, errTerminate) {
-			var pe *pgError
-			if errors.As(err, &pe) {
-				sess.writeNow(pe.encode())
-			}
-		}
-		sess.cleanup()
-		s.unregister(sess)
-	}()
+	defer func() { sess.end(err) }()
 	_ = ps.Conn.SetDeadline(deadlineIn(startupTimeout))
 	params, err := sess.startup()
 	if err != nil {
@@ -134,7 +125,12 @@ func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error
 	ps.Log = ps.Log.With("user", sess.login.User, "database", sess.login.Database)
 	sess.log = ps.Log
 	sess.log.Debug("session start", "remote", ps.Conn.RemoteAddr(), "tls", ps.TLS(), "iam", sess.login.ViaIAM)
-	err = sess.loop(ctx)
+	return sess.serve(ctx)
+}
+
+// serve runs the session loop and maps how it ended.
+func (s *session) serve(ctx context.Context) error {
+	err := s.loop(ctx)
 	if errors.Is(err, proxy.ErrIdleTimeout) {
 		return fatal("57P05", "terminating connection due to idle-session timeout", err)
 	}
@@ -142,6 +138,29 @@ func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error
 		return fatal("57P01", "terminating connection due to administrator command", err)
 	}
 	return err
+}
+
+// resume carries on a parked session (rest.go) on a new goroutine.
+func (s *session) resume(ctx context.Context) (err error) {
+	defer func() { s.end(err) }()
+	s.cr.br = newClientReader(s.ps.Conn)
+	return s.serve(ctx)
+}
+
+// end tells the client why the session ended and releases what it
+// holds; a parked session has not ended.
+func (s *session) end(err error) {
+	if errors.Is(err, proxy.ErrParked) {
+		return
+	}
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, errCancelRequest) && !errors.Is(err, errTerminate) {
+		var pe *pgError
+		if errors.As(err, &pe) {
+			s.writeNow(pe.encode())
+		}
+	}
+	s.cleanup()
+	s.srv.unregister(s)
 }
 
 // setup checks start-up parameters, authenticates and greets.

@@ -1,0 +1,138 @@
+package proxy
+
+// Parked sessions. A resting session (idle.go) still costs a goroutine
+// blocked in a read of its client, and that goroutine's stack (grown to
+// 8 KiB by the start-up exchange) is most of what 10,000 idle clients
+// cost. A front end may instead park the session: it calls Park with the
+// function that carries on serving it and returns ErrParked from
+// ServeSession. The goroutine ends; one watcher per process waits for
+// every parked client socket at once (epoll on Linux, park_linux.go) and
+// starts a new goroutine running the resume function when the client
+// sends something or hangs up. The janitor's idle timeout, a shutdown
+// nudge and the server's forced close wake a parked session the same way
+// (unpark), so it ends exactly as a blocked one would: its read fails.
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+)
+
+// ErrParked is returned by a front end's ServeSession after Park: the
+// session is not over, its resume function will carry on.
+var ErrParked = errors.New("session parked")
+
+// ErrNoPark is returned by Park where sessions cannot be parked (not
+// Linux, a TLS connection, or a connection without a file descriptor):
+// the front end keeps its goroutine waiting.
+var ErrNoPark = errors.New("parking not supported for this connection")
+
+// parkState is a session's parking bookkeeping.
+type parkState struct {
+	resume func(ctx context.Context) error // set by Park, run on wake
+	parked atomic.Bool                     // registered with the watcher
+	fd     int
+	gen    uint32
+	closed bool            // closeRaw ran (under the session's mu)
+	ctx    context.Context // the session's, kept across goroutines
+	start  time.Time
+}
+
+// Park asks the server to end the session's goroutine once ServeSession
+// returns ErrParked, and to run resume on a new goroutine when the client
+// sends something, hangs up, or the session is woken (idle timeout,
+// shutdown). It returns ErrNoPark when the connection cannot be parked;
+// then the front end must go on waiting itself. Only an idle session
+// whose front end holds no unread client bytes may park.
+func (s *Session) Park(resume func(ctx context.Context) error) error {
+	if s.tls || resume == nil {
+		return ErrNoPark
+	}
+	fd, ok := connFD(s.raw)
+	if !ok {
+		return ErrNoPark
+	}
+	s.park.resume, s.park.fd = resume, fd
+	return nil
+}
+
+// Parked reports whether the session is parked: no goroutine serves it
+// until its client sends something.
+func (s *Session) Parked() bool { return s.park.parked.Load() }
+
+// parkSession registers sess with the watcher after its goroutine
+// returned ErrParked. It reports false when that failed; the caller then
+// resumes the session on its own goroutine.
+func (s *Server) parkSession(sess *Session) bool {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	if sess.armed || sess.park.closed {
+		return false // woken (idle timeout, shutdown, close) before it parked
+	}
+	if !watch(sess) {
+		return false
+	}
+	reclaimAfterParks()
+	return true
+}
+
+// unpark wakes a parked session: on the watcher's report (its socket is
+// readable or hung up), or when armLocked made its read fail (idle
+// timeout, shutdown) or its connection is being closed. Only the first
+// of them resumes it.
+func (s *Session) unpark() {
+	if s.park.parked.CompareAndSwap(true, false) {
+		unwatch(s)
+		go s.srv.resume(s)
+	}
+}
+
+// resume runs a parked session's resume function on a new goroutine and
+// ends (or parks) the session like run.
+func (s *Server) resume(sess *Session) {
+	err := s.recovered(sess, func() error { return sess.park.resume(sess.park.ctx) })
+	s.finish(sess, err)
+}
+
+// closeRaw closes the client connection, waking the session first if it
+// is parked (a closed descriptor would never report to the watcher).
+func (s *Session) closeRaw() {
+	s.mu.Lock()
+	s.park.closed = true // parkSession must not register it any more
+	s.unpark()
+	s.mu.Unlock()
+	_ = s.raw.Close()
+}
+
+// Memory of parked sessions. Their goroutine stacks and buffers become
+// garbage, but with the process otherwise idle no collection runs to free
+// them, and RSS stays at its peak. reclaimGap after a park (at most once
+// per reclaimGap while sessions keep parking), if at least reclaimMin
+// sessions parked meanwhile, the runtime collects twice (pooled buffers
+// survive one collection) and returns free memory to the system.
+const (
+	reclaimMin = 64
+	reclaimGap = 2 * time.Second
+)
+
+var reclaim struct {
+	parks     atomic.Int64
+	scheduled atomic.Bool
+}
+
+func reclaimAfterParks() {
+	reclaim.parks.Add(1)
+	if !reclaim.scheduled.CompareAndSwap(false, true) {
+		return
+	}
+	time.AfterFunc(reclaimGap, func() {
+		defer reclaim.scheduled.Store(false)
+		if reclaim.parks.Swap(0) >= reclaimMin {
+			runtime.GC()
+			debug.FreeOSMemory()
+		}
+	})
+}
