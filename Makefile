@@ -60,7 +60,7 @@ staticcheck:
 # its own ports beside the services; the topology tests require it.
 unit: services clients
 	eval "$$(bash e2e/replicas.sh start)"; \
-	SQLGATE_REQUIRE_REPLICAS=1 $(GO) test -race -count=1 ./...
+	SQLGATE_REQUIRE_REPLICAS=1 $(GO) test -race -count=1 -timeout 25m ./...
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) bash .ci/fuzz.sh
