@@ -30,8 +30,9 @@ Usage:
       "default" for it. Root credentials come from SQLGATE_ROOT_ACCESS_KEY_ID /
       SQLGATE_ROOT_SECRET_ACCESS_KEY or are generated and printed at first start.
       SIGHUP reloads the HTTPS and proxy certificates, the endpoints, API
-      keys and usage plans, and the clusters' max_connections (without
-      dropping clients); SIGTERM/SIGINT shut down gracefully.
+      keys and usage plans, the clusters' max_connections and changed
+      per-principal limits (without dropping clients); SIGTERM/SIGINT shut
+      down gracefully.
   sqlgate config check [--config FILE]
       Validate a configuration file and exit (0 valid, 2 invalid).
 
