@@ -18,31 +18,21 @@ var ErrBadResponse = errors.New("unexpected mysql response")
 // column definitions, or the OK of a statement without one. The Rows it
 // returns belongs to c and is valid until the next command; read it to
 // the end (or Close it) before issuing another command.
-func (c *Client) Query(sql string) (*Rows, error) {
-	c.scratch = append(append(c.scratch[:0], ComQuery), sql...)
-	err := c.pc.Command(c.scratch)
-	if cap(c.scratch) > 64<<10 {
-		c.scratch = nil // do not pin a huge statement's buffer
-	}
-	if err != nil {
-		return nil, err
-	}
-	return c.readResult(false)
-}
+func (c *Client) Query(sql string) (*Rows, error) { return c.QueryThen(sql, nil) }
 
 // QueryThen is Query with post, a command answered by a single OK or ERR
-// packet (a DO or SET statement), sent right behind sql in the same write.
-// post's answer follows sql's result on the wire: once that result has
-// been read to its end, call PacketConn.ExpectPrelude, so that answer is
-// skipped before anything else is read (PreludeErr tells whether it
-// failed).
+// packet (a DO or SET statement), sent right behind sql in the same write
+// (nil: none). post's answer follows sql's result on the wire: once that
+// result has been read to its end, call PacketConn.ExpectPrelude, so that
+// answer is skipped before anything else is read (PreludeErr tells
+// whether it failed).
 func (c *Client) QueryThen(sql string, post []byte) (*Rows, error) {
 	c.scratch = append(append(c.scratch[:0], ComQuery), sql...)
 	err := c.pc.QueueCommand(c.scratch)
 	if cap(c.scratch) > 64<<10 {
-		c.scratch = nil
+		c.scratch = nil // do not pin a huge statement's buffer
 	}
-	if err == nil {
+	if err == nil && post != nil {
 		// sql's answer continues sql's sequence ids, not post's.
 		seq := c.pc.seq
 		err = c.pc.QueueCommand(post)
