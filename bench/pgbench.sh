@@ -24,7 +24,7 @@ command -v pgbench >/dev/null || { echo "pgbench missing: apt-get install postgr
 if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then
 	apt-get install -y pgbouncer >/dev/null
 fi
-PGBOUNCER="$(command -v pgbouncer || echo /usr/sbin/pgbouncer)"
+PGBOUNCER="${PGBOUNCER:-$(command -v pgbouncer || echo /usr/sbin/pgbouncer)}"
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 

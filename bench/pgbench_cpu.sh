@@ -6,7 +6,8 @@
 # POOL backend connections, interleaved in an order rotated every round.
 #   OLD_BIN=/tmp/sqlgate-old NEW_BIN=/tmp/sqlgate-new bench/pgbench_cpu.sh
 # Knobs: T (seconds, 8), C (64), J (2), POOL (20), ROUNDS (5), SCALE (10),
-# MODES ("simple extended prepared"), CLIENTS ("$C 1").
+# MODES ("simple extended prepared"), CLIENTS ("$C 1"), PGBOUNCER (the
+# pgbouncer binary; default the Debian package's).
 # Per run: tps from pgbench; CPU µs per transaction = utime+stime of the
 # proxy process (/proc/PID/stat) over the transactions pgbench processed;
 # voluntary context switches per transaction summed over the process's
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.."
 T="${T:-8}" C="${C:-64}" J="${J:-2}" POOL="${POOL:-20}" ROUNDS="${ROUNDS:-5}" SCALE="${SCALE:-10}"
 : "${OLD_BIN:?OLD_BIN: the sqlgate binary to compare against}" "${NEW_BIN:?NEW_BIN: the sqlgate binary under test}"
 export PGUSER=sqlgate PGPASSWORD=sqlgatepw PGDATABASE=sqlgate_test PGSSLMODE=disable
-PGBOUNCER="$(command -v pgbouncer || echo /usr/sbin/pgbouncer)"
+PGBOUNCER="${PGBOUNCER:-$(command -v pgbouncer || echo /usr/sbin/pgbouncer)}"
 [ -x "$PGBOUNCER" ] || { echo "pgbouncer missing: apt-get install -y pgbouncer" >&2; exit 1; }
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
