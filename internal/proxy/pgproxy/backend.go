@@ -66,6 +66,14 @@ type backend struct {
 	dirty bool
 
 	jobs      chan relayJob // relays for the reader goroutine (dispatch.go)
+	// chained counts the pipelined units written behind the one whose
+	// relay runs (pipeline.go); set by whoever builds the pipeline,
+	// counted down by the reader goroutine.
+	chained atomic.Int32
+	// handing is set while the reader goroutine returns the connection
+	// to the pool at the end of a relay: a Ready it runs may build a
+	// pipeline, since no relay reads the connection meanwhile.
+	handing atomic.Bool
 	serving   sync.Once
 	closeOnce sync.Once
 }
@@ -271,7 +279,7 @@ func (d *dialer) dialAt(ctx context.Context, login proxy.Login, addr string) (*b
 	}
 	b := &backend{conn: hc.Conn, r: msgReader{br: bufio.NewReaderSize(hc.Conn, 32<<10)}, bw: bufio.NewWriterSize(hc.Conn, 32<<10),
 		pid: hc.PID, key: hc.SecretKey, addr: addr, writer: d.writer, params: map[string]string{}, stmts: newStmtLRU(stmtCacheSize),
-		jobs: make(chan relayJob, 1)}
+		jobs: make(chan relayJob, pipelineDepth+1)}
 	b.txStatus.Store('I')
 	b.initQuery = d.initQuery
 	d.mu.Lock()

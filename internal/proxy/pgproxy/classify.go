@@ -48,6 +48,11 @@ type sqlClass struct {
 	deallocAll bool     // DEALLOCATE ALL or DISCARD ALL
 	// deallocate is the name when the whole text is one "DEALLOCATE name".
 	deallocate string
+	// pipe: one plain SELECT, INSERT, UPDATE, DELETE, WITH, VALUES or
+	// TABLE statement that touches no session state and calls no
+	// function the proxy cannot vouch for; in autocommit it may share a
+	// backend write with other clients' statements (pipeline.go).
+	pipe bool
 }
 
 // classify inspects every statement of sql.
@@ -81,7 +86,30 @@ func classify(sql string) sqlClass {
 	if c.pin != "" {
 		c.dirty = "" // a pinned session is reset when it ends anyway
 	}
+	c.pipe = nStmts == 1 && c.pin == "" && c.dirty == "" && len(c.track) == 0 && !c.resetAll &&
+		!c.deallocAll && c.deallocate == "" && pipeWord(sql) && !containsFold(sql, "pg_sleep")
 	return c
+}
+
+// pipeWords are the leading keywords of statements that may be pipelined.
+var pipeWords = []string{"select", "insert", "update", "delete", "with", "values", "table"}
+
+// pipeWord reports whether sql starts with one of pipeWords. pg_sleep is
+// left out of pipelines on top (classify): a pipelined statement cannot
+// be cancelled, and a sleep is what clients cancel.
+func pipeWord(sql string) bool {
+	lx := lexer{s: sql}
+	lx.skipSpace()
+	if lx.i >= len(sql) || !isWordChar(sql[lx.i]) {
+		return false
+	}
+	w := sql[lx.i:lx.wordEnd()]
+	for _, k := range pipeWords {
+		if strings.EqualFold(w, k) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *sqlClass) pinAs(reason string) {

@@ -59,10 +59,12 @@ func (b *backend) closeJobs() { b.closeOnce.Do(func() { close(b.jobs) }) }
 // session is queued for a backend; s.hmu is held.
 func (s *session) take(frame []byte) error {
 	s.ps.Counters.BytesIn += uint64(len(frame))
-	for s.queued.Load() && len(s.backlog) >= maxBacklog {
+	for (s.queued.Load() || s.piped.Load()) && len(s.backlog) >= maxBacklog {
 		s.hcond.Wait()
 	}
-	if s.queued.Load() {
+	// Frames wait while queued, while piped, and behind frames kept
+	// then that a Ready is about to handle.
+	if s.queued.Load() || s.piped.Load() || len(s.backlog) > 0 {
 		s.backlog = append(s.backlog, frame...)
 		return nil
 	}
@@ -102,14 +104,22 @@ func (s *session) Ready(pb *pooled, err error) {
 	s.ps.Busy()
 	s.queued.Store(false)
 	s.given, s.givenErr = pb, err
+	lead := pb != nil && s.canLead()
 	ferr := s.runBacklog()
 	if g := s.given; g != nil { // nothing in the backlog needed it after all
 		s.given = nil
 		s.srv.pool.Put(g)
 	}
 	s.givenErr = nil
+	joined := 0
+	if ferr == nil && lead && s.leads(pb) {
+		joined = s.srv.extendPipeline(pb, s)
+	}
 	if ferr == nil {
-		ferr = s.flushAll()
+		ferr = s.flushAll() // one write for every unit of a pipeline
+	}
+	if ferr != nil && joined > 0 {
+		_ = pb.Conn.conn.Close() // the units behind get connection errors
 	}
 	if ferr != nil {
 		s.fail(ferr)

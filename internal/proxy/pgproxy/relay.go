@@ -58,6 +58,9 @@ const (
 	relayRelease
 	relayHandoff
 	relayCapture
+	// relayPipeKept: a pipelined unit left the backend in a transaction
+	// (or pinned its session).
+	relayPipeKept
 )
 
 // relay copies backend frames to the client while pb is held, keeping the
@@ -95,6 +98,14 @@ func (s *session) relay(pb *pooled, done chan struct{}) {
 			s.be = nil
 			s.ps.Counters.BytesOut += s.outBytes
 			s.outBytes = 0
+			if s.piped.Load() {
+				// Its frames went out with the pipeline's flush; the
+				// connection goes on to the next unit, or back.
+				s.mu.Unlock()
+				s.flushClient(flush)
+				s.pipeDone(pb)
+				return
+			}
 			wait := s.cancelDone
 			if s.cancels == 0 {
 				wait = nil
@@ -118,9 +129,26 @@ func (s *session) relay(pb *pooled, done chan struct{}) {
 			// session's own next message, which needs cwmu), and that may
 			// take a round trip to bring the backend to its session.
 			s.flushClient(flush)
-			s.putBackend(pb, nil)
+			_ = s.ps.WaitIdle() // before the Put: it may hand this session its next backend
+			s.srv.handBack(pb)
 			return
 		case relayHandoff:
+			if s.piped.Load() && b.chained.Load() > 0 && s.status == 'I' {
+				// The client left; its reply has been read and the
+				// connection goes on to the next unit, which owns it
+				// now: cleanup finds nothing to settle.
+				s.be = nil
+				s.mu.Unlock()
+				s.flushClient(flush)
+				b.chained.Add(-1)
+				return
+			}
+			if s.piped.Load() && b.chained.Load() > 0 {
+				s.mu.Unlock()
+				s.flushClient(flush)
+				s.pipeBroke(pb)
+				return
+			}
 			s.handedOff = true
 			s.mu.Unlock()
 			s.flushClient(flush)
@@ -129,6 +157,15 @@ func (s *session) relay(pb *pooled, done chan struct{}) {
 			s.mu.Unlock()
 			s.flushClient(flush)
 			s.sendCapture(b)
+			continue
+		case relayPipeKept:
+			s.mu.Unlock()
+			s.flushClient(flush)
+			if b.chained.Load() > 0 {
+				s.pipeBroke(pb)
+				return
+			}
+			s.unpipe() // the last unit: the connection stays this session's
 			continue
 		}
 		idle := s.pinned && s.status == 'I' && s.q.len() == 0
@@ -218,6 +255,8 @@ func (s *session) onFrame(b *backend, frame []byte) relayAction {
 	switch {
 	case s.closing:
 		return relayHandoff
+	case s.piped.Load() && (s.pinned || s.status != 'I'):
+		return relayPipeKept
 	case s.pinned || s.status != 'I':
 		return relayContinue
 	case len(s.capture) > 0:
@@ -287,8 +326,25 @@ func (s *session) relayFailed(pb *pooled, err error) {
 		_ = s.ps.Conn.Close() // wake the client goroutine
 	}
 	b.wmu.Lock()
-	s.srv.pool.Discard(pb)
+	if b.chained.Load() > 0 {
+		// Pipelined units are behind this one: their relays fail too, and
+		// the last one returns the connection's slot.
+		b.chained.Add(-1)
+		_ = b.conn.Close()
+	} else {
+		s.srv.pool.Discard(pb)
+	}
 	b.wmu.Unlock()
+}
+
+// pipeBroke ends a pipelined session whose unit left its backend in a
+// transaction with other clients' units behind it: the connection is
+// closed, so they get connection errors, and so does this client.
+func (s *session) pipeBroke(pb *pooled) {
+	pb.Conn.broken.Store(true)
+	_ = pb.Conn.conn.Close()
+	s.srv.core.CountError("pipeline_state")
+	s.relayFailed(pb, errPipelineState)
 }
 
 // cleanup returns the held backend when the session ends: cancel the
@@ -320,13 +376,17 @@ func (s *session) cleanup() {
 	s.closing = true
 	s.endLocked(b)
 	busy := s.clientWaiting()
-	if !busy {
+	// A pipelined session's unit may not be the one the server runs, and
+	// the backend's reader may be relaying another client's reply: no
+	// cancel, no wake-up; its relay settles it in turn.
+	piped := s.piped.Load()
+	if !busy && !piped {
 		_ = b.conn.SetReadDeadline(time.Now())
 	}
 	s.mu.Unlock()
 	_ = b.flush()
 	b.wmu.Unlock()
-	if busy {
+	if busy && !piped {
 		s.srv.core.CountError("client_lost")
 		ctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
 		_ = pb.Conn.cancel(ctx)
@@ -428,7 +488,7 @@ func (s *Server) giveBack(pb *pooled, reset bool) {
 func (s *session) cancelQuery() {
 	s.mu.Lock()
 	pb := s.be
-	if pb == nil || !s.clientWaiting() {
+	if pb == nil || !s.clientWaiting() || s.piped.Load() {
 		s.mu.Unlock()
 		return
 	}

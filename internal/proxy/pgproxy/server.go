@@ -21,6 +21,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/config"
@@ -37,6 +38,9 @@ type Server struct {
 	// strict resets the backend session on every hand-over to a
 	// different client (isolation: strict).
 	strict bool
+	// pipelines counts backend writes that carried more than one
+	// client's unit, pipedUnits the units they carried.
+	pipelines, pipedUnits atomic.Uint64
 
 	mu       sync.Mutex // guards sessions
 	sessions map[uint32]*session

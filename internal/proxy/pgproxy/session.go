@@ -50,6 +50,10 @@ type session struct {
 	gone     bool        // the session ended: a late Ready returns its backend
 	queued   atomic.Bool // in the pool's queue (set and cleared under hmu)
 	failSet  atomic.Bool // failErr is set
+	// piped: the session's unit shares a backend write with other
+	// sessions' (pipeline.go); its client's frames wait in the backlog
+	// until its reply has been read.
+	piped atomic.Bool
 	// ahead is the byte a resting session read without a buffer (rest.go).
 	ahead struct {
 		b  [1]byte

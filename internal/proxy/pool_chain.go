@@ -1,0 +1,26 @@
+package proxy
+
+import "time"
+
+// Chain removes and returns the first Waiter queued for pc's login when
+// accept reports true for it, for a front end that serves it on pc while
+// pc stays lent (pipelining several clients' statements on one
+// connection). The waiter's per-principal slot is given back: it holds
+// no connection of its own. Only the head of the queue is considered, so
+// waiters are still served in order. accept runs under the pool's lock
+// and must not block or call the pool; nil means none was taken.
+func (p *Pool[C]) Chain(pc *Pooled[C], accept func(Waiter[C]) bool) Waiter[C] {
+	p.mu.Lock()
+	list := p.waiters[pc.key]
+	if len(list) == 0 || list[0].w == nil || !accept(list[0].w) {
+		p.mu.Unlock()
+		return nil
+	}
+	q := p.popWaiterLocked(pc.key)
+	w, since, share := q.w, q.since, q.share
+	p.spareLocked(q)
+	p.mu.Unlock()
+	share.Release()
+	p.obs(time.Since(since), nil)
+	return w
+}
