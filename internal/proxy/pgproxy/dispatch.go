@@ -48,6 +48,10 @@ func (b *backend) start(j relayJob) {
 // serve runs relays until the connection is closed.
 func (b *backend) serve() {
 	for j := range b.jobs {
+		if j.s.skipRelay.CompareAndSwap(b, nil) {
+			close(j.done)
+			continue
+		}
 		j.s.relay(j.pb, j.done)
 	}
 }
@@ -116,10 +120,21 @@ func (s *session) Ready(pb *pooled, err error) {
 		joined = s.srv.extendPipeline(pb, s)
 	}
 	if ferr == nil {
+		total := 0
+		if joined > 0 {
+			if pipeFlushHook != nil {
+				pipeFlushHook(pb.Conn)
+			}
+			total = pb.Conn.bw.Buffered()
+		}
 		ferr = s.flushAll() // one write for every unit of a pipeline
+		if ferr != nil && joined > 0 {
+			s.srv.pipeWriteFailed(pb, s.members, total-pb.Conn.bw.Buffered())
+		}
 	}
-	if ferr != nil && joined > 0 {
-		_ = pb.Conn.conn.Close() // the units behind get connection errors
+	if joined > 0 {
+		clear(s.members)
+		s.members = s.members[:0]
 	}
 	if ferr != nil {
 		s.fail(ferr)

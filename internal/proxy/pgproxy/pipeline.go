@@ -119,6 +119,7 @@ func (srv *Server) extendPipeline(pb *pooled, head *session) int {
 		if n == 0 {
 			head.piped.Store(true)
 		}
+		head.members = append(head.members, pipeMember{s: m, start: b.bw.Buffered()})
 		m.join(pb)
 		n++
 	}
@@ -147,6 +148,7 @@ func (s *session) join(pb *pooled) {
 	s.piped.Store(true)
 	pb.Conn.chained.Add(1)
 	s.given = pb
+	s.unit = append(s.unit[:0], s.backlog...)
 	err := s.runBacklog()
 	s.mu.Lock()
 	s.writing = false // the head's flush sends the frames
@@ -194,10 +196,66 @@ func (s *session) unpipe() {
 // unpipeLocked is unpipe with s.hmu held; it releases it.
 func (s *session) unpipeLocked() {
 	s.piped.Store(false)
+	if cap(s.unit) > 256 {
+		s.unit = nil // an idle session keeps no large buffer
+	}
+	s.unit = s.unit[:0]
 	more := len(s.backlog) > 0 && !s.gone
 	s.hcond.Broadcast()
 	s.hmu.Unlock()
 	if more {
+		go s.Ready(nil, nil)
+	}
+}
+
+// pipeMember is a session whose unit joined a pipeline, and where the
+// unit starts in the backend's write buffer.
+type pipeMember struct {
+	s     *session
+	start int
+}
+
+// pipeFlushHook, when set (tests), runs before a pipeline is flushed.
+var pipeFlushHook func(b *backend)
+
+// pipeWriteFailed handles a pipeline whose write failed after written
+// bytes: the units that start beyond them never reached the server and
+// are retried on another backend; the connection is closed, so every
+// other unit's client gets a connection error.
+func (srv *Server) pipeWriteFailed(pb *pooled, members []pipeMember, written int) {
+	for _, m := range members {
+		if m.start >= written {
+			m.s.withdraw(pb)
+		}
+	}
+	_ = pb.Conn.conn.Close()
+}
+
+// withdraw takes back the session's pipelined unit, none of which was
+// written to pb: its relay is skipped and the unit goes first in the
+// backlog, which a Ready handles on a new goroutine (borrowing again).
+func (s *session) withdraw(pb *pooled) {
+	s.hmu.Lock()
+	s.mu.Lock()
+	mine := s.be == pb
+	if mine {
+		s.be, s.q, s.status, s.unnamedOK, s.writing = nil, queue{}, 'I', false, false
+	}
+	s.mu.Unlock()
+	if !mine {
+		s.hmu.Unlock()
+		return
+	}
+	s.skipRelay.Store(pb.Conn)
+	pb.Conn.chained.Add(-1)
+	s.piped.Store(false)
+	s.backlog = append(s.unit, s.backlog...)
+	s.unit = nil
+	s.ps.Counters.Transactions--
+	s.srv.pipeRetries.Add(1)
+	retry := !s.gone
+	s.hmu.Unlock()
+	if retry {
 		go s.Ready(nil, nil)
 	}
 }

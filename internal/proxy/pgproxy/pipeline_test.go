@@ -221,3 +221,29 @@ func newPipeKiller(t *testing.T, resets *atomic.Int64) *proxytest.Relay {
 	})
 	return r
 }
+
+// A pipeline whose write fails before any byte went out: every unit
+// that joined it is retried on another backend and answered; only the
+// client leading it gets a connection error.
+func TestServer_pipelineWriteFails(t *testing.T) {
+	var faults atomic.Int64
+	pipeFlushHook = func(b *backend) {
+		if faults.Add(1)%4 == 0 {
+			_ = b.conn.Close() // the flush writes nothing
+		}
+	}
+	t.Cleanup(func() { pipeFlushHook = nil })
+	tp := startProxy(t, 2)
+	res := pipeLoad(t, tp, 24, 40, "", true)
+	retries := tp.srv.pipeRetries.Load()
+	if retries == 0 {
+		t.Fatal("no unit was retried")
+	}
+	// The leaders of the failed pipelines lose their connection; the
+	// units behind them were never sent and are answered elsewhere.
+	if failed := faults.Load() / 4; res.connErrs.Load() > failed {
+		t.Fatalf("%d connection errors for %d failed pipeline writes", res.connErrs.Load(), failed)
+	}
+	t.Logf("ok %d, sql errors %d, connection errors %d, pipelines %d, units retried %d",
+		res.ok.Load(), res.sqlErrs.Load(), res.connErrs.Load(), tp.srv.pipelines.Load(), retries)
+}

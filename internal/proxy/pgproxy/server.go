@@ -41,6 +41,9 @@ type Server struct {
 	// pipelines counts backend writes that carried more than one
 	// client's unit, pipedUnits the units they carried.
 	pipelines, pipedUnits atomic.Uint64
+	// pipeRetries counts pipelined units retried on another backend
+	// because their write failed before any of their bytes went out.
+	pipeRetries atomic.Uint64
 
 	mu       sync.Mutex // guards sessions
 	sessions map[uint32]*session

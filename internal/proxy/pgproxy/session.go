@@ -54,6 +54,15 @@ type session struct {
 	// sessions' (pipeline.go); its client's frames wait in the backlog
 	// until its reply has been read.
 	piped atomic.Bool
+	// members are the sessions whose units joined the pipeline this
+	// session leads, with where each unit starts in the backend's write
+	// buffer (pipeline.go); unit is this session's own unit while it is
+	// pipelined, to retry on another backend if it was never written.
+	members []pipeMember
+	unit    []byte
+	// skipRelay is the backend whose reader must not run this session's
+	// relay: its unit was taken back before any byte of it was written.
+	skipRelay atomic.Pointer[backend]
 	// ahead is the byte a resting session read without a buffer (rest.go).
 	ahead struct {
 		b  [1]byte
