@@ -65,7 +65,7 @@ type backend struct {
 	// before another client gets the connection.
 	dirty bool
 
-	jobs      chan relayJob // relays for the reader goroutine (dispatch.go)
+	jobs chan relayJob // relays for the reader goroutine (dispatch.go)
 	// chained counts the pipelined units written behind the one whose
 	// relay runs (pipeline.go); set by whoever builds the pipeline,
 	// counted down by the reader goroutine.
@@ -73,7 +73,7 @@ type backend struct {
 	// handing is set while the reader goroutine returns the connection
 	// to the pool at the end of a relay: a Ready it runs may build a
 	// pipeline, since no relay reads the connection meanwhile.
-	handing atomic.Bool
+	handing   atomic.Bool
 	serving   sync.Once
 	closeOnce sync.Once
 }
