@@ -67,8 +67,9 @@ func (s *session) handleQuery(ctx context.Context, frame, body []byte) error {
 		return fatal("08P01", "invalid Query message", nil)
 	}
 	s.ps.Counters.Queries++
-	sql := string(sqlb)
-	c := classify(sql)
+	c := s.classifyQuery(sqlb)
+	sql := s.lastQuery
+	s.lastQuery, s.haveLast = "", false
 	if c.deallocate != "" && !s.holding() {
 		if _, ok := s.stmts[c.deallocate]; ok { // a protocol-level statement: ours to drop
 			delete(s.stmts, c.deallocate)

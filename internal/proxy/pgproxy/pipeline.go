@@ -283,7 +283,7 @@ func (s *session) pipeUnit(buf []byte) bool {
 		switch t {
 		case 'Q':
 			sql, _, ok := cstring(body)
-			return ok && n == 0 && last && classify(string(sql)).pipe
+			return ok && n == 0 && last && s.classifyQuery(sql).pipe
 		case 'S':
 			return n > 0 && last
 		case 'P':
@@ -319,6 +319,16 @@ func (s *session) pipeUnit(buf []byte) bool {
 		}
 	}
 	return false
+}
+
+// classifyQuery classifies a simple query's text, once for the check
+// here and the handling that follows.
+func (s *session) classifyQuery(sql []byte) sqlClass {
+	if !s.haveLast || string(sql) != s.lastQuery {
+		s.lastQuery = string(sql)
+		s.lastClass, s.haveLast = classify(s.lastQuery), true
+	}
+	return s.lastClass
 }
 
 // pipeStmt reports whether the statement a Bind or Describe names is a

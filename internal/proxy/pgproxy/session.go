@@ -59,6 +59,11 @@ type session struct {
 	// buffer (pipeline.go); unit is this session's own unit while it is
 	// pipelined, to retry on another backend if it was never written.
 	members []pipeMember
+	// lastQuery and lastClass: the last simple query text classified
+	// (classifyQuery), until it is handled.
+	lastQuery string
+	lastClass sqlClass
+	haveLast  bool
 	unit    []byte
 	// skipRelay is the backend whose reader must not run this session's
 	// relay: its unit was taken back before any byte of it was written.
