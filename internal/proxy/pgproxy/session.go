@@ -64,7 +64,7 @@ type session struct {
 	lastQuery string
 	lastClass sqlClass
 	haveLast  bool
-	unit    []byte
+	unit      []byte
 	// skipRelay is the backend whose reader must not run this session's
 	// relay: its unit was taken back before any byte of it was written.
 	skipRelay atomic.Pointer[backend]
