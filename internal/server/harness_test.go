@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -66,9 +67,17 @@ func startTestEnv(t testing.TB, cfg *config.Config) *testEnv {
 	ctx, cancel := context.WithCancel(context.Background())
 	reaperDone := make(chan struct{})
 	go func() { srv.txns.Run(ctx); close(reaperDone) }()
-	hs := httptest.NewServer(srv.Handler(false))
+	// The real plain-HTTP listener's lean path in front of net/http, so
+	// that the SDK and raw-HTTP tests go through both.
+	hs := httptest.NewUnstartedServer(srv.Handler(false))
+	lean := srv.LeanListener(hs.Listener, false)
+	hs.Listener = lean
+	hs.Start()
 	t.Cleanup(func() {
 		hs.Close()
+		sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_ = lean.Shutdown(sctx)
+		scancel()
 		cancel()
 		<-reaperDone
 		srv.Close()
