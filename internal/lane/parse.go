@@ -50,7 +50,7 @@ func parseHead(b []byte, paths []string, maxHeader, maxBody int, h *head, hdr ht
 		return handOff
 	}
 	line, rest, _ := bytes.Cut(b[:end+2], []byte("\r\n"))
-	if !bytes.HasPrefix(line, postLine) || !bytes.HasSuffix(line, proto11) {
+	if len(line) < len(postLine)+len(proto11) || !bytes.HasPrefix(line, postLine) || !bytes.HasSuffix(line, proto11) {
 		return handOff
 	}
 	target := line[len(postLine) : len(line)-len(proto11)]

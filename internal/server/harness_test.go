@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/lane"
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
@@ -32,6 +33,7 @@ type syncBuffer = testdb.LogBuffer
 type testEnv struct {
 	srv     *Server
 	http    *httptest.Server
+	lean    *lane.Listener // hs's listener
 	logs    *syncBuffer
 	data    *rdsdata.Client
 	secrets *secretsmanager.Client
@@ -83,7 +85,7 @@ func startTestEnv(t testing.TB, cfg *config.Config) *testEnv {
 		srv.Close()
 	})
 	akid, secret := srv.root.AccessKeyID, srv.root.SecretAccessKey
-	return &testEnv{srv: srv, http: hs, logs: logs, dataDir: cfg.DataDir, akid: akid, secretKey: secret,
+	return &testEnv{srv: srv, http: hs, lean: lean, logs: logs, dataDir: cfg.DataDir, akid: akid, secretKey: secret,
 		data: rdsdata.New(rdsdata.Options{BaseEndpoint: aws.String(hs.URL), Region: "us-east-1",
 			Credentials:      credentials.NewStaticCredentialsProvider(akid, secret, ""),
 			RetryMaxAttempts: 1}),
