@@ -25,7 +25,7 @@ func TestListener_Serve(t *testing.T) {
 		closed bool // the server closes after the responses
 		// halfClose closes the client's write side after the writes.
 		halfClose bool
-		served uint64
+		served    uint64
 	}{
 		{name: "one", writes: []string{post("/Execute", `{"sql":"SELECT 1"}`)},
 			want: []wantResp{{200, `lean POST /Execute 18 {"sql":"SELECT 1"}`}}, served: 1},
