@@ -19,15 +19,14 @@ const writevAbove = 16 << 10
 // returns. The head is rendered when the status is written, so later
 // header changes are ignored as in net/http.
 type response struct {
-	header   http.Header
-	status   int
-	wrote    bool
-	hasType  bool // Content-Type was set at WriteHeader
-	close    bool // the handler set Connection: close
-	out      []byte
-	body     []byte
-	bufs     net.Buffers
-	noBodyOK bool
+	header  http.Header
+	status  int
+	wrote   bool
+	hasType bool // Content-Type was set at WriteHeader
+	close   bool // the handler set Connection: close
+	out     []byte
+	body    []byte
+	bufs    net.Buffers
 }
 
 var _ http.ResponseWriter = (*response)(nil)
