@@ -174,3 +174,40 @@ func TestDispatch_BackendKilledAfterQueuedWrite(t *testing.T) {
 	}
 	tp.waitIdle(t)
 }
+
+// TestDispatch_ClientGoneWhileRelayed: a client whose queued command was
+// written by another session's relay, and whose reply the backend's
+// reader relays, disconnects while the statement runs: the statement is
+// killed, as for a reply the session relays itself.
+func TestDispatch_ClientGoneWhileRelayed(t *testing.T) {
+	tp := startProxy(t, proxyOpts{pool: 1, relay: true, borrowTimeout: 30 * time.Second})
+	holder := tp.conn(t, tp.open(t, ""))
+	db, err := sql.Open("mysql", captureDSN(tp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	victim := tp.conn(t, db)
+	nc := <-captured
+	mustExec(t, victim, "SELECT 1")
+	tp.waitIdle(t)
+	mustExec(t, holder, "BEGIN")
+	mustExec(t, holder, "SELECT 1")
+	go func() { _, _ = victim.ExecContext(context.Background(), "SELECT SLEEP(30)") }()
+	testdb.Eventually(t, 5*time.Second, 5*time.Millisecond, "victim queued", func() bool { return tp.queuedSession() != 0 })
+	mustExec(t, holder, "COMMIT")
+	testdb.Eventually(t, 5*time.Second, 10*time.Millisecond, "SLEEP(30) running", func() bool { return tp.runningSession("SLEEP(30)") != 0 })
+	before := tp.relay.countPrefix("KILL QUERY")
+	start := time.Now()
+	_ = nc.Close()
+	tp.waitIdle(t)
+	if d := time.Since(start); d > watchAfter+2*time.Second {
+		t.Fatalf("backend busy for %v after the client left", d)
+	}
+	if got := tp.relay.countPrefix("KILL QUERY") - before; got != 1 {
+		t.Fatalf("%d KILL QUERY reached the database, want 1", got)
+	}
+	if got := queryString(t, holder, "SELECT 5"); got != "5" {
+		t.Fatalf("pool unusable afterwards: %q", got)
+	}
+}
