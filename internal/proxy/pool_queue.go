@@ -34,6 +34,7 @@ type waiter[C Conn] struct {
 	key   Key
 	since time.Time
 	share fairshare.Slot // a Waiter's per-principal slot, adopted by its connection
+	pick  func()         // a Waiter's Route pick, adopted by its connection
 }
 
 // queueTick is how often the reaper checks queued waiters.
@@ -53,18 +54,29 @@ func (p *Pool[C]) Enqueue(login Login, w Waiter[C]) (pc *Pooled[C], queued bool,
 	if !ok {
 		return nil, false, nil
 	}
-	pc, queued, err = p.enqueue(login, w, sl)
+	var pick func()
+	if p.cfg.Route != nil {
+		addr, done, err := p.cfg.Route.Pick()
+		if err != nil {
+			sl.Release()
+			return nil, false, nil // Get answers it
+		}
+		login.Instance, pick = addr, done
+	}
+	pc, queued, err = p.enqueue(login, w, sl, pick)
 	if pc != nil {
 		pc.adopt(sl)
+		pc.pick = pick
 	} else if !queued {
 		sl.Release()
+		endPick(pick)
 	}
 	return pc, queued, err
 }
 
 // enqueue is Enqueue once the share slot sl is taken; a queued waiter
 // holds it.
-func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot) (pc *Pooled[C], queued bool, err error) {
+func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot, pick func()) (pc *Pooled[C], queued bool, err error) {
 	k := p.keyOf(login)
 	p.mu.Lock()
 	pc, err = p.takeIdleLocked(k)
@@ -96,7 +108,7 @@ func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot) (pc *Pool
 	if p.nIdle > 0 {
 		p.evictOldestLocked() // frees a slot the reaper's sweep can take
 	}
-	p.waiters[k] = append(p.waiters[k], p.newWaiterLocked(w, login, k, sl))
+	p.waiters[k] = append(p.waiters[k], p.newWaiterLocked(w, login, k, sl, pick))
 	p.nWait++
 	p.nQueued++
 	if p.sweeping.CompareAndSwap(false, true) {
@@ -110,7 +122,7 @@ func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot) (pc *Pool
 
 // newWaiterLocked returns a queued borrow of w, reusing a served one;
 // p.mu is held.
-func (p *Pool[C]) newWaiterLocked(w Waiter[C], login Login, k Key, sl fairshare.Slot) *waiter[C] {
+func (p *Pool[C]) newWaiterLocked(w Waiter[C], login Login, k Key, sl fairshare.Slot, pick func()) *waiter[C] {
 	var q *waiter[C]
 	if n := len(p.spare); n > 0 {
 		q = p.spare[n-1]
@@ -118,7 +130,7 @@ func (p *Pool[C]) newWaiterLocked(w Waiter[C], login Login, k Key, sl fairshare.
 	} else {
 		q = new(waiter[C])
 	}
-	*q = waiter[C]{w: w, login: login, key: k, since: time.Now(), share: sl}
+	*q = waiter[C]{w: w, login: login, key: k, since: time.Now(), share: sl, pick: pick}
 	return q
 }
 
@@ -142,12 +154,16 @@ func (p *Pool[C]) Cancel(login Login, w Waiter[C]) bool {
 		return false
 	}
 	q.share.Release()
+	endPick(q.pick)
 	return true
 }
 
 // unqueue removes w from the queue and returns it, or nil when it is no
 // longer queued.
 func (p *Pool[C]) unqueue(login Login, w Waiter[C]) *waiter[C] {
+	if p.cfg.Route != nil && login.Instance == "" {
+		return p.unqueueAny(w) // queued under the instance it was routed to
+	}
 	k := p.keyOf(login)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -233,6 +249,7 @@ func (p *Pool[C]) takeQueuedLocked(drop func(*waiter[C]) bool) []*waiter[C] {
 // fail ends a queued borrow with err.
 func (p *Pool[C]) fail(w *waiter[C], err error) {
 	w.share.Release()
+	endPick(w.pick)
 	p.obs(time.Since(w.since), err)
 	w.w.Ready(nil, err)
 }
@@ -297,11 +314,20 @@ func (p *Pool[C]) growOne(now time.Time) bool {
 		ctx, cancel := context.WithDeadline(context.Background(), oldest.since.Add(time.Duration(p.borrowTimeout.Load())))
 		defer cancel()
 		pc, err := p.connect(ctx, oldest.login, oldest.key, release)
+		if err != nil && p.rerouted(ctx, err) {
+			endPick(oldest.pick) // its instance is down: another may serve
+			oldest.pick = nil
+			pc, err = p.getRouted(ctx, oldest.login, oldest.since)
+		}
 		p.obs(time.Since(oldest.since), err)
 		if err != nil {
 			oldest.share.Release()
+			endPick(oldest.pick)
 		} else {
 			pc.adopt(oldest.share)
+			if oldest.pick != nil {
+				pc.pick = oldest.pick
+			}
 		}
 		oldest.w.Ready(pc, err)
 	}()

@@ -62,7 +62,7 @@ func New(d proxy.Deps) (*Server, error) {
 	s.dial.route = d.Route
 	cfg := core.Config()
 	s.strict = d.Cluster.Proxy.StrictIsolation()
-	s.pool = proxy.NewPool(proxy.PoolConfig{BorrowTimeout: cfg.BorrowTimeout, Relogin: core.Auth().Relogin, Shares: d.Shares}, d.Budget, s.dialBackend, core.ObserveBorrow)
+	s.pool = proxy.NewPool(proxy.PoolConfig{BorrowTimeout: cfg.BorrowTimeout, Relogin: core.Auth().Relogin, Shares: d.Shares, Route: d.Route}, d.Budget, s.dialBackend, core.ObserveBorrow)
 	tune := func(c config.Proxy) {
 		s.pool.SetBorrowTimeout(c.BorrowTimeout)
 		s.pool.SetMaxIdle(c.IdleLimit(d.Cluster.MaxConnections))
