@@ -98,6 +98,9 @@ type Route interface {
 	// Down reports that a borrow could not connect to addr: it gets no
 	// picks until a health check finds it serving again.
 	Down(addr string, err error)
+	// Connected counts a connection opened to addr until closed is
+	// called (once), for metrics.
+	Connected(addr string) (closed func())
 }
 
 // Login is the backend login of an authenticated client: the credentials

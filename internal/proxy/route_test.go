@@ -73,6 +73,8 @@ func (r *fakeRoute) Down(addr string, _ error) {
 	r.down[addr] = true
 }
 
+func (r *fakeRoute) Connected(string) func() { return func() {} }
+
 // outstanding returns the picks not yet ended, by address.
 func (r *fakeRoute) outstanding() map[string]int {
 	r.mu.Lock()

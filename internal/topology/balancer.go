@@ -3,6 +3,7 @@ package topology
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 )
@@ -31,14 +32,15 @@ type Balancer struct {
 	mon    *Monitor
 	policy ReaderPolicy
 
-	mu   sync.Mutex     // guards open and turn
-	open map[string]int // picks outstanding, by address
-	turn int            // where the next tie-break starts
+	mu    sync.Mutex     // guards open, conns and turn
+	open  map[string]int // picks outstanding, by address
+	conns map[string]int // connections open (Connected), by address
+	turn  int            // where the next tie-break starts
 }
 
 // NewBalancer returns a Balancer over mon's view of the instances.
 func NewBalancer(mon *Monitor, policy ReaderPolicy) *Balancer {
-	return &Balancer{mon: mon, policy: policy, open: map[string]int{}}
+	return &Balancer{mon: mon, policy: policy, open: map[string]int{}, conns: map[string]int{}}
 }
 
 // eligible returns the addresses of the readers that may take reads now,
@@ -79,15 +81,32 @@ func (b *Balancer) Pick() (addr string, done func(), err error) {
 	b.open[addr]++
 	b.mu.Unlock()
 	var once sync.Once
-	return addr, func() { once.Do(func() { b.closed(addr) }) }, nil
+	return addr, func() { once.Do(func() { b.count(b.open, addr, -1) }) }, nil
 }
 
-func (b *Balancer) closed(addr string) {
+// count adds d to m[addr].
+func (b *Balancer) count(m map[string]int, addr string, d int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.open[addr]--; b.open[addr] <= 0 {
-		delete(b.open, addr)
+	if m[addr] += d; m[addr] <= 0 {
+		delete(m, addr)
 	}
+}
+
+// Connected counts a connection opened to addr for a reader door until
+// closed (called once) is called: sqlgate_topology_reader_connections.
+func (b *Balancer) Connected(addr string) (closed func()) {
+	b.count(b.conns, addr, 1)
+	var once sync.Once
+	return func() { once.Do(func() { b.count(b.conns, addr, -1) }) }
+}
+
+// Connections returns the connections open through the reader doors by
+// address (for metrics).
+func (b *Balancer) Connections() map[string]int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return maps.Clone(b.conns)
 }
 
 // noReader explains why no reader is eligible.
@@ -134,9 +153,5 @@ func (b *Balancer) Down(addr string, err error) {
 func (b *Balancer) Open() map[string]int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := make(map[string]int, len(b.open))
-	for k, v := range b.open {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(b.open)
 }

@@ -18,7 +18,8 @@ func TestBalancer_Pick(t *testing.T) {
 	m.Check(ctx)
 	b := NewBalancer(m, ReaderPolicy{MaxLag: 5 * time.Second})
 
-	// Fewest open connections wins; ties go to the least lag (r:2).
+	// Fewest picks outstanding wins; ties are taken in turn, starting
+	// with the least lag (r:2).
 	var dones []func()
 	var got []string
 	for range 4 {
@@ -81,6 +82,49 @@ func TestBalancer_Pick(t *testing.T) {
 	m.Check(ctx)
 	if fb.Serves("w:1") || !fb.Serves("r:2") {
 		t.Fatal("after a reader came back: want reads to leave the writer for it")
+	}
+}
+
+// A reader whose connection failed between checks gets no picks until the
+// next check finds it serving; the writer is left to the checks.
+func TestBalancer_Down(t *testing.T) {
+	f := &fakeTopology{obs: map[string]Observation{}, dead: map[string]bool{}}
+	f.set("w:1", Observation{Role: RoleWriter})
+	f.set("r:1", Observation{Role: RoleReader})
+	f.set("r:2", Observation{Role: RoleReader})
+	m := f.monitor(nil, Instance{"w:1", RoleWriter}, Instance{"r:1", RoleReader}, Instance{"r:2", RoleReader})
+	ctx := context.Background()
+	m.Check(ctx)
+	b := NewBalancer(m, ReaderPolicy{WriterFallback: true})
+	b.Down("r:1", errors.New("connection refused"))
+	b.Down("w:1", errors.New("connection refused"))
+	for range 3 {
+		addr, done, err := b.Pick()
+		if err != nil || addr != "r:2" {
+			t.Fatalf("pick with r:1 down = %s, %v; want r:2", addr, err)
+		}
+		done()
+	}
+	if b.Serves("r:1") || m.Writer() != "w:1" {
+		t.Fatalf("after Down: r:1 serves %v, writer %s; want r:1 out, the writer kept", b.Serves("r:1"), m.Writer())
+	}
+	for _, s := range m.Instances() {
+		if s.Address == "r:1" && !strings.Contains(s.Reason, "connection refused") {
+			t.Fatalf("r:1 reason %q, want the failed connect", s.Reason)
+		}
+	}
+	m.Check(ctx)
+	if !b.Serves("r:1") {
+		t.Fatal("r:1 still out after a check found it serving")
+	}
+	closed := b.Connected("r:1")
+	if n := b.Connections()["r:1"]; n != 1 {
+		t.Fatalf("connections %d, want 1", n)
+	}
+	closed()
+	closed()
+	if n := len(b.Connections()); n != 0 {
+		t.Fatalf("connections after close: %v", b.Connections())
 	}
 }
 

@@ -48,7 +48,8 @@ func (e *ReaderEngine) Connect(ctx context.Context, creds engine.Credentials) (e
 		return nil, err
 	}
 	rc := &readerConn{Conn: c, addr: addr, b: e.b}
-	rc.free = func() { done(); release() }
+	closed := e.b.Connected(addr)
+	rc.free = func() { closed(); done(); release() }
 	return rc, nil
 }
 

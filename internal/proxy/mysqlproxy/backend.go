@@ -48,7 +48,8 @@ type backendConn struct {
 	writer func() string
 	// route, when set, is a read-only endpoint's: once it does not serve
 	// addr the connection is broken.
-	route proxy.Route
+	route  proxy.Route
+	closed func() // tells route the connection closed (nil without one)
 	// pc is cl's packet layer, which the relay reads frames from.
 	pc       *mysqlwire.PacketConn
 	threadID uint32
@@ -87,6 +88,9 @@ var _ proxy.Conn = (*backendConn)(nil)
 
 // Close closes the network connection without COM_QUIT.
 func (b *backendConn) Close() error {
+	if b.closed != nil {
+		defer b.closed()
+	}
 	return b.pc.Close()
 }
 
@@ -114,7 +118,9 @@ func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backendConn, err
 	if err != nil {
 		return nil, err
 	}
-	b.route = d.route
+	if b.route = d.route; b.route != nil {
+		b.closed = b.route.Connected(b.addr)
+	}
 	_ = b.pc.Conn().SetDeadline(time.Now().Add(d.timeout))
 	if err := b.setup(d.initQuery()); err != nil {
 		_ = b.Close()

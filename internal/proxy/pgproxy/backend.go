@@ -40,6 +40,7 @@ type backend struct {
 	// the connection is broken.
 	writer func() string
 	route  proxy.Route
+	closed func()      // tells route the connection closed (nil without one)
 	broken atomic.Bool // set by either session goroutine
 	// params are the tracked parameters set on this connection beyond the
 	// server defaults (lower-case name → value).
@@ -73,6 +74,9 @@ var _ proxy.Conn = (*backend)(nil)
 
 // Close closes the socket after a Terminate.
 func (b *backend) Close() error {
+	if b.closed != nil {
+		defer b.closed()
+	}
 	b.closeJobs()
 	_ = b.conn.SetWriteDeadline(time.Now().Add(time.Second))
 	_, _ = b.conn.Write([]byte{'X', 0, 0, 0, 4})
@@ -236,7 +240,9 @@ func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backend, error) 
 	if err != nil {
 		return nil, err
 	}
-	b.route = d.route
+	if b.route = d.route; b.route != nil {
+		b.closed = b.route.Connected(b.addr)
+	}
 	return b, nil
 }
 
