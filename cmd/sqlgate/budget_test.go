@@ -62,10 +62,7 @@ func TestServe_ThreeNodesShareBudget(t *testing.T) {
 		_, _ = admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", role)
 		_, _ = admin.Exec(ctx, "DROP ROLE IF EXISTS "+role)
 	})
-	bin := filepath.Join(t.TempDir(), "sqlgate")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := sqlgateBinary(t)
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	env := append(os.Environ(), "SQLGATE_MASTER_KEY="+base64.StdEncoding.EncodeToString(key),

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/sqlgate/sqlgate/internal/config"
@@ -31,8 +32,8 @@ Usage:
       SQLGATE_ROOT_SECRET_ACCESS_KEY or are generated and printed at first start.
       SIGHUP reloads the HTTPS and proxy certificates, the endpoints, API
       keys and usage plans, the clusters' max_connections and changed
-      per-principal limits (without dropping clients); SIGTERM/SIGINT shut
-      down gracefully.
+      per-principal limits (without dropping clients), and logs which other
+      changed settings need a restart; SIGTERM/SIGINT shut down gracefully.
   sqlgate config check [--config FILE]
       Validate a configuration file and exit (0 valid, 2 invalid).
 
@@ -248,6 +249,10 @@ func reloadOnHUP(ctx context.Context, srv *server.Server, log *slog.Logger, f *s
 				log.Error("reload pool sizes", "err", err)
 			} else {
 				log.Info("reloaded pool sizes")
+			}
+			if changed := srv.RestartNeeded(cfg); len(changed) > 0 {
+				log.Warn("changed settings need a restart; the running values stay",
+					"settings", strings.Join(changed, ", "))
 			}
 		}
 	}

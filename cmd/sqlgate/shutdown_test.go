@@ -133,10 +133,7 @@ func TestServe_SIGTERMRollsBackTransactions(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = d.direct.exec("DROP TABLE " + table) })
 	}
-	bin := filepath.Join(t.TempDir(), "sqlgate")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := sqlgateBinary(t)
 	dir := t.TempDir()
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "data_dir: %s\nlisten: {http: 127.0.0.1:0}\nclusters:\n", filepath.Join(dir, "data"))

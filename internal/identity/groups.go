@@ -16,13 +16,8 @@ func (s *Store) CreateGroup(ctx context.Context, name, path string) (*Group, err
 	if err != nil {
 		return nil, err
 	}
-	s.createMu.Lock()
-	defer s.createMu.Unlock()
-	if err := s.nameFree(ctx, nsGroups, name); err != nil {
-		return nil, err
-	}
 	g := &Group{GroupName: name, GroupID: randomID("AGPA", 17), ARN: s.arn("group", path, name), Path: path, CreateDate: s.clock()}
-	if err := update(ctx, s.st, nsGroups, name, true, func(*Group) (*Group, error) { return g, nil }); err != nil {
+	if err := createNamed(ctx, s, nsGroups, name, g); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -72,7 +67,7 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) error {
 		return nil, nil
 	})
 	s.invalidate()
-	return err
+	return s.deleted(ctx, nsGroups, name, err)
 }
 
 // AddUserToGroup makes user a member of group (a no-op when it is one).

@@ -56,16 +56,11 @@ func (s *Store) CreatePolicy(ctx context.Context, name, path, doc, description s
 	if err := checkNewTags(tags); err != nil {
 		return nil, err
 	}
-	s.createMu.Lock()
-	defer s.createMu.Unlock()
-	if err := s.nameFree(ctx, nsPolicies, name); err != nil {
-		return nil, err
-	}
 	now := s.clock()
 	p := &ManagedPolicy{PolicyName: name, PolicyID: randomID("ANPA", 17), ARN: s.arn("policy", path, name), Path: path,
 		Description: description, DefaultVersionID: "v1", CreateDate: now, UpdateDate: now, Tags: tags,
 		Versions: []PolicyVersion{{VersionID: "v1", Document: doc, IsDefault: true, CreateDate: now}}}
-	if err := update(ctx, s.st, nsPolicies, name, true, func(*ManagedPolicy) (*ManagedPolicy, error) { return p, nil }); err != nil {
+	if err := createNamed(ctx, s, nsPolicies, name, p); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -160,7 +155,7 @@ func (s *Store) DeletePolicy(ctx context.Context, arn string) error {
 		return nil, nil
 	})
 	s.invalidate()
-	return err
+	return s.deleted(ctx, nsPolicies, name, err)
 }
 
 // CreatePolicyVersion adds a version (at most MaxPolicyVersions).

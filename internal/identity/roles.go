@@ -31,14 +31,9 @@ func (s *Store) CreateRole(ctx context.Context, name, path, trustPolicy, descrip
 	if err := checkNewTags(tags); err != nil {
 		return nil, err
 	}
-	s.createMu.Lock()
-	defer s.createMu.Unlock()
-	if err := s.nameFree(ctx, nsRoles, name); err != nil {
-		return nil, err
-	}
 	r := &Role{RoleName: name, RoleID: randomID("AROA", 17), ARN: s.arn("role", path, name), Path: path,
 		Description: description, CreateDate: s.clock(), TrustPolicy: trustPolicy, MaxSessionDuration: maxSession, Tags: tags}
-	if err := update(ctx, s.st, nsRoles, name, true, func(*Role) (*Role, error) { return r, nil }); err != nil {
+	if err := createNamed(ctx, s, nsRoles, name, r); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -63,7 +58,7 @@ func (s *Store) DeleteRole(ctx context.Context, name string) error {
 		return nil, nil
 	})
 	s.invalidate()
-	return err
+	return s.deleted(ctx, nsRoles, name, err)
 }
 
 // UpdateRole changes a role's description (when description is non-nil)

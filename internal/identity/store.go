@@ -41,7 +41,7 @@ type Store struct {
 	// quota, not a permission.)
 	keyMu sync.Mutex
 	// createMu serialises the case-insensitive name check of creates with
-	// the create (on one node).
+	// the create on this node; name claims (names.go) do it across nodes.
 	createMu sync.Mutex
 
 	mu      sync.Mutex // guards following fields

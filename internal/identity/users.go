@@ -24,14 +24,8 @@ func (s *Store) CreateUser(ctx context.Context, name, path string, tags ...Tag) 
 	if err := checkNewTags(tags); err != nil {
 		return nil, err
 	}
-	s.createMu.Lock()
-	defer s.createMu.Unlock()
-	if err := s.nameFree(ctx, nsUsers, name); err != nil {
-		return nil, err
-	}
 	u := &User{UserName: name, UserID: randomID("AIDA", 17), ARN: s.arn("user", path, name), Path: path, CreateDate: s.clock(), Tags: tags}
-	err = update(ctx, s.st, nsUsers, name, true, func(*User) (*User, error) { return u, nil })
-	if err != nil {
+	if err := createNamed(ctx, s, nsUsers, name, u); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -71,7 +65,7 @@ func (s *Store) DeleteUser(ctx context.Context, name string) error {
 		return nil, nil
 	})
 	s.invalidate()
-	return err
+	return s.deleted(ctx, nsUsers, name, err)
 }
 
 // CreateAccessKey creates a key pair for user; the secret is returned only

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"regexp"
 
 	"github.com/sqlgate/sqlgate/internal/config"
 )
@@ -72,4 +73,23 @@ func (s *Server) cluster(name string) *cluster {
 		}
 	}
 	return nil
+}
+
+// liveSetting matches the settings SIGHUP applies to a running server:
+// the SQL endpoints, API keys and usage plans, and each cluster's
+// connection budget and per-principal limits.
+var liveSetting = regexp.MustCompile(`^(endpoints|api_keys|usage_plans)([.\[]|$)|^clusters\[[^\]]*\]\.(max_connections$|limits([.\[]|$))`)
+
+// RestartNeeded lists the settings that differ between the configuration
+// the server started with and cfg but that only a restart applies (an
+// address, a listener, a proxy's options, an added cluster…), so that a
+// SIGHUP can say which edits did not take effect. cfg must be validated.
+func (s *Server) RestartNeeded(cfg *config.Config) []string {
+	var out []string
+	for _, p := range config.Changed(s.cfg, cfg) {
+		if !liveSetting.MatchString(p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
