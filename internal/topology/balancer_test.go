@@ -3,9 +3,12 @@ package topology
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sqlgate/sqlgate/internal/engine"
 )
 
 func TestBalancer_Pick(t *testing.T) {
@@ -136,5 +139,57 @@ func TestBalancer_NoReaders(t *testing.T) {
 	_, _, err := NewBalancer(m, ReaderPolicy{}).Pick()
 	if !errors.Is(err, ErrNoReader) || !strings.Contains(err.Error(), "no reader") {
 		t.Fatalf("pick on a cluster without readers: %v", err)
+	}
+}
+
+// refusingEngine is an engine.Engine whose connects fail as unreachable
+// for the addresses in dead.
+type refusingEngine struct {
+	addr string
+	dead map[string]bool
+}
+
+func (e refusingEngine) Connect(context.Context, engine.Credentials) (engine.Conn, error) {
+	if e.dead[e.addr] {
+		return nil, fmt.Errorf("connect %s: %w: connection refused", e.addr, engine.ErrUnavailable)
+	}
+	return fakeConn{addr: e.addr}, nil
+}
+func (refusingEngine) Name() string { return "postgres" }
+func (refusingEngine) Close() error { return nil }
+
+// A SQL endpoint's connect to a reader that died since the last check
+// takes it out and lands on the other reader.
+func TestReaderEngine_Connect(t *testing.T) {
+	f := &fakeTopology{obs: map[string]Observation{}, dead: map[string]bool{}}
+	f.set("w:1", Observation{Role: RoleWriter})
+	f.set("r:1", Observation{Role: RoleReader})
+	f.set("r:2", Observation{Role: RoleReader})
+	m := f.monitor(nil, Instance{"w:1", RoleWriter}, Instance{"r:1", RoleReader}, Instance{"r:2", RoleReader})
+	ctx := context.Background()
+	m.Check(ctx)
+	b := NewBalancer(m, ReaderPolicy{})
+	dead := map[string]bool{"r:1": true}
+	budget := &fakeBudget{max: 4}
+	e := NewReaderEngine("postgres", b, budget, func(addr string) engine.Engine { return refusingEngine{addr: addr, dead: dead} })
+	t.Cleanup(func() { _ = e.Close() })
+	for range 3 {
+		c, err := e.Connect(ctx, engine.Credentials{})
+		if err != nil || c.(*readerConn).addr != "r:2" {
+			t.Fatalf("connect with r:1 dead: %v, %v; want r:2", c, err)
+		}
+		_ = c.Close()
+	}
+	if b.Serves("r:1") {
+		t.Fatal("the dead reader still serves")
+	}
+	dead["r:2"] = true
+	if _, err := e.Connect(ctx, engine.Credentials{}); !errors.Is(err, engine.ErrUnavailable) || !errors.Is(err, ErrNoReader) {
+		t.Fatalf("connect with both dead: %v, want ErrUnavailable and ErrNoReader", err)
+	}
+	budget.mu.Lock()
+	defer budget.mu.Unlock()
+	if budget.held != 0 {
+		t.Fatalf("budget slots held after every close: %d", budget.held)
 	}
 }
