@@ -37,6 +37,9 @@ type Server struct {
 	// strict resets the backend session on every hand-over to a
 	// different client (isolation: strict).
 	strict bool
+	// startupTimeout bounds a session's TLS handshake and authentication
+	// (the constant; tests shorten it before serving).
+	startupTimeout time.Duration
 
 	mu       sync.Mutex // guards sessions
 	sessions map[uint32]*session
@@ -49,7 +52,7 @@ func New(d proxy.Deps) (*Server, error) {
 	if d.Log != nil {
 		d.Log = d.Log.With("component", "pgproxy")
 	}
-	s := &Server{scram: newSCRAMCache(), stmts: newStmtRegistry(), sessions: map[uint32]*session{}}
+	s := &Server{scram: newSCRAMCache(), stmts: newStmtRegistry(), sessions: map[uint32]*session{}, startupTimeout: startupTimeout}
 	core, err := proxy.NewServer(d, s)
 	if err != nil {
 		return nil, err
