@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -25,11 +26,17 @@ const maxRoutes = 4
 // returned connection holds its pick.
 func (p *Pool[C]) getRouted(ctx context.Context, login Login, start time.Time) (*Pooled[C], error) {
 	var last error
+	var tried []string
 	for range maxRoutes {
 		addr, done, err := p.cfg.Route.Pick()
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w: %w", ErrNoReader, ErrBackendDown, err)
 		}
+		if slices.Contains(tried, addr) { // not taken out (the writer as the fallback)
+			done()
+			return nil, last
+		}
+		tried = append(tried, addr)
 		login.Instance = addr
 		pc, err := p.get(ctx, login, start)
 		if err == nil {

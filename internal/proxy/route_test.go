@@ -220,3 +220,26 @@ func TestPool_Route(t *testing.T) {
 type routeWaiter struct{ got chan *Pooled[*addrConn] }
 
 func (w *routeWaiter) Ready(pc *Pooled[*addrConn], _ error) { w.got <- pc }
+
+// stuckRoute always picks the same instance and never takes it out (the
+// writer as the fallback).
+type stuckRoute struct{ fakeRoute }
+
+func (r *stuckRoute) Down(string, error) {}
+
+func TestPool_RouteSamePick(t *testing.T) {
+	r := &stuckRoute{*newFakeRoute("w:1")}
+	var dials atomic.Int64
+	dial := func(_ context.Context, l Login) (*addrConn, error) {
+		dials.Add(1)
+		return nil, fmt.Errorf("connect %s: %w: connection refused", l.Instance, ErrBackendDown)
+	}
+	p := NewPool(PoolConfig{BorrowTimeout: 5 * time.Second, Route: r}, testdb.NewBudget(2), dial, nil)
+	t.Cleanup(p.Close)
+	if _, err := p.Get(context.Background(), Login{User: "alice"}); !errors.Is(err, ErrBackendDown) || dials.Load() != 1 {
+		t.Fatalf("got %v after %d dials, want the dial error after one", err, dials.Load())
+	}
+	if o := r.outstanding(); len(o) != 0 {
+		t.Fatalf("picks outstanding: %v", o)
+	}
+}
