@@ -45,7 +45,9 @@ const queueTick = 5 * time.Millisecond
 // this login are busy and the budget has no free slot; Put then hands
 // the next one returned to w.Ready. When neither applies (a new
 // connection may be opened, or nothing of this login is busy), it returns
-// nothing and the caller uses Get.
+// nothing and the caller uses Get — except that a routed pool
+// (PoolConfig.Route) with room opens the connection to the instance it
+// picked itself and hands it to w.Ready (queued).
 //
 // A login user at its per-principal bound (PoolConfig.Shares) is not
 // queued either: Get waits for, or refuses, it.
@@ -64,14 +66,32 @@ func (p *Pool[C]) Enqueue(login Login, w Waiter[C]) (pc *Pooled[C], queued bool,
 		login.Instance, pick = addr, done
 	}
 	pc, queued, err = p.enqueue(login, w, sl, pick)
-	if pc != nil {
+	switch {
+	case pc != nil:
 		pc.adopt(sl)
 		pc.pick = pick
-	} else if !queued {
+	case queued:
+	case err == nil && pick != nil && p.openFor(login, w, sl, pick):
+		queued = true
+	default:
 		sl.Release()
 		endPick(pick)
 	}
 	return pc, queued, err
+}
+
+// openFor opens a connection for a routed borrow that found none idle
+// while the budget has room, and hands it to w.Ready; false when the
+// budget is full. A routed borrow does not fall through to Get, whose
+// own pick could choose another instance: every other borrow would then
+// take the instance after the one this pick chose.
+func (p *Pool[C]) openFor(login Login, w Waiter[C], sl fairshare.Slot, pick func()) bool {
+	release, err := p.tryReserve()
+	if err != nil {
+		return false
+	}
+	p.connectFor(&waiter[C]{w: w, login: login, key: p.keyOf(login), since: time.Now(), share: sl, pick: pick}, release)
+	return true
 }
 
 // enqueue is Enqueue once the share slot sl is taken; a queued waiter
@@ -309,27 +329,34 @@ func (p *Pool[C]) growOne(now time.Time) bool {
 		release()
 		return true // served meanwhile; look again
 	}
-	oldest = q // the waiter removed (the session may have queued again since the copy)
+	p.connectFor(q, release) // the waiter removed (the session may have queued again since the copy)
+	return true
+}
+
+// connectFor opens a connection for the borrow w, no longer queued, on a
+// goroutine of its own, with the budget slot release, and hands it (or
+// the error) to its Ready. A routed borrow whose instance is down picks
+// again.
+func (p *Pool[C]) connectFor(w *waiter[C], release func()) {
 	go func() {
-		ctx, cancel := context.WithDeadline(context.Background(), oldest.since.Add(time.Duration(p.borrowTimeout.Load())))
+		ctx, cancel := context.WithDeadline(context.Background(), w.since.Add(time.Duration(p.borrowTimeout.Load())))
 		defer cancel()
-		pc, err := p.connect(ctx, oldest.login, oldest.key, release)
+		pc, err := p.connect(ctx, w.login, w.key, release)
 		if err != nil && p.rerouted(ctx, err) {
-			endPick(oldest.pick) // its instance is down: another may serve
-			oldest.pick = nil
-			pc, err = p.getRouted(ctx, oldest.login, oldest.since)
+			endPick(w.pick) // its instance is down: another may serve
+			w.pick = nil
+			pc, err = p.getRouted(ctx, w.login, w.since)
 		}
-		p.obs(time.Since(oldest.since), err)
+		p.obs(time.Since(w.since), err)
 		if err != nil {
-			oldest.share.Release()
-			endPick(oldest.pick)
+			w.share.Release()
+			endPick(w.pick)
 		} else {
-			pc.adopt(oldest.share)
-			if oldest.pick != nil {
-				pc.pick = oldest.pick
+			pc.adopt(w.share)
+			if w.pick != nil {
+				pc.pick = w.pick
 			}
 		}
-		oldest.w.Ready(pc, err)
+		w.w.Ready(pc, err)
 	}()
-	return true
 }

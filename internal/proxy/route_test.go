@@ -217,6 +217,36 @@ func TestPool_Route(t *testing.T) {
 	})
 }
 
+// Successive borrows through Enqueue, as the front ends make them,
+// alternate too when each has to open its connection (nothing idle: each
+// is closed after use): the instance picked is the one dialled, not a
+// second pick's, which would always be the other one.
+func TestPool_RouteEnqueueOpens(t *testing.T) {
+	r := newFakeRoute("r:1", "r:2")
+	p, dials := routedPool(t, 4, r)
+	alice := Login{User: "alice", Password: "a"}
+	got := map[string]int{}
+	for range 4 {
+		w := &routeWaiter{got: make(chan *Pooled[*addrConn], 1)}
+		pc, queued, err := p.Enqueue(alice, w)
+		if pc != nil || !queued || err != nil {
+			t.Fatalf("Enqueue with room and nothing idle: %v %v %v, want it queued and opening", pc, queued, err)
+		}
+		pc = <-w.got
+		if pc == nil || pc.Conn.addr != pc.Login.Instance {
+			t.Fatalf("handed %+v", pc)
+		}
+		got[pc.Conn.addr]++
+		p.Discard(pc)
+	}
+	if got["r:1"] != 2 || got["r:2"] != 2 || dials.Load() != 4 {
+		t.Fatalf("4 opened borrows: %v over %d dials, want 2 each", got, dials.Load())
+	}
+	if o := r.outstanding(); len(o) != 0 {
+		t.Fatalf("picks outstanding: %v", o)
+	}
+}
+
 type routeWaiter struct{ got chan *Pooled[*addrConn] }
 
 func (w *routeWaiter) Ready(pc *Pooled[*addrConn], _ error) { w.got <- pc }
