@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sqlgate/sqlgate/internal/config"
@@ -144,5 +146,62 @@ func TestReaders_Balance(t *testing.T) {
 	dead := status()
 	if topo.mon.Counters().Rounds == rounds && !strings.Contains(dead.Reason, "since the last check") {
 		t.Fatalf("no check ran, yet the dead reader's reason is %q; want it marked down by the failed connect", dead.Reason)
+	}
+}
+
+// TestReaders_BalanceMySQL: the same balance through the MySQL proxy's
+// read-only endpoint, over the MariaDB replica (@@server_id 2) and a relay
+// to it: one client's successive transactions alternate between the two
+// readers although idle connections to both exist.
+func TestReaders_BalanceMySQL(t *testing.T) {
+	r := testdb.NeedReplicas(t)
+	replicaScript(t, r)("start", "all")
+	relay := proxytest.NewRelay(t, r.MySQLReplica, nil)
+	pg, my := replicatedTargets(r, 10*time.Second)
+	my.cluster.Instances = append(my.cluster.Instances, config.Instance{Address: relay.Addr(), Role: config.RoleReader})
+	ro := "127.0.0.1:" + strings.Split(freePorts(t, 1), "-")[0]
+	my.cluster.Proxy.Endpoints = []config.ProxyEndpoint{{Name: "maria-file-ro", Listen: ro, TargetRole: config.TargetReadOnly}}
+	rs := startRunning(t, configFor(pg, my), pg, my)
+	topo := rs.srv.cluster("maria").topo
+	readers := []string{r.MySQLReplica, relay.Addr()}
+	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
+		return len(topo.mon.Readers()) == 2, fmt.Sprintf("healthy readers: %+v", topo.mon.Instances())
+	})
+	ctx := context.Background()
+	mc := gomysql.NewConfig()
+	mc.User, mc.Passwd, mc.Net, mc.Addr, mc.DBName = "sqlgate", "sqlgatepw", "tcp", ro, "sqlgate_test"
+	db, err := sql.Open("mysql", mc.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	c, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	got := map[string]int{}
+	for range 10 {
+		before := topo.readers.Open()
+		tx, err := c.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var id int
+		if err := tx.QueryRowContext(ctx, "SELECT @@server_id").Scan(&id); err != nil || id != 2 {
+			t.Fatalf("read in a transaction: server id %d, %v; want the replica's 2", id, err)
+		}
+		after := topo.readers.Open()
+		for _, a := range readers {
+			if after[a] == before[a]+1 {
+				got[a]++
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got[readers[0]] < 3 || got[readers[1]] < 3 || relay.Accepted() == 0 {
+		t.Fatalf("one client's 10 transactions: %v (relay accepted %d), want both readers used", got, relay.Accepted())
 	}
 }
