@@ -21,6 +21,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/config"
@@ -40,6 +41,8 @@ type Server struct {
 
 	mu       sync.Mutex // guards sessions
 	sessions map[uint32]*session
+	// ticks counts the watch janitor's periods (watch.go).
+	ticks atomic.Uint64
 }
 
 var _ proxy.Handler = (*Server)(nil)
@@ -87,7 +90,18 @@ func (s *Server) Listen() error { return s.core.Listen() }
 func (s *Server) Addr() net.Addr { return s.core.Addr() }
 
 // Serve accepts clients until Shutdown or ctx is done.
-func (s *Server) Serve(ctx context.Context) error { return s.core.Serve(ctx) }
+func (s *Server) Serve(ctx context.Context) error {
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		s.watchLoop(stop)
+	}()
+	defer func() {
+		close(stop)
+		<-done
+	}()
+	return s.core.Serve(ctx)
+}
 
 // Shutdown drains clients (see proxy.Server.Shutdown) and closes the pool.
 func (s *Server) Shutdown(ctx context.Context) error {

@@ -50,6 +50,11 @@ type session struct {
 	gone     bool        // the session ended: a late Ready returns its backend
 	queued   atomic.Bool // in the pool's queue (set and cleared under hmu)
 	failSet  atomic.Bool // failErr is set
+	// mayInline: the frame being handled is the last one the client has
+	// sent, on the session's own goroutine; unstarted: the held backend
+	// was borrowed for it and its relay is not started yet (inline.go).
+	mayInline, unstarted bool
+	watch                stmtWatch // shared with the janitor (watch.go)
 	// ahead is the byte a resting session read without a buffer (rest.go).
 	ahead struct {
 		b  [1]byte
@@ -234,8 +239,11 @@ func (s *session) loop(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		t := frame[0]
 		s.hmu.Lock()
+		s.mayInline = s.cr.br.Buffered() == 0
 		err = s.take(frame)
+		s.mayInline = false
 		if err == nil && !s.cr.buffered() { // flush before next would block
 			err = s.flushAll()
 		}
@@ -243,6 +251,7 @@ func (s *session) loop(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		s.relayOwn(t)
 	}
 }
 
