@@ -1,24 +1,35 @@
 package pgproxy
 
-// The uncontended path. A session that borrows an idle backend for a
-// message that is the last one its client has sent so far, and so ends
-// with a complete unit (a simple Query, a FunctionCall, or extended
-// messages through Sync), relays the reply on its own goroutine up to the
-// ReadyForQuery: handing it to the backend's reader goroutine would wake
-// a second thread per transaction. When the unit leaves the backend idle
-// it goes back to the pool as the reader would return it (a queued
-// session's Ready runs on this goroutine). Everything else — a unit
-// without its Sync, a transaction left open, a pinned session, a COPY
-// that waits for the client's data — is relayed by the backend's reader
-// from that point on, as for a queued session, because the client may
-// send its next message while nothing reads its socket. While the reply
-// of a long statement is awaited a watcher reads the client (watch.go),
-// so a client that disconnects still has its statement cancelled.
+// The uncontended path. A session whose own goroutine borrows an idle
+// backend does not start the backend reader's relay at once: it handles
+// the client messages already buffered behind the one that borrowed, and
+// when those end with a complete unit (a simple Query, a FunctionCall, or
+// extended messages through Sync) and nothing more is buffered, it relays
+// the replies on its own goroutine up to the ReadyForQuery that leaves
+// nothing owed. Handing the relay to the backend's reader would wake a
+// second thread per transaction. When the unit leaves the backend idle it
+// goes back to the pool as the reader would return it (a queued session's
+// Ready runs on this goroutine). Everything else — a unit without its
+// Sync, a transaction left open, a pinned session, a COPY that waits for
+// the client's data — is relayed by the backend's reader from that point
+// on, as for a queued session, because the client may have to send its
+// next message before it reads a reply, and nothing reads its socket while
+// the session goroutine relays.
+//
+// No deadlock comes from the deferred start: the messages written before
+// anything reads the backend are the one that borrowed and those already
+// in the client read buffer (at most its size, plus statements the proxy
+// prepares for them), far below what the server's socket takes in while
+// it writes its replies; and while the session goroutine relays, the
+// client's next messages wait in the sockets as they would in front of
+// PostgreSQL itself, which does not read while it sends a reply. While the
+// reply of a long statement is awaited a watcher reads the client
+// (watch.go), so a client that disconnects still has its statement
+// cancelled.
 
 // deferRelay records, for a backend just borrowed by the session's own
-// goroutine with no more client bytes buffered, that its relay is not
-// started yet (relayOwn decides); s.hmu is held. It reports false when
-// the relay has to start now.
+// goroutine, that its relay is not started yet (relayOwn decides); s.hmu
+// is held. It reports false when the relay has to start now.
 func (s *session) deferRelay() bool {
 	if !s.mayInline {
 		return false
@@ -27,9 +38,10 @@ func (s *session) deferRelay() bool {
 	return true
 }
 
-// relayOwn relays the reply to the unit the loop has just written, when
-// the backend was borrowed for it without a relay (deferRelay). t is the
-// type of the last client message.
+// relayOwn relays the replies to the units the loop has just written,
+// when the backend was borrowed for them without a relay (deferRelay),
+// and nothing more from the client is buffered. t is the type of the
+// last client message.
 func (s *session) relayOwn(t byte) {
 	if !s.unstarted {
 		return
@@ -72,6 +84,9 @@ func (s *session) startDeferred() {
 // or leaves the rest of the relay to the backend's reader.
 func (s *session) relayInline(pb *pooled, done chan struct{}) {
 	b := pb.Conn
+	if h := s.srv.inlineHook.Load(); h != nil {
+		(*h)()
+	}
 	s.armWatch()
 	for {
 		frame, err := b.next()

@@ -43,6 +43,9 @@ type Server struct {
 	sessions map[uint32]*session
 	// ticks counts the watch janitor's periods (watch.go).
 	ticks atomic.Uint64
+	// inlineHook, when set (tests), is called as a session's goroutine
+	// starts relaying the reply to its own unit (inline.go).
+	inlineHook atomic.Pointer[func()]
 }
 
 var _ proxy.Handler = (*Server)(nil)

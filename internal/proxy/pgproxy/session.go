@@ -50,9 +50,9 @@ type session struct {
 	gone     bool        // the session ended: a late Ready returns its backend
 	queued   atomic.Bool // in the pool's queue (set and cleared under hmu)
 	failSet  atomic.Bool // failErr is set
-	// mayInline: the frame being handled is the last one the client has
-	// sent, on the session's own goroutine; unstarted: the held backend
-	// was borrowed for it and its relay is not started yet (inline.go).
+	// mayInline: a frame is handled by the session's own goroutine;
+	// unstarted: the held backend was borrowed by it and its relay is not
+	// started yet (inline.go).
 	mayInline, unstarted bool
 	watch                stmtWatch // shared with the janitor (watch.go)
 	// ahead is the byte a resting session read without a buffer (rest.go).
@@ -241,17 +241,20 @@ func (s *session) loop(ctx context.Context) error {
 		}
 		t := frame[0]
 		s.hmu.Lock()
-		s.mayInline = s.cr.br.Buffered() == 0
+		s.mayInline = true
 		err = s.take(frame)
 		s.mayInline = false
-		if err == nil && !s.cr.buffered() { // flush before next would block
+		last := err == nil && !s.cr.buffered()
+		if last { // flush before next would block
 			err = s.flushAll()
 		}
 		s.hmu.Unlock()
 		if err != nil {
 			return err
 		}
-		s.relayOwn(t)
+		if last {
+			s.relayOwn(t)
+		}
 	}
 }
 
