@@ -59,22 +59,33 @@ func (s *session) relayOwn(t byte) {
 		pb.Conn.start(relayJob{s: s, pb: pb, done: done})
 		return
 	}
+	s.inlining = true
 	s.relayInline(pb, done)
+	s.inlining = false
 }
 
 // startDeferred starts the reader's relay of a backend whose relay was
-// deferred and not run (the loop ended first).
+// deferred and not run (the loop ended first), so that cleanup finds the
+// relay it expects. After a panic in relayInline the connection's state
+// is unknown: it is closed, and the relay fails and discards it.
 func (s *session) startDeferred() {
-	if !s.unstarted {
+	panicked := s.inlining
+	if !s.unstarted && !panicked {
 		return
 	}
-	s.unstarted = false
+	s.unstarted, s.inlining = false, false
 	s.mu.Lock()
 	pb, done := s.be, s.relayDone
 	s.mu.Unlock()
 	if pb == nil {
-		close(done)
+		if !panicked {
+			close(done)
+		}
 		return
+	}
+	if panicked {
+		pb.Conn.broken.Store(true)
+		_ = pb.Conn.conn.Close()
 	}
 	pb.Conn.start(relayJob{s: s, pb: pb, done: done})
 }

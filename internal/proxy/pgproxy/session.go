@@ -54,6 +54,7 @@ type session struct {
 	// unstarted: the held backend was borrowed by it and its relay is not
 	// started yet (inline.go).
 	mayInline, unstarted bool
+	inlining             bool      // relayInline runs (false again unless it panicked)
 	watch                stmtWatch // shared with the janitor (watch.go)
 	// ahead is the byte a resting session read without a buffer (rest.go).
 	ahead struct {
