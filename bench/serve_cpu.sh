@@ -5,7 +5,8 @@
 # $POOL) next to haproxy in TCP mode (the L4 baseline) and MariaDB
 # directly; OLD_SQLGATE, when given, is a sqlgate binary of another commit
 # run the same way (before/after in one run). In each of $ROUNDS rounds,
-# for each thread count in $THREAD_LIST, sysbench oltp_point_select runs
+# for each thread count in $THREAD_LIST, sysbench $SB_TEST (default
+# oltp_point_select; oltp_read_only counts its 14 queries a transaction) runs
 # $T seconds against every target (order rotated each round). For the
 # proxies: CPU µs per query (utime+stime from /proc/PID/stat over the
 # queries sysbench reports) and voluntary context switches per query
@@ -65,7 +66,7 @@ serve_cpu() {
 	local out="bench/out/serve-cpu-$(date -u +%Y%m%dT%H%M%SZ).txt" tsv="$work/serve.tsv"
 	{
 		echo "# $(date -u +%FT%TZ) nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) $(sysbench --version) $("$HAPROXY" -v | head -1 | cut -d' ' -f1-3) $(sql 'SELECT VERSION()') $(go version | cut -d' ' -f3)"
-		echo "# oltp_point_select T=${T}s threads=${THREAD_LIST} rounds=$ROUNDS pool=$POOL old=${old:-none}"
+		echo "# ${SB_TEST:-oltp_point_select} T=${T}s threads=${THREAD_LIST} rounds=$ROUNDS pool=$POOL old=${old:-none}"
 		echo "| round | threads | target | queries | qps | proxy CPU µs/query | proxy vol. ctx switches/query | load1 |"
 		echo "|---:|---:|---|---:|---:|---:|---:|---:|"
 	} | tee "$out"
@@ -78,7 +79,7 @@ serve_cpu() {
 					t0=$(proc_cpu_ticks "${sv_pid[$tg]}")
 					v0=$(proc_vcs "${sv_pid[$tg]}")
 				fi
-				res="$(sysbench oltp_point_select "${SB_CONN[@]}" --mysql-port="${sv_port[$tg]}" --threads="$th" \
+				res="$(sysbench "${SB_TEST:-oltp_point_select}" "${SB_CONN[@]}" --mysql-port="${sv_port[$tg]}" --threads="$th" \
 					--time="$T" --report-interval=0 run 2>&1)" || { echo "$res" | tail -5 >&2; continue; }
 				queries=$(awk '$1 == "queries:" { print $2 }' <<<"$res")
 				us=- vq=-

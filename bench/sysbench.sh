@@ -12,7 +12,8 @@
 #   bench/sysbench.sh serve [OLD_SQLGATE]
 #       # the real `sqlgate serve` binary of this tree (and OLD_SQLGATE, a
 #       # sqlgate binary of another commit) against haproxy and direct:
-#       # oltp_point_select at each of THREAD_LIST (default "64 1") threads,
+#       # oltp_point_select (SB_TEST=oltp_read_only for the other) at each
+#       # of THREAD_LIST (default "64 1") threads,
 #       # ROUNDS (default 5) rotated rounds; medians of qps, proxy CPU µs per
 #       # query and voluntary context switches per query (bench/serve_cpu.sh)
 #   bench/sysbench.sh isolation OLD_BENCH_TEST

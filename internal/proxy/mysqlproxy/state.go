@@ -4,6 +4,7 @@ package mysqlproxy
 // session_state_info of OK packets (decoded by mysqlwire).
 
 import (
+	"maps"
 	"sort"
 	"strings"
 
@@ -101,6 +102,9 @@ func (v vars) apply(sc mysqlwire.StateChange) {
 // already agree. Character sets are set before collations, which they
 // would otherwise override.
 func replaySQL(want, have, baseline vars) string {
+	if maps.Equal(want, have) {
+		return "" // the common case on every borrow, without allocating
+	}
 	var names []string
 	seen := map[string]bool{}
 	for _, m := range []vars{want, have} {
