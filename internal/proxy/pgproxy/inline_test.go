@@ -127,7 +127,9 @@ func TestInline_PipelinedWithoutReading(t *testing.T) {
 }
 
 // A client that disconnects while its autocommit statement runs, relayed
-// by its own session goroutine, has the statement cancelled, and the
+// by its own session goroutine, without sending a CancelRequest (pgx
+// sends one when a query it waits on fails; here it waits on none), has
+// the statement cancelled by the watcher about watchAfter later, and the
 // backend goes back to the pool.
 func TestInline_ClientGoneDuringStatement(t *testing.T) {
 	tp := startProxy(t, 1)
@@ -136,7 +138,11 @@ func TestInline_ClientGoneDuringStatement(t *testing.T) {
 	c := tp.connect(t, "")
 	exec(t, c, "select 1")
 	before := inline.Load()
-	go func() { _, _ = c.Exec(context.Background(), "select pg_sleep(30)") }()
+	fe := c.PgConn().Frontend()
+	fe.Send(&pgproto3.Query{String: "select pg_sleep(30)"})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	waitRunning(t, d, "select pg_sleep(30)")
 	if inline.Load() == before {
 		t.Fatal("the statement's reply is not relayed by the session goroutine")
@@ -152,6 +158,48 @@ func TestInline_ClientGoneDuringStatement(t *testing.T) {
 	}
 	c2 := tp.connect(t, "")
 	if got := queryString(t, c2, "select 'reused'"); got != "reused" {
+		t.Fatal(got)
+	}
+}
+
+// A queued client that fills its backlog (the client goroutine waits for
+// the backend with a message in hand) is served by the Ready that hands
+// it the backend, whose relay is the backend reader's: every reply
+// arrives, in order.
+func TestInline_BacklogFullWhileQueued(t *testing.T) {
+	tp := startProxy(t, 1)
+	holder := tp.connect(t, "")
+	exec(t, holder, "begin")
+	victim := tp.connect(t, "")
+	fe := victim.PgConn().Frontend()
+	const n = 6000 // ~110 KiB of queries, beyond the 64 KiB backlog
+	for i := range n {
+		fe.Send(&pgproto3.Query{String: fmt.Sprintf("select %d", i)})
+	}
+	flushed := make(chan error, 1)
+	go func() { flushed <- fe.Flush() }()
+	testdb.Eventually(t, 5*time.Second, time.Millisecond, "victim queued", func() bool { return tp.srv.PoolStats().Waiting == 1 })
+	exec(t, holder, "commit")
+	for i := 0; i < n; {
+		m, err := fe.Receive()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch m := m.(type) {
+		case *pgproto3.DataRow:
+			if string(m.Values[0]) != fmt.Sprint(i) {
+				t.Fatalf("reply %s to query %d", m.Values[0], i)
+			}
+		case *pgproto3.ErrorResponse:
+			t.Fatalf("query %d: %s", i, m.Message)
+		case *pgproto3.ReadyForQuery:
+			i++
+		}
+	}
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	if got := queryString(t, holder, "select 'free'"); got != "free" {
 		t.Fatal(got)
 	}
 }
