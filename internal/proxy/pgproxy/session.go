@@ -50,12 +50,6 @@ type session struct {
 	gone     bool        // the session ended: a late Ready returns its backend
 	queued   atomic.Bool // in the pool's queue (set and cleared under hmu)
 	failSet  atomic.Bool // failErr is set
-	// mayInline: a frame is handled by the session's own goroutine;
-	// unstarted: the held backend was borrowed by it and its relay is not
-	// started yet (inline.go).
-	mayInline, unstarted bool
-	inlining             bool      // relayInline runs (false again unless it panicked)
-	watch                stmtWatch // shared with the janitor (watch.go)
 	// ahead is the byte a resting session read without a buffer (rest.go).
 	ahead struct {
 		b  [1]byte
@@ -71,6 +65,12 @@ type session struct {
 	out              [][]byte // frames to write to the backend for one message
 	scratch          []byte
 	borrows          int
+	// mayInline: a frame is handled by the session's own goroutine;
+	// unstarted: the held backend was borrowed by it and its relay is not
+	// started yet (inline.go).
+	mayInline, unstarted bool
+	inlining             bool      // relayInline runs (false again unless it panicked)
+	watch                stmtWatch // shared with the janitor (watch.go)
 
 	cwmu     sync.Mutex    // guards cw, cwConn and flushErr; taken after mu, never before
 	cw       *bufio.Writer // nil while nothing is buffered (see writer)
