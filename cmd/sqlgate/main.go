@@ -26,6 +26,7 @@ in front of MySQL, MariaDB, PostgreSQL or an embedded SQLite.
 
 Usage:
   sqlgate serve [--config FILE] [--data-dir DIR] [--http ADDR] [--log-format text|json] [--pprof ADDR]
+               [--lean-http=false]
       Run the server. With no flags: HTTP on 127.0.0.1:8080, data dir
       ./sqlgate-data, one embedded SQLite cluster "default" and a secret
       "default" for it. Root credentials come from SQLGATE_ROOT_ACCESS_KEY_ID /
@@ -34,6 +35,9 @@ Usage:
       keys and usage plans, the clusters' max_connections and changed
       per-principal limits (without dropping clients), and logs which other
       changed settings need a restart; SIGTERM/SIGINT shut down gracefully.
+      --lean-http=false serves every HTTP request with net/http (by default
+      the Data API's keep-alive POSTs on listen.http take a lean HTTP/1.1
+      path; config listen.lean_http).
   sqlgate config check [--config FILE]
       Validate a configuration file and exit (0 valid, 2 invalid).
 
@@ -127,12 +131,15 @@ type serveFlags struct {
 	config, dataDir, http, logFormat string
 	// pprof is serve's debug profiler address (empty: off).
 	pprof string
+	// lean is --lean-http; false turns the lean HTTP/1.1 path off.
+	lean bool
 }
 
 func parseServeFlags(name string, args []string, stderr io.Writer) (*serveFlags, error) {
 	fs, f := commandFlags(name, stderr, "")
 	fs.StringVar(&f.http, "http", "", "plain HTTP listen address (overrides listen.http)")
 	fs.StringVar(&f.logFormat, "log-format", "", "log format: text or json (overrides log_format)")
+	fs.BoolVar(&f.lean, "lean-http", true, "serve the Data API's POSTs on listen.http with the lean HTTP/1.1 path; --lean-http=false leaves every request to net/http (as listen.lean_http: false)")
 	if name == "serve" {
 		fs.StringVar(&f.pprof, "pprof", "", "debug: serve the Go profiler on this address (e.g. 127.0.0.1:6060; no auth, off by default)")
 	}
@@ -163,6 +170,10 @@ func loadConfig(f *serveFlags) (*config.Config, error) {
 	}
 	if f.logFormat != "" {
 		cfg.LogFormat = f.logFormat
+	}
+	if !f.lean {
+		off := false
+		cfg.Listen.LeanHTTP = &off
 	}
 	return cfg, cfg.Validate()
 }

@@ -76,7 +76,14 @@ type State struct {
 type Listen struct {
 	HTTP  string `yaml:"http"`
 	HTTPS string `yaml:"https"`
+	// LeanHTTP serves the Data API's keep-alive POSTs on listen.http with
+	// sqlgate's own HTTP/1.1 reader (internal/lane) instead of net/http's;
+	// nil = on. Off: net/http serves every request.
+	LeanHTTP *bool `yaml:"lean_http"`
 }
+
+// Lean reports whether the lean HTTP/1.1 path is on (the default).
+func (l Listen) Lean() bool { return l.LeanHTTP == nil || *l.LeanHTTP }
 
 // TLSFiles names a PEM certificate and key. Both empty = self-signed.
 type TLSFiles struct {

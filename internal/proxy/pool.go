@@ -42,6 +42,9 @@ type PoolConfig struct {
 	// Shares bounds the connections one login user holds (the cluster's
 	// per-principal limits, principal "dbuser:NAME"); nil bounds nothing.
 	Shares *fairshare.Shares
+	// Route, when set, chooses the instance of every borrow (a read-only
+	// endpoint; see pool_route.go); nil dials what the DialFunc chooses.
+	Route Route
 }
 
 // Pooled is a backend connection owned by a Pool.
@@ -57,6 +60,8 @@ type Pooled[C Conn] struct {
 	// share is the borrower's slot of its per-principal share, held
 	// while the connection is lent (see adopt).
 	share fairshare.Slot
+	// pick ends the borrower's Route pick (nil when not routed).
+	pick func()
 }
 
 // adopt makes pc hold the borrower's share slot, giving back the one of
@@ -168,7 +173,12 @@ func (p *Pool[C]) Get(ctx context.Context, login Login) (*Pooled[C], error) {
 		p.obs(time.Since(start), err)
 		return nil, err
 	}
-	pc, err := p.get(ctx, login, start)
+	var pc *Pooled[C]
+	if p.cfg.Route != nil {
+		pc, err = p.getRouted(ctx, login, start)
+	} else {
+		pc, err = p.get(ctx, login, start)
+	}
 	p.obs(time.Since(start), err)
 	if err != nil {
 		sl.Release()
@@ -383,6 +393,7 @@ func (p *Pool[C]) connect(ctx context.Context, login Login, k Key, release func(
 		// The connection keeps the borrower's key, so that the same
 		// client's next borrow finds it.
 		if other, ok := p.cfg.Relogin(ctx, login); ok {
+			other.Instance = login.Instance
 			if c, err = p.dial(ctx, other); err == nil {
 				login = other
 			}
@@ -390,6 +401,12 @@ func (p *Pool[C]) connect(ctx context.Context, login Login, k Key, release func(
 	}
 	if err != nil {
 		release()
+		if login.Instance != "" && p.cfg.Route != nil {
+			if errors.Is(err, ErrBackendDown) {
+				p.cfg.Route.Down(login.Instance, err)
+			}
+			return nil, err // one instance failed, not the pool's database
+		}
 		if errors.Is(err, ErrBackendDown) && !timedOut(err) {
 			p.mu.Lock()
 			p.downUntil, p.downErr = time.Now().Add(p.cfg.RetryDelay), err
@@ -419,6 +436,7 @@ func timedOut(err error) bool {
 // waiters for other logins exist, it is closed so that one of them can
 // open its own.
 func (p *Pool[C]) Put(pc *Pooled[C]) {
+	pc.endPick()
 	if pc.Conn.Broken() || time.Since(pc.Created) > p.cfg.MaxLifetime || p.budget.Over() {
 		p.Discard(pc)
 		return
@@ -431,11 +449,12 @@ func (p *Pool[C]) Put(pc *Pooled[C]) {
 	}
 	if list := p.waiters[pc.key]; len(list) > 0 {
 		w := p.popWaiterLocked(pc.key)
-		if ww, since, share := w.w, w.since, w.share; ww != nil {
+		if ww, since, share, pick := w.w, w.since, w.share, w.pick; ww != nil {
 			p.spareLocked(w)
 			p.mu.Unlock()
 			p.obs(time.Since(since), nil)
 			pc.adopt(share)
+			pc.pick = pick
 			ww.Ready(pc, nil) // on this goroutine: no hand-off
 			return
 		}
@@ -483,6 +502,7 @@ func (p *Pool[C]) SetMaxIdle(n int) {
 
 // Discard closes a borrowed connection and frees its budget slot.
 func (p *Pool[C]) Discard(pc *Pooled[C]) {
+	pc.endPick()
 	p.mu.Lock()
 	p.busy--
 	p.unbusyLocked(pc.key)

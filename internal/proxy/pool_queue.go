@@ -34,6 +34,7 @@ type waiter[C Conn] struct {
 	key   Key
 	since time.Time
 	share fairshare.Slot // a Waiter's per-principal slot, adopted by its connection
+	pick  func()         // a Waiter's Route pick, adopted by its connection
 }
 
 // queueTick is how often the reaper checks queued waiters.
@@ -44,7 +45,9 @@ const queueTick = 5 * time.Millisecond
 // this login are busy and the budget has no free slot; Put then hands
 // the next one returned to w.Ready. When neither applies (a new
 // connection may be opened, or nothing of this login is busy), it returns
-// nothing and the caller uses Get.
+// nothing and the caller uses Get — except that a routed pool
+// (PoolConfig.Route) with room opens the connection to the instance it
+// picked itself and hands it to w.Ready (queued).
 //
 // A login user at its per-principal bound (PoolConfig.Shares) is not
 // queued either: Get waits for, or refuses, it.
@@ -53,18 +56,47 @@ func (p *Pool[C]) Enqueue(login Login, w Waiter[C]) (pc *Pooled[C], queued bool,
 	if !ok {
 		return nil, false, nil
 	}
-	pc, queued, err = p.enqueue(login, w, sl)
-	if pc != nil {
+	var pick func()
+	if p.cfg.Route != nil {
+		addr, done, err := p.cfg.Route.Pick()
+		if err != nil {
+			sl.Release()
+			return nil, false, nil // Get answers it
+		}
+		login.Instance, pick = addr, done
+	}
+	pc, queued, err = p.enqueue(login, w, sl, pick)
+	switch {
+	case pc != nil:
 		pc.adopt(sl)
-	} else if !queued {
+		pc.pick = pick
+	case queued:
+	case err == nil && pick != nil && p.openFor(login, w, sl, pick):
+		queued = true
+	default:
 		sl.Release()
+		endPick(pick)
 	}
 	return pc, queued, err
 }
 
+// openFor opens a connection for a routed borrow that found none idle
+// while the budget has room, and hands it to w.Ready; false when the
+// budget is full. A routed borrow does not fall through to Get, whose
+// own pick could choose another instance: every other borrow would then
+// take the instance after the one this pick chose.
+func (p *Pool[C]) openFor(login Login, w Waiter[C], sl fairshare.Slot, pick func()) bool {
+	release, err := p.tryReserve()
+	if err != nil {
+		return false
+	}
+	p.connectFor(&waiter[C]{w: w, login: login, key: p.keyOf(login), since: time.Now(), share: sl, pick: pick}, release)
+	return true
+}
+
 // enqueue is Enqueue once the share slot sl is taken; a queued waiter
 // holds it.
-func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot) (pc *Pooled[C], queued bool, err error) {
+func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot, pick func()) (pc *Pooled[C], queued bool, err error) {
 	k := p.keyOf(login)
 	p.mu.Lock()
 	pc, err = p.takeIdleLocked(k)
@@ -96,7 +128,7 @@ func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot) (pc *Pool
 	if p.nIdle > 0 {
 		p.evictOldestLocked() // frees a slot the reaper's sweep can take
 	}
-	p.waiters[k] = append(p.waiters[k], p.newWaiterLocked(w, login, k, sl))
+	p.waiters[k] = append(p.waiters[k], p.newWaiterLocked(w, login, k, sl, pick))
 	p.nWait++
 	p.nQueued++
 	if p.sweeping.CompareAndSwap(false, true) {
@@ -110,7 +142,7 @@ func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot) (pc *Pool
 
 // newWaiterLocked returns a queued borrow of w, reusing a served one;
 // p.mu is held.
-func (p *Pool[C]) newWaiterLocked(w Waiter[C], login Login, k Key, sl fairshare.Slot) *waiter[C] {
+func (p *Pool[C]) newWaiterLocked(w Waiter[C], login Login, k Key, sl fairshare.Slot, pick func()) *waiter[C] {
 	var q *waiter[C]
 	if n := len(p.spare); n > 0 {
 		q = p.spare[n-1]
@@ -118,7 +150,7 @@ func (p *Pool[C]) newWaiterLocked(w Waiter[C], login Login, k Key, sl fairshare.
 	} else {
 		q = new(waiter[C])
 	}
-	*q = waiter[C]{w: w, login: login, key: k, since: time.Now(), share: sl}
+	*q = waiter[C]{w: w, login: login, key: k, since: time.Now(), share: sl, pick: pick}
 	return q
 }
 
@@ -142,12 +174,16 @@ func (p *Pool[C]) Cancel(login Login, w Waiter[C]) bool {
 		return false
 	}
 	q.share.Release()
+	endPick(q.pick)
 	return true
 }
 
 // unqueue removes w from the queue and returns it, or nil when it is no
 // longer queued.
 func (p *Pool[C]) unqueue(login Login, w Waiter[C]) *waiter[C] {
+	if p.cfg.Route != nil && login.Instance == "" {
+		return p.unqueueAny(w) // queued under the instance it was routed to
+	}
 	k := p.keyOf(login)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -233,6 +269,7 @@ func (p *Pool[C]) takeQueuedLocked(drop func(*waiter[C]) bool) []*waiter[C] {
 // fail ends a queued borrow with err.
 func (p *Pool[C]) fail(w *waiter[C], err error) {
 	w.share.Release()
+	endPick(w.pick)
 	p.obs(time.Since(w.since), err)
 	w.w.Ready(nil, err)
 }
@@ -292,18 +329,34 @@ func (p *Pool[C]) growOne(now time.Time) bool {
 		release()
 		return true // served meanwhile; look again
 	}
-	oldest = q // the waiter removed (the session may have queued again since the copy)
-	go func() {
-		ctx, cancel := context.WithDeadline(context.Background(), oldest.since.Add(time.Duration(p.borrowTimeout.Load())))
-		defer cancel()
-		pc, err := p.connect(ctx, oldest.login, oldest.key, release)
-		p.obs(time.Since(oldest.since), err)
-		if err != nil {
-			oldest.share.Release()
-		} else {
-			pc.adopt(oldest.share)
-		}
-		oldest.w.Ready(pc, err)
-	}()
+	p.connectFor(q, release) // the waiter removed (the session may have queued again since the copy)
 	return true
+}
+
+// connectFor opens a connection for the borrow w, no longer queued, on a
+// goroutine of its own, with the budget slot release, and hands it (or
+// the error) to its Ready. A routed borrow whose instance is down picks
+// again.
+func (p *Pool[C]) connectFor(w *waiter[C], release func()) {
+	go func() {
+		ctx, cancel := context.WithDeadline(context.Background(), w.since.Add(time.Duration(p.borrowTimeout.Load())))
+		defer cancel()
+		pc, err := p.connect(ctx, w.login, w.key, release)
+		if err != nil && p.rerouted(ctx, err) {
+			endPick(w.pick) // its instance is down: another may serve
+			w.pick = nil
+			pc, err = p.getRouted(ctx, w.login, w.since)
+		}
+		p.obs(time.Since(w.since), err)
+		if err != nil {
+			w.share.Release()
+			endPick(w.pick)
+		} else {
+			pc.adopt(w.share)
+			if w.pick != nil {
+				pc.pick = w.pick
+			}
+		}
+		w.w.Ready(pc, err)
+	}()
 }

@@ -77,21 +77,30 @@ type Deps struct {
 	// max_connections_per_principal …); a proxy client counts as its
 	// login user. nil bounds nothing.
 	Shares *fairshare.Shares
-	// Route, when set, chooses the instance of every new backend
-	// connection instead of Writer (a read-only endpoint); a pooled
-	// connection to an instance it no longer serves counts as broken.
+	// Route, when set, chooses the instance of every transaction instead
+	// of Writer (a read-only endpoint): the pool asks it on each borrow and
+	// hands out an idle connection to that instance, or opens one; a
+	// pooled connection to an instance it no longer serves counts as
+	// broken.
 	Route Route
 }
 
-// Route chooses the instance each new backend connection of a read-only
-// endpoint dials (topology.Balancer).
+// Route chooses the instance each transaction of a read-only endpoint
+// runs on (topology.Balancer).
 type Route interface {
-	// Pick returns the "host:port" to dial and done, called once when
-	// that connection closes or its dial failed; an error means no
-	// instance may serve (the front end sends it as ErrNoReader).
+	// Pick returns the "host:port" of the instance the next transaction
+	// should use and done, called once when that transaction's borrow
+	// ends (the connection comes back or its dial failed); an error means
+	// no instance may serve (the pool sends it as ErrNoReader).
 	Pick() (addr string, done func(), err error)
 	// Serves reports whether a connection to addr may still be used.
 	Serves(addr string) bool
+	// Down reports that a borrow could not connect to addr: it gets no
+	// picks until a health check finds it serving again.
+	Down(addr string, err error)
+	// Connected counts a connection opened to addr until closed is
+	// called (once), for metrics.
+	Connected(addr string) (closed func())
 }
 
 // Login is the backend login of an authenticated client: the credentials
@@ -102,6 +111,10 @@ type Login struct {
 	SecretARN string
 	// ViaIAM is true when the client presented an IAM token.
 	ViaIAM bool
+	// Instance is the "host:port" the connection goes to when the pool
+	// routes (PoolConfig.Route) and sets it; "" is the front end's own
+	// choice (the writer, or the fixed address).
+	Instance string
 }
 
 // Key is the pool key of a login: user, password hash and database. Two
@@ -116,6 +129,10 @@ func (l Login) Key() Key {
 	h.Write([]byte(l.Password))
 	h.Write([]byte{0})
 	h.Write([]byte(l.Database))
+	if l.Instance != "" {
+		h.Write([]byte{0})
+		h.Write([]byte(l.Instance))
+	}
 	var k Key
 	h.Sum(k[:0])
 	return k

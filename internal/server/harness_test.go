@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/lane"
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
@@ -31,6 +33,7 @@ type syncBuffer = testdb.LogBuffer
 type testEnv struct {
 	srv     *Server
 	http    *httptest.Server
+	lean    *lane.Listener // hs's listener
 	logs    *syncBuffer
 	data    *rdsdata.Client
 	secrets *secretsmanager.Client
@@ -66,15 +69,23 @@ func startTestEnv(t testing.TB, cfg *config.Config) *testEnv {
 	ctx, cancel := context.WithCancel(context.Background())
 	reaperDone := make(chan struct{})
 	go func() { srv.txns.Run(ctx); close(reaperDone) }()
-	hs := httptest.NewServer(srv.Handler(false))
+	// The real plain-HTTP listener's lean path in front of net/http, so
+	// that the SDK and raw-HTTP tests go through both.
+	hs := httptest.NewUnstartedServer(srv.Handler(false))
+	lean := srv.LeanListener(hs.Listener, false)
+	hs.Listener = lean
+	hs.Start()
 	t.Cleanup(func() {
 		hs.Close()
+		sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_ = lean.Shutdown(sctx)
+		scancel()
 		cancel()
 		<-reaperDone
 		srv.Close()
 	})
 	akid, secret := srv.root.AccessKeyID, srv.root.SecretAccessKey
-	return &testEnv{srv: srv, http: hs, logs: logs, dataDir: cfg.DataDir, akid: akid, secretKey: secret,
+	return &testEnv{srv: srv, http: hs, lean: lean, logs: logs, dataDir: cfg.DataDir, akid: akid, secretKey: secret,
 		data: rdsdata.New(rdsdata.Options{BaseEndpoint: aws.String(hs.URL), Region: "us-east-1",
 			Credentials:      credentials.NewStaticCredentialsProvider(akid, secret, ""),
 			RetryMaxAttempts: 1}),

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -84,13 +83,7 @@ func (h *handler) serveAPI(w http.ResponseWriter, r *http.Request) {
 	reqID := newRequestID()
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	var e accessEntry
-	defer func() {
-		h.s.log.LogAttrs(context.Background(), slog.LevelInfo, "request", slog.String("id", reqID),
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.String("action", e.action), slog.String("principal", e.principal), slog.String("cluster", e.cluster),
-			slog.Int("status", sw.status), slog.String("outcome", e.outcome),
-			slog.Duration("dur", time.Since(start).Round(time.Microsecond)))
-	}()
+	defer func() { accessLine(h.s.log, reqID, r.Method, r.URL.Path, e, sw.status, time.Since(start)) }()
 	body, err := readBody(w, r)
 	if err != nil {
 		e.outcome = awserr.Write(sw, reqID, err).Code
@@ -243,9 +236,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // NewLogger returns the process logger in the configured format.
 func NewLogger(w io.Writer, format string) *slog.Logger {
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
+		return slog.New(&lineHandler{Handler: slog.NewJSONHandler(w, nil), w: w, json: true})
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	return slog.New(&lineHandler{Handler: slog.NewTextHandler(w, nil), w: w})
 }
 
 // writeQueryError writes an authentication error (already mapped by

@@ -1,14 +1,18 @@
 package server
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"sort"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/dataapi"
+	"github.com/sqlgate/sqlgate/internal/lane"
 	"github.com/sqlgate/sqlgate/internal/tlscert"
 )
 
@@ -21,8 +25,12 @@ func (s *Server) listen() error {
 		if err != nil {
 			return fmt.Errorf("listen.http: %w", err)
 		}
-		s.addListener(l, &handler{s: s})
-		s.log.Info("listening", "proto", "http", "addr", l.Addr().String())
+		h := &handler{s: s}
+		if s.cfg.Listen.Lean() {
+			l = s.leanListener(l, h)
+		}
+		s.addListener(l, h)
+		s.log.Info("listening", "proto", "http", "addr", l.Addr().String(), "lean", s.cfg.Listen.Lean())
 	}
 	if a := s.cfg.Listen.HTTPS; a != "" {
 		cr, err := tlscert.Open(s.cfg.TLS.CertFile, s.cfg.TLS.KeyFile, s.cfg.DataDir, "tls", "sqlgate self-signed")
@@ -47,17 +55,55 @@ func (s *Server) listen() error {
 	return nil
 }
 
+// The HTTP listeners' limits (net/http's and the lean path's).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+)
+
 func (s *Server) addListener(l net.Listener, h http.Handler) {
 	s.listeners = append(s.listeners, l)
 	s.httpSrvs = append(s.httpSrvs, &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout(s.cfg),
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          nil,
 	})
+}
+
+// leanListener puts the lean HTTP/1.1 path (internal/lane) in front of
+// l: the Data API's POSTs are served by it, everything else by net/http
+// on the same connection.
+func (s *Server) leanListener(l net.Listener, h http.Handler) *lane.Listener {
+	paths := make([]string, 0, len(dataapi.Actions))
+	for p := range dataapi.Actions {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	return lane.New(l, lane.Config{Handler: h, Paths: paths,
+		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: writeTimeout(s.cfg),
+		IdleTimeout: idleTimeout, MaxHeaderBytes: maxHeaderBytes, MaxBodyBytes: MaxBodyBytes})
+}
+
+// LeanListener wraps l like the plain-HTTP listener (for tests serving
+// the handler on their own listener); Shutdown it after the http.Server.
+func (s *Server) LeanListener(l net.Listener, secure bool) *lane.Listener {
+	return s.leanListener(l, &handler{s: s, secure: secure})
+}
+
+// drainLean waits for the lean listeners' connections after the
+// http.Servers shut down (which closed the listeners).
+func (s *Server) drainLean(ctx context.Context) {
+	for _, l := range s.listeners {
+		if ll, ok := l.(*lane.Listener); ok {
+			_ = ll.Shutdown(ctx)
+		}
+	}
 }
 
 // writeMargin is what a response may take beyond its slowest statement:

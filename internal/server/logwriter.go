@@ -10,8 +10,10 @@ import (
 // writes it off the request path: a Write appends to a buffer; the
 // buffer goes to the underlying writer logFlushDelay after the first line
 // in it, or at once (in the writing goroutine, as back-pressure) when it
-// reaches logFlushBytes. Close writes what is left, so no line is lost at
-// shutdown; lines written after Close go straight through.
+// reaches logFlushBytes. While the underlying writer is stuck, writers
+// wait once the buffer is full (block, never drop): the buffer holds at
+// most logFlushBytes plus one line. Close writes what is left, so no line
+// is lost at shutdown; lines written after Close go straight through.
 type LogWriter struct {
 	w     io.Writer
 	timer *time.Timer
@@ -46,6 +48,21 @@ func (l *LogWriter) Write(p []byte) (int, error) {
 		l.wmu.Lock()
 		defer l.wmu.Unlock()
 		return l.w.Write(p)
+	}
+	for len(l.buf) >= logFlushBytes {
+		// Full: another writer's flush is waiting for a write to the
+		// underlying writer in progress (a slow or stuck disk). Wait for
+		// it rather than grow: memory stays bounded, and the request
+		// path slows down with the disk instead.
+		l.mu.Unlock()
+		if err := l.Flush(); err != nil {
+			return 0, err
+		}
+		l.mu.Lock()
+		if l.closed {
+			l.mu.Unlock()
+			return l.Write(p)
+		}
 	}
 	l.buf = append(l.buf, p...)
 	full := len(l.buf) >= logFlushBytes

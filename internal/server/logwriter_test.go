@@ -5,6 +5,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // TestLogWriterKeepsEveryLine writes from several goroutines, past the
@@ -59,3 +62,64 @@ func BenchmarkLogWriter(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// blockingWriter blocks every Write until release is closed.
+type blockingWriter struct {
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+	mu      sync.Mutex
+	n       int
+}
+
+func (w *blockingWriter) Write(p []byte) (int, error) {
+	w.once.Do(func() { close(w.entered) })
+	<-w.release
+	w.mu.Lock()
+	w.n += len(p)
+	w.mu.Unlock()
+	return len(p), nil
+}
+
+// TestLogWriterBoundedWhenStuck: with the underlying writer stuck, the
+// buffer does not grow past one flush's worth plus a line, however many
+// writers there are; they wait, and every
+// line is written once the writer moves again.
+func TestLogWriterBoundedWhenStuck(t *testing.T) {
+	bw := &blockingWriter{entered: make(chan struct{}), release: make(chan struct{})}
+	lw := NewLogWriter(bw)
+	line := strings.Repeat("x", 99) + "\n"
+	const writers, lines = 200, 80 // 1.6 MB, far past one buffer
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range lines {
+				_, _ = lw.Write([]byte(line))
+			}
+		}()
+	}
+	<-bw.entered // the first flush is stuck in Write
+	testdb.EventuallyState(t, 5*time.Second, 10*time.Millisecond, func() (bool, string) {
+		lw.mu.Lock()
+		n := len(lw.buf)
+		lw.mu.Unlock()
+		return n >= logFlushBytes-len(line), fmt.Sprintf("buffered %d", n)
+	})
+	testdb.Elapse(50 * time.Millisecond) // writers keep trying meanwhile
+	lw.mu.Lock()
+	n := len(lw.buf)
+	lw.mu.Unlock()
+	if n > logFlushBytes+len(line) {
+		t.Errorf("buffered %d bytes while the writer was stuck, want at most %d", n, logFlushBytes+len(line))
+	}
+	close(bw.release)
+	wg.Wait()
+	if err := lw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if bw.n != writers*lines*len(line) {
+		t.Errorf("wrote %d bytes, want %d", bw.n, writers*lines*len(line))
+	}
+}

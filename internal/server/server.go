@@ -241,6 +241,7 @@ func (s *Server) Run(ctx context.Context) error {
 	for _, srv := range s.httpSrvs {
 		_ = srv.Shutdown(sctx)
 	}
+	s.drainLean(sctx)
 	s.stopProxies(sctx)
 	open := s.txns.Count()
 	stopBg()

@@ -62,7 +62,9 @@ type noReaders struct{}
 func (noReaders) Pick() (string, func(), error) {
 	return "", nil, fmt.Errorf("%w: the cluster lists no instances", topology.ErrNoReader)
 }
-func (noReaders) Serves(string) bool { return false }
+func (noReaders) Serves(string) bool      { return false }
+func (noReaders) Down(string, error)      {}
+func (noReaders) Connected(string) func() { return func() {} }
 
 // writerFunc returns what the cluster's engine dials: the monitor's
 // current writer for a cluster with instances, nil (the fixed address)

@@ -3,6 +3,7 @@ package topology
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 )
@@ -19,23 +20,27 @@ type ReaderPolicy struct {
 	WriterFallback bool
 }
 
-// Balancer chooses the instance of each new connection of a cluster's
+// Balancer chooses the instance of each transaction of a cluster's
 // reader endpoints: among the healthy readers whose lag is within the
-// policy, the one with the fewest connections open through this Balancer
-// (each pooled connection carries one transaction at a time, so these are
-// the outstanding requests a reader can be asked to carry). One Balancer
-// is shared by every reader door of a cluster, so they balance together.
+// policy, the one with the fewest picks outstanding, ties taken in turn.
+// The proxies pick per borrow and end the pick when the transaction's
+// connection comes back, so the outstanding picks are the requests in
+// flight on each reader; a SQL endpoint's reader pool picks per
+// connection. One Balancer is shared by every reader door of a cluster,
+// so they balance together.
 type Balancer struct {
 	mon    *Monitor
 	policy ReaderPolicy
 
-	mu   sync.Mutex     // guards open
-	open map[string]int // connections open, by address
+	mu    sync.Mutex     // guards open, conns and turn
+	open  map[string]int // picks outstanding, by address
+	conns map[string]int // connections open (Connected), by address
+	turn  int            // where the next tie-break starts
 }
 
 // NewBalancer returns a Balancer over mon's view of the instances.
 func NewBalancer(mon *Monitor, policy ReaderPolicy) *Balancer {
-	return &Balancer{mon: mon, policy: policy, open: map[string]int{}}
+	return &Balancer{mon: mon, policy: policy, open: map[string]int{}, conns: map[string]int{}}
 }
 
 // eligible returns the addresses of the readers that may take reads now,
@@ -50,9 +55,9 @@ func (b *Balancer) eligible() []string {
 	return out
 }
 
-// Pick returns the address a new connection should dial and done, which
-// the caller calls exactly once when that connection is closed (or its
-// dial failed). With no eligible reader it returns the writer when the
+// Pick returns the address of the instance to use and done, which the
+// caller calls exactly once when it is done with it (the transaction's
+// borrow ended, or the connection closed, or its dial failed). With no eligible reader it returns the writer when the
 // policy falls back to it, else an error wrapping ErrNoReader that says
 // why each reader is out.
 func (b *Balancer) Pick() (addr string, done func(), err error) {
@@ -64,24 +69,44 @@ func (b *Balancer) Pick() (addr string, done func(), err error) {
 		cands = []string{b.mon.Writer()}
 	}
 	b.mu.Lock()
-	addr = cands[0]
-	for _, c := range cands[1:] {
-		if b.open[c] < b.open[addr] {
+	n := len(cands)
+	start := b.turn % n
+	addr = cands[start]
+	for i := 1; i < n; i++ {
+		if c := cands[(start+i)%n]; b.open[c] < b.open[addr] {
 			addr = c
 		}
 	}
+	b.turn++
 	b.open[addr]++
 	b.mu.Unlock()
 	var once sync.Once
-	return addr, func() { once.Do(func() { b.closed(addr) }) }, nil
+	return addr, func() { once.Do(func() { b.count(b.open, addr, -1) }) }, nil
 }
 
-func (b *Balancer) closed(addr string) {
+// count adds d to m[addr].
+func (b *Balancer) count(m map[string]int, addr string, d int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.open[addr]--; b.open[addr] <= 0 {
-		delete(b.open, addr)
+	if m[addr] += d; m[addr] <= 0 {
+		delete(m, addr)
 	}
+}
+
+// Connected counts a connection opened to addr for a reader door until
+// closed (called once) is called: sqlgate_topology_reader_connections.
+func (b *Balancer) Connected(addr string) (closed func()) {
+	b.count(b.conns, addr, 1)
+	var once sync.Once
+	return func() { once.Do(func() { b.count(b.conns, addr, -1) }) }
+}
+
+// Connections returns the connections open through the reader doors by
+// address (for metrics).
+func (b *Balancer) Connections() map[string]int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return maps.Clone(b.conns)
 }
 
 // noReader explains why no reader is eligible.
@@ -118,14 +143,15 @@ func (b *Balancer) Serves(addr string) bool {
 	return len(cands) == 0 && b.policy.WriterFallback && addr == b.mon.Writer()
 }
 
-// Open returns the connections open through the Balancer by address (for
-// tests and metrics).
+// Down takes a reader whose connection failed between health checks out
+// of the picks until the next check finds it serving (Monitor.MarkDown).
+func (b *Balancer) Down(addr string, err error) {
+	b.mon.MarkDown(addr, err)
+}
+
+// Open returns the picks outstanding by address (for tests and metrics).
 func (b *Balancer) Open() map[string]int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	out := make(map[string]int, len(b.open))
-	for k, v := range b.open {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(b.open)
 }

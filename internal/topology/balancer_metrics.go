@@ -17,13 +17,20 @@ func RegisterReaderMetrics(reg *metrics.Registry, list func() []*Balancer) {
 		})
 	reg.NewGaugeFunc("sqlgate_topology_reader_connections",
 		"Database connections open through the cluster's reader endpoints, by instance.",
-		[]string{"cluster", "instance"},
-		func(emit func(float64, ...string)) {
-			for _, b := range list() {
-				open := b.Open()
-				for _, s := range b.mon.Instances() {
-					emit(float64(open[s.Address]), b.mon.Cluster(), s.Address)
-				}
+		[]string{"cluster", "instance"}, byInstance(list, (*Balancer).Connections))
+	reg.NewGaugeFunc("sqlgate_topology_reader_outstanding",
+		"Transactions of the cluster's reader proxy endpoints under way, and connections of its reader SQL endpoints, by instance: what the least-outstanding choice compares.",
+		[]string{"cluster", "instance"}, byInstance(list, (*Balancer).Open))
+}
+
+// byInstance emits count's value for every instance of every Balancer.
+func byInstance(list func() []*Balancer, count func(*Balancer) map[string]int) func(emit func(float64, ...string)) {
+	return func(emit func(float64, ...string)) {
+		for _, b := range list() {
+			n := count(b)
+			for _, s := range b.mon.Instances() {
+				emit(float64(n[s.Address]), b.mon.Cluster(), s.Address)
 			}
-		})
+		}
+	}
 }

@@ -221,6 +221,24 @@ func chooseWriter(cur string, st []Status) string {
 	return cur
 }
 
+// MarkDown records that a connection to the reader at addr failed with err
+// between checks: it counts as unhealthy (no reads) until the next check
+// round finds it serving. The writer is left to the checks, which also
+// decide failover.
+func (m *Monitor) MarkDown(addr string, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if addr == m.writer {
+		return
+	}
+	for i := range m.status {
+		if s := &m.status[i]; s.Address == addr && s.Healthy {
+			s.Healthy, s.Reason = false, "connect failed since the last check: "+err.Error()
+			m.log.Warn("reader marked down until the next check", "instance", addr, "err", err)
+		}
+	}
+}
+
 // Writer returns the address of the current writer.
 func (m *Monitor) Writer() string {
 	m.mu.Lock()

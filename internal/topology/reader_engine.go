@@ -2,6 +2,7 @@ package topology
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -29,28 +30,41 @@ func NewReaderEngine(name string, b *Balancer, budget Budget, open func(address 
 	return &ReaderEngine{name: name, b: b, budget: budget, engines: NewEngines(open, nil)}
 }
 
-// Connect takes a budget slot, picks a reader and logs in there. With no
-// reader to pick the error wraps engine.ErrUnavailable and ErrNoReader.
+// Connect takes a budget slot, picks a reader and logs in there. A
+// reader that cannot be reached is taken out until the next check
+// (Balancer.Down) and the next pick is tried. With no reader to pick the
+// error wraps engine.ErrUnavailable and ErrNoReader.
 func (e *ReaderEngine) Connect(ctx context.Context, creds engine.Credentials) (engine.Conn, error) {
 	release, err := e.budget.Reserve(ctx)
 	if err != nil {
 		return nil, err
 	}
-	addr, done, err := e.b.Pick()
-	if err != nil {
-		release()
-		return nil, fmt.Errorf("%w: %w", engine.ErrUnavailable, err)
-	}
-	c, err := e.engines.engine(addr).Connect(ctx, creds)
-	if err != nil {
+	for range maxPicks {
+		addr, done, err := e.b.Pick()
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("%w: %w", engine.ErrUnavailable, err)
+		}
+		c, err := e.engines.engine(addr).Connect(ctx, creds)
+		if err == nil {
+			rc := &readerConn{Conn: c, addr: addr, b: e.b}
+			closed := e.b.Connected(addr)
+			rc.free = func() { closed(); done(); release() }
+			return rc, nil
+		}
 		done()
-		release()
-		return nil, err
+		if !errors.Is(err, engine.ErrUnavailable) || ctx.Err() != nil {
+			release()
+			return nil, err
+		}
+		e.b.Down(addr, err)
 	}
-	rc := &readerConn{Conn: c, addr: addr, b: e.b}
-	rc.free = func() { done(); release() }
-	return rc, nil
+	release()
+	return nil, fmt.Errorf("%w: %d readers could not be reached", engine.ErrUnavailable, maxPicks)
 }
+
+// maxPicks bounds the readers one Connect tries.
+const maxPicks = 4
 
 // Name implements engine.Engine.
 func (e *ReaderEngine) Name() string { return e.name }

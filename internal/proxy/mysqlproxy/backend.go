@@ -48,9 +48,9 @@ type backendConn struct {
 	addr   string
 	writer func() string
 	// route, when set, is a read-only endpoint's: once it does not serve
-	// addr the connection is broken; done tells it the connection closed.
-	route proxy.Route
-	done  func()
+	// addr the connection is broken.
+	route  proxy.Route
+	closed func() // tells route the connection closed (nil without one)
 	// pc is cl's packet layer, which the relay reads frames from.
 	pc       *mysqlwire.PacketConn
 	threadID uint32
@@ -96,8 +96,8 @@ var _ proxy.Conn = (*backendConn)(nil)
 // Close closes the network connection without COM_QUIT.
 func (b *backendConn) Close() error {
 	b.stopServe()
-	if b.done != nil {
-		defer b.done()
+	if b.closed != nil {
+		defer b.closed()
 	}
 	return b.pc.Close()
 }
@@ -122,11 +122,13 @@ func (b *backendConn) Broken() bool {
 // session tracking on. Network failures wrap proxy.ErrBackendDown so the
 // pool fails fast.
 func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backendConn, error) {
-	b, done, err := proxy.Dial(d.route, d.writer, d.addr, func(addr string) (*backendConn, error) { return d.open(ctx, login, addr) })
+	b, err := d.open(ctx, login, proxy.Target(login.Instance, d.writer, d.addr))
 	if err != nil {
 		return nil, err
 	}
-	b.route, b.done = d.route, done
+	if b.route = d.route; b.route != nil {
+		b.closed = b.route.Connected(b.addr)
+	}
 	_ = b.pc.Conn().SetDeadline(time.Now().Add(d.timeout))
 	if err := b.setup(d.initQuery()); err != nil {
 		_ = b.Close()

@@ -82,7 +82,7 @@ func New(d proxy.Deps) (*Server, error) {
 		return nil, err
 	}
 	s.px = px
-	s.pool = proxy.NewPool(proxy.PoolConfig{BorrowTimeout: s.cfg.BorrowTimeout, Relogin: px.Auth().Relogin, Shares: d.Shares}, d.Budget, s.dial, px.ObserveBorrow)
+	s.pool = proxy.NewPool(proxy.PoolConfig{BorrowTimeout: s.cfg.BorrowTimeout, Relogin: px.Auth().Relogin, Shares: d.Shares, Route: d.Route}, d.Budget, s.dial, px.ObserveBorrow)
 	tune := func(c config.Proxy) {
 		s.pool.SetBorrowTimeout(c.BorrowTimeout)
 		s.pool.SetMaxIdle(c.IdleLimit(d.Cluster.MaxConnections))

@@ -37,10 +37,10 @@ type backend struct {
 	// writer, when set, is the cluster's current writer (proxy.Deps.Writer):
 	// once it is not addr the connection is broken. route, when set, is a
 	// read-only endpoint's (proxy.Deps.Route): once it does not serve addr
-	// the connection is broken; done tells it the connection closed.
+	// the connection is broken.
 	writer func() string
 	route  proxy.Route
-	done   func()
+	closed func()      // tells route the connection closed (nil without one)
 	broken atomic.Bool // set by either session goroutine
 	// params are the tracked parameters set on this connection beyond the
 	// server defaults (lower-case name → value).
@@ -74,8 +74,8 @@ var _ proxy.Conn = (*backend)(nil)
 
 // Close closes the socket after a Terminate.
 func (b *backend) Close() error {
-	if b.done != nil {
-		defer b.done()
+	if b.closed != nil {
+		defer b.closed()
 	}
 	b.closeJobs()
 	_ = b.conn.SetWriteDeadline(time.Now().Add(time.Second))
@@ -232,15 +232,17 @@ func newDialer(cl config.Cluster, writer func() string) (*dialer, error) {
 	return &dialer{base: cfg, addr: addr, writer: writer, initQuery: func() string { return cl.Proxy.InitQuery }}, nil
 }
 
-// dial logs in as login at the instance proxy.Target picks, hijacks the
-// connection and runs init_query. Network failures wrap
-// proxy.ErrBackendDown.
+// dial logs in as login at the instance proxy.Target names (the one the
+// pool routed the borrow to, else the writer), hijacks the connection and
+// runs init_query. Network failures wrap proxy.ErrBackendDown.
 func (d *dialer) dial(ctx context.Context, login proxy.Login) (*backend, error) {
-	b, done, err := proxy.Dial(d.route, d.writer, d.addr, func(addr string) (*backend, error) { return d.dialAt(ctx, login, addr) })
+	b, err := d.dialAt(ctx, login, proxy.Target(login.Instance, d.writer, d.addr))
 	if err != nil {
 		return nil, err
 	}
-	b.route, b.done = d.route, done
+	if b.route = d.route; b.route != nil {
+		b.closed = b.route.Connected(b.addr)
+	}
 	return b, nil
 }
 

@@ -38,6 +38,9 @@ type Server struct {
 	// strict resets the backend session on every hand-over to a
 	// different client (isolation: strict).
 	strict bool
+	// startupTimeout bounds a session's TLS handshake and authentication
+	// (the constant; tests shorten it before serving).
+	startupTimeout time.Duration
 
 	mu       sync.Mutex // guards sessions
 	sessions map[uint32]*session
@@ -55,7 +58,7 @@ func New(d proxy.Deps) (*Server, error) {
 	if d.Log != nil {
 		d.Log = d.Log.With("component", "pgproxy")
 	}
-	s := &Server{scram: newSCRAMCache(), stmts: newStmtRegistry(), sessions: map[uint32]*session{}}
+	s := &Server{scram: newSCRAMCache(), stmts: newStmtRegistry(), sessions: map[uint32]*session{}, startupTimeout: startupTimeout}
 	core, err := proxy.NewServer(d, s)
 	if err != nil {
 		return nil, err
@@ -68,7 +71,7 @@ func New(d proxy.Deps) (*Server, error) {
 	s.dial.route = d.Route
 	cfg := core.Config()
 	s.strict = d.Cluster.Proxy.StrictIsolation()
-	s.pool = proxy.NewPool(proxy.PoolConfig{BorrowTimeout: cfg.BorrowTimeout, Relogin: core.Auth().Relogin, Shares: d.Shares}, d.Budget, s.dialBackend, core.ObserveBorrow)
+	s.pool = proxy.NewPool(proxy.PoolConfig{BorrowTimeout: cfg.BorrowTimeout, Relogin: core.Auth().Relogin, Shares: d.Shares, Route: d.Route}, d.Budget, s.dialBackend, core.ObserveBorrow)
 	tune := func(c config.Proxy) {
 		s.pool.SetBorrowTimeout(c.BorrowTimeout)
 		s.pool.SetMaxIdle(c.IdleLimit(d.Cluster.MaxConnections))

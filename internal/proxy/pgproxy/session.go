@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
@@ -99,13 +101,25 @@ type session struct {
 	failErr     error // set by a Ready that ended the session
 }
 
+// authTimedOut turns authentication running out of startupTimeout into
+// PostgreSQL's own answer, FATAL 57014 "canceling authentication due to
+// timeout", with a moment to write it, instead of a connection closed
+// mid-exchange (which clients report as an unexpected EOF).
+func authTimedOut(ps *proxy.Session, err error) error {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return err
+	}
+	_ = ps.Conn.SetWriteDeadline(deadlineIn(time.Second))
+	return fatal("57014", "canceling authentication due to timeout", err)
+}
+
 // ServeSession implements proxy.Handler.
 func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error) {
 	sess := &session{srv: s, ps: ps, log: ps.Log, stmts: map[string]*stmtInfo{}, capture: map[string]bool{},
 		cwConn: ps.Conn, status: 'I', ctx: ctx}
 	sess.hcond = sync.NewCond(&sess.hmu)
 	defer func() { sess.end(err) }()
-	_ = ps.Conn.SetDeadline(deadlineIn(startupTimeout))
+	_ = ps.Conn.SetDeadline(deadlineIn(s.startupTimeout))
 	params, err := sess.startup()
 	if err != nil {
 		if !errors.Is(err, errCancelRequest) {
@@ -117,6 +131,7 @@ func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error
 	sess.cwConn = ps.Conn // TLS may have replaced the connection
 	sess.cwmu.Unlock()
 	if err := sess.setup(ctx, params); err != nil {
+		err = authTimedOut(ps, err)
 		var pe *pgError
 		if errors.As(err, &pe) && pe.Code == "28P01" {
 			ps.SetupDone("auth_failed")

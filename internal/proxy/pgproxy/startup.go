@@ -25,8 +25,11 @@ const (
 	sslRequestCode = 80877103
 	gssRequestCode = 80877104
 	cancelCode     = 80877102
-	// startupTimeout bounds TLS handshake and authentication.
-	startupTimeout = 30 * time.Second
+	// startupTimeout bounds TLS handshake and authentication (the
+	// default of PostgreSQL's authentication_timeout): a client starved
+	// of CPU while it computes its SCRAM proof, as in a connection storm,
+	// may take long.
+	startupTimeout = time.Minute
 	maxStartupLen  = 10000
 )
 

@@ -1,0 +1,135 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rdsdata"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+)
+
+var requestIDRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// TestLean_SameResponse sends the same signed requests through the lean
+// path and through net/http alone, and compares what a client reads:
+// status, body and every header but Date, the request id (checked for its
+// form) and the framing (Content-Length, Transfer-Encoding, Connection).
+func TestLean_SameResponse(t *testing.T) {
+	env := newTestEnv(t, configFor())
+	plainHS := httptest.NewServer(env.srv.Handler(false))
+	t.Cleanup(plainHS.Close)
+	plain := *env
+	plain.http = plainHS
+	arn := env.clusterARN("default")
+	exec := func(sql string) []byte {
+		return jsonBody(t, map[string]any{"resourceArn": arn, "secretArn": "default", "sql": sql, "includeResultMetadata": true})
+	}
+	big := bytes.Repeat([]byte(" "), 5<<20)
+	copy(big, exec("SELECT 1"))
+	tests := []struct {
+		name string
+		req  rawRequest
+		lean bool // served by the lean path
+	}{
+		{"select", rawRequest{Path: "/Execute", Body: exec("SELECT 1 AS a, 'x' AS b")}, true},
+		{"rows", rawRequest{Path: "/Execute", Body: exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 500) SELECT i, 'row ' || i FROM n")}, true},
+		{"lower-case path", rawRequest{Path: "/execute", Body: exec("SELECT 2")}, true},
+		{"sql error", rawRequest{Path: "/Execute", Body: exec("SELEC 1")}, true},
+		{"malformed json", rawRequest{Path: "/Execute", Body: []byte(`{"resourceArn":`)}, true},
+		{"bad signature", rawRequest{Path: "/Execute", Body: exec("SELECT 1"), Secret: "wrong"}, true},
+		{"unsigned", rawRequest{Path: "/BeginTransaction", Body: []byte(`{}`), Unsigned: true}, true},
+		{"data api path with a target", rawRequest{Path: "/Execute", Target: "AmazonRDSv19.DescribeDBClusters", Body: exec("SELECT 1")}, true},
+		{"too large", rawRequest{Path: "/Execute", Body: big}, false},
+		{"secrets manager", rawRequest{Target: "secretsmanager.GetSecretValue", Body: []byte(`{"SecretId":"default"}`)}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := env.lean.Stats().Served
+			got := roundTrip(t, env, tc.req)
+			if served := env.lean.Stats().Served - before; served != map[bool]uint64{true: 1}[tc.lean] {
+				t.Errorf("served by the lean path: %d, want lean=%v", served, tc.lean)
+			}
+			want := roundTrip(t, &plain, tc.req)
+			if got.status != want.status || !bytes.Equal(got.body, want.body) {
+				t.Errorf("lean %d %.300s\nnet/http %d %.300s", got.status, got.body, want.status, want.body)
+			}
+			for _, h := range []http.Header{got.header, want.header} {
+				if id := h.Get("X-Amzn-Requestid"); !requestIDRE.MatchString(id) {
+					t.Errorf("request id %q", id)
+				}
+				for _, k := range []string{"Date", "X-Amzn-Requestid", "Content-Length", "Transfer-Encoding", "Connection"} {
+					h.Del(k)
+				}
+			}
+			if !headersEqual(got.header, want.header) {
+				t.Errorf("headers: lean %v, net/http %v", got.header, want.header)
+			}
+		})
+	}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// roundTrip sends rr on a new connection (so the lean path sees it first).
+func roundTrip(t *testing.T, e *testEnv, rr rawRequest) response {
+	t.Helper()
+	tr := &http.Transport{DisableKeepAlives: true}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Do(e.newRawRequest(t, context.Background(), rr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{resp.StatusCode, resp.Header, body}
+}
+
+func headersEqual(a, b http.Header) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if !slices.Equal(v, b[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// The SDKs' keep-alive connections are served by the lean path for the
+// Data API, and by net/http once a connection carried anything else.
+func TestLean_SDK(t *testing.T) {
+	env := newTestEnv(t, configFor())
+	arn := env.clusterARN("default")
+	ctx := context.Background()
+	before := env.lean.Stats()
+	for range 3 {
+		if _, err := env.data.ExecuteStatement(ctx, &rdsdata.ExecuteStatementInput{ResourceArn: aws.String(arn),
+			SecretArn: aws.String("default"), Sql: aws.String("SELECT 1")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := env.lean.Stats().Served - before.Served; got != 3 {
+		t.Errorf("lean path served %d of 3 ExecuteStatement calls", got)
+	}
+	if _, err := env.secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("default")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := env.lean.Stats().HandedOff - before.HandedOff; got != 1 {
+		t.Errorf("%d connections handed to net/http, want 1", got)
+	}
+}
