@@ -293,3 +293,14 @@ func (c *replayConn) Read(p []byte) (int, error) {
 	}
 	return c.Conn.Read(p)
 }
+
+// CloseWrite half-closes the connection when it can be (TCP), so that
+// net/http's close after a response to a request whose body it did not
+// read (too large, say) sends FIN and lets the client read the answer,
+// rather than a reset that can lose it.
+func (c *replayConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
