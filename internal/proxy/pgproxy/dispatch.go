@@ -144,6 +144,9 @@ func (s *session) Ready(pb *pooled, err error) {
 // runBacklog handles the kept frames in order, keeping the rest when the
 // session has to queue again; s.hmu is held.
 func (s *session) runBacklog() error {
+	// Not the session's own loop (a take waiting for the backlog to
+	// shrink leaves mayInline set): the relay starts at the borrow.
+	s.mayInline = false
 	buf := s.backlog
 	off := 0
 	for off < len(buf) {

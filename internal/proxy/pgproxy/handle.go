@@ -335,7 +335,7 @@ func (s *session) borrowFailed(t byte, err error) error {
 }
 
 // acquire returns the held backend or borrows one, replays tracked
-// parameters on it and starts its relay.
+// parameters on it and starts its relay (or defers it, inline.go).
 func (s *session) acquire(ctx context.Context) (*pooled, error) {
 	s.mu.Lock()
 	pb, pending := s.be, s.pending != nil
@@ -363,7 +363,9 @@ func (s *session) acquire(ctx context.Context) (*pooled, error) {
 	s.mu.Lock()
 	s.be, s.status, s.unnamedOK, s.handedOff, s.relayDone = pb, 'I', false, false, done
 	s.mu.Unlock()
-	pb.Conn.start(relayJob{s: s, pb: pb, done: done})
+	if !s.deferRelay() {
+		pb.Conn.start(relayJob{s: s, pb: pb, done: done})
+	}
 	return pb, nil
 }
 

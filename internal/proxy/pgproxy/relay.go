@@ -357,6 +357,7 @@ func (s *session) cleanup() {
 	s.hmu.Lock()
 	s.dequeue()
 	s.hmu.Unlock()
+	s.startDeferred()
 	_ = s.flushBackend() // frames a Terminate cut short; puts a pending backend
 	s.mu.Lock()
 	pb, done := s.be, s.relayDone

@@ -50,6 +50,11 @@ type Server struct {
 
 	mu       sync.Mutex // guards sessions
 	sessions map[uint32]*session
+	// ticks counts the watch janitor's periods (watch.go).
+	ticks atomic.Uint64
+	// inlineHook, when set (tests), is called as a session's goroutine
+	// starts relaying the reply to its own unit (inline.go).
+	inlineHook atomic.Pointer[func()]
 }
 
 var _ proxy.Handler = (*Server)(nil)
@@ -97,7 +102,18 @@ func (s *Server) Listen() error { return s.core.Listen() }
 func (s *Server) Addr() net.Addr { return s.core.Addr() }
 
 // Serve accepts clients until Shutdown or ctx is done.
-func (s *Server) Serve(ctx context.Context) error { return s.core.Serve(ctx) }
+func (s *Server) Serve(ctx context.Context) error {
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		s.watchLoop(stop)
+	}()
+	defer func() {
+		close(stop)
+		<-done
+	}()
+	return s.core.Serve(ctx)
+}
 
 // Shutdown drains clients (see proxy.Server.Shutdown) and closes the pool.
 func (s *Server) Shutdown(ctx context.Context) error {

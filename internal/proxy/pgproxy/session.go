@@ -85,6 +85,12 @@ type session struct {
 	out              [][]byte // frames to write to the backend for one message
 	scratch          []byte
 	borrows          int
+	// mayInline: a frame is handled by the session's own goroutine;
+	// unstarted: the held backend was borrowed by it and its relay is not
+	// started yet (inline.go).
+	mayInline, unstarted bool
+	inlining             bool      // relayInline runs (false again unless it panicked)
+	watch                stmtWatch // shared with the janitor (watch.go)
 
 	cwmu     sync.Mutex    // guards cw, cwConn and flushErr; taken after mu, never before
 	cw       *bufio.Writer // nil while nothing is buffered (see writer)
@@ -267,14 +273,21 @@ func (s *session) loop(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		t := frame[0]
 		s.hmu.Lock()
+		s.mayInline = true
 		err = s.take(frame)
-		if err == nil && !s.cr.buffered() { // flush before next would block
+		s.mayInline = false
+		last := err == nil && !s.cr.buffered()
+		if last { // flush before next would block
 			err = s.flushAll()
 		}
 		s.hmu.Unlock()
 		if err != nil {
 			return err
+		}
+		if last {
+			s.relayOwn(t)
 		}
 	}
 }
