@@ -1,24 +1,21 @@
 package mysqlproxy
 
 // The backend-driven dispatcher. A session's goroutine reads its client's
-// commands and handles them; with a backend at hand it writes the command
-// and relays the reply itself (no other goroutine is woken). When every
-// backend is busy it leaves itself in the pool's FIFO (proxy.Pool.Enqueue)
-// with the command and goes back to reading its client. The goroutine
-// that ends a command and returns its backend (proxy.Pool.Put) calls the
-// next queued session's Ready on its own goroutine, which handles that
-// session's queued command there — writing it to the backend at once —
-// and hands the relay of the reply to the backend connection's reader
-// goroutine (one per connection, for its whole life). That relay, when it
-// returns the backend in turn, serves the next queued command the same
-// way, so under load a backend's reader goes from one queued command to
-// the next without waking any other goroutine or arming a timer.
+// commands and handles them; when a command's reply is to be relayed, it
+// writes the command to the backend and hands the relay to the backend
+// connection's reader goroutine (one per connection, for its whole life),
+// then goes back to reading its client. The relay ends the command: it
+// releases the backend at a transaction boundary, and when a session is
+// queued for one (proxy.Pool.Enqueue) the pool calls that session's Ready
+// on the relay's own goroutine, which handles the queued command there —
+// writing it to the backend at once — and the same goroutine then relays
+// its reply. A queued command thus costs no wake-up of the waiting
+// session's goroutine and no timer.
 //
 // The right to handle a session's commands is its hmu lock: the session
-// goroutine holds it while it handles a command; Ready takes it and
-// passes it to the relay, which unlocks it at the command's end, so a
-// client that sends its next command early waits for the previous reply
-// as before.
+// goroutine holds it while it handles a command, and passes it to the
+// relay (which unlocks it at the command's end), so a client that sends
+// its next command early waits for the previous reply as before.
 
 import (
 	"errors"
@@ -132,11 +129,9 @@ func (c *session) Ready(pb *poolConn, err error) {
 	c.given, c.givenErr = pb, err
 	p := c.queuedCmd
 	c.queuedCmd = nil
-	c.async = true
 	if c.readyCommand(p) {
 		return // the relay holds hmu
 	}
-	c.async = false
 	c.hmu.Unlock()
 }
 

@@ -23,9 +23,6 @@
 // (COM_CHANGE_USER clears it).
 // Binary-protocol prepared statements never pin: client statement ids map
 // to SQL text and are prepared lazily per backend (stmt.go).
-// A client that finds every backend busy queues in the pool with its
-// command; the goroutine that frees a backend writes that command and the
-// backend's reader goroutine relays the reply (dispatch.go).
 //
 // The packet codec is our own (packet.go, wire.go, handshake.go) rather
 // than vitess go/mysql or go-mysql's server package: a proxy relays most

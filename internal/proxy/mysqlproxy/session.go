@@ -44,7 +44,6 @@ type session struct {
 	given    *poolConn
 	givenErr error
 	idle     bool        // WaitIdle called, Busy not yet
-	async    bool        // Ready is handling the queued command
 	left     atomic.Bool // the client read failed (disconnect) while a command ran
 	failSet  atomic.Bool // failErr is set
 
@@ -277,32 +276,22 @@ func (c *session) forward(ctx context.Context, p []byte) error {
 	return c.exchange(p, kind)
 }
 
-// exchange sends cmd to the held backend and relays the response. A
-// command queued for a backend (handled by Ready on the goroutine that
-// freed it) hands the relay to the backend's reader goroutine with hmu
-// (errRelaying); the session goroutine relays its own commands' replies.
+// exchange sends cmd to the held backend and hands the relay of the
+// response to the backend's reader goroutine, with hmu (errRelaying).
 func (c *session) exchange(cmd []byte, kind respKind) error {
 	be := c.be.Conn
-	async := c.async
-	c.async = false
 	c.setRunning(be)
-	c.startWatch(async)
+	c.startWatch()
 	be.pending = true
-	err := be.pc.Command(cmd)
-	if err == nil && async {
-		be.start(relayJob{c: c, be: be, kind: kind})
-		return errRelaying
-	}
-	var res relayResult
-	if err == nil {
-		res, err = c.relay(be, kind)
-	} else {
+	if err := be.pc.Command(cmd); err != nil {
 		err = be.fail(err)
+		be.pending = false
+		c.stopWatch()
+		c.setRunning(nil)
+		return c.finish(be, relayResult{}, err)
 	}
-	be.pending = false
-	c.stopWatch()
-	c.setRunning(nil)
-	return c.finish(be, res, err)
+	be.start(relayJob{c: c, be: be, kind: kind})
+	return errRelaying
 }
 
 // finish handles the end of a command on be: backend loss, the status

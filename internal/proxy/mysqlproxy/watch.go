@@ -3,24 +3,20 @@ package mysqlproxy
 // Killing the statement of a client that went away: if the client
 // disconnects while a long command runs, its statement is killed on the
 // backend (then the session ends and rolls back) instead of running to
-// completion. Commands arm the watch with two atomic stores and no timer;
-// one janitor goroutine per proxy ticks over the sessions and acts only
-// on a command that has been running for watchAfter. A reply relayed by
-// the session's own goroutine gets a watcher goroutine reading the client
-// socket; a reply relayed by the backend's reader (dispatch.go) needs
-// none, as the session goroutine reads its client meanwhile and notes a
-// failed read (left): the janitor then starts the kill.
+// completion. The session goroutine reads the client while the reply is
+// relayed (dispatch.go) and notes a failed read (left); commands arm the
+// watch with two atomic stores and no timer, and one janitor goroutine per
+// proxy ticks over the sessions and starts a kill only for a command that
+// has been running for watchAfter when its client has left.
 
 import (
 	"context"
-	"errors"
-	"os"
 	"sync/atomic"
 	"time"
 )
 
-// watchAfter is about how long a command runs before the proxy watches
-// for its client leaving (between watchAfter and watchAfter+watchTick).
+// watchAfter is about how long a command runs before it is killed once
+// its client has left (between watchAfter and watchAfter+watchTick).
 const watchAfter = time.Second
 
 // watchTick is the janitor's period.
@@ -28,70 +24,39 @@ const watchTick = watchAfter / 4
 
 // Watch states of a session.
 const (
-	watchOff        uint32 = iota // no command running
-	watchArmed                    // a command relayed by the session goroutine is running
-	watchArmedAsync               // a command relayed by the backend's reader is running
-	watchPeer                     // a watcher goroutine is reading the client socket
-	watchKill                     // the client left; a kill is running
+	watchOff   uint32 = iota // no command running
+	watchArmed               // a command is running
+	watchOn                  // its client left; a kill is running
 )
 
 // cmdWatch is a session's watch state, shared with the janitor.
 type cmdWatch struct {
 	state atomic.Uint32
 	since atomic.Uint64 // janitor tick at which the command started
-	// done is closed by the watcher or kill. The janitor sets it before
-	// moving state to watchPeer or watchKill; the session reads it only
-	// after seeing one of those.
+	// done is closed by the kill. The janitor sets it before moving
+	// state to watchOn; the session reads it only after seeing watchOn.
 	done chan struct{}
 }
 
-// startWatch arms the watch for the command about to run; async: its
-// reply is relayed by the backend's reader goroutine.
-func (c *session) startWatch(async bool) {
+// startWatch arms the watch for the command about to run.
+func (c *session) startWatch() {
 	c.watch.since.Store(c.srv.ticks.Load())
-	if async {
-		c.watch.state.Store(watchArmedAsync)
-	} else {
-		c.watch.state.Store(watchArmed)
-	}
+	c.watch.state.Store(watchArmed)
 }
 
-// stopWatch disarms the watch at the end of the command; it must be
-// called before the session goroutine reads its client again. A running
-// watcher's read is interrupted; a watcher or kill is awaited.
+// stopWatch disarms the watch at the end of the command; when a kill
+// was started it is awaited.
 func (c *session) stopWatch() {
-	w := &c.watch
-	switch st := w.state.Load(); {
-	case st == watchOff:
+	if c.watch.state.Load() == watchOff || c.watch.state.CompareAndSwap(watchArmed, watchOff) {
 		return
-	case st == watchArmed || st == watchArmedAsync:
-		if w.state.CompareAndSwap(st, watchOff) {
-			return
-		}
 	}
-	if w.state.Load() == watchPeer {
-		_ = c.raw.SetReadDeadline(time.Now())
-		<-w.done
-		_ = c.raw.SetReadDeadline(time.Time{})
-	} else {
-		<-w.done
-	}
-	w.state.Store(watchOff)
-}
-
-// peerWatch waits for input or a disconnect from the client; on a
-// disconnect the running statement is killed.
-func (c *session) peerWatch(done chan struct{}) {
-	defer close(done)
-	_, err := c.cl.Peek(1)
-	if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
-		return // pipelined input, or stopped
-	}
-	c.killDeparted()
+	<-c.watch.done
+	c.watch.state.Store(watchOff)
 }
 
 // killDeparted kills the running statement of a client that left.
-func (c *session) killDeparted() {
+func (c *session) killDeparted(done chan struct{}) {
+	defer close(done)
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
 	if kerr := c.killQuery(ctx); kerr != nil {
@@ -99,8 +64,9 @@ func (c *session) killDeparted() {
 	}
 }
 
-// watchLoop is the janitor: every watchTick it acts on each command that
-// has run for watchAfter, until stop is closed.
+// watchLoop is the janitor: every watchTick it starts a kill for each
+// command that has run for watchAfter after its client left, until stop
+// is closed.
 func (s *Server) watchLoop(stop <-chan struct{}) {
 	t := time.NewTicker(watchTick)
 	defer t.Stop()
@@ -113,32 +79,15 @@ func (s *Server) watchLoop(stop <-chan struct{}) {
 		now := s.ticks.Add(1)
 		s.mu.Lock()
 		for _, c := range s.sessions {
-			c.watchTick(now)
+			w := &c.watch
+			if w.state.Load() != watchArmed || now-w.since.Load() < uint64(watchAfter/watchTick) || !c.left.Load() {
+				continue
+			}
+			w.done = make(chan struct{})
+			if w.state.CompareAndSwap(watchArmed, watchOn) {
+				go c.killDeparted(w.done)
+			}
 		}
 		s.mu.Unlock()
-	}
-}
-
-// watchTick starts a watcher (or a kill, when the client left) for a
-// command that has run for watchAfter.
-func (c *session) watchTick(now uint64) {
-	w := &c.watch
-	st := w.state.Load()
-	if st != watchArmed && st != watchArmedAsync || now-w.since.Load() < uint64(watchAfter/watchTick) {
-		return
-	}
-	if st == watchArmedAsync && !c.left.Load() {
-		return
-	}
-	w.done = make(chan struct{})
-	done := w.done
-	switch {
-	case st == watchArmed && w.state.CompareAndSwap(st, watchPeer):
-		go c.peerWatch(done)
-	case st == watchArmedAsync && w.state.CompareAndSwap(st, watchKill):
-		go func() {
-			defer close(done)
-			c.killDeparted()
-		}()
 	}
 }
