@@ -9,7 +9,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/mysqlwire"
@@ -83,19 +82,12 @@ type backendConn struct {
 	deadline bool
 	// idleSince is when it was last returned to the pool.
 	idleSince time.Time
-	// jobs feeds the connection's reader goroutine (dispatch.go).
-	jobs                 chan relayJob
-	serveOnce, closeOnce sync.Once
 }
-
-// poolConn is a pooled backend connection.
-type poolConn = proxy.Pooled[*backendConn]
 
 var _ proxy.Conn = (*backendConn)(nil)
 
 // Close closes the network connection without COM_QUIT.
 func (b *backendConn) Close() error {
-	b.stopServe()
 	if b.closed != nil {
 		defer b.closed()
 	}

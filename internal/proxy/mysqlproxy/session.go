@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/mysqlwire"
@@ -29,23 +28,9 @@ type session struct {
 	log    *slog.Logger
 	cancel context.CancelFunc
 	raw    net.Conn // the client TCP connection, under any TLS
-	ctx    context.Context
-
-	// hmu is the right to handle the session's commands and its state
-	// below: held by the session goroutine while it handles a command,
-	// then by the relay of its reply or by Ready (dispatch.go).
-	hmu   sync.Mutex
-	hcond *sync.Cond // on hmu: a queued command was taken by Ready
-	// queued: the session waits in the pool's queue with queuedCmd.
-	queued    bool
-	queuedCmd []byte
-	gone      bool // the session ended; a late Ready returns the connection
-	// given and givenErr are what Ready handed the queued borrow.
-	given    *poolConn
-	givenErr error
-	idle     bool        // WaitIdle called, Busy not yet
-	left     atomic.Bool // the client read failed (disconnect) while a command ran
-	failSet  atomic.Bool // failErr is set
+	// handed receives the connection (or error) of a queued borrow from
+	// Ready; made on the first queued borrow and reused.
+	handed chan handoff
 
 	caps     uint32
 	scramble []byte
@@ -80,18 +65,15 @@ type session struct {
 
 	mu      sync.Mutex // guards following fields
 	running *backendConn
-	failErr error // why a relay or Ready ended the session
 	// runningSQL is the statement running (for KILL diagnostics and tests);
 	// it aliases the client read buffer, valid while running is set.
 	runningSQL []byte
 }
 
 func newSession(s *Server, ps *proxy.Session, cancel context.CancelFunc) *session {
-	c := &session{srv: s, ps: ps, id: uint32(ps.ID), cl: mysqlwire.NewPacketConn(ps.Conn), cancel: cancel, raw: ps.Conn,
+	return &session{srv: s, ps: ps, id: uint32(ps.ID), cl: mysqlwire.NewPacketConn(ps.Conn), cancel: cancel, raw: ps.Conn,
 		log: ps.Log.With("proto", "mysql"), scramble: mysqlwire.NewScramble(), vars: vars{}, status: mysqlwire.StatusAutocommit,
 		stmts: map[uint32]*clientStmt{}, longData: map[uint32]bool{}}
-	c.hcond = sync.NewCond(&c.hmu)
-	return c
 }
 
 // clientGoneError marks a failed write to the client.
@@ -100,102 +82,53 @@ type clientGoneError struct{ err error }
 func (e *clientGoneError) Error() string { return "client connection lost: " + e.err.Error() }
 func (e *clientGoneError) Unwrap() error { return e.err }
 
-// run serves the client. The goroutine reads commands and handles them
-// while it holds hmu; it waits for the client's next command without it,
-// while the reply to the previous one may still be relayed.
 func (c *session) run(ctx context.Context) error {
 	if err := c.handshake(ctx); err != nil {
 		return err
 	}
-	c.ctx = ctx
-	c.hmu.Lock()
-	held := true
-	defer func() {
-		if !held {
-			c.hmu.Lock()
-		}
-		c.dequeue()
-		c.close()
-		c.hmu.Unlock()
-	}()
-	c.endCommand()
+	defer c.close()
 	for {
-		if held {
-			c.hmu.Unlock()
-			held = false
+		if c.be == nil {
+			if err := c.ps.WaitIdle(); err != nil {
+				return err
+			}
+			_, err := c.cl.Peek(1)
+			if err != nil {
+				return c.ps.IdleErr(err)
+			}
+			c.ps.Busy()
 		}
-		_, perr := c.cl.Peek(1)
-		if perr != nil {
-			c.left.Store(true)
+		c.cl.ResetSeq()
+		p, err := c.cl.ReadPacket()
+		if errors.Is(err, io.EOF) {
+			return nil // client closed without COM_QUIT
 		}
-		c.hmu.Lock()
-		held = true
-		for c.queued && perr == nil {
-			c.hcond.Wait() // input before the queued command was served
+		if err != nil {
+			return fmt.Errorf("read command: %w", err)
 		}
-		if err := c.failed(); err != nil {
+		c.ps.Counters.BytesIn += uint64(len(p)) + 4
+		// A command is used while the client socket may be read again
+		// (watchClient), which can refill the buffer p points into.
+		c.cmd = append(c.cmd[:0], p...)
+		p = c.cmd
+		if cap(c.cmd) > 64<<10 {
+			c.cmd = nil // do not pin a huge statement's buffer
+		}
+		if len(p) == 0 {
+			if err := c.sendErr(newError(erUnknownCommand, "08S01", "Unknown command")); err != nil {
+				return err
+			}
+			continue
+		}
+		quit, err := c.dispatch(ctx, p)
+		if err != nil || quit {
 			return err
 		}
-		if perr != nil {
-			return c.readErr(perr)
-		}
-		p, err := c.readCommand()
-		if err != nil || p == nil {
-			return err
-		}
-		quit, err := c.command(p)
-		switch {
-		case errors.Is(err, errRelaying):
-			held = false
-		case errors.Is(err, errQueued):
-		case err != nil || quit:
-			return err
-		}
 	}
-}
-
-// readErr maps a failed wait for the client's next command.
-func (c *session) readErr(err error) error {
-	if c.idle {
-		return c.ps.IdleErr(err)
-	}
-	if errors.Is(err, io.EOF) {
-		return nil
-	}
-	return fmt.Errorf("read command: %w", err)
-}
-
-// readCommand reads the next command into the session's buffer; nil
-// without an error when the client closed. hmu is held.
-func (c *session) readCommand() ([]byte, error) {
-	if c.idle {
-		c.idle = false
-		c.ps.Busy()
-	}
-	c.cl.ResetSeq()
-	p, err := c.cl.ReadPacket()
-	if errors.Is(err, io.EOF) {
-		return nil, nil // client closed without COM_QUIT
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read command: %w", err)
-	}
-	c.ps.Counters.BytesIn += uint64(len(p)) + 4
-	// The command outlives the read buffer: the client socket is read
-	// again while it waits in the queue or its reply is relayed.
-	c.cmd = append(c.cmd[:0], p...)
-	p = c.cmd
-	if cap(c.cmd) > 64<<10 {
-		c.cmd = nil // do not pin a huge statement's buffer
-	}
-	return p, nil
 }
 
 func (c *session) dispatch(ctx context.Context, p []byte) (quit bool, err error) {
 	c.explain = false
-	if len(p) == 0 {
-		return false, c.sendErr(newError(erUnknownCommand, "08S01", "Unknown command"))
-	}
 	switch p[0] {
 	case mysqlwire.ComQuit:
 		return true, nil
@@ -243,7 +176,7 @@ func (c *session) query(ctx context.Context, p []byte) error {
 	c.curSQL = sql
 	sc := scanSQL(sql)
 	if err := c.borrow(ctx); err != nil {
-		return c.borrowFailed(err)
+		return c.sendErr(borrowError(err))
 	}
 	if sc.pin != "" {
 		c.pin(sc.pin)
@@ -263,7 +196,7 @@ func (c *session) query(ctx context.Context, p []byte) error {
 // forward relays a command that needs a backend but no proxy logic.
 func (c *session) forward(ctx context.Context, p []byte) error {
 	if err := c.borrow(ctx); err != nil {
-		return c.borrowFailed(err)
+		return c.sendErr(borrowError(err))
 	}
 	kind := respResult
 	c.explain = p[0] == mysqlwire.ComInitDB
@@ -276,22 +209,23 @@ func (c *session) forward(ctx context.Context, p []byte) error {
 	return c.exchange(p, kind)
 }
 
-// exchange sends cmd to the held backend and hands the relay of the
-// response to the backend's reader goroutine, with hmu (errRelaying).
+// exchange sends cmd to the held backend and relays the response.
 func (c *session) exchange(cmd []byte, kind respKind) error {
 	be := c.be.Conn
 	c.setRunning(be)
 	c.startWatch()
 	be.pending = true
-	if err := be.pc.Command(cmd); err != nil {
+	err := be.pc.Command(cmd)
+	var res relayResult
+	if err == nil {
+		res, err = c.relay(be, kind)
+	} else {
 		err = be.fail(err)
-		be.pending = false
-		c.stopWatch()
-		c.setRunning(nil)
-		return c.finish(be, relayResult{}, err)
 	}
-	be.start(relayJob{c: c, be: be, kind: kind})
-	return errRelaying
+	be.pending = false
+	c.stopWatch()
+	c.setRunning(nil)
+	return c.finish(be, res, err)
 }
 
 // finish handles the end of a command on be: backend loss, the status

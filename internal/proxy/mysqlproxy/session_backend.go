@@ -5,7 +5,6 @@ package mysqlproxy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -24,7 +23,7 @@ func (c *session) borrow(ctx context.Context) error {
 	}
 	pb, err := c.get(ctx)
 	if err != nil {
-		return err // errQueued as is
+		return err
 	}
 	c.be = pb
 	c.ps.Counters.Transactions++
@@ -66,36 +65,42 @@ func (c *session) get(ctx context.Context) (*proxy.Pooled[*backendConn], error) 
 	}
 }
 
-// poolGet borrows from the pool: the connection Ready handed over, an
-// idle one, or a new one (pool.Get). When the connections are busy and
-// the budget is full the session is queued (errQueued); the pool's sweep
-// enforces the borrow timeout, with no timer or context per borrow.
-func (c *session) poolGet(ctx context.Context) (*poolConn, error) {
-	if pb := c.given; pb != nil {
-		c.given = nil
-		return pb, nil
-	}
-	if err := c.givenErr; err != nil {
-		c.givenErr = nil
-		return nil, err
+// handoff is what Ready passes to a queued borrow.
+type handoff struct {
+	pb  *proxy.Pooled[*backendConn]
+	err error
+}
+
+// Ready implements proxy.Waiter: the goroutine that returned a connection
+// (or the pool's sweep, with the borrow timeout) hands it to the session
+// blocked in poolGet.
+func (c *session) Ready(pb *proxy.Pooled[*backendConn], err error) { c.handed <- handoff{pb, err} }
+
+// poolGet borrows from the pool. When the connections are busy and the
+// budget is full it queues the session (proxy.Pool.Enqueue) and waits for
+// Ready on a channel it keeps: no timer, context or waiter allocation per
+// borrow; the pool's sweep enforces the borrow timeout.
+func (c *session) poolGet(ctx context.Context) (*proxy.Pooled[*backendConn], error) {
+	if c.handed == nil {
+		c.handed = make(chan handoff, 1)
 	}
 	pb, queued, err := c.srv.pool.Enqueue(c.login, c)
 	if pb != nil || err != nil {
 		return pb, err
 	}
-	if queued {
-		return nil, errQueued
+	if !queued {
+		return c.srv.pool.Get(ctx, c.login)
 	}
-	return c.srv.pool.Get(ctx, c.login)
-}
-
-// borrowFailed answers a command whose borrow failed, unless the session
-// was only queued.
-func (c *session) borrowFailed(err error) error {
-	if errors.Is(err, errQueued) {
-		return err
+	select {
+	case h := <-c.handed:
+		return h.pb, h.err
+	case <-ctx.Done():
+		if c.srv.pool.Cancel(c.login, c) {
+			return nil, ctx.Err() // as pool.Get: the session was killed or the proxy is stopping
+		}
+		h := <-c.handed // Ready is under way
+		return h.pb, h.err
 	}
-	return c.sendErr(borrowError(err))
 }
 
 // handOver gives the session a fresh backend session when the previous

@@ -19,7 +19,7 @@ func (c *session) stmtPrepare(ctx context.Context, p []byte) error {
 	sql := string(p[1:])
 	c.curSQL = p[1:]
 	if err := c.borrow(ctx); err != nil {
-		return c.borrowFailed(err)
+		return c.sendErr(borrowError(err))
 	}
 	be := c.be.Conn
 	sc := scanSQL(p[1:])
@@ -68,9 +68,6 @@ func (c *session) backendStmt(ctx context.Context, id uint32, cmd string) (*clie
 		return nil, nil, newError(erUnknownStmt, "HY000", "Unknown prepared statement handler (%d) given to %s", id, cmd)
 	}
 	if err := c.borrow(ctx); err != nil {
-		if errors.Is(err, errQueued) {
-			return nil, nil, err
-		}
 		return nil, nil, borrowError(err)
 	}
 	st, err := c.be.Conn.prepare(cs.key, cs.sql)
@@ -101,7 +98,7 @@ func (c *session) stmtExecute(ctx context.Context, p []byte) error {
 	id, _ := stmtID(p)
 	if flags := executeFlags(p); flags&0x07 != 0 {
 		if err := c.borrow(ctx); err != nil {
-			return c.borrowFailed(err)
+			return c.sendErr(borrowError(err))
 		}
 		c.pin("server-side cursor")
 	}
@@ -135,9 +132,6 @@ func (c *session) stmtLongData(ctx context.Context, p []byte) error {
 		return nil
 	}
 	_, st, err := c.backendStmt(ctx, id, "mysqld_stmt_send_long_data")
-	if errors.Is(err, errQueued) {
-		return err
-	}
 	if err != nil {
 		if c.be != nil {
 			c.maybeRelease()
