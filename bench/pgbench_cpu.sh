@@ -7,7 +7,9 @@
 #   OLD_BIN=/tmp/sqlgate-old NEW_BIN=/tmp/sqlgate-new bench/pgbench_cpu.sh
 # Knobs: T (seconds, 8), C (64), J (2), POOL (20), ROUNDS (5), SCALE (10),
 # MODES ("simple extended prepared"), CLIENTS ("$C 1"), PGBOUNCER (the
-# pgbouncer binary; default the Debian package's).
+# pgbouncer binary; default the Debian package's), PORT_BASE (16450: the
+# proxies listen on PORT_BASE+1..3, sqlgate's HTTP on PORT_BASE+2001..2; set
+# another base to run beside someone else's run).
 # Per run: tps from pgbench; CPU µs per transaction = utime+stime of the
 # proxy process (/proc/PID/stat) over the transactions pgbench processed;
 # voluntary context switches per transaction summed over the process's
@@ -15,7 +17,7 @@
 # Medians over the rounds are printed; raw rows go to bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-T="${T:-8}" C="${C:-64}" J="${J:-2}" POOL="${POOL:-20}" ROUNDS="${ROUNDS:-5}" SCALE="${SCALE:-10}"
+B="${PORT_BASE:-16450}" T="${T:-8}" C="${C:-64}" J="${J:-2}" POOL="${POOL:-20}" ROUNDS="${ROUNDS:-5}" SCALE="${SCALE:-10}"
 : "${OLD_BIN:?OLD_BIN: the sqlgate binary to compare against}" "${NEW_BIN:?NEW_BIN: the sqlgate binary under test}"
 export PGUSER=sqlgate PGPASSWORD=sqlgatepw PGDATABASE=sqlgate_test PGSSLMODE=disable
 PGBOUNCER="${PGBOUNCER:-$(command -v pgbouncer || echo /usr/sbin/pgbouncer)}"
@@ -27,8 +29,8 @@ chmod 755 "$work"
 declare -A PID PORT
 # shellcheck source=bench/pgbouncer.sh
 . bench/pgbouncer.sh
-start_pgbouncer "$work" 16453 "$POOL"
-PID[pgbouncer]=$PGBOUNCER_PID PORT[pgbouncer]=16453
+start_pgbouncer "$work" $((B + 3)) "$POOL"
+PID[pgbouncer]=$PGBOUNCER_PID PORT[pgbouncer]=$((B + 3))
 
 start() { # name binary proxy-port http-port
 	mkdir -p "$work/$1"
@@ -56,8 +58,8 @@ YAML
 	for _ in $(seq 100); do pg_isready -q -h 127.0.0.1 -p "$3" && return; sleep 0.1; done
 	echo "sqlgate $1 did not start: $(tail -3 "$work/$1/log")" >&2 && exit 1
 }
-start old "$OLD_BIN" 16451 18451
-start new "$NEW_BIN" 16452 18452
+start old "$OLD_BIN" $((B + 1)) $((B + 2001))
+start new "$NEW_BIN" $((B + 2)) $((B + 2002))
 pgbench -h 127.0.0.1 -p 5432 -i -q -s "$SCALE" >/dev/null 2>&1
 
 cpu() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; } # clock ticks
