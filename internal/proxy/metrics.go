@@ -21,6 +21,7 @@ type Metrics struct {
 	Transactions    *metrics.CounterVec   // cluster
 	Bytes           *metrics.CounterVec   // cluster, direction: in (from clients)|out (to clients)
 	Errors          *metrics.CounterVec   // cluster, kind
+	Pipelined       *metrics.CounterVec   // cluster, what: writes|queries
 
 	mu      sync.Mutex // guards servers
 	servers []*Server
@@ -55,6 +56,8 @@ func metricsFor(reg *metrics.Registry) *Metrics {
 		Transactions: reg.NewCounterVec("sqlgate_proxy_transactions_total", "Database connection borrows, one per transaction or pinned session.", "cluster"),
 		Bytes:        reg.NewCounterVec("sqlgate_proxy_bytes_total", "Protocol bytes relayed: in = from clients, out = to clients.", "cluster", "direction"),
 		Errors:       reg.NewCounterVec("sqlgate_proxy_errors_total", "Proxy-side failures by kind.", "cluster", "kind"),
+		Pipelined: reg.NewCounterVec("sqlgate_proxy_pipelined_total",
+			"Pipelining of queued statements: writes = database writes that carried several clients' statements, queries = the statements they carried.", "cluster", "what"),
 	}
 	reg.NewGaugeFunc("sqlgate_proxy_client_connections", "Open client connections (RDS ClientConnections).",
 		[]string{"cluster", "tls"}, func(emit func(float64, ...string)) {
@@ -173,5 +176,12 @@ func (s *Server) ObserveDial(err error) {
 // CountError counts a proxy-side failure of kind (e.g. "backend_lost",
 // "client_lost", "protocol").
 func (s *Server) CountError(kind string) { s.m.Errors.Inc(s.cluster, kind) }
+
+// CountPipeline counts one database write that carried the statements of
+// units clients.
+func (s *Server) CountPipeline(units int) {
+	s.m.Pipelined.Inc(s.cluster, "writes")
+	s.m.Pipelined.Add(uint64(units), s.cluster, "queries")
+}
 
 func isErr(err, target error) bool { return errors.Is(err, target) }

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/metrics"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
 	"github.com/sqlgate/sqlgate/internal/testdb"
@@ -22,7 +23,8 @@ type testProxy struct {
 	addr   string
 	budget *proxytest.Budget
 	logs   *testdb.LogBuffer
-	db     *url.URL // direct URL
+	reg    *metrics.Registry // the proxy's metrics
+	db     *url.URL          // direct URL
 	user   string
 	pass   string
 	dbname string
@@ -57,7 +59,8 @@ func (tp *testProxy) serve(t testing.TB, cl config.Cluster, tokens proxy.TokenVe
 	secrets := proxytest.NewSecrets(map[string]string{
 		"app": fmt.Sprintf(`{"username":%q,"password":%q,"dbname":%q}`, tp.user, tp.pass, tp.dbname)})
 	log, logs := proxytest.Logger()
-	srv, err := New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: tp.budget, Secrets: secrets, Tokens: tokens, Log: log})
+	tp.reg = metrics.NewRegistry()
+	srv, err := New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: tp.budget, Secrets: secrets, Tokens: tokens, Log: log, Metrics: tp.reg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -126,6 +126,7 @@ func (srv *Server) extendPipeline(pb *pooled, head *session) int {
 	if n > 0 {
 		srv.pipelines.Add(1)
 		srv.pipedUnits.Add(uint64(n + 1))
+		srv.core.CountPipeline(n + 1)
 	}
 	return n
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -158,6 +159,13 @@ func TestServer_pipeline(t *testing.T) {
 		t.Fatal("no pipeline of more than one unit formed")
 	}
 	t.Logf("%d pipelines carried %d units", tp.srv.pipelines.Load(), tp.srv.pipedUnits.Load())
+	var out strings.Builder
+	tp.reg.Write(&out)
+	for what, n := range map[string]uint64{"writes": tp.srv.pipelines.Load(), "queries": tp.srv.pipedUnits.Load()} {
+		if want := fmt.Sprintf(`sqlgate_proxy_pipelined_total{cluster=%q,what=%q} %d`, tp.srv.core.Cluster(), what, n); !strings.Contains(out.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 }
 
 // isolation: strict hands a backend to one client at a time, reset in
