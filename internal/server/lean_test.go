@@ -3,13 +3,12 @@ package server
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
-	"syscall"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -54,11 +53,14 @@ func TestLean_SameResponse(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			before := env.lean.Stats().Served
-			got := roundTrip(t, env, tc.req)
+			got, ok := roundTrip(t, env, tc.req)
 			if served := env.lean.Stats().Served - before; served != map[bool]uint64{true: 1}[tc.lean] {
 				t.Errorf("served by the lean path: %d, want lean=%v", served, tc.lean)
 			}
-			want := roundTrip(t, &plain, tc.req)
+			want, wok := roundTrip(t, &plain, tc.req)
+			if !ok || !wok {
+				return // reset while writing a refused body: nothing to compare
+			}
 			if got.status != want.status || !bytes.Equal(got.body, want.body) {
 				t.Errorf("lean %d %.300s\nnet/http %d %.300s", got.status, got.body, want.status, want.body)
 			}
@@ -84,20 +86,18 @@ type response struct {
 }
 
 // roundTrip sends rr on a new connection (so the lean path sees it first).
-func roundTrip(t *testing.T, e *testEnv, rr rawRequest) response {
+// ok is false when the connection was reset while the client still wrote
+// a body over the limit (too large), before it read the answer: a server
+// that refuses such a body may close with the rest unread, whichever path
+// served it.
+func roundTrip(t *testing.T, e *testEnv, rr rawRequest) (r response, ok bool) {
 	t.Helper()
-	var resp *http.Response
-	var err error
-	// A client still writing a body the server has refused (too large)
-	// can find the connection reset before it reads the answer, whichever
-	// path served it; such a request is sent again, a few times.
-	for range 5 {
-		tr := &http.Transport{DisableKeepAlives: true}
-		resp, err = (&http.Client{Transport: tr}).Do(e.newRawRequest(t, context.Background(), rr))
-		tr.CloseIdleConnections()
-		if err == nil || !errors.Is(err, syscall.ECONNRESET) || len(rr.Body) < 4<<20 {
-			break
-		}
+	tr := &http.Transport{DisableKeepAlives: true}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Do(e.newRawRequest(t, context.Background(), rr))
+	if err != nil && len(rr.Body) > 4<<20 && strings.Contains(err.Error(), "connection reset by peer") {
+		t.Logf("%s: %v", rr.Path, err)
+		return response{}, false
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func roundTrip(t *testing.T, e *testEnv, rr rawRequest) response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return response{resp.StatusCode, resp.Header, body}
+	return response{resp.StatusCode, resp.Header, body}, true
 }
 
 func headersEqual(a, b http.Header) bool {
