@@ -72,7 +72,7 @@ func FuzzHandler_DataAPI(f *testing.F) {
 				t.Fatalf("%d with header %q and __type %q: %s", got.Status, got.ErrorType, got.Type, got.Body)
 			}
 		default:
-			t.Fatalf("status %d %s for body %q", got.Status, got.Body, body)
+			t.Fatalf("status %d %s for body %q\n%s", got.Status, got.Body, body, env.logs)
 		}
 	})
 }

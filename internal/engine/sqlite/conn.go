@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"modernc.org/sqlite"
+	lib "modernc.org/sqlite/lib"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
 )
@@ -253,7 +254,19 @@ func (c *Conn) execErr(ctx context.Context, err error) error {
 		c.broken = true
 		return fmt.Errorf("exec: %w: %w", engine.ErrUnavailable, err)
 	}
+	if unboundParameter(err) {
+		return &engine.DBError{Message: err.Error(), SQLState: "HY000", Code: lib.SQLITE_RANGE}
+	}
 	return fmt.Errorf("exec: %w", err)
+}
+
+// unboundParameter reports the driver's error for a statement parameter
+// the request did not supply (SQLite also reads ?NNN, :name, @name, $name
+// and #name as parameters). The driver returns it untyped, so its text is
+// all there is to go by; the statement failed, nothing is broken.
+func unboundParameter(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "missing named argument") || strings.HasPrefix(msg, "missing argument with index")
 }
 
 // Begin starts a write transaction at once (BEGIN IMMEDIATE). A deferred
