@@ -178,16 +178,35 @@ mariadb_start() {
 	my_setup_primary
 	my_init replica
 	my_start replica
-	if my_following; then
-		return 0
+	if ! my_following; then
+		# A promoted replica (writable) has diverged: start it from scratch.
+		if [[ -e $BASE/mariadb-promoted ]] || [[ $(my_sql replica "SELECT @@read_only") != 1 ]]; then
+			rm -f "$BASE/mariadb-promoted"
+			my_rebuild_replica
+		else
+			my_follow
+		fi
 	fi
-	# A promoted replica (writable) has diverged: start it from scratch.
-	if [[ -e $BASE/mariadb-promoted ]] || [[ $(my_sql replica "SELECT @@read_only") != 1 ]]; then
-		rm -f "$BASE/mariadb-promoted"
-		my_rebuild_replica
-		return 0
-	fi
-	my_follow
+	my_semisync
+}
+
+# my_semisync makes the primary's commits wait for the replica's
+# acknowledgement for up to WAIT seconds (the 5 s it starts with only
+# keeps the setup above, run before any replica attached, from stalling)
+# and waits until semi-sync is on. A primary under load that waited 5 s
+# for an acknowledgement would fall back to asynchronous replication, and
+# a failover test would then rightly find acknowledged commits missing.
+my_semisync() {
+	my_sql primary "SET GLOBAL rpl_semi_sync_master_timeout=$((WAIT * 1000))"
+	wait_for "mariadb semi-sync" my_semisync_on
+}
+
+# my_semisync_on commits a binlogged no-op (the primary switches semi-sync
+# back on at the replica's next acknowledgement) and reports whether it is on.
+my_semisync_on() {
+	my_sql primary "CREATE DATABASE IF NOT EXISTS sqlgate_test"
+	[[ $(my_sql primary "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS
+  WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS'") == ON ]]
 }
 
 # mariadb_promote stops fetching from the primary, waits until the SQL
