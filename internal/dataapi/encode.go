@@ -142,6 +142,35 @@ func appendField(b []byte, v engine.Value, decimal bool, o mapOptions) []byte {
 	return append(b, `{"isNull":true}`...)
 }
 
+// appendTextField writes the Field of a value a TextCells hands out as
+// text, exactly as appendField writes its decoded Value; ok is false when
+// the value must be decoded (tc.Value) instead.
+func appendTextField(b []byte, tc engine.TextCells, row, col int, decimal bool, o mapOptions) ([]byte, bool) {
+	k, s, ok := tc.Text(row, col)
+	if !ok {
+		return b, false
+	}
+	switch k {
+	case engine.KindNull:
+		return append(b, `{"isNull":true}`...), true
+	case engine.KindBool:
+		b = append(b, `{"booleanValue":`...)
+		return append(append(b, s...), '}'), true
+	case engine.KindLong:
+		if o.longAsString {
+			return append(appendString(append(b, `{"stringValue":`...), s), '}'), true
+		}
+		b = append(b, `{"longValue":`...)
+		return append(append(b, s...), '}'), true
+	case engine.KindString:
+		if decimal && o.decimalAsNumber {
+			return b, false
+		}
+		return append(appendString(append(b, `{"stringValue":`...), s), '}'), true
+	}
+	return b, false
+}
+
 // decimalNumber applies decimalReturnType=DOUBLE_OR_LONG: longValue when the
 // scale is 0, else doubleValue.
 func decimalNumber(s string) (engine.Value, bool) {

@@ -1,0 +1,103 @@
+package engine
+
+import "context"
+
+// Lazily decoded results.
+//
+// A result set of many rows costs, decoded eagerly, one Value per cell: a
+// large slab of pointer-holding structs that the caller reads once, to
+// encode it, and the garbage collector then scans and frees. A caller that
+// only reads each value once in order can ask for the values to stay in
+// the engine's own form instead (WithLazyDecode); an engine that supports
+// it then returns a Result with Cells set and Rows nil, and the caller
+// decodes each value as it encodes it (Result.At). Engines that do not
+// support it ignore the request and fill Rows as always, so callers must
+// read results through NumRows, RowLen and At (or Materialize first).
+
+// Cells is a result set kept in an engine's own form and decoded one
+// value at a time.
+type Cells interface {
+	// Len is the number of rows.
+	Len() int
+	// Value decodes the value in row row, column col. Strings in it may
+	// share the result's memory. A value the Data API cannot represent is
+	// an error (e.g. *UnsupportedTypeError), as it would have been from
+	// Exec when decoding eagerly.
+	Value(row, col int) (Value, error)
+}
+
+// TextCells is implemented by Cells that can hand out a value's text
+// without decoding it, for the kinds where the text is the value's
+// canonical form: a caller may then copy it instead of decoding and
+// formatting it again.
+type TextCells interface {
+	Cells
+	// Text returns the value in row row, column col as text when ok:
+	// KindNull (s empty), KindLong (s is the int64 in canonical decimal:
+	// strconv.FormatInt of Value.Long), KindBool (s is "true" or "false")
+	// or KindString (s is Value.String). When !ok, the caller uses Value.
+	Text(row, col int) (k Kind, s string, ok bool)
+}
+
+type lazyKey struct{}
+
+// WithLazyDecode returns a context under which Conn.Exec may return a
+// result set as Cells instead of Rows (see Result.At).
+func WithLazyDecode(ctx context.Context) context.Context {
+	return context.WithValue(ctx, lazyKey{}, true)
+}
+
+// LazyDecode reports whether ctx asks for Cells (WithLazyDecode).
+func LazyDecode(ctx context.Context) bool {
+	v, _ := ctx.Value(lazyKey{}).(bool)
+	return v
+}
+
+// NumRows is the number of rows of the result set.
+func (r *Result) NumRows() int {
+	if r.Cells != nil {
+		return r.Cells.Len()
+	}
+	return len(r.Rows)
+}
+
+// RowLen is the number of values in row i.
+func (r *Result) RowLen(i int) int {
+	if r.Cells != nil {
+		return len(r.Columns)
+	}
+	return len(r.Rows[i])
+}
+
+// At returns the value in row i, column j, decoding it when the result is
+// lazy.
+func (r *Result) At(i, j int) (Value, error) {
+	if r.Cells != nil {
+		return r.Cells.Value(i, j)
+	}
+	return r.Rows[i][j], nil
+}
+
+// Materialize decodes a lazy result into Rows (and drops Cells); an eager
+// result is left as it is.
+func (r *Result) Materialize() error {
+	if r.Cells == nil {
+		return nil
+	}
+	n, w := r.Cells.Len(), len(r.Columns)
+	rows := make([][]Value, n)
+	vals := make([]Value, n*w)
+	for i := range rows {
+		row := vals[i*w : (i+1)*w : (i+1)*w]
+		for j := range row {
+			v, err := r.Cells.Value(i, j)
+			if err != nil {
+				return err
+			}
+			row[j] = v
+		}
+		rows[i] = row
+	}
+	r.Rows, r.Cells = rows, nil
+	return nil
+}

@@ -1,0 +1,106 @@
+package postgres
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/sqlgate/sqlgate/internal/engine"
+)
+
+// cells is a result set as PostgreSQL sent it: the text of every value in
+// one string, decoded one value at a time (engine.Cells). The eager path
+// (Result.Rows) decodes through it too, so both give the same values and
+// the same errors.
+type cells struct {
+	text  string
+	cells []cell
+	nrows int
+	infos []typeInfo // per column
+	elems []typeInfo // per column: the element type of an array
+	cols  []engine.Column
+}
+
+var _ engine.TextCells = (*cells)(nil)
+
+func (c *cells) Len() int { return c.nrows }
+
+func (c *cells) Value(row, col int) (engine.Value, error) {
+	cl := c.cells[row*len(c.infos)+col]
+	if cl.off < 0 {
+		return engine.Null(), nil
+	}
+	v, err := decodeText(c.infos[col], c.elems[col], c.text[cl.off:cl.end])
+	if err != nil {
+		if errors.Is(err, errMultiDim) {
+			return engine.Value{}, &engine.UnsupportedTypeError{TypeName: strings.ToUpper(c.infos[col].name)}
+		}
+		return engine.Value{}, fmt.Errorf("column %q: %w", c.cols[col].Name, err)
+	}
+	return v, nil
+}
+
+// Text implements engine.TextCells for the types PostgreSQL prints in the
+// Data API's own form: integers (canonical decimal text), booleans and
+// text-like types whose value is their text.
+func (c *cells) Text(row, col int) (engine.Kind, string, bool) {
+	cl := c.cells[row*len(c.infos)+col]
+	if cl.off < 0 {
+		return engine.KindNull, "", true
+	}
+	s := c.text[cl.off:cl.end]
+	switch c.infos[col].codec {
+	case codecInt:
+		if canonicalInt(s) {
+			return engine.KindLong, s, true
+		}
+	case codecBool:
+		if s == "t" {
+			return engine.KindBool, "true", true
+		}
+		return engine.KindBool, "false", true
+	case codecText, codecNumeric:
+		return engine.KindString, s, true
+	}
+	return 0, "", false
+}
+
+// canonicalInt reports whether s is an integer as strconv.FormatInt prints
+// it: an optional '-', then digits without leading zeros, at most 18 of
+// them (so it fits an int64 whatever they are; longer ones go through
+// Value, which parses them).
+func canonicalInt(s string) bool {
+	d := s
+	if len(d) > 0 && d[0] == '-' {
+		d = d[1:]
+	}
+	if len(d) == 0 || len(d) > 18 || (d[0] == '0' && len(d) > 1) || (d == "0" && len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// fill decodes every value into res.Rows: one slab of Values, row slices
+// cut from it.
+func (c *cells) fill(res *engine.Result) error {
+	n := len(c.infos)
+	res.Rows = make([][]engine.Value, c.nrows)
+	vals := make([]engine.Value, len(c.cells))
+	for r := range res.Rows {
+		row := vals[r*n : (r+1)*n : (r+1)*n]
+		for i := range row {
+			v, err := c.Value(r, i)
+			if err != nil {
+				return err
+			}
+			row[i] = v
+		}
+		res.Rows[r] = row
+	}
+	return nil
+}
