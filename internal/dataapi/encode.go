@@ -1,6 +1,7 @@
 package dataapi
 
 import (
+	"bytes"
 	"encoding/base64"
 	"math"
 	"strconv"
@@ -26,7 +27,7 @@ func appendString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if plain[c] {
 			i++
 			continue
 		}
@@ -76,6 +77,15 @@ func appendString(b []byte, s string) []byte {
 
 const hex = "0123456789abcdef"
 
+// plain[c] is true for the bytes appendString copies as they are: ASCII
+// other than control characters, '"' and '\\'.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendDouble formats f like Java's Double.toString, which AWS's service
 // uses: 123.0, 0.1, 1.0E10, 4.9E-324. NaN and infinities become the strings
 // the SDKs accept ("NaN", "Infinity", "-Infinity").
@@ -90,25 +100,26 @@ func appendDouble(b []byte, f float64) []byte {
 	}
 	abs := math.Abs(f)
 	if abs == 0 || (abs >= 1e-3 && abs < 1e7) {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
-		b = append(b, s...)
-		if !strings.ContainsRune(s, '.') {
+		start := len(b)
+		b = strconv.AppendFloat(b, f, 'f', -1, 64)
+		if bytes.IndexByte(b[start:], '.') < 0 {
 			b = append(b, '.', '0')
 		}
 		return b
 	}
-	s := strconv.FormatFloat(f, 'E', -1, 64) // 1.5E+10, 1E-05
-	mant, exp, _ := strings.Cut(s, "E")
+	var tmp [32]byte
+	s := strconv.AppendFloat(tmp[:0], f, 'E', -1, 64) // 1.5E+10, 1E-05
+	e := bytes.IndexByte(s, 'E')
+	mant, exp := s[:e], s[e+1:]
 	b = append(b, mant...)
-	if !strings.ContainsRune(mant, '.') {
+	if bytes.IndexByte(mant, '.') < 0 {
 		b = append(b, '.', '0')
 	}
 	b = append(b, 'E')
 	if exp[0] == '-' {
 		b = append(b, '-')
 	}
-	exp = strings.TrimLeft(exp[1:], "0")
-	return append(b, exp...)
+	return append(b, bytes.TrimLeft(exp[1:], "0")...)
 }
 
 // appendField writes one Field union with exactly one member.

@@ -40,9 +40,9 @@ func (c *cells) Value(row, col int) (engine.Value, error) {
 	return v, nil
 }
 
-// Text implements engine.TextCells for the types PostgreSQL prints in the
-// Data API's own form: integers (canonical decimal text), booleans and
-// text-like types whose value is their text.
+// Text implements engine.TextCells for every type but floats, bytea and
+// arrays: integers (canonical decimal text), booleans, and the types whose
+// Field is a stringValue.
 func (c *cells) Text(row, col int) (engine.Kind, string, bool) {
 	cl := c.cells[row*len(c.infos)+col]
 	if cl.off < 0 {
@@ -55,14 +55,26 @@ func (c *cells) Text(row, col int) (engine.Kind, string, bool) {
 			return engine.KindLong, s, true
 		}
 	case codecBool:
-		if s == "t" {
-			return engine.KindBool, "true", true
-		}
-		return engine.KindBool, "false", true
+		return textBool(s == "t")
 	case codecText, codecNumeric:
 		return engine.KindString, s, true
+	case codecTime, codecBit, codecVoid, codecTimestamptz:
+		// As decodeScalar maps them (no copy unless a fraction is padded).
+		switch v, _ := decodeScalar(c.infos[col].codec, s); v.Kind {
+		case engine.KindString:
+			return engine.KindString, v.String, true
+		case engine.KindBool:
+			return textBool(v.Bool)
+		}
 	}
 	return 0, "", false
+}
+
+func textBool(b bool) (engine.Kind, string, bool) {
+	if b {
+		return engine.KindBool, "true", true
+	}
+	return engine.KindBool, "false", true
 }
 
 // canonicalInt reports whether s is an integer as strconv.FormatInt prints
