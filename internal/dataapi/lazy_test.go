@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	gomysql "github.com/go-sql-driver/mysql"
+
 	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/engine/mysql"
 	"github.com/sqlgate/sqlgate/internal/engine/postgres"
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
@@ -33,6 +36,89 @@ func pgConn(tb testing.TB) engine.Conn {
 	}
 	tb.Cleanup(func() { c.Close() })
 	return c
+}
+
+func mysqlConn(tb testing.TB) engine.Conn {
+	tb.Helper()
+	cfg, err := gomysql.ParseDSN(testdb.MySQLDSN(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e := mysql.New(mysql.Config{Address: cfg.Addr, ConnectTimeout: 5 * time.Second})
+	c, err := e.Connect(context.Background(), engine.Credentials{User: cfg.User, Password: cfg.Passwd, Database: cfg.DBName})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// mysqlTypes are the MariaDB column types the Data API maps, each with two
+// values that exercise its formatting rules (a third row is all NULL).
+var mysqlTypes = []struct{ ddl, a, b string }{
+	{"BOOL", "TRUE", "FALSE"}, {"BIT(1)", "b'1'", "b'0'"}, {"BIT(8)", "b'101'", "b'0'"},
+	{"TINYINT", "-128", "0"}, {"TINYINT UNSIGNED", "255", "7"}, {"SMALLINT", "-32768", "32767"},
+	{"MEDIUMINT UNSIGNED", "16777215", "1"}, {"INT", "-2147483648", "2147483647"}, {"INT(5) ZEROFILL", "42", "0"},
+	{"BIGINT", "-9223372036854775808", "9223372036854775807"}, {"BIGINT", "-999999999999999999", "100000000000000000"},
+	{"BIGINT UNSIGNED", "18446744073709551615", "9223372036854775807"},
+	{"FLOAT", "1.1", "-3.4e38"}, {"DOUBLE", "1.7976931348623157E308", "1e-4"}, {"DOUBLE", "0.001", "1e7"},
+	{"DECIMAL(10,4)", "123456.789", "-0.1"}, {"DECIMAL(30,0) UNSIGNED", "123456789012345678901234567890", "0"},
+	{"CHAR(10)", "'ab'", "''"}, {"VARCHAR(100)", `'quote" back\\slash \n\t\r\b é 邓 😀'`, `'\0 \Z'`},
+	{"TEXT", "'t'", "''"}, {"ENUM('a','b')", "'b'", "'a'"}, {"SET('a','b')", "'a,b'", "''"},
+	{"JSON", `'{"a": [1, "x\\"y"]}'`, "'null'"}, {"BINARY(4)", "'ab'", "''"}, {"VARBINARY(10)", "x'00ff'", "''"},
+	{"BLOB", "'b'", "x'e282ac'"}, {"DATE", "'2021-03-04'", "'0000-00-00'"}, {"TIME(6)", "'-838:59:59.000000'", "'12:34:56.789'"},
+	{"DATETIME", "'2019-11-12 22:00:11'", "'1000-01-01 00:00:00'"}, {"DATETIME(3)", "'2022-01-01 00:00:00.5'", "'2022-01-01'"},
+	{"TIMESTAMP(6)", "'2019-11-12 22:00:11.5'", "'2038-01-19 03:14:07.999999'"}, {"YEAR", "2021", "0"},
+}
+
+func TestLazy_SameResponse_MySQL(t *testing.T) {
+	c := mysqlConn(t)
+	ctx := context.Background()
+	tbl := "lazy_types_" + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "_")
+	var cols, a, b, nulls []string
+	for i, ty := range mysqlTypes {
+		name := "c" + string(rune('a'+i/26)) + string(rune('a'+i%26))
+		cols = append(cols, name+" "+ty.ddl+" NULL")
+		a, b, nulls = append(a, ty.a), append(b, ty.b), append(nulls, "NULL")
+	}
+	for _, sql := range []string{"SET sql_mode = ''", "CREATE TABLE " + tbl + " (" + strings.Join(cols, ", ") + ")",
+		"INSERT INTO " + tbl + " VALUES (" + strings.Join(a, ",") + "), (" + strings.Join(b, ",") + "), (" + strings.Join(nulls, ",") + ")"} {
+		if _, err := c.Exec(ctx, sql, nil, 0); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	t.Cleanup(func() { _, _ = c.Exec(ctx, "DROP TABLE "+tbl, nil, 0) })
+	if err := c.Reset(ctx); err != nil { // a clean session, so statements get cached
+		t.Fatal(err)
+	}
+	// Repeated: the first runs go as text, later ones through the
+	// statement cache (binary rows rendered as text).
+	for range 3 {
+		for _, sql := range []string{"SELECT * FROM " + tbl, "SELECT 1", "SELECT NULL, 1.5, 'x', CAST(1 AS UNSIGNED) WHERE 1 = 0"} {
+			sameBothWays(t, c, sql)
+		}
+		res, err := c.Exec(engine.WithLazyDecode(ctx), "SELECT * FROM "+tbl, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := encodeExecute(res, false, options{}, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{
+			`[{"booleanValue":true},{"booleanValue":true},{"booleanValue":true},{"longValue":-128},{"longValue":255},{"longValue":-32768}`,
+			`{"longValue":42},{"longValue":-9223372036854775808},{"longValue":-999999999999999999},{"stringValue":"18446744073709551615"},{"doubleValue":1.1}`,
+			`{"stringValue":"quote\" back\\slash \n\t\r\b é 邓 😀"}`, `{"stringValue":"\u0000 \u001a"}`,
+			`{"stringValue":"{\"a\": [1, \"x\\\"y\"]}"}`, `{"blobValue":"YWIAAA=="},{"blobValue":"AP8="}`,
+			`{"stringValue":"-838:59:59.000000"}`, `{"stringValue":"2022-01-01 00:00:00.500"}`, `{"stringValue":"2021"}]`,
+			`{"longValue":0},{"longValue":9223372036854775807},{"longValue":100000000000000000},{"longValue":9223372036854775807}`, `{"stringValue":"0000"}]`,
+			`{"doubleValue":1.7976931348623157E308},{"doubleValue":0.001}`, `{"doubleValue":1.0E-4},{"doubleValue":1.0E7}`,
+		} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("response lacks %s\n%s", want, out)
+			}
+		}
+	}
 }
 
 // pgTypesSQL selects one column of every type the PostgreSQL engine maps,

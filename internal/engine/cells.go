@@ -101,3 +101,24 @@ func (r *Result) Materialize() error {
 	r.Rows, r.Cells = rows, nil
 	return nil
 }
+
+// CanonicalInt reports whether s is an integer as strconv.FormatInt prints
+// it: an optional '-', then digits without leading zeros, at most 18 of
+// them (so it fits an int64 whatever they are). Engines use it to hand out
+// integer text as KindLong (TextCells) only when copying it is exactly
+// what parsing and formatting it again would give.
+func CanonicalInt(s string) bool {
+	d := s
+	if len(d) > 0 && d[0] == '-' {
+		d = d[1:]
+	}
+	if len(d) == 0 || len(d) > 18 || (d[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -137,7 +137,7 @@ type Result struct {
 	Decimal []bool
 	// Cells, when set, holds the rows instead of Rows, decoded value by
 	// value (see WithLazyDecode and At).
-	Cells Cells
+	Cells Cells `json:"-"`
 }
 
 // Credentials select the database login: from a secret, plus the database

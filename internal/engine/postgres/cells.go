@@ -51,7 +51,7 @@ func (c *cells) Text(row, col int) (engine.Kind, string, bool) {
 	s := c.text[cl.off:cl.end]
 	switch c.infos[col].codec {
 	case codecInt:
-		if canonicalInt(s) {
+		if engine.CanonicalInt(s) {
 			return engine.KindLong, s, true
 		}
 	case codecBool:
@@ -75,26 +75,6 @@ func textBool(b bool) (engine.Kind, string, bool) {
 		return engine.KindBool, "true", true
 	}
 	return engine.KindBool, "false", true
-}
-
-// canonicalInt reports whether s is an integer as strconv.FormatInt prints
-// it: an optional '-', then digits without leading zeros, at most 18 of
-// them (so it fits an int64 whatever they are; longer ones go through
-// Value, which parses them).
-func canonicalInt(s string) bool {
-	d := s
-	if len(d) > 0 && d[0] == '-' {
-		d = d[1:]
-	}
-	if len(d) == 0 || len(d) > 18 || (d[0] == '0' && len(d) > 1) || (d == "0" && len(s) > 1) {
-		return false
-	}
-	for i := 0; i < len(d); i++ {
-		if d[i] < '0' || d[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // fill decodes every value into res.Rows: one slab of Values, row slices
