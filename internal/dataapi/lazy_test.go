@@ -259,13 +259,27 @@ const rows100SQL = `SELECT g AS id, g*7 AS n1, g::bigint*1000003 AS n2, 'name-'|
 // work for the 100-row result on PostgreSQL, eager (a Value per cell) and
 // lazy (decoded while encoding).
 func BenchmarkExecEncodeRows100(b *testing.B) {
-	c := pgConn(b)
+	for _, db := range []string{"pg", "mysql"} {
+		c, sql := pgConn(b), rows100SQL
+		if db == "mysql" {
+			c, sql = mysqlConn(b), rows100MySQL
+		}
+		benchExecEncode(b, db, c, sql)
+	}
+}
+
+// rows100MySQL is rows100SQL for MariaDB.
+const rows100MySQL = `SELECT seq AS id, seq*7 AS n1, seq*1000003 AS n2, concat('name-',seq) AS s1, md5(seq) AS s2,
+	seq/3.0e0 AS f1, cast(seq*1.25 AS decimal(10,2)) AS d1, timestamp '2024-01-02 03:04:05' + interval seq minute AS t1,
+	seq%2=0 AS b1, repeat('x', seq%40) AS s3 FROM seq_1_to_100`
+
+func benchExecEncode(b *testing.B, db string, c engine.Conn, sql string) {
 	for _, lazy := range []bool{false, true} {
 		name := "eager"
 		if lazy {
 			name = "lazy"
 		}
-		b.Run("pg/"+name, func(b *testing.B) {
+		b.Run(db+"/"+name, func(b *testing.B) {
 			ctx := context.Background()
 			if lazy {
 				ctx = engine.WithLazyDecode(ctx)
@@ -273,7 +287,7 @@ func BenchmarkExecEncodeRows100(b *testing.B) {
 			b.ReportAllocs()
 			cpu := processCPU()
 			for b.Loop() {
-				res, err := c.Exec(ctx, rows100SQL, nil, 0)
+				res, err := c.Exec(ctx, sql, nil, 0)
 				if err != nil {
 					b.Fatal(err)
 				}
