@@ -47,7 +47,7 @@ type Conn struct {
 	// for engine.Cells.
 	textHint, cellHint int
 	lazy               bool
-	buf      []byte
+	buf                []byte
 }
 
 var _ engine.Conn = (*Conn)(nil)
