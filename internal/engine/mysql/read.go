@@ -37,7 +37,7 @@ func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.R
 		res.Columns[i] = column(&fields[i])
 		res.Decimal[i] = fields[i].typ == typeDecimal || fields[i].typ == typeNewDecimal
 	}
-	cs := &cells{fields: fields}
+	cs := cells{fields: fields}
 	size := 0
 	var text strings.Builder // the result's values, one arena
 	text.Grow(c.textHint)    // as large as the previous result's
@@ -79,7 +79,8 @@ func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.R
 	c.textHint, c.cellHint = text.Len(), len(cs.cells)
 	cs.text = text.String()
 	if c.lazy {
-		res.Cells = cs
+		h := cs // a copy on the heap; cs itself stays on the stack
+		res.Cells = &h
 	} else {
 		cs.fill(res)
 	}

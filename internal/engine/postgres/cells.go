@@ -23,6 +23,13 @@ type cells struct {
 
 var _ engine.TextCells = (*cells)(nil)
 
+// escape returns a heap copy of c, so that a cells decoded eagerly can
+// stay on the stack.
+func (c *cells) escape() *cells {
+	h := *c
+	return &h
+}
+
 func (c *cells) Len() int { return c.nrows }
 
 func (c *cells) Value(row, col int) (engine.Value, error) {

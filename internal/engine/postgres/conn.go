@@ -308,9 +308,9 @@ func (c *Conn) build(ctx context.Context, raw rawResult) (*engine.Result, error)
 	if len(raw.cells) != raw.nrows*n {
 		return nil, fmt.Errorf("result rows do not match its %d columns", n)
 	}
-	cs := &cells{text: raw.data.String(), cells: raw.cells, nrows: raw.nrows, infos: infos, elems: elems, cols: res.Columns}
+	cs := cells{text: raw.data.String(), cells: raw.cells, nrows: raw.nrows, infos: infos, elems: elems, cols: res.Columns}
 	if engine.LazyDecode(ctx) {
-		res.Cells = cs
+		res.Cells = cs.escape()
 	} else if err := cs.fill(res); err != nil {
 		return nil, err
 	}
