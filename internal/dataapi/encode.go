@@ -173,6 +173,11 @@ func appendTextField(b []byte, tc engine.TextCells, row, col int, decimal bool, 
 		}
 		b = append(b, `{"longValue":`...)
 		return append(append(b, s...), '}'), true
+	case engine.KindDouble:
+		if out, ok := appendDoubleText(append(b, `{"doubleValue":`...), s); ok {
+			return append(out, '}'), true
+		}
+		return b, false
 	case engine.KindString:
 		if decimal && o.decimalAsNumber {
 			return b, false
@@ -180,6 +185,63 @@ func appendTextField(b []byte, tc engine.TextCells, row, col int, decimal bool, 
 		return append(appendString(append(b, `{"stringValue":`...), s), '}'), true
 	}
 	return b, false
+}
+
+// appendDoubleText writes a double given as text whose significant digits
+// are the value's shortest round-trip digits (engine.TextCells) exactly as
+// appendDouble writes the parsed value, rearranging the digits instead of
+// parsing and formatting them. ok is false (and b unchanged) for text it
+// does not recognise.
+func appendDoubleText(b []byte, s string) (_ []byte, ok bool) {
+	switch s {
+	case "NaN":
+		return append(b, `"NaN"`...), true
+	case "Infinity":
+		return append(b, `"Infinity"`...), true
+	case "-Infinity":
+		return append(b, `"-Infinity"`...), true
+	}
+	var d [24]byte
+	neg, digits, point, ok := engine.SplitDecimal(s, d[:0])
+	if !ok {
+		return b, false
+	}
+	if neg {
+		b = append(b, '-')
+	}
+	if len(digits) == 0 {
+		return append(b, "0.0"...), true
+	}
+	x := point - 1 // the value is d.ddd × 10^x
+	switch {
+	case x >= 0 && x <= 6:
+		if len(digits) <= x+1 {
+			b = append(b, digits...)
+			for range x + 1 - len(digits) {
+				b = append(b, '0')
+			}
+			return append(b, ".0"...), true
+		}
+		b = append(b, digits[:x+1]...)
+		return append(append(b, '.'), digits[x+1:]...), true
+	case x < 0 && x >= -3:
+		b = append(b, "0."...)
+		for range -x - 1 {
+			b = append(b, '0')
+		}
+		return append(b, digits...), true
+	}
+	b = append(b, digits[0], '.')
+	if len(digits) == 1 {
+		b = append(b, '0')
+	} else {
+		b = append(b, digits[1:]...)
+	}
+	b = append(b, 'E')
+	if x < 0 {
+		b, x = append(b, '-'), -x
+	}
+	return strconv.AppendInt(b, int64(x), 10), true
 }
 
 // decimalNumber applies decimalReturnType=DOUBLE_OR_LONG: longValue when the

@@ -142,10 +142,21 @@ const pgTypesSQL = `SELECT v.* FROM (VALUES
 func TestLazy_SameResponse_PG(t *testing.T) {
 	c := pgConn(t)
 	for _, sql := range []string{pgTypesSQL, "SELECT 1", "SELECT FROM generate_series(1,3)", "SELECT 1 WHERE false",
-		"SELECT NULL", "SELECT pg_sleep(0)", "SELECT 1.0e10::float8 AS a, 1e-4::float8 AS a2, 9999999::float8 AS b, 12.5::float4 AS c"} {
+		"SELECT NULL", "SELECT pg_sleep(0)", "SELECT 1.0e10::float8 AS a, 1e-4::float8 AS a2, 9999999::float8 AS b, 12.5::float4 AS c",
+		pgFloatsSQL} {
 		t.Run(sql[:min(len(sql), 30)], func(t *testing.T) { sameBothWays(t, c, sql) })
 	}
 }
+
+// pgFloatsSQL is float8 values as PostgreSQL prints them (the lazy path
+// copies their digits, the eager one parses them): ratios with 16–17
+// digits, wide magnitudes, subnormals and the edges of the fixed notation.
+const pgFloatsSQL = `SELECT hashint8(g)::float8 / hashint8(g + 100000)::float8 AS ratio,
+	(hashint8(g)::float8 / 9.3e18) * power(10::float8, (abs(hashint8(g + 200000)) % 600) - 300) AS wide,
+	hashint4(g)::float8 * 4.9e-324 AS sub, g::float8 / 7 AS seventh, 1e-3::float8 * (1 + g * 1e-15) AS low,
+	1e7::float8 - g * 1e-9 AS high, power(10::float8, g % 40 - 20) AS pow10, -g::float8 / 3e5 AS neg
+	FROM generate_series(1, 20000) g
+	UNION ALL SELECT 0, '-0', 'NaN', 'Infinity', '-Infinity', 1.7976931348623157e308, 2.2250738585072014e-308, 5e-324`
 
 // sameBothWays runs sql eagerly and lazily and compares the encoded
 // responses under each result option.
@@ -199,6 +210,16 @@ func TestLazy_Golden(t *testing.T) {
 	b, err := encodeExecute(res, false, options{}, 1<<20)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The kinds the text path serves (row 1: b, i2, f4, f8, num).
+	tc := res.Cells.(engine.TextCells)
+	for col, want := range map[int]engine.Kind{0: engine.KindBool, 1: engine.KindLong, 5: engine.KindDouble, 6: engine.KindString} {
+		if k, _, ok := tc.Text(1, col); !ok || k != want {
+			t.Errorf("Text(1, %d) = %v, %v; want kind %v", col, k, ok, want)
+		}
+	}
+	if _, _, ok := tc.Text(1, 4); ok {
+		t.Error("Text answered for float4")
 	}
 	for _, want := range []string{
 		`[{"isNull":true},{"isNull":true},`,

@@ -1,6 +1,10 @@
 package engine
 
-import "context"
+import (
+	"context"
+	"strconv"
+	"strings"
+)
 
 // Lazily decoded results.
 //
@@ -34,8 +38,12 @@ type TextCells interface {
 	Cells
 	// Text returns the value in row row, column col as text when ok:
 	// KindNull (s empty), KindLong (s is the int64 in canonical decimal:
-	// strconv.FormatInt of Value.Long), KindBool (s is "true" or "false")
-	// or KindString (s is Value.String). When !ok, the caller uses Value.
+	// strconv.FormatInt of Value.Long), KindBool (s is "true" or "false"),
+	// KindDouble (s is "NaN", "Infinity", "-Infinity" or a decimal —
+	// ['-'] digits ['.' digits] [('e'|'E') ['+'|'-'] digits] — whose
+	// significant digits are exactly those strconv.FormatFloat(Value.Double,
+	// 'e', -1, 64) prints) or KindString (s is Value.String). When !ok,
+	// the caller uses Value.
 	Text(row, col int) (k Kind, s string, ok bool)
 }
 
@@ -121,4 +129,72 @@ func CanonicalInt(s string) bool {
 		}
 	}
 	return true
+}
+
+// SplitDecimal reads ['-'] digits ['.' digits] [('e'|'E') ['+'|'-']
+// digits] into its significant digits (appended to buf, without leading
+// or trailing zeros; empty for zero) and the position of the decimal point
+// relative to them: the value is 0.digits × 10^point. ok is false for
+// anything else, or more than 17 significant digits.
+func SplitDecimal(s string, buf []byte) (neg bool, digits []byte, point int, ok bool) {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		neg, i = true, 1
+	}
+	seen, dot := false, false
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			seen = true
+			if c == '0' && len(buf) == 0 {
+				if dot {
+					point--
+				}
+				continue
+			}
+			if len(buf) == cap(buf) {
+				return false, nil, 0, false
+			}
+			buf = append(buf, c)
+			if !dot {
+				point++
+			}
+		case c == '.' && !dot:
+			dot = true
+		case c == 'e' || c == 'E':
+			exp, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
+			if err != nil || !seen || exp > 400 || exp < -400 || (i+1 < len(s) && s[i+1] == '+' && len(s) > i+2 && s[i+2] == '-') {
+				return false, nil, 0, false
+			}
+			point += exp
+			i = len(s)
+		default:
+			return false, nil, 0, false
+		}
+	}
+	if !seen {
+		return false, nil, 0, false
+	}
+	for len(buf) > 0 && buf[len(buf)-1] == '0' {
+		buf = buf[:len(buf)-1]
+	}
+	if len(buf) > 17 {
+		return false, nil, 0, false
+	}
+	return neg, buf, point, true
+}
+
+// DoubleText reports whether s is a double TextCells may hand out as
+// KindDouble: "NaN", "Infinity", "-Infinity", or a decimal SplitDecimal
+// reads whose magnitude is zero or within 1e-307 to 1e308, so that
+// parsing it neither overflows nor underflows.
+func DoubleText(s string) bool {
+	switch s {
+	case "NaN", "Infinity", "-Infinity":
+		return true
+	}
+	var buf [24]byte
+	_, digits, point, ok := SplitDecimal(s, buf[:0])
+	return ok && (len(digits) == 0 || (point-1 >= -307 && point-1 <= 307))
 }

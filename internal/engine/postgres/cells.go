@@ -19,6 +19,11 @@ type cells struct {
 	infos []typeInfo // per column
 	elems []typeInfo // per column: the element type of an array
 	cols  []engine.Column
+	// shortest: the server prints float8 values with their shortest
+	// round-trip digits (PostgreSQL 12 and later, extra_float_digits > 0)
+	// or with at most 15 (extra_float_digits <= 0): either way the
+	// digits strconv.FormatFloat prints for the parsed value.
+	shortest bool
 }
 
 var _ engine.TextCells = (*cells)(nil)
@@ -65,6 +70,12 @@ func (c *cells) Text(row, col int) (engine.Kind, string, bool) {
 		return textBool(s == "t")
 	case codecText, codecNumeric:
 		return engine.KindString, s, true
+	case codecFloat:
+		// float8 only: float4 values are widened to float64, whose
+		// shortest digits differ from the float4 text.
+		if c.shortest && c.infos[col].name == "float8" && engine.DoubleText(s) {
+			return engine.KindDouble, s, true
+		}
 	case codecTime, codecBit, codecVoid, codecTimestamptz:
 		// As decodeScalar maps them (no copy unless a fraction is padded).
 		switch v, _ := decodeScalar(c.infos[col].codec, s); v.Kind {

@@ -308,7 +308,8 @@ func (c *Conn) build(ctx context.Context, raw rawResult) (*engine.Result, error)
 	if len(raw.cells) != raw.nrows*n {
 		return nil, fmt.Errorf("result rows do not match its %d columns", n)
 	}
-	cs := cells{text: raw.data.String(), cells: raw.cells, nrows: raw.nrows, infos: infos, elems: elems, cols: res.Columns}
+	cs := cells{text: raw.data.String(), cells: raw.cells, nrows: raw.nrows, infos: infos, elems: elems, cols: res.Columns,
+		shortest: c.shortestFloats()}
 	if engine.LazyDecode(ctx) {
 		res.Cells = cs.escape()
 	} else if err := cs.fill(res); err != nil {
@@ -316,6 +317,18 @@ func (c *Conn) build(ctx context.Context, raw rawResult) (*engine.Result, error)
 	}
 	c.last = lastResult{res: res, refs: refs}
 	return res, nil
+}
+
+// shortestFloats reports whether the server prints float8 values with
+// their shortest round-trip digits when extra_float_digits > 0, as
+// PostgreSQL does since version 12 (older ones print 17 digits).
+func (c *Conn) shortestFloats() bool {
+	v := c.pg.ParameterStatus("server_version")
+	major := 0
+	for i := 0; i < len(v) && v[i] >= '0' && v[i] <= '9'; i++ {
+		major = major*10 + int(v[i]-'0')
+	}
+	return major >= 12
 }
 
 // isDDL reports whether a command tag says the catalog may have changed.
