@@ -52,9 +52,9 @@ func (c *cells) Value(row, col int) (engine.Value, error) {
 	return v, nil
 }
 
-// Text implements engine.TextCells for every type but floats, bytea and
-// arrays: integers (canonical decimal text), booleans, and the types whose
-// Field is a stringValue.
+// Text implements engine.TextCells for every type but float4, bytea and
+// arrays: integers (canonical decimal text), booleans, float8 (see
+// shortest), and the types whose Field is a stringValue.
 func (c *cells) Text(row, col int) (engine.Kind, string, bool) {
 	cl := c.cells[row*len(c.infos)+col]
 	if cl.off < 0 {
@@ -76,14 +76,17 @@ func (c *cells) Text(row, col int) (engine.Kind, string, bool) {
 		if c.shortest && c.infos[col].name == "float8" && engine.DoubleText(s) {
 			return engine.KindDouble, s, true
 		}
-	case codecTime, codecBit, codecVoid, codecTimestamptz:
-		// As decodeScalar maps them (no copy unless a fraction is padded).
-		switch v, _ := decodeScalar(c.infos[col].codec, s); v.Kind {
-		case engine.KindString:
-			return engine.KindString, v.String, true
-		case engine.KindBool:
-			return textBool(v.Bool)
+	case codecTime: // the same mappings as decodeScalar's
+		return engine.KindString, fraction(s), true
+	case codecTimestamptz:
+		return engine.KindString, fraction(stripUTC(s)), true
+	case codecBit:
+		if s == "1" || s == "0" {
+			return textBool(s == "1")
 		}
+		return engine.KindString, s, true
+	case codecVoid:
+		return engine.KindString, "", true
 	}
 	return 0, "", false
 }
