@@ -3,16 +3,25 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/rdsdata"
+	"github.com/aws/aws-sdk-go-v2/service/rdsdata/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/lane"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 var requestIDRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -136,5 +145,54 @@ func TestLean_SDK(t *testing.T) {
 	}
 	if got := env.lean.Stats().HandedOff - before.HandedOff; got != 1 {
 		t.Errorf("%d connections handed to net/http, want 1", got)
+	}
+}
+
+// On listen.https the lean path serves the Data API's calls of the SDK
+// over TLS, and net/http still serves everything else on that listener.
+func TestLean_HTTPS(t *testing.T) {
+	t.Setenv("SQLGATE_ROOT_ACCESS_KEY_ID", testAKID)
+	t.Setenv("SQLGATE_ROOT_SECRET_ACCESS_KEY", testSecret)
+	cfg := configFor()
+	cfg.DataDir = t.TempDir()
+	cfg.Listen = config.Listen{HTTPS: "127.0.0.1:0"}
+	srv, err := New(context.Background(), cfg, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	testdb.Eventually(t, 10*time.Second, 10*time.Millisecond, "listener", func() bool { return len(srv.Addrs()) == 1 })
+	srv.mu.Lock()
+	lean, ok := srv.listeners[0].(*lane.Listener)
+	srv.mu.Unlock()
+	if !ok {
+		t.Fatalf("listen.https is served by %T, want the lean path in front of net/http", srv.listeners[0])
+	}
+	endpoint := "https://" + srv.Addrs()[0].String()
+	client := func() *http.Client {
+		return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	}
+	creds := credentials.NewStaticCredentialsProvider(testAKID, testSecret, "")
+	data := rdsdata.New(rdsdata.Options{BaseEndpoint: aws.String(endpoint), Region: "us-east-1", Credentials: creds, HTTPClient: client()})
+	sm := secretsmanager.New(secretsmanager.Options{BaseEndpoint: aws.String(endpoint), Region: "us-east-1", Credentials: creds, HTTPClient: client()})
+	if _, err := sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("default")}); err != nil {
+		t.Fatal(err)
+	}
+	before := lean.Stats().Served
+	for i := range 3 {
+		out, err := data.ExecuteStatement(ctx, &rdsdata.ExecuteStatementInput{ResourceArn: aws.String(srv.ClusterARN(cfg.Clusters[0].Name)),
+			SecretArn: aws.String("default"), Sql: aws.String(fmt.Sprintf("SELECT %d", i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := out.Records[0][0].(*types.FieldMemberLongValue); !ok || v.Value != int64(i) {
+			t.Fatalf("SELECT %d answered %#v", i, out.Records[0][0])
+		}
+	}
+	if got := lean.Stats().Served - before; got != 3 {
+		t.Errorf("lean path served %d of 3 ExecuteStatement calls over TLS", got)
 	}
 }
