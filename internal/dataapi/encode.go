@@ -202,7 +202,7 @@ func appendDoubleText(b []byte, s string) (_ []byte, ok bool) {
 		return append(b, `"-Infinity"`...), true
 	}
 	var d [24]byte
-	neg, digits, point, ok := engine.SplitDecimal(s, d[:0])
+	neg, digits, point, ok := splitDecimal(s, d[:0])
 	if !ok {
 		return b, false
 	}
@@ -242,6 +242,60 @@ func appendDoubleText(b []byte, s string) (_ []byte, ok bool) {
 		b, x = append(b, '-'), -x
 	}
 	return strconv.AppendInt(b, int64(x), 10), true
+}
+
+// splitDecimal reads ['-'] digits ['.' digits] [('e'|'E') ['+'|'-']
+// digits] into its significant digits (appended to buf, without leading
+// or trailing zeros; empty for zero) and the position of the decimal point
+// relative to them: the value is 0.digits × 10^point. ok is false for
+// anything else, or more than 17 significant digits.
+func splitDecimal(s string, buf []byte) (neg bool, digits []byte, point int, ok bool) {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		neg, i = true, 1
+	}
+	seen, dot := false, false
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			seen = true
+			if c == '0' && len(buf) == 0 {
+				if dot {
+					point--
+				}
+				continue
+			}
+			if len(buf) == cap(buf) {
+				return false, nil, 0, false
+			}
+			buf = append(buf, c)
+			if !dot {
+				point++
+			}
+		case c == '.' && !dot:
+			dot = true
+		case c == 'e' || c == 'E':
+			exp, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
+			if err != nil || !seen || exp > 400 || exp < -400 || (i+1 < len(s) && s[i+1] == '+' && len(s) > i+2 && s[i+2] == '-') {
+				return false, nil, 0, false
+			}
+			point += exp
+			i = len(s)
+		default:
+			return false, nil, 0, false
+		}
+	}
+	if !seen {
+		return false, nil, 0, false
+	}
+	for len(buf) > 0 && buf[len(buf)-1] == '0' {
+		buf = buf[:len(buf)-1]
+	}
+	if len(buf) > 17 {
+		return false, nil, 0, false
+	}
+	return neg, buf, point, true
 }
 
 // decimalNumber applies decimalReturnType=DOUBLE_OR_LONG: longValue when the

@@ -1,10 +1,6 @@
 package engine
 
-import (
-	"context"
-	"strconv"
-	"strings"
-)
+import "context"
 
 // Lazily decoded results.
 //
@@ -131,70 +127,53 @@ func CanonicalInt(s string) bool {
 	return true
 }
 
-// SplitDecimal reads ['-'] digits ['.' digits] [('e'|'E') ['+'|'-']
-// digits] into its significant digits (appended to buf, without leading
-// or trailing zeros; empty for zero) and the position of the decimal point
-// relative to them: the value is 0.digits × 10^point. ok is false for
-// anything else, or more than 17 significant digits.
-func SplitDecimal(s string, buf []byte) (neg bool, digits []byte, point int, ok bool) {
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		neg, i = true, 1
-	}
-	seen, dot := false, false
-	for ; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			seen = true
-			if c == '0' && len(buf) == 0 {
-				if dot {
-					point--
-				}
-				continue
-			}
-			if len(buf) == cap(buf) {
-				return false, nil, 0, false
-			}
-			buf = append(buf, c)
-			if !dot {
-				point++
-			}
-		case c == '.' && !dot:
-			dot = true
-		case c == 'e' || c == 'E':
-			exp, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
-			if err != nil || !seen || exp > 400 || exp < -400 || (i+1 < len(s) && s[i+1] == '+' && len(s) > i+2 && s[i+2] == '-') {
-				return false, nil, 0, false
-			}
-			point += exp
-			i = len(s)
-		default:
-			return false, nil, 0, false
-		}
-	}
-	if !seen {
-		return false, nil, 0, false
-	}
-	for len(buf) > 0 && buf[len(buf)-1] == '0' {
-		buf = buf[:len(buf)-1]
-	}
-	if len(buf) > 17 {
-		return false, nil, 0, false
-	}
-	return neg, buf, point, true
-}
-
 // DoubleText reports whether s is a double TextCells may hand out as
-// KindDouble: "NaN", "Infinity", "-Infinity", or a decimal SplitDecimal
-// reads whose magnitude is zero or within 1e-307 to 1e308, so that
-// parsing it neither overflows nor underflows.
+// KindDouble: "NaN", "Infinity", "-Infinity", or ['-'] digits ['.'
+// digits] [('e'|'E') ['+'|'-'] digits] with at most 20 characters before
+// the exponent and an exponent within ±280, so that it parses without
+// overflow or underflow to zero. It checks only the form (one pass, no
+// copy); the digits are the engine's to vouch for.
 func DoubleText(s string) bool {
 	switch s {
 	case "NaN", "Infinity", "-Infinity":
 		return true
 	}
-	var buf [24]byte
-	_, digits, point, ok := SplitDecimal(s, buf[:0])
-	return ok && (len(digits) == 0 || (point-1 >= -307 && point-1 <= 307))
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits, dot := 0, false
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !dot:
+			dot = true
+		case (c == 'e' || c == 'E') && digits > 0 && i <= 20:
+			return exponentWithin(s[i+1:], 280)
+		default:
+			return false
+		}
+	}
+	return digits > 0 && len(s) <= 20
+}
+
+// exponentWithin reports whether s is ['+'|'-'] digits with a value of at
+// most max in magnitude.
+func exponentWithin(s string, max int) bool {
+	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if len(s) == 0 || len(s) > 3 {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n <= max
 }
