@@ -134,8 +134,8 @@ type Pool[C Conn] struct {
 	// unlist removes the pool from its Share's list (see instanceBudget).
 	unlist func()
 	kick   chan struct{}
-	stop     chan struct{}
-	done     chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 // NewPool returns a pool that opens connections with dial, each holding a

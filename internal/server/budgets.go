@@ -125,6 +125,6 @@ type noBudget struct{}
 
 var errNotInstance = errors.New("the address is not an instance of the cluster")
 
-func (noBudget) TryReserve() (func(), bool)                { return nil, false }
+func (noBudget) TryReserve() (func(), bool)              { return nil, false }
 func (noBudget) Reserve(context.Context) (func(), error) { return nil, errNotInstance }
-func (noBudget) Over() bool                                { return false }
+func (noBudget) Over() bool                              { return false }

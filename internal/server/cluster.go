@@ -19,7 +19,7 @@ import (
 type cluster struct {
 	name    string
 	engine  string
-	address string // host:port, or the SQLite file
+	address string        // host:port, or the SQLite file
 	eng     engine.Engine // the writer (rotation, logins); not budgeted
 	pool    *pool.Pool    // the Data API's pool, and the budget without instances
 	// budgets holds one max_connections per instance of a cluster with

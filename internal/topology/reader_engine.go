@@ -73,4 +73,3 @@ func (e *ReaderEngine) Close() error {
 	e.engines.Close()
 	return nil
 }
-
