@@ -160,10 +160,10 @@ type Stat struct {
 	Cluster  string
 	Instance string // "" for a cluster without instances
 	Limit    int    // connections this node may hold now
-	Grant   int // its grant in the state store
-	Open    int // connections it holds
-	Nodes   int // nodes sharing the cluster
-	Fenced  bool
+	Grant    int    // its grant in the state store
+	Open     int    // connections it holds
+	Nodes    int    // nodes sharing the cluster
+	Fenced   bool
 }
 
 // Stats returns the leases of every cluster.
