@@ -78,6 +78,21 @@ func (c *cluster) eachInstance(evict func(addr string) bool, waiting func(addr s
 	}
 }
 
+// connections returns the cluster's backend connections, busy and idle
+// (the Data API's; busy includes the slots the other doors hold): with
+// instances, those of every instance together.
+func (c *cluster) connections() (busy, idle int) {
+	st := c.pool.Stats()
+	if c.budgets == nil {
+		return st.Busy, st.Idle
+	}
+	open := 0
+	for _, addr := range c.budgets.Addrs() {
+		open += c.budgets.Of(addr).Open()
+	}
+	return max(open-st.Idle, 0), st.Idle
+}
+
 // proxyBudget is the budget the cluster's proxies draw on: the pool, or
 // the instances' budgets.
 func (c *cluster) proxyBudget() proxy.Budget {

@@ -22,8 +22,10 @@ const instanceBudgetN = 3
 // each instance, so a cluster of a writer and a reader with
 // max_connections N holds N transactions through the writer proxy and N
 // through the reader endpoint at once, and the (N+1)th on either waits
-// for its instance alone. pg_stat_activity on each instance never shows
-// more than N of sqlgate's connections (health checks included).
+// for its instance alone. Idle proxy connections to the reader give
+// their slots to a reader SQL endpoint, while the writer's are untouched.
+// pg_stat_activity on each instance never shows more than N of sqlgate's
+// connections (health checks included).
 func TestInstanceBudget_PGWriterAndReader(t *testing.T) {
 	r := testdb.NeedReplicas(t)
 	replicaScript(t, r)("start", "all")
@@ -33,7 +35,11 @@ func TestInstanceBudget_PGWriterAndReader(t *testing.T) {
 	pg.cluster.Proxy.Endpoints = []config.ProxyEndpoint{{Name: "pg-file-ro", Listen: roAddr, TargetRole: config.TargetReadOnly}}
 	pg.cluster.Proxy.BorrowTimeout = time.Second
 	pg.cluster.Readers = config.Readers{MaxReplicaLag: 30 * time.Second}
-	rs := startRunning(t, configFor(pg, my), pg, my) // rs.myProxy is pg-file-ro here: unused
+	cfg := configFor(pg, my)
+	cfg.Endpoints = append(cfg.Endpoints, config.Endpoint{Name: "ro-pg", Method: "GET", Path: "/ro/pg", Cluster: "pg",
+		Secret: "pg-proxy", Target: config.TargetReader, SQL: config.Statements{"select inet_server_port() as port"}})
+	rs := startRunning(t, cfg, pg, my) // rs.myProxy is pg-file-ro here: unused
+	env := &readerEnv{rs: rs}
 	ctx := context.Background()
 
 	stop := make(chan struct{})
@@ -68,12 +74,22 @@ func TestInstanceBudget_PGWriterAndReader(t *testing.T) {
 		}
 		return err == nil && p == port(t, r.PGReplica), fmt.Sprintf("read through the endpoint: port %d, %v", p, err)
 	})
+	var readers []*pgx.Conn
 	for _, side := range []struct{ addr, app, inst string }{{rs.pgProxy, "budget-w", r.PGPrimary}, {roAddr, "budget-r", r.PGReplica}} {
 		for i := range instanceBudgetN {
-			_, p, err := open(side.addr, side.app)
+			c, p, err := open(side.addr, side.app)
 			if err != nil || p != port(t, side.inst) {
 				t.Fatalf("transaction %d of %d through %s: port %d, %v; want %s", i+1, instanceBudgetN, side.app, p, err, side.inst)
 			}
+			if side.app == "budget-r" {
+				readers = append(readers, c)
+			}
+		}
+	}
+	for _, inst := range []string{r.PGPrimary, r.PGReplica} {
+		series := `sqlgate_pool_instance_connections{cluster="pg",instance="` + inst + `"}`
+		if v := env.metric(t, series); v != fmt.Sprint(instanceBudgetN) {
+			t.Errorf("%s = %q, want %d", series, v, instanceBudgetN)
 		}
 	}
 	for _, side := range []struct{ addr, app string }{{rs.pgProxy, "budget-w"}, {roAddr, "budget-r"}} {
@@ -86,6 +102,20 @@ func TestInstanceBudget_PGWriterAndReader(t *testing.T) {
 		if n := countBackends(t, inst, "application_name = '"+app+"'"); n != instanceBudgetN {
 			t.Errorf("%s: %d connections of %s in pg_stat_activity, want %d", inst, n, app, instanceBudgetN)
 		}
+	}
+
+	// The reader's proxy connections go idle: the reader SQL endpoint
+	// gets one of their slots; the writer's transactions stay.
+	for _, c := range readers {
+		if _, err := c.Exec(ctx, "rollback"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p, err := env.endpointPort("pg"); err != nil || p != port(t, r.PGReplica) {
+		t.Fatalf("reader SQL endpoint while the reader's slots are idle proxy connections: port %d, %v", p, err)
+	}
+	if n := countBackends(t, r.PGPrimary, "application_name = 'budget-w' and state = 'idle in transaction'"); n != instanceBudgetN {
+		t.Errorf("writer transactions after the reader's eviction: %d, want %d", n, instanceBudgetN)
 	}
 	close(stop)
 	peaks.Wait()
