@@ -1,7 +1,7 @@
-// Package lease shares each cluster's max_connections among the sqlgate
-// nodes of one state store, so that N nodes together never open more
-// connections to a database than its budget (docs/proxy.md, "Several
-// nodes").
+// Package lease shares each cluster's max_connections (each instance's,
+// for a cluster with instances) among the sqlgate nodes of one state
+// store, so that N nodes together never open more connections to a
+// database than its budget (docs/proxy.md, "Several nodes").
 //
 // Each budget has one record in the state store (Namespace, key = the
 // cluster's name, or for a cluster with instances Key(cluster, address)

@@ -2,7 +2,8 @@
 // grouped by login (user, password, database) and all groups draw from one
 // budget, the cluster's max_connections, so the database never sees more
 // connections from sqlgate than its operator allowed, whichever door the
-// load comes through (docs/architecture.md).
+// load comes through (docs/architecture.md). A cluster with instances has
+// one such budget per instance (Instances).
 package pool
 
 import (
