@@ -2,13 +2,16 @@ package server
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sqlgate/sqlgate/internal/config"
@@ -49,7 +52,7 @@ func TestInstanceBudget_PGWriterAndReader(t *testing.T) {
 		peaks.Add(1)
 		go func() {
 			defer peaks.Done()
-			samplePeak(t, addr, stop, p)
+			samplePeak(stop, p, func() []int64 { return pgBackends(t, addr, "true") })
 		}()
 	}
 
@@ -120,19 +123,30 @@ func TestInstanceBudget_PGWriterAndReader(t *testing.T) {
 	close(stop)
 	peaks.Wait()
 	for inst, p := range peak {
-		if *p > instanceBudgetN {
-			t.Errorf("%s: up to %d connections of sqlgate at once, over max_connections %d", inst, *p, instanceBudgetN)
+		if *p != instanceBudgetN {
+			t.Errorf("%s: up to %d connections of sqlgate at once, want max_connections %d (held for a second)", inst, *p, instanceBudgetN)
 		}
 	}
 }
 
 // samplePeak records in *peak the most sqlgate connections seen at once
-// on the instance at addr until stop is closed.
-func samplePeak(t *testing.T, addr string, stop chan struct{}, peak *int) {
+// on an instance until stop is closed; ids lists their server ids (PID,
+// connection ID). A connection counts when two samples 20 ms apart both
+// list it: one sqlgate has closed (its slot free again) may stay listed
+// for a moment while the server tears it down, and the connection that
+// took its slot is not one too many.
+func samplePeak(stop chan struct{}, peak *int, ids func() []int64) {
+	var prev []int64
 	for {
-		if n := countBackends(t, addr, "true"); n > *peak {
-			*peak = n
+		cur := ids()
+		n := 0
+		for _, id := range cur {
+			if slices.Contains(prev, id) {
+				n++
+			}
 		}
+		*peak = max(*peak, n)
+		prev = cur
 		select {
 		case <-stop:
 			return
@@ -142,22 +156,175 @@ func samplePeak(t *testing.T, addr string, stop chan struct{}, peak *int) {
 }
 
 // countBackends counts the client connections of user sqlgate on the
-// instance at addr matching where, its own excepted. The shared replicas
-// are locked for the test (testdb.NeedReplicas): no other test's
-// connections are there.
-func countBackends(t *testing.T, addr, where string) int {
+// instance at addr matching where (pgBackends).
+func countBackends(t *testing.T, addr, where string) int { return len(pgBackends(t, addr, where)) }
+
+// pgBackends lists the PIDs of the client connections of user sqlgate on
+// the instance at addr matching where, the counters' own excepted. The
+// shared replicas are locked for the test (testdb.NeedReplicas): no
+// other test's connections are there.
+func pgBackends(t *testing.T, addr, where string) []int64 {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	c, err := pgx.Connect(ctx, "postgres://sqlgate:sqlgatepw@"+addr+"/sqlgate_test?sslmode=disable&application_name=budget-counter")
 	if err != nil {
 		t.Errorf("count on %s: %v", addr, err)
-		return 0
+		return nil
 	}
 	defer c.Close(context.Background())
-	var n int
-	err = c.QueryRow(ctx, "select count(*) from pg_stat_activity where usename = 'sqlgate' and backend_type = 'client backend' and pid <> pg_backend_pid() and application_name <> 'budget-counter' and "+where).Scan(&n)
+	rows, err := c.Query(ctx, "select pid from pg_stat_activity where usename = 'sqlgate' and backend_type = 'client backend' and application_name <> 'budget-counter' and "+where)
+	if err != nil {
+		t.Errorf("count on %s: %v", addr, err)
+		return nil
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil && !errors.Is(err, context.Canceled) {
 		t.Errorf("count on %s: %v", addr, err)
 	}
-	return n
+	return ids
+}
+
+// TestInstanceBudget_MySQLWriterAndReader is the same on MariaDB:
+// max_connections transactions through the writer proxy and as many
+// through a reader endpoint at once, one more waiting for its own
+// instance, and information_schema.PROCESSLIST on each instance never
+// showing more than max_connections of sqlgate's connections.
+func TestInstanceBudget_MySQLWriterAndReader(t *testing.T) {
+	r := testdb.NeedReplicas(t)
+	replicaScript(t, r)("start", "all")
+	pg, my := replicatedTargets(r, 200*time.Millisecond)
+	my.cluster.MaxConnections = instanceBudgetN
+	roAddr := "127.0.0.1:" + strings.Split(freePorts(t, 1), "-")[0]
+	my.cluster.Proxy.Endpoints = []config.ProxyEndpoint{{Name: "maria-file-ro", Listen: roAddr, TargetRole: config.TargetReadOnly}}
+	my.cluster.Proxy.BorrowTimeout = time.Second
+	my.cluster.Readers = config.Readers{MaxReplicaLag: 30 * time.Second}
+	rs := startRunning(t, configFor(pg, my), pg, my)
+	ctx := context.Background()
+
+	stop := make(chan struct{})
+	var peaks sync.WaitGroup
+	peak := map[string]*int{r.MySQLPrimary: new(int), r.MySQLReplica: new(int)}
+	for addr, p := range peak {
+		peaks.Add(1)
+		go func() {
+			defer peaks.Done()
+			samplePeak(stop, p, func() []int64 { return mysqlBackends(t, addr) })
+		}()
+	}
+	open := func(addr string) (int, error) {
+		mc := gomysql.NewConfig()
+		mc.User, mc.Passwd, mc.Net, mc.Addr, mc.DBName = "sqlgate", "sqlgatepw", "tcp", addr, "sqlgate_test"
+		mc.Timeout = 10 * time.Second
+		db, err := sql.Open("mysql", mc.FormatDSN())
+		if err != nil {
+			return 0, err
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return 0, err
+		}
+		t.Cleanup(func() { _ = tx.Rollback() })
+		var p int
+		err = tx.QueryRowContext(ctx, "SELECT @@port").Scan(&p)
+		return p, err
+	}
+	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
+		mc := gomysql.NewConfig()
+		mc.User, mc.Passwd, mc.Net, mc.Addr, mc.DBName = "sqlgate", "sqlgatepw", "tcp", roAddr, "sqlgate_test"
+		db, err := sql.Open("mysql", mc.FormatDSN())
+		if err != nil {
+			return false, err.Error()
+		}
+		defer db.Close()
+		var p int
+		err = db.QueryRowContext(ctx, "SELECT @@port").Scan(&p)
+		return err == nil && p == port(t, r.MySQLReplica), fmt.Sprintf("read through the endpoint: port %d, %v", p, err)
+	})
+	for _, side := range []struct{ addr, name, inst string }{{rs.myProxy, "writer proxy", r.MySQLPrimary}, {roAddr, "reader endpoint", r.MySQLReplica}} {
+		for i := range instanceBudgetN {
+			if p, err := open(side.addr); err != nil || p != port(t, side.inst) {
+				t.Fatalf("transaction %d of %d through the %s: port %d, %v; want %s", i+1, instanceBudgetN, side.name, p, err, side.inst)
+			}
+		}
+		if p, err := open(side.addr); err == nil || !strings.Contains(err.Error(), "waiting for a database connection") {
+			t.Fatalf("transaction %d through the %s: port %d, %v; want the borrow timeout", instanceBudgetN+1, side.name, p, err)
+		}
+	}
+	for _, inst := range []string{r.MySQLPrimary, r.MySQLReplica} {
+		if n := countMySQLBackends(t, inst); n != instanceBudgetN {
+			t.Errorf("%s: %d connections of sqlgate in the processlist, want %d:\n%s", inst, n, instanceBudgetN, mysqlProcesses(t, inst))
+		}
+	}
+	close(stop)
+	peaks.Wait()
+	for inst, p := range peak {
+		if *p != instanceBudgetN {
+			t.Errorf("%s: up to %d connections of sqlgate at once, want max_connections %d (held for a second)", inst, *p, instanceBudgetN)
+		}
+	}
+}
+
+// countMySQLBackends counts the connections of sqlgate on the instance
+// at addr (mysqlBackends).
+func countMySQLBackends(t *testing.T, addr string) int { return len(mysqlBackends(t, addr)) }
+
+// mysqlBackends lists the IDs of the connections of user sqlgate to
+// database sqlgate_test on the instance at addr — every connection of
+// sqlgate's doors uses the cluster's database, while the counters and
+// the replica's binlog dump (replication logs in as sqlgate too) have
+// none. The shared replicas are locked for the test: no other test's
+// connections are there.
+func mysqlBackends(t *testing.T, addr string) []int64 {
+	mc := gomysql.NewConfig()
+	mc.User, mc.Passwd, mc.Net, mc.Addr = "sqlgate", "sqlgatepw", "tcp", addr
+	mc.Timeout = 5 * time.Second
+	db, err := sql.Open("mysql", mc.FormatDSN())
+	if err != nil {
+		t.Errorf("count on %s: %v", addr, err)
+		return nil
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'sqlgate' AND DB = 'sqlgate_test'")
+	if err != nil {
+		t.Errorf("count on %s: %v", addr, err)
+		return nil
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Errorf("count on %s: %v", addr, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// mysqlProcesses lists the processlist of the instance at addr (for a
+// failure message).
+func mysqlProcesses(t *testing.T, addr string) string {
+	mc := gomysql.NewConfig()
+	mc.User, mc.Passwd, mc.Net, mc.Addr = "sqlgate", "sqlgatepw", "tcp", addr
+	db, err := sql.Open("mysql", mc.FormatDSN())
+	if err != nil {
+		return err.Error()
+	}
+	defer db.Close()
+	rows, err := db.Query("SELECT ID, USER, COALESCE(DB, ''), COMMAND, TIME, COALESCE(STATE, ''), COALESCE(INFO, '') FROM information_schema.PROCESSLIST")
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var id, secs int
+		var user, db, cmd, state, info string
+		if err := rows.Scan(&id, &user, &db, &cmd, &secs, &state, &info); err != nil {
+			return err.Error()
+		}
+		fmt.Fprintf(&b, "%d %s %s %s %ds %s %q\n", id, user, db, cmd, secs, state, info)
+	}
+	return b.String()
 }
