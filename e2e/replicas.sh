@@ -392,6 +392,12 @@ engines() {
 
 main() {
 	local cmd=${1:-} e
+	# One command at a time per topology: two at once (a test promoting
+	# while another start rebuilds the replica) would trample each other's
+	# data directories. -o keeps the servers started from holding the lock.
+	if [[ $cmd != env && -z ${SQLGATE_REPLICAS_LOCKED:-} ]]; then
+		SQLGATE_REPLICAS_LOCKED=1 exec flock -o -w $((WAIT * 10)) "$BASE.lock" bash "$SCRIPT" "$@"
+	fi
 	[[ $# -gt 0 ]] && shift
 	mkdir -p "$BASE"
 	chmod 755 "$BASE"

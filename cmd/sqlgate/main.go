@@ -36,8 +36,8 @@ Usage:
       per-principal limits (without dropping clients), and logs which other
       changed settings need a restart; SIGTERM/SIGINT shut down gracefully.
       --lean-http=false serves every HTTP request with net/http (by default
-      the Data API's keep-alive POSTs on listen.http take a lean HTTP/1.1
-      path; config listen.lean_http).
+      the Data API's keep-alive POSTs on listen.http and listen.https take
+      a lean HTTP/1.1 path; config listen.lean_http).
   sqlgate config check [--config FILE]
       Validate a configuration file and exit (0 valid, 2 invalid).
 

@@ -3,6 +3,7 @@ package lane
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"io"
 	"log"
 	"net"
@@ -58,6 +59,10 @@ func newConn(l *Listener, nc net.Conn) *conn {
 func (c *conn) serve() {
 	defer c.l.untrack(c)
 	defer c.cancel()
+	if !c.handshake() {
+		_ = c.nc.Close()
+		return
+	}
 	for {
 		switch c.readRequest() {
 		case serve:
@@ -72,6 +77,34 @@ func (c *conn) serve() {
 		_ = c.nc.Close()
 		return
 	}
+}
+
+// handshake completes a TLS connection's handshake within the shortest
+// of the read-header, read and write timeouts, as net/http does; a plain
+// connection has none. A failed handshake is logged as net/http logs it.
+func (c *conn) handshake() bool {
+	tc, ok := c.nc.(*tls.Conn)
+	if !ok {
+		return true
+	}
+	cfg := &c.l.cfg
+	var limit time.Duration
+	for _, d := range []time.Duration{cfg.ReadHeaderTimeout, cfg.ReadTimeout, cfg.WriteTimeout} {
+		if d > 0 && (limit == 0 || d < limit) {
+			limit = d
+		}
+	}
+	if limit > 0 {
+		_ = tc.SetDeadline(time.Now().Add(limit))
+	}
+	if err := tc.HandshakeContext(c.ctx); err != nil {
+		if err != io.EOF {
+			c.logf("http: TLS handshake error from %s: %v", c.tmpl.RemoteAddr, err)
+		}
+		return false
+	}
+	_ = tc.SetDeadline(time.Time{})
+	return true
 }
 
 // readRequest reads until c.buf starts with a whole request the lean

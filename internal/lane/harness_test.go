@@ -28,18 +28,29 @@ const testMaxBody = 1 << 10
 
 func startServer(t *testing.T, h http.Handler) *testServer {
 	t.Helper()
+	return startServerOn(t, h, nil, 5*time.Second)
+}
+
+// startServerOn is startServer with the TCP listener wrapped by wrap (nil:
+// plain) and the given read-header timeout.
+func startServerOn(t *testing.T, h http.Handler, wrap func(net.Listener) net.Listener, headerTimeout time.Duration) *testServer {
+	t.Helper()
 	if h == nil {
 		h = http.HandlerFunc(echo)
 	}
-	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	inner := tcp
+	if wrap != nil {
+		inner = wrap(tcp)
+	}
 	cfg := Config{Handler: h, Paths: []string{"/Execute", "/panic", "/wait"},
-		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
+		ReadHeaderTimeout: headerTimeout, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
 		IdleTimeout: 30 * time.Second, MaxHeaderBytes: 4 << 10, MaxBodyBytes: testMaxBody,
 		ErrorLog: log.New(io.Discard, "", 0)}
-	ts := &testServer{l: New(inner, cfg), addr: inner.Addr().String(), errc: make(chan error, 1)}
+	ts := &testServer{l: New(inner, cfg), addr: tcp.Addr().String(), errc: make(chan error, 1)}
 	ts.hs = &http.Server{Handler: h, ReadHeaderTimeout: cfg.ReadHeaderTimeout, MaxHeaderBytes: cfg.MaxHeaderBytes,
 		ErrorLog: log.New(io.Discard, "", 0)}
 	go func() { ts.errc <- ts.hs.Serve(ts.l) }()

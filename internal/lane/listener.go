@@ -1,6 +1,10 @@
 // Package lane is a lean HTTP/1.1 keep-alive path in front of net/http.
 //
-// A Listener wraps a plaintext net.Listener. It reads each connection's
+// A Listener wraps a net.Listener, plain TCP or crypto/tls (it then
+// completes each handshake itself, within the shortest of the read-header,
+// read and write timeouts; the connections it hands to net/http are no
+// longer *tls.Conn, so their requests have a nil TLS field and HTTP/2 is
+// not offered, neither of which sqlgate uses). It reads each connection's
 // requests into reused buffers and serves the POSTs it is configured for
 // (fixed paths with a Content-Length body) itself, calling the same
 // http.Handler with a request and response writer built for the purpose:

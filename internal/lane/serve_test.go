@@ -2,6 +2,7 @@ package lane
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -134,14 +135,10 @@ func TestListener_Panic(t *testing.T) {
 		echo(w, r)
 	}))
 	c, br := ts.dial(t)
-	if _, err := c.Write([]byte(post("/panic", "a"))); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, post("/panic", "a"))
 	expectClosed(t, br)
 	c, br = ts.dial(t)
-	if _, err := c.Write([]byte(post("/Execute", "a"))); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, post("/Execute", "a"))
 	if _, body := readResponse(t, br); body != "lean POST /Execute 1 a" {
 		t.Fatalf("after a panic: %q", body)
 	}
@@ -150,23 +147,12 @@ func TestListener_Panic(t *testing.T) {
 // Shutdown lets a request in flight finish (with Connection: close) and
 // closes idle connections.
 func TestListener_Shutdown(t *testing.T) {
-	entered, release := make(chan struct{}), make(chan struct{})
-	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/wait" {
-			close(entered)
-			<-release
-		}
-		echo(w, r)
-	}))
+	ts, entered, release := blockingServer(t)
 	idle, idleBR := ts.dial(t)
-	if _, err := idle.Write([]byte(post("/Execute", "a"))); err != nil {
-		t.Fatal(err)
-	}
+	send(t, idle, post("/Execute", "a"))
 	readResponse(t, idleBR)
 	busy, busyBR := ts.dial(t)
-	if _, err := busy.Write([]byte(post("/wait", "b"))); err != nil {
-		t.Fatal(err)
-	}
+	send(t, busy, post("/wait", "b"))
 	<-entered
 	done := make(chan struct{})
 	go func() { ts.stop(t); close(done) }()
@@ -199,9 +185,7 @@ func TestListener_Disconnect(t *testing.T) {
 		close(finished)
 	}))
 	c, _ := ts.dial(t)
-	if _, err := c.Write([]byte(post("/wait", "a"))); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, post("/wait", "a"))
 	<-entered
 	start := time.Now()
 	_ = c.Close()
@@ -218,28 +202,39 @@ func TestListener_Disconnect(t *testing.T) {
 
 // A pipelined request read by the disconnect watch is served next.
 func TestListener_WatchKeepsPipelined(t *testing.T) {
-	entered, release := make(chan struct{}), make(chan struct{})
-	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/wait" {
-			close(entered)
-			<-release
-		}
-		echo(w, r)
-	}))
+	ts, entered, release := blockingServer(t)
 	c, br := ts.dial(t)
-	if _, err := c.Write([]byte(post("/wait", "a"))); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, post("/wait", "a"))
 	<-entered
 	testdb.Elapse(2 * watchDelay) // the watch's read has started
-	if _, err := c.Write([]byte(post("/Execute", "next"))); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, post("/Execute", "next"))
 	testdb.Elapse(watchDelay)
 	close(release)
 	for _, want := range []string{"lean POST /wait 1 a", "lean POST /Execute 4 next"} {
 		if _, body := readResponse(t, br); body != want {
 			t.Fatalf("got %q, want %q", body, want)
 		}
+	}
+}
+
+// blockingServer starts a server that echoes, except that a request for
+// /wait closes entered and waits for release to be closed first.
+func blockingServer(t *testing.T) (ts *testServer, entered, release chan struct{}) {
+	entered, release = make(chan struct{}), make(chan struct{})
+	ts = startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/wait" {
+			close(entered)
+			<-release
+		}
+		echo(w, r)
+	}))
+	return ts, entered, release
+}
+
+// send writes a request on c.
+func send(t *testing.T, c net.Conn, req string) {
+	t.Helper()
+	if _, err := c.Write([]byte(req)); err != nil {
+		t.Fatal(err)
 	}
 }

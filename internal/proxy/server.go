@@ -47,6 +47,8 @@ type Server struct {
 	// first borrow.
 	borrowWait atomic.Pointer[metrics.HistogramSeries]
 	pinned     atomic.Int64
+	// ticks counts the watch loop's periods (watch.go).
+	ticks atomic.Uint64
 
 	mu        sync.Mutex // guards following fields
 	cfg       config.Proxy
@@ -221,6 +223,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	jdone := make(chan struct{})
 	defer close(jdone)
 	go s.janitor(jdone)
+	go s.watchLoop(jdone)
 	var delay time.Duration
 	for {
 		conn, err := ln.Accept()

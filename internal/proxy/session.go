@@ -31,6 +31,7 @@ type Session struct {
 	// consuming (Peeking), so a rest nudge cannot cut a message in half.
 	peeking atomic.Bool
 	park    parkState
+	watch   clientWatch // shared with the watch loop (watch.go)
 
 	mu        sync.Mutex // guards following fields
 	idle      bool

@@ -44,9 +44,13 @@ func (s *Server) listen() error {
 			s.closeListenersLocked()
 			return fmt.Errorf("listen.https: %w", err)
 		}
-		tl := tls.NewListener(l, cr.Config())
-		s.addListener(tl, &handler{s: s, secure: true})
-		s.log.Info("listening", "proto", "https", "addr", l.Addr().String(), "cert", cr.CertFile())
+		var tl net.Listener = tls.NewListener(l, cr.Config())
+		h := &handler{s: s, secure: true}
+		if s.cfg.Listen.Lean() {
+			tl = s.leanListener(tl, h)
+		}
+		s.addListener(tl, h)
+		s.log.Info("listening", "proto", "https", "addr", l.Addr().String(), "cert", cr.CertFile(), "lean", s.cfg.Listen.Lean())
 	}
 	if err := s.listenWorkloads(); err != nil {
 		s.closeListenersLocked()

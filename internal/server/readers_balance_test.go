@@ -27,19 +27,9 @@ import (
 // it gets an error, while new transactions keep succeeding on the other
 // reader and the dead one is taken out before any check noticed.
 func TestReaders_Balance(t *testing.T) {
-	r := testdb.NeedReplicas(t)
-	replicaScript(t, r)("start", "all")
-	relay := proxytest.NewRelay(t, r.PGReplica, nil)
-	pg, my := replicatedTargets(r, 10*time.Second)
-	pg.cluster.Instances = append(pg.cluster.Instances, config.Instance{Address: relay.Addr(), Role: config.RoleReader})
-	ro := "127.0.0.1:" + strings.Split(freePorts(t, 1), "-")[0]
-	pg.cluster.Proxy.Endpoints = []config.ProxyEndpoint{{Name: "pg-file-ro", Listen: ro, TargetRole: config.TargetReadOnly}}
-	rs := startRunning(t, configFor(pg, my), pg, my)
+	r, relay, rs, ro := twoReaders(t, "pg")
 	topo := rs.srv.cluster("pg").topo
 	readers := []string{r.PGReplica, relay.Addr()}
-	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
-		return len(topo.mon.Readers()) == 2, fmt.Sprintf("healthy readers: %+v", topo.mon.Instances())
-	})
 
 	ctx := context.Background()
 	replicaPort := port(t, r.PGReplica)
@@ -154,19 +144,9 @@ func TestReaders_Balance(t *testing.T) {
 // to it: one client's successive transactions alternate between the two
 // readers although idle connections to both exist.
 func TestReaders_BalanceMySQL(t *testing.T) {
-	r := testdb.NeedReplicas(t)
-	replicaScript(t, r)("start", "all")
-	relay := proxytest.NewRelay(t, r.MySQLReplica, nil)
-	pg, my := replicatedTargets(r, 10*time.Second)
-	my.cluster.Instances = append(my.cluster.Instances, config.Instance{Address: relay.Addr(), Role: config.RoleReader})
-	ro := "127.0.0.1:" + strings.Split(freePorts(t, 1), "-")[0]
-	my.cluster.Proxy.Endpoints = []config.ProxyEndpoint{{Name: "maria-file-ro", Listen: ro, TargetRole: config.TargetReadOnly}}
-	rs := startRunning(t, configFor(pg, my), pg, my)
+	r, relay, rs, ro := twoReaders(t, "maria")
 	topo := rs.srv.cluster("maria").topo
 	readers := []string{r.MySQLReplica, relay.Addr()}
-	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
-		return len(topo.mon.Readers()) == 2, fmt.Sprintf("healthy readers: %+v", topo.mon.Instances())
-	})
 	ctx := context.Background()
 	mc := gomysql.NewConfig()
 	mc.User, mc.Passwd, mc.Net, mc.Addr, mc.DBName = "sqlgate", "sqlgatepw", "tcp", ro, "sqlgate_test"
@@ -204,4 +184,28 @@ func TestReaders_BalanceMySQL(t *testing.T) {
 	if got[readers[0]] < 3 || got[readers[1]] < 3 || relay.Accepted() == 0 {
 		t.Fatalf("one client's 10 transactions: %v (relay accepted %d), want both readers used", got, relay.Accepted())
 	}
+}
+
+// twoReaders runs a server whose cluster ("pg" or "maria") has two
+// readers — the replica and a relay in front of it, a second address of
+// the same server — behind a read-only endpoint declared in the file
+// (listening on ro), and waits until both readers are healthy.
+func twoReaders(t *testing.T, cluster string) (r testdb.Replicas, relay *proxytest.Relay, rs *runningServer, ro string) {
+	r = testdb.NeedReplicas(t)
+	replicaScript(t, r)("start", "all")
+	pg, my := replicatedTargets(r, 10*time.Second)
+	target, replica := &pg, r.PGReplica
+	if cluster == "maria" {
+		target, replica = &my, r.MySQLReplica
+	}
+	relay = proxytest.NewRelay(t, replica, nil)
+	target.cluster.Instances = append(target.cluster.Instances, config.Instance{Address: relay.Addr(), Role: config.RoleReader})
+	ro = "127.0.0.1:" + strings.Split(freePorts(t, 1), "-")[0]
+	target.cluster.Proxy.Endpoints = []config.ProxyEndpoint{{Name: cluster + "-file-ro", Listen: ro, TargetRole: config.TargetReadOnly}}
+	rs = startRunning(t, configFor(pg, my), pg, my)
+	topo := rs.srv.cluster(cluster).topo
+	testdb.EventuallyState(t, 30*time.Second, 100*time.Millisecond, func() (bool, string) {
+		return len(topo.mon.Readers()) == 2, fmt.Sprintf("healthy readers: %+v", topo.mon.Instances())
+	})
+	return r, relay, rs, ro
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/sqlgate/sqlgate/internal/proxy"
 	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
@@ -209,7 +210,7 @@ func TestSession_ClientGone(t *testing.T) {
 		start := time.Now()
 		_ = nc.Close()
 		tp.waitIdle(t)
-		if d := time.Since(start); d > watchAfter+2*time.Second {
+		if d := time.Since(start); d > proxy.WatchAfter+2*time.Second {
 			t.Fatalf("backend busy for %v after the client left", d)
 		}
 		if tp.relay.countPrefix("KILL QUERY") != 1 {

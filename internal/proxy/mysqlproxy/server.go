@@ -36,8 +36,6 @@ type Server struct {
 	strict bool
 	// handOverResets counts backend sessions reset on a hand-over.
 	handOverResets atomic.Uint64
-	// ticks counts the watch janitor's periods (see watch.go).
-	ticks atomic.Uint64
 
 	// greetPlugin is the auth plugin the greeting proposes.
 	greetPlugin string
@@ -105,18 +103,7 @@ func (s *Server) Listen() error { return s.px.Listen() }
 func (s *Server) Addr() net.Addr { return s.px.Addr() }
 
 // Serve accepts clients until Shutdown or ctx is done.
-func (s *Server) Serve(ctx context.Context) error {
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		s.watchLoop(stop)
-	}()
-	defer func() {
-		close(stop)
-		<-done
-	}()
-	return s.px.Serve(ctx)
-}
+func (s *Server) Serve(ctx context.Context) error { return s.px.Serve(ctx) }
 
 // Shutdown drains clients (see proxy.Server.Shutdown) and closes the pool.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -152,6 +139,7 @@ func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c := newSession(s, ps, cancel)
+	ps.WatchClient(c.peekClient, c.clientGone)
 	s.mu.Lock()
 	s.sessions[c.id] = c
 	s.mu.Unlock()

@@ -61,7 +61,6 @@ type session struct {
 
 	be     *proxy.Pooled[*backendConn]
 	pinned bool
-	watch  cmdWatch
 
 	mu      sync.Mutex // guards following fields
 	running *backendConn
@@ -108,7 +107,7 @@ func (c *session) run(ctx context.Context) error {
 		}
 		c.ps.Counters.BytesIn += uint64(len(p)) + 4
 		// A command is used while the client socket may be read again
-		// (watchClient), which can refill the buffer p points into.
+		// (proxy.Session.ArmWatch), which can refill the buffer p points into.
 		c.cmd = append(c.cmd[:0], p...)
 		p = c.cmd
 		if cap(c.cmd) > 64<<10 {
@@ -213,7 +212,7 @@ func (c *session) forward(ctx context.Context, p []byte) error {
 func (c *session) exchange(cmd []byte, kind respKind) error {
 	be := c.be.Conn
 	c.setRunning(be)
-	c.startWatch()
+	c.ps.ArmWatch()
 	be.pending = true
 	err := be.pc.Command(cmd)
 	var res relayResult
@@ -223,7 +222,7 @@ func (c *session) exchange(cmd []byte, kind respKind) error {
 		err = be.fail(err)
 	}
 	be.pending = false
-	c.stopWatch()
+	c.ps.StopWatch()
 	c.setRunning(nil)
 	return c.finish(be, res, err)
 }

@@ -41,6 +41,22 @@ func (c *session) kill(ctx context.Context, k killStmt) error {
 	return c.writeOK(mysqlwire.OK{Status: c.status})
 }
 
+// peekClient waits for the client's next byte (proxy.Session.WatchClient).
+func (c *session) peekClient() error {
+	_, err := c.cl.Peek(1)
+	return err
+}
+
+// clientGone kills the running statement of a client that left while it
+// ran.
+func (c *session) clientGone() {
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	if err := c.killQuery(ctx); err != nil {
+		c.log.Warn("kill query of a departed client", "err", err)
+	}
+}
+
 // killQuery interrupts the statement the session is running, if any, with
 // KILL QUERY on a separate connection. Holding mu keeps the backend from
 // being released (and reused by another client) until the KILL is done,

@@ -24,8 +24,8 @@ package pgproxy
 // client's next messages wait in the sockets as they would in front of
 // PostgreSQL itself, which does not read while it sends a reply. While the
 // reply of a long statement is awaited a watcher reads the client
-// (watch.go), so a client that disconnects still has its statement
-// cancelled.
+// (proxy.Session.ArmWatch), so a client that disconnects still has its
+// statement cancelled.
 
 // deferRelay records, for a backend just borrowed by the session's own
 // goroutine, that its relay is not started yet (relayOwn decides); s.hmu
@@ -98,11 +98,11 @@ func (s *session) relayInline(pb *pooled, done chan struct{}) {
 	if h := s.srv.inlineHook.Load(); h != nil {
 		(*h)()
 	}
-	s.armWatch()
+	s.ps.ArmWatch()
 	for {
 		frame, err := b.next()
 		if err != nil {
-			s.stopWatch()
+			s.ps.StopWatch()
 			s.relayFailed(pb, err)
 			close(done)
 			return
@@ -111,7 +111,7 @@ func (s *session) relayInline(pb *pooled, done chan struct{}) {
 		act, stop, err := s.inlineFrames(b, frame)
 		if err != nil {
 			s.mu.Unlock()
-			s.stopWatch()
+			s.ps.StopWatch()
 			s.relayFailed(pb, err)
 			close(done)
 			return
@@ -128,7 +128,7 @@ func (s *session) relayInline(pb *pooled, done chan struct{}) {
 			s.handedOff = true
 			s.mu.Unlock()
 			s.flushClient(flush)
-			s.stopWatch()
+			s.ps.StopWatch()
 			close(done)
 			return
 		case relayCapture:
@@ -140,7 +140,7 @@ func (s *session) relayInline(pb *pooled, done chan struct{}) {
 		s.mu.Unlock()
 		s.flushClient(flush)
 		if stop {
-			s.stopWatch()
+			s.ps.StopWatch()
 			b.start(relayJob{s: s, pb: pb, done: done})
 			return
 		}
@@ -185,7 +185,7 @@ func (s *session) releaseInline(pb *pooled, done chan struct{}, flush bool) {
 	}
 	s.mu.Unlock()
 	s.flushClient(flush)
-	s.stopWatch()
+	s.ps.StopWatch()
 	close(done)
 	s.putBackend(pb, wait)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/sqlgate/sqlgate/internal/proxy"
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
@@ -129,7 +130,7 @@ func TestInline_PipelinedWithoutReading(t *testing.T) {
 // A client that disconnects while its autocommit statement runs, relayed
 // by its own session goroutine, without sending a CancelRequest (pgx
 // sends one when a query it waits on fails; here it waits on none), has
-// the statement cancelled by the watcher about watchAfter later, and the
+// the statement cancelled by the watcher about proxy.WatchAfter later, and the
 // backend goes back to the pool.
 func TestInline_ClientGoneDuringStatement(t *testing.T) {
 	tp := startProxy(t, 1)
@@ -149,8 +150,8 @@ func TestInline_ClientGoneDuringStatement(t *testing.T) {
 	}
 	start := time.Now()
 	_ = c.PgConn().Conn().Close()
-	testdb.Eventually(t, watchAfter+5*time.Second, 10*time.Millisecond, "cancel and release", func() bool { return tp.srv.PoolStats().Busy == 0 })
-	if el := time.Since(start); el > watchAfter+4*time.Second {
+	testdb.Eventually(t, proxy.WatchAfter+5*time.Second, 10*time.Millisecond, "cancel and release", func() bool { return tp.srv.PoolStats().Busy == 0 })
+	if el := time.Since(start); el > proxy.WatchAfter+4*time.Second {
 		t.Fatalf("statement ran %v after the client left", el)
 	}
 	if got := queryString(t, d, "select count(*)::text from pg_stat_activity where query = 'select pg_sleep(30)' and state = 'active'"); got != "0" {

@@ -3,6 +3,7 @@ package pgproxy
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -253,5 +254,5 @@ func TestServer_ShutdownDeadline(t *testing.T) {
 }
 
 func net_join(host string, port uint16) string {
-	return host + ":" + itoa(int(port))
+	return host + ":" + strconv.Itoa(int(port))
 }

@@ -65,7 +65,14 @@ func pipeClient(tp *testProxy, id, iters int, table string, tolerate bool, res *
 		if c == nil {
 			var err error
 			if c, err = pgx.Connect(ctx, tp.url("")); err != nil {
-				return fmt.Errorf("client %d: connect: %w", id, err)
+				var pe *pgconn.PgError
+				if !tolerate || !errors.As(err, &pe) || pe.Code[:2] != "08" {
+					return fmt.Errorf("client %d: connect: %w", id, err)
+				}
+				// The proxy could not reach the database for this
+				// login: a connection error like the others.
+				res.connErrs.Add(1)
+				continue
 			}
 		}
 		err := pipeStep(ctx, c, id, k, table)

@@ -483,6 +483,19 @@ func (s *Server) giveBack(pb *pooled, reset bool) {
 	s.pool.Put(pb)
 }
 
+// peekClient waits for the client's next byte (proxy.Session.WatchClient).
+func (s *session) peekClient() error {
+	_, err := s.cr.br.Peek(1)
+	return err
+}
+
+// clientLost cancels the running statement of a client that left while
+// its reply was awaited.
+func (s *session) clientLost() {
+	s.srv.core.CountError("client_lost")
+	s.cancelQuery()
+}
+
 // cancelQuery forwards a client's CancelRequest to the backend it holds,
 // if a query is running; the backend is not released to another client
 // until the request has been delivered.

@@ -19,7 +19,6 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 	"net"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,8 +49,6 @@ type Server struct {
 
 	mu       sync.Mutex // guards sessions
 	sessions map[uint32]*session
-	// ticks counts the watch janitor's periods (watch.go).
-	ticks atomic.Uint64
 	// inlineHook, when set (tests), is called as a session's goroutine
 	// starts relaying the reply to its own unit (inline.go).
 	inlineHook atomic.Pointer[func()]
@@ -102,18 +99,7 @@ func (s *Server) Listen() error { return s.core.Listen() }
 func (s *Server) Addr() net.Addr { return s.core.Addr() }
 
 // Serve accepts clients until Shutdown or ctx is done.
-func (s *Server) Serve(ctx context.Context) error {
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		s.watchLoop(stop)
-	}()
-	defer func() {
-		close(stop)
-		<-done
-	}()
-	return s.core.Serve(ctx)
-}
+func (s *Server) Serve(ctx context.Context) error { return s.core.Serve(ctx) }
 
 // Shutdown drains clients (see proxy.Server.Shutdown) and closes the pool.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -194,5 +180,3 @@ func backendKeyData(pid uint32, key [4]byte) []byte {
 
 // cancelTimeout bounds delivering one CancelRequest.
 const cancelTimeout = 5 * time.Second
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -89,8 +89,7 @@ type session struct {
 	// unstarted: the held backend was borrowed by it and its relay is not
 	// started yet (inline.go).
 	mayInline, unstarted bool
-	inlining             bool      // relayInline runs (false again unless it panicked)
-	watch                stmtWatch // shared with the janitor (watch.go)
+	inlining             bool // relayInline runs (false again unless it panicked)
 
 	cwmu     sync.Mutex    // guards cw, cwConn and flushErr; taken after mu, never before
 	cw       *bufio.Writer // nil while nothing is buffered (see writer)
@@ -136,6 +135,7 @@ func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error
 	sess := &session{srv: s, ps: ps, log: ps.Log, stmts: map[string]*stmtInfo{}, capture: map[string]bool{},
 		cwConn: ps.Conn, status: 'I', ctx: ctx}
 	sess.hcond = sync.NewCond(&sess.hmu)
+	ps.WatchClient(sess.peekClient, sess.clientLost)
 	defer func() { sess.end(err) }()
 	_ = ps.Conn.SetDeadline(deadlineIn(s.startupTimeout))
 	params, err := sess.startup()
