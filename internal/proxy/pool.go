@@ -131,7 +131,7 @@ type Pool[C Conn] struct {
 	// sweeping is set while the reaper's fast tick runs for queued
 	// waiters (changed under mu); kick wakes the reaper to start it.
 	sweeping atomic.Bool
-	// unlist removes the pool from its Share's list (see instanceBudget).
+	// unlist removes the pool from its Share's list (pool_instance.go).
 	unlist func()
 	kick   chan struct{}
 	stop   chan struct{}
