@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sqlgate/sqlgate/internal/barrier"
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
@@ -327,4 +330,62 @@ func mysqlProcesses(t *testing.T, addr string) string {
 		fmt.Fprintf(&b, "%d %s %s %s %ds %s %q\n", id, user, db, cmd, secs, state, info)
 	}
 	return b.String()
+}
+
+// TestInstanceBudget_TwoNodesLeasePerInstance: two nodes on one
+// PostgreSQL state store lease each instance's max_connections on its
+// own: a node busy on the writer gets most of the writer's budget while
+// the other, busy on the reader, gets most of the reader's, each
+// instance's shares summing to its max_connections. The instances are
+// never dialled (no health checks run): only the budgets are used.
+func TestInstanceBudget_TwoNodesLeasePerInstance(t *testing.T) {
+	dsn := testdb.PGSchemaURL(t, "sqlgate_instance_lease_test_")
+	key := make([]byte, barrier.KeySize)
+	_, _ = rand.Read(key)
+	t.Setenv(barrier.EnvMasterKey, base64.StdEncoding.EncodeToString(key))
+	const w, r, n = "127.0.0.1:1", "127.0.0.1:2", 6
+	cfg := func() *config.Config {
+		return configFor(dbTarget{cluster: config.Cluster{Name: "pg", Engine: "postgres", Address: w, Database: "sqlgate_test", MaxConnections: n,
+			Instances:   []config.Instance{{Address: w, Role: config.RoleWriter}, {Address: r, Role: config.RoleReader}},
+			HealthCheck: config.HealthCheck{Secret: "pg-health"}}})
+	}
+	a, b := startNodeWith(t, dsn, cfg()), startNodeWith(t, dsn, cfg())
+	ctx := context.Background()
+	hold := func(e *testEnv, addr string, k int) {
+		for range k {
+			release, err := e.srv.cluster("pg").budgets.ReserveOn(ctx, addr)
+			if err != nil {
+				t.Fatalf("reserve on %s: %v", addr, err)
+			}
+			t.Cleanup(release)
+		}
+	}
+	limit := func(e *testEnv, addr string) int { return e.srv.cluster("pg").budgets.Of(addr).Limit() }
+	testdb.EventuallyState(t, 20*time.Second, 20*time.Millisecond, func() (bool, string) {
+		return limit(a, w)+limit(b, w) == n && limit(a, r)+limit(b, r) == n,
+			fmt.Sprintf("limits w %d+%d, r %d+%d; want each instance's %d shared", limit(a, w), limit(b, w), limit(a, r), limit(b, r), n)
+	})
+	hold(a, w, 2)
+	hold(b, r, 2)
+	// a's third on the writer and b's third on the reader wait for their
+	// node's share to grow, which it does as the demand is published.
+	go func() {
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if release, err := a.srv.cluster("pg").budgets.ReserveOn(rctx, w); err == nil {
+			release()
+		}
+	}()
+	testdb.EventuallyState(t, 20*time.Second, 20*time.Millisecond, func() (bool, string) {
+		aw, bw, ar, br := limit(a, w), limit(b, w), limit(a, r), limit(b, r)
+		return aw+bw == n && ar+br == n && aw > bw && br > ar,
+			fmt.Sprintf("limits w a %d b %d, r a %d b %d; want the writer's mostly a's and the reader's mostly b's, each summing to %d", aw, bw, ar, br, n)
+	})
+	var insts []string
+	for _, st := range a.srv.leases.Stats() {
+		insts = append(insts, st.Cluster+"@"+st.Instance)
+	}
+	if !slices.Equal(insts, []string{"pg@" + w, "pg@" + r}) {
+		t.Fatalf("node a's leases: %v, want one per instance", insts)
+	}
 }
