@@ -10,13 +10,16 @@
 #   - hello: the same binary in -mode hello (net/http and a fixed body);
 #   - direct: the load generator on the database itself (pgx or
 #     go-sql-driver/mysql; N=1, raw-client rows only), for added latency.
+# Engines: pg and maria (the shared servers), and lite, a SQLite cluster
+# (a file per sqlgate process, made with the sqlite3 CLI); the baseline
+# and direct have no SQLite side, so lite measures sqlgate (and old) only.
 # The load generator (bench/cmd/dataapi-load) is its own process too; it
 # reads the server's utime+stime from /proc/PID/stat and its MemStats
 # Mallocs (via --pprof) around each timed window. Rounds are interleaved
 # and the target order rotates each round; medians are printed.
 #
 # Knobs: ROUNDS (5), T (2s timed), WARMUP (500ms), NS ("32 1"), ENGINES
-# ("pg maria"), CASES ("select1 rows100 insert"), CLIENTS ("raw sdk"),
+# ("pg maria lite"), CASES ("select1 rows100 insert"), CLIENTS ("raw sdk"),
 # POOL (16 connections per database per server), PIN (a taskset CPU list
 # for the servers, e.g. 1; empty: no pinning).
 # Output: bench/out/dataapi-cpu-*.txt
@@ -33,7 +36,7 @@ fi
 rm -f "$0"
 cd "$DATAAPI_CPU_REPO"
 OLD="${1:-}"
-ROUNDS="${ROUNDS:-5}" T="${T:-2s}" WARMUP="${WARMUP:-500ms}" NS="${NS:-32 1}" ENGINES="${ENGINES:-pg maria}"
+ROUNDS="${ROUNDS:-5}" T="${T:-2s}" WARMUP="${WARMUP:-500ms}" NS="${NS:-32 1}" ENGINES="${ENGINES:-pg maria lite}"
 CASES="${CASES:-select1 rows100 insert}" CLIENTS="${CLIENTS:-raw sdk}" POOL="${POOL:-16}" PIN="${PIN:-}"
 PG_URL='postgres://sqlgate:sqlgatepw@127.0.0.1:5432/sqlgate_test'
 MY_DSN='sqlgate:sqlgatepw@tcp(127.0.0.1:3306)/sqlgate_test?interpolateParams=true'
@@ -74,14 +77,22 @@ start_sqlgate() {
 	local d="$work/$1" port pp
 	mkdir -p "$d"
 	port=$(freeport) pp=$(freeport)
+	sqlite3 "$d/lite.db" "PRAGMA journal_mode=WAL;
+	CREATE TABLE $tbl (id int PRIMARY KEY, n1 int, n2 bigint, s1 varchar(32), s2 varchar(64), f1 double precision,
+	d1 numeric(10,2), t1 timestamp, b1 boolean, s3 text);
+	WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g+1 FROM s WHERE g < 100)
+	INSERT INTO $tbl SELECT g, g*7, g*1000003, 'name-'||g, substr(lower(hex(g*1000003))||'0123456789abcdef0123456789abcdef', 1, 32),
+	g/3.0, g*1.25, datetime('2024-01-02 03:04:05', '+'||g||' minutes'), g%2=0, substr('xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 1, g%40) FROM s;
+	CREATE TABLE $ins (id INTEGER PRIMARY KEY, v int)" >/dev/null
 	cat >"$d/config.yaml" <<YAML
 listen: {http: 127.0.0.1:$port}
 clusters:
   - {name: pg, engine: postgres, address: 127.0.0.1:5432, database: sqlgate_test, max_connections: $POOL}
   - {name: maria, engine: mysql, address: 127.0.0.1:3306, database: sqlgate_test, max_connections: $POOL}
+  - {name: lite, engine: sqlite, address: $d/lite.db, max_connections: $POOL}
 YAML
 	local a=(--config "$d/config.yaml" --data-dir "$d/data")
-	for c in pg maria; do "$2" secrets create "app-$c" '{"username":"sqlgate","password":"sqlgatepw"}' "${a[@]}" >/dev/null; done
+	for c in pg maria lite; do "$2" secrets create "app-$c" '{"username":"sqlgate","password":"sqlgatepw"}' "${a[@]}" >/dev/null; done
 	"$2" users create bench "${a[@]}" >/dev/null
 	"$2" keys create bench "${a[@]}" >"$d/key"
 	cat >"$d/policy.json" <<'JSON'
@@ -144,6 +155,8 @@ for r in $(seq "$ROUNDS"); do
 		for tg in "${order[@]}"; do
 			# hello has no database: measure it once per N and client (pg, select1).
 			if [ "$tg" = hello ] && { [ "$e" != pg ] || [ "$c" != select1 ]; }; then continue; fi
+			# The frozen baseline and direct have no SQLite.
+			if [ "$e" = lite ] && { [ "$tg" = baseline ] || [ "$tg" = direct ]; }; then continue; fi
 			# direct (the database itself, for added latency) has no HTTP
 			# client; it runs at N=1 only (the latency target), which also
 			# keeps PostgreSQL's connection count down.

@@ -395,8 +395,10 @@ main() {
 	# One command at a time per topology: two at once (a test promoting
 	# while another start rebuilds the replica) would trample each other's
 	# data directories. -o keeps the servers started from holding the lock.
+	# (Its own file: tests hold $BASE.lock for as long as they use the
+	# topology, and call this script meanwhile.)
 	if [[ $cmd != env && -z ${SQLGATE_REPLICAS_LOCKED:-} ]]; then
-		SQLGATE_REPLICAS_LOCKED=1 exec flock -o -w $((WAIT * 10)) "$BASE.lock" bash "$SCRIPT" "$@"
+		SQLGATE_REPLICAS_LOCKED=1 exec flock -o -w $((WAIT * 10)) "$BASE.cmd.lock" bash "$SCRIPT" "$@"
 	fi
 	[[ $# -gt 0 ]] && shift
 	mkdir -p "$BASE"

@@ -1,6 +1,7 @@
 package dataapi
 
 import (
+	"bytes"
 	"encoding/base64"
 	"math"
 	"strconv"
@@ -26,7 +27,7 @@ func appendString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if plain[c] {
 			i++
 			continue
 		}
@@ -76,6 +77,15 @@ func appendString(b []byte, s string) []byte {
 
 const hex = "0123456789abcdef"
 
+// plain[c] is true for the bytes appendString copies as they are: ASCII
+// other than control characters, '"' and '\\'.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendDouble formats f like Java's Double.toString, which AWS's service
 // uses: 123.0, 0.1, 1.0E10, 4.9E-324. NaN and infinities become the strings
 // the SDKs accept ("NaN", "Infinity", "-Infinity").
@@ -90,25 +100,26 @@ func appendDouble(b []byte, f float64) []byte {
 	}
 	abs := math.Abs(f)
 	if abs == 0 || (abs >= 1e-3 && abs < 1e7) {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
-		b = append(b, s...)
-		if !strings.ContainsRune(s, '.') {
+		start := len(b)
+		b = strconv.AppendFloat(b, f, 'f', -1, 64)
+		if bytes.IndexByte(b[start:], '.') < 0 {
 			b = append(b, '.', '0')
 		}
 		return b
 	}
-	s := strconv.FormatFloat(f, 'E', -1, 64) // 1.5E+10, 1E-05
-	mant, exp, _ := strings.Cut(s, "E")
+	var tmp [32]byte
+	s := strconv.AppendFloat(tmp[:0], f, 'E', -1, 64) // 1.5E+10, 1E-05
+	e := bytes.IndexByte(s, 'E')
+	mant, exp := s[:e], s[e+1:]
 	b = append(b, mant...)
-	if !strings.ContainsRune(mant, '.') {
+	if bytes.IndexByte(mant, '.') < 0 {
 		b = append(b, '.', '0')
 	}
 	b = append(b, 'E')
 	if exp[0] == '-' {
 		b = append(b, '-')
 	}
-	exp = strings.TrimLeft(exp[1:], "0")
-	return append(b, exp...)
+	return append(b, bytes.TrimLeft(exp[1:], "0")...)
 }
 
 // appendField writes one Field union with exactly one member.
@@ -140,6 +151,151 @@ func appendField(b []byte, v engine.Value, decimal bool, o mapOptions) []byte {
 		return append(appendArray(append(b, `{"arrayValue":`...), v), '}')
 	}
 	return append(b, `{"isNull":true}`...)
+}
+
+// appendTextField writes the Field of a value a TextCells hands out as
+// text, exactly as appendField writes its decoded Value; ok is false when
+// the value must be decoded (tc.Value) instead.
+func appendTextField(b []byte, tc engine.TextCells, row, col int, decimal bool, o mapOptions) ([]byte, bool) {
+	k, s, ok := tc.Text(row, col)
+	if !ok {
+		return b, false
+	}
+	switch k {
+	case engine.KindNull:
+		return append(b, `{"isNull":true}`...), true
+	case engine.KindBool:
+		b = append(b, `{"booleanValue":`...)
+		return append(append(b, s...), '}'), true
+	case engine.KindLong:
+		if o.longAsString {
+			return append(appendString(append(b, `{"stringValue":`...), s), '}'), true
+		}
+		b = append(b, `{"longValue":`...)
+		return append(append(b, s...), '}'), true
+	case engine.KindDouble:
+		if out, ok := appendDoubleText(append(b, `{"doubleValue":`...), s); ok {
+			return append(out, '}'), true
+		}
+		return b, false
+	case engine.KindString:
+		if decimal && o.decimalAsNumber {
+			return b, false
+		}
+		return append(appendString(append(b, `{"stringValue":`...), s), '}'), true
+	}
+	return b, false
+}
+
+// appendDoubleText writes a double given as text whose significant digits
+// are the value's shortest round-trip digits (engine.TextCells) exactly as
+// appendDouble writes the parsed value, rearranging the digits instead of
+// parsing and formatting them. ok is false (and b unchanged) for text it
+// does not recognise.
+func appendDoubleText(b []byte, s string) (_ []byte, ok bool) {
+	switch s {
+	case "NaN":
+		return append(b, `"NaN"`...), true
+	case "Infinity":
+		return append(b, `"Infinity"`...), true
+	case "-Infinity":
+		return append(b, `"-Infinity"`...), true
+	}
+	var d [24]byte
+	neg, digits, point, ok := splitDecimal(s, d[:0])
+	if !ok {
+		return b, false
+	}
+	if neg {
+		b = append(b, '-')
+	}
+	if len(digits) == 0 {
+		return append(b, "0.0"...), true
+	}
+	x := point - 1 // the value is d.ddd × 10^x
+	switch {
+	case x >= 0 && x <= 6:
+		if len(digits) <= x+1 {
+			b = append(b, digits...)
+			for range x + 1 - len(digits) {
+				b = append(b, '0')
+			}
+			return append(b, ".0"...), true
+		}
+		b = append(b, digits[:x+1]...)
+		return append(append(b, '.'), digits[x+1:]...), true
+	case x < 0 && x >= -3:
+		b = append(b, "0."...)
+		for range -x - 1 {
+			b = append(b, '0')
+		}
+		return append(b, digits...), true
+	}
+	b = append(b, digits[0], '.')
+	if len(digits) == 1 {
+		b = append(b, '0')
+	} else {
+		b = append(b, digits[1:]...)
+	}
+	b = append(b, 'E')
+	if x < 0 {
+		b, x = append(b, '-'), -x
+	}
+	return strconv.AppendInt(b, int64(x), 10), true
+}
+
+// splitDecimal reads ['-'] digits ['.' digits] [('e'|'E') ['+'|'-']
+// digits] into its significant digits (appended to buf, without leading
+// or trailing zeros; empty for zero) and the position of the decimal point
+// relative to them: the value is 0.digits × 10^point. ok is false for
+// anything else, or more than 17 significant digits.
+func splitDecimal(s string, buf []byte) (neg bool, digits []byte, point int, ok bool) {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		neg, i = true, 1
+	}
+	seen, dot := false, false
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			seen = true
+			if c == '0' && len(buf) == 0 {
+				if dot {
+					point--
+				}
+				continue
+			}
+			if len(buf) == cap(buf) {
+				return false, nil, 0, false
+			}
+			buf = append(buf, c)
+			if !dot {
+				point++
+			}
+		case c == '.' && !dot:
+			dot = true
+		case c == 'e' || c == 'E':
+			exp, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
+			if err != nil || !seen || exp > 400 || exp < -400 || (i+1 < len(s) && s[i+1] == '+' && len(s) > i+2 && s[i+2] == '-') {
+				return false, nil, 0, false
+			}
+			point += exp
+			i = len(s)
+		default:
+			return false, nil, 0, false
+		}
+	}
+	if !seen {
+		return false, nil, 0, false
+	}
+	for len(buf) > 0 && buf[len(buf)-1] == '0' {
+		buf = buf[:len(buf)-1]
+	}
+	if len(buf) > 17 {
+		return false, nil, 0, false
+	}
+	return neg, buf, point, true
 }
 
 // decimalNumber applies decimalReturnType=DOUBLE_OR_LONG: longValue when the

@@ -3,6 +3,8 @@ package dataapi
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
@@ -20,6 +22,51 @@ func TestEncode_Double(t *testing.T) {
 	for _, tt := range tests {
 		if got := string(appendDouble(nil, tt.in)); got != tt.want {
 			t.Errorf("appendDouble(%v) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestEncode_DoubleText: a double given as its shortest digits, in any of
+// the forms strconv and PostgreSQL print, encodes exactly as the parsed
+// value does.
+func TestEncode_DoubleText(t *testing.T) {
+	specials := []float64{0, math.Copysign(0, -1), 1, -1, 0.1, 100, 1e-3, 0.0009999999999999998, 0.0010000000000000002,
+		9999999, 9999999.999999998, 1e7, 1e15, 1e16, 1e21, 1e22, 1.2345678901234568e20, 5e-324, 2.2250738585072014e-308,
+		math.MaxFloat64, 1.0 / 3, 123456.789, 0.30000000000000004, math.NaN(), math.Inf(1), math.Inf(-1)}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		specials = append(specials, math.Float64frombits(r.Uint64()))
+	}
+	for i := range 2000 {
+		specials = append(specials, float64(r.Int64N(1<<53))*math.Pow(10, float64(i%40-20)))
+	}
+	for _, f := range specials {
+		want := string(appendDouble(nil, f))
+		// The exponent forms always hold the shortest digits alone; the
+		// fixed form may need more than appendDoubleText reads.
+		forms := []string{strconv.FormatFloat(f, 'e', -1, 64), strconv.FormatFloat(f, 'g', -1, 64), strconv.FormatFloat(f, 'E', -1, 64)}
+		fixed := strconv.FormatFloat(f, 'f', -1, 64)
+		switch {
+		case math.IsNaN(f):
+			forms = []string{"NaN"}
+		case math.IsInf(f, 1):
+			forms = []string{"Infinity"}
+		case math.IsInf(f, -1):
+			forms = []string{"-Infinity"}
+		}
+		for k, s := range append(forms, fixed) {
+			got, ok := appendDoubleText(nil, s)
+			if !ok && k < len(forms) {
+				t.Fatalf("appendDoubleText(%q) refused it", s)
+			}
+			if ok && string(got) != want {
+				t.Fatalf("appendDoubleText(%q) = %s, appendDouble(%v) = %s", s, got, f, want)
+			}
+		}
+	}
+	for _, s := range []string{"", "-", ".", "e5", "1e", "1x", "1.2.3", "--1", "1e+-5", "12345678901234567890123456"} {
+		if got, ok := appendDoubleText(nil, s); ok {
+			t.Errorf("appendDoubleText(%q) = %s, want refused", s, got)
 		}
 	}
 }

@@ -32,7 +32,9 @@ func (a *API) execute(ctx context.Context, body []byte) (string, []byte, error) 
 		return name, nil, err
 	}
 	run := func(sess *exec.Session, done func()) ([]byte, error) {
-		res, err := sess.Exec(ctx, exec.Statement{SQL: *req.SQL, Params: params,
+		// The result is encoded straight from the engine's own form:
+		// no Value per cell is kept (engine.WithLazyDecode).
+		res, err := sess.Exec(engine.WithLazyDecode(ctx), exec.Statement{SQL: *req.SQL, Params: params,
 			KeepRunning: req.ContinueAfterTimeout, Done: done, Last: req.TransactionID == ""})
 		if err != nil {
 			return nil, err
@@ -222,19 +224,32 @@ func encodeExecute(res *engine.Result, meta bool, o options, limit int) ([]byte,
 	b = append(b, `"numberOfRecordsUpdated":`...)
 	b = strconv.AppendInt(b, res.RowsAffected, 10)
 	b = append(b, `,"records":[`...)
-	for i, row := range res.Rows {
+	tc, _ := res.Cells.(engine.TextCells)
+	for i := range res.NumRows() {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, '[')
-		for j, v := range row {
+		for j := range res.RowLen(i) {
 			if j > 0 {
 				b = append(b, ',')
+			}
+			if tc != nil {
+				var ok bool
+				if b, ok = appendTextField(b, tc, i, j, isDecimal(res, j), o.mapOptions); ok {
+					continue
+				}
+			}
+			v, err := res.At(i, j)
+			if err != nil {
+				putBuf(b)
+				return nil, err
 			}
 			b = appendField(b, v, isDecimal(res, j), o.mapOptions)
 		}
 		b = append(b, ']')
 		if len(b) > limit {
+			putBuf(b)
 			return nil, engine.ErrResultTooLarge
 		}
 	}
@@ -259,14 +274,18 @@ func encodeFormatted(b []byte, res *engine.Result, o options, limit int) ([]byte
 	inner := getBuf()
 	defer putBuf(inner)
 	inner = append(inner, '[')
-	for i, row := range res.Rows {
+	for i := range res.NumRows() {
 		if i > 0 {
 			inner = append(inner, ',')
 		}
 		inner = append(inner, '{')
-		for j, v := range row {
+		for j := range res.RowLen(i) {
 			if j > 0 {
 				inner = append(inner, ',')
+			}
+			v, err := res.At(i, j)
+			if err != nil {
+				return nil, err
 			}
 			inner = appendString(inner, res.Columns[j].Label)
 			inner = append(inner, ':')

@@ -135,6 +135,9 @@ type Result struct {
 	// Decimal[i] is true when column i is DECIMAL/NUMERIC: its Values are
 	// KindString and resultSetOptions.decimalReturnType may turn them into numbers.
 	Decimal []bool
+	// Cells, when set, holds the rows instead of Rows, decoded value by
+	// value (see WithLazyDecode and At).
+	Cells Cells `json:"-"`
 }
 
 // Credentials select the database login: from a secret, plus the database

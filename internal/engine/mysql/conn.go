@@ -42,9 +42,12 @@ type Conn struct {
 	quiet   bool
 	markers []int
 	stmts   stmtCache // prepared statements (stmtcache.go)
-	// textHint is the size of the previous result's string arena (read.go).
-	textHint int
-	buf      []byte
+	// textHint and cellHint are the arena size and value count of the
+	// previous result (read.go); lazy: the running Exec's context asked
+	// for engine.Cells.
+	textHint, cellHint int
+	lazy               bool
+	buf                []byte
 }
 
 var _ engine.Conn = (*Conn)(nil)
@@ -146,6 +149,7 @@ func (c *Conn) runPrepared(ctx context.Context, sql string, args []arg, maxBytes
 // usable; only if that fails or the server does not answer within
 // killGrace is the socket closed (and the connection broken).
 func (c *Conn) run(ctx context.Context, query string, args []any, maxBytes int, cache bool) (*engine.Result, error) {
+	c.lazy = engine.LazyDecode(ctx)
 	if c.broken {
 		return nil, errBroken
 	}

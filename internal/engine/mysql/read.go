@@ -9,7 +9,10 @@ import (
 )
 
 // read converts a statement's response: its result set, or the counts of
-// the OK packet of a statement without one.
+// the OK packet of a statement without one. The values are copied into one
+// arena (a strings.Builder: strings decoded from it share its memory) and
+// decoded from there, all at once, or value by value while the caller
+// encodes them when Exec's context asked for engine.Cells (c.lazy).
 func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.Result, error) {
 	if !rows.HasResultSet() {
 		ok := rows.OK
@@ -27,7 +30,6 @@ func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.R
 	res := &engine.Result{
 		HasResultSet: true,
 		Columns:      make([]engine.Column, len(fields)),
-		Rows:         [][]engine.Value{},
 		Decimal:      make([]bool, len(fields)),
 	}
 	for i := range fields {
@@ -35,10 +37,13 @@ func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.R
 		res.Columns[i] = column(&fields[i])
 		res.Decimal[i] = fields[i].typ == typeDecimal || fields[i].typ == typeNewDecimal
 	}
+	cs := cells{fields: fields}
 	size := 0
-	var slab rowSlab
-	var text strings.Builder // the result's strings, one arena (see arenaString)
+	var text strings.Builder // the result's values, one arena
 	text.Grow(c.textHint)    // as large as the previous result's
+	if c.cellHint > 0 {
+		cs.cells = make([]cell, 0, c.cellHint)
+	}
 	for {
 		raw, err := rows.Next()
 		if err == io.EOF {
@@ -48,12 +53,16 @@ func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.R
 			_ = rows.Close()
 			return nil, c.fail(err)
 		}
-		row := slab.next(len(fields))
-		for i := range fields {
-			v, n := value(&fields[i], raw[i], &text)
-			row[i] = v
-			size += n
+		for i, v := range raw {
+			size += valueSize(&fields[i], v)
+			if v == nil {
+				cs.cells = append(cs.cells, cell{off: -1})
+				continue
+			}
+			cs.cells = append(cs.cells, cell{off: text.Len(), end: text.Len() + len(v)})
+			text.Write(v)
 		}
+		cs.nrows++
 		size += 8
 		if maxBytes > 0 && size > maxBytes {
 			// Draining the rest could take long; drop the connection instead
@@ -62,44 +71,83 @@ func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.R
 			abort()
 			return nil, engine.ErrResultTooLarge
 		}
-		res.Rows = append(res.Rows, row)
 	}
 	c.noteOK(rows.OK)
 	if err := rows.Close(); err != nil {
 		return nil, c.fail(err)
 	}
-	c.textHint = text.Len()
+	c.textHint, c.cellHint = text.Len(), len(cs.cells)
+	cs.text = text.String()
+	if c.lazy {
+		h := cs // a copy on the heap; cs itself stays on the stack
+		res.Cells = &h
+	} else {
+		cs.fill(res)
+	}
 	return res, nil
 }
 
-// arenaString returns v as a string stored in text, the result's arena:
-// one growing buffer instead of an allocation per value. A strings.Builder
-// never changes bytes it has written, so every string returned stays valid
-// as the arena grows. A nil text allocates the string alone.
-func arenaString(text *strings.Builder, v []byte) string {
-	if text == nil {
-		return string(v)
-	}
-	off := text.Len()
-	text.Write(v)
-	return text.String()[off:]
+// cell is one value of a result: text[off:end], or NULL when off < 0.
+type cell struct{ off, end int }
+
+// cells is a result set as the server sent it, decoded one value at a
+// time (engine.Cells); the eager path (Result.Rows) decodes through it too.
+type cells struct {
+	text   string
+	cells  []cell
+	nrows  int
+	fields []field
 }
 
-// rowSlab hands out a result's rows from shared chunks of Values, each
-// twice the last (up to maxSlabRows rows), rather than one allocation per row.
-type rowSlab struct {
-	free []engine.Value
-	rows int // rows in the last chunk
+var _ engine.TextCells = (*cells)(nil)
+
+func (c *cells) Len() int { return c.nrows }
+
+func (c *cells) Value(row, col int) (engine.Value, error) {
+	cl := c.cells[row*len(c.fields)+col]
+	if cl.off < 0 {
+		return engine.Null(), nil
+	}
+	return decode(&c.fields[col], c.text[cl.off:cl.end]), nil
 }
 
-const maxSlabRows = 256
-
-func (s *rowSlab) next(n int) []engine.Value {
-	if len(s.free) < n {
-		s.rows = min(max(2*s.rows, 1), maxSlabRows)
-		s.free = make([]engine.Value, n*s.rows)
+// Text implements engine.TextCells: integers the server printed in
+// canonical form, and the values that map to their own text
+// (stringValue). The rest (booleans, years, floats, bytes, BIGINT
+// UNSIGNED) goes through Value.
+func (c *cells) Text(row, col int) (engine.Kind, string, bool) {
+	cl := c.cells[row*len(c.fields)+col]
+	f := &c.fields[col]
+	if cl.off < 0 || f.typ == typeNull {
+		return engine.KindNull, "", true
 	}
-	row := s.free[:n:n]
-	s.free = s.free[n:]
-	return row
+	s := c.text[cl.off:cl.end]
+	switch f.typ {
+	case typeTiny, typeShort, typeInt24, typeLong, typeLongLong:
+		if !f.isBool() && !(f.typ == typeLongLong && f.unsigned()) && engine.CanonicalInt(s) {
+			return engine.KindLong, s, true
+		}
+		return 0, "", false
+	case typeBit, typeYear, typeFloat, typeDouble:
+		return 0, "", false
+	}
+	if f.binary() && binaryTypes[f.typ] {
+		return 0, "", false
+	}
+	return engine.KindString, s, true
+}
+
+// fill decodes every value into res.Rows: one slab of Values, row slices
+// cut from it.
+func (c *cells) fill(res *engine.Result) {
+	n := len(c.fields)
+	res.Rows = make([][]engine.Value, c.nrows)
+	vals := make([]engine.Value, len(c.cells))
+	for r := range res.Rows {
+		row := vals[r*n : (r+1)*n : (r+1)*n]
+		for i := range row {
+			row[i], _ = c.Value(r, i)
+		}
+		res.Rows[r] = row
+	}
 }

@@ -70,18 +70,19 @@ func scanStatement(sql string, noBackslash bool, buf []int) scan {
 			for j < len(sql) && isWordByte(sql[j]) {
 				j++
 			}
-			w := strings.ToUpper(sql[i:j])
+			var ub [32]byte
+			w := upperWord(ub[:0], sql[i:j])
 			words++
 			switch {
 			case words == 1:
-				verb = w
-				s.inserts = w == "INSERT" || w == "REPLACE"
-				if !cleanVerbs[w] {
+				verb = string(w)
+				s.inserts = verb == "INSERT" || verb == "REPLACE"
+				if !cleanVerbs[verb] {
 					s.stateful = true
 				}
-			case words == 2 && verb == "DROP" && (w == "DATABASE" || w == "SCHEMA"):
+			case words == 2 && verb == "DROP" && (string(w) == "DATABASE" || string(w) == "SCHEMA"):
 				s.stateful = true // may drop the current database
-			case statefulWords[w]:
+			case statefulWords[string(w)]:
 				s.stateful = true
 			}
 			i = j - 1
@@ -94,6 +95,25 @@ func scanStatement(sql string, noBackslash bool, buf []int) scan {
 		s.stateful = s.stateful || strings.TrimSpace(sql) != ""
 	}
 	return s
+}
+
+// upperWord returns w upper-cased, in buf when w is ASCII and fits (the
+// usual case: no allocation), else through strings.ToUpper.
+func upperWord(buf []byte, w string) []byte {
+	if len(w) > cap(buf) {
+		return []byte(strings.ToUpper(w))
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 0x80 {
+			return []byte(strings.ToUpper(w))
+		}
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		buf = append(buf, c)
+	}
+	return buf
 }
 
 func skipQuoted(sql string, i int, q byte, backslash bool) int {

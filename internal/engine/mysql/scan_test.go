@@ -119,3 +119,13 @@ func keep(c byte) byte {
 	}
 	return c
 }
+
+func TestUpperWord(t *testing.T) {
+	for _, w := range []string{"select", "Insert", "LAST_INSERT_ID", "get_lock", "$x9", "ünïcode", "temporäry",
+		"a_word_longer_than_the_thirty_two_byte_buffer"} {
+		var buf [32]byte
+		if got, want := string(upperWord(buf[:0], w)), strings.ToUpper(w); got != want {
+			t.Errorf("upperWord(%q) = %q, want %q", w, got, want)
+		}
+	}
+}

@@ -181,60 +181,112 @@ func mbMaxLen(collation uint8) int {
 }
 
 // value converts the text-protocol bytes of one value of column f (nil
-// for NULL), returning its approximate size in the response. The parsing
-// matches what Connector/J's getters return for each type.
+// for NULL), returning its approximate size in the response; strings are
+// stored in text (nil: allocated alone). read decodes through cells
+// instead; this is the same mapping for one value.
 func value(f *field, v []byte, text *strings.Builder) (engine.Value, int) {
+	if v == nil {
+		return engine.Null(), valueSize(f, v)
+	}
+	return decode(f, arenaString(text, v)), valueSize(f, v)
+}
+
+// arenaString returns v as a string stored in text, or allocated alone
+// when text is nil.
+func arenaString(text *strings.Builder, v []byte) string {
+	if text == nil {
+		return string(v)
+	}
+	off := text.Len()
+	text.Write(v)
+	return text.String()[off:]
+}
+
+// decode converts the text-protocol text s of one non-NULL value of column
+// f; strings in the result share s's memory. The parsing matches what
+// Connector/J's getters return for each type.
+func decode(f *field, s string) engine.Value {
+	switch f.typ {
+	case typeNull:
+		return engine.Null()
+	case typeBit:
+		for i := 0; i < len(s); i++ {
+			if s[i] != 0 {
+				return engine.Bool(true)
+			}
+		}
+		return engine.Bool(false)
+	case typeTiny, typeShort, typeInt24, typeLong, typeLongLong, typeYear:
+		return integer(f, s)
+	case typeFloat:
+		return engine.Double(float32Value(s))
+	case typeDouble:
+		d, _ := strconv.ParseFloat(s, 64)
+		return engine.Double(d)
+	}
+	if f.binary() && binaryTypes[f.typ] {
+		if s == "" {
+			return engine.Blob(nil)
+		}
+		return engine.Blob([]byte(s))
+	}
+	return engine.String(s)
+}
+
+// valueSize is the approximate size in the response of one value of
+// column f (nil for NULL), for the result size limit.
+func valueSize(f *field, v []byte) int {
 	if v == nil || f.typ == typeNull {
-		return engine.Null(), 14
+		return 14
 	}
 	switch f.typ {
 	case typeBit:
-		for _, b := range v {
-			if b != 0 {
-				return engine.Bool(true), 20
-			}
-		}
-		return engine.Bool(false), 20
+		return 20
 	case typeTiny, typeShort, typeInt24, typeLong, typeLongLong, typeYear:
-		return integer(f, v)
-	case typeFloat:
-		return engine.Double(float32Value(v)), 32
-	case typeDouble:
-		d, _ := strconv.ParseFloat(string(v), 64)
-		return engine.Double(d), 32
+		if f.typ == typeLongLong && f.unsigned() && !f.isBool() {
+			if u, _ := strconv.ParseUint(string(v), 10, 64); u > math.MaxInt64 {
+				return 20 + len(strconv.FormatUint(u, 10))
+			}
+			return 32
+		}
+		if f.isBool() || f.typ == typeYear {
+			return 20
+		}
+		return 32
+	case typeFloat, typeDouble:
+		return 32
 	}
 	if f.binary() && binaryTypes[f.typ] {
-		return engine.Blob(append([]byte(nil), v...)), 16 + len(v)*4/3
+		return 16 + len(v)*4/3
 	}
-	return engine.String(arenaString(text, v)), 16 + len(v)
+	return 16 + len(v)
 }
 
 // integer maps the integer types: booleans, 4-digit years, longValue, and
 // stringValue for BIGINT UNSIGNED above MaxInt64.
-func integer(f *field, v []byte) (engine.Value, int) {
+func integer(f *field, v string) engine.Value {
 	if f.typ == typeLongLong && f.unsigned() {
-		u, _ := strconv.ParseUint(string(v), 10, 64)
+		u, _ := strconv.ParseUint(v, 10, 64)
 		if f.isBool() {
-			return engine.Bool(u != 0), 20
+			return engine.Bool(u != 0)
 		}
 		if u > math.MaxInt64 {
-			s := strconv.FormatUint(u, 10)
-			return engine.String(s), 20 + len(s)
+			return engine.String(strconv.FormatUint(u, 10))
 		}
-		return engine.Long(int64(u)), 32
+		return engine.Long(int64(u))
 	}
-	n, _ := strconv.ParseInt(string(v), 10, 64)
+	n, _ := strconv.ParseInt(v, 10, 64)
 	switch {
 	case f.isBool():
-		return engine.Bool(n != 0), 20
+		return engine.Bool(n != 0)
 	case f.typ == typeYear:
 		s := strconv.FormatInt(n, 10)
 		for len(s) < 4 {
 			s = "0" + s
 		}
-		return engine.String(s), 20
+		return engine.String(s)
 	}
-	return engine.Long(n), 32
+	return engine.Long(n)
 }
 
 // binaryTypes are the column types whose binary-collation values are bytes
@@ -247,8 +299,8 @@ var binaryTypes = map[int]bool{
 // float32Value reads a FLOAT column as Connector/J's getDouble does: the
 // float32 the server stores, widened through its shortest decimal text
 // (1.1, not 1.100000023841858).
-func float32Value(v []byte) float64 {
-	d, _ := strconv.ParseFloat(string(v), 32)
+func float32Value(v string) float64 {
+	d, _ := strconv.ParseFloat(v, 32)
 	f, _ := strconv.ParseFloat(strconv.FormatFloat(float64(float32(d)), 'g', -1, 32), 64)
 	return f
 }

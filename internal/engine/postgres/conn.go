@@ -293,7 +293,6 @@ func (c *Conn) build(ctx context.Context, raw rawResult) (*engine.Result, error)
 		RowsAffected: affected,
 		Columns:      make([]engine.Column, len(raw.fields)),
 		Decimal:      make([]bool, len(raw.fields)),
-		Rows:         make([][]engine.Value, raw.nrows),
 	}
 	refs := make([]attrKey, len(raw.fields))
 	for i, f := range raw.fields {
@@ -309,26 +308,27 @@ func (c *Conn) build(ctx context.Context, raw rawResult) (*engine.Result, error)
 	if len(raw.cells) != raw.nrows*n {
 		return nil, fmt.Errorf("result rows do not match its %d columns", n)
 	}
-	text := raw.data.String()
-	vals := make([]engine.Value, len(raw.cells))
-	for r := range res.Rows {
-		row := vals[r*n : (r+1)*n : (r+1)*n]
-		for i, c := range raw.cells[r*n : (r+1)*n] {
-			if c.off < 0 {
-				row[i] = engine.Null()
-				continue
-			}
-			if row[i], err = decodeText(infos[i], elems[i], text[c.off:c.end]); err != nil {
-				if errors.Is(err, errMultiDim) {
-					return nil, &engine.UnsupportedTypeError{TypeName: strings.ToUpper(infos[i].name)}
-				}
-				return nil, fmt.Errorf("column %q: %w", res.Columns[i].Name, err)
-			}
-		}
-		res.Rows[r] = row
+	cs := cells{text: raw.data.String(), cells: raw.cells, nrows: raw.nrows, infos: infos, elems: elems, cols: res.Columns,
+		shortest: c.shortestFloats()}
+	if engine.LazyDecode(ctx) {
+		res.Cells = cs.escape()
+	} else if err := cs.fill(res); err != nil {
+		return nil, err
 	}
 	c.last = lastResult{res: res, refs: refs}
 	return res, nil
+}
+
+// shortestFloats reports whether the server prints float8 values with
+// their shortest round-trip digits when extra_float_digits > 0, as
+// PostgreSQL does since version 12 (older ones print 17 digits).
+func (c *Conn) shortestFloats() bool {
+	v := c.pg.ParameterStatus("server_version")
+	major := 0
+	for i := 0; i < len(v) && v[i] >= '0' && v[i] <= '9'; i++ {
+		major = major*10 + int(v[i]-'0')
+	}
+	return major >= 12
 }
 
 // isDDL reports whether a command tag says the catalog may have changed.
