@@ -1,11 +1,13 @@
-// Package lease shares each cluster's max_connections among the sqlgate
-// nodes of one state store, so that N nodes together never open more
-// connections to a database than its budget (docs/proxy.md, "Several
-// nodes").
+// Package lease shares each cluster's max_connections (each instance's,
+// for a cluster with instances) among the sqlgate nodes of one state
+// store, so that N nodes together never open more connections to a
+// database than its budget (docs/proxy.md, "Several nodes").
 //
-// Each cluster has one record in the state store (Namespace, key = the
-// cluster's name) holding every node's lease: its grant, its demand, a
-// heartbeat counter and its configured max_connections. A node renews its
+// Each budget has one record in the state store (Namespace, key = the
+// cluster's name, or for a cluster with instances Key(cluster, address)
+// per instance, each instance having a budget of its own) holding every
+// node's lease: its grant, its demand, a heartbeat counter and its
+// configured max_connections. A node renews its
 // leases every TTL/6 in one atomic read-modify-write of the record:
 //
 //  1. Other nodes whose heartbeat has not changed for a TTL, measured on
@@ -78,7 +80,8 @@ type Config struct {
 	Log *slog.Logger
 }
 
-// Manager holds this node's leases, one per cluster.
+// Manager holds this node's leases, one per cluster (per instance of a
+// cluster with instances).
 type Manager struct {
 	cfg      Config
 	log      *slog.Logger
@@ -86,10 +89,11 @@ type Manager struct {
 	fences   atomic.Uint64
 }
 
-// held is the node's lease on one cluster.
+// held is the node's lease on one budget.
 type held struct {
-	name   string
-	budget Budget
+	cluster, instance string
+	key               string // the record's key (Key)
+	budget            Budget
 
 	mu     sync.Mutex      // guards following fields
 	limit  int             // the local limit set (SetLease)
@@ -130,21 +134,36 @@ func NodeID() string {
 	return host + "-" + hex.EncodeToString(b[:])
 }
 
-// Add puts the cluster under lease. The budget's limit is set to 0 until
-// the first renewal grants a share.
-func (m *Manager) Add(cluster string, b Budget) {
+// Add puts the budget of cluster under lease: the whole cluster's
+// (instance "") or, for a cluster with instances, the one of the
+// instance at that address. The budget's limit is set to 0 until the
+// first renewal grants a share.
+func (m *Manager) Add(cluster, instance string, b Budget) {
 	b.SetLease(0)
-	m.clusters = append(m.clusters, &held{name: cluster, budget: b, seen: map[string]seen{}})
+	m.clusters = append(m.clusters, &held{cluster: cluster, instance: instance, key: Key(cluster, instance),
+		budget: b, seen: map[string]seen{}})
 }
 
-// Stat is one cluster's lease as this node holds it, for metrics.
+// Key is the record key of the budget of cluster's instance at address
+// ("" = of the cluster as a whole): "cluster", or "cluster@address". A
+// cluster's budgets were one record before instances had budgets of
+// their own; nodes that share a store run one version.
+func Key(cluster, instance string) string {
+	if instance == "" {
+		return cluster
+	}
+	return cluster + "@" + instance
+}
+
+// Stat is one budget's lease as this node holds it, for metrics.
 type Stat struct {
-	Cluster string
-	Limit   int // connections this node may hold now
-	Grant   int // its grant in the state store
-	Open    int // connections it holds
-	Nodes   int // nodes sharing the cluster
-	Fenced  bool
+	Cluster  string
+	Instance string // "" for a cluster without instances
+	Limit    int    // connections this node may hold now
+	Grant    int    // its grant in the state store
+	Open     int    // connections it holds
+	Nodes    int    // nodes sharing the cluster
+	Fenced   bool
 }
 
 // Stats returns the leases of every cluster.
@@ -152,7 +171,7 @@ func (m *Manager) Stats() []Stat {
 	out := make([]Stat, 0, len(m.clusters))
 	for _, h := range m.clusters {
 		h.mu.Lock()
-		out = append(out, Stat{Cluster: h.name, Limit: h.limit, Grant: h.grant, Nodes: h.nodes, Fenced: h.fenced})
+		out = append(out, Stat{Cluster: h.cluster, Instance: h.instance, Limit: h.limit, Grant: h.grant, Nodes: h.nodes, Fenced: h.fenced})
 		h.mu.Unlock()
 		out[len(out)-1].Open = h.budget.Open()
 	}

@@ -103,7 +103,7 @@ func newCluster(t *testing.T) *cluster {
 func (c *cluster) add(id string) *node {
 	b := &fakeBudget{max: 20, lease: -1}
 	m := New(Config{Node: id, Store: c.store, TTL: ttl, Now: c.clock.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	m.Add("db", b)
+	m.Add("db", "", b)
 	if b.limit() != 0 {
 		c.t.Fatalf("%s: limit before the first renewal = %d, want 0", id, b.limit())
 	}
@@ -294,7 +294,7 @@ func TestManager_Run(t *testing.T) {
 	for _, id := range []string{"a", "b"} {
 		b := &fakeBudget{max: 20}
 		m := New(Config{Node: id, Store: st, TTL: 600 * time.Millisecond, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		m.Add("db", b)
+		m.Add("db", "", b)
 		budgets = append(budgets, b)
 		wg.Add(1)
 		go func() { defer wg.Done(); m.Run(ctx) }()

@@ -100,7 +100,7 @@ func (m *Manager) each(ctx context.Context, beat bool) error {
 	var errs []error
 	for _, h := range m.clusters {
 		if err := m.renew(ctx, h, beat); err != nil {
-			errs = append(errs, fmt.Errorf("lease on %s: %w", h.name, err))
+			errs = append(errs, fmt.Errorf("lease on %s: %w", h.key, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -111,10 +111,10 @@ func (m *Manager) each(ctx context.Context, beat bool) error {
 func (m *Manager) renew(ctx context.Context, h *held, beat bool) error {
 	start := m.cfg.Now()
 	var want, grant int
-	err := m.cfg.Store.Update(ctx, Namespace, h.name, func(old []byte) ([]byte, error) {
+	err := m.cfg.Store.Update(ctx, Namespace, h.key, func(old []byte) ([]byte, error) {
 		rec, err := decodeRecord(old)
 		if err != nil {
-			m.log.Error("lease record unreadable; starting it afresh", "cluster", h.name, "err", err)
+			m.log.Error("lease record unreadable; starting it afresh", "cluster", h.cluster, "instance", h.instance, "err", err)
 			rec, _ = decodeRecord(nil)
 		}
 		var changed bool
@@ -221,7 +221,7 @@ func (m *Manager) Fence() {
 			h.budget.SetLease(0)
 			h.limit, h.fenced = 0, true
 			m.fences.Add(1)
-			m.log.Warn("lease not renewed in time: closing this node's connections to the cluster until it is", "cluster", h.name)
+			m.log.Warn("lease not renewed in time: closing this node's connections to the cluster until it is", "cluster", h.cluster, "instance", h.instance)
 		}
 		h.mu.Unlock()
 	}
@@ -246,7 +246,7 @@ func (m *Manager) givingBack() bool {
 func (m *Manager) Leave(ctx context.Context) error {
 	var errs []error
 	for _, h := range m.clusters {
-		err := m.cfg.Store.Update(ctx, Namespace, h.name, func(old []byte) ([]byte, error) {
+		err := m.cfg.Store.Update(ctx, Namespace, h.key, func(old []byte) ([]byte, error) {
 			rec, err := decodeRecord(old)
 			if err != nil {
 				return nil, err
@@ -258,7 +258,7 @@ func (m *Manager) Leave(ctx context.Context) error {
 			return json.Marshal(rec)
 		})
 		if err != nil {
-			errs = append(errs, fmt.Errorf("leave lease on %s: %w", h.name, err))
+			errs = append(errs, fmt.Errorf("leave lease on %s: %w", h.key, err))
 		}
 	}
 	return errors.Join(errs...)

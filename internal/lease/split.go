@@ -8,7 +8,8 @@ import (
 )
 
 // Namespace is the state-store namespace of the lease records: one key
-// per cluster, whose value holds every node's lease on that cluster.
+// per budget (Key: a cluster, or an instance of a cluster with
+// instances), whose value holds every node's lease on that budget.
 const Namespace = "pool.leases"
 
 // record is the stored value of one cluster's key.

@@ -2,7 +2,8 @@
 // grouped by login (user, password, database) and all groups draw from one
 // budget, the cluster's max_connections, so the database never sees more
 // connections from sqlgate than its operator allowed, whichever door the
-// load comes through (docs/architecture.md).
+// load comes through (docs/architecture.md). A cluster with instances has
+// one such budget per instance (Instances).
 package pool
 
 import (
@@ -242,16 +243,27 @@ func (p *Pool) take(k key) (c *Conn, wait chan struct{}, victim *Conn, err error
 	return nil, wait, nil, nil
 }
 
-func (p *Pool) popAnyIdleLocked() *Conn {
+func (p *Pool) popAnyIdleLocked() *Conn { return p.popIdleLocked(nil) }
+
+// popIdleLocked removes and returns the longest-idle connection match
+// accepts (nil accepts all), or nil.
+func (p *Pool) popIdleLocked(match func(engine.Conn) bool) *Conn {
 	var oldest *Conn
 	var ok key
+	at := -1
 	for k, list := range p.idle {
-		if len(list) > 0 && (oldest == nil || list[0].idleAt.Before(oldest.idleAt)) {
-			oldest, ok = list[0], k
+		for i, c := range list {
+			if match != nil && !match(c.Conn) {
+				continue
+			}
+			if oldest == nil || c.idleAt.Before(oldest.idleAt) {
+				oldest, ok, at = c, k, i
+			}
+			break // the first accepted is the list's longest idle
 		}
 	}
 	if oldest != nil {
-		p.idle[ok] = p.idle[ok][1:]
+		p.idle[ok] = slices.Delete(p.idle[ok], at, at+1)
 		if len(p.idle[ok]) == 0 {
 			delete(p.idle, ok)
 		}

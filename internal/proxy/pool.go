@@ -131,9 +131,11 @@ type Pool[C Conn] struct {
 	// sweeping is set while the reaper's fast tick runs for queued
 	// waiters (changed under mu); kick wakes the reaper to start it.
 	sweeping atomic.Bool
-	kick     chan struct{}
-	stop     chan struct{}
-	done     chan struct{}
+	// unlist removes the pool from its Share's list (pool_instance.go).
+	unlist func()
+	kick   chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
 }
 
 // NewPool returns a pool that opens connections with dial, each holding a
@@ -152,6 +154,10 @@ func NewPool[C Conn](cfg PoolConfig, budget Budget, dial DialFunc[C], observe fu
 		stop: make(chan struct{}), done: make(chan struct{})}
 	p.borrowTimeout.Store(int64(cfg.BorrowTimeout))
 	p.maxIdle.Store(-1)
+	p.unlist = func() {}
+	if l, ok := budget.(poolLister); ok {
+		p.unlist = l.list(p)
+	}
 	go p.reap()
 	return p
 }
@@ -209,10 +215,11 @@ func (p *Pool[C]) get(ctx context.Context, login Login, start time.Time) (*Poole
 	}
 	borrowTimeout := time.Duration(p.borrowTimeout.Load())
 	deadline := start.Add(borrowTimeout)
-	if release, err := p.tryReserve(); err == nil {
+	budget, inst := p.budgetOf(login)
+	if release, err := p.tryReserve(budget); err == nil {
 		ctx, cancel := context.WithDeadline(ctx, deadline)
 		defer cancel()
-		return p.connect(ctx, login, k, release)
+		return p.connect(ctx, at(login, inst), k, release)
 	}
 	// Queue for a returned connection. When the budget is full an idle
 	// connection of another login is closed to free a slot (a Reserve
@@ -225,7 +232,7 @@ func (p *Pool[C]) get(ctx context.Context, login Login, start time.Time) (*Poole
 	if p.nIdle > 0 {
 		p.evictOldestLocked()
 	}
-	p.waiters[k] = append(p.waiters[k], &waiter[C]{ch: ch, since: start})
+	p.waiters[k] = append(p.waiters[k], &waiter[C]{ch: ch, login: login, since: start})
 	p.nWait++
 	busyHere := p.busyByKey[k] > 0
 	p.mu.Unlock()
@@ -243,7 +250,7 @@ func (p *Pool[C]) get(ctx context.Context, login Login, start time.Time) (*Poole
 	}
 	resc := make(chan reserved, 1)
 	go func() {
-		r, err := p.budget.Reserve(rctx)
+		r, err := budget.Reserve(rctx)
 		resc <- reserved{r, err}
 	}()
 	finish := func() {
@@ -265,7 +272,7 @@ func (p *Pool[C]) get(ctx context.Context, login Login, start time.Time) (*Poole
 			return pc, nil
 		}
 		if r.err == nil {
-			return p.connect(ctx, login, k, r.release)
+			return p.connect(ctx, at(login, inst), k, r.release)
 		}
 		return nil, p.borrowErr(ctx, r.err)
 	case <-ctx.Done():
@@ -359,9 +366,9 @@ func (p *Pool[C]) takeIdleLocked(k Key) (*Pooled[C], error) {
 	return nil, nil
 }
 
-// tryReserve takes a budget slot only if one is free now.
-func (p *Pool[C]) tryReserve() (func(), error) {
-	if release, ok := p.budget.TryReserve(); ok {
+// tryReserve takes a slot of b only if one is free now.
+func (p *Pool[C]) tryReserve(b Budget) (func(), error) {
+	if release, ok := b.TryReserve(); ok {
 		return release, nil
 	}
 	return nil, errBudgetFull
@@ -437,7 +444,7 @@ func timedOut(err error) bool {
 // open its own.
 func (p *Pool[C]) Put(pc *Pooled[C]) {
 	pc.endPick()
-	if pc.Conn.Broken() || time.Since(pc.Created) > p.cfg.MaxLifetime || p.budget.Over() {
+	if pc.Conn.Broken() || time.Since(pc.Created) > p.cfg.MaxLifetime || p.overOn(pc.Login) {
 		p.Discard(pc)
 		return
 	}
@@ -561,6 +568,7 @@ func (p *Pool[C]) Close() {
 		return
 	}
 	p.closed = true
+	p.unlist()
 	var drop []*Pooled[C]
 	for _, list := range p.idle {
 		drop = append(drop, list...)

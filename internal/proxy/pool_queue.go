@@ -86,11 +86,12 @@ func (p *Pool[C]) Enqueue(login Login, w Waiter[C]) (pc *Pooled[C], queued bool,
 // own pick could choose another instance: every other borrow would then
 // take the instance after the one this pick chose.
 func (p *Pool[C]) openFor(login Login, w Waiter[C], sl fairshare.Slot, pick func()) bool {
-	release, err := p.tryReserve()
+	b, _ := p.budgetOf(login)
+	release, err := p.tryReserve(b)
 	if err != nil {
 		return false
 	}
-	p.connectFor(&waiter[C]{w: w, login: login, key: p.keyOf(login), since: time.Now(), share: sl, pick: pick}, release)
+	p.connectFor(&waiter[C]{w: w, login: login, key: p.keyOf(login), since: time.Now(), share: sl, pick: pick}, login.Instance, release)
 	return true
 }
 
@@ -112,7 +113,8 @@ func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot, pick func
 	// budget is asked without p.mu: a full one evicts idle connections,
 	// of this pool too.
 	if ask {
-		if release, err := p.tryReserve(); err == nil {
+		b, _ := p.budgetOf(login)
+		if release, err := p.tryReserve(b); err == nil {
 			release() // Get opens a connection
 			return nil, false, nil
 		}
@@ -320,7 +322,8 @@ func (p *Pool[C]) growOne(now time.Time) bool {
 	first := *oldest
 	oldest = &first
 	p.mu.Unlock()
-	release, err := p.tryReserve()
+	b, inst := p.budgetOf(oldest.login)
+	release, err := p.tryReserve(b)
 	if err != nil {
 		return false
 	}
@@ -329,19 +332,19 @@ func (p *Pool[C]) growOne(now time.Time) bool {
 		release()
 		return true // served meanwhile; look again
 	}
-	p.connectFor(q, release) // the waiter removed (the session may have queued again since the copy)
+	p.connectFor(q, inst, release) // the waiter removed (the session may have queued again since the copy)
 	return true
 }
 
 // connectFor opens a connection for the borrow w, no longer queued, on a
-// goroutine of its own, with the budget slot release, and hands it (or
-// the error) to its Ready. A routed borrow whose instance is down picks
-// again.
-func (p *Pool[C]) connectFor(w *waiter[C], release func()) {
+// goroutine of its own, to the instance inst whose budget slot release
+// holds, and hands it (or the error) to its Ready. A routed borrow whose
+// instance is down picks again.
+func (p *Pool[C]) connectFor(w *waiter[C], inst string, release func()) {
 	go func() {
 		ctx, cancel := context.WithDeadline(context.Background(), w.since.Add(time.Duration(p.borrowTimeout.Load())))
 		defer cancel()
-		pc, err := p.connect(ctx, w.login, w.key, release)
+		pc, err := p.connect(ctx, at(w.login, inst), w.key, release)
 		if err != nil && p.rerouted(ctx, err) {
 			endPick(w.pick) // its instance is down: another may serve
 			w.pick = nil

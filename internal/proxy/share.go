@@ -11,6 +11,11 @@ import (
 // lowering it closes idle connections above it at once (through the
 // evictors of the proxy's pools) and busy ones when they are returned
 // (pools ask Over), and blocks new ones.
+//
+// Over a Budget with Instances (a cluster with instances) the bound is
+// per instance, as the budget is: the Share keeps one share of each
+// instance (Instance), each holding at most Max slots of that
+// instance's budget.
 type Share struct {
 	inner Budget
 
@@ -20,6 +25,83 @@ type Share struct {
 	wake     chan struct{} // closed when a slot frees or max rises
 	evictors map[int]func() bool
 	nextEv   int
+	of       map[string]*Share // the share of each instance (Instance)
+	pools    map[*instancePool]bool
+}
+
+var _ Instances = (*Share)(nil)
+
+// Instance returns the share of the instance at addr ("" = the current
+// writer) and the address resolved, over a budget with Instances; over
+// another budget, s itself and addr.
+func (s *Share) Instance(addr string) (Budget, string) {
+	ib, ok := s.inner.(Instances)
+	if !ok {
+		return s, addr
+	}
+	b, addr := ib.Instance(addr)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.of == nil {
+		s.of = map[string]*Share{}
+	}
+	sh := s.of[addr]
+	if sh == nil {
+		sh = NewShare(b, s.max)
+		s.of[addr] = sh
+	}
+	return sh, addr
+}
+
+// list keeps p, a pool drawing on the share (NewPool), until unlist.
+func (s *Share) list(p instancePool) (unlist func()) {
+	key := &p
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pools == nil {
+		s.pools = map[*instancePool]bool{}
+	}
+	s.pools[key] = true
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.pools, key)
+	}
+}
+
+// listed returns the pools drawing on the share.
+func (s *Share) listed() []instancePool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]instancePool, 0, len(s.pools))
+	for p := range s.pools {
+		out = append(out, *p)
+	}
+	return out
+}
+
+// EvictIdleTo closes the longest-idle connection of one of the share's
+// pools to the instance at addr, and reports whether there was one. The
+// cluster registers it with that instance's budget, so idle proxy
+// connections give their slots back to the other doors of the same
+// instance.
+func (s *Share) EvictIdleTo(addr string) bool {
+	for _, p := range s.listed() {
+		if p.evictIdleTo(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// WaitingTo counts the borrows of the share's pools waiting for a
+// connection to the instance at addr (that instance's demand).
+func (s *Share) WaitingTo(addr string) int {
+	n := 0
+	for _, p := range s.listed() {
+		n += p.waitingTo(addr)
+	}
+	return n
 }
 
 var _ Budget = (*Share)(nil)
@@ -34,6 +116,10 @@ func NewShare(inner Budget, max int) *Share {
 func (s *Share) SetMax(n int) {
 	s.mu.Lock()
 	s.max = max(n, 0)
+	of := make(map[string]*Share, len(s.of))
+	for addr, sh := range s.of {
+		of[addr] = sh
+	}
 	s.wakeLocked()
 	excess := 0
 	if s.max > 0 {
@@ -50,6 +136,25 @@ func (s *Share) SetMax(n int) {
 		for excess > 0 && f() {
 			excess--
 		}
+	}
+	for addr, sh := range of {
+		sh.setMaxOf(n, func() bool { return s.EvictIdleTo(addr) })
+	}
+}
+
+// setMaxOf is SetMax of an instance's share, whose idle connections
+// evict closes.
+func (s *Share) setMaxOf(n int, evict func() bool) {
+	s.mu.Lock()
+	s.max = max(n, 0)
+	s.wakeLocked()
+	excess := 0
+	if s.max > 0 {
+		excess = s.held - s.max
+	}
+	s.mu.Unlock()
+	for excess > 0 && evict() {
+		excess--
 	}
 }
 

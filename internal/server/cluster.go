@@ -19,9 +19,13 @@ import (
 type cluster struct {
 	name    string
 	engine  string
-	address string // host:port, or the SQLite file
-	eng     engine.Engine
-	pool    *pool.Pool
+	address string        // host:port, or the SQLite file
+	eng     engine.Engine // the writer (rotation, logins); not budgeted
+	pool    *pool.Pool    // the Data API's pool, and the budget without instances
+	// budgets holds one max_connections per instance of a cluster with
+	// instances (nil without): every door's connections take their slots
+	// there (budgets.go).
+	budgets *pool.Instances
 	exec    *exec.Cluster // the execution service every HTTP door uses
 	api     *dataapi.Cluster
 	topo    *clusterTopology // nil without instances (topology.go)
@@ -48,8 +52,14 @@ func (s *Server) openCluster(cc config.Cluster) (*cluster, error) {
 		return nil, err
 	}
 	c.eng = eng
-	c.pool = pool.New(c.eng, pool.Config{Max: cc.MaxConnections})
 	s.watchTopology(c, cc)
+	c.pool = pool.New(c.poolEngine(cc), pool.Config{Max: cc.MaxConnections})
+	c.budgetDoor(c.pool.EvictIdleWhere, func(addr string) int {
+		if addr == c.budgets.Writer() {
+			return c.pool.Stats().Waiting
+		}
+		return 0
+	})
 	l := cc.Limits
 	c.exec = &exec.Cluster{Name: cc.Name, Dialect: dialect, Pool: c.pool, Database: cc.Database,
 		StatementTimeout: l.StatementTimeout, BorrowTimeout: l.BorrowTimeout, MaxResponseBytes: l.MaxResponseBytes, MaxDetached: l.MaxDetachedStatement,
@@ -99,5 +109,9 @@ func (c *cluster) probe(ctx context.Context) string {
 func (c *cluster) close() {
 	c.topo.close()
 	c.pool.Close()
+	if c.budgets != nil {
+		_ = c.pool.Engine().Close()
+		c.budgets.Close()
+	}
 	_ = c.eng.Close()
 }

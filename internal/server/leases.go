@@ -9,7 +9,8 @@ import (
 
 // openLeases puts the clusters' connection budgets under lease when the
 // state store is shared (driver postgres): the nodes on one store then
-// split each cluster's max_connections (internal/lease). With the SQLite
+// split each cluster's max_connections (internal/lease), each instance's
+// for a cluster with instances. With the SQLite
 // store a node is alone and its budget is the whole max_connections, as
 // before. SQLite clusters are files of one node and are not shared.
 // The first renewal runs here, so the node has its share before it
@@ -24,8 +25,13 @@ func (s *Server) openLeases(ctx context.Context) {
 	}
 	s.leases = lease.New(lease.Config{Node: id, Store: s.store, TTL: s.cfg.State.LeaseTTL, Log: s.log})
 	for _, c := range s.clusters {
-		if c.engine != "sqlite" {
-			s.leases.Add(c.name, c.pool)
+		switch {
+		case c.budgets != nil: // one budget per instance
+			for _, addr := range c.budgets.Addrs() {
+				s.leases.Add(c.name, addr, c.budgets.Of(addr))
+			}
+		case c.engine != "sqlite":
+			s.leases.Add(c.name, "", c.pool)
 		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)

@@ -7,6 +7,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/fairshare"
 	"github.com/sqlgate/sqlgate/internal/lease"
 	"github.com/sqlgate/sqlgate/internal/metrics"
+	"github.com/sqlgate/sqlgate/internal/pool"
 	"github.com/sqlgate/sqlgate/internal/topology"
 )
 
@@ -71,11 +72,12 @@ func (m *serverMetrics) register(s *Server) {
 	m.reg.NewGaugeFunc("sqlgate_pool_connections", "Backend connections by cluster and state (busy, idle).",
 		[]string{"cluster", "state"}, func(emit func(float64, ...string)) {
 			for _, c := range s.clusters {
-				st := c.pool.Stats()
-				emit(float64(st.Busy), c.name, "busy")
-				emit(float64(st.Idle), c.name, "idle")
+				busy, idle := c.connections()
+				emit(float64(busy), c.name, "busy")
+				emit(float64(idle), c.name, "idle")
 			}
 		})
+	m.registerInstances(s)
 	m.reg.NewGaugeFunc("sqlgate_pool_waiting", "Requests waiting for a backend connection.",
 		[]string{"cluster"}, func(emit func(float64, ...string)) {
 			for _, c := range s.clusters {
@@ -122,5 +124,35 @@ func (m *serverMetrics) registerShares(s *Server) {
 		"Principals holding or waiting for a connection or transaction, by cluster.",
 		[]string{"cluster"}, func(emit func(float64, ...string)) {
 			each(func(c *cluster, st fairshare.Stats) { emit(float64(st.Principals), c.name) })
+		})
+}
+
+// registerInstances adds the gauges of the instances' budgets of the
+// clusters with instances (budgets.go).
+func (m *serverMetrics) registerInstances(s *Server) {
+	each := func(fn func(c *cluster, addr string, b *pool.Pool)) {
+		for _, c := range s.clusters {
+			if c.budgets == nil {
+				continue
+			}
+			for _, addr := range c.budgets.Addrs() {
+				fn(c, addr, c.budgets.Of(addr))
+			}
+		}
+	}
+	m.reg.NewGaugeFunc("sqlgate_pool_instance_connections",
+		"Backend connections to each instance of a cluster with instances, from every door (health checks included).",
+		[]string{"cluster", "instance"}, func(emit func(float64, ...string)) {
+			each(func(c *cluster, addr string, b *pool.Pool) { emit(float64(b.Open()), c.name, addr) })
+		})
+	m.reg.NewGaugeFunc("sqlgate_pool_instance_limit",
+		"Connections this node may hold to each instance now: max_connections, or its leased share of the instance's.",
+		[]string{"cluster", "instance"}, func(emit func(float64, ...string)) {
+			each(func(c *cluster, addr string, b *pool.Pool) { emit(float64(b.Limit()), c.name, addr) })
+		})
+	m.reg.NewGaugeFunc("sqlgate_pool_instance_waiting",
+		"Requests waiting for a slot of an instance's budget.",
+		[]string{"cluster", "instance"}, func(emit func(float64, ...string)) {
+			each(func(c *cluster, addr string, b *pool.Pool) { emit(float64(b.Stats().Waiting), c.name, addr) })
 		})
 }

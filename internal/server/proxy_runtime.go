@@ -54,6 +54,9 @@ type runningProxy struct {
 	name, cluster string
 	share         *proxy.Share
 	listeners     map[string]*listener // by endpoint name
+	// unInstances removes the share's evictor and waiting count from
+	// the budgets of a cluster with instances (budgets.go).
+	unInstances func()
 }
 
 type listener struct {
@@ -204,7 +207,8 @@ func (rt *proxyRuntime) apply(p rdsapi.Proxy, c *cluster, failed map[string]erro
 	cc.MaxConnections = c.pool.Max() // the live budget (SIGHUP may have changed it)
 	if rp == nil {
 		rp = &runningProxy{name: p.Name, cluster: p.Cluster, listeners: map[string]*listener{},
-			share: proxy.NewShare(c.pool, p.Config.ConnLimit(cc.MaxConnections))}
+			share: proxy.NewShare(c.proxyBudget(), p.Config.ConnLimit(cc.MaxConnections))}
+		rp.unInstances = c.eachInstance(rp.share.EvictIdleTo, rp.share.WaitingTo)
 		rt.running[p.ID] = rp
 	}
 	rp.name = p.Name
@@ -266,9 +270,12 @@ func (rt *proxyRuntime) startListener(name string, cc config.Cluster, cfg config
 	// API (or a lowered max_connections) needs them; the proxy's waiting
 	// clients count in the budget's demand (leases between nodes). A
 	// lowered MaxConnectionsPercent closes the proxy's idle connections
-	// above it (Share.SetMax).
-	p := s.cluster(cc.Name).pool
-	unEvict, unWait := p.AddEvictor(fe.Core().EvictIdle), p.AddWaiting(fe.Core().Waiting)
+	// above it (Share.SetMax). With instances the proxy's share does
+	// both per instance (registered with the share, apply).
+	unEvict, unWait := func() {}, func() {}
+	if c := s.cluster(cc.Name); c.budgets == nil {
+		unEvict, unWait = c.pool.AddEvictor(fe.Core().EvictIdle), c.pool.AddWaiting(fe.Core().Waiting)
+	}
 	unShare := share.AddEvictor(fe.Core().EvictIdle)
 	l.unEvict = func() { unEvict(); unWait(); unShare() }
 	s.mu.Lock()
@@ -288,6 +295,7 @@ func (rt *proxyRuntime) stop(id string, rp *runningProxy) {
 	for _, l := range rp.listeners {
 		rt.stopListener(l)
 	}
+	rp.unInstances()
 	delete(rt.running, id)
 	rt.s.log.Info("proxy stopped", "proxy", rp.name)
 }

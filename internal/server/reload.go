@@ -32,6 +32,9 @@ func (s *Server) ReloadPools(cfg *config.Config) error {
 		}
 		if old := c.pool.Max(); old != n {
 			c.pool.SetMax(n)
+			if c.budgets != nil {
+				c.budgets.SetMax(n) // each instance's budget
+			}
 			s.log.Info("cluster connection budget changed", "cluster", c.name, "from", old, "to", n)
 		}
 		if err := reloadShares(c, i, cc.Limits); err != nil {

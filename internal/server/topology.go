@@ -30,17 +30,17 @@ type clusterTopology struct {
 }
 
 // openReaders sets up the reader pool of a cluster with instances; its
-// idle connections yield to the cluster's other doors like idle proxy
-// connections do, and its waiters count in the budget's demand.
+// connections take their slots from their readers' budgets, and its idle
+// connections to an instance yield to that instance's other doors like
+// idle proxy connections do.
 func (s *Server) openReaders(c *cluster, cc config.Cluster) {
 	if c.topo == nil {
 		return
 	}
-	eng := topology.NewReaderEngine(cc.Engine, c.topo.readers, c.pool,
+	eng := topology.NewReaderEngine(cc.Engine, c.topo.readers, c.budgets,
 		func(addr string) engine.Engine { return engines.OpenInstance(cc, addr) })
 	rp := pool.New(eng, pool.Config{Max: cc.MaxConnections})
-	unEvict, unWait := c.pool.AddEvictor(rp.EvictIdle), c.pool.AddWaiting(func() int { return rp.Stats().Waiting })
-	c.topo.unEvict = func() { unEvict(); unWait() }
+	c.topo.unEvict = c.budgetDoor(rp.EvictIdleWhere, nil)
 	rx := *c.exec
 	rx.Pool = rp
 	c.topo.readerExec = &rx
@@ -76,13 +76,14 @@ func (c *cluster) writerFunc(cc config.Cluster) func() string {
 	return func() string { return c.topo.mon.Writer() }
 }
 
-// watchTopology sets up the health checks of a cluster with instances;
-// Run starts them (runTopologies). Each check holds a slot of the
-// cluster's budget while connected.
+// watchTopology sets up the health checks and the instances' budgets of
+// a cluster with instances; Run starts the checks (runTopologies). Each
+// check holds a slot of its instance's budget while connected.
 func (s *Server) watchTopology(c *cluster, cc config.Cluster) {
 	if !cc.Replicated() {
 		return
 	}
+	c.openBudgets(cc)
 	secret := cc.HealthCheck.Secret
 	login := func(ctx context.Context) (engine.Credentials, error) {
 		_, v, err := s.secrets.SecretString(ctx, secret)
@@ -102,7 +103,7 @@ func (s *Server) watchTopology(c *cluster, cc config.Cluster) {
 	}
 	c.topo = &clusterTopology{engines: engs, mon: topology.New(topology.Config{
 		Cluster: cc.Name, Instances: in, Interval: cc.HealthCheck.Interval, Timeout: cc.HealthCheck.Timeout,
-		Dial: engs.Dial, Probe: topology.ProbeFor(cc.Engine), Budget: c.pool,
+		Dial: engs.Dial, Probe: topology.ProbeFor(cc.Engine), Budget: c.budgets,
 		Log: s.log})}
 	c.topo.readers = topology.NewBalancer(c.topo.mon, topology.ReaderPolicy{
 		MaxLag: cc.Readers.MaxReplicaLag, WriterFallback: cc.Readers.WriterFallback})

@@ -175,7 +175,7 @@ func TestReaderEngine_Connect(t *testing.T) {
 	t.Cleanup(func() { _ = e.Close() })
 	for range 3 {
 		c, err := e.Connect(ctx, engine.Credentials{})
-		if err != nil || c.(*readerConn).addr != "r:2" {
+		if err != nil || c.(*instanceConn).addr != "r:2" {
 			t.Fatalf("connect with r:1 dead: %v, %v; want r:2", c, err)
 		}
 		_ = c.Close()

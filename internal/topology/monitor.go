@@ -64,11 +64,17 @@ type Probe func(ctx context.Context, c engine.Conn) (Observation, error)
 // Dial opens a connection to the instance at address.
 type Dial func(ctx context.Context, address string) (engine.Conn, error)
 
-// Budget is the cluster's connection budget (a *pool.Pool): every check
-// holds one slot while it is connected, so checks count toward
-// max_connections like every other backend connection.
+// Budget is the connection budget of a cluster's instances (a
+// *pool.Instances): one max_connections per instance. Every check holds
+// one slot of its instance's budget while it is connected, so checks
+// count toward max_connections like every other backend connection.
 type Budget interface {
-	Reserve(ctx context.Context) (release func(), err error)
+	// ReserveOn takes a slot of the budget of the instance at addr,
+	// waiting until ctx is done.
+	ReserveOn(ctx context.Context, addr string) (release func(), err error)
+	// OverOn reports that the instance's budget holds more slots than
+	// it now allows (lowered): a connection coming back is closed.
+	OverOn(addr string) bool
 }
 
 // Instance is one configured instance; Role is what the operator expects
@@ -178,7 +184,7 @@ func (m *Monitor) checkOne(ctx context.Context, addr string) *Status {
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 	defer cancel()
 	if m.cfg.Budget != nil {
-		release, err := m.cfg.Budget.Reserve(ctx)
+		release, err := m.cfg.Budget.ReserveOn(ctx, addr)
 		if err != nil {
 			return nil
 		}

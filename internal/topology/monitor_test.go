@@ -18,14 +18,19 @@ type fakeConn struct {
 
 func (c fakeConn) Close() error { return nil }
 
+// fakeBudget is max slots shared by every address (the addresses asked
+// for are recorded in on).
 type fakeBudget struct {
 	mu       sync.Mutex
 	held     int
 	max      int
 	reserved int
+	on       map[string]int
 }
 
-func (b *fakeBudget) Reserve(context.Context) (func(), error) {
+func (b *fakeBudget) OverOn(string) bool { return false }
+
+func (b *fakeBudget) ReserveOn(_ context.Context, addr string) (func(), error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.held >= b.max {
@@ -33,6 +38,10 @@ func (b *fakeBudget) Reserve(context.Context) (func(), error) {
 	}
 	b.held++
 	b.reserved++
+	if b.on == nil {
+		b.on = map[string]int{}
+	}
+	b.on[addr]++
 	return func() {
 		b.mu.Lock()
 		defer b.mu.Unlock()
@@ -95,6 +104,9 @@ func TestMonitor_Check(t *testing.T) {
 	}
 	if budget.reserved != 3 || budget.held != 0 {
 		t.Fatalf("budget reserved %d held %d, want 3 reserved and all released", budget.reserved, budget.held)
+	}
+	if on := budget.on; on["a:1"] != 1 || on["b:1"] != 1 || on["c:1"] != 1 {
+		t.Fatalf("slots taken by instance: %v, want one of each instance's budget", on)
 	}
 
 	// The writer dies and b is promoted: the writer follows in one round.
