@@ -402,11 +402,14 @@ func (c *Conn) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the connection, telling the server when it still can.
+// Close closes the connection, telling the server when it still can and
+// waiting for its backend to exit (Terminate).
 func (c *Conn) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), cancelGrace)
-	defer cancel()
-	return c.pg.Close(ctx)
+	return closeSynchronously(c.pg, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), cancelGrace)
+		defer cancel()
+		return c.pg.Close(ctx)
+	})
 }
 
 // Broken reports whether the connection is unusable (lost socket, or a

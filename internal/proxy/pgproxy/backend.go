@@ -80,15 +80,20 @@ type backend struct {
 
 var _ proxy.Conn = (*backend)(nil)
 
-// Close closes the socket after a Terminate.
+// Close closes the socket after a Terminate. An idle backend (nothing
+// reads its socket then) is closed synchronously: Close returns once its
+// server process has exited, so the budget slot given back next is free
+// at the server too.
 func (b *backend) Close() error {
 	if b.closed != nil {
 		defer b.closed()
 	}
 	b.closeJobs()
-	_ = b.conn.SetWriteDeadline(time.Now().Add(time.Second))
-	_, _ = b.conn.Write([]byte{'X', 0, 0, 0, 4})
-	return b.conn.Close()
+	wait := time.Duration(0)
+	if !b.broken.Load() && b.idle() {
+		wait = postgres.ExitWait
+	}
+	return postgres.Terminate(b.conn, wait)
 }
 
 // Broken reports that the connection must not be reused: its protocol
