@@ -39,7 +39,7 @@ func TestInstanceBudget_PGWriterAndReader(t *testing.T) {
 	pg.cluster.MaxConnections = instanceBudgetN
 	roAddr := "127.0.0.1:" + strings.Split(freePorts(t, 1), "-")[0]
 	pg.cluster.Proxy.Endpoints = []config.ProxyEndpoint{{Name: "pg-file-ro", Listen: roAddr, TargetRole: config.TargetReadOnly}}
-	pg.cluster.Proxy.BorrowTimeout = time.Second
+	pg.cluster.Proxy.BorrowTimeout = 3 * time.Second // a health check may hold a slot for a moment under load
 	pg.cluster.Readers = config.Readers{MaxReplicaLag: 30 * time.Second}
 	cfg := configFor(pg, my)
 	cfg.Endpoints = append(cfg.Endpoints, config.Endpoint{Name: "ro-pg", Method: "GET", Path: "/ro/pg", Cluster: "pg",
@@ -50,6 +50,12 @@ func TestInstanceBudget_PGWriterAndReader(t *testing.T) {
 
 	stop := make(chan struct{})
 	var peaks sync.WaitGroup
+	var stopOnce sync.Once
+	stopSampling := func() {
+		stopOnce.Do(func() { close(stop) })
+		peaks.Wait()
+	}
+	t.Cleanup(stopSampling) // also when the test fails early: no sample after it ends
 	peak := map[string]*int{r.PGPrimary: new(int), r.PGReplica: new(int)}
 	for addr, p := range peak {
 		peaks.Add(1)
@@ -123,8 +129,7 @@ func TestInstanceBudget_PGWriterAndReader(t *testing.T) {
 	if n := countBackends(t, r.PGPrimary, "application_name = 'budget-w' and state = 'idle in transaction'"); n != instanceBudgetN {
 		t.Errorf("writer transactions after the reader's eviction: %d, want %d", n, instanceBudgetN)
 	}
-	close(stop)
-	peaks.Wait()
+	stopSampling()
 	for inst, p := range peak {
 		if *p != instanceBudgetN {
 			t.Errorf("%s: up to %d connections of sqlgate at once, want max_connections %d (held for a second)", inst, *p, instanceBudgetN)
@@ -202,13 +207,19 @@ func TestInstanceBudget_MySQLWriterAndReader(t *testing.T) {
 	my.cluster.MaxConnections = instanceBudgetN
 	roAddr := "127.0.0.1:" + strings.Split(freePorts(t, 1), "-")[0]
 	my.cluster.Proxy.Endpoints = []config.ProxyEndpoint{{Name: "maria-file-ro", Listen: roAddr, TargetRole: config.TargetReadOnly}}
-	my.cluster.Proxy.BorrowTimeout = time.Second
+	my.cluster.Proxy.BorrowTimeout = 3 * time.Second // a health check may hold a slot for a moment under load
 	my.cluster.Readers = config.Readers{MaxReplicaLag: 30 * time.Second}
 	rs := startRunning(t, configFor(pg, my), pg, my)
 	ctx := context.Background()
 
 	stop := make(chan struct{})
 	var peaks sync.WaitGroup
+	var stopOnce sync.Once
+	stopSampling := func() {
+		stopOnce.Do(func() { close(stop) })
+		peaks.Wait()
+	}
+	t.Cleanup(stopSampling) // also when the test fails early: no sample after it ends
 	peak := map[string]*int{r.MySQLPrimary: new(int), r.MySQLReplica: new(int)}
 	for addr, p := range peak {
 		peaks.Add(1)
@@ -262,8 +273,7 @@ func TestInstanceBudget_MySQLWriterAndReader(t *testing.T) {
 			t.Errorf("%s: %d connections of sqlgate in the processlist, want %d:\n%s", inst, n, instanceBudgetN, mysqlProcesses(t, inst))
 		}
 	}
-	close(stop)
-	peaks.Wait()
+	stopSampling()
 	for inst, p := range peak {
 		if *p != instanceBudgetN {
 			t.Errorf("%s: up to %d connections of sqlgate at once, want max_connections %d (held for a second)", inst, *p, instanceBudgetN)
