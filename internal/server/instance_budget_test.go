@@ -48,22 +48,7 @@ func TestInstanceBudget_PGWriterAndReader(t *testing.T) {
 	env := &readerEnv{rs: rs}
 	ctx := context.Background()
 
-	stop := make(chan struct{})
-	var peaks sync.WaitGroup
-	var stopOnce sync.Once
-	stopSampling := func() {
-		stopOnce.Do(func() { close(stop) })
-		peaks.Wait()
-	}
-	t.Cleanup(stopSampling) // also when the test fails early: no sample after it ends
-	peak := map[string]*int{r.PGPrimary: new(int), r.PGReplica: new(int)}
-	for addr, p := range peak {
-		peaks.Add(1)
-		go func() {
-			defer peaks.Done()
-			samplePeak(stop, p, func() []int64 { return pgBackends(t, addr, "true") }, false)
-		}()
-	}
+	checkPeaks := samplePeaks(t, func(t *testing.T, addr string) []int64 { return pgBackends(t, addr, "true") }, false, r.PGPrimary, r.PGReplica)
 
 	open := func(addr, app string) (*pgx.Conn, int, error) {
 		c, err := pgx.Connect(ctx, fmt.Sprintf("postgres://sqlgate:sqlgatepw@%s/sqlgate_test?sslmode=disable&application_name=%s", addr, app))
@@ -129,10 +114,38 @@ func TestInstanceBudget_PGWriterAndReader(t *testing.T) {
 	if n := countBackends(t, r.PGPrimary, "application_name = 'budget-w' and state = 'idle in transaction'"); n != instanceBudgetN {
 		t.Errorf("writer transactions after the reader's eviction: %d, want %d", n, instanceBudgetN)
 	}
-	stopSampling()
-	for inst, p := range peak {
-		if *p != instanceBudgetN {
-			t.Errorf("%s: up to %d connections of sqlgate at once, want max_connections %d (held for a second)", inst, *p, instanceBudgetN)
+	checkPeaks()
+}
+
+// samplePeaks samples the instances at addrs (samplePeak) until the
+// returned function is called or the test ends; that function stops the
+// samplers and fails the test unless each instance's peak was exactly
+// instanceBudgetN.
+func samplePeaks(t *testing.T, ids func(t *testing.T, addr string) []int64, confirm bool, addrs ...string) (check func()) {
+	stop := make(chan struct{})
+	var peaks sync.WaitGroup
+	var stopOnce sync.Once
+	stopSampling := func() {
+		stopOnce.Do(func() { close(stop) })
+		peaks.Wait()
+	}
+	t.Cleanup(stopSampling) // also when the test fails early: no sample after it ends
+	peak := map[string]*int{}
+	for _, addr := range addrs {
+		p := new(int)
+		peak[addr] = p
+		peaks.Add(1)
+		go func() {
+			defer peaks.Done()
+			samplePeak(stop, p, func() []int64 { return ids(t, addr) }, confirm)
+		}()
+	}
+	return func() {
+		stopSampling()
+		for inst, p := range peak {
+			if *p != instanceBudgetN {
+				t.Errorf("%s: up to %d connections of sqlgate at once, want max_connections %d (held for a second)", inst, *p, instanceBudgetN)
+			}
 		}
 	}
 }
@@ -212,22 +225,7 @@ func TestInstanceBudget_MySQLWriterAndReader(t *testing.T) {
 	rs := startRunning(t, configFor(pg, my), pg, my)
 	ctx := context.Background()
 
-	stop := make(chan struct{})
-	var peaks sync.WaitGroup
-	var stopOnce sync.Once
-	stopSampling := func() {
-		stopOnce.Do(func() { close(stop) })
-		peaks.Wait()
-	}
-	t.Cleanup(stopSampling) // also when the test fails early: no sample after it ends
-	peak := map[string]*int{r.MySQLPrimary: new(int), r.MySQLReplica: new(int)}
-	for addr, p := range peak {
-		peaks.Add(1)
-		go func() {
-			defer peaks.Done()
-			samplePeak(stop, p, func() []int64 { return mysqlBackends(t, addr) }, true)
-		}()
-	}
+	checkPeaks := samplePeaks(t, mysqlBackends, true, r.MySQLPrimary, r.MySQLReplica)
 	open := func(addr string) (int, error) {
 		mc := gomysql.NewConfig()
 		mc.User, mc.Passwd, mc.Net, mc.Addr, mc.DBName = "sqlgate", "sqlgatepw", "tcp", addr, "sqlgate_test"
@@ -273,12 +271,7 @@ func TestInstanceBudget_MySQLWriterAndReader(t *testing.T) {
 			t.Errorf("%s: %d connections of sqlgate in the processlist, want %d:\n%s", inst, n, instanceBudgetN, mysqlProcesses(t, inst))
 		}
 	}
-	stopSampling()
-	for inst, p := range peak {
-		if *p != instanceBudgetN {
-			t.Errorf("%s: up to %d connections of sqlgate at once, want max_connections %d (held for a second)", inst, *p, instanceBudgetN)
-		}
-	}
+	checkPeaks()
 }
 
 // countMySQLBackends counts the connections of sqlgate on the instance

@@ -6,13 +6,11 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -21,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/lane"
-	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 var requestIDRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -154,17 +151,8 @@ func TestLean_HTTPS(t *testing.T) {
 	t.Setenv("SQLGATE_ROOT_ACCESS_KEY_ID", testAKID)
 	t.Setenv("SQLGATE_ROOT_SECRET_ACCESS_KEY", testSecret)
 	cfg := configFor()
-	cfg.DataDir = t.TempDir()
-	cfg.Listen = config.Listen{HTTPS: "127.0.0.1:0"}
-	srv, err := New(context.Background(), cfg, Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	testdb.Eventually(t, 10*time.Second, 10*time.Millisecond, "listener", func() bool { return len(srv.Addrs()) == 1 })
+	srv := runNodeOn(t, cfg, config.Listen{HTTPS: "127.0.0.1:0"})
+	ctx := context.Background()
 	srv.mu.Lock()
 	lean, ok := srv.listeners[0].(*lane.Listener)
 	srv.mu.Unlock()

@@ -26,8 +26,14 @@ import (
 // test ends and returns it once it listens.
 func runNode(t *testing.T, cfg *config.Config) *Server {
 	t.Helper()
+	return runNodeOn(t, cfg, config.Listen{HTTP: "127.0.0.1:0"})
+}
+
+// runNodeOn is runNode with the HTTP listeners of listen (one of them).
+func runNodeOn(t *testing.T, cfg *config.Config, listen config.Listen) *Server {
+	t.Helper()
 	cfg.DataDir = t.TempDir()
-	cfg.Listen = config.Listen{HTTP: "127.0.0.1:0"}
+	cfg.Listen = listen
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
