@@ -88,22 +88,33 @@ func (r *Result) Materialize() error {
 	if r.Cells == nil {
 		return nil
 	}
-	n, w := r.Cells.Len(), len(r.Columns)
+	rows, err := DecodeRows(r.Cells.Len(), len(r.Columns), r.Cells.Value)
+	if err != nil {
+		return err
+	}
+	r.Rows, r.Cells = rows, nil
+	return nil
+}
+
+// DecodeRows decodes n rows of w values each through value into one slab
+// of Values with the rows cut from it; it stops at value's first error.
+// value does not escape: an engine may pass a method of a result kept on
+// its stack.
+func DecodeRows(n, w int, value func(row, col int) (Value, error)) ([][]Value, error) {
 	rows := make([][]Value, n)
 	vals := make([]Value, n*w)
 	for i := range rows {
 		row := vals[i*w : (i+1)*w : (i+1)*w]
 		for j := range row {
-			v, err := r.Cells.Value(i, j)
+			v, err := value(i, j)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			row[j] = v
 		}
 		rows[i] = row
 	}
-	r.Rows, r.Cells = rows, nil
-	return nil
+	return rows, nil
 }
 
 // CanonicalInt reports whether s is an integer as strconv.FormatInt prints

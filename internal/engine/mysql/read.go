@@ -137,17 +137,7 @@ func (c *cells) Text(row, col int) (engine.Kind, string, bool) {
 	return engine.KindString, s, true
 }
 
-// fill decodes every value into res.Rows: one slab of Values, row slices
-// cut from it.
+// fill decodes every value into res.Rows (Value never fails here).
 func (c *cells) fill(res *engine.Result) {
-	n := len(c.fields)
-	res.Rows = make([][]engine.Value, c.nrows)
-	vals := make([]engine.Value, len(c.cells))
-	for r := range res.Rows {
-		row := vals[r*n : (r+1)*n : (r+1)*n]
-		for i := range row {
-			row[i], _ = c.Value(r, i)
-		}
-		res.Rows[r] = row
-	}
+	res.Rows, _ = engine.DecodeRows(c.nrows, len(c.fields), c.Value)
 }

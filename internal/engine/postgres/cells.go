@@ -98,22 +98,9 @@ func textBool(b bool) (engine.Kind, string, bool) {
 	return engine.KindBool, "false", true
 }
 
-// fill decodes every value into res.Rows: one slab of Values, row slices
-// cut from it.
+// fill decodes every value into res.Rows.
 func (c *cells) fill(res *engine.Result) error {
-	n := len(c.infos)
-	res.Rows = make([][]engine.Value, c.nrows)
-	vals := make([]engine.Value, len(c.cells))
-	for r := range res.Rows {
-		row := vals[r*n : (r+1)*n : (r+1)*n]
-		for i := range row {
-			v, err := c.Value(r, i)
-			if err != nil {
-				return err
-			}
-			row[i] = v
-		}
-		res.Rows[r] = row
-	}
-	return nil
+	rows, err := engine.DecodeRows(c.nrows, len(c.infos), c.Value)
+	res.Rows = rows
+	return err
 }

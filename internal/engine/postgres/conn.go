@@ -405,11 +405,13 @@ func (c *Conn) Ping(ctx context.Context) error {
 // Close closes the connection, telling the server when it still can and
 // waiting for its backend to exit (Terminate).
 func (c *Conn) Close() error {
-	return closeSynchronously(c.pg, func() error {
+	h, err := c.pg.Hijack()
+	if err != nil { // busy or already closed: pgconn closes it itself
 		ctx, cancel := context.WithTimeout(context.Background(), cancelGrace)
 		defer cancel()
 		return c.pg.Close(ctx)
-	})
+	}
+	return Terminate(h.Conn, ExitWait)
 }
 
 // Broken reports whether the connection is unusable (lost socket, or a

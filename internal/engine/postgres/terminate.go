@@ -4,8 +4,6 @@ import (
 	"io"
 	"net"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // ExitWait bounds how long closing a connection waits for its server
@@ -27,15 +25,4 @@ func Terminate(nc net.Conn, wait time.Duration) error {
 		_, _ = io.Copy(io.Discard, nc)
 	}
 	return nc.Close()
-}
-
-// closeSynchronously closes pc with Terminate, waiting for the backend to
-// exit; a connection pgconn cannot give up (busy, already closed) is
-// closed by pgconn itself.
-func closeSynchronously(pc *pgconn.PgConn, fallback func() error) error {
-	h, err := pc.Hijack()
-	if err != nil {
-		return fallback()
-	}
-	return Terminate(h.Conn, ExitWait)
 }
