@@ -69,6 +69,10 @@ func TestInline_Units(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			// The previous case's client has its answer a moment before
+			// the proxy puts the backend back: found busy, it would be
+			// handed over by its relay, not borrowed idle.
+			testdb.Eventually(t, 5*time.Second, time.Millisecond, "the backend idle", func() bool { return tp.srv.PoolStats().Busy == 0 })
 			before := inline.Load()
 			tc.run(t)
 			if n := inline.Load() - before; n < tc.minInlined {
