@@ -42,7 +42,8 @@ type Conn struct {
 	// statement that could read sequence state (Exec) or Begin.
 	discardSeq bool
 
-	stmts stmtCache // prepared statements (stmtcache.go)
+	stmts stmtCache  // prepared statements (stmtcache.go)
+	intr  interrupts // Interrupt (interrupt.go)
 
 	// sizeHint is the arena size and value count of the latest result:
 	// the next one starts at that size instead of growing to it.
@@ -84,6 +85,11 @@ type cell struct{ off, end int }
 // unnamed server-side prepared statement, so "$1" in the text is not a
 // placeholder the caller can fill, as on AWS.
 func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxBytes int) (*engine.Result, error) {
+	c.begin()
+	defer c.end()
+	if err := ctx.Err(); err != nil {
+		return nil, c.execErr(ctx, err)
+	}
 	c.last = lastResult{}
 	st, ordered, err := engine.Prepare(sql, engine.DialectPostgres, params)
 	if err != nil {
