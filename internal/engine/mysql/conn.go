@@ -49,6 +49,7 @@ type Conn struct {
 	textHint, cellHint int
 	lazy               bool
 	buf                []byte
+	scratch            []byte // a binary value rendered as text (read)
 }
 
 var _ engine.Conn = (*Conn)(nil)

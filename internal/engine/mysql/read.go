@@ -38,6 +38,14 @@ func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.R
 		res.Decimal[i] = fields[i].typ == typeDecimal || fields[i].typ == typeNewDecimal
 	}
 	cs := cells{fields: fields}
+	// A binary-protocol result keeps its numbers raw (rawcells.go).
+	bin := rows.Binary()
+	if bin {
+		cs.modes = make([]uint8, len(fields))
+		for i := range cs.modes {
+			cs.modes[i] = binaryMode(&rows.Columns[i])
+		}
+	}
 	size := 0
 	var text strings.Builder // the result's values, one arena
 	text.Grow(c.textHint)    // as large as the previous result's
@@ -45,7 +53,13 @@ func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.R
 		cs.cells = make([]cell, 0, c.cellHint)
 	}
 	for {
-		raw, err := rows.Next()
+		var raw [][]byte
+		var err error
+		if bin {
+			raw, err = rows.NextRaw()
+		} else {
+			raw, err = rows.Next()
+		}
 		if err == io.EOF {
 			break
 		}
@@ -54,10 +68,23 @@ func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.R
 			return nil, c.fail(err)
 		}
 		for i, v := range raw {
-			size += valueSize(&fields[i], v)
 			if v == nil {
+				size += valueSize(&fields[i], v)
 				cs.cells = append(cs.cells, cell{off: -1})
 				continue
+			}
+			switch {
+			case bin && cs.modes[i] == colRaw:
+				size += rawSize(&fields[i], string(v))
+			case bin && cs.modes[i] == colRender:
+				if c.scratch, err = mysqlwire.AppendBinaryText(c.scratch[:0], &rows.Columns[i], v); err != nil {
+					_ = rows.Close()
+					return nil, c.fail(err)
+				}
+				v = c.scratch
+				fallthrough
+			default:
+				size += valueSize(&fields[i], v)
 			}
 			cs.cells = append(cs.cells, cell{off: text.Len(), end: text.Len() + len(v)})
 			text.Write(v)
@@ -97,6 +124,7 @@ type cells struct {
 	cells  []cell
 	nrows  int
 	fields []field
+	modes  []uint8 // per column of a binary-protocol result; nil for text
 }
 
 var _ engine.TextCells = (*cells)(nil)
@@ -107,6 +135,9 @@ func (c *cells) Value(row, col int) (engine.Value, error) {
 	cl := c.cells[row*len(c.fields)+col]
 	if cl.off < 0 {
 		return engine.Null(), nil
+	}
+	if c.modes != nil && c.modes[col] == colRaw {
+		return rawValue(&c.fields[col], c.text[cl.off:cl.end]), nil
 	}
 	return decode(&c.fields[col], c.text[cl.off:cl.end]), nil
 }
@@ -120,6 +151,9 @@ func (c *cells) Text(row, col int) (engine.Kind, string, bool) {
 	f := &c.fields[col]
 	if cl.off < 0 || f.typ == typeNull {
 		return engine.KindNull, "", true
+	}
+	if c.modes != nil && c.modes[col] == colRaw {
+		return 0, "", false // decoded from its bytes (rawValue)
 	}
 	s := c.text[cl.off:cl.end]
 	switch f.typ {
