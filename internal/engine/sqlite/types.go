@@ -172,22 +172,33 @@ func value(v any, cl class, dateOnly bool) engine.Value {
 // "YYYY-MM-DD HH:MM:SS[.frac]" in UTC with no fraction when zero,
 // milliseconds when enough, microseconds otherwise.
 func formatTime(t time.Time, dateOnly bool) string {
+	var buf [64]byte
+	return string(appendTime(buf[:0], t, dateOnly))
+}
+
+// appendTime appends formatTime's text.
+func appendTime(dst []byte, t time.Time, dateOnly bool) []byte {
 	t = t.UTC()
 	if dateOnly && t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
-		return t.Format("2006-01-02")
+		return t.AppendFormat(dst, "2006-01-02")
 	}
-	s := t.Format("2006-01-02 15:04:05")
+	dst = t.AppendFormat(dst, "2006-01-02 15:04:05")
 	switch us := t.Nanosecond() / 1000; {
 	case us == 0:
 	case us%1000 == 0:
-		s += "." + pad(us/1000, 3)
+		dst = appendPadded(append(dst, '.'), us/1000, 3)
 	default:
-		s += "." + pad(us, 6)
+		dst = appendPadded(append(dst, '.'), us, 6)
 	}
-	return s
+	return dst
 }
 
-func pad(n, width int) string {
-	s := strconv.Itoa(n)
-	return strings.Repeat("0", width-len(s)) + s
+// appendPadded appends n (0 <= n < 10^width) in width digits.
+func appendPadded(dst []byte, n, width int) []byte {
+	var d [20]byte
+	s := strconv.AppendInt(d[:0], int64(n), 10)
+	for i := len(s); i < width; i++ {
+		dst = append(dst, '0')
+	}
+	return append(dst, s...)
 }
