@@ -63,3 +63,57 @@ func TestLazy_SameResponse_SQLite(t *testing.T) {
 		}
 	}
 }
+
+// TestLazy_Release: a released result's memory serves the next result
+// (engine.Releaser) without changing what either encodes.
+func TestLazy_Release(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		conn func(testing.TB) engine.Conn
+		a, b string
+	}{
+		{"pg", pgConn, rows100SQL, "SELECT g, repeat('y', g) FROM generate_series(1, 50) g"},
+		{"mysql", mysqlConn, rows100MySQL, "SELECT seq, repeat('y', seq) FROM seq_1_to_50"},
+		{"sqlite", sqliteConn, rows100SQLite, "WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g+1 FROM s WHERE g < 50) SELECT g, printf('%.*c', g, 'y') FROM s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.conn(t)
+			for i := range 6 { // past the statement cache's second use (MariaDB's binary protocol)
+				sql := tc.a
+				if i%2 == 1 {
+					sql = tc.b
+				}
+				eager, err := c.Exec(ctx, sql, nil, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := encodeExecute(eager, true, options{}, 1<<20)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = append([]byte(nil), want...)
+				eager.Release() // an eager result: nothing to hand back
+				if eager.Rows == nil {
+					t.Fatal("Release dropped an eager result's rows")
+				}
+				lazy, err := c.Exec(engine.WithLazyDecode(ctx), sql, nil, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := encodeExecute(lazy, true, options{}, 1<<20)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lazy.Release()
+				lazy.Release()
+				if lazy.Cells != nil {
+					t.Fatal("Release kept the Cells")
+				}
+				if string(got) != string(want) {
+					t.Fatalf("statement %d: lazy and eager differ after a release:\n%.300s\n%.300s", i, got, want)
+				}
+			}
+		})
+	}
+}

@@ -300,7 +300,7 @@ const rows100MySQL = `SELECT seq AS id, seq*7 AS n1, seq*1000003 AS n2, concat('
 // rows100SQLite is rows100SQL for SQLite (a timestamp column is what the
 // driver parses; an expression would come back as text).
 const rows100SQLite = `WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g+1 FROM s WHERE g < 100)
-	SELECT g AS id, g*7 AS n1, g*1000003 AS n2, 'name-'||g AS s1, hex(randomblob(16)) AS s2, g/3.0 AS f1,
+	SELECT g AS id, g*7 AS n1, g*1000003 AS n2, 'name-'||g AS s1, substr(lower(hex(g*1000003))||'0123456789abcdef0123456789abcdef', 1, 32) AS s2, g/3.0 AS f1,
 	CAST(g*1.25 AS NUMERIC) AS d1, datetime('2024-01-02 03:04:05', '+'||g||' minutes') AS t1, g%2=0 AS b1,
 	substr('xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 1, g%40) AS s3 FROM s`
 

@@ -188,3 +188,22 @@ func exponentWithin(s string, max int) bool {
 	}
 	return n <= max
 }
+
+// Releaser is implemented by Cells whose memory the engine can reuse for
+// a later result once the caller is done with this one.
+type Releaser interface {
+	// Release hands the result's memory back. Afterwards nothing obtained
+	// from the Cells — values, texts, the strings in them — may be used.
+	Release()
+}
+
+// Release hands a lazy result's memory back to its engine (Releaser) and
+// drops its Cells: call it once the result has been encoded and no value
+// taken from it is kept. An eager result is left as it is.
+func (r *Result) Release() {
+	c := r.Cells
+	r.Cells = nil
+	if rel, ok := c.(Releaser); ok {
+		rel.Release()
+	}
+}

@@ -2,7 +2,6 @@ package mysql
 
 import (
 	"io"
-	"strings"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
 	"github.com/sqlgate/sqlgate/internal/mysqlwire"
@@ -10,7 +9,7 @@ import (
 
 // read converts a statement's response: its result set, or the counts of
 // the OK packet of a statement without one. The values are copied into one
-// arena (a strings.Builder: strings decoded from it share its memory) and
+// arena (engine.Arena: strings decoded from it share its memory) and
 // decoded from there, all at once, or value by value while the caller
 // encodes them when Exec's context asked for engine.Cells (c.lazy).
 func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.Result, error) {
@@ -47,11 +46,8 @@ func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.R
 		}
 	}
 	size := 0
-	var text strings.Builder // the result's values, one arena
-	text.Grow(c.textHint)    // as large as the previous result's
-	if c.cellHint > 0 {
-		cs.cells = make([]cell, 0, c.cellHint)
-	}
+	// The result's values, one arena as large as the previous result's.
+	a := engine.GetArena(c.textHint, c.cellHint)
 	for {
 		var raw [][]byte
 		var err error
@@ -65,12 +61,13 @@ func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.R
 		}
 		if err != nil {
 			_ = rows.Close()
+			engine.PutArena(a)
 			return nil, c.fail(err)
 		}
 		for i, v := range raw {
 			if v == nil {
 				size += valueSize(&fields[i], v)
-				cs.cells = append(cs.cells, cell{off: -1})
+				a.Spans = append(a.Spans, engine.Span{Off: -1})
 				continue
 			}
 			switch {
@@ -79,6 +76,7 @@ func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.R
 			case bin && cs.modes[i] == colRender:
 				if c.scratch, err = mysqlwire.AppendBinaryText(c.scratch[:0], &rows.Columns[i], v); err != nil {
 					_ = rows.Close()
+					engine.PutArena(a)
 					return nil, c.fail(err)
 				}
 				v = c.scratch
@@ -86,12 +84,13 @@ func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.R
 			default:
 				size += valueSize(&fields[i], v)
 			}
-			cs.cells = append(cs.cells, cell{off: text.Len(), end: text.Len() + len(v)})
-			text.Write(v)
+			a.Spans = append(a.Spans, engine.Span{Off: int32(len(a.Data)), End: int32(len(a.Data) + len(v))})
+			a.Data = append(a.Data, v...)
 		}
 		cs.nrows++
 		size += 8
-		if maxBytes > 0 && size > maxBytes {
+		if (maxBytes > 0 && size > maxBytes) || len(a.Data) > engine.MaxArena {
+			engine.PutArena(a)
 			// Draining the rest could take long; drop the connection instead
 			// (the Data API also ends the transaction).
 			c.broken = true
@@ -101,27 +100,27 @@ func (c *Conn) read(rows *mysqlwire.Rows, maxBytes int, abort func()) (*engine.R
 	}
 	c.noteOK(rows.OK)
 	if err := rows.Close(); err != nil {
+		engine.PutArena(a)
 		return nil, c.fail(err)
 	}
-	c.textHint, c.cellHint = text.Len(), len(cs.cells)
-	cs.text = text.String()
+	c.textHint, c.cellHint = len(a.Data), len(a.Spans)
+	cs.text, cs.cells = a.Text(), a.Spans
 	if c.lazy {
 		h := cs // a copy on the heap; cs itself stays on the stack
+		h.arena = a
 		res.Cells = &h
 	} else {
-		cs.fill(res)
+		cs.fill(res) // the Rows share the arena's memory: it is not reused
 	}
 	return res, nil
 }
-
-// cell is one value of a result: text[off:end], or NULL when off < 0.
-type cell struct{ off, end int }
 
 // cells is a result set as the server sent it, decoded one value at a
 // time (engine.Cells); the eager path (Result.Rows) decodes through it too.
 type cells struct {
 	text   string
-	cells  []cell
+	cells  []engine.Span // text[Off:End], or NULL when Off < 0
+	arena  *engine.Arena // holds text and cells, for Release (lazy only)
 	nrows  int
 	fields []field
 	modes  []uint8 // per column of a binary-protocol result; nil for text
@@ -131,15 +130,23 @@ var _ engine.TextCells = (*cells)(nil)
 
 func (c *cells) Len() int { return c.nrows }
 
+// Release hands the arena back (engine.Releaser).
+func (c *cells) Release() {
+	if a := c.arena; a != nil {
+		c.arena, c.text, c.cells = nil, "", nil
+		engine.PutArena(a)
+	}
+}
+
 func (c *cells) Value(row, col int) (engine.Value, error) {
 	cl := c.cells[row*len(c.fields)+col]
-	if cl.off < 0 {
+	if cl.Off < 0 {
 		return engine.Null(), nil
 	}
 	if c.modes != nil && c.modes[col] == colRaw {
-		return rawValue(&c.fields[col], c.text[cl.off:cl.end]), nil
+		return rawValue(&c.fields[col], c.text[cl.Off:cl.End]), nil
 	}
-	return decode(&c.fields[col], c.text[cl.off:cl.end]), nil
+	return decode(&c.fields[col], c.text[cl.Off:cl.End]), nil
 }
 
 // Text implements engine.TextCells: integers the server printed in
@@ -149,13 +156,13 @@ func (c *cells) Value(row, col int) (engine.Value, error) {
 func (c *cells) Text(row, col int) (engine.Kind, string, bool) {
 	cl := c.cells[row*len(c.fields)+col]
 	f := &c.fields[col]
-	if cl.off < 0 || f.typ == typeNull {
+	if cl.Off < 0 || f.typ == typeNull {
 		return engine.KindNull, "", true
 	}
 	if c.modes != nil && c.modes[col] == colRaw {
 		return 0, "", false // decoded from its bytes (rawValue)
 	}
-	s := c.text[cl.off:cl.end]
+	s := c.text[cl.Off:cl.End]
 	switch f.typ {
 	case typeTiny, typeShort, typeInt24, typeLong, typeLongLong:
 		if !f.isBool() && !(f.typ == typeLongLong && f.unsigned()) && engine.CanonicalInt(s) {

@@ -46,7 +46,7 @@ func FuzzCellsText(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, typ uint8, length uint32, flags uint16, collation uint8, s string) {
 		fl := field{typ: int(typ), length: length, flags: flags, collation: collation}
-		cs := &cells{text: s, cells: []cell{{0, len(s)}, {-1, -1}}, nrows: 2, fields: []field{fl}}
+		cs := &cells{text: s, cells: []engine.Span{{Off: 0, End: int32(len(s))}, {Off: -1, End: -1}}, nrows: 2, fields: []field{fl}}
 		for row := range 2 {
 			want, _ := cs.Value(row, 0)
 			k, got, ok := cs.Text(row, 0)
