@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"strconv"
 	"testing"
 )
 
@@ -89,4 +90,38 @@ func BenchmarkBinaryRow(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestClient_ColumnCache: a definition seen before is reused without
+// parsing (or allocating) again, a malformed one is never cached, and the
+// cache stays bounded.
+func TestClient_ColumnCache(t *testing.T) {
+	c := &Client{}
+	want := Column{Schema: "db", Table: "t", OrgTable: "t", Name: "id", OrgName: "id", Charset: 63, Length: 11, Type: TypeLong, Flags: FlagUnsigned}
+	p := want.Encode(nil)
+	for range 2 {
+		got, err := c.column(p)
+		if err != nil || got != want {
+			t.Fatalf("column: %+v, %v; want %+v", got, err, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _, _ = c.column(p) }); n != 0 {
+		t.Errorf("a cached definition costs %v allocations", n)
+	}
+	if _, err := c.column(p[:5]); err == nil {
+		t.Fatal("a truncated definition parsed")
+	}
+	if _, ok := c.cols[string(p[:5])]; ok {
+		t.Fatal("a malformed definition was cached")
+	}
+	for i := range 3 * maxColumnCache {
+		col := want
+		col.Name = strconv.Itoa(i)
+		if got, err := c.column(col.Encode(nil)); err != nil || got != col {
+			t.Fatalf("column %d: %+v, %v", i, got, err)
+		}
+		if len(c.cols) > maxColumnCache {
+			t.Fatalf("%d cached definitions, bound %d", len(c.cols), maxColumnCache)
+		}
+	}
 }

@@ -30,7 +30,7 @@ func (r *Rows) readColumns(n int) error {
 		if err != nil {
 			return unexpectedEOF(err)
 		}
-		col, err := ParseColumn(p)
+		col, err := r.c.column(p)
 		if err != nil {
 			return err
 		}
