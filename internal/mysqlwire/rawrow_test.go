@@ -125,3 +125,27 @@ func TestClient_ColumnCache(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkColumn parses a column definition, and takes it from the
+// client's cache as a prepared statement's executions do.
+func BenchmarkColumn(b *testing.B) {
+	p := (&Column{Schema: "sqlgate_test", Table: "dapi_rows", OrgTable: "dapi_rows", Name: "s1", OrgName: "s1",
+		Charset: 45, Length: 128, Type: TypeVarString}).Encode(nil)
+	b.Run("parse", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ParseColumn(p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("cached", func(b *testing.B) {
+		b.ReportAllocs()
+		c := &Client{}
+		for b.Loop() {
+			if _, err := c.column(p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -107,3 +107,34 @@ func FuzzRawValue(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkRawValue decodes the raw integers and doubles of a binary
+// result (rawValue) against their rendering and text decoding, which the
+// raw path replaces.
+func BenchmarkRawValue(b *testing.B) {
+	cols := []mysqlwire.Column{{Type: mysqlwire.TypeLong, Length: 11}, {Type: mysqlwire.TypeLongLong, Length: 20},
+		{Type: mysqlwire.TypeDouble, Length: 22, Decimals: notFixedDecimals}, {Type: mysqlwire.TypeTiny, Length: 1}}
+	raws := [][]byte{{0x2a, 1, 0, 0}, {0x39, 0x30, 0x80, 2, 0, 0, 0, 0}, {0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x2d, 0x40}, {1}}
+	fields := make([]field, len(cols))
+	for i := range cols {
+		fields[i] = fieldOf(&cols[i])
+	}
+	b.Run("raw", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for i := range raws {
+				_ = rawValue(&fields[i], string(raws[i]))
+			}
+		}
+	})
+	b.Run("text", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf []byte
+		for b.Loop() {
+			for i := range raws {
+				buf, _ = mysqlwire.AppendBinaryText(buf[:0], &cols[i], raws[i])
+				_ = decode(&fields[i], string(buf))
+			}
+		}
+	})
+}
