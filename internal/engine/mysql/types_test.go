@@ -70,7 +70,7 @@ func FuzzCellsText(f *testing.F) {
 }
 
 // FuzzRawValue checks the numbers a binary-protocol result keeps raw
-// (rawcells.go) against the text mapping they replace: for every column
+// (read.go: rawValue) against the text mapping they replace: for every column
 // type binaryMode keeps raw, rawValue and rawSize of arbitrary bytes must
 // give exactly what decode and valueSize give for the value rendered as
 // mysqlwire renders it.

@@ -71,7 +71,7 @@ func (c *Conn) Exec(ctx context.Context, sqlText string, params []engine.Param, 
 }
 
 // read reads a statement's rows into a Result: decoded into Rows, or kept
-// as scanned for the caller to decode (lazy: cells.go).
+// as scanned for the caller to decode (lazy: cells, in types.go).
 func (c *Conn) read(rows *sql.Rows, maxBytes int, lazy bool) (*engine.Result, error) {
 	defer rows.Close()
 	types, err := rows.ColumnTypes()
