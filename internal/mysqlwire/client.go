@@ -3,6 +3,7 @@ package mysqlwire
 // The client side of a connection: dial, TLS, login.
 
 import (
+	"github.com/sqlgate/sqlgate/internal/rawconn"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -117,6 +118,7 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 		_ = tc.SetNoDelay(true)
 		_ = tc.SetKeepAlive(true)
 	}
+	nc = rawconn.Wrap(nc)
 	c := &Client{pc: NewPacketConn(nc)}
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Now()) })
 	err = c.login(opts)

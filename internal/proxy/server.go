@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"github.com/sqlgate/sqlgate/internal/rawconn"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -267,7 +268,7 @@ func (s *Server) admit(base context.Context, conn net.Conn) (*Session, error) {
 		return nil, ErrTooManyClients
 	}
 	id := s.ids.Add(1)
-	sess := &Session{ID: id, Conn: conn, raw: conn, srv: s,
+	sess := &Session{ID: id, Conn: rawconn.Wrap(conn), raw: conn, srv: s,
 		Log: s.log.With("session", id, "cluster", s.cluster)}
 	s.sessions[sess] = struct{}{}
 	s.wg.Add(1)
