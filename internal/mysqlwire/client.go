@@ -3,13 +3,14 @@ package mysqlwire
 // The client side of a connection: dial, TLS, login.
 
 import (
-	"github.com/sqlgate/sqlgate/internal/rawconn"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/sqlgate/sqlgate/internal/rawconn"
 )
 
 // ClientCaps are requested from every server (ANDed with what it offers):

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"github.com/sqlgate/sqlgate/internal/rawconn"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/metrics"
+	"github.com/sqlgate/sqlgate/internal/rawconn"
 	"github.com/sqlgate/sqlgate/internal/tlscert"
 )
 

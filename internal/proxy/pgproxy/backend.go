@@ -1,7 +1,6 @@
 package pgproxy
 
 import (
-	"github.com/sqlgate/sqlgate/internal/rawconn"
 	"bufio"
 	"container/list"
 	"context"
@@ -18,6 +17,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/engine/postgres"
 	"github.com/sqlgate/sqlgate/internal/proxy"
+	"github.com/sqlgate/sqlgate/internal/rawconn"
 )
 
 // stmtCacheSize is the per-backend LRU (a var for tests) of proxy-named prepared statements
