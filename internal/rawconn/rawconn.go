@@ -7,9 +7,8 @@ import (
 
 // Wrap returns c with raw-system-call reads and writes where the system
 // and the connection allow it (Linux, a socket with a descriptor), else c.
-// The returned connection's reads must not be concurrent with each other,
-// nor its writes with each other (reads and writes may overlap), which is
-// how buffered readers and writers use a connection anyway.
+// Like a net.Conn, it may be read and written from several goroutines:
+// each Write goes out whole, before or after another's.
 func Wrap(c net.Conn) net.Conn {
 	if _, ok := c.(*Conn); ok {
 		return c

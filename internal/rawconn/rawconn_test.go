@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -79,6 +80,38 @@ func TestConn_LargeWriteToSlowReader(t *testing.T) {
 	}
 	if b := <-got; !bytes.Equal(b, msg) {
 		t.Fatalf("reader got %d bytes, not the %d written", len(b), len(msg))
+	}
+}
+
+// Writes from several goroutines each go out whole, as with net.Conn.
+func TestConn_ConcurrentWrites(t *testing.T) {
+	c, srv := pair(t)
+	const writers, each, size = 8, 50, 3000
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			msg := bytes.Repeat([]byte{byte('a' + w)}, size)
+			for range each {
+				if _, err := c.Write(msg); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	got := make([]byte, writers*each*size)
+	done := make(chan error, 1)
+	go func() { _, err := io.ReadFull(srv, got); done <- err }()
+	wg.Wait()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(got); i += size {
+		if !bytes.Equal(got[i:i+size], bytes.Repeat(got[i:i+1], size)) {
+			t.Fatalf("write at offset %d interleaved with another", i)
+		}
 	}
 }
 
