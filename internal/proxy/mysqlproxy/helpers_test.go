@@ -47,7 +47,7 @@ type proxyOpts struct {
 	initQuery     string
 	relay         bool // put a faultRelay between proxy and database
 	isolation     string
-	noDatabase    bool // the cluster names no database (clients may have none)
+	noDatabase    bool   // the cluster names no database (clients may have none)
 	address       string // dial this (a test's own relay) instead of the database
 }
 

@@ -60,7 +60,9 @@ var errPipelineState = errors.New("a pipelined statement left the database sessi
 // after its bytes were sent: its client gets a lost-connection error.
 type pipeLostError struct{ err error }
 
-func (e *pipeLostError) Error() string { return "database connection lost in a pipeline: " + e.err.Error() }
+func (e *pipeLostError) Error() string {
+	return "database connection lost in a pipeline: " + e.err.Error()
+}
 func (e *pipeLostError) Unwrap() error { return e.err }
 
 // pipeFlushHook, when set (tests), runs before a pipeline is written.
@@ -78,12 +80,10 @@ func (r scanResult) pipeable() bool {
 
 // markPipe records, before the command cmd borrows, whether it may run in
 // a pipeline (ok: its statement is pipeable); cs is the statement of a
-// COM_STMT_EXECUTE.
+// COM_STMT_EXECUTE. A session's first borrow resolves its handshake
+// character set (sync), so its first command is never pipelined.
 func (c *session) markPipe(cmd []byte, ok bool, cs *clientStmt) {
-	if !c.varsReady {
-		c.initVars()
-	}
-	c.pipe = ok && pipelineDepth > 1 && !c.srv.strict && !c.pinned && c.be == nil && !c.holdTx &&
+	c.pipe = ok && c.varsReady && pipelineDepth > 1 && !c.srv.strict && !c.pinned && c.be == nil && !c.holdTx &&
 		len(c.longData) == 0 && len(cmd) <= maxPipeUnit
 	c.pipeCmd, c.pipeStmt = cmd, cs
 }

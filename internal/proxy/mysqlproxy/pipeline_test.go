@@ -125,7 +125,8 @@ func pipeClient(db *sql.DB, id, iters int, table string, tolerate bool, res *pip
 }
 
 // connError reports whether err is a lost connection as the proxy
-// reports it (2013) or as the driver sees it; a reply out of sequence
+// reports it (2013; 2003 while the pool fails fast after the database
+// dropped every connection) or as the driver sees it; a reply out of sequence
 // or malformed (another client's bytes) is not one.
 func connError(err error) bool {
 	if errors.Is(err, errWrongAnswer) || errors.Is(err, mysql.ErrPktSync) || errors.Is(err, mysql.ErrPktSyncMul) ||
@@ -134,7 +135,7 @@ func connError(err error) bool {
 	}
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
-		return me.Number == 2013
+		return me.Number == 2013 || me.Number == 2003
 	}
 	return true
 }

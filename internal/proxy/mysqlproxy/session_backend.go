@@ -78,7 +78,9 @@ type handoff struct {
 // Ready implements proxy.Waiter: the goroutine that returned a connection
 // (or the pool's sweep, with the borrow timeout) hands it to the session
 // blocked in poolGet.
-func (c *session) Ready(pb *proxy.Pooled[*backendConn], err error) { c.handed <- handoff{pb: pb, err: err} }
+func (c *session) Ready(pb *proxy.Pooled[*backendConn], err error) {
+	c.handed <- handoff{pb: pb, err: err}
+}
 
 // poolGet borrows from the pool. When the connections are busy and the
 // budget is full it queues the session (proxy.Pool.Enqueue) and waits for
