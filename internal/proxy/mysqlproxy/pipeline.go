@@ -56,6 +56,10 @@ var errPiped = errors.New("command ran in a pipeline")
 // session changed.
 var errPipelineState = errors.New("a pipelined statement left the database session changed")
 
+// errPipelinePanic is the outcome of the units of a pipeline whose
+// leading session panicked before their replies were relayed.
+var errPipelinePanic = errors.New("the session relaying a pipeline failed")
+
 // pipeLostError is a pipelined unit's outcome when the backend was lost
 // after its bytes were sent: its client gets a lost-connection error.
 type pipeLostError struct{ err error }
@@ -182,13 +186,24 @@ func (c *session) pipeline(cmd []byte, ms []*session) error {
 	if err := be.pc.Flush(); err != nil {
 		return c.pipeWriteFailed(ms, total-be.pc.Buffered(), be.fail(err))
 	}
+	next := 0 // the first member not told its outcome
+	defer func() {
+		if v := recover(); v != nil {
+			be.broken = true // a panic: no member is left waiting
+			for _, m := range ms[next:] {
+				m.handed <- handoff{piped: true, err: &pipeLostError{errPipelinePanic}}
+			}
+			panic(v)
+		}
+	}()
 	var lost error
 	out := c.relayUnit(be, &lost)
-	for _, m := range ms {
+	for i, m := range ms {
 		res := error(&pipeLostError{lost})
 		if lost == nil {
 			res = m.relayUnit(be, &lost)
 		}
+		next = i + 1
 		m.handed <- handoff{piped: true, err: res}
 	}
 	if !be.broken {
