@@ -282,6 +282,8 @@ func (c *session) pipeResult(err error) error {
 		return c.sendErr(lostError(lost.err))
 	case errors.As(err, &gone):
 		c.srv.px.CountError("client_lost")
+	case errors.Is(err, errPipelineState):
+		c.srv.px.CountError("pipeline_state")
 	case err != nil:
 		c.srv.px.CountError("backend_lost")
 	}

@@ -312,3 +312,89 @@ func TestServer_pipelineWriteFails(t *testing.T) {
 	t.Logf("ok %d, sql errors %d, connection errors %d, pipelines %d, units retried %d",
 		res.ok.Load(), res.sqlErrs.Load(), res.connErrs.Load(), tp.srv.pipelines.Load(), retries)
 }
+
+// A pipelined INSERT whose trigger sets a user variable leaves the
+// database session changed: that client's connection is closed (its
+// session state went with the database connection) and the units behind
+// it get 2013, never a reply given in that state; everyone else still
+// gets their own answers.
+func TestServer_pipelineStateChange(t *testing.T) {
+	tp := startProxy(t, proxyOpts{pool: 2})
+	table := pipeTable(t, tp)
+	mustExec(t, tp.direct(t), "CREATE TRIGGER "+table+"_trg AFTER INSERT ON "+table+" FOR EACH ROW SET @pipe_trg = NEW.k")
+	db := tp.open(t, "")
+	db.SetMaxOpenConns(40)
+	var connErrs atomic.Int64
+	var wg sync.WaitGroup
+	for id := range 24 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := pipeTrigClient(db, id, table, &connErrs); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if tp.srv.pipelines.Load() == 0 {
+		t.Fatal("no pipeline formed")
+	}
+	var out strings.Builder
+	tp.reg.Write(&out)
+	t.Logf("pipelines %d, connection errors %d", tp.srv.pipelines.Load(), connErrs.Load())
+	if !strings.Contains(out.String(), `kind="pipeline_state"`) {
+		t.Error("no pipelined unit was found to change the session")
+	}
+}
+
+// pipeTrigClient inserts through the trigger (every fourth client, a
+// session per insert: the trigger pins it when it runs alone) or selects
+// values only it expects, on sessions past their first command (which
+// never joins a pipeline).
+func pipeTrigClient(db *sql.DB, id int, table string, connErrs *atomic.Int64) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var c *sql.Conn
+	drop := func() {
+		_ = c.Raw(func(any) error { return driver.ErrBadConn })
+		_ = c.Close()
+		c = nil
+	}
+	defer func() {
+		if c != nil {
+			drop()
+		}
+	}()
+	for k := range 40 {
+		if c == nil {
+			var err error
+			if c, err = db.Conn(ctx); err != nil {
+				return err
+			}
+			if _, err := c.ExecContext(ctx, "DO 0"); err != nil {
+				return err
+			}
+		}
+		var err error
+		if id%4 == 0 {
+			_, err = c.ExecContext(ctx, fmt.Sprintf("INSERT /*pipe*/ INTO %s VALUES (%d, %d)", table, id, k))
+			if err == nil {
+				drop()
+			}
+		} else {
+			var got int64
+			err = c.QueryRowContext(ctx, fmt.Sprintf("SELECT /*pipe*/ %d * 1000000 + %d", id, k)).Scan(&got)
+			if err == nil && got != int64(id)*1_000_000+int64(k) {
+				return fmt.Errorf("client %d step %d: %w: got %d", id, k, errWrongAnswer, got)
+			}
+		}
+		if err != nil {
+			if !connError(err) {
+				return fmt.Errorf("client %d step %d: %w", id, k, err)
+			}
+			connErrs.Add(1)
+			drop()
+		}
+	}
+	return nil
+}
