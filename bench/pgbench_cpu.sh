@@ -14,6 +14,9 @@
 # proxy process (/proc/PID/stat) over the transactions pgbench processed;
 # voluntary context switches per transaction summed over the process's
 # threads (/proc/PID/task/*/status; threads that exited are not counted).
+# PERF=1 adds, per run, the proxy's system calls and context switches per
+# transaction counted by `perf stat` (read/recvfrom, write/sendto,
+# epoll_pwait/epoll_wait, futex, nanosleep) to the raw rows.
 # Medians over the rounds are printed; raw rows go to bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +68,12 @@ pgbench -h 127.0.0.1 -p 5432 -i -q -s "$SCALE" >/dev/null 2>&1
 cpu() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; } # clock ticks
 vcs() { cat "/proc/$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {n += $2} END {print n}'; } # all threads
 hz="$(getconf CLK_TCK)"
+perf_events=context-switches
+for sc in read recvfrom write sendto epoll_pwait epoll_wait futex nanosleep; do perf_events+=",syscalls:sys_enter_$sc"; done
+# per_txn N: perf stat's CSV (stdin) as counts per transaction.
+per_txn() {
+	awk -F, -v n="$1" '$1 ~ /^[0-9]+$/ && n > 0 {e = $3; sub("syscalls:sys_enter_", "", e); printf "%s%s=%.2f", sep, e, $1 / n; sep = " "}'
+}
 mkdir -p bench/out
 out="bench/out/pgbench-cpu-$(date -u +%Y%m%dT%H%M%SZ).txt"
 echo "# $(date -u +%FT%TZ) nproc=$(nproc) $("$PGBOUNCER" --version | head -1) old=$OLD_BIN new=$NEW_BIN T=$T C=$C J=$J pool=$POOL rounds=$ROUNDS loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out"
@@ -78,16 +87,19 @@ for r in $(seq "$ROUNDS"); do
 		j=$J && [ "$c" -lt "$J" ] && j=$c
 		order=("${targets[@]:$((r % 3))}" "${targets[@]:0:$((r % 3))}")
 		for tg in "${order[@]}"; do
+			[ -z "${PERF:-}" ] || { perf stat -x, -p "${PID[$tg]}" -e "$perf_events" -o "$work/perf.csv" & perf_pid=$!; sleep 0.2; }
 			c0="$(cpu "${PID[$tg]}")" v0="$(vcs "${PID[$tg]}")"
 			res="$(pgbench -h 127.0.0.1 -p "${PORT[$tg]}" -n -S -M "$mode" -c "$c" -j "$j" -T "$T" 2>&1 || true)"
 			c1="$(cpu "${PID[$tg]}")" v1="$(vcs "${PID[$tg]}")"
 			n="$(awk '/actually processed/ {split($NF, a, "/"); print a[1]; exit}' <<<"$res")"
+			sys=""
+			[ -z "${PERF:-}" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; sys=" $(per_txn "${n:-0}" <"$work/perf.csv")"; }
 			tps="$(awk '/^tps/ {print $3; exit}' <<<"$res")"
 			us="$(awk -v c="$((c1 - c0))" -v n="${n:-0}" -v hz="$hz" 'BEGIN {printf "%.1f", (n > 0 ? c * 1e6 / hz / n : 0)}')"
 			sw="$(awk -v v="$((v1 - v0))" -v n="${n:-0}" 'BEGIN {printf "%.2f", (n > 0 ? v / n : 0)}')"
 			k="$tg|$mode|$c"
 			US[$k]+="$us " TPS[$k]+="${tps:-0} " CS[$k]+="$sw "
-			echo "# round $r -M $mode -c $c $tg: txns=${n:-0} tps=${tps:-0} cpu_us_per_txn=$us vcsw_per_txn=$sw loadavg=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out"
+			echo "# round $r -M $mode -c $c $tg: txns=${n:-0} tps=${tps:-0} cpu_us_per_txn=$us vcsw_per_txn=$sw$sys loadavg=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out"
 		done
 	done
 done

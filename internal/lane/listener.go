@@ -31,6 +31,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sqlgate/sqlgate/internal/rawconn"
 )
 
 // Config is what a Listener serves and with which limits; zero durations
@@ -181,7 +183,7 @@ func (l *Listener) acceptLoop() {
 			return
 		}
 		delay = 0
-		c := newConn(l, nc)
+		c := newConn(l, rawconn.Wrap(nc))
 		if !l.track(c) {
 			_ = nc.Close()
 			return

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/sqlgate/sqlgate/internal/rawconn"
 )
 
 // ClientCaps are requested from every server (ANDed with what it offers):
@@ -117,6 +119,7 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 		_ = tc.SetNoDelay(true)
 		_ = tc.SetKeepAlive(true)
 	}
+	nc = rawconn.Wrap(nc)
 	c := &Client{pc: NewPacketConn(nc)}
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Now()) })
 	err = c.login(opts)

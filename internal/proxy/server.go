@@ -15,6 +15,7 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/metrics"
+	"github.com/sqlgate/sqlgate/internal/rawconn"
 	"github.com/sqlgate/sqlgate/internal/tlscert"
 )
 
@@ -267,7 +268,7 @@ func (s *Server) admit(base context.Context, conn net.Conn) (*Session, error) {
 		return nil, ErrTooManyClients
 	}
 	id := s.ids.Add(1)
-	sess := &Session{ID: id, Conn: conn, raw: conn, srv: s,
+	sess := &Session{ID: id, Conn: rawconn.Wrap(conn), raw: conn, srv: s,
 		Log: s.log.With("session", id, "cluster", s.cluster)}
 	s.sessions[sess] = struct{}{}
 	s.wg.Add(1)

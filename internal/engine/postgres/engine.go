@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 
 	"github.com/sqlgate/sqlgate/internal/engine"
+	"github.com/sqlgate/sqlgate/internal/rawconn"
 )
 
 // cancelGrace is how long a cancelled statement may take to stop after the
@@ -162,7 +163,26 @@ func ServerConfig(host, port, mode, caFile string) (*pgconn.Config, error) {
 	if caFile != "" {
 		conn += " sslrootcert=" + quote(caFile)
 	}
-	return pgconn.ParseConfig(conn)
+	cfg, err := pgconn.ParseConfig(conn)
+	if err != nil {
+		return nil, err
+	}
+	cfg.DialFunc = dialRaw
+	return cfg, nil
+}
+
+// dialer is pgconn's default dialer (its keep-alive included).
+var dialer = &net.Dialer{KeepAlive: 5 * time.Minute}
+
+// dialRaw dials as pgconn does and wraps the socket (rawconn.Wrap): the
+// Data API's statements and the proxy's transactions read and write it
+// with raw system calls.
+func dialRaw(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := dialer.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return rawconn.Wrap(c), nil
 }
 
 // quote quotes a keyword/value connection string value.

@@ -1,0 +1,40 @@
+package rawconn
+
+import (
+	"net"
+	"syscall"
+)
+
+// Wrap returns c with raw-system-call reads and writes where the system
+// and the connection allow it (Linux, a socket with a descriptor), else c.
+// Like a net.Conn, it may be read and written from several goroutines:
+// each Write goes out whole, before or after another's.
+func Wrap(c net.Conn) net.Conn {
+	if _, ok := c.(*Conn); ok {
+		return c
+	}
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return c
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return c
+	}
+	return wrap(c, rc)
+}
+
+// CloseWrite half-closes the connection when the one underneath can.
+func (c *Conn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Conn.Close()
+}
+
+// SyscallConn returns the underlying connection's raw access, so that
+// code looking for the descriptor (syscall.Conn) still finds it.
+func (c *Conn) SyscallConn() (syscall.RawConn, error) { return c.rc, nil }
+
+// Unwrap returns the connection underneath.
+func (c *Conn) Unwrap() net.Conn { return c.Conn }
