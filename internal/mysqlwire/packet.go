@@ -255,6 +255,14 @@ func (c *PacketConn) ResetSeq() { c.seq = 0 }
 // Flush sends buffered packets.
 func (c *PacketConn) Flush() error { return c.w.Flush() }
 
+// Buffered returns the bytes written but not yet sent; after a failed
+// Flush, the tail that never reached the connection.
+func (c *PacketConn) Buffered() int { return c.w.Buffered() }
+
+// Available returns the bytes that can be written before a write sends
+// part of the buffer.
+func (c *PacketConn) Available() int { return c.w.Available() }
+
 // Send writes one packet and flushes.
 func (c *PacketConn) Send(p []byte) error {
 	if err := c.WritePacket(p); err != nil {

@@ -66,3 +66,12 @@ func wordSet(s string) map[string]bool {
 	}
 	return m
 }
+
+// noPipeCall are functions a pipelined statement may not call: they wait
+// (SLEEP, BENCHMARK, lock and replication waits), or take or read state
+// of the database session (user locks, sequences, the last insert id,
+// found rows), which a pipeline shares with other clients' statements.
+var noPipeCall = wordSet(`
+SLEEP BENCHMARK GET_LOCK RELEASE_LOCK RELEASE_ALL_LOCKS IS_FREE_LOCK IS_USED_LOCK
+MASTER_POS_WAIT MASTER_GTID_WAIT LAST_INSERT_ID FOUND_ROWS ROW_COUNT NEXTVAL LASTVAL SETVAL
+`)

@@ -23,6 +23,9 @@
 // (COM_CHANGE_USER clears it).
 // Binary-protocol prepared statements never pin: client statement ids map
 // to SQL text and are prepared lazily per backend (stmt.go).
+// Under load, the state-free autocommit commands of sessions queued for a
+// backend go to it in one write and their replies are relayed in order,
+// each to its own client (pipeline.go).
 //
 // The packet codec is our own (packet.go, wire.go, handshake.go) rather
 // than vitess go/mysql or go-mysql's server package: a proxy relays most

@@ -47,7 +47,8 @@ type proxyOpts struct {
 	initQuery     string
 	relay         bool // put a faultRelay between proxy and database
 	isolation     string
-	noDatabase    bool // the cluster names no database (clients may have none)
+	noDatabase    bool   // the cluster names no database (clients may have none)
+	address       string // dial this (a test's own relay) instead of the database
 }
 
 // startProxy runs a proxy in front of the test database; clients log in
@@ -67,6 +68,9 @@ func startProxy(t testing.TB, o proxyOpts) *testProxy {
 	if o.relay {
 		relay = newFaultRelay(t, db.Addr)
 		addr = relay.Addr()
+	}
+	if o.address != "" {
+		addr = o.address
 	}
 	cl := config.Cluster{Name: "my", Engine: "mysql", Address: addr, Database: db.DBName, MaxConnections: o.pool,
 		Proxy: &config.Proxy{Listen: "127.0.0.1:0", AuthSecrets: []string{"app-db"}, IAMAuth: o.iam,

@@ -30,7 +30,7 @@ type relayResult struct {
 func (c *session) relay(be *backendConn, kind respKind) (res relayResult, err error) {
 	defer func() {
 		if ferr := c.cl.Flush(); ferr != nil && err == nil {
-			err = &clientGoneError{ferr}
+			err = c.clientErr(ferr)
 		}
 	}()
 	switch kind {
@@ -238,16 +238,28 @@ func (c *session) copyPacket(be *backendConn) error {
 func (c *session) out(p []byte) error {
 	c.ps.Counters.BytesOut += uint64(len(p)) + 4
 	if err := c.cl.WriteFrame(p); err != nil {
-		return &clientGoneError{err}
+		return c.clientErr(err)
 	}
 	return nil
+}
+
+// clientErr returns a failed client write's error, or keeps it in
+// sinkErr and returns nil while the session's reply is read regardless.
+func (c *session) clientErr(err error) error {
+	if c.sink {
+		if c.sinkErr == nil {
+			c.sinkErr = err
+		}
+		return nil
+	}
+	return &clientGoneError{err}
 }
 
 // outPacket writes a logical packet, split as needed.
 func (c *session) outPacket(p []byte) error {
 	c.ps.Counters.BytesOut += uint64(len(p)) + 4
 	if err := c.cl.WritePacket(p); err != nil {
-		return &clientGoneError{err}
+		return c.clientErr(err)
 	}
 	return nil
 }

@@ -22,6 +22,12 @@ type scanResult struct {
 	// (CALL, or a function that is not built in); what runs inside is
 	// invisible to the scan and only partly reported by the server.
 	routine bool
+	// verb is the statement's first word, upper case.
+	verb string
+	// noPipe: the statement calls a function that waits, takes or reads
+	// session-scoped state (SLEEP, locks, sequences), so it never joins a
+	// pipeline (pipeline.go).
+	noPipe bool
 }
 
 // scanSQL scans sql, skipping string literals, quoted identifiers and
@@ -111,11 +117,20 @@ func scanSQL(sql []byte) scanResult {
 				if w == "LAST_INSERT_ID" {
 					r.usesLastInsertID = true
 				}
+				if noPipeCall[w] {
+					r.noPipe = true
+				}
 				if (qualified || !builtin[w]) && !nameNotCall[owner] {
 					r.routine = true
 				}
 			}
+			if w == "NEXT" || w == "PREVIOUS" {
+				r.noPipe = true // NEXT/PREVIOUS VALUE FOR a sequence
+			}
 			if first {
+				if r.verb == "" {
+					r.verb = w
+				}
 				switch w {
 				case "SET", "USE":
 					r.sessionCmd = !r.multi

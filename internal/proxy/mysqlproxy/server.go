@@ -36,6 +36,10 @@ type Server struct {
 	strict bool
 	// handOverResets counts backend sessions reset on a hand-over.
 	handOverResets atomic.Uint64
+	// pipelines counts backend writes that carried more than one
+	// client's unit, pipedUnits the units they carried, pipeRetries the
+	// pipelined units borrowed again after a write that never sent them.
+	pipelines, pipedUnits, pipeRetries atomic.Uint64
 
 	// greetPlugin is the auth plugin the greeting proposes.
 	greetPlugin string

@@ -61,6 +61,24 @@ type session struct {
 
 	be     *proxy.Pooled[*backendConn]
 	pinned bool
+	// fromQueue: be was handed over by a queued borrow (Ready).
+	fromQueue bool
+
+	// Pipelining (pipeline.go). pipe: the pending command may run in a
+	// pipeline, as pipeCmd (pipeStmt is its statement for
+	// COM_STMT_EXECUTE); set before it borrows, read by a leading session
+	// under the pool's lock while this one is queued. pipeStart is where
+	// its unit starts in the pipeline's write, pipeOut how it ended.
+	pipe      bool
+	pipeCmd   []byte
+	pipeStmt  *clientStmt
+	pipeStart int
+	pipeOut   error
+	members   []*session // the sessions in the pipeline this one leads
+	// sink: client write errors are kept in sinkErr rather than ending
+	// the relay (a pipelined reply is read to its end regardless).
+	sink    bool
+	sinkErr error
 
 	mu      sync.Mutex // guards following fields
 	running *backendConn
@@ -127,7 +145,7 @@ func (c *session) run(ctx context.Context) error {
 }
 
 func (c *session) dispatch(ctx context.Context, p []byte) (quit bool, err error) {
-	c.explain = false
+	c.explain, c.pipe = false, false
 	switch p[0] {
 	case mysqlwire.ComQuit:
 		return true, nil
@@ -174,7 +192,11 @@ func (c *session) query(ctx context.Context, p []byte) error {
 	}
 	c.curSQL = sql
 	sc := scanSQL(sql)
+	c.markPipe(p, sc.pipeable(), nil)
 	if err := c.borrow(ctx); err != nil {
+		if errors.Is(err, errPiped) {
+			return c.pipedDone()
+		}
 		return c.sendErr(borrowError(err))
 	}
 	if sc.pin != "" {
@@ -189,7 +211,7 @@ func (c *session) query(ctx context.Context, p []byte) error {
 			return c.finish(c.be.Conn, relayResult{}, err)
 		}
 	}
-	return c.exchange(p, respResult)
+	return c.exchangeUnit(p)
 }
 
 // forward relays a command that needs a backend but no proxy logic.

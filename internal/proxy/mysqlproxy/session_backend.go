@@ -65,16 +65,22 @@ func (c *session) get(ctx context.Context) (*proxy.Pooled[*backendConn], error) 
 	}
 }
 
-// handoff is what Ready passes to a queued borrow.
+// handoff is what Ready passes to a queued borrow, or what a pipeline's
+// leader passes to a session whose unit it took (pipeline.go): piped,
+// its command ran (err: how it ended), or retry, its unit was never sent
+// and it borrows again.
 type handoff struct {
-	pb  *proxy.Pooled[*backendConn]
-	err error
+	pb           *proxy.Pooled[*backendConn]
+	err          error
+	piped, retry bool
 }
 
 // Ready implements proxy.Waiter: the goroutine that returned a connection
 // (or the pool's sweep, with the borrow timeout) hands it to the session
 // blocked in poolGet.
-func (c *session) Ready(pb *proxy.Pooled[*backendConn], err error) { c.handed <- handoff{pb, err} }
+func (c *session) Ready(pb *proxy.Pooled[*backendConn], err error) {
+	c.handed <- handoff{pb: pb, err: err}
+}
 
 // poolGet borrows from the pool. When the connections are busy and the
 // budget is full it queues the session (proxy.Pool.Enqueue) and waits for
@@ -84,21 +90,32 @@ func (c *session) poolGet(ctx context.Context) (*proxy.Pooled[*backendConn], err
 	if c.handed == nil {
 		c.handed = make(chan handoff, 1)
 	}
-	pb, queued, err := c.srv.pool.Enqueue(c.login, c)
-	if pb != nil || err != nil {
-		return pb, err
-	}
-	if !queued {
-		return c.srv.pool.Get(ctx, c.login)
-	}
-	select {
-	case h := <-c.handed:
-		return h.pb, h.err
-	case <-ctx.Done():
-		if c.srv.pool.Cancel(c.login, c) {
-			return nil, ctx.Err() // as pool.Get: the session was killed or the proxy is stopping
+	c.fromQueue = false
+	for {
+		pb, queued, err := c.srv.pool.Enqueue(c.login, c)
+		if pb != nil || err != nil {
+			return pb, err
 		}
-		h := <-c.handed // Ready is under way
+		if !queued {
+			return c.srv.pool.Get(ctx, c.login)
+		}
+		var h handoff
+		select {
+		case h = <-c.handed:
+		case <-ctx.Done():
+			if c.srv.pool.Cancel(c.login, c) {
+				return nil, ctx.Err() // as pool.Get: the session was killed or the proxy is stopping
+			}
+			h = <-c.handed // Ready is under way
+		}
+		switch {
+		case h.retry:
+			continue
+		case h.piped:
+			c.pipeOut = h.err
+			return nil, errPiped
+		}
+		c.fromQueue = h.pb != nil
 		return h.pb, h.err
 	}
 }

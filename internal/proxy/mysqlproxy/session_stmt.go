@@ -24,7 +24,7 @@ func (c *session) stmtPrepare(ctx context.Context, p []byte) error {
 	be := c.be.Conn
 	sc := scanSQL(p[1:])
 	cs := &clientStmt{key: c.stmtKey(sql), sql: sql, text: []byte(sql), usesLastInsertID: sc.usesLastInsertID,
-		routine: sc.routine, sessionCmd: sc.sessionCmd}
+		routine: sc.routine, sessionCmd: sc.sessionCmd, pipe: sc.pipeable()}
 	st, err := be.prepare(cs.key, sql)
 	if err != nil {
 		return c.finish(be, relayResult{}, err)
@@ -68,6 +68,9 @@ func (c *session) backendStmt(ctx context.Context, id uint32, cmd string) (*clie
 		return nil, nil, newError(erUnknownStmt, "HY000", "Unknown prepared statement handler (%d) given to %s", id, cmd)
 	}
 	if err := c.borrow(ctx); err != nil {
+		if errors.Is(err, errPiped) {
+			return nil, nil, err
+		}
 		return nil, nil, borrowError(err)
 	}
 	st, err := c.be.Conn.prepare(cs.key, cs.sql)
@@ -102,7 +105,13 @@ func (c *session) stmtExecute(ctx context.Context, p []byte) error {
 		}
 		c.pin("server-side cursor")
 	}
+	if cs := c.stmts[id]; cs != nil {
+		c.markPipe(p, cs.pipe && executeFlags(p)&0x07 == 0, cs)
+	}
 	cs, st, err := c.backendStmt(ctx, id, "mysqld_stmt_execute")
+	if errors.Is(err, errPiped) {
+		return c.pipedDone()
+	}
 	if err != nil {
 		return c.stmtError(err)
 	}
@@ -121,7 +130,7 @@ func (c *session) stmtExecute(ctx context.Context, p []byte) error {
 		return c.stmtError(newError(erUnknownCommand, "08S01", "Malformed COM_STMT_EXECUTE"))
 	}
 	delete(c.longData, id)
-	return c.exchange(out, respResult)
+	return c.exchangeUnit(out)
 }
 
 // stmtLongData forwards COM_STMT_SEND_LONG_DATA (no response) and holds

@@ -31,6 +31,8 @@ type clientStmt struct {
 	usesLastInsertID bool
 	// routine, sessionCmd: see scanResult.
 	routine, sessionCmd bool
+	// pipe: executes may join a pipeline (scanResult.pipeable).
+	pipe bool
 }
 
 // backendStmt is a statement prepared on one backend.
