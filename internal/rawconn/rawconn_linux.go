@@ -13,25 +13,22 @@ import (
 type Conn struct {
 	net.Conn
 	rc syscall.RawConn
+	rd op // the current read
+	wr op // the current write
+}
 
-	// The current read's buffer and outcome, under rmu.
-	rmu    sync.Mutex
-	rbuf   []byte
-	rn     int
-	rerr   syscall.Errno
-	readFn func(uintptr) bool // c.read, bound once: no closure per call
-
-	// The current write's buffer and progress, under wmu.
-	wmu     sync.Mutex
-	wbuf    []byte
-	wn      int
-	werr    syscall.Errno
-	writeFn func(uintptr) bool
+// op is one direction's current call: its buffer and outcome, under mu.
+type op struct {
+	mu  sync.Mutex
+	buf []byte
+	n   int
+	err syscall.Errno
+	fn  func(uintptr) bool // the raw call, bound once: no closure per call
 }
 
 func wrap(c net.Conn, rc syscall.RawConn) net.Conn {
 	w := &Conn{Conn: c, rc: rc}
-	w.readFn, w.writeFn = w.read, w.write
+	w.rd.fn, w.wr.fn = w.rd.read, w.wr.write
 	return w
 }
 
@@ -41,39 +38,11 @@ func (c *Conn) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	c.rmu.Lock()
-	c.rbuf, c.rn, c.rerr = b, 0, 0
-	err := c.rc.Read(c.readFn)
-	n, rerr := c.rn, c.rerr
-	c.rbuf = nil
-	c.rmu.Unlock()
-	switch {
-	case err != nil: // closed, or the deadline passed
-		return 0, c.opError("read", err)
-	case rerr != 0:
-		return 0, c.opError("read", os.NewSyscallError("read", rerr))
-	case n == 0:
+	n, err := c.run(&c.rd, "read", b)
+	if err == nil && n == 0 {
 		return 0, io.EOF
 	}
-	return n, nil
-}
-
-// read is the raw read(2); false asks the netpoller to wait.
-func (c *Conn) read(fd uintptr) bool {
-	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&c.rbuf[0])), uintptr(len(c.rbuf)))
-		switch e {
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			return false
-		case 0:
-			c.rn = int(n)
-		default:
-			c.rerr = e
-		}
-		return true
-	}
+	return n, err
 }
 
 // Write writes all of b, waiting in the netpoller while the socket's
@@ -82,25 +51,55 @@ func (c *Conn) Write(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	c.wmu.Lock()
-	c.wbuf, c.wn, c.werr = b, 0, 0
-	err := c.rc.Write(c.writeFn)
-	n, werr := c.wn, c.werr
-	c.wbuf = nil
-	c.wmu.Unlock()
+	return c.run(&c.wr, "write", b)
+}
+
+// run makes one read or write of b through the raw call of o inside the
+// runtime's readiness wait, and maps its outcome as net.Conn does.
+func (c *Conn) run(o *op, name string, b []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.buf, o.n, o.err = b, 0, 0
+	var err error
+	if o == &c.wr {
+		err = c.rc.Write(o.fn)
+	} else {
+		err = c.rc.Read(o.fn)
+	}
+	n, errno := o.n, o.err
+	o.buf = nil
 	switch {
-	case err != nil:
-		return n, c.opError("write", err)
-	case werr != 0:
-		return n, c.opError("write", os.NewSyscallError("write", werr))
+	case err != nil: // closed, or the deadline passed
+		return n, c.opError(name, err)
+	case errno != 0:
+		return n, c.opError(name, os.NewSyscallError(name, errno))
 	}
 	return n, nil
 }
 
-// write is the raw write(2) loop; false asks the netpoller to wait.
-func (c *Conn) write(fd uintptr) bool {
-	for c.wn < len(c.wbuf) {
-		rest := c.wbuf[c.wn:]
+// read is the raw read(2); false asks the netpoller to wait.
+func (o *op) read(fd uintptr) bool {
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&o.buf[0])), uintptr(len(o.buf)))
+		switch e {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		case 0:
+			o.n = int(n)
+		default:
+			o.err = e
+		}
+		return true
+	}
+}
+
+// write is the raw write(2) loop over all of the buffer; false asks the
+// netpoller to wait.
+func (o *op) write(fd uintptr) bool {
+	for o.n < len(o.buf) {
+		rest := o.buf[o.n:]
 		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&rest[0])), uintptr(len(rest)))
 		switch e {
 		case syscall.EINTR:
@@ -108,9 +107,9 @@ func (c *Conn) write(fd uintptr) bool {
 		case syscall.EAGAIN:
 			return false
 		case 0:
-			c.wn += int(n)
+			o.n += int(n)
 		default:
-			c.werr = e
+			o.err = e
 			return true
 		}
 	}

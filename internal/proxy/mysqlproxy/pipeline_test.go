@@ -1,13 +1,11 @@
 package mysqlproxy
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -249,7 +247,7 @@ func TestServer_pipelineStrict(t *testing.T) {
 // another client's answer.
 func TestServer_pipelineBackendLost(t *testing.T) {
 	var resets atomic.Int64
-	r := newPipeKiller(t, mysqlDSN(t).Addr, &resets)
+	r := proxytest.NewPipeKiller(t, mysqlDSN(t).Addr, []byte("/*pipe*/"), &resets)
 	tp := startProxy(t, proxyOpts{pool: 2, address: r.Addr()})
 	res := pipeLoad(t, tp, 24, 60, "", true)
 	if res.connErrs.Load() == 0 {
@@ -260,33 +258,6 @@ func TestServer_pipelineBackendLost(t *testing.T) {
 	}
 	t.Logf("ok %d, sql errors %d, connection errors %d, pipelines %d, pipelined writes reset %d",
 		res.ok.Load(), res.sqlErrs.Load(), res.connErrs.Load(), tp.srv.pipelines.Load(), resets.Load())
-}
-
-// newPipeKiller is a fault relay that forwards every write and resets
-// all connections after every eighth write carrying more than one
-// COM_QUERY of the load.
-func newPipeKiller(t *testing.T, target string, resets *atomic.Int64) *proxytest.Relay {
-	var r *proxytest.Relay
-	var n atomic.Int64
-	r = proxytest.NewRelay(t, target, func(dst io.Writer, src io.Reader) {
-		buf := make([]byte, 32<<10)
-		for {
-			m, err := src.Read(buf)
-			if m > 0 {
-				if _, werr := dst.Write(buf[:m]); werr != nil {
-					return
-				}
-				if bytes.Count(buf[:m], []byte("/*pipe*/")) > 1 && n.Add(1)%8 == 0 {
-					resets.Add(1)
-					go r.Reset()
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	})
-	return r
 }
 
 // A pipeline whose write fails before any byte went out: every unit

@@ -258,3 +258,12 @@ func TestServer_ShutdownDeadline(t *testing.T) {
 func net_join(host string, port uint16) string {
 	return host + ":" + strconv.Itoa(int(port))
 }
+
+// pgAddr is the test PostgreSQL server's host:port.
+func pgAddr(t *testing.T) string {
+	cfg, err := pgconn.ParseConfig(testdb.PGURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net_join(cfg.Host, cfg.Port)
+}

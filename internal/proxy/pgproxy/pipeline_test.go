@@ -1,11 +1,9 @@
 package pgproxy
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,7 +15,6 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
-	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // pipeModes are the ways the load clients send a statement: simple
@@ -193,7 +190,7 @@ func TestServer_pipelineStrict(t *testing.T) {
 // another client's answer.
 func TestServer_pipelineBackendLost(t *testing.T) {
 	var resets atomic.Int64
-	r := newPipeKiller(t, &resets)
+	r := proxytest.NewPipeKiller(t, pgAddr(t), []byte("/*pipe*/"), &resets)
 	tp := startProxy(t, 2, func(c *config.Cluster) { c.Address = r.Addr() })
 	res := pipeLoad(t, tp, 24, 60, "", true)
 	if res.connErrs.Load() == 0 {
@@ -204,37 +201,6 @@ func TestServer_pipelineBackendLost(t *testing.T) {
 	}
 	t.Logf("ok %d, sql errors %d, connection errors %d, pipelines %d, pipelined writes reset %d",
 		res.ok.Load(), res.sqlErrs.Load(), res.connErrs.Load(), tp.srv.pipelines.Load(), resets.Load())
-}
-
-// newPipeKiller is a fault relay that forwards every write and resets
-// all connections after every eighth write carrying more than one
-// statement of the load.
-func newPipeKiller(t *testing.T, resets *atomic.Int64) *proxytest.Relay {
-	cfg, err := pgconn.ParseConfig(testdb.PGURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r *proxytest.Relay
-	var n atomic.Int64
-	r = proxytest.NewRelay(t, net_join(cfg.Host, cfg.Port), func(dst io.Writer, src io.Reader) {
-		buf := make([]byte, 32<<10)
-		for {
-			m, err := src.Read(buf)
-			if m > 0 {
-				if _, werr := dst.Write(buf[:m]); werr != nil {
-					return
-				}
-				if bytes.Count(buf[:m], []byte("/*pipe*/")) > 1 && n.Add(1)%8 == 0 {
-					resets.Add(1)
-					go r.Reset()
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
-	})
-	return r
 }
 
 // A pipeline whose write fails before any byte went out: every unit
