@@ -155,7 +155,15 @@ var APIGatewayPaths = []string{"account", "apikeys", "clientcertificates", "doma
 // IsAPIGatewayPath reports whether path lies under one of APIGatewayPaths.
 func IsAPIGatewayPath(path string) bool {
 	first, _, _ := strings.Cut(strings.TrimPrefix(path, "/"), "/")
-	return slices.Contains(APIGatewayPaths, strings.ToLower(first))
+	for i := 0; i < len(first); i++ {
+		if first[i] >= 0x80 {
+			// Unicode lower-casing can turn other letters into ASCII ones.
+			return slices.Contains(APIGatewayPaths, strings.ToLower(first))
+		}
+	}
+	// ASCII: the paths are lower-case ASCII, so a case-insensitive match
+	// is strings.ToLower's, without building the lower-case copy.
+	return slices.ContainsFunc(APIGatewayPaths, func(p string) bool { return strings.EqualFold(p, first) })
 }
 
 // ValidateEndpoints checks endpoints, api_keys and usage_plans.

@@ -44,7 +44,9 @@ func (a *API) execute(ctx context.Context, body []byte) (string, []byte, error) 
 				return nil, err
 			}
 		}
-		return encodeExecute(res, req.IncludeResultMetadata, opts, t.cl.Exec.MaxResponseBytes)
+		b, err := encodeExecute(res, req.IncludeResultMetadata, opts, t.cl.Exec.MaxResponseBytes)
+		res.Release() // encoded: nothing taken from it is kept
+		return b, err
 	}
 	resp, err := a.onSession(ctx, t, req.TransactionID, run)
 	return name, resp, err

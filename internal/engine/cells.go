@@ -1,6 +1,10 @@
 package engine
 
-import "context"
+import (
+	"context"
+	"sync"
+	"unsafe"
+)
 
 // Lazily decoded results.
 //
@@ -187,4 +191,78 @@ func exponentWithin(s string, max int) bool {
 		n = n*10 + int(s[i]-'0')
 	}
 	return n <= max
+}
+
+// Releaser is implemented by Cells whose memory the engine can reuse for
+// a later result once the caller is done with this one.
+type Releaser interface {
+	// Release hands the result's memory back. Afterwards nothing obtained
+	// from the Cells — values, texts, the strings in them — may be used.
+	Release()
+}
+
+// Release hands a lazy result's memory back to its engine (Releaser) and
+// drops its Cells: call it once the result has been encoded and no value
+// taken from it is kept. An eager result is left as it is.
+func (r *Result) Release() {
+	c := r.Cells
+	r.Cells = nil
+	if rel, ok := c.(Releaser); ok {
+		rel.Release()
+	}
+}
+
+// Arena is the memory of a lazily decoded result: the text of its values,
+// and one int32 span per value. Engines take one per result (GetArena)
+// and give it back when the caller releases the result (Result.Release),
+// so a steady stream of results reuses the same few buffers instead of
+// allocating (and clearing, and collecting) their size each time.
+type Arena struct {
+	Data  []byte
+	Spans []Span
+}
+
+// Span is one value of an Arena: Data[Off:End], or NULL when Off < 0.
+type Span struct{ Off, End int32 }
+
+// MaxArena bounds the text an Arena may hold (its spans are int32): an
+// engine refuses a larger result with ErrResultTooLarge. The callers'
+// size limits (MaxResponseBytes) are far lower.
+const MaxArena = 1<<31 - 1
+
+// maxPooled bounds the arenas kept for reuse.
+const maxPooled = 4 << 20
+
+var arenas = sync.Pool{New: func() any { return new(Arena) }}
+
+// GetArena returns an empty arena with room for about data bytes and
+// spans values.
+func GetArena(data, spans int) *Arena {
+	a := arenas.Get().(*Arena)
+	if cap(a.Data) < data {
+		a.Data = make([]byte, 0, data)
+	}
+	if cap(a.Spans) < spans {
+		a.Spans = make([]Span, 0, spans)
+	}
+	return a
+}
+
+// PutArena hands a back for reuse; nothing may use a or the strings of
+// Text afterwards.
+func PutArena(a *Arena) {
+	if cap(a.Data) > maxPooled || cap(a.Spans)*8 > maxPooled {
+		return
+	}
+	a.Data, a.Spans = a.Data[:0], a.Spans[:0]
+	arenas.Put(a)
+}
+
+// Text returns Data as a string sharing its memory: valid until the
+// arena is put back.
+func (a *Arena) Text() string {
+	if len(a.Data) == 0 {
+		return ""
+	}
+	return unsafe.String(&a.Data[0], len(a.Data))
 }

@@ -277,3 +277,16 @@ type ParamError struct {
 }
 
 func (e *ParamError) Error() string { return e.Msg }
+
+// Interrupter is a Conn whose running statement another goroutine can stop
+// without a context. The execution service runs statements on it under a
+// context whose Done is nil (so the driver arms no per-statement watch) and
+// calls Interrupt only when one must stop: at its timeout or when its
+// caller went away. By then ctx.Err() says why, and Interrupt acts as the
+// end of Exec's ctx would: the statement stops on the backend and Exec
+// returns the same error. Interrupt is a no-op while no Exec runs; an
+// Exec interrupted does not return before the interrupt's work is done, so
+// it cannot reach the connection's next statement.
+type Interrupter interface {
+	Interrupt()
+}

@@ -166,6 +166,9 @@ type Session struct {
 	inTx bool // between Begin and Commit/Rollback
 	// conns and txns are what the session holds of its principal's share.
 	conns, txns fairshare.Slot
+	// sc is the context of the statement running (Exec on an
+	// engine.Interrupter), reused across the session's statements.
+	sc stmtCtx
 
 	mu       sync.Mutex // guards following fields
 	detached bool       // a statement runs on after its call returned

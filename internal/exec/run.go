@@ -49,8 +49,31 @@ func (s *Session) Exec(ctx context.Context, st Statement) (*engine.Result, error
 	if st.KeepRunning {
 		return s.execDetachable(ctx, st, maxBytes)
 	}
+	if in, ok := s.conn.Conn.(engine.Interrupter); ok && ctx.Err() == nil {
+		return s.execWatched(ctx, in, st, maxBytes)
+	}
 	sctx, cancel := context.WithTimeout(ctx, s.cl.StatementTimeout)
 	defer cancel()
+	return s.execOn(ctx, sctx, st, maxBytes)
+}
+
+// execWatched runs st under the session's stmtCtx: the janitor, not a
+// timer and a cancellable context, stops it at the statement timeout or
+// when ctx ends, with the same errors.
+func (s *Session) execWatched(ctx context.Context, in engine.Interrupter, st Statement, maxBytes int) (*engine.Result, error) {
+	sc := &s.sc
+	sc.Context, sc.conn = ctx, in
+	sc.deadline = time.Now().Add(s.cl.StatementTimeout)
+	sc.why.Store(stopNone)
+	stmtJanitor.arm(sc)
+	res, err := s.execOn(ctx, sc, st, maxBytes)
+	stmtJanitor.disarm(sc)
+	sc.Context, sc.conn = nil, nil
+	return res, err
+}
+
+// execOn runs st under sctx, the statement's context derived from ctx.
+func (s *Session) execOn(ctx, sctx context.Context, st Statement, maxBytes int) (*engine.Result, error) {
 	if le, ok := s.conn.Conn.(engine.LastExecer); ok && st.Last && !s.inTx {
 		res, err := le.ExecLast(sctx, st.SQL, st.Params, maxBytes)
 		return res, timeoutErr(ctx, sctx, err)

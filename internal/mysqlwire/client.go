@@ -66,6 +66,31 @@ type Client struct {
 	OnState func(StateChange)
 	rows    Rows
 	scratch []byte
+	// cols are column definitions parsed before, by their packet: a
+	// statement run again (above all a prepared one, whose definitions the
+	// server sends with every execution) reuses them (column).
+	cols map[string]Column
+}
+
+// maxColumnCache bounds Client.cols; when full it starts over.
+const maxColumnCache = 128
+
+// column parses a ColumnDefinition41 packet, or returns the Column parsed
+// from the same bytes before: a definition is a pure function of its
+// packet.
+func (c *Client) column(p []byte) (Column, error) {
+	if col, ok := c.cols[string(p)]; ok {
+		return col, nil
+	}
+	col, err := ParseColumn(p)
+	if err != nil {
+		return col, err
+	}
+	if c.cols == nil || len(c.cols) >= maxColumnCache {
+		c.cols = make(map[string]Column, 16)
+	}
+	c.cols[string(p)] = col
+	return col, nil
 }
 
 // ConnID returns the server's thread id from the greeting (CONNECTION_ID()).

@@ -10,6 +10,7 @@ import (
 type Rows struct {
 	c       *Client
 	binary  bool
+	raw     bool // NextRaw is reading
 	done    bool
 	Columns []Column
 	// OK is the packet that ended the result: the statement's OK when
@@ -29,7 +30,7 @@ func (r *Rows) readColumns(n int) error {
 		if err != nil {
 			return unexpectedEOF(err)
 		}
-		col, err := ParseColumn(p)
+		col, err := r.c.column(p)
 		if err != nil {
 			return err
 		}
@@ -71,9 +72,12 @@ func (r *Rows) Next() ([][]byte, error) {
 		r.done = true
 		return nil, ParseErr(p)
 	}
-	if r.binary {
+	switch {
+	case r.raw:
+		err = SplitBinaryRow(p, r.Columns, r.values)
+	case r.binary:
 		r.buf, err = ParseBinaryRow(p, r.Columns, r.values, r.buf)
-	} else {
+	default:
 		err = ParseTextRow(p, r.values)
 	}
 	if err != nil {
@@ -81,6 +85,23 @@ func (r *Rows) Next() ([][]byte, error) {
 	}
 	return r.values, nil
 }
+
+// NextRaw is Next for a reader that maps binary values itself: rows of
+// the binary protocol come cut by SplitBinaryRow, not rendered as text
+// (Binary reports which). Text-protocol rows are Next's.
+func (r *Rows) NextRaw() ([][]byte, error) {
+	if !r.binary {
+		return r.Next()
+	}
+	r.raw = true
+	v, err := r.Next()
+	r.raw = false
+	return v, err
+}
+
+// Binary reports whether the rows come in the binary protocol (a
+// prepared statement's result).
+func (r *Rows) Binary() bool { return r.binary }
 
 // joinFrames completes a row split over several frames.
 func (r *Rows) joinFrames(p []byte) ([]byte, error) {

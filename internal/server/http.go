@@ -146,6 +146,17 @@ type route struct {
 	services []string
 }
 
+// dataRoutes are the Data API's routes by action, built once (their
+// services slice is shared: routes are read, never changed).
+var dataRoutes = func() map[string]route {
+	m := map[string]route{}
+	services := []string{"rds-data"}
+	for _, a := range dataapi.Actions {
+		m[a] = route{"rds-data", "rds-data:" + a, services}
+	}
+	return m
+}()
+
 // routeOf routes a request: Secrets Manager by X-Amz-Target, the Data API
 // by path, IAM/STS (Query protocol) as a form POST to "/".
 func routeOf(r *http.Request, target string) route {
@@ -162,7 +173,7 @@ func routeOf(r *http.Request, target string) route {
 		return route{name: "unknown"}
 	}
 	if a := dataapi.Action(r.URL.Path); a != "" {
-		return route{"rds-data", "rds-data:" + a, []string{"rds-data"}}
+		return dataRoutes[a]
 	}
 	if r.URL.Path == "/" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		// The RDS API is a form POST to "/" too: the credential scope's

@@ -41,13 +41,15 @@ type Conn struct {
 	// quiet: session-state reports are expected (set-up, reset), not dirt.
 	quiet   bool
 	markers []int
-	stmts   stmtCache // prepared statements (stmtcache.go)
+	stmts   stmtCache  // prepared statements (stmtcache.go)
+	intr    interrupts // Interrupt (cancel.go)
 	// textHint and cellHint are the arena size and value count of the
 	// previous result (read.go); lazy: the running Exec's context asked
 	// for engine.Cells.
 	textHint, cellHint int
 	lazy               bool
 	buf                []byte
+	scratch            []byte // a binary value rendered as text (read)
 }
 
 var _ engine.Conn = (*Conn)(nil)
@@ -153,16 +155,33 @@ func (c *Conn) run(ctx context.Context, query string, args []any, maxBytes int, 
 	if c.broken {
 		return nil, errBroken
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, ctxError(err)
-	}
 	if len(query)+1 > maxQuery {
 		return nil, errPktTooLarge
 	}
 	a := &aborter{c: c}
-	w := c.watch(ctx, a.abort)
+	// A ctx with no Done channel is the execution service's: it calls
+	// Interrupt instead of ending ctx (engine.Interrupter).
+	watched := ctx.Done() == nil
+	var w *watcher
+	if watched {
+		c.begin(a.abort)
+	}
+	if err := ctx.Err(); err != nil {
+		if watched {
+			c.end()
+		}
+		return nil, ctxError(err)
+	}
+	if !watched {
+		w = c.watch(ctx, a.abort)
+	}
 	res, err := c.exec(query, args, maxBytes, cache, a.abort)
-	fired := w.stop()
+	var fired bool
+	if watched {
+		fired = c.end()
+	} else {
+		fired = w.stop()
+	}
 	if a.done() {
 		c.broken = true // the socket was closed under the statement
 	}

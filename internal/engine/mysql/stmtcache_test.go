@@ -58,6 +58,16 @@ var goldenColumns = []struct{ ddl, values string }{
 	{"ENUM('a','b')", "'a', 'b', 'a'"},
 	{"SET('x','y')", "'x,y', '', 'y'"},
 	{"JSON", `'{"k": [1, 2.5]}', '[]', 'null'`},
+	{"TINYINT UNSIGNED", "255, 0, 128"},
+	{"SMALLINT", "-32768, 32767, -1"},
+	{"MEDIUMINT UNSIGNED", "16777215, 0, 8388608"},
+	{"INT", "-2147483648, 2147483647, -1"},
+	{"INT UNSIGNED", "4294967295, 0, 2147483648"},
+	{"BIGINT UNSIGNED", "9999999999999999999, 10000000000000000000, 9223372036854775807"},
+	{"DOUBLE", "-0, 2.2250738585072014e-308, -4.9e-324"},
+	{"DOUBLE", "0.30000000000000004, 1e-7, 123456.789e3"},
+	{"DOUBLE(20,0)", "12345678901234567, -0.5, 0"},
+	{"YEAR", "0, 2000, 1999"},
 }
 
 // TestStmtCache_GoldenTypes runs one SELECT three times on a connection:

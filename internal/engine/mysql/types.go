@@ -267,15 +267,25 @@ func valueSize(f *field, v []byte) int {
 func integer(f *field, v string) engine.Value {
 	if f.typ == typeLongLong && f.unsigned() {
 		u, _ := strconv.ParseUint(v, 10, 64)
-		if f.isBool() {
-			return engine.Bool(u != 0)
-		}
-		if u > math.MaxInt64 {
-			return engine.String(strconv.FormatUint(u, 10))
-		}
-		return engine.Long(int64(u))
+		return unsignedValue(f, u)
 	}
 	n, _ := strconv.ParseInt(v, 10, 64)
+	return signedValue(f, n)
+}
+
+// unsignedValue maps the value u of a BIGINT UNSIGNED column f.
+func unsignedValue(f *field, u uint64) engine.Value {
+	if f.isBool() {
+		return engine.Bool(u != 0)
+	}
+	if u > math.MaxInt64 {
+		return engine.String(strconv.FormatUint(u, 10))
+	}
+	return engine.Long(int64(u))
+}
+
+// signedValue maps the value n of any other integer column f.
+func signedValue(f *field, n int64) engine.Value {
 	switch {
 	case f.isBool():
 		return engine.Bool(n != 0)

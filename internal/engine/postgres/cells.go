@@ -14,8 +14,10 @@ import (
 // the same errors.
 type cells struct {
 	text  string
-	cells []cell
+	cells []engine.Span
 	nrows int
+	// arena holds text and cells for Release (lazy results only).
+	arena *engine.Arena
 	infos []typeInfo // per column
 	elems []typeInfo // per column: the element type of an array
 	cols  []engine.Column
@@ -37,12 +39,20 @@ func (c *cells) escape() *cells {
 
 func (c *cells) Len() int { return c.nrows }
 
+// Release hands the arena back (engine.Releaser).
+func (c *cells) Release() {
+	if a := c.arena; a != nil {
+		c.arena, c.text, c.cells = nil, "", nil
+		engine.PutArena(a)
+	}
+}
+
 func (c *cells) Value(row, col int) (engine.Value, error) {
 	cl := c.cells[row*len(c.infos)+col]
-	if cl.off < 0 {
+	if cl.Off < 0 {
 		return engine.Null(), nil
 	}
-	v, err := decodeText(c.infos[col], c.elems[col], c.text[cl.off:cl.end])
+	v, err := decodeText(c.infos[col], c.elems[col], c.text[cl.Off:cl.End])
 	if err != nil {
 		if errors.Is(err, errMultiDim) {
 			return engine.Value{}, &engine.UnsupportedTypeError{TypeName: strings.ToUpper(c.infos[col].name)}
@@ -57,10 +67,10 @@ func (c *cells) Value(row, col int) (engine.Value, error) {
 // shortest), and the types whose Field is a stringValue.
 func (c *cells) Text(row, col int) (engine.Kind, string, bool) {
 	cl := c.cells[row*len(c.infos)+col]
-	if cl.off < 0 {
+	if cl.Off < 0 {
 		return engine.KindNull, "", true
 	}
-	s := c.text[cl.off:cl.end]
+	s := c.text[cl.Off:cl.End]
 	switch c.infos[col].codec {
 	case codecInt:
 		if engine.CanonicalInt(s) {

@@ -23,7 +23,7 @@ func FuzzCellsText(f *testing.F) {
 			return
 		}
 		elem, _ := lookupStatic(ti.elem)
-		cs := &cells{text: s, cells: []cell{{0, len(s)}, {-1, -1}}, nrows: 2, infos: []typeInfo{ti}, elems: []typeInfo{elem},
+		cs := &cells{text: s, cells: []engine.Span{{Off: 0, End: int32(len(s))}, {Off: -1, End: -1}}, nrows: 2, infos: []typeInfo{ti}, elems: []typeInfo{elem},
 			cols: []engine.Column{{Name: "c"}}, shortest: true}
 		for row := range 2 {
 			want, err := cs.Value(row, 0)

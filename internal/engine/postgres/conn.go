@@ -42,7 +42,8 @@ type Conn struct {
 	// statement that could read sequence state (Exec) or Begin.
 	discardSeq bool
 
-	stmts stmtCache // prepared statements (stmtcache.go)
+	stmts stmtCache  // prepared statements (stmtcache.go)
+	intr  interrupts // Interrupt (interrupt.go)
 
 	// sizeHint is the arena size and value count of the latest result:
 	// the next one starts at that size instead of growing to it.
@@ -64,26 +65,28 @@ func newConn(pg *pgconn.PgConn) *Conn {
 }
 
 // rawResult is a statement's response before type mapping. The values are
-// copied off the connection's buffer into one arena, data, rather than one
-// allocation per value: cells holds each value's place in it, row by row.
-// data is only written while the result is read; decoded strings then
-// share its memory (strings.Builder.String does not copy).
+// copied off the connection's buffer into one arena (engine.Arena) rather
+// than one allocation per value, with each value's place in it, row by
+// row. The arena is only written while the result is read; decoded strings
+// then share its memory, and a lazy result hands it back for reuse when
+// released (cells.Release).
 type rawResult struct {
 	fields []pgconn.FieldDescription // nil: the statement returned no result set
 	nrows  int
-	data   strings.Builder
-	cells  []cell
+	arena  *engine.Arena // the values (nil: no result set)
 	tag    pgconn.CommandTag
 }
-
-// cell is one value of a rawResult: data[off:end], or NULL when off < 0.
-type cell struct{ off, end int }
 
 // Exec runs one statement. ":name" placeholders become $n and are bound with
 // explicit types (see bindParams); the statement always goes through an
 // unnamed server-side prepared statement, so "$1" in the text is not a
 // placeholder the caller can fill, as on AWS.
 func (c *Conn) Exec(ctx context.Context, sql string, params []engine.Param, maxBytes int) (*engine.Result, error) {
+	c.begin()
+	defer c.end()
+	if err := ctx.Err(); err != nil {
+		return nil, c.execErr(ctx, err)
+	}
 	c.last = lastResult{}
 	st, ordered, err := engine.Prepare(sql, engine.DialectPostgres, params)
 	if err != nil {
@@ -185,35 +188,41 @@ func (c *Conn) read(ctx context.Context, rr *pgconn.ResultReader, maxBytes int) 
 	if fds := rr.FieldDescriptions(); fds != nil {
 		res.fields = slices.Clone(fds)
 	}
-	if h := c.sizeHint; h.cells > 0 && res.fields != nil {
-		res.data.Grow(h.data)
-		res.cells = make([]cell, 0, h.cells)
+	if res.fields != nil {
+		res.arena = engine.GetArena(c.sizeHint.data, c.sizeHint.cells)
 	}
 	size := 0
 	for rr.NextRow() {
 		vals := rr.Values()
 		res.nrows++
 		size += 2
+		a := res.arena
 		for _, v := range vals {
-			c := cell{off: -1}
+			sp := engine.Span{Off: -1}
 			if v != nil { // nil is NULL, apart from "" (empty)
-				c = cell{off: res.data.Len(), end: res.data.Len() + len(v)}
-				res.data.Write(v)
+				sp = engine.Span{Off: int32(len(a.Data)), End: int32(len(a.Data) + len(v))}
+				a.Data = append(a.Data, v...)
 			}
-			res.cells = append(res.cells, c)
+			a.Spans = append(a.Spans, sp)
 			size += len(v) + 4
 		}
-		if maxBytes > 0 && size > maxBytes {
+		if (maxBytes > 0 && size > maxBytes) || len(a.Data) > engine.MaxArena {
+			engine.PutArena(a)
 			c.abort(rr)
 			return rawResult{}, engine.ErrResultTooLarge
 		}
 	}
 	tag, err := rr.Close()
 	if err != nil {
+		if res.arena != nil {
+			engine.PutArena(res.arena)
+		}
 		return rawResult{}, c.execErr(ctx, err)
 	}
 	res.tag = tag
-	c.sizeHint.data, c.sizeHint.cells = res.data.Len(), len(res.cells)
+	if a := res.arena; a != nil {
+		c.sizeHint.data, c.sizeHint.cells = len(a.Data), len(a.Spans)
+	}
 	return res, nil
 }
 
@@ -305,14 +314,17 @@ func (c *Conn) build(ctx context.Context, raw rawResult) (*engine.Result, error)
 		refs[i] = attrKey{table: f.TableOID, attnum: f.TableAttributeNumber}
 	}
 	n := len(raw.fields)
-	if len(raw.cells) != raw.nrows*n {
+	if len(raw.arena.Spans) != raw.nrows*n {
 		return nil, fmt.Errorf("result rows do not match its %d columns", n)
 	}
-	cs := cells{text: raw.data.String(), cells: raw.cells, nrows: raw.nrows, infos: infos, elems: elems, cols: res.Columns,
+	cs := cells{text: raw.arena.Text(), cells: raw.arena.Spans, nrows: raw.nrows, infos: infos, elems: elems, cols: res.Columns,
 		shortest: c.shortestFloats()}
 	if engine.LazyDecode(ctx) {
-		res.Cells = cs.escape()
+		h := cs.escape()
+		h.arena = raw.arena // handed back by Release
+		res.Cells = h
 	} else if err := cs.fill(res); err != nil {
+		// The eager Rows share the arena's memory: it is not reused.
 		return nil, err
 	}
 	c.last = lastResult{res: res, refs: refs}

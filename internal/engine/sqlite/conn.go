@@ -58,7 +58,7 @@ func (c *Conn) Exec(ctx context.Context, sqlText string, params []engine.Param, 
 	if err != nil {
 		return nil, c.execErr(ctx, err)
 	}
-	res, err := c.read(rows, maxBytes)
+	res, err := c.read(rows, maxBytes, engine.LazyDecode(ctx))
 	if err != nil {
 		return nil, c.execErr(ctx, err)
 	}
@@ -70,8 +70,9 @@ func (c *Conn) Exec(ctx context.Context, sqlText string, params []engine.Param, 
 	return res, nil
 }
 
-// read reads a statement's rows into a Result.
-func (c *Conn) read(rows *sql.Rows, maxBytes int) (*engine.Result, error) {
+// read reads a statement's rows into a Result: decoded into Rows, or kept
+// as scanned for the caller to decode (lazy: cells, in types.go).
+func (c *Conn) read(rows *sql.Rows, maxBytes int, lazy bool) (*engine.Result, error) {
 	defer rows.Close()
 	types, err := rows.ColumnTypes()
 	if err != nil {
@@ -97,34 +98,68 @@ func (c *Conn) read(rows *sql.Rows, maxBytes int) (*engine.Result, error) {
 		classes[i] = classOf(res.Columns[i].TypeName)
 		res.Decimal[i] = classes[i] == classDecimal
 	}
-	vals := make([]any, len(types))
-	ptrs := make([]any, len(types))
-	for i := range vals {
-		ptrs[i] = &vals[i]
+	w := len(types)
+	ptrs := make([]any, w)
+	var cs *cells
+	var vals []any // the row being scanned
+	if lazy {
+		cs = &cells{classes: classes, dateOnly: make([]bool, w)}
+		res.Rows = nil
+	} else {
+		vals = make([]any, w)
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
 	}
 	size := 0
 	for rows.Next() {
+		if lazy {
+			// Scan straight into the next row of the slab.
+			cs.vals = append(cs.vals, make([]any, w)...)
+			vals = cs.vals[len(cs.vals)-w:]
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
-		row := make([]engine.Value, len(vals))
+		var row []engine.Value
+		if !lazy {
+			row = make([]engine.Value, w)
+		}
 		size += 2
 		for i, v := range vals {
 			col := &res.Columns[i]
-			row[i] = value(v, classes[i], col.TypeName == "DATE")
-			size += 4 + len(row[i].String) + len(row[i].Blob) + 8
+			dateOnly := col.TypeName == "DATE"
+			if lazy {
+				size += 4 + textLen(v, classes[i], dateOnly) + 8
+			} else {
+				row[i] = value(v, classes[i], dateOnly)
+				size += 4 + len(row[i].String) + len(row[i].Blob) + 8
+			}
 			if col.TypeName == "" && v != nil {
 				col.TypeName = runtimeType(v)
 				*col = column(col.Name, col.TypeName)
 			}
 		}
-		res.Rows = append(res.Rows, row)
+		if lazy {
+			cs.nrows++
+		} else {
+			res.Rows = append(res.Rows, row)
+		}
 		if maxBytes > 0 && size > maxBytes {
 			return nil, engine.ErrResultTooLarge
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	if lazy {
+		for i := range cs.dateOnly {
+			cs.dateOnly[i] = res.Columns[i].TypeName == "DATE"
+		}
+		res.Cells = cs
 	}
 	return res, rows.Close()
 }

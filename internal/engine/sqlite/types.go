@@ -172,22 +172,83 @@ func value(v any, cl class, dateOnly bool) engine.Value {
 // "YYYY-MM-DD HH:MM:SS[.frac]" in UTC with no fraction when zero,
 // milliseconds when enough, microseconds otherwise.
 func formatTime(t time.Time, dateOnly bool) string {
+	var buf [64]byte
+	return string(appendTime(buf[:0], t, dateOnly))
+}
+
+// appendTime appends formatTime's text.
+func appendTime(dst []byte, t time.Time, dateOnly bool) []byte {
 	t = t.UTC()
 	if dateOnly && t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
-		return t.Format("2006-01-02")
+		return t.AppendFormat(dst, "2006-01-02")
 	}
-	s := t.Format("2006-01-02 15:04:05")
+	dst = t.AppendFormat(dst, "2006-01-02 15:04:05")
 	switch us := t.Nanosecond() / 1000; {
 	case us == 0:
 	case us%1000 == 0:
-		s += "." + pad(us/1000, 3)
+		dst = appendPadded(append(dst, '.'), us/1000, 3)
 	default:
-		s += "." + pad(us, 6)
+		dst = appendPadded(append(dst, '.'), us, 6)
 	}
-	return s
+	return dst
 }
 
-func pad(n, width int) string {
-	s := strconv.Itoa(n)
-	return strings.Repeat("0", width-len(s)) + s
+// appendPadded appends n (0 <= n < 10^width) in width digits.
+func appendPadded(dst []byte, n, width int) []byte {
+	var d [20]byte
+	s := strconv.AppendInt(d[:0], int64(n), 10)
+	for i := len(s); i < width; i++ {
+		dst = append(dst, '0')
+	}
+	return append(dst, s...)
+}
+
+// Lazily decoded results (engine.Cells).
+//
+// The driver hands every value over boxed (database/sql's any); decoding
+// them all eagerly adds one engine.Value per cell, a large
+// pointer-holding slab the caller reads once to encode it. When Exec's
+// context asks for engine.Cells, read keeps the scanned values instead and
+// cells decodes each one as the caller encodes it — through value, the
+// same mapping as the eager path.
+
+// cells is a result set as the driver returned it: rows of scanned
+// values, one slab, row-major.
+type cells struct {
+	vals     []any
+	nrows    int
+	classes  []class
+	dateOnly []bool // per column: declared DATE
+}
+
+var _ engine.Cells = (*cells)(nil)
+
+func (c *cells) Len() int { return c.nrows }
+
+func (c *cells) Value(row, col int) (engine.Value, error) {
+	return value(c.vals[row*len(c.classes)+col], c.classes[col], c.dateOnly[col]), nil
+}
+
+// textLen is len(v.String) + len(v.Blob) for the Value value(v, cl,
+// dateOnly) gives, without building it: read counts it toward the result
+// size limit either way.
+func textLen(v any, cl class, dateOnly bool) int {
+	var buf [64]byte
+	switch v := v.(type) {
+	case int64:
+		if cl == classDecimal || cl == classDateTime {
+			return len(strconv.AppendInt(buf[:0], v, 10))
+		}
+	case float64:
+		if cl == classDecimal || cl == classDateTime {
+			return len(strconv.AppendFloat(buf[:0], v, 'f', -1, 64))
+		}
+	case string:
+		return len(v)
+	case []byte:
+		return len(v)
+	case time.Time:
+		return len(appendTime(buf[:0], v, dateOnly))
+	}
+	return 0
 }
