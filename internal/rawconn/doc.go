@@ -17,5 +17,8 @@
 // readiness wait (syscall.RawConn), which keeps the descriptor referenced
 // (a concurrent Close cannot hand its number to another connection) and
 // still honours deadlines and Close. A read or write that would block
-// waits in the netpoller exactly as net.Conn does.
+// waits in the netpoller exactly as net.Conn does. Under the race
+// detector the calls go through package syscall instead, whose reads and
+// writes carry the happens-before edge between the two ends of a socket
+// that the detector needs (sys_race.go).
 package rawconn

@@ -6,7 +6,6 @@ import (
 	"os"
 	"sync"
 	"syscall"
-	"unsafe"
 )
 
 // Conn is a connection whose reads and writes are raw system calls.
@@ -80,14 +79,14 @@ func (c *Conn) run(o *op, name string, b []byte) (int, error) {
 // read is the raw read(2); false asks the netpoller to wait.
 func (o *op) read(fd uintptr) bool {
 	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&o.buf[0])), uintptr(len(o.buf)))
+		n, e := sysRead(fd, o.buf)
 		switch e {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
 			return false
 		case 0:
-			o.n = int(n)
+			o.n = n
 		default:
 			o.err = e
 		}
@@ -100,14 +99,14 @@ func (o *op) read(fd uintptr) bool {
 func (o *op) write(fd uintptr) bool {
 	for o.n < len(o.buf) {
 		rest := o.buf[o.n:]
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&rest[0])), uintptr(len(rest)))
+		n, e := sysWrite(fd, rest)
 		switch e {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
 			return false
 		case 0:
-			o.n += int(n)
+			o.n += n
 		default:
 			o.err = e
 			return true

@@ -117,7 +117,14 @@ func (e *readerEnv) createReadOnlyEndpoint(t *testing.T, proxy string) string {
 // metric returns the value of the sample named series on /metrics ("" if absent).
 func (e *readerEnv) metric(t *testing.T, series string) string {
 	t.Helper()
-	resp, err := http.Get("http://" + e.rs.srv.Addrs()[0].String() + "/metrics")
+	return metricOf(t, e.rs, series)
+}
+
+// metricOf returns the value of the sample named series on rs's /metrics
+// ("" if absent).
+func metricOf(t *testing.T, rs *runningServer, series string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + rs.srv.Addrs()[0].String() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
