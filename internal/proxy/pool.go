@@ -444,8 +444,13 @@ func timedOut(err error) bool {
 // open its own.
 func (p *Pool[C]) Put(pc *Pooled[C]) {
 	pc.endPick()
-	if pc.Conn.Broken() || time.Since(pc.Created) > p.cfg.MaxLifetime || p.overOn(pc.Login) {
+	if pc.Conn.Broken() || time.Since(pc.Created) > p.cfg.MaxLifetime {
 		p.Discard(pc)
+		return
+	}
+	if over, closed := p.overOn(pc.Login); over {
+		p.Discard(pc)
+		closed()
 		return
 	}
 	p.mu.Lock()

@@ -30,10 +30,16 @@ func (p *Pool[C]) budgetOf(login Login) (Budget, string) {
 }
 
 // overOn reports whether the budget of a returned connection of login
-// is over its limit.
-func (p *Pool[C]) overOn(login Login) bool {
+// is over its limit, and then the function to call once the connection
+// is closed. A Share counts the connection as leaving from this answer
+// on (ClaimOver), so that two connections returned at once to a share
+// one above its bound do not both see it over and both close.
+func (p *Pool[C]) overOn(login Login) (over bool, closed func()) {
 	b, _ := p.budgetOf(login)
-	return b.Over()
+	if sh, ok := b.(*Share); ok {
+		return sh.ClaimOver()
+	}
+	return b.Over(), func() {}
 }
 
 // at returns login bound to instance inst (when the budget resolved one),

@@ -22,6 +22,7 @@ type Share struct {
 	mu       sync.Mutex // guards following fields
 	max      int        // 0 = no bound beyond inner's
 	held     int
+	leaving  int           // held slots whose connections ClaimOver sent to be closed
 	wake     chan struct{} // closed when a slot frees or max rises
 	evictors map[int]func() bool
 	nextEv   int
@@ -123,7 +124,7 @@ func (s *Share) SetMax(n int) {
 	s.wakeLocked()
 	excess := 0
 	if s.max > 0 {
-		excess = s.held - s.max
+		excess = s.held - s.leaving - s.max
 	}
 	evs := make([]func() bool, 0, len(s.evictors))
 	for _, f := range s.evictors {
@@ -163,9 +164,29 @@ func (s *Share) setMaxOf(n int, evict func() bool) {
 // then closes a returned connection instead of keeping it.
 func (s *Share) Over() bool {
 	s.mu.Lock()
-	over := s.max > 0 && s.held > s.max
+	over := s.max > 0 && s.held-s.leaving > s.max
 	s.mu.Unlock()
 	return over || s.inner.Over()
+}
+
+// ClaimOver is Over for a returned connection its caller will close
+// when over: a slot above the share's own bound is counted as leaving
+// until closed is called (after the connection closed and its slot was
+// released), so that the next connection returned meanwhile sees the
+// share at its bound, not still over it.
+func (s *Share) ClaimOver() (over bool, closed func()) {
+	s.mu.Lock()
+	if s.max > 0 && s.held-s.leaving > s.max {
+		s.leaving++
+		s.mu.Unlock()
+		return true, func() {
+			s.mu.Lock()
+			s.leaving--
+			s.mu.Unlock()
+		}
+	}
+	s.mu.Unlock()
+	return s.inner.Over(), func() {}
 }
 
 // AddEvictor registers a function that closes one idle connection held

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,4 +122,56 @@ func TestShare_Lowered(t *testing.T) {
 	p.SetMaxIdle(1)
 	testdb.Eventually(t, 10*time.Second, 5*time.Millisecond, "idle trimmed to 1",
 		func() bool { return p.Stats().Idle == 1 && sh.Held() == 1 })
+}
+
+// slowClose is a connection whose Close waits for gate, as a backend's
+// close waits for the server to end the session.
+type slowClose struct {
+	gate            chan struct{}
+	closing, closed atomic.Bool
+}
+
+func (c *slowClose) Close() error {
+	c.closing.Store(true)
+	<-c.gate
+	c.closed.Store(true)
+	return nil
+}
+
+func (c *slowClose) Broken() bool { return false }
+
+// Two connections returned at once to a share one above its bound: the
+// first closes, and while its close still waits the second is kept, not
+// closed too (the first's slot counts as leaving).
+func TestShare_ReturnedTogether(t *testing.T) {
+	ctx := context.Background()
+	sh := NewShare(testdb.NewBudget(8), 2)
+	gate := make(chan struct{})
+	p := NewPool(PoolConfig{}, sh, func(context.Context, Login) (*slowClose, error) { return &slowClose{gate: gate}, nil }, nil)
+	defer p.Close()
+	a, errA := p.Get(ctx, Login{User: "u"})
+	b, errB := p.Get(ctx, Login{User: "u"})
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	sh.SetMax(1)
+	first := make(chan struct{})
+	go func() { p.Put(a); close(first) }()
+	testdb.Eventually(t, 10*time.Second, time.Millisecond, "the first close to start", a.Conn.closing.Load)
+	second := make(chan struct{})
+	go func() { p.Put(b); close(second) }()
+	select {
+	case <-second:
+	case <-time.After(5 * time.Second):
+		close(gate)
+		t.Fatal("the second connection returned was closed too (its Put waited for a close)")
+	}
+	if b.Conn.closing.Load() || p.Stats().Idle != 1 {
+		t.Fatalf("second returned: closing %v, idle %d; want kept idle", b.Conn.closing.Load(), p.Stats().Idle)
+	}
+	close(gate)
+	<-first
+	if !a.Conn.closed.Load() || sh.Held() != 1 || sh.Over() {
+		t.Fatalf("after the first close: closed %v, held %d, over %v", a.Conn.closed.Load(), sh.Held(), sh.Over())
+	}
 }
