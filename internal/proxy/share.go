@@ -164,10 +164,14 @@ func (s *Share) setMaxOf(n int, evict func() bool) {
 // then closes a returned connection instead of keeping it.
 func (s *Share) Over() bool {
 	s.mu.Lock()
-	over := s.max > 0 && s.held-s.leaving > s.max
+	over := s.overLocked()
 	s.mu.Unlock()
 	return over || s.inner.Over()
 }
+
+// overLocked reports whether the slots held and not leaving exceed the
+// share's own bound; s.mu is held.
+func (s *Share) overLocked() bool { return s.max > 0 && s.held-s.leaving > s.max }
 
 // ClaimOver is Over for a returned connection its caller will close
 // when over: a slot above the share's own bound is counted as leaving
@@ -176,7 +180,7 @@ func (s *Share) Over() bool {
 // share at its bound, not still over it.
 func (s *Share) ClaimOver() (over bool, closed func()) {
 	s.mu.Lock()
-	if s.max > 0 && s.held-s.leaving > s.max {
+	if s.overLocked() {
 		s.leaving++
 		s.mu.Unlock()
 		return true, func() {

@@ -17,7 +17,6 @@ import (
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/engine/postgres"
 	"github.com/sqlgate/sqlgate/internal/proxy"
-	"github.com/sqlgate/sqlgate/internal/rawconn"
 )
 
 // stmtCacheSize is the per-backend LRU (a var for tests) of proxy-named prepared statements
@@ -285,8 +284,7 @@ func (d *dialer) dialAt(ctx context.Context, login proxy.Login, addr string) (*b
 		pg.Close(ctx)
 		return nil, fmt.Errorf("hijack backend: %w", err)
 	}
-	conn := rawconn.Wrap(hc.Conn)
-	b := &backend{conn: conn, r: msgReader{br: bufio.NewReaderSize(conn, 32<<10)}, bw: bufio.NewWriterSize(conn, 32<<10),
+	b := &backend{conn: hc.Conn, r: msgReader{br: bufio.NewReaderSize(hc.Conn, 32<<10)}, bw: bufio.NewWriterSize(hc.Conn, 32<<10),
 		pid: hc.PID, key: hc.SecretKey, addr: addr, writer: d.writer, params: map[string]string{}, stmts: newStmtLRU(stmtCacheSize),
 		jobs: make(chan relayJob, pipelineDepth+1)}
 	b.txStatus.Store('I')
