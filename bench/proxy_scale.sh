@@ -54,7 +54,7 @@ for c in pg maria; do
 	"$work/sqlgate" secrets create "app-$c" '{"username":"sqlgate","password":"sqlgatepw"}' \
 		--config "$work/config.yaml" --data-dir "$work/data" >/dev/null
 done
-"$work/sqlgate" serve --config "$work/config.yaml" --data-dir "$work/data" --log-format json >"$work/server.log" 2>&1 &
+"$work/sqlgate" serve --config "$work/config.yaml" --data-dir "$work/data" --log-format json ${PPROF:+--pprof $PPROF} >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$HTTP/healthz" 2>/dev/null && break; sleep 0.2; done
 mkdir -p bench/out
@@ -62,7 +62,7 @@ out="bench/out/proxy-scale-$(date -u +%Y%m%dT%H%M%SZ).txt"
 {
 	echo "# $(date -u +%FT%TZ) nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) CLIENTS=$CLIENTS IDLE=$IDLE ulimit=$(ulimit -n)"
 	SQLGATE_BENCH=1 SQLGATE_BENCH_PG_PROXY=127.0.0.1:$PGP SQLGATE_BENCH_MY_PROXY=127.0.0.1:$MYP \
-		SQLGATE_BENCH_METRICS_URL=http://127.0.0.1:$HTTP/metrics SQLGATE_BENCH_SERVER_PID=$pid \
+		SQLGATE_BENCH_METRICS_URL=http://127.0.0.1:$HTTP/metrics SQLGATE_BENCH_SERVER_PID=$pid SQLGATE_BENCH_PPROF=${PPROF:-} \
 		SQLGATE_BENCH_CLIENTS=$CLIENTS SQLGATE_BENCH_IDLE=$IDLE \
 		"$work/bench.test" -test.run TestBenchProxyScale -test.v -test.timeout 30m 2>&1 || true
 	echo "# server errors logged: $(grep -c '"level":"ERROR"' "$work/server.log" || true)"

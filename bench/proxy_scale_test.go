@@ -60,6 +60,7 @@ func TestBenchProxyScale(t *testing.T) {
 		rested := rssMiB(t, pid)
 		fmt.Printf("RESULT pg idle clients=%d after 6 s server_rss_mib=%.1f (%.1f KiB/client)\n",
 			len(conns), rested, (rested-before)*1024/float64(max(len(conns), 1)))
+		saveIdleProfile(t)
 		for _, c := range conns {
 			c.close()
 		}
@@ -281,6 +282,34 @@ func rssMiB(t *testing.T, pid string) float64 {
 		}
 	}
 	return -1
+}
+
+// saveIdleProfile keeps the server's heap profile of the idle phase in
+// bench/out when SQLGATE_BENCH_PPROF names the server's --pprof address.
+func saveIdleProfile(t *testing.T) {
+	addr := os.Getenv("SQLGATE_BENCH_PPROF")
+	if addr == "" {
+		return
+	}
+	dir := "bench/out" // the script runs the test binary from the repository root
+	if _, err := os.Stat(dir); err != nil {
+		dir = "out"
+	}
+	for name, query := range map[string]string{"heap.pb.gz": "", "heap.txt": "?debug=1"} {
+		resp, err := http.Get("http://" + addr + "/debug/pprof/heap" + query)
+		if err != nil {
+			t.Logf("heap profile: %v", err)
+			return
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil {
+			err = os.WriteFile(dir+"/idle-"+name, b, 0o644)
+		}
+		if err != nil {
+			t.Logf("heap profile: %v", err)
+		}
+	}
 }
 
 func envInt(name string, def int) int {
