@@ -268,8 +268,7 @@ func (s *Server) admit(base context.Context, conn net.Conn) (*Session, error) {
 		return nil, ErrTooManyClients
 	}
 	id := s.ids.Add(1)
-	sess := &Session{ID: id, Conn: rawconn.Wrap(conn), raw: conn, srv: s,
-		Log: s.log.With("session", id, "cluster", s.cluster)}
+	sess := &Session{ID: id, Conn: rawconn.Wrap(conn), raw: conn, srv: s}
 	s.sessions[sess] = struct{}{}
 	s.wg.Add(1)
 	return sess, nil
@@ -327,7 +326,7 @@ func (s *Server) finish(sess *Session, err error) {
 	if s.Config().DebugLogging {
 		level = slog.LevelInfo
 	}
-	sess.Log.Log(context.Background(), level, "session end", "dur", time.Since(sess.park.start), "err", err)
+	sess.Log().Log(context.Background(), level, "session end", "dur", time.Since(sess.park.start), "err", err)
 }
 
 // recovered runs a front end's session code (ServeSession, or a parked
@@ -341,7 +340,7 @@ func (s *Server) recovered(sess *Session, serve func() error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			s.m.Errors.Inc(s.cluster, "panic")
-			sess.Log.Error("session panic", "panic", v, "stack", string(debug.Stack()))
+			sess.Log().Error("session panic", "panic", v, "stack", string(debug.Stack()))
 			err = fmt.Errorf("session panic: %v", v)
 		}
 	}()

@@ -42,17 +42,23 @@ type clientWatch struct {
 	// done is closed by the watcher. The loop sets it before moving
 	// state to watchPeer; the session reads it only after seeing that.
 	done chan struct{}
-	peek func() error // see WatchClient
-	gone func()
+	client ClientWatcher // see WatchClient
+}
+
+// ClientWatcher is how a front end looks at its client while a reply is
+// awaited (Session.WatchClient).
+type ClientWatcher interface {
+	// PeekClient blocks until the client sends something (nil) or its
+	// read fails.
+	PeekClient() error
+	// ClientGone is called when PeekClient failed other than by
+	// StopWatch: the client left.
+	ClientGone()
 }
 
 // WatchClient sets how the session's client is watched while a reply is
-// awaited: peek blocks until the client sends something (nil) or its
-// read fails; gone is called when it failed other than by StopWatch (the
-// client left). Call it before the first ArmWatch.
-func (s *Session) WatchClient(peek func() error, gone func()) {
-	s.watch.peek, s.watch.gone = peek, gone
-}
+// awaited. Call it before the first ArmWatch.
+func (s *Session) WatchClient(w ClientWatcher) { s.watch.client = w }
 
 // ArmWatch arms the watch for the reply about to be awaited.
 func (s *Session) ArmWatch() {
@@ -82,11 +88,11 @@ func (s *Session) StopWatch() {
 // peerWatch waits for input or a disconnect from the client.
 func (s *Session) peerWatch(done chan struct{}) {
 	defer close(done)
-	err := s.watch.peek()
+	err := s.watch.client.PeekClient()
 	if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
 		return // pipelined input, or stopped
 	}
-	s.watch.gone()
+	s.watch.client.ClientGone()
 }
 
 // watchTick starts a watcher for a reply awaited for WatchAfter.

@@ -62,7 +62,7 @@ func (c *session) handshake(ctx context.Context) error {
 	c.caps = r.Caps & caps
 	c.charset, c.user = r.Charset, r.User
 	c.multi = c.caps&mysqlwire.CapMultiStatements != 0
-	c.log = c.log.With("user", r.User)
+	c.ps.Identify(r.User, r.DB)
 	login, err := c.authenticate(ctx, r.User, r.Plugin, r.Auth)
 	if err != nil {
 		c.ps.SetupDone("auth_failed")

@@ -143,7 +143,7 @@ func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c := newSession(s, ps, cancel)
-	ps.WatchClient(c.peekClient, c.clientGone)
+	ps.WatchClient(c)
 	s.mu.Lock()
 	s.sessions[c.id] = c
 	s.mu.Unlock()

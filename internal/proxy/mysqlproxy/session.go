@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -25,7 +24,6 @@ type session struct {
 	ps     *proxy.Session
 	id     uint32
 	cl     *mysqlwire.PacketConn
-	log    *slog.Logger
 	cancel context.CancelFunc
 	raw    net.Conn // the client TCP connection, under any TLS
 	// handed receives the connection (or error) of a queued borrow from
@@ -89,7 +87,7 @@ type session struct {
 
 func newSession(s *Server, ps *proxy.Session, cancel context.CancelFunc) *session {
 	return &session{srv: s, ps: ps, id: uint32(ps.ID), cl: mysqlwire.NewPacketConn(ps.Conn), cancel: cancel, raw: ps.Conn,
-		log: ps.Log.With("proto", "mysql"), scramble: mysqlwire.NewScramble(), vars: vars{}, status: mysqlwire.StatusAutocommit,
+		scramble: mysqlwire.NewScramble(), vars: vars{}, status: mysqlwire.StatusAutocommit,
 		stmts: map[uint32]*clientStmt{}, longData: map[uint32]bool{}}
 }
 
@@ -315,7 +313,7 @@ func (c *session) pin(reason string) {
 
 func (c *session) sendErr(e *Error) error {
 	if e.Err != nil {
-		c.log.Debug("error sent to client", "code", e.Code, "err", e.Err)
+		c.ps.Log().Debug("error sent to client", "code", e.Code, "err", e.Err)
 	}
 	return c.send(e.Packet())
 }

@@ -41,19 +41,19 @@ func (c *session) kill(ctx context.Context, k killStmt) error {
 	return c.writeOK(mysqlwire.OK{Status: c.status})
 }
 
-// peekClient waits for the client's next byte (proxy.Session.WatchClient).
-func (c *session) peekClient() error {
+// PeekClient waits for the client's next byte (proxy.Session.WatchClient).
+func (c *session) PeekClient() error {
 	_, err := c.cl.Peek(1)
 	return err
 }
 
-// clientGone kills the running statement of a client that left while it
+// ClientGone kills the running statement of a client that left while it
 // ran.
-func (c *session) clientGone() {
+func (c *session) ClientGone() {
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
 	if err := c.killQuery(ctx); err != nil {
-		c.log.Warn("kill query of a departed client", "err", err)
+		c.ps.Log().Warn("kill query of a departed client", "err", err)
 	}
 }
 
@@ -94,7 +94,7 @@ func (c *session) changeUser(ctx context.Context, p []byte) (quit bool, err erro
 		return true, fmt.Errorf("change user to %q: %w", user, err)
 	}
 	c.user, c.login = user, login
-	c.log = c.ps.Log.With("proto", "mysql", "user", user)
+	c.ps.Identify(user, db)
 	c.schema = db
 	if c.schema == "" {
 		c.schema = login.Database

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 )
 
@@ -64,7 +65,7 @@ func (b *backend) closeJobs() { b.closeOnce.Do(func() { close(b.jobs) }) }
 func (s *session) take(frame []byte) error {
 	s.ps.Counters.BytesIn += uint64(len(frame))
 	for (s.queued.Load() || s.piped.Load()) && len(s.backlog) >= maxBacklog {
-		s.hcond.Wait()
+		s.waitBacklog()
 	}
 	// Frames wait while queued, while piped, and behind frames kept
 	// then that a Ready is about to handle.
@@ -78,6 +79,23 @@ func (s *session) take(frame []byte) error {
 		return nil
 	}
 	return err
+}
+
+// waitBacklog waits until the backlog shrinks or the session ends; s.hmu
+// is held. The condition is made on first use: most sessions never fill
+// their backlog, and an idle one keeps no more than it needs.
+func (s *session) waitBacklog() {
+	if s.hcond == nil {
+		s.hcond = sync.NewCond(&s.hmu)
+	}
+	s.hcond.Wait()
+}
+
+// wakeBacklog wakes the goroutines in waitBacklog; s.hmu is held.
+func (s *session) wakeBacklog() {
+	if s.hcond != nil {
+		s.hcond.Broadcast()
+	}
 }
 
 // handleCounted is handle, with the query counted only once when the
@@ -97,7 +115,7 @@ func (s *session) handleCounted(frame []byte) error {
 func (s *session) Ready(pb *pooled, err error) {
 	s.hmu.Lock()
 	defer s.hmu.Unlock()
-	defer s.hcond.Broadcast()
+	defer s.wakeBacklog()
 	if s.gone {
 		if pb != nil {
 			s.srv.pool.Put(pb)
@@ -201,7 +219,7 @@ func (s *session) recoverDispatch() {
 		return
 	}
 	s.srv.core.CountError("panic")
-	s.log.Error("session panic", "panic", v, "stack", string(debug.Stack()))
+	s.ps.Log().Error("session panic", "panic", v, "stack", string(debug.Stack()))
 	if g := s.given; g != nil {
 		s.given = nil
 		s.srv.pool.Discard(g)
@@ -225,7 +243,7 @@ func (s *session) dequeue() {
 		s.queued.Store(false)
 	}
 	s.backlog = nil
-	s.hcond.Broadcast()
+	s.wakeBacklog()
 }
 
 // get takes the backend a Ready handed over (handed), or borrows: an idle

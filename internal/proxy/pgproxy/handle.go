@@ -98,14 +98,14 @@ func (s *session) applyClass(c sqlClass, b *backend, sql string) {
 		b.dirty = true
 	}
 	for _, name := range c.track {
-		s.capture[name] = true
+		s.captureParam(name)
 	}
 	if c.resetAll {
 		s.resets++
 		s.params = cloneMap(s.startupParams)
 		clear(b.params)
 		for k := range s.startupParams {
-			s.capture[k] = true
+			s.captureParam(k)
 		}
 	}
 	if c.deallocAll {
@@ -137,6 +137,9 @@ func (s *session) handleParse(ctx context.Context, frame, body []byte) error {
 			s.unnamedOK = true
 			s.add(entry{kind: 'P'}, frame)
 		}, nil)
+	}
+	if s.stmts == nil { // most sessions never prepare a named statement
+		s.stmts = map[string]*stmtInfo{}
 	}
 	s.stmts[string(name)] = info
 	var local func()
@@ -456,3 +459,12 @@ func deadlineIn(d time.Duration) time.Time {
 }
 
 func asPgError(err error, target **pgconn.PgError) bool { return errors.As(err, target) }
+
+// captureParam marks a tracked parameter to re-read before the backend is
+// released; the map is made on first use (most sessions never set one).
+func (s *session) captureParam(name string) {
+	if s.capture == nil {
+		s.capture = map[string]bool{}
+	}
+	s.capture[name] = true
+}

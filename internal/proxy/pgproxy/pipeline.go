@@ -135,7 +135,7 @@ func (srv *Server) extendPipeline(pb *pooled, head *session) int {
 // s.hmu is held and released.
 func (s *session) join(pb *pooled) {
 	defer s.hmu.Unlock()
-	defer s.hcond.Broadcast()
+	defer s.wakeBacklog()
 	defer s.recoverDispatch()
 	defer func() {
 		if s.given != nil { // not used (a panic, or a unit that needed no backend)
@@ -202,7 +202,7 @@ func (s *session) unpipeLocked() {
 	}
 	s.unit = s.unit[:0]
 	more := len(s.backlog) > 0 && !s.gone
-	s.hcond.Broadcast()
+	s.wakeBacklog()
 	s.hmu.Unlock()
 	if more {
 		go s.Ready(nil, nil)

@@ -483,15 +483,15 @@ func (s *Server) giveBack(pb *pooled, reset bool) {
 	s.pool.Put(pb)
 }
 
-// peekClient waits for the client's next byte (proxy.Session.WatchClient).
-func (s *session) peekClient() error {
+// PeekClient waits for the client's next byte (proxy.Session.WatchClient).
+func (s *session) PeekClient() error {
 	_, err := s.cr.br.Peek(1)
 	return err
 }
 
-// clientLost cancels the running statement of a client that left while
+// ClientGone cancels the running statement of a client that left while
 // its reply was awaited.
-func (s *session) clientLost() {
+func (s *session) ClientGone() {
 	s.srv.core.CountError("client_lost")
 	s.cancelQuery()
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"sync"
@@ -31,7 +30,6 @@ type pooled = proxy.Pooled[*backend]
 type session struct {
 	srv   *Server
 	ps    *proxy.Session
-	log   *slog.Logger
 	cr    msgReader
 	login proxy.Login
 	pid   uint32
@@ -45,7 +43,7 @@ type session struct {
 	// goroutine, or by a Ready on the goroutine that hands the session a
 	// backend. It guards the fields down to borrows and the ones below.
 	hmu      sync.Mutex
-	hcond    *sync.Cond  // on hmu: the backlog shrank or the session ended
+	hcond    *sync.Cond  // on hmu: the backlog shrank or the session ended; see waitBacklog
 	backlog  []byte      // client frames read while queued for a backend
 	given    *pooled     // handed over by Ready, taken by the next borrow
 	givenErr error       // the error that ended the wait, for the next borrow
@@ -132,10 +130,8 @@ func authTimedOut(ps *proxy.Session, err error) error {
 
 // ServeSession implements proxy.Handler.
 func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error) {
-	sess := &session{srv: s, ps: ps, log: ps.Log, stmts: map[string]*stmtInfo{}, capture: map[string]bool{},
-		cwConn: ps.Conn, status: 'I', ctx: ctx}
-	sess.hcond = sync.NewCond(&sess.hmu)
-	ps.WatchClient(sess.peekClient, sess.clientLost)
+	sess := &session{srv: s, ps: ps, cwConn: ps.Conn, status: 'I', ctx: ctx}
+	ps.WatchClient(sess)
 	defer func() { sess.end(err) }()
 	_ = ps.Conn.SetDeadline(deadlineIn(s.startupTimeout))
 	params, err := sess.startup()
@@ -161,9 +157,8 @@ func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error
 	_ = ps.Conn.SetDeadline(deadlineIn(0))
 	ps.SetupDone("ok")
 	ps.AllowRest()
-	ps.Log = ps.Log.With("user", sess.login.User, "database", sess.login.Database)
-	sess.log = ps.Log
-	sess.log.Debug("session start", "remote", ps.Conn.RemoteAddr(), "tls", ps.TLS(), "iam", sess.login.ViaIAM)
+	ps.Identify(sess.login.User, sess.login.Database)
+	ps.Log().Debug("session start", "remote", ps.Conn.RemoteAddr(), "tls", ps.TLS(), "iam", sess.login.ViaIAM)
 	return sess.serve(ctx)
 }
 
