@@ -41,7 +41,7 @@ type clientWatch struct {
 	since atomic.Uint64 // watch-loop tick at which the reply was awaited
 	// done is closed by the watcher. The loop sets it before moving
 	// state to watchPeer; the session reads it only after seeing that.
-	done chan struct{}
+	done   chan struct{}
 	client ClientWatcher // see WatchClient
 }
 
