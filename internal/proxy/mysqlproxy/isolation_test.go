@@ -226,3 +226,84 @@ func TestSession_PendingReplyNeverPooled(t *testing.T) {
 		}
 	}
 }
+
+// TestSession_RoutineStateNeverStale: unflagged state a routine sets (a
+// SELECT … INTO @v in a procedure) may be lost for its caller when the
+// caller changes backends, but never comes back older than the latest
+// value. B sets @iso_si_b = 1 on one backend and 2 on the other, then its
+// next statement runs on the first while A holds the second: B must see
+// 2 or nothing, never 1. The pool hands out its most recently returned
+// connection; thread ids check that the statements ran where planned.
+func TestSession_RoutineStateNeverStale(t *testing.T) {
+	for _, iso := range []string{"default", "strict"} {
+		t.Run(iso, func(t *testing.T) {
+			tp := startProxy(t, proxyOpts{pool: 2, borrowTimeout: 5 * time.Second, isolation: iso})
+			createIsoFixtures(t, tp.direct(t))
+			db := tp.open(t, "")
+			a, b := tp.conn(t, db), tp.conn(t, db)
+			const read = "SELECT CONCAT(CONNECTION_ID(), '/', IFNULL((SELECT VARIABLE_VALUE FROM " +
+				"information_schema.USER_VARIABLES WHERE VARIABLE_NAME = 'iso_si_b'), '-'))"
+			mustExec(t, a, "START TRANSACTION") // A holds one backend (p) ...
+			mustExec(t, b, "CALL iso_selinto_b(1)")
+			first := queryString(t, b, read) // ... so B's statements run on the other (q)
+			q, v, _ := strings.Cut(first, "/")
+			if v != "1" {
+				t.Fatalf("B sees %q right after its procedure, want 1", first)
+			}
+			mustExec(t, a, "COMMIT")
+			mustExec(t, b, "CALL iso_selinto_b(2)")
+			second := queryString(t, b, read)
+			p, v, _ := strings.Cut(second, "/")
+			if p == q {
+				t.Fatalf("setup: B's second call ran on the backend of its first (%s), not on the one A returned", p)
+			}
+			if v != "2" {
+				t.Fatalf("B sees %q on the backend it last used, want its own 2", second)
+			}
+			mustExec(t, a, "START TRANSACTION")
+			if got := queryString(t, a, "SELECT CONNECTION_ID()"); got != p {
+				t.Fatalf("setup: A's transaction runs on %s, want %s (the backend B set 2 on)", got, p)
+			}
+			third := queryString(t, b, read)
+			if id, v, _ := strings.Cut(third, "/"); id != q || (v != "2" && v != "-") {
+				t.Fatalf("B on backend %s (first %s) sees @iso_si_b %q, want 2 or none (its older 1 came back)", id, q, v)
+			}
+			mustExec(t, a, "COMMIT")
+			_ = a.Close()
+			_ = b.Close()
+			tp.waitIdle(t)
+		})
+	}
+}
+
+// TestSession_ResetDropsRoutineState: COM_RESET_CONNECTION clears what a
+// procedure set unflagged, though the session holds no backend when it
+// asks and gets the same one back.
+func TestSession_ResetDropsRoutineState(t *testing.T) {
+	for _, iso := range []string{"default", "strict"} {
+		t.Run(iso, func(t *testing.T) {
+			tp := startProxy(t, proxyOpts{pool: 1, isolation: iso})
+			createIsoFixtures(t, tp.direct(t))
+			d := &dialer{addr: tp.addr, defaultDB: tp.db.DBName, timeout: 5e9, initQuery: func() string { return "" }}
+			c, err := d.open(context.Background(), proxy.Login{User: tp.db.User, Password: tp.db.Passwd}, d.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			const read = "SELECT IFNULL((SELECT VARIABLE_VALUE FROM information_schema.USER_VARIABLES " +
+				"WHERE VARIABLE_NAME = 'iso_si_b'), '-')"
+			if _, err := c.exec("CALL iso_selinto_b(7)"); err != nil {
+				t.Fatal(err)
+			}
+			if rows, err := c.query(read); err != nil || rows[0][0] != "7" {
+				t.Fatalf("after the procedure: %v %v, want 7", rows, err)
+			}
+			if err := c.simple([]byte{mysqlwire.ComResetConnection}); err != nil {
+				t.Fatal(err)
+			}
+			if rows, err := c.query(read); err != nil || rows[0][0] != "-" {
+				t.Fatalf("after COM_RESET_CONNECTION: %v %v, want no @iso_si_b", rows, err)
+			}
+		})
+	}
+}

@@ -27,7 +27,9 @@ type isoClient struct {
 // state-changing statements; after each, both check that they see exactly
 // their own session state and none of the other's. Strict isolation runs
 // every kind; the default mode the kinds docs/proxy.md says it detects.
-// SQLGATE_ISO_ROUNDS overrides the round count.
+// SQLGATE_ISO_ROUNDS overrides the round count; SQLGATE_ISO_KINDS
+// (comma-separated names, as "kinds run" logs them) narrows the draw, which
+// makes a rare interleaving of those kinds frequent.
 func TestSession_IsolationRandom(t *testing.T) {
 	rounds := 2000
 	if testing.Short() {
@@ -45,15 +47,7 @@ func TestSession_IsolationRandom(t *testing.T) {
 			createIsoFixtures(t, tp.direct(t))
 			db := tp.open(t, "")
 			db.SetMaxIdleConns(0)
-			var kinds []isoKind
-			for _, k := range isoKinds() {
-				if iso == "strict" || !k.strictOnly {
-					kinds = append(kinds, k)
-				}
-			}
-			if len(kinds) < 25 {
-				t.Fatalf("only %d kinds", len(kinds))
-			}
+			kinds := isoDrawn(t, iso == "strict")
 			fresh := &isoModel{sys: map[string]string{}}
 			cl := []*isoClient{{x: "a", other: "b"}, {x: "b", other: "a"}}
 			for _, c := range cl {
@@ -97,6 +91,31 @@ func TestSession_IsolationRandom(t *testing.T) {
 			tp.waitIdle(t)
 		})
 	}
+}
+
+// isoDrawn returns the kinds a run draws from: those of its mode, or the
+// ones SQLGATE_ISO_KINDS names.
+func isoDrawn(t *testing.T, strict bool) []isoKind {
+	only, missing := map[string]bool{}, map[string]bool{}
+	for _, n := range strings.Split(os.Getenv("SQLGATE_ISO_KINDS"), ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			only[n], missing[n] = true, true
+		}
+	}
+	var kinds []isoKind
+	for _, k := range isoKinds() {
+		if (strict || !k.strictOnly) && (len(only) == 0 || only[k.name]) {
+			kinds = append(kinds, k)
+			delete(missing, k.name)
+		}
+	}
+	switch {
+	case len(missing) > 0:
+		t.Fatalf("SQLGATE_ISO_KINDS: no kind %v in this mode", missing)
+	case len(only) == 0 && len(kinds) < 25:
+		t.Fatalf("only %d kinds", len(kinds))
+	}
+	return kinds
 }
 
 // isoDraw picks a kind that may run in state m.

@@ -59,6 +59,9 @@ type session struct {
 
 	be     *proxy.Pooled[*backendConn]
 	pinned bool
+	// lastBackend is the pool id of the backend the session last
+	// borrowed: the only one whose unflagged state it may still see.
+	lastBackend uint64
 	// fromQueue: be was handed over by a queued borrow (Ready).
 	fromQueue bool
 

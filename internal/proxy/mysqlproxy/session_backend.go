@@ -28,7 +28,7 @@ func (c *session) borrow(ctx context.Context) error {
 	c.be = pb
 	c.ps.Counters.Transactions++
 	pb.Conn.setDeadline(0)
-	if err := c.handOver(pb.Conn); err != nil {
+	if err := c.handOver(pb.Conn, pb.ID); err != nil {
 		c.putBackend()
 		return err
 	}
@@ -120,20 +120,25 @@ func (c *session) poolGet(ctx context.Context) (*proxy.Pooled[*backendConn], err
 	}
 }
 
-// handOver gives the session a fresh backend session when the previous
-// borrower was another client and might have left state behind (strict
-// isolation: always; default: after a stored routine call), or when the
-// backend has a current database and the client has none.
-func (c *session) handOver(be *backendConn) error {
+// handOver gives the session a fresh backend session when the backend
+// might hold state the client must not see (strict isolation: any; default:
+// after a stored routine call): state another client left, or this
+// client's own from before it moved to another backend, which may since
+// hold newer values of the same unflagged state (a SELECT … INTO @v in a
+// procedure run on each). It also resets when the backend has a current
+// database and the client has none. id is the backend's pool id.
+func (c *session) handOver(be *backendConn, id uint64) error {
 	prev := be.owner
 	be.owner = c.ps.ID
 	other := prev != 0 && prev != c.ps.ID
+	stale := prev == c.ps.ID && c.lastBackend != id
+	c.lastBackend = id
 	var err error
 	switch {
 	case c.schema == "" && be.schema != "":
 		be.setDeadline(cleanupTimeout)
 		err = be.changeUser(c.login, c.srv.initQuery())
-	case other && (c.srv.strict || be.tainted):
+	case (other || stale) && (c.srv.strict || be.tainted):
 		be.setDeadline(cleanupTimeout)
 		err = be.reset(c.srv.initQuery())
 	default:

@@ -144,13 +144,16 @@ func (c *session) resetConnection() error {
 }
 
 // endSession rolls back and returns a held backend, resetting it, and
-// forgets all client session state.
+// forgets all client session state. No backend is the session's last one
+// any more: an idle one it had, holding state a routine set unflagged, is
+// reset when it borrows that one again (handOver).
 func (c *session) endSession() {
 	if c.be != nil {
 		be := c.be.Conn
 		be.dirty = true
 		c.close()
 	}
+	c.lastBackend = 0
 	c.vars, c.varsReady, c.lastInsertID, c.holdTx = vars{}, false, 0, false
 	c.stmts, c.longData = map[uint32]*clientStmt{}, map[uint32]bool{}
 	c.pinned, c.status = false, mysqlwire.StatusAutocommit

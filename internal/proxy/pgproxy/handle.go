@@ -407,7 +407,7 @@ func (s *session) borrow(ctx context.Context) (*pooled, error) {
 			lost++
 			continue
 		}
-		err = s.replay(ctx, pb.Conn)
+		err = s.replay(ctx, pb.Conn, pb.ID)
 		if err == nil {
 			return pb, nil
 		}

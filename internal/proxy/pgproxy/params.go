@@ -15,15 +15,20 @@ import (
 // replayTimeout bounds replaying parameters on a borrowed backend.
 const replayTimeout = 10 * time.Second
 
-// replay makes b's tracked parameters equal the client's: set_config for
-// values that differ, RESET for ones the client never set. One round trip,
-// only when something differs (lazy, like PgDog and Odyssey). When b was
-// last held by another client and must be reset first (isolation: strict,
-// or that client ran what the proxy cannot vouch for), DISCARD ALL and
-// init_query go out in the same round trip, ahead of the replay.
-func (s *session) replay(ctx context.Context, b *backend) error {
-	reset := b.owner != 0 && b.owner != s.ps.ID && (s.srv.strict || b.dirty)
+// replay makes b (pool id id) have the client's tracked parameters:
+// set_config for values that differ, RESET for ones the client never set.
+// One round trip, only when something differs (lazy, like PgDog and
+// Odyssey). b is reset first (DISCARD ALL and init_query in the same round
+// trip, ahead of the replay) when it may hold state the proxy cannot see
+// (isolation: strict, or its holder ran what the proxy cannot vouch for)
+// and that state is another client's, or this client's from before it
+// moved to another connection, which may since hold newer values of it (a
+// function's set_config run on each).
+func (s *session) replay(ctx context.Context, b *backend, id uint64) error {
 	s.mu.Lock()
+	stale := b.owner == s.ps.ID && s.lastBackend != id
+	s.lastBackend = id
+	reset := (b.owner != 0 && b.owner != s.ps.ID || stale) && (s.srv.strict || b.dirty)
 	want, have := s.params, b.params
 	if reset {
 		have = nil

@@ -114,6 +114,9 @@ type session struct {
 	outBytes    uint64
 	clientWrite bool  // cw has unflushed frames written by the client goroutine
 	failErr     error // set by a Ready that ended the session
+	// lastBackend is the pool id of the connection the session last
+	// borrowed: the only one whose unseen state it may still find (replay).
+	lastBackend uint64
 }
 
 // authTimedOut turns authentication running out of startupTimeout into
