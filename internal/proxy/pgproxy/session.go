@@ -48,6 +48,7 @@ type session struct {
 	given    *pooled     // handed over by Ready, taken by the next borrow
 	givenErr error       // the error that ended the wait, for the next borrow
 	gone     bool        // the session ended: a late Ready returns its backend
+	haveLast bool        // lastQuery and lastClass are set (below)
 	queued   atomic.Bool // in the pool's queue (set and cleared under hmu)
 	failSet  atomic.Bool // failErr is set
 	// piped: the session's unit shares a backend write with other
@@ -63,7 +64,6 @@ type session struct {
 	// (classifyQuery), until it is handled.
 	lastQuery string
 	lastClass sqlClass
-	haveLast  bool
 	unit      []byte
 	// skipRelay is the backend whose reader must not run this session's
 	// relay: its unit was taken back before any byte of it was written.
@@ -108,11 +108,11 @@ type session struct {
 	pinned      bool
 	closing     bool
 	handedOff   bool
+	clientWrite bool // cw has unflushed frames written by the client goroutine
 	relayDone   chan struct{}
 	cancels     int
 	cancelDone  chan struct{}
 	outBytes    uint64
-	clientWrite bool  // cw has unflushed frames written by the client goroutine
 	failErr     error // set by a Ready that ended the session
 	// lastBackend is the pool id of the connection the session last
 	// borrowed: the only one whose unseen state it may still find (replay).
