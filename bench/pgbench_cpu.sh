@@ -14,6 +14,9 @@
 # proxy process (/proc/PID/stat) over the transactions pgbench processed;
 # voluntary context switches per transaction summed over the process's
 # threads (/proc/PID/task/*/status; threads that exited are not counted).
+# PROXY_CPUS pins every proxy (sqlgate from its start, so the Go runtime
+# sizes GOMAXPROCS to it; PgBouncer, single-threaded, right after) to those
+# CPUs with taskset, CLIENT_CPUS pins pgbench; PostgreSQL stays unpinned.
 # PERF=1 adds, per run, the proxy's system calls and context switches per
 # transaction counted by `perf stat` (read/recvfrom, write/sendto,
 # epoll_pwait/epoll_wait, futex, nanosleep) to the raw rows.
@@ -30,10 +33,14 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 chmod 755 "$work"
 
 declare -A PID PORT
+pin_proxy=() pin_client=()
+[ -z "${PROXY_CPUS:-}" ] || pin_proxy=(taskset -c "$PROXY_CPUS")
+[ -z "${CLIENT_CPUS:-}" ] || pin_client=(taskset -c "$CLIENT_CPUS")
 # shellcheck source=bench/pgbouncer.sh
 . bench/pgbouncer.sh
 start_pgbouncer "$work" $((B + 3)) "$POOL"
 PID[pgbouncer]=$PGBOUNCER_PID PORT[pgbouncer]=$((B + 3))
+[ -z "${PROXY_CPUS:-}" ] || taskset -a -p -c "$PROXY_CPUS" "$PGBOUNCER_PID" >/dev/null
 
 start() { # name binary proxy-port http-port
 	mkdir -p "$work/$1"
@@ -52,7 +59,7 @@ clusters:
       iam_auth: disabled
 YAML
 	SQLGATE_ROOT_ACCESS_KEY_ID=AKIABENCHROOT0000001 SQLGATE_ROOT_SECRET_ACCESS_KEY=benchrootsecret \
-		"$2" serve --config "$work/$1/config.yaml" >"$work/$1/log" 2>&1 &
+		"${pin_proxy[@]}" "$2" serve --config "$work/$1/config.yaml" >"$work/$1/log" 2>&1 &
 	PID[$1]=$! PORT[$1]=$3
 	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$4/" && break; sleep 0.1; done
 	AWS_ACCESS_KEY_ID=AKIABENCHROOT0000001 AWS_SECRET_ACCESS_KEY=benchrootsecret AWS_DEFAULT_REGION=us-east-1 \
@@ -76,7 +83,7 @@ per_txn() {
 }
 mkdir -p bench/out
 out="bench/out/pgbench-cpu-$(date -u +%Y%m%dT%H%M%SZ).txt"
-echo "# $(date -u +%FT%TZ) nproc=$(nproc) $("$PGBOUNCER" --version | head -1) old=$OLD_BIN new=$NEW_BIN T=$T C=$C J=$J pool=$POOL rounds=$ROUNDS loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out"
+echo "# $(date -u +%FT%TZ) nproc=$(nproc) $("$PGBOUNCER" --version | head -1) old=$OLD_BIN new=$NEW_BIN T=$T C=$C J=$J pool=$POOL rounds=$ROUNDS proxy_cpus=${PROXY_CPUS:-all} client_cpus=${CLIENT_CPUS:-all} loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out"
 declare -A US TPS CS
 targets=(pgbouncer old new)
 cases=()
@@ -89,7 +96,7 @@ for r in $(seq "$ROUNDS"); do
 		for tg in "${order[@]}"; do
 			[ -z "${PERF:-}" ] || { perf stat -x, -p "${PID[$tg]}" -e "$perf_events" -o "$work/perf.csv" & perf_pid=$!; sleep 0.2; }
 			c0="$(cpu "${PID[$tg]}")" v0="$(vcs "${PID[$tg]}")"
-			res="$(pgbench -h 127.0.0.1 -p "${PORT[$tg]}" -n -S -M "$mode" -c "$c" -j "$j" -T "$T" 2>&1 || true)"
+			res="$("${pin_client[@]}" pgbench -h 127.0.0.1 -p "${PORT[$tg]}" -n -S -M "$mode" -c "$c" -j "$j" -T "$T" 2>&1 || true)"
 			c1="$(cpu "${PID[$tg]}")" v1="$(vcs "${PID[$tg]}")"
 			n="$(awk '/actually processed/ {split($NF, a, "/"); print a[1]; exit}' <<<"$res")"
 			sys=""
