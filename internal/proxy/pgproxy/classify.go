@@ -22,6 +22,14 @@ var trackedParams = map[string]bool{
 	"lc_messages": true, "lc_monetary": true, "lc_numeric": true, "lc_time": true,
 }
 
+// reportedParams are the tracked parameters every supported server
+// reports with ParameterStatus whenever they change, however they were
+// set.
+var reportedParams = map[string]bool{
+	"client_encoding": true, "datestyle": true, "timezone": true, "intervalstyle": true,
+	"application_name": true, "standard_conforming_strings": true,
+}
+
 // Pin reasons (metric label values).
 const (
 	pinSet       = "SQL changed session settings that the proxy doesn't track"

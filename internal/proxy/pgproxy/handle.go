@@ -95,7 +95,7 @@ func (s *session) applyClass(c sqlClass, b *backend, sql string) {
 		s.ps.Pin(c.pin, digest(sql), s.be.ID)
 	}
 	if c.dirty != "" {
-		b.dirty = true
+		s.dirtied(b)
 	}
 	for _, name := range c.track {
 		s.captureParam(name)
@@ -110,6 +110,21 @@ func (s *session) applyClass(c sqlClass, b *backend, sql string) {
 	}
 	if c.deallocAll {
 		b.stmts.clear()
+	}
+}
+
+// dirtied marks b as running what the proxy cannot see into (a function
+// call), and the client's tracked parameters for a read-back once the
+// transaction ends: the function may have set them, and a later borrow
+// must replay the new values, not the ones the client set before. The
+// parameters the server reports (ParameterStatus) are followed anyway.
+// s.mu is held.
+func (s *session) dirtied(b *backend) {
+	b.dirty = true
+	for name := range s.params {
+		if !reportedParams[name] {
+			s.captureParam(name)
+		}
 	}
 }
 
@@ -173,7 +188,9 @@ func (s *session) ensure(b *backend, name []byte) (server []byte) {
 		if !s.unnamedOK && s.lastUnnamed != nil {
 			s.add(entry{kind: 'P', drop: true}, s.frame('P', s.lastUnnamed))
 			s.unnamedOK = true
-			b.dirty = b.dirty || s.lastUnnamedDirty
+			if s.lastUnnamedDirty {
+				s.dirtied(b)
+			}
 		}
 		return name
 	}
@@ -185,7 +202,7 @@ func (s *session) ensure(b *backend, name []byte) (server []byte) {
 		s.prepare(b, info, true)
 	}
 	if info.class.dirty != "" {
-		b.dirty = true
+		s.dirtied(b)
 	}
 	return []byte(info.name)
 }

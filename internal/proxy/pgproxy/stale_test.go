@@ -51,3 +51,37 @@ func TestIsolation_FunctionStateNeverStale(t *testing.T) {
 		})
 	}
 }
+
+// TestIsolation_FunctionSetTrackedNeverStale: a function that sets a
+// tracked parameter the server does not report (work_mem) leaves the
+// proxy's copy of the client's value behind; when the client moves to
+// another connection, the replay must set the function's value, not the
+// one the client SET before. B sets work_mem with SET, then through
+// iso_fn on one connection (p); while A holds p, B's next statement runs
+// on the other connection.
+func TestIsolation_FunctionSetTrackedNeverStale(t *testing.T) {
+	for _, mode := range []string{"default", "strict"} {
+		t.Run(mode, func(t *testing.T) {
+			tp := startProxy(t, 2, func(c *config.Cluster) { c.Proxy.Isolation = mode })
+			isoSetup(t, tp)
+			a, b := tp.connect(t, ""), tp.connect(t, "")
+			const read = "SELECT pg_backend_pid()::text || '/' || current_setting('work_mem')"
+			exec(t, b, "SET work_mem = '1111kB'")
+			exec(t, b, "SELECT iso_fn('work_mem', '2222kB')")
+			first := queryString(t, b, read)
+			p, v, _ := strings.Cut(first, "/")
+			if v != "2222kB" {
+				t.Fatalf("B sees %q right after its function, want 2222kB", first)
+			}
+			exec(t, a, "BEGIN")
+			if got := queryString(t, a, "SELECT pg_backend_pid()::text"); got != p {
+				t.Fatalf("setup: A's transaction runs on %s, want %s (B's connection)", got, p)
+			}
+			second := queryString(t, b, read)
+			if q, v, _ := strings.Cut(second, "/"); q == p || v != "2222kB" {
+				t.Fatalf("B on connection %s (first %s) sees work_mem %q, want its function's 2222kB (not its older 1111kB)", q, p, v)
+			}
+			exec(t, a, "COMMIT")
+		})
+	}
+}
