@@ -249,7 +249,7 @@ func (c *rClient) round(ctx context.Context, kinds []rKind, r int) error {
 		mode = pgx.QueryExecModeSimpleProtocol
 	}
 	c.note(fmt.Sprintf("%s [%s]: %s %v", k.name, rModeNames[mode], sql, args))
-	_, err := c.conn.Exec(ctx, sql, append([]any{mode}, args...)...)
+	err := c.exec(ctx, sql, mode, args)
 	if err == nil && k.dropCache {
 		err = c.conn.DeallocateAll(ctx)
 	}
@@ -262,6 +262,21 @@ func (c *rClient) round(ctx context.Context, kinds []rKind, r int) error {
 		return fmt.Errorf("after %s [%s] %s: %w", k.name, rModeNames[mode], sql, err)
 	}
 	return nil
+}
+
+// exec runs sql in mode; Query, since pgx's Exec sends a statement
+// without arguments as a simple Query whatever the mode.
+func (c *rClient) exec(ctx context.Context, sql string, mode pgx.QueryExecMode, args []any) error {
+	if mode == pgx.QueryExecModeSimpleProtocol {
+		_, err := c.conn.Exec(ctx, sql, append([]any{mode}, args...)...)
+		return err
+	}
+	rows, err := c.conn.Query(ctx, sql, append([]any{mode}, args...)...)
+	if err != nil {
+		return err
+	}
+	rows.Close()
+	return rows.Err()
 }
 
 // expect checks a statement's outcome: 25P02 in an aborted transaction

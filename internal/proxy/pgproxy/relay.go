@@ -280,11 +280,14 @@ func (s *session) skipAfterError(b *backend) {
 }
 
 // sendCapture queries the tracked parameters the transaction changed, so
-// the next backend gets the values the client now has.
+// the next backend gets the values the client now has. The query drops
+// the server's unnamed statement: a Bind of it the client sends meanwhile
+// parses it again (b.wmu orders this against the client's messages).
 func (s *session) sendCapture(b *backend) {
 	b.wmu.Lock()
 	defer b.wmu.Unlock()
 	s.mu.Lock()
+	s.unnamedOK = false
 	names := make([]string, 0, len(s.capture))
 	for k := range s.capture {
 		names = append(names, k)

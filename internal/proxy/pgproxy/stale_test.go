@@ -1,10 +1,19 @@
 package pgproxy
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // TestIsolation_FunctionStateNeverStale: what a function sets that the
@@ -83,5 +92,64 @@ func TestIsolation_FunctionSetTrackedNeverStale(t *testing.T) {
 			}
 			exec(t, a, "COMMIT")
 		})
+	}
+}
+
+// TestCapture_KeepsUnnamedStatement: the proxy's read-back of tracked
+// parameters is a simple Query, which drops the server's unnamed
+// statement. A client that parses and describes a statement that sets a
+// tracked parameter (or calls a function, once it set one) and then binds
+// it, as pgx's describe-exec mode does, must not find its statement gone
+// when its Bind arrives while the read-back still holds the connection.
+// B's statements wait for the one connection, which A holds in a
+// transaction, so that its reply is relayed by the connection's reader
+// while B's session reads the Bind; a relay delays the read-back so that
+// the Bind always comes first.
+func TestCapture_KeepsUnnamedStatement(t *testing.T) {
+	cfg, _ := pgconn.ParseConfig(testdb.PGURL(t))
+	relay := proxytest.NewRelay(t, net_join(cfg.Host, cfg.Port), delayCapture)
+	tp := startProxy(t, 1, func(c *config.Cluster) { c.Address = relay.Addr() })
+	isoSetup(t, tp)
+	a, b := tp.connect(t, ""), tp.connect(t, "")
+	ctx := context.Background()
+	for _, q := range []string{"SET work_mem = '1111kB'", "SELECT iso_fn('work_mem', '2222kB')"} {
+		exec(t, a, "BEGIN")
+		done := make(chan error, 1)
+		go func() {
+			rows, err := b.Query(ctx, q, pgx.QueryExecModeDescribeExec) // Exec without arguments would use a simple Query
+			if err == nil {
+				rows.Close()
+				err = rows.Err()
+			}
+			done <- err
+		}()
+		testdb.Eventually(t, 5*time.Second, time.Millisecond, "B queued", func() bool { return tp.srv.PoolStats().Waiting == 1 })
+		exec(t, a, "COMMIT")
+		if err := <-done; err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if got := queryString(t, b, "SELECT current_setting('work_mem')"); got != "2222kB" {
+		t.Fatalf("work_mem = %q, want 2222kB", got)
+	}
+}
+
+// delayCapture copies proxy → database bytes, holding back those of a
+// read-back of tracked parameters for 300 ms.
+func delayCapture(dst io.Writer, src io.Reader) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if bytes.Contains(buf[:n], []byte("SELECT pg_catalog.current_setting(")) {
+				time.Sleep(300 * time.Millisecond)
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
 	}
 }
