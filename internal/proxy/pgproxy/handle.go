@@ -80,16 +80,18 @@ func (s *session) handleQuery(ctx context.Context, frame, body []byte) error {
 	if c.deallocAll {
 		clear(s.stmts)
 	}
-	s.lastUnnamed = nil
+	s.lastUnnamed, s.lastUnnamedInfo = nil, nil
 	return s.forward(ctx, 'Q', func(b *backend) {
-		s.applyClass(c, b, sql)
+		s.applyClass(c, b, sql, true)
 		s.unnamedOK = false
 		s.add(entry{kind: 'Q'}, frame)
 	}, nil)
 }
 
-// applyClass pins or marks tracked parameters; s.mu is held.
-func (s *session) applyClass(c sqlClass, b *backend, sql string) {
+// applyClass pins or marks tracked parameters; run: the statement runs
+// on b now (a Query or Bind, not a Parse or Describe), which is when
+// RESET ALL, DISCARD ALL and DEALLOCATE ALL take effect. s.mu is held.
+func (s *session) applyClass(c sqlClass, b *backend, sql string, run bool) {
 	if c.pin != "" && !s.pinned {
 		s.pinned = true
 		s.ps.Pin(c.pin, digest(sql), s.be.ID)
@@ -100,7 +102,7 @@ func (s *session) applyClass(c sqlClass, b *backend, sql string) {
 	for _, name := range c.track {
 		s.captureParam(name)
 	}
-	if c.resetAll {
+	if c.resetAll && run {
 		s.resets++
 		s.params = cloneMap(s.startupParams)
 		clear(b.params)
@@ -108,7 +110,7 @@ func (s *session) applyClass(c sqlClass, b *backend, sql string) {
 			s.captureParam(k)
 		}
 	}
-	if c.deallocAll {
+	if c.deallocAll && run {
 		b.stmts.clear()
 	}
 }
@@ -146,9 +148,9 @@ func (s *session) handleParse(ctx context.Context, frame, body []byte) error {
 	info := s.srv.stmts.get(rest)
 	if len(name) == 0 {
 		s.lastUnnamed = append(s.lastUnnamed[:0], body...)
-		s.lastUnnamedDirty = info.class.dirty != ""
+		s.lastUnnamedInfo = info
 		return s.forward(ctx, 'P', func(b *backend) {
-			s.applyClass(info.class, b, info.query)
+			s.applyClass(info.class, b, info.query, false)
 			s.unnamedOK = true
 			s.add(entry{kind: 'P'}, frame)
 		}, nil)
@@ -162,7 +164,7 @@ func (s *session) handleParse(ctx context.Context, frame, body []byte) error {
 		local = func() { s.replyLocked(msgParseComplete) } // prepared lazily on first use
 	}
 	return s.forward(ctx, 'P', func(b *backend) {
-		s.applyClass(info.class, b, info.query)
+		s.applyClass(info.class, b, info.query, false)
 		if b.stmts.has(info.name) {
 			s.replyLocked(msgParseComplete)
 			return
@@ -182,15 +184,20 @@ func (s *session) prepare(b *backend, info *stmtInfo, injected bool) {
 		s.frame('P', []byte(info.name), []byte{0}, []byte(info.query), []byte{0}, info.types))
 }
 
-// ensure makes sure the statement behind client name is on b; s.mu is held.
-func (s *session) ensure(b *backend, name []byte) (server []byte) {
+// ensure makes sure the statement behind client name is on b, and
+// applies its class there: run (a Bind) is when it takes effect, and the
+// client's Parse may have gone to another backend. s.mu is held.
+func (s *session) ensure(b *backend, name []byte, run bool) (server []byte) {
 	if len(name) == 0 {
-		if !s.unnamedOK && s.lastUnnamed != nil {
+		if s.lastUnnamed == nil {
+			return name
+		}
+		if !s.unnamedOK {
 			s.add(entry{kind: 'P', drop: true}, s.frame('P', s.lastUnnamed))
 			s.unnamedOK = true
-			if s.lastUnnamedDirty {
-				s.dirtied(b)
-			}
+		}
+		if info := s.lastUnnamedInfo; info != nil {
+			s.applyClass(info.class, b, info.query, run)
 		}
 		return name
 	}
@@ -201,9 +208,7 @@ func (s *session) ensure(b *backend, name []byte) (server []byte) {
 	if !b.stmts.has(info.name) {
 		s.prepare(b, info, true)
 	}
-	if info.class.dirty != "" {
-		s.dirtied(b)
-	}
+	s.applyClass(info.class, b, info.query, run)
 	return []byte(info.name)
 }
 
@@ -217,7 +222,7 @@ func (s *session) handleBind(ctx context.Context, frame, body []byte) error {
 		return fatal("08P01", "invalid Bind message", nil)
 	}
 	return s.forward(ctx, 'B', func(b *backend) {
-		server := s.ensure(b, stmt)
+		server := s.ensure(b, stmt, true)
 		if string(server) == string(stmt) {
 			s.add(entry{kind: 'B'}, frame)
 			return
@@ -239,7 +244,7 @@ func (s *session) handleDescribe(ctx context.Context, frame, body []byte) error 
 			s.add(entry{kind: 'D'}, frame)
 			return
 		}
-		server := s.ensure(b, name)
+		server := s.ensure(b, name, false)
 		s.add(entry{kind: 'D'}, s.frame('D', []byte{'S'}, server, []byte{0}))
 	}, nil)
 }

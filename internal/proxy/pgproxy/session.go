@@ -76,13 +76,13 @@ type session struct {
 
 	stmts       map[string]*stmtInfo // client statement name → shared statement
 	lastUnnamed []byte               // body of the last unnamed Parse
-	// lastUnnamedDirty: the last unnamed statement calls a function the
-	// proxy cannot vouch for.
-	lastUnnamedDirty bool
-	skipToSync       bool
-	out              [][]byte // frames to write to the backend for one message
-	scratch          []byte
-	borrows          int
+	// lastUnnamedInfo is the last unnamed statement's shared entry, whose
+	// class applies again when a Bind parses it on another backend.
+	lastUnnamedInfo *stmtInfo
+	skipToSync      bool
+	out             [][]byte // frames to write to the backend for one message
+	scratch         []byte
+	borrows         int
 	// mayInline: a frame is handled by the session's own goroutine;
 	// unstarted: the held backend was borrowed by it and its relay is not
 	// started yet (inline.go).

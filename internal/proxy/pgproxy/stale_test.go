@@ -153,3 +153,76 @@ func delayCapture(dst io.Writer, src io.Reader) {
 		}
 	}
 }
+
+// TestPrepared_SetTakesEffectWhereItRuns: a SET sent as a prepared
+// statement (pgx's describe-exec and statement-cache modes: Parse and
+// Describe, then Bind and Execute after another Sync) changes the
+// parameter when it runs, not when it is parsed; the read-back after the
+// Parse saw the old value. B sets work_mem so, then A holds B's
+// connection and B reads work_mem on the other one.
+func TestPrepared_SetTakesEffectWhereItRuns(t *testing.T) {
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeDescribeExec, pgx.QueryExecModeCacheStatement} {
+		t.Run(mode.String(), func(t *testing.T) {
+			tp := startProxy(t, 2)
+			a, b := tp.connect(t, ""), tp.connect(t, "")
+			ctx := context.Background()
+			rows, err := b.Query(ctx, "SET work_mem = '1111kB'", mode)
+			if err == nil {
+				rows.Close()
+				err = rows.Err()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := queryString(t, b, "SELECT pg_backend_pid()::text")
+			exec(t, a, "BEGIN")
+			if got := queryString(t, a, "SELECT pg_backend_pid()::text"); got != p {
+				t.Fatalf("setup: A's transaction runs on %s, want %s (B's connection)", got, p)
+			}
+			got := queryString(t, b, "SELECT pg_backend_pid()::text || '/' || current_setting('work_mem')")
+			if q, v, _ := strings.Cut(got, "/"); q == p || v != "1111kB" {
+				t.Fatalf("B on connection %s (first %s) sees work_mem %q, want 1111kB", q, p, v)
+			}
+			exec(t, a, "COMMIT")
+		})
+	}
+}
+
+// TestPrepared_DeallocateAllWhereItRuns: DEALLOCATE ALL parsed on one
+// connection and run on another drops the shared statements of the one it
+// runs on, which the proxy must prepare again there, and none of the one
+// it was parsed on, whose statements the proxy must not prepare again. C
+// prepares a statement on q; B parses DEALLOCATE ALL on p, then runs it on
+// q while A holds p (A's statement, prepared on p, runs there again); C's
+// statement then runs on q again.
+func TestPrepared_DeallocateAllWhereItRuns(t *testing.T) {
+	tp := startProxy(t, 2)
+	a, b, c := tp.connect(t, ""), tp.connect(t, ""), tp.connect(t, "")
+	ctx := context.Background()
+	const pid = "SELECT pg_backend_pid()::text"
+	cpid := func() string {
+		var s string
+		if err := c.QueryRow(ctx, pid, pgx.QueryExecModeCacheStatement).Scan(&s); err != nil {
+			t.Fatalf("C's prepared statement: %v", err)
+		}
+		return s
+	}
+	exec(t, a, "BEGIN")
+	p := queryString(t, a, pid)
+	q := cpid() // prepared on q, the connection A does not hold
+	exec(t, a, "COMMIT")
+	if _, err := b.PgConn().Prepare(ctx, "", "DEALLOCATE ALL", nil); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, a, "BEGIN")
+	if got := queryString(t, a, pid); got != p {
+		t.Fatalf("setup: A's second transaction runs on %s, not %s", got, p)
+	}
+	if _, err := b.PgConn().ExecPrepared(ctx, "", nil, nil, nil).Close(); err != nil {
+		t.Fatalf("DEALLOCATE ALL: %v", err)
+	}
+	if got := cpid(); got != q {
+		t.Fatalf("setup: C ran on %s, want %s", got, q)
+	}
+	exec(t, a, "COMMIT")
+}
