@@ -167,11 +167,13 @@ func rKindsMore() []rKind {
 		k.inTx = false
 		return k
 	}
+	// fn: a function or trigger sets field; lossy unless the server
+	// reports the parameter (ParameterStatus), which the proxy follows.
 	fn := func(name, field string, hidden bool, q func(c *rClient, r int) (string, []any, string)) rKind {
 		return rKind{name: name, hidden: hidden, inTx: true, outTx: true, sql: func(c *rClient, r int) (string, []any, rEffect) {
 			s, args, v := q(c, r)
 			e := set1(field, v)
-			e.lossy = true
+			e.lossy = !reportedParams[field]
 			return s, args, e
 		}}
 	}
