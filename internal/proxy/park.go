@@ -97,6 +97,10 @@ func (s *Server) resume(sess *Session) {
 	s.finish(sess, err)
 }
 
+// Close closes the client connection (KILL CONNECTION); a parked session
+// is woken and its resume finds the connection closed.
+func (s *Session) Close() { s.closeRaw() }
+
 // closeRaw closes the client connection, waking the session first if it
 // is parked (a closed descriptor would never report to the watcher).
 func (s *Session) closeRaw() {

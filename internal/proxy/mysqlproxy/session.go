@@ -24,6 +24,7 @@ type session struct {
 	ps     *proxy.Session
 	id     uint32
 	cl     *mysqlwire.PacketConn
+	ctx    context.Context // the session's, cancelled when it ends or is killed
 	cancel context.CancelFunc
 	raw    net.Conn // the client TCP connection, under any TLS
 	// handed receives the connection (or error) of a queued borrow from
@@ -90,8 +91,7 @@ type session struct {
 
 func newSession(s *Server, ps *proxy.Session, cancel context.CancelFunc) *session {
 	return &session{srv: s, ps: ps, id: uint32(ps.ID), cl: mysqlwire.NewPacketConn(ps.Conn), cancel: cancel, raw: ps.Conn,
-		scramble: mysqlwire.NewScramble(), vars: vars{}, status: mysqlwire.StatusAutocommit,
-		stmts: map[uint32]*clientStmt{}, longData: map[uint32]bool{}}
+		scramble: mysqlwire.NewScramble(), vars: vars{}, status: mysqlwire.StatusAutocommit}
 }
 
 // clientGoneError marks a failed write to the client.
@@ -104,15 +104,26 @@ func (c *session) run(ctx context.Context) error {
 	if err := c.handshake(ctx); err != nil {
 		return err
 	}
-	defer c.close()
+	c.ps.AllowRest()
+	return c.loop(ctx)
+}
+
+// loop serves the client's commands until it leaves, the session parks
+// (proxy.ErrParked: resume carries on) or an error.
+func (c *session) loop(ctx context.Context) error {
 	for {
 		if c.be == nil {
 			if err := c.ps.WaitIdle(); err != nil {
 				return err
 			}
+			c.ps.Peeking(true) // a rest nudge may end this read, not a packet's
 			_, err := c.cl.Peek(1)
+			c.ps.Peeking(false)
 			if err != nil {
-				return c.ps.IdleErr(err)
+				if err := c.idleRead(err); err != nil {
+					return err
+				}
+				continue
 			}
 			c.ps.Busy()
 		}

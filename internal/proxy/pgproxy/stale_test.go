@@ -3,8 +3,10 @@ package pgproxy
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // TestIsolation_FunctionStateNeverStale: what a function sets that the
@@ -30,6 +32,8 @@ func TestIsolation_FunctionStateNeverStale(t *testing.T) {
 				t.Fatalf("B sees %q right after its function, want 1", first)
 			}
 			exec(t, a, "COMMIT")
+			// Both returned, A's last: the pool hands it out next.
+			testdb.Eventually(t, 5*time.Second, 5*time.Millisecond, "both connections idle", func() bool { return tp.srv.PoolStats().Busy == 0 })
 			exec(t, b, "SELECT iso_fn('myapp.f', '2')")
 			second := queryString(t, b, read)
 			p, v, _ := strings.Cut(second, "/")
