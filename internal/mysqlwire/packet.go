@@ -48,7 +48,9 @@ type PacketConn struct {
 
 // NewPacketConn wraps c.
 func NewPacketConn(c net.Conn) *PacketConn {
-	return &PacketConn{conn: c, r: bufio.NewReaderSize(c, bufSize), w: bufio.NewWriterSize(c, bufSize)}
+	pc := &PacketConn{conn: c}
+	pc.Acquire()
+	return pc
 }
 
 // bufSize is the read and write buffer size of a PacketConn.
@@ -62,7 +64,8 @@ var (
 
 // Release gives the read and write buffers back to a shared pool while the
 // connection is idle, so that an idle client holds neither; Acquire must
-// run before the next read or write. It reports false, keeping them, when
+// run before the next read or write (or the PacketConn is dropped and a
+// new one made). It reports false, keeping them, when
 // unread or unwritten bytes are buffered.
 func (c *PacketConn) Release() bool {
 	if c.r == nil {

@@ -4,7 +4,8 @@ package mysqlproxy
 // nudge, proxy.Session.AllowRest) gives its packet buffers back to a pool
 // and parks (proxy.Session.Park): its goroutine ends, and resume carries
 // on when the client sends something. An idle client then costs its
-// session state and socket, not two 16 KiB buffers and a goroutine stack.
+// session state and socket, not its packet connection with two 16 KiB
+// buffers and a goroutine stack.
 // Where a session cannot park (TLS, other systems) it keeps its buffers
 // and goes on waiting in its read.
 
@@ -12,6 +13,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
 
@@ -33,6 +35,7 @@ func (c *session) idleRead(err error) error {
 		c.cl.Acquire() // go on waiting in the read, with buffers
 		return nil
 	}
+	c.cl = nil // made again on resume (its buffers are pooled)
 	if cap(c.cmd) > 1<<10 {
 		c.cmd = nil
 	}
@@ -41,6 +44,6 @@ func (c *session) idleRead(err error) error {
 
 // resume carries on a parked session on a new goroutine.
 func (c *session) resume(context.Context) error {
-	c.cl.Acquire()
+	c.cl = mysqlwire.NewPacketConn(c.ps.Conn)
 	return c.ended(c.loop(c.ctx))
 }
