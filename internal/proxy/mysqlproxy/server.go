@@ -139,7 +139,7 @@ func (s *Server) Reject(conn net.Conn, err error) {
 }
 
 // ServeSession runs one client session.
-func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) error {
+func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	c := newSession(s, ps, cancel)
 	c.ctx = ctx
@@ -147,21 +147,21 @@ func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) error {
 	s.mu.Lock()
 	s.sessions[c.id] = c
 	s.mu.Unlock()
-	return c.ended(c.run(ctx))
+	defer func() { c.ended(err) }() // also while a panic unwinds
+	return c.run(ctx)
 }
 
 // ended releases what a session holds once it is over; a parked session
 // (proxy.ErrParked) is not.
-func (c *session) ended(err error) error {
+func (c *session) ended(err error) {
 	if errors.Is(err, proxy.ErrParked) {
-		return err
+		return
 	}
 	c.close()
 	c.cancel()
 	c.srv.mu.Lock()
 	delete(c.srv.sessions, c.id)
 	c.srv.mu.Unlock()
-	return err
 }
 
 func (s *Server) session(id uint32) *session {
