@@ -106,3 +106,31 @@ func TestSession_parkedSessionEnds(t *testing.T) {
 		t.Fatal("a parked client past its idle timeout still runs statements")
 	}
 }
+
+// Shutting down with parked clients wakes them and ends their sessions;
+// Shutdown returns without waiting for a drain deadline.
+func TestSession_parkedSessionShutdown(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("sessions park on Linux only")
+	}
+	tp := startProxy(t, proxyOpts{pool: 1, idleTimeout: time.Minute})
+	db := tp.open(t, "")
+	c := tp.conn(t, db)
+	mustExec(t, c, "SELECT 1")
+	waitParked(t, tp, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := tp.srv.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with a parked client: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("shutdown took %v with only a parked client", d)
+	}
+	if n := len(sessionsOf(tp)); n != 0 {
+		t.Fatalf("%d sessions left after shutdown", n)
+	}
+	if _, err := c.ExecContext(context.Background(), "SELECT 1"); err == nil {
+		t.Fatal("a parked client still runs statements after shutdown")
+	}
+}
