@@ -40,36 +40,23 @@ func TestBenchProxyScale(t *testing.T) {
 	// Idle first, on a fresh process: the concurrent runs leave their peak
 	// heap behind in RSS.
 	t.Run("pg idle", func(t *testing.T) {
-		before := rssMiB(t, pid)
-		conns := connectAll(t, idle, func(ctx context.Context) (scaleClient, error) {
+		idleRun(t, "pg", pid, idle, func(ctx context.Context) (scaleClient, error) {
 			c, err := pgx.Connect(ctx, "postgres://sqlgate:sqlgatepw@"+os.Getenv("SQLGATE_BENCH_PG_PROXY")+"/sqlgate_test?sslmode=disable")
 			if err != nil {
 				return nil, err
 			}
 			return pgScaleClient{c}, nil
 		})
-		// Sampled 2 s after the last client connected, and again once every
-		// session has been idle long enough for the janitor's rest nudge
-		// (2 s idle, 1 s janitor period: idle sessions release their
-		// client read buffer).
-		testdb.Elapse(2 * time.Second)
-		after := rssMiB(t, pid)
-		fmt.Printf("RESULT pg idle clients=%d server_rss_mib=%.1f (before %.1f, %.1f KiB/client) backend_conns=%s\n",
-			len(conns), after, before, (after-before)*1024/float64(max(len(conns), 1)), backendConns(t, "pg"))
-		testdb.Elapse(4 * time.Second)
-		rested := rssMiB(t, pid)
-		fmt.Printf("RESULT pg idle clients=%d after 6 s server_rss_mib=%.1f (%.1f KiB/client)\n",
-			len(conns), rested, (rested-before)*1024/float64(max(len(conns), 1)))
-		saveIdleProfile(t)
-		for _, c := range conns {
-			c.close()
-		}
-		if len(conns) != idle {
-			t.Errorf("%d of %d idle clients connected", len(conns), idle)
-		}
-		if after > 200 {
-			t.Errorf("server RSS %.1f MiB with %d idle clients, target ≤ 200 MiB", after, idle)
-		}
+	})
+	t.Run("mysql idle", func(t *testing.T) {
+		db := mysqlDB(t, idle)
+		idleRun(t, "mysql", pid, idle, func(ctx context.Context) (scaleClient, error) {
+			c, err := db.Conn(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return myScaleClient{c}, nil
+		})
 	})
 	t.Run("pg concurrent", func(t *testing.T) {
 		scaleRun(t, "postgres", clients, func(ctx context.Context) (scaleClient, error) {
@@ -81,15 +68,7 @@ func TestBenchProxyScale(t *testing.T) {
 		})
 	})
 	t.Run("mysql concurrent", func(t *testing.T) {
-		mc := mysql.NewConfig()
-		mc.User, mc.Passwd, mc.Net, mc.Addr, mc.DBName = "sqlgate", "sqlgatepw", "tcp", os.Getenv("SQLGATE_BENCH_MY_PROXY"), "sqlgate_test"
-		mc.Timeout = time.Minute
-		db, err := sql.Open("mysql", mc.FormatDSN())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		db.SetMaxIdleConns(clients)
+		db := mysqlDB(t, clients)
 		scaleRun(t, "mysql", clients, func(ctx context.Context) (scaleClient, error) {
 			c, err := db.Conn(ctx)
 			if err != nil {
@@ -98,6 +77,54 @@ func TestBenchProxyScale(t *testing.T) {
 			return myScaleClient{c}, nil
 		})
 	})
+}
+
+// idleRun connects n clients with dial and samples the server's RSS 2 s
+// after the last connected, and again once every session has been idle
+// long enough to rest (2 s idle, 1 s janitor period).
+func idleRun(t *testing.T, proto, pid string, n int, dial func(context.Context) (scaleClient, error)) {
+	before := rssMiB(t, pid)
+	conns := connectAll(t, n, dial)
+	testdb.Elapse(2 * time.Second)
+	after := rssMiB(t, pid)
+	fmt.Printf("RESULT %s idle clients=%d server_rss_mib=%.1f (before %.1f, %.1f KiB/client) backend_conns=%s\n",
+		proto, len(conns), after, before, (after-before)*1024/float64(max(len(conns), 1)), backendConns(t, clusterOf(proto)))
+	testdb.Elapse(4 * time.Second)
+	rested := rssMiB(t, pid)
+	fmt.Printf("RESULT %s idle clients=%d after 6 s server_rss_mib=%.1f (%.1f KiB/client)\n",
+		proto, len(conns), rested, (rested-before)*1024/float64(max(len(conns), 1)))
+	saveIdleProfile(t, proto)
+	for _, c := range conns {
+		c.close()
+	}
+	if len(conns) != n {
+		t.Errorf("%d of %d idle clients connected", len(conns), n)
+	}
+	if after > 200 {
+		t.Errorf("server RSS %.1f MiB with %d idle clients, target ≤ 200 MiB", after, n)
+	}
+}
+
+// clusterOf names the benchmark's cluster of a proxy protocol.
+func clusterOf(proto string) string {
+	if proto == "mysql" {
+		return "maria"
+	}
+	return proto
+}
+
+// mysqlDB opens the MySQL proxy with room for n connections held at once.
+func mysqlDB(t *testing.T, n int) *sql.DB {
+	mc := mysql.NewConfig()
+	mc.User, mc.Passwd, mc.Net, mc.Addr, mc.DBName = "sqlgate", "sqlgatepw", "tcp", os.Getenv("SQLGATE_BENCH_MY_PROXY"), "sqlgate_test"
+	mc.Timeout = time.Minute
+	db, err := sql.Open("mysql", mc.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.SetMaxIdleConns(n)
+	return db
 }
 
 // scaleClient is one client connection of either driver.
@@ -286,7 +313,7 @@ func rssMiB(t *testing.T, pid string) float64 {
 
 // saveIdleProfile keeps the server's heap profile of the idle phase in
 // bench/out when SQLGATE_BENCH_PPROF names the server's --pprof address.
-func saveIdleProfile(t *testing.T) {
+func saveIdleProfile(t *testing.T, proto string) {
 	addr := os.Getenv("SQLGATE_BENCH_PPROF")
 	if addr == "" {
 		return
@@ -304,7 +331,7 @@ func saveIdleProfile(t *testing.T) {
 		b, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err == nil {
-			err = os.WriteFile(dir+"/idle-"+name, b, 0o644)
+			err = os.WriteFile(dir+"/idle-"+proto+"-"+name, b, 0o644)
 		}
 		if err != nil {
 			t.Logf("heap profile: %v", err)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"time"
 )
 
@@ -47,7 +48,51 @@ type PacketConn struct {
 
 // NewPacketConn wraps c.
 func NewPacketConn(c net.Conn) *PacketConn {
-	return &PacketConn{conn: c, r: bufio.NewReaderSize(c, 16<<10), w: bufio.NewWriterSize(c, 16<<10)}
+	pc := &PacketConn{conn: c}
+	pc.Acquire()
+	return pc
+}
+
+// bufSize is the read and write buffer size of a PacketConn.
+const bufSize = 16 << 10
+
+// Buffers of idle connections (Release) wait here for the next user.
+var (
+	readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, bufSize) }}
+	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, bufSize) }}
+)
+
+// Release gives the read and write buffers back to a shared pool while the
+// connection is idle, so that an idle client holds neither; Acquire must
+// run before the next read or write (or the PacketConn is dropped and a
+// new one made). It reports false, keeping them, when
+// unread or unwritten bytes are buffered.
+func (c *PacketConn) Release() bool {
+	if c.r == nil {
+		return true
+	}
+	if c.r.Buffered() > 0 || c.w.Buffered() > 0 {
+		return false
+	}
+	c.r.Reset(nil)
+	c.w.Reset(nil)
+	readers.Put(c.r)
+	writers.Put(c.w)
+	c.r, c.w = nil, nil
+	if cap(c.buf) > bufSize {
+		c.buf = nil // a large packet's buffer
+	}
+	return true
+}
+
+// Acquire takes buffers again after Release.
+func (c *PacketConn) Acquire() {
+	if c.r != nil {
+		return
+	}
+	c.r, c.w = readers.Get().(*bufio.Reader), writers.Get().(*bufio.Writer)
+	c.r.Reset(c.conn)
+	c.w.Reset(c.conn)
 }
 
 // NewPacketReader returns a PacketConn that only reads r (tests, fuzzing).
@@ -61,7 +106,7 @@ func (c *PacketConn) Conn() net.Conn { return c.conn }
 // Reset swaps the underlying connection (after a TLS upgrade).
 func (c *PacketConn) Reset(nc net.Conn) {
 	c.conn = nc
-	c.r = bufio.NewReaderSize(nc, 16<<10)
+	c.r = bufio.NewReaderSize(nc, bufSize)
 	c.w.Reset(nc)
 }
 

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"runtime"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -97,6 +98,10 @@ func (s *Server) resume(sess *Session) {
 	s.finish(sess, err)
 }
 
+// Close closes the client connection (KILL CONNECTION); a parked session
+// is woken and its resume finds the connection closed.
+func (s *Session) Close() { s.closeRaw() }
+
 // closeRaw closes the client connection, waking the session first if it
 // is parked (a closed descriptor would never report to the watcher).
 func (s *Session) closeRaw() {
@@ -109,30 +114,49 @@ func (s *Session) closeRaw() {
 
 // Memory of parked sessions. Their goroutine stacks and buffers become
 // garbage, but with the process otherwise idle no collection runs to free
-// them, and RSS stays at its peak. reclaimGap after a park (at most once
-// per reclaimGap while sessions keep parking), if at least reclaimMin
-// sessions parked meanwhile, the runtime collects twice (pooled buffers
-// survive one collection) and returns free memory to the system.
+// them, and RSS stays at its peak. Once parking quiets down (no park for
+// reclaimQuiet, or reclaimMax after the first park of a steady stream),
+// if at least reclaimMin sessions parked since the last time, the runtime
+// collects twice (pooled buffers survive one collection) and returns free
+// memory to the system. Waiting for the quiet catches a whole wave of
+// clients going idle together, tail included, in one collection.
 const (
-	reclaimMin = 64
-	reclaimGap = 2 * time.Second
+	reclaimMin   = 64
+	reclaimQuiet = time.Second
+	reclaimMax   = 5 * time.Second
 )
 
 var reclaim struct {
-	parks     atomic.Int64
-	scheduled atomic.Bool
+	mu    sync.Mutex
+	parks int       // since the last reclaim
+	first time.Time // of those parks
+	timer *time.Timer
 }
 
 func reclaimAfterParks() {
-	reclaim.parks.Add(1)
-	if !reclaim.scheduled.CompareAndSwap(false, true) {
+	reclaim.mu.Lock()
+	defer reclaim.mu.Unlock()
+	now := time.Now()
+	if reclaim.parks == 0 {
+		reclaim.first = now
+	}
+	reclaim.parks++
+	delay := min(reclaimQuiet, max(reclaim.first.Add(reclaimMax).Sub(now), 0))
+	if reclaim.timer == nil {
+		reclaim.timer = time.AfterFunc(delay, reclaimNow)
 		return
 	}
-	time.AfterFunc(reclaimGap, func() {
-		defer reclaim.scheduled.Store(false)
-		if reclaim.parks.Swap(0) >= reclaimMin {
-			runtime.GC()
-			debug.FreeOSMemory()
-		}
-	})
+	reclaim.timer.Reset(delay)
+}
+
+// reclaimNow runs the reclaim the parks since the last one call for.
+func reclaimNow() {
+	reclaim.mu.Lock()
+	n := reclaim.parks
+	reclaim.parks = 0
+	reclaim.mu.Unlock()
+	if n >= reclaimMin {
+		runtime.GC()
+		debug.FreeOSMemory()
+	}
 }

@@ -49,6 +49,7 @@ type proxyOpts struct {
 	isolation     string
 	noDatabase    bool   // the cluster names no database (clients may have none)
 	address       string // dial this (a test's own relay) instead of the database
+	idleTimeout   time.Duration
 }
 
 // startProxy runs a proxy in front of the test database; clients log in
@@ -75,7 +76,7 @@ func startProxy(t testing.TB, o proxyOpts) *testProxy {
 	cl := config.Cluster{Name: "my", Engine: "mysql", Address: addr, Database: db.DBName, MaxConnections: o.pool,
 		Proxy: &config.Proxy{Listen: "127.0.0.1:0", AuthSecrets: []string{"app-db"}, IAMAuth: o.iam,
 			RequireTLS: o.requireTLS, MaxClientConnections: o.maxClients, BorrowTimeout: o.borrowTimeout, InitQuery: o.initQuery,
-			Isolation: o.isolation}}
+			Isolation: o.isolation, IdleClientTimeout: o.idleTimeout}}
 	if o.noDatabase {
 		cl.Database = ""
 	}

@@ -251,6 +251,7 @@ func TestSession_RoutineStateNeverStale(t *testing.T) {
 				t.Fatalf("B sees %q right after its procedure, want 1", first)
 			}
 			mustExec(t, a, "COMMIT")
+			tp.waitIdle(t) // both returned, A's last: the pool hands it out next
 			mustExec(t, b, "CALL iso_selinto_b(2)")
 			second := queryString(t, b, read)
 			p, v, _ := strings.Cut(second, "/")

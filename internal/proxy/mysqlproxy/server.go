@@ -139,20 +139,29 @@ func (s *Server) Reject(conn net.Conn, err error) {
 }
 
 // ServeSession runs one client session.
-func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) error {
+func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	c := newSession(s, ps, cancel)
+	c.ctx = ctx
 	ps.WatchClient(c)
 	s.mu.Lock()
 	s.sessions[c.id] = c
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.sessions, c.id)
-		s.mu.Unlock()
-	}()
+	defer func() { c.ended(err) }() // also while a panic unwinds
 	return c.run(ctx)
+}
+
+// ended releases what a session holds once it is over; a parked session
+// (proxy.ErrParked) is not.
+func (c *session) ended(err error) {
+	if errors.Is(err, proxy.ErrParked) {
+		return
+	}
+	c.close()
+	c.cancel()
+	c.srv.mu.Lock()
+	delete(c.srv.sessions, c.id)
+	c.srv.mu.Unlock()
 }
 
 func (s *Server) session(id uint32) *session {

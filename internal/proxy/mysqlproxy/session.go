@@ -23,45 +23,46 @@ type session struct {
 	srv    *Server
 	ps     *proxy.Session
 	id     uint32
+	caps   uint32
 	cl     *mysqlwire.PacketConn
+	ctx    context.Context // the session's, cancelled when it ends or is killed
 	cancel context.CancelFunc
 	raw    net.Conn // the client TCP connection, under any TLS
 	// handed receives the connection (or error) of a queued borrow from
 	// Ready; made on the first queued borrow and reused.
 	handed chan handoff
 
-	caps     uint32
 	scramble []byte
-	charset  byte
 	user     string
 	login    proxy.Login
 
 	// The session state the client expects on every backend it borrows.
 	schema       string
 	vars         vars
-	varsReady    bool // handshake character set resolved into vars
 	lastInsertID uint64
-	multi        bool
 	status       uint16
+	charset      byte
+	varsReady    bool // handshake character set resolved into vars
+	multi        bool
 
 	stmts    map[uint32]*clientStmt
-	nextStmt uint32
 	longData map[uint32]bool // statements with COM_STMT_SEND_LONG_DATA pending
-	holdTx   bool            // SET TRANSACTION awaits the next transaction
-	curSQL   []byte          // statement being run, for the pin digest
-	cmd      []byte          // the command being run (reused buffer)
-	scratch  []byte          // a rewritten COM_STMT_EXECUTE (reused buffer)
-	eof      [5]byte         // an EOF packet being sent
+	nextStmt uint32
+	holdTx   bool    // SET TRANSACTION awaits the next transaction
+	curSQL   []byte  // statement being run, for the pin digest
+	cmd      []byte  // the command being run (reused buffer)
+	scratch  []byte  // a rewritten COM_STMT_EXECUTE (reused buffer)
+	eof      [5]byte // an EOF packet being sent
 	// explain: a state change the server reports for the running command
 	// may be explained by the variables and schema it reports (a SET or
 	// USE the scan could read), rather than pinning the session.
 	explain bool
 
-	be     *proxy.Pooled[*backendConn]
-	pinned bool
+	be *proxy.Pooled[*backendConn]
 	// lastBackend is the pool id of the backend the session last
 	// borrowed: the only one whose unflagged state it may still see.
 	lastBackend uint64
+	pinned      bool
 	// fromQueue: be was handed over by a queued borrow (Ready).
 	fromQueue bool
 
@@ -70,16 +71,16 @@ type session struct {
 	// COM_STMT_EXECUTE); set before it borrows, read by a leading session
 	// under the pool's lock while this one is queued. pipeStart is where
 	// its unit starts in the pipeline's write, pipeOut how it ended.
-	pipe      bool
+	pipe bool
+	// sink: client write errors are kept in sinkErr rather than ending
+	// the relay (a pipelined reply is read to its end regardless).
+	sink      bool
 	pipeCmd   []byte
 	pipeStmt  *clientStmt
 	pipeStart int
 	pipeOut   error
 	members   []*session // the sessions in the pipeline this one leads
-	// sink: client write errors are kept in sinkErr rather than ending
-	// the relay (a pipelined reply is read to its end regardless).
-	sink    bool
-	sinkErr error
+	sinkErr   error
 
 	mu      sync.Mutex // guards following fields
 	running *backendConn
@@ -90,8 +91,7 @@ type session struct {
 
 func newSession(s *Server, ps *proxy.Session, cancel context.CancelFunc) *session {
 	return &session{srv: s, ps: ps, id: uint32(ps.ID), cl: mysqlwire.NewPacketConn(ps.Conn), cancel: cancel, raw: ps.Conn,
-		scramble: mysqlwire.NewScramble(), vars: vars{}, status: mysqlwire.StatusAutocommit,
-		stmts: map[uint32]*clientStmt{}, longData: map[uint32]bool{}}
+		scramble: mysqlwire.NewScramble(), vars: vars{}, status: mysqlwire.StatusAutocommit}
 }
 
 // clientGoneError marks a failed write to the client.
@@ -104,15 +104,26 @@ func (c *session) run(ctx context.Context) error {
 	if err := c.handshake(ctx); err != nil {
 		return err
 	}
-	defer c.close()
+	c.ps.AllowRest()
+	return c.loop(ctx)
+}
+
+// loop serves the client's commands until it leaves, the session parks
+// (proxy.ErrParked: resume carries on) or an error.
+func (c *session) loop(ctx context.Context) error {
 	for {
 		if c.be == nil {
 			if err := c.ps.WaitIdle(); err != nil {
 				return err
 			}
+			c.ps.Peeking(true) // a rest nudge may end this read, not a packet's
 			_, err := c.cl.Peek(1)
+			c.ps.Peeking(false)
 			if err != nil {
-				return c.ps.IdleErr(err)
+				if err := c.idleRead(err); err != nil {
+					return err
+				}
+				continue
 			}
 			c.ps.Busy()
 		}

@@ -36,7 +36,7 @@ func (c *session) kill(ctx context.Context, k killStmt) error {
 	}
 	if !k.queryOnly {
 		t.cancel()
-		_ = t.raw.Close()
+		t.ps.Close() // wakes it if parked
 	}
 	return c.writeOK(mysqlwire.OK{Status: c.status})
 }
@@ -155,7 +155,7 @@ func (c *session) endSession() {
 	}
 	c.lastBackend = 0
 	c.vars, c.varsReady, c.lastInsertID, c.holdTx = vars{}, false, 0, false
-	c.stmts, c.longData = map[uint32]*clientStmt{}, map[uint32]bool{}
+	c.stmts, c.longData = nil, nil
 	c.pinned, c.status = false, mysqlwire.StatusAutocommit
 }
 

@@ -32,6 +32,9 @@ func (c *session) stmtPrepare(ctx context.Context, p []byte) error {
 	cs.params, cs.columns = st.params, st.columns
 	c.nextStmt++
 	id := c.nextStmt
+	if c.stmts == nil { // made on first use: an idle client keeps no empty maps
+		c.stmts = map[uint32]*clientStmt{}
+	}
 	c.stmts[id] = cs
 	if err := c.writePrepareOK(id, st); err != nil {
 		return err
@@ -146,6 +149,9 @@ func (c *session) stmtLongData(ctx context.Context, p []byte) error {
 			c.maybeRelease()
 		}
 		return nil // no response to this command, errors surface at execute
+	}
+	if c.longData == nil {
+		c.longData = map[uint32]bool{}
 	}
 	c.longData[id] = true
 	be := c.be.Conn

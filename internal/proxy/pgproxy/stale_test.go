@@ -39,6 +39,8 @@ func TestIsolation_FunctionStateNeverStale(t *testing.T) {
 				t.Fatalf("B sees %q right after its function, want 1", first)
 			}
 			exec(t, a, "COMMIT")
+			// Both returned, A's last: the pool hands it out next.
+			testdb.Eventually(t, 5*time.Second, 5*time.Millisecond, "both connections idle", func() bool { return tp.srv.PoolStats().Busy == 0 })
 			exec(t, b, "SELECT iso_fn('myapp.f', '2')")
 			second := queryString(t, b, read)
 			p, v, _ := strings.Cut(second, "/")
@@ -82,6 +84,7 @@ func TestIsolation_FunctionSetTrackedNeverStale(t *testing.T) {
 			if v != "2222kB" {
 				t.Fatalf("B sees %q right after its function, want 2222kB", first)
 			}
+			allIdle(t, tp)
 			exec(t, a, "BEGIN")
 			if got := queryString(t, a, "SELECT pg_backend_pid()::text"); got != p {
 				t.Fatalf("setup: A's transaction runs on %s, want %s (B's connection)", got, p)
@@ -175,6 +178,7 @@ func TestPrepared_SetTakesEffectWhereItRuns(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := queryString(t, b, "SELECT pg_backend_pid()::text")
+			allIdle(t, tp)
 			exec(t, a, "BEGIN")
 			if got := queryString(t, a, "SELECT pg_backend_pid()::text"); got != p {
 				t.Fatalf("setup: A's transaction runs on %s, want %s (B's connection)", got, p)
@@ -211,9 +215,11 @@ func TestPrepared_DeallocateAllWhereItRuns(t *testing.T) {
 	p := queryString(t, a, pid)
 	q := cpid() // prepared on q, the connection A does not hold
 	exec(t, a, "COMMIT")
+	allIdle(t, tp)
 	if _, err := b.PgConn().Prepare(ctx, "", "DEALLOCATE ALL", nil); err != nil {
 		t.Fatal(err)
 	}
+	allIdle(t, tp)
 	exec(t, a, "BEGIN")
 	if got := queryString(t, a, pid); got != p {
 		t.Fatalf("setup: A's second transaction runs on %s, not %s", got, p)
@@ -225,4 +231,11 @@ func TestPrepared_DeallocateAllWhereItRuns(t *testing.T) {
 		t.Fatalf("setup: C ran on %s, want %s", got, q)
 	}
 	exec(t, a, "COMMIT")
+}
+
+// allIdle waits until every connection is back in the pool, whose order
+// (most recently returned first) the tests above rely on.
+func allIdle(t *testing.T, tp *testProxy) {
+	t.Helper()
+	testdb.Eventually(t, 5*time.Second, 5*time.Millisecond, "connections idle", func() bool { return tp.srv.PoolStats().Busy == 0 })
 }
