@@ -50,6 +50,7 @@ func TestIsolation_FunctionStateNeverStale(t *testing.T) {
 			if v != "2" {
 				t.Fatalf("B sees %q on the connection it last used, want its own 2", second)
 			}
+			allIdle(t, tp) // B's last, back: the pool hands it to A
 			exec(t, a, "BEGIN")
 			if got := queryString(t, a, "SELECT pg_backend_pid()::text"); got != p {
 				t.Fatalf("setup: A's transaction runs on %s, want %s (the connection B set 2 on)", got, p)
