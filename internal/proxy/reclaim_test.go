@@ -15,7 +15,7 @@ func TestReclaim_afterTheWave(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	for range reclaimMin {
 		reclaimAfterParks()
-		time.Sleep(reclaimQuiet / 50) // a wave spread over more than reclaimQuiet
+		testdb.Elapse(reclaimQuiet / 50) // a wave spread over more than reclaimQuiet
 	}
 	var mid runtime.MemStats
 	runtime.ReadMemStats(&mid)
