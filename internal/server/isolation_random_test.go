@@ -61,7 +61,7 @@ func kindsFor(engine string) []isoKind {
 			{s("SET search_path TO s_%d"), "SELECT current_setting('search_path')", true},
 			{s("SET TimeZone = 'Etc/GMT+%d'"), "SELECT current_setting('TimeZone')", true},
 			{s("SET application_name = 'app_%d'"), "SELECT current_setting('application_name')", true},
-			{s("SET statement_timeout = %d"), "SELECT current_setting('statement_timeout')", true},
+			{s("SET statement_timeout = '%ds'"), "SELECT current_setting('statement_timeout')", true}, // seconds: a few ms would cancel the next statement on a loaded machine
 			{s("SET lock_timeout = %d"), "SELECT current_setting('lock_timeout')", true},
 			{s("SET work_mem = '1%d MB'"), "SELECT current_setting('work_mem')", true},
 			{s("SET iso.v = 'x%d'"), "SELECT COALESCE(NULLIF(current_setting('iso.v', true), ''), 'unset')", true},
