@@ -65,8 +65,8 @@ var (
 // Release gives the read and write buffers back to a shared pool while the
 // connection is idle, so that an idle client holds neither; Acquire must
 // run before the next read or write (or the PacketConn is dropped and a
-// new one made). It reports false, keeping them, when
-// unread or unwritten bytes are buffered.
+// new one made). It reports false, keeping them, when unread or unwritten
+// bytes are buffered.
 func (c *PacketConn) Release() bool {
 	if c.r == nil {
 		return true
