@@ -151,6 +151,24 @@ func (s *Session) nudge() {
 	}
 }
 
+// LastBackend is the pool id of the backend connection a session last
+// borrowed (0: none, or forgotten after the client reset its session).
+// Both front ends decide with it whether a borrowed connection must be
+// reset before the session uses it (Foreign).
+type LastBackend uint64
+
+// Foreign records that session self borrows pool connection id, last
+// owned by session prev (0: nobody), and reports whether the connection
+// may hold state self must not see: another session's, or self's own
+// from before it moved to another connection, which may since hold newer
+// values of the same state the proxy cannot see (a function or procedure
+// run on each).
+func (l *LastBackend) Foreign(self, prev, id uint64) bool {
+	stale := prev == self && uint64(*l) != id
+	*l = LastBackend(id)
+	return prev != 0 && prev != self || stale
+}
+
 // Identify records the client's user and database for the session's log
 // lines.
 func (s *Session) Identify(user, database string) { s.user, s.database = user, database }

@@ -61,7 +61,7 @@ type session struct {
 	be *proxy.Pooled[*backendConn]
 	// lastBackend is the pool id of the backend the session last
 	// borrowed: the only one whose unflagged state it may still see.
-	lastBackend uint64
+	lastBackend proxy.LastBackend
 	pinned      bool
 	// fromQueue: be was handed over by a queued borrow (Ready).
 	fromQueue bool

@@ -128,17 +128,14 @@ func (c *session) poolGet(ctx context.Context) (*proxy.Pooled[*backendConn], err
 // procedure run on each). It also resets when the backend has a current
 // database and the client has none. id is the backend's pool id.
 func (c *session) handOver(be *backendConn, id uint64) error {
-	prev := be.owner
+	foreign := c.lastBackend.Foreign(c.ps.ID, be.owner, id)
 	be.owner = c.ps.ID
-	other := prev != 0 && prev != c.ps.ID
-	stale := prev == c.ps.ID && c.lastBackend != id
-	c.lastBackend = id
 	var err error
 	switch {
 	case c.schema == "" && be.schema != "":
 		be.setDeadline(cleanupTimeout)
 		err = be.changeUser(c.login, c.srv.initQuery())
-	case (other || stale) && (c.srv.strict || be.tainted):
+	case foreign && (c.srv.strict || be.tainted):
 		be.setDeadline(cleanupTimeout)
 		err = be.reset(c.srv.initQuery())
 	default:

@@ -26,9 +26,7 @@ const replayTimeout = 10 * time.Second
 // function's set_config run on each).
 func (s *session) replay(ctx context.Context, b *backend, id uint64) error {
 	s.mu.Lock()
-	stale := b.owner == s.ps.ID && s.lastBackend != id
-	s.lastBackend = id
-	reset := (b.owner != 0 && b.owner != s.ps.ID || stale) && (s.srv.strict || b.dirty)
+	reset := s.lastBackend.Foreign(s.ps.ID, b.owner, id) && (s.srv.strict || b.dirty)
 	want, have := s.params, b.params
 	if reset {
 		have = nil

@@ -116,7 +116,7 @@ type session struct {
 	failErr     error // set by a Ready that ended the session
 	// lastBackend is the pool id of the connection the session last
 	// borrowed: the only one whose unseen state it may still find (replay).
-	lastBackend uint64
+	lastBackend proxy.LastBackend
 }
 
 // authTimedOut turns authentication running out of startupTimeout into
