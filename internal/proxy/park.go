@@ -37,7 +37,7 @@ type parkState struct {
 	parked atomic.Bool                     // registered with the watcher
 	fd     int
 	gen    uint32
-	closed bool            // closeRaw ran (under the session's mu)
+	closed bool            // Close ran (under the session's mu)
 	ctx    context.Context // the session's, kept across goroutines
 	start  time.Time
 }
@@ -98,13 +98,10 @@ func (s *Server) resume(sess *Session) {
 	s.finish(sess, err)
 }
 
-// Close closes the client connection (KILL CONNECTION); a parked session
-// is woken and its resume finds the connection closed.
-func (s *Session) Close() { s.closeRaw() }
-
-// closeRaw closes the client connection, waking the session first if it
-// is parked (a closed descriptor would never report to the watcher).
-func (s *Session) closeRaw() {
+// Close closes the client connection (shutdown, KILL CONNECTION), waking
+// the session first if it is parked (a closed descriptor would never
+// report to the watcher): its resume finds the connection closed.
+func (s *Session) Close() {
 	s.mu.Lock()
 	s.park.closed = true // parkSession must not register it any more
 	s.unpark()

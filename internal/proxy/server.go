@@ -285,7 +285,7 @@ func (s *Server) run(base context.Context, sess *Session) {
 	p := &sess.park
 	p.ctx, p.start = ctx, time.Now()
 	if base.Err() != nil { // cancelled while this client was admitted
-		sess.closeRaw()
+		sess.Close()
 	}
 	if tc, ok := sess.raw.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
@@ -297,7 +297,7 @@ func (s *Server) run(base context.Context, sess *Session) {
 // closeAll closes every session's client connection.
 func (s *Server) closeAll() {
 	for _, sess := range s.snapshot(nil) {
-		sess.closeRaw()
+		sess.Close()
 	}
 }
 

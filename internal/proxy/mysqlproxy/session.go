@@ -27,7 +27,6 @@ type session struct {
 	cl     *mysqlwire.PacketConn
 	ctx    context.Context // the session's, cancelled when it ends or is killed
 	cancel context.CancelFunc
-	raw    net.Conn // the client TCP connection, under any TLS
 	// handed receives the connection (or error) of a queued borrow from
 	// Ready; made on the first queued borrow and reused.
 	handed chan handoff
@@ -90,7 +89,7 @@ type session struct {
 }
 
 func newSession(s *Server, ps *proxy.Session, cancel context.CancelFunc) *session {
-	return &session{srv: s, ps: ps, id: uint32(ps.ID), cl: mysqlwire.NewPacketConn(ps.Conn), cancel: cancel, raw: ps.Conn,
+	return &session{srv: s, ps: ps, id: uint32(ps.ID), cl: mysqlwire.NewPacketConn(ps.Conn), cancel: cancel,
 		scramble: mysqlwire.NewScramble(), vars: vars{}, status: mysqlwire.StatusAutocommit}
 }
 
