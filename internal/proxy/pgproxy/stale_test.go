@@ -39,8 +39,7 @@ func TestIsolation_FunctionStateNeverStale(t *testing.T) {
 				t.Fatalf("B sees %q right after its function, want 1", first)
 			}
 			exec(t, a, "COMMIT")
-			// Both returned, A's last: the pool hands it out next.
-			testdb.Eventually(t, 5*time.Second, 5*time.Millisecond, "both connections idle", func() bool { return tp.srv.PoolStats().Busy == 0 })
+			allIdle(t, tp) // both returned, A's last: the pool hands it out next
 			exec(t, b, "SELECT iso_fn('myapp.f', '2')")
 			second := queryString(t, b, read)
 			p, v, _ := strings.Cut(second, "/")
