@@ -64,10 +64,16 @@ func FuzzParseAuthorization(f *testing.F) {
 			if !errors.As(err, &e) || e.Code != CodeIncompleteSignature || a != nil {
 				t.Fatalf("got %v, %v", a, err)
 			}
-			// Only a short AWS4-* algorithm name may be echoed.
+			// Only a short AWS4-* algorithm name may be echoed. The fixed
+			// sentences are taken out first: a header that happens to be a
+			// word of them ("Authorization") is not echoed by them.
 			alg, _, _ := strings.Cut(strings.TrimSpace(h), " ")
+			own := e.Msg
+			for _, n := range []string{"Credential", "Signature", "SignedHeaders"} {
+				own = strings.ReplaceAll(own, missingParams(n), "")
+			}
 			if strings.Contains(e.Msg, "Credential=") || strings.Contains(e.Msg, "Signature=") ||
-				!strings.HasPrefix(alg, "AWS4-") && len(alg) > 8 && strings.Contains(e.Msg, alg) {
+				!strings.HasPrefix(alg, "AWS4-") && len(alg) > 8 && strings.Contains(own, alg) {
 				t.Fatalf("message echoes the header: %q", e.Msg)
 			}
 			return
