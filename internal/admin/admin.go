@@ -63,8 +63,10 @@ func Open(cfg *config.Config, out io.Writer) (*Admin, error) {
 	return a, nil
 }
 
-// Close releases the data dir.
+// Close waits for the identity store's last-use writes (they run off the
+// request path), then closes the state store and releases the data dir.
 func (a *Admin) Close() {
+	a.ids.Wait()
 	_ = a.st.Close()
 	a.unlock()
 }
