@@ -66,10 +66,11 @@ type sqlClass struct {
 // classify inspects every statement of sql.
 func classify(sql string) sqlClass {
 	var c sqlClass
-	if containsFold(sql, "pg_advisory_lock") || containsFold(sql, "pg_try_advisory_lock") {
+	m := scanMarks(sql)
+	if m&(markAdvisory|markTryAdvisory) != 0 {
 		c.pin = pinAdvisory
 	}
-	for rest := sql; ; {
+	for rest := sql; m&markSetConfig != 0; {
 		i := indexFold(rest, "set_config")
 		if i < 0 {
 			break
@@ -77,7 +78,7 @@ func classify(sql string) sqlClass {
 		rest = rest[i+len("set_config"):]
 		classifySetConfig(rest, &c)
 	}
-	if strings.IndexByte(sql, '(') >= 0 || indexFold(sql, "into") >= 0 {
+	if m&(markParen|markInto) != 0 {
 		scanExprs(sql, &c)
 	}
 	lx := lexer{s: sql}
@@ -95,8 +96,78 @@ func classify(sql string) sqlClass {
 		c.dirty = "" // a pinned session is reset when it ends anyway
 	}
 	c.pipe = nStmts == 1 && c.pin == "" && c.dirty == "" && len(c.track) == 0 && !c.resetAll &&
-		!c.deallocAll && c.deallocate == "" && pipeWord(sql) && !containsFold(sql, "pg_sleep")
+		!c.deallocAll && c.deallocate == "" && pipeWord(sql) && m&markSleep == 0
 	return c
+}
+
+// marks are the texts whose presence anywhere in a query (in any case,
+// even inside a literal or a comment) sends classify to a closer look.
+type marks uint8
+
+const (
+	markAdvisory    marks = 1 << iota // pg_advisory_lock
+	markTryAdvisory                   // pg_try_advisory_lock
+	markSleep                         // pg_sleep
+	markSetConfig                     // set_config
+	markInto                          // into
+	markParen                         // (
+)
+
+// markTexts are the marks' texts, lower-case (the "pg_" ones first).
+var markTexts = [...]struct {
+	m    marks
+	text string
+}{
+	{markAdvisory, "pg_advisory_lock"}, {markTryAdvisory, "pg_try_advisory_lock"}, {markSleep, "pg_sleep"},
+	{markSetConfig, "set_config"}, {markInto, "into"},
+}
+
+// scanMarks finds all marks in one pass over sql (the plain statements
+// of the clean path have none), where a search per text would take one
+// pass each.
+func scanMarks(sql string) marks {
+	var m marks
+	for i := 0; i < len(sql); i++ {
+		switch sql[i] {
+		case '(':
+			m |= markParen
+		case 'p', 'P':
+			if hasPrefixFold(sql[i:], "pg_") {
+				for _, t := range markTexts[:3] {
+					if hasPrefixFold(sql[i:], t.text) {
+						m |= t.m
+					}
+				}
+			}
+		case 's', 'S':
+			if hasPrefixFold(sql[i:], "set_config") {
+				m |= markSetConfig
+			}
+		case 'i', 'I':
+			if hasPrefixFold(sql[i:], "into") {
+				m |= markInto
+			}
+		}
+	}
+	return m
+}
+
+// hasPrefixFold reports whether s starts with the lower-case ASCII
+// prefix, ignoring the case of ASCII letters in s.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for j := 0; j < len(prefix); j++ {
+		c := s[j]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[j] {
+			return false
+		}
+	}
+	return true
 }
 
 // pipeWords are the leading keywords of statements that may be pipelined.
@@ -288,14 +359,11 @@ func trackOrPinSetConfig(name string, c *sqlClass) {
 	c.pinAs(pinSetConfig)
 }
 
-// containsFold reports whether s contains the lower-case ASCII sub,
-// ignoring case.
-func containsFold(s, sub string) bool { return indexFold(s, sub) >= 0 }
-
+// indexFold returns the index of the first lower-case ASCII sub in s,
+// ignoring the case of ASCII letters in s, or -1.
 func indexFold(s, sub string) int {
-	first := sub[0]
 	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i]|0x20 == first && strings.EqualFold(s[i:i+len(sub)], sub) {
+		if s[i]|0x20 == sub[0] && hasPrefixFold(s[i:], sub) {
 			return i
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,5 +88,31 @@ func FuzzClassify(f *testing.F) {
 		"select set_config('a', 'b', false), set_config('role', x, false)"} {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, s string) { _ = classify(s) })
+	f.Fuzz(func(t *testing.T, s string) {
+		_ = classify(s)
+		if got, want := scanMarks(s), marksBySearch(s); got != want {
+			t.Fatalf("scanMarks(%q) = %b, a search per text finds %b", s, got, want)
+		}
+	})
+}
+
+// marksBySearch is scanMarks written the slow, obvious way: one search per
+// text in a copy of s with its ASCII letters lower-cased.
+func marksBySearch(s string) marks {
+	lower := []byte(s)
+	for i, c := range lower {
+		if c >= 'A' && c <= 'Z' {
+			lower[i] = c + 'a' - 'A'
+		}
+	}
+	var m marks
+	if strings.IndexByte(s, '(') >= 0 {
+		m |= markParen
+	}
+	for _, t := range markTexts {
+		if strings.Contains(string(lower), t.text) {
+			m |= t.m
+		}
+	}
+	return m
 }

@@ -17,10 +17,15 @@ const (
 	tokPunct
 )
 
-// interesting are the statement keywords classify looks deeper into.
-var interesting = map[string]bool{"set": true, "reset": true, "listen": true, "prepare": true,
-	"deallocate": true, "discard": true, "declare": true, "create": true, "load": true,
-	"do": true, "call": true}
+// interesting reports whether w is a statement keyword classify looks
+// deeper into.
+func interesting(w string) bool {
+	switch w {
+	case "set", "reset", "listen", "prepare", "deallocate", "discard", "declare", "create", "load", "do", "call":
+		return true
+	}
+	return false
+}
 
 type lexer struct {
 	s string
@@ -54,7 +59,7 @@ func (l *lexer) statement() []string {
 			return words
 		}
 		if n == 0 {
-			if keep = k == tokWord && interesting[t]; !keep {
+			if keep = k == tokWord && interesting(t); !keep {
 				l.skipStatement()
 				return nil
 			}
@@ -69,6 +74,17 @@ func (l *lexer) statement() []string {
 // Words are skipped whole (a "$" inside one is part of it, as in
 // PostgreSQL identifiers), without lower-casing them.
 func (l *lexer) skipStatement() {
+	// The common case: no quote, dollar or comment before the next
+	// semicolon (or the end), so that semicolon ends the statement.
+	rest := l.s[l.i:]
+	j := strings.IndexByte(rest, ';')
+	if j < 0 {
+		j = len(rest)
+	}
+	if plain(rest[:j]) {
+		l.i += min(j+1, len(rest))
+		return
+	}
 	for {
 		l.skipSpace()
 		if l.i >= len(l.s) {
@@ -86,6 +102,21 @@ func (l *lexer) skipStatement() {
 			l.i++
 		}
 	}
+}
+
+// plain reports whether s holds no quote, dollar sign or comment.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\'', '"', '$':
+			return false
+		case '-', '/':
+			if i+1 < len(s) && (s[i+1] == '-' && s[i] == '-' || s[i+1] == '*' && s[i] == '/') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // wordEnd returns the end of the word at the cursor.
@@ -111,7 +142,7 @@ func interestingWord(w string) bool {
 		}
 		buf[i] = c
 	}
-	return interesting[string(buf[:len(w)])]
+	return interesting(string(buf[:len(w)]))
 }
 
 func (l *lexer) skipSpace() {
