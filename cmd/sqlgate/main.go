@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/procs"
 	"github.com/sqlgate/sqlgate/internal/server"
 )
 
@@ -38,6 +39,9 @@ Usage:
       --lean-http=false serves every HTTP request with net/http (by default
       the Data API's keep-alive POSTs on listen.http and listen.https take
       a lean HTTP/1.1 path; config listen.lean_http).
+      Unless GOMAXPROCS is set, serve runs Go code on one processor while
+      its load stays below 0.6 core (cheaper per proxied transaction) and on
+      all CPUs from 0.85 core on.
   sqlgate config check [--config FILE]
       Validate a configuration file and exit (0 valid, 2 invalid).
 
@@ -220,6 +224,9 @@ func serve(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "sqlgate:", err)
 			return 1
 		}
+	}
+	if procs.Enabled() {
+		go procs.New(log).Run(ctx)
 	}
 	go reloadOnHUP(ctx, srv, log, f)
 	err = srv.Run(ctx)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"runtime"
 	"sync"
 	"time"
 
@@ -84,6 +85,8 @@ func (m *serverMetrics) register(s *Server) {
 				emit(float64(c.pool.Stats().Waiting), c.name)
 			}
 		})
+	m.reg.NewGaugeFunc("sqlgate_go_processors", "Go processors (GOMAXPROCS) the process runs on now.", nil,
+		func(emit func(float64, ...string)) { emit(float64(runtime.GOMAXPROCS(0))) })
 	m.reg.NewGaugeFunc("sqlgate_pool_max_connections", "Backend connection budget (max_connections).",
 		[]string{"cluster"}, func(emit func(float64, ...string)) {
 			for _, c := range s.clusters {

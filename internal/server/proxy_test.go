@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -161,6 +163,9 @@ func TestServer_Proxies(t *testing.T) {
 		}
 		if err := rs.myDB(t).QueryRowContext(ctx, "select concat('my ', current_user())").Scan(&got); err != nil || !strings.HasPrefix(got, "my "+rs.my.user+"@") {
 			t.Fatalf("mysql: %q %v", got, err)
+		}
+		if got, want := metricOf(t, rs, "sqlgate_go_processors"), strconv.Itoa(runtime.GOMAXPROCS(0)); got != want {
+			t.Fatalf("sqlgate_go_processors %q, want %s", got, want)
 		}
 	})
 
