@@ -36,7 +36,7 @@ const (
 	Tick      = 250 * time.Millisecond
 	UpAt      = 0.85 // cores
 	DownAt    = 0.6  // cores
-	DownAfter = 20  // ticks (5 s)
+	DownAfter = 20   // ticks (5 s)
 )
 
 // Controller decides the processor count from CPU-time samples. Its
