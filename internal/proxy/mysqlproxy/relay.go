@@ -107,21 +107,62 @@ func (c *session) relayResultSet(be *backendConn, p []byte, res *relayResult) er
 			return err
 		}
 	}
-	if c.caps&mysqlwire.CapDeprecateEOF == 0 {
-		if err := c.out(mysqlwire.AppendEOF(c.eof[:0], 0, be.status)); err != nil {
-			return err
-		}
+	if c.caps&mysqlwire.CapDeprecateEOF != 0 {
+		return c.relayRows(be, res)
 	}
-	return c.relayRows(be, res)
+	// A classic client gets an EOF after the column definitions, which
+	// the backend does not send. A COM_STMT_EXECUTE that opened a cursor
+	// is answered by the terminator at once, flagging the cursor: a
+	// classic server sends that EOF alone (the rows come by fetch).
+	p, more, err := be.pc.ReadFrame()
+	if err != nil {
+		return be.fail(err)
+	}
+	if mysqlwire.IsEOF(p, more) && terminatorStatus(p)&mysqlwire.StatusCursorExists != 0 {
+		return c.writeTerminator(be, p, res)
+	}
+	if err := c.out(mysqlwire.AppendEOF(c.eof[:0], 0, metaStatus(be.status))); err != nil {
+		return err
+	}
+	return c.relayRowsFrom(be, p, more, res)
+}
+
+// sessionFlags are the status flags that describe the session rather
+// than the last statement run on the backend.
+const sessionFlags = mysqlwire.StatusInTrans | mysqlwire.StatusAutocommit | mysqlwire.StatusInTransReadonly |
+	mysqlwire.StatusNoBackslashEscape
+
+// metaStatus is the status of an EOF the proxy makes up before a
+// statement's end (after column definitions) from the backend's last
+// status st: its session flags only, not the flags another statement,
+// maybe another client's, left there (no index used, cursor open, last
+// row sent, more results).
+func metaStatus(st uint16) uint16 { return st & sessionFlags }
+
+// terminatorStatus returns the status flags of a terminator, an EOF or an OK
+// with header 0xfe (0 when malformed: writeTerminator reports it).
+func terminatorStatus(p []byte) uint16 {
+	if len(p) == 5 {
+		_, st, _ := mysqlwire.ParseEOF(p)
+		return st
+	}
+	ok, _ := mysqlwire.ParseOK(p, true)
+	return ok.Status
 }
 
 // relayRows relays rows up to and including the terminator.
 func (c *session) relayRows(be *backendConn, res *relayResult) error {
+	p, more, err := be.pc.ReadFrame()
+	if err != nil {
+		return be.fail(err)
+	}
+	return c.relayRowsFrom(be, p, more, res)
+}
+
+// relayRowsFrom relays rows from the frame p already read (more: the
+// packet continues) up to and including the terminator.
+func (c *session) relayRowsFrom(be *backendConn, p []byte, more bool, res *relayResult) error {
 	for {
-		p, more, err := be.pc.ReadFrame()
-		if err != nil {
-			return be.fail(err)
-		}
 		if mysqlwire.IsEOF(p, more) {
 			return c.writeTerminator(be, p, res)
 		}
@@ -132,6 +173,7 @@ func (c *session) relayRows(be *backendConn, res *relayResult) error {
 		if err := c.out(p); err != nil {
 			return err
 		}
+		var err error
 		for more {
 			if p, more, err = be.pc.ReadFrame(); err != nil {
 				return be.fail(err)
@@ -139,6 +181,9 @@ func (c *session) relayRows(be *backendConn, res *relayResult) error {
 			if err := c.out(p); err != nil {
 				return err
 			}
+		}
+		if p, more, err = be.pc.ReadFrame(); err != nil {
+			return be.fail(err)
 		}
 	}
 }

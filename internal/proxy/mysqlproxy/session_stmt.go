@@ -52,7 +52,7 @@ func (c *session) writePrepareOK(id uint32, st *backendStmt) error {
 		}
 		last := i == int(st.params)-1 || i == len(st.meta)-1
 		if last && c.caps&mysqlwire.CapDeprecateEOF == 0 {
-			if err := c.out(mysqlwire.EOFPacket(0, c.status)); err != nil {
+			if err := c.out(mysqlwire.EOFPacket(0, metaStatus(c.status))); err != nil {
 				return err
 			}
 		}
