@@ -81,6 +81,18 @@ func TestOK_RoundTrip(t *testing.T) {
 			}
 		})
 	}
+	t.Run("info for clients without tracking", func(t *testing.T) {
+		// MariaDB 10.11's OK for an UPDATE to a client without
+		// CLIENT_SESSION_TRACK: the info is length-encoded all the same.
+		server := []byte("\x00\x00\x00\x22\x00\x00\x00\x28Rows matched: 1  Changed: 0  Warnings: 0")
+		got, err := ParseOK(server, false)
+		if err != nil || string(got.Info) != "Rows matched: 1  Changed: 0  Warnings: 0" {
+			t.Fatalf("got %+v, %v", got, err)
+		}
+		if p := got.Encode(nil, CapProtocol41); !bytes.Equal(p, server) {
+			t.Fatalf("encoded %x, want %x", p, server)
+		}
+	})
 	t.Run("session state stripped for clients without tracking", func(t *testing.T) {
 		ok := OK{Status: StatusStateChanged | StatusAutocommit, SessionState: []byte{2, 1, '1'}}
 		got, err := ParseOK(ok.Encode(nil, CapProtocol41), false)

@@ -182,6 +182,11 @@ func ParseOK(p []byte, track bool) (OK, error) {
 	ok.Warnings = binary.LittleEndian.Uint16(rest[2:])
 	rest = rest[4:]
 	if !track {
+		// The info (e.g. "Rows matched: 1 …") is length-encoded, as MySQL
+		// and MariaDB send it; anything else is taken as the bare text.
+		if info, tail, good := ReadLenencString(rest); good && len(tail) == 0 {
+			rest = info
+		}
 		ok.Info = rest
 		return ok, nil
 	}
@@ -211,7 +216,10 @@ func (ok OK) Encode(b []byte, caps uint32) []byte {
 	b = binary.LittleEndian.AppendUint16(b, status)
 	b = binary.LittleEndian.AppendUint16(b, ok.Warnings)
 	if caps&CapSessionTrack == 0 {
-		return append(b, ok.Info...)
+		if len(ok.Info) == 0 {
+			return b
+		}
+		return AppendLenencString(b, ok.Info) // as the server: libmysqlclient reads a length first
 	}
 	if len(ok.Info) == 0 && status&StatusStateChanged == 0 {
 		return b

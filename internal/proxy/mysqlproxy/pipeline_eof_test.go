@@ -1,6 +1,8 @@
 package mysqlproxy
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"sync"
@@ -37,7 +39,7 @@ func TestServer_pipelineClassicEOF(t *testing.T) {
 	table := eofTable(t, tp, clients)
 	rs := make([]*rawClient, clients)
 	for id := range rs {
-		rs[id] = dialRaw(t, tp, tp.addr, id%2 == 0)
+		rs[id] = dialRaw(t, tp, tp.addr, id%2 == 0, 0)
 	}
 	var wg sync.WaitGroup
 	for id, r := range rs {
@@ -152,7 +154,7 @@ func TestSession_classicEOFStatus(t *testing.T) {
 	tp := startProxy(t, proxyOpts{pool: 1})
 	table := eofTable(t, tp, 1)
 	for _, addr := range []string{tp.db.Addr, tp.addr} {
-		r := dialRaw(t, tp, addr, true)
+		r := dialRaw(t, tp, addr, true, 0)
 		res, err := r.query("SELECT k FROM " + table) // a full scan: SERVER_QUERY_NO_INDEX_USED
 		if err != nil || res.status&mysqlwire.StatusNoIndexUsed == 0 {
 			t.Fatalf("%s: full scan: %+v %v", addr, res, err)
@@ -184,7 +186,7 @@ func TestSession_classicEOFStatus(t *testing.T) {
 func TestServer_pipelineClassicEOFStatus(t *testing.T) {
 	tp := startProxy(t, proxyOpts{pool: 1})
 	table := eofTable(t, tp, 1)
-	holder, lead, member := dialRaw(t, tp, tp.addr, false), dialRaw(t, tp, tp.addr, false), dialRaw(t, tp, tp.addr, true)
+	holder, lead, member := dialRaw(t, tp, tp.addr, false, 0), dialRaw(t, tp, tp.addr, false, 0), dialRaw(t, tp, tp.addr, true, 0)
 	for _, r := range []*rawClient{holder, lead, member} {
 		if res, err := r.query("DO 0"); err != nil || res.ok == nil {
 			t.Fatalf("DO 0: %+v %v", res, err)
@@ -222,3 +224,99 @@ func TestServer_pipelineClassicEOFStatus(t *testing.T) {
 		t.Fatalf("pipelined classic client: %v", err)
 	}
 }
+
+// eofOracleQueries are run as COM_QUERY; T is the test table.
+var eofOracleQueries = []string{
+	"SELECT k, v, NULL AS z FROM T WHERE id = 0 ORDER BY k",
+	"SELECT k FROM T WHERE k < 0",
+	"SELECT 1/0 AS w", // a warning, counted in the EOF ending the rows
+	"SELECT (SELECT 1 UNION SELECT 2) AS e",
+	"SELEC 1",
+	"UPDATE T SET v = v WHERE k = 1",
+	"INSERT INTO T VALUES (1, 9, 'x')", // no statement reads id 1,
+	"SELECT 1 AS a; SELECT k FROM T WHERE k < 0; DO 1; SELECT 2 AS b",
+	"SELECT 3 AS a; SELEC 4",
+}
+
+// eofOracleStmts are prepared and executed with the arguments after them.
+var eofOracleStmts = []struct {
+	sql  string
+	args []any
+}{
+	{"SELECT ? AS a, k, v FROM T WHERE k <= ? ORDER BY k", []any{int64(7), int64(1)}},
+	{"SELECT k FROM T WHERE k < ?", []any{int64(0)}},
+	{"SELECT (SELECT 1 UNION SELECT ?) AS e", []any{int64(2)}},
+	{"UPDATE T SET v = ? WHERE k = 2", []any{"v0.2"}}, // both runs see the same rows
+}
+
+// Byte for byte, a classic-EOF client and a DEPRECATE_EOF one get
+// through the proxy the replies the database sends them directly
+// (result sets of rows and of none, NULLs, warnings, errors before and
+// after column definitions, OKs, multi-statements, binary rows), but for
+// the EOF after column definitions, which carries only the session's
+// flags through the proxy: those of the statement itself, the proxy
+// cannot know before its rows.
+func TestSession_classicEOFOracle(t *testing.T) {
+	tp := startProxy(t, proxyOpts{pool: 1})
+	table := eofTable(t, tp, 1)
+	for _, classic := range []bool{true, false} {
+		var traces [2][][]byte
+		for i, addr := range []string{tp.db.Addr, tp.addr} {
+			r := dialRaw(t, tp, addr, classic, mysqlwire.CapMultiStatements)
+			traces[i] = eofOracleRun(t, r, table)
+		}
+		direct, proxied := traces[0], traces[1]
+		if len(direct) != len(proxied) {
+			t.Fatalf("classic %v: %d packets through the proxy, %d from the database:\n%x\n%x", classic, len(proxied), len(direct), proxied, direct)
+		}
+		for i, want := range direct {
+			if i > 0 && classic && len(want) == 5 && want[0] == mysqlwire.HdrEOF && isColumnDef(direct[i-1]) {
+				st := binary.LittleEndian.Uint16(want[3:]) & sessionFlags
+				want = mysqlwire.EOFPacket(0, st)
+			}
+			if !bytes.Equal(proxied[i], want) {
+				t.Errorf("classic %v: packet %d is %x through the proxy, want %x", classic, i, proxied[i], want)
+			}
+		}
+	}
+}
+
+// eofOracleRun runs the queries and statements on r and returns every
+// packet of their replies (not those of the prepares: statement ids
+// differ).
+func eofOracleRun(t *testing.T, r *rawClient, table string) [][]byte {
+	t.Helper()
+	if _, err := r.query("DO 0"); err != nil {
+		t.Fatal(err)
+	}
+	r.trace = [][]byte{}
+	for _, q := range eofOracleQueries {
+		sql := strings.ReplaceAll(q, " T ", " "+table+" ")
+		if err := r.pc.Command(mysqlwire.QueryCommand(sql)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.readAll(false); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	for _, st := range eofOracleStmts {
+		sql := strings.ReplaceAll(st.sql, " T ", " "+table+" ")
+		trace := r.trace
+		r.trace = nil
+		id, err := r.prepare(sql)
+		r.trace = trace
+		if err != nil {
+			t.Fatalf("prepare %s: %v", sql, err)
+		}
+		if _, err := r.execute(id, 0, st.args...); err != nil {
+			t.Fatalf("execute %s: %v", sql, err)
+		}
+	}
+	if len(r.trace) < 40 {
+		t.Fatalf("%d packets read: %x", len(r.trace), r.trace)
+	}
+	return r.trace
+}
+
+// isColumnDef reports whether p is a column definition (catalog "def").
+func isColumnDef(p []byte) bool { return bytes.HasPrefix(p, []byte("\x03def")) }

@@ -20,13 +20,24 @@ type rawClient struct {
 	cl      *mysqlwire.Client
 	pc      *mysqlwire.PacketConn
 	classic bool
+	trace   [][]byte // every packet read, when not nil
 }
 
-// dialRaw logs in to addr (the proxy or the database) as the test user.
-func dialRaw(t testing.TB, tp *testProxy, addr string, classic bool) *rawClient {
+// packet reads the next packet, recording it in trace.
+func (r *rawClient) packet() ([]byte, error) {
+	p, err := r.pc.ReadPacket()
+	if err == nil && r.trace != nil {
+		r.trace = append(r.trace, append([]byte(nil), p...))
+	}
+	return p, err
+}
+
+// dialRaw logs in to addr (the proxy or the database) as the test user,
+// asking for extra capabilities (CLIENT_MULTI_STATEMENTS) too.
+func dialRaw(t testing.TB, tp *testProxy, addr string, classic bool, extra uint32) *rawClient {
 	t.Helper()
 	cl, err := mysqlwire.Dial(context.Background(), mysqlwire.Options{Address: addr, User: tp.db.User,
-		Password: tp.db.Passwd, Database: tp.db.DBName, Timeout: 5 * time.Second,
+		Password: tp.db.Passwd, Database: tp.db.DBName, Timeout: 5 * time.Second, ExtraCaps: extra,
 		OnGreeting: func(g *mysqlwire.Greeting) {
 			if classic {
 				g.Caps &^= mysqlwire.CapDeprecateEOF | mysqlwire.CapSessionTrack
@@ -93,7 +104,7 @@ func (r *rawClient) prepare(sql string) (uint32, error) {
 	if err := r.pc.Command(append([]byte{mysqlwire.ComStmtPrepare}, sql...)); err != nil {
 		return 0, err
 	}
-	p, err := r.pc.ReadPacket()
+	p, err := r.packet()
 	if err != nil {
 		return 0, err
 	}
@@ -121,7 +132,7 @@ func (r *rawClient) prepare(sql string) (uint32, error) {
 func (r *rawClient) readMeta(n int, status *uint16) ([]mysqlwire.Column, error) {
 	cols := make([]mysqlwire.Column, n)
 	for i := range cols {
-		p, err := r.pc.ReadPacket()
+		p, err := r.packet()
 		if err != nil {
 			return nil, err
 		}
@@ -132,7 +143,7 @@ func (r *rawClient) readMeta(n int, status *uint16) ([]mysqlwire.Column, error) 
 	if n == 0 || !r.classic {
 		return cols, nil
 	}
-	p, err := r.pc.ReadPacket()
+	p, err := r.packet()
 	if err != nil {
 		return nil, err
 	}
@@ -143,10 +154,24 @@ func (r *rawClient) readMeta(n int, status *uint16) ([]mysqlwire.Column, error) 
 	return cols, err
 }
 
-// read reads one reply: ERR, OK, or one result set (a statement run
-// here returns one).
+// readAll reads the replies to a command up to the last result.
+func (r *rawClient) readAll(binaryRows bool) ([]*rawResult, error) {
+	var all []*rawResult
+	for {
+		res, err := r.read(binaryRows)
+		if err != nil {
+			return all, err
+		}
+		all = append(all, res)
+		if res.err != nil || res.cursor || res.status&mysqlwire.StatusMoreResults == 0 {
+			return all, nil
+		}
+	}
+}
+
+// read reads one reply: ERR, OK, or one result set.
 func (r *rawClient) read(binaryRows bool) (*rawResult, error) {
-	p, err := r.pc.ReadPacket()
+	p, err := r.packet()
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +208,7 @@ func (r *rawClient) read(binaryRows bool) (*rawResult, error) {
 // ending them, or an ERR.
 func (r *rawClient) readRows(res *rawResult, binaryRows bool) error {
 	for {
-		p, err := r.pc.ReadPacket()
+		p, err := r.packet()
 		if err != nil {
 			return err
 		}
