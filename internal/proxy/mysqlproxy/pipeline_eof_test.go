@@ -227,15 +227,16 @@ func TestServer_pipelineClassicEOFStatus(t *testing.T) {
 
 // eofOracleQueries are run as COM_QUERY; T is the test table.
 var eofOracleQueries = []string{
-	"SELECT k, v, NULL AS z FROM T WHERE id = 0 ORDER BY k",
-	"SELECT k FROM T WHERE k < 0",
+	"SELECT k, v, NULL AS z FROM {T} WHERE id = 0 ORDER BY k",
+	"SELECT k FROM {T} WHERE k < 0",
 	"SELECT 1/0 AS w", // a warning, counted in the EOF ending the rows
 	"SELECT (SELECT 1 UNION SELECT 2) AS e",
 	"SELEC 1",
-	"UPDATE T SET v = v WHERE k = 1",
-	"INSERT INTO T VALUES (1, 9, 'x')", // no statement reads id 1,
-	"SELECT 1 AS a; SELECT k FROM T WHERE k < 0; DO 1; SELECT 2 AS b",
+	"UPDATE {T} SET v = v WHERE k = 1",
+	"INSERT INTO {T} VALUES (1, 9, 'x')", // no statement reads id 1
+	"SELECT 1 AS a; SELECT k FROM {T} WHERE k < 0; DO 1; SELECT 2 AS b",
 	"SELECT 3 AS a; SELEC 4",
+	"CALL {T}_p()", // two result sets and an OK
 }
 
 // eofOracleStmts are prepared and executed with the arguments after them.
@@ -243,22 +244,25 @@ var eofOracleStmts = []struct {
 	sql  string
 	args []any
 }{
-	{"SELECT ? AS a, k, v FROM T WHERE k <= ? ORDER BY k", []any{int64(7), int64(1)}},
-	{"SELECT k FROM T WHERE k < ?", []any{int64(0)}},
+	{"SELECT ? AS a, k, v FROM {T} WHERE k <= ? ORDER BY k", []any{int64(7), int64(1)}},
+	{"SELECT k FROM {T} WHERE k < ?", []any{int64(0)}},
 	{"SELECT (SELECT 1 UNION SELECT ?) AS e", []any{int64(2)}},
-	{"UPDATE T SET v = ? WHERE k = 2", []any{"v0.2"}}, // both runs see the same rows
+	{"UPDATE {T} SET v = ? WHERE k = 2", []any{"v0.2"}}, // both runs see the same rows
 }
 
 // Byte for byte, a classic-EOF client and a DEPRECATE_EOF one get
 // through the proxy the replies the database sends them directly
 // (result sets of rows and of none, NULLs, warnings, errors before and
-// after column definitions, OKs, multi-statements, binary rows), but for
-// the EOF after column definitions, which carries only the session's
-// flags through the proxy: those of the statement itself, the proxy
-// cannot know before its rows.
+// after column definitions, OKs, multi-statements, CALL, binary rows,
+// COM_FIELD_LIST), but for the EOF after column definitions, which
+// carries only the session's flags through the proxy: those of the
+// statement itself, the proxy cannot know before its rows.
 func TestSession_classicEOFOracle(t *testing.T) {
 	tp := startProxy(t, proxyOpts{pool: 1})
 	table := eofTable(t, tp, 1)
+	d := tp.direct(t)
+	mustExec(t, d, "CREATE PROCEDURE "+table+"_p() BEGIN SELECT k FROM "+table+" WHERE id = 0 ORDER BY k; SELECT 5 AS f; END")
+	t.Cleanup(func() { mustExec(t, d, "DROP PROCEDURE "+table+"_p") })
 	for _, classic := range []bool{true, false} {
 		var traces [2][][]byte
 		for i, addr := range []string{tp.db.Addr, tp.addr} {
@@ -291,7 +295,7 @@ func eofOracleRun(t *testing.T, r *rawClient, table string) [][]byte {
 	}
 	r.trace = [][]byte{}
 	for _, q := range eofOracleQueries {
-		sql := strings.ReplaceAll(q, " T ", " "+table+" ")
+		sql := strings.ReplaceAll(q, "{T}", table)
 		if err := r.pc.Command(mysqlwire.QueryCommand(sql)); err != nil {
 			t.Fatal(err)
 		}
@@ -300,7 +304,7 @@ func eofOracleRun(t *testing.T, r *rawClient, table string) [][]byte {
 		}
 	}
 	for _, st := range eofOracleStmts {
-		sql := strings.ReplaceAll(st.sql, " T ", " "+table+" ")
+		sql := strings.ReplaceAll(st.sql, "{T}", table)
 		trace := r.trace
 		r.trace = nil
 		id, err := r.prepare(sql)
@@ -310,6 +314,18 @@ func eofOracleRun(t *testing.T, r *rawClient, table string) [][]byte {
 		}
 		if _, err := r.execute(id, 0, st.args...); err != nil {
 			t.Fatalf("execute %s: %v", sql, err)
+		}
+	}
+	if err := r.pc.Command(append(append([]byte{mysqlwire.ComFieldList}, table...), 0)); err != nil {
+		t.Fatal(err)
+	}
+	for { // column definitions up to an EOF
+		p, err := r.packet()
+		if err != nil {
+			t.Fatalf("COM_FIELD_LIST: %v", err)
+		}
+		if len(p) == 0 || !isColumnDef(p) {
+			break
 		}
 	}
 	if len(r.trace) < 40 {
