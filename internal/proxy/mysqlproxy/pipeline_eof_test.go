@@ -150,6 +150,8 @@ func wantOK(res *rawResult, err error) error {
 // backend (no index used, a cursor, the last row sent); an execute that
 // opens a cursor is answered with that EOF alone, flagging the cursor.
 // The database itself answers the same way.
+//
+// The first row, read before that EOF goes out, may span frames.
 func TestSession_classicEOFStatus(t *testing.T) {
 	tp := startProxy(t, proxyOpts{pool: 1})
 	table := eofTable(t, tp, 1)
@@ -162,6 +164,11 @@ func TestSession_classicEOFStatus(t *testing.T) {
 		res, err = r.query("SELECT 1")
 		if err := r.wantRows(res, err, "[1]"); err != nil {
 			t.Fatalf("%s: after a full scan: %v", addr, err)
+		}
+		const n = mysqlwire.MaxFrame - 2 // the first row after the EOF spans two frames
+		res, err = r.query(fmt.Sprintf("SELECT REPEAT('z', %d) AS z, 2 AS n", n))
+		if err := r.wantRows(res, err, fmt.Sprintf("[%s 2]", strings.Repeat("z", n))); err != nil {
+			t.Fatalf("%s: a row of two frames: %.200v", addr, err)
 		}
 		id, err := r.prepare("SELECT ? AS x UNION ALL SELECT 2")
 		if err != nil {
