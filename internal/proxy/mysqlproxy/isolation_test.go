@@ -261,6 +261,9 @@ func TestSession_RoutineStateNeverStale(t *testing.T) {
 			if v != "2" {
 				t.Fatalf("B sees %q on the backend it last used, want its own 2", second)
 			}
+			// B's reply can arrive before its backend is back in the pool:
+			// wait, so that A's transaction gets the backend B returned last.
+			tp.waitIdle(t)
 			mustExec(t, a, "START TRANSACTION")
 			if got := queryString(t, a, "SELECT CONNECTION_ID()"); got != p {
 				t.Fatalf("setup: A's transaction runs on %s, want %s (the backend B set 2 on)", got, p)
