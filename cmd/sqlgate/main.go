@@ -40,7 +40,7 @@ Usage:
       the Data API's keep-alive POSTs on listen.http and listen.https take
       a lean HTTP/1.1 path; config listen.lean_http).
       Unless GOMAXPROCS is set, serve runs Go code on one processor while
-      its load stays below 0.6 core (cheaper per proxied transaction) and on
+      its load stays below 0.7 core (cheaper per proxied transaction) and on
       all CPUs from 0.85 core on.
   sqlgate config check [--config FILE]
       Validate a configuration file and exit (0 valid, 2 invalid).

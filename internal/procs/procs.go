@@ -35,7 +35,7 @@ import (
 const (
 	Tick      = 250 * time.Millisecond
 	UpAt      = 0.85 // cores
-	DownAt    = 0.6  // cores
+	DownAt    = 0.7  // cores
 	DownAfter = 20   // ticks (5 s)
 )
 

@@ -56,12 +56,12 @@ func TestStep_busyTickRestartsTheCount(t *testing.T) {
 	for i := 0; i < DownAfter-1; i++ {
 		f.tick(c, 0.1)
 	}
-	f.tick(c, 0.7) // between the thresholds: not calm
+	f.tick(c, 0.8) // between the thresholds: not calm
 	for i := 0; i < DownAfter-1; i++ {
 		f.tick(c, 0.1)
 	}
 	if f.procs != 2 {
-		t.Fatalf("went down although a tick at 0.7 cores broke the calm")
+		t.Fatalf("went down although a tick at 0.8 cores broke the calm")
 	}
 	f.tick(c, 0.1)
 	if f.procs != 1 {
