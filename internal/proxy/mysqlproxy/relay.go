@@ -132,11 +132,13 @@ func (c *session) relayResultSet(be *backendConn, p []byte, res *relayResult) er
 const sessionFlags = mysqlwire.StatusInTrans | mysqlwire.StatusAutocommit | mysqlwire.StatusInTransReadonly |
 	mysqlwire.StatusNoBackslashEscape
 
-// metaStatus is the status of an EOF the proxy makes up before a
-// statement's end (after column definitions) from the backend's last
-// status st: its session flags only, not the flags another statement,
-// maybe another client's, left there (no index used, cursor open, last
-// row sent, more results).
+// metaStatus is the status of a packet the proxy makes up — an EOF
+// before a statement's end (after column definitions), or the reply to a
+// command it answers itself (PING, SET_OPTION, KILL, a statement reset) —
+// from the last status st: its session flags only, not the flags another
+// statement, maybe another client's, left there (no index used, cursor
+// open, last row sent, more results), which a server clears at every
+// command.
 func metaStatus(st uint16) uint16 { return st & sessionFlags }
 
 // terminatorStatus returns the status flags of a terminator, an EOF or an OK

@@ -161,7 +161,7 @@ func (c *session) dispatch(ctx context.Context, p []byte) (quit bool, err error)
 	case mysqlwire.ComQuit:
 		return true, nil
 	case mysqlwire.ComPing:
-		return false, c.writeOK(mysqlwire.OK{Status: c.status &^ mysqlwire.StatusStateChanged})
+		return false, c.writeOK(mysqlwire.OK{Status: metaStatus(c.status)})
 	case mysqlwire.ComQuery:
 		return false, c.query(ctx, p)
 	case mysqlwire.ComInitDB, mysqlwire.ComStatistics, mysqlwire.ComFieldList, mysqlwire.ComProcessInfo, mysqlwire.ComDebug:

@@ -26,7 +26,7 @@ func (c *session) kill(ctx context.Context, k killStmt) error {
 	}
 	if t == c {
 		if k.queryOnly {
-			return c.writeOK(mysqlwire.OK{Status: c.status})
+			return c.writeOK(mysqlwire.OK{Status: metaStatus(c.status)})
 		}
 		_ = c.sendErr(newError(1317, "70100", "Query execution was interrupted"))
 		return errors.New("client killed its own connection")
@@ -38,7 +38,7 @@ func (c *session) kill(ctx context.Context, k killStmt) error {
 		t.cancel()
 		t.ps.Close() // wakes it if parked
 	}
-	return c.writeOK(mysqlwire.OK{Status: c.status})
+	return c.writeOK(mysqlwire.OK{Status: metaStatus(c.status)})
 }
 
 // PeekClient waits for the client's next byte (proxy.Session.WatchClient).
@@ -174,7 +174,7 @@ func (c *session) setOption(p []byte) error {
 		return c.sendErr(newError(erUnknownCommand, "08S01", "Unknown command"))
 	}
 	if c.caps&mysqlwire.CapDeprecateEOF == 0 {
-		return c.send(mysqlwire.EOFPacket(0, c.status))
+		return c.send(mysqlwire.EOFPacket(0, metaStatus(c.status)))
 	}
-	return c.writeOK(mysqlwire.OK{Header: mysqlwire.HdrEOF, Status: c.status})
+	return c.writeOK(mysqlwire.OK{Header: mysqlwire.HdrEOF, Status: metaStatus(c.status)})
 }

@@ -188,7 +188,7 @@ func (c *session) stmtReset(ctx context.Context, p []byte) error {
 		return c.sendErr(newError(erUnknownStmt, "HY000", "Unknown prepared statement handler (%d) given to mysqld_stmt_reset", id))
 	}
 	if !c.longData[id] || c.be == nil {
-		return c.writeOK(mysqlwire.OK{Status: c.status})
+		return c.writeOK(mysqlwire.OK{Status: metaStatus(c.status)})
 	}
 	_, st, err := c.backendStmt(ctx, id, "mysqld_stmt_reset")
 	if err != nil {
