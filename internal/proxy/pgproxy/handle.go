@@ -420,7 +420,11 @@ func (s *session) borrow(ctx context.Context) (*pooled, error) {
 		// not peeked at: a system call per transaction for a server that
 		// died within the last millisecond.
 		fresh := handed || time.Since(pb.IdleSince()) < peekAfter
-		if lost < maxLostIdle && (pb.Conn.r.br.Buffered() > 0 || !fresh && peerGone(pb.Conn.conn)) {
+		// A unit joining a pipeline does not look at the read buffer: the
+		// head's relay may already be reading it on the backend's reader
+		// goroutine, and the head looked at it when it borrowed.
+		joining := handed && s.piped.Load()
+		if lost < maxLostIdle && !joining && (pb.Conn.r.br.Buffered() > 0 || !fresh && peerGone(pb.Conn.conn)) {
 			// Lost while idle (its server died): another one, which
 			// does not count as an attempt since the pool shrank.
 			pb.Conn.broken.Store(true)
