@@ -11,6 +11,7 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/mysqlwire"
 	"github.com/sqlgate/sqlgate/internal/proxy"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // isoFixtures creates, once per test binary, the routines, views and
@@ -250,6 +251,10 @@ func TestSession_RoutineStateNeverStale(t *testing.T) {
 			if v != "1" {
 				t.Fatalf("B sees %q right after its procedure, want 1", first)
 			}
+			// B's backend back in the pool before A returns its own, so
+			// that A's is the one the pool hands out next.
+			testdb.Eventually(t, 3*time.Second, 10*time.Millisecond, "B's backend returned",
+				func() bool { return tp.srv.PoolStats().Busy == 1 })
 			mustExec(t, a, "COMMIT")
 			tp.waitIdle(t) // both returned, A's last: the pool hands it out next
 			mustExec(t, b, "CALL iso_selinto_b(2)")
