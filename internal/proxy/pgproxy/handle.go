@@ -68,8 +68,10 @@ func (s *session) handleQuery(ctx context.Context, frame, body []byte) error {
 	}
 	s.ps.Counters.Queries++
 	c := s.classifyQuery(sqlb)
-	sql := s.lastQuery
-	s.lastQuery, s.haveLast = "", false
+	sql := ""
+	if c.pin != "" { // the digest the pin is logged with
+		sql = string(sqlb)
+	}
 	if c.deallocate != "" && !s.holding() {
 		if _, ok := s.stmts[c.deallocate]; ok { // a protocol-level statement: ours to drop
 			delete(s.stmts, c.deallocate)

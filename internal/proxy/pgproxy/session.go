@@ -61,8 +61,8 @@ type session struct {
 	// pipelined, to retry on another backend if it was never written.
 	members []pipeMember
 	// lastQuery and lastClass: the last simple query text classified
-	// (classifyQuery), until it is handled.
-	lastQuery string
+	// (classifyQuery) and its class.
+	lastQuery []byte
 	lastClass sqlClass
 	unit      []byte
 	// skipRelay is the backend whose reader must not run this session's
@@ -220,7 +220,7 @@ func (s *session) setup(ctx context.Context, params map[string]string) error {
 	if login.Database == "" {
 		login.Database = user
 	}
-	s.login = login
+	s.login = s.srv.pool.Canonical(login)
 	s.startupParams = map[string]string{}
 	for k, v := range params {
 		switch k {
