@@ -109,11 +109,17 @@ type session struct {
 	closing     bool
 	handedOff   bool
 	clientWrite bool // cw has unflushed frames written by the client goroutine
-	relayDone   chan struct{}
-	cancels     int
-	cancelDone  chan struct{}
-	outBytes    uint64
-	failErr     error // set by a Ready that ended the session
+	// relayGen numbers the borrows; relayLive: the relay of the current
+	// one has not returned. cleanup waits for it on relayWait, made when
+	// it does (relayEndLocked), for borrow relayWaitGen.
+	relayGen     uint64
+	relayLive    bool
+	relayWait    chan struct{}
+	relayWaitGen uint64
+	cancels      int
+	cancelDone   chan struct{}
+	outBytes     uint64
+	failErr      error // set by a Ready that ended the session
 	// lastBackend is the pool id of the connection the session last
 	// borrowed: the only one whose unseen state it may still find (replay).
 	lastBackend proxy.LastBackend
