@@ -69,7 +69,7 @@ func (c *session) handshake(ctx context.Context) error {
 		_ = c.sendErr(accessDenied(r.User, c.remoteHost(), len(r.Auth) > 0))
 		return fmt.Errorf("authenticate %q: %w", r.User, err)
 	}
-	c.login = login
+	c.login = c.srv.pool.Canonical(login)
 	c.schema = r.DB
 	if c.schema == "" {
 		c.schema = login.Database

@@ -1,6 +1,7 @@
 package mysqlproxy
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/sqlgate/sqlgate/internal/mysqlwire"
@@ -47,12 +48,30 @@ func FuzzScanSQL(f *testing.F) {
 	for _, s := range []string{"SET @a=1", "SELECT '\\'' /*! GET_LOCK(*/", "KILL QUERY 5", "-- x\n#y\nLOCK TABLE t"} {
 		f.Add([]byte(s))
 	}
+	for _, s := range []string{"select c from sbtest1 where id=7", "LOCK TABLE\u017f t READ", " kill 3", "\u00a0KILL 4", "Kil 5",
+		"call p()", "create temporary table t (a int)", "select ab\u0131s(1)"} {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, sql []byte) {
-		if r := scanSQL(sql); r.pipeable() && (r.multi || r.pin != "" || r.routine) {
+		r := scanSQL(sql)
+		if r.pipeable() && (r.multi || r.pin != "" || r.routine) {
 			t.Fatalf("pipeable with state or several statements: %+v", r)
 		}
+		// Reading words through the known-word table decides as reading
+		// every word with strings.ToUpper does; only an unknown verb's
+		// text differs.
+		want := scanWords(sql, func(w []byte) string { return strings.ToUpper(string(w)) })
+		if _, known := knownWords[want.verb]; !known && r.verb == otherWord {
+			want.verb = otherWord
+		}
+		if r != want {
+			t.Fatalf("scanSQL(%q) = %+v, reading words with strings.ToUpper gives %+v", sql, r, want)
+		}
 		_ = digest(sql)
-		_, _ = parseKill(sql)
+		k, ok := parseKill(sql)
+		if wk, wok := parseKillFields(sql); k != wk || ok != wok {
+			t.Fatalf("parseKill(%q) = %+v, %v; without the first-word check %+v, %v", sql, k, ok, wk, wok)
+		}
 	})
 }
 

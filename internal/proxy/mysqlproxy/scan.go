@@ -6,6 +6,7 @@ package mysqlproxy
 // decides transaction boundaries.
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 )
@@ -32,7 +33,10 @@ type scanResult struct {
 
 // scanSQL scans sql, skipping string literals, quoted identifiers and
 // comments (but not /*! executable comments */).
-func scanSQL(sql []byte) scanResult {
+func scanSQL(sql []byte) scanResult { return scanWords(sql, upperWord) }
+
+// scanWords is scanSQL with upper as the reading of each word.
+func scanWords(sql []byte, upper func([]byte) string) scanResult {
 	var r scanResult
 	var prev string  // previous word
 	var owner string // word before the current (possibly qualified) name
@@ -69,7 +73,7 @@ func scanSQL(sql []byte) scanResult {
 				}
 				continue
 			}
-			end := strings.Index(string(sql[i+2:]), "*/")
+			end := bytes.Index(sql[i+2:], []byte("*/"))
 			if end < 0 {
 				return r
 			}
@@ -105,7 +109,7 @@ func scanSQL(sql []byte) scanResult {
 			for j < len(sql) && isWord(sql[j]) {
 				j++
 			}
-			w := strings.ToUpper(string(sql[i:j]))
+			w := upper(sql[i:j])
 			if pin := wordPin(w, prev, first, &sawFlush, sql[j:]); pin != "" {
 				r.setPin(pin)
 			}
@@ -226,9 +230,16 @@ func nextNonSpace(s []byte) byte {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-func isWord(c byte) bool {
-	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
-}
+func isWord(c byte) bool { return wordChars[c] }
+
+// wordChars are the bytes of words: letters, digits, _, $ and every
+// non-ASCII byte.
+var wordChars = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+	}
+	return t
+}()
 
 // digest returns sql with literals replaced by ?, shortened, for the pin
 // log line: statement shape without parameter values.
@@ -258,6 +269,95 @@ func digest(sql []byte) string {
 	return strings.TrimSpace(b.String())
 }
 
+// mayBeKill reports whether sql may start with the word KILL: a text
+// whose first byte other than ASCII white space is ASCII and does not
+// start "kill" in any case is not a KILL statement (non-ASCII white space
+// is left to parseKill's reading).
+func mayBeKill(sql []byte) bool {
+	i := 0
+	for i < len(sql) && (isSpace(sql[i]) || sql[i] == '\v' || sql[i] == '\f') {
+		i++
+	}
+	if i < len(sql) && sql[i] >= 0x80 {
+		return true
+	}
+	return len(sql)-i >= 4 && sql[i]|0x20 == 'k' && sql[i+1]|0x20 == 'i' && sql[i+2]|0x20 == 'l' && sql[i+3]|0x20 == 'l'
+}
+
+// otherWord stands for a word the scan compares with nothing (see
+// upperWord); it equals no word of a query.
+const otherWord = "\x00word"
+
+// knownWords maps every word the scan compares with, upper case, to
+// itself: an ASCII word is upper-cased in a buffer and looked up, without
+// allocating, and any other ASCII word becomes otherWord.
+var knownWords = func() map[string]string {
+	m := map[string]string{}
+	for _, set := range []map[string]bool{builtin, nameNotCall, noPipeCall} {
+		for w := range set {
+			m[w] = w
+		}
+	}
+	for _, w := range strings.Fields(`TEMPORARY CREATE TABLE TABLES LOCK FLUSH READ GET_LOCK PREPARE HANDLER
+		SQL_CALC_FOUND_ROWS FOUND_ROWS ROW_COUNT LAST_INSERT_ID NEXT PREVIOUS SET USE CALL
+		SELECT INSERT UPDATE DELETE REPLACE WITH`) {
+		m[w] = w
+	}
+	return m
+}()
+
+// knownShapes has, for each length up to 64, a bit for each letter (and
+// one for _) that starts a known word of that length: most words of a
+// query (names, numbers) are told apart from the known ones without a
+// lookup.
+var knownShapes = func() (t [65]uint32) {
+	for w := range knownWords {
+		if b := shapeBit(w[0]); len(w) < len(t) && b != 0 {
+			t[len(w)] |= b
+		}
+	}
+	return t
+}()
+
+// shapeBit is the knownShapes bit of first letter c, in either case.
+func shapeBit(c byte) uint32 {
+	switch {
+	case c >= 'a' && c <= 'z':
+		return 1 << (c - 'a')
+	case c >= 'A' && c <= 'Z':
+		return 1 << (c - 'A')
+	case c == '_':
+		return 1 << 26
+	}
+	return 0
+}
+
+// upperWord returns word in upper case as the scan compares it: a known
+// word, otherWord for any other ASCII word, and a word with non-ASCII
+// bytes upper-cased by Unicode's rules, as the server may read its
+// letters.
+func upperWord(word []byte) string {
+	var buf [64]byte
+	for _, c := range word {
+		if c >= 0x80 {
+			return strings.ToUpper(string(word))
+		}
+	}
+	if len(word) >= len(knownShapes) || knownShapes[len(word)]&shapeBit(word[0]) == 0 {
+		return otherWord
+	}
+	for i, c := range word {
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	if w, ok := knownWords[string(buf[:len(word)])]; ok {
+		return w
+	}
+	return otherWord
+}
+
 // killStmt is a KILL statement the proxy answers itself.
 type killStmt struct {
 	id        uint32
@@ -267,6 +367,14 @@ type killStmt struct {
 // parseKill recognises KILL [CONNECTION | QUERY] <id> (MariaDB's HARD and
 // SOFT modifiers allowed). Other KILL forms go to the database.
 func parseKill(sql []byte) (killStmt, bool) {
+	if !mayBeKill(sql) {
+		return killStmt{}, false
+	}
+	return parseKillFields(sql)
+}
+
+// parseKillFields is parseKill without the first-word check.
+func parseKillFields(sql []byte) (killStmt, bool) {
 	f := strings.Fields(strings.TrimRight(strings.TrimSpace(string(sql)), "; \t\r\n"))
 	if len(f) < 2 || !strings.EqualFold(f[0], "KILL") {
 		return killStmt{}, false

@@ -93,7 +93,7 @@ func (c *session) changeUser(ctx context.Context, p []byte) (quit bool, err erro
 		_ = c.sendErr(accessDenied(user, c.remoteHost(), len(auth) > 0))
 		return true, fmt.Errorf("change user to %q: %w", user, err)
 	}
-	c.user, c.login = user, login
+	c.user, c.login = user, c.srv.pool.Canonical(login)
 	c.ps.Identify(user, db)
 	c.schema = db
 	if c.schema == "" {
