@@ -7,6 +7,7 @@ package mysqlproxy
 
 import (
 	"bytes"
+	"maps"
 	"strconv"
 	"strings"
 )
@@ -35,8 +36,9 @@ type scanResult struct {
 // comments (but not /*! executable comments */).
 func scanSQL(sql []byte) scanResult { return scanWords(sql, upperWord) }
 
-// scanWords is scanSQL with upper as the reading of each word.
-func scanWords(sql []byte, upper func([]byte) string) scanResult {
+// scanWords is scanSQL with upper as the reading of each word (call: the
+// word is followed by "(").
+func scanWords(sql []byte, upper func(word []byte, call bool) string) scanResult {
 	var r scanResult
 	var prev string  // previous word
 	var owner string // word before the current (possibly qualified) name
@@ -44,7 +46,53 @@ func scanWords(sql []byte, upper func([]byte) string) scanResult {
 	sawFlush := false
 	for i := 0; i < len(sql); {
 		c := sql[i]
+		if isSpace(c) { // the common separator: it changes nothing
+			i++
+			continue
+		}
 		switch {
+		case isWord(c): // first: most bytes are words
+			j := i
+			for j < len(sql) && isWord(sql[j]) {
+				j++
+			}
+			call := nextNonSpace(sql[j:]) == '('
+			w := upper(sql[i:j], call)
+			if pin := wordPin(w, prev, first, &sawFlush, sql[j:]); pin != "" {
+				r.setPin(pin)
+			}
+			qualified := i > 0 && sql[i-1] == '.'
+			if !qualified {
+				owner = prev
+			}
+			if call {
+				if w == "LAST_INSERT_ID" {
+					r.usesLastInsertID = true
+				}
+				if noPipeCall[w] {
+					r.noPipe = true
+				}
+				if (qualified || !builtin[w]) && !nameNotCall[owner] {
+					r.routine = true
+				}
+			}
+			if w == "NEXT" || w == "PREVIOUS" {
+				r.noPipe = true // NEXT/PREVIOUS VALUE FOR a sequence
+			}
+			if first {
+				if r.verb == "" {
+					r.verb = w
+				}
+				switch w {
+				case "SET", "USE":
+					r.sessionCmd = !r.multi
+				case "CALL":
+					r.routine = true
+				}
+			}
+			prev, first, i = w, false, j
+			continue
+
 		case c == '\'' || c == '"' || c == '`':
 			start := i
 			i = skipQuoted(sql, i)
@@ -103,46 +151,6 @@ func scanWords(sql []byte, upper func([]byte) string) scanResult {
 			}
 			r.setPin("user variable")
 			i++
-			continue
-		case isWord(c):
-			j := i
-			for j < len(sql) && isWord(sql[j]) {
-				j++
-			}
-			w := upper(sql[i:j])
-			if pin := wordPin(w, prev, first, &sawFlush, sql[j:]); pin != "" {
-				r.setPin(pin)
-			}
-			qualified := i > 0 && sql[i-1] == '.'
-			if !qualified {
-				owner = prev
-			}
-			if nextNonSpace(sql[j:]) == '(' {
-				if w == "LAST_INSERT_ID" {
-					r.usesLastInsertID = true
-				}
-				if noPipeCall[w] {
-					r.noPipe = true
-				}
-				if (qualified || !builtin[w]) && !nameNotCall[owner] {
-					r.routine = true
-				}
-			}
-			if w == "NEXT" || w == "PREVIOUS" {
-				r.noPipe = true // NEXT/PREVIOUS VALUE FOR a sequence
-			}
-			if first {
-				if r.verb == "" {
-					r.verb = w
-				}
-				switch w {
-				case "SET", "USE":
-					r.sessionCmd = !r.multi
-				case "CALL":
-					r.routine = true
-				}
-			}
-			prev, first, i = w, false, j
 			continue
 		}
 		if c != '.' && !isSpace(c) {
@@ -288,36 +296,50 @@ func mayBeKill(sql []byte) bool {
 // upperWord); it equals no word of a query.
 const otherWord = "\x00word"
 
-// knownWords maps every word the scan compares with, upper case, to
-// itself: an ASCII word is upper-cased in a buffer and looked up, without
-// allocating, and any other ASCII word becomes otherWord.
-var knownWords = func() map[string]string {
+// plainWords are the words the scan compares with wherever they stand:
+// the keywords of pins, verbs and session commands, and the names after
+// which a name in parentheses is no call.
+var plainWords = func() map[string]string {
 	m := map[string]string{}
-	for _, set := range []map[string]bool{builtin, nameNotCall, noPipeCall} {
-		for w := range set {
-			m[w] = w
-		}
+	for w := range nameNotCall {
+		m[w] = w
 	}
-	for _, w := range strings.Fields(`TEMPORARY CREATE TABLE TABLES LOCK FLUSH READ GET_LOCK PREPARE HANDLER
-		SQL_CALC_FOUND_ROWS FOUND_ROWS ROW_COUNT LAST_INSERT_ID NEXT PREVIOUS SET USE CALL
-		SELECT INSERT UPDATE DELETE REPLACE WITH`) {
+	for _, w := range strings.Fields(`TEMPORARY CREATE TABLE TABLES LOCK FLUSH READ PREPARE HANDLER
+		SQL_CALC_FOUND_ROWS NEXT PREVIOUS SET USE CALL SELECT INSERT UPDATE DELETE REPLACE WITH`) {
 		m[w] = w
 	}
 	return m
 }()
 
-// knownShapes has, for each length up to 64, a bit for each letter (and
-// one for _) that starts a known word of that length: most words of a
-// query (names, numbers) are told apart from the known ones without a
-// lookup.
-var knownShapes = func() (t [65]uint32) {
-	for w := range knownWords {
+// knownWords are plainWords and the names of functions the scan compares
+// a call with (built-in, no pipeline, pins).
+var knownWords = func() map[string]string {
+	m := maps.Clone(plainWords)
+	for _, set := range []map[string]bool{builtin, noPipeCall} {
+		for w := range set {
+			m[w] = w
+		}
+	}
+	for _, w := range []string{"GET_LOCK", "FOUND_ROWS", "ROW_COUNT", "LAST_INSERT_ID"} {
+		m[w] = w
+	}
+	return m
+}()
+
+// plainShapes and knownShapes have, for each length up to 64, a bit for
+// each letter (and one for _) that starts a word of that length in
+// plainWords and knownWords: most words of a query (names, numbers) are
+// told apart from them without a lookup.
+var plainShapes, knownShapes = shapes(plainWords), shapes(knownWords)
+
+func shapes(words map[string]string) (t [65]uint32) {
+	for w := range words {
 		if b := shapeBit(w[0]); len(w) < len(t) && b != 0 {
 			t[len(w)] |= b
 		}
 	}
 	return t
-}()
+}
 
 // shapeBit is the knownShapes bit of first letter c, in either case.
 func shapeBit(c byte) uint32 {
@@ -332,18 +354,22 @@ func shapeBit(c byte) uint32 {
 	return 0
 }
 
-// upperWord returns word in upper case as the scan compares it: a known
-// word, otherWord for any other ASCII word, and a word with non-ASCII
-// bytes upper-cased by Unicode's rules, as the server may read its
-// letters.
-func upperWord(word []byte) string {
+// upperWord returns word in upper case as the scan compares it: a word
+// of plainWords (of knownWords when it is called), otherWord for any other
+// ASCII word, and a word with non-ASCII bytes upper-cased by Unicode's
+// rules, as the server may read its letters.
+func upperWord(word []byte, call bool) string {
 	var buf [64]byte
 	for _, c := range word {
 		if c >= 0x80 {
 			return strings.ToUpper(string(word))
 		}
 	}
-	if len(word) >= len(knownShapes) || knownShapes[len(word)]&shapeBit(word[0]) == 0 {
+	words, shape := plainWords, &plainShapes
+	if call {
+		words, shape = knownWords, &knownShapes
+	}
+	if len(word) >= len(shape) || shape[len(word)]&shapeBit(word[0]) == 0 {
 		return otherWord
 	}
 	for i, c := range word {
@@ -352,7 +378,7 @@ func upperWord(word []byte) string {
 		}
 		buf[i] = c
 	}
-	if w, ok := knownWords[string(buf[:len(word)])]; ok {
+	if w, ok := words[string(buf[:len(word)])]; ok {
 		return w
 	}
 	return otherWord
