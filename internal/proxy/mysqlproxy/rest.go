@@ -43,8 +43,8 @@ func (c *session) idleRead(err error) error {
 }
 
 // resume carries on a parked session on a new goroutine.
-func (c *session) resume(context.Context) (err error) {
+func (c *session) resume(ctx context.Context) (err error) {
 	defer func() { c.ended(err) }() // also while a panic unwinds
 	c.cl = mysqlwire.NewPacketConn(c.ps.Conn)
-	return c.loop(c.ctx)
+	return c.loop(ctx)
 }
