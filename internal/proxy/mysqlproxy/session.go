@@ -109,6 +109,13 @@ func (c *session) run(ctx context.Context) error {
 		return err
 	}
 	c.ps.AllowRest()
+	// With many sessions awake, park before the first command
+	// (proxy.Session.Crowded).
+	if c.ps.Crowded() && c.ps.WaitIdle() == nil {
+		if err := c.park(c.ps.ParkFresh); err != nil {
+			return err
+		}
+	}
 	return c.loop(ctx)
 }
 
