@@ -5,9 +5,11 @@ import (
 	"context"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
@@ -129,4 +131,69 @@ func TestServer_parkedSessionShutdown(t *testing.T) {
 	if err != nil || n == 0 || buf[0] != 'E' || !bytes.Contains(buf[:n], []byte("57P01")) {
 		t.Fatalf("parked client at shutdown: %q, %v", buf[:n], err)
 	}
+}
+
+// Clients that connect while many sessions are awake park right after
+// the start-up exchange (proxy.Session.Crowded), before any query and
+// without resting, and are served when they send one.
+func TestServer_crowdedClientsParkFresh(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("sessions park on Linux only")
+	}
+	const n = 320 // more than proxy.Session.Crowded lets stay awake
+	tp := startProxy(t, 2)
+	conns := make([]*pgx.Conn, n)
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			c, err := pgx.Connect(ctx, tp.url(""))
+			if err != nil {
+				errs <- err
+				return
+			}
+			conns[i] = c
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	t.Cleanup(func() {
+		for _, c := range conns {
+			if c != nil {
+				_ = c.Close(context.Background())
+			}
+		}
+	})
+	if err := <-errs; err != nil {
+		t.Fatalf("connect through proxy: %v", err)
+	}
+	tp.srv.mu.Lock()
+	var all []*session
+	for _, s := range tp.srv.sessions {
+		all = append(all, s)
+	}
+	tp.srv.mu.Unlock()
+	fresh := 0
+	for _, s := range all {
+		if s.ps.Parked() && !s.ps.Resting() {
+			fresh++
+		}
+	}
+	if fresh == 0 {
+		t.Fatal("no session parked after its start-up exchange")
+	}
+	for i, c := range conns {
+		var got int
+		if err := c.QueryRow(context.Background(), "SELECT $1::int", i).Scan(&got); err != nil || got != i {
+			t.Fatalf("client %d: %d, %v", i, got, err)
+		}
+	}
+	t.Logf("%d of %d sessions parked after their start-up exchange", fresh, n)
 }
