@@ -78,6 +78,9 @@ func (c *CounterVec) With(values ...string) Counter { return Counter{c.series(va
 // Inc adds one.
 func (c Counter) Inc() { c.v.Add(1) }
 
+// Add adds n.
+func (c Counter) Add(n uint64) { c.v.Add(n) }
+
 func (c *CounterVec) series(values []string) *atomic.Uint64 {
 	k := labelKey(c.labels, values)
 	c.mu.RLock()

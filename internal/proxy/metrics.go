@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/metrics"
@@ -180,8 +181,32 @@ func (s *Server) CountError(kind string) { s.m.Errors.Inc(s.cluster, kind) }
 // CountPipeline counts one database write that carried the statements of
 // units clients.
 func (s *Server) CountPipeline(units int) {
-	s.m.Pipelined.Inc(s.cluster, "writes")
-	s.m.Pipelined.Add(uint64(units), s.cluster, "queries")
+	s.series.pipeWrites.add(s.m.Pipelined, 1, s.cluster, "writes")
+	s.series.pipeQueries.add(s.m.Pipelined, uint64(units), s.cluster, "queries")
+}
+
+// series is one series of a counter, bound to its label values on its
+// first update: making the label key on every update would cost more
+// than the update.
+type series struct {
+	c atomic.Pointer[metrics.Counter]
+}
+
+// add adds n to the series of v with these label values.
+func (s *series) add(v *metrics.CounterVec, n uint64, values ...string) {
+	c := s.c.Load()
+	if c == nil {
+		b := v.With(values...)
+		c = &b
+		s.c.Store(c)
+	}
+	c.Add(n)
+}
+
+// serverSeries are the series of a Server's cluster that sessions update
+// as they run.
+type serverSeries struct {
+	queries, transactions, bytesIn, bytesOut, pipeWrites, pipeQueries series
 }
 
 func isErr(err, target error) bool { return errors.Is(err, target) }

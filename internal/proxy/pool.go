@@ -388,6 +388,19 @@ func (p *Pool[C]) keyOf(login Login) Key {
 	return k
 }
 
+// Canonical returns login, or the equal login the pool saw last: the same
+// value with the strings the key cache holds, so that keyOf's comparison
+// of a session's login with the cached one finds the same strings and
+// compares no bytes. A front end calls it once per client, on the login it
+// then borrows with.
+func (p *Pool[C]) Canonical(login Login) Login {
+	if c := p.lastKey.Load(); c != nil && c.login == login {
+		return c.login
+	}
+	p.keyOf(login)
+	return login
+}
+
 type loginKey struct {
 	login     Login
 	key       Key
@@ -444,7 +457,8 @@ func timedOut(err error) bool {
 // open its own.
 func (p *Pool[C]) Put(pc *Pooled[C]) {
 	pc.endPick()
-	if pc.Conn.Broken() || time.Since(pc.Created) > p.cfg.MaxLifetime {
+	now := time.Now() // one clock read for the lifetime, the wait and the idle mark
+	if pc.Conn.Broken() || now.Sub(pc.Created) > p.cfg.MaxLifetime {
 		p.Discard(pc)
 		return
 	}
@@ -464,7 +478,7 @@ func (p *Pool[C]) Put(pc *Pooled[C]) {
 		if ww, since, share, pick := w.w, w.since, w.share, w.pick; ww != nil {
 			p.spareLocked(w)
 			p.mu.Unlock()
-			p.obs(time.Since(since), nil)
+			p.obs(now.Sub(since), nil)
 			pc.adopt(share)
 			pc.pick = pick
 			ww.Ready(pc, nil) // on this goroutine: no hand-off
@@ -482,7 +496,7 @@ func (p *Pool[C]) Put(pc *Pooled[C]) {
 	p.busy--
 	p.unbusyLocked(pc.key)
 	pc.adopt(fairshare.Slot{})
-	pc.idleAt = time.Now()
+	pc.idleAt = now
 	p.idle[pc.key] = append(p.idle[pc.key], pc)
 	p.nIdle++
 	p.mu.Unlock()

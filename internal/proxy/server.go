@@ -47,6 +47,7 @@ type Server struct {
 	// borrowWait is this cluster's series of m.BorrowWait, bound on the
 	// first borrow.
 	borrowWait atomic.Pointer[metrics.HistogramSeries]
+	series     serverSeries
 	pinned     atomic.Int64
 	// awake counts the sessions a goroutine serves (not parked); above
 	// crowded a session parks after its setup (Session.Crowded).

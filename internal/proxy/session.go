@@ -205,18 +205,18 @@ func (s *Session) Pinned() string { return s.pinReason }
 
 // Flush adds the session's Counters to the metrics and zeroes them.
 func (s *Session) Flush() {
-	c, m, cl := &s.Counters, s.srv.m, s.srv.cluster
+	c, m, cl, bs := &s.Counters, s.srv.m, s.srv.cluster, &s.srv.series
 	if c.Queries > 0 {
-		m.Queries.Add(c.Queries, cl)
+		bs.queries.add(m.Queries, c.Queries, cl)
 	}
 	if c.Transactions > 0 {
-		m.Transactions.Add(c.Transactions, cl)
+		bs.transactions.add(m.Transactions, c.Transactions, cl)
 	}
 	if c.BytesIn > 0 {
-		m.Bytes.Add(c.BytesIn, cl, "in")
+		bs.bytesIn.add(m.Bytes, c.BytesIn, cl, "in")
 	}
 	if c.BytesOut > 0 {
-		m.Bytes.Add(c.BytesOut, cl, "out")
+		bs.bytesOut.add(m.Bytes, c.BytesOut, cl, "out")
 	}
 	*c = Counters{}
 }

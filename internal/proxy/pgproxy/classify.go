@@ -63,10 +63,32 @@ type sqlClass struct {
 	pipe bool
 }
 
+// detach returns c without references into the text it was classified
+// from (classifyQuery classifies a reused buffer in place).
+func (c sqlClass) detach() sqlClass {
+	c.deallocate = strings.Clone(c.deallocate)
+	if len(c.track) > 0 {
+		track := make([]string, len(c.track))
+		for i, t := range c.track {
+			track[i] = strings.Clone(t)
+		}
+		c.track = track
+	}
+	return c
+}
+
 // classify inspects every statement of sql.
 func classify(sql string) sqlClass {
+	m, t := scanText(sql)
+	if c, ok := classifyPlain(sql, m, t); ok {
+		return c
+	}
+	return classifyFull(sql, m)
+}
+
+// classifyFull is classify once the text's marks are known, for any text.
+func classifyFull(sql string, m marks) sqlClass {
 	var c sqlClass
-	m := scanMarks(sql)
 	if m&(markAdvisory|markTryAdvisory) != 0 {
 		c.pin = pinAdvisory
 	}
@@ -100,76 +122,6 @@ func classify(sql string) sqlClass {
 	return c
 }
 
-// marks are the texts whose presence anywhere in a query (in any case,
-// even inside a literal or a comment) sends classify to a closer look.
-type marks uint8
-
-const (
-	markAdvisory    marks = 1 << iota // pg_advisory_lock
-	markTryAdvisory                   // pg_try_advisory_lock
-	markSleep                         // pg_sleep
-	markSetConfig                     // set_config
-	markInto                          // into
-	markParen                         // (
-)
-
-// markTexts are the marks' texts, lower-case (the "pg_" ones first).
-var markTexts = [...]struct {
-	m    marks
-	text string
-}{
-	{markAdvisory, "pg_advisory_lock"}, {markTryAdvisory, "pg_try_advisory_lock"}, {markSleep, "pg_sleep"},
-	{markSetConfig, "set_config"}, {markInto, "into"},
-}
-
-// scanMarks finds all marks in one pass over sql (the plain statements
-// of the clean path have none), where a search per text would take one
-// pass each.
-func scanMarks(sql string) marks {
-	var m marks
-	for i := 0; i < len(sql); i++ {
-		switch sql[i] {
-		case '(':
-			m |= markParen
-		case 'p', 'P':
-			if hasPrefixFold(sql[i:], "pg_") {
-				for _, t := range markTexts[:3] {
-					if hasPrefixFold(sql[i:], t.text) {
-						m |= t.m
-					}
-				}
-			}
-		case 's', 'S':
-			if hasPrefixFold(sql[i:], "set_config") {
-				m |= markSetConfig
-			}
-		case 'i', 'I':
-			if hasPrefixFold(sql[i:], "into") {
-				m |= markInto
-			}
-		}
-	}
-	return m
-}
-
-// hasPrefixFold reports whether s starts with the lower-case ASCII
-// prefix, ignoring the case of ASCII letters in s.
-func hasPrefixFold(s, prefix string) bool {
-	if len(s) < len(prefix) {
-		return false
-	}
-	for j := 0; j < len(prefix); j++ {
-		c := s[j]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != prefix[j] {
-			return false
-		}
-	}
-	return true
-}
-
 // pipeWords are the leading keywords of statements that may be pipelined.
 var pipeWords = []string{"select", "insert", "update", "delete", "with", "values", "table"}
 
@@ -182,9 +134,13 @@ func pipeWord(sql string) bool {
 	if lx.i >= len(sql) || !isWordChar(sql[lx.i]) {
 		return false
 	}
-	w := sql[lx.i:lx.wordEnd()]
+	return isPipeWord(sql[lx.i:lx.wordEnd()])
+}
+
+// isPipeWord reports whether w is one of pipeWords in any case.
+func isPipeWord(w string) bool {
 	for _, k := range pipeWords {
-		if strings.EqualFold(w, k) {
+		if len(w) == len(k) && hasPrefixFold(w, k) {
 			return true
 		}
 	}

@@ -32,9 +32,9 @@ const maxBacklog = 64 << 10
 
 // relayJob is a relay for the reader goroutine to run.
 type relayJob struct {
-	s    *session
-	pb   *pooled
-	done chan struct{}
+	s   *session
+	pb  *pooled
+	gen uint64 // the borrow it relays (session.endRelay)
 }
 
 // start hands a relay to the connection's reader goroutine, starting it
@@ -50,11 +50,41 @@ func (b *backend) start(j relayJob) {
 func (b *backend) serve() {
 	for j := range b.jobs {
 		if j.s.skipRelay.CompareAndSwap(b, nil) {
-			close(j.done)
+			j.s.endRelay(j.gen)
 			continue
 		}
-		j.s.relay(j.pb, j.done)
+		j.s.relay(j.pb, j.gen)
 	}
+}
+
+// endRelay records that the relay of borrow gen returned, and wakes
+// cleanup if it waits for it. No channel is made per borrow: only a
+// session that ends while its relay runs waits for one.
+func (s *session) endRelay(gen uint64) {
+	s.mu.Lock()
+	if gen == s.relayGen {
+		s.relayLive = false
+	}
+	if s.relayWait != nil && gen == s.relayWaitGen {
+		close(s.relayWait)
+		s.relayWait = nil
+	}
+	s.mu.Unlock()
+}
+
+// closedChan is a channel closed from the start.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// relayEndLocked returns a channel closed once the relay of borrow gen
+// has returned (closed already if it has); s.mu is held.
+func (s *session) relayEndLocked(gen uint64) chan struct{} {
+	if gen != s.relayGen || !s.relayLive {
+		return closedChan
+	}
+	if s.relayWait == nil {
+		s.relayWait, s.relayWaitGen = make(chan struct{}), gen
+	}
+	return s.relayWait
 }
 
 // closeJobs ends the reader goroutine once its relay returns.

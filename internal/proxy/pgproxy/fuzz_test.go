@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -85,13 +86,20 @@ func FuzzClassify(f *testing.F) {
 	for _, s := range []string{"set search_path = a", "SELECT set_config('x', $1, false)", "declare c cursor with hold for select 1",
 		"/* x /* y */ */ create temp table t() on commit drop", "select $$;$$; listen x", "E'\\''; prepare p as select 1", "set_config(",
 		"DO $$BEGIN EXECUTE 'SET ROLE r'; END$$", "select f(1) into temp t", "create table pg_temp.x(a int)", "select (", "into",
-		"select set_config('a', 'b', false), set_config('role', x, false)"} {
+		"select set_config('a', 'b', false), set_config('role', x, false)",
+		"SELECT abalance FROM pgbench_accounts WHERE aid = 1;", " update t set a = 1 ; ", "set x = 1;", "select 1; -", ";", " ; select 1",
+		"select 1;;", "*", "123 ;\n", "SELECT 1 -- c", "Delete from t where a=b/c"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		_ = classify(s)
-		if got, want := scanMarks(s), marksBySearch(s); got != want {
-			t.Fatalf("scanMarks(%q) = %b, a search per text finds %b", s, got, want)
+		got := classify(s)
+		m := scanMarks(s)
+		if want := marksBySearch(s); m != want {
+			t.Fatalf("scanMarks(%q) = %b, a search per text finds %b", s, m, want)
+		}
+		// The plain-text shortcut answers as the lexer would.
+		if want := classifyFull(s, m); !reflect.DeepEqual(got, want) {
+			t.Fatalf("classify(%q) = %+v, the full reading gives %+v", s, got, want)
 		}
 	})
 }

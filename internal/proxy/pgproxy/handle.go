@@ -68,8 +68,10 @@ func (s *session) handleQuery(ctx context.Context, frame, body []byte) error {
 	}
 	s.ps.Counters.Queries++
 	c := s.classifyQuery(sqlb)
-	sql := s.lastQuery
-	s.lastQuery, s.haveLast = "", false
+	sql := ""
+	if c.pin != "" { // the digest the pin is logged with
+		sql = string(sqlb)
+	}
 	if c.deallocate != "" && !s.holding() {
 		if _, ok := s.stmts[c.deallocate]; ok { // a protocol-level statement: ours to drop
 			delete(s.stmts, c.deallocate)
@@ -384,12 +386,14 @@ func (s *session) acquire(ctx context.Context) (*pooled, error) {
 	if s.borrows%64 == 0 {
 		s.ps.Flush()
 	}
-	done := make(chan struct{})
 	s.mu.Lock()
-	s.be, s.status, s.unnamedOK, s.handedOff, s.relayDone = pb, 'I', false, false, done
+	s.be, s.status, s.unnamedOK, s.handedOff = pb, 'I', false, false
+	s.relayGen++
+	s.relayLive = true
+	gen := s.relayGen
 	s.mu.Unlock()
 	if !s.deferRelay() {
-		pb.Conn.start(relayJob{s: s, pb: pb, done: done})
+		pb.Conn.start(relayJob{s: s, pb: pb, gen: gen})
 	}
 	return pb, nil
 }

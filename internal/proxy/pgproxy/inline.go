@@ -48,19 +48,19 @@ func (s *session) relayOwn(t byte) {
 	}
 	s.unstarted = false
 	s.mu.Lock()
-	pb, done := s.be, s.relayDone
+	pb, gen := s.be, s.relayGen
 	whole := (t == 'Q' || t == 'S' || t == 'F') && s.q.len() > 0 && !s.writing
 	s.mu.Unlock()
 	if pb == nil {
-		close(done)
+		s.endRelay(gen)
 		return
 	}
 	if !whole {
-		pb.Conn.start(relayJob{s: s, pb: pb, done: done})
+		pb.Conn.start(relayJob{s: s, pb: pb, gen: gen})
 		return
 	}
 	s.inlining = true
-	s.relayInline(pb, done)
+	s.relayInline(pb, gen)
 	s.inlining = false
 }
 
@@ -75,11 +75,11 @@ func (s *session) startDeferred() {
 	}
 	s.unstarted, s.inlining = false, false
 	s.mu.Lock()
-	pb, done := s.be, s.relayDone
+	pb, gen := s.be, s.relayGen
 	s.mu.Unlock()
 	if pb == nil {
 		if !panicked {
-			close(done)
+			s.endRelay(gen)
 		}
 		return
 	}
@@ -87,13 +87,13 @@ func (s *session) startDeferred() {
 		pb.Conn.broken.Store(true)
 		_ = pb.Conn.conn.Close()
 	}
-	pb.Conn.start(relayJob{s: s, pb: pb, done: done})
+	pb.Conn.start(relayJob{s: s, pb: pb, gen: gen})
 }
 
 // relayInline copies backend frames to the client up to the
 // ReadyForQuery that ends the unit, then returns the backend to the pool
 // or leaves the rest of the relay to the backend's reader.
-func (s *session) relayInline(pb *pooled, done chan struct{}) {
+func (s *session) relayInline(pb *pooled, gen uint64) {
 	b := pb.Conn
 	if h := s.srv.inlineHook.Load(); h != nil {
 		(*h)()
@@ -104,7 +104,7 @@ func (s *session) relayInline(pb *pooled, done chan struct{}) {
 		if err != nil {
 			s.ps.StopWatch()
 			s.relayFailed(pb, err)
-			close(done)
+			s.endRelay(gen)
 			return
 		}
 		s.mu.Lock()
@@ -113,7 +113,7 @@ func (s *session) relayInline(pb *pooled, done chan struct{}) {
 			s.mu.Unlock()
 			s.ps.StopWatch()
 			s.relayFailed(pb, err)
-			close(done)
+			s.endRelay(gen)
 			return
 		}
 		flush := act != relayContinue || stop || b.r.br.Buffered() == 0
@@ -122,14 +122,14 @@ func (s *session) relayInline(pb *pooled, done chan struct{}) {
 		}
 		switch act {
 		case relayRelease:
-			s.releaseInline(pb, done, flush)
+			s.releaseInline(pb, gen, flush)
 			return
 		case relayHandoff: // not reached: only cleanup, on this goroutine, sets closing
 			s.handedOff = true
 			s.mu.Unlock()
 			s.flushClient(flush)
 			s.ps.StopWatch()
-			close(done)
+			s.endRelay(gen)
 			return
 		case relayCapture:
 			s.mu.Unlock()
@@ -141,7 +141,7 @@ func (s *session) relayInline(pb *pooled, done chan struct{}) {
 		s.flushClient(flush)
 		if stop {
 			s.ps.StopWatch()
-			b.start(relayJob{s: s, pb: pb, done: done})
+			b.start(relayJob{s: s, pb: pb, gen: gen})
 			return
 		}
 	}
@@ -175,7 +175,7 @@ func (s *session) inlineFrames(b *backend, frame []byte) (act relayAction, stop 
 
 // releaseInline returns the backend at the end of a unit that left it
 // idle; s.mu is held (released here), and s.cwmu when flush.
-func (s *session) releaseInline(pb *pooled, done chan struct{}, flush bool) {
+func (s *session) releaseInline(pb *pooled, gen uint64, flush bool) {
 	s.be = nil
 	s.ps.Counters.BytesOut += s.outBytes
 	s.outBytes = 0
@@ -186,6 +186,6 @@ func (s *session) releaseInline(pb *pooled, done chan struct{}, flush bool) {
 	s.mu.Unlock()
 	s.flushClient(flush)
 	s.ps.StopWatch()
-	close(done)
+	s.endRelay(gen)
 	s.putBackend(pb, wait)
 }

@@ -40,6 +40,15 @@ func (r *msgReader) next() ([]byte, error) {
 	if r.torn {
 		return nil, errTorn
 	}
+	// The common case: the whole frame is buffered already, and one look
+	// at the buffer finds it.
+	if b := r.br.Buffered(); b >= 5 {
+		all, _ := r.br.Peek(b) // no read: b bytes are buffered
+		if n := int(int32(binary.BigEndian.Uint32(all[1:]))); n >= 4 && n < b {
+			_, _ = r.br.Discard(1 + n)
+			return all[: 1+n : 1+n], nil
+		}
+	}
 	hdr, err := r.br.Peek(5)
 	if err != nil {
 		if len(hdr) > 0 && errors.Is(err, io.EOF) {

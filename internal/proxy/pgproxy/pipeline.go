@@ -26,9 +26,11 @@ package pgproxy
 // clients behind it get connection errors too, never another's reply.
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"maps"
+	"unsafe"
 
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
@@ -322,14 +324,29 @@ func (s *session) pipeUnit(buf []byte) bool {
 	return false
 }
 
-// classifyQuery classifies a simple query's text, once for the check
-// here and the handling that follows.
+// maxKeptQuery bounds the query text a session keeps for classifyQuery.
+const maxKeptQuery = 4 << 10
+
+// classifyQuery classifies a simple query's text. The last text up to
+// maxKeptQuery bytes and its class are kept: the pipeline check and the
+// handling that follows classify the same text, and so does a query that
+// waited for a backend and is handled again. The class is a function of
+// the text alone, so it stays valid for as long as the text is the same.
 func (s *session) classifyQuery(sql []byte) sqlClass {
-	if !s.haveLast || string(sql) != s.lastQuery {
-		s.lastQuery = string(sql)
-		s.lastClass, s.haveLast = classify(s.lastQuery), true
+	if len(sql) > maxKeptQuery {
+		return classifyBytes(sql)
+	}
+	if !s.haveLast || !bytes.Equal(sql, s.lastQuery) {
+		s.lastQuery = append(s.lastQuery[:0], sql...)
+		s.lastClass, s.haveLast = classifyBytes(s.lastQuery), true
 	}
 	return s.lastClass
+}
+
+// classifyBytes classifies sql in place: what the class keeps of the
+// text is copied.
+func classifyBytes(sql []byte) sqlClass {
+	return classify(unsafe.String(unsafe.SliceData(sql), len(sql))).detach()
 }
 
 // pipeStmt reports whether the statement a Bind or Describe names is a

@@ -65,8 +65,8 @@ const (
 
 // relay copies backend frames to the client while pb is held, keeping the
 // reply queue, and returns pb to the pool at the end of the transaction.
-func (s *session) relay(pb *pooled, done chan struct{}) {
-	defer close(done)
+func (s *session) relay(pb *pooled, gen uint64) {
+	defer s.endRelay(gen)
 	b := pb.Conn
 	for {
 		frame, err := b.next()
@@ -363,7 +363,7 @@ func (s *session) cleanup() {
 	s.startDeferred()
 	_ = s.flushBackend() // frames a Terminate cut short; puts a pending backend
 	s.mu.Lock()
-	pb, done := s.be, s.relayDone
+	pb, gen := s.be, s.relayGen
 	if pb == nil {
 		s.mu.Unlock()
 		return
@@ -378,6 +378,7 @@ func (s *session) cleanup() {
 		return
 	}
 	s.closing = true
+	done := s.relayEndLocked(gen)
 	s.endLocked(b)
 	busy := s.clientWaiting()
 	// A pipelined session's unit may not be the one the server runs, and

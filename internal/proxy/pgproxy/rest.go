@@ -72,6 +72,9 @@ func (s *session) rest() error {
 	rdPool.Put(br)
 	s.cr.br = nil
 	s.cr.buf = nil // a large frame's buffer, if any
+	s.hmu.Lock()
+	s.lastQuery, s.haveLast = nil, false
+	s.hmu.Unlock()
 	err := s.ps.Rest()
 	if err == nil {
 		// Without a goroutine: resume runs when the client sends.

@@ -61,8 +61,8 @@ type session struct {
 	// pipelined, to retry on another backend if it was never written.
 	members []pipeMember
 	// lastQuery and lastClass: the last simple query text classified
-	// (classifyQuery), until it is handled.
-	lastQuery string
+	// (classifyQuery) and its class.
+	lastQuery []byte
 	lastClass sqlClass
 	unit      []byte
 	// skipRelay is the backend whose reader must not run this session's
@@ -109,11 +109,17 @@ type session struct {
 	closing     bool
 	handedOff   bool
 	clientWrite bool // cw has unflushed frames written by the client goroutine
-	relayDone   chan struct{}
-	cancels     int
-	cancelDone  chan struct{}
-	outBytes    uint64
-	failErr     error // set by a Ready that ended the session
+	// relayGen numbers the borrows; relayLive: the relay of the current
+	// one has not returned. cleanup waits for it on relayWait, made when
+	// it does (relayEndLocked), for borrow relayWaitGen.
+	relayGen     uint64
+	relayLive    bool
+	relayWait    chan struct{}
+	relayWaitGen uint64
+	cancels      int
+	cancelDone   chan struct{}
+	outBytes     uint64
+	failErr      error // set by a Ready that ended the session
 	// lastBackend is the pool id of the connection the session last
 	// borrowed: the only one whose unseen state it may still find (replay).
 	lastBackend proxy.LastBackend
@@ -223,7 +229,7 @@ func (s *session) setup(ctx context.Context, params map[string]string) error {
 	if login.Database == "" {
 		login.Database = user
 	}
-	s.login = login
+	s.login = s.srv.pool.Canonical(login)
 	s.startupParams = map[string]string{}
 	for k, v := range params {
 		switch k {
