@@ -78,7 +78,12 @@ const crowdedAbove = 256
 // Crowded reports whether a session that just finished its setup should
 // park at once (ParkFresh) rather than wait for its first message on its
 // goroutine: more than crowdedAbove sessions of the endpoint are awake.
-func (s *Session) Crowded() bool { return s.srv.awake.Load() > s.srv.crowded }
+func (s *Session) Crowded() bool { return s.srv.awake.Load() > s.srv.crowded.Load() }
+
+// SetCrowded sets how many awake sessions make the endpoint crowded
+// (Session.Crowded; crowdedAbove until set). Tests set a small bound so
+// that a handful of clients reach it.
+func (s *Server) SetCrowded(n int) { s.crowded.Store(int64(n)) }
 
 // ParkFresh is Park for a session that just finished its setup and waits
 // for its first message: it parks without counting towards a reclaim

@@ -43,7 +43,7 @@ func TestSession_ParkFresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.crowded = 2
+	srv.SetCrowded(2)
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}

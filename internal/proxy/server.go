@@ -52,7 +52,7 @@ type Server struct {
 	// awake counts the sessions a goroutine serves (not parked); above
 	// crowded a session parks after its setup (Session.Crowded).
 	awake   atomic.Int64
-	crowded int64
+	crowded atomic.Int64
 	// ticks counts the watch loop's periods (watch.go).
 	ticks atomic.Uint64
 
@@ -88,7 +88,8 @@ func NewServer(d Deps, h Handler) (*Server, error) {
 	}
 	s := &Server{cluster: d.Cluster.Name, cfg: cfg, h: h, log: log, m: metricsFor(d.Metrics),
 		auth: NewAuthenticator(d), certs: certs, sessions: map[*Session]struct{}{}, drainCh: make(chan struct{}),
-		statsFn: func() PoolStats { return PoolStats{} }, crowded: crowdedAbove}
+		statsFn: func() PoolStats { return PoolStats{} }}
+	s.crowded.Store(crowdedAbove)
 	s.m.add(s)
 	return s, nil
 }

@@ -136,15 +136,16 @@ func TestSession_parkedSessionShutdown(t *testing.T) {
 	}
 }
 
-// Clients that connect while many sessions are awake park right after
-// their handshake (proxy.Session.Crowded), before any command and without
-// resting, and are served when they send one.
+// Clients that connect while more sessions than the crowded bound are
+// awake park right after their handshake (proxy.Session.Crowded), before
+// any command and without resting, and are served when they send one.
 func TestSession_crowdedClientsParkFresh(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("sessions park on Linux only")
 	}
-	const n = 320 // more than proxy.Session.Crowded lets stay awake
+	const awake, n = 3, 8
 	tp := startProxy(t, proxyOpts{pool: 2, idleTimeout: time.Minute})
+	tp.srv.Core().SetCrowded(awake)
 	db := tp.open(t, "")
 	db.SetMaxIdleConns(n)
 	conns := make([]*sql.Conn, n)
@@ -157,6 +158,8 @@ func TestSession_crowdedClientsParkFresh(t *testing.T) {
 			fresh++
 		}
 	}
+	// At least one: sessions that rested meanwhile (a slow machine) leave
+	// room awake.
 	if fresh == 0 {
 		t.Fatal("no session parked after its handshake")
 	}
@@ -165,5 +168,4 @@ func TestSession_crowdedClientsParkFresh(t *testing.T) {
 			t.Fatalf("client %d: %q", i, got)
 		}
 	}
-	t.Logf("%d of %d sessions parked after their handshake", fresh, n)
 }
