@@ -6,7 +6,6 @@ package pgproxy
 // Where pgproto3 decodes the same message, its result is the reference.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -60,7 +59,7 @@ func FuzzBackendFrames(f *testing.F) {
 		if !frameLensWithin(data, maxFuzzFrame) {
 			return
 		}
-		b := &backend{r: msgReader{br: bufio.NewReaderSize(bytes.NewReader(data), 64)}, params: map[string]string{}}
+		b := &backend{r: msgReader{br: newFrameReader(bytes.NewReader(data), 64)}, params: map[string]string{}}
 		b.inflight.Store(1 << 20)
 		b.txStatus.Store('I')
 		var q execResult
@@ -150,7 +149,7 @@ func FuzzParseStartup(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 8, 4, 210, 22, 47})
 	f.Add([]byte{0, 0, 0, 16, 4, 210, 22, 46, 0, 0, 0, 1, 0, 0, 0, 2})
 	f.Fuzz(func(t *testing.T, pkt []byte) {
-		code, body, err := (&startupConn{br: bufio.NewReader(bytes.NewReader(pkt))}).read()
+		code, body, err := (&startupConn{br: newFrameReader(bytes.NewReader(pkt), 4096)}).read()
 		if err != nil {
 			return
 		}

@@ -5,7 +5,6 @@ package pgproxy
 // frames and decodes only what it must rewrite or inspect.
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -24,7 +23,7 @@ var errMessageTooLarge = errors.New("protocol message too large")
 // msgReader reads whole frames, handing out views of its buffer that stay
 // valid until the next read.
 type msgReader struct {
-	br  *bufio.Reader
+	br  *frameReader
 	buf []byte
 	// torn is set when a read failed part-way through a frame: the
 	// stream position is lost and every later next fails.
@@ -42,11 +41,12 @@ func (r *msgReader) next() ([]byte, error) {
 	}
 	// The common case: the whole frame is buffered already, and one look
 	// at the buffer finds it.
-	if b := r.br.Buffered(); b >= 5 {
-		all, _ := r.br.Peek(b) // no read: b bytes are buffered
-		if n := int(int32(binary.BigEndian.Uint32(all[1:]))); n >= 4 && n < b {
-			_, _ = r.br.Discard(1 + n)
-			return all[: 1+n : 1+n], nil
+	if br := r.br; br.w-br.r >= 5 {
+		n := int(int32(binary.BigEndian.Uint32(br.buf[br.r+1:])))
+		if end := br.r + 1 + n; n >= 4 && end <= br.w {
+			frame := br.buf[br.r:end:end]
+			br.r = end
+			return frame, nil
 		}
 	}
 	hdr, err := r.br.Peek(5)
@@ -86,12 +86,12 @@ func (r *msgReader) next() ([]byte, error) {
 // buffered reports whether a whole frame is already buffered, so next
 // will not block.
 func (r *msgReader) buffered() bool {
-	n := r.br.Buffered()
+	br := r.br
+	n := br.w - br.r
 	if n < 5 {
 		return false
 	}
-	hdr, _ := r.br.Peek(5)
-	l := int(int32(binary.BigEndian.Uint32(hdr[1:])))
+	l := int(int32(binary.BigEndian.Uint32(br.buf[br.r+1:])))
 	return l >= 4 && 1+l <= n
 }
 

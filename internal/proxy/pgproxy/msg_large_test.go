@@ -1,7 +1,6 @@
 package pgproxy
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"io"
@@ -18,7 +17,7 @@ func TestMsgReader_LargeFrame(t *testing.T) {
 		return append(f, body...)
 	}
 	body := bytes.Repeat([]byte("x"), 3<<20)
-	r := &msgReader{br: bufio.NewReaderSize(bytes.NewReader(frame(body, len(body))), 8<<10)}
+	r := &msgReader{br: newFrameReader(bytes.NewReader(frame(body, len(body))), 8<<10)}
 	got, err := r.next()
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +26,7 @@ func TestMsgReader_LargeFrame(t *testing.T) {
 		t.Fatal("large frame not read intact")
 	}
 
-	r = &msgReader{br: bufio.NewReaderSize(bytes.NewReader(frame([]byte("tiny"), 200<<20)), 8<<10)}
+	r = &msgReader{br: newFrameReader(bytes.NewReader(frame([]byte("tiny"), 200<<20)), 8<<10)}
 	if _, err := r.next(); err != io.ErrUnexpectedEOF {
 		t.Fatalf("truncated frame: err %v, want unexpected EOF", err)
 	}

@@ -7,7 +7,6 @@ package pgproxy
 // neither.
 
 import (
-	"bufio"
 	"errors"
 	"net"
 	"sync"
@@ -19,11 +18,11 @@ import (
 const readerSize = 8 << 10
 
 // rdPool holds client read buffers.
-var rdPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readerSize) }}
+var rdPool = sync.Pool{New: func() any { return newFrameReader(nil, readerSize) }}
 
 // newClientReader returns a pooled read buffer reading from c.
-func newClientReader(c net.Conn) *bufio.Reader {
-	br := rdPool.Get().(*bufio.Reader)
+func newClientReader(c net.Conn) *frameReader {
+	br := rdPool.Get().(*frameReader)
 	br.Reset(c)
 	return br
 }

@@ -4,7 +4,6 @@ package pgproxy
 // https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-START-UP.
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/binary"
@@ -34,7 +33,7 @@ const (
 )
 
 // startupConn reads length-prefixed start-up packets.
-type startupConn struct{ br *bufio.Reader }
+type startupConn struct{ br *frameReader }
 
 func startupReader(c net.Conn) *startupConn { return &startupConn{br: newClientReader(c)} }
 
