@@ -37,9 +37,12 @@ type parkState struct {
 	parked atomic.Bool                     // registered with the watcher
 	fd     int
 	gen    uint32
-	closed bool            // Close ran (under the session's mu)
-	ctx    context.Context // the session's, kept across goroutines
-	start  time.Time
+	closed bool // Close ran (under the session's mu)
+	// fresh: parked at the start of the session (ParkFresh), with no
+	// memory of an idle spell to reclaim.
+	fresh bool
+	ctx   context.Context // the session's, kept across goroutines
+	start time.Time
 }
 
 // Park asks the server to end the session's goroutine once ServeSession
@@ -56,7 +59,42 @@ func (s *Session) Park(resume func(ctx context.Context) error) error {
 	if !ok {
 		return ErrNoPark
 	}
-	s.park.resume, s.park.fd = resume, fd
+	s.park.resume, s.park.fd, s.park.fresh = resume, fd, false
+	return nil
+}
+
+// Parking fresh sessions. A client that connects and then stays idle
+// (a connection pool filled at start-up) would otherwise hold its
+// goroutine and buffers until its rest nudge, and a wave of thousands
+// connecting together leaves behind what that peak cost: the runtime
+// keeps a g for every goroutine that ever ran at once, and the heap
+// spans of their buffers stay partly used. Parking costs a wake-up
+// through the watcher when the client sends (tens of microseconds of a
+// connection's CPU), so a session parks right after its setup only
+// while more than crowdedAbove sessions are awake: clients that connect
+// for one statement and leave pay nothing until the proxy is crowded.
+const crowdedAbove = 256
+
+// Crowded reports whether a session that just finished its setup should
+// park at once (ParkFresh) rather than wait for its first message on its
+// goroutine: more than crowdedAbove sessions of the endpoint are awake.
+func (s *Session) Crowded() bool { return s.srv.awake.Load() > s.srv.crowded.Load() }
+
+// SetCrowded sets how many awake sessions make the endpoint crowded
+// (Session.Crowded; crowdedAbove until set). Tests set a small bound so
+// that a handful of clients reach it.
+func (s *Server) SetCrowded(n int) { s.crowded.Store(int64(n)) }
+
+// ParkFresh is Park for a session that just finished its setup and waits
+// for its first message: it parks without counting towards a reclaim
+// (its garbage is the setup's, which the collector frees in its own
+// time), so that a wave of clients connecting does not force
+// collections.
+func (s *Session) ParkFresh(resume func(ctx context.Context) error) error {
+	if err := s.Park(resume); err != nil {
+		return err
+	}
+	s.park.fresh = true
 	return nil
 }
 
@@ -76,7 +114,10 @@ func (s *Server) parkSession(sess *Session) bool {
 	if !watch(sess) {
 		return false
 	}
-	reclaimAfterParks()
+	s.awake.Add(-1)
+	if !sess.park.fresh {
+		reclaimAfterParks()
+	}
 	return true
 }
 
@@ -94,6 +135,7 @@ func (s *Session) unpark() {
 // resume runs a parked session's resume function on a new goroutine and
 // ends (or parks) the session like run.
 func (s *Server) resume(sess *Session) {
+	s.awake.Add(1)
 	err := s.recovered(sess, func() error { return sess.park.resume(sess.park.ctx) })
 	s.finish(sess, err)
 }

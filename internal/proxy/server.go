@@ -49,6 +49,10 @@ type Server struct {
 	borrowWait atomic.Pointer[metrics.HistogramSeries]
 	series     serverSeries
 	pinned     atomic.Int64
+	// awake counts the sessions a goroutine serves (not parked); above
+	// crowded a session parks after its setup (Session.Crowded).
+	awake   atomic.Int64
+	crowded atomic.Int64
 	// ticks counts the watch loop's periods (watch.go).
 	ticks atomic.Uint64
 
@@ -85,6 +89,7 @@ func NewServer(d Deps, h Handler) (*Server, error) {
 	s := &Server{cluster: d.Cluster.Name, cfg: cfg, h: h, log: log, m: metricsFor(d.Metrics),
 		auth: NewAuthenticator(d), certs: certs, sessions: map[*Session]struct{}{}, drainCh: make(chan struct{}),
 		statsFn: func() PoolStats { return PoolStats{} }}
+	s.crowded.Store(crowdedAbove)
 	s.m.add(s)
 	return s, nil
 }
@@ -282,6 +287,7 @@ func (s *Server) reject(conn net.Conn, err error) {
 }
 
 func (s *Server) run(base context.Context, sess *Session) {
+	s.awake.Add(1)
 	ctx := withSession(base, sess)
 	p := &sess.park
 	p.ctx, p.start = ctx, time.Now()
@@ -312,6 +318,7 @@ func (s *Server) finish(sess *Session, err error) {
 		err = s.recovered(sess, func() error { return sess.park.resume(sess.park.ctx) })
 	}
 	defer s.wg.Done()
+	s.awake.Add(-1)
 	_ = sess.raw.Close()
 	sess.Flush()
 	if sess.pinReason != "" {

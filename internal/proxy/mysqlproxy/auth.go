@@ -27,7 +27,7 @@ const serverCaps = mysqlwire.CapLongPassword | mysqlwire.CapLongFlag | mysqlwire
 // and has been sent OK.
 func (c *session) handshake(ctx context.Context) error {
 	caps := serverCaps | mysqlwire.CapSSL
-	g := mysqlwire.Greeting{Version: c.srv.serverVersion(), ConnID: c.id, Scramble: c.scramble, Caps: caps,
+	g := mysqlwire.Greeting{Version: c.srv.serverVersion(), ConnID: c.id, Scramble: c.scramble[:], Caps: caps,
 		Charset: mysqlwire.DefaultCharset, Status: mysqlwire.StatusAutocommit, Plugin: c.srv.greetPlugin}
 	if c.srv.px.Auth().IAMMode() == proxy.IAMRequired {
 		g.Plugin = mysqlwire.PluginClear
@@ -95,13 +95,13 @@ func (c *session) authenticate(ctx context.Context, user, plugin string, resp []
 	case "", mysqlwire.PluginNative:
 	default:
 		var err error
-		if resp, err = c.authSwitch(mysqlwire.PluginNative, c.scramble); err != nil {
+		if resp, err = c.authSwitch(mysqlwire.PluginNative, c.scramble[:]); err != nil {
 			return proxy.Login{}, err
 		}
 	}
 	cands, _ := auth.Passwords(ctx, user)
 	for _, cand := range cands {
-		if mysqlwire.CheckScramble(resp, mysqlwire.ScrambleNative(c.scramble, cand.Password)) {
+		if mysqlwire.CheckScramble(resp, mysqlwire.ScrambleNative(c.scramble[:], cand.Password)) {
 			return cand.Login, nil
 		}
 	}
@@ -147,7 +147,7 @@ func (c *session) checkClear(ctx context.Context, user string, resp []byte) (pro
 func (c *session) authSHA2(ctx context.Context, user string, resp []byte) (proxy.Login, error) {
 	cands, _ := c.srv.px.Auth().Passwords(ctx, user)
 	for _, cand := range cands {
-		if c.srv.sha2Cached(user, cand.Password) && mysqlwire.CheckScramble(resp, mysqlwire.ScrambleSHA2(c.scramble, cand.Password)) {
+		if c.srv.sha2Cached(user, cand.Password) && mysqlwire.CheckScramble(resp, mysqlwire.ScrambleSHA2(c.scramble[:], cand.Password)) {
 			return cand.Login, c.cl.Send([]byte{mysqlwire.HdrAuthMore, 3})
 		}
 	}
@@ -174,7 +174,7 @@ func (c *session) authSHA2(ctx context.Context, user string, resp []byte) (proxy
 				return proxy.Login{}, fmt.Errorf("read encrypted password: %w", err)
 			}
 		}
-		if pw, err = mysqlwire.DecryptPassword(key, p, c.scramble); err != nil {
+		if pw, err = mysqlwire.DecryptPassword(key, p, c.scramble[:]); err != nil {
 			return proxy.Login{}, fmt.Errorf("%w: %w", proxy.ErrAuthFailed, err)
 		}
 	}

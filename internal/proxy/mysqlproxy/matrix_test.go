@@ -302,6 +302,66 @@ func TestSession_KillQuery(t *testing.T) {
 	}
 }
 
+// TestSession_KillQueued: KILL CONNECTION of a session queued for a
+// backend (the pool's only one is held in another client's transaction)
+// ends it at once, not at the borrow timeout, and the backend then
+// serves the others.
+func TestSession_KillQueued(t *testing.T) {
+	tp := startProxy(t, proxyOpts{pool: 1, borrowTimeout: time.Minute})
+	db := tp.open(t, "")
+	holder, killer := tp.conn(t, db), tp.conn(t, db)
+	before := sessionIDs(tp)
+	victim := tp.conn(t, db)
+	var victimID uint32
+	for id := range sessionIDs(tp) {
+		if !before[id] {
+			victimID = id
+		}
+	}
+	if victimID == 0 {
+		t.Fatal("no new session for the victim")
+	}
+	mustExec(t, holder, "BEGIN")
+	mustExec(t, holder, "SELECT 1")
+	errs := make(chan error, 1)
+	go func() { _, err := victim.ExecContext(context.Background(), "SELECT 2"); errs <- err }()
+	testdb.Eventually(t, 5*time.Second, 10*time.Millisecond, "the victim queued for the backend", func() bool { return tp.srv.PoolStats().Waiting == 1 })
+	start := time.Now()
+	if _, err := killer.ExecContext(context.Background(), "KILL CONNECTION "+itoa(int64(victimID))); err != nil {
+		t.Fatalf("KILL CONNECTION: %v", err)
+	}
+	select {
+	case err := <-errs:
+		if err == nil {
+			t.Fatal("the killed client's statement succeeded")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the killed client's statement still waits")
+	}
+	testdb.Eventually(t, 5*time.Second, 10*time.Millisecond, "the killed session ended", func() bool { return !sessionIDs(tp)[victimID] })
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("the killed session ended after %v", d)
+	}
+	if n := tp.srv.PoolStats().Waiting; n != 0 {
+		t.Fatalf("%d borrows still queued", n)
+	}
+	mustExec(t, holder, "COMMIT")
+	if got := queryString(t, killer, "SELECT 3"); got != "3" {
+		t.Fatalf("the backend after the kill: %q", got)
+	}
+}
+
+// sessionIDs returns the proxy ids of the current sessions.
+func sessionIDs(tp *testProxy) map[uint32]bool {
+	tp.srv.mu.Lock()
+	defer tp.srv.mu.Unlock()
+	ids := map[uint32]bool{}
+	for id := range tp.srv.sessions {
+		ids[id] = true
+	}
+	return ids
+}
+
 // runningSession returns the proxy id of the session running sql.
 func (tp *testProxy) runningSession(sql string) uint32 {
 	tp.srv.mu.Lock()

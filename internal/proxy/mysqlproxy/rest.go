@@ -28,11 +28,19 @@ func (c *session) idleRead(err error) error {
 	if err := c.ps.Rest(); err != nil {
 		return c.ps.IdleErr(err)
 	}
+	return c.park(c.ps.Park)
+}
+
+// park gives the packet buffers back and parks the session
+// (proxy.ErrParked), or reports nil where it cannot: bytes are buffered
+// (the next Peek finds them) or the connection cannot park (it goes on
+// waiting in its read, with buffers).
+func (c *session) park(how func(resume func(context.Context) error) error) error {
 	if !c.cl.Release() {
-		return nil // bytes are buffered: the next Peek finds them
+		return nil
 	}
-	if c.ps.Park(c.resume) != nil {
-		c.cl.Acquire() // go on waiting in the read, with buffers
+	if how(c.resume) != nil {
+		c.cl.Acquire()
 		return nil
 	}
 	c.cl = nil // made again on resume (its buffers are pooled)
@@ -43,8 +51,8 @@ func (c *session) idleRead(err error) error {
 }
 
 // resume carries on a parked session on a new goroutine.
-func (c *session) resume(context.Context) (err error) {
+func (c *session) resume(ctx context.Context) (err error) {
 	defer func() { c.ended(err) }() // also while a panic unwinds
 	c.cl = mysqlwire.NewPacketConn(c.ps.Conn)
-	return c.loop(c.ctx)
+	return c.loop(ctx)
 }

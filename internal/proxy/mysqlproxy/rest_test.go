@@ -2,6 +2,7 @@ package mysqlproxy
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"runtime"
 	"strings"
@@ -132,5 +133,39 @@ func TestSession_parkedSessionShutdown(t *testing.T) {
 	}
 	if _, err := c.ExecContext(context.Background(), "SELECT 1"); err == nil {
 		t.Fatal("a parked client still runs statements after shutdown")
+	}
+}
+
+// Clients that connect while more sessions than the crowded bound are
+// awake park right after their handshake (proxy.Session.Crowded), before
+// any command and without resting, and are served when they send one.
+func TestSession_crowdedClientsParkFresh(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("sessions park on Linux only")
+	}
+	const awake, n = 3, 8
+	tp := startProxy(t, proxyOpts{pool: 2, idleTimeout: time.Minute})
+	tp.srv.Core().SetCrowded(awake)
+	db := tp.open(t, "")
+	db.SetMaxIdleConns(n)
+	conns := make([]*sql.Conn, n)
+	for i := range conns {
+		conns[i] = tp.conn(t, db)
+	}
+	fresh := 0
+	for _, s := range sessionsOf(tp) {
+		if s.ps.Parked() && !s.ps.Resting() {
+			fresh++
+		}
+	}
+	// At least one: sessions that rested meanwhile (a slow machine) leave
+	// room awake.
+	if fresh == 0 {
+		t.Fatal("no session parked after its handshake")
+	}
+	for i, c := range conns {
+		if got := queryString(t, c, "SELECT ?", i); got != fmt.Sprint(i) {
+			t.Fatalf("client %d: %q", i, got)
+		}
 	}
 }

@@ -140,9 +140,10 @@ func (s *Server) Reject(conn net.Conn, err error) {
 
 // ServeSession runs one client session.
 func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error) {
-	ctx, cancel := context.WithCancel(ctx)
-	c := newSession(s, ps, cancel)
-	c.ctx = ctx
+	// The session has no context of its own: ctx is the server's (hard
+	// shutdown cancels it), and KILL CONNECTION wakes a session waiting
+	// for a backend through the pool's queue (session.abortBorrow).
+	c := newSession(s, ps)
 	ps.WatchClient(c)
 	s.mu.Lock()
 	s.sessions[c.id] = c
@@ -158,7 +159,6 @@ func (c *session) ended(err error) {
 		return
 	}
 	c.close()
-	c.cancel()
 	c.srv.mu.Lock()
 	delete(c.srv.sessions, c.id)
 	c.srv.mu.Unlock()

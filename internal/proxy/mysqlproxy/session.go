@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/mysqlwire"
@@ -20,24 +21,25 @@ const cleanupTimeout = 5 * time.Second
 // per transaction while SERVER_STATUS_IN_TRANS is set, and for the rest of
 // the session once pinned.
 type session struct {
-	srv    *Server
-	ps     *proxy.Session
-	id     uint32
-	caps   uint32
-	cl     *mysqlwire.PacketConn
-	ctx    context.Context // the session's, cancelled when it ends or is killed
-	cancel context.CancelFunc
+	srv  *Server
+	ps   *proxy.Session
+	id   uint32
+	caps uint32
+	cl   *mysqlwire.PacketConn
 	// handed receives the connection (or error) of a queued borrow from
 	// Ready; made on the first queued borrow and reused.
 	handed chan handoff
 
-	scramble []byte
-	user     string
-	login    proxy.Login
+	scramble [mysqlwire.ScrambleLen]byte
+	// killed: KILL CONNECTION ended the session; a borrow it waits in, or
+	// queues for next, fails (errKilled).
+	killed atomic.Bool
+	user   string
+	login  proxy.Login
 
 	// The session state the client expects on every backend it borrows.
 	schema       string
-	vars         vars
+	vars         vars // nil until a variable is tracked
 	lastInsertID uint64
 	status       uint16
 	charset      byte
@@ -86,11 +88,14 @@ type session struct {
 	// runningSQL is the statement running (for KILL diagnostics and tests);
 	// it aliases the client read buffer, valid while running is set.
 	runningSQL []byte
+	// abort cancels the pool.Get the session waits in, if any (kill).
+	abort context.CancelFunc
 }
 
-func newSession(s *Server, ps *proxy.Session, cancel context.CancelFunc) *session {
-	return &session{srv: s, ps: ps, id: uint32(ps.ID), cl: mysqlwire.NewPacketConn(ps.Conn), cancel: cancel,
-		scramble: mysqlwire.NewScramble(), vars: vars{}, status: mysqlwire.StatusAutocommit}
+func newSession(s *Server, ps *proxy.Session) *session {
+	c := &session{srv: s, ps: ps, id: uint32(ps.ID), cl: mysqlwire.NewPacketConn(ps.Conn), status: mysqlwire.StatusAutocommit}
+	copy(c.scramble[:], mysqlwire.NewScramble())
+	return c
 }
 
 // clientGoneError marks a failed write to the client.
@@ -104,6 +109,13 @@ func (c *session) run(ctx context.Context) error {
 		return err
 	}
 	c.ps.AllowRest()
+	// With many sessions awake, park before the first command
+	// (proxy.Session.Crowded).
+	if c.ps.Crowded() && c.ps.WaitIdle() == nil {
+		if err := c.park(c.ps.ParkFresh); err != nil {
+			return err
+		}
+	}
 	return c.loop(ctx)
 }
 

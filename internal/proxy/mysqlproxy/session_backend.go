@@ -5,6 +5,7 @@ package mysqlproxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -82,10 +83,15 @@ func (c *session) Ready(pb *proxy.Pooled[*backendConn], err error) {
 	c.handed <- handoff{pb: pb, err: err}
 }
 
+// errKilled ends a borrow of a session that KILL CONNECTION ended.
+var errKilled = errors.New("connection killed")
+
 // poolGet borrows from the pool. When the connections are busy and the
 // budget is full it queues the session (proxy.Pool.Enqueue) and waits for
 // Ready on a channel it keeps: no timer, context or waiter allocation per
-// borrow; the pool's sweep enforces the borrow timeout.
+// borrow; the pool's sweep enforces the borrow timeout, a hard shutdown
+// cancels ctx (the server's) and KILL CONNECTION hands it errKilled
+// (abortBorrow).
 func (c *session) poolGet(ctx context.Context) (*proxy.Pooled[*backendConn], error) {
 	if c.handed == nil {
 		c.handed = make(chan handoff, 1)
@@ -97,16 +103,20 @@ func (c *session) poolGet(ctx context.Context) (*proxy.Pooled[*backendConn], err
 			return pb, err
 		}
 		if !queued {
-			return c.srv.pool.Get(ctx, c.login)
+			return c.abortableGet(ctx)
+		}
+		// A kill that looked for the session before it queued.
+		if c.killed.Load() && c.srv.pool.Cancel(c.login, c) {
+			return nil, errKilled
 		}
 		var h handoff
 		select {
 		case h = <-c.handed:
 		case <-ctx.Done():
 			if c.srv.pool.Cancel(c.login, c) {
-				return nil, ctx.Err() // as pool.Get: the session was killed or the proxy is stopping
+				return nil, ctx.Err() // as pool.Get: the proxy is stopping
 			}
-			h = <-c.handed // Ready is under way
+			h = <-c.handed // Ready (or a kill) is under way
 		}
 		switch {
 		case h.retry:
@@ -117,6 +127,47 @@ func (c *session) poolGet(ctx context.Context) (*proxy.Pooled[*backendConn], err
 		}
 		c.fromQueue = h.pb != nil
 		return h.pb, h.err
+	}
+}
+
+// abortableGet borrows with pool.Get (a new connection, or a wait for
+// the budget or the user's share) under a context of its own that a kill
+// cancels. That allocates, but only here, beside a dial or a wait.
+func (c *session) abortableGet(ctx context.Context) (*proxy.Pooled[*backendConn], error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c.mu.Lock()
+	if c.killed.Load() {
+		c.mu.Unlock()
+		return nil, errKilled
+	}
+	c.abort = cancel
+	c.mu.Unlock()
+	pb, err := c.srv.pool.Get(ctx, c.login)
+	c.mu.Lock()
+	c.abort = nil
+	c.mu.Unlock()
+	if err != nil && c.killed.Load() {
+		err = errKilled
+	}
+	return pb, err
+}
+
+// abortBorrow makes the borrow the session waits in, or is about to
+// start, fail with errKilled; it runs on the killer's goroutine. A
+// session queued in the pool is taken out of the queue and handed the
+// error as Ready would hand a connection; one whose connection is being
+// handed over already gets it (its next write to the closed client
+// fails).
+func (c *session) abortBorrow() {
+	c.killed.Store(true)
+	c.mu.Lock()
+	if c.abort != nil {
+		c.abort()
+	}
+	c.mu.Unlock()
+	if c.srv.pool.Cancel(c.login, c) {
+		c.Ready(nil, errKilled)
 	}
 }
 
@@ -180,6 +231,9 @@ func (c *session) initVars() {
 		return
 	}
 	if cs, ok := (*m)[c.charset]; ok {
+		if c.vars == nil {
+			c.vars = vars{}
+		}
 		for _, n := range []string{"character_set_client", "character_set_connection", "character_set_results"} {
 			c.vars[n] = cs[0]
 		}

@@ -35,7 +35,7 @@ func (c *session) kill(ctx context.Context, k killStmt) error {
 		return c.sendErr(&Error{Code: crConnectionRefused, State: "HY000", Msg: "Could not reach the database to kill the query", Err: err})
 	}
 	if !k.queryOnly {
-		t.cancel()
+		t.abortBorrow()
 		t.ps.Close() // wakes it if parked
 	}
 	return c.writeOK(mysqlwire.OK{Status: metaStatus(c.status)})
@@ -154,7 +154,7 @@ func (c *session) endSession() {
 		c.close()
 	}
 	c.lastBackend = 0
-	c.vars, c.varsReady, c.lastInsertID, c.holdTx = vars{}, false, 0, false
+	c.vars, c.varsReady, c.lastInsertID, c.holdTx = nil, false, 0, false
 	c.stmts, c.longData = nil, nil
 	c.pinned, c.status = false, mysqlwire.StatusAutocommit
 }

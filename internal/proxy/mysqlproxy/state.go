@@ -88,11 +88,15 @@ func explained(sc mysqlwire.StateChange) bool {
 // vars is a set of tracked session variable values.
 type vars map[string]string
 
-// apply records the tracked variables of sc.
-func (v vars) apply(sc mysqlwire.StateChange) {
+// apply records the tracked variables of sc, making the set if it is
+// nil (a session's, until it tracks a variable).
+func (v *vars) apply(sc mysqlwire.StateChange) {
 	for _, kv := range sc.Vars {
 		if trackedVars[kv[0]] {
-			v[kv[0]] = kv[1]
+			if *v == nil {
+				*v = vars{}
+			}
+			(*v)[kv[0]] = kv[1]
 		}
 	}
 }

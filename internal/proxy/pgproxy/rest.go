@@ -92,3 +92,21 @@ func (s *session) rest() error {
 	}
 	return err
 }
+
+// parkFresh parks a session that has just greeted its client while many
+// sessions are awake (proxy.Session.Crowded): it waits for the first
+// message without a goroutine or a read buffer. It reports
+// proxy.ErrParked, or nil when the session goes on waiting itself.
+func (s *session) parkFresh() error {
+	if !s.ps.Crowded() || !s.idleNow() || s.cr.br.Buffered() > 0 || s.ps.WaitIdle() != nil {
+		return nil
+	}
+	if s.ps.ParkFresh(s.resume) != nil {
+		return nil
+	}
+	br := s.cr.br
+	br.Reset(nil)
+	rdPool.Put(br)
+	s.cr.br, s.cr.buf = nil, nil
+	return proxy.ErrParked
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/testdb"
 )
@@ -128,5 +129,45 @@ func TestServer_parkedSessionShutdown(t *testing.T) {
 	n, err := conn.Read(buf)
 	if err != nil || n == 0 || buf[0] != 'E' || !bytes.Contains(buf[:n], []byte("57P01")) {
 		t.Fatalf("parked client at shutdown: %q, %v", buf[:n], err)
+	}
+}
+
+// Clients that connect while more sessions than the crowded bound are
+// awake park right after the start-up exchange (proxy.Session.Crowded),
+// before any query and without resting, and are served when they send
+// one.
+func TestServer_crowdedClientsParkFresh(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("sessions park on Linux only")
+	}
+	const awake, n = 3, 8
+	tp := startProxy(t, 2)
+	tp.srv.Core().SetCrowded(awake)
+	var conns []*pgx.Conn
+	for range n {
+		conns = append(conns, tp.connect(t, ""))
+	}
+	tp.srv.mu.Lock()
+	var all []*session
+	for _, s := range tp.srv.sessions {
+		all = append(all, s)
+	}
+	tp.srv.mu.Unlock()
+	fresh := 0
+	for _, s := range all {
+		if s.ps.Parked() && !s.ps.Resting() {
+			fresh++
+		}
+	}
+	// At least one: sessions that rested meanwhile (a slow machine) leave
+	// room awake.
+	if fresh == 0 {
+		t.Fatal("no session parked after its start-up exchange")
+	}
+	for i, c := range conns {
+		var got int
+		if err := c.QueryRow(context.Background(), "SELECT $1::int", i).Scan(&got); err != nil || got != i {
+			t.Fatalf("client %d: %d, %v", i, got, err)
+		}
 	}
 }

@@ -168,6 +168,9 @@ func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error
 	ps.AllowRest()
 	ps.Identify(sess.login.User, sess.login.Database)
 	ps.Log().Debug("session start", "remote", ps.Conn.RemoteAddr(), "tls", ps.TLS(), "iam", sess.login.ViaIAM)
+	if err := sess.parkFresh(); err != nil {
+		return err
+	}
 	return sess.serve(ctx)
 }
 
