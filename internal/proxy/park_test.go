@@ -44,19 +44,7 @@ func TestSession_ParkFresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.SetCrowded(2)
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		_ = srv.Shutdown(sctx)
-		cancel()
-		<-served
-	})
+	runServer(t, srv)
 	parked := func() (n int) {
 		for _, sess := range srv.snapshot(nil) {
 			if sess.Parked() {
