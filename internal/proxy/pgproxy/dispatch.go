@@ -26,6 +26,10 @@ import (
 // for a backend; the frame being handled goes to the backlog.
 var errQueued = errors.New("queued for a backend connection")
 
+// isQueued reports errQueued; the check runs for every client message,
+// nearly always on a nil error, which it answers without a call.
+func isQueued(err error) bool { return err != nil && errors.Is(err, errQueued) }
+
 // maxBacklog bounds the client bytes kept while queued; beyond it the
 // client goroutine stops reading until the session is served.
 const maxBacklog = 64 << 10
@@ -104,7 +108,7 @@ func (s *session) take(frame []byte) error {
 		return nil
 	}
 	err := s.handleCounted(frame)
-	if errors.Is(err, errQueued) {
+	if isQueued(err) {
 		s.backlog = append(s.backlog, frame...)
 		return nil
 	}
@@ -133,7 +137,7 @@ func (s *session) wakeBacklog() {
 func (s *session) handleCounted(frame []byte) error {
 	queries := s.ps.Counters.Queries
 	err := s.handle(s.ctx, frame)
-	if errors.Is(err, errQueued) {
+	if isQueued(err) {
 		s.ps.Counters.Queries = queries
 	}
 	return err
@@ -200,7 +204,7 @@ func (s *session) runBacklog() error {
 	for off < len(buf) {
 		n := 1 + int(binary.BigEndian.Uint32(buf[off+1:]))
 		err := s.handleCounted(buf[off : off+n])
-		if errors.Is(err, errQueued) {
+		if isQueued(err) {
 			s.backlog = s.backlog[:copy(s.backlog, buf[off:])]
 			return nil
 		}

@@ -305,7 +305,7 @@ func (s *session) forward(ctx context.Context, t byte, plan func(b *backend), lo
 			s.mu.Unlock()
 		}
 		pb, err := s.acquire(ctx)
-		if errors.Is(err, errQueued) {
+		if isQueued(err) {
 			return err
 		}
 		if err != nil {
@@ -413,7 +413,7 @@ func (s *session) borrow(ctx context.Context) (*pooled, error) {
 	lost := 0
 	for attempt := 0; ; attempt++ {
 		pb, handed, err := s.get()
-		if errors.Is(err, errQueued) {
+		if isQueued(err) {
 			return nil, err
 		}
 		if err != nil {
