@@ -172,6 +172,9 @@ func (s *Server) EvictIdle() bool {
 // cluster's budget counts them as demand).
 func (s *Server) Waiting() int { return s.poolStats().Waiting }
 
+// PoolStats returns the counts of the front end's database connections.
+func (s *Server) PoolStats() PoolStats { return s.poolStats() }
+
 func (s *Server) poolStats() PoolStats {
 	s.mu.Lock()
 	f := s.statsFn

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -177,6 +178,9 @@ func TestServer_FairShare(t *testing.T) {
 				t.Fatalf("A after a rollback: %v", err)
 			}
 			proxyA.endAll(t, ctx)
+			// A client has its COMMIT's answer a moment before the proxy
+			// puts the connection back and A's share slot with it.
+			f.proxyIdle(t, cluster)
 			if err := proxyA.query(t, ctx); err != nil {
 				t.Fatalf("A's proxy query after its transactions ended: %v", err)
 			}
@@ -208,6 +212,9 @@ type proxyClients struct {
 	my    *sql.DB
 	pgs   []*pgx.Conn
 	mys   []*sql.Conn
+	// openPG and openMy are the clients beginIdle left in a transaction.
+	openPG []*pgx.Conn
+	openMy []*sql.Conn
 }
 
 func (f *fairEnv) proxyClients(t *testing.T, cluster, pgUser, pgPW, myUser, myPW string) *proxyClients {
@@ -226,6 +233,22 @@ func (f *fairEnv) proxyClients(t *testing.T, cluster, pgUser, pgPW, myUser, myPW
 	t.Cleanup(func() { _ = db.Close() })
 	pc.my = db
 	return pc
+}
+
+// proxyIdle waits until the cluster's proxy lends no database connection.
+func (f *fairEnv) proxyIdle(t *testing.T, cluster string) {
+	t.Helper()
+	f.rs.srv.mu.Lock()
+	fes := slices.Clone(f.rs.srv.proxies)
+	f.rs.srv.mu.Unlock()
+	for _, fe := range fes {
+		if core := fe.Core(); core.Cluster() == cluster {
+			testdb.EventuallyState(t, 5*time.Second, 10*time.Millisecond, func() (bool, string) {
+				st := core.PoolStats()
+				return st.Busy == 0, fmt.Sprintf("%s proxy pool: %+v", cluster, st)
+			})
+		}
+	}
 }
 
 // conn opens a new client connection.
@@ -259,6 +282,11 @@ func (pc *proxyClients) beginIdle(t *testing.T, ctx context.Context) {
 	if err := pc.execLast(ctx, q); err != nil {
 		t.Fatal(err)
 	}
+	if pc.my == nil {
+		pc.openPG = append(pc.openPG, pc.pgs[len(pc.pgs)-1])
+	} else {
+		pc.openMy = append(pc.openMy, pc.mys[len(pc.mys)-1])
+	}
 }
 
 func (pc *proxyClients) execLast(ctx context.Context, q string) error {
@@ -275,14 +303,15 @@ func (pc *proxyClients) query(t *testing.T, ctx context.Context) error {
 	return pc.exec(t, ctx, "select 1")
 }
 
-// endAll commits the open transactions.
+// endAll commits the transactions beginIdle left open (a COMMIT on
+// another client would borrow a connection of its own).
 func (pc *proxyClients) endAll(t *testing.T, ctx context.Context) {
-	for _, c := range pc.pgs {
+	for _, c := range pc.openPG {
 		if _, err := c.Exec(ctx, "commit"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, c := range pc.mys {
+	for _, c := range pc.openMy {
 		if _, err := c.ExecContext(ctx, "commit"); err != nil {
 			t.Fatal(err)
 		}
