@@ -73,13 +73,7 @@ func (pc *Pooled[C]) adopt(sl fairshare.Slot) {
 
 // principal is a login's name in the cluster's per-principal limits,
 // cached with its pool key (see keyOf).
-func (p *Pool[C]) principal(login Login) string {
-	if c := p.lastKey.Load(); c != nil && c.login == login {
-		return c.principal
-	}
-	p.keyOf(login)
-	return "dbuser:" + login.User
-}
+func (p *Pool[C]) principal(login Login) string { return p.cached(login).principal }
 
 // tryShare takes one of the login user's connections if it is under its
 // bound now (always, without PoolConfig.Shares).
@@ -379,13 +373,17 @@ var errBudgetFull = errors.New("connection budget full")
 
 // keyOf returns login.Key(), caching the last login's key: a pool
 // usually serves one login, and the hash would otherwise run per borrow.
-func (p *Pool[C]) keyOf(login Login) Key {
+func (p *Pool[C]) keyOf(login Login) Key { return p.cached(login).key }
+
+// cached returns the cache entry of login: the last login's, or a new one
+// that replaces it.
+func (p *Pool[C]) cached(login Login) *loginKey {
 	if c := p.lastKey.Load(); c != nil && c.login == login {
-		return c.key
+		return c
 	}
-	k := login.Key()
-	p.lastKey.Store(&loginKey{login: login, key: k, principal: "dbuser:" + login.User})
-	return k
+	c := &loginKey{login: login, key: login.Key(), principal: "dbuser:" + login.User}
+	p.lastKey.Store(c)
+	return c
 }
 
 // Canonical returns login, or the equal login the pool saw last: the same
@@ -393,13 +391,7 @@ func (p *Pool[C]) keyOf(login Login) Key {
 // of a session's login with the cached one finds the same strings and
 // compares no bytes. A front end calls it once per client, on the login it
 // then borrows with.
-func (p *Pool[C]) Canonical(login Login) Login {
-	if c := p.lastKey.Load(); c != nil && c.login == login {
-		return c.login
-	}
-	p.keyOf(login)
-	return login
-}
+func (p *Pool[C]) Canonical(login Login) Login { return p.cached(login).login }
 
 type loginKey struct {
 	login     Login

@@ -56,12 +56,6 @@ var sqlChars = func() (t [256]uint8) {
 	return t
 }()
 
-// scanMarks finds all marks in one pass over sql.
-func scanMarks(sql string) marks {
-	m, _ := scanText(sql)
-	return m
-}
-
 // scanText finds all marks and the text's shape in one pass over sql,
 // where a search per mark would take one pass each.
 func scanText(sql string) (marks, textShape) {

@@ -93,9 +93,9 @@ func FuzzClassify(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got := classify(s)
-		m := scanMarks(s)
+		m, _ := scanText(s)
 		if want := marksBySearch(s); m != want {
-			t.Fatalf("scanMarks(%q) = %b, a search per text finds %b", s, m, want)
+			t.Fatalf("scanText(%q) marks %b, a search per text finds %b", s, m, want)
 		}
 		// The plain-text shortcut answers as the lexer would.
 		if want := classifyFull(s, m); !reflect.DeepEqual(got, want) {
@@ -104,7 +104,7 @@ func FuzzClassify(f *testing.F) {
 	})
 }
 
-// marksBySearch is scanMarks written the slow, obvious way: one search per
+// marksBySearch is scanText's marks found the slow, obvious way: one search per
 // text in a copy of s with its ASCII letters lower-cased.
 func marksBySearch(s string) marks {
 	lower := []byte(s)

@@ -41,13 +41,11 @@ func (r *msgReader) next() ([]byte, error) {
 	}
 	// The common case: the whole frame is buffered already, and one look
 	// at the buffer finds it.
-	if br := r.br; br.w-br.r >= 5 {
-		n := int(int32(binary.BigEndian.Uint32(br.buf[br.r+1:])))
-		if end := br.r + 1 + n; n >= 4 && end <= br.w {
-			frame := br.buf[br.r:end:end]
-			br.r = end
-			return frame, nil
-		}
+	if end, ok := r.bufferedEnd(); ok {
+		br := r.br
+		frame := br.buf[br.r:end:end]
+		br.r = end
+		return frame, nil
 	}
 	hdr, err := r.br.Peek(5)
 	if err != nil {
@@ -86,13 +84,20 @@ func (r *msgReader) next() ([]byte, error) {
 // buffered reports whether a whole frame is already buffered, so next
 // will not block.
 func (r *msgReader) buffered() bool {
+	_, ok := r.bufferedEnd()
+	return ok
+}
+
+// bufferedEnd returns where in the read buffer the next frame ends, when
+// the whole frame is buffered (ok).
+func (r *msgReader) bufferedEnd() (end int, ok bool) {
 	br := r.br
-	n := br.w - br.r
-	if n < 5 {
-		return false
+	if br.w-br.r < 5 {
+		return 0, false
 	}
-	l := int(int32(binary.BigEndian.Uint32(br.buf[br.r+1:])))
-	return l >= 4 && 1+l <= n
+	n := int(int32(binary.BigEndian.Uint32(br.buf[br.r+1:])))
+	end = br.r + 1 + n
+	return end, n >= 4 && end <= br.w
 }
 
 func unexpectedEOF(err error) error {

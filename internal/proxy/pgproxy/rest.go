@@ -63,14 +63,10 @@ func (s *session) idleRead(err error) error {
 // or where it cannot park waits for the client's next byte and takes a
 // buffer again; only the client goroutine reads s.cr.
 func (s *session) rest() error {
-	br := s.cr.br
-	if br.Buffered() > 0 {
+	if s.cr.br.Buffered() > 0 {
 		return s.ps.Rest()
 	}
-	br.Reset(nil)
-	rdPool.Put(br)
-	s.cr.br = nil
-	s.cr.buf = nil // a large frame's buffer, if any
+	s.releaseReader()
 	s.hmu.Lock()
 	s.lastQuery, s.haveLast = nil, false
 	s.hmu.Unlock()
@@ -104,9 +100,14 @@ func (s *session) parkFresh() error {
 	if s.ps.ParkFresh(s.resume) != nil {
 		return nil
 	}
-	br := s.cr.br
-	br.Reset(nil)
-	rdPool.Put(br)
-	s.cr.br, s.cr.buf = nil, nil
+	s.releaseReader()
 	return proxy.ErrParked
+}
+
+// releaseReader gives the client read buffer back to rdPool, and drops a
+// large frame's buffer if any; only the client goroutine reads s.cr.
+func (s *session) releaseReader() {
+	s.cr.br.Reset(nil)
+	rdPool.Put(s.cr.br)
+	s.cr.br, s.cr.buf = nil, nil
 }
