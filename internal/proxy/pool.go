@@ -71,6 +71,12 @@ func (pc *Pooled[C]) adopt(sl fairshare.Slot) {
 	pc.share = sl
 }
 
+// FreeShare gives back the borrower's per-principal slot (PoolConfig.Shares)
+// ahead of Put: a front end calls it once it has read the transaction's
+// last reply and before it passes that reply on, since the client may
+// send its next statement before the connection is back in the pool.
+func (pc *Pooled[C]) FreeShare() { pc.adopt(fairshare.Slot{}) }
+
 // principal is a login's name in the cluster's per-principal limits,
 // cached with its pool key (see keyOf).
 func (p *Pool[C]) principal(login Login) string { return p.cached(login).principal }

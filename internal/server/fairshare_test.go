@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -178,9 +177,6 @@ func TestServer_FairShare(t *testing.T) {
 				t.Fatalf("A after a rollback: %v", err)
 			}
 			proxyA.endAll(t, ctx)
-			// A client has its COMMIT's answer a moment before the proxy
-			// puts the connection back and A's share slot with it.
-			f.proxyIdle(t, cluster)
 			if err := proxyA.query(t, ctx); err != nil {
 				t.Fatalf("A's proxy query after its transactions ended: %v", err)
 			}
@@ -233,22 +229,6 @@ func (f *fairEnv) proxyClients(t *testing.T, cluster, pgUser, pgPW, myUser, myPW
 	t.Cleanup(func() { _ = db.Close() })
 	pc.my = db
 	return pc
-}
-
-// proxyIdle waits until the cluster's proxy lends no database connection.
-func (f *fairEnv) proxyIdle(t *testing.T, cluster string) {
-	t.Helper()
-	f.rs.srv.mu.Lock()
-	fes := slices.Clone(f.rs.srv.proxies)
-	f.rs.srv.mu.Unlock()
-	for _, fe := range fes {
-		if core := fe.Core(); core.Cluster() == cluster {
-			testdb.EventuallyState(t, 5*time.Second, 10*time.Millisecond, func() (bool, string) {
-				st := core.PoolStats()
-				return st.Busy == 0, fmt.Sprintf("%s proxy pool: %+v", cluster, st)
-			})
-		}
-	}
 }
 
 // conn opens a new client connection.

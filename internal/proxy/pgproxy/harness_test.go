@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sqlgate/sqlgate/internal/config"
+	"github.com/sqlgate/sqlgate/internal/fairshare"
 	"github.com/sqlgate/sqlgate/internal/metrics"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
@@ -28,6 +29,9 @@ type testProxy struct {
 	user   string
 	pass   string
 	dbname string
+	// shares, when set before serve, is the cluster's per-principal
+	// accounting.
+	shares *fairshare.Shares
 }
 
 type opt func(*config.Cluster)
@@ -35,6 +39,14 @@ type opt func(*config.Cluster)
 // startProxy runs a proxy with pool budget n in front of SQLGATE_TEST_PG_URL
 // (or backendAddr when set, e.g. a fault relay).
 func startProxy(t testing.TB, n int, opts ...opt) *testProxy {
+	t.Helper()
+	tp, cl := newTestProxy(t, n, opts...)
+	tp.serve(t, cl, proxytest.Tokens{})
+	return tp
+}
+
+// newTestProxy is startProxy before serve.
+func newTestProxy(t testing.TB, n int, opts ...opt) (*testProxy, config.Cluster) {
 	t.Helper()
 	u, err := url.Parse(testdb.PGURL(t))
 	if err != nil {
@@ -48,8 +60,7 @@ func startProxy(t testing.TB, n int, opts ...opt) *testProxy {
 	for _, o := range opts {
 		o(&cl)
 	}
-	tp.serve(t, cl, proxytest.Tokens{})
-	return tp
+	return tp, cl
 }
 
 // serve runs a proxy for cl whose auth secret "app" holds tp's user,
@@ -60,7 +71,7 @@ func (tp *testProxy) serve(t testing.TB, cl config.Cluster, tokens proxy.TokenVe
 		"app": fmt.Sprintf(`{"username":%q,"password":%q,"dbname":%q}`, tp.user, tp.pass, tp.dbname)})
 	log, logs := proxytest.Logger()
 	tp.reg = metrics.NewRegistry()
-	srv, err := New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: tp.budget, Secrets: secrets, Tokens: tokens, Log: log, Metrics: tp.reg})
+	srv, err := New(proxy.Deps{Cluster: cl, DataDir: t.TempDir(), Budget: tp.budget, Secrets: secrets, Tokens: tokens, Log: log, Metrics: tp.reg, Shares: tp.shares})
 	if err != nil {
 		t.Fatal(err)
 	}

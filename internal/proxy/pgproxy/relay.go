@@ -63,6 +63,10 @@ const (
 	relayPipeKept
 )
 
+// testHookAfterReply, when set (tests only, before any session starts),
+// runs between a transaction's last reply and the Put of its connection.
+var testHookAfterReply func()
+
 // relay copies backend frames to the client while pb is held, keeping the
 // reply queue, and returns pb to the pool at the end of the transaction.
 func (s *session) relay(pb *pooled, gen uint64) {
@@ -119,6 +123,9 @@ func (s *session) relay(pb *pooled, gen uint64) {
 				return
 			}
 			s.mu.Unlock()
+			// The user's share of connections is free before its client
+			// has the reply: its next statement may come first.
+			pb.FreeShare()
 			if wait != nil {
 				s.flushClient(flush)
 				s.putBackend(pb, wait)
@@ -129,6 +136,9 @@ func (s *session) relay(pb *pooled, gen uint64) {
 			// session's own next message, which needs cwmu), and that may
 			// take a round trip to bring the backend to its session.
 			s.flushClient(flush)
+			if testHookAfterReply != nil {
+				testHookAfterReply()
+			}
 			_ = s.ps.WaitIdle() // before the Put: it may hand this session its next backend
 			s.srv.handBack(pb)
 			return
