@@ -54,7 +54,7 @@ type Pooled[C Conn] struct {
 	// ID numbers connections for logs ("dbConnection=ID").
 	ID      uint64
 	Created time.Time
-	key     Key
+	kd      *keyed[C] // its login key's state in the pool
 	idleAt  time.Time
 	release func() // budget slot
 	// share is the borrower's slot of its per-principal share, held
@@ -109,18 +109,16 @@ type Pool[C Conn] struct {
 	ids    atomic.Uint64
 	obs    func(wait time.Duration, err error)
 	// lastKey caches the pool key of the last login (see keyOf).
-	lastKey atomic.Pointer[loginKey]
+	lastKey atomic.Pointer[loginKey[C]]
 	// borrowTimeout and maxIdle are the settings SetBorrowTimeout and
 	// SetMaxIdle change at run time (maxIdle -1 = no limit).
 	borrowTimeout atomic.Int64
 	maxIdle       atomic.Int64
 
 	mu        sync.Mutex // guards following fields
-	idle      map[Key][]*Pooled[C]
+	keys      map[Key]*keyed[C] // idle, lent and waiting per login key
 	nIdle     int
 	busy      int
-	busyByKey map[Key]int
-	waiters   map[Key][]*waiter[C] // FIFO per login
 	nWait     int
 	nQueued   int          // waiters with a Waiter (Enqueue), swept by the reaper
 	spare     []*waiter[C] // served Enqueue waiters, reused by the next one
@@ -149,8 +147,7 @@ func NewPool[C Conn](cfg PoolConfig, budget Budget, dial DialFunc[C], observe fu
 	if observe == nil {
 		observe = func(time.Duration, error) {}
 	}
-	p := &Pool[C]{cfg: cfg, budget: budget, dial: dial, obs: observe, idle: map[Key][]*Pooled[C]{},
-		waiters: map[Key][]*waiter[C]{}, busyByKey: map[Key]int{}, kick: make(chan struct{}, 1),
+	p := &Pool[C]{cfg: cfg, budget: budget, dial: dial, obs: observe, keys: map[Key]*keyed[C]{}, kick: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	p.borrowTimeout.Store(int64(cfg.BorrowTimeout))
 	p.maxIdle.Store(-1)
@@ -207,10 +204,9 @@ func (p *Pool[C]) share(ctx context.Context, login Login, start time.Time) (fair
 }
 
 func (p *Pool[C]) get(ctx context.Context, login Login, start time.Time) (*Pooled[C], error) {
-	k := p.keyOf(login)
 	// Fast path, taken by nearly every borrow: an idle connection, with no
 	// allocation and no timer.
-	if pc, err := p.takeIdle(k); pc != nil || err != nil {
+	if pc, err := p.takeIdle(login); pc != nil || err != nil {
 		return pc, err
 	}
 	borrowTimeout := time.Duration(p.borrowTimeout.Load())
@@ -219,7 +215,7 @@ func (p *Pool[C]) get(ctx context.Context, login Login, start time.Time) (*Poole
 	if release, err := p.tryReserve(budget); err == nil {
 		ctx, cancel := context.WithDeadline(ctx, deadline)
 		defer cancel()
-		return p.connect(ctx, at(login, inst), k, release)
+		return p.connect(ctx, at(login, inst), p.keyOf(login), release)
 	}
 	// Queue for a returned connection. When the budget is full an idle
 	// connection of another login is closed to free a slot (a Reserve
@@ -232,12 +228,13 @@ func (p *Pool[C]) get(ctx context.Context, login Login, start time.Time) (*Poole
 	if p.nIdle > 0 {
 		p.evictOldestLocked()
 	}
-	p.waiters[k] = append(p.waiters[k], &waiter[C]{ch: ch, login: login, since: start})
+	kd := p.keyedLocked(login)
+	kd.waiters = append(kd.waiters, &waiter[C]{ch: ch, login: login, kd: kd, since: start})
 	p.nWait++
-	busyHere := p.busyByKey[k] > 0
+	busyHere := kd.busy > 0
 	p.mu.Unlock()
 	if busyHere {
-		if pc, done, err := p.awaitHandoff(ctx, k, ch, min(handoffWait, borrowTimeout)); done {
+		if pc, done, err := p.awaitHandoff(ctx, kd, ch, min(handoffWait, borrowTimeout)); done {
 			return pc, err
 		}
 	}
@@ -265,18 +262,18 @@ func (p *Pool[C]) get(ctx context.Context, login Login, start time.Time) (*Poole
 		return pc, nil
 	case r := <-resc:
 		rcancel()
-		if pc := p.dropWaiter(k, ch); pc != nil {
+		if pc := p.dropWaiter(kd, ch); pc != nil {
 			if r.err == nil {
 				r.release()
 			}
 			return pc, nil
 		}
 		if r.err == nil {
-			return p.connect(ctx, at(login, inst), k, r.release)
+			return p.connect(ctx, at(login, inst), kd.key, r.release)
 		}
 		return nil, p.borrowErr(ctx, r.err)
 	case <-ctx.Done():
-		if pc := p.dropWaiter(k, ch); pc != nil {
+		if pc := p.dropWaiter(kd, ch); pc != nil {
 			finish()
 			return pc, nil
 		}
@@ -287,7 +284,7 @@ func (p *Pool[C]) get(ctx context.Context, login Login, start time.Time) (*Poole
 
 // awaitHandoff waits up to d for a connection Put hands to ch. done is
 // false when d passed with none (the waiter stays queued).
-func (p *Pool[C]) awaitHandoff(ctx context.Context, k Key, ch chan *Pooled[C], d time.Duration) (pc *Pooled[C], done bool, err error) {
+func (p *Pool[C]) awaitHandoff(ctx context.Context, kd *keyed[C], ch chan *Pooled[C], d time.Duration) (pc *Pooled[C], done bool, err error) {
 	t := getTimer(d)
 	defer putTimer(t)
 	select {
@@ -296,7 +293,7 @@ func (p *Pool[C]) awaitHandoff(ctx context.Context, k Key, ch chan *Pooled[C], d
 	case <-t.C:
 		return nil, false, nil
 	case <-ctx.Done():
-		if pc := p.dropWaiter(k, ch); pc != nil {
+		if pc := p.dropWaiter(kd, ch); pc != nil {
 			return pc, true, nil
 		}
 		return nil, true, p.borrowErr(ctx, ctx.Err())
@@ -335,31 +332,32 @@ func (p *Pool[C]) borrowErr(ctx context.Context, err error) error {
 	return fmt.Errorf("%w: %w", ErrBorrowTimeout, err)
 }
 
-// takeIdle returns an idle connection for k, or an error when closed or
-// the database is known down and nothing is idle.
-func (p *Pool[C]) takeIdle(k Key) (*Pooled[C], error) {
+// takeIdle returns an idle connection for login, or an error when
+// closed or the database is known down and nothing is idle.
+func (p *Pool[C]) takeIdle(login Login) (*Pooled[C], error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.takeIdleLocked(k)
-}
-
-// takeIdleLocked is takeIdle; p.mu is held.
-func (p *Pool[C]) takeIdleLocked(k Key) (*Pooled[C], error) {
 	if p.closed {
 		return nil, ErrPoolClosed
 	}
-	for list := p.idle[k]; len(list) > 0; list = p.idle[k] {
-		pc := list[len(list)-1]
-		p.idle[k] = list[:len(list)-1]
+	return p.takeIdleLocked(p.keyedLocked(login))
+}
+
+// takeIdleLocked is takeIdle of kd, the pool open; p.mu is held.
+func (p *Pool[C]) takeIdleLocked(kd *keyed[C]) (*Pooled[C], error) {
+	for n := len(kd.idle); n > 0; n = len(kd.idle) {
+		pc := kd.idle[n-1]
+		kd.idle[n-1] = nil
+		kd.idle = kd.idle[:n-1]
 		p.nIdle--
 		if pc.Conn.Broken() { // e.g. its server is no longer the writer
 			go p.closeConn(pc)
 			continue
 		}
-		p.busy++
-		p.busyByKey[k]++
+		p.lendLocked(kd)
 		return pc, nil
 	}
+	p.tidyLocked(kd)
 	if time.Now().Before(p.downUntil) {
 		return nil, p.downErr
 	}
@@ -383,11 +381,11 @@ func (p *Pool[C]) keyOf(login Login) Key { return p.cached(login).key }
 
 // cached returns the cache entry of login: the last login's, or a new one
 // that replaces it.
-func (p *Pool[C]) cached(login Login) *loginKey {
+func (p *Pool[C]) cached(login Login) *loginKey[C] {
 	if c := p.lastKey.Load(); c != nil && c.login == login {
 		return c
 	}
-	c := &loginKey{login: login, key: login.Key(), principal: "dbuser:" + login.User}
+	c := &loginKey[C]{login: login, key: login.Key(), principal: "dbuser:" + login.User}
 	p.lastKey.Store(c)
 	return c
 }
@@ -399,10 +397,11 @@ func (p *Pool[C]) cached(login Login) *loginKey {
 // then borrows with.
 func (p *Pool[C]) Canonical(login Login) Login { return p.cached(login).login }
 
-type loginKey struct {
+type loginKey[C Conn] struct {
 	login     Login
 	key       Key
 	principal string
+	kd        *keyed[C] // the key's state (keyedLocked); guarded by Pool.mu
 }
 
 func (p *Pool[C]) connect(ctx context.Context, login Login, k Key, release func()) (*Pooled[C], error) {
@@ -434,10 +433,10 @@ func (p *Pool[C]) connect(ctx context.Context, login Login, k Key, release func(
 	}
 	p.mu.Lock()
 	p.downUntil, p.downErr = time.Time{}, nil
-	p.busy++
-	p.busyByKey[k]++
+	kd := p.keyedOfLocked(k)
+	p.lendLocked(kd)
 	p.mu.Unlock()
-	return &Pooled[C]{Conn: c, Login: login, ID: p.ids.Add(1), Created: time.Now(), key: k, release: release}, nil
+	return &Pooled[C]{Conn: c, Login: login, ID: p.ids.Add(1), Created: time.Now(), kd: kd, release: release}, nil
 }
 
 // timedOut reports a dial that failed by taking too long: the database
@@ -471,8 +470,9 @@ func (p *Pool[C]) Put(pc *Pooled[C]) {
 		p.Discard(pc)
 		return
 	}
-	if list := p.waiters[pc.key]; len(list) > 0 {
-		w := p.popWaiterLocked(pc.key)
+	kd := pc.kd
+	if len(kd.waiters) > 0 {
+		w := p.popWaiterLocked(kd)
 		if ww, since, share, pick := w.w, w.since, w.share, w.pick; ww != nil {
 			p.spareLocked(w)
 			p.mu.Unlock()
@@ -491,12 +491,11 @@ func (p *Pool[C]) Put(pc *Pooled[C]) {
 		p.Discard(pc)
 		return
 	}
-	p.busy--
-	p.unbusyLocked(pc.key)
+	kd.idle = append(kd.idle, pc)
+	p.nIdle++
+	p.unlendLocked(kd)
 	pc.adopt(fairshare.Slot{})
 	pc.idleAt = now
-	p.idle[pc.key] = append(p.idle[pc.key], pc)
-	p.nIdle++
 	p.mu.Unlock()
 }
 
@@ -528,8 +527,7 @@ func (p *Pool[C]) SetMaxIdle(n int) {
 func (p *Pool[C]) Discard(pc *Pooled[C]) {
 	pc.endPick()
 	p.mu.Lock()
-	p.busy--
-	p.unbusyLocked(pc.key)
+	p.unlendLocked(pc.kd)
 	p.mu.Unlock()
 	p.closeConn(pc)
 }
@@ -540,12 +538,6 @@ func (p *Pool[C]) closeConn(pc *Pooled[C]) {
 	pc.release()
 }
 
-func (p *Pool[C]) unbusyLocked(k Key) {
-	if p.busyByKey[k]--; p.busyByKey[k] <= 0 {
-		delete(p.busyByKey, k)
-	}
-}
-
 // handoffWait is how long Get waits for a busy connection of the same
 // login before it also asks the budget for a new one.
 const handoffWait = 20 * time.Millisecond
@@ -553,19 +545,15 @@ const handoffWait = 20 * time.Millisecond
 // evictOldestLocked closes the longest-idle connection (asynchronously).
 func (p *Pool[C]) evictOldestLocked() {
 	var oldest *Pooled[C]
-	for _, list := range p.idle {
-		if len(list) > 0 && (oldest == nil || list[0].idleAt.Before(oldest.idleAt)) {
-			oldest = list[0]
+	for _, kd := range p.keys {
+		if len(kd.idle) > 0 && (oldest == nil || kd.idle[0].idleAt.Before(oldest.idleAt)) {
+			oldest = kd.idle[0]
 		}
 	}
 	if oldest == nil {
 		return
 	}
-	p.idle[oldest.key] = p.idle[oldest.key][1:]
-	if len(p.idle[oldest.key]) == 0 {
-		delete(p.idle, oldest.key)
-	}
-	p.nIdle--
+	p.dropIdleLocked(oldest.kd, 0)
 	go p.closeConn(oldest)
 }
 
@@ -587,10 +575,12 @@ func (p *Pool[C]) Close() {
 	p.closed = true
 	p.unlist()
 	var drop []*Pooled[C]
-	for _, list := range p.idle {
-		drop = append(drop, list...)
+	for _, kd := range p.keys {
+		drop = append(drop, kd.idle...)
+		kd.idle = nil
+		p.tidyLocked(kd)
 	}
-	p.idle, p.nIdle = map[Key][]*Pooled[C]{}, 0
+	p.nIdle = 0
 	queued := p.takeQueuedLocked(func(*waiter[C]) bool { return true })
 	p.mu.Unlock()
 	for _, w := range queued {
@@ -635,20 +625,18 @@ func (p *Pool[C]) reap() {
 func (p *Pool[C]) closeExpired(now time.Time) {
 	p.mu.Lock()
 	var drop []*Pooled[C]
-	for k, list := range p.idle {
-		keep := list[:0]
-		for _, pc := range list {
+	for _, kd := range p.keys {
+		keep := kd.idle[:0]
+		for _, pc := range kd.idle {
 			if now.Sub(pc.idleAt) > p.cfg.IdleTimeout || now.Sub(pc.Created) > p.cfg.MaxLifetime || pc.Conn.Broken() {
 				drop = append(drop, pc)
 				continue
 			}
 			keep = append(keep, pc)
 		}
-		if len(keep) == 0 {
-			delete(p.idle, k)
-		} else {
-			p.idle[k] = keep
-		}
+		clear(kd.idle[len(keep):])
+		kd.idle = keep
+		p.tidyLocked(kd)
 	}
 	p.nIdle -= len(drop)
 	p.mu.Unlock()

@@ -12,12 +12,12 @@ import "time"
 // and must not block or call the pool; nil means none was taken.
 func (p *Pool[C]) Chain(pc *Pooled[C], accept func(Waiter[C]) bool) Waiter[C] {
 	p.mu.Lock()
-	list := p.waiters[pc.key]
+	list := pc.kd.waiters
 	if len(list) == 0 || list[0].w == nil || !accept(list[0].w) {
 		p.mu.Unlock()
 		return nil
 	}
-	q := p.popWaiterLocked(pc.key)
+	q := p.popWaiterLocked(pc.kd)
 	w, since, share, pick := q.w, q.since, q.share, q.pick
 	p.spareLocked(q)
 	p.mu.Unlock()

@@ -70,8 +70,8 @@ func (p *Pool[C]) evictIdleTo(addr string) bool {
 	defer p.mu.Unlock()
 	var oldest *Pooled[C]
 	at := -1
-	for _, list := range p.idle {
-		for i, pc := range list {
+	for _, kd := range p.keys {
+		for i, pc := range kd.idle {
 			if pc.Login.Instance != addr {
 				continue
 			}
@@ -84,14 +84,7 @@ func (p *Pool[C]) evictIdleTo(addr string) bool {
 	if oldest == nil {
 		return false
 	}
-	list := p.idle[oldest.key]
-	list = append(list[:at:at], list[at+1:]...)
-	if len(list) == 0 {
-		delete(p.idle, oldest.key)
-	} else {
-		p.idle[oldest.key] = list
-	}
-	p.nIdle--
+	p.dropIdleLocked(oldest.kd, at)
 	go p.closeConn(oldest)
 	return true
 }
@@ -104,8 +97,8 @@ func (p *Pool[C]) waitingTo(addr string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := 0
-	for _, list := range p.waiters {
-		for _, w := range list {
+	for _, kd := range p.keys {
+		for _, w := range kd.waiters {
 			if w.login.Instance == addr || (w.login.Instance == "" && addr == writer) {
 				n++
 			}

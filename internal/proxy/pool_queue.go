@@ -31,7 +31,7 @@ type waiter[C Conn] struct {
 	ch    chan *Pooled[C]
 	w     Waiter[C]
 	login Login
-	key   Key
+	kd    *keyed[C] // its login key's state in the pool
 	since time.Time
 	share fairshare.Slot // a Waiter's per-principal slot, adopted by its connection
 	pick  func()         // a Waiter's Route pick, adopted by its connection
@@ -91,17 +91,22 @@ func (p *Pool[C]) openFor(login Login, w Waiter[C], sl fairshare.Slot, pick func
 	if err != nil {
 		return false
 	}
-	p.connectFor(&waiter[C]{w: w, login: login, key: p.keyOf(login), since: time.Now(), share: sl, pick: pick}, login.Instance, release)
+	p.connectFor(&waiter[C]{w: w, login: login, since: time.Now(), share: sl, pick: pick}, login.Instance, release)
 	return true
 }
 
 // enqueue is Enqueue once the share slot sl is taken; a queued waiter
 // holds it.
 func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot, pick func()) (pc *Pooled[C], queued bool, err error) {
-	k := p.keyOf(login)
 	p.mu.Lock()
-	pc, err = p.takeIdleLocked(k)
-	ask := len(p.waiters[k]) == 0
+	if p.closed {
+		p.mu.Unlock()
+		p.obs(0, ErrPoolClosed)
+		return nil, false, ErrPoolClosed
+	}
+	kd := p.keyedLocked(login)
+	pc, err = p.takeIdleLocked(kd)
+	ask := len(kd.waiters) == 0
 	p.mu.Unlock()
 	if pc != nil || err != nil {
 		p.obs(0, err)
@@ -124,13 +129,15 @@ func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot, pick func
 	if p.closed {
 		return nil, false, ErrPoolClosed
 	}
-	if p.busyByKey[k] == 0 {
+	kd = p.keyedLocked(login) // looked up again: it may have been tidied away
+	if kd.busy == 0 {
+		p.tidyLocked(kd)
 		return nil, false, nil
 	}
 	if p.nIdle > 0 {
 		p.evictOldestLocked() // frees a slot the reaper's sweep can take
 	}
-	p.waiters[k] = append(p.waiters[k], p.newWaiterLocked(w, login, k, sl, pick))
+	kd.waiters = append(kd.waiters, p.newWaiterLocked(w, login, kd, sl, pick))
 	p.nWait++
 	p.nQueued++
 	if p.sweeping.CompareAndSwap(false, true) {
@@ -144,7 +151,7 @@ func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot, pick func
 
 // newWaiterLocked returns a queued borrow of w, reusing a served one;
 // p.mu is held.
-func (p *Pool[C]) newWaiterLocked(w Waiter[C], login Login, k Key, sl fairshare.Slot, pick func()) *waiter[C] {
+func (p *Pool[C]) newWaiterLocked(w Waiter[C], login Login, kd *keyed[C], sl fairshare.Slot, pick func()) *waiter[C] {
 	var q *waiter[C]
 	if n := len(p.spare); n > 0 {
 		q = p.spare[n-1]
@@ -152,7 +159,7 @@ func (p *Pool[C]) newWaiterLocked(w Waiter[C], login Login, k Key, sl fairshare.
 	} else {
 		q = new(waiter[C])
 	}
-	*q = waiter[C]{w: w, login: login, key: k, since: time.Now(), share: sl, pick: pick}
+	*q = waiter[C]{w: w, login: login, kd: kd, since: time.Now(), share: sl, pick: pick}
 	return q
 }
 
@@ -186,32 +193,27 @@ func (p *Pool[C]) unqueue(login Login, w Waiter[C]) *waiter[C] {
 	if p.cfg.Route != nil && login.Instance == "" {
 		return p.unqueueAny(w) // queued under the instance it was routed to
 	}
-	k := p.keyOf(login)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	list := p.waiters[k]
-	for i, q := range list {
+	kd := p.keyedLocked(login)
+	for i, q := range kd.waiters {
 		if q.w == w {
-			p.removeLocked(k, i)
+			p.removeLocked(kd, i)
 			return q
 		}
 	}
+	p.tidyLocked(kd)
 	return nil
 }
 
 // dropWaiter removes ch from the queue; if a connection was handed over
 // already it is returned.
-func (p *Pool[C]) dropWaiter(k Key, ch chan *Pooled[C]) *Pooled[C] {
+func (p *Pool[C]) dropWaiter(kd *keyed[C], ch chan *Pooled[C]) *Pooled[C] {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	list := p.waiters[k]
-	for i, w := range list {
+	for i, w := range kd.waiters {
 		if w.ch == ch {
-			p.waiters[k] = append(list[:i:i], list[i+1:]...)
-			if len(p.waiters[k]) == 0 {
-				delete(p.waiters, k)
-			}
-			p.nWait--
+			p.removeLocked(kd, i)
 			close(ch)
 			return nil
 		}
@@ -219,26 +221,22 @@ func (p *Pool[C]) dropWaiter(k Key, ch chan *Pooled[C]) *Pooled[C] {
 	return <-ch // Put sent one before removing us
 }
 
-// popWaiterLocked removes and returns the first waiter of k; p.mu is held
-// and the list is not empty.
-func (p *Pool[C]) popWaiterLocked(k Key) *waiter[C] {
-	w := p.waiters[k][0]
-	p.removeLocked(k, 0)
+// popWaiterLocked removes and returns the first waiter of kd; p.mu is
+// held and kd has waiters.
+func (p *Pool[C]) popWaiterLocked(kd *keyed[C]) *waiter[C] {
+	w := kd.waiters[0]
+	p.removeLocked(kd, 0)
 	return w
 }
 
-// removeLocked removes waiter i of k; p.mu is held.
-func (p *Pool[C]) removeLocked(k Key, i int) {
-	list := p.waiters[k]
+// removeLocked removes waiter i of kd; p.mu is held.
+func (p *Pool[C]) removeLocked(kd *keyed[C], i int) {
+	list := kd.waiters
 	w := list[i]
 	copy(list[i:], list[i+1:])
 	list[len(list)-1] = nil
-	list = list[:len(list)-1]
-	if len(list) == 0 {
-		delete(p.waiters, k)
-	} else {
-		p.waiters[k] = list
-	}
+	kd.waiters = list[:len(list)-1]
+	p.tidyLocked(kd)
 	p.nWait--
 	if w.w != nil {
 		p.nQueued--
@@ -250,9 +248,9 @@ func (p *Pool[C]) removeLocked(k Key, i int) {
 // false (queues are in enqueue order); p.mu is held.
 func (p *Pool[C]) takeQueuedLocked(drop func(*waiter[C]) bool) []*waiter[C] {
 	var out []*waiter[C]
-	for k, list := range p.waiters {
-		for i := 0; i < len(list); {
-			w := list[i]
+	for _, kd := range p.keys {
+		for i := 0; i < len(kd.waiters); {
+			w := kd.waiters[i]
 			if w.w == nil {
 				i++
 				continue
@@ -261,8 +259,7 @@ func (p *Pool[C]) takeQueuedLocked(drop func(*waiter[C]) bool) []*waiter[C] {
 				break
 			}
 			out = append(out, w)
-			p.removeLocked(k, i)
-			list = p.waiters[k]
+			p.removeLocked(kd, i)
 		}
 	}
 	return out
@@ -303,8 +300,8 @@ func (p *Pool[C]) sweepQueued(now time.Time) bool {
 func (p *Pool[C]) growOne(now time.Time) bool {
 	p.mu.Lock()
 	var oldest *waiter[C]
-	for _, list := range p.waiters {
-		for _, w := range list {
+	for _, kd := range p.keys {
+		for _, w := range kd.waiters {
 			if w.w == nil {
 				continue
 			}
@@ -344,7 +341,7 @@ func (p *Pool[C]) connectFor(w *waiter[C], inst string, release func()) {
 	go func() {
 		ctx, cancel := context.WithDeadline(context.Background(), w.since.Add(time.Duration(p.borrowTimeout.Load())))
 		defer cancel()
-		pc, err := p.connect(ctx, at(w.login, inst), w.key, release)
+		pc, err := p.connect(ctx, at(w.login, inst), p.keyOf(w.login), release)
 		if err != nil && p.rerouted(ctx, err) {
 			endPick(w.pick) // its instance is down: another may serve
 			w.pick = nil

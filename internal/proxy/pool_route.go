@@ -78,10 +78,10 @@ func endPick(pick func()) {
 func (p *Pool[C]) unqueueAny(w Waiter[C]) *waiter[C] {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for k, list := range p.waiters {
-		for i, q := range list {
+	for _, kd := range p.keys {
+		for i, q := range kd.waiters {
 			if q.w == w {
-				p.removeLocked(k, i)
+				p.removeLocked(kd, i)
 				return q
 			}
 		}
