@@ -115,7 +115,7 @@ type Pool[C Conn] struct {
 	borrowTimeout atomic.Int64
 	maxIdle       atomic.Int64
 
-	mu        sync.Mutex // guards following fields
+	mu        sync.Mutex        // guards following fields
 	keys      map[Key]*keyed[C] // idle, lent and waiting per login key
 	nIdle     int
 	busy      int
