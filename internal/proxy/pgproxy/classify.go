@@ -89,6 +89,20 @@ func classify(sql string) sqlClass {
 // classifyFull is classify once the text's marks are known, for any text.
 func classifyFull(sql string, m marks) sqlClass {
 	var c sqlClass
+	classifyMarks(sql, m, &c)
+	lx := lexer{s: sql}
+	nStmts := 0
+	for !lx.done() {
+		nStmts++
+		if words := lx.statement(); len(words) > 0 {
+			classifyStatement(words, &c)
+		}
+	}
+	return c.finish(nStmts, m, pipeWord(sql))
+}
+
+// classifyMarks looks closer at what the marks m of sql point to.
+func classifyMarks(sql string, m marks, c *sqlClass) {
 	if m&(markAdvisory|markTryAdvisory) != 0 {
 		c.pin = pinAdvisory
 	}
@@ -98,19 +112,16 @@ func classifyFull(sql string, m marks) sqlClass {
 			break
 		}
 		rest = rest[i+len("set_config"):]
-		classifySetConfig(rest, &c)
+		classifySetConfig(rest, c)
 	}
 	if m&(markParen|markInto) != 0 {
-		scanExprs(sql, &c)
+		scanExprs(sql, c)
 	}
-	lx := lexer{s: sql}
-	nStmts := 0
-	for !lx.done() {
-		nStmts++
-		if words := lx.statement(); len(words) > 0 {
-			classifyStatement(words, &c)
-		}
-	}
+}
+
+// finish completes the class of a text of nStmts statements with marks
+// m; pipeWord: its first word leads a statement that may be pipelined.
+func (c sqlClass) finish(nStmts int, m marks, pipeWord bool) sqlClass {
 	if nStmts != 1 {
 		c.deallocate = ""
 	}
@@ -118,14 +129,12 @@ func classifyFull(sql string, m marks) sqlClass {
 		c.dirty = "" // a pinned session is reset when it ends anyway
 	}
 	c.pipe = nStmts == 1 && c.pin == "" && c.dirty == "" && len(c.track) == 0 && !c.resetAll &&
-		!c.deallocAll && c.deallocate == "" && pipeWord(sql) && m&markSleep == 0
+		!c.deallocAll && c.deallocate == "" && pipeWord && m&markSleep == 0
 	return c
 }
 
-// pipeWords are the leading keywords of statements that may be pipelined.
-var pipeWords = []string{"select", "insert", "update", "delete", "with", "values", "table"}
-
-// pipeWord reports whether sql starts with one of pipeWords. pg_sleep is
+// pipeWord reports whether sql starts with a keyword that leads a
+// statement that may be pipelined (wordKind). pg_sleep is
 // left out of pipelines on top (classify): a pipelined statement cannot
 // be cancelled, and a sleep is what clients cancel.
 func pipeWord(sql string) bool {
@@ -137,14 +146,11 @@ func pipeWord(sql string) bool {
 	return isPipeWord(sql[lx.i:lx.wordEnd()])
 }
 
-// isPipeWord reports whether w is one of pipeWords in any case.
+// isPipeWord reports whether w, in any case, leads a statement that may
+// be pipelined: SELECT, INSERT, UPDATE, DELETE, WITH, VALUES or TABLE.
 func isPipeWord(w string) bool {
-	for _, k := range pipeWords {
-		if len(w) == len(k) && hasPrefixFold(w, k) {
-			return true
-		}
-	}
-	return false
+	_, pipe := wordKind(w)
+	return pipe
 }
 
 func (c *sqlClass) pinAs(reason string) {

@@ -87,42 +87,44 @@ func setOf(words ...string) map[string]bool {
 }
 
 // scanExprs looks at every token of sql for calls the proxy cannot vouch
-// for (dirty) and SELECT ... INTO TEMP (pin).
+// for (dirty) and SELECT ... INTO TEMP (pin). Its tokens are slices of
+// sql (lexer.rawToken), so an INSERT ... VALUES (...) costs no allocation.
 func scanExprs(sql string, c *sqlClass) {
 	lx := lexer{s: sql}
-	var prev, prev2 string
-	var prevKind tokKind
+	var prev, prev2 token
 	for {
-		t, k := lx.token()
-		if k == tokEnd {
+		t := lx.rawToken()
+		if t.kind == tokEnd {
 			return
 		}
 		switch {
-		case k == tokPunct && t == "(":
-			if (prevKind == tokWord || prevKind == tokIdent) && isCall(prev, prevKind, prev2) && c.dirty == "" {
-				c.dirty = "call of " + prev
+		case t.kind == tokPunct && t.text == "(":
+			if (prev.kind == tokWord || prev.kind == tokIdent) && isCall(prev, prev2) && c.dirty == "" {
+				c.dirty = "call of " + prev.value()
 			}
-		case k == tokWord && t == "into" && prev != "insert" && prev != "merge":
+		case t.is("into") && !prev.is("insert") && !prev.is("merge"):
 			if intoTemp(&lx) {
 				c.pinAs(pinTemp)
 			}
 		}
-		if k == tokPunct && t != "(" {
-			prev, prev2, prevKind = t, "", k
+		if t.kind == tokPunct && t.text != "(" {
+			prev, prev2 = t, token{}
 			continue
 		}
-		prev2, prev, prevKind = prev, t, k
+		prev2, prev = prev, t
 	}
 }
 
 // isCall reports whether name followed by "(" calls a function the
-// proxy cannot vouch for.
-func isCall(name string, kind tokKind, before string) bool {
-	if kind == tokWord && notCalls[name] || notCallAfter[before] {
+// proxy cannot vouch for; before is the token ahead of name.
+func isCall(name, before token) bool {
+	if name.kind == tokWord && name.in(notCalls) || before.in(notCallAfter) {
 		return false
 	}
-	name = strings.TrimPrefix(name, "pg_catalog.")
-	return !safeFuncs[name]
+	if name.kind == tokWord && hasPrefixFold(name.text, "pg_catalog.") || name.kind != tokWord && strings.HasPrefix(name.text, "pg_catalog.") {
+		name.text = name.text[len("pg_catalog."):]
+	}
+	return !name.in(safeFuncs)
 }
 
 // intoTemp reports whether the tokens after INTO name a temporary table.

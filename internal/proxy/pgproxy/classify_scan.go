@@ -3,9 +3,9 @@ package pgproxy
 // The classifier's first pass: one scan over the text finds the marks
 // (texts that send classify to a closer look) and whether the text is
 // plain (no literal, quoted name or comment) with at most one trailing
-// semicolon. Most statements a busy client sends are such a text without
-// marks, and classifyPlain answers for them from the first word, without
-// the lexer.
+// semicolon. Most statements a busy client sends are such a text, and
+// classifyPlain answers for them from the first word and the marks,
+// without the lexer.
 
 // marks are the texts whose presence anywhere in a query (in any case,
 // even inside a literal or a comment) sends classify to a closer look.
@@ -37,22 +37,25 @@ type textShape struct {
 	trailing bool
 }
 
-// Character classes of the scan; 0 is a character it passes over.
+// Character classes of the scan; 0 is a character it passes over. A mark
+// is found at a character that is rare in SQL and sits at a fixed place
+// in its text: the "(", the "_" of "pg_…" and "set_config", the "o" of
+// "into". Triggering on the marks' first letters (p, s, i) would stop the
+// scan at most words.
 const (
-	chMark  = 1 << iota // ( p s i in either case: may start a mark
-	chQuote             // ' " $
-	chDash              // - and /: may start a comment
-	chSemi              // ;
+	chParen = 1 + iota // (
+	chQuote            // ' " $
+	chDash             // - and /: may start a comment
+	chSemi             // ;
+	chUnder            // _
+	chO                // o O
 )
 
 var sqlChars = func() (t [256]uint8) {
-	for _, c := range "(pPsSiI" {
-		t[c] = chMark
-	}
 	for _, c := range `'"$` {
 		t[c] = chQuote
 	}
-	t['-'], t['/'], t[';'] = chDash, chDash, chSemi
+	t['('], t['-'], t['/'], t[';'], t['_'], t['o'], t['O'] = chParen, chDash, chDash, chSemi, chUnder, chO, chO
 	return t
 }()
 
@@ -68,8 +71,8 @@ func scanText(sql string) (marks, textShape) {
 			continue
 		}
 		switch k {
-		case chMark:
-			m |= markAt(sql[i:])
+		case chParen:
+			m |= markParen
 		case chQuote:
 			t.quoted = true
 		case chDash:
@@ -79,6 +82,13 @@ func scanText(sql string) (marks, textShape) {
 		case chSemi:
 			t.semis = min(t.semis+1, 2)
 			last = i
+		case chUnder:
+			m |= markUnder(sql, i)
+		case chO:
+			// c|0x20 folds exactly the letter's two cases onto one byte.
+			if i >= 3 && sql[i-1]|0x20 == 't' && sql[i-2]|0x20 == 'n' && sql[i-3]|0x20 == 'i' {
+				m |= markInto
+			}
 		}
 	}
 	t.trailing = true
@@ -96,40 +106,30 @@ func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
 }
 
-// markAt returns the mark s starts with, if any; s starts with one of
-// the chMark characters.
-func markAt(s string) marks {
-	switch s[0] {
-	case '(':
-		return markParen
-	case 'p', 'P':
-		var m marks
-		if hasPrefixFold(s, "pg_") {
-			for _, t := range markTexts[:3] {
-				if hasPrefixFold(s, t.text) {
-					m |= t.m
-				}
+// markUnder returns the marks whose text has the underscore at sql[i]:
+// the "pg_" ones at their third character, set_config at its fourth.
+func markUnder(sql string, i int) marks {
+	var m marks
+	if i >= 2 && sql[i-1]|0x20 == 'g' && sql[i-2]|0x20 == 'p' {
+		for _, t := range markTexts[:3] {
+			if hasPrefixFold(sql[i-2:], t.text) {
+				m |= t.m
 			}
 		}
-		return m
-	case 's', 'S':
-		if hasPrefixFold(s, "set_config") {
-			return markSetConfig
-		}
-	case 'i', 'I':
-		if hasPrefixFold(s, "into") {
-			return markInto
-		}
+	} else if i >= 3 && hasPrefixFold(sql[i-3:], "set_config") {
+		m = markSetConfig
 	}
-	return 0
+	return m
 }
 
-// classifyPlain classifies a plain text without marks: one statement
-// (white space, one word-led statement, an optional semicolon and white
-// space) whose first word is not one classify looks deeper into. ok is
-// false for any other text; classifyFull reads it.
+// classifyPlain classifies a plain text: one statement (white space, one
+// word-led statement, an optional semicolon and white space) whose first
+// word is not one classify looks deeper into. Such a statement needs no
+// lexing: without marks it is classified from its first word, with marks
+// by what they point to. ok is false for any other text; classifyFull
+// reads it.
 func classifyPlain(sql string, m marks, t textShape) (c sqlClass, ok bool) {
-	if m != 0 || t.quoted || t.semis > 1 || !t.trailing {
+	if t.quoted || t.semis > 1 || !t.trailing {
 		return c, false
 	}
 	lx := lexer{s: sql}
@@ -138,14 +138,21 @@ func classifyPlain(sql string, m marks, t textShape) (c sqlClass, ok bool) {
 		return c, false // no statement, or an empty one
 	}
 	if !isWordChar(sql[lx.i]) {
+		if m != 0 {
+			return c, false
+		}
 		return c, true // no keyword: nothing to track, nothing to pipeline
 	}
-	w := sql[lx.i:lx.wordEnd()]
-	if interestingWord(w) {
+	interesting, pipe := wordKind(sql[lx.i:lx.wordEnd()])
+	if interesting {
 		return c, false
 	}
-	c.pipe = isPipeWord(w)
-	return c, true
+	if m == 0 {
+		c.pipe = pipe
+		return c, true
+	}
+	classifyMarks(sql, m, &c)
+	return c.finish(1, m, pipe), true
 }
 
 // hasPrefixFold reports whether s starts with the lower-case ASCII
@@ -164,4 +171,28 @@ func hasPrefixFold(s, prefix string) bool {
 		}
 	}
 	return true
+}
+
+// wordKind reports, in one look at a statement's first word and without
+// allocating, whether it is a keyword classify looks deeper into and
+// whether it leads a statement that may be pipelined.
+func wordKind(w string) (interesting, pipe bool) {
+	var buf [10]byte // the longest keyword: "deallocate"
+	if len(w) > len(buf) {
+		return false, false
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	switch string(buf[:len(w)]) {
+	case "select", "insert", "update", "delete", "with", "values", "table":
+		return false, true
+	case "set", "reset", "listen", "prepare", "deallocate", "discard", "declare", "create", "load", "do", "call":
+		return true, false
+	}
+	return false, false
 }

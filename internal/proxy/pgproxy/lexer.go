@@ -17,16 +17,6 @@ const (
 	tokPunct
 )
 
-// interesting reports whether w is a statement keyword classify looks
-// deeper into.
-func interesting(w string) bool {
-	switch w {
-	case "set", "reset", "listen", "prepare", "deallocate", "discard", "declare", "create", "load", "do", "call":
-		return true
-	}
-	return false
-}
-
 type lexer struct {
 	s string
 	i int
@@ -59,7 +49,7 @@ func (l *lexer) statement() []string {
 			return words
 		}
 		if n == 0 {
-			if keep = k == tokWord && interesting(t); !keep {
+			if keep = k == tokWord && interestingWord(t); !keep {
 				l.skipStatement()
 				return nil
 			}
@@ -128,21 +118,11 @@ func (l *lexer) wordEnd() int {
 	return j
 }
 
-// interestingWord reports, without allocating, whether w is one of the
-// interesting keywords in any case.
+// interestingWord reports whether w, in any case, is a statement keyword
+// classify looks deeper into.
 func interestingWord(w string) bool {
-	var buf [16]byte
-	if len(w) > len(buf) {
-		return false
-	}
-	for i := 0; i < len(w); i++ {
-		c := w[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	return interesting(string(buf[:len(w)]))
+	interesting, _ := wordKind(w)
+	return interesting
 }
 
 func (l *lexer) skipSpace() {
@@ -213,7 +193,78 @@ func (l *lexer) token() (string, tokKind) {
 		return w, tokWord
 	}
 	l.i++
-	return string(c), tokPunct
+	return l.s[l.i-1 : l.i], tokPunct // a slice: string(c) would allocate
+}
+
+// token is a token as rawToken returns it: a word as written (value
+// lower-cases it), a quoted string or name without its quotes.
+type token struct {
+	text string
+	kind tokKind
+}
+
+// rawToken is token without copies, for scans that only compare: a word
+// is returned as written, a quoted string or name that holds no escape as
+// the slice between its quotes; anything else as token returns it.
+func (l *lexer) rawToken() token {
+	l.skipSpace()
+	if l.i >= len(l.s) {
+		return token{"", tokEnd}
+	}
+	switch c := l.s[l.i]; {
+	case c == '\'' || c == '"':
+		rest := l.s[l.i+1:]
+		if j := strings.IndexByte(rest, c); j >= 0 && (j+1 >= len(rest) || rest[j+1] != c) {
+			l.i += j + 2
+			if c == '"' {
+				return token{rest[:j], tokIdent}
+			}
+			return token{rest[:j], tokString}
+		}
+	case (c == 'e' || c == 'E') && l.i+1 < len(l.s) && l.s[l.i+1] == '\'':
+	case isWordChar(c):
+		j := l.wordEnd()
+		t := token{l.s[l.i:j], tokWord}
+		l.i = j
+		return t
+	}
+	text, kind := l.token() // a quoted token with escapes, or no word
+	return token{text, kind}
+}
+
+// value is the token as token returns it (a word lower-cased).
+func (t token) value() string {
+	if t.kind == tokWord {
+		return strings.ToLower(t.text)
+	}
+	return t.text
+}
+
+// is reports whether the token's value is w, a lower-case keyword.
+func (t token) is(w string) bool {
+	if t.kind == tokWord {
+		return len(t.text) == len(w) && hasPrefixFold(t.text, w)
+	}
+	return t.text == w
+}
+
+// in reports whether the token's value is in set, without allocating.
+func (t token) in(set map[string]bool) bool {
+	if t.kind != tokWord {
+		return set[t.text]
+	}
+	var buf [40]byte // longer than any word of the sets
+	if len(t.text) > len(buf) {
+		return false
+	}
+	for i := 0; i < len(t.text); i++ {
+		c := t.text[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return set[string(buf[:len(t.text)])]
 }
 
 func isWordChar(c byte) bool {
