@@ -154,6 +154,7 @@ func (b *backend) noteStatus(body []byte) {
 	}
 	if n := lower(string(name)); trackedParams[n] {
 		b.params[n] = string(val)
+		b.paramsID = 0
 	}
 }
 
@@ -193,6 +194,7 @@ func (b *backend) forget(names []string) {
 	for _, n := range names {
 		b.params[n] = unknownParam
 	}
+	b.paramsID = 0
 }
 
 // reset returns b's session to the state of a new connection (DISCARD
@@ -222,5 +224,6 @@ func (b *backend) resetSQL() []string {
 func (b *backend) clean() {
 	b.stmts.clear()
 	clear(b.params)
+	b.paramsID = 0
 	b.owner, b.dirty = 0, false
 }

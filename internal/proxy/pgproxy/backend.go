@@ -45,7 +45,9 @@ type backend struct {
 	// params are the tracked parameters set on this connection beyond the
 	// server defaults (lower-case name → value).
 	params map[string]string
-	stmts  *stmtLRU
+	// paramsID names the set params holds (paramSets); 0: not known.
+	paramsID uint64
+	stmts    *stmtLRU
 
 	// Protocol accounting (account.go), kept by write and next.
 	inflight atomic.Int32  // Query/Sync/FunctionCall sent, ReadyForQuery not yet read

@@ -107,7 +107,9 @@ func (s *session) applyClass(c sqlClass, b *backend, sql string, run bool) {
 	if c.resetAll && run {
 		s.resets++
 		s.params = cloneMap(s.startupParams)
+		s.paramsID = s.srv.paramSets.id(s.params)
 		clear(b.params)
+		b.paramsID = 0
 		for k := range s.startupParams {
 			s.captureParam(k)
 		}

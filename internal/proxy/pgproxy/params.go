@@ -3,6 +3,7 @@ package pgproxy
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -31,7 +32,13 @@ func (s *session) replay(ctx context.Context, b *backend, id uint64) error {
 	if reset {
 		have = nil
 	}
-	sql := replaySQL(want, have)
+	sql := ""
+	if reset || !sameSet(b.paramsID, s.paramsID) {
+		sql = replaySQL(want, have)
+	}
+	if sql == "" && !reset {
+		b.paramsID = s.paramsID
+	}
 	s.mu.Unlock()
 	b.owner = s.ps.ID
 	if sql == "" && !reset {
@@ -67,8 +74,80 @@ func (s *session) replay(ctx context.Context, b *backend, id uint64) error {
 	}
 	s.mu.Lock()
 	b.params = cloneMap(want)
+	b.paramsID = s.paramsID
 	s.mu.Unlock()
 	return nil
+}
+
+// setParam sets parameter n to v for the client and on b alike; b holds
+// the client's set afterwards if it held it before. s.mu is held.
+func (s *session) setParam(b *backend, n, v string) {
+	same := sameSet(b.paramsID, s.paramsID)
+	s.params[n] = v
+	b.params[n] = v
+	s.paramsID = s.srv.paramSets.id(s.params)
+	b.paramsID = 0
+	if same {
+		b.paramsID = s.paramsID
+	}
+}
+
+// sameSet reports whether two parameter set ids name the same known set.
+func sameSet(a, b uint64) bool { return a != 0 && a == b }
+
+// paramSets names the sets of tracked parameters the sessions and the
+// backends of a proxy hold, equal sets with the same id, so that a borrow
+// finds its backend's parameters equal to its client's by comparing two
+// numbers instead of two maps; most clients of an application log in with
+// the same ones. An id is computed when a set changes (a SET, a replay),
+// never per borrow. 0 means not named (a set with a value unknown, or
+// beyond maxParamSets): the maps are compared.
+type paramSets struct {
+	mu  sync.Mutex
+	ids map[string]uint64 // canonical form (paramsKey) → id
+}
+
+// maxParamSets bounds the sets named, against clients that would make
+// the table grow with endless distinct values.
+const maxParamSets = 4096
+
+// id returns the id of the set m, naming it on first sight.
+func (ps *paramSets) id(m map[string]string) uint64 {
+	key, ok := paramsKey(m)
+	if !ok {
+		return 0
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if id, ok := ps.ids[key]; ok {
+		return id
+	}
+	if len(ps.ids) >= maxParamSets {
+		return 0
+	}
+	if ps.ids == nil {
+		ps.ids = map[string]uint64{}
+	}
+	id := uint64(len(ps.ids)) + 1
+	ps.ids[key] = id
+	return id
+}
+
+// paramsKey is m's canonical form: its entries sorted, each name and value
+// ended by a NUL; false when one holds a NUL (as unknownParam does).
+func paramsKey(m map[string]string) (string, bool) {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v := m[k]
+		if strings.IndexByte(k, 0) >= 0 || strings.IndexByte(v, 0) >= 0 {
+			return "", false
+		}
+		b.WriteString(k)
+		b.WriteByte(0)
+		b.WriteString(v)
+		b.WriteByte(0)
+	}
+	return b.String(), true
 }
 
 // replaySQL returns the statements that turn have into want, or "".
@@ -129,8 +208,7 @@ func captureSQL(names []string) string {
 func (s *session) applyCapture(b *backend, names, values []string) {
 	for i, n := range names {
 		if i < len(values) {
-			s.params[n] = values[i]
-			b.params[n] = values[i]
+			s.setParam(b, n, values[i])
 		}
 	}
 }
@@ -147,8 +225,7 @@ func (s *session) trackStatus(b *backend, body []byte) {
 	}
 	n := lower(string(name))
 	if trackedParams[n] || s.startupParams[n] != "" {
-		s.params[n] = string(val)
-		b.params[n] = string(val)
+		s.setParam(b, n, string(val))
 	}
 }
 

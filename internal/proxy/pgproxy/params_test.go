@@ -1,6 +1,9 @@
 package pgproxy
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // replaySQL sets what differs and resets what the client never set, and
 // says nothing when both sides hold the same parameters.
@@ -28,5 +31,39 @@ func TestReplaySQL(t *testing.T) {
 		if got := replaySQL(tc.want, tc.have); got != tc.sql {
 			t.Errorf("replaySQL(%v, %v) = %q, want %q", tc.want, tc.have, got, tc.sql)
 		}
+	}
+}
+
+// TestParamSets: equal parameter sets get one id, different ones
+// different ids; a set holding an unknown value, or one beyond the bound,
+// gets none (0), so that replay compares the maps.
+func TestParamSets(t *testing.T) {
+	var ps paramSets
+	a := ps.id(map[string]string{"application_name": "x", "search_path": "s"})
+	b := ps.id(map[string]string{"search_path": "s", "application_name": "x"})
+	if a == 0 || a != b {
+		t.Fatalf("equal sets: ids %d and %d", a, b)
+	}
+	for _, m := range []map[string]string{
+		{"application_name": "x"},
+		{"application_name": "x", "search_path": "t"},
+		{"application_name": "x\x00search_path", "": "s"}, // would read as the first set without the NUL rule
+		{},
+	} {
+		if id := ps.id(m); id == a {
+			t.Fatalf("set %q got the id of another", m)
+		}
+	}
+	if id := ps.id(map[string]string{"search_path": unknownParam}); id != 0 {
+		t.Fatalf("a set with an unknown value got id %d", id)
+	}
+	for i := range maxParamSets {
+		ps.id(map[string]string{"application_name": fmt.Sprint(i)})
+	}
+	if id := ps.id(map[string]string{"application_name": "one more"}); id != 0 {
+		t.Fatalf("a set beyond the bound got id %d", id)
+	}
+	if id := ps.id(map[string]string{"search_path": "s", "application_name": "x"}); id != a {
+		t.Fatalf("a named set lost its id: %d", id)
 	}
 }

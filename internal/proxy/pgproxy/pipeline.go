@@ -89,7 +89,7 @@ func (s *session) canJoin(b *backend) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return maps.Equal(s.params, b.params)
+	return sameSet(b.paramsID, s.paramsID) || maps.Equal(s.params, b.params)
 }
 
 // extendPipeline adds the units of the sessions queued behind head to

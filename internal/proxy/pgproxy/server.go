@@ -34,6 +34,8 @@ type Server struct {
 	dial  *dialer
 	scram *scramCache
 	stmts *stmtRegistry
+	// paramSets names the parameter sets of sessions and backends.
+	paramSets paramSets
 	// strict resets the backend session on every hand-over to a
 	// different client (isolation: strict).
 	strict bool

@@ -101,6 +101,7 @@ type session struct {
 	pendingWait chan struct{} // cancel in flight for pending, or nil
 	q           queue
 	params      map[string]string // tracked parameters as the client sees them
+	paramsID    uint64            // names the set params holds (paramSets); 0: not known
 	capture     map[string]bool   // tracked parameters to re-read before release
 	resets      uint64            // RESET ALL / DISCARD ALL run by the client (stale captures)
 	status      byte              // transaction status of the held backend
@@ -241,6 +242,7 @@ func (s *session) setup(ctx context.Context, params map[string]string) error {
 		}
 	}
 	s.params = cloneMap(s.startupParams)
+	s.paramsID = s.srv.paramSets.id(s.params)
 	s.srv.register(s)
 	return s.greet(ctx)
 }
