@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"reflect"
 	"testing"
+
+	"github.com/sqlgate/sqlgate/internal/framebuf"
 )
 
 // bufConn returns a PacketConn that writes into and reads from buf.
 func bufConn(buf *bytes.Buffer) *PacketConn {
-	return &PacketConn{r: bufio.NewReader(buf), w: bufio.NewWriter(buf)}
+	return &PacketConn{r: framebuf.NewReader(buf, 4096), w: bufio.NewWriter(buf)}
 }
 
 func TestPacketConn_Split(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"io"
 	"testing"
+
+	"github.com/sqlgate/sqlgate/internal/framebuf"
 )
 
 // Fuzz targets for every decoder. Run one with:
@@ -194,7 +196,7 @@ func FuzzClientResult(f *testing.F) {
 	f.Add(s, false)
 	f.Add(append([]byte{7, 0, 0, 1}, OK{AffectedRows: 1, Status: StatusStateChanged, SessionState: []byte{2, 1, '1'}}.Encode(nil, ClientCaps)...), true)
 	f.Fuzz(func(t *testing.T, data []byte, binary bool) {
-		c := &Client{pc: &PacketConn{r: bufio.NewReader(bytes.NewReader(data)), w: bufio.NewWriter(io.Discard)}, caps: ClientCaps}
+		c := &Client{pc: &PacketConn{r: framebuf.NewReader(bytes.NewReader(data), 4096), w: bufio.NewWriter(io.Discard)}, caps: ClientCaps}
 		c.OnState = func(StateChange) {}
 		r, err := c.readResult(binary)
 		if err != nil {

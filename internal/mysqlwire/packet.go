@@ -11,6 +11,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/sqlgate/sqlgate/internal/framebuf"
 )
 
 // MaxFrame is the largest payload of one physical packet; a logical packet
@@ -33,7 +35,7 @@ var ErrBadSequence = errors.New("mysql packet out of sequence")
 // ReadFrame or ReadPacket is valid until the next read.
 type PacketConn struct {
 	conn net.Conn
-	r    *bufio.Reader
+	r    *framebuf.Reader
 	w    *bufio.Writer
 	seq  uint8
 	buf  []byte
@@ -58,7 +60,7 @@ const bufSize = 16 << 10
 
 // Buffers of idle connections (Release) wait here for the next user.
 var (
-	readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, bufSize) }}
+	readers = sync.Pool{New: func() any { return framebuf.NewReader(nil, bufSize) }}
 	writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, bufSize) }}
 )
 
@@ -90,14 +92,14 @@ func (c *PacketConn) Acquire() {
 	if c.r != nil {
 		return
 	}
-	c.r, c.w = readers.Get().(*bufio.Reader), writers.Get().(*bufio.Writer)
+	c.r, c.w = readers.Get().(*framebuf.Reader), writers.Get().(*bufio.Writer)
 	c.r.Reset(c.conn)
 	c.w.Reset(c.conn)
 }
 
 // NewPacketReader returns a PacketConn that only reads r (tests, fuzzing).
 func NewPacketReader(r io.Reader) *PacketConn {
-	return &PacketConn{r: bufio.NewReader(r)}
+	return &PacketConn{r: framebuf.NewReader(r, 4096)}
 }
 
 // Conn returns the underlying connection.
@@ -106,7 +108,7 @@ func (c *PacketConn) Conn() net.Conn { return c.conn }
 // Reset swaps the underlying connection (after a TLS upgrade).
 func (c *PacketConn) Reset(nc net.Conn) {
 	c.conn = nc
-	c.r = bufio.NewReaderSize(nc, bufSize)
+	c.r = framebuf.NewReader(nc, bufSize)
 	c.w.Reset(nc)
 }
 
@@ -114,7 +116,7 @@ func (c *PacketConn) Reset(nc net.Conn) {
 // TLS hello right behind the packet that asked for it, into our buffer.
 type bufferedConn struct {
 	net.Conn
-	r *bufio.Reader
+	r *framebuf.Reader
 }
 
 func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
@@ -190,6 +192,15 @@ func (c *PacketConn) PreludeErr() []byte {
 }
 
 func (c *PacketConn) readFrame() (payload []byte, more bool, err error) {
+	// The common case: the whole frame is buffered, and one look at the
+	// buffer finds it.
+	if b := c.r.Bytes(); len(b) >= 4 {
+		n := int(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16)
+		if 4+n <= len(b) && (!c.StrictSeq || b[3] == c.seq) {
+			c.seq = b[3] + 1
+			return c.r.Next(4 + n)[4:], n == MaxFrame, nil
+		}
+	}
 	hdr, err := c.r.Peek(4)
 	if err != nil {
 		if len(hdr) > 0 && errors.Is(err, io.EOF) {
@@ -283,6 +294,11 @@ func (c *PacketConn) WriteFrame(p []byte) error {
 	}
 	c.hdr = [4]byte{byte(len(p)), byte(len(p) >> 8), byte(len(p) >> 16), c.seq}
 	c.seq++
+	if b := c.w.AvailableBuffer(); cap(b) >= 4+len(p) {
+		// Header and payload in one buffered write.
+		_, err := c.w.Write(append(append(b, c.hdr[:]...), p...))
+		return err
+	}
 	if _, err := c.w.Write(c.hdr[:]); err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/engine/postgres"
+	"github.com/sqlgate/sqlgate/internal/framebuf"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
 
@@ -286,7 +287,7 @@ func (d *dialer) dialAt(ctx context.Context, login proxy.Login, addr string) (*b
 		pg.Close(ctx)
 		return nil, fmt.Errorf("hijack backend: %w", err)
 	}
-	b := &backend{conn: hc.Conn, r: msgReader{br: newFrameReader(hc.Conn, 32<<10)}, bw: bufio.NewWriterSize(hc.Conn, 32<<10),
+	b := &backend{conn: hc.Conn, r: msgReader{br: framebuf.NewReader(hc.Conn, 32<<10)}, bw: bufio.NewWriterSize(hc.Conn, 32<<10),
 		pid: hc.PID, key: hc.SecretKey, addr: addr, writer: d.writer, params: map[string]string{}, stmts: newStmtLRU(stmtCacheSize),
 		jobs: make(chan relayJob, pipelineDepth+1)}
 	b.txStatus.Store('I')

@@ -19,6 +19,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/sqlgate/sqlgate/internal/framebuf"
 )
 
 // maxFuzzFrame bounds the frame lengths FuzzBackendFrames feeds: the reader
@@ -59,7 +61,7 @@ func FuzzBackendFrames(f *testing.F) {
 		if !frameLensWithin(data, maxFuzzFrame) {
 			return
 		}
-		b := &backend{r: msgReader{br: newFrameReader(bytes.NewReader(data), 64)}, params: map[string]string{}}
+		b := &backend{r: msgReader{br: framebuf.NewReader(bytes.NewReader(data), 64)}, params: map[string]string{}}
 		b.inflight.Store(1 << 20)
 		b.txStatus.Store('I')
 		var q execResult
@@ -149,7 +151,7 @@ func FuzzParseStartup(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 8, 4, 210, 22, 47})
 	f.Add([]byte{0, 0, 0, 16, 4, 210, 22, 46, 0, 0, 0, 1, 0, 0, 0, 2})
 	f.Fuzz(func(t *testing.T, pkt []byte) {
-		code, body, err := (&startupConn{br: newFrameReader(bytes.NewReader(pkt), 4096)}).read()
+		code, body, err := (&startupConn{br: framebuf.NewReader(bytes.NewReader(pkt), 4096)}).read()
 		if err != nil {
 			return
 		}

@@ -12,6 +12,8 @@ import (
 	"io"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/sqlgate/sqlgate/internal/framebuf"
 )
 
 // maxMessageLen bounds one protocol message (PostgreSQL allows 1 GiB).
@@ -23,7 +25,7 @@ var errMessageTooLarge = errors.New("protocol message too large")
 // msgReader reads whole frames, handing out views of its buffer that stay
 // valid until the next read.
 type msgReader struct {
-	br  *frameReader
+	br  *framebuf.Reader
 	buf []byte
 	// torn is set when a read failed part-way through a frame: the
 	// stream position is lost and every later next fails.
@@ -41,11 +43,8 @@ func (r *msgReader) next() ([]byte, error) {
 	}
 	// The common case: the whole frame is buffered already, and one look
 	// at the buffer finds it.
-	if end, ok := r.bufferedEnd(); ok {
-		br := r.br
-		frame := br.buf[br.r:end:end]
-		br.r = end
-		return frame, nil
+	if total, ok := r.bufferedLen(); ok {
+		return r.br.Next(total), nil
 	}
 	hdr, err := r.br.Peek(5)
 	if err != nil {
@@ -84,20 +83,19 @@ func (r *msgReader) next() ([]byte, error) {
 // buffered reports whether a whole frame is already buffered, so next
 // will not block.
 func (r *msgReader) buffered() bool {
-	_, ok := r.bufferedEnd()
+	_, ok := r.bufferedLen()
 	return ok
 }
 
-// bufferedEnd returns where in the read buffer the next frame ends, when
-// the whole frame is buffered (ok).
-func (r *msgReader) bufferedEnd() (end int, ok bool) {
-	br := r.br
-	if br.w-br.r < 5 {
+// bufferedLen returns the length of the next frame (type byte included)
+// when the whole frame is buffered (ok).
+func (r *msgReader) bufferedLen() (total int, ok bool) {
+	b := r.br.Bytes()
+	if len(b) < 5 {
 		return 0, false
 	}
-	n := int(int32(binary.BigEndian.Uint32(br.buf[br.r+1:])))
-	end = br.r + 1 + n
-	return end, n >= 4 && end <= br.w
+	n := int(int32(binary.BigEndian.Uint32(b[1:])))
+	return 1 + n, n >= 4 && 1+n <= len(b)
 }
 
 func unexpectedEOF(err error) error {

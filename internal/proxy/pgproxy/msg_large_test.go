@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"io"
 	"testing"
+
+	"github.com/sqlgate/sqlgate/internal/framebuf"
 )
 
 // TestMsgReader_LargeFrame reads a frame larger than the buffer intact,
@@ -17,7 +19,7 @@ func TestMsgReader_LargeFrame(t *testing.T) {
 		return append(f, body...)
 	}
 	body := bytes.Repeat([]byte("x"), 3<<20)
-	r := &msgReader{br: newFrameReader(bytes.NewReader(frame(body, len(body))), 8<<10)}
+	r := &msgReader{br: framebuf.NewReader(bytes.NewReader(frame(body, len(body))), 8<<10)}
 	got, err := r.next()
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +28,7 @@ func TestMsgReader_LargeFrame(t *testing.T) {
 		t.Fatal("large frame not read intact")
 	}
 
-	r = &msgReader{br: newFrameReader(bytes.NewReader(frame([]byte("tiny"), 200<<20)), 8<<10)}
+	r = &msgReader{br: framebuf.NewReader(bytes.NewReader(frame([]byte("tiny"), 200<<20)), 8<<10)}
 	if _, err := r.next(); err != io.ErrUnexpectedEOF {
 		t.Fatalf("truncated frame: err %v, want unexpected EOF", err)
 	}

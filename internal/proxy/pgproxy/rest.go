@@ -11,6 +11,7 @@ import (
 	"net"
 	"sync"
 
+	"github.com/sqlgate/sqlgate/internal/framebuf"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
 
@@ -18,11 +19,11 @@ import (
 const readerSize = 8 << 10
 
 // rdPool holds client read buffers.
-var rdPool = sync.Pool{New: func() any { return newFrameReader(nil, readerSize) }}
+var rdPool = sync.Pool{New: func() any { return framebuf.NewReader(nil, readerSize) }}
 
 // newClientReader returns a pooled read buffer reading from c.
-func newClientReader(c net.Conn) *frameReader {
-	br := rdPool.Get().(*frameReader)
+func newClientReader(c net.Conn) *framebuf.Reader {
+	br := rdPool.Get().(*framebuf.Reader)
 	br.Reset(c)
 	return br
 }

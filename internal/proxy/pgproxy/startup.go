@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/sqlgate/sqlgate/internal/framebuf"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 )
 
@@ -33,7 +34,7 @@ const (
 )
 
 // startupConn reads length-prefixed start-up packets.
-type startupConn struct{ br *frameReader }
+type startupConn struct{ br *framebuf.Reader }
 
 func startupReader(c net.Conn) *startupConn { return &startupConn{br: newClientReader(c)} }
 

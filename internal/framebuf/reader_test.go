@@ -1,10 +1,11 @@
-package pgproxy
+package framebuf
 
 import (
 	"bufio"
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -37,7 +38,7 @@ func (s *scripted) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// sameErr maps bufio's errors to frameReader's.
+// sameErr maps bufio's errors to Reader's.
 func sameErr(got, bufioErr error) bool {
 	switch {
 	case errors.Is(bufioErr, bufio.ErrBufferFull):
@@ -48,16 +49,16 @@ func sameErr(got, bufioErr error) bool {
 	return errors.Is(got, bufioErr)
 }
 
-// FuzzFrameReader: frameReader answers every sequence of Peek, Discard,
+// FuzzReader: Reader answers every sequence of Peek, Discard,
 // Read and Buffered over a stream read in odd chunks, with transient
 // errors, as bufio.Reader does.
-func FuzzFrameReader(f *testing.F) {
+func FuzzReader(f *testing.F) {
 	f.Add([]byte("hello, world: a stream of bytes read in pieces"), []byte{1, 5, 33, 2, 0, 9}, []byte{3, 40, 7})
 	f.Add(bytes.Repeat([]byte{'x'}, 300), []byte{0x81, 0x42, 0x13, 0xf0, 0x05}, []byte{36, 22, 11})
 	f.Add([]byte{}, []byte{1}, []byte{})
 	f.Fuzz(func(t *testing.T, data, ops, script []byte) {
 		const size = 32
-		fr := newFrameReader(&scripted{data: data, script: script}, size)
+		fr := NewReader(&scripted{data: data, script: script}, size)
 		br := bufio.NewReaderSize(&scripted{data: data, script: script}, size)
 		for i, op := range ops {
 			n := int(op>>2) - 4 // -4..59: negative, small, beyond the buffer
@@ -95,7 +96,7 @@ func FuzzFrameReader(f *testing.F) {
 
 // TestFrameReader_Reset drops buffered bytes and a kept error.
 func TestFrameReader_Reset(t *testing.T) {
-	fr := newFrameReader(&scripted{data: []byte("abcdef"), script: []byte{3, 0}}, 16)
+	fr := NewReader(&scripted{data: []byte("abcdef"), script: []byte{3, 0}}, 16)
 	if got, err := fr.Peek(2); string(got) != "ab" || err != nil {
 		t.Fatalf("Peek(2) = %q, %v", got, err)
 	}
@@ -105,5 +106,32 @@ func TestFrameReader_Reset(t *testing.T) {
 	}
 	if got, err := fr.Peek(3); string(got) != "xyz" || err != nil {
 		t.Fatalf("Peek(3) after Reset = %q, %v", got, err)
+	}
+}
+
+// TestReader_BytesNext: Bytes shows what is buffered without reading;
+// Next consumes buffered bytes only, and nothing when fewer are buffered.
+func TestReader_BytesNext(t *testing.T) {
+	r := NewReader(strings.NewReader("abcdef"), 16)
+	if b := r.Bytes(); len(b) != 0 {
+		t.Fatalf("Bytes before any read: %q", b)
+	}
+	if p := r.Next(1); p != nil {
+		t.Fatalf("Next before any read: %q", p)
+	}
+	if _, err := r.Peek(1); err != nil { // fills the buffer
+		t.Fatal(err)
+	}
+	if b := r.Bytes(); string(b) != "abcdef" {
+		t.Fatalf("Bytes: %q", b)
+	}
+	if p := r.Next(7); p != nil || r.Buffered() != 6 {
+		t.Fatalf("Next beyond the buffered bytes: %q, %d left", p, r.Buffered())
+	}
+	if p := r.Next(-1); p != nil {
+		t.Fatalf("Next(-1): %q", p)
+	}
+	if p := r.Next(2); string(p) != "ab" || string(r.Bytes()) != "cdef" {
+		t.Fatalf("Next(2): %q, then %q", p, r.Bytes())
 	}
 }

@@ -1,18 +1,19 @@
-package pgproxy
+// Package framebuf is the read buffer of the proxies' connections: the
+// subset of bufio.Reader that frame decoders use (Peek, Discard, Buffered,
+// Read, Reset), plus Bytes and Next, with the buffered cases small enough
+// to be inlined, since a relay calls them for every frame it passes on.
+package framebuf
 
 import (
 	"errors"
 	"io"
 )
 
-// frameReader is the read buffer of a client or backend connection: the
-// subset of bufio.Reader the proxy uses (Peek, Discard, Buffered, Read,
-// Reset), with the buffered case of Peek and Discard small enough to be
-// inlined, since the relay calls them for every frame. Like bufio.Reader,
-// a read error is returned once, with whatever bytes were read before it,
-// and the next call reads again (a read deadline that expired does not end
-// the connection).
-type frameReader struct {
+// Reader is the read buffer of a client or backend connection. Like
+// bufio.Reader, a read error is returned once, with whatever bytes were
+// read before it, and the next call reads again (a read deadline that
+// expired does not end the connection).
+type Reader struct {
 	buf  []byte
 	rd   io.Reader
 	r, w int // buf[r:w] is buffered
@@ -20,27 +21,43 @@ type frameReader struct {
 }
 
 // errNegativeCount is a Peek or Discard of fewer than zero bytes.
-var errNegativeCount = errors.New("pgproxy: negative count")
+var errNegativeCount = errors.New("framebuf: negative count")
 
 // errBadCount is a read that reported a count outside its buffer.
-var errBadCount = errors.New("pgproxy: read returned an invalid count")
+var errBadCount = errors.New("framebuf: read returned an invalid count")
 
 // errNoProgress is returned when the underlying reader keeps returning no
 // bytes and no error.
-var errNoProgress = errors.New("pgproxy: multiple reads returned no data")
+var errNoProgress = errors.New("framebuf: multiple reads returned no data")
 
-func newFrameReader(rd io.Reader, size int) *frameReader {
-	return &frameReader{buf: make([]byte, size), rd: rd}
+// NewReader returns a Reader of rd with a buffer of size bytes.
+func NewReader(rd io.Reader, size int) *Reader {
+	return &Reader{buf: make([]byte, size), rd: rd}
 }
 
 // Size returns the buffer's size.
-func (b *frameReader) Size() int { return len(b.buf) }
+func (b *Reader) Size() int { return len(b.buf) }
 
 // Buffered returns how many bytes can be read without reading rd.
-func (b *frameReader) Buffered() int { return b.w - b.r }
+func (b *Reader) Buffered() int { return b.w - b.r }
+
+// Bytes returns the buffered bytes without consuming them or reading; they
+// are valid until the next read.
+func (b *Reader) Bytes() []byte { return b.buf[b.r:b.w:b.w] }
+
+// Next consumes and returns the next n bytes if they are buffered (nil
+// otherwise, consuming nothing); they are valid until the next read.
+func (b *Reader) Next(n int) []byte {
+	if n < 0 || n > b.w-b.r {
+		return nil
+	}
+	p := b.buf[b.r : b.r+n : b.r+n]
+	b.r += n
+	return p
+}
 
 // Reset drops the buffered bytes and any error, and reads from rd next.
-func (b *frameReader) Reset(rd io.Reader) {
+func (b *Reader) Reset(rd io.Reader) {
 	b.rd, b.r, b.w, b.err = rd, 0, 0, nil
 }
 
@@ -48,14 +65,14 @@ func (b *frameReader) Reset(rd io.Reader) {
 // they are buffered. With fewer, it returns those and the error that
 // stopped it (io.ErrShortBuffer when n exceeds the buffer). The bytes are
 // valid until the next read.
-func (b *frameReader) Peek(n int) ([]byte, error) {
+func (b *Reader) Peek(n int) ([]byte, error) {
 	if n >= 0 && n <= b.w-b.r {
 		return b.buf[b.r : b.r+n : b.r+n], nil
 	}
 	return b.peekSlow(n)
 }
 
-func (b *frameReader) peekSlow(n int) ([]byte, error) {
+func (b *Reader) peekSlow(n int) ([]byte, error) {
 	if n < 0 {
 		return nil, errNegativeCount
 	}
@@ -77,7 +94,7 @@ func (b *frameReader) peekSlow(n int) ([]byte, error) {
 
 // Discard skips the next n bytes, reading them if they are not buffered;
 // it returns how many it skipped and the error that stopped it short.
-func (b *frameReader) Discard(n int) (int, error) {
+func (b *Reader) Discard(n int) (int, error) {
 	if n >= 0 && n <= b.w-b.r {
 		b.r += n
 		return n, nil
@@ -106,7 +123,7 @@ func (b *frameReader) Discard(n int) (int, error) {
 // Read reads into p: buffered bytes first; with none, a read of at least
 // the buffer's size goes to rd directly, a smaller one reads once into the
 // buffer.
-func (b *frameReader) Read(p []byte) (int, error) {
+func (b *Reader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		if b.w > b.r {
 			return 0, nil
@@ -137,7 +154,7 @@ func (b *frameReader) Read(p []byte) (int, error) {
 
 // fill moves the buffered bytes to the front and reads once more into the
 // rest of the buffer (retrying reads that return nothing, a few times).
-func (b *frameReader) fill() {
+func (b *Reader) fill() {
 	if b.r > 0 {
 		copy(b.buf, b.buf[b.r:b.w])
 		b.w -= b.r
@@ -162,7 +179,7 @@ func (b *frameReader) fill() {
 }
 
 // readErr returns the kept read error once.
-func (b *frameReader) readErr() error {
+func (b *Reader) readErr() error {
 	err := b.err
 	b.err = nil
 	return err
