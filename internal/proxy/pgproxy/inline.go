@@ -151,6 +151,7 @@ func (s *session) relayInline(pb *pooled, gen uint64) {
 // end of the unit; stop: the rest goes to the backend's reader (the unit
 // left the backend held, or a COPY awaits the client's data). s.mu is held.
 func (s *session) inlineFrames(b *backend, frame []byte) (act relayAction, stop bool, err error) {
+	defer s.flushSpan()
 	for {
 		act = s.onFrame(b, frame)
 		if act != relayContinue {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"time"
+	"unsafe"
 )
 
 // entry is a request awaiting its reply from the backend, in order.
@@ -86,11 +87,13 @@ func (s *session) relay(pb *pooled, gen uint64) {
 				break
 			}
 			if frame, err = b.next(); err != nil {
+				s.flushSpan()
 				s.mu.Unlock()
 				s.relayFailed(pb, err)
 				return
 			}
 		}
+		s.flushSpan()
 		// Flush when the transaction ends or the backend has nothing more
 		// buffered; the write happens after mu is released.
 		flush := act != relayContinue || b.r.br.Buffered() == 0
@@ -253,10 +256,11 @@ func (s *session) onFrame(b *backend, frame []byte) relayAction {
 		}
 	}
 	if forward {
-		s.writeLocked(frame)
+		s.passOn(frame)
 		s.outBytes += uint64(len(frame))
 	}
 	for e := s.q.peek(); e != nil && e.synth != nil; e = s.q.peek() {
+		s.flushSpan()
 		s.writeLocked(s.q.pop().synth)
 	}
 	if t != 'Z' || s.q.len() > 0 {
@@ -273,6 +277,34 @@ func (s *session) onFrame(b *backend, frame []byte) relayAction {
 		return relayCapture
 	}
 	return relayRelease
+}
+
+// passOn forwards a backend frame to the client. Frames that follow each
+// other in the backend's read buffer (a reply's RowDescription, DataRows,
+// CommandComplete and ReadyForQuery, read in one go) are collected as
+// one span and written with one call when the span ends (flushSpan),
+// instead of one buffered write and one lock of the client writer each.
+// s.mu is held.
+func (s *session) passOn(frame []byte) {
+	if len(frame) == 0 {
+		return
+	}
+	if n := len(s.span); n > 0 && &frame[0] == (*byte)(unsafe.Add(unsafe.Pointer(&s.span[0]), n)) {
+		s.span = unsafe.Slice(&s.span[0], n+len(frame))
+		return
+	}
+	s.flushSpan()
+	s.span = frame
+}
+
+// flushSpan writes the frames passOn collected. It runs before anything
+// else is written to the client and before the read buffer the span lies
+// in is read again; s.mu is held.
+func (s *session) flushSpan() {
+	if len(s.span) > 0 {
+		s.writeLocked(s.span)
+		s.span = nil
+	}
 }
 
 // skipAfterError drops the entries the server skips after an error in the

@@ -101,6 +101,7 @@ type session struct {
 	pendingWait chan struct{} // cancel in flight for pending, or nil
 	q           queue
 	params      map[string]string // tracked parameters as the client sees them
+	span        []byte            // backend frames passOn collected, not written yet
 	paramsID    uint64            // names the set params holds (paramSets); 0: not known
 	capture     map[string]bool   // tracked parameters to re-read before release
 	resets      uint64            // RESET ALL / DISCARD ALL run by the client (stale captures)
