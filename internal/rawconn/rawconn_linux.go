@@ -123,3 +123,52 @@ func (c *Conn) opError(op string, err error) error {
 	}
 	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 }
+
+// WriteAwait writes all of b, then waits without reading until the socket
+// has something to read, is closed, or its read deadline passes. A caller
+// that sends a request and reads its reply at once spares the read that
+// would find nothing yet (a system call per request): readiness is
+// awaited from before the write, so the reply's arrival cannot be missed.
+// When the socket's buffer fills part-way, the rest goes out as Write
+// sends it and nothing is awaited. n is what was written; an error after
+// all of b was written is the wait's (the caller's read meets it too).
+func (c *Conn) WriteAwait(b []byte) (n int, err error) {
+	var werr syscall.Errno
+	started, partial := false, false
+	rerr := c.rc.Read(func(fd uintptr) bool {
+		if started {
+			return true // woken: readable, closed or past the deadline
+		}
+		started = true
+		c.wr.mu.Lock()
+		defer c.wr.mu.Unlock()
+		for n < len(b) {
+			k, e := sysWrite(fd, b[n:])
+			switch e {
+			case syscall.EINTR:
+				continue
+			case syscall.EAGAIN:
+				partial = true
+				return true
+			case 0:
+				n += k
+				continue
+			}
+			werr = e
+			return true
+		}
+		return false
+	})
+	switch {
+	case werr != 0:
+		return n, c.opError("write", os.NewSyscallError("write", werr))
+	case partial:
+		k, err := c.Write(b[n:])
+		return n + k, err
+	case rerr != nil && n < len(b): // closed before anything was written
+		return n, c.opError("write", rerr)
+	case rerr != nil:
+		return n, c.opError("read", rerr)
+	}
+	return n, nil
+}

@@ -15,3 +15,6 @@ type Conn struct {
 }
 
 func wrap(c net.Conn, _ syscall.RawConn) net.Conn { return c }
+
+// WriteAwait is Write off Linux (never called: Wrap returns no Conn).
+func (c *Conn) WriteAwait(b []byte) (int, error) { return c.Conn.Write(b) }

@@ -259,7 +259,7 @@ func (c *session) exchange(cmd []byte, kind respKind) error {
 	c.setRunning(be)
 	c.ps.ArmWatch()
 	be.pending = true
-	err := be.pc.Command(cmd)
+	err := be.pc.CommandAwait(cmd) // returns once the reply begins to arrive
 	var res relayResult
 	if err == nil {
 		res, err = c.relay(be, kind)
