@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/framebuf"
+	"github.com/sqlgate/sqlgate/internal/rawconn"
 )
 
 // MaxFrame is the largest payload of one physical packet; a logical packet
@@ -37,7 +38,7 @@ type PacketConn struct {
 	conn net.Conn
 	r    *framebuf.Reader
 	w    *bufio.Writer
-	wt   flushTarget // what w writes to
+	wt   rawconn.AwaitTarget // what w writes to
 	seq  uint8
 	buf  []byte
 	hdr  [4]byte
@@ -95,7 +96,7 @@ func (c *PacketConn) Acquire() {
 	}
 	c.r, c.w = readers.Get().(*framebuf.Reader), writers.Get().(*bufio.Writer)
 	c.r.Reset(c.conn)
-	c.wt.set(c.conn)
+	c.wt.Set(c.conn)
 	c.w.Reset(&c.wt)
 }
 
@@ -111,7 +112,7 @@ func (c *PacketConn) Conn() net.Conn { return c.conn }
 func (c *PacketConn) Reset(nc net.Conn) {
 	c.conn = nc
 	c.r = framebuf.NewReader(nc, bufSize)
-	c.wt.set(nc)
+	c.wt.Set(nc)
 	c.w.Reset(&c.wt)
 }
 
@@ -344,37 +345,16 @@ func (c *PacketConn) Command(p []byte) error {
 // CommandAwait is Command for a command whose reply the caller reads
 // next: on a raw socket (rawconn) the write returns once the reply has
 // begun to arrive, which spares the read that would find nothing yet —
-// one system call per command. An error may be the wait's: the command
-// went out, and the reply's read would have met it.
+// one system call per command.
 func (c *PacketConn) CommandAwait(p []byte) error {
 	c.seq = 0
 	if err := c.WritePacket(p); err != nil {
 		return err
 	}
-	c.wt.await = true
+	c.wt.Await = true
 	err := c.w.Flush()
-	c.wt.await = false
+	c.wt.Await = false
 	return err
-}
-
-// flushTarget is what a PacketConn's write buffer flushes into: the
-// connection, or for CommandAwait its WriteAwait when it has one.
-type flushTarget struct {
-	conn  net.Conn
-	aw    interface{ WriteAwait([]byte) (int, error) }
-	await bool
-}
-
-func (t *flushTarget) set(c net.Conn) {
-	t.conn = c
-	t.aw, _ = c.(interface{ WriteAwait([]byte) (int, error) })
-}
-
-func (t *flushTarget) Write(b []byte) (int, error) {
-	if t.await && t.aw != nil {
-		return t.aw.WriteAwait(b)
-	}
-	return t.conn.Write(b)
 }
 
 // QueueCommand starts a new command like Command but only buffers it, so

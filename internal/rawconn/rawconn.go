@@ -38,3 +38,33 @@ func (c *Conn) SyscallConn() (syscall.RawConn, error) { return c.rc, nil }
 
 // Unwrap returns the connection underneath.
 func (c *Conn) Unwrap() net.Conn { return c.Conn }
+
+// AwaitTarget is what a write buffer (bufio.Writer) over a connection
+// flushes into: the connection's Write, or, while Await is set, its
+// WriteAwait — for a flush whose request's reply is read next. A
+// connection without WriteAwait (not wrapped, or TLS) is written as usual.
+type AwaitTarget struct {
+	conn  net.Conn
+	aw    interface{ WriteAwait([]byte) (int, error) }
+	Await bool
+}
+
+// Set makes t write to c.
+func (t *AwaitTarget) Set(c net.Conn) {
+	t.conn = c
+	t.aw, _ = c.(interface{ WriteAwait([]byte) (int, error) })
+}
+
+// Write writes b to the connection (see AwaitTarget). A wait that failed
+// after all of b went out is not the write's error: the read of the reply
+// meets the same closed connection or passed deadline.
+func (t *AwaitTarget) Write(b []byte) (int, error) {
+	if t.Await && t.aw != nil {
+		n, err := t.aw.WriteAwait(b)
+		if n == len(b) {
+			err = nil
+		}
+		return n, err
+	}
+	return t.conn.Write(b)
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/engine/postgres"
 	"github.com/sqlgate/sqlgate/internal/framebuf"
 	"github.com/sqlgate/sqlgate/internal/proxy"
+	"github.com/sqlgate/sqlgate/internal/rawconn"
 )
 
 // stmtCacheSize is the per-backend LRU (a var for tests) of proxy-named prepared statements
@@ -31,6 +32,7 @@ type backend struct {
 	conn net.Conn
 	r    msgReader
 	bw   *bufio.Writer
+	wt   rawconn.AwaitTarget // what bw writes to
 	wmu  sync.Mutex
 	pid  uint32
 	key  []byte
@@ -124,6 +126,16 @@ func (b *backend) flush() error {
 		return err
 	}
 	return nil
+}
+
+// flushAwait is flush for frames whose reply the caller reads next: it
+// returns once the reply begins to arrive (rawconn.AwaitTarget), sparing
+// the read that would find nothing yet.
+func (b *backend) flushAwait() error {
+	b.wt.Await = true
+	err := b.flush()
+	b.wt.Await = false
+	return err
 }
 
 // exec runs sql with the simple protocol and reads to ReadyForQuery,
@@ -287,9 +299,11 @@ func (d *dialer) dialAt(ctx context.Context, login proxy.Login, addr string) (*b
 		pg.Close(ctx)
 		return nil, fmt.Errorf("hijack backend: %w", err)
 	}
-	b := &backend{conn: hc.Conn, r: msgReader{br: framebuf.NewReader(hc.Conn, 32<<10)}, bw: bufio.NewWriterSize(hc.Conn, 32<<10),
+	b := &backend{conn: hc.Conn, r: msgReader{br: framebuf.NewReader(hc.Conn, 32<<10)},
 		pid: hc.PID, key: hc.SecretKey, addr: addr, writer: d.writer, params: map[string]string{}, stmts: newStmtLRU(stmtCacheSize),
 		jobs: make(chan relayJob, pipelineDepth+1)}
+	b.wt.Set(hc.Conn)
+	b.bw = bufio.NewWriterSize(&b.wt, 32<<10)
 	b.txStatus.Store('I')
 	b.initQuery = d.initQuery
 	d.mu.Lock()

@@ -179,7 +179,7 @@ func (s *session) Ready(pb *pooled, err error) {
 			}
 			total = pb.Conn.bw.Buffered()
 		}
-		ferr = s.flushAll() // one write for every unit of a pipeline
+		ferr = s.flushAll(false) // one write for every unit of a pipeline
 		if ferr != nil && joined > 0 {
 			s.srv.pipeWriteFailed(pb, s.members, total-pb.Conn.bw.Buffered())
 		}

@@ -375,7 +375,7 @@ func (s *session) acquire(ctx context.Context) (*pooled, error) {
 	if pending {
 		// Released while frames were unflushed: send them and put it back
 		// before borrowing (a pool of one would wait for itself).
-		if err := s.flushBackend(); err != nil {
+		if err := s.flushBackend(false); err != nil {
 			return nil, err
 		}
 	}

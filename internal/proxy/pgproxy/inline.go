@@ -41,9 +41,13 @@ func (s *session) deferRelay() bool {
 // relayOwn relays the replies to the units the loop has just written,
 // when the backend was borrowed for them without a relay (deferRelay),
 // and nothing more from the client is buffered. t is the type of the
-// last client message.
-func (s *session) relayOwn(t byte) {
+// last client message; watched: the flush armed the client watch
+// (awaitsOwn).
+func (s *session) relayOwn(t byte, watched bool) {
 	if !s.unstarted {
+		if watched {
+			s.ps.StopWatch()
+		}
 		return
 	}
 	s.unstarted = false
@@ -51,6 +55,9 @@ func (s *session) relayOwn(t byte) {
 	pb, gen := s.be, s.relayGen
 	whole := (t == 'Q' || t == 'S' || t == 'F') && s.q.len() > 0 && !s.writing
 	s.mu.Unlock()
+	if (pb == nil || !whole) && watched {
+		s.ps.StopWatch()
+	}
 	if pb == nil {
 		s.endRelay(gen)
 		return
@@ -60,7 +67,7 @@ func (s *session) relayOwn(t byte) {
 		return
 	}
 	s.inlining = true
-	s.relayInline(pb, gen)
+	s.relayInline(pb, gen, watched)
 	s.inlining = false
 }
 
@@ -93,12 +100,12 @@ func (s *session) startDeferred() {
 // relayInline copies backend frames to the client up to the
 // ReadyForQuery that ends the unit, then returns the backend to the pool
 // or leaves the rest of the relay to the backend's reader.
-func (s *session) relayInline(pb *pooled, gen uint64) {
+func (s *session) relayInline(pb *pooled, gen uint64, watched bool) {
 	b := pb.Conn
-	if h := s.srv.inlineHook.Load(); h != nil {
-		(*h)()
+	if !watched { // else awaitsOwn did both
+		s.inlineStarts()
+		s.ps.ArmWatch()
 	}
-	s.ps.ArmWatch()
 	for {
 		frame, err := b.next()
 		if err != nil {

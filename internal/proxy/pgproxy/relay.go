@@ -403,7 +403,7 @@ func (s *session) cleanup() {
 	s.dequeue()
 	s.hmu.Unlock()
 	s.startDeferred()
-	_ = s.flushBackend() // frames a Terminate cut short; puts a pending backend
+	_ = s.flushBackend(false) // frames a Terminate cut short; puts a pending backend
 	s.mu.Lock()
 	pb, gen := s.be, s.relayGen
 	if pb == nil {

@@ -289,21 +289,54 @@ func (s *session) loop(ctx context.Context) error {
 		err = s.take(frame)
 		s.mayInline = false
 		last := err == nil && !s.cr.buffered()
+		await := false
 		if last { // flush before next would block
-			err = s.flushAll()
+			await = s.awaitsOwn(t)
+			err = s.flushAll(await)
 		}
 		s.hmu.Unlock()
 		if err != nil {
+			if await {
+				s.ps.StopWatch()
+			}
 			return err
 		}
 		if last {
-			s.relayOwn(t)
+			s.relayOwn(t, await)
 		}
 	}
 }
 
-// flushAll sends buffered backend frames and locally generated client frames.
-func (s *session) flushAll() error {
+// awaitsOwn reports, before the flush of a message of type t that ends
+// what the client sent, whether this goroutine will relay the replies
+// itself (relayOwn): then the flush returns once they begin to arrive,
+// with the client watched meanwhile, and the read that would find nothing
+// yet is spared. s.hmu is held.
+func (s *session) awaitsOwn(t byte) bool {
+	if !s.unstarted || t != 'Q' && t != 'S' && t != 'F' {
+		return false
+	}
+	s.mu.Lock()
+	owed := s.q.len() > 0 && s.be != nil
+	s.mu.Unlock()
+	if owed {
+		s.inlineStarts()
+		s.ps.ArmWatch()
+	}
+	return owed
+}
+
+// inlineStarts calls the server's inline hook (tests) as the session's
+// goroutine takes on the relay of its own replies.
+func (s *session) inlineStarts() {
+	if h := s.srv.inlineHook.Load(); h != nil {
+		(*h)()
+	}
+}
+
+// flushAll sends buffered backend frames and locally generated client
+// frames; await: see awaitsOwn.
+func (s *session) flushAll(await bool) error {
 	s.mu.Lock()
 	clientWrite := s.clientWrite
 	s.clientWrite = false
@@ -319,12 +352,13 @@ func (s *session) flushAll() error {
 	if ferr != nil {
 		return ferr
 	}
-	return s.flushBackend()
+	return s.flushBackend(await)
 }
 
 // flushBackend sends the frames the client goroutine buffered on the held
-// backend and, if the relay released it meanwhile, returns it to the pool.
-func (s *session) flushBackend() error {
+// backend and, if the relay released it meanwhile, returns it to the pool;
+// await: see awaitsOwn.
+func (s *session) flushBackend(await bool) error {
 	s.mu.Lock()
 	if !s.writing {
 		s.mu.Unlock()
@@ -342,7 +376,12 @@ func (s *session) flushBackend() error {
 	s.mu.Unlock()
 	b := pb.Conn
 	b.wmu.Lock()
-	err := b.flush()
+	var err error
+	if await {
+		err = b.flushAwait()
+	} else {
+		err = b.flush()
+	}
 	b.wmu.Unlock()
 	s.mu.Lock()
 	s.writing = false
