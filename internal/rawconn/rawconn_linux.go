@@ -12,8 +12,9 @@ import (
 type Conn struct {
 	net.Conn
 	rc syscall.RawConn
-	rd op // the current read
-	wr op // the current write
+	rd op      // the current read
+	wr op      // the current write
+	aw awaitOp // the current WriteAwait
 }
 
 // op is one direction's current call: its buffer and outcome, under mu.
@@ -28,6 +29,7 @@ type op struct {
 func wrap(c net.Conn, rc syscall.RawConn) net.Conn {
 	w := &Conn{Conn: c, rc: rc}
 	w.rd.fn, w.wr.fn = w.rd.read, w.wr.write
+	w.aw.wmu, w.aw.fn = &w.wr.mu, w.aw.step
 	return w
 }
 
@@ -132,33 +134,15 @@ func (c *Conn) opError(op string, err error) error {
 // When the socket's buffer fills part-way, the rest goes out as Write
 // sends it and nothing is awaited. n is what was written; an error after
 // all of b was written is the wait's (the caller's read meets it too).
+// It counts as a read: one at a time with Read.
 func (c *Conn) WriteAwait(b []byte) (n int, err error) {
-	var werr syscall.Errno
-	started, partial := false, false
-	rerr := c.rc.Read(func(fd uintptr) bool {
-		if started {
-			return true // woken: readable, closed or past the deadline
-		}
-		started = true
-		c.wr.mu.Lock()
-		defer c.wr.mu.Unlock()
-		for n < len(b) {
-			k, e := sysWrite(fd, b[n:])
-			switch e {
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				partial = true
-				return true
-			case 0:
-				n += k
-				continue
-			}
-			werr = e
-			return true
-		}
-		return false
-	})
+	c.rd.mu.Lock()
+	defer c.rd.mu.Unlock()
+	a := &c.aw
+	a.buf, a.n, a.werr, a.started, a.partial = b, 0, 0, false, false
+	rerr := c.rc.Read(a.fn)
+	n, werr, partial := a.n, a.werr, a.partial
+	a.buf = nil
 	switch {
 	case werr != 0:
 		return n, c.opError("write", os.NewSyscallError("write", werr))
@@ -171,4 +155,42 @@ func (c *Conn) WriteAwait(b []byte) (n int, err error) {
 		return n, c.opError("read", rerr)
 	}
 	return n, nil
+}
+
+// awaitOp is WriteAwait's state, bound to its raw call once (no closure
+// per call); under the read side's mu.
+type awaitOp struct {
+	wmu              *sync.Mutex // the write side's, held while writing
+	buf              []byte
+	n                int
+	werr             syscall.Errno
+	started, partial bool
+	fn               func(uintptr) bool
+}
+
+// step is the raw call: the first time, the write (false: await
+// readiness); the next, the end of the wait.
+func (a *awaitOp) step(fd uintptr) bool {
+	if a.started {
+		return true // woken: readable, closed or past the deadline
+	}
+	a.started = true
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	for a.n < len(a.buf) {
+		k, e := sysWrite(fd, a.buf[a.n:])
+		switch e {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			a.partial = true
+			return true
+		case 0:
+			a.n += k
+			continue
+		}
+		a.werr = e
+		return true
+	}
+	return false
 }
