@@ -15,6 +15,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/proxy"
 	"github.com/sqlgate/sqlgate/internal/proxy/pgproxy"
 	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // TestBenchPGProxyServe runs the PostgreSQL proxy in front of
@@ -83,7 +84,7 @@ func benchProxyDeps(t *testing.T, cl config.Cluster, secret string) proxy.Deps {
 
 // listenUntilSignal starts srv listening; the context ends at SIGTERM or
 // an interrupt, when the serve test shuts it down.
-func listenUntilSignal(t *testing.T, srv proxytest.Server) (context.Context, context.CancelFunc) {
+func listenUntilSignal(t *testing.T, srv testdb.Server) (context.Context, context.CancelFunc) {
 	if err := srv.Listen(); err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func TestSession_ParkFresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.SetCrowded(2)
-	runServer(t, srv)
+	testdb.Serve(t, srv)
 	parked := func() (n int) {
 		for _, sess := range srv.snapshot(nil) {
 			if sess.Parked() {

@@ -48,7 +48,7 @@ func TestServer_Serve_panicEndsOnlyThatSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runServer(t, srv)
+	testdb.Serve(t, srv)
 
 	dial := func() (net.Conn, *bufio.Reader) {
 		c, err := net.DialTimeout("tcp", srv.Addr().String(), 5*time.Second)
@@ -90,22 +90,4 @@ func TestServer_Serve_panicEndsOnlyThatSession(t *testing.T) {
 	if !strings.Contains(logs.String(), "session panic") || !strings.Contains(logs.String(), "goroutine") {
 		t.Errorf("panic not logged with its stack: %s", logs.String())
 	}
-}
-
-// runServer listens and serves srv until the test ends.
-func runServer(t *testing.T, srv *Server) {
-	t.Helper()
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx) }()
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		_ = srv.Shutdown(sctx)
-		cancel()
-		<-served
-	})
 }

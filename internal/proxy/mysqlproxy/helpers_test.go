@@ -90,7 +90,7 @@ func startProxy(t testing.TB, o proxyOpts) *testProxy {
 	if o.plugin != "" {
 		srv.greetPlugin = o.plugin
 	}
-	tp.srv, tp.addr = srv, proxytest.Serve(t, srv)
+	tp.srv, tp.addr = srv, testdb.Serve(t, srv)
 	return tp
 }
 

@@ -35,7 +35,7 @@ func TestAuthTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.startupTimeout = 300 * time.Millisecond
-	addr := proxytest.Serve(t, srv)
+	addr := testdb.Serve(t, srv)
 
 	c, err := net.Dial("tcp", addr)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/sqlgate/sqlgate/internal/config"
 	"github.com/sqlgate/sqlgate/internal/proxy"
 	"github.com/sqlgate/sqlgate/internal/proxy/proxytest"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // fuzzServer runs, until the fuzz test ends, a proxy with an unreachable
@@ -29,7 +30,7 @@ func fuzzServer(f *testing.F) string {
 		f.Fatal(err)
 	}
 	srv.dial.params = map[string]string{"server_version": "15.0", "client_encoding": "UTF8"}
-	return proxytest.Serve(f, srv)
+	return testdb.Serve(f, srv)
 }
 
 func startupPacket(params ...string) []byte {

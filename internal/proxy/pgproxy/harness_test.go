@@ -76,7 +76,7 @@ func (tp *testProxy) serve(t testing.TB, cl config.Cluster, tokens proxy.TokenVe
 		t.Fatal(err)
 	}
 	tp.srv, tp.logs = srv, logs
-	tp.addr = proxytest.Serve(t, srv)
+	tp.addr = testdb.Serve(t, srv)
 }
 
 // url returns a client URL through the proxy.

@@ -83,34 +83,6 @@ func Logger() (*slog.Logger, *testdb.LogBuffer) {
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
 }
 
-// Server is a wire proxy server (pgproxy.Server, mysqlproxy.Server).
-type Server interface {
-	Listen() error
-	Serve(ctx context.Context) error
-	Shutdown(ctx context.Context) error
-	Addr() net.Addr
-}
-
-// Serve listens and serves srv until the test ends, then shuts it down
-// and waits for Serve to return. It returns the listening address.
-func Serve(t testing.TB, srv Server) string {
-	t.Helper()
-	if err := srv.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(ctx); close(done) }()
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		_ = srv.Shutdown(sctx)
-		cancel()
-		<-done
-	})
-	return srv.Addr().String()
-}
-
 // Peak samples f every millisecond until the returned stop is called,
 // which returns the largest value seen.
 func Peak(f func() int64) (stop func() int64) {
