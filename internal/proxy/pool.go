@@ -229,7 +229,7 @@ func (p *Pool[C]) get(ctx context.Context, login Login, start time.Time) (*Poole
 		p.evictOldestLocked()
 	}
 	kd := p.keyedLocked(login)
-	kd.waiters = append(kd.waiters, &waiter[C]{ch: ch, login: login, kd: kd, since: start})
+	kd.waiters = append(kd.waiters, &waiter[C]{ch: ch, login: login, since: start})
 	p.nWait++
 	busyHere := kd.busy > 0
 	p.mu.Unlock()
@@ -337,14 +337,15 @@ func (p *Pool[C]) borrowErr(ctx context.Context, err error) error {
 func (p *Pool[C]) takeIdle(login Login) (*Pooled[C], error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
-		return nil, ErrPoolClosed
-	}
 	return p.takeIdleLocked(p.keyedLocked(login))
 }
 
-// takeIdleLocked is takeIdle of kd, the pool open; p.mu is held.
+// takeIdleLocked is takeIdle of kd; p.mu is held.
 func (p *Pool[C]) takeIdleLocked(kd *keyed[C]) (*Pooled[C], error) {
+	if p.closed {
+		p.tidyLocked(kd)
+		return nil, ErrPoolClosed
+	}
 	for n := len(kd.idle); n > 0; n = len(kd.idle) {
 		pc := kd.idle[n-1]
 		kd.idle[n-1] = nil

@@ -31,7 +31,6 @@ type waiter[C Conn] struct {
 	ch    chan *Pooled[C]
 	w     Waiter[C]
 	login Login
-	kd    *keyed[C] // its login key's state in the pool
 	since time.Time
 	share fairshare.Slot // a Waiter's per-principal slot, adopted by its connection
 	pick  func()         // a Waiter's Route pick, adopted by its connection
@@ -99,11 +98,6 @@ func (p *Pool[C]) openFor(login Login, w Waiter[C], sl fairshare.Slot, pick func
 // holds it.
 func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot, pick func()) (pc *Pooled[C], queued bool, err error) {
 	p.mu.Lock()
-	if p.closed {
-		p.mu.Unlock()
-		p.obs(0, ErrPoolClosed)
-		return nil, false, ErrPoolClosed
-	}
 	kd := p.keyedLocked(login)
 	pc, err = p.takeIdleLocked(kd)
 	ask := len(kd.waiters) == 0
@@ -137,7 +131,7 @@ func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot, pick func
 	if p.nIdle > 0 {
 		p.evictOldestLocked() // frees a slot the reaper's sweep can take
 	}
-	kd.waiters = append(kd.waiters, p.newWaiterLocked(w, login, kd, sl, pick))
+	kd.waiters = append(kd.waiters, p.newWaiterLocked(w, login, sl, pick))
 	p.nWait++
 	p.nQueued++
 	if p.sweeping.CompareAndSwap(false, true) {
@@ -151,7 +145,7 @@ func (p *Pool[C]) enqueue(login Login, w Waiter[C], sl fairshare.Slot, pick func
 
 // newWaiterLocked returns a queued borrow of w, reusing a served one;
 // p.mu is held.
-func (p *Pool[C]) newWaiterLocked(w Waiter[C], login Login, kd *keyed[C], sl fairshare.Slot, pick func()) *waiter[C] {
+func (p *Pool[C]) newWaiterLocked(w Waiter[C], login Login, sl fairshare.Slot, pick func()) *waiter[C] {
 	var q *waiter[C]
 	if n := len(p.spare); n > 0 {
 		q = p.spare[n-1]
@@ -159,7 +153,7 @@ func (p *Pool[C]) newWaiterLocked(w Waiter[C], login Login, kd *keyed[C], sl fai
 	} else {
 		q = new(waiter[C])
 	}
-	*q = waiter[C]{w: w, login: login, kd: kd, since: time.Now(), share: sl, pick: pick}
+	*q = waiter[C]{w: w, login: login, since: time.Now(), share: sl, pick: pick}
 	return q
 }
 
