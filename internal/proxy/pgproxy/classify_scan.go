@@ -155,6 +155,20 @@ func classifyPlain(sql string, m marks, t textShape) (c sqlClass, ok bool) {
 	return c.finish(1, m, pipe), true
 }
 
+// lowerInto copies w into buf (len(w) <= len(buf)) with its ASCII
+// letters lower-cased and returns that part of buf; a caller converting
+// it to a string only to compare or look it up allocates nothing.
+func lowerInto(buf []byte, w string) []byte {
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return buf[:len(w)]
+}
+
 // hasPrefixFold reports whether s starts with the lower-case ASCII
 // prefix, ignoring the case of ASCII letters in s.
 func hasPrefixFold(s, prefix string) bool {
@@ -181,14 +195,7 @@ func wordKind(w string) (interesting, pipe bool) {
 	if len(w) > len(buf) {
 		return false, false
 	}
-	for i := 0; i < len(w); i++ {
-		c := w[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	switch string(buf[:len(w)]) {
+	switch string(lowerInto(buf[:], w)) {
 	case "select", "insert", "update", "delete", "with", "values", "table":
 		return false, true
 	case "set", "reset", "listen", "prepare", "deallocate", "discard", "declare", "create", "load", "do", "call":

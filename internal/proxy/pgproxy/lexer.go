@@ -257,14 +257,7 @@ func (t token) in(set map[string]bool) bool {
 	if len(t.text) > len(buf) {
 		return false
 	}
-	for i := 0; i < len(t.text); i++ {
-		c := t.text[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	return set[string(buf[:len(t.text)])]
+	return set[string(lowerInto(buf[:], t.text))]
 }
 
 func isWordChar(c byte) bool {
