@@ -351,10 +351,7 @@ func (c *PacketConn) CommandAwait(p []byte) error {
 	if err := c.WritePacket(p); err != nil {
 		return err
 	}
-	c.wt.Await = true
-	err := c.w.Flush()
-	c.wt.Await = false
-	return err
+	return c.wt.FlushAwait(c.w)
 }
 
 // QueueCommand starts a new command like Command but only buffers it, so

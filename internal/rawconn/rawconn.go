@@ -1,6 +1,7 @@
 package rawconn
 
 import (
+	"bufio"
 	"net"
 	"syscall"
 )
@@ -40,13 +41,22 @@ func (c *Conn) SyscallConn() (syscall.RawConn, error) { return c.rc, nil }
 func (c *Conn) Unwrap() net.Conn { return c.Conn }
 
 // AwaitTarget is what a write buffer (bufio.Writer) over a connection
-// flushes into: the connection's Write, or, while Await is set, its
-// WriteAwait — for a flush whose request's reply is read next. A
-// connection without WriteAwait (not wrapped, or TLS) is written as usual.
+// flushes into: the connection's Write, or, in FlushAwait, its WriteAwait
+// — for a flush whose request's reply is read next. A connection without
+// WriteAwait (not wrapped, or TLS) is written as usual.
 type AwaitTarget struct {
 	conn  net.Conn
 	aw    interface{ WriteAwait([]byte) (int, error) }
-	Await bool
+	await bool
+}
+
+// FlushAwait flushes w, a buffer writing to t, through WriteAwait: it
+// returns once the reply to what w held begins to arrive.
+func (t *AwaitTarget) FlushAwait(w *bufio.Writer) error {
+	t.await = true
+	err := w.Flush()
+	t.await = false
+	return err
 }
 
 // Set makes t write to c.
@@ -59,7 +69,7 @@ func (t *AwaitTarget) Set(c net.Conn) {
 // after all of b went out is not the write's error: the read of the reply
 // meets the same closed connection or passed deadline.
 func (t *AwaitTarget) Write(b []byte) (int, error) {
-	if t.Await && t.aw != nil {
+	if t.await && t.aw != nil {
 		n, err := t.aw.WriteAwait(b)
 		if n == len(b) {
 			err = nil

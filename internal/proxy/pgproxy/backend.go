@@ -120,21 +120,18 @@ func (b *backend) write(frame []byte) error {
 	return err
 }
 
-func (b *backend) flush() error {
-	if err := b.bw.Flush(); err != nil {
-		b.broken.Store(true)
-		return err
-	}
-	return nil
-}
+func (b *backend) flush() error { return b.flushed(b.bw.Flush()) }
 
 // flushAwait is flush for frames whose reply the caller reads next: it
 // returns once the reply begins to arrive (rawconn.AwaitTarget), sparing
 // the read that would find nothing yet.
-func (b *backend) flushAwait() error {
-	b.wt.Await = true
-	err := b.flush()
-	b.wt.Await = false
+func (b *backend) flushAwait() error { return b.flushed(b.wt.FlushAwait(b.bw)) }
+
+// flushed marks b broken when its flush failed, and returns err.
+func (b *backend) flushed(err error) error {
+	if err != nil {
+		b.broken.Store(true)
+	}
 	return err
 }
 
