@@ -147,23 +147,19 @@ func TestServer_crowdedClientsParkFresh(t *testing.T) {
 	for range n {
 		conns = append(conns, tp.connect(t, ""))
 	}
-	tp.srv.mu.Lock()
-	var all []*session
-	for _, s := range tp.srv.sessions {
-		all = append(all, s)
-	}
-	tp.srv.mu.Unlock()
-	fresh := 0
-	for _, s := range all {
-		if s.ps.Parked() && !s.ps.Resting() {
-			fresh++
-		}
-	}
 	// At least one: sessions that rested meanwhile (a slow machine) leave
-	// room awake.
-	if fresh == 0 {
-		t.Fatal("no session parked after its start-up exchange")
-	}
+	// room awake. The client's start-up ends when ReadyForQuery arrives, a
+	// moment before the session parks, hence the wait.
+	testdb.Eventually(t, 10*time.Second, 10*time.Millisecond, "a session parked after its start-up exchange", func() bool {
+		tp.srv.mu.Lock()
+		defer tp.srv.mu.Unlock()
+		for _, s := range tp.srv.sessions {
+			if s.ps.Parked() && !s.ps.Resting() {
+				return true
+			}
+		}
+		return false
+	})
 	for i, c := range conns {
 		var got int
 		if err := c.QueryRow(context.Background(), "SELECT $1::int", i).Scan(&got); err != nil || got != i {
