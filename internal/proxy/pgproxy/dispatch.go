@@ -27,8 +27,11 @@ import (
 var errQueued = errors.New("queued for a backend connection")
 
 // isQueued reports errQueued; the check runs for every client message,
-// nearly always on a nil error, which it answers without a call.
-func isQueued(err error) bool { return err != nil && errors.Is(err, errQueued) }
+// nearly always on a nil error or on errQueued itself (never wrapped on
+// its way up), which it answers without a call.
+func isQueued(err error) bool {
+	return err == errQueued || err != nil && errors.Is(err, errQueued)
+}
 
 // maxBacklog bounds the client bytes kept while queued; beyond it the
 // client goroutine stops reading until the session is served.

@@ -260,51 +260,78 @@ func (s *session) idleNow() bool {
 
 // loop reads client messages until the client leaves or an error.
 func (s *session) loop(ctx context.Context) error {
+	midUnit := false
 	for {
-		if s.idleNow() {
-			if err := s.ps.WaitIdle(); err != nil {
+		if midUnit && s.cr.buffered() {
+			// The next message of an extended-protocol unit is already
+			// buffered: the session is busy, not waiting for its client.
+			if err := s.failed(); err != nil {
 				return err
 			}
-		}
-		if err := s.failed(); err != nil {
+		} else if ready, err := s.awaitClient(); err != nil {
 			return err
-		}
-		s.ps.Peeking(true)
-		_, err := s.cr.br.Peek(1)
-		s.ps.Peeking(false)
-		if err != nil {
-			if err := s.idleRead(err); err != nil {
-				return err
-			}
+		} else if !ready {
 			continue
 		}
-		s.ps.Busy()
 		frame, err := s.cr.next()
 		if err != nil {
 			return err
 		}
 		t := frame[0]
-		s.hmu.Lock()
-		s.mayInline = true
-		err = s.take(frame)
-		s.mayInline = false
-		last := err == nil && !s.cr.buffered()
-		await := false
-		if last { // flush before next would block
-			await = s.awaitsOwn(t)
-			err = s.flushAll(await)
-		}
-		s.hmu.Unlock()
-		if err != nil {
-			if await {
-				s.ps.StopWatch()
-			}
+		midUnit = t == 'P' || t == 'B' || t == 'D' || t == 'E'
+		if err := s.takeOne(frame); err != nil {
 			return err
 		}
-		if last {
-			s.relayOwn(t, await)
+	}
+}
+
+// awaitClient marks the session idle when it holds no backend, waits for
+// the client's next byte and marks it busy; false: go round again (a rest
+// or a nudge ended the wait).
+func (s *session) awaitClient() (bool, error) {
+	if s.idleNow() {
+		if err := s.ps.WaitIdle(); err != nil {
+			return false, err
 		}
 	}
+	if err := s.failed(); err != nil {
+		return false, err
+	}
+	s.ps.Peeking(true)
+	_, err := s.cr.br.Peek(1)
+	s.ps.Peeking(false)
+	if err != nil {
+		return false, s.idleRead(err)
+	}
+	s.ps.Busy()
+	return true, nil
+}
+
+// takeOne handles one client message and, when it ends what the client
+// sent, flushes and relays what the session's own goroutine relays.
+func (s *session) takeOne(frame []byte) error {
+	t := frame[0]
+	s.hmu.Lock()
+	s.mayInline = true
+	err := s.take(frame)
+	s.mayInline = false
+	last := err == nil && !s.cr.buffered()
+	await := false
+	if last { // flush before next would block
+		await = s.awaitsOwn(t)
+		err = s.flushAll(await)
+	}
+	s.hmu.Unlock()
+	if err != nil {
+		if await {
+			s.ps.StopWatch()
+		}
+		return err
+	}
+	if last {
+		s.relayOwn(t, await)
+	}
+	return nil
 }
 
 // awaitsOwn reports, before the flush of a message of type t that ends
