@@ -6,7 +6,8 @@
 #   bench/callgrind.sh pg BINARY [simple|extended|prepared] [CLIENTS]
 #   bench/callgrind.sh mysql BINARY [auto|disable] [THREADS]
 #
-# The binary serves one proxy (PostgreSQL: pool 20 in front of
+# The binary (run as its own process by bench/serve.sh's start_sqlgate)
+# serves one proxy (PostgreSQL: pool 20 in front of
 # sqlgate_test, pgbench -S; MySQL: pool 20 in front of sbtest, sysbench
 # oltp_point_select with --db-ps-mode as given; both prepared as
 # bench/pgbench_cpu.sh and bench/sysbench.sh prepare them). It runs under
@@ -20,33 +21,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 engine=${1:?pg or mysql} bin=${2:?binary} mode=${3:-} n=${4:-16}
 command -v valgrind >/dev/null || apt-get install -y valgrind >/dev/null
-work=$(mktemp -d)
-vpid=
-cleanup() {
-	[ -n "$vpid" ] && kill "$vpid" 2>/dev/null && wait "$vpid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-free3() { python3 -c 'import socket
-s=[socket.socket() for _ in range(2)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])'; }
-read -r http port < <(free3)
-export SQLGATE_ROOT_ACCESS_KEY_ID=AKIABENCHROOT0000001 SQLGATE_ROOT_SECRET_ACCESS_KEY=benchrootsecret
-if [ "$engine" = pg ]; then
-	cluster="{name: pg, engine: postgres, address: 127.0.0.1:5432, max_connections: 20, data_api: false,
-    proxy: {listen: 127.0.0.1:$port, auth_secrets: [bench-db], iam_auth: disabled}}"
-else
-	cluster="{name: maria, engine: mysql, address: 127.0.0.1:3306, database: sbtest, max_connections: 20, data_api: false,
-    proxy: {listen: 127.0.0.1:$port, auth_secrets: [bench-db], max_client_connections: 20000}}"
-fi
-printf 'listen: {http: 127.0.0.1:%s}\nclusters:\n  - %s\n' "$http" "$cluster" >"$work/config.yaml"
-"$bin" secrets create bench-db '{"username":"sqlgate","password":"sqlgatepw"}' \
-	--config "$work/config.yaml" --data-dir "$work/data" >/dev/null
-GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.out" \
-	"$bin" serve --config "$work/config.yaml" --data-dir "$work/data" >"$work/log" 2>&1 &
-vpid=$!
-for _ in $(seq 300); do (: </dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.2; done
+# shellcheck source=bench/serve.sh
+. bench/serve.sh
+bench_work
+read -r http port < <(free_ports 2)
+SERVE_PREFIX=(env GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/cg.out")
+sg_engine=mysql
+[ "$engine" != pg ] || sg_engine=postgres
+start_sqlgate cg "$bin" "$sg_engine" "$port" "$http" 20
+vpid=${SG_PID[cg]}
 borrows() { curl -s "http://127.0.0.1:$http/metrics" | awk '/^sqlgate_proxy_borrow_wait_seconds_count/ {s += $2} END {printf "%d", s}'; }
 if [ "$engine" = pg ]; then
 	PGUSER=sqlgate PGPASSWORD=sqlgatepw PGDATABASE=sqlgate_test PGSSLMODE=disable \
@@ -57,6 +40,7 @@ else
 		--db-ps-mode="${mode:-auto}" --report-interval=0 run >"$work/load.log" 2>&1 &
 fi
 load=$!
+pids+=("$load")
 sleep 8
 callgrind_control -z "$vpid" >/dev/null
 a=$(borrows)

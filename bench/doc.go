@@ -12,5 +12,12 @@
 // the separate load generator bench/cmd/dataapi-load; server CPU per
 // request comes from /proc/PID/stat.
 //
+// The proxy benchmarks (pgbench.sh, pgbench_isolation.sh, pgbench_cpu.sh,
+// sysbench.sh and its serve, isolation and profile modes, callgrind.sh,
+// proxy_scale.sh) likewise run the real `sqlgate serve` binary built from
+// ./cmd/sqlgate as its own process (serve.sh starts it for all but
+// proxy_scale.sh), never the proxy inside a test binary; the tests here
+// only generate load for them.
+//
 // Results and the command used are recorded in RESULTS.md.
 package bench

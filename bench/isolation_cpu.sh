@@ -1,36 +1,41 @@
-# isolation_cpu.sh: `bench/sysbench.sh isolation OLD_BENCH_TEST`, sourced by
-# sysbench.sh (which builds $work/bench.test from this tree and prepares the
-# sysbench tables). Three MySQL proxies run side by side, each with a pool
-# of $POOL backend connections: OLD_BENCH_TEST (the proxy of another commit,
-# e.g. main before the isolation work) and this tree's proxy with isolation
-# default and strict. In each of $ROUNDS rounds (target order rotated),
-# sysbench oltp_point_select with $THREADS threads runs $T seconds against
-# each; the proxy's CPU time (utime+stime from /proc/PID/stat) over the
-# queries sysbench reports gives CPU µs per query. Medians are printed.
+# shellcheck shell=bash disable=SC2154 # work, pids and the rest come from sysbench.sh
+# isolation_cpu.sh: `bench/sysbench.sh isolation OLD`, sourced by
+# sysbench.sh (which builds $work/sqlgate from this tree, sources
+# bench/serve.sh and prepares the sysbench tables). Three real
+# `sqlgate serve` processes, each one MySQL proxy with a pool of $POOL
+# backend connections, run side by side: OLD (a sqlgate binary of another
+# commit, e.g. main before the isolation work, or a git ref to build one
+# from; its config has no isolation key, which an old binary may not know)
+# and this tree's binary with isolation default and strict. In each of
+# $ROUNDS rounds (target order rotated), sysbench oltp_point_select with
+# $THREADS threads runs $T seconds against each; the proxy's CPU time
+# (utime+stime from /proc/PID/stat) over the queries sysbench reports gives
+# CPU µs per query. Medians are printed.
 
 # start_proxy NAME BINARY PORT ISOLATION starts a proxy and records its pid.
 start_proxy() {
-	SQLGATE_BENCH=1 SQLGATE_BENCH_PROXY_ADDR=127.0.0.1:$3 SQLGATE_BENCH_PROXY_POOL=$POOL SQLGATE_BENCH_PROXY_ISOLATION=$4 \
-		"$2" -test.run '^TestBenchMySQLProxyServe$' -test.timeout 0 -test.v >"$work/proxy-$1.log" 2>&1 &
-	local pid=$!
-	pids+=("$pid")
-	wait_port "$3" "$pid" "$work/proxy-$1.log"
-	iso_pid[$1]=$pid
+	start_sqlgate "$1" "$2" mysql "$3" "$(free_ports 1)" "$POOL" "$4"
+	iso_pid[$1]=${SG_PID[$1]}
 	iso_port[$1]=$3
 }
 
 isolation_cpu() {
-	local old=$1 hz r tg t0 t1 res queries us
+	local old=$1 label=$1 hz r tg t0 t1 res queries us
 	declare -gA iso_pid iso_port
 	hz=$(getconf CLK_TCK)
+	if [ ! -f "$old" ]; then
+		build_sqlgate "$work/sqlgate-old" "$old"
+		old="$work/sqlgate-old"
+	fi
 	start_proxy old "$old" $((SG_PORT + 10)) ""
-	start_proxy default "$work/bench.test" $((SG_PORT + 11)) default
-	start_proxy strict "$work/bench.test" $((SG_PORT + 12)) strict
+	start_proxy default "$work/sqlgate" $((SG_PORT + 11)) default
+	start_proxy strict "$work/sqlgate" $((SG_PORT + 12)) strict
 	mkdir -p bench/out
-	local out="bench/out/isolation-$(date -u +%Y%m%dT%H%M%SZ).txt" tsv="$work/iso.tsv"
+	local out tsv
+	out="bench/out/isolation-$(date -u +%Y%m%dT%H%M%SZ).txt" tsv="$work/iso.tsv"
 	{
 		echo "# $(date -u +%FT%TZ) nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) $(sysbench --version) $(sql 'SELECT VERSION()')"
-		echo "# oltp_point_select T=${T}s threads=$THREADS rounds=$ROUNDS pool=$POOL old=$old"
+		echo "# oltp_point_select T=${T}s threads=$THREADS rounds=$ROUNDS pool=$POOL old=$label"
 		echo "| round | target | queries | qps | proxy CPU s | CPU µs/query | load1 |"
 		echo "|---:|---|---:|---:|---:|---:|---:|"
 	} | tee "$out"

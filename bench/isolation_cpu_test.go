@@ -13,9 +13,9 @@ import (
 )
 
 // TestBenchIsolationCPU measures the server CPU per ExecuteStatement of
-// several running `sqlgate serve` processes (bench/isolation_cpu.sh starts
-// them: the binary before the session-isolation machinery and the one
-// with it), from /proc/PID/stat, over interleaved rounds.
+// several running `sqlgate serve` processes (bench/dataapi_isolation_cpu.sh
+// starts them: the binary before the session-isolation machinery and the
+// one with it), from /proc/PID/stat, over interleaved rounds.
 //
 // SQLGATE_BENCH_ISO_SERVERS is "label=http://host:port@pid,…";
 // SQLGATE_BENCH_ISO_TABLE the table (id serial/auto-increment, v int) the
@@ -26,7 +26,7 @@ import (
 func TestBenchIsolationCPU(t *testing.T) {
 	spec := os.Getenv("SQLGATE_BENCH_ISO_SERVERS")
 	if spec == "" {
-		t.Skip("SQLGATE_BENCH_ISO_SERVERS not set (run bench/isolation_cpu.sh)")
+		t.Skip("SQLGATE_BENCH_ISO_SERVERS not set (run bench/dataapi_isolation_cpu.sh)")
 	}
 	type server struct{ label, url, pid string }
 	var servers []server

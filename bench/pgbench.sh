@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # PostgreSQL proxy benchmark: pgbench against the
 # database directly, PgBouncer (Debian's 1.18, transaction mode) and the
-# sqlgate proxy, side by side. Appends a section to bench/RESULTS.md when
-# SQLGATE_BENCH_APPEND=1; the raw output goes to bench/out/pgbench-*.txt.
+# sqlgate proxy (the real `sqlgate serve` binary of this tree, built from
+# ./cmd/sqlgate and run as its own process by bench/serve.sh), side by
+# side. Appends a section to bench/RESULTS.md when SQLGATE_BENCH_APPEND=1;
+# the raw output goes to bench/out/pgbench-*.txt.
 #   bench/pgbench.sh            # T=15 s per run, 100 clients, 2 threads, 3 rounds
 # Knobs: T (seconds), C (clients), J (threads), POOL (backend connections),
 # SCALE (pgbench -i scale), ROUNDS (interleaved rounds; the table shows the
-# median of each row, the raw runs go to the output file too).
+# median of each row, the raw runs go to the output file too), PGBOUNCER
+# (the pgbouncer binary).
 # The machine is usually shared: targets run interleaved (postgres,
 # PgBouncer, sqlgate, then again) so load from other processes hits them
 # alike, and the load average is recorded before and after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export SQLGATE_TEST_PG_URL="${SQLGATE_TEST_PG_URL-postgres://sqlgate:sqlgatepw@127.0.0.1:5432/sqlgate_test}"
 T="${T:-15}" C="${C:-100}" J="${J:-2}" POOL="${POOL:-20}" SCALE="${SCALE:-10}" ROUNDS="${ROUNDS:-3}"
 PGUSER=sqlgate PGPASSWORD=sqlgatepw PGDATABASE=sqlgate_test
 # No TLS anywhere: PgBouncer is configured without it (sqlgate offers TLS
@@ -25,21 +27,20 @@ if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then
 	apt-get install -y pgbouncer >/dev/null
 fi
 PGBOUNCER="${PGBOUNCER:-$(command -v pgbouncer || echo /usr/sbin/pgbouncer)}"
-work="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+# shellcheck source=bench/serve.sh
+. bench/serve.sh
+bench_work
 
 # PgBouncer, transaction mode, same pool size.
 # shellcheck source=bench/pgbouncer.sh
 . bench/pgbouncer.sh
 start_pgbouncer "$work" 16433 "$POOL"
+pids+=("$PGBOUNCER_PID")
 
-# sqlgate proxy (the pgproxy.Server the binary runs per cluster).
-go test -c -o "$work/bench.test" ./bench/
-SQLGATE_BENCH_PROXY_ADDR=127.0.0.1:16432 SQLGATE_BENCH_PROXY_POOL=$POOL \
-	"$work/bench.test" -test.run TestBenchPGProxyServe -test.timeout 0 >"$work/proxy.log" 2>&1 &
-for port in 16432 16433; do
-	for _ in $(seq 50); do pg_isready -q -h 127.0.0.1 -p $port && break; sleep 0.2; done
-done
+# sqlgate: the real binary, one PostgreSQL proxy with the same pool size.
+build_sqlgate "$work/sqlgate"
+start_sqlgate sqlgate "$work/sqlgate" postgres 16432 "$(free_ports 1)" "$POOL"
+for _ in $(seq 50); do pg_isready -q -h 127.0.0.1 -p 16433 && break; sleep 0.2; done
 
 pgbench -h 127.0.0.1 -p 5432 -i -q -s "$SCALE" >/dev/null 2>&1
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# PostgreSQL proxy CPU per transaction on the real `sqlgate serve` binary:
+# PostgreSQL proxy CPU per transaction on the real `sqlgate serve` binary
+# (each run as its own process, started by bench/serve.sh):
 # pgbench -S (-M simple, extended and prepared; C clients and 1 client) through
 # PgBouncer (Debian package, transaction mode), the binary OLD_BIN (e.g.
 # main before a change, built to /tmp) and NEW_BIN, each with a pool of
@@ -28,45 +29,25 @@ B="${PORT_BASE:-16450}" T="${T:-8}" C="${C:-64}" J="${J:-2}" POOL="${POOL:-20}" 
 export PGUSER=sqlgate PGPASSWORD=sqlgatepw PGDATABASE=sqlgate_test PGSSLMODE=disable
 PGBOUNCER="${PGBOUNCER:-$(command -v pgbouncer || echo /usr/sbin/pgbouncer)}"
 [ -x "$PGBOUNCER" ] || { echo "pgbouncer missing: apt-get install -y pgbouncer" >&2; exit 1; }
-work="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+# shellcheck source=bench/serve.sh
+. bench/serve.sh
+bench_work
 chmod 755 "$work"
 
 declare -A PID PORT
-pin_proxy=() pin_client=()
-[ -z "${PROXY_CPUS:-}" ] || pin_proxy=(taskset -c "$PROXY_CPUS")
+pin_client=()
+[ -z "${PROXY_CPUS:-}" ] || SERVE_PREFIX=(taskset -c "$PROXY_CPUS")
 [ -z "${CLIENT_CPUS:-}" ] || pin_client=(taskset -c "$CLIENT_CPUS")
 # shellcheck source=bench/pgbouncer.sh
 . bench/pgbouncer.sh
 start_pgbouncer "$work" $((B + 3)) "$POOL"
+pids+=("$PGBOUNCER_PID")
 PID[pgbouncer]=$PGBOUNCER_PID PORT[pgbouncer]=$((B + 3))
 [ -z "${PROXY_CPUS:-}" ] || taskset -a -p -c "$PROXY_CPUS" "$PGBOUNCER_PID" >/dev/null
 
 start() { # name binary proxy-port http-port
-	mkdir -p "$work/$1"
-	cat >"$work/$1/config.yaml" <<YAML
-data_dir: $work/$1/data
-listen: {http: 127.0.0.1:$4}
-clusters:
-  - name: pg
-    engine: postgres
-    address: 127.0.0.1:5432
-    max_connections: $POOL
-    data_api: false
-    proxy:
-      listen: 127.0.0.1:$3
-      auth_secrets: [bench-db]
-      iam_auth: disabled
-YAML
-	SQLGATE_ROOT_ACCESS_KEY_ID=AKIABENCHROOT0000001 SQLGATE_ROOT_SECRET_ACCESS_KEY=benchrootsecret \
-		"${pin_proxy[@]}" "$2" serve --config "$work/$1/config.yaml" >"$work/$1/log" 2>&1 &
-	PID[$1]=$! PORT[$1]=$3
-	for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$4/" && break; sleep 0.1; done
-	AWS_ACCESS_KEY_ID=AKIABENCHROOT0000001 AWS_SECRET_ACCESS_KEY=benchrootsecret AWS_DEFAULT_REGION=us-east-1 \
-		aws --endpoint-url "http://127.0.0.1:$4" secretsmanager create-secret --name bench-db \
-		--secret-string '{"username":"sqlgate","password":"sqlgatepw"}' >/dev/null
-	for _ in $(seq 100); do pg_isready -q -h 127.0.0.1 -p "$3" && return; sleep 0.1; done
-	echo "sqlgate $1 did not start: $(tail -3 "$work/$1/log")" >&2 && exit 1
+	start_sqlgate "$1" "$2" postgres "$3" "$4" "$POOL"
+	PID[$1]=${SG_PID[$1]} PORT[$1]=$3
 }
 start old "$OLD_BIN" $((B + 1)) $((B + 2001))
 start new "$NEW_BIN" $((B + 2)) $((B + 2002))

@@ -1,43 +1,38 @@
 #!/usr/bin/env bash
 # PostgreSQL proxy isolation cost: proxy CPU µs per transaction of
 # pgbench -S (simple and extended protocol) through three proxies side by
-# side: the proxy built from OLD_REF (default: the merge base with main,
-# i.e. before the isolation work), this tree's proxy in the default
-# isolation mode, and this tree's proxy with isolation: strict.
+# side, each the real `sqlgate serve` binary run as its own process
+# (bench/serve.sh): the binary built from OLD_REF (default: the merge base
+# with main, i.e. before the isolation work; its config has no isolation
+# key), this tree's binary in the default isolation mode, and this tree's
+# binary with isolation: strict.
 #   bench/pgbench_isolation.sh        # T=8 s per run, 64 clients, pool 20, 5 rounds
-# Knobs: T, C, J, POOL, ROUNDS, OLD_REF, OLD_BENCH (a prebuilt old
-# bench.test, skips building OLD_REF). CPU is utime+stime of the proxy
+# Knobs: T, C, J, POOL, ROUNDS, OLD_REF, OLD_BIN (a prebuilt old sqlgate
+# binary, skips building OLD_REF). CPU is utime+stime of the proxy
 # process from /proc/PID/stat, divided by the transactions pgbench
 # processed; targets run interleaved, in an order rotated every round, so
 # neighbours' load hits them alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export SQLGATE_TEST_PG_URL="${SQLGATE_TEST_PG_URL-postgres://sqlgate:sqlgatepw@127.0.0.1:5432/sqlgate_test}"
 T="${T:-8}" C="${C:-64}" J="${J:-2}" POOL="${POOL:-20}" ROUNDS="${ROUNDS:-5}" SCALE="${SCALE:-10}"
 OLD_REF="${OLD_REF:-$(git merge-base HEAD main)}"
 export PGUSER=sqlgate PGPASSWORD=sqlgatepw PGDATABASE=sqlgate_test PGSSLMODE=disable
-work="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-go test -c -o "$work/new.test" ./bench/
-if [ -z "${OLD_BENCH:-}" ]; then
-	mkdir "$work/old" && git archive "$OLD_REF" | tar -x -C "$work/old"
-	(cd "$work/old" && go test -c -o "$work/old.test" ./bench/)
-	OLD_BENCH="$work/old.test"
+# shellcheck source=bench/serve.sh
+. bench/serve.sh
+bench_work
+build_sqlgate "$work/sqlgate"
+if [ -z "${OLD_BIN:-}" ]; then
+	OLD_BIN="$work/sqlgate-old"
+	build_sqlgate "$OLD_BIN" "$OLD_REF"
 else
-	OLD_REF="$OLD_BENCH"
+	OLD_REF="$OLD_BIN"
 fi
-declare -A PID
-start() { # name binary port isolation
-	SQLGATE_BENCH_PROXY_ADDR=127.0.0.1:$3 SQLGATE_BENCH_PROXY_POOL=$POOL SQLGATE_BENCH_PROXY_ISOLATION=$4 \
-		"$2" -test.run TestBenchPGProxyServe -test.timeout 0 >"$work/$1.log" 2>&1 &
-	PID[$1]=$!
-	for _ in $(seq 50); do pg_isready -q -h 127.0.0.1 -p "$3" && return; sleep 0.2; done
-	echo "proxy $1 did not start" >&2 && exit 1
-}
-start old "$OLD_BENCH" 16441 ""
-start default "$work/new.test" 16442 default
-start strict "$work/new.test" 16443 strict
-declare -A PORT=([old]=16441 [default]=16442 [strict]=16443)
+declare -A PID PORT=([old]=16441 [default]=16442 [strict]=16443)
+read -r h1 h2 h3 < <(free_ports 3)
+start_sqlgate old "$OLD_BIN" postgres "${PORT[old]}" "$h1" "$POOL"
+start_sqlgate default "$work/sqlgate" postgres "${PORT[default]}" "$h2" "$POOL" default
+start_sqlgate strict "$work/sqlgate" postgres "${PORT[strict]}" "$h3" "$POOL" strict
+for tg in old default strict; do PID[$tg]=${SG_PID[$tg]}; done
 pgbench -h 127.0.0.1 -p 5432 -i -q -s "$SCALE" >/dev/null 2>&1
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # clock ticks
 hz="$(getconf CLK_TCK)"

@@ -1,13 +1,16 @@
+# shellcheck shell=bash disable=SC2154 # work, pids and the rest come from sysbench.sh
 # serve_cpu.sh: `bench/sysbench.sh serve [OLD_SQLGATE]`, sourced by
-# sysbench.sh (which prepares the sysbench tables and defines sql,
-# wait_port, write_haproxy_cfg, proc_cpu_ticks, SB_CONN, pids and $work).
+# sysbench.sh (which prepares the sysbench tables, builds $work/sqlgate from
+# this tree, sources bench/serve.sh — start_sqlgate, wait_port, pids, $work —
+# and defines sql, write_haproxy_cfg, proc_cpu_ticks and SB_CONN).
 # The real `sqlgate serve` binary of this tree runs the MySQL proxy (pool
-# $POOL) next to haproxy in TCP mode (the L4 baseline) and MariaDB
-# directly; OLD_SQLGATE, when given, is a sqlgate binary of another commit
-# run the same way (before/after in one run). In each of $ROUNDS rounds,
-# for each thread count in $THREAD_LIST, sysbench $SB_TEST (default
-# oltp_point_select; oltp_read_only counts its 14 queries a transaction) runs
-# $T seconds against every target (order rotated each round). For the
+# $POOL) as its own process next to haproxy in TCP mode (the L4 baseline)
+# and MariaDB directly; OLD_SQLGATE, when given, is a sqlgate binary of
+# another commit run the same way (before/after in one run). In each of
+# $ROUNDS rounds, for each thread count in $THREAD_LIST, sysbench $SB_TEST
+# (default oltp_point_select; oltp_read_only counts its 14 queries a
+# transaction) runs $T seconds against every target (order rotated each
+# round). For the
 # proxies: CPU µs per query (utime+stime from /proc/PID/stat over the
 # queries sysbench reports) and voluntary context switches per query
 # (summed over /proc/PID/task/*/status). Medians are printed.
@@ -17,30 +20,12 @@ proc_vcs() {
 	cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ { s += $2 } END { print s + 0 }'
 }
 
-# start_serve NAME BINARY PORT starts `sqlgate serve` with one MySQL proxy.
+# start_serve NAME BINARY PORT starts `sqlgate serve` with one MySQL proxy
+# (SERVE_FLAGS: extra serve flags, split on spaces).
 start_serve() {
-	local dir="$work/serve-$1" http
-	mkdir -p "$dir"
-	http=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-	cat >"$dir/config.yaml" <<CFG
-listen: {http: 127.0.0.1:$http}
-clusters:
-  - name: maria
-    engine: mysql
-    address: $DB_HOST:$DB_PORT
-    database: $DB_NAME
-    max_connections: $POOL
-    proxy: {listen: 127.0.0.1:$3, auth_secrets: [app-maria], max_client_connections: 20000, borrow_timeout: 120s}
-CFG
-	SQLGATE_ROOT_ACCESS_KEY_ID=AKIASQLGATEBENCH0001 SQLGATE_ROOT_SECRET_ACCESS_KEY=benchRootSecretKey0123456789abcdefghijkl \
-		"$2" secrets create app-maria "{\"username\":\"$DB_USER\",\"password\":\"$DB_PW\"}" \
-		--config "$dir/config.yaml" --data-dir "$dir/data" >/dev/null
-	SQLGATE_ROOT_ACCESS_KEY_ID=AKIASQLGATEBENCH0001 SQLGATE_ROOT_SECRET_ACCESS_KEY=benchRootSecretKey0123456789abcdefghijkl \
-		"$2" serve --config "$dir/config.yaml" --data-dir "$dir/data" --log-format json ${SERVE_FLAGS:-} >"$dir/server.log" 2>&1 &
-	local pid=$!
-	pids+=("$pid")
-	wait_port "$3" "$pid" "$dir/server.log"
-	sv_pid[$1]=$pid
+	# shellcheck disable=SC2086 # SERVE_FLAGS is a list of flags
+	start_sqlgate "$1" "$2" mysql "$3" "$(free_ports 1)" "$POOL" "" ${SERVE_FLAGS:-}
+	sv_pid[$1]=${SG_PID[$1]}
 	sv_port[$1]=$3
 }
 
@@ -48,7 +33,6 @@ serve_cpu() {
 	local old=${1:-} hz r tg th t0 t1 v0 v1 res queries us vq
 	declare -gA sv_pid sv_port
 	hz=$(getconf CLK_TCK)
-	CGO_ENABLED=0 go build -o "$work/sqlgate" ./cmd/sqlgate
 	start_serve sqlgate "$work/sqlgate" "$SG_PORT"
 	local targets=(direct haproxy sqlgate)
 	if [ -n "$old" ]; then
@@ -63,7 +47,8 @@ serve_cpu() {
 	wait_port "$HA_PORT" "${sv_pid[haproxy]}" "$work/haproxy.log"
 	sv_port[direct]=$DB_PORT
 	mkdir -p bench/out
-	local out="bench/out/serve-cpu-$(date -u +%Y%m%dT%H%M%SZ).txt" tsv="$work/serve.tsv"
+	local out tsv
+	out="bench/out/serve-cpu-$(date -u +%Y%m%dT%H%M%SZ).txt" tsv="$work/serve.tsv"
 	{
 		echo "# $(date -u +%FT%TZ) nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) $(sysbench --version) $("$HAPROXY" -v | head -1 | cut -d' ' -f1-3) $(sql 'SELECT VERSION()') $(go version | cut -d' ' -f3)"
 		echo "# ${SB_TEST:-oltp_point_select} T=${T}s threads=${THREAD_LIST} rounds=$ROUNDS pool=$POOL old=${old:-none}"

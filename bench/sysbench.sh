@@ -4,29 +4,36 @@
 # --detach=1 (a new connection per query, the Lambda pattern; with
 # --skip-ssl, since this MariaDB has no TLS while sqlgate offers it and the
 # mariadb client would take it) against MariaDB directly, haproxy in TCP mode (the L4 baseline) and sqlgate's
-# MySQL proxy, side by side in one run. The raw output goes to
-# bench/out/sysbench-*.txt; SQLGATE_BENCH_APPEND=1 appends the tables to
-# bench/RESULTS.md.
+# MySQL proxy, side by side in one run. sqlgate is always the real
+# `sqlgate serve` binary of this tree (built from ./cmd/sqlgate) run as its
+# own process, one MySQL proxy with a pool of POOL (bench/serve.sh). The
+# raw output goes to bench/out/sysbench-*.txt; SQLGATE_BENCH_APPEND=1
+# appends the tables to bench/RESULTS.md.
 #   bench/sysbench.sh            # the comparison
-#   bench/sysbench.sh profile    # sqlgate only, under -cpuprofile; prints pprof -top
+#   bench/sysbench.sh profile
+#       # sqlgate only, started with --pprof: a CPU profile of it
+#       # (/debug/pprof/profile) over the oltp_point_select and
+#       # oltp_read_only runs, then mariadb-slap (not profiled); prints
+#       # pprof -top -cum
 #   bench/sysbench.sh serve [OLD_SQLGATE]
-#       # the real `sqlgate serve` binary of this tree (and OLD_SQLGATE, a
-#       # sqlgate binary of another commit) against haproxy and direct:
+#       # this tree's binary (and OLD_SQLGATE, a sqlgate binary of another
+#       # commit) against haproxy and direct:
 #       # oltp_point_select (SB_TEST=oltp_read_only for the other) at each
 #       # of THREAD_LIST (default "64 1") threads,
 #       # ROUNDS (default 5) rotated rounds; medians of qps, proxy CPU µs per
 #       # query and voluntary context switches per query (bench/serve_cpu.sh)
-#   bench/sysbench.sh isolation OLD_BENCH_TEST
+#   bench/sysbench.sh isolation OLD
 #       # proxy CPU µs per query (utime+stime from /proc/PID/stat over the
-#       # queries sysbench reports) for oltp_point_select: OLD_BENCH_TEST
-#       # (a bench.test built from another commit, e.g. main) against this
-#       # tree's proxy in isolation default and strict, ROUNDS interleaved
-#       # rounds (default 5), medians printed
+#       # queries sysbench reports) for oltp_point_select: OLD (a sqlgate
+#       # binary of another commit, e.g. main, or a git ref to build one
+#       # from; run without the isolation key) against this tree's binary
+#       # with isolation default and strict, ROUNDS interleaved rounds
+#       # (default 5), medians printed (bench/isolation_cpu.sh)
 # Knobs: T (seconds per sysbench run), THREADS, ROUNDS (interleaved rounds,
 # the target order reversed every other round), POOL (sqlgate backend
 # connections), TABLES/SIZE (sysbench tables), SLAP_C/SLAP_Q/SLAP_I
 # (mariadb-slap concurrency, total queries per iteration, iterations),
-# CPUPROFILE (profile mode's output file).
+# CPUPROFILE (profile mode's output file; the binary is copied beside it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE="${1:-compare}"
@@ -36,7 +43,7 @@ TABLES="${TABLES:-4}" SIZE="${SIZE:-50000}"
 SLAP_C="${SLAP_C:-32}" SLAP_Q="${SLAP_Q:-8000}" SLAP_I="${SLAP_I:-2}"
 DB_HOST=127.0.0.1 DB_PORT=3306 DB_USER=sqlgate DB_PW=sqlgatepw DB_NAME=sbtest
 SG_PORT="${SG_PORT:-13317}" HA_PORT="${HA_PORT:-13318}"
-export SQLGATE_TEST_MYSQL_DSN="$DB_USER:$DB_PW@tcp($DB_HOST:$DB_PORT)/$DB_NAME"
+SERVE_MYSQL_ADDR="$DB_HOST:$DB_PORT" SERVE_MYSQL_DB=$DB_NAME SERVE_DB_USER=$DB_USER SERVE_DB_PW=$DB_PW
 
 missing=()
 command -v sysbench >/dev/null || missing+=(sysbench)
@@ -47,26 +54,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 HAPROXY="$(command -v haproxy || echo /usr/sbin/haproxy)"
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-wait_port() { # port pid log
-	for _ in $(seq 150); do
-		(: </dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-		kill -0 "$2" 2>/dev/null || break
-		sleep 0.2
-	done
-	echo "port $1 did not open" >&2
-	tail -5 "$3" >&2
-	return 1
-}
+# shellcheck source=bench/serve.sh
+. bench/serve.sh
+bench_work
 sql() { mariadb -h"$DB_HOST" -P"$DB_PORT" -u"$DB_USER" -p"$DB_PW" -N -B -e "$1"; }
 
 # The sysbench tables, in their own database; prepared once and reused.
@@ -80,19 +70,8 @@ if [ "$have" != "$TABLES" ] || [ "$rows" -lt $((SIZE * 9 / 10)) ]; then
 	sysbench oltp_read_only "${SB_CONN[@]}" --mysql-port="$DB_PORT" --threads="$TABLES" prepare >/dev/null
 fi
 
-# sqlgate: the mysqlproxy.Server the binary runs per engine: mysql cluster.
-go test -c -o "$work/bench.test" ./bench/
-start_sqlgate() { # extra test flags...
-	SQLGATE_BENCH=1 SQLGATE_BENCH_PROXY_ADDR=127.0.0.1:$SG_PORT SQLGATE_BENCH_PROXY_POOL=$POOL \
-		"$work/bench.test" -test.run '^TestBenchMySQLProxyServe$' -test.timeout 0 -test.v "$@" >"$work/proxy.log" 2>&1 &
-	sg_pid=$!
-	pids+=("$sg_pid")
-	wait_port "$SG_PORT" "$sg_pid" "$work/proxy.log"
-}
-stop_sqlgate() {
-	kill -TERM "$sg_pid" 2>/dev/null || true
-	wait "$sg_pid" 2>/dev/null || true
-}
+# sqlgate: the real binary of this tree (every mode runs it).
+build_sqlgate "$work/sqlgate"
 
 # sysbench_run test port threads -> "tps qps avg_ms p50_ms p95_ms p99_ms errors reconnects"
 sysbench_run() {
@@ -173,23 +152,27 @@ if [ "$MODE" = isolation ]; then
 	ROUNDS="${ROUNDS_SET:-5}"
 	# shellcheck source=bench/isolation_cpu.sh
 	source bench/isolation_cpu.sh
-	isolation_cpu "${2:?usage: bench/sysbench.sh isolation OLD_BENCH_TEST}"
+	isolation_cpu "${2:?usage: bench/sysbench.sh isolation OLD_BIN|OLD_REF}"
 	exit 0
 fi
 
 if [ "$MODE" = profile ]; then
 	prof="${CPUPROFILE:-$PWD/bench/out/mysqlproxy-cpu.out}"
 	mkdir -p "$(dirname "$prof")"
-	start_sqlgate -test.cpuprofile "$prof"
+	read -r http pprof_port < <(free_ports 2)
+	start_sqlgate sqlgate "$work/sqlgate" mysql "$SG_PORT" "$http" "$POOL" "" --pprof "127.0.0.1:$pprof_port"
+	# The profile spans both sysbench runs (a second more for the start).
+	curl -sS -o "$prof" "http://127.0.0.1:$pprof_port/debug/pprof/profile?seconds=$((2 * T + 1))" &
+	prof_pid=$!
+	pids+=("$prof_pid")
 	for t in oltp_point_select oltp_read_only; do
 		echo "$t via sqlgate: $(sysbench_run $t "$SG_PORT" "$THREADS")"
 	done
+	wait "$prof_pid"
 	echo "mariadb-slap via sqlgate: $(slap_run "$SG_PORT")"
-	stop_sqlgate
-	grep 'max open backend' "$work/proxy.log" || true
-	cp "$work/bench.test" "${prof%.out}.test"
-	echo "profile: $prof (binary ${prof%.out}.test)"
-	go tool pprof -top -cum -tagfocus=side=sqlgate "${prof%.out}.test" "$prof" 2>/dev/null | head -60
+	cp "$work/sqlgate" "${prof%.out}.bin"
+	echo "profile: $prof (binary ${prof%.out}.bin)"
+	go tool pprof -top -cum "${prof%.out}.bin" "$prof" 2>/dev/null | head -60 || true
 	exit 0
 fi
 
@@ -198,7 +181,7 @@ write_haproxy_cfg
 "$HAPROXY" -f "$work/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 &
 ha_pid=$!
 pids+=("$ha_pid")
-start_sqlgate
+start_sqlgate sqlgate "$work/sqlgate" mysql "$SG_PORT" "$(free_ports 1)" "$POOL"
 wait_port "$HA_PORT" "$ha_pid" "$work/haproxy.log"
 
 mkdir -p bench/out
@@ -277,8 +260,6 @@ done
 	echo
 	echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee -a "$out"
-stop_sqlgate
-grep 'max open backend' "$work/proxy.log" | tee -a "$out" || true
 
 if [ "${SQLGATE_BENCH_APPEND:-0}" = 1 ]; then
 	{
