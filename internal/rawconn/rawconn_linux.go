@@ -99,22 +99,31 @@ func (o *op) read(fd uintptr) bool {
 // write is the raw write(2) loop over all of the buffer; false asks the
 // netpoller to wait.
 func (o *op) write(fd uintptr) bool {
-	for o.n < len(o.buf) {
-		rest := o.buf[o.n:]
-		n, e := sysWrite(fd, rest)
-		switch e {
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			return false
-		case 0:
-			o.n += n
-		default:
-			o.err = e
-			return true
-		}
+	switch e := writeFrom(fd, o.buf, &o.n); e {
+	case syscall.EAGAIN:
+		return false
+	case 0:
+	default:
+		o.err = e
 	}
 	return true
+}
+
+// writeFrom writes b[*n:] with raw write(2) calls, advancing *n, until
+// all of b went out (0), the socket's buffer is full (EAGAIN) or another
+// error; EINTR is retried.
+func writeFrom(fd uintptr, b []byte, n *int) syscall.Errno {
+	for *n < len(b) {
+		k, e := sysWrite(fd, b[*n:])
+		switch e {
+		case syscall.EINTR:
+		case 0:
+			*n += k
+		default:
+			return e
+		}
+	}
+	return 0
 }
 
 // opError wraps err as net.Conn's methods do (RawConn reports a closed
@@ -177,20 +186,13 @@ func (a *awaitOp) step(fd uintptr) bool {
 	a.started = true
 	a.wmu.Lock()
 	defer a.wmu.Unlock()
-	for a.n < len(a.buf) {
-		k, e := sysWrite(fd, a.buf[a.n:])
-		switch e {
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			a.partial = true
-			return true
-		case 0:
-			a.n += k
-			continue
-		}
+	switch e := writeFrom(fd, a.buf, &a.n); e {
+	case 0:
+		return false
+	case syscall.EAGAIN:
+		a.partial = true
+	default:
 		a.werr = e
-		return true
 	}
-	return false
+	return true
 }
