@@ -53,8 +53,6 @@ start old "$OLD_BIN" $((B + 1)) $((B + 2001))
 start new "$NEW_BIN" $((B + 2)) $((B + 2002))
 pgbench -h 127.0.0.1 -p 5432 -i -q -s "$SCALE" >/dev/null 2>&1
 
-cpu() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; } # clock ticks
-vcs() { cat "/proc/$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {n += $2} END {print n}'; } # all threads
 hz="$(getconf CLK_TCK)"
 perf_events=context-switches
 for sc in read recvfrom write sendto epoll_pwait epoll_wait futex nanosleep; do perf_events+=",syscalls:sys_enter_$sc"; done
@@ -76,9 +74,9 @@ for r in $(seq "$ROUNDS"); do
 		order=("${targets[@]:$((r % 3))}" "${targets[@]:0:$((r % 3))}")
 		for tg in "${order[@]}"; do
 			[ -z "${PERF:-}" ] || { perf stat -x, -p "${PID[$tg]}" -e "$perf_events" -o "$work/perf.csv" & perf_pid=$!; sleep 0.2; }
-			c0="$(cpu "${PID[$tg]}")" v0="$(vcs "${PID[$tg]}")"
+			c0="$(proc_cpu_ticks "${PID[$tg]}")" v0="$(proc_vcs "${PID[$tg]}")"
 			res="$("${pin_client[@]}" pgbench -h 127.0.0.1 -p "${PORT[$tg]}" -n -S -M "$mode" -c "$c" -j "$j" -T "$T" 2>&1 || true)"
-			c1="$(cpu "${PID[$tg]}")" v1="$(vcs "${PID[$tg]}")"
+			c1="$(proc_cpu_ticks "${PID[$tg]}")" v1="$(proc_vcs "${PID[$tg]}")"
 			n="$(awk '/actually processed/ {split($NF, a, "/"); print a[1]; exit}' <<<"$res")"
 			sys=""
 			[ -z "${PERF:-}" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; sys=" $(per_txn "${n:-0}" <"$work/perf.csv")"; }

@@ -34,7 +34,6 @@ start_sqlgate default "$work/sqlgate" postgres "${PORT[default]}" "$h2" "$POOL" 
 start_sqlgate strict "$work/sqlgate" postgres "${PORT[strict]}" "$h3" "$POOL" strict
 for tg in old default strict; do PID[$tg]=${SG_PID[$tg]}; done
 pgbench -h 127.0.0.1 -p 5432 -i -q -s "$SCALE" >/dev/null 2>&1
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # clock ticks
 hz="$(getconf CLK_TCK)"
 mkdir -p bench/out
 out="bench/out/pgbench-isolation-$(date -u +%Y%m%dT%H%M%SZ).txt"
@@ -44,9 +43,9 @@ for r in $(seq "$ROUNDS"); do
 	for mode in simple extended; do
 		order=(old default strict old default) # rotated per round: none always runs first
 		for tg in "${order[@]:$((r % 3)):3}"; do
-			c0="$(cpu "${PID[$tg]}")"
+			c0="$(proc_cpu_ticks "${PID[$tg]}")"
 			res="$(pgbench -h 127.0.0.1 -p "${PORT[$tg]}" -n -S -M "$mode" -c "$C" -j "$J" -T "$T" 2>&1 || true)"
-			c1="$(cpu "${PID[$tg]}")"
+			c1="$(proc_cpu_ticks "${PID[$tg]}")"
 			n="$(awk '/actually processed/ {split($NF, a, "/"); print a[1]; exit}' <<<"$res")"
 			tps="$(awk '/^tps/ {print $3; exit}' <<<"$res")"
 			us="$(awk -v c="$((c1 - c0))" -v n="${n:-0}" -v hz="$hz" 'BEGIN {printf "%.1f", (n > 0 ? c * 1e6 / hz / n : 0)}')"

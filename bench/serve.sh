@@ -10,6 +10,9 @@
 #   free_ports N           prints N free loopback TCP ports
 #   wait_port PORT PID LOG waits until PORT accepts connections; fails with
 #                          LOG's tail if PID exits first or after 60 s
+#   proc_cpu_ticks PID     prints the process's utime+stime in clock ticks
+#   proc_vcs PID           prints the voluntary context switches of all its
+#                          threads (threads that exited are not counted)
 #   build_sqlgate OUT [REF]
 #                          builds ./cmd/sqlgate (CGO_ENABLED=0) to OUT: this
 #                          tree's, or that of `git archive REF`
@@ -66,6 +69,14 @@ wait_port() { # port pid log
 	echo "port $1 did not open; $3:" >&2
 	tail -5 "$3" >&2
 	return 1
+}
+
+proc_cpu_ticks() { # pid
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+proc_vcs() { # pid
+	cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ { s += $2 } END { print s + 0 }'
 }
 
 build_sqlgate() { # out [ref]

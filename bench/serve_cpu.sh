@@ -1,8 +1,9 @@
 # shellcheck shell=bash disable=SC2154 # work, pids and the rest come from sysbench.sh
 # serve_cpu.sh: `bench/sysbench.sh serve [OLD_SQLGATE]`, sourced by
 # sysbench.sh (which prepares the sysbench tables, builds $work/sqlgate from
-# this tree, sources bench/serve.sh — start_sqlgate, wait_port, pids, $work —
-# and defines sql, write_haproxy_cfg, proc_cpu_ticks and SB_CONN).
+# this tree, sources bench/serve.sh — start_sqlgate, wait_port,
+# proc_cpu_ticks, proc_vcs, pids, $work — and defines sql, write_haproxy_cfg
+# and SB_CONN).
 # The real `sqlgate serve` binary of this tree runs the MySQL proxy (pool
 # $POOL) as its own process next to haproxy in TCP mode (the L4 baseline)
 # and MariaDB directly; OLD_SQLGATE, when given, is a sqlgate binary of
@@ -14,11 +15,6 @@
 # proxies: CPU µs per query (utime+stime from /proc/PID/stat over the
 # queries sysbench reports) and voluntary context switches per query
 # (summed over /proc/PID/task/*/status). Medians are printed.
-
-# proc_vcs PID prints the voluntary context switches of all its threads.
-proc_vcs() {
-	cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ { s += $2 } END { print s + 0 }'
-}
 
 # start_serve NAME BINARY PORT starts `sqlgate serve` with one MySQL proxy
 # (SERVE_FLAGS: extra serve flags, split on spaces).

@@ -135,11 +135,6 @@ backend db
 CFG
 }
 
-# proc_cpu_ticks PID prints utime+stime in clock ticks.
-proc_cpu_ticks() {
-	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
-
 if [ "$MODE" = serve ]; then
 	ROUNDS="${ROUNDS_SET:-5}" THREAD_LIST="${THREAD_LIST:-64 1}"
 	# shellcheck source=bench/serve_cpu.sh
