@@ -53,15 +53,27 @@ func (b *backend) start(j relayJob) {
 	b.jobs <- j
 }
 
-// serve runs relays until the connection is closed.
+// serve runs relays until the connection is closed. A job whose borrow
+// is no longer the session's (a pipelined unit withdrawn before any byte
+// of it was written, see withdraw) is skipped: its unit is retried
+// elsewhere, and this connection owes its client nothing.
 func (b *backend) serve() {
 	for j := range b.jobs {
-		if j.s.skipRelay.CompareAndSwap(b, nil) {
+		if !j.s.holds(j) {
 			j.s.endRelay(j.gen)
 			continue
 		}
 		j.s.relay(j.pb, j.gen)
 	}
+}
+
+// holds reports whether the job's borrow is still the session's. Only a
+// withdraw ends a borrow before its relay ran; a later borrow of the
+// same session (the withdrawn unit's retry) has another generation.
+func (s *session) holds(j relayJob) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.be == j.pb && s.relayGen == j.gen
 }
 
 // endRelay records that the relay of borrow gen returned, and wakes

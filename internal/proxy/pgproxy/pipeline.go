@@ -235,8 +235,10 @@ func (srv *Server) pipeWriteFailed(pb *pooled, members []pipeMember, written int
 }
 
 // withdraw takes back the session's pipelined unit, none of which was
-// written to pb: its relay is skipped and the unit goes first in the
-// backlog, which a Ready handles on a new goroutine (borrowing again).
+// written to pb: the session no longer holds pb, so the reader skips its
+// relay (serve), and the unit goes first in the backlog, which a Ready
+// handles on a new goroutine (borrowing again). It runs on pb's reader
+// goroutine before that reader takes the pipeline's relays.
 func (s *session) withdraw(pb *pooled) {
 	s.hmu.Lock()
 	s.mu.Lock()
@@ -249,7 +251,6 @@ func (s *session) withdraw(pb *pooled) {
 		s.hmu.Unlock()
 		return
 	}
-	s.skipRelay.Store(pb.Conn)
 	pb.Conn.chained.Add(-1)
 	s.piped.Store(false)
 	s.backlog = append(s.unit, s.backlog...)

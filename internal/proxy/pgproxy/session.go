@@ -65,9 +65,6 @@ type session struct {
 	lastQuery []byte
 	lastClass sqlClass
 	unit      []byte
-	// skipRelay is the backend whose reader must not run this session's
-	// relay: its unit was taken back before any byte of it was written.
-	skipRelay atomic.Pointer[backend]
 	// ahead is the byte a resting session read without a buffer (rest.go).
 	ahead struct {
 		b  [1]byte
