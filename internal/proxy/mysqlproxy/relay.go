@@ -29,6 +29,9 @@ type relayResult struct {
 // relay copies the response to the command just sent to be.
 func (c *session) relay(be *backendConn, kind respKind) (res relayResult, err error) {
 	defer func() {
+		if c.holdReply && err == nil && !res.err {
+			return // the loop sends it (sendHeld); an ERR goes now, before finish's ping
+		}
 		if ferr := c.cl.Flush(); ferr != nil && err == nil {
 			err = c.clientErr(ferr)
 		}

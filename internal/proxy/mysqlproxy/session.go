@@ -82,6 +82,10 @@ type session struct {
 	pipeOut   error
 	members   []*session // the sessions in the pipeline this one leads
 	sinkErr   error
+	// holdReply: the relay of the session's own command leaves the
+	// reply's tail in the client buffer; the loop sends it (sendHeld)
+	// after the backend went back, just before it reads the next command.
+	holdReply bool
 
 	mu      sync.Mutex // guards following fields
 	running *backendConn
@@ -125,9 +129,13 @@ func (c *session) loop(ctx context.Context) error {
 	for {
 		if c.be == nil {
 			if err := c.ps.WaitIdle(); err != nil {
+				_ = c.cl.Flush() // the last reply still goes out
 				return err
 			}
 			c.ps.Peeking(true) // a rest nudge may end this read, not a packet's
+			if err := c.sendHeld(); err != nil {
+				return err
+			}
 			_, err := c.cl.Peek(1)
 			c.ps.Peeking(false)
 			if err != nil {
@@ -137,6 +145,8 @@ func (c *session) loop(ctx context.Context) error {
 				continue
 			}
 			c.ps.Busy()
+		} else if err := c.sendHeld(); err != nil {
+			return err
 		}
 		c.cl.ResetSeq()
 		p, err := c.cl.ReadPacket()
@@ -253,7 +263,22 @@ func (c *session) forward(ctx context.Context, p []byte) error {
 	return c.exchange(p, kind)
 }
 
-// exchange sends cmd to the held backend and relays the response.
+// sendHeld sends the reply tail the last relay left buffered
+// (holdReply), returning once the client's next command begins to arrive.
+func (c *session) sendHeld() error {
+	if c.cl.Buffered() == 0 {
+		return nil
+	}
+	if err := c.cl.FlushAwait(); err != nil {
+		return &clientGoneError{err}
+	}
+	return nil
+}
+
+// exchange sends cmd to the held backend and relays the response. The
+// reply's tail stays buffered (holdReply) until the loop reads the next
+// command: the backend goes back to the pool first, and the client's
+// flush then awaits its next command in the same step (sendHeld).
 func (c *session) exchange(cmd []byte, kind respKind) error {
 	be := c.be.Conn
 	c.setRunning(be)
@@ -262,7 +287,9 @@ func (c *session) exchange(cmd []byte, kind respKind) error {
 	err := be.pc.CommandAwait(cmd) // returns once the reply begins to arrive
 	var res relayResult
 	if err == nil {
+		c.holdReply = true
 		res, err = c.relay(be, kind)
+		c.holdReply = false
 	} else {
 		err = be.fail(err)
 	}

@@ -275,6 +275,7 @@ func (c *session) putBackend() {
 		be.broken = true // a reply is still on its way: never reuse
 	}
 	if !be.broken && (be.dirty || c.pinned) {
+		_ = c.cl.Flush() // the reply need not wait for the reset (a failure stays for the next write)
 		be.setDeadline(cleanupTimeout)
 		if err := be.reset(c.srv.initQuery()); err != nil {
 			be.broken = true
