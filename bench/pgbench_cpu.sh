@@ -21,6 +21,10 @@
 # PERF=1 adds, per run, the proxy's system calls and context switches per
 # transaction counted by `perf stat` (read/recvfrom, write/sendto,
 # epoll_pwait/epoll_wait, futex, nanosleep) to the raw rows.
+# RATE (transactions per second over all clients) runs pgbench with -R RATE,
+# so that every side gets the same offered load: at full speed the side that
+# relays faster also waits more often for work (a sleep and a wake-up each
+# time), and its CPU per transaction then mixes speed with idle overhead.
 # Medians over the rounds are printed; raw rows go to bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,7 +66,7 @@ per_txn() {
 }
 mkdir -p bench/out
 out="bench/out/pgbench-cpu-$(date -u +%Y%m%dT%H%M%SZ).txt"
-echo "# $(date -u +%FT%TZ) nproc=$(nproc) $("$PGBOUNCER" --version | head -1) old=$OLD_BIN new=$NEW_BIN T=$T C=$C J=$J pool=$POOL rounds=$ROUNDS proxy_cpus=${PROXY_CPUS:-all} client_cpus=${CLIENT_CPUS:-all} loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out"
+echo "# $(date -u +%FT%TZ) nproc=$(nproc) $("$PGBOUNCER" --version | head -1) old=$OLD_BIN new=$NEW_BIN T=$T C=$C J=$J pool=$POOL rounds=$ROUNDS rate=${RATE:-unlimited} proxy_cpus=${PROXY_CPUS:-all} client_cpus=${CLIENT_CPUS:-all} loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out"
 declare -A US TPS CS
 targets=(pgbouncer old new)
 cases=()
@@ -70,12 +74,13 @@ for c in ${CLIENTS:-$C 1}; do for m in ${MODES:-simple extended prepared}; do ca
 for r in $(seq "$ROUNDS"); do
 	for cs in "${cases[@]}"; do
 		read -r mode c <<<"$cs"
+		rate=() && [ -z "${RATE:-}" ] || rate=(-R "$RATE")
 		j=$J && [ "$c" -lt "$J" ] && j=$c
 		order=("${targets[@]:$((r % 3))}" "${targets[@]:0:$((r % 3))}")
 		for tg in "${order[@]}"; do
 			[ -z "${PERF:-}" ] || { perf stat -x, -p "${PID[$tg]}" -e "$perf_events" -o "$work/perf.csv" & perf_pid=$!; sleep 0.2; }
 			c0="$(proc_cpu_ticks "${PID[$tg]}")" v0="$(proc_vcs "${PID[$tg]}")"
-			res="$("${pin_client[@]}" pgbench -h 127.0.0.1 -p "${PORT[$tg]}" -n -S -M "$mode" -c "$c" -j "$j" -T "$T" 2>&1 || true)"
+			res="$("${pin_client[@]}" pgbench -h 127.0.0.1 -p "${PORT[$tg]}" -n -S -M "$mode" -c "$c" -j "$j" -T "$T" "${rate[@]}" 2>&1 || true)"
 			c1="$(proc_cpu_ticks "${PID[$tg]}")" v1="$(proc_vcs "${PID[$tg]}")"
 			n="$(awk '/actually processed/ {split($NF, a, "/"); print a[1]; exit}' <<<"$res")"
 			sys=""
