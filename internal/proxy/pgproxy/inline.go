@@ -182,7 +182,9 @@ func (s *session) inlineFrames(b *backend, frame []byte) (act relayAction, stop 
 }
 
 // releaseInline returns the backend at the end of a unit that left it
-// idle; s.mu is held (released here), and s.cwmu when flush.
+// idle; s.mu is held (released here), and s.cwmu when flush. The reply's
+// tail stays buffered for awaitClient (heldReply) unless a cancel is in
+// flight, which the Put waits for.
 func (s *session) releaseInline(pb *pooled, gen uint64, flush bool) {
 	s.be = nil
 	s.ps.Counters.BytesOut += s.outBytes
@@ -192,7 +194,15 @@ func (s *session) releaseInline(pb *pooled, gen uint64, flush bool) {
 		wait = nil
 	}
 	s.mu.Unlock()
-	s.flushClient(flush)
+	if flush && wait == nil {
+		// The reply goes out after the Put (a queued session gets the
+		// connection first), from awaitClient, which sends it and waits
+		// for the client's next message in one step.
+		s.heldReply = true
+		s.cwmu.Unlock()
+	} else {
+		s.flushClient(flush)
+	}
 	s.ps.StopWatch()
 	s.endRelay(gen)
 	s.putBackend(pb, wait)

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/proxy"
+	"github.com/sqlgate/sqlgate/internal/rawconn"
 )
 
 type pooled = proxy.Pooled[*backend]
@@ -86,10 +86,14 @@ type session struct {
 	mayInline, unstarted bool
 	inlining             bool // relayInline runs (false again unless it panicked)
 
-	cwmu     sync.Mutex    // guards cw, cwConn and flushErr; taken after mu, never before
-	cw       *bufio.Writer // nil while nothing is buffered (see writer)
-	cwConn   net.Conn
-	flushErr error
+	cwmu sync.Mutex    // guards cw, cwt and flushErr; taken after mu, never before
+	cw   *bufio.Writer // nil while nothing is buffered (see writer)
+	cwt  rawconn.AwaitTarget
+	// heldReply: the relay on the session's goroutine ended its unit with
+	// the reply's tail still in cw, to send once the backend went back
+	// (releaseInline); awaitClient sends it before it reads the client.
+	heldReply bool
+	flushErr  error
 
 	mu          sync.Mutex // guards following fields
 	be          *pooled
@@ -138,7 +142,8 @@ func authTimedOut(ps *proxy.Session, err error) error {
 
 // ServeSession implements proxy.Handler.
 func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error) {
-	sess := &session{srv: s, ps: ps, cwConn: ps.Conn, status: 'I', ctx: ctx}
+	sess := &session{srv: s, ps: ps, status: 'I', ctx: ctx}
+	sess.cwt.Set(ps.Conn)
 	ps.WatchClient(sess)
 	defer func() { sess.end(err) }()
 	_ = ps.Conn.SetDeadline(deadlineIn(s.startupTimeout))
@@ -150,7 +155,7 @@ func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error
 		return err
 	}
 	sess.cwmu.Lock()
-	sess.cwConn = ps.Conn // TLS may have replaced the connection
+	sess.cwt.Set(ps.Conn) // TLS may have replaced the connection
 	sess.cwmu.Unlock()
 	if err := sess.setup(ctx, params); err != nil {
 		err = authTimedOut(ps, err)
@@ -288,20 +293,43 @@ func (s *session) loop(ctx context.Context) error {
 func (s *session) awaitClient() (bool, error) {
 	if s.idleNow() {
 		if err := s.ps.WaitIdle(); err != nil {
+			_ = s.sendHeld(false)
 			return false, err
 		}
 	}
 	if err := s.failed(); err != nil {
+		_ = s.sendHeld(false)
 		return false, err
 	}
 	s.ps.Peeking(true)
-	_, err := s.cr.br.Peek(1)
+	err := s.sendHeld(true)
+	if err == nil {
+		_, err = s.cr.br.Peek(1)
+	}
 	s.ps.Peeking(false)
 	if err != nil {
 		return false, s.idleRead(err)
 	}
 	s.ps.Busy()
 	return true, nil
+}
+
+// sendHeld sends the reply the session's own relay left in the client
+// buffer (heldReply); await: the client's next message is read next, and
+// the send returns once it begins to arrive, sparing the read that would
+// find nothing yet.
+func (s *session) sendHeld(await bool) error {
+	if !s.heldReply {
+		return nil
+	}
+	s.heldReply = false
+	s.cwmu.Lock()
+	defer s.cwmu.Unlock()
+	err := s.flushCWAwait(await && !s.cr.buffered())
+	if err != nil && s.flushErr == nil {
+		s.flushErr = err
+	}
+	return err
 }
 
 // takeOne handles one client message and, when it ends what the client
@@ -522,18 +550,27 @@ var cwPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10)
 func (s *session) writer() *bufio.Writer {
 	if s.cw == nil {
 		s.cw = cwPool.Get().(*bufio.Writer)
-		s.cw.Reset(s.cwConn)
+		s.cw.Reset(&s.cwt)
 	}
 	return s.cw
 }
 
 // flushCW flushes the client buffer and gives it back to the pool once
 // empty; s.cwmu is held.
-func (s *session) flushCW() error {
+func (s *session) flushCW() error { return s.flushCWAwait(false) }
+
+// flushCWAwait is flushCW; await: the client's next message is read next,
+// and the flush returns once it begins to arrive (rawconn.AwaitTarget).
+func (s *session) flushCWAwait(await bool) error {
 	if s.cw == nil {
 		return nil
 	}
-	err := s.cw.Flush()
+	var err error
+	if await {
+		err = s.cwt.FlushAwait(s.cw)
+	} else {
+		err = s.cw.Flush()
+	}
 	if err == nil && s.cw.Buffered() == 0 {
 		s.cw.Reset(nil)
 		cwPool.Put(s.cw)
