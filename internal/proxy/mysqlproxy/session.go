@@ -84,7 +84,8 @@ type session struct {
 	sinkErr   error
 	// holdReply: the relay of the session's own command leaves the
 	// reply's tail in the client buffer; the loop sends it (sendHeld)
-	// after the backend went back, just before it reads the next command.
+	// after the backend went back, just before it reads the next command
+	// (exchange says when).
 	holdReply bool
 
 	mu      sync.Mutex // guards following fields
@@ -275,10 +276,12 @@ func (c *session) sendHeld() error {
 	return nil
 }
 
-// exchange sends cmd to the held backend and relays the response. The
-// reply's tail stays buffered (holdReply) until the loop reads the next
-// command: the backend goes back to the pool first, and the client's
-// flush then awaits its next command in the same step (sendHeld).
+// exchange sends cmd to the held backend and relays the response. When
+// the backend was not handed over from the pool's queue (no contention),
+// the reply's tail stays buffered (holdReply) until the loop reads the
+// next command: the backend goes back to the pool first, and the client's
+// flush then awaits its next command in the same step (sendHeld). A
+// session that had to queue for its backend gets its reply at once.
 func (c *session) exchange(cmd []byte, kind respKind) error {
 	be := c.be.Conn
 	c.setRunning(be)
@@ -287,7 +290,7 @@ func (c *session) exchange(cmd []byte, kind respKind) error {
 	err := be.pc.CommandAwait(cmd) // returns once the reply begins to arrive
 	var res relayResult
 	if err == nil {
-		c.holdReply = true
+		c.holdReply = !c.fromQueue
 		res, err = c.relay(be, kind)
 		c.holdReply = false
 	} else {
