@@ -2,45 +2,19 @@ package mysqlwire
 
 import (
 	"bytes"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/rawconn"
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
-
-// tcpPair returns the two ends of a loopback TCP connection, the first
-// wrapped as the proxies wrap theirs (rawconn).
-func tcpPair(t *testing.T) (net.Conn, net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer := <-accepted
-	if peer == nil {
-		t.Fatal("accept failed")
-	}
-	w := rawconn.Wrap(c)
-	t.Cleanup(func() { w.Close(); peer.Close() })
-	return w, peer
-}
 
 // FlushAwait sends what is buffered and returns once the peer's next
 // packet begins to arrive; with a packet already read into the buffer it
 // does not wait for another.
 func TestPacketConn_FlushAwait(t *testing.T) {
-	cli, peer := tcpPair(t)
+	c, peer := testdb.TCPPair(t)
+	cli := rawconn.Wrap(c) // as the proxies wrap their sockets
 	pc := NewPacketConn(cli)
 	got := make(chan []byte, 4)
 	go func() {

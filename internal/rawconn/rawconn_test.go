@@ -11,32 +11,17 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sqlgate/sqlgate/internal/testdb"
 )
 
 // pair returns a wrapped client end and the plain server end of a real
 // TCP connection on the loopback.
 func pair(t *testing.T) (*Conn, net.Conn) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := <-accepted
-	if srv == nil {
-		t.Fatal("accept failed")
-	}
+	c, srv := testdb.TCPPair(t)
 	w := Wrap(c)
-	t.Cleanup(func() { w.Close(); srv.Close() })
+	t.Cleanup(func() { w.Close() })
 	rc, ok := w.(*Conn)
 	if !ok {
 		if runtime.GOOS == "linux" {

@@ -317,7 +317,10 @@ func (s *session) awaitClient() (bool, error) {
 // sendHeld sends the reply the session's own relay left in the client
 // buffer (heldReply); await: the client's next message is read next, and
 // the send returns once it begins to arrive, sparing the read that would
-// find nothing yet.
+// find nothing yet. cwmu is held through the wait: a session that holds
+// no backend and is not queued has no relay and no Ready that could
+// write to its client; a nudge (drain, idle timeout, rest) ends the wait
+// through the read deadline, and the Peek that follows meets it.
 func (s *session) sendHeld(await bool) error {
 	if !s.heldReply {
 		return nil
