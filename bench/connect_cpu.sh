@@ -2,7 +2,8 @@
 # MySQL proxy: server CPU per client connection (the Lambda pattern:
 # connect, SELECT 1, quit; mariadb-slap --detach=1 --skip-ssl) of one or
 # more prebuilt sqlgate binaries, each its own `sqlgate serve` process
-# in front of the same MariaDB, rounds interleaved (order reversed every
+# in front of the same MariaDB (started by bench/serve.sh: pool 20,
+# database sqlgate_test), rounds interleaved (order reversed every
 # other round). CPU is utime+stime from /proc/PID/stat over the round.
 #   bench/connect_cpu.sh /tmp/sqlgate-old /tmp/sqlgate-new
 # Knobs: ROUNDS (4), Q (connections per round, 6000), C (concurrent
@@ -12,43 +13,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${ROUNDS:-4}" Q="${Q:-6000}" C="${C:-16}"
 (($# > 0)) || { echo "usage: $0 SQLGATE_BINARY..." >&2; exit 2; }
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-export SQLGATE_ROOT_ACCESS_KEY_ID=AKIASQLGATEBENCH0001 SQLGATE_ROOT_SECRET_ACCESS_KEY=benchRootSecretKey0123456789abcdefghijkl
+SERVE_MYSQL_DB=sqlgate_test
+# shellcheck source=bench/serve.sh
+. bench/serve.sh
+bench_work
 declare -A port pid
 i=0
 for b in "$@"; do
 	i=$((i + 1))
-	read -r http myp < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(2)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
-	mkdir -p "$work/$i"
-	cat >"$work/$i/config.yaml" <<EOC
-listen: {http: 127.0.0.1:$http}
-clusters:
-  - name: maria
-    engine: mysql
-    address: 127.0.0.1:3306
-    database: sqlgate_test
-    max_connections: 20
-    proxy: {listen: 127.0.0.1:$myp, auth_secrets: [app-maria], max_client_connections: 20000}
-EOC
-	"$b" secrets create app-maria '{"username":"sqlgate","password":"sqlgatepw"}' \
-		--config "$work/$i/config.yaml" --data-dir "$work/$i/data" >/dev/null
-	"$b" serve --config "$work/$i/config.yaml" --data-dir "$work/$i/data" --log-format json >"$work/$i/log" 2>&1 &
-	pid[$b]=$! port[$b]=$myp
-	pids+=($!)
-	for _ in $(seq 100); do curl -fsS -o /dev/null "http://127.0.0.1:$http/healthz" 2>/dev/null && break; sleep 0.2; done
+	read -r http myp <<<"$(free_ports 2)"
+	start_sqlgate "$i" "$b" mysql "$myp" "$http" 20 "" --log-format json
+	pid[$b]=${SG_PID[$i]} port[$b]=$myp
 done
-cpu() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+hz="$(getconf CLK_TCK)"
 slap() { # port queries
 	mariadb-slap -h127.0.0.1 -P"$1" -usqlgate -psqlgatepw --skip-ssl --create-schema=sqlgate_test --no-drop \
 		--concurrency="$C" --iterations=1 --number-of-queries="$2" --detach=1 --query="SELECT 1" >/dev/null
@@ -59,10 +36,10 @@ for r in $(seq "$ROUNDS"); do
 	order=("$@")
 	((r % 2 == 0)) && mapfile -t order < <(printf '%s\n' "$@" | tac)
 	for b in "${order[@]}"; do
-		c0=$(cpu "${pid[$b]}") t0=$(date +%s.%N)
+		c0=$(proc_cpu_ticks "${pid[$b]}") t0=$(date +%s.%N)
 		slap "${port[$b]}" "$Q"
-		c1=$(cpu "${pid[$b]}") t1=$(date +%s.%N)
-		awk -v r="$r" -v b="$b" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v q="$Q" -v l="$(cut -d' ' -f1 /proc/loadavg)" \
-			'BEGIN { printf "%s %s cpu_us_per_conn=%.1f conn_per_s=%.0f load=%s\n", r, b, (c1-c0)*1e6/100/q, q/(t1-t0), l }'
+		c1=$(proc_cpu_ticks "${pid[$b]}") t1=$(date +%s.%N)
+		awk -v r="$r" -v b="$b" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v q="$Q" -v hz="$hz" -v l="$(cut -d' ' -f1 /proc/loadavg)" \
+			'BEGIN { printf "%s %s cpu_us_per_conn=%.1f conn_per_s=%.0f load=%s\n", r, b, (c1-c0)*1e6/hz/q, q/(t1-t0), l }'
 	done
 done
