@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,21 +92,28 @@ func TestLogWriterBoundedWhenStuck(t *testing.T) {
 	line := strings.Repeat("x", 99) + "\n"
 	const writers, lines = 200, 80 // 1.6 MB, far past one buffer
 	var wg sync.WaitGroup
+	var inWrite atomic.Int32 // writers inside lw.Write
 	for range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for range lines {
+				inWrite.Add(1)
 				_, _ = lw.Write([]byte(line))
+				inWrite.Add(-1)
 			}
 		}()
 	}
 	<-bw.entered // the first flush is stuck in Write
+	// The writers fill the next buffer and then wait — or, when every one
+	// of them saw the first buffer full before its flush took it, they all
+	// wait for that flush and the next buffer stays empty.
 	testdb.EventuallyState(t, 5*time.Second, 10*time.Millisecond, func() (bool, string) {
 		lw.mu.Lock()
 		n := len(lw.buf)
 		lw.mu.Unlock()
-		return n >= logFlushBytes-len(line), fmt.Sprintf("buffered %d", n)
+		in := inWrite.Load()
+		return n >= logFlushBytes-len(line) || in == writers, fmt.Sprintf("buffered %d, %d of %d writers in Write", n, in, writers)
 	})
 	testdb.Elapse(50 * time.Millisecond) // writers keep trying meanwhile
 	lw.mu.Lock()
