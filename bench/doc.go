@@ -17,7 +17,10 @@
 // proxy_scale.sh) likewise run the real `sqlgate serve` binary built from
 // ./cmd/sqlgate as its own process (serve.sh starts it for all but
 // proxy_scale.sh), never the proxy inside a test binary; the tests here
-// only generate load for them.
+// only generate load for them. pgbench_cpu.sh with FLOOR=1 also runs
+// bench/cmd/relay-floor, a one-to-one TCP relay without pooling or parsing
+// in two runtime models (goroutines, an epoll loop): the least a Go relay
+// spends per transaction in each.
 //
 // Results and the command used are recorded in RESULTS.md.
 package bench

@@ -9,7 +9,7 @@
 # Knobs: T (seconds, 8), C (64), J (2), POOL (20), ROUNDS (5), SCALE (10),
 # MODES ("simple extended prepared"), CLIENTS ("$C 1"), PGBOUNCER (the
 # pgbouncer binary; default the Debian package's), PORT_BASE (16450: the
-# proxies listen on PORT_BASE+1..3, sqlgate's HTTP on PORT_BASE+2001..2; set
+# proxies listen on PORT_BASE+1..5, sqlgate's HTTP on PORT_BASE+2001..2; set
 # another base to run beside someone else's run).
 # Per run: tps from pgbench; CPU µs per transaction = utime+stime of the
 # proxy process (/proc/PID/stat) over the transactions pgbench processed;
@@ -25,6 +25,11 @@
 # so that every side gets the same offered load: at full speed the side that
 # relays faster also waits more often for work (a sleep and a wake-up each
 # time), and its CPU per transaction then mixes speed with idle overhead.
+# FLOOR=1 adds two more sides, bench/cmd/relay-floor (built to the work
+# dir) in its goroutine and epoll modes: a one-to-one TCP relay without
+# pooling or parsing, the least a Go relay can spend per transaction with
+# goroutines and with an epoll loop (it opens one backend connection per
+# client; the pool knob does not apply to it).
 # Medians over the rounds are printed; raw rows go to bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +60,25 @@ start() { # name binary proxy-port http-port
 }
 start old "$OLD_BIN" $((B + 1)) $((B + 2001))
 start new "$NEW_BIN" $((B + 2)) $((B + 2002))
+targets=(pgbouncer old new)
+if [ -n "${FLOOR:-}" ]; then
+	maxc="$(psql -h 127.0.0.1 -U postgres -d postgres -Atc 'SHOW max_connections' 2>/dev/null || echo 0)"
+	if ((maxc < C + 3 * POOL + 5)); then
+		echo "FLOOR needs max_connections >= $((C + 3 * POOL + 5)) on PostgreSQL (has ${maxc:-?}):" >&2
+		echo "  psql -h 127.0.0.1 -U postgres -c 'ALTER SYSTEM SET max_connections = 250', then restart it" >&2
+		exit 1
+	fi
+	go build -o "$work/relay-floor" ./bench/cmd/relay-floor
+	p=$((B + 3))
+	for fm in goroutine epoll; do
+		p=$((p + 1))
+		"${SERVE_PREFIX[@]}" "$work/relay-floor" -mode "$fm" -listen "127.0.0.1:$p" -backend 127.0.0.1:5432 >"$work/floor-$fm.log" 2>&1 &
+		pids+=("$!")
+		PID[floor-$fm]=$! PORT[floor-$fm]=$p
+		wait_port "$p" "$!" "$work/floor-$fm.log"
+		targets+=("floor-$fm")
+	done
+fi
 pgbench -h 127.0.0.1 -p 5432 -i -q -s "$SCALE" >/dev/null 2>&1
 
 hz="$(getconf CLK_TCK)"
@@ -68,7 +92,6 @@ mkdir -p bench/out
 out="bench/out/pgbench-cpu-$(date -u +%Y%m%dT%H%M%SZ).txt"
 echo "# $(date -u +%FT%TZ) nproc=$(nproc) $("$PGBOUNCER" --version | head -1) old=$OLD_BIN new=$NEW_BIN T=$T C=$C J=$J pool=$POOL rounds=$ROUNDS rate=${RATE:-unlimited} proxy_cpus=${PROXY_CPUS:-all} client_cpus=${CLIENT_CPUS:-all} loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out"
 declare -A US TPS CS
-targets=(pgbouncer old new)
 cases=()
 for c in ${CLIENTS:-$C 1}; do for m in ${MODES:-simple extended prepared}; do cases+=("$m $c"); done; done
 for r in $(seq "$ROUNDS"); do
@@ -76,7 +99,8 @@ for r in $(seq "$ROUNDS"); do
 		read -r mode c <<<"$cs"
 		rate=() && [ -z "${RATE:-}" ] || rate=(-R "$RATE")
 		j=$J && [ "$c" -lt "$J" ] && j=$c
-		order=("${targets[@]:$((r % 3))}" "${targets[@]:0:$((r % 3))}")
+		rot=$((r % ${#targets[@]}))
+		order=("${targets[@]:rot}" "${targets[@]:0:rot}")
 		for tg in "${order[@]}"; do
 			[ -z "${PERF:-}" ] || { perf stat -x, -p "${PID[$tg]}" -e "$perf_events" -o "$work/perf.csv" & perf_pid=$!; sleep 0.2; }
 			c0="$(proc_cpu_ticks "${PID[$tg]}")" v0="$(proc_vcs "${PID[$tg]}")"
