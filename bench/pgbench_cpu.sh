@@ -25,11 +25,12 @@
 # so that every side gets the same offered load: at full speed the side that
 # relays faster also waits more often for work (a sleep and a wake-up each
 # time), and its CPU per transaction then mixes speed with idle overhead.
-# FLOOR=1 adds two more sides, bench/cmd/relay-floor (built to the work
-# dir) in its goroutine and epoll modes: a one-to-one TCP relay without
-# pooling or parsing, the least a Go relay can spend per transaction with
-# goroutines and with an epoll loop (it opens one backend connection per
-# client; the pool knob does not apply to it).
+# FLOOR=1 adds three more sides, bench/cmd/relay-floor (built to the work
+# dir) in its goroutine, epoll and coro modes: a one-to-one TCP relay
+# without pooling or parsing, the least a Go relay can spend per
+# transaction with goroutines, with an epoll loop, and with goroutine-style
+# code run as coroutines of an epoll loop (it opens one backend connection
+# per client; the pool knob does not apply to it).
 # Medians over the rounds are printed; raw rows go to bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,14 +64,14 @@ start new "$NEW_BIN" $((B + 2)) $((B + 2002))
 targets=(pgbouncer old new)
 if [ -n "${FLOOR:-}" ]; then
 	maxc="$(psql -h 127.0.0.1 -U postgres -d postgres -Atc 'SHOW max_connections' 2>/dev/null || echo 0)"
-	if ((maxc < C + 3 * POOL + 5)); then
-		echo "FLOOR needs max_connections >= $((C + 3 * POOL + 5)) on PostgreSQL (has ${maxc:-?}):" >&2
+	if ((maxc < C + 2 * POOL + 5)); then
+		echo "FLOOR needs max_connections >= $((C + 2 * POOL + 5)) on PostgreSQL (has ${maxc:-?}):" >&2
 		echo "  psql -h 127.0.0.1 -U postgres -c 'ALTER SYSTEM SET max_connections = 250', then restart it" >&2
 		exit 1
 	fi
 	go build -o "$work/relay-floor" ./bench/cmd/relay-floor
 	p=$((B + 3))
-	for fm in goroutine epoll; do
+	for fm in goroutine epoll coro; do
 		p=$((p + 1))
 		"${SERVE_PREFIX[@]}" "$work/relay-floor" -mode "$fm" -listen "127.0.0.1:$p" -backend 127.0.0.1:5432 >"$work/floor-$fm.log" 2>&1 &
 		pids+=("$!")

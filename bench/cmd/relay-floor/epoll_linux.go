@@ -9,15 +9,20 @@ import (
 	"unsafe"
 )
 
-// eventLoop is a level-triggered epoll loop over raw descriptors.
-type eventLoop struct{ epfd int }
+// eventLoop is a level-triggered epoll loop over raw descriptors; coro:
+// each descriptor is read by a coroutine the loop resumes (coro_linux.go)
+// instead of by the loop itself.
+type eventLoop struct {
+	epfd int
+	coro bool
+}
 
-func newEventLoop() (*eventLoop, error) {
+func newEventLoop(coro bool) (*eventLoop, error) {
 	fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
 	}
-	return &eventLoop{epfd: fd}, nil
+	return &eventLoop{epfd: fd, coro: coro}, nil
 }
 
 // add takes the pair's descriptors out of the Go runtime (a duplicate
@@ -28,6 +33,10 @@ func (l *eventLoop) add(client, server *net.TCPConn) {
 	sfd, err2 := detach(server)
 	if err1 != nil || err2 != nil {
 		log.Print("detach: ", err1, err2)
+		closeFDs(cfd, sfd)
+		return
+	}
+	if l.coro && !addCoro(cfd, sfd) {
 		closeFDs(cfd, sfd)
 		return
 	}
@@ -99,7 +108,11 @@ func (l *eventLoop) run() {
 					return false
 				}
 				for _, ev := range events[:n] {
-					l.relay(int(ev.Fd), int(ev.Pad), buf)
+					if l.coro {
+						resume(int(ev.Fd), int(ev.Pad))
+					} else {
+						l.relay(int(ev.Fd), int(ev.Pad), buf)
+					}
 				}
 			}
 		})

@@ -9,7 +9,7 @@ import (
 
 type eventLoop struct{}
 
-func newEventLoop() (*eventLoop, error) { return nil, errors.New("epoll mode needs Linux") }
+func newEventLoop(bool) (*eventLoop, error) { return nil, errors.New("epoll mode needs Linux") }
 
 func (*eventLoop) run()                  {}
 func (*eventLoop) add(_, _ *net.TCPConn) {}

@@ -19,6 +19,11 @@
 //     The epoll descriptor waits in the netpoller, so the loop parks
 //     like any goroutine when nothing is ready (Linux only).
 //
+//   - coro: the goroutine mode's blocking-style copy loop, run as
+//     coroutines (iter.Pull) that the epoll loop resumes when their
+//     socket is readable: whether code written for goroutines can keep
+//     its shape and still wait in one event loop (Linux only).
+//
 //     relay-floor -mode epoll -listen 127.0.0.1:6500 -backend 127.0.0.1:5432
 package main
 
@@ -29,7 +34,7 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "goroutine", "goroutine or epoll")
+	mode := flag.String("mode", "goroutine", "goroutine, epoll or coro")
 	listen := flag.String("listen", "127.0.0.1:6500", "address to accept clients on")
 	backend := flag.String("backend", "127.0.0.1:5432", "address to relay each client to")
 	flag.Parse()
@@ -41,15 +46,15 @@ func main() {
 	switch *mode {
 	case "goroutine":
 		serve = pipeGoroutines
-	case "epoll":
-		loop, err := newEventLoop()
+	case "epoll", "coro":
+		loop, err := newEventLoop(*mode == "coro")
 		if err != nil {
 			log.Fatal(err)
 		}
 		go loop.run()
 		serve = loop.add
 	default:
-		log.Fatalf("mode %q: want goroutine or epoll", *mode)
+		log.Fatalf("mode %q: want goroutine, epoll or coro", *mode)
 	}
 	for {
 		c, err := ln.Accept()
