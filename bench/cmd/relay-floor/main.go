@@ -29,6 +29,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"log"
 	"net"
 )
@@ -38,30 +39,42 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:6500", "address to accept clients on")
 	backend := flag.String("backend", "127.0.0.1:5432", "address to relay each client to")
 	flag.Parse()
+	serve, err := server(*mode)
+	if err != nil {
+		log.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		log.Fatal(err)
 	}
-	var serve func(client, server *net.TCPConn)
-	switch *mode {
+	log.Fatal(acceptLoop(ln, *backend, serve))
+}
+
+// server returns the mode's function taking over a connection pair.
+func server(mode string) (func(client, server *net.TCPConn), error) {
+	switch mode {
 	case "goroutine":
-		serve = pipeGoroutines
+		return pipeGoroutines, nil
 	case "epoll", "coro":
-		loop, err := newEventLoop(*mode == "coro")
+		loop, err := newEventLoop(mode == "coro")
 		if err != nil {
-			log.Fatal(err)
+			return nil, err
 		}
 		go loop.run()
-		serve = loop.add
-	default:
-		log.Fatalf("mode %q: want goroutine, epoll or coro", *mode)
+		return loop.add, nil
 	}
+	return nil, fmt.Errorf("mode %q: want goroutine, epoll or coro", mode)
+}
+
+// acceptLoop dials the backend for every client it accepts and hands the
+// pair to serve, until the listener fails.
+func acceptLoop(ln net.Listener, backend string, serve func(client, server *net.TCPConn)) error {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			log.Fatal(err)
+			return err
 		}
-		s, err := net.Dial("tcp", *backend)
+		s, err := net.Dial("tcp", backend)
 		if err != nil {
 			log.Print(err)
 			_ = c.Close()
