@@ -38,20 +38,22 @@ func addCoro(cfd, sfd int) bool {
 
 // resume runs the coroutine reading fd until it waits again or ends;
 // when it ends (either side closed or failed) the loop stops the other
-// direction's coroutine and closes both descriptors, once.
-func resume(fd, peer int) {
+// direction's coroutine and closes both descriptors, once, and reports
+// true.
+func resume(fd, peer int) bool {
 	c := coroReaders[fd].Load()
 	if c == nil {
-		return
+		return false
 	}
 	if _, ok := c.next(); ok {
-		return
+		return false
 	}
 	coroReaders[fd].Store(nil)
 	if p := coroReaders[peer].Swap(nil); p != nil {
 		p.stop()
 	}
 	closeFDs(fd, peer)
+	return true
 }
 
 // pipeYielding is the blocking-style copy loop. Its read yields when the

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"syscall"
 	"unsafe"
 )
@@ -94,6 +95,7 @@ func (l *eventLoop) run() {
 	}
 	events := make([]syscall.EpollEvent, 128)
 	buf := make([]byte, 16<<10)
+	var ended []int // descriptors closed while handling the current batch
 	for {
 		err := rc.Read(func(uintptr) bool {
 			for {
@@ -107,11 +109,16 @@ func (l *eventLoop) run() {
 				if n == 0 {
 					return false
 				}
+				ended = ended[:0]
 				for _, ev := range events[:n] {
-					if l.coro {
-						resume(int(ev.Fd), int(ev.Pad))
-					} else {
-						l.relay(int(ev.Fd), int(ev.Pad), buf)
+					fd, peer := int(ev.Fd), int(ev.Pad)
+					if slices.Contains(ended, fd) {
+						// Its pair ended earlier in this batch: the event is
+						// stale, and the number may be a new connection's.
+						continue
+					}
+					if l.handle(fd, peer, buf) {
+						ended = append(ended, fd, peer)
 					}
 				}
 			}
@@ -129,16 +136,27 @@ func epollPoll(epfd int, events []syscall.EpollEvent) (int, syscall.Errno) {
 	return int(n), errno
 }
 
+// handle serves a readable descriptor and reports whether its pair ended
+// (both descriptors closed, which also removes them from the set).
+func (l *eventLoop) handle(fd, peer int, buf []byte) bool {
+	if l.coro {
+		return resume(fd, peer)
+	}
+	return relay(fd, peer, buf)
+}
+
 // relay reads fd once and writes what it read to peer; at the end of
-// either side both are closed (which also removes them from the set).
-func (l *eventLoop) relay(fd, peer int, buf []byte) {
+// either side both are closed.
+func relay(fd, peer int, buf []byte) bool {
 	n, errno := rawIO(syscall.SYS_READ, fd, buf)
 	if errno == syscall.EAGAIN || errno == syscall.EINTR {
-		return
+		return false
 	}
 	if n <= 0 || errno != 0 || writeAll(peer, buf[:n]) != 0 {
 		closeFDs(fd, peer)
+		return true
 	}
+	return false
 }
 
 // writeAll writes b to a non-blocking descriptor, retrying while its
