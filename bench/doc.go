@@ -19,8 +19,9 @@
 // proxy_scale.sh), never the proxy inside a test binary; the tests here
 // only generate load for them. pgbench_cpu.sh with FLOOR=1 also runs
 // bench/cmd/relay-floor, a one-to-one TCP relay without pooling or parsing
-// in two runtime models (goroutines, an epoll loop): the least a Go relay
-// spends per transaction in each.
+// in three runtime models (goroutines, an epoll loop, goroutine-style code
+// as coroutines of that loop): the least a Go relay spends per transaction
+// in each.
 //
 // Results and the command used are recorded in RESULTS.md.
 package bench

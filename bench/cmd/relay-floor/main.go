@@ -1,7 +1,7 @@
 // Command relay-floor is a yardstick for the proxies' CPU per transaction:
-// the least work a TCP relay can do per transaction, written in Go two
+// the least work a TCP relay can do per transaction, written in Go three
 // ways, run as its own process beside `sqlgate serve` and PgBouncer by
-// bench/relay_floor.sh.
+// bench/pgbench_cpu.sh with FLOOR=1.
 //
 // It relays each client connection to a connection of its own to the
 // backend (one to one: no pooling, no parsing, no authentication), so it
