@@ -3,6 +3,7 @@ package pgproxy
 // Client message handling: https://www.postgresql.org/docs/current/protocol-message-formats.html.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -149,16 +150,22 @@ func (s *session) handleParse(ctx context.Context, frame, body []byte) error {
 	if _, _, ok := cstring(rest); !ok {
 		return fatal("08P01", "invalid Parse message", nil)
 	}
-	info := s.srv.stmts.get(rest)
 	if len(name) == 0 {
-		s.lastUnnamed = append(s.lastUnnamed[:0], body...)
-		s.lastUnnamedInfo = info
+		// A client that parses the same unnamed statement every time
+		// (most drivers' default) finds it without the shared registry.
+		info := s.lastUnnamedInfo
+		if info == nil || !bytes.Equal(body, s.lastUnnamed) {
+			info = s.srv.stmts.get(rest)
+			s.lastUnnamed = append(s.lastUnnamed[:0], body...)
+			s.lastUnnamedInfo = info
+		}
 		return s.forward(ctx, 'P', func(b *backend) {
 			s.applyClass(info.class, b, info.query, false)
 			s.unnamedOK = true
 			s.add(entry{kind: 'P'}, frame)
 		}, nil)
 	}
+	info := s.srv.stmts.get(rest)
 	if s.stmts == nil { // most sessions never prepare a named statement
 		s.stmts = map[string]*stmtInfo{}
 	}
