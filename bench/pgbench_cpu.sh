@@ -12,7 +12,8 @@
 # proxies listen on PORT_BASE+1..5, sqlgate's HTTP on PORT_BASE+2001..2; set
 # another base to run beside someone else's run).
 # Per run: tps from pgbench; CPU µs per transaction = utime+stime of the
-# proxy process (/proc/PID/stat) over the transactions pgbench processed;
+# proxy process (/proc/PID/stat) over the transactions pgbench processed
+# (the raw rows add stime alone: the kernel's share, sys_us_per_txn);
 # voluntary context switches per transaction summed over the process's
 # threads (/proc/PID/task/*/status; threads that exited are not counted).
 # PROXY_CPUS pins every proxy (sqlgate from its start, so the Go runtime
@@ -104,18 +105,19 @@ for r in $(seq "$ROUNDS"); do
 		order=("${targets[@]:rot}" "${targets[@]:0:rot}")
 		for tg in "${order[@]}"; do
 			[ -z "${PERF:-}" ] || { perf stat -x, -p "${PID[$tg]}" -e "$perf_events" -o "$work/perf.csv" & perf_pid=$!; sleep 0.2; }
-			c0="$(proc_cpu_ticks "${PID[$tg]}")" v0="$(proc_vcs "${PID[$tg]}")"
+			c0="$(proc_cpu_ticks "${PID[$tg]}")" v0="$(proc_vcs "${PID[$tg]}")" k0="$(proc_sys_ticks "${PID[$tg]}")"
 			res="$("${pin_client[@]}" pgbench -h 127.0.0.1 -p "${PORT[$tg]}" -n -S -M "$mode" -c "$c" -j "$j" -T "$T" "${rate[@]}" 2>&1 || true)"
-			c1="$(proc_cpu_ticks "${PID[$tg]}")" v1="$(proc_vcs "${PID[$tg]}")"
+			c1="$(proc_cpu_ticks "${PID[$tg]}")" v1="$(proc_vcs "${PID[$tg]}")" k1="$(proc_sys_ticks "${PID[$tg]}")"
 			n="$(awk '/actually processed/ {split($NF, a, "/"); print a[1]; exit}' <<<"$res")"
 			sys=""
 			[ -z "${PERF:-}" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; sys=" $(per_txn "${n:-0}" <"$work/perf.csv")"; }
 			tps="$(awk '/^tps/ {print $3; exit}' <<<"$res")"
 			us="$(awk -v c="$((c1 - c0))" -v n="${n:-0}" -v hz="$hz" 'BEGIN {printf "%.1f", (n > 0 ? c * 1e6 / hz / n : 0)}')"
+			ks="$(awk -v c="$((k1 - k0))" -v n="${n:-0}" -v hz="$hz" 'BEGIN {printf "%.1f", (n > 0 ? c * 1e6 / hz / n : 0)}')"
 			sw="$(awk -v v="$((v1 - v0))" -v n="${n:-0}" 'BEGIN {printf "%.2f", (n > 0 ? v / n : 0)}')"
 			k="$tg|$mode|$c"
 			US[$k]+="$us " TPS[$k]+="${tps:-0} " CS[$k]+="$sw "
-			echo "# round $r -M $mode -c $c $tg: txns=${n:-0} tps=${tps:-0} cpu_us_per_txn=$us vcsw_per_txn=$sw$sys loadavg=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out"
+			echo "# round $r -M $mode -c $c $tg: txns=${n:-0} tps=${tps:-0} cpu_us_per_txn=$us sys_us_per_txn=$ks vcsw_per_txn=$sw$sys loadavg=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out"
 		done
 	done
 done

@@ -11,6 +11,7 @@
 #   wait_port PORT PID LOG waits until PORT accepts connections; fails with
 #                          LOG's tail if PID exits first or after 60 s
 #   proc_cpu_ticks PID     prints the process's utime+stime in clock ticks
+#   proc_sys_ticks PID     prints its stime alone (the kernel's share)
 #   proc_vcs PID           prints the voluntary context switches of all its
 #                          threads (threads that exited are not counted)
 #   build_sqlgate OUT [REF]
@@ -73,6 +74,10 @@ wait_port() { # port pid log
 
 proc_cpu_ticks() { # pid
 	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+proc_sys_ticks() { # pid
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $13 }'
 }
 
 proc_vcs() { # pid
