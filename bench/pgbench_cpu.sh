@@ -93,7 +93,7 @@ per_txn() {
 mkdir -p bench/out
 out="bench/out/pgbench-cpu-$(date -u +%Y%m%dT%H%M%SZ).txt"
 echo "# $(date -u +%FT%TZ) nproc=$(nproc) $("$PGBOUNCER" --version | head -1) old=$OLD_BIN new=$NEW_BIN T=$T C=$C J=$J pool=$POOL rounds=$ROUNDS rate=${RATE:-unlimited} proxy_cpus=${PROXY_CPUS:-all} client_cpus=${CLIENT_CPUS:-all} loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out"
-declare -A US TPS CS
+declare -A US TPS CS KS
 cases=()
 for c in ${CLIENTS:-$C 1}; do for m in ${MODES:-simple extended prepared}; do cases+=("$m $c"); done; done
 for r in $(seq "$ROUNDS"); do
@@ -116,22 +116,22 @@ for r in $(seq "$ROUNDS"); do
 			ks="$(awk -v c="$((k1 - k0))" -v n="${n:-0}" -v hz="$hz" 'BEGIN {printf "%.1f", (n > 0 ? c * 1e6 / hz / n : 0)}')"
 			sw="$(awk -v v="$((v1 - v0))" -v n="${n:-0}" 'BEGIN {printf "%.2f", (n > 0 ? v / n : 0)}')"
 			k="$tg|$mode|$c"
-			US[$k]+="$us " TPS[$k]+="${tps:-0} " CS[$k]+="$sw "
+			US[$k]+="$us " TPS[$k]+="${tps:-0} " CS[$k]+="$sw " KS[$k]+="$ks "
 			echo "# round $r -M $mode -c $c $tg: txns=${n:-0} tps=${tps:-0} cpu_us_per_txn=$us sys_us_per_txn=$ks vcsw_per_txn=$sw$sys loadavg=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out"
 		done
 	done
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 echo "# end $(date -u +%FT%TZ) loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
-echo "| -M | -c | target | tps (median of $ROUNDS) | CPU µs/tx | vol. ctx switches/tx | CPU vs old |" | tee -a "$out"
-echo "|---|---:|---|---:|---:|---:|---:|" | tee -a "$out"
+echo "| -M | -c | target | tps (median of $ROUNDS) | CPU µs/tx | of which kernel | vol. ctx switches/tx | CPU vs old |" | tee -a "$out"
+echo "|---|---:|---|---:|---:|---:|---:|---:|" | tee -a "$out"
 for cs in "${cases[@]}"; do
 	read -r mode c <<<"$cs"
 	ref="$(median <<<"${US[old|$mode|$c]}")"
 	for tg in "${targets[@]}"; do
 		k="$tg|$mode|$c"
 		us="$(median <<<"${US[$k]}")"
-		printf '| %s | %s | %s | %.0f | %.1f | %.2f | %s |\n' "$mode" "$c" "$tg" "$(median <<<"${TPS[$k]}")" "$us" \
-			"$(median <<<"${CS[$k]}")" "$(awk -v a="$us" -v b="$ref" 'BEGIN {printf "%.2f×", (b > 0 ? a / b : 0)}')" | tee -a "$out"
+		printf '| %s | %s | %s | %.0f | %.1f | %.1f | %.2f | %s |\n' "$mode" "$c" "$tg" "$(median <<<"${TPS[$k]}")" "$us" \
+			"$(median <<<"${KS[$k]}")" "$(median <<<"${CS[$k]}")" "$(awk -v a="$us" -v b="$ref" 'BEGIN {printf "%.2f×", (b > 0 ? a / b : 0)}')" | tee -a "$out"
 	done
 done
