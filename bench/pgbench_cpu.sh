@@ -32,6 +32,9 @@
 # transaction with goroutines, with an epoll loop, and with goroutine-style
 # code run as coroutines of an epoll loop (it opens one backend connection
 # per client; the pool knob does not apply to it).
+# DIRECT=1 adds pgbench against PostgreSQL itself (its throughput only: the
+# database's CPU is not a proxy's), interleaved as the other sides.
+# FLOOR and DIRECT need PostgreSQL's max_connections >= C + 3 pools + 5.
 # Medians over the rounds are printed; raw rows go to bench/out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,13 +66,20 @@ start() { # name binary proxy-port http-port
 start old "$OLD_BIN" $((B + 1)) $((B + 2001))
 start new "$NEW_BIN" $((B + 2)) $((B + 2002))
 targets=(pgbouncer old new)
-if [ -n "${FLOOR:-}" ]; then
+if [ -n "${FLOOR:-}${DIRECT:-}" ]; then
+	# Their clients connect to PostgreSQL one to one, beside the three pools.
 	maxc="$(psql -h 127.0.0.1 -U postgres -d postgres -Atc 'SHOW max_connections' 2>/dev/null || echo 0)"
-	if ((maxc < C + 2 * POOL + 5)); then
-		echo "FLOOR needs max_connections >= $((C + 2 * POOL + 5)) on PostgreSQL (has ${maxc:-?}):" >&2
+	if ((maxc < C + 3 * POOL + 5)); then
+		echo "FLOOR and DIRECT need max_connections >= $((C + 3 * POOL + 5)) on PostgreSQL (has ${maxc:-?}):" >&2
 		echo "  psql -h 127.0.0.1 -U postgres -c 'ALTER SYSTEM SET max_connections = 250', then restart it" >&2
 		exit 1
 	fi
+fi
+if [ -n "${DIRECT:-}" ]; then
+	targets+=(direct)
+	PORT[direct]=5432 PID[direct]=""
+fi
+if [ -n "${FLOOR:-}" ]; then
 	go build -o "$work/relay-floor" ./bench/cmd/relay-floor
 	p=$((B + 3))
 	for fm in goroutine epoll coro; do
@@ -104,6 +114,13 @@ for r in $(seq "$ROUNDS"); do
 		rot=$((r % ${#targets[@]}))
 		order=("${targets[@]:rot}" "${targets[@]:0:rot}")
 		for tg in "${order[@]}"; do
+			if [ -z "${PID[$tg]}" ]; then # direct: PostgreSQL's throughput only
+				res="$("${pin_client[@]}" pgbench -h 127.0.0.1 -p "${PORT[$tg]}" -n -S -M "$mode" -c "$c" -j "$j" -T "$T" "${rate[@]}" 2>&1 || true)"
+				tps="$(awk '/^tps/ {print $3; exit}' <<<"$res")"
+				TPS[$tg|$mode|$c]+="${tps:-0} "
+				echo "# round $r -M $mode -c $c $tg: tps=${tps:-0} loadavg=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out"
+				continue
+			fi
 			[ -z "${PERF:-}" ] || { perf stat -x, -p "${PID[$tg]}" -e "$perf_events" -o "$work/perf.csv" & perf_pid=$!; sleep 0.2; }
 			c0="$(proc_cpu_ticks "${PID[$tg]}")" v0="$(proc_vcs "${PID[$tg]}")" k0="$(proc_sys_ticks "${PID[$tg]}")"
 			res="$("${pin_client[@]}" pgbench -h 127.0.0.1 -p "${PORT[$tg]}" -n -S -M "$mode" -c "$c" -j "$j" -T "$T" "${rate[@]}" 2>&1 || true)"
@@ -130,6 +147,10 @@ for cs in "${cases[@]}"; do
 	ref="$(median <<<"${US[old|$mode|$c]}")"
 	for tg in "${targets[@]}"; do
 		k="$tg|$mode|$c"
+		if [ -z "${PID[$tg]}" ]; then
+			printf '| %s | %s | %s | %.0f | - | - | - | - |\n' "$mode" "$c" "$tg" "$(median <<<"${TPS[$k]}")" | tee -a "$out"
+			continue
+		fi
 		us="$(median <<<"${US[$k]}")"
 		printf '| %s | %s | %s | %.0f | %.1f | %.1f | %.2f | %s |\n' "$mode" "$c" "$tg" "$(median <<<"${TPS[$k]}")" "$us" \
 			"$(median <<<"${KS[$k]}")" "$(median <<<"${CS[$k]}")" "$(awk -v a="$us" -v b="$ref" 'BEGIN {printf "%.2f×", (b > 0 ? a / b : 0)}')" | tee -a "$out"
