@@ -105,9 +105,11 @@ type PoolStats struct {
 type Pool[C Conn] struct {
 	cfg    PoolConfig
 	budget Budget
-	dial   DialFunc[C]
-	ids    atomic.Uint64
-	obs    func(wait time.Duration, err error)
+	// instances is budget as Instances when it is one (asserted once, not per borrow).
+	instances Instances
+	dial      DialFunc[C]
+	ids       atomic.Uint64
+	obs       func(wait time.Duration, err error)
 	// lastKey caches the pool key of the last login (see keyOf).
 	lastKey atomic.Pointer[loginKey[C]]
 	// borrowTimeout and maxIdle are the settings SetBorrowTimeout and
@@ -149,6 +151,7 @@ func NewPool[C Conn](cfg PoolConfig, budget Budget, dial DialFunc[C], observe fu
 	}
 	p := &Pool[C]{cfg: cfg, budget: budget, dial: dial, obs: observe, keys: map[Key]*keyed[C]{}, kick: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
+	p.instances, _ = budget.(Instances)
 	p.borrowTimeout.Store(int64(cfg.BorrowTimeout))
 	p.maxIdle.Store(-1)
 	p.unlist = func() {}

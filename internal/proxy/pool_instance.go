@@ -23,8 +23,8 @@ type Instances interface {
 // instance it goes to ("" = the front end's own choice, for a budget
 // without instances).
 func (p *Pool[C]) budgetOf(login Login) (Budget, string) {
-	if ib, ok := p.budget.(Instances); ok {
-		return ib.Instance(login.Instance)
+	if p.instances != nil {
+		return p.instances.Instance(login.Instance)
 	}
 	return p.budget, login.Instance
 }
