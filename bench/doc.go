@@ -12,12 +12,13 @@
 // the separate load generator bench/cmd/dataapi-load; server CPU per
 // request comes from /proc/PID/stat.
 //
-// The proxy benchmarks (pgbench.sh, pgbench_isolation.sh, pgbench_cpu.sh,
+// The proxy benchmarks (pgbench_cpu.sh, pgbench_isolation.sh,
 // sysbench.sh and its serve, isolation and profile modes, callgrind.sh,
 // proxy_scale.sh) likewise run the real `sqlgate serve` binary built from
 // ./cmd/sqlgate as its own process (serve.sh starts it for all but
 // proxy_scale.sh), never the proxy inside a test binary; the tests here
-// only generate load for them. pgbench_cpu.sh with FLOOR=1 also runs
+// only generate load for them. pgbench_cpu.sh compares PgBouncer and two
+// sqlgate binaries (DIRECT=1 adds PostgreSQL itself); with FLOOR=1 it also runs
 // bench/cmd/relay-floor, a one-to-one TCP relay without pooling or parsing
 // in three runtime models (goroutines, an epoll loop, goroutine-style code
 // as coroutines of that loop): the least a Go relay spends per transaction

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# serve.sh, sourced by the proxy benchmarks (pgbench.sh, pgbench_isolation.sh,
+# serve.sh, sourced by the proxy benchmarks (pgbench_isolation.sh,
 # pgbench_cpu.sh, sysbench.sh with serve_cpu.sh and isolation_cpu.sh,
 # callgrind.sh): sqlgate runs as its own process, the real `sqlgate serve`
 # binary built from ./cmd/sqlgate, never a test binary with the proxy in it.
