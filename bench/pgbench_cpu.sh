@@ -114,21 +114,24 @@ for r in $(seq "$ROUNDS"); do
 		rot=$((r % ${#targets[@]}))
 		order=("${targets[@]:rot}" "${targets[@]:0:rot}")
 		for tg in "${order[@]}"; do
-			if [ -z "${PID[$tg]}" ]; then # direct: PostgreSQL's throughput only
-				res="$("${pin_client[@]}" pgbench -h 127.0.0.1 -p "${PORT[$tg]}" -n -S -M "$mode" -c "$c" -j "$j" -T "$T" "${rate[@]}" 2>&1 || true)"
-				tps="$(awk '/^tps/ {print $3; exit}' <<<"$res")"
+			pid="${PID[$tg]}" # none for direct: PostgreSQL's throughput only
+			if [ -n "$pid" ]; then
+				[ -z "${PERF:-}" ] || { perf stat -x, -p "$pid" -e "$perf_events" -o "$work/perf.csv" & perf_pid=$!; sleep 0.2; }
+				read -r c0 k0 < <(proc_cpu_sys_ticks "$pid")
+				v0="$(proc_vcs "$pid")"
+			fi
+			res="$("${pin_client[@]}" pgbench -h 127.0.0.1 -p "${PORT[$tg]}" -n -S -M "$mode" -c "$c" -j "$j" -T "$T" "${rate[@]}" 2>&1 || true)"
+			tps="$(awk '/^tps/ {print $3; exit}' <<<"$res")"
+			if [ -z "$pid" ]; then
 				TPS[$tg|$mode|$c]+="${tps:-0} "
 				echo "# round $r -M $mode -c $c $tg: tps=${tps:-0} loadavg=$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$out"
 				continue
 			fi
-			[ -z "${PERF:-}" ] || { perf stat -x, -p "${PID[$tg]}" -e "$perf_events" -o "$work/perf.csv" & perf_pid=$!; sleep 0.2; }
-			c0="$(proc_cpu_ticks "${PID[$tg]}")" v0="$(proc_vcs "${PID[$tg]}")" k0="$(proc_sys_ticks "${PID[$tg]}")"
-			res="$("${pin_client[@]}" pgbench -h 127.0.0.1 -p "${PORT[$tg]}" -n -S -M "$mode" -c "$c" -j "$j" -T "$T" "${rate[@]}" 2>&1 || true)"
-			c1="$(proc_cpu_ticks "${PID[$tg]}")" v1="$(proc_vcs "${PID[$tg]}")" k1="$(proc_sys_ticks "${PID[$tg]}")"
+			read -r c1 k1 < <(proc_cpu_sys_ticks "$pid")
+			v1="$(proc_vcs "$pid")"
 			n="$(awk '/actually processed/ {split($NF, a, "/"); print a[1]; exit}' <<<"$res")"
 			sys=""
 			[ -z "${PERF:-}" ] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; sys=" $(per_txn "${n:-0}" <"$work/perf.csv")"; }
-			tps="$(awk '/^tps/ {print $3; exit}' <<<"$res")"
 			us="$(awk -v c="$((c1 - c0))" -v n="${n:-0}" -v hz="$hz" 'BEGIN {printf "%.1f", (n > 0 ? c * 1e6 / hz / n : 0)}')"
 			ks="$(awk -v c="$((k1 - k0))" -v n="${n:-0}" -v hz="$hz" 'BEGIN {printf "%.1f", (n > 0 ? c * 1e6 / hz / n : 0)}')"
 			sw="$(awk -v v="$((v1 - v0))" -v n="${n:-0}" 'BEGIN {printf "%.2f", (n > 0 ? v / n : 0)}')"

@@ -11,7 +11,8 @@
 #   wait_port PORT PID LOG waits until PORT accepts connections; fails with
 #                          LOG's tail if PID exits first or after 60 s
 #   proc_cpu_ticks PID     prints the process's utime+stime in clock ticks
-#   proc_sys_ticks PID     prints its stime alone (the kernel's share)
+#   proc_cpu_sys_ticks PID prints utime+stime and stime alone (the kernel's
+#                          share), from one read of /proc/PID/stat
 #   proc_vcs PID           prints the voluntary context switches of all its
 #                          threads (threads that exited are not counted)
 #   build_sqlgate OUT [REF]
@@ -76,8 +77,8 @@ proc_cpu_ticks() { # pid
 	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
 }
 
-proc_sys_ticks() { # pid
-	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $13 }'
+proc_cpu_sys_ticks() { # pid
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13, $13 }'
 }
 
 proc_vcs() { # pid
