@@ -103,6 +103,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 	})
 	select {
 	case c := <-l.handoff:
+		l.handed.Add(1) // here, before net/http can answer anything on c
 		return c, nil
 	case err := <-l.acceptErr:
 		return nil, err
@@ -215,7 +216,6 @@ func (l *Listener) untrack(c *conn) {
 func (l *Listener) handOff(nc net.Conn) bool {
 	select {
 	case l.handoff <- nc:
-		l.handed.Add(1)
 		return true
 	case <-l.done:
 		_ = nc.Close()
