@@ -19,3 +19,17 @@ func BenchmarkClassify(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkClassifyQueryShape: a session classifying the same statement
+// with another number each time, as pgbench -M simple sends it.
+func BenchmarkClassifyQueryShape(b *testing.B) {
+	texts := [][]byte{[]byte("SELECT abalance FROM pgbench_accounts WHERE aid = 4242;"),
+		[]byte("SELECT abalance FROM pgbench_accounts WHERE aid = 17;")}
+	s := &session{}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		_ = s.classifyQuery(texts[i&1])
+		i++
+	}
+}

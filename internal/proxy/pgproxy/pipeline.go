@@ -332,12 +332,16 @@ const maxKeptQuery = 4 << 10
 // maxKeptQuery bytes and its class are kept: the pipeline check and the
 // handling that follows classify the same text, and so does a query that
 // waited for a backend and is handled again. The class is a function of
-// the text alone, so it stays valid for as long as the text is the same.
+// the text alone, so it stays valid for as long as the text is the same,
+// or differs only in the digits of numbers (sameShape).
 func (s *session) classifyQuery(sql []byte) sqlClass {
 	if len(sql) > maxKeptQuery {
 		return classifyBytes(sql)
 	}
 	if !s.haveLast || !bytes.Equal(sql, s.lastQuery) {
+		if s.haveLast && s.lastClass.shapeCacheable() && sameShape(sql, s.lastQuery) {
+			return s.lastClass // other numbers in the same statement (classify_shape.go)
+		}
 		s.lastQuery = append(s.lastQuery[:0], sql...)
 		s.lastClass, s.haveLast = classifyBytes(s.lastQuery), true
 	}

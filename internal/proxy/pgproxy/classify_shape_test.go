@@ -1,0 +1,129 @@
+package pgproxy
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestSameShape(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"SELECT abalance FROM pgbench_accounts WHERE aid = 4242;", "SELECT abalance FROM pgbench_accounts WHERE aid = 17;", true},
+		{"SELECT abalance FROM pgbench_accounts WHERE aid = 4242;", "SELECT abalance FROM pgbench_accounts WHERE aid = 4242;", true},
+		{"update t set a = a + -12 where id = 3", "update t set a = a + -7 where id = 30000", true},
+		{"select 1.5, 2e10, x-1", "select 1.25, 3e10, x-19", true},
+		{"select 1", "select 1 ", false},
+		{"select 1", "select a", false},
+		{"select 1", "select ", false},
+		{"select * from t1", "select * from t2", false},            // a name
+		{"select f_1()", "select f_2()", false},                    // a name
+		{"select $1", "select $2", false},                          // a parameter
+		{`select "a1"`, `select "a2"`, false},                      // a quoted name
+		{"select '1'", "select '2'", false},                        // a string's first character
+		{"select 1e5", "select 1e6", false},                        // an exponent: after a letter
+		{"select \xc3\xa91", "select \xc3\xa92", false},            // a name's multi-byte letter
+		{"select 12345678 from t", "select 12345679 from t", true}, // past the eight-byte step
+		{"select 1 from t where a = 12345678901234567890", "select 2 from t where a = 1", true},
+	} {
+		if got := sameShape([]byte(c.a), []byte(c.b)); got != c.want {
+			t.Errorf("sameShape(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+		}
+		if got := sameShape([]byte(c.b), []byte(c.a)); got != c.want {
+			t.Errorf("sameShape(%q, %q) = %v, want %v", c.b, c.a, got, c.want)
+		}
+	}
+}
+
+func TestCommonPrefix(t *testing.T) {
+	a := []byte("0123456789abcdefghij")
+	for i := range len(a) + 1 {
+		b := append([]byte(nil), a...)
+		if i < len(b) {
+			b[i] = '!'
+		}
+		if got := commonPrefix(a, b); got != i {
+			t.Errorf("commonPrefix differing at %d = %d", i, got)
+		}
+		if got := commonPrefix(a[:i], a); got != i {
+			t.Errorf("commonPrefix of a prefix of length %d = %d", i, got)
+		}
+	}
+}
+
+// The session answers a text of the last one's shape with its class
+// only for a plain statement; anything else is classified again.
+func TestClassifyQueryShape(t *testing.T) {
+	s := &session{}
+	a := s.classifyQuery([]byte("SELECT abalance FROM pgbench_accounts WHERE aid = 4242;"))
+	if !a.pipe {
+		t.Fatalf("the pgbench statement classifies as %+v, want pipe", a)
+	}
+	if b := s.classifyQuery([]byte("SELECT abalance FROM pgbench_accounts WHERE aid = 7;")); !reflect.DeepEqual(a, b) {
+		t.Fatalf("same shape, class %+v, want %+v", b, a)
+	}
+	set := s.classifyQuery([]byte("SET statement_timeout = 1000"))
+	if len(set.track) == 0 {
+		t.Fatalf("SET classifies as %+v, want a tracked parameter", set)
+	}
+	if got := s.classifyQuery([]byte("SET statement_timeout = 2000")); !reflect.DeepEqual(got, set) {
+		t.Fatalf("SET again: %+v, want %+v", got, set)
+	}
+}
+
+// FuzzSameShapeClass: a text that sameShape pairs with a plain
+// statement's classifies as that statement does. The pair is made from
+// the fuzzer's text by rewriting its runs of digits with the fuzzer's
+// digits wherever sameShape would accept the change.
+func FuzzSameShapeClass(f *testing.F) {
+	for _, s := range []string{"SELECT abalance FROM pgbench_accounts WHERE aid = 1;", "select 1 from t where a = 2 -- 3",
+		"select '1' || 2, $$3$$, \"4\" from t5 where x=-6.7e8", "select f(1), 2", "select 1 into t", "select 1; set x = 2",
+		"select pg_sleep(1)", "select E'\\1', U&'\\0041' from t", "select x::int4 from t limit 10 offset 2"} {
+		f.Add(s, "90817")
+	}
+	f.Fuzz(func(t *testing.T, s, digits string) {
+		a := classify(s)
+		if !a.shapeCacheable() {
+			return
+		}
+		b := rewriteNumbers(s, digits)
+		if !sameShape([]byte(s), []byte(b)) {
+			t.Fatalf("sameShape(%q, %q) = false for a rewrite of its numbers", s, b)
+		}
+		if got := classify(b); !reflect.DeepEqual(got, a) {
+			t.Fatalf("classify(%q) = %+v, but its shape's %q gives %+v", b, got, s, a)
+		}
+	})
+}
+
+// rewriteNumbers replaces every run of digits of s that sameShape takes
+// for a numeric literal by digits taken in turn from digits (its own
+// digits only; at least one per run, some runs longer or shorter).
+func rewriteNumbers(s, digits string) string {
+	var pool []byte
+	for i := range len(digits) {
+		if isDigit(digits[i]) {
+			pool = append(pool, digits[i])
+		}
+	}
+	if len(pool) == 0 {
+		pool = []byte("7")
+	}
+	out, k := []byte(nil), 0
+	for i := 0; i < len(s); {
+		if !isDigit(s[i]) || i > 0 && (isDigit(s[i-1]) || !mayLeadNumber(s[i-1])) {
+			out = append(out, s[i])
+			i++
+			continue
+		}
+		end := digitsFrom([]byte(s), i)
+		n := 1 + (int(pool[k%len(pool)])+end-i)%3 // 1 to 3 digits
+		for range n {
+			out = append(out, pool[k%len(pool)])
+			k++
+		}
+		i = end
+	}
+	return string(out)
+}
