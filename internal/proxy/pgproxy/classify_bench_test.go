@@ -21,15 +21,25 @@ func BenchmarkClassify(b *testing.B) {
 }
 
 // BenchmarkClassifyQueryShape: a session classifying the same statement
-// with another number each time, as pgbench -M simple sends it.
+// with other numbers each time, as pgbench -M simple sends it.
 func BenchmarkClassifyQueryShape(b *testing.B) {
-	texts := [][]byte{[]byte("SELECT abalance FROM pgbench_accounts WHERE aid = 4242;"),
-		[]byte("SELECT abalance FROM pgbench_accounts WHERE aid = 17;")}
-	s := &session{}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		_ = s.classifyQuery(texts[i&1])
-		i++
+	for _, pair := range [][2]string{
+		{"SELECT abalance FROM pgbench_accounts WHERE aid = 4242;", "SELECT abalance FROM pgbench_accounts WHERE aid = 17;"},
+		{"INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (7, 1, 4242, -1234, CURRENT_TIMESTAMP);",
+			"INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (3, 1, 99, -4321, CURRENT_TIMESTAMP);"},
+	} {
+		b.Run(pair[0][:6], func(b *testing.B) {
+			if c := classify(pair[0]); !c.shapeCacheable() {
+				b.Fatalf("%q classifies as %+v: not a plain statement", pair[0], c)
+			}
+			texts := [][]byte{[]byte(pair[0]), []byte(pair[1])}
+			s := &session{}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				_ = s.classifyQuery(texts[i&1])
+				i++
+			}
+		})
 	}
 }
