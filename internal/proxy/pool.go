@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/sqlgate/sqlgate/internal/fairshare"
 )
@@ -383,10 +384,24 @@ var errBudgetFull = errors.New("connection budget full")
 // usually serves one login, and the hash would otherwise run per borrow.
 func (p *Pool[C]) keyOf(login Login) Key { return p.cached(login).key }
 
+// same is a == b, answered without comparing bytes when the strings are
+// the ones Canonical handed out (the comparison runs on every borrow and
+// return; the generated one calls out once per string).
+func (a *Login) same(b *Login) bool {
+	return sameString(a.User, b.User) && sameString(a.Password, b.Password) &&
+		sameString(a.Database, b.Database) && sameString(a.SecretARN, b.SecretARN) &&
+		a.ViaIAM == b.ViaIAM && sameString(a.Instance, b.Instance)
+}
+
+// sameString is a == b, without a call when both share their bytes.
+func sameString(a, b string) bool {
+	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
+}
+
 // cached returns the cache entry of login: the last login's, or a new one
 // that replaces it.
 func (p *Pool[C]) cached(login Login) *loginKey[C] {
-	if c := p.lastKey.Load(); c != nil && c.login == login {
+	if c := p.lastKey.Load(); c != nil && c.login.same(&login) {
 		return c
 	}
 	c := &loginKey[C]{login: login, key: login.Key(), principal: "dbuser:" + login.User}
