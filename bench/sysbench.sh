@@ -59,6 +59,16 @@ HAPROXY="$(command -v haproxy || echo /usr/sbin/haproxy)"
 bench_work
 sql() { mariadb -h"$DB_HOST" -P"$DB_PORT" -u"$DB_USER" -p"$DB_PW" -N -B -e "$1"; }
 
+# Direct runs hold a connection per thread while the proxies keep their
+# pools open (two pools in serve mode with OLD_SQLGATE).
+need=$(( $(echo "${THREAD_LIST:-64 1} $THREADS" | tr " " "\n" | sort -n | tail -1) + 2 * POOL + 5 ))
+maxc="$(sql "SELECT @@max_connections")"
+if ((maxc < need)); then
+	echo "this run needs max_connections >= $need on MariaDB (has $maxc):" >&2
+	echo "  mariadb -h$DB_HOST -uroot -e 'SET GLOBAL max_connections = $need'" >&2
+	exit 1
+fi
+
 # The sysbench tables, in their own database; prepared once and reused.
 sql "CREATE DATABASE IF NOT EXISTS $DB_NAME"
 have="$(sql "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='$DB_NAME' AND TABLE_NAME LIKE 'sbtest%'")"
