@@ -21,12 +21,15 @@ func BenchmarkClassify(b *testing.B) {
 }
 
 // BenchmarkClassifyQueryShape: a session classifying the same statement
-// with other numbers each time, as pgbench -M simple sends it.
+// with other values each time, as pgbench -M simple and drivers that
+// interpolate parameters on the client send it.
 func BenchmarkClassifyQueryShape(b *testing.B) {
 	for _, pair := range [][2]string{
 		{"SELECT abalance FROM pgbench_accounts WHERE aid = 4242;", "SELECT abalance FROM pgbench_accounts WHERE aid = 17;"},
 		{"INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (7, 1, 4242, -1234, CURRENT_TIMESTAMP);",
 			"INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (3, 1, 99, -4321, CURRENT_TIMESTAMP);"},
+		{"select * from orders where customer_id = 17 and status = 'open' order by created_at desc limit 20",
+			"select * from orders where customer_id = 4242 and status = 'shipped' order by created_at desc limit 50"},
 	} {
 		b.Run(pair[0][:6], func(b *testing.B) {
 			if c := classify(pair[0]); !c.shapeCacheable() {

@@ -3,6 +3,7 @@ package pgproxy
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // Texts of one shape. A client that writes its values into the query
@@ -16,6 +17,13 @@ import (
 // classifyQuery compares instead of scanning again: a comparison of
 // bytes runs several times faster than the classifier's scan.
 //
+// The same holds for the text of a plain string literal ('…', led by
+// nothing that makes it another kind of string, without a backslash,
+// whose escapes depend on a server setting) when it holds none of the
+// texts the classifier looks for anywhere (its marks, a semicolon). When
+// the last text was classified, stringSpans found where its literals are;
+// sameShapeStrings then also lets b hold other such literals there.
+//
 // A run of digits counts as a numeric literal when the byte before it
 // cannot continue a name (letter, digit, underscore, dollar sign, byte of
 // a multi-byte character) or a quoted name or string ('"' and '\''). The
@@ -26,24 +34,164 @@ import (
 // sameShape reports whether a and b are equal but for the digits of
 // numeric literals (see above).
 func sameShape(a, b []byte) bool {
+	n, ok := matchShape(a, b, true)
+	return ok && n == len(b)
+}
+
+// matchShape matches all of a against the start of b, digits of numeric
+// literals aside, and returns how much of b it matched. lead: a run of
+// digits at a[0] may be a number (the text starts there, or something
+// that may lead one precedes it).
+func matchShape(a, b []byte, lead bool) (n int, ok bool) {
 	for {
 		i := commonPrefix(a, b)
-		if i == len(a) && i == len(b) {
-			return true
+		if i == len(a) && (i == len(b) || !isDigit(b[i])) {
+			return n + i, true
 		}
 		start := i
 		for start > 0 && isDigit(a[start-1]) {
 			start--
 		}
-		if start > 0 && !mayLeadNumber(a[start-1]) {
-			return false
+		if start > 0 && !mayLeadNumber(a[start-1]) || start == 0 && !lead {
+			return 0, false
 		}
 		endA, endB := digitsFrom(a, i), digitsFrom(b, i)
 		if endA == start || endB == start { // a run of digits on one side only
+			return 0, false
+		}
+		// What follows a run of digits is not a digit: a run there cannot
+		// be the next difference's (its start is then 0, lead true).
+		a, b, n, lead = a[endA:], b[endB:], n+endB, true
+	}
+}
+
+// maxShapeStrings bounds the string literals a session keeps the places
+// of; a text with more is matched on its numbers only.
+const maxShapeStrings = 16
+
+// stringSpans returns, into spans[:0], the start and end (past its
+// closing quote) of each plain string literal of sql, in order; none when
+// sql holds none, or anything the shortcut does not read for certain: a
+// dollar sign (a dollar quote or a parameter), a backslash, a literal that
+// is not plain, an unterminated quote or comment, more than
+// maxShapeStrings literals.
+func stringSpans(sql []byte, spans []int32) []int32 {
+	spans = spans[:0]
+	for i := 0; i < len(sql); {
+		switch c := sql[i]; {
+		case c == '$' || c == '\\':
+			return spans[:0]
+		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
+			i = lineEnd(sql, i)
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			if i = commentEnd(sql, i); i < 0 {
+				return spans[:0]
+			}
+		case c == '"':
+			if i = quotedEnd(sql, i, '"'); i < 0 {
+				return spans[:0]
+			}
+		case c == '\'':
+			end := plainStringEnd(sql, i)
+			if end < 0 || i > 0 && !mayLeadNumber(sql[i-1]) || len(spans) == 2*maxShapeStrings {
+				return spans[:0]
+			}
+			spans = append(spans, int32(i), int32(end))
+			i = end
+		default:
+			i++
+		}
+	}
+	return spans
+}
+
+// sameShapeStrings is sameShape where a's plain string literals are at
+// spans (stringSpans): b may hold other plain literals in their places.
+func sameShapeStrings(a, b []byte, spans []int32) bool {
+	prev, j, lead := 0, 0, true
+	for k := 0; k+1 < len(spans); k += 2 {
+		n, ok := matchShape(a[prev:spans[k]], b[j:], lead)
+		if !ok {
 			return false
 		}
-		a, b = a[endA:], b[endB:]
+		j += n
+		end := plainStringEnd(b, j)
+		if end < 0 {
+			return false
+		}
+		prev, j, lead = int(spans[k+1]), end, false
 	}
+	n, ok := matchShape(a[prev:], b[j:], lead)
+	return ok && j+n == len(b)
+}
+
+// plainStringEnd returns the end of the plain string literal at s[i]
+// (past its closing quote), or -1: no quote there, no closing one, a
+// backslash, or a mark or semicolon in its text.
+func plainStringEnd(s []byte, i int) int {
+	end := quotedEnd(s, i, '\'')
+	if end < 0 {
+		return -1
+	}
+	text := s[i+1 : end-1]
+	for _, c := range text {
+		if c == '\\' || c == ';' {
+			return -1
+		}
+	}
+	if m, _ := scanText(unsafe.String(unsafe.SliceData(text), len(text))); m != 0 {
+		return -1
+	}
+	return end
+}
+
+// quotedEnd returns the end of the text quoted by q at s[i] (past the
+// closing q; a doubled q stands for itself), or -1.
+func quotedEnd(s []byte, i int, q byte) int {
+	if i >= len(s) || s[i] != q {
+		return -1
+	}
+	for j := i + 1; j < len(s); j++ {
+		if s[j] != q {
+			continue
+		}
+		if j+1 < len(s) && s[j+1] == q {
+			j++
+			continue
+		}
+		return j + 1
+	}
+	return -1
+}
+
+// lineEnd returns the end of the line comment at s[i].
+func lineEnd(s []byte, i int) int {
+	for i < len(s) && s[i] != '\n' {
+		i++
+	}
+	return i
+}
+
+// commentEnd returns the end of the block comment at s[i] (they nest),
+// or -1 when it does not end.
+func commentEnd(s []byte, i int) int {
+	depth := 0
+	for i+1 < len(s) {
+		switch {
+		case s[i] == '/' && s[i+1] == '*':
+			depth++
+			i += 2
+		case s[i] == '*' && s[i+1] == '/':
+			depth--
+			i += 2
+			if depth == 0 {
+				return i
+			}
+		default:
+			i++
+		}
+	}
+	return -1
 }
 
 // commonPrefix returns the length of the longest common prefix of a and
@@ -76,7 +224,7 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // literal of its own, not part of a name or a quoted text's start.
 func mayLeadNumber(c byte) bool {
 	switch {
-	case c >= 0x80, c == '_', c == '$', c == '"', c == '\'':
+	case c >= 0x80, c == '_', c == '$', c == '"', c == '\'', c == '&':
 		return false
 	case c|0x20 >= 'a' && c|0x20 <= 'z':
 		return false

@@ -36,6 +36,37 @@ func TestSameShape(t *testing.T) {
 	}
 }
 
+func TestSameShapeStrings(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"select * from t where status = 'open' limit 20", "select * from t where status = 'closed' limit 5", true},
+		{"select * from t where s = 'it''s'", "select * from t where s = ''", true},
+		{"select * from t where s = 'a' and n = 1", "select * from t where s = 'b''c' and n = 22", true},
+		{"select * from t where s = 'a'", "select * from t where s = 'b' and 1=1", false},
+		{"select * from t where s = 'a'", "select * from t where s = 'pg_sleep(1)'", false}, // a mark
+		{"select * from t where s = 'a'", "select * from t where s = 'a;b'", false},         // a semicolon
+		{"select * from t where s = 'a'", `select * from t where s = 'a\'`, false},          // a backslash
+		{"select * from t where s = 'a'", "select * from t where s = 'a", false},            // unterminated
+		{"select * from t where s = 'a'", "select * from t where s = 1", false},
+		{"select 'a' -- 'b'", "select 'c' -- 'b'", true},
+		{"select 'a' -- 'b'", "select 'a' -- 'c'", false}, // a comment is matched as it is
+		{"select \"x'y\", 'a'", "select \"x'y\", 'b'", true},
+	} {
+		spans := stringSpans([]byte(c.a), nil)
+		if got := sameShapeStrings([]byte(c.a), []byte(c.b), spans); got != c.want {
+			t.Errorf("sameShapeStrings(%q, %q, %v) = %v, want %v", c.a, c.b, spans, got, c.want)
+		}
+	}
+	for _, s := range []string{"select E'a'", "select U&'a'", "select $$a$$, 'b'", "select 'a\\'", "select 'a", "select 'pg_sleep'",
+		"/* 'a'", "select \"a"} {
+		if spans := stringSpans([]byte(s), nil); len(spans) != 0 {
+			t.Errorf("stringSpans(%q) = %v, want none", s, spans)
+		}
+	}
+}
+
 func TestCommonPrefix(t *testing.T) {
 	a := []byte("0123456789abcdefghij")
 	for i := range len(a) + 1 {
@@ -72,29 +103,62 @@ func TestClassifyQueryShape(t *testing.T) {
 	}
 }
 
-// FuzzSameShapeClass: a text that sameShape pairs with a plain
-// statement's classifies as that statement does. The pair is made from
-// the fuzzer's text by rewriting its runs of digits with the fuzzer's
-// digits wherever sameShape would accept the change.
+// FuzzSameShapeClass: a text that the session's shortcut pairs with a
+// plain statement classifies as that statement does. The pair is made
+// from the fuzzer's text by rewriting its numbers and the text of its
+// string literals with the fuzzer's values wherever the shortcut would
+// accept the change.
 func FuzzSameShapeClass(f *testing.F) {
 	for _, s := range []string{"SELECT abalance FROM pgbench_accounts WHERE aid = 1;", "select 1 from t where a = 2 -- 3",
 		"select '1' || 2, $$3$$, \"4\" from t5 where x=-6.7e8", "select f(1), 2", "select 1 into t", "select 1; set x = 2",
-		"select pg_sleep(1)", "select E'\\1', U&'\\0041' from t", "select x::int4 from t limit 10 offset 2"} {
-		f.Add(s, "90817")
+		"select pg_sleep(1)", "select E'\\1', U&'\\0041' from t", "select x::int4 from t limit 10 offset 2",
+		"select * from orders where customer_id = 17 and status = 'open' order by created_at desc limit 20",
+		"update t set name = 'it''s', n = 2 where id = 3 /* 'x' */ -- 'y'", "select 'a' \"b'c\" 'd'", "select ''"} {
+		f.Add(s, "90817", "o'k pg_sleep(;) \\ into")
 	}
-	f.Fuzz(func(t *testing.T, s, digits string) {
+	f.Fuzz(func(t *testing.T, s, digits, text string) {
 		a := classify(s)
 		if !a.shapeCacheable() {
 			return
 		}
-		b := rewriteNumbers(s, digits)
-		if !sameShape([]byte(s), []byte(b)) {
-			t.Fatalf("sameShape(%q, %q) = false for a rewrite of its numbers", s, b)
+		b := rewriteStrings(rewriteNumbers(s, digits), text)
+		sess := &session{}
+		sess.classifyQuery([]byte(s))
+		if !sess.lastShape([]byte(b)) {
+			t.Fatalf("%q is not of the shape of %q, a rewrite of its values (strings at %v)", b, s, sess.lastStrings)
 		}
 		if got := classify(b); !reflect.DeepEqual(got, a) {
 			t.Fatalf("classify(%q) = %+v, but its shape's %q gives %+v", b, got, s, a)
 		}
 	})
+}
+
+// rewriteStrings replaces the text of each string literal stringSpans
+// finds in s by a plain text made of pieces of text.
+func rewriteStrings(s, text string) string {
+	spans := stringSpans([]byte(s), nil)
+	var out []byte
+	prev := 0
+	for k := 0; k+1 < len(spans); k += 2 {
+		out = append(out, s[prev:spans[k]]...)
+		lit := []byte{'\''}
+		for _, c := range []byte(text[min(k, len(text)):]) {
+			if c == '\'' {
+				lit = append(lit, c)
+			}
+			lit = append(lit, c)
+			if len(lit) > 12 {
+				break
+			}
+		}
+		lit = append(lit, '\'')
+		if plainStringEnd(lit, 0) != len(lit) {
+			lit = []byte("'v'")
+		}
+		out = append(out, lit...)
+		prev = int(spans[k+1])
+	}
+	return string(append(out, s[prev:]...))
 }
 
 // rewriteNumbers replaces every run of digits of s that sameShape takes

@@ -333,19 +333,32 @@ const maxKeptQuery = 4 << 10
 // handling that follows classify the same text, and so does a query that
 // waited for a backend and is handled again. The class is a function of
 // the text alone, so it stays valid for as long as the text is the same,
-// or differs only in the digits of numbers (sameShape).
+// or differs only in the values of its literals (classify_shape.go).
 func (s *session) classifyQuery(sql []byte) sqlClass {
 	if len(sql) > maxKeptQuery {
 		return classifyBytes(sql)
 	}
 	if !s.haveLast || !bytes.Equal(sql, s.lastQuery) {
-		if s.haveLast && s.lastClass.shapeCacheable() && sameShape(sql, s.lastQuery) {
-			return s.lastClass // other numbers in the same statement (classify_shape.go)
+		if s.haveLast && s.lastClass.shapeCacheable() && s.lastShape(sql) {
+			return s.lastClass // other values in the same statement (classify_shape.go)
 		}
 		s.lastQuery = append(s.lastQuery[:0], sql...)
 		s.lastClass, s.haveLast = classifyBytes(s.lastQuery), true
+		s.lastStrings = s.lastStrings[:0]
+		if s.lastClass.shapeCacheable() {
+			s.lastStrings = stringSpans(s.lastQuery, s.lastStrings)
+		}
 	}
 	return s.lastClass
+}
+
+// lastShape reports whether sql has the shape of the last text (sameShape,
+// and sameShapeStrings where that held string literals).
+func (s *session) lastShape(sql []byte) bool {
+	if len(s.lastStrings) == 0 {
+		return sameShape(sql, s.lastQuery)
+	}
+	return sameShapeStrings(s.lastQuery, sql, s.lastStrings)
 }
 
 // classifyBytes classifies sql in place: what the class keeps of the

@@ -69,7 +69,7 @@ func (s *session) rest() error {
 	}
 	s.releaseReader()
 	s.hmu.Lock()
-	s.lastQuery, s.haveLast = nil, false
+	s.lastQuery, s.lastStrings, s.haveLast = nil, nil, false
 	s.hmu.Unlock()
 	err := s.ps.Rest()
 	if err == nil {

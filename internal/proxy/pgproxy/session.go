@@ -61,10 +61,12 @@ type session struct {
 	// pipelined, to retry on another backend if it was never written.
 	members []pipeMember
 	// lastQuery and lastClass: the last simple query text classified
-	// (classifyQuery) and its class.
-	lastQuery []byte
-	lastClass sqlClass
-	unit      []byte
+	// (classifyQuery) and its class; lastStrings: where its string
+	// literals are (stringSpans).
+	lastQuery   []byte
+	lastClass   sqlClass
+	lastStrings []int32
+	unit        []byte
 	// ahead is the byte a resting session read without a buffer (rest.go).
 	ahead struct {
 		b  [1]byte
