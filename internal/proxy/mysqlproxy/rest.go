@@ -44,6 +44,7 @@ func (c *session) park(how func(resume func(context.Context) error) error) error
 		return nil
 	}
 	c.cl = nil // made again on resume (its buffers are pooled)
+	c.forgetQuery()
 	if cap(c.cmd) > 1<<10 {
 		c.cmd = nil
 	}

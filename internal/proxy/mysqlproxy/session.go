@@ -49,8 +49,13 @@ type session struct {
 	stmts    map[uint32]*clientStmt
 	longData map[uint32]bool // statements with COM_STMT_SEND_LONG_DATA pending
 	nextStmt uint32
-	holdTx   bool    // SET TRANSACTION awaits the next transaction
-	curSQL   []byte  // statement being run, for the pin digest
+	holdTx   bool   // SET TRANSACTION awaits the next transaction
+	curSQL   []byte // statement being run, for the pin digest
+	// lastSQL and lastScan: the last COM_QUERY text scanned and what the
+	// scan found (scanQuery); haveLast: they are set.
+	lastSQL  []byte
+	lastScan scanResult
+	haveLast bool
 	cmd      []byte  // the command being run (reused buffer)
 	scratch  []byte  // a rewritten COM_STMT_EXECUTE (reused buffer)
 	eof      [5]byte // an EOF packet being sent
@@ -225,7 +230,7 @@ func (c *session) query(ctx context.Context, p []byte) error {
 		return c.kill(ctx, k)
 	}
 	c.curSQL = sql
-	sc := scanSQL(sql)
+	sc := c.scanQuery(sql)
 	c.markPipe(p, sc.pipeable(), nil)
 	if err := c.borrow(ctx); err != nil {
 		if errors.Is(err, errPiped) {

@@ -1,21 +1,17 @@
 package pgproxy
 
 import (
-	"encoding/binary"
-	"math/bits"
 	"unsafe"
+
+	"github.com/sqlgate/sqlgate/internal/sqlshape"
 )
 
-// Texts of one shape. A client that writes its values into the query
-// text (pgbench -M simple, drivers that interpolate parameters on the
-// client side) sends the same statement again and again with other
-// numbers in it. The digits of a numeric literal cannot change how the
-// statement classifies: no mark, keyword or function name the classifier
-// reads has a digit that stands alone, and digits cannot open or close a
-// literal, a quoted name or a comment. So a text that differs from the
+// Texts of one shape (package sqlshape). The digits of a numeric literal
+// cannot change how the statement classifies: no mark, keyword or
+// function name the classifier reads has a digit that stands alone, and
+// digits cannot open or close a literal, a quoted name or a comment. So a text that differs from the
 // last one classified only in such digits has the last one's class, and
-// classifyQuery compares instead of scanning again: a comparison of
-// bytes runs several times faster than the classifier's scan.
+// classifyQuery compares instead of scanning again.
 //
 // The same holds for the text of a plain string literal ('…', led by
 // nothing that makes it another kind of string, without a backslash,
@@ -25,45 +21,20 @@ import (
 // sameShapeStrings then also lets b hold other such literals there.
 //
 // A run of digits counts as a numeric literal when the byte before it
-// cannot continue a name (letter, digit, underscore, dollar sign, byte of
-// a multi-byte character) or a quoted name or string ('"' and '\''). The
+// cannot continue a name (letter, underscore, dollar sign, byte of a
+// multi-byte character), a quoted name or string ('"' and '\''), or lead
+// a Unicode string (U&'…'). The
 // rule is stricter than the SQL grammar needs: every text it accepts
 // classifies as its pair does (FuzzSameShapeClass checks this against
 // the classifier), and whatever it turns down is scanned as before.
 
+// pgNumbers is the numeric-literal rule of sameShape: any byte may follow
+// a number (PostgreSQL reads "1abc" as 1 and abc).
+var pgNumbers = sqlshape.NewRule(mayLeadNumber, func(byte) bool { return true })
+
 // sameShape reports whether a and b are equal but for the digits of
 // numeric literals (see above).
-func sameShape(a, b []byte) bool {
-	n, ok := matchShape(a, b, true)
-	return ok && n == len(b)
-}
-
-// matchShape matches all of a against the start of b, digits of numeric
-// literals aside, and returns how much of b it matched. lead: a run of
-// digits at a[0] may be a number (the text starts there, or something
-// that may lead one precedes it).
-func matchShape(a, b []byte, lead bool) (n int, ok bool) {
-	for {
-		i := commonPrefix(a, b)
-		if i == len(a) && (i == len(b) || !isDigit(b[i])) {
-			return n + i, true
-		}
-		start := i
-		for start > 0 && isDigit(a[start-1]) {
-			start--
-		}
-		if start > 0 && !mayLeadNumber(a[start-1]) || start == 0 && !lead {
-			return 0, false
-		}
-		endA, endB := digitsFrom(a, i), digitsFrom(b, i)
-		if endA == start || endB == start { // a run of digits on one side only
-			return 0, false
-		}
-		// What follows a run of digits is not a digit: a run there cannot
-		// be the next difference's (its start is then 0, lead true).
-		a, b, n, lead = a[endA:], b[endB:], n+endB, true
-	}
-}
+func sameShape(a, b []byte) bool { return pgNumbers.Same(a, b) }
 
 // maxShapeStrings bounds the string literals a session keeps the places
 // of; a text with more is matched on its numbers only.
@@ -110,7 +81,7 @@ func stringSpans(sql []byte, spans []int32) []int32 {
 func sameShapeStrings(a, b []byte, spans []int32) bool {
 	prev, j, lead := 0, 0, true
 	for k := 0; k+1 < len(spans); k += 2 {
-		n, ok := matchShape(a[prev:spans[k]], b[j:], lead)
+		n, ok := pgNumbers.Match(a[prev:spans[k]], b[j:], lead)
 		if !ok {
 			return false
 		}
@@ -121,7 +92,7 @@ func sameShapeStrings(a, b []byte, spans []int32) bool {
 		}
 		prev, j, lead = int(spans[k+1]), end, false
 	}
-	n, ok := matchShape(a[prev:], b[j:], lead)
+	n, ok := pgNumbers.Match(a[prev:], b[j:], lead)
 	return ok && j+n == len(b)
 }
 
@@ -193,32 +164,6 @@ func commentEnd(s []byte, i int) int {
 	}
 	return -1
 }
-
-// commonPrefix returns the length of the longest common prefix of a and
-// b, comparing eight bytes at a time.
-func commonPrefix(a, b []byte) int {
-	n := min(len(a), len(b))
-	i := 0
-	for ; i+8 <= n; i += 8 {
-		if x := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]); x != 0 {
-			return i + bits.TrailingZeros64(x)/8
-		}
-	}
-	for i < n && a[i] == b[i] {
-		i++
-	}
-	return i
-}
-
-// digitsFrom returns the end of the run of digits starting at s[i].
-func digitsFrom(s []byte, i int) int {
-	for i < len(s) && isDigit(s[i]) {
-		i++
-	}
-	return i
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // mayLeadNumber reports whether a run of digits after c is a numeric
 // literal of its own, not part of a name or a quoted text's start.

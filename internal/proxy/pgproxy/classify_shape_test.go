@@ -3,6 +3,8 @@ package pgproxy
 import (
 	"reflect"
 	"testing"
+
+	"github.com/sqlgate/sqlgate/internal/sqlshape"
 )
 
 func TestSameShape(t *testing.T) {
@@ -63,22 +65,6 @@ func TestSameShapeStrings(t *testing.T) {
 		"/* 'a'", "select \"a"} {
 		if spans := stringSpans([]byte(s), nil); len(spans) != 0 {
 			t.Errorf("stringSpans(%q) = %v, want none", s, spans)
-		}
-	}
-}
-
-func TestCommonPrefix(t *testing.T) {
-	a := []byte("0123456789abcdefghij")
-	for i := range len(a) + 1 {
-		b := append([]byte(nil), a...)
-		if i < len(b) {
-			b[i] = '!'
-		}
-		if got := commonPrefix(a, b); got != i {
-			t.Errorf("commonPrefix differing at %d = %d", i, got)
-		}
-		if got := commonPrefix(a[:i], a); got != i {
-			t.Errorf("commonPrefix of a prefix of length %d = %d", i, got)
 		}
 	}
 }
@@ -167,7 +153,7 @@ func rewriteStrings(s, text string) string {
 func rewriteNumbers(s, digits string) string {
 	var pool []byte
 	for i := range len(digits) {
-		if isDigit(digits[i]) {
+		if sqlshape.IsDigit(digits[i]) {
 			pool = append(pool, digits[i])
 		}
 	}
@@ -176,12 +162,15 @@ func rewriteNumbers(s, digits string) string {
 	}
 	out, k := []byte(nil), 0
 	for i := 0; i < len(s); {
-		if !isDigit(s[i]) || i > 0 && (isDigit(s[i-1]) || !mayLeadNumber(s[i-1])) {
+		if !sqlshape.IsDigit(s[i]) || i > 0 && (sqlshape.IsDigit(s[i-1]) || !mayLeadNumber(s[i-1])) {
 			out = append(out, s[i])
 			i++
 			continue
 		}
-		end := digitsFrom([]byte(s), i)
+		end := i
+		for end < len(s) && sqlshape.IsDigit(s[end]) {
+			end++
+		}
 		n := 1 + (int(pool[k%len(pool)])+end-i)%3 // 1 to 3 digits
 		for range n {
 			out = append(out, pool[k%len(pool)])
