@@ -11,7 +11,8 @@
 # $ROUNDS rounds, for each thread count in $THREAD_LIST, sysbench $SB_TEST
 # (default oltp_point_select; oltp_read_only counts its 14 queries a
 # transaction) runs $T seconds against every target (order rotated each
-# round). For the
+# round). SB_ARGS: more sysbench options (split on spaces), e.g.
+# --db-ps-mode=disable to send every statement as text (COM_QUERY). For the
 # proxies: CPU µs per query (utime+stime from /proc/PID/stat over the
 # queries sysbench reports) and voluntary context switches per query
 # (summed over /proc/PID/task/*/status). Medians are printed.
@@ -29,6 +30,8 @@ serve_cpu() {
 	local old=${1:-} hz r tg th t0 t1 v0 v1 res queries us vq
 	declare -gA sv_pid sv_port
 	hz=$(getconf CLK_TCK)
+	local sb_extra=()
+	read -ra sb_extra <<<"${SB_ARGS:-}"
 	start_serve sqlgate "$work/sqlgate" "$SG_PORT"
 	local targets=(direct haproxy sqlgate)
 	if [ -n "$old" ]; then
@@ -47,7 +50,7 @@ serve_cpu() {
 	out="bench/out/serve-cpu-$(date -u +%Y%m%dT%H%M%SZ).txt" tsv="$work/serve.tsv"
 	{
 		echo "# $(date -u +%FT%TZ) nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) $(sysbench --version) $("$HAPROXY" -v | head -1 | cut -d' ' -f1-3) $(sql 'SELECT VERSION()') $(go version | cut -d' ' -f3)"
-		echo "# ${SB_TEST:-oltp_point_select} T=${T}s threads=${THREAD_LIST} rounds=$ROUNDS pool=$POOL old=${old:-none}"
+		echo "# ${SB_TEST:-oltp_point_select} ${SB_ARGS:-} T=${T}s threads=${THREAD_LIST} rounds=$ROUNDS pool=$POOL old=${old:-none}"
 		echo "| round | threads | target | queries | qps | proxy CPU µs/query | proxy vol. ctx switches/query | load1 |"
 		echo "|---:|---:|---|---:|---:|---:|---:|---:|"
 	} | tee "$out"
@@ -60,8 +63,8 @@ serve_cpu() {
 					t0=$(proc_cpu_ticks "${sv_pid[$tg]}")
 					v0=$(proc_vcs "${sv_pid[$tg]}")
 				fi
-				res="$(sysbench "${SB_TEST:-oltp_point_select}" "${SB_CONN[@]}" --mysql-port="${sv_port[$tg]}" --threads="$th" \
-					--time="$T" --report-interval=0 run 2>&1)" || { echo "$res" | tail -5 >&2; continue; }
+				res="$(sysbench "${SB_TEST:-oltp_point_select}" "${SB_CONN[@]}" "${sb_extra[@]}" --mysql-port="${sv_port[$tg]}" \
+					--threads="$th" --time="$T" --report-interval=0 run 2>&1)" || { echo "$res" | tail -5 >&2; continue; }
 				queries=$(awk '$1 == "queries:" { print $2 }' <<<"$res")
 				us=- vq=-
 				if [ "$tg" != direct ]; then
