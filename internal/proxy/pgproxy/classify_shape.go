@@ -48,14 +48,15 @@ const maxShapeStrings = 16
 // maxShapeStrings literals.
 func stringSpans(sql []byte, spans []int32) []int32 {
 	spans = spans[:0]
+	text := unsafe.String(unsafe.SliceData(sql), len(sql))
 	for i := 0; i < len(sql); {
 		switch c := sql[i]; {
 		case c == '$' || c == '\\':
 			return spans[:0]
 		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
-			i = lineEnd(sql, i)
+			i = lineCommentEnd(text, i)
 		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
-			if i = commentEnd(sql, i); i < 0 {
+			if i = blockCommentEnd(text, i); i < 0 {
 				return spans[:0]
 			}
 		case c == '"':
@@ -131,36 +132,6 @@ func quotedEnd(s []byte, i int, q byte) int {
 			continue
 		}
 		return j + 1
-	}
-	return -1
-}
-
-// lineEnd returns the end of the line comment at s[i].
-func lineEnd(s []byte, i int) int {
-	for i < len(s) && s[i] != '\n' {
-		i++
-	}
-	return i
-}
-
-// commentEnd returns the end of the block comment at s[i] (they nest),
-// or -1 when it does not end.
-func commentEnd(s []byte, i int) int {
-	depth := 0
-	for i+1 < len(s) {
-		switch {
-		case s[i] == '/' && s[i+1] == '*':
-			depth++
-			i += 2
-		case s[i] == '*' && s[i+1] == '/':
-			depth--
-			i += 2
-			if depth == 0 {
-				return i
-			}
-		default:
-			i++
-		}
 	}
 	return -1
 }

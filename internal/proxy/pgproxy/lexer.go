@@ -132,31 +132,45 @@ func (l *lexer) skipSpace() {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
 			l.i++
 		case c == '-' && strings.HasPrefix(l.s[l.i:], "--"):
-			if j := strings.IndexByte(l.s[l.i:], '\n'); j >= 0 {
-				l.i += j + 1
-			} else {
-				l.i = len(l.s)
-			}
+			l.i = lineCommentEnd(l.s, l.i)
 		case c == '/' && strings.HasPrefix(l.s[l.i:], "/*"):
-			depth := 0
-			for l.i < len(l.s) {
-				if strings.HasPrefix(l.s[l.i:], "/*") {
-					depth++
-					l.i += 2
-				} else if strings.HasPrefix(l.s[l.i:], "*/") {
-					depth--
-					l.i += 2
-					if depth == 0 {
-						break
-					}
-				} else {
-					l.i++
-				}
+			if l.i = blockCommentEnd(l.s, l.i); l.i < 0 {
+				l.i = len(l.s) // unterminated: the rest is comment
 			}
 		default:
 			return
 		}
 	}
+}
+
+// lineCommentEnd returns the end of the "--" comment at s[i]: past its
+// newline, or the end of s.
+func lineCommentEnd(s string, i int) int {
+	if j := strings.IndexByte(s[i:], '\n'); j >= 0 {
+		return i + j + 1
+	}
+	return len(s)
+}
+
+// blockCommentEnd returns the end of the "/*" comment at s[i] (they nest),
+// past its "*/", or -1 when it does not end.
+func blockCommentEnd(s string, i int) int {
+	depth := 0
+	for i < len(s) {
+		if strings.HasPrefix(s[i:], "/*") {
+			depth++
+			i += 2
+		} else if strings.HasPrefix(s[i:], "*/") {
+			depth--
+			i += 2
+			if depth == 0 {
+				return i
+			}
+		} else {
+			i++
+		}
+	}
+	return -1
 }
 
 // token returns the next token; words are lower-cased.
