@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/sqlgate/sqlgate/internal/sqlshape"
+	"github.com/sqlgate/sqlgate/internal/sqlshape/sqlshapetest"
 )
 
 func TestScanQueryShape(t *testing.T) {
@@ -57,7 +57,7 @@ func FuzzScanShape(f *testing.F) {
 		if !a.pipeable() {
 			return
 		}
-		b := rewriteMySQLNumbers(s, digits)
+		b := sqlshapetest.RewriteNumbers(mysqlNumbers, s, digits)
 		if !mysqlNumbers.Same([]byte(s), []byte(b)) {
 			t.Fatalf("%q is not of the shape of %q, a rewrite of its numbers", b, s)
 		}
@@ -65,38 +65,6 @@ func FuzzScanShape(f *testing.F) {
 			t.Fatalf("scanSQL(%q) = %+v, but its shape's %q gives %+v", b, got, s, a)
 		}
 	})
-}
-
-// rewriteMySQLNumbers replaces every run of digits of s that the rule
-// takes for a number by one to three digits taken in turn from digits.
-func rewriteMySQLNumbers(s, digits string) string {
-	var pool []byte
-	for i := range len(digits) {
-		if sqlshape.IsDigit(digits[i]) {
-			pool = append(pool, digits[i])
-		}
-	}
-	if len(pool) == 0 {
-		pool = []byte("7")
-	}
-	out, k := []byte(nil), 0
-	for i := 0; i < len(s); {
-		end := i
-		for end < len(s) && sqlshape.IsDigit(s[end]) {
-			end++
-		}
-		if end == i || i > 0 && !mysqlNumbers.Before[s[i-1]] || end < len(s) && !mysqlNumbers.After[s[end]] {
-			out = append(out, s[i:max(end, i+1)]...)
-			i = max(end, i+1)
-			continue
-		}
-		for range 1 + (int(pool[k%len(pool)])+end-i)%3 {
-			out = append(out, pool[k%len(pool)])
-			k++
-		}
-		i = end
-	}
-	return string(out)
 }
 
 // BenchmarkScanQueryShape: a session scanning the same statement with

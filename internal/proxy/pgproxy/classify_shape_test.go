@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/sqlgate/sqlgate/internal/sqlshape"
+	"github.com/sqlgate/sqlgate/internal/sqlshape/sqlshapetest"
 )
 
 func TestSameShape(t *testing.T) {
@@ -107,7 +107,7 @@ func FuzzSameShapeClass(f *testing.F) {
 		if !a.shapeCacheable() {
 			return
 		}
-		b := rewriteStrings(rewriteNumbers(s, digits), text)
+		b := rewriteStrings(sqlshapetest.RewriteNumbers(pgNumbers, s, digits), text)
 		sess := &session{}
 		sess.classifyQuery([]byte(s))
 		if !sess.lastShape([]byte(b)) {
@@ -145,38 +145,4 @@ func rewriteStrings(s, text string) string {
 		prev = int(spans[k+1])
 	}
 	return string(append(out, s[prev:]...))
-}
-
-// rewriteNumbers replaces every run of digits of s that sameShape takes
-// for a numeric literal by digits taken in turn from digits (its own
-// digits only; at least one per run, some runs longer or shorter).
-func rewriteNumbers(s, digits string) string {
-	var pool []byte
-	for i := range len(digits) {
-		if sqlshape.IsDigit(digits[i]) {
-			pool = append(pool, digits[i])
-		}
-	}
-	if len(pool) == 0 {
-		pool = []byte("7")
-	}
-	out, k := []byte(nil), 0
-	for i := 0; i < len(s); {
-		if !sqlshape.IsDigit(s[i]) || i > 0 && (sqlshape.IsDigit(s[i-1]) || !mayLeadNumber(s[i-1])) {
-			out = append(out, s[i])
-			i++
-			continue
-		}
-		end := i
-		for end < len(s) && sqlshape.IsDigit(s[end]) {
-			end++
-		}
-		n := 1 + (int(pool[k%len(pool)])+end-i)%3 // 1 to 3 digits
-		for range n {
-			out = append(out, pool[k%len(pool)])
-			k++
-		}
-		i = end
-	}
-	return string(out)
 }
