@@ -354,20 +354,6 @@ func (c *PacketConn) CommandAwait(p []byte) error {
 	return c.wt.FlushAwait(c.w)
 }
 
-// FlushAwait sends the buffered packets when the caller reads the peer's
-// next packet at once (a reply's tail, before the next command): on a raw
-// socket (rawconn) it returns once that packet has begun to arrive, which
-// spares the read that would find nothing yet. With bytes already
-// buffered for reading, nothing is awaited. A wait that failed after the
-// packets went out is left to the read, which meets the same closed
-// connection or passed deadline.
-func (c *PacketConn) FlushAwait() error {
-	if c.r.Buffered() > 0 {
-		return c.w.Flush()
-	}
-	return c.wt.FlushAwait(c.w)
-}
-
 // QueueCommand starts a new command like Command but only buffers it, so
 // several commands can go out in one write (pipelining); call Flush.
 func (c *PacketConn) QueueCommand(p []byte) error {

@@ -140,6 +140,11 @@ func (c *Conn) opError(op string, err error) error {
 // that sends a request and reads its reply at once spares the read that
 // would find nothing yet (a system call per request): readiness is
 // awaited from before the write, so the reply's arrival cannot be missed.
+// Bytes that arrived before the call are not seen: the runtime's poller
+// forgets readiness it reported earlier, and the wait ends only when more
+// data comes. So use it only where the peer is sure to send after b
+// arrives (a database server answering a query), never toward a client:
+// one that sent its next request ahead sends nothing more until answered.
 // When the socket's buffer fills part-way, the rest goes out as Write
 // sends it and nothing is awaited. n is what was written; an error after
 // all of b was written is the wait's (the caller's read meets it too).

@@ -270,12 +270,14 @@ func (c *session) forward(ctx context.Context, p []byte) error {
 }
 
 // sendHeld sends the reply tail the last relay left buffered
-// (holdReply), returning once the client's next command begins to arrive.
+// (holdReply). It does not wait for the client's next command in the same
+// step (rawconn.Conn.WriteAwait): a client that pipelines may have sent
+// it already, and then nothing more arrives to announce it.
 func (c *session) sendHeld() error {
 	if c.cl.Buffered() == 0 {
 		return nil
 	}
-	if err := c.cl.FlushAwait(); err != nil {
+	if err := c.cl.Flush(); err != nil {
 		return &clientGoneError{err}
 	}
 	return nil
@@ -284,9 +286,9 @@ func (c *session) sendHeld() error {
 // exchange sends cmd to the held backend and relays the response. When
 // the backend was not handed over from the pool's queue (no contention),
 // the reply's tail stays buffered (holdReply) until the loop reads the
-// next command: the backend goes back to the pool first, and the client's
-// flush then awaits its next command in the same step (sendHeld). A
-// session that had to queue for its backend gets its reply at once.
+// next command: the backend goes back to the pool first, and the loop
+// then sends it (sendHeld). A session that had to queue for its backend
+// gets its reply at once.
 func (c *session) exchange(cmd []byte, kind respKind) error {
 	be := c.be.Conn
 	c.setRunning(be)

@@ -196,8 +196,8 @@ func (s *session) releaseInline(pb *pooled, gen uint64, flush bool) {
 	s.mu.Unlock()
 	if flush && wait == nil {
 		// The reply goes out after the Put (a queued session gets the
-		// connection first), from awaitClient, which sends it and waits
-		// for the client's next message in one step.
+		// connection first), from awaitClient, before it reads the
+		// client's next message.
 		s.heldReply = true
 		s.cwmu.Unlock()
 	} else {

@@ -208,3 +208,50 @@ func TestInline_BacklogFullWhileQueued(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// A client that sends its next query while the previous one runs (libpq's
+// pipeline mode, drivers that pipeline) gets both replies without delay.
+// The second query is in the client socket before the first reply goes
+// out, and nothing more will arrive to announce it: after writing the
+// first reply the proxy must read, not wait for the socket to become
+// readable (it would wait until the idle session's rest nudge, 2 s).
+func TestInline_ClientSendsBeforeReply(t *testing.T) {
+	tp := startProxy(t, 1)
+	d := tp.direct(t)
+	c := tp.connect(t, "")
+	fe := c.PgConn().Frontend()
+	for i := range 3 {
+		slow := fmt.Sprintf("select pg_sleep(0.2), %d", i)
+		fe.Send(&pgproto3.Query{String: slow})
+		if err := fe.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		waitRunning(t, d, slow) // the proxy has read it
+		fe.Send(&pgproto3.Query{String: fmt.Sprintf("select 'next %d'", i)})
+		if err := fe.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.PgConn().Conn().SetReadDeadline(time.Now().Add(1500 * time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		var rows []string
+		for ready := 0; ready < 2; {
+			m, err := fe.Receive()
+			if err != nil {
+				t.Fatalf("round %d, after %d replies and rows %q: %v", i, ready, rows, err)
+			}
+			switch m := m.(type) {
+			case *pgproto3.DataRow:
+				rows = append(rows, string(m.Values[len(m.Values)-1]))
+			case *pgproto3.ErrorResponse:
+				t.Fatal(m.Message)
+			case *pgproto3.ReadyForQuery:
+				ready++
+			}
+		}
+		if want := []string{fmt.Sprint(i), fmt.Sprintf("next %d", i)}; fmt.Sprint(rows) != fmt.Sprint(want) {
+			t.Fatalf("rows %q, want %q", rows, want)
+		}
+	}
+	_ = c.PgConn().Conn().SetReadDeadline(time.Time{})
+}

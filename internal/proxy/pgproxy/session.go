@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/sqlgate/sqlgate/internal/proxy"
-	"github.com/sqlgate/sqlgate/internal/rawconn"
 )
 
 type pooled = proxy.Pooled[*backend]
@@ -88,9 +87,8 @@ type session struct {
 	mayInline, unstarted bool
 	inlining             bool // relayInline runs (false again unless it panicked)
 
-	cwmu sync.Mutex    // guards cw, cwt and flushErr; taken after mu, never before
+	cwmu sync.Mutex    // guards cw and flushErr; taken after mu, never before
 	cw   *bufio.Writer // nil while nothing is buffered (see writer)
-	cwt  rawconn.AwaitTarget
 	// heldReply: the relay on the session's goroutine ended its unit with
 	// the reply's tail still in cw, to send once the backend went back
 	// (releaseInline); awaitClient sends it before it reads the client.
@@ -145,7 +143,6 @@ func authTimedOut(ps *proxy.Session, err error) error {
 // ServeSession implements proxy.Handler.
 func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error) {
 	sess := &session{srv: s, ps: ps, status: 'I', ctx: ctx}
-	sess.cwt.Set(ps.Conn)
 	ps.WatchClient(sess)
 	defer func() { sess.end(err) }()
 	_ = ps.Conn.SetDeadline(deadlineIn(s.startupTimeout))
@@ -156,9 +153,6 @@ func (s *Server) ServeSession(ctx context.Context, ps *proxy.Session) (err error
 		}
 		return err
 	}
-	sess.cwmu.Lock()
-	sess.cwt.Set(ps.Conn) // TLS may have replaced the connection
-	sess.cwmu.Unlock()
 	if err := sess.setup(ctx, params); err != nil {
 		err = authTimedOut(ps, err)
 		var pe *pgError
@@ -295,16 +289,16 @@ func (s *session) loop(ctx context.Context) error {
 func (s *session) awaitClient() (bool, error) {
 	if s.idleNow() {
 		if err := s.ps.WaitIdle(); err != nil {
-			_ = s.sendHeld(false)
+			_ = s.sendHeld()
 			return false, err
 		}
 	}
 	if err := s.failed(); err != nil {
-		_ = s.sendHeld(false)
+		_ = s.sendHeld()
 		return false, err
 	}
 	s.ps.Peeking(true)
-	err := s.sendHeld(true)
+	err := s.sendHeld()
 	if err == nil {
 		_, err = s.cr.br.Peek(1)
 	}
@@ -317,20 +311,17 @@ func (s *session) awaitClient() (bool, error) {
 }
 
 // sendHeld sends the reply the session's own relay left in the client
-// buffer (heldReply); await: the client's next message is read next, and
-// the send returns once it begins to arrive, sparing the read that would
-// find nothing yet. cwmu is held through the wait: a session that holds
-// no backend and is not queued has no relay and no Ready that could
-// write to its client; a nudge (drain, idle timeout, rest) ends the wait
-// through the read deadline, and the Peek that follows meets it.
-func (s *session) sendHeld(await bool) error {
+// buffer (heldReply). It does not wait for the client's next message in
+// the same step (rawconn.Conn.WriteAwait): a client that pipelines may
+// have sent it already, and then nothing more arrives to announce it.
+func (s *session) sendHeld() error {
 	if !s.heldReply {
 		return nil
 	}
 	s.heldReply = false
 	s.cwmu.Lock()
 	defer s.cwmu.Unlock()
-	err := s.flushCWAwait(await && !s.cr.buffered())
+	err := s.flushCW()
 	if err != nil && s.flushErr == nil {
 		s.flushErr = err
 	}
@@ -555,27 +546,18 @@ var cwPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10)
 func (s *session) writer() *bufio.Writer {
 	if s.cw == nil {
 		s.cw = cwPool.Get().(*bufio.Writer)
-		s.cw.Reset(&s.cwt)
+		s.cw.Reset(s.ps.Conn)
 	}
 	return s.cw
 }
 
 // flushCW flushes the client buffer and gives it back to the pool once
 // empty; s.cwmu is held.
-func (s *session) flushCW() error { return s.flushCWAwait(false) }
-
-// flushCWAwait is flushCW; await: the client's next message is read next,
-// and the flush returns once it begins to arrive (rawconn.AwaitTarget).
-func (s *session) flushCWAwait(await bool) error {
+func (s *session) flushCW() error {
 	if s.cw == nil {
 		return nil
 	}
-	var err error
-	if await {
-		err = s.cwt.FlushAwait(s.cw)
-	} else {
-		err = s.cw.Flush()
-	}
+	err := s.cw.Flush()
 	if err == nil && s.cw.Buffered() == 0 {
 		s.cw.Reset(nil)
 		cwPool.Put(s.cw)
