@@ -64,7 +64,7 @@ func rNum(c *rClient, r int, unit int) int { return c.id*1000000 + r*10 + unit }
 // defaults (not the role, nor temporary objects, locks, cursors).
 var rResetAll = []string{"statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "work_mem",
 	"search_path", "application_name", "timezone", "datestyle", "intervalstyle", "extra_float_digits",
-	"enable_seqscan", "enable_hashjoin", "myapp.v", "myapp.w", "myapp.d", "myapp.p", "myapp.f", "myapp.t", "myapp.vw"}
+	"enable_mergejoin", "enable_hashjoin", "myapp.v", "myapp.w", "myapp.d", "myapp.p", "myapp.f", "myapp.t", "myapp.vw"}
 
 func rPick(r *rand.Rand, vals ...string) string { return vals[r.IntN(len(vals))] }
 
@@ -130,7 +130,7 @@ func rKinds() []rKind {
 			return "SELECT set_config('myapp.w', '" + v + "', false)", "myapp.w", v
 		}),
 		rGUC("planner guc", true, func(c *rClient, r int) (string, string, string) {
-			g, v := rPick(c.rng, "enable_seqscan", "enable_hashjoin"), rPick(c.rng, "on", "off")
+			g, v := rPick(c.rng, "enable_mergejoin", "enable_hashjoin"), rPick(c.rng, "on", "off")
 			return "SET " + g + " = " + v, g, v
 		}),
 		rGUC("set role", true, func(c *rClient, r int) (string, string, string) {
