@@ -175,6 +175,10 @@ my_kill() {
 mariadb_start() {
 	my_init primary
 	my_start primary
+	# A replica that was promoted no longer acknowledges: the setup's
+	# first binlogged statement would wait the whole semi-sync timeout
+	# (WAIT seconds, set by my_semisync) before the primary fell back.
+	my_sql primary "SET GLOBAL rpl_semi_sync_master_timeout=200"
 	my_setup_primary
 	my_init replica
 	my_start replica
