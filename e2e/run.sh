@@ -219,7 +219,7 @@ clusters:
     address: 127.0.0.1:5432
     database: sqlgate_e2e
     proxy: {listen: 127.0.0.1:$PG_ROT_PROXY_PORT, auth_secrets: [e2e-rot-pg, e2e-alt-pg], iam_auth: disabled}
-rotation: {grace_window: 120s, check_interval: 2s}
+rotation: {grace_window: 60s, check_interval: 2s}
 rds: {proxy_host: 127.0.0.1, proxy_ports: "$RDS_PORTS"}
 endpoints:
   - name: iso-echo

@@ -8,7 +8,7 @@
 # mariadb-slap --detach=1 and a mariadb CLI loop with
 # mysql_native_password), while Data API loops run on every rotated
 # secret; no login and no query may fail, and after rotation.grace_window
-# (120s in run.sh's config) the old logins are refused. Rotations whose
+# (60s in run.sh's config) the old logins are refused. Rotations whose
 # master user lacks the privilege leave everything working. Uses its own
 # database users with unique names. Sourced by run.sh.
 
@@ -191,7 +191,7 @@ rot_all_ok_after() {
 	return 1
 }
 
-# rot_refused NAME CMD... polls (up to 150s) until CMD fails: the old login
+# rot_refused NAME CMD... polls (up to 150s; the grace window is 60s) until CMD fails: the old login
 # refused once the grace window has passed.
 rot_refused() {
 	local name=$1 i
@@ -230,7 +230,7 @@ suite_rotation() {
 	# through the proxies on all four secrets (the single-user ones test
 	# the previous password with SCRAM and mysql_native_password), and Data
 	# API loops on all four secrets; it runs from before the four
-	# rotations start until after they all finished (within the 120s
+	# rotations start until after they all finished (within the 60s
 	# grace window run.sh configures).
 	local dir=$TMP/rot pids=() f
 	mkdir -p "$dir"
