@@ -22,15 +22,27 @@ start=$SECONDS
 
 # Packages whose tests declare a fuzz target.
 mapfile -t dirs < <(grep -rl --include='*_test.go' '^func Fuzz' ${FUZZPKGS:-.} | xargs -n1 dirname | sort -u)
-: >"$tmp/targets"
-for d in "${dirs[@]}"; do
+
+# build_pkg DIR compiles DIR's tests for fuzzing and writes its targets
+# to $tmp/targets.DIR-as-file-name (FUZZJOBS packages build at a time:
+# most of a build is the link, which runs on one CPU).
+build_pkg() {
+	local d=$1 pkg bin
 	pkg=$(cd "$d" && $GO list .)
 	bin="$tmp/$(echo "$pkg" | tr / _).test"
 	$GO test -c -fuzz=. -o "$bin" "$d"
 	"$bin" -test.list '^Fuzz' | grep '^Fuzz' | while read -r name; do
-		echo "$d $bin $cache/$pkg $name" >>"$tmp/targets"
-	done
-done
+		echo "$d $bin $cache/$pkg $name"
+	done >"$tmp/targets.$(echo "$pkg" | tr / _)"
+}
+export -f build_pkg
+export GO tmp cache
+printf '%s\n' "${dirs[@]}" | xargs -P "$FUZZJOBS" -I{} bash -c 'build_pkg "$1"' _ {}
+cat "$tmp"/targets.* >"$tmp/targets"
+if (($(cut -d' ' -f2 "$tmp/targets" | sort -u | wc -l) != ${#dirs[@]})); then
+	echo "fuzz: a package with fuzz targets did not build or list them" >&2
+	exit 1
+fi
 echo "fuzz: built $(wc -l <"$tmp/targets") targets in ${#dirs[@]} packages in $((SECONDS - start))s"
 
 # run_target DIR BIN CACHEDIR NAME fuzzes one target; output goes to a log
