@@ -1,7 +1,6 @@
 package mysqlproxy
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -18,18 +17,14 @@ import (
 // become readable.
 func TestSession_clientSendsBeforeReply(t *testing.T) {
 	tp := startProxy(t, proxyOpts{})
-	d := tp.direct(t)
 	r := dialRaw(t, tp, tp.addr, false, 0)
 	for i := range 3 {
 		slow := fmt.Sprintf("select sleep(0.2), %d", i)
 		if err := r.pc.Command(mysqlwire.QueryCommand(slow)); err != nil {
 			t.Fatal(err)
 		}
-		testdb.Eventually(t, 10*time.Second, 10*time.Millisecond, "backend running "+slow, func() bool {
-			var n int
-			err := d.QueryRowContext(context.Background(),
-				"select count(*) from information_schema.processlist where info = ?", slow).Scan(&n)
-			return err == nil && n > 0
+		testdb.Eventually(t, 10*time.Second, 10*time.Millisecond, "the proxy running "+slow, func() bool {
+			return tp.runningSession(slow) != 0 // it has read the command
 		})
 		if err := r.pc.Command(mysqlwire.QueryCommand(fmt.Sprintf("select 'next %d'", i))); err != nil {
 			t.Fatal(err)
