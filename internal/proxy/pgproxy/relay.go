@@ -195,9 +195,7 @@ func (s *session) flushClient(locked bool) {
 	if !locked {
 		return
 	}
-	if err := s.flushCW(); err != nil && s.flushErr == nil {
-		s.flushErr = err
-	}
+	_ = s.flushCW()
 	s.cwmu.Unlock()
 }
 

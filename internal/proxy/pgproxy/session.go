@@ -321,11 +321,7 @@ func (s *session) sendHeld() error {
 	s.heldReply = false
 	s.cwmu.Lock()
 	defer s.cwmu.Unlock()
-	err := s.flushCW()
-	if err != nil && s.flushErr == nil {
-		s.flushErr = err
-	}
-	return err
+	return s.flushCW()
 }
 
 // takeOne handles one client message and, when it ends what the client
@@ -391,9 +387,7 @@ func (s *session) flushAll(await bool) error {
 	s.mu.Unlock()
 	s.cwmu.Lock()
 	if clientWrite {
-		if err := s.flushCW(); err != nil && s.flushErr == nil {
-			s.flushErr = err
-		}
+		_ = s.flushCW()
 	}
 	ferr := s.flushErr
 	s.cwmu.Unlock()
@@ -463,9 +457,7 @@ func (s *session) writeNow(b []byte) {
 	s.cwmu.Lock()
 	defer s.cwmu.Unlock()
 	s.writeCW(b)
-	if err := s.flushCW(); err != nil && s.flushErr == nil {
-		s.flushErr = err
-	}
+	_ = s.flushCW()
 }
 
 // clientErr returns the first client write error.
@@ -552,12 +544,16 @@ func (s *session) writer() *bufio.Writer {
 }
 
 // flushCW flushes the client buffer and gives it back to the pool once
-// empty; s.cwmu is held.
+// empty; a failure is kept as flushErr (the first one), after which
+// writeCW drops frames. s.cwmu is held.
 func (s *session) flushCW() error {
 	if s.cw == nil {
 		return nil
 	}
 	err := s.cw.Flush()
+	if err != nil && s.flushErr == nil {
+		s.flushErr = err
+	}
 	if err == nil && s.cw.Buffered() == 0 {
 		s.cw.Reset(nil)
 		cwPool.Put(s.cw)
