@@ -114,7 +114,7 @@ func (s *Server) parkSession(sess *Session) bool {
 	if !watch(sess) {
 		return false
 	}
-	s.addAwake(-1)
+	s.awake.Add(-1)
 	if !sess.park.fresh {
 		reclaimAfterParks()
 	}
@@ -135,7 +135,7 @@ func (s *Session) unpark() {
 // resume runs a parked session's resume function on a new goroutine and
 // ends (or parks) the session like run.
 func (s *Server) resume(sess *Session) {
-	s.addAwake(1)
+	s.awake.Add(1)
 	err := s.recovered(sess, func() error { return sess.park.resume(sess.park.ctx) })
 	s.finish(sess, err)
 }

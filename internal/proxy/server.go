@@ -289,16 +289,8 @@ func (s *Server) reject(conn net.Conn, err error) {
 	s.h.Reject(conn, err)
 }
 
-// addAwake counts a session waking (1) or parking or ending (-1), for the
-// endpoint (Crowded) and for the process's sockets (rawconn.Awake: while
-// few sessions are awake, their reads wait briefly in the kernel).
-func (s *Server) addAwake(d int64) {
-	s.awake.Add(d)
-	rawconn.Awake(d)
-}
-
 func (s *Server) run(base context.Context, sess *Session) {
-	s.addAwake(1)
+	s.awake.Add(1)
 	ctx := withSession(base, sess)
 	p := &sess.park
 	p.ctx, p.start = ctx, time.Now()
@@ -329,7 +321,7 @@ func (s *Server) finish(sess *Session, err error) {
 		err = s.recovered(sess, func() error { return sess.park.resume(sess.park.ctx) })
 	}
 	defer s.wg.Done()
-	s.addAwake(-1)
+	s.awake.Add(-1)
 	_ = sess.raw.Close()
 	sess.Flush()
 	if sess.pinReason != "" {

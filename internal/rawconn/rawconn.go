@@ -3,7 +3,6 @@ package rawconn
 import (
 	"bufio"
 	"net"
-	"sync/atomic"
 	"syscall"
 )
 
@@ -79,12 +78,3 @@ func (t *AwaitTarget) Write(b []byte) (int, error) {
 	}
 	return t.conn.Write(b)
 }
-
-// awake counts the proxy sessions being served (Awake).
-var awake atomic.Int64
-
-// Awake adds delta to the count of proxy sessions being served (awake, not
-// parked). While that count is below the runtime's processors, a read
-// that finds nothing waits briefly in the kernel before parking (on Linux;
-// see brief_linux.go).
-func Awake(delta int64) { awake.Add(delta) }

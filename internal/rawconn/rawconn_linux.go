@@ -15,7 +15,6 @@ type Conn struct {
 	rd op      // the current read
 	wr op      // the current write
 	aw awaitOp // the current WriteAwait
-	br brief   // the reads' brief waits (brief_linux.go), under rd.mu
 }
 
 // op is one direction's current call: its buffer and outcome, under mu.
@@ -25,14 +24,12 @@ type op struct {
 	n   int
 	err syscall.Errno
 	fn  func(uintptr) bool // the raw call, bound once: no closure per call
-	br  *brief             // the connection's, for reads
 }
 
 func wrap(c net.Conn, rc syscall.RawConn) net.Conn {
 	w := &Conn{Conn: c, rc: rc}
 	w.rd.fn, w.wr.fn = w.rd.read, w.wr.write
 	w.aw.wmu, w.aw.fn = &w.wr.mu, w.aw.step
-	w.rd.br, w.aw.br = &w.br, &w.br
 	return w
 }
 
@@ -81,8 +78,7 @@ func (c *Conn) run(o *op, name string, b []byte) (int, error) {
 	return n, nil
 }
 
-// read is the raw read(2); false asks the netpoller to wait (after a
-// brief wait in the kernel, when the process is quiet).
+// read is the raw read(2); false asks the netpoller to wait.
 func (o *op) read(fd uintptr) bool {
 	for {
 		n, e := sysRead(fd, o.buf)
@@ -90,9 +86,6 @@ func (o *op) read(fd uintptr) bool {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
-			if o.br.wait(fd) {
-				continue
-			}
 			return false
 		case 0:
 			o.n = n
@@ -187,7 +180,6 @@ type awaitOp struct {
 	werr             syscall.Errno
 	started, partial bool
 	fn               func(uintptr) bool
-	br               *brief // the connection's
 }
 
 // step is the raw call: the first time, the write (false: await
@@ -198,11 +190,10 @@ func (a *awaitOp) step(fd uintptr) bool {
 	}
 	a.started = true
 	a.wmu.Lock()
-	e := writeFrom(fd, a.buf, &a.n)
-	a.wmu.Unlock()
-	switch e {
+	defer a.wmu.Unlock()
+	switch e := writeFrom(fd, a.buf, &a.n); e {
 	case 0:
-		return a.br.wait(fd)
+		return false
 	case syscall.EAGAIN:
 		a.partial = true
 	default:
