@@ -115,7 +115,7 @@ func TestJanitor_Timeout(t *testing.T) {
 func TestJanitor_Race(t *testing.T) {
 	for name, w := range watchedClusters(t, 20*time.Millisecond) {
 		t.Run(name, func(t *testing.T) {
-			var timeouts int
+			var timeouts, slow int
 			for i := range 30 {
 				_, _, err := w.exec(context.Background(), t, w.sleep(0.018+0.001*float64(i%10)))
 				switch {
@@ -125,13 +125,30 @@ func TestJanitor_Race(t *testing.T) {
 				default:
 					t.Fatalf("statement %d: %v (class %d)", i, err, Classify(err))
 				}
-				res, _, err := w.exec(context.Background(), t, "SELECT 3")
-				if err != nil || res.Rows[0][0].Long != 3 {
-					t.Fatalf("statement after %d: %v %v", i, res, err)
-				}
+				slow += w.selectThree(t, i)
 			}
-			t.Logf("%d of 30 timed out", timeouts)
+			t.Logf("%d of 30 timed out; %d statements after them ran past the timeout themselves", timeouts, slow)
 		})
+	}
+}
+
+// selectThree runs SELECT 3 after statement i and fails the test unless it
+// answers 3. An interrupt meant for statement i would end it with the
+// database's own error (MariaDB 1317, PostgreSQL 57014), never as a
+// timeout; a SELECT 3 that ran past the 20 ms timeout itself (a loaded
+// machine) proves nothing either way and runs again, up to four times.
+// It returns how many times it timed out.
+func (w watched) selectThree(t *testing.T, i int) int {
+	t.Helper()
+	for n := 0; ; n++ {
+		res, _, err := w.exec(context.Background(), t, "SELECT 3")
+		if err != nil && Classify(err) == ClassTimeout && n < 4 {
+			continue
+		}
+		if err != nil || res.Rows[0][0].Long != 3 {
+			t.Fatalf("statement after %d: %v %v", i, res, err)
+		}
+		return n
 	}
 }
 
