@@ -16,6 +16,9 @@
 # (the raw rows add stime alone: the kernel's share, sys_us_per_txn);
 # voluntary context switches per transaction summed over the process's
 # threads (/proc/PID/task/*/status; threads that exited are not counted).
+# The table gives medians over the rounds, each side's median CPU over
+# old's, and in how many rounds the side used less CPU than old in the same
+# round (a paired count, steadier than medians on a noisy machine).
 # PROXY_CPUS pins every proxy (sqlgate from its start, so the Go runtime
 # sizes GOMAXPROCS to it; PgBouncer, single-threaded, right after) to those
 # CPUs with taskset, CLIENT_CPUS pins pgbench; PostgreSQL stays unpinned.
@@ -142,20 +145,25 @@ for r in $(seq "$ROUNDS"); do
 	done
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+# below A B: in how many rounds the CPU per transaction listed in A (one
+# figure per round, in round order) was below B's of the same round, as
+# "k/n": the paired count that a noisy machine's medians can hide.
+below() { awk -v a="$1" -v b="$2" 'BEGIN {n = split(a, x, " "); split(b, y, " "); for (i = 1; i <= n; i++) k += (x[i] < y[i]); printf "%d/%d", k, n}'; }
 echo "# end $(date -u +%FT%TZ) loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"
-echo "| -M | -c | target | tps (median of $ROUNDS) | CPU µs/tx | of which kernel | vol. ctx switches/tx | CPU vs old |" | tee -a "$out"
-echo "|---|---:|---|---:|---:|---:|---:|---:|" | tee -a "$out"
+echo "| -M | -c | target | tps (median of $ROUNDS) | CPU µs/tx | of which kernel | vol. ctx switches/tx | CPU vs old | rounds below old |" | tee -a "$out"
+echo "|---|---:|---|---:|---:|---:|---:|---:|---:|" | tee -a "$out"
 for cs in "${cases[@]}"; do
 	read -r mode c <<<"$cs"
 	ref="$(median <<<"${US[old|$mode|$c]}")"
 	for tg in "${targets[@]}"; do
 		k="$tg|$mode|$c"
 		if [ -z "${PID[$tg]}" ]; then
-			printf '| %s | %s | %s | %.0f | - | - | - | - |\n' "$mode" "$c" "$tg" "$(median <<<"${TPS[$k]}")" | tee -a "$out"
+			printf '| %s | %s | %s | %.0f | - | - | - | - | - |\n' "$mode" "$c" "$tg" "$(median <<<"${TPS[$k]}")" | tee -a "$out"
 			continue
 		fi
 		us="$(median <<<"${US[$k]}")"
-		printf '| %s | %s | %s | %.0f | %.1f | %.1f | %.2f | %s |\n' "$mode" "$c" "$tg" "$(median <<<"${TPS[$k]}")" "$us" \
-			"$(median <<<"${KS[$k]}")" "$(median <<<"${CS[$k]}")" "$(awk -v a="$us" -v b="$ref" 'BEGIN {printf "%.2f×", (b > 0 ? a / b : 0)}')" | tee -a "$out"
+		vs=- && [ "$tg" = old ] || vs="$(below "${US[$k]}" "${US[old|$mode|$c]}")"
+		printf '| %s | %s | %s | %.0f | %.1f | %.1f | %.2f | %s | %s |\n' "$mode" "$c" "$tg" "$(median <<<"${TPS[$k]}")" "$us" \
+			"$(median <<<"${KS[$k]}")" "$(median <<<"${CS[$k]}")" "$(awk -v a="$us" -v b="$ref" 'BEGIN {printf "%.2f×", (b > 0 ? a / b : 0)}')" "$vs" | tee -a "$out"
 	done
 done
