@@ -68,6 +68,11 @@ const (
 // runs between a transaction's last reply and the Put of its connection.
 var testHookAfterReply func()
 
+// testHookCapture, when set (tests only, before any session starts), runs
+// in the backend reader's relay in place of sendCapture, with send to
+// call it.
+var testHookCapture func(b *backend, send func())
+
 // relay copies backend frames to the client while pb is held, keeping the
 // reply queue, and returns pb to the pool at the end of the transaction.
 func (s *session) relay(pb *pooled, gen uint64) {
@@ -169,7 +174,11 @@ func (s *session) relay(pb *pooled, gen uint64) {
 		case relayCapture:
 			s.mu.Unlock()
 			s.flushClient(flush)
-			s.sendCapture(b)
+			if h := testHookCapture; h != nil {
+				h(b, func() { s.sendCapture(b) })
+			} else {
+				s.sendCapture(b)
+			}
 			continue
 		case relayPipeKept:
 			s.mu.Unlock()
@@ -321,11 +330,20 @@ func (s *session) skipAfterError(b *backend) {
 
 // sendCapture queries the tracked parameters the transaction changed, so
 // the next backend gets the values the client now has. The query drops
-// the server's unnamed statement: a Bind of it the client sends meanwhile
-// parses it again (b.wmu orders this against the client's messages).
+// the server's unnamed statement: a Bind of it the client sends later
+// parses it again (b.wmu orders this against the client's messages). The
+// client has its reply already and may have sent more: when any of it
+// went to the backend (a Bind whose Execute is still to come, a COPY, a
+// whole unit), the query waits for the end of that unit, the next
+// ReadyForQuery that leaves nothing owed — a simple query in the middle
+// of an extended-protocol unit would drop its unnamed portal, and during
+// a COPY it would abort it.
 func (s *session) sendCapture(b *backend) {
 	b.wmu.Lock()
 	defer b.wmu.Unlock()
+	if !b.idle() {
+		return // onFrame answers relayCapture again at that unit's end
+	}
 	s.mu.Lock()
 	s.unnamedOK = false
 	names := make([]string, 0, len(s.capture))
