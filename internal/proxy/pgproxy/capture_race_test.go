@@ -96,8 +96,7 @@ func TestCapture_waitsForTheClientsUnit(t *testing.T) {
 		t.Fatalf("replies %v, want the SET's CommandComplete", got)
 	}
 	_ = c.PgConn().Conn().SetReadDeadline(time.Time{})
-	var style string
-	if err := c.QueryRow(t.Context(), "SHOW IntervalStyle").Scan(&style); err != nil || style != "sql_standard" {
-		t.Fatalf("IntervalStyle %q, %v", style, err)
+	if style := queryString(t, c, "SHOW IntervalStyle"); style != "sql_standard" {
+		t.Fatalf("IntervalStyle %q, want sql_standard", style)
 	}
 }
